@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Build iscsi-nbd and run every test tier:
+#   1. normal build, warnings as errors: unit, component, integration (tgtd),
+#      UML kernel tests, fuzz corpus replay;
+#   2. ASan + UBSan build: the same tests again;
+#   3. libFuzzer build: each fuzz target for a bounded time.
+# Tiers that need something this machine lacks skip (exit 77) and say why.
+# Usage: ./run-tests.sh [--quick]   (--quick: tier 1 only)
+set -euo pipefail
+cd "$(dirname "$0")"
+top=$PWD
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+./scripts/install-deps.sh
+./autogen.sh >/dev/null 2>&1 || ./autogen.sh
+
+jobs=$(nproc)
+total_pass=0 total_fail=0 total_skip=0
+status=0
+
+tally() { # $1 = build dir
+	local log=$1/test-suite.log p f s e
+	p=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
+	f=$(sed -n 's/^# FAIL: *//p' "$log" | head -1)
+	e=$(sed -n 's/^# ERROR: *//p' "$log" | head -1)
+	s=$(sed -n 's/^# SKIP: *//p' "$log" | head -1)
+	total_pass=$((total_pass + ${p:-0}))
+	total_fail=$((total_fail + ${f:-0} + ${e:-0}))
+	total_skip=$((total_skip + ${s:-0}))
+}
+
+run_tier() { # $1 = name, rest = configure args
+	local name=$1 dir=$top/_build/$1
+	shift
+	echo "=== tier: $name"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q "$@") || { status=1; return; }
+	make -C "$dir" -j"$jobs" >"$dir/build.log" 2>&1 || {
+		tail -50 "$dir/build.log"
+		status=1
+		return
+	}
+	if ! make -C "$dir" -j"$jobs" check; then
+		status=1
+		for l in "$dir"/tests/*/*.log "$dir"/tests/*.log; do
+			[ -f "$l" ] || continue
+			grep -qE '^:test-result: (FAIL|ERROR)' "${l%.log}.trs" 2>/dev/null || continue
+			echo "----- $l"
+			tail -40 "$l"
+		done
+	fi
+	[ -f "$dir/test-suite.log" ] && tally "$dir"
+}
+
+run_tier normal --enable-werror
+if [ $quick = 0 ]; then
+	# UML and the longest integration tests add little under ASan: the
+	# sanitizer tier sets ISN_SANITIZER so slow tests can trim themselves.
+	ISN_SANITIZER=1 run_tier sanitize --enable-werror --enable-sanitizers
+	echo "=== tier: fuzz (libFuzzer, bounded time)"
+	if ./tests/fuzz/run-fuzzers.sh "$top/_build/fuzz" "${FUZZ_SECONDS:-20}"; then
+		total_pass=$((total_pass + 1))
+	else
+		total_fail=$((total_fail + 1))
+		status=1
+	fi
+fi
+
+echo
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+exit $status

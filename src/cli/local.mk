@@ -1,0 +1,1 @@
+# cli: the iscsi-nbd program.

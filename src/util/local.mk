@@ -1,0 +1,15 @@
+noinst_LIBRARIES += libutil.a
+libutil_a_SOURCES = \
+	src/util/bytes.h \
+	src/util/cleanup.h \
+	src/util/compiler.h \
+	src/util/crc32c.c src/util/crc32c.h \
+	src/util/list.h \
+	src/util/log.c src/util/log.h
+libutil_a_CFLAGS = $(AM_CFLAGS) $(ISAL_CFLAGS)
+
+check_PROGRAMS += tests/unit/test_util
+TESTS += tests/unit/test_util
+tests_unit_test_util_SOURCES = tests/unit/test_util.c
+tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_util_LDADD = $(TEST_LIBS)
