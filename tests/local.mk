@@ -1,2 +1,15 @@
 # Shell-level tests (integration against tgtd, UML kernel tests) and the
 # shared fuzz driver. Module unit tests live in src/*/local.mk.
+
+# Kernel tests in User-Mode Linux (tests/uml/README.md). Each t-*.sh runs
+# on the host and re-runs itself inside a UML guest through tests/uml/run.sh;
+# without /usr/bin/linux.uml they skip. Logs: tests/uml/logs/NAME/.
+UML_TESTS = \
+	tests/uml/t-boot.sh
+TESTS += $(UML_TESTS)
+EXTRA_DIST += $(UML_TESTS) tests/uml/run.sh tests/uml/init.sh tests/uml/lib.sh \
+	tests/uml/README.md
+clean-local: clean-local-uml
+clean-local-uml:
+	-rm -rf tests/uml/logs tests/uml/overlay-probe.*
+.PHONY: clean-local-uml

@@ -1,0 +1,319 @@
+# Helpers for User-Mode Linux kernel tests; source it, do not run it.
+# (bash: run.sh and make check run the tests with bash.)
+#
+# A test file is both the host-side test and the guest script:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   requires sfdisk mkfs.ext4            # checks that can skip early (both sides)
+#   uml_guest "$0" [KEY=VALUE ...]       # host: run this file in UML, exit with
+#                                        # its status; guest: return and go on
+#   ... guest part: runs as root inside UML ...
+#
+# Exit status: 0 pass, 77 skip (`skip MSG`), anything else fail (`fail MSG`).
+# Inside the guest: $UML_OUT is a host folder (kept as
+# $top_builddir/tests/uml/logs/NAME/), /scratch a tmpfs, TMPDIR=/scratch.
+# Everything a test makes in the guest dies with the guest, but tests still
+# stop their daemons through on_exit so that teardown paths get exercised.
+
+uml_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${top_srcdir:=$(cd "$uml_lib_dir/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+
+# ---- results ---------------------------------------------------------------
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+skip() {
+	echo "SKIP: $*" >&2
+	exit 77
+}
+log() {
+	echo "[$(cut -d' ' -f1 /proc/uptime 2>/dev/null || date +%s)] $*"
+}
+
+# requires CMD...: skip unless every command is on PATH.
+requires() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c not installed"
+	done
+}
+
+in_uml() {
+	[ "${UML_GUEST:-}" = 1 ]
+}
+
+# uml_guest SCRIPT [KEY=VALUE ...]: on the host, run SCRIPT (normally "$0")
+# inside UML through run.sh and exit with its status; in the guest, return.
+uml_guest() {
+	in_uml && return 0
+	local script=$1
+	shift
+	exec bash "$uml_lib_dir/run.sh" "$script" "$@"
+}
+
+# ---- cleanup ---------------------------------------------------------------
+
+# on_exit CMD: run CMD (a string for eval) when the script exits, on every
+# path, the last registered first.
+uml_exit_cmds=()
+on_exit() {
+	uml_exit_cmds=("$1" "${uml_exit_cmds[@]}")
+}
+uml_run_exit_cmds() {
+	local rc=$? c
+	trap - EXIT
+	for c in "${uml_exit_cmds[@]}"; do
+		eval "$c" || true
+	done
+	exit $rc
+}
+trap uml_run_exit_cmds EXIT
+trap 'exit 130' INT TERM
+
+# kill_wait PID [SECONDS]: SIGTERM, then SIGKILL after SECONDS (default 5).
+kill_wait() {
+	local pid=$1 t=$((${2:-5} * 10))
+	kill -TERM "$pid" 2>/dev/null || return 0
+	while [ $t -gt 0 ] && kill -0 "$pid" 2>/dev/null; do
+		sleep 0.1
+		t=$((t - 1))
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# ---- waiting ---------------------------------------------------------------
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 1 on timeout.
+wait_for() {
+	local t=$(($1 * 10))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		t=$((t - 1))
+		[ $t -gt 0 ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# blockdev_size DEV: size of a block device in bytes from sysfs (0 if none).
+blockdev_size() {
+	local b
+	b=$(basename "$1")
+	echo $(($(cat "/sys/class/block/$b/size" 2>/dev/null || echo 0) * 512))
+}
+blockdev_has_size() {
+	[ "$(blockdev_size "$1")" -gt 0 ]
+}
+# wait_blockdev DEV SECONDS: wait until DEV exists with a non-zero size.
+wait_blockdev() {
+	wait_for "$2" blockdev_has_size "$1" && [ -b "$1" ]
+}
+
+# ---- modules ---------------------------------------------------------------
+
+# load_modules [MODULE...]: modprobe each; the default set is nbd (16
+# devices, 16 partitions each), veth and overlay.
+load_modules() {
+	in_uml || fail "load_modules outside the UML guest"
+	if [ $# = 0 ]; then
+		set -- nbd veth overlay
+	fi
+	local m
+	for m in "$@"; do
+		case $m in
+		nbd) modprobe nbd nbds_max=16 max_part=16 || fail "modprobe nbd" ;;
+		*) modprobe "$m" || fail "modprobe $m" ;;
+		esac
+	done
+}
+
+# ---- two networks ----------------------------------------------------------
+# net2_setup: a target namespace $TGT_NS joined to the root namespace (the
+# initiator side) by two veth pairs, the two "cables":
+#   network 1: $INI_DEV1 $INI_IP1/24 (root ns)  <->  $TGT_DEV1 $TGT_IP1/24 ($TGT_NS)
+#   network 2: $INI_DEV2 $INI_IP2/24 (root ns)  <->  $TGT_DEV2 $TGT_IP2/24 ($TGT_NS)
+TGT_NS=isn-tgt
+INI_DEV1=ini1 INI_IP1=10.1.0.2 TGT_DEV1=tgt1 TGT_IP1=10.1.0.1
+INI_DEV2=ini2 INI_IP2=10.2.0.2 TGT_DEV2=tgt2 TGT_IP2=10.2.0.1
+
+# in_tgt CMD...: run CMD in the target namespace.
+in_tgt() {
+	ip netns exec "$TGT_NS" "$@"
+}
+
+net2_setup() {
+	in_uml || fail "net2_setup outside the UML guest"
+	modprobe veth || fail "modprobe veth"
+	ip netns add "$TGT_NS" || fail "ip netns add $TGT_NS"
+	on_exit net2_teardown
+	in_tgt ip link set lo up || fail "lo up in $TGT_NS"
+	local n idev tdev iip tip
+	for n in 1 2; do
+		eval "idev=\$INI_DEV$n tdev=\$TGT_DEV$n iip=\$INI_IP$n tip=\$TGT_IP$n"
+		ip link add "$idev" type veth peer name "$tdev" netns "$TGT_NS" ||
+			fail "veth pair $idev/$tdev"
+		ip addr add "$iip/24" dev "$idev" || fail "address $iip"
+		in_tgt ip addr add "$tip/24" dev "$tdev" || fail "address $tip"
+		ip link set "$idev" up || fail "$idev up"
+		in_tgt ip link set "$tdev" up || fail "$tdev up"
+	done
+	for n in 1 2; do
+		eval "tip=\$TGT_IP$n"
+		wait_for 10 ping -c1 -W1 "$tip" || fail "no ping to $tip over network $n"
+	done
+}
+
+net2_teardown() {
+	ip link del "$INI_DEV1" 2>/dev/null
+	ip link del "$INI_DEV2" 2>/dev/null
+	ip netns del "$TGT_NS" 2>/dev/null
+	return 0
+}
+
+# cable_pull N / cable_plug N: take network N's initiator-side link down or
+# up; a veth link going down drops the carrier on both ends, as a pulled
+# cable does. cable_plug waits until the target answers pings again.
+cable_pull() {
+	local dev
+	eval "dev=\$INI_DEV$1"
+	ip link set "$dev" down || fail "ip link set $dev down"
+}
+cable_plug() {
+	local dev tip
+	eval "dev=\$INI_DEV$1 tip=\$TGT_IP$1"
+	ip link set "$dev" up || fail "ip link set $dev up"
+	wait_for 10 ping -c1 -W1 "$tip" || fail "network $1 did not come back"
+}
+
+# ---- tgtd target -----------------------------------------------------------
+# tgtd_start [SIZE_MB] [IQN]: a tgtd in $TGT_NS (listening on both networks)
+# with one target $TGT_IQN, LUN 1 backed by $TGT_BACKING, a sparse file of
+# SIZE_MB (default 256) in tmpfs. tgtadm talks to tgtd over a socket that is
+# per network namespace, so it runs in $TGT_NS too (tgt_adm).
+TGT_IQN=iqn.2026-01.com.example:uml.disk1
+TGT_BACKING=/scratch/tgt-lun1.img
+TGTD_PID=
+
+tgt_adm() {
+	in_tgt tgtadm --lld iscsi "$@"
+}
+
+tgtd_start() {
+	local size=${1:-256}
+	TGT_IQN=${2:-$TGT_IQN}
+	requires tgtd tgtadm
+	truncate -s "${size}M" "$TGT_BACKING" || fail "backing file $TGT_BACKING"
+	in_tgt tgtd -f >"$UML_OUT/tgtd.log" 2>&1 &
+	TGTD_PID=$!
+	on_exit tgtd_stop
+	wait_for 10 tgt_adm --op show --mode system ||
+		fail "tgtd did not answer tgtadm (see tgtd.log)"
+	tgt_adm --mode target --op new --tid 1 --targetname "$TGT_IQN" ||
+		fail "tgtadm target new"
+	tgt_adm --mode logicalunit --op new --tid 1 --lun 1 --backing-store "$TGT_BACKING" ||
+		fail "tgtadm logicalunit new"
+	tgt_adm --mode target --op bind --tid 1 --initiator-address ALL ||
+		fail "tgtadm bind"
+	log "tgtd $TGTD_PID: $TGT_IQN lun 1 = $TGT_BACKING (${size} MiB)"
+}
+
+# tgtd does not exit on SIGTERM while it has targets: delete them first.
+tgtd_stop() {
+	[ -n "$TGTD_PID" ] || return 0
+	tgt_adm --mode target --op delete --force --tid 1 >/dev/null 2>&1
+	kill_wait "$TGTD_PID" 3
+	TGTD_PID=
+}
+
+# ---- LIO (in-kernel) target through configfs ---------------------------------
+# lio_start [SIZE_MB] [IQN]: the kernel target with one fileio LUN backed by
+# $LIO_BACKING, portals on both networks, no authentication, any initiator
+# (demo mode, writable). LIO listens in the network namespace of the process
+# that creates the portal (np/IP:PORT), so that mkdir runs in $TGT_NS, which
+# needs configfs mounted again inside `ip netns exec` (it remounts /sys).
+LIO_IQN=iqn.2026-01.com.example:uml.lio1
+LIO_BACKING=/scratch/lio-lun1.img
+LIO_CFS=/sys/kernel/config/target
+
+lio_start() {
+	local size=${1:-256} t
+	LIO_IQN=${2:-$LIO_IQN}
+	modprobe target_core_mod && modprobe target_core_file && modprobe iscsi_target_mod ||
+		fail "LIO modules"
+	grep -q ' /sys/kernel/config ' /proc/mounts ||
+		mount -t configfs configfs /sys/kernel/config || fail "mount configfs"
+	truncate -s "${size}M" "$LIO_BACKING" || fail "backing file $LIO_BACKING"
+	on_exit lio_stop
+	local so=$LIO_CFS/core/fileio_0/disk1
+	mkdir -p "$so" || fail "LIO backstore"
+	echo "fd_dev_name=$LIO_BACKING,fd_dev_size=$((size * 1024 * 1024))" >"$so/control" &&
+		echo 1 >"$so/attrib/emulate_write_cache" 2>/dev/null
+	echo 1 >"$so/enable" || fail "LIO backstore enable"
+	t=$LIO_CFS/iscsi/$LIO_IQN/tpgt_1
+	mkdir -p "$t/lun/lun_0" || fail "LIO target"
+	ln -s "$so" "$t/lun/lun_0/disk1" || fail "LIO lun link"
+	echo 0 >"$t/attrib/authentication" &&
+		echo 1 >"$t/attrib/generate_node_acls" &&
+		echo 1 >"$t/attrib/cache_dynamic_acls" &&
+		echo 0 >"$t/attrib/demo_mode_write_protect" || fail "LIO attributes"
+	in_tgt sh -c "mount -t configfs configfs /sys/kernel/config 2>/dev/null;
+		mkdir '$t/np/$TGT_IP1:3260' && mkdir '$t/np/$TGT_IP2:3260'" ||
+		fail "LIO portals in $TGT_NS"
+	echo 1 >"$t/enable" || fail "LIO tpg enable"
+	log "LIO: $LIO_IQN lun 0 = $LIO_BACKING (${size} MiB) on $TGT_IP1 and $TGT_IP2"
+}
+
+lio_stop() {
+	local t=$LIO_CFS/iscsi/$LIO_IQN/tpgt_1 np
+	[ -d "$t" ] || return 0
+	echo 0 >"$t/enable" 2>/dev/null
+	for np in "$t"/np/*; do
+		[ -d "$np" ] && in_tgt sh -c "mount -t configfs configfs /sys/kernel/config 2>/dev/null; rmdir '$np'"
+	done
+	rm -f "$t/lun/lun_0/disk1"
+	rmdir "$t/lun/lun_0" "$t" "$LIO_CFS/iscsi/$LIO_IQN" 2>/dev/null
+	rmdir "$LIO_CFS/core/fileio_0/disk1" "$LIO_CFS/core/fileio_0" 2>/dev/null
+	return 0
+}
+
+# ---- block device exercise ---------------------------------------------------
+# fs_exercise DEV MB: GPT with two partitions on DEV, ext4 on the first,
+# MB MiB of random files written and checksummed, umount, e2fsck -f, mount
+# again and verify the checksums, umount. Proves that partitions, mkfs,
+# mount, writeback and reads all go through DEV correctly.
+fs_exercise() {
+	local dev=$1 mb=$2 mnt=/scratch/mnt i files
+	requires sfdisk mkfs.ext4 e2fsck sha256sum
+	log "sfdisk $dev: GPT, two partitions"
+	printf 'label: gpt\n,%s\n,\n' "$((mb + 64))M" | sfdisk -q "$dev" ||
+		fail "sfdisk $dev"
+	wait_for 10 test -b "${dev}p1" -a -b "${dev}p2" ||
+		fail "partitions ${dev}p1 / ${dev}p2 did not appear"
+	blockdev_has_size "${dev}p2" || fail "${dev}p2 has no size"
+	log "mkfs.ext4 ${dev}p1"
+	mkfs.ext4 -q -F "${dev}p1" || fail "mkfs.ext4 ${dev}p1"
+	mkdir -p "$mnt"
+	mount "${dev}p1" "$mnt" || fail "mount ${dev}p1"
+	on_exit "umount $mnt 2>/dev/null"
+	log "writing $mb MiB of random files"
+	files=$(( (mb + 7) / 8 ))
+	for i in $(seq 1 $files); do
+		head -c 8M /dev/urandom >"$mnt/f$i" || fail "write $mnt/f$i"
+	done
+	(cd "$mnt" && sha256sum f*) >/scratch/sums || fail "checksum"
+	umount "$mnt" || fail "umount"
+	log "e2fsck -f ${dev}p1"
+	e2fsck -f -n "${dev}p1" || fail "e2fsck found errors on ${dev}p1"
+	# Drop the page cache so that the verify reads really come from DEV.
+	echo 3 >/proc/sys/vm/drop_caches
+	mount "${dev}p1" "$mnt" || fail "remount ${dev}p1"
+	(cd "$mnt" && sha256sum -c --quiet /scratch/sums) || fail "checksums differ after remount"
+	umount "$mnt" || fail "final umount"
+	log "fs_exercise $dev: $mb MiB verified"
+}
