@@ -13,3 +13,12 @@ clean-local: clean-local-uml
 clean-local-uml:
 	-rm -rf tests/uml/logs tests/uml/overlay-probe.*
 .PHONY: clean-local-uml
+
+# Integration tests against tgtd in private network namespaces; each one
+# sources tests/functions.sh and skips (77) what the machine or the current
+# state of iscsi-nbd cannot do.
+EXTRA_DIST += tests/functions.sh
+INTEGRATION_TESTS = \
+	tests/integration/harness-libiscsi.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS)
