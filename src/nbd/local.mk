@@ -1,4 +1,14 @@
 # nbd: library sources, unit tests and fuzz targets of this module.
 noinst_LIBRARIES += libnbdbridge.a
-libnbdbridge_a_SOURCES =
+libnbdbridge_a_SOURCES = \
+	src/nbd/proto.c src/nbd/proto.h \
+	src/nbd/handshake.c src/nbd/handshake.h \
+	src/nbd/bufpool.c src/nbd/bufpool.h \
+	src/nbd/server.c src/nbd/server.h
 libnbdbridge_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
+
+check_PROGRAMS += tests/unit/test_nbd_proto
+TESTS += tests/unit/test_nbd_proto
+tests_unit_test_nbd_proto_SOURCES = tests/unit/test_nbd_proto.c
+tests_unit_test_nbd_proto_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_nbd_proto_LDADD = $(TEST_LIBS)

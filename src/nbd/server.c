@@ -1,0 +1,662 @@
+/*
+ * NBD transmission-phase engine. See server.h for the state machine and the
+ * ownership rules; section names refer to nbd-protocol.md.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "nbd/server.h"
+#include "util/compiler.h"
+#include "util/list.h"
+#include "util/log.h"
+
+#define CONN_NAME_MAX      64
+#define DEFAULT_QUEUE_DEPTH 128
+#define SEND_IOV_MAX       64  /* replies batched into one sendmsg */
+#define READ_BUDGET        256 /* recv() calls per wakeup before yielding to other sockets */
+
+struct nbdsrv_io {
+	struct bdev_req breq;     /* first: the bdev borrows it while in flight */
+	struct nbdsrv_conn *conn;
+	struct nbdsrv_req req;    /* header as received */
+	void *buf;                /* pool buffer for READ / WRITE, else NULL */
+	uint32_t done_len;        /* TRIM / WRITE_ZEROES: bytes completed (chunked) */
+	uint32_t got;             /* WRITE: payload bytes received */
+	bool flush_after;         /* TRIM with FUA: FLUSH before replying */
+	uint32_t error;           /* NBD error of the reply */
+	uint8_t reply[NBDSRV_REPLY_HDR_LEN];
+	struct list_node node;    /* free slots or send queue */
+};
+
+struct nbdsrv_conn {
+	char name[CONN_NAME_MAX];
+	struct ev_loop *loop;
+	ev_io rio;
+	ev_io wio;
+	ev_idle fin; /* fires closed() from the loop, once */
+	int fd;
+	enum nbdsrv_conn_state state;
+	int close_err;
+
+	struct bdev *bd;
+	struct nbdsrv_export ex;
+	struct nbdsrv_bufpool *pool;
+	struct nbdsrv_bufwait bufwait;
+
+	uint8_t hdr[NBDSRV_REQ_HDR_LEN];
+	uint32_t hdr_got;
+	struct nbdsrv_io *cur;  /* request being read (payload, discard, waiting for a buffer) */
+	uint64_t discard_left;
+
+	struct nbdsrv_io *slots;
+	uint32_t nslots;
+	struct list_node free_slots;
+	struct list_node sendq; /* replies ready, head possibly partly sent */
+	size_t send_off;        /* bytes of the head reply (header + payload) already sent */
+
+	struct nbdsrv_conn_stats stats;
+	nbdsrv_conn_closed_fn closed;
+	void *opaque;
+};
+
+/* Rejected WRITE payloads land here; single-threaded, and the bytes are never looked at. */
+static uint8_t discard_buf[64 << 10];
+
+static const char *const conn_state_names[NBDSRV_CONN__COUNT] = {
+	[NBDSRV_CONN_READ_HDR] = "READ_HDR",
+	[NBDSRV_CONN_WAIT_SLOT] = "WAIT_SLOT",
+	[NBDSRV_CONN_WAIT_BUF] = "WAIT_BUF",
+	[NBDSRV_CONN_READ_PAYLOAD] = "READ_PAYLOAD",
+	[NBDSRV_CONN_DISCARD] = "DISCARD",
+	[NBDSRV_CONN_DRAIN] = "DRAIN",
+	[NBDSRV_CONN_DEAD] = "DEAD",
+	[NBDSRV_CONN_DONE] = "DONE",
+};
+
+const char *nbdsrv_conn_state_name(enum nbdsrv_conn_state s)
+{
+	return (unsigned)s < NBDSRV_CONN__COUNT ? conn_state_names[s] : "?";
+}
+
+static bool state_reads(enum nbdsrv_conn_state s)
+{
+	return s == NBDSRV_CONN_READ_HDR || s == NBDSRV_CONN_READ_PAYLOAD ||
+	       s == NBDSRV_CONN_DISCARD;
+}
+
+/* The one place a connection changes state; it also decides whether the socket is read. */
+static void conn_set_state(struct nbdsrv_conn *c, enum nbdsrv_conn_state s)
+{
+	if (c->state == s)
+		return;
+	dbg(LOG_SUB_NBD, "%s: %s -> %s", c->name, nbdsrv_conn_state_name(c->state),
+	    nbdsrv_conn_state_name(s));
+	c->state = s;
+	if (state_reads(s) && c->fd >= 0)
+		ev_io_start(c->loop, &c->rio);
+	else
+		ev_io_stop(c->loop, &c->rio);
+}
+
+static void conn_close_fd(struct nbdsrv_conn *c)
+{
+	ev_io_stop(c->loop, &c->rio);
+	ev_io_stop(c->loop, &c->wio);
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
+static void slot_release(struct nbdsrv_conn *c, struct nbdsrv_io *io)
+{
+	if (io->buf) {
+		void *b = io->buf;
+
+		io->buf = NULL;
+		nbdsrv_bufpool_put(c->pool, b);
+	}
+	list_del(&io->node);
+	list_add_head(&c->free_slots, &io->node);
+	if (c->state == NBDSRV_CONN_WAIT_SLOT)
+		conn_set_state(c, NBDSRV_CONN_READ_HDR);
+}
+
+/* DONE once the socket is closed and the bdev holds nothing of ours. */
+static void conn_maybe_finish(struct nbdsrv_conn *c)
+{
+	if (c->state == NBDSRV_CONN_DRAIN && c->stats.inflight == 0 && list_empty(&c->sendq)) {
+		conn_close_fd(c);
+		conn_set_state(c, NBDSRV_CONN_DONE);
+		ev_idle_start(c->loop, &c->fin);
+	} else if (c->state == NBDSRV_CONN_DEAD && c->stats.inflight == 0) {
+		conn_set_state(c, NBDSRV_CONN_DONE);
+		ev_idle_start(c->loop, &c->fin);
+	}
+}
+
+/* Drop the request being read, if any (its bytes will never all arrive). */
+static void conn_drop_cur(struct nbdsrv_conn *c)
+{
+	nbdsrv_bufpool_cancel(&c->bufwait);
+	if (c->cur) {
+		slot_release(c, c->cur);
+		c->cur = NULL;
+	}
+}
+
+/* Hard end: EOF, socket error, protocol violation. In-flight requests still complete. */
+static void conn_dead(struct nbdsrv_conn *c, int err)
+{
+	struct list_node *n;
+
+	if (c->state == NBDSRV_CONN_DEAD || c->state == NBDSRV_CONN_DONE)
+		return;
+	if (err)
+		log_info("%s: connection closed: %s", c->name, strerror(-err));
+	c->close_err = err;
+	conn_set_state(c, NBDSRV_CONN_DEAD);
+	conn_close_fd(c);
+	conn_drop_cur(c);
+	while ((n = list_pop(&c->sendq)) != NULL)
+		slot_release(c, list_entry(n, struct nbdsrv_io, node));
+	c->send_off = 0;
+	conn_maybe_finish(c);
+}
+
+static void conn_drain(struct nbdsrv_conn *c)
+{
+	if (c->state == NBDSRV_CONN_DEAD || c->state == NBDSRV_CONN_DONE ||
+	    c->state == NBDSRV_CONN_DRAIN)
+		return;
+	conn_drop_cur(c);
+	conn_set_state(c, NBDSRV_CONN_DRAIN);
+	conn_maybe_finish(c);
+}
+
+static size_t reply_len(const struct nbdsrv_io *io)
+{
+	if (io->req.type == NBDSRV_CMD_READ && io->error == 0)
+		return NBDSRV_REPLY_HDR_LEN + io->req.len;
+	return NBDSRV_REPLY_HDR_LEN;
+}
+
+/* Write queued replies until done or EAGAIN. */
+static void conn_flush(struct nbdsrv_conn *c)
+{
+	while (!list_empty(&c->sendq)) {
+		struct iovec iov[SEND_IOV_MAX];
+		struct msghdr msg = {.msg_iov = iov};
+		struct list_node *pos;
+		size_t skip = c->send_off, n;
+		ssize_t w;
+
+		list_for_each(pos, &c->sendq)
+		{
+			struct nbdsrv_io *io = list_entry(pos, struct nbdsrv_io, node);
+			size_t hlen = NBDSRV_REPLY_HDR_LEN, plen = reply_len(io) - hlen;
+
+			if (msg.msg_iovlen + 2 > SEND_IOV_MAX)
+				break;
+			if (skip < hlen) {
+				iov[msg.msg_iovlen].iov_base = io->reply + skip;
+				iov[msg.msg_iovlen++].iov_len = hlen - skip;
+				skip = 0;
+			} else {
+				skip -= hlen;
+			}
+			if (plen) {
+				iov[msg.msg_iovlen].iov_base = (uint8_t *)io->buf + skip;
+				iov[msg.msg_iovlen++].iov_len = plen - skip;
+			}
+			skip = 0;
+		}
+		w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				ev_io_start(c->loop, &c->wio);
+				return;
+			}
+			conn_dead(c, -errno);
+			return;
+		}
+		/* Retire fully sent replies. */
+		n = (size_t)w + c->send_off;
+		while (!list_empty(&c->sendq)) {
+			struct nbdsrv_io *io = list_entry(c->sendq.next, struct nbdsrv_io, node);
+			size_t len = reply_len(io);
+
+			if (n < len)
+				break;
+			n -= len;
+			if (io->req.type == NBDSRV_CMD_READ && io->error == 0)
+				c->stats.bytes_read += io->req.len;
+			slot_release(c, io);
+		}
+		c->send_off = n;
+	}
+	ev_io_stop(c->loop, &c->wio);
+	conn_maybe_finish(c);
+}
+
+static void conn_queue_reply(struct nbdsrv_conn *c, struct nbdsrv_io *io, uint32_t error)
+{
+	bool idle = list_empty(&c->sendq);
+
+	io->error = error;
+	if (error)
+		c->stats.errors++;
+	/* READ's buffer stays until the payload is sent; others give theirs back now. */
+	if (io->buf && (io->req.type != NBDSRV_CMD_READ || error)) {
+		void *b = io->buf;
+
+		io->buf = NULL;
+		nbdsrv_bufpool_put(c->pool, b);
+	}
+	if (error)
+		dbg(LOG_SUB_NBD, "%s: %s cookie %#llx offset %llu len %u: error %u", c->name,
+		    nbdsrv_cmd_name(io->req.type), (unsigned long long)io->req.cookie,
+		    (unsigned long long)io->req.offset, io->req.len, error);
+	nbdsrv_reply_build(io->reply, error, io->req.cookie);
+	list_del(&io->node);
+	list_add_tail(&c->sendq, &io->node);
+	/* Write first; when replies are already queued, EV_WRITE is armed and will send them. */
+	if (idle)
+		conn_flush(c);
+}
+
+static void io_done(struct bdev_req *breq, int err);
+
+static enum bdev_op bdev_op_of(uint16_t type)
+{
+	switch (type) {
+	case NBDSRV_CMD_READ:
+		return BDEV_OP_READ;
+	case NBDSRV_CMD_WRITE:
+		return BDEV_OP_WRITE;
+	case NBDSRV_CMD_TRIM:
+		return BDEV_OP_DISCARD;
+	case NBDSRV_CMD_WRITE_ZEROES:
+		return BDEV_OP_WRITE_ZEROES;
+	default:
+		return BDEV_OP_FLUSH;
+	}
+}
+
+/* Submit the next piece of io: the whole request, or its next chunk. Returns 0 or -errno. */
+static int io_submit_next(struct nbdsrv_io *io)
+{
+	struct bdev_req *b = &io->breq;
+	const struct nbdsrv_req *r = &io->req;
+	uint32_t flags = 0;
+
+	if (r->flags & NBDSRV_CMD_FLAG_FUA &&
+	    (r->type == NBDSRV_CMD_WRITE || r->type == NBDSRV_CMD_WRITE_ZEROES))
+		flags |= BDEV_F_FUA;
+	if (r->type == NBDSRV_CMD_WRITE_ZEROES && r->flags & NBDSRV_CMD_FLAG_NO_HOLE)
+		flags |= BDEV_F_NO_UNMAP;
+
+	memset(b, 0, sizeof(*b));
+	list_init(&b->node);
+	b->op = bdev_op_of(r->type);
+	b->flags = flags;
+	b->offset = r->offset + io->done_len;
+	b->len = MIN(r->len - io->done_len, BDEV_MAX_REQ_BYTES);
+	b->buf = io->buf;
+	b->done = io_done;
+	b->opaque = io;
+	if (b->op == BDEV_OP_FLUSH) {
+		b->offset = 0;
+		b->len = 0;
+	}
+	return bdev_submit(io->conn->bd, b);
+}
+
+static void io_dispatch(struct nbdsrv_conn *c, struct nbdsrv_io *io)
+{
+	int rc;
+
+	io->done_len = 0;
+	io->flush_after = io->req.type == NBDSRV_CMD_TRIM && (io->req.flags & NBDSRV_CMD_FLAG_FUA);
+	/* Zero-length requests are legal ("SHOULD NOT disconnect") and do nothing. */
+	if (io->req.len == 0 && io->req.type != NBDSRV_CMD_FLUSH) {
+		conn_queue_reply(c, io, 0);
+		return;
+	}
+	rc = io_submit_next(io);
+	if (rc < 0) {
+		log_warn("%s: %s offset %llu len %u: submit failed: %s", c->name,
+			 nbdsrv_cmd_name(io->req.type), (unsigned long long)io->req.offset,
+			 io->req.len, strerror(-rc));
+		conn_queue_reply(c, io, nbdsrv_errno_to_nbd(rc));
+		return;
+	}
+	if (++c->stats.inflight > c->stats.max_inflight)
+		c->stats.max_inflight = c->stats.inflight;
+}
+
+static void io_done(struct bdev_req *breq, int err)
+{
+	struct nbdsrv_io *io = breq->opaque;
+	struct nbdsrv_conn *c = io->conn;
+
+	if (!err && (io->req.type == NBDSRV_CMD_TRIM || io->req.type == NBDSRV_CMD_WRITE_ZEROES) &&
+	    breq->op != BDEV_OP_FLUSH) {
+		io->done_len += breq->len;
+		if (io->done_len < io->req.len) {
+			err = io_submit_next(io);
+			if (!err)
+				return;
+		} else if (io->flush_after) {
+			/* TRIM has no FUA in SBC; a SYNCHRONIZE CACHE makes it durable. */
+			io->flush_after = false;
+			io->req.type = NBDSRV_CMD_FLUSH;
+			err = io_submit_next(io);
+			io->req.type = NBDSRV_CMD_TRIM;
+			if (!err)
+				return;
+		}
+	}
+	assert(c->stats.inflight > 0);
+	c->stats.inflight--;
+	if (!err && io->req.type == NBDSRV_CMD_WRITE)
+		c->stats.bytes_written += io->req.len;
+	if (c->state == NBDSRV_CONN_DEAD || c->state == NBDSRV_CONN_DONE) {
+		slot_release(c, io);
+		conn_maybe_finish(c);
+		return;
+	}
+	if (err)
+		log_warn("%s: %s offset %llu len %u failed: %s", c->name,
+			 nbdsrv_cmd_name(io->req.type), (unsigned long long)io->req.offset,
+			 io->req.len, strerror(-err));
+	conn_queue_reply(c, io, nbdsrv_errno_to_nbd(err));
+}
+
+static enum nbdsrv_conn_state next_hdr_state(struct nbdsrv_conn *c)
+{
+	return list_empty(&c->free_slots) ? NBDSRV_CONN_WAIT_SLOT : NBDSRV_CONN_READ_HDR;
+}
+
+/* The request in c->cur has its buffer (or needs none): read its payload or dispatch it. */
+static void conn_start_request(struct nbdsrv_conn *c)
+{
+	struct nbdsrv_io *io = c->cur;
+
+	if (io->req.type == NBDSRV_CMD_WRITE && io->req.len > 0) {
+		io->got = 0;
+		conn_set_state(c, NBDSRV_CONN_READ_PAYLOAD);
+		return;
+	}
+	c->cur = NULL;
+	conn_set_state(c, next_hdr_state(c));
+	io_dispatch(c, io);
+}
+
+static bool conn_get_buf(struct nbdsrv_conn *c)
+{
+	struct nbdsrv_io *io = c->cur;
+
+	io->buf = nbdsrv_bufpool_get(c->pool, io->req.len);
+	if (io->buf)
+		return true;
+	conn_set_state(c, NBDSRV_CONN_WAIT_BUF);
+	nbdsrv_bufpool_wait(c->pool, &c->bufwait);
+	return false;
+}
+
+/*
+ * A buffer came back to the pool (called from inside bufpool_put, possibly
+ * on behalf of another connection): start the waiting request; a WRITE's
+ * payload is then read from the loop.
+ */
+static void conn_buf_ready(struct nbdsrv_bufwait *w)
+{
+	struct nbdsrv_conn *c = container_of(w, struct nbdsrv_conn, bufwait);
+
+	if (c->state != NBDSRV_CONN_WAIT_BUF)
+		return;
+	if (conn_get_buf(c))
+		conn_start_request(c);
+}
+
+static void conn_got_header(struct nbdsrv_conn *c)
+{
+	struct nbdsrv_io *io;
+	struct list_node *n;
+	int rc;
+
+	n = list_pop(&c->free_slots);
+	assert(n); /* READ_HDR is entered only with a free slot */
+	io = list_entry(n, struct nbdsrv_io, node);
+	nbdsrv_req_parse(c->hdr, &io->req);
+	io->buf = NULL;
+	c->hdr_got = 0;
+	c->stats.requests++;
+
+	rc = nbdsrv_req_validate(&io->req, &c->ex);
+	if (rc < 0) {
+		log_warn("%s: bad request magic %#x: dropping connection", c->name, io->req.magic);
+		slot_release(c, io);
+		conn_dead(c, rc);
+		return;
+	}
+	if (rc > 0) {
+		c->stats.rejected++;
+		dbg(LOG_SUB_NBD, "%s: rejected %s flags %#x offset %llu len %u: error %d", c->name,
+		    nbdsrv_cmd_name(io->req.type), io->req.flags,
+		    (unsigned long long)io->req.offset, io->req.len, rc);
+		/* Keep the stream in sync: a rejected WRITE's payload is still on the wire. */
+		c->discard_left = nbdsrv_req_payload_len(&io->req);
+		if (c->discard_left) {
+			io->error = (uint32_t)rc;
+			c->cur = io;
+			conn_set_state(c, NBDSRV_CONN_DISCARD);
+			return;
+		}
+		conn_set_state(c, next_hdr_state(c));
+		conn_queue_reply(c, io, (uint32_t)rc);
+		return;
+	}
+	if (io->req.type == NBDSRV_CMD_DISC) {
+		/* "The server MUST handle all outstanding requests ... and close". No reply. */
+		dbg(LOG_SUB_NBD, "%s: disconnect requested", c->name);
+		slot_release(c, io);
+		conn_drain(c);
+		return;
+	}
+	c->cur = io;
+	if ((io->req.type == NBDSRV_CMD_READ || io->req.type == NBDSRV_CMD_WRITE) &&
+	    io->req.len > 0 && !conn_get_buf(c))
+		return;
+	conn_start_request(c);
+}
+
+/* One step of reading. Returns 0 progress, 1 would block, <0 connection gone. */
+static int conn_read_step(struct nbdsrv_conn *c)
+{
+	struct nbdsrv_io *io = c->cur;
+	uint8_t *dst;
+	size_t want;
+	ssize_t r;
+
+	switch (c->state) {
+	case NBDSRV_CONN_READ_HDR:
+		dst = c->hdr + c->hdr_got;
+		want = NBDSRV_REQ_HDR_LEN - c->hdr_got;
+		break;
+	case NBDSRV_CONN_READ_PAYLOAD:
+		dst = (uint8_t *)io->buf + io->got;
+		want = io->req.len - io->got;
+		break;
+	case NBDSRV_CONN_DISCARD:
+		dst = discard_buf;
+		want = (size_t)MIN(c->discard_left, (uint64_t)sizeof(discard_buf));
+		break;
+	default:
+		return 1;
+	}
+	r = recv(c->fd, dst, want, 0);
+	if (r < 0) {
+		if (errno == EINTR)
+			return 0;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 1;
+		conn_dead(c, -errno);
+		return -1;
+	}
+	if (r == 0) {
+		/* EOF: clean between requests, a cut-off request otherwise; either way hard. */
+		if (c->state == NBDSRV_CONN_READ_HDR && c->hdr_got == 0)
+			dbg(LOG_SUB_NBD, "%s: client closed the connection", c->name);
+		else
+			log_info("%s: EOF in the middle of a request", c->name);
+		conn_dead(c, -ECONNRESET);
+		return -1;
+	}
+	switch (c->state) {
+	case NBDSRV_CONN_READ_HDR:
+		c->hdr_got += (uint32_t)r;
+		if (c->hdr_got == NBDSRV_REQ_HDR_LEN)
+			conn_got_header(c);
+		break;
+	case NBDSRV_CONN_READ_PAYLOAD:
+		io->got += (uint32_t)r;
+		if (io->got == io->req.len) {
+			c->cur = NULL;
+			conn_set_state(c, next_hdr_state(c));
+			io_dispatch(c, io);
+		}
+		break;
+	case NBDSRV_CONN_DISCARD:
+		c->discard_left -= (uint64_t)r;
+		if (c->discard_left == 0) {
+			c->cur = NULL;
+			conn_set_state(c, next_hdr_state(c));
+			conn_queue_reply(c, io, io->error);
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static void conn_on_read(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct nbdsrv_conn *c = container_of(w, struct nbdsrv_conn, rio);
+	unsigned steps = 0;
+
+	/* Bounded per wakeup so one busy socket cannot starve the others on this loop. */
+	while (state_reads(c->state) && steps++ < READ_BUDGET)
+		if (conn_read_step(c) != 0)
+			break;
+}
+
+static void conn_on_write(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct nbdsrv_conn *c = container_of(w, struct nbdsrv_conn, wio);
+
+	conn_flush(c);
+}
+
+static void conn_on_fin(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct nbdsrv_conn *c = container_of(w, struct nbdsrv_conn, fin);
+
+	ev_idle_stop(loop, w);
+	if (c->closed)
+		c->closed(c, c->close_err, c->opaque); /* may free c: nothing after this */
+}
+
+struct nbdsrv_conn *nbdsrv_conn_new(struct ev_loop *loop, int fd, struct bdev *bd,
+				    const struct nbdsrv_export *ex, struct nbdsrv_bufpool *pool,
+				    const struct nbdsrv_conn_cfg *cfg)
+{
+	struct nbdsrv_conn *c;
+	uint32_t i;
+	int fl;
+
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->nslots = cfg->queue_depth ? cfg->queue_depth : DEFAULT_QUEUE_DEPTH;
+	c->slots = calloc(c->nslots, sizeof(*c->slots));
+	if (!c->slots) {
+		free(c);
+		return NULL;
+	}
+	snprintf(c->name, sizeof(c->name), "%s", cfg->name ? cfg->name : "nbd");
+	c->loop = loop;
+	c->fd = fd;
+	c->bd = bd;
+	c->ex = *ex;
+	c->pool = pool;
+	c->closed = cfg->closed;
+	c->opaque = cfg->opaque;
+	list_init(&c->free_slots);
+	list_init(&c->sendq);
+	list_init(&c->bufwait.node);
+	c->bufwait.ready = conn_buf_ready;
+	for (i = 0; i < c->nslots; i++) {
+		c->slots[i].conn = c;
+		list_init(&c->slots[i].node);
+		list_add_tail(&c->free_slots, &c->slots[i].node);
+	}
+	ev_io_init(&c->rio, conn_on_read, fd, EV_READ);
+	ev_io_init(&c->wio, conn_on_write, fd, EV_WRITE);
+	ev_idle_init(&c->fin, conn_on_fin);
+	c->state = NBDSRV_CONN_READ_HDR;
+	ev_io_start(loop, &c->rio);
+	return c;
+}
+
+void nbdsrv_conn_shutdown(struct nbdsrv_conn *c)
+{
+	conn_drain(c);
+}
+
+void nbdsrv_conn_free(struct nbdsrv_conn *c)
+{
+	if (!c)
+		return;
+	/* Freeing with requests in flight would leave the bdev writing into freed slots. */
+	assert(c->stats.inflight == 0);
+	conn_close_fd(c);
+	nbdsrv_bufpool_cancel(&c->bufwait);
+	ev_idle_stop(c->loop, &c->fin);
+	for (uint32_t i = 0; i < c->nslots; i++)
+		if (c->slots[i].buf)
+			nbdsrv_bufpool_put(c->pool, c->slots[i].buf);
+	free(c->slots);
+	free(c);
+}
+
+const struct nbdsrv_conn_stats *nbdsrv_conn_stats(const struct nbdsrv_conn *c)
+{
+	return &c->stats;
+}
+
+enum nbdsrv_conn_state nbdsrv_conn_get_state(const struct nbdsrv_conn *c)
+{
+	return c->state;
+}
+
+const char *nbdsrv_conn_name(const struct nbdsrv_conn *c)
+{
+	return c->name;
+}
