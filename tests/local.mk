@@ -5,7 +5,10 @@
 # on the host and re-runs itself inside a UML guest through tests/uml/run.sh;
 # without /usr/bin/linux.uml they skip. Logs: tests/uml/logs/NAME/.
 UML_TESTS = \
-	tests/uml/t-boot.sh
+	tests/uml/t-boot.sh \
+	tests/uml/t-tgtd-2net.sh \
+	tests/uml/t-nbd-qemu.sh \
+	tests/uml/t-nbd-kernel.sh
 TESTS += $(UML_TESTS)
 EXTRA_DIST += $(UML_TESTS) tests/uml/run.sh tests/uml/init.sh tests/uml/lib.sh \
 	tests/uml/README.md

@@ -166,8 +166,8 @@ if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
 	echo "----- UML console (last 60 lines)"
 	tail -n 60 "$out/console.log" 2>/dev/null
 	if [ -f "$out/dmesg" ]; then
-		echo "----- guest dmesg (last 40 lines)"
-		tail -n 40 "$out/dmesg"
+		echo "----- guest dmesg after init started (last 60 lines)"
+		sed '1,/as init process/d' "$out/dmesg" | tail -n 60
 	fi
 	echo "-----"
 fi
