@@ -1,6 +1,32 @@
 # session: library sources, unit tests and fuzz targets of this module.
-# Keep the source list one file per line, alphabetical.
+# Keep each list one file per line, alphabetical.
 noinst_LIBRARIES += libsession.a
 libsession_a_SOURCES = \
-	src/session/pdu.h
+	src/session/chap.c \
+	src/session/chap.h \
+	src/session/param.c \
+	src/session/param.h \
+	src/session/pdu.c \
+	src/session/pdu.h \
+	src/session/pdu_initiator.c \
+	src/session/pdu_target.c \
+	src/session/pdu_wire.h
 libsession_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
+
+check_PROGRAMS += tests/unit/test_pdu
+TESTS += tests/unit/test_pdu
+tests_unit_test_pdu_SOURCES = tests/unit/test_pdu.c
+tests_unit_test_pdu_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_pdu_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_chap
+TESTS += tests/unit/test_chap
+tests_unit_test_chap_SOURCES = tests/unit/test_chap.c
+tests_unit_test_chap_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_chap_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_param
+TESTS += tests/unit/test_param
+tests_unit_test_param_SOURCES = tests/unit/test_param.c
+tests_unit_test_param_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_param_LDADD = $(TEST_LIBS)
