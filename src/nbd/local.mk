@@ -12,3 +12,10 @@ TESTS += tests/unit/test_nbd_proto
 tests_unit_test_nbd_proto_SOURCES = tests/unit/test_nbd_proto.c
 tests_unit_test_nbd_proto_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_nbd_proto_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_nbd_server
+TESTS += tests/unit/test_nbd_server
+tests_unit_test_nbd_server_SOURCES = tests/unit/test_nbd_server.c \
+	tests/unit/membdev.c tests/unit/membdev.h
+tests_unit_test_nbd_server_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_nbd_server_LDADD = $(TEST_LIBS)

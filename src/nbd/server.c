@@ -161,7 +161,7 @@ static void conn_dead(struct nbdsrv_conn *c, int err)
 
 	if (c->state == NBDSRV_CONN_DEAD || c->state == NBDSRV_CONN_DONE)
 		return;
-	if (err)
+	if (err && err != -ECONNRESET) /* EOF was logged where it was seen */
 		log_info("%s: connection closed: %s", c->name, strerror(-err));
 	c->close_err = err;
 	conn_set_state(c, NBDSRV_CONN_DEAD);
