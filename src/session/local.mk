@@ -2,6 +2,10 @@
 # Keep each list one file per line, alphabetical.
 noinst_LIBRARIES += libsession.a
 libsession_a_SOURCES = \
+	src/session/chap.c \
+	src/session/chap.h \
+	src/session/param.c \
+	src/session/param.h \
 	src/session/pdu.c \
 	src/session/pdu.h \
 	src/session/pdu_initiator.c \
@@ -14,3 +18,15 @@ TESTS += tests/unit/test_pdu
 tests_unit_test_pdu_SOURCES = tests/unit/test_pdu.c
 tests_unit_test_pdu_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_pdu_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_chap
+TESTS += tests/unit/test_chap
+tests_unit_test_chap_SOURCES = tests/unit/test_chap.c
+tests_unit_test_chap_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_chap_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_param
+TESTS += tests/unit/test_param
+tests_unit_test_param_SOURCES = tests/unit/test_param.c
+tests_unit_test_param_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_param_LDADD = $(TEST_LIBS)

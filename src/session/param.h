@@ -118,7 +118,7 @@ enum iscsi_param_stage {
 };
 
 /* Number of rows of the key table; sizes the per-key state below. */
-#define ISCSI_PARAM_NKEYS 30
+#define ISCSI_PARAM_NKEYS 27
 
 struct iscsi_param_key_state {
 	uint8_t flags;      /* private: offered / answered / received / done */
@@ -174,6 +174,9 @@ bool iscsi_param_stage_answered(const struct iscsi_negotiation *n, enum iscsi_pa
  * on. Returns 0 or -EPROTO with n->error set.
  */
 int iscsi_param_finish(struct iscsi_negotiation *n);
+
+/* AuthMethod as agreed so far (UNSET until the target answered it). */
+enum iscsi_auth_method iscsi_param_auth_method(const struct iscsi_negotiation *n);
 
 /*
  * Parse an RFC 7143 5.1 numerical value (decimal, or 0x hex) into *out.
