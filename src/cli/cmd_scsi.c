@@ -1,0 +1,847 @@
+/*
+ * One-shot SCSI commands on one LUN: inquiry, readcap, luns, tur, read,
+ * write, unmap, sync. Each logs in, runs its command(s) through the
+ * synchronous layer, logs out. CDBs and parsing come from src/scsi; the
+ * meaning of a status + sense comes from its classification table.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/sync.h"
+#include "scsi/classify.h"
+#include "scsi/sam.h"
+#include "scsi/sbc.h"
+#include "scsi/sense.h"
+#include "scsi/spc.h"
+#include "util/cleanup.h"
+
+/* Largest single READ/WRITE we issue unless the LUN asks for less (VPD B0). */
+#define IO_SIZE_MAX (16u << 20)
+/* UNIT ATTENTION after login, BUSY, ...: how often a command is re-sent. */
+#define RETRIES 5
+
+enum scsi_optid {
+	OPT_OFFSET = CLI_OPT_FIRST_FREE,
+	OPT_LENGTH,
+	OPT_FUA,
+	OPT_IO_SIZE,
+};
+
+struct scsi_args {
+	const char *cmd;
+	struct cli_target t;
+	uint64_t offset;
+	uint64_t length;
+	bool have_length;
+	const char *output;
+	const char *input;
+	bool fua;
+	uint64_t io_size;
+};
+
+struct lun_ctx {
+	struct cli_sync y;
+	uint32_t lun;
+	struct scsi_capacity cap;
+	bool have_b0;
+	struct scsi_vpd_b0 b0;
+};
+
+static const struct {
+	const char *name;
+	const char *args;
+	const char *what;
+} scsi_help[] = {
+	{"inquiry", "", "Print vendor, product, revision, serial, the VPD 0x83 identity,\n"
+			"block limits and provisioning of the LUN."},
+	{"readcap", "", "Print the LUN's size, logical and physical block size, LBPME and LBPRZ."},
+	{"luns", "", "List the LUNs of the target (REPORT LUNS)."},
+	{"tur", "", "TEST UNIT READY: exit 0 when the LUN is ready."},
+	{"read", " --offset BYTES --length BYTES [--output FILE|-]",
+	 "Read LENGTH bytes at OFFSET (both multiples of the block size) to FILE\n"
+	 "(default: stdout)."},
+	{"write", " --offset BYTES [--input FILE|-] [--length BYTES] [--fua]",
+	 "Write FILE (default: stdin) at OFFSET; the amount must be a multiple of the\n"
+	 "block size. --fua: force unit access (data durable on completion)."},
+	{"unmap", " --offset BYTES --length BYTES", "UNMAP (discard) the byte range."},
+	{"sync", "", "SYNCHRONIZE CACHE of the whole LUN."},
+};
+
+static void scsi_usage(FILE *f, const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(scsi_help); i++)
+		if (strcmp(scsi_help[i].name, cmd) == 0)
+			break;
+	if (i == ARRAY_SIZE(scsi_help))
+		return;
+	fprintf(f, "Usage: " CLI_PROG " %s -t IQN -P PORTAL [-l LUN]%s [OPTIONS]\n\n%s\n\n%s",
+		cmd, scsi_help[i].args, scsi_help[i].what, cli_target_help);
+	if (strcmp(cmd, "read") == 0 || strcmp(cmd, "write") == 0)
+		fprintf(f, "      --io-size BYTES          largest single command (default: the\n"
+			   "                               LUN's limit, at most 16M)\n");
+	fprintf(f, "  -h, --help\n"
+		   "Numbers take K, M, G suffixes (powers of 1024) or 0x hex.\n");
+}
+
+/* ---- running one command ---------------------------------------------------- */
+
+/*
+ * Run one CDB; retried while the classification says the condition is
+ * transient (UNIT ATTENTION after login, BUSY). *got: bytes transferred.
+ * Returns 0 or an exit code after printing "WHAT failed: SENSE".
+ * quiet: ILLEGAL REQUEST is expected (optional command): say nothing,
+ * return -1.
+ */
+static int run_cdb(struct lun_ctx *c, const uint8_t *cdb, int cdb_len, enum sess_dir dir,
+		   void *buf, uint32_t len, uint32_t *got, const char *what, bool quiet)
+{
+	struct sess_task *t;
+	int tries, rc;
+
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		cli_err("out of memory");
+		return CLI_EXIT_LOCAL;
+	}
+	for (tries = 0;; tries++) {
+		struct scsi_sense sense, *sp = NULL;
+		struct scsi_verdict v;
+		char sbuf[160];
+
+		memset(t, 0, sizeof(*t));
+		memcpy(t->cdb, cdb, (size_t)cdb_len);
+		t->cdb_len = (uint8_t)cdb_len;
+		t->lun = c->lun;
+		t->dir = len ? dir : SESS_DIR_NONE;
+		if (len) {
+			t->iov[0].iov_base = buf;
+			t->iov[0].iov_len = len;
+			t->iov_cnt = 1;
+		}
+		t->xfer_len = len;
+		rc = sync_task(&c->y, t);
+		if (rc)
+			break;
+		if (t->response != 0) {
+			cli_err("%s failed: the target reports iSCSI response 0x%02x "
+				"(target failure)", what, t->response);
+			rc = CLI_EXIT_IO;
+			break;
+		}
+		if (t->sense_len && scsi_sense_parse(t->sense, t->sense_len, &sense) == 0)
+			sp = &sense;
+		v = scsi_classify(t->status, sp);
+		if (v.cls == SCSI_CLASS_OK) {
+			if (got)
+				*got = t->residual_under && t->residual <= len ? len - t->residual
+									       : len;
+			rc = 0;
+			break;
+		}
+		if (v.cls == SCSI_CLASS_RETRY && tries < RETRIES)
+			continue;
+		if (quiet && sp && sp->key == SCSI_SK_ILLEGAL_REQUEST) {
+			rc = -1;
+			break;
+		}
+		if (sp)
+			scsi_sense_format(sp, sbuf, sizeof(sbuf));
+		else
+			snprintf(sbuf, sizeof(sbuf), "no sense data");
+		cli_err("%s failed on LUN %u: %s, %s", what, c->lun, scsi_status_name(t->status),
+			sbuf);
+		rc = CLI_EXIT_IO;
+		break;
+	}
+	free(t);
+	return rc;
+}
+
+static int get_capacity(struct lun_ctx *c)
+{
+	uint8_t cdb[SCSI_CDB_MAX], buf[SCSI_READCAP16_LEN];
+	uint32_t got = 0;
+	int n, rc;
+
+	n = scsi_build_readcap16(cdb, sizeof(cdb), sizeof(buf));
+	rc = run_cdb(c, cdb, n, SESS_DIR_READ, buf, sizeof(buf), &got, "READ CAPACITY(16)", true);
+	if (rc == 0) {
+		if (scsi_readcap16_parse(buf, got, &c->cap) < 0) {
+			cli_err("the target's READ CAPACITY(16) data is malformed");
+			return CLI_EXIT_PROTOCOL;
+		}
+		return 0;
+	}
+	if (rc > 0)
+		return rc;
+	/* READ CAPACITY(16) is optional for small LUNs (SBC-4 4.5.1). */
+	n = scsi_build_readcap10(cdb, sizeof(cdb));
+	rc = run_cdb(c, cdb, n, SESS_DIR_READ, buf, SCSI_READCAP10_LEN, &got, "READ CAPACITY(10)",
+		     false);
+	if (rc)
+		return rc;
+	if (scsi_readcap10_parse(buf, got, &c->cap) < 0) {
+		cli_err("the target's READ CAPACITY(10) data is malformed");
+		return CLI_EXIT_PROTOCOL;
+	}
+	return 0;
+}
+
+/* VPD page into buf (len bytes); 0, -1 when not supported, or an exit code. */
+static int get_vpd(struct lun_ctx *c, uint8_t page, uint8_t *buf, uint16_t len, uint32_t *got,
+		   const char *what)
+{
+	uint8_t cdb[SCSI_CDB_MAX];
+	int n = scsi_build_inquiry(cdb, sizeof(cdb), true, page, len);
+
+	return run_cdb(c, cdb, n, SESS_DIR_READ, buf, len, got, what, true);
+}
+
+static int get_b0(struct lun_ctx *c)
+{
+	uint8_t buf[64];
+	uint32_t got = 0;
+	int rc = get_vpd(c, SCSI_VPD_BLOCK_LIMITS, buf, sizeof(buf), &got, "INQUIRY VPD B0");
+
+	if (rc > 0)
+		return rc;
+	if (rc == 0 && scsi_vpd_b0_parse(buf, got, &c->b0) == 0)
+		c->have_b0 = true;
+	return 0;
+}
+
+/* ---- the commands ---------------------------------------------------------------- */
+
+static const char *device_type_name(uint8_t t)
+{
+	switch (t) {
+	case 0x00: return "direct access block device";
+	case 0x05: return "CD/DVD";
+	case 0x0c: return "storage array controller";
+	case 0x0d: return "enclosure services";
+	case 0x1f: return "unknown or no device";
+	default: return "other";
+	}
+}
+
+static int do_inquiry(struct lun_ctx *c)
+{
+	uint8_t cdb[SCSI_CDB_MAX];
+	CLEANUP_FREE uint8_t *buf = malloc(1024);
+	struct scsi_inquiry inq;
+	struct scsi_vpd_supported sup;
+	bool have_sup = false;
+	uint32_t got = 0;
+	int n, rc;
+
+	if (!buf) {
+		cli_err("out of memory");
+		return CLI_EXIT_LOCAL;
+	}
+	n = scsi_build_inquiry(cdb, sizeof(cdb), false, 0, 96);
+	rc = run_cdb(c, cdb, n, SESS_DIR_READ, buf, 96, &got, "INQUIRY", false);
+	if (rc)
+		return rc;
+	if (scsi_inquiry_parse(buf, got, &inq) < 0) {
+		cli_err("the target's INQUIRY data is malformed (%u bytes)", got);
+		return CLI_EXIT_PROTOCOL;
+	}
+	printf("vendor: %s\nproduct: %s\nrevision: %s\n", inq.vendor, inq.product, inq.revision);
+	printf("device type: 0x%02x (%s)%s\n", inq.device_type, device_type_name(inq.device_type),
+	       inq.qualifier ? ", not connected" : "");
+
+	rc = get_vpd(c, SCSI_VPD_SUPPORTED_PAGES, buf, 255, &got, "INQUIRY VPD 00");
+	if (rc > 0)
+		return rc;
+	if (rc == 0 && scsi_vpd_supported_parse(buf, got, &sup) == 0)
+		have_sup = true;
+#define HAS(p) (!have_sup || scsi_vpd_supported_has(&sup, (p)))
+
+	if (HAS(SCSI_VPD_UNIT_SERIAL)) {
+		struct scsi_vpd_serial ser;
+
+		rc = get_vpd(c, SCSI_VPD_UNIT_SERIAL, buf, 255, &got, "INQUIRY VPD 80");
+		if (rc > 0)
+			return rc;
+		if (rc == 0 && scsi_vpd_serial_parse(buf, got, &ser) == 0)
+			printf("serial: %s\n", ser.serial);
+	}
+	if (HAS(SCSI_VPD_DEVICE_ID)) {
+		struct scsi_vpd83 v;
+		char ident[256];
+
+		rc = get_vpd(c, SCSI_VPD_DEVICE_ID, buf, 1024, &got, "INQUIRY VPD 83");
+		if (rc > 0)
+			return rc;
+		if (rc == 0 && scsi_vpd83_parse(buf, got, &v) == 0 &&
+		    scsi_vpd83_identity(&v, ident, sizeof(ident)) >= 0)
+			printf("identity: %s\n", ident);
+		else
+			printf("identity: none\n");
+	}
+	if (HAS(SCSI_VPD_BLOCK_LIMITS)) {
+		rc = get_b0(c);
+		if (rc)
+			return rc;
+		if (c->have_b0) {
+			printf("max transfer: %u blocks\n", c->b0.max_xfer_len);
+			printf("optimal transfer: %u blocks\n", c->b0.opt_xfer_len);
+			printf("optimal transfer granularity: %u blocks\n",
+			       c->b0.opt_xfer_granularity);
+			if (c->b0.max_unmap_lba_count == 0xffffffffu)
+				printf("max unmap: unlimited\n");
+			else
+				printf("max unmap: %u blocks\n", c->b0.max_unmap_lba_count);
+			printf("max unmap descriptors: %u\n", c->b0.max_unmap_desc_count);
+			printf("unmap granularity: %u blocks\n", c->b0.opt_unmap_granularity);
+			printf("max write same: %llu blocks\n",
+			       (unsigned long long)c->b0.max_write_same_len);
+		}
+	}
+	if (HAS(SCSI_VPD_BLOCK_DEV_CHAR)) {
+		struct scsi_vpd_b1 b1;
+
+		rc = get_vpd(c, SCSI_VPD_BLOCK_DEV_CHAR, buf, 64, &got, "INQUIRY VPD B1");
+		if (rc > 0)
+			return rc;
+		if (rc == 0 && scsi_vpd_b1_parse(buf, got, &b1) == 0) {
+			if (b1.rotation_rate == SCSI_ROTATION_NONE)
+				printf("rotation: non-rotating\n");
+			else if (b1.rotation_rate == SCSI_ROTATION_NOT_REPORTED)
+				printf("rotation: not reported\n");
+			else
+				printf("rotation: %u rpm\n", b1.rotation_rate);
+		}
+	}
+	if (HAS(SCSI_VPD_LB_PROVISIONING)) {
+		struct scsi_vpd_b2 b2;
+		static const char *const types[] = {"full", "resource", "thin"};
+
+		rc = get_vpd(c, SCSI_VPD_LB_PROVISIONING, buf, 64, &got, "INQUIRY VPD B2");
+		if (rc > 0)
+			return rc;
+		if (rc == 0 && scsi_vpd_b2_parse(buf, got, &b2) == 0)
+			printf("provisioning: %s lbpu=%d lbpws=%d lbpws10=%d lbprz=%d\n",
+			       b2.provisioning_type < 3 ? types[b2.provisioning_type] : "reserved",
+			       b2.lbpu, b2.lbpws, b2.lbpws10, b2.lbprz_zero);
+	}
+#undef HAS
+	return 0;
+}
+
+static int do_readcap(struct lun_ctx *c)
+{
+	int rc = get_capacity(c);
+	uint64_t bytes;
+
+	if (rc)
+		return rc;
+	bytes = c->cap.nblocks * c->cap.block_size;
+	printf("size: %llu bytes\n", (unsigned long long)bytes);
+	printf("blocks: %llu\n", (unsigned long long)c->cap.nblocks);
+	printf("block size: %u\n", c->cap.block_size);
+	printf("physical block size: %llu\n",
+	       (unsigned long long)c->cap.block_size << (c->cap.lbppbe < 32 ? c->cap.lbppbe : 0));
+	printf("lbpme: %d\nlbprz: %d\n", c->cap.lbpme, c->cap.lbprz);
+	return 0;
+}
+
+static int do_luns(struct lun_ctx *c)
+{
+	uint8_t cdb[SCSI_CDB_MAX];
+	uint32_t len = 16 + 8 * SCSI_REPORT_LUNS_MAX, got = 0;
+	CLEANUP_FREE uint8_t *buf = malloc(len);
+	CLEANUP_FREE struct scsi_report_luns *rl = malloc(sizeof(*rl));
+	unsigned int i;
+	int n, rc;
+
+	if (!buf || !rl) {
+		cli_err("out of memory");
+		return CLI_EXIT_LOCAL;
+	}
+	n = scsi_build_report_luns(cdb, sizeof(cdb), 0, len);
+	rc = run_cdb(c, cdb, n, SESS_DIR_READ, buf, len, &got, "REPORT LUNS", false);
+	if (rc)
+		return rc;
+	if (scsi_report_luns_parse(buf, got, rl) < 0) {
+		cli_err("the target's REPORT LUNS data is malformed");
+		return CLI_EXIT_PROTOCOL;
+	}
+	for (i = 0; i < rl->n; i++) {
+		uint32_t lun;
+
+		if (scsi_lun_from_wire(rl->lun[i], &lun) == 0)
+			printf("%u\n", lun);
+		else
+			printf("0x%02x%02x%02x%02x%02x%02x%02x%02x\n", rl->lun[i][0], rl->lun[i][1],
+			       rl->lun[i][2], rl->lun[i][3], rl->lun[i][4], rl->lun[i][5],
+			       rl->lun[i][6], rl->lun[i][7]);
+	}
+	if (rl->truncated)
+		fprintf(stderr, CLI_PROG ": the target has %u LUNs, %u listed\n", rl->total, rl->n);
+	return 0;
+}
+
+static int do_tur(struct lun_ctx *c)
+{
+	uint8_t cdb[SCSI_CDB_MAX];
+	int n = scsi_build_tur(cdb, sizeof(cdb));
+	int rc = run_cdb(c, cdb, n, SESS_DIR_NONE, NULL, 0, NULL, "TEST UNIT READY", false);
+
+	if (rc == 0)
+		printf("ready\n");
+	return rc;
+}
+
+static int do_sync(struct lun_ctx *c)
+{
+	uint8_t cdb[SCSI_CDB_MAX];
+	int n = scsi_build_sync_cache(cdb, sizeof(cdb), 0, 0, false);
+
+	return run_cdb(c, cdb, n, SESS_DIR_NONE, NULL, 0, NULL, "SYNCHRONIZE CACHE", false);
+}
+
+/* Offset and length against the LUN: block multiples, inside it. */
+static int check_range(struct lun_ctx *c, uint64_t off, uint64_t len, bool len_known)
+{
+	uint32_t bs = c->cap.block_size;
+	uint64_t size = c->cap.nblocks * bs, end;
+
+	if (off % bs || (len_known && len % bs)) {
+		cli_err("offset %llu and length %llu must be multiples of the LUN's block size "
+			"(%u bytes)", (unsigned long long)off, (unsigned long long)len, bs);
+		return CLI_EXIT_USAGE;
+	}
+	if (add_overflow(off, len_known ? len : 0, &end) || end > size) {
+		cli_err("range %llu+%llu is beyond the end of the LUN (%llu bytes)",
+			(unsigned long long)off, (unsigned long long)len, (unsigned long long)size);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Largest single READ/WRITE: --io-size, the LUN's MAXIMUM TRANSFER LENGTH, 16 MiB. */
+static uint32_t io_chunk(struct lun_ctx *c, uint64_t want)
+{
+	uint64_t chunk = want ? want : IO_SIZE_MAX;
+	uint32_t bs = c->cap.block_size;
+
+	if (c->have_b0 && c->b0.max_xfer_len && (uint64_t)c->b0.max_xfer_len * bs < chunk)
+		chunk = (uint64_t)c->b0.max_xfer_len * bs;
+	if (chunk > IO_SIZE_MAX)
+		chunk = IO_SIZE_MAX;
+	chunk -= chunk % bs;
+	return chunk ? (uint32_t)chunk : bs;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read until n bytes or EOF; returns bytes read or -errno. */
+static ssize_t read_full(int fd, uint8_t *p, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = read(fd, p + done, n - done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+static int do_read(struct lun_ctx *c, const struct scsi_args *a)
+{
+	CLEANUP_CLOSE int fd = -1;
+	CLEANUP_FREE uint8_t *buf = NULL;
+	uint32_t chunk, bs;
+	uint64_t off = a->offset, left = a->length;
+	int rc;
+
+	if (!a->have_length) {
+		cli_err("read: how much? add --length BYTES");
+		return CLI_EXIT_USAGE;
+	}
+	rc = get_capacity(c);
+	if (rc)
+		return rc;
+	rc = check_range(c, a->offset, a->length, true);
+	if (rc)
+		return rc;
+	rc = get_b0(c);
+	if (rc)
+		return rc;
+	bs = c->cap.block_size;
+	chunk = io_chunk(c, a->io_size);
+	if (!a->output || strcmp(a->output, "-") == 0) {
+		fd = dup(STDOUT_FILENO);
+	} else {
+		fd = open(a->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			cli_err("cannot create %s: %s", a->output, strerror(errno));
+			return CLI_EXIT_LOCAL;
+		}
+	}
+	buf = malloc(chunk);
+	if (!buf || fd < 0) {
+		cli_err("out of memory");
+		return CLI_EXIT_LOCAL;
+	}
+	while (left) {
+		uint8_t cdb[SCSI_CDB_MAX];
+		uint32_t n = left < chunk ? (uint32_t)left : chunk, got = 0;
+		int cl = scsi_build_rw(cdb, sizeof(cdb), false, off / bs, n / bs, 0);
+
+		rc = run_cdb(c, cdb, cl, SESS_DIR_READ, buf, n, &got, "READ", false);
+		if (rc)
+			return rc;
+		if (got != n) {
+			cli_err("READ at byte %llu returned %u of %u bytes",
+				(unsigned long long)off, got, n);
+			return CLI_EXIT_IO;
+		}
+		rc = write_all(fd, buf, n);
+		if (rc < 0) {
+			cli_err("cannot write %s: %s", a->output ? a->output : "stdout",
+				strerror(-rc));
+			return CLI_EXIT_LOCAL;
+		}
+		off += n;
+		left -= n;
+	}
+	if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS) {
+		cli_err("cannot flush %s: %s", a->output ? a->output : "stdout", strerror(errno));
+		return CLI_EXIT_LOCAL;
+	}
+	return 0;
+}
+
+static int do_write(struct lun_ctx *c, const struct scsi_args *a)
+{
+	CLEANUP_CLOSE int fd = -1;
+	CLEANUP_FREE uint8_t *buf = NULL;
+	const char *in = a->input && strcmp(a->input, "-") != 0 ? a->input : "stdin";
+	uint32_t chunk, bs;
+	uint64_t off = a->offset, done = 0;
+	struct stat st;
+	int rc;
+
+	if (strcmp(in, "stdin") == 0) {
+		fd = dup(STDIN_FILENO);
+	} else {
+		fd = open(in, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			cli_err("cannot open %s: %s", in, strerror(errno));
+			return CLI_EXIT_LOCAL;
+		}
+	}
+	if (fd < 0) {
+		cli_err("cannot use stdin: %s", strerror(errno));
+		return CLI_EXIT_LOCAL;
+	}
+	rc = get_capacity(c);
+	if (rc)
+		return rc;
+	bs = c->cap.block_size;
+	/* A regular file's size is known: refuse a bad range before writing anything. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		uint64_t len = a->have_length ? a->length : (uint64_t)st.st_size;
+
+		if (a->have_length && a->length > (uint64_t)st.st_size) {
+			cli_err("%s holds %llu bytes, less than --length %llu", in,
+				(unsigned long long)st.st_size, (unsigned long long)a->length);
+			return CLI_EXIT_USAGE;
+		}
+		if (len % bs) {
+			cli_err("%s holds %llu bytes, not a multiple of the LUN's block size (%u); "
+				"pad it or give --length", in, (unsigned long long)len, bs);
+			return CLI_EXIT_USAGE;
+		}
+		rc = check_range(c, a->offset, len, true);
+	} else {
+		rc = check_range(c, a->offset, a->length, a->have_length);
+	}
+	if (rc)
+		return rc;
+	rc = get_b0(c);
+	if (rc)
+		return rc;
+	chunk = io_chunk(c, a->io_size);
+	buf = malloc(chunk);
+	if (!buf) {
+		cli_err("out of memory");
+		return CLI_EXIT_LOCAL;
+	}
+	for (;;) {
+		uint8_t cdb[SCSI_CDB_MAX];
+		uint64_t want = chunk;
+		ssize_t n;
+		int cl;
+
+		if (a->have_length && a->length - done < want)
+			want = a->length - done;
+		if (want == 0)
+			break;
+		n = read_full(fd, buf, (size_t)want);
+		if (n < 0) {
+			cli_err("cannot read %s: %s", in, strerror((int)-n));
+			return CLI_EXIT_LOCAL;
+		}
+		if (n == 0)
+			break;
+		if (n % bs) {
+			cli_err("%s ended after %llu bytes, not a multiple of the block size (%u): "
+				"the last %zd bytes were not written", in,
+				(unsigned long long)(done + (uint64_t)n), bs, n % bs);
+			return CLI_EXIT_USAGE;
+		}
+		if (off + (uint64_t)n > c->cap.nblocks * bs) {
+			cli_err("%s is larger than the LUN from offset %llu", in,
+				(unsigned long long)a->offset);
+			return CLI_EXIT_USAGE;
+		}
+		cl = scsi_build_rw(cdb, sizeof(cdb), true, off / bs, (uint32_t)n / bs,
+				   a->fua ? SCSI_RW_FUA : 0);
+		rc = run_cdb(c, cdb, cl, SESS_DIR_WRITE, buf, (uint32_t)n, NULL, "WRITE", false);
+		if (rc)
+			return rc;
+		off += (uint64_t)n;
+		done += (uint64_t)n;
+		if ((uint64_t)n < want)
+			break;
+	}
+	if (a->have_length && done < a->length) {
+		cli_err("%s ended after %llu of %llu bytes", in, (unsigned long long)done,
+			(unsigned long long)a->length);
+		return CLI_EXIT_LOCAL;
+	}
+	return 0;
+}
+
+static int do_unmap(struct lun_ctx *c, const struct scsi_args *a)
+{
+	uint32_t bs, max = 0xffffffffu;
+	uint64_t lba, left;
+	int rc;
+
+	if (!a->have_length) {
+		cli_err("unmap: how much? add --length BYTES");
+		return CLI_EXIT_USAGE;
+	}
+	rc = get_capacity(c);
+	if (rc)
+		return rc;
+	rc = check_range(c, a->offset, a->length, true);
+	if (rc)
+		return rc;
+	rc = get_b0(c);
+	if (rc)
+		return rc;
+	bs = c->cap.block_size;
+	if (c->have_b0 && c->b0.max_unmap_lba_count)
+		max = c->b0.max_unmap_lba_count;
+	lba = a->offset / bs;
+	left = a->length / bs;
+	/* One extent per command, each within MAXIMUM UNMAP LBA COUNT (SBC-4 6.6.4). */
+	while (left) {
+		struct scsi_unmap_extent e = {.lba = lba, .nblocks = left < max ? (uint32_t)left : max};
+		uint8_t cdb[SCSI_CDB_MAX], params[24];
+		int pl = scsi_build_unmap_params(params, sizeof(params), &e, 1);
+		int cl = scsi_build_unmap(cdb, sizeof(cdb), (uint16_t)pl, false);
+
+		rc = run_cdb(c, cdb, cl, SESS_DIR_WRITE, params, (uint32_t)pl, NULL, "UNMAP", false);
+		if (rc)
+			return rc;
+		lba += e.nblocks;
+		left -= e.nblocks;
+	}
+	return 0;
+}
+
+/* ---- option parsing ------------------------------------------------------------- */
+
+static int parse_args(int argc, char **argv, struct scsi_args *a)
+{
+	static const struct option opts[] = {
+		{"target", required_argument, NULL, 't'},
+		{"portal", required_argument, NULL, 'P'},
+		{"lun", required_argument, NULL, 'l'},
+		{"chap-user", required_argument, NULL, CLI_OPT_CHAP_USER},
+		{"chap-secret-file", required_argument, NULL, CLI_OPT_CHAP_SECRET_FILE},
+		{"mutual-user", required_argument, NULL, CLI_OPT_MUTUAL_USER},
+		{"mutual-secret-file", required_argument, NULL, CLI_OPT_MUTUAL_SECRET_FILE},
+		{"header-digest", required_argument, NULL, CLI_OPT_HEADER_DIGEST},
+		{"data-digest", required_argument, NULL, CLI_OPT_DATA_DIGEST},
+		{"initiator-name", required_argument, NULL, CLI_OPT_INITIATOR_NAME},
+		{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
+		{"offset", required_argument, NULL, OPT_OFFSET},
+		{"length", required_argument, NULL, OPT_LENGTH},
+		{"output", required_argument, NULL, 'o'},
+		{"input", required_argument, NULL, 'i'},
+		{"fua", no_argument, NULL, OPT_FUA},
+		{"io-size", required_argument, NULL, OPT_IO_SIZE},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool rw = strcmp(a->cmd, "read") == 0 || strcmp(a->cmd, "write") == 0;
+	bool ranged = rw || strcmp(a->cmd, "unmap") == 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "t:P:l:o:i:h", opts, NULL)) != -1) {
+		const char *bad = NULL;
+
+		r = cli_target_opt(&a->t, c, optarg);
+		if (r < 0)
+			return CLI_EXIT_USAGE;
+		if (r > 0)
+			continue;
+		switch (c) {
+		case 'h':
+			scsi_usage(stdout, a->cmd);
+			return -1;
+		case OPT_OFFSET:
+			if (!ranged)
+				bad = "--offset";
+			else if (cli_parse_u64(optarg, &a->offset) < 0) {
+				cli_err("bad --offset '%s': give bytes, e.g. 4096 or 1M", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case OPT_LENGTH:
+			if (!ranged)
+				bad = "--length";
+			else if (cli_parse_u64(optarg, &a->length) < 0) {
+				cli_err("bad --length '%s': give bytes, e.g. 4096 or 1M", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			a->have_length = true;
+			break;
+		case 'o':
+			if (strcmp(a->cmd, "read") != 0)
+				bad = "--output";
+			a->output = optarg;
+			break;
+		case 'i':
+			if (strcmp(a->cmd, "write") != 0)
+				bad = "--input";
+			a->input = optarg;
+			break;
+		case OPT_FUA:
+			if (strcmp(a->cmd, "write") != 0)
+				bad = "--fua";
+			a->fua = true;
+			break;
+		case OPT_IO_SIZE:
+			if (!rw)
+				bad = "--io-size";
+			else if (cli_parse_u64(optarg, &a->io_size) < 0 || a->io_size == 0) {
+				cli_err("bad --io-size '%s': give bytes, e.g. 1M", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		default:
+			fprintf(stderr, "Try '" CLI_PROG " %s --help'.\n", a->cmd);
+			return CLI_EXIT_USAGE;
+		}
+		if (bad) {
+			cli_err("%s: option %s does not apply; see '" CLI_PROG " %s --help'", a->cmd,
+				bad, a->cmd);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_err("%s: unexpected argument '%s'", a->cmd, argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	if (!a->t.target || !a->t.portal) {
+		cli_err("%s needs -t IQN and -P PORTAL; see '" CLI_PROG " %s --help'", a->cmd,
+			a->cmd);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_scsi(int argc, char **argv)
+{
+	struct scsi_args a;
+	struct sess_config cfg;
+	struct lun_ctx *c;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.cmd = argv[0];
+	cli_target_init(&a.t);
+	rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	rc = cli_config_build(&a.t, false, &cfg);
+	if (rc)
+		return rc;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		cli_config_release(&cfg);
+		cli_err("out of memory");
+		return CLI_EXIT_LOCAL;
+	}
+	c->lun = a.t.lun;
+	rc = sync_open(&c->y, &cfg, a.t.timeout);
+	cli_config_release(&cfg);
+	if (rc) {
+		free(c);
+		return rc;
+	}
+	if (strcmp(a.cmd, "inquiry") == 0)
+		rc = do_inquiry(c);
+	else if (strcmp(a.cmd, "readcap") == 0)
+		rc = do_readcap(c);
+	else if (strcmp(a.cmd, "luns") == 0)
+		rc = do_luns(c);
+	else if (strcmp(a.cmd, "tur") == 0)
+		rc = do_tur(c);
+	else if (strcmp(a.cmd, "read") == 0)
+		rc = do_read(c, &a);
+	else if (strcmp(a.cmd, "write") == 0)
+		rc = do_write(c, &a);
+	else if (strcmp(a.cmd, "unmap") == 0)
+		rc = do_unmap(c, &a);
+	else if (strcmp(a.cmd, "sync") == 0)
+		rc = do_sync(c);
+	else
+		rc = CLI_EXIT_USAGE;
+	sync_close(&c->y);
+	free(c);
+	if (fflush(stdout) != 0 && rc == 0) {
+		cli_err("cannot write to stdout: %s", strerror(errno));
+		rc = CLI_EXIT_LOCAL;
+	}
+	return rc;
+}
