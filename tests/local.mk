@@ -7,6 +7,7 @@
 UML_TESTS = \
 	tests/uml/t-boot.sh \
 	tests/uml/t-tgtd-2net.sh \
+	tests/uml/t-lio-2net.sh \
 	tests/uml/t-nbd-qemu.sh \
 	tests/uml/t-nbd-kernel.sh
 TESTS += $(UML_TESTS)
@@ -22,6 +23,14 @@ clean-local-uml:
 # state of iscsi-nbd cannot do.
 EXTRA_DIST += tests/functions.sh
 INTEGRATION_TESTS = \
-	tests/integration/harness-libiscsi.sh
+	tests/integration/chap.sh \
+	tests/integration/cli-usage.sh \
+	tests/integration/digests.sh \
+	tests/integration/discovery.sh \
+	tests/integration/errors.sh \
+	tests/integration/harness-libiscsi.sh \
+	tests/integration/login.sh \
+	tests/integration/rw.sh \
+	tests/integration/unmap.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)

@@ -1,0 +1,67 @@
+#!/bin/sh
+# The command line contract, without a target: --help and --version exit 0,
+# every usage error exits 1 with a message that says what to do, portal
+# syntax errors are caught before any connection, a name that does not
+# resolve is a connection failure (2), and a CHAP secret file readable by
+# others is refused with exit 7 and the chmod that fixes it.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
+
+requires_isn tur discover
+
+expect_rc 0 "$isn_bin" --help
+expect_stdout "^Exit status:"
+expect_stdout "4 authentication failure"
+expect_rc 0 "$isn_bin" --version
+expect_stdout "^iscsi-nbd [0-9]"
+for c in discover inquiry readcap luns tur read write unmap sync; do
+	expect_rc 0 "$isn_bin" "$c" --help
+	expect_stdout "Usage: iscsi-nbd $c"
+done
+
+expect_rc 1 "$isn_bin"
+expect_rc 1 "$isn_bin" frobnicate
+expect_stderr "unknown command 'frobnicate'"
+expect_rc 1 "$isn_bin" -d nosuchsubsys tur
+expect_stderr "unknown debug subsystem"
+expect_rc 1 "$isn_bin" tur -P 127.0.0.1
+expect_stderr "needs -t IQN"
+expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x
+expect_stderr "needs -t IQN and -P PORTAL"
+expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1 --offset 4096
+expect_stderr "does not apply"
+expect_rc 1 "$isn_bin" read -t iqn.2026-11.test:x -P 127.0.0.1 --offset 12x
+expect_stderr "bad --offset"
+expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1 -l 99999
+expect_stderr "bad LUN"
+expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1 --header-digest md5
+expect_stderr "bad digest"
+expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P '[::1'
+expect_stderr "missing '\]'"
+expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1:0
+expect_stderr "bad port"
+expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1:65536
+expect_stderr "bad port"
+expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1 --chap-user alice
+expect_stderr "go together"
+expect_rc 1 "$isn_bin" discover
+expect_stderr "which portal"
+expect_rc 2 "$isn_bin" discover no-such-host.invalid
+expect_stderr "cannot resolve"
+
+secret_file sec alicesecret12 644
+expect_rc 7 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1 --chap-user alice \
+	--chap-secret-file "$sec"
+expect_stderr "chmod 600"
+secret_file sec2 alicesecret12 640
+expect_rc 7 "$isn_bin" discover 127.0.0.1 --chap-user alice --chap-secret-file "$sec2"
+expect_stderr "mode 0640"
+: >"$isn_tmp/empty" && chmod 600 "$isn_tmp/empty"
+expect_rc 7 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1 --chap-user alice \
+	--chap-secret-file "$isn_tmp/empty"
+expect_stderr "empty"
+expect_rc 7 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1 --chap-user alice \
+	--chap-secret-file "$isn_tmp/does-not-exist"
+expect_stderr "cannot open secret file"
+# The secret never shows up in what we print.
+grep -q alicesecret12 "$isn_tmp/stderr" "$isn_tmp/stdout" && fail "secret printed"
+exit 0
