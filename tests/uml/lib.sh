@@ -213,6 +213,21 @@ cable_plug() {
 	link_wait_up "$1" || fail "network $1 did not come back"
 }
 
+# portal_ok IP IQN LUN: from the root namespace, SendTargets discovery on
+# IP lists IQN with a portal on IP, and a login to exactly that portal can
+# read the LUN's capacity (libiscsi-bin's tools, 20 s bound each). Prints
+# what the tools said.
+portal_ok() {
+	local ip=$1 iqn=$2 lun=$3 out
+	requires iscsi-ls iscsi-readcapacity16
+	out=$(timeout 20 iscsi-ls "iscsi://$ip" 2>&1)
+	echo "$out"
+	echo "$out" | grep -q "^Target:$iqn Portal:$ip:3260" || return 1
+	out=$(timeout 20 iscsi-readcapacity16 "iscsi://$ip/$iqn/$lun" 2>&1)
+	echo "$out"
+	echo "$out" | grep -q "Total size:"
+}
+
 # ---- tgtd target -----------------------------------------------------------
 # tgtd_start [SIZE_MB] [IQN]: a tgtd in $TGT_NS (listening on both networks)
 # with one target $TGT_IQN, LUN 1 backed by $TGT_BACKING, a sparse file of

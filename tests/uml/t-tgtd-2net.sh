@@ -1,26 +1,23 @@
 #!/bin/bash
 # Proves the two-network bed: tgtd runs in the target namespace of the
 # guest and serves one LUN over both veth networks (SendTargets discovery
-# and a login with LUN listing on each portal, via libiscsi's iscsi-ls);
+# and a login reading the capacity on each portal, via libiscsi's tools);
 # pulling cable 1 makes network 1 fail while network 2 still works, and
 # plugging it back restores network 1.
 . "$(dirname "$0")/lib.sh"
-requires iscsi-ls tgtd tgtadm
+requires iscsi-ls iscsi-readcapacity16 tgtd tgtadm
 uml_guest "$0"
 
 load_modules veth
 net2_setup
 tgtd_start 64
 
-# ls_ok N: discovery and LUN listing through network N's portal succeed
-# and report our target.
+# ls_ok N: discovery through network N's portal reports our target there,
+# and a login to that very portal reads the LUN's capacity.
 ls_ok() {
-	local ip out
+	local ip
 	eval "ip=\$TGT_IP$1"
-	out=$(timeout 20 iscsi-ls -s "iscsi://$ip" 2>&1) || { echo "$out"; return 1; }
-	echo "$out"
-	echo "$out" | grep -q "Target:$TGT_IQN Portal:$ip:3260" || return 1
-	echo "$out" | grep -q "Lun:1" || return 1
+	portal_ok "$ip" "$TGT_IQN" 1
 }
 
 ls_ok 1 || fail "iscsi-ls over network 1 ($TGT_IP1)"
