@@ -1,4 +1,38 @@
 # scsi: library sources, unit tests and fuzz targets of this module.
 noinst_LIBRARIES += libscsi.a
-libscsi_a_SOURCES =
+libscsi_a_SOURCES = \
+	src/scsi/caps.c src/scsi/caps.h \
+	src/scsi/cdb.h \
+	src/scsi/classify.c src/scsi/classify.h \
+	src/scsi/sam.c src/scsi/sam.h \
+	src/scsi/sbc.c src/scsi/sbc.h \
+	src/scsi/sbc_vpd.c \
+	src/scsi/sense.c src/scsi/sense.h \
+	src/scsi/spc.c src/scsi/spc.h \
+	src/scsi/spc_alua.c \
+	src/scsi/spc_devid.c \
+	src/scsi/spc_pr.c
 libscsi_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
+
+SCSI_UNIT_TESTS = \
+	tests/unit/test_scsi_spc \
+	tests/unit/test_scsi_sbc \
+	tests/unit/test_scsi_sense
+check_PROGRAMS += $(SCSI_UNIT_TESTS)
+TESTS += $(SCSI_UNIT_TESTS)
+tests_unit_test_scsi_spc_SOURCES = tests/unit/test_scsi_spc.c tests/unit/test_scsi_vec.h
+tests_unit_test_scsi_spc_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_scsi_spc_LDADD = $(TEST_LIBS)
+tests_unit_test_scsi_sbc_SOURCES = tests/unit/test_scsi_sbc.c tests/unit/test_scsi_vec.h
+tests_unit_test_scsi_sbc_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_scsi_sbc_LDADD = $(TEST_LIBS)
+tests_unit_test_scsi_sense_SOURCES = tests/unit/test_scsi_sense.c tests/unit/test_scsi_vec.h
+tests_unit_test_scsi_sense_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_scsi_sense_LDADD = $(TEST_LIBS)
+
+FUZZERS += tests/fuzz/fuzz_sense
+tests_fuzz_fuzz_sense_SOURCES = tests/fuzz/fuzz_sense.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_sense_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_sense_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_sense_LDADD = libscsi.a libutil.a
+EXTRA_DIST += tests/fuzz/corpus/sense

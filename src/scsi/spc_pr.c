@@ -1,0 +1,104 @@
+/*
+ * SPC-5 6.16 PERSISTENT RESERVE IN and 6.17 PERSISTENT RESERVE OUT.
+ * Reservation keys are per I_T nexus: with several paths the initiator
+ * registers the same key on each (or uses ALL_TG_PT), which is why the
+ * parameter list builder exposes ALL_TG_PT.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "scsi/cdb.h"
+#include "scsi/spc.h"
+#include "util/bytes.h"
+#include "util/compiler.h"
+
+int scsi_build_pr_in(uint8_t *cdb, size_t cdblen, uint8_t service_action, uint16_t alloc_len)
+{
+	if (service_action > 0x1f)
+		return -EINVAL;
+	/* SPC-5 6.16.1 table 163 */
+	if (cdb_start(cdb, cdblen, 10, SCSI_OP_PERSISTENT_RESERVE_IN))
+		return -EINVAL;
+	cdb[1] = service_action;       /* SERVICE ACTION */
+	put_be16(cdb + 7, alloc_len);  /* ALLOCATION LENGTH */
+	return 10;
+}
+
+int scsi_pr_read_keys_parse(const uint8_t *buf, size_t len, struct scsi_pr_keys *out)
+{
+	uint32_t add_len;
+	size_t avail;
+
+	if (!buf || !out)
+		return -EINVAL;
+	/* 6.16.2 table 165: PRGENERATION, ADDITIONAL LENGTH, then 8-byte keys. */
+	if (len < 8)
+		return -EPROTO;
+	add_len = get_be32(buf + 4);
+	if (add_len % 8)
+		return -EPROTO;
+	memset(out, 0, sizeof(*out));
+	out->generation = get_be32(buf);
+	out->total = add_len / 8;
+	avail = MIN((size_t)add_len, len - 8) / 8;
+	if (avail > SCSI_PR_MAX_KEYS)
+		avail = SCSI_PR_MAX_KEYS;
+	out->n = (unsigned int)avail;
+	out->truncated = out->n < out->total;
+	for (unsigned int i = 0; i < out->n; i++)
+		out->key[i] = get_be64(buf + 8 + 8 * (size_t)i);
+	return 0;
+}
+
+int scsi_pr_read_reservation_parse(const uint8_t *buf, size_t len,
+				   struct scsi_pr_reservation *out)
+{
+	uint32_t add_len;
+
+	if (!buf || !out)
+		return -EINVAL;
+	/* 6.16.3 tables 167/168: ADDITIONAL LENGTH is 0 (none) or 0x10. */
+	if (len < 8)
+		return -EPROTO;
+	memset(out, 0, sizeof(*out));
+	out->generation = get_be32(buf);
+	add_len = get_be32(buf + 4);
+	if (add_len == 0)
+		return 0;
+	if (add_len != 0x10 || len < 24)
+		return -EPROTO;
+	out->held = true;
+	out->key = get_be64(buf + 8);  /* RESERVATION KEY */
+	out->scope = buf[21] >> 4;     /* SCOPE */
+	out->type = buf[21] & 0x0f;    /* TYPE */
+	return 0;
+}
+
+int scsi_build_pr_out(uint8_t *cdb, size_t cdblen, uint8_t service_action, uint8_t type)
+{
+	if (service_action > 0x1f || type > 0x0f)
+		return -EINVAL;
+	/* SPC-5 6.17.1 table 175; SCOPE 0h = LU_SCOPE, the only one SPC-5 keeps. */
+	if (cdb_start(cdb, cdblen, 10, SCSI_OP_PERSISTENT_RESERVE_OUT))
+		return -EINVAL;
+	cdb[1] = service_action;                   /* SERVICE ACTION */
+	cdb[2] = type;                             /* SCOPE (0), TYPE */
+	put_be32(cdb + 5, SCSI_PR_OUT_PARAM_LEN);  /* PARAMETER LIST LENGTH */
+	return 10;
+}
+
+int scsi_build_pr_out_params(uint8_t *buf, size_t len, const struct scsi_pr_out_params *p)
+{
+	if (!buf || !p || len < SCSI_PR_OUT_PARAM_LEN)
+		return -EINVAL;
+	/* 6.17.3 table 178: basic parameter list. */
+	memset(buf, 0, SCSI_PR_OUT_PARAM_LEN);
+	put_be64(buf, p->key);           /* RESERVATION KEY */
+	put_be64(buf + 8, p->sa_key);    /* SERVICE ACTION RESERVATION KEY */
+	buf[20] = (uint8_t)((p->spec_i_pt ? 0x08 : 0) | /* SPEC_I_PT */
+			    (p->all_tg_pt ? 0x04 : 0) | /* ALL_TG_PT */
+			    (p->aptpl ? 0x01 : 0));     /* APTPL */
+	return SCSI_PR_OUT_PARAM_LEN;
+}
