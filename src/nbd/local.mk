@@ -4,7 +4,8 @@ libnbdbridge_a_SOURCES = \
 	src/nbd/proto.c src/nbd/proto.h \
 	src/nbd/handshake.c src/nbd/handshake.h \
 	src/nbd/bufpool.c src/nbd/bufpool.h \
-	src/nbd/server.c src/nbd/server.h
+	src/nbd/server.c src/nbd/server.h \
+	src/nbd/netlink.c src/nbd/netlink.h
 libnbdbridge_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_nbd_proto
@@ -19,3 +20,9 @@ tests_unit_test_nbd_server_SOURCES = tests/unit/test_nbd_server.c \
 	tests/unit/membdev.c tests/unit/membdev.h
 tests_unit_test_nbd_server_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_nbd_server_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_nbd_netlink
+TESTS += tests/unit/test_nbd_netlink
+tests_unit_test_nbd_netlink_SOURCES = tests/unit/test_nbd_netlink.c
+tests_unit_test_nbd_netlink_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_nbd_netlink_LDADD = $(TEST_LIBS)
