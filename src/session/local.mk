@@ -10,7 +10,9 @@ libsession_a_SOURCES = \
 	src/session/pdu.h \
 	src/session/pdu_initiator.c \
 	src/session/pdu_target.c \
-	src/session/pdu_wire.h
+	src/session/pdu_wire.h \
+	src/session/text.c \
+	src/session/text.h
 libsession_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_pdu
@@ -30,3 +32,9 @@ TESTS += tests/unit/test_param
 tests_unit_test_param_SOURCES = tests/unit/test_param.c
 tests_unit_test_param_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_param_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_text
+TESTS += tests/unit/test_text
+tests_unit_test_text_SOURCES = tests/unit/test_text.c
+tests_unit_test_text_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_text_LDADD = $(TEST_LIBS)
