@@ -58,7 +58,11 @@ void nbdsrv_hs_init(struct nbdsrv_hs *hs, const struct nbdsrv_export *ex);
 /* Bytes the machine expects next (0 in DONE and CLOSE, or while output is pending). */
 size_t nbdsrv_hs_want(const struct nbdsrv_hs *hs);
 
-/* Feed received bytes; returns how many were consumed (never more than want()). */
+/*
+ * Feed received bytes; returns how many were consumed. Consumes across
+ * units until a reply is produced or the handshake ends, and never past the
+ * end of the handshake; it consumes all of len otherwise.
+ */
 size_t nbdsrv_hs_feed(struct nbdsrv_hs *hs, const uint8_t *buf, size_t len);
 
 static inline const uint8_t *nbdsrv_hs_output(const struct nbdsrv_hs *hs, size_t *len)
