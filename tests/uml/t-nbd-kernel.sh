@@ -53,6 +53,10 @@ backend=$(cat $sys/backend 2>/dev/null)
 log "backend identifier: $backend"
 
 fs_exercise $dev 100
+# The writes really reached the target: its backing file holds the GPT
+# header at LBA 1.
+[ "$(dd if="$TGT_BACKING" bs=1 skip=512 count=8 2>/dev/null)" = "EFI PART" ] ||
+	fail "no GPT header in the target's backing file"
 
 "$bin" detach $dev || fail "iscsi-nbd detach $dev"
 wait_for 15 test "$(blockdev_size $dev)" = 0 || fail "$dev still has a size after detach"
