@@ -4,6 +4,8 @@ noinst_LIBRARIES += libsession.a
 libsession_a_SOURCES = \
 	src/session/chap.c \
 	src/session/chap.h \
+	src/session/login.c \
+	src/session/login.h \
 	src/session/param.c \
 	src/session/param.h \
 	src/session/pdu.c \
@@ -38,3 +40,9 @@ TESTS += tests/unit/test_text
 tests_unit_test_text_SOURCES = tests/unit/test_text.c
 tests_unit_test_text_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_text_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_login
+TESTS += tests/unit/test_login
+tests_unit_test_login_SOURCES = tests/unit/test_login.c
+tests_unit_test_login_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_login_LDADD = $(TEST_LIBS)

@@ -63,6 +63,7 @@
 
 #include "session/chap.h"
 #include "session/param.h"
+#include "session/text.h"
 
 /*
  * Largest login text, either direction, over all PDUs of one exchange.
@@ -149,23 +150,25 @@ struct login {
 
 	struct iscsi_negotiation neg;
 	struct chap_ctx chap;
+	uint8_t chap_algs[CHAP_ALGS_MAX]; /* our CHAP_A offer, supported ones only */
+	unsigned int n_chap_algs;
+	bool mutual;        /* we authenticate the target too */
+	bool chap_verified; /* the target's CHAP_R matched */
 
 	/* Request side. */
 	bool await_response; /* a request went out, its response is due */
 	uint8_t csg, nsg;    /* stage of the next request and where we want to go */
 	bool transit;        /* T bit we want once our text is all out */
+	bool sent_transit;   /* the last request carried T=1 */
+	bool sent_cont;      /* the last request carried C=1: its response must be empty */
 	char out[LOGIN_TEXT_MAX];
-	size_t out_len, out_off;   /* text to send, and how much went out */
-	bool out_sent_cont;        /* last request had C=1: its response must be empty */
-	bool fetch_more;           /* target response had C=1: send an empty request */
-	unsigned int rounds;       /* exchanges in the current stage, bounded */
+	size_t out_len, out_off; /* text to send, and how much went out */
+	unsigned int rounds;     /* exchanges in the current stage, bounded */
 	uint32_t exp_statsn;
-	bool have_statsn;
 
-	/* Response side. */
-	uint8_t in[LOGIN_TEXT_MAX];
-	size_t in_len;
-	bool chap_verified; /* mutual CHAP done */
+	/* Response side: text of a response spanning PDUs (C bit). */
+	struct iscsi_text_acc in;
+	char in_buf[LOGIN_TEXT_MAX];
 
 	/* Outcome. */
 	uint16_t tsih;
