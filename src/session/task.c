@@ -1,0 +1,1019 @@
+/*
+ * Full feature phase: SCSI commands and everything else that carries an
+ * Initiator Task Tag (RFC 7143 11.3-11.8, 11.14-11.19).
+ *
+ * Task table: one slot per ITT, the tag being generation << 16 | index, so
+ * an answer is matched in O(1) and a late or duplicate answer (an older
+ * generation of a slot) is told apart from a tag we never issued.
+ *
+ * CmdSN window (RFC 7143 4.2.2.1): commands get CmdSN in submission order
+ * and go out only while CmdSN <= MaxCmdSN (serial arithmetic); the others
+ * wait in s->pending. ExpCmdSN / MaxCmdSN move forward only, from every PDU
+ * that carries them.
+ *
+ * Writes: immediate data up to min(FirstBurstLength, target
+ * MaxRecvDataSegmentLength), then unsolicited Data-Out up to
+ * FirstBurstLength when InitialR2T=No, then one Data-Out sequence per R2T
+ * (RFC 7143 4.2.2.3.x, 11.8), every PDU at most the target's
+ * MaxRecvDataSegmentLength. Data-Out PDUs are built one at a time in the
+ * slot's dout PDU from the task's own buffers: no copy.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/sess_int.h"
+#include "util/log.h"
+
+#define BURST_RING (SESS_R2T_MAX + 1)
+
+/* ---- LUN encoding (SAM-5 4.7.2: single level, peripheral or flat) ---- */
+
+static uint64_t lun_to_wire(uint64_t lun)
+{
+	if (lun < 256)
+		return lun << 48;
+	if (lun < 16384)
+		return (0x4000ull | lun) << 48;
+	return lun; /* already an 8-byte LUN structure */
+}
+
+static uint64_t lun_from_wire(uint64_t w)
+{
+	unsigned int b0 = (unsigned int)(w >> 56);
+
+	if ((w & 0xffffffffffffull) == 0) {
+		if (b0 == 0)
+			return (w >> 48) & 0xff;
+		if ((b0 & 0xc0) == 0x40)
+			return (w >> 48) & 0x3fff;
+	}
+	return w;
+}
+
+/* ---- Task table ---- */
+
+int sess_tasks_init(struct sess *s)
+{
+	unsigned int want = s->cfg.cmd_window_max + SESS_CTL_SLOTS, n = 1;
+
+	while (n < want)
+		n <<= 1;
+	s->slot = calloc(n, sizeof(*s->slot));
+	if (!s->slot)
+		return -ENOMEM;
+	s->nslots = n;
+	return 0;
+}
+
+void sess_tasks_fini(struct sess *s)
+{
+	free(s->slot);
+	s->slot = NULL;
+	s->nslots = 0;
+}
+
+uint32_t sess_slot_itt(const struct sess *s, const struct sess_slot *sl)
+{
+	return (uint32_t)sl->gen << SESS_ITT_IDX_BITS | (uint32_t)(sl - s->slot);
+}
+
+struct sess_slot *sess_slot_get(struct sess *s, enum sess_slot_kind kind)
+{
+	unsigned int i;
+
+	if (kind == SLOT_TASK ? s->task_slots_used >= s->cfg.cmd_window_max
+			      : s->ctl_slots_used >= SESS_CTL_SLOTS)
+		return NULL;
+	for (i = 0; i < s->nslots; i++) {
+		struct sess_slot *sl = &s->slot[(s->next_slot + i) & (s->nslots - 1)];
+
+		if (sl->kind != SLOT_FREE)
+			continue;
+		s->next_slot = (unsigned int)(sl - s->slot) + 1;
+		if (++sl->gen == 0)
+			sl->gen = 1;
+		sl->kind = (uint8_t)kind;
+		sl->finishing = false;
+		sl->task = NULL;
+		sl->cb = NULL;
+		sl->text_cb = NULL;
+		sl->dout_busy = false;
+		sl->b_head = sl->b_cnt = 0;
+		sl->r2t_out = 0;
+		sl->exp_datasn = sl->exp_r2tsn = 0;
+		sl->cmd.sent = NULL;
+		sl->cmd.off = 0;
+		sl->dout.sent = NULL;
+		if (kind == SLOT_TASK)
+			s->task_slots_used++;
+		else
+			s->ctl_slots_used++;
+		return sl;
+	}
+	return NULL;
+}
+
+void sess_slot_put(struct sess *s, struct sess_slot *sl)
+{
+	if (sl->kind == SLOT_FREE)
+		return;
+	if (sl->kind == SLOT_TASK)
+		s->task_slots_used--;
+	else
+		s->ctl_slots_used--;
+	sl->kind = SLOT_FREE;
+	sl->task = NULL;
+}
+
+enum itt_match { ITT_LIVE, ITT_LATE, ITT_UNKNOWN };
+
+static enum itt_match sess_itt_lookup(struct sess *s, uint32_t itt, struct sess_slot **out)
+{
+	uint32_t idx = itt & ((1u << SESS_ITT_IDX_BITS) - 1);
+	uint16_t gen = (uint16_t)(itt >> SESS_ITT_IDX_BITS);
+	struct sess_slot *sl;
+
+	*out = NULL;
+	if (idx >= s->nslots || gen == 0)
+		return ITT_UNKNOWN;
+	sl = &s->slot[idx];
+	if (sl->gen == gen && sl->kind != SLOT_FREE && !sl->finishing) {
+		*out = sl;
+		return ITT_LIVE;
+	}
+	/* An older generation of this slot (or the current one, answered): late. */
+	if (sl->gen != 0 && (uint16_t)(sl->gen - gen) < 0x8000)
+		return ITT_LATE;
+	return ITT_UNKNOWN;
+}
+
+/* ---- Sequence numbers ---- */
+
+void sess_window_update(struct sess *s, uint32_t exp, uint32_t max)
+{
+	/* RFC 7143 4.2.2.1: MaxCmdSN < ExpCmdSN - 1 means "ignore both". */
+	if (iscsi_sn_lt(max, exp - 1))
+		return;
+	if (iscsi_sn_gt(exp, s->exp_cmdsn))
+		s->exp_cmdsn = exp;
+	if (iscsi_sn_gt(max, s->max_cmdsn))
+		s->max_cmdsn = max;
+}
+
+void sess_statsn_update(struct sess *s, uint32_t statsn)
+{
+	if (iscsi_sn_ge(statsn, s->exp_statsn))
+		s->exp_statsn = statsn + 1;
+}
+
+/* ---- Sending ---- */
+
+static void task_finish(struct sess *s, struct sess_slot *sl, int result);
+
+static void slot_cmd_sent(struct conn *c, struct conn_pdu *p)
+{
+	struct sess_slot *sl = container_of(p, struct sess_slot, cmd);
+
+	if (sl->finishing && !sl->dout.queued)
+		task_finish(c->owner, sl, sl->finish_result);
+}
+
+static void slot_dout_sent(struct conn *c, struct conn_pdu *p);
+
+/* Build the next Data-Out PDU of the slot's first burst and queue it. */
+static void slot_dout_next(struct sess *s, struct sess_slot *sl)
+{
+	struct sess_task *t = sl->task;
+	struct iscsi_pdu_data_out m;
+	struct sess_burst *b;
+	uint32_t n;
+	int cnt;
+
+	if (sl->dout_busy || sl->finishing || sl->b_cnt == 0 || !t)
+		return;
+	b = &sl->burst[sl->b_head];
+	n = MIN(b->len, s->neg.target_max_recv_dsl);
+	memset(&m, 0, sizeof(m));
+	m.final = n == b->len;
+	m.data_len = n;
+	m.lun = lun_to_wire(t->lun);
+	m.itt = t->itt;
+	m.ttt = b->ttt;
+	m.exp_statsn = s->exp_statsn;
+	m.datasn = b->datasn++;
+	m.buffer_offset = b->off;
+	cnt = conn_iov_slice(t->iov, t->iov_cnt, b->off, n, sl->dout.data, CONN_PDU_IOV);
+	if (cnt < 0 || iscsi_pdu_enc_data_out(sl->dout.hdr, &m) < 0) {
+		sess_die(s, SESS_DEATH_PROTOCOL, "cannot build Data-Out for ITT 0x%08x", t->itt);
+		return;
+	}
+	sl->dout.data_cnt = (unsigned int)cnt;
+	sl->dout.data_len = n;
+	sl->dout.sent = slot_dout_sent;
+	b->off += n;
+	b->len -= n;
+	t->data_done += n;
+	if (b->len == 0) {
+		if (b->r2t && sl->r2t_out)
+			sl->r2t_out--;
+		sl->b_head = (sl->b_head + 1) % BURST_RING;
+		sl->b_cnt--;
+	}
+	sl->dout_busy = true;
+	conn_send(&s->conn, &sl->dout);
+}
+
+static void slot_dout_sent(struct conn *c, struct conn_pdu *p)
+{
+	struct sess_slot *sl = container_of(p, struct sess_slot, dout);
+	struct sess *s = c->owner;
+
+	sl->dout_busy = false;
+	if (sl->finishing) {
+		if (!sl->cmd.queued)
+			task_finish(s, sl, sl->finish_result);
+		return;
+	}
+	slot_dout_next(s, sl);
+}
+
+static void slot_push_burst(struct sess_slot *sl, uint32_t off, uint32_t len, uint32_t ttt,
+			    bool r2t)
+{
+	struct sess_burst *b = &sl->burst[(sl->b_head + sl->b_cnt) % BURST_RING];
+
+	b->off = off;
+	b->len = len;
+	b->ttt = ttt;
+	b->datasn = 0; /* DataSN restarts for every sequence (RFC 7143 11.7.5) */
+	b->r2t = r2t;
+	sl->b_cnt++;
+}
+
+static void task_issue(struct sess *s, struct sess_slot *sl, struct sess_task *t)
+{
+	struct iscsi_pdu_scsi_cmd m;
+	uint32_t imm = 0, unsol_end = 0;
+	int cnt = 0;
+
+	sl->task = t;
+	t->priv = sl;
+	t->itt = sess_slot_itt(s, sl);
+	t->cmdsn = s->cmdsn;
+	sl->cmdsn = s->cmdsn;
+	s->cmdsn++;
+
+	memset(&m, 0, sizeof(m));
+	if (t->dir == SESS_DIR_WRITE && t->xfer_len) {
+		if (s->neg.immediate_data)
+			imm = MIN(MIN(t->xfer_len, s->neg.first_burst), s->neg.target_max_recv_dsl);
+		unsol_end = s->neg.initial_r2t ? imm : MIN(t->xfer_len, s->neg.first_burst);
+		if (unsol_end > imm)
+			slot_push_burst(sl, imm, unsol_end - imm, ISCSI_PDU_RSVD_TAG, false);
+		if (imm) {
+			cnt = conn_iov_slice(t->iov, t->iov_cnt, 0, imm, sl->cmd.data, CONN_PDU_IOV);
+			if (cnt < 0)
+				cnt = 0, imm = 0; /* cannot happen: SESS_IOV_MAX < CONN_PDU_IOV */
+		}
+		t->data_done = imm;
+	}
+	m.immediate = false;
+	m.final = sl->b_cnt == 0;
+	m.read = t->dir == SESS_DIR_READ;
+	m.write = t->dir == SESS_DIR_WRITE;
+	m.attr = ISCSI_PDU_ATTR_SIMPLE;
+	m.data_len = imm;
+	m.lun = lun_to_wire(t->lun);
+	m.itt = t->itt;
+	m.edtl = t->xfer_len;
+	m.cmdsn = t->cmdsn;
+	m.exp_statsn = s->exp_statsn;
+	memcpy(m.cdb, t->cdb, t->cdb_len);
+	iscsi_pdu_enc_scsi_cmd(sl->cmd.hdr, &m);
+	sl->cmd.data_cnt = (unsigned int)cnt;
+	sl->cmd.data_len = imm;
+	sl->cmd.sent = slot_cmd_sent;
+	s->st.cmds++;
+	dbg(LOG_SUB_SESSION, "%s: cmd ITT 0x%08x CmdSN %u op 0x%02x len %u imm %u unsol %u",
+	    s->name, t->itt, t->cmdsn, t->cdb[0], t->xfer_len, imm, unsol_end - imm);
+	conn_send(&s->conn, &sl->cmd);
+	slot_dout_next(s, sl);
+}
+
+/* Issue waiting commands while the CmdSN window and the task table allow. */
+void sess_kick(struct sess *s)
+{
+	if (s->in_kick)
+		return;
+	s->in_kick = true;
+	conn_cork(&s->conn);
+	while ((s->state == SESS_READY || s->state == SESS_LOGOUT) && !list_empty(&s->pending) &&
+	       iscsi_sn_le(s->cmdsn, s->max_cmdsn)) {
+		struct sess_slot *sl = sess_slot_get(s, SLOT_TASK);
+		struct sess_task *t;
+
+		if (!sl)
+			break;
+		t = list_entry(list_pop(&s->pending), struct sess_task, node);
+		s->npending--;
+		task_issue(s, sl, t);
+	}
+	conn_uncork(&s->conn);
+	s->in_kick = false;
+	sess_maybe_logout(s);
+}
+
+int sess_submit(struct sess *s, struct sess_task *t)
+{
+	uint64_t total = 0;
+	unsigned int i;
+
+	if (s->state != SESS_READY)
+		return -ENOTCONN;
+	if (!t || !t->done || t->cdb_len == 0 || t->cdb_len > 16 || t->iov_cnt > SESS_IOV_MAX ||
+	    s->cfg.discovery)
+		return -EINVAL;
+	for (i = 0; i < t->iov_cnt; i++)
+		total += t->iov[i].iov_len;
+	if (t->dir == SESS_DIR_NONE ? t->xfer_len != 0 : total < t->xfer_len)
+		return -EINVAL;
+	if (t->dir != SESS_DIR_NONE && t->dir != SESS_DIR_READ && t->dir != SESS_DIR_WRITE)
+		return -EINVAL;
+	t->result = 0;
+	t->sent = false;
+	t->status = 0;
+	t->response = 0;
+	t->sense_len = 0;
+	t->residual = 0;
+	t->residual_under = t->residual_over = false;
+	t->data_done = 0;
+	t->r2t_pending = 0;
+	t->priv = NULL;
+	list_add_tail(&s->pending, &t->node);
+	s->npending++;
+	sess_kick(s);
+	return 0;
+}
+
+/*
+ * Complete a task. A PDU of it that is half in the socket must still go
+ * out whole (framing) from the task's buffers, so done waits for it.
+ */
+static void task_finish(struct sess *s, struct sess_slot *sl, int result)
+{
+	struct sess_task *t = sl->task;
+
+	conn_cancel(&s->conn, &sl->cmd);
+	if (conn_cancel(&s->conn, &sl->dout) == 0)
+		sl->dout_busy = false;
+	if (sl->cmd.queued || sl->dout.queued) {
+		sl->finishing = true;
+		sl->finish_result = result;
+		return;
+	}
+	t->sent = true;
+	t->result = result;
+	t->priv = NULL;
+	sess_slot_put(s, sl);
+	t->done(t);
+}
+
+/* Death: every outstanding thing comes back exactly once. */
+void sess_tasks_abort_all(struct sess *s, bool closing)
+{
+	struct list_node *n;
+	unsigned int i;
+
+	for (i = 0; i < s->nslots; i++) {
+		struct sess_slot *sl = &s->slot[i];
+		struct sess_task *t = sl->task;
+		void (*cb)(void *, int) = sl->cb;
+		void *op = sl->cb_opaque;
+
+		switch (sl->kind) {
+		case SLOT_TASK:
+			t->sent = sl->cmd.off > 0;
+			if (sl->finishing)
+				t->result = sl->finish_result;
+			else
+				t->result = closing && !t->sent ? -ESHUTDOWN : -ECONNABORTED;
+			t->priv = NULL;
+			sess_slot_put(s, sl);
+			t->done(t);
+			break;
+		case SLOT_PING:
+		case SLOT_TMF:
+			sess_slot_put(s, sl);
+			if (cb)
+				cb(op, -ECONNABORTED);
+			break;
+		case SLOT_TEXT:
+			sess_text_abort(s, sl, -ECONNABORTED);
+			break;
+		case SLOT_LOGOUT:
+			sess_slot_put(s, sl);
+			break;
+		}
+	}
+	while ((n = list_pop(&s->pending))) {
+		struct sess_task *t = list_entry(n, struct sess_task, node);
+
+		s->npending--;
+		t->sent = false;
+		t->result = closing ? -ESHUTDOWN : -ECONNABORTED;
+		t->done(t);
+	}
+	for (i = 0; i < SESS_ECHO_MAX; i++)
+		s->echo[i].busy = false;
+}
+
+/* ---- Control PDUs: NOP, TMF, logout ---- */
+
+static void echo_sent(struct conn *c, struct conn_pdu *p)
+{
+	container_of(p, struct sess_echo, pdu)->busy = false;
+}
+
+/* RFC 7143 11.18: answer a target ping with ITT 0xffffffff, its TTT and LUN, immediate. */
+static void sess_nop_echo(struct sess *s, const struct iscsi_pdu_nop_in *in)
+{
+	struct iscsi_pdu_nop_out m = {0};
+	unsigned int i;
+
+	for (i = 0; i < SESS_ECHO_MAX && s->echo[i].busy; i++)
+		;
+	if (i == SESS_ECHO_MAX) {
+		log_warn("%s: too many target pings queued, not answering TTT 0x%08x", s->name,
+			 in->ttt);
+		return;
+	}
+	m.immediate = true;
+	m.lun = in->lun;
+	m.itt = ISCSI_PDU_RSVD_TAG;
+	m.ttt = in->ttt;
+	m.cmdsn = s->cmdsn;
+	m.exp_statsn = s->exp_statsn;
+	iscsi_pdu_enc_nop_out(s->echo[i].pdu.hdr, &m);
+	s->echo[i].pdu.data_cnt = 0;
+	s->echo[i].pdu.data_len = 0;
+	s->echo[i].pdu.sent = echo_sent;
+	s->echo[i].busy = true;
+	s->st.nop_out++;
+	conn_send(&s->conn, &s->echo[i].pdu);
+}
+
+int sess_ping(struct sess *s, void (*cb)(void *opaque, int err), void *opaque)
+{
+	struct iscsi_pdu_nop_out m = {0};
+	struct sess_slot *sl;
+
+	if (s->state != SESS_READY && s->state != SESS_LOGOUT)
+		return -ENOTCONN;
+	if (!cb)
+		return -EINVAL;
+	sl = sess_slot_get(s, SLOT_PING);
+	if (!sl)
+		return -EBUSY;
+	sl->cb = cb;
+	sl->cb_opaque = opaque;
+	/* Immediate: a ping must get through even when the CmdSN window is shut. */
+	m.immediate = true;
+	m.itt = sess_slot_itt(s, sl);
+	m.ttt = ISCSI_PDU_RSVD_TAG;
+	m.cmdsn = s->cmdsn;
+	m.exp_statsn = s->exp_statsn;
+	iscsi_pdu_enc_nop_out(sl->cmd.hdr, &m);
+	sl->cmd.data_cnt = 0;
+	sl->cmd.data_len = 0;
+	s->st.nop_out++;
+	conn_send(&s->conn, &sl->cmd);
+	return 0;
+}
+
+static int sess_tmf(struct sess *s, uint8_t func, uint64_t lun, struct sess_task *victim,
+		    void (*cb)(void *opaque, int response), void *opaque)
+{
+	struct iscsi_pdu_tmf_req m = {0};
+	struct sess_slot *sl;
+
+	sl = sess_slot_get(s, SLOT_TMF);
+	if (!sl)
+		return -EBUSY;
+	sl->cb = cb;
+	sl->cb_opaque = opaque;
+	sl->tmf_func = func;
+	sl->tmf_lun = lun;
+	sl->victim_itt = victim ? victim->itt : ISCSI_PDU_RSVD_TAG;
+	sl->cmdsn = s->cmdsn;
+	m.immediate = true;
+	m.function = func;
+	m.lun = lun_to_wire(lun);
+	m.itt = sess_slot_itt(s, sl);
+	m.ref_itt = sl->victim_itt;
+	m.cmdsn = s->cmdsn;
+	m.exp_statsn = s->exp_statsn;
+	/* RFC 7143 11.5.4: RefCmdSN is the victim's CmdSN for ABORT TASK. */
+	m.ref_cmdsn = victim ? victim->cmdsn : s->cmdsn;
+	if (iscsi_pdu_enc_tmf_req(sl->cmd.hdr, &m) < 0) {
+		sess_slot_put(s, sl);
+		return -EINVAL;
+	}
+	sl->cmd.data_cnt = 0;
+	sl->cmd.data_len = 0;
+	conn_send(&s->conn, &sl->cmd);
+	return 0;
+}
+
+int sess_abort_task(struct sess *s, struct sess_task *victim,
+		    void (*cb)(void *opaque, int response), void *opaque)
+{
+	struct sess_slot *sl = victim ? victim->priv : NULL;
+	struct list_node *pos;
+
+	if (s->state != SESS_READY && s->state != SESS_LOGOUT)
+		return -ENOTCONN;
+	if (!victim || !cb)
+		return -EINVAL;
+	if (sl && sl >= s->slot && sl < s->slot + s->nslots && sl->kind == SLOT_TASK &&
+	    sl->task == victim && !sl->finishing)
+		return sess_tmf(s, ISCSI_PDU_TMF_ABORT_TASK, victim->lun, victim, cb, opaque);
+	/* Still waiting for the window: it never reached the target. */
+	list_for_each(pos, &s->pending) {
+		if (pos != &victim->node)
+			continue;
+		list_del(pos);
+		s->npending--;
+		victim->result = -ECANCELED;
+		victim->done(victim);
+		cb(opaque, ISCSI_PDU_TMF_RSP_COMPLETE);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int sess_lun_reset(struct sess *s, uint64_t lun, void (*cb)(void *opaque, int response),
+		   void *opaque)
+{
+	if (s->state != SESS_READY && s->state != SESS_LOGOUT)
+		return -ENOTCONN;
+	if (!cb)
+		return -EINVAL;
+	return sess_tmf(s, ISCSI_PDU_TMF_LUN_RESET, lun, NULL, cb, opaque);
+}
+
+void sess_maybe_logout(struct sess *s)
+{
+	struct iscsi_pdu_logout_req m = {0};
+	struct sess_slot *sl;
+
+	if (s->state != SESS_LOGOUT || s->logout_sent || s->task_slots_used || s->npending)
+		return;
+	sl = sess_slot_get(s, SLOT_LOGOUT);
+	if (!sl)
+		return; /* retried when a control slot frees up */
+	s->logout_sent = true;
+	m.immediate = true;
+	m.reason = ISCSI_PDU_LOGOUT_CLOSE_SESSION;
+	m.itt = sess_slot_itt(s, sl);
+	m.cmdsn = s->cmdsn;
+	m.exp_statsn = s->exp_statsn;
+	iscsi_pdu_enc_logout_req(sl->cmd.hdr, &m);
+	sl->cmd.data_cnt = 0;
+	sl->cmd.data_len = 0;
+	conn_send(&s->conn, &sl->cmd);
+}
+
+int sess_logout(struct sess *s)
+{
+	if (s->state == SESS_LOGOUT)
+		return -EALREADY;
+	if (s->state != SESS_READY)
+		return -ENOTCONN;
+	sess_set_state(s, SESS_LOGOUT);
+	if (s->state == SESS_LOGOUT)
+		sess_maybe_logout(s);
+	return 0;
+}
+
+/* ---- Receive (full feature phase) ---- */
+
+static const char *op_name(unsigned int op)
+{
+	const char *n = iscsi_pdu_opcode_name(op);
+
+	return n ? n : "reserved opcode";
+}
+
+/*
+ * Match the ITT of a target PDU. Unknown tag: protocol death. Late tag (a
+ * duplicate or an answer to something already finished): drop the PDU,
+ * the session lives on. Returns the live slot of the wanted kind, or NULL
+ * (s->rx_late says which; the session is dead if not late).
+ */
+static struct sess_slot *rx_match(struct sess *s, uint32_t itt, enum sess_slot_kind kind,
+				  unsigned int op)
+{
+	struct sess_slot *sl;
+
+	switch (sess_itt_lookup(s, itt, &sl)) {
+	case ITT_LIVE:
+		if (sl->kind == kind)
+			return sl;
+		sess_die(s, SESS_DEATH_PROTOCOL, "%s for ITT 0x%08x, which is not a %s", op_name(op),
+			 itt, kind == SLOT_TASK ? "SCSI command" : "matching request");
+		return NULL;
+	case ITT_LATE:
+		s->rx_late = true;
+		s->st.late_tags++;
+		log_warn("%s: dropped %s for late ITT 0x%08x (duplicate or stale answer)", s->name,
+			 op_name(op), itt);
+		return NULL;
+	case ITT_UNKNOWN:
+	default:
+		sess_die(s, SESS_DEATH_PROTOCOL, "%s for unknown ITT 0x%08x", op_name(op), itt);
+		return NULL;
+	}
+}
+
+/* Data-In header: check it against the task and aim the data at the task's buffer. */
+static int rx_data_in_hdr(struct sess *s, const struct iscsi_pdu_data_in *m, struct iovec *iov)
+{
+	struct sess_slot *sl = rx_match(s, m->itt, SLOT_TASK, ISCSI_PDU_OP_DATA_IN);
+	struct sess_task *t;
+	uint32_t end;
+	int n;
+
+	if (!sl)
+		return s->rx_late ? 0 : -1;
+	t = sl->task;
+	if (t->dir != SESS_DIR_READ && m->data_len) {
+		sess_die(s, SESS_DEATH_PROTOCOL, "Data-In with data for ITT 0x%08x, not a read",
+			 m->itt);
+		return -1;
+	}
+	if (m->datasn != sl->exp_datasn) {
+		sess_die(s, SESS_DEATH_PROTOCOL, "Data-In DataSN %u for ITT 0x%08x, expected %u",
+			 m->datasn, m->itt, sl->exp_datasn);
+		return -1;
+	}
+	if (add_overflow(m->buffer_offset, m->data_len, &end) || end > t->xfer_len) {
+		sess_die(s, SESS_DEATH_PROTOCOL,
+			 "Data-In beyond the buffer: offset %u + %u > %u for ITT 0x%08x",
+			 m->buffer_offset, m->data_len, t->xfer_len, m->itt);
+		return -1;
+	}
+	if (s->neg.data_pdu_in_order && m->buffer_offset != t->data_done) {
+		sess_die(s, SESS_DEATH_PROTOCOL,
+			 "Data-In out of order: offset %u, expected %u for ITT 0x%08x",
+			 m->buffer_offset, t->data_done, m->itt);
+		return -1;
+	}
+	s->rx_slot = sl;
+	if (!m->data_len)
+		return 0;
+	n = conn_iov_slice(t->iov, t->iov_cnt, m->buffer_offset, m->data_len, iov, CONN_PDU_IOV);
+	if (n <= 0) {
+		sess_die(s, SESS_DEATH_PROTOCOL, "Data-In does not fit the task buffer");
+		return -1;
+	}
+	return n;
+}
+
+int sess_ffp_hdr(struct sess *s, const uint8_t *bhs, struct iovec *iov)
+{
+	const char *why = NULL;
+
+	s->rx_slot = NULL;
+	s->rx_late = false;
+	if (iscsi_pdu_dec_target(bhs, &s->rx_msg, &why) < 0) {
+		sess_die(s, SESS_DEATH_PROTOCOL, "bad %s: %s", op_name(iscsi_pdu_opcode(bhs)),
+			 why ? why : "malformed header");
+		return -1;
+	}
+	if (s->rx_msg.opcode == ISCSI_PDU_OP_DATA_IN)
+		return rx_data_in_hdr(s, &s->rx_msg.u.data_in, iov);
+	return 0;
+}
+
+static void rx_data_in(struct sess *s, const struct iscsi_pdu_data_in *m)
+{
+	struct sess_slot *sl = s->rx_slot;
+	struct sess_task *t = sl->task;
+
+	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
+	sl->exp_datasn++;
+	t->data_done += m->data_len;
+	if (!m->status)
+		return;
+	/* RFC 7143 11.7.4: status and residuals ride on the last Data-In. */
+	sess_statsn_update(s, m->statsn);
+	t->status = m->scsi_status;
+	t->response = ISCSI_PDU_RSP_COMPLETED;
+	t->residual_under = m->underflow;
+	t->residual_over = m->overflow;
+	t->residual = (m->underflow || m->overflow) ? m->residual : 0;
+	task_finish(s, sl, 0);
+}
+
+static void rx_scsi_rsp(struct sess *s, const struct iscsi_pdu_scsi_rsp *m, const uint8_t *data,
+			uint32_t len)
+{
+	struct sess_slot *sl;
+	struct sess_task *t;
+	const uint8_t *sense = NULL;
+	size_t sense_len = 0;
+	const char *why = NULL;
+
+	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
+	sess_statsn_update(s, m->statsn);
+	sl = rx_match(s, m->itt, SLOT_TASK, ISCSI_PDU_OP_SCSI_RSP);
+	if (!sl)
+		return;
+	t = sl->task;
+	/* RFC 7143 11.4.7: the data segment is SenseLength + sense + response data. */
+	if (len && iscsi_pdu_sense(data, len, &sense, &sense_len, &why) < 0) {
+		t->result = -EPROTO;
+		sess_die(s, SESS_DEATH_PROTOCOL, "SCSI Response for ITT 0x%08x: %s", m->itt,
+			 why ? why : "bad sense");
+		return;
+	}
+	if (t->dir == SESS_DIR_READ && sl->exp_datasn != m->exp_datasn && m->response == 0 &&
+	    m->exp_datasn != 0) {
+		sess_die(s, SESS_DEATH_PROTOCOL,
+			 "SCSI Response for ITT 0x%08x: ExpDataSN %u but %u Data-In received",
+			 m->itt, m->exp_datasn, sl->exp_datasn);
+		return;
+	}
+	t->response = m->response;
+	t->status = m->status;
+	t->sense_len = (uint16_t)MIN(sense_len, (size_t)SESS_SENSE_MAX);
+	if (t->sense_len)
+		memcpy(t->sense, sense, t->sense_len);
+	t->residual_under = m->underflow;
+	t->residual_over = m->overflow;
+	t->residual = (m->underflow || m->overflow) ? m->residual : 0;
+	task_finish(s, sl, 0);
+}
+
+static void rx_r2t(struct sess *s, const struct iscsi_pdu_r2t *m)
+{
+	struct sess_slot *sl;
+	struct sess_task *t;
+	uint32_t end;
+
+	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
+	s->st.r2t++;
+	sl = rx_match(s, m->itt, SLOT_TASK, ISCSI_PDU_OP_R2T);
+	if (!sl)
+		return;
+	t = sl->task;
+	if (t->dir != SESS_DIR_WRITE) {
+		sess_die(s, SESS_DEATH_PROTOCOL, "R2T for ITT 0x%08x, not a write", m->itt);
+		return;
+	}
+	if (m->r2tsn != sl->exp_r2tsn) {
+		sess_die(s, SESS_DEATH_PROTOCOL, "R2T R2TSN %u for ITT 0x%08x, expected %u",
+			 m->r2tsn, m->itt, sl->exp_r2tsn);
+		return;
+	}
+	if (m->ttt == ISCSI_PDU_RSVD_TAG || m->ddtl == 0 || m->ddtl > s->neg.max_burst ||
+	    add_overflow(m->buffer_offset, m->ddtl, &end) || end > t->xfer_len) {
+		sess_die(s, SESS_DEATH_PROTOCOL,
+			 "R2T for ITT 0x%08x asks offset %u length %u of %u (MaxBurstLength %u)",
+			 m->itt, m->buffer_offset, m->ddtl, t->xfer_len, s->neg.max_burst);
+		return;
+	}
+	if (sl->r2t_out >= s->neg.max_outstanding_r2t || sl->b_cnt >= BURST_RING) {
+		sess_die(s, SESS_DEATH_PROTOCOL, "R2T for ITT 0x%08x beyond MaxOutstandingR2T %u",
+			 m->itt, s->neg.max_outstanding_r2t);
+		return;
+	}
+	sl->exp_r2tsn++;
+	sl->r2t_out++;
+	t->r2t_pending = sl->r2t_out;
+	slot_push_burst(sl, m->buffer_offset, m->ddtl, m->ttt, true);
+	slot_dout_next(s, sl);
+}
+
+static void rx_nop_in(struct sess *s, const struct iscsi_pdu_nop_in *m)
+{
+	struct sess_slot *sl;
+
+	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
+	s->st.nop_in++;
+	if (m->itt != ISCSI_PDU_RSVD_TAG) {
+		void (*cb)(void *, int);
+		void *op;
+
+		sess_statsn_update(s, m->statsn);
+		sl = rx_match(s, m->itt, SLOT_PING, ISCSI_PDU_OP_NOP_IN);
+		if (!sl)
+			return;
+		cb = sl->cb;
+		op = sl->cb_opaque;
+		sess_slot_put(s, sl);
+		cb(op, 0);
+		return;
+	}
+	if (m->ttt != ISCSI_PDU_RSVD_TAG)
+		sess_nop_echo(s, m);
+}
+
+static void rx_tmf_rsp(struct sess *s, const struct iscsi_pdu_tmf_rsp *m)
+{
+	struct sess_slot *sl, *v;
+	void (*cb)(void *, int);
+	void *op;
+	unsigned int i;
+
+	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
+	sess_statsn_update(s, m->statsn);
+	sl = rx_match(s, m->itt, SLOT_TMF, ISCSI_PDU_OP_TMF_RSP);
+	if (!sl)
+		return;
+	cb = sl->cb;
+	op = sl->cb_opaque;
+	if (m->response == ISCSI_PDU_TMF_RSP_COMPLETE) {
+		/*
+		 * RFC 7143 4.2.3.x / 11.5.1: the target answers no more for the
+		 * tasks the function ended, so they complete here as canceled.
+		 */
+		if (sl->tmf_func == ISCSI_PDU_TMF_ABORT_TASK) {
+			if (sess_itt_lookup(s, sl->victim_itt, &v) == ITT_LIVE && v->kind == SLOT_TASK)
+				task_finish(s, v, -ECANCELED);
+		} else if (sl->tmf_func == ISCSI_PDU_TMF_LUN_RESET) {
+			for (i = 0; i < s->nslots && s->state != SESS_DEAD; i++) {
+				v = &s->slot[i];
+				if (v->kind == SLOT_TASK && !v->finishing && v->task->lun == sl->tmf_lun &&
+				    iscsi_sn_lt(v->cmdsn, sl->cmdsn))
+					task_finish(s, v, -ECANCELED);
+			}
+		}
+	}
+	if (s->state == SESS_DEAD)
+		return;
+	sess_slot_put(s, sl);
+	cb(op, m->response);
+}
+
+static void rx_async(struct sess *s, const struct iscsi_pdu_async_msg *m, const uint8_t *data,
+		     uint32_t len)
+{
+	struct sess_event ev = {0};
+	const uint8_t *sense = NULL;
+	size_t sense_len = 0;
+	const char *why = NULL;
+
+	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
+	sess_statsn_update(s, m->statsn);
+	s->st.async++;
+	ev.lun = lun_from_wire(m->lun);
+	ev.param1 = m->param1;
+	ev.param2 = m->param2;
+	ev.param3 = m->param3;
+	switch (m->event) {
+	case ISCSI_PDU_ASYNC_SCSI:
+		if (len && iscsi_pdu_sense(data, len, &sense, &sense_len, &why) < 0) {
+			sess_die(s, SESS_DEATH_PROTOCOL, "Asynchronous Message: %s",
+				 why ? why : "bad sense");
+			return;
+		}
+		ev.type = SESS_EV_SCSI_ASYNC;
+		ev.sense = sense;
+		ev.sense_len = (uint16_t)MIN(sense_len, (size_t)UINT16_MAX);
+		break;
+	case ISCSI_PDU_ASYNC_LOGOUT_REQUEST:
+		log_notice("%s: target requests logout within %u s", s->name, m->param3);
+		ev.type = SESS_EV_LOGOUT_REQUEST;
+		break;
+	case ISCSI_PDU_ASYNC_DROP_CONNECTION:
+		ev.type = SESS_EV_DROP_CONNECTION;
+		break;
+	case ISCSI_PDU_ASYNC_DROP_ALL:
+		ev.type = SESS_EV_DROP_SESSION;
+		break;
+	case ISCSI_PDU_ASYNC_NEGOTIATE:
+		ev.type = SESS_EV_NEGOTIATE;
+		break;
+	default:
+		ev.type = SESS_EV_VENDOR;
+		break;
+	}
+	if (s->cb.on_event)
+		s->cb.on_event(s, &ev, s->opaque);
+	if (s->state == SESS_DEAD)
+		return;
+	if (ev.type == SESS_EV_DROP_CONNECTION || ev.type == SESS_EV_DROP_SESSION)
+		sess_die(s, SESS_DEATH_TARGET_DROP, "target %s (Time2Wait %u s, Time2Retain %u s)",
+			 ev.type == SESS_EV_DROP_SESSION ? "drops all connections"
+							 : "drops the connection",
+			 m->param2, m->param3);
+}
+
+static void rx_reject(struct sess *s, const struct iscsi_pdu_reject *m, const uint8_t *data,
+		      uint32_t len)
+{
+	struct sess_slot *sl;
+	uint32_t itt;
+	unsigned int op;
+	void (*cb)(void *, int);
+	void *cbo;
+
+	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
+	sess_statsn_update(s, m->statsn);
+	s->st.rejects++;
+	/* RFC 7143 11.17.1: the data segment is the rejected PDU's header. */
+	if (len < ISCSI_PDU_BHS_LEN) {
+		log_warn("%s: target rejected a PDU, reason 0x%02x (no header returned)", s->name,
+			 m->reason);
+		return;
+	}
+	op = iscsi_pdu_opcode(data);
+	itt = iscsi_pdu_itt(data);
+	log_warn("%s: target rejected %s ITT 0x%08x, reason 0x%02x", s->name, op_name(op), itt,
+		 m->reason);
+	if (itt == ISCSI_PDU_RSVD_TAG || sess_itt_lookup(s, itt, &sl) != ITT_LIVE)
+		return;
+	switch (sl->kind) {
+	case SLOT_TASK:
+		task_finish(s, sl, -EIO);
+		break;
+	case SLOT_PING:
+	case SLOT_TMF:
+		cb = sl->cb;
+		cbo = sl->cb_opaque;
+		sess_slot_put(s, sl);
+		cb(cbo, -EIO);
+		break;
+	case SLOT_TEXT:
+		sess_text_abort(s, sl, -EIO);
+		break;
+	case SLOT_LOGOUT:
+		sess_die(s, SESS_DEATH_LOGOUT, "target rejected the logout (reason 0x%02x)",
+			 m->reason);
+		break;
+	}
+}
+
+int sess_ffp_pdu(struct sess *s, const uint8_t *bhs, const uint8_t *data, uint32_t len)
+{
+	const struct iscsi_pdu_target_msg *m = &s->rx_msg;
+	struct sess_slot *sl;
+
+	switch (m->opcode) {
+	case ISCSI_PDU_OP_DATA_IN:
+		if (s->rx_slot)
+			rx_data_in(s, &m->u.data_in);
+		break;
+	case ISCSI_PDU_OP_SCSI_RSP:
+		rx_scsi_rsp(s, &m->u.scsi_rsp, data, len);
+		break;
+	case ISCSI_PDU_OP_R2T:
+		rx_r2t(s, &m->u.r2t);
+		break;
+	case ISCSI_PDU_OP_NOP_IN:
+		rx_nop_in(s, &m->u.nop_in);
+		break;
+	case ISCSI_PDU_OP_TMF_RSP:
+		rx_tmf_rsp(s, &m->u.tmf_rsp);
+		break;
+	case ISCSI_PDU_OP_TEXT_RSP:
+		sess_window_update(s, m->u.text_rsp.exp_cmdsn, m->u.text_rsp.max_cmdsn);
+		sess_statsn_update(s, m->u.text_rsp.statsn);
+		sl = rx_match(s, m->u.text_rsp.itt, SLOT_TEXT, m->opcode);
+		if (sl)
+			sess_text_rsp(s, sl, &m->u.text_rsp, data, len);
+		break;
+	case ISCSI_PDU_OP_LOGOUT_RSP:
+		sess_window_update(s, m->u.logout_rsp.exp_cmdsn, m->u.logout_rsp.max_cmdsn);
+		sess_statsn_update(s, m->u.logout_rsp.statsn);
+		sl = rx_match(s, m->u.logout_rsp.itt, SLOT_LOGOUT, m->opcode);
+		if (sl) {
+			sess_slot_put(s, sl);
+			if (m->u.logout_rsp.response == ISCSI_PDU_LOGOUT_RSP_OK)
+				sess_die(s, SESS_DEATH_LOGOUT, "%s", "");
+			else
+				sess_die(s, SESS_DEATH_LOGOUT, "logout response %u",
+					 m->u.logout_rsp.response);
+		}
+		break;
+	case ISCSI_PDU_OP_ASYNC_MSG:
+		rx_async(s, &m->u.async_msg, data, len);
+		break;
+	case ISCSI_PDU_OP_REJECT:
+		rx_reject(s, &m->u.reject, data, len);
+		break;
+	default:
+		sess_die(s, SESS_DEATH_PROTOCOL, "unexpected %s in full feature phase",
+			 op_name(m->opcode));
+		break;
+	}
+	if (s->state == SESS_DEAD)
+		return -1;
+	if (!list_empty(&s->pending) || s->state == SESS_LOGOUT)
+		sess_kick(s);
+	return s->state == SESS_DEAD ? -1 : 0;
+}
