@@ -8,6 +8,7 @@ UML_TESTS = \
 	tests/uml/t-boot.sh \
 	tests/uml/t-tgtd-2net.sh \
 	tests/uml/t-lio-2net.sh \
+	tests/uml/t-cable-silent.sh \
 	tests/uml/t-nbd-qemu.sh \
 	tests/uml/t-nbd-kernel.sh
 TESTS += $(UML_TESTS)

@@ -185,6 +185,31 @@ link_wait_up() {
 	wait_for 10 link_up "$1"
 }
 
+# cable_netem N NETEM-ARGS..: put a netem qdisc with those arguments on both
+# ends of network N (e.g. `delay 20ms`, `rate 100mbit`, `loss 1%`); each
+# direction gets it once, so `delay 20ms` adds 40 ms to a round trip.
+# cable_blackhole N: a silent loss: 100% loss both ways while the carrier
+# stays up, so only timeouts (NOP-Out, command deadlines) can notice it.
+# cable_clear N: remove the qdiscs again.
+cable_netem() {
+	local n=$1 idev tdev
+	shift
+	eval "idev=\$INI_DEV$n tdev=\$TGT_DEV$n"
+	modprobe sch_netem 2>/dev/null
+	tc qdisc replace dev "$idev" root netem "$@" || fail "netem $* on $idev"
+	in_tgt tc qdisc replace dev "$tdev" root netem "$@" || fail "netem $* on $tdev"
+}
+cable_blackhole() {
+	cable_netem "$1" loss 100%
+}
+cable_clear() {
+	local idev tdev
+	eval "idev=\$INI_DEV$1 tdev=\$TGT_DEV$1"
+	tc qdisc del dev "$idev" root 2>/dev/null
+	in_tgt tc qdisc del dev "$tdev" root 2>/dev/null
+	return 0
+}
+
 # tcp_probe IP PORT: a TCP connection to IP:PORT succeeds within 3 s
 # (no ping in the base system; bash's /dev/tcp needs nothing).
 tcp_probe() {
