@@ -102,7 +102,8 @@ date +%s.%N >"$UML_OUT/t-init"
 # The guest-side timeout ends the script a little before run.sh's own one so
 # that the status and the log still reach the host.
 cd /scratch || die_guest "cd /scratch"
-timeout -k 5 "${UML_GUEST_TIMEOUT:-280}" /bin/bash "$UML_SCRIPT" \
+# UML_TRACE=1 (passed through run.sh as a KEY=VALUE) traces the script.
+timeout -k 5 "${UML_GUEST_TIMEOUT:-280}" /bin/bash ${UML_TRACE:+-x} "$UML_SCRIPT" \
 	>"$UML_OUT/guest.log" 2>&1 </dev/null
 rc=$?
 [ $rc = 124 ] && echo "uml-init: guest script timed out after ${UML_GUEST_TIMEOUT:-280} s" >>"$UML_OUT/guest.log"
