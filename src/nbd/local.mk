@@ -5,7 +5,8 @@ libnbdbridge_a_SOURCES = \
 	src/nbd/handshake.c src/nbd/handshake.h \
 	src/nbd/bufpool.c src/nbd/bufpool.h \
 	src/nbd/server.c src/nbd/server.h \
-	src/nbd/netlink.c src/nbd/netlink.h
+	src/nbd/netlink.c src/nbd/netlink.h \
+	src/nbd/listen.c src/nbd/listen.h
 libnbdbridge_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_nbd_proto
@@ -37,3 +38,11 @@ tests_fuzz_fuzz_handshake_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_handshake_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_handshake_LDADD = libnbdbridge.a libutil.a $(ISAL_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/nbdreq tests/fuzz/corpus/handshake
+
+# End to end with real NBD clients (libnbd-bin) against a memory disk.
+check_PROGRAMS += tests/unit/nbdsrv_mem
+tests_unit_nbdsrv_mem_SOURCES = tests/unit/nbdsrv_mem.c tests/unit/membdev.c tests/unit/membdev.h
+tests_unit_nbdsrv_mem_CFLAGS = $(TEST_CFLAGS)
+tests_unit_nbdsrv_mem_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/nbd_clients_mem.sh
+EXTRA_DIST += tests/integration/nbd_clients_mem.sh

@@ -1,0 +1,454 @@
+/*
+ * NBD server mode: accept, handshake, hand over to the transmission engine.
+ * See listen.h.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "nbd/handshake.h"
+#include "nbd/listen.h"
+#include "util/cleanup.h"
+#include "util/compiler.h"
+#include "util/list.h"
+#include "util/log.h"
+
+#define DEFAULT_MAX_CLIENTS 64
+#define DEFAULT_HS_TIMEOUT  30.0
+
+struct client {
+	struct list_node node;
+	struct nbdsrv_listener *l;
+	char name[64];
+	int fd;
+	ev_io io;           /* handshake phase only */
+	ev_timer timer;     /* handshake deadline */
+	struct nbdsrv_hs *hs;   /* NULL once in transmission */
+	struct nbdsrv_conn *conn;
+	uint8_t buf[512];
+};
+
+struct nbdsrv_listener {
+	struct ev_loop *loop;
+	ev_io accept_io;
+	int fd;
+	char *unix_path; /* to unlink at the end */
+	struct bdev *bd;
+	struct nbdsrv_bufpool *pool;
+	struct nbdsrv_export ex;
+	struct nbdsrv_listen_cfg cfg;
+	struct list_node clients;
+	unsigned nclients;
+	uint64_t serial;
+	bool stopped;
+};
+
+static void client_free(struct client *cl)
+{
+	struct nbdsrv_listener *l = cl->l;
+
+	ev_io_stop(l->loop, &cl->io);
+	ev_timer_stop(l->loop, &cl->timer);
+	if (cl->fd >= 0)
+		close(cl->fd);
+	free(cl->hs);
+	list_del(&cl->node);
+	l->nclients--;
+	free(cl);
+}
+
+static void client_conn_closed(struct nbdsrv_conn *c, int err, void *opaque)
+{
+	struct client *cl = opaque;
+	const struct nbdsrv_conn_stats *st = nbdsrv_conn_stats(c);
+
+	log_info("%s: disconnected after %llu requests (%llu bytes read, %llu written, %llu errors)",
+		 cl->name, (unsigned long long)st->requests, (unsigned long long)st->bytes_read,
+		 (unsigned long long)st->bytes_written, (unsigned long long)st->errors);
+	nbdsrv_conn_free(c);
+	cl->conn = NULL;
+	client_free(cl);
+}
+
+static void client_handover(struct client *cl)
+{
+	struct nbdsrv_listener *l = cl->l;
+	struct nbdsrv_conn_cfg ccfg = {
+		.name = cl->name,
+		.queue_depth = l->cfg.queue_depth,
+		.closed = client_conn_closed,
+		.opaque = cl,
+	};
+
+	ev_io_stop(l->loop, &cl->io);
+	ev_timer_stop(l->loop, &cl->timer);
+	free(cl->hs);
+	cl->hs = NULL;
+	cl->conn = nbdsrv_conn_new(l->loop, cl->fd, l->bd, &l->ex, l->pool, &ccfg);
+	if (!cl->conn) {
+		log_err("%s: cannot start transmission: %s", cl->name, strerror(errno));
+		client_free(cl);
+		return;
+	}
+	cl->fd = -1; /* the connection owns it now */
+	dbg(LOG_SUB_NBD, "%s: handshake done, transmission phase", cl->name);
+}
+
+static void client_wait(struct client *cl, int events)
+{
+	struct nbdsrv_listener *l = cl->l;
+
+	if (cl->io.events != events) {
+		ev_io_stop(l->loop, &cl->io);
+		ev_io_set(&cl->io, cl->fd, events);
+	}
+	ev_io_start(l->loop, &cl->io);
+}
+
+/* Drive the handshake until it blocks, ends or fails. */
+static void client_hs_run(struct client *cl)
+{
+	struct nbdsrv_hs *hs = cl->hs;
+
+	for (;;) {
+		size_t outlen, want;
+		const uint8_t *out = nbdsrv_hs_output(hs, &outlen);
+		ssize_t n;
+
+		/* Write first; EV_WRITE only when the socket is full. */
+		if (outlen) {
+			n = send(cl->fd, out, outlen, MSG_NOSIGNAL);
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				client_wait(cl, EV_WRITE);
+				return;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				log_info("%s: handshake: %s", cl->name, strerror(errno));
+				client_free(cl);
+				return;
+			}
+			nbdsrv_hs_consume_output(hs, (size_t)n);
+			continue;
+		}
+		if (nbdsrv_hs_done(hs)) {
+			client_handover(cl);
+			return;
+		}
+		if (nbdsrv_hs_failed(hs)) {
+			log_info("%s: handshake ended: %s", cl->name, hs->why ? hs->why : "?");
+			client_free(cl);
+			return;
+		}
+		/* Never read past what the handshake needs: the rest is transmission data. */
+		want = MIN(nbdsrv_hs_want(hs), sizeof(cl->buf));
+		n = recv(cl->fd, cl->buf, want, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			client_wait(cl, EV_READ);
+			return;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			dbg(LOG_SUB_NBD, "%s: closed during handshake", cl->name);
+			client_free(cl);
+			return;
+		}
+		nbdsrv_hs_feed(hs, cl->buf, (size_t)n);
+	}
+}
+
+static void client_on_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	client_hs_run(container_of(w, struct client, io));
+}
+
+static void client_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *cl = container_of(w, struct client, timer);
+
+	log_info("%s: handshake timed out", cl->name);
+	client_free(cl);
+}
+
+static void name_peer(struct client *cl, const struct sockaddr_storage *ss, socklen_t len,
+		      uint64_t serial)
+{
+	char host[NI_MAXHOST] = "", port[NI_MAXSERV] = "";
+
+	if (ss->ss_family == AF_UNIX ||
+	    getnameinfo((const struct sockaddr *)ss, len, host, sizeof(host), port, sizeof(port),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		snprintf(cl->name, sizeof(cl->name), "nbdsrv client%llu", (unsigned long long)serial);
+	else
+		snprintf(cl->name, sizeof(cl->name), "nbdsrv client%llu %s:%s",
+			 (unsigned long long)serial, host, port);
+}
+
+static void listen_on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct nbdsrv_listener *l = container_of(w, struct nbdsrv_listener, accept_io);
+
+	for (int i = 0; i < 16; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		struct client *cl;
+		int one = 1;
+		int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("nbdsrv: accept: %s", strerror(errno));
+			return;
+		}
+		if (l->nclients >= l->cfg.max_clients) {
+			log_warn("nbdsrv: %u clients already: refusing another", l->nclients);
+			close(fd);
+			continue;
+		}
+		cl = calloc(1, sizeof(*cl));
+		if (cl)
+			cl->hs = malloc(sizeof(*cl->hs));
+		if (!cl || !cl->hs) {
+			free(cl);
+			close(fd);
+			continue;
+		}
+		if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
+			/* "both the client and server SHOULD disable Nagle's algorithm". */
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		cl->l = l;
+		cl->fd = fd;
+		name_peer(cl, &ss, len, ++l->serial);
+		list_add_tail(&l->clients, &cl->node);
+		l->nclients++;
+		nbdsrv_hs_init(cl->hs, &l->ex);
+		ev_io_init(&cl->io, client_on_io, fd, EV_READ);
+		ev_timer_init(&cl->timer, client_on_timeout, l->cfg.hs_timeout, 0);
+		ev_timer_start(loop, &cl->timer);
+		dbg(LOG_SUB_NBD, "%s: connected", cl->name);
+		client_hs_run(cl);
+	}
+}
+
+/* A socket file nobody accepts on is stale; one that answers is in use. */
+static int unix_remove_stale(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	CLEANUP_CLOSE int fd = -1;
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return -EADDRINUSE;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int listen_unix(struct nbdsrv_listener *l, const char *path, mode_t mode)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	CLEANUP_CLOSE int fd = -1;
+	mode_t old;
+	int rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	rc = unix_remove_stale(path);
+	if (rc < 0)
+		return rc;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/*
+	 * The socket file is created with the umask applied; narrow it for the
+	 * bind so the file never exists with wider permissions, then set the
+	 * exact mode asked for.
+	 */
+	old = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0)
+		return -errno;
+	if (chmod(path, mode) < 0 || listen(fd, 64) < 0) {
+		rc = -errno;
+		unlink(path);
+		return rc;
+	}
+	l->unix_path = strdup(path);
+	if (!l->unix_path) {
+		unlink(path);
+		return -ENOMEM;
+	}
+	l->fd = steal_fd(&fd);
+	return 0;
+}
+
+static int listen_tcp(struct nbdsrv_listener *l, const char *addr)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+	CLEANUP_FREE char *host = NULL;
+	struct addrinfo *res, *ai;
+	const char *colon, *port;
+	int rc = -EADDRNOTAVAIL;
+
+	if (addr[0] == '[') {
+		const char *end = strchr(addr, ']');
+
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		host = strndup(addr + 1, (size_t)(end - addr - 1));
+		port = end + 2;
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon)
+			return -EINVAL;
+		host = strndup(addr, (size_t)(colon - addr));
+		port = colon + 1;
+	}
+	if (!host)
+		return -ENOMEM;
+	if (!*port)
+		return -EINVAL;
+	if (getaddrinfo(*host ? host : NULL, port, &hints, &res) != 0)
+		return -EADDRNOTAVAIL;
+	for (ai = res; ai; ai = ai->ai_next) {
+		int one = 1;
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				ai->ai_protocol);
+
+		if (fd < 0) {
+			rc = -errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+			rc = -errno;
+			close(fd);
+			continue;
+		}
+		l->fd = fd;
+		rc = 0;
+		break;
+	}
+	freeaddrinfo(res);
+	return rc;
+}
+
+struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
+					  struct nbdsrv_bufpool *pool,
+					  const struct nbdsrv_export *ex,
+					  const struct nbdsrv_listen_cfg *cfg)
+{
+	struct nbdsrv_listener *l;
+	const char *addr = cfg->addr;
+	int rc;
+
+	if (!addr || !*addr) {
+		errno = EINVAL;
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->loop = loop;
+	l->fd = -1;
+	l->bd = bd;
+	l->pool = pool;
+	l->ex = *ex;
+	l->cfg = *cfg;
+	l->cfg.addr = NULL;
+	if (!l->cfg.max_clients)
+		l->cfg.max_clients = DEFAULT_MAX_CLIENTS;
+	if (l->cfg.hs_timeout <= 0)
+		l->cfg.hs_timeout = DEFAULT_HS_TIMEOUT;
+	list_init(&l->clients);
+	if (strncmp(addr, "unix:", 5) == 0)
+		rc = listen_unix(l, addr + 5, cfg->unix_mode ? cfg->unix_mode : 0600);
+	else if (strchr(addr, '/'))
+		rc = listen_unix(l, addr, cfg->unix_mode ? cfg->unix_mode : 0600);
+	else
+		rc = listen_tcp(l, addr);
+	if (rc < 0) {
+		log_err("nbdsrv: cannot listen on %s: %s", addr, strerror(-rc));
+		free(l);
+		errno = -rc;
+		return NULL;
+	}
+	ev_io_init(&l->accept_io, listen_on_accept, l->fd, EV_READ);
+	ev_io_start(loop, &l->accept_io);
+	log_info("nbdsrv: listening on %s", addr);
+	return l;
+}
+
+void nbdsrv_listen_stop(struct nbdsrv_listener *l)
+{
+	struct list_node *pos, *tmp;
+
+	l->stopped = true;
+	ev_io_stop(l->loop, &l->accept_io);
+	list_for_each_safe(pos, tmp, &l->clients)
+	{
+		struct client *cl = list_entry(pos, struct client, node);
+
+		if (cl->conn)
+			nbdsrv_conn_shutdown(cl->conn); /* closed() frees the client later */
+		else
+			client_free(cl);
+	}
+}
+
+unsigned nbdsrv_listen_nclients(const struct nbdsrv_listener *l)
+{
+	return l->nclients;
+}
+
+void nbdsrv_listen_foreach(struct nbdsrv_listener *l,
+			   void (*fn)(const struct nbdsrv_conn *c, void *arg), void *arg)
+{
+	struct list_node *pos;
+
+	list_for_each(pos, &l->clients)
+	{
+		struct client *cl = list_entry(pos, struct client, node);
+
+		if (cl->conn)
+			fn(cl->conn, arg);
+	}
+}
+
+void nbdsrv_listen_free(struct nbdsrv_listener *l)
+{
+	if (!l)
+		return;
+	assert(l->nclients == 0);
+	ev_io_stop(l->loop, &l->accept_io);
+	if (l->fd >= 0)
+		close(l->fd);
+	if (l->unix_path) {
+		unlink(l->unix_path);
+		free(l->unix_path);
+	}
+	free(l);
+}

@@ -1,0 +1,62 @@
+/*
+ * NBD server mode: listen on a Unix socket or TCP, accept many clients, run
+ * the fixed newstyle handshake (handshake.h) on each, then hand the socket
+ * to the transmission engine (server.h). All clients share the one bdev and
+ * the one buffer pool; advertise NBD_FLAG_CAN_MULTI_CONN in the export when
+ * more than one client may write (safe: see nbdsrv_tflags_from_info).
+ *
+ * Addresses:
+ *	unix:/run/x.sock or any string with a '/'   Unix socket, created with
+ *	    mode 0600 unless told otherwise; a stale socket file (nobody
+ *	    accepting) is removed, a live one is an error (-EADDRINUSE)
+ *	HOST:PORT, [V6ADDR]:PORT, :PORT             TCP, IPv4 or IPv6, TCP_NODELAY
+ *
+ * A client that does not finish its handshake within hs_timeout seconds is
+ * dropped (one timer per client during the handshake only).
+ * All calls on the loop thread.
+ */
+#ifndef ISN_NBD_LISTEN_H
+#define ISN_NBD_LISTEN_H
+
+#include <ev.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "nbd/bufpool.h"
+#include "nbd/proto.h"
+#include "nbd/server.h"
+#include "path/bdev.h"
+
+struct nbdsrv_listen_cfg {
+	const char *addr;     /* see above */
+	mode_t unix_mode;     /* 0 = 0600 */
+	uint32_t queue_depth; /* per client; 0 = server.c's default */
+	uint32_t max_clients; /* 0 = 64; further connections are closed at once */
+	double hs_timeout;    /* seconds; 0 = 30 */
+};
+
+struct nbdsrv_listener;
+
+/*
+ * Bind, listen and start accepting. ex is copied (its strings are borrowed);
+ * bd and pool are borrowed. Returns NULL with errno set.
+ */
+struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
+					  struct nbdsrv_bufpool *pool,
+					  const struct nbdsrv_export *ex,
+					  const struct nbdsrv_listen_cfg *cfg);
+
+/* Stop accepting, drop clients in the handshake, shut down the others (they drain). */
+void nbdsrv_listen_stop(struct nbdsrv_listener *l);
+
+/* Clients still open (handshake or transmission). */
+unsigned nbdsrv_listen_nclients(const struct nbdsrv_listener *l);
+
+/* Call fn for every client in the transmission phase (status output). */
+void nbdsrv_listen_foreach(struct nbdsrv_listener *l,
+			   void (*fn)(const struct nbdsrv_conn *c, void *arg), void *arg);
+
+/* After stop() and once nclients() is 0: close and unlink the socket, free. */
+void nbdsrv_listen_free(struct nbdsrv_listener *l);
+
+#endif
