@@ -48,6 +48,7 @@ if [ "${1:-}" != stage2 ]; then
 	cd /mnt/root || die_guest "cd /mnt/root"
 	mkdir -p .oldroot
 	pivot_root . .oldroot || die_guest "pivot_root failed"
+	# shellcheck disable=SC2093 # falls through only when exec fails
 	exec chroot . /bin/bash "$0" stage2
 	die_guest "exec chroot failed"
 fi

@@ -145,7 +145,9 @@ load_modules() {
 #   network 1: $INI_DEV1 $INI_IP1/24 (root ns)  <->  $TGT_DEV1 $TGT_IP1/24 ($TGT_NS)
 #   network 2: $INI_DEV2 $INI_IP2/24 (root ns)  <->  $TGT_DEV2 $TGT_IP2/24 ($TGT_NS)
 TGT_NS=isn-tgt
+# shellcheck disable=SC2034 # used by tests and through eval
 INI_DEV1=ini1 INI_IP1=10.1.0.2 TGT_DEV1=tgt1 TGT_IP1=10.1.0.1
+# shellcheck disable=SC2034
 INI_DEV2=ini2 INI_IP2=10.2.0.2 TGT_DEV2=tgt2 TGT_IP2=10.2.0.1
 
 # in_tgt CMD...: run CMD in the target namespace.
@@ -274,7 +276,7 @@ tgtd_start() {
 	in_tgt tgtd -f >"$UML_OUT/tgtd.log" 2>&1 &
 	TGTD_PID=$!
 	on_exit tgtd_stop
-	wait_for 10 tgt_adm --op show --mode system ||
+	wait_for 20 tgt_adm --op show --mode system ||
 		fail "tgtd did not answer tgtadm (see tgtd.log)"
 	tgt_adm --mode target --op new --tid 1 --targetname "$TGT_IQN" ||
 		fail "tgtadm target new"
@@ -306,8 +308,9 @@ LIO_CFS=/sys/kernel/config/target
 lio_start() {
 	local size=${1:-256} t
 	LIO_IQN=${2:-$LIO_IQN}
-	modprobe target_core_mod && modprobe target_core_file && modprobe iscsi_target_mod ||
-		fail "LIO modules"
+	for m in target_core_mod target_core_file iscsi_target_mod; do
+		modprobe $m || fail "modprobe $m (LIO)"
+	done
 	grep -q ' /sys/kernel/config ' /proc/mounts ||
 		mount -t configfs configfs /sys/kernel/config || fail "mount configfs"
 	truncate -s "${size}M" "$LIO_BACKING" || fail "backing file $LIO_BACKING"
@@ -320,10 +323,11 @@ lio_start() {
 	t=$LIO_CFS/iscsi/$LIO_IQN/tpgt_1
 	mkdir -p "$t/lun/lun_0" || fail "LIO target"
 	ln -s "$so" "$t/lun/lun_0/disk1" || fail "LIO lun link"
-	echo 0 >"$t/attrib/authentication" &&
-		echo 1 >"$t/attrib/generate_node_acls" &&
-		echo 1 >"$t/attrib/cache_dynamic_acls" &&
-		echo 0 >"$t/attrib/demo_mode_write_protect" || fail "LIO attributes"
+	local kv
+	for kv in authentication=0 generate_node_acls=1 cache_dynamic_acls=1 \
+		demo_mode_write_protect=0; do
+		echo "${kv#*=}" >"$t/attrib/${kv%=*}" || fail "LIO attribute $kv"
+	done
 	in_tgt sh -c "mount -t configfs configfs /sys/kernel/config 2>/dev/null;
 		mkdir '$t/np/$TGT_IP1:3260' && mkdir '$t/np/$TGT_IP2:3260'" ||
 		fail "LIO portals in $TGT_NS"

@@ -81,7 +81,8 @@ mkdir -p "$out" "$tmp/uml"
 # modes do not matter (a dist tarball or a read-only checkout).
 cp "$here/init.sh" "$tmp/init.sh" && chmod 0755 "$tmp/init.sh" || exit 1
 
-uml_pid= cat_pid=
+uml_pid='' cat_pid=''
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	if [ -n "$uml_pid" ]; then
 		# timeout(1) forwards the signal to UML's whole process group.

@@ -26,7 +26,8 @@ for fs in proc sysfs devtmpfs devpts; do
 	grep -q " $fs " /proc/mounts || fail "$fs not mounted"
 done
 grep -q '^tmpfs /scratch ' /proc/mounts || fail "/scratch is not a tmpfs"
-mkdir -p "$(dirname "$probe")" && echo guest >"$probe" || fail "overlay root not writable"
+mkdir -p "$(dirname "$probe")" || fail "overlay root not writable"
+echo guest >"$probe" || fail "overlay root not writable"
 [ -d "$top_builddir" ] || fail "build dir $top_builddir not visible in the guest"
 [ -f "$top_srcdir/tests/uml/lib.sh" ] || fail "source tree not visible in the guest"
 echo ok >"$UML_OUT/probe" || fail "results folder not writable"

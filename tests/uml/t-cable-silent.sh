@@ -49,5 +49,6 @@ cable_netem 2 delay 100ms
 slow=$(connect_ms "$TGT_IP2") || fail "connect on network 2 with 100 ms delay"
 cable_clear 2
 log "connect round trip on network 2: $base ms plain, $slow ms with netem delay 100ms"
-[ "$base" -lt 150 ] || fail "plain connect took $base ms"
-[ "$slow" -ge 190 ] || fail "connect over 2x100 ms delay took only $slow ms"
+# Relative, so that a loaded machine (slow plain connects) cannot fail it.
+[ $((slow - base)) -ge 150 ] ||
+	fail "netem delay 100ms added only $((slow - base)) ms to a round trip"
