@@ -1,4 +1,30 @@
 # path: library sources, unit tests and fuzz targets of this module.
 noinst_LIBRARIES += libpath.a
-libpath_a_SOURCES = src/path/bdev.h
+libpath_a_SOURCES = \
+	src/path/bdev.h \
+	src/path/device.c src/path/device.h \
+	src/path/internal.h \
+	src/path/path.c src/path/path.h \
+	src/path/policy.c src/path/policy.h \
+	src/path/probe.c src/path/probe.h \
+	src/path/transport.h \
+	src/path/transport_sess.c
 libpath_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
+
+PATH_UNIT_TESTS = \
+	tests/unit/test_path_device \
+	tests/unit/test_path_policy \
+	tests/unit/test_path_probe
+check_PROGRAMS += $(PATH_UNIT_TESTS)
+TESTS += $(PATH_UNIT_TESTS)
+tests_unit_test_path_policy_SOURCES = tests/unit/test_path_policy.c
+tests_unit_test_path_policy_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_path_policy_LDADD = $(TEST_LIBS)
+tests_unit_test_path_probe_SOURCES = tests/unit/test_path_probe.c \
+	tests/unit/fakesess.c tests/unit/fakesess.h
+tests_unit_test_path_probe_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_path_probe_LDADD = $(TEST_LIBS)
+tests_unit_test_path_device_SOURCES = tests/unit/test_path_device.c \
+	tests/unit/fakesess.c tests/unit/fakesess.h
+tests_unit_test_path_device_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_path_device_LDADD = $(TEST_LIBS)

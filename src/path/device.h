@@ -1,0 +1,173 @@
+/*
+ * struct path_device: one iSCSI LUN reached over N paths, exported upward
+ * as a struct bdev (bdev.h). This is what the daemon creates.
+ *
+ * Life cycle:
+ *   path_device_new()   copies the config, allocates everything the I/O
+ *                       path will need (command slots, UNMAP parameter
+ *                       buffers); no I/O yet.
+ *   path_device_start() creates a session per enabled path and logs in.
+ *                       on_ready fires once, when the first path is logged
+ *                       in and probed: path_device_bdev()->info is valid
+ *                       from then on and submit() accepts requests.
+ *   path_device_stop()  fails queued requests with -ESHUTDOWN, logs out
+ *                       every session (commands still in flight complete
+ *                       with their result if the target answers within
+ *                       stop_timeout_ms; then sessions are closed and the
+ *                       rest complete with -ESHUTDOWN). on_stopped fires
+ *                       once, when every request has completed and every
+ *                       session is dead. Bounded by stop_timeout_ms.
+ *   path_device_free()  after on_stopped (or before start).
+ *
+ * Requests (bdev.h rules apply): split at logical block boundaries by the
+ * LUN's VPD B0 limits and max_io_bytes; each piece is sent on a path the
+ * selector picks; results are classified by the SCSI table:
+ *   OK                 piece done;
+ *   RETRY              (unit attention, busy, task set full, becoming
+ *                      ready) re-sent after a short backoff, up to
+ *                      retry_max times, then -EIO;
+ *   PATH / session     the path is failed and the piece re-sent on another
+ *   death / timeout    path: the caller never sees it;
+ *   HARD               the request completes with the table's -errno.
+ * With no path active, pieces wait; when no path has been active for
+ * no_path_retry_ms, all waiting requests fail with -EIO, and new ones
+ * fail at once (still through done, never inside submit) until a path
+ * comes back.
+ *
+ * Ghost writes (DESIGN.md "Path semantics"): a write that was sent on a
+ * session that then died may still be queued at the target for that old
+ * session and land later, over newer data. We re-issue it at once on
+ * another path but hold its completion until the old session is fenced:
+ *
+ *  - Fence by reinstatement (RFC 7143 6.3.5, 4.4.3): every login of a path
+ *    uses the path's fixed ISID with TSIH 0. The target sees the same
+ *    I_T nexus (initiator name + ISID + portal group) and must terminate
+ *    the old session, with all its tasks, before the new login succeeds
+ *    (at ErrorRecoveryLevel 0 there is no connection recovery, so nothing
+ *    of the old session survives). So "the path logged in again" proves
+ *    that no stale copy can land any more.
+ *  - Fence by time: if the path cannot log in again (its network is
+ *    down), the target drops the old session once it notices the
+ *    connection is gone and DefaultTime2Wait + DefaultTime2Retain have
+ *    passed (RFC 7143 6.1.4.2 / 13.15-13.16; both negotiated at login,
+ *    Time2Retain 0 means immediate cleanup). We wait those plus
+ *    fence_grace_ms (which covers the target noticing the loss) from the
+ *    moment we saw the session die. This bound is weaker than
+ *    reinstatement: a target that never notices the loss (no keepalive)
+ *    could keep the old tasks longer. Set fence_grace_ms to cover the
+ *    target's TCP keepalive / NOP-In timeout when that matters.
+ * Only writes (WRITE, WRITE SAME, UNMAP) that had been handed to the
+ * socket (sess_task.sent) are held; reads and unsent commands are not.
+ */
+#ifndef ISN_PATH_DEVICE_H
+#define ISN_PATH_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <ev.h>
+
+#include "path/bdev.h"
+#include "path/path.h"
+#include "path/policy.h"
+#include "path/transport.h"
+#include "session/session.h"
+
+#define PATH_MAX_PATHS 8
+
+struct path_device;
+
+struct path_config {
+	const char *name; /* "path1"; NULL: "path<index>" */
+	struct sockaddr_storage portal;
+	socklen_t portal_len;
+	const char *bind_ifname; /* NULL: none */
+	struct sockaddr_storage bind_addr; /* AF_UNSPEC: none */
+	socklen_t bind_addr_len;
+	uint8_t isid[6];  /* all zero: a random ISID is chosen (and kept) */
+	int priority;     /* failover order, lower preferred; default index */
+	bool priority_set;
+	bool disabled;
+};
+
+struct path_device_config {
+	const char *name; /* "nbd0": log prefix */
+
+	const char *initiator_name;
+	const char *initiator_alias;
+	const char *target_name;
+	uint64_t lun;
+
+	struct path_config paths[PATH_MAX_PATHS];
+	unsigned int npaths;
+
+	const char *chap_user;
+	const uint8_t *chap_secret;
+	size_t chap_secret_len;
+	const char *mutual_user;
+	const uint8_t *mutual_secret;
+	size_t mutual_secret_len;
+	enum sess_digest_pref header_digest;
+	enum sess_digest_pref data_digest;
+
+	struct path_policy_config policy;
+
+	/* 0 means the default given. */
+	uint32_t nop_interval_ms;   /* 1000: NOP-Out after this much idle silence */
+	uint32_t nop_timeout_ms;    /* 3000: silence allowed while busy */
+	uint32_t cmd_timeout_ms;    /* 30000: per-command deadline */
+	uint32_t no_path_retry_ms;  /* 15000: how long requests wait for a path */
+	uint32_t reconnect_min_ms;  /* 250 */
+	uint32_t reconnect_max_ms;  /* 10000 */
+	uint32_t login_timeout_ms;  /* 15000 */
+	uint32_t stop_timeout_ms;   /* 3000 */
+	uint32_t max_inflight;      /* 64 commands per path */
+	uint32_t max_io_bytes;      /* 1 MiB: split size cap below the LUN's limit */
+	uint32_t retry_max;         /* 5 retries of a RETRY-class result */
+	uint32_t retry_backoff_ms;  /* 10, doubled per retry */
+	uint32_t fence_grace_ms;    /* 0 (see above) */
+	uint32_t cmd_window_max;    /* passed to the session; 0 = its default */
+
+	/* Transport: &path_transport_sess in the daemon; tests pass fakes. Required. */
+	const struct path_transport_ops *transport;
+	/* Clock; NULL = ev_now(loop). Tests drive a fake one and call path_device_poll(). */
+	double (*clock)(void *opaque);
+	void *clock_opaque;
+
+	void (*on_ready)(struct path_device *dev, void *opaque);
+	void (*on_stopped)(struct path_device *dev, void *opaque);
+	/* Optional: a path changed state (for status / logging in the daemon). */
+	void (*on_path_state)(struct path_device *dev, unsigned int idx, enum path_state st,
+			      void *opaque);
+	void *opaque;
+};
+
+/* NULL with errno set (EINVAL for a bad config, ENOMEM). */
+struct path_device *path_device_new(struct ev_loop *loop, const struct path_device_config *cfg);
+int path_device_start(struct path_device *dev);
+void path_device_stop(struct path_device *dev);
+void path_device_free(struct path_device *dev);
+
+/* The bdev the nbd layer uses; info valid after on_ready. */
+struct bdev *path_device_bdev(struct path_device *dev);
+bool path_device_ready(const struct path_device *dev);
+
+unsigned int path_device_npaths(const struct path_device *dev);
+void path_device_path_status(const struct path_device *dev, unsigned int idx,
+			     struct path_status *out);
+/* Enable / disable a path at run time (disable drains it: like a failure). */
+int path_device_set_enabled(struct path_device *dev, unsigned int idx, bool on);
+/* Manual failback for the failover policy. */
+void path_device_failback(struct path_device *dev);
+/* Fail a path now (link monitor: carrier lost). */
+void path_device_fail_path(struct path_device *dev, unsigned int idx, const char *why);
+
+/*
+ * Run what is due now: deferred dispatch and completions, every path's and
+ * the device's timers. The device's own libev watchers call this; tests
+ * with a fake clock call it after moving the clock.
+ */
+void path_device_poll(struct path_device *dev);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * Private to src/path (and its unit tests): the objects behind device.h.
+ *
+ * Ownership: a struct path_device owns its paths (array), its command
+ * slots (struct path_io, allocated once in path_device_new) and every
+ * session it created. A struct bdev_req is the caller's; while accepted it
+ * sits on at most one device list (dev->reqs) and its pieces each use one
+ * path_io slot.
+ *
+ * Where a path_io (one piece of a request, one SCSI command) is:
+ *   dev->free_ios        unused;
+ *   path->outstanding    submitted on that path's session, in submit order,
+ *                        which is also deadline order (constant cmd_timeout);
+ *   dev->retry           waiting to be (re)sent: after a RETRY verdict
+ *                        (not_before set), after a path failure, or because
+ *                        no path could take it yet;
+ *   dev->held            completed OK but held until the ghost-write fence
+ *                        of every path it was once sent on holds.
+ */
+#ifndef ISN_PATH_INTERNAL_H
+#define ISN_PATH_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "path/bdev.h"
+#include "path/device.h"
+#include "path/path.h"
+#include "path/policy.h"
+#include "path/probe.h"
+#include "path/transport.h"
+#include "util/list.h"
+
+struct path;
+
+struct path_io {
+	struct sess_task task;
+	struct path_device *dev;
+	struct bdev_req *req; /* NULL while free */
+	struct path *path;    /* where it is outstanding, NULL when not */
+	struct list_node node;
+	double sent_at;
+	double not_before; /* earliest resend after a RETRY verdict */
+	int pref_path;     /* resend on this path if it is eligible, -1 any */
+	uint32_t sent_epoch;
+	uint64_t offset; /* bytes */
+	uint32_t len;    /* bytes */
+	uint32_t retries;
+	bool is_write;   /* changes the medium: needs the ghost-write fence */
+	int held_err;
+	uint32_t fence_mask;                   /* paths it was sent on and died */
+	uint32_t fence_epoch[PATH_MAX_PATHS];  /* the session epoch it died in there */
+	uint8_t unmap_param[24];
+};
+
+struct path {
+	struct path_device *dev;
+	unsigned int idx;
+	char name[64]; /* "nbd0 path1" */
+	char sess_name[80];
+	struct path_config cfg;
+	uint8_t isid[6];
+	bool enabled;
+
+	enum path_state state;
+	char reason[128];
+	double since;
+
+	struct sess *sess;      /* current session, NULL when none */
+	struct sess *dead;      /* dead session waiting to be freed outside its callbacks */
+	uint32_t epoch;         /* sessions created on this path; the current one's number */
+	uint32_t dead_epoch;    /* highest epoch whose death was handled */
+	double died_at;
+	bool failing;          /* path_fail() is closing the session */
+	char fail_why[128];
+	double retain_s;        /* DefaultTime2Wait + DefaultTime2Retain of the current session */
+	double dead_retain_s;   /* the same, of the last dead one */
+
+	struct list_node outstanding;
+	struct path_pol_stats pol;
+
+	/* Health (one timer, re-armed from the last activity). */
+	double busy_since;
+	bool ping_out;
+	uint32_t ping_epoch;
+	double reconnect_at;
+	uint32_t backoff_ms;
+
+	/* Ghost-write fence: epochs up to fenced_epoch cannot land writes any more. */
+	uint32_t fenced_epoch;
+	uint32_t taint_epoch;
+	double fence_deadline;
+
+	struct path_probe probe;
+	struct path_probe_result id; /* of the last successful probe */
+
+	uint64_t ios, bytes, errors, failures, retries;
+	double latency_ewma;
+
+	struct ev_timer timer;
+	double timer_due;
+};
+
+enum dev_state {
+	DEV_NEW,
+	DEV_RUNNING,
+	DEV_STOPPING,
+	DEV_STOPPED,
+};
+
+struct path_device {
+	struct bdev bd;
+	struct ev_loop *loop;
+	struct path_device_config cfg; /* strings below are our copies */
+	char *name, *initiator_name, *initiator_alias, *target_name, *chap_user, *mutual_user;
+	uint8_t *chap_secret, *mutual_secret;
+	enum dev_state state;
+	bool ready;
+	bool ready_notified;
+
+	struct path paths[PATH_MAX_PATHS];
+	unsigned int npaths;
+	struct path_policy pol;
+
+	struct path_io *ios;
+	unsigned int nios;
+	struct list_node free_ios;
+	struct list_node reqs;  /* bdev_req with parts still to cut, FIFO */
+	struct list_node retry; /* path_io waiting to be sent */
+	struct list_node held;  /* path_io done, held for a fence */
+	struct list_node fail_q; /* bdev_req to complete from the loop */
+	unsigned int live_reqs;
+
+	/* Splitting, from the LUN's limits. */
+	uint32_t max_rw_blocks, max_unmap_blocks, max_ws_blocks;
+	uint8_t *zero_block;
+
+	double no_path_since; /* 0 while a path is active */
+	bool no_path_failing; /* the bound passed: fail requests until a path returns */
+	double failback_due;
+	double stop_deadline;
+	bool in_poll;
+
+	struct ev_idle idle;
+	struct ev_timer timer;
+	double timer_due;
+};
+
+/* device.c */
+double pd_now(const struct path_device *dev);
+void pd_kick(struct path_device *dev);
+void pd_regroup(struct path_device *dev);
+void pd_path_ready(struct path_device *dev, struct path *p); /* probe OK: identity check */
+void pd_fence_released(struct path_device *dev);
+void pd_io_done(struct path_io *io);
+void pd_arm_timer(struct path_device *dev);
+
+/* path.c */
+void path_init(struct path *p, struct path_device *dev, unsigned int idx,
+	       const struct path_config *cfg);
+void path_set_state(struct path *p, enum path_state st, const char *fmt, ...) ISN_PRINTF(3, 4);
+void path_connect(struct path *p);
+void path_fail(struct path *p, const char *fmt, ...) ISN_PRINTF(2, 3);
+void path_stop(struct path *p);
+void path_check(struct path *p, double now); /* the timer's work */
+void path_arm_timer(struct path *p);
+bool path_usable(const struct path *p);
+int path_submit(struct path *p, struct path_io *io);
+void path_io_finished(struct path *p, struct path_io *io, double now);
+void path_taint(struct path *p, uint32_t epoch);
+bool path_fenced(const struct path *p, uint32_t epoch);
+void path_release(struct path *p);
+
+#endif

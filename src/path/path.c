@@ -1,0 +1,561 @@
+/*
+ * One path: its session's life, health checks, reconnect with backoff and
+ * the ghost-write fence bookkeeping. See path.h for the states and
+ * device.h for the fence.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "path/internal.h"
+#include "util/log.h"
+
+static const char *const path_state_names[] = {
+	[PATH_DISABLED] = "DISABLED",
+	[PATH_CONNECTING] = "CONNECTING",
+	[PATH_PROBING] = "PROBING",
+	[PATH_ACTIVE] = "ACTIVE",
+	[PATH_STANDBY] = "STANDBY",
+	[PATH_FAILED] = "FAILED",
+	[PATH_FENCED] = "FENCED",
+	[PATH_WRONG_LUN] = "WRONG_LUN",
+};
+
+const char *path_state_name(enum path_state st)
+{
+	if ((unsigned int)st < ARRAY_SIZE(path_state_names))
+		return path_state_names[st];
+	return "?";
+}
+
+static const struct path_transport_ops *ops_of(const struct path *p)
+{
+	return p->dev->cfg.transport;
+}
+
+static void path_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
+{
+	struct path *p = container_of(w, struct path, timer);
+
+	p->timer_due = 0;
+	path_device_poll(p->dev);
+}
+
+void path_init(struct path *p, struct path_device *dev, unsigned int idx,
+	       const struct path_config *cfg)
+{
+	static const uint8_t zero[6];
+
+	memset(p, 0, sizeof(*p));
+	p->dev = dev;
+	p->idx = idx;
+	p->cfg = *cfg;
+	p->cfg.name = NULL; /* not kept: name[] below */
+	p->cfg.bind_ifname = NULL;
+	if (cfg->name)
+		snprintf(p->name, sizeof(p->name), "%s %s", dev->name, cfg->name);
+	else
+		snprintf(p->name, sizeof(p->name), "%s path%u", dev->name, idx);
+	memcpy(p->isid, cfg->isid, 6);
+	if (memcmp(p->isid, zero, 6) == 0) {
+		/* RFC 7143 10.12.5: T = 10b "Random", the rest random; kept for the
+		 * path's life so every re-login reinstates the same I_T nexus. */
+		if (getrandom(p->isid + 1, 5, 0) != 5) {
+			uint64_t v = (uint64_t)(uintptr_t)p ^ ((uint64_t)idx << 40);
+
+			memcpy(p->isid + 1, &v, 5);
+		}
+		p->isid[0] = 0x80;
+		p->isid[1] = (uint8_t)(p->isid[1] & 0xc0) | (uint8_t)idx;
+	}
+	p->enabled = !cfg->disabled;
+	p->state = PATH_DISABLED;
+	snprintf(p->reason, sizeof(p->reason), "not started");
+	p->pol.priority = cfg->priority_set ? cfg->priority : (int)idx;
+	p->backoff_ms = dev->cfg.reconnect_min_ms;
+	list_init(&p->outstanding);
+	ev_init(&p->timer, path_timer_cb);
+}
+
+/* The one place that changes and logs a path's state. */
+void path_set_state(struct path *p, enum path_state st, const char *fmt, ...)
+{
+	struct path_device *dev = p->dev;
+	enum path_state old = p->state;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->reason, sizeof(p->reason), fmt, ap);
+	va_end(ap);
+	p->state = st;
+	p->since = pd_now(dev);
+	if (st != PATH_ACTIVE && st != PATH_STANDBY)
+		p->pol.usable = false;
+	if (old == st) {
+		dbg(LOG_SUB_PATH, "%s: %s (%s)", p->name, path_state_name(st), p->reason);
+		return;
+	}
+	if (st == PATH_FAILED || st == PATH_FENCED || st == PATH_WRONG_LUN)
+		log_warn("%s: %s -> %s: %s", p->name, path_state_name(old), path_state_name(st),
+			 p->reason);
+	else
+		log_info("%s: %s -> %s: %s", p->name, path_state_name(old), path_state_name(st),
+			 p->reason);
+	if (dev->cfg.on_path_state)
+		dev->cfg.on_path_state(dev, p->idx, st, dev->cfg.opaque);
+}
+
+bool path_usable(const struct path *p)
+{
+	return p->pol.usable && p->sess;
+}
+
+bool path_fenced(const struct path *p, uint32_t epoch)
+{
+	return epoch <= p->fenced_epoch;
+}
+
+static bool fence_pending(const struct path *p)
+{
+	return p->taint_epoch > p->fenced_epoch;
+}
+
+/* Fence holds for every epoch up to e: release held writes. */
+static void path_fence_done(struct path *p, uint32_t e, const char *how)
+{
+	if (e <= p->fenced_epoch)
+		return;
+	if (fence_pending(p))
+		log_info("%s: old session fenced (%s): held writes may complete", p->name, how);
+	p->fenced_epoch = e;
+	if (p->state == PATH_FENCED && !fence_pending(p))
+		path_set_state(p, PATH_FAILED, "fenced by %s", how);
+	pd_fence_released(p->dev);
+}
+
+void path_taint(struct path *p, uint32_t epoch)
+{
+	if (epoch <= p->fenced_epoch)
+		return;
+	if (epoch > p->taint_epoch)
+		p->taint_epoch = epoch;
+	/* The tasks of a session complete around its death: either it is
+	 * still the current session (the deadline is set when it dies) or it
+	 * is the one that died last. */
+	if (p->dead_epoch == epoch) {
+		p->fence_deadline = p->died_at + p->dead_retain_s + p->dev->cfg.fence_grace_ms / 1000.0;
+		if (p->state == PATH_FAILED)
+			path_set_state(p, PATH_FENCED, "writes outstanding on the dead session: fence");
+		path_arm_timer(p);
+	}
+}
+
+static void path_session_dead(struct path *p, const char *why)
+{
+	struct path_device *dev = p->dev;
+	double now = pd_now(dev);
+
+	if (p->dead_epoch == p->epoch || !p->sess)
+		return;
+	p->dead_epoch = p->epoch;
+	p->dead = p->sess;
+	p->sess = NULL;
+	p->died_at = now;
+	p->dead_retain_s = p->retain_s;
+	p->ping_out = false;
+	p->pol.usable = false;
+	p->failures++;
+	if (p->taint_epoch == p->dead_epoch)
+		p->fence_deadline = now + p->dead_retain_s + dev->cfg.fence_grace_ms / 1000.0;
+	if (p->state == PATH_WRONG_LUN || p->state == PATH_DISABLED) {
+		dbg(LOG_SUB_PATH, "%s: session ended: %s", p->name, why);
+	} else {
+		p->reconnect_at = now + p->backoff_ms / 1000.0;
+		if (p->backoff_ms < dev->cfg.reconnect_max_ms)
+			p->backoff_ms = MIN(p->backoff_ms * 2, dev->cfg.reconnect_max_ms);
+		if (fence_pending(p))
+			path_set_state(p, PATH_FENCED, "%s", why);
+		else
+			path_set_state(p, PATH_FAILED, "%s", why);
+	}
+	pd_regroup(dev);
+	path_arm_timer(p);
+	pd_kick(dev);
+}
+
+static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death why,
+			  const char *msg, void *opaque);
+
+static void sess_on_event(struct sess *s, const struct sess_event *ev, void *opaque)
+{
+	struct path *p = opaque;
+
+	if (s != p->sess)
+		return;
+	switch (ev->type) {
+	case SESS_EV_LOGOUT_REQUEST:
+	case SESS_EV_DROP_CONNECTION:
+	case SESS_EV_DROP_SESSION:
+		/* The target is leaving: move I/O away now rather than when it drops. */
+		path_fail(p, "target announced logout / drop (async event %d)", ev->type);
+		break;
+	default:
+		dbg(LOG_SUB_PATH, "%s: async event %d", p->name, ev->type);
+		break;
+	}
+}
+
+static const struct sess_callbacks path_sess_cb = {
+	.on_state = sess_on_state,
+	.on_event = sess_on_event,
+};
+
+static void path_probe_done(struct path_probe *pr, int err, void *opaque)
+{
+	struct path *p = opaque;
+
+	if (p->state != PATH_PROBING || !p->sess)
+		return;
+	if (err) {
+		path_fail(p, "probe failed: %s", strerror(-err));
+		return;
+	}
+	p->id = pr->res;
+	pd_path_ready(p->dev, p);
+}
+
+static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death why,
+			  const char *msg, void *opaque)
+{
+	struct path *p = opaque;
+	struct path_device *dev = p->dev;
+	const struct sess_negotiated *neg;
+	int r;
+
+	if (s != p->sess)
+		return;
+	switch (st) {
+	case SESS_READY:
+		/* Logged in with our ISID and TSIH 0: the target reinstated, so
+		 * every earlier session of this path is gone with its tasks. */
+		path_fence_done(p, p->epoch - 1, "reinstatement login");
+		neg = ops_of(p)->negotiated ? ops_of(p)->negotiated(s) : NULL;
+		p->retain_s = neg ? (double)neg->default_time2wait + neg->default_time2retain : 22;
+		if (p->state != PATH_CONNECTING)
+			return;
+		path_set_state(p, PATH_PROBING, "logged in");
+		p->busy_since = pd_now(dev);
+		r = path_probe_start(&p->probe, ops_of(p), s, dev->cfg.lun, p->name, path_probe_done, p);
+		if (r < 0)
+			path_fail(p, "probe: %s", strerror(-r));
+		path_arm_timer(p);
+		break;
+	case SESS_DEAD: {
+		char why_s[160];
+
+		if (p->failing)
+			snprintf(why_s, sizeof(why_s), "%s", p->fail_why);
+		else
+			snprintf(why_s, sizeof(why_s), "session %s%s%s", sess_death_name(why),
+				 msg && *msg ? ": " : "", msg ? msg : "");
+		path_session_dead(p, why_s);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void path_free_dead(struct path *p)
+{
+	if (p->dead) {
+		ops_of(p)->free(p->dead);
+		p->dead = NULL;
+	}
+}
+
+void path_connect(struct path *p)
+{
+	struct path_device *dev = p->dev;
+	struct sess_config sc;
+	struct sess *s;
+	int r;
+
+	if (p->sess || dev->state != DEV_RUNNING || !p->enabled)
+		return;
+	path_free_dead(p);
+	p->epoch++;
+	snprintf(p->sess_name, sizeof(p->sess_name), "%s sess%u", p->name, p->epoch);
+	memset(&sc, 0, sizeof(sc));
+	sc.name = p->sess_name;
+	sc.initiator_name = dev->cfg.initiator_name;
+	sc.initiator_alias = dev->cfg.initiator_alias;
+	sc.target_name = dev->cfg.target_name;
+	sc.portal = p->cfg.portal;
+	sc.portal_len = p->cfg.portal_len;
+	sc.bind_ifname = dev->cfg.paths[p->idx].bind_ifname;
+	sc.bind_addr = p->cfg.bind_addr;
+	sc.bind_addr_len = p->cfg.bind_addr_len;
+	memcpy(sc.isid, p->isid, 6);
+	sc.tsih = 0; /* always: a login on this ISID reinstates the path's old session */
+	sc.chap_user = dev->cfg.chap_user;
+	sc.chap_secret = dev->cfg.chap_secret;
+	sc.chap_secret_len = dev->cfg.chap_secret_len;
+	sc.mutual_user = dev->cfg.mutual_user;
+	sc.mutual_secret = dev->cfg.mutual_secret;
+	sc.mutual_secret_len = dev->cfg.mutual_secret_len;
+	sc.header_digest = dev->cfg.header_digest;
+	sc.data_digest = dev->cfg.data_digest;
+	sc.login_timeout_ms = dev->cfg.login_timeout_ms;
+	sc.cmd_window_max = dev->cfg.cmd_window_max;
+
+	p->failing = false;
+	p->ping_out = false;
+	p->retain_s = 22; /* RFC 7143 defaults 2 + 20 until negotiated */
+	s = ops_of(p)->new(dev->loop, &sc, &path_sess_cb, p);
+	if (!s) {
+		r = -errno;
+		goto fail;
+	}
+	p->sess = s;
+	path_set_state(p, PATH_CONNECTING, "login attempt %u", p->epoch);
+	r = ops_of(p)->start(s);
+	if (r < 0 && p->sess == s) {
+		p->failing = true;
+		snprintf(p->fail_why, sizeof(p->fail_why), "session start: %s", strerror(-r));
+		ops_of(p)->close(s);
+		if (p->sess == s)
+			path_session_dead(p, p->fail_why);
+	}
+	path_arm_timer(p);
+	return;
+fail:
+	p->dead_epoch = p->epoch;
+	p->reconnect_at = pd_now(dev) + p->backoff_ms / 1000.0;
+	p->backoff_ms = MIN(p->backoff_ms * 2, dev->cfg.reconnect_max_ms);
+	path_set_state(p, PATH_FAILED, "cannot create session: %s", strerror(-r));
+	path_arm_timer(p);
+}
+
+void path_fail(struct path *p, const char *fmt, ...)
+{
+	struct sess *s = p->sess;
+	va_list ap;
+
+	if (!s)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->fail_why, sizeof(p->fail_why), fmt, ap);
+	va_end(ap);
+	p->failing = true;
+	/* Close, not logout: the path is presumed broken. The commands come
+	 * back with -ECONNABORTED and are re-issued elsewhere; writes among
+	 * them are fenced (device.h). */
+	ops_of(p)->close(s);
+	if (p->sess == s)
+		path_session_dead(p, p->fail_why);
+}
+
+/* Device stopping: log out if possible, else close. */
+void path_stop(struct path *p)
+{
+	struct sess *s = p->sess;
+
+	path_set_state(p, PATH_DISABLED, "device stopping");
+	if (!s)
+		return;
+	if (ops_of(p)->state(s) == SESS_READY && ops_of(p)->logout(s) == 0)
+		return;
+	p->failing = true;
+	snprintf(p->fail_why, sizeof(p->fail_why), "device stopping");
+	ops_of(p)->close(s);
+	if (p->sess == s)
+		path_session_dead(p, p->fail_why);
+}
+
+int path_submit(struct path *p, struct path_io *io)
+{
+	struct path_device *dev = p->dev;
+	int r;
+
+	if (!p->sess)
+		return -ENOTCONN;
+	io->path = p;
+	io->sent_epoch = p->epoch;
+	io->sent_at = pd_now(dev);
+	if (list_empty(&p->outstanding) && !p->ping_out)
+		p->busy_since = io->sent_at;
+	list_add_tail(&p->outstanding, &io->node);
+	p->pol.inflight_cmds++;
+	p->pol.inflight_bytes += io->len;
+	r = ops_of(p)->submit(p->sess, &io->task);
+	if (r < 0) {
+		list_del(&io->node);
+		io->path = NULL;
+		p->pol.inflight_cmds--;
+		p->pol.inflight_bytes -= io->len;
+	}
+	return r;
+}
+
+void path_io_finished(struct path *p, struct path_io *io, double now)
+{
+	double lat = now - io->sent_at;
+
+	list_del(&io->node);
+	io->path = NULL;
+	p->pol.inflight_cmds--;
+	p->pol.inflight_bytes -= io->len;
+	if (io->task.result != 0)
+		return;
+	p->ios++;
+	p->bytes += io->len;
+	if (lat < 0)
+		lat = 0;
+	p->latency_ewma = p->ios == 1 ? lat : p->latency_ewma * 0.875 + lat * 0.125;
+	if (io->len && lat > 0) {
+		double tput = io->len / lat;
+
+		p->pol.throughput = p->pol.throughput > 0 ? p->pol.throughput * 0.875 + tput * 0.125
+							  : tput;
+	}
+}
+
+static void path_ping_done(void *opaque, int err)
+{
+	struct path *p = opaque;
+
+	if (p->ping_epoch != p->epoch || !p->sess)
+		return;
+	p->ping_out = false;
+	if (list_empty(&p->outstanding))
+		p->busy_since = 0;
+}
+
+static bool path_busy(const struct path *p)
+{
+	return !list_empty(&p->outstanding) || p->ping_out || path_probe_running(&p->probe);
+}
+
+static bool session_ready_state(enum path_state st)
+{
+	return st == PATH_PROBING || st == PATH_ACTIVE || st == PATH_STANDBY;
+}
+
+void path_check(struct path *p, double now)
+{
+	struct path_device *dev = p->dev;
+
+	if (fence_pending(p) && p->dead_epoch >= p->taint_epoch && now >= p->fence_deadline)
+		path_fence_done(p, p->taint_epoch, "retain time");
+
+	if (p->sess && session_ready_state(p->state)) {
+		double last_rx = ops_of(p)->last_rx(p->sess);
+		double nop_timeout = dev->cfg.nop_timeout_ms / 1000.0;
+
+		if (path_busy(p)) {
+			/* Any received byte is life: silence counts from the later of the
+			 * last byte and the moment we started waiting for one. */
+			double ref = MAX(last_rx, p->busy_since);
+
+			if (now - ref >= nop_timeout) {
+				p->errors++;
+				path_fail(p, "no traffic for %.0f ms while %u commands%s outstanding",
+					  (now - ref) * 1000, p->pol.inflight_cmds,
+					  p->ping_out ? " and a NOP" : "");
+				return;
+			}
+			if (!list_empty(&p->outstanding)) {
+				struct path_io *head =
+					list_entry(p->outstanding.next, struct path_io, node);
+
+				if (now >= head->sent_at + dev->cfg.cmd_timeout_ms / 1000.0) {
+					p->errors++;
+					path_fail(p, "command timed out after %u ms",
+						  dev->cfg.cmd_timeout_ms);
+					return;
+				}
+			}
+		} else if (now - last_rx >= dev->cfg.nop_interval_ms / 1000.0) {
+			if (ops_of(p)->ping(p->sess, path_ping_done, p) == 0) {
+				p->ping_out = true;
+				p->ping_epoch = p->epoch;
+				p->busy_since = now;
+			}
+		}
+		return;
+	}
+	if (!p->sess && p->enabled && dev->state == DEV_RUNNING &&
+	    (p->state == PATH_FAILED || p->state == PATH_FENCED || p->state == PATH_WRONG_LUN) &&
+	    now >= p->reconnect_at)
+		path_connect(p);
+}
+
+static double path_next_due(const struct path *p)
+{
+	struct path_device *dev = p->dev;
+	double due = 0;
+
+#define TAKE(t)                                                                                    \
+	do {                                                                                       \
+		double t_ = (t);                                                                   \
+		if (due == 0 || t_ < due)                                                          \
+			due = t_;                                                                  \
+	} while (0)
+	if (fence_pending(p) && p->dead_epoch >= p->taint_epoch)
+		TAKE(p->fence_deadline);
+	if (p->sess && session_ready_state(p->state)) {
+		double last_rx = ops_of(p)->last_rx(p->sess);
+
+		if (path_busy(p)) {
+			TAKE(MAX(last_rx, p->busy_since) + dev->cfg.nop_timeout_ms / 1000.0);
+			if (!list_empty(&p->outstanding)) {
+				struct path_io *head =
+					list_entry(p->outstanding.next, struct path_io, node);
+
+				TAKE(head->sent_at + dev->cfg.cmd_timeout_ms / 1000.0);
+			}
+		} else {
+			TAKE(last_rx + dev->cfg.nop_interval_ms / 1000.0);
+		}
+	} else if (!p->sess && p->enabled && dev->state == DEV_RUNNING &&
+		   (p->state == PATH_FAILED || p->state == PATH_FENCED ||
+		    p->state == PATH_WRONG_LUN)) {
+		TAKE(p->reconnect_at);
+	}
+#undef TAKE
+	return due;
+}
+
+/* One timer per path, set to the earliest thing that can come due. */
+void path_arm_timer(struct path *p)
+{
+	struct path_device *dev = p->dev;
+	double due = path_next_due(p);
+	double after;
+
+	if (due == p->timer_due && (due == 0 || ev_is_active(&p->timer)))
+		return;
+	ev_timer_stop(dev->loop, &p->timer);
+	p->timer_due = due;
+	if (due == 0)
+		return;
+	after = due - pd_now(dev);
+	ev_timer_set(&p->timer, after > 0 ? after + 0.0005 : 0, 0);
+	ev_timer_start(dev->loop, &p->timer);
+}
+
+void path_release(struct path *p)
+{
+	ev_timer_stop(p->dev->loop, &p->timer);
+	if (p->sess) {
+		ops_of(p)->close(p->sess);
+		if (p->sess)
+			path_session_dead(p, "released");
+	}
+	path_free_dead(p);
+}

@@ -1,0 +1,99 @@
+/*
+ * One path: one network route to the target LUN, carrying at most one
+ * iSCSI session at a time. A path belongs to a struct path_device
+ * (device.h), which creates, drives and frees it; the daemon only reads
+ * its status.
+ *
+ * The ISID is chosen once per path (from the config, or random with the
+ * "Random" type bits of RFC 7143 10.12.5) and reused for every login on
+ * this path, with TSIH 0. That makes each re-login a session reinstatement
+ * of the path's previous session (RFC 7143 6.3.5): the target ends the old
+ * session and its tasks before it accepts the new login. The ghost-write
+ * fence in device.h builds on this.
+ *
+ * Path states, one by one (enum path_state):
+ *
+ * PATH_DISABLED    Administratively off (path_device_set_enabled()) or the
+ *                  device is stopping. No session; nothing is sent.
+ *
+ * PATH_CONNECTING  A session was created and is connecting / logging in.
+ *                  Left for PATH_PROBING when the session reaches READY,
+ *                  for PATH_FAILED when it dies.
+ *
+ * PATH_PROBING     The session is READY and the LUN is being probed (TEST
+ *                  UNIT READY, INQUIRY, VPD, READ CAPACITY, MODE SENSE).
+ *                  No I/O yet. Left for PATH_ACTIVE / PATH_STANDBY when the
+ *                  identity matches the device's (or defines it, on the
+ *                  first path), for PATH_WRONG_LUN when it does not, for
+ *                  PATH_FAILED when the probe fails or the session dies.
+ *
+ * PATH_ACTIVE      Usable and chosen by the selector: commands are sent
+ *                  here. Health is watched (NOP-Out when idle, silence
+ *                  while busy, per-command deadlines).
+ *
+ * PATH_STANDBY     Usable, healthy and watched like ACTIVE, but the
+ *                  selector does not send I/O here (failover policy keeps
+ *                  one active path; this one waits for failover or
+ *                  failback).
+ *
+ * PATH_FAILED      No usable session. The previous session died (connect or
+ *                  login failure, connection loss, NOP or command timeout,
+ *                  a path-class SCSI error, link down). The reconnect timer
+ *                  runs with exponential backoff (reconnect_min_ms doubling
+ *                  up to reconnect_max_ms); when it fires: PATH_CONNECTING.
+ *
+ * PATH_FENCED      Like PATH_FAILED (reconnect with backoff), but writes were
+ *                  sent on the dead session and have been re-issued on
+ *                  other paths: their stale copies may still sit in the
+ *                  target's queue for the old session. The reissued copies
+ *                  are not reported complete until the fence holds: this
+ *                  path's next login (same ISID, TSIH 0, which reinstates
+ *                  and thereby aborts the old session) succeeds, or the
+ *                  old session's DefaultTime2Wait + DefaultTime2Retain plus
+ *                  fence_grace_ms have passed since it died. Then the path
+ *                  continues as PATH_FAILED / PATH_CONNECTING.
+ *
+ * PATH_WRONG_LUN   The probe found a different LUN (VPD 0x83 identity, size
+ *                  or block size differ from the device's). Refused: the
+ *                  session is logged out and the path never carries I/O.
+ *                  It is probed again every reconnect_max_ms, in case the
+ *                  target was reconfigured.
+ *
+ * Every change is logged by one function (path_set_state) with the path's
+ * name, the reason, and kept for status output with its time.
+ */
+#ifndef ISN_PATH_PATH_H
+#define ISN_PATH_PATH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum path_state {
+	PATH_DISABLED,
+	PATH_CONNECTING,
+	PATH_PROBING,
+	PATH_ACTIVE,
+	PATH_STANDBY,
+	PATH_FAILED,
+	PATH_FENCED,
+	PATH_WRONG_LUN,
+};
+
+const char *path_state_name(enum path_state st);
+
+/* A snapshot for `iscsi-nbd status`. */
+struct path_status {
+	char name[32];
+	enum path_state state;
+	char reason[128];     /* why the last state change happened */
+	double since;         /* clock value of the last state change */
+	uint8_t isid[6];
+	uint64_t ios, bytes, errors, failures, retries;
+	uint32_t inflight_cmds;
+	uint64_t inflight_bytes;
+	double latency_ewma;  /* seconds */
+	double throughput;    /* bytes per second, EWMA */
+	bool fence_pending;
+};
+
+#endif

@@ -1,0 +1,18 @@
+/* The production transport: every call forwards to the session engine. */
+#include "config.h"
+
+#include "path/transport.h"
+
+const struct path_transport_ops path_transport_sess = {
+	.new = sess_new,
+	.start = sess_start,
+	.submit = sess_submit,
+	.ping = sess_ping,
+	.last_rx = sess_last_rx,
+	.abort = sess_abort_task,
+	.logout = sess_logout,
+	.close = sess_close,
+	.free = sess_free,
+	.state = sess_state,
+	.negotiated = sess_negotiated,
+};

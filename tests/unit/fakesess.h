@@ -1,0 +1,94 @@
+/*
+ * Fake iSCSI sessions for path-layer unit tests, behind the transport seam
+ * (src/path/transport.h), plus a fake clock and a fake LUN that answers
+ * the SCSI commands the path layer sends.
+ *
+ * Nothing happens by itself: a test logs sessions in, serves, fails or
+ * kills them, answers NOPs and moves the clock. Tasks submitted to a fake
+ * session wait until served; a served task is answered from the fake LUN
+ * the session's path is connected to (fakesess_lun_for[path index], the
+ * path index being the portal's port - 3260).
+ */
+#ifndef ISN_TESTS_FAKESESS_H
+#define ISN_TESTS_FAKESESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "path/transport.h"
+#include "util/list.h"
+
+struct fakelun {
+	uint64_t nblocks;
+	uint32_t bs;
+	uint8_t naa[16];       /* the NAA designator: identity "naa.<hex>" */
+	bool wp, wce, dpofua, lbpu, lbpws;
+	uint32_t max_xfer_blocks;  /* B0 MAXIMUM TRANSFER LENGTH */
+	uint32_t max_unmap_blocks; /* B0 MAXIMUM UNMAP LBA COUNT */
+	uint16_t rotation;
+	bool no_rc16;          /* READ CAPACITY(16) refused: ILLEGAL REQUEST */
+	bool no_ms10;          /* MODE SENSE(10) refused */
+	unsigned int ua_count; /* UNIT ATTENTIONs reported before anything else */
+	int64_t medium_error_lba; /* -1: none */
+	uint8_t *data;         /* nblocks * bs */
+	unsigned int syncs, unmaps, write_sames, writes, reads;
+};
+
+void fakelun_init(struct fakelun *l, uint64_t nblocks, uint32_t bs, uint8_t naa_seed);
+void fakelun_free(struct fakelun *l);
+
+struct sess {
+	unsigned int id;
+	int path; /* portal port - 3260 */
+	char name[96];
+	uint8_t isid[6];
+	uint16_t tsih;
+	enum sess_state st;
+	struct sess_callbacks cb;
+	void *opaque;
+	struct list_node tasks; /* submitted, not yet answered */
+	unsigned int ntasks;
+	double last_rx;
+	void (*ping_cb)(void *opaque, int err);
+	void *ping_opaque;
+	unsigned int pings;
+	unsigned int logouts;
+	bool closed, freed;
+	struct sess_negotiated neg;
+	unsigned int submitted;
+};
+
+#define FAKESESS_MAX 64
+extern struct sess *fakesess_all[FAKESESS_MAX];
+extern unsigned int fakesess_count;
+extern struct fakelun *fakesess_lun_for[8];
+extern int fakesess_start_result; /* what start() returns: 0 by default */
+
+extern const struct path_transport_ops fakesess_ops;
+
+/* The fake clock (seconds). */
+extern double fake_now;
+double fake_clock(void *opaque);
+
+/* Latest session created for path idx, or NULL. */
+struct sess *fakesess_latest(int idx);
+unsigned int fakesess_sessions_for(int idx);
+
+/* Login succeeded: READY, on_state fires. */
+void fakesess_login(struct sess *s);
+/* The session dies (connection lost): tasks -ECONNABORTED (sent), DEAD. */
+void fakesess_die(struct sess *s);
+/* Answer the oldest task from the LUN; false if none. Updates last_rx. */
+bool fakesess_serve_one(struct sess *s);
+/* Answer every task (also ones submitted meanwhile); returns how many. */
+unsigned int fakesess_serve(struct sess *s);
+/* The oldest pending task, or NULL. */
+struct sess_task *fakesess_peek(struct sess *s);
+/* Answer the oldest task with a CHECK CONDITION with fixed sense. */
+void fakesess_fail_one(struct sess *s, uint8_t status, uint8_t key, uint8_t asc, uint8_t ascq);
+/* Answer the outstanding NOP. */
+void fakesess_pong(struct sess *s);
+/* Some traffic arrived (e.g. part of a Data-In): only last_rx moves. */
+void fakesess_rx(struct sess *s);
+
+#endif

@@ -1,0 +1,778 @@
+/*
+ * path_device over fake sessions with a fake clock: the whole request path
+ * (probe, split, classify, retry, re-route, queue with no path, fence,
+ * stop) driven step by step. Each test states the behaviour it proves.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fakesess.h"
+#include "path/device.h"
+#include "path/internal.h"
+
+static struct ev_loop *loop;
+static struct path_device *dev;
+static struct bdev *bd;
+static struct fakelun lun, other;
+static int ready_calls, stopped_calls;
+static struct path_device_config cfg;
+
+struct treq {
+	struct bdev_req r;
+	int calls;
+	int err;
+	uint8_t *buf;
+};
+
+static void treq_done(struct bdev_req *r, int err)
+{
+	struct treq *t = container_of(r, struct treq, r);
+
+	t->calls++;
+	t->err = err;
+}
+
+static void on_ready(struct path_device *d, void *o)
+{
+	ready_calls++;
+}
+
+static void on_stopped(struct path_device *d, void *o)
+{
+	stopped_calls++;
+}
+
+static void setup(void)
+{
+	loop = ev_loop_new(EVFLAG_AUTO);
+	fake_now = 1000.0;
+	fakelun_init(&lun, 4096, 512, 1);
+	fakelun_init(&other, 4096, 512, 77);
+	for (int i = 0; i < 8; i++)
+		fakesess_lun_for[i] = &lun;
+	ready_calls = stopped_calls = 0;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.name = "nbd0";
+	cfg.initiator_name = "iqn.2026-01.test:init";
+	cfg.target_name = "iqn.2026-01.test:tgt";
+	cfg.transport = &fakesess_ops;
+	cfg.clock = fake_clock;
+	cfg.on_ready = on_ready;
+	cfg.on_stopped = on_stopped;
+	cfg.nop_interval_ms = 1000;
+	cfg.nop_timeout_ms = 3000;
+	cfg.cmd_timeout_ms = 10000;
+	cfg.no_path_retry_ms = 5000;
+	cfg.reconnect_min_ms = 100;
+	cfg.reconnect_max_ms = 1000;
+	cfg.retry_backoff_ms = 10;
+	cfg.stop_timeout_ms = 2000;
+}
+
+static void teardown(void)
+{
+	if (dev)
+		path_device_free(dev);
+	dev = NULL;
+	fakelun_free(&lun);
+	fakelun_free(&other);
+	ev_loop_destroy(loop);
+}
+
+static void mk(unsigned int npaths, enum path_policy_kind kind)
+{
+	cfg.npaths = npaths;
+	cfg.policy.kind = kind;
+	for (unsigned int i = 0; i < npaths; i++) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&cfg.paths[i].portal;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)(3260 + i));
+		cfg.paths[i].portal_len = sizeof(*sin);
+	}
+	dev = path_device_new(loop, &cfg);
+	ck_assert_ptr_nonnull(dev);
+	bd = path_device_bdev(dev);
+	ck_assert_int_eq(path_device_start(dev), 0);
+}
+
+static struct path *P(int i)
+{
+	return &dev->paths[i];
+}
+
+static void poll_dev(void)
+{
+	path_device_poll(dev);
+}
+
+/* Log path i's latest session in and answer the probe. */
+static void up(int i)
+{
+	struct sess *s = fakesess_latest(i);
+
+	ck_assert_ptr_nonnull(s);
+	fakesess_login(s);
+	fakesess_serve(s);
+	poll_dev();
+}
+
+/* Answer everything on every live session until nothing moves. */
+static void serve_all(void)
+{
+	unsigned int n;
+
+	do {
+		n = 0;
+		poll_dev();
+		for (unsigned int i = 0; i < dev->npaths; i++) {
+			struct sess *s = fakesess_latest((int)i);
+
+			if (s && (s->st == SESS_READY || s->st == SESS_LOGOUT))
+				n += fakesess_serve(s);
+		}
+	} while (n);
+	poll_dev();
+}
+
+static void advance(double sec)
+{
+	fake_now += sec;
+	poll_dev();
+}
+
+static struct treq *mkreq(enum bdev_op op, uint64_t off, uint32_t len, uint8_t fill)
+{
+	struct treq *t = calloc(1, sizeof(*t));
+
+	t->buf = malloc(len ? len : 1);
+	memset(t->buf, fill, len);
+	t->r.op = op;
+	t->r.offset = off;
+	t->r.len = len;
+	t->r.buf = t->buf;
+	t->r.done = treq_done;
+	return t;
+}
+
+static int submit(struct treq *t)
+{
+	return bdev_submit(bd, &t->r);
+}
+
+static void freereq(struct treq *t)
+{
+	free(t->buf);
+	free(t);
+}
+
+/* One path: probe, write, read back. The device reports ready once and
+ * adopts the LUN's facts; data goes through unchanged. */
+START_TEST(one_path_write_read)
+{
+	struct treq *w, *r;
+
+	mk(1, PATH_POLICY_FAILOVER);
+	ck_assert_int_eq(P(0)->state, PATH_CONNECTING);
+	up(0);
+	ck_assert_int_eq(ready_calls, 1);
+	ck_assert(path_device_ready(dev));
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	ck_assert_uint_eq(bd->info.size_bytes, 4096 * 512);
+	ck_assert_str_eq(bd->info.ident, "naa.6002030405060708090a0b0c0d0e0f10");
+
+	w = mkreq(BDEV_OP_WRITE, 4096, 8192, 0xab);
+	ck_assert_int_eq(submit(w), 0);
+	ck_assert_int_eq(w->calls, 0); /* never inside submit */
+	serve_all();
+	ck_assert_int_eq(w->calls, 1);
+	ck_assert_int_eq(w->err, 0);
+	ck_assert_uint_eq(lun.data[4096], 0xab);
+	ck_assert_uint_eq(lun.data[4096 + 8191], 0xab);
+	ck_assert_uint_eq(lun.data[4096 + 8192], 0);
+
+	r = mkreq(BDEV_OP_READ, 4096, 8192, 0);
+	ck_assert_int_eq(submit(r), 0);
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, 0);
+	ck_assert_mem_eq(r->buf, w->buf, 8192);
+	freereq(w);
+	freereq(r);
+}
+END_TEST
+
+/* Requests are cut at the LUN's limits on block boundaries: 20 KiB with a
+ * 4 KiB MAXIMUM TRANSFER LENGTH is 5 commands; UNMAP by MAXIMUM UNMAP LBA
+ * COUNT; bad offsets are refused by submit. */
+START_TEST(split_at_limits)
+{
+	struct treq *w, *d, *z, *f, *bad;
+	unsigned int before;
+	struct sess *s;
+
+	lun.max_xfer_blocks = 8;
+	lun.max_unmap_blocks = 16;
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	s = fakesess_latest(0);
+	before = s->submitted;
+	w = mkreq(BDEV_OP_WRITE, 512, 20 * 1024, 0x5a);
+	ck_assert_int_eq(submit(w), 0);
+	serve_all();
+	ck_assert_int_eq(w->err, 0);
+	ck_assert_int_eq(w->calls, 1);
+	ck_assert_uint_eq(s->submitted - before, 5);
+	ck_assert_uint_eq(lun.writes, 5);
+	ck_assert_uint_eq(lun.data[512 + 20 * 1024 - 1], 0x5a);
+
+	d = mkreq(BDEV_OP_DISCARD, 0, 64 * 1024, 0);
+	ck_assert_int_eq(submit(d), 0);
+	serve_all();
+	ck_assert_int_eq(d->err, 0);
+	ck_assert_uint_eq(lun.unmaps, 8);
+	ck_assert_uint_eq(lun.data[512], 0);
+
+	z = mkreq(BDEV_OP_WRITE_ZEROES, 1 << 20, 4096, 0);
+	ck_assert_int_eq(submit(z), 0);
+	serve_all();
+	ck_assert_int_eq(z->err, 0);
+	ck_assert_uint_eq(lun.write_sames, 1);
+
+	f = mkreq(BDEV_OP_FLUSH, 0, 0, 0);
+	ck_assert_int_eq(submit(f), 0);
+	serve_all();
+	ck_assert_int_eq(f->err, 0);
+	ck_assert_uint_eq(lun.syncs, 1);
+
+	bad = mkreq(BDEV_OP_READ, 100, 512, 0);
+	ck_assert_int_eq(submit(bad), -EINVAL);
+	bad->r.offset = 4096 * 512 - 512;
+	bad->r.len = 1024;
+	ck_assert_int_eq(submit(bad), -ERANGE);
+	bad->r.len = 0;
+	ck_assert_int_eq(submit(bad), -EINVAL);
+	freereq(w);
+	freereq(d);
+	freereq(z);
+	freereq(f);
+	freereq(bad);
+}
+END_TEST
+
+/* UNIT ATTENTION is retried on the same path after a short backoff, and
+ * the caller sees success. */
+START_TEST(unit_attention_retried)
+{
+	struct treq *r;
+	struct sess *s;
+
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	s = fakesess_latest(0);
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	fakesess_fail_one(s, 0x02, 0x06, 0x29, 0x00);
+	poll_dev();
+	ck_assert_int_eq(r->calls, 0);
+	ck_assert_ptr_null(fakesess_peek(s)); /* backing off */
+	advance(0.02);
+	ck_assert_ptr_nonnull(fakesess_peek(s));
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, 0);
+	ck_assert_uint_eq(P(0)->retries, 1);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	freereq(r);
+}
+END_TEST
+
+/* A medium error is the device's answer: -EIO, no retry, path stays up. */
+START_TEST(medium_error_is_eio)
+{
+	struct treq *r;
+
+	lun.medium_error_lba = 10;
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	r = mkreq(BDEV_OP_READ, 0, 8192, 0);
+	ck_assert_int_eq(submit(r), 0);
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, -EIO);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	freereq(r);
+}
+END_TEST
+
+/* Write protect is -EROFS. */
+START_TEST(write_protect_is_erofs)
+{
+	struct treq *w;
+
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	lun.wp = true;
+	w = mkreq(BDEV_OP_WRITE, 0, 512, 1);
+	ck_assert_int_eq(submit(w), 0);
+	serve_all();
+	ck_assert_int_eq(w->calls, 1);
+	ck_assert_int_eq(w->err, -EROFS);
+	freereq(w);
+}
+END_TEST
+
+/* Session death: the path fails, the read is re-issued on the other path,
+ * the caller sees success exactly once. */
+START_TEST(session_death_reissued_on_other_path)
+{
+	struct treq *r;
+	struct sess *s0, *s1;
+
+	mk(2, PATH_POLICY_ROUND_ROBIN);
+	up(0);
+	up(1);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	ck_assert_int_eq(P(1)->state, PATH_ACTIVE);
+	s0 = fakesess_latest(0);
+	s1 = fakesess_latest(1);
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	ck_assert_uint_eq(s0->ntasks + s1->ntasks, 1);
+	if (s1->ntasks) { /* make sure the one holding it dies */
+		struct sess *x = s0;
+		s0 = s1;
+		s1 = x;
+	}
+	fakesess_die(s0);
+	ck_assert_int_eq(P(s0->path)->state, PATH_FAILED);
+	poll_dev();
+	ck_assert_uint_eq(s1->ntasks, 1);
+	ck_assert_int_eq(r->calls, 0);
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, 0);
+	freereq(r);
+}
+END_TEST
+
+/* A path-class sense (ALUA transitioning to unavailable, 02/04/0C) also
+ * moves the command to the other path and fails this one. */
+START_TEST(path_sense_reissued)
+{
+	struct treq *r;
+	struct sess *s0, *s1;
+
+	mk(2, PATH_POLICY_FAILOVER);
+	up(0);
+	up(1);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	ck_assert_int_eq(P(1)->state, PATH_STANDBY);
+	s0 = fakesess_latest(0);
+	s1 = fakesess_latest(1);
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	ck_assert_uint_eq(s0->ntasks, 1);
+	ck_assert_uint_eq(s1->ntasks, 0); /* standby carries nothing */
+	fakesess_fail_one(s0, 0x02, 0x02, 0x04, 0x0c);
+	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+	ck_assert_int_eq(P(1)->state, PATH_ACTIVE);
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, 0);
+	freereq(r);
+}
+END_TEST
+
+/* No path: requests wait; no_path_retry_ms later they fail with -EIO, and
+ * new ones fail too (through done, not inside submit). */
+START_TEST(no_path_queues_then_fails)
+{
+	struct treq *r, *r2;
+
+	fakesess_start_result = -ECONNREFUSED; /* reconnects fail */
+	mk(1, PATH_POLICY_FAILOVER);
+	fakesess_start_result = 0;
+	/* first session was refused too: allow the next one and bring it up */
+	advance(0.2);
+	up(0);
+	ck_assert(path_device_ready(dev));
+	fakesess_start_result = -ECONNREFUSED;
+	fakesess_die(fakesess_latest(0));
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r), 0);
+	advance(4.0);
+	ck_assert_int_eq(r->calls, 0);
+	advance(1.1);
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, -EIO);
+	r2 = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r2), 0);
+	ck_assert_int_eq(r2->calls, 0);
+	poll_dev();
+	ck_assert_int_eq(r2->calls, 1);
+	ck_assert_int_eq(r2->err, -EIO);
+	fakesess_start_result = 0;
+	freereq(r);
+	freereq(r2);
+}
+END_TEST
+
+/* The path comes back before the bound: queued requests complete OK. The
+ * re-login uses the same ISID with TSIH 0. */
+START_TEST(path_back_before_bound)
+{
+	struct treq *r;
+	struct sess *old, *s;
+
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	old = fakesess_latest(0);
+	fakesess_die(old);
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r), 0);
+	advance(0.05);
+	ck_assert_uint_eq(fakesess_sessions_for(0), 1); /* backoff not over */
+	advance(0.1);
+	ck_assert_uint_eq(fakesess_sessions_for(0), 2);
+	s = fakesess_latest(0);
+	ck_assert(old->freed);
+	ck_assert_mem_eq(s->isid, old->isid, 6);
+	ck_assert_uint_eq(s->tsih, 0);
+	ck_assert_int_eq(r->calls, 0);
+	up(0);
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, 0);
+	freereq(r);
+}
+END_TEST
+
+/* A path that reaches another LUN is refused and never carries I/O. */
+START_TEST(identity_mismatch_wrong_lun)
+{
+	struct treq *r[8];
+
+	fakesess_lun_for[1] = &other;
+	mk(2, PATH_POLICY_ROUND_ROBIN);
+	up(0);
+	up(1);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	ck_assert_int_eq(P(1)->state, PATH_WRONG_LUN);
+	ck_assert_uint_eq(fakesess_latest(1)->logouts, 1);
+	for (int i = 0; i < 8; i++) {
+		r[i] = mkreq(BDEV_OP_WRITE, (uint64_t)i * 512, 512, (uint8_t)i);
+		ck_assert_int_eq(submit(r[i]), 0);
+	}
+	serve_all();
+	for (int i = 0; i < 8; i++) {
+		ck_assert_int_eq(r[i]->calls, 1);
+		ck_assert_int_eq(r[i]->err, 0);
+		freereq(r[i]);
+	}
+	ck_assert_uint_eq(other.writes, 0);
+	ck_assert_uint_eq(lun.writes, 8);
+	/* Probed again later: still refused. */
+	advance(1.1);
+	up(1);
+	ck_assert_int_eq(P(1)->state, PATH_WRONG_LUN);
+}
+END_TEST
+
+/* Idle: a NOP-Out after nop_interval. Busy with traffic flowing: no
+ * failover however long it lasts. Busy and silent: failed after
+ * nop_timeout. */
+START_TEST(nop_idle_vs_busy)
+{
+	struct treq *r;
+	struct sess *s;
+
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	s = fakesess_latest(0);
+	advance(0.5);
+	ck_assert_uint_eq(s->pings, 0);
+	advance(0.6);
+	ck_assert_uint_eq(s->pings, 1);
+	advance(0.5);
+	fakesess_pong(s);
+	poll_dev();
+
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	for (int i = 0; i < 6; i++) { /* 6 s busy, twice nop_timeout, but bytes keep arriving */
+		advance(1.0);
+		fakesess_rx(s);
+		ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	}
+	ck_assert_uint_eq(s->pings, 1); /* no NOP while busy */
+	advance(2.9);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	advance(0.2);
+	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+	ck_assert_int_eq(r->calls, 0); /* waiting for a path, not failed */
+	freereq(r);
+}
+END_TEST
+
+/* An unanswered NOP on an idle path fails it after nop_timeout. */
+START_TEST(nop_unanswered_fails_path)
+{
+	struct sess *s;
+
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	s = fakesess_latest(0);
+	advance(1.0);
+	ck_assert_uint_eq(s->pings, 1);
+	advance(2.9);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	advance(0.2);
+	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+	ck_assert(s->closed);
+}
+END_TEST
+
+/* A command past cmd_timeout fails the path even while other traffic
+ * flows, and is re-issued. */
+START_TEST(command_deadline)
+{
+	struct treq *r;
+	struct sess *s0, *s1;
+
+	mk(2, PATH_POLICY_FAILOVER);
+	up(0);
+	up(1);
+	s0 = fakesess_latest(0);
+	s1 = fakesess_latest(1);
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	ck_assert_uint_eq(s0->ntasks, 1);
+	for (int i = 0; i < 9; i++) {
+		advance(1.0);
+		fakesess_rx(s0);
+		fakesess_rx(s1);
+	}
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	advance(1.1);
+	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+	ck_assert_uint_eq(s1->ntasks, 1);
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, 0);
+	freereq(r);
+}
+END_TEST
+
+/* Ghost writes: a write sent on a session that died is re-issued at once,
+ * but its completion waits until the old session is fenced by the path's
+ * reinstatement login. A read in the same situation is not held. */
+START_TEST(ghost_write_fenced_by_reinstatement)
+{
+	struct treq *w, *r;
+	struct sess *s0, *s1;
+
+	mk(2, PATH_POLICY_FAILOVER);
+	up(0);
+	up(1);
+	s0 = fakesess_latest(0);
+	s1 = fakesess_latest(1);
+	w = mkreq(BDEV_OP_WRITE, 0, 512, 0xee);
+	r = mkreq(BDEV_OP_READ, 4096, 512, 0);
+	ck_assert_int_eq(submit(w), 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	ck_assert_uint_eq(s0->ntasks, 2);
+	fakesess_die(s0);
+	ck_assert_int_eq(P(0)->state, PATH_FENCED);
+	poll_dev();
+	ck_assert_uint_eq(s1->ntasks, 2);
+	fakesess_serve(s1);
+	poll_dev();
+	ck_assert_uint_eq(lun.data[0], 0xee); /* executed on path 1 ... */
+	ck_assert_int_eq(w->calls, 0);        /* ... but not reported yet */
+	ck_assert_int_eq(r->calls, 1);        /* reads are not held */
+	ck_assert_int_eq(r->err, 0);
+	/* Path 0 logs in again with the same ISID, TSIH 0: reinstatement. */
+	advance(0.15);
+	ck_assert_uint_eq(fakesess_sessions_for(0), 2);
+	ck_assert_int_eq(w->calls, 0);
+	fakesess_login(fakesess_latest(0));
+	ck_assert_int_eq(w->calls, 1);
+	ck_assert_int_eq(w->err, 0);
+	fakesess_serve(fakesess_latest(0));
+	poll_dev();
+	ck_assert_int_eq(w->calls, 1);
+	freereq(w);
+	freereq(r);
+}
+END_TEST
+
+/* When the dead path cannot log in again, the held write completes only
+ * after DefaultTime2Wait + DefaultTime2Retain (+ grace) since the death. */
+START_TEST(ghost_write_fenced_by_time)
+{
+	struct treq *w;
+	struct sess *s0;
+
+	cfg.fence_grace_ms = 1000;
+	mk(2, PATH_POLICY_FAILOVER);
+	up(0);
+	up(1);
+	s0 = fakesess_latest(0);
+	s0->neg.default_time2wait = 2;
+	s0->neg.default_time2retain = 1;
+	/* negotiated values are read at login: log in again to pick them up */
+	fakesess_start_result = 0;
+	w = mkreq(BDEV_OP_WRITE, 0, 512, 0x11);
+	ck_assert_int_eq(submit(w), 0);
+	poll_dev();
+	ck_assert_uint_eq(s0->ntasks, 1);
+	fakesess_start_result = -ENETUNREACH;
+	fakesess_die(s0);
+	serve_all();
+	ck_assert_uint_eq(lun.data[0], 0x11);
+	ck_assert_int_eq(w->calls, 0);
+	/* fake sessions negotiate 2 + 0; grace 1 s: 3 s after the death */
+	advance(2.8);
+	serve_all();
+	ck_assert_int_eq(w->calls, 0);
+	ck_assert(P(0)->state == PATH_FENCED);
+	advance(0.3);
+	ck_assert_int_eq(w->calls, 1);
+	ck_assert_int_eq(w->err, 0);
+	ck_assert(P(0)->state != PATH_FENCED);
+	fakesess_start_result = 0;
+	freereq(w);
+}
+END_TEST
+
+/* Failover policy: the standby takes over when the active path dies;
+ * with immediate failback the preferred path takes over again. */
+START_TEST(failover_and_failback)
+{
+	mk(2, PATH_POLICY_FAILOVER);
+	up(0);
+	up(1);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	ck_assert_int_eq(P(1)->state, PATH_STANDBY);
+	fakesess_die(fakesess_latest(0));
+	ck_assert_int_eq(P(1)->state, PATH_ACTIVE);
+	advance(0.15);
+	up(0);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	ck_assert_int_eq(P(1)->state, PATH_STANDBY);
+}
+END_TEST
+
+/* Stop with requests in flight, queued and waiting: every one completes
+ * exactly once, sessions log out, on_stopped fires once. */
+START_TEST(stop_completes_everything_once)
+{
+	struct treq *r[6];
+	struct sess *s;
+
+	cfg.max_inflight = 2;
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	s = fakesess_latest(0);
+	for (int i = 0; i < 6; i++) {
+		r[i] = mkreq(BDEV_OP_READ, (uint64_t)i * 512, 512, 0);
+		ck_assert_int_eq(submit(r[i]), 0);
+	}
+	poll_dev();
+	ck_assert_uint_eq(s->ntasks, 2);
+	path_device_stop(dev);
+	ck_assert_uint_eq(s->logouts, 1);
+	ck_assert_int_eq(submit(r[0]), -ESHUTDOWN);
+	for (int i = 2; i < 6; i++) {
+		ck_assert_int_eq(r[i]->calls, 1);
+		ck_assert_int_eq(r[i]->err, -ESHUTDOWN);
+	}
+	serve_all(); /* the two in flight are answered before the logout ends */
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(r[i]->calls, 1);
+		ck_assert_int_eq(r[i]->err, 0);
+	}
+	ck_assert_int_eq(stopped_calls, 1);
+	ck_assert_int_eq(s->st, SESS_DEAD);
+	path_device_free(dev);
+	dev = NULL;
+	for (int i = 0; i < 6; i++) {
+		ck_assert_int_eq(r[i]->calls, 1);
+		freereq(r[i]);
+	}
+}
+END_TEST
+
+/* Stop against a target that never answers: bounded by stop_timeout_ms. */
+START_TEST(stop_bounded_when_target_silent)
+{
+	struct treq *r;
+
+	mk(2, PATH_POLICY_ROUND_ROBIN);
+	up(0);
+	up(1);
+	r = mkreq(BDEV_OP_WRITE, 0, 512, 3);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	path_device_stop(dev);
+	advance(1.0);
+	ck_assert_int_eq(r->calls, 0);
+	ck_assert_int_eq(stopped_calls, 0);
+	advance(1.1);
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, -ESHUTDOWN);
+	ck_assert_int_eq(stopped_calls, 1);
+	freereq(r);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *su = suite_create("path_device");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, one_path_write_read);
+	tcase_add_test(tc, split_at_limits);
+	tcase_add_test(tc, unit_attention_retried);
+	tcase_add_test(tc, medium_error_is_eio);
+	tcase_add_test(tc, write_protect_is_erofs);
+	tcase_add_test(tc, session_death_reissued_on_other_path);
+	tcase_add_test(tc, path_sense_reissued);
+	tcase_add_test(tc, no_path_queues_then_fails);
+	tcase_add_test(tc, path_back_before_bound);
+	tcase_add_test(tc, identity_mismatch_wrong_lun);
+	tcase_add_test(tc, nop_idle_vs_busy);
+	tcase_add_test(tc, nop_unanswered_fails_path);
+	tcase_add_test(tc, command_deadline);
+	tcase_add_test(tc, ghost_write_fenced_by_reinstatement);
+	tcase_add_test(tc, ghost_write_fenced_by_time);
+	tcase_add_test(tc, failover_and_failback);
+	tcase_add_test(tc, stop_completes_everything_once);
+	tcase_add_test(tc, stop_bounded_when_target_silent);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
