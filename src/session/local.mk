@@ -4,6 +4,9 @@ noinst_LIBRARIES += libsession.a
 libsession_a_SOURCES = \
 	src/session/chap.c \
 	src/session/chap.h \
+	src/session/conn.c \
+	src/session/conn.h \
+	src/session/discovery.c \
 	src/session/login.c \
 	src/session/login.h \
 	src/session/param.c \
@@ -13,6 +16,10 @@ libsession_a_SOURCES = \
 	src/session/pdu_initiator.c \
 	src/session/pdu_target.c \
 	src/session/pdu_wire.h \
+	src/session/sess_int.h \
+	src/session/session.c \
+	src/session/session.h \
+	src/session/task.c \
 	src/session/text.c \
 	src/session/text.h
 libsession_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
@@ -46,3 +53,17 @@ TESTS += tests/unit/test_login
 tests_unit_test_login_SOURCES = tests/unit/test_login.c
 tests_unit_test_login_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_login_LDADD = $(TEST_LIBS)
+
+# Session engine component tests: the engine against a scripted fake target.
+check_PROGRAMS += tests/component/test_session
+TESTS += tests/component/test_session
+tests_component_test_session_SOURCES = tests/component/test_session.c \
+	tests/component/faketarget.c tests/component/faketarget.h tests/component/harness.h
+tests_component_test_session_CFLAGS = $(TEST_CFLAGS)
+tests_component_test_session_LDADD = $(TEST_LIBS)
+
+# Manual check against a real target (needs tgtd): built, not run by make check.
+check_PROGRAMS += tests/component/tgt_smoke
+tests_component_tgt_smoke_SOURCES = tests/component/tgt_smoke.c
+tests_component_tgt_smoke_CFLAGS = $(TEST_CFLAGS)
+tests_component_tgt_smoke_LDADD = $(TEST_LIBS)

@@ -117,6 +117,7 @@ struct sess_config {
 
 	uint32_t login_timeout_ms; /* default 15000 */
 	uint32_t cmd_window_max;   /* cap on commands in flight (default 128) */
+	uint32_t initial_cmdsn;    /* CmdSN of the leading login; 0 means 1 (tests use the wrap) */
 };
 
 /* Values agreed at login, readable once SESS_READY is reached. */
@@ -175,6 +176,8 @@ struct sess_task {
 	 * result -ECANCELED: aborted by a task management function.
 	 * result -EPROTO: the target's answer to this command was malformed
 	 *   (the session dies too; other commands get -ECONNABORTED).
+	 * result -EIO: the target rejected the command PDU (Reject, RFC 7143
+	 *   11.17); the session stays up.
 	 */
 	int result;
 	bool sent;
@@ -230,6 +233,12 @@ struct sess *sess_new(struct ev_loop *loop, const struct sess_config *cfg,
 /* Connect and log in; progress is reported through on_state. */
 int sess_start(struct sess *s);
 
+/*
+ * Like sess_start() on a socket that is already connected (tests: one end
+ * of a socketpair to a fake target). The session owns fd from here on.
+ */
+int sess_start_fd(struct sess *s, int fd);
+
 enum sess_state sess_state(const struct sess *s);
 enum sess_death sess_death_reason(const struct sess *s);
 const char *sess_death_message(const struct sess *s); /* "" while alive */
@@ -280,6 +289,7 @@ void sess_free(struct sess *s);
 struct sess_stats {
 	uint64_t cmds, bytes_in, bytes_out, pdus_in, pdus_out;
 	uint64_t nop_in, nop_out, r2t, async, rejects, digest_errors;
+	uint64_t late_tags; /* answers for tags no longer live (duplicates), dropped */
 	uint32_t in_flight, queued;
 	uint32_t cmdsn, exp_cmdsn, max_cmdsn;
 };
