@@ -94,14 +94,23 @@ fail: {
 }
 }
 
-struct nbdsrv_bufpool *nbdsrv_bufpool_new_default(uint32_t queue_depth, uint32_t large)
+struct nbdsrv_bufpool *nbdsrv_bufpool_new_default(uint32_t queue_depth, uint32_t max_request)
 {
-	struct nbdsrv_bufclass c[2] = {
-		{.size = 256u << 10, .count = queue_depth},
-		{.size = NBDSRV_MAX_PAYLOAD, .count = large ? large : 1},
-	};
+	const uint32_t small = 256u << 10, medium = 2u << 20;
+	struct nbdsrv_bufclass c[3];
+	size_t n = 0;
 
-	return nbdsrv_bufpool_new(c, 2);
+	if (queue_depth == 0 || max_request == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	c[n++] = (struct nbdsrv_bufclass){.size = MIN(small, max_request), .count = queue_depth};
+	if (max_request > small)
+		c[n++] = (struct nbdsrv_bufclass){.size = MIN(medium, max_request),
+						  .count = MAX(4u, MIN(64u, queue_depth / 8))};
+	if (max_request > medium)
+		c[n++] = (struct nbdsrv_bufclass){.size = max_request, .count = 2};
+	return nbdsrv_bufpool_new(c, n);
 }
 
 void nbdsrv_bufpool_free(struct nbdsrv_bufpool *pool)

@@ -41,10 +41,15 @@ struct nbdsrv_bufwait {
 struct nbdsrv_bufpool *nbdsrv_bufpool_new(const struct nbdsrv_bufclass *classes, size_t nclasses);
 
 /*
- * A pool for queue_depth requests: queue_depth buffers of 256 KiB plus
- * `large` buffers of NBDSRV_MAX_PAYLOAD (at least 1).
+ * A pool for queue_depth requests of up to max_request bytes (usually
+ * NBDSRV_MAX_PAYLOAD): queue_depth buffers of 256 KiB (the bulk of kernel
+ * I/O), then, if max_request is larger, max(4, min(64, queue_depth / 8))
+ * of 2 MiB (the kernel's default max_sectors_kb is at most 1280 KiB), then,
+ * if still larger, 2 of max_request. Fewer big buffers than slots is
+ * deliberate: big requests then queue behind each other (backpressure)
+ * instead of pinning queue_depth x 32 MiB of locked memory.
  */
-struct nbdsrv_bufpool *nbdsrv_bufpool_new_default(uint32_t queue_depth, uint32_t large);
+struct nbdsrv_bufpool *nbdsrv_bufpool_new_default(uint32_t queue_depth, uint32_t max_request);
 
 /* All buffers must have been put back. */
 void nbdsrv_bufpool_free(struct nbdsrv_bufpool *pool);

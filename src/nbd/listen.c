@@ -377,6 +377,8 @@ struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
 	l->bd = bd;
 	l->pool = pool;
 	l->ex = *ex;
+	/* Advertise only what the pool can hold (NBD_INFO_BLOCK_SIZE maximum). */
+	l->ex.max_payload = MIN(l->ex.max_payload, nbdsrv_bufpool_max_len(pool));
 	l->cfg = *cfg;
 	l->cfg.addr = NULL;
 	if (!l->cfg.max_clients)

@@ -605,6 +605,8 @@ struct nbdsrv_conn *nbdsrv_conn_new(struct ev_loop *loop, int fd, struct bdev *b
 	c->fd = fd;
 	c->bd = bd;
 	c->ex = *ex;
+	/* A request no pool buffer can hold would wait forever: refuse it up front instead. */
+	c->ex.max_payload = MIN(c->ex.max_payload, nbdsrv_bufpool_max_len(pool));
 	c->pool = pool;
 	c->closed = cfg->closed;
 	c->opaque = cfg->opaque;

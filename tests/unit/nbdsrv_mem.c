@@ -67,7 +67,7 @@ int main(int argc, char **argv)
 	if (membdev_init(&mem, loop, strtoull(argv[2], NULL, 0) << 20, lbs) < 0)
 		return 1;
 	mem.bd.info.read_only = ro;
-	pool = nbdsrv_bufpool_new_default(64, 2);
+	pool = nbdsrv_bufpool_new_default(64, NBDSRV_MAX_PAYLOAD);
 	if (!pool)
 		return 1;
 	nbdsrv_export_from_info(&ex, &mem.bd.info, true, name, "iscsi-nbd test memory disk");
