@@ -62,6 +62,13 @@ tests_component_test_session_SOURCES = tests/component/test_session.c \
 tests_component_test_session_CFLAGS = $(TEST_CFLAGS)
 tests_component_test_session_LDADD = $(TEST_LIBS)
 
+check_PROGRAMS += tests/component/test_session_faults
+TESTS += tests/component/test_session_faults
+tests_component_test_session_faults_SOURCES = tests/component/test_session_faults.c \
+	tests/component/faketarget.c tests/component/faketarget.h tests/component/harness.h
+tests_component_test_session_faults_CFLAGS = $(TEST_CFLAGS)
+tests_component_test_session_faults_LDADD = $(TEST_LIBS)
+
 # Manual check against a real target (needs tgtd): built, not run by make check.
 check_PROGRAMS += tests/component/tgt_smoke
 tests_component_tgt_smoke_SOURCES = tests/component/tgt_smoke.c
