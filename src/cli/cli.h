@@ -92,5 +92,10 @@ int cli_parse_u64(const char *s, uint64_t *out);
 /* Subcommands (cmd_*.c). argv[0] is the subcommand name. */
 int cmd_discover(int argc, char **argv);
 int cmd_scsi(int argc, char **argv);
+int cmd_attach(int argc, char **argv); /* cmd_attach.c */
+int cmd_serve(int argc, char **argv);
+int cmd_list(int argc, char **argv); /* cmd_ctl.c */
+int cmd_status(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
 
 #endif

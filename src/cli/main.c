@@ -54,6 +54,11 @@ static const struct subcmd subcmds[] = {
 	{"write", cmd_scsi, "write a file or stdin to a LUN"},
 	{"unmap", cmd_scsi, "UNMAP (discard) a byte range"},
 	{"sync", cmd_scsi, "SYNCHRONIZE CACHE"},
+	{"attach", cmd_attach, "attach a LUN over its paths as /dev/nbdN (daemon)"},
+	{"serve", cmd_serve, "serve a LUN over its paths as an NBD server (daemon)"},
+	{"detach", cmd_detach, "flush, disconnect and stop an attached device"},
+	{"list", cmd_list, "list running devices"},
+	{"status", cmd_status, "devices, paths, states, latency, counters [--json]"},
 };
 
 static void usage(FILE *f)

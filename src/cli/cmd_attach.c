@@ -1,0 +1,442 @@
+/*
+ * iscsi-nbd attach / serve: parse the command line into an export config,
+ * check that at least one portal really logs in (so a wrong IQN, a wrong
+ * secret or a dead portal is reported here, with its exit code, and nothing
+ * is left half-attached), then run the export, in the background unless -f.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/ctl.h"
+#include "cli/daemon.h"
+#include "cli/export.h"
+#include "cli/portal.h"
+#include "cli/sync.h"
+#include "nbd/netlink.h"
+#include "path/policy.h"
+#include "path/transport.h"
+#include "util/log.h"
+
+enum {
+	OPT_POLICY = CLI_OPT_FIRST_FREE,
+	OPT_DEVICE,
+	OPT_CONNECTIONS,
+	OPT_NAME,
+	OPT_SOCKET,
+	OPT_LISTEN,
+	OPT_EXPORT_NAME,
+	OPT_NO_PATH_RETRY,
+	OPT_NOP_INTERVAL,
+	OPT_NOP_TIMEOUT,
+	OPT_CMD_TIMEOUT,
+	OPT_DEAD_CONN_TIMEOUT,
+	OPT_RR_MIN_IO,
+	OPT_FAILBACK,
+	OPT_LOG_FILE,
+	OPT_MAX_CLIENTS,
+};
+
+static const struct option attach_opts[] = {
+	{"target", required_argument, NULL, 't'},
+	{"portal", required_argument, NULL, 'P'},
+	{"lun", required_argument, NULL, 'l'},
+	{"foreground", no_argument, NULL, 'f'},
+	{"help", no_argument, NULL, 'h'},
+	{"chap-user", required_argument, NULL, CLI_OPT_CHAP_USER},
+	{"chap-secret-file", required_argument, NULL, CLI_OPT_CHAP_SECRET_FILE},
+	{"mutual-user", required_argument, NULL, CLI_OPT_MUTUAL_USER},
+	{"mutual-secret-file", required_argument, NULL, CLI_OPT_MUTUAL_SECRET_FILE},
+	{"header-digest", required_argument, NULL, CLI_OPT_HEADER_DIGEST},
+	{"data-digest", required_argument, NULL, CLI_OPT_DATA_DIGEST},
+	{"initiator-name", required_argument, NULL, CLI_OPT_INITIATOR_NAME},
+	{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
+	{"policy", required_argument, NULL, OPT_POLICY},
+	{"device", required_argument, NULL, OPT_DEVICE},
+	{"connections", required_argument, NULL, OPT_CONNECTIONS},
+	{"name", required_argument, NULL, OPT_NAME},
+	{"socket", required_argument, NULL, OPT_SOCKET},
+	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"export-name", required_argument, NULL, OPT_EXPORT_NAME},
+	{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+	{"no-path-retry", required_argument, NULL, OPT_NO_PATH_RETRY},
+	{"nop-interval", required_argument, NULL, OPT_NOP_INTERVAL},
+	{"nop-timeout", required_argument, NULL, OPT_NOP_TIMEOUT},
+	{"cmd-timeout", required_argument, NULL, OPT_CMD_TIMEOUT},
+	{"dead-conn-timeout", required_argument, NULL, OPT_DEAD_CONN_TIMEOUT},
+	{"rr-min-io", required_argument, NULL, OPT_RR_MIN_IO},
+	{"failback", required_argument, NULL, OPT_FAILBACK},
+	{"log-file", required_argument, NULL, OPT_LOG_FILE},
+	{NULL, 0, NULL, 0},
+};
+
+static void attach_usage(FILE *f, bool serve)
+{
+	if (serve)
+		fprintf(f, "Usage: " CLI_PROG " serve -t IQN -P PORTAL [-P PORTAL ...] [-l LUN]\n"
+			   "       (--socket PATH | --listen HOST:PORT) [OPTIONS]\n\n"
+			   "Serve the LUN, over all its paths, to NBD clients (qemu, nbdcopy,\n"
+			   "nbdinfo, fio) with the fixed newstyle handshake.\n\n");
+	else
+		fprintf(f, "Usage: " CLI_PROG " attach -t IQN -P PORTAL [-P PORTAL ...] [-l LUN]\n"
+			   "       [--device /dev/nbdN] [OPTIONS]\n\n"
+			   "Attach the LUN, over all its paths, as /dev/nbdN. Prints the device\n"
+			   "when it is ready and stays in the background (or in the foreground\n"
+			   "with -f). If --device names a device still connected after a daemon\n"
+			   "crash, the device is taken back without failing its I/O.\n\n");
+	fputs(cli_target_help, f);
+	fprintf(f,
+		"  (-P may be given up to %d times, one path each; PORTAL@IFACE binds that\n"
+		"   path to a network interface)\n\n"
+		"Path options:\n"
+		"      --policy NAME            round-robin (default), failover, queue-length,\n"
+		"                               service-time\n"
+		"      --rr-min-io N            round-robin: commands per path turn (default 1)\n"
+		"      --failback WHEN          failover: immediate (default), manual, or seconds\n"
+		"      --no-path-retry SECONDS  how long I/O waits for a path (default 15)\n"
+		"      --nop-interval MS        NOP-Out after this much silence (default 1000)\n"
+		"      --nop-timeout MS         silence that fails a busy path (default 3000)\n"
+		"      --cmd-timeout MS         per-command deadline (default 30000)\n\n",
+		PATH_MAX_PATHS);
+	if (serve)
+		fprintf(f, "Server options:\n"
+			   "      --socket PATH            Unix socket (mode 0600)\n"
+			   "      --listen HOST:PORT       TCP socket\n"
+			   "      --export-name NAME       export name (default \"\")\n"
+			   "      --max-clients N          (default 16)\n");
+	else
+		fprintf(f, "Device options:\n"
+			   "      --device /dev/nbdN       device to use (default: first free)\n"
+			   "      --connections N          kernel sockets (queues): default CPUs, max 4\n"
+			   "      --dead-conn-timeout SEC  how long the kernel keeps I/O for a restarted\n"
+			   "                               daemon (default 60)\n");
+	fprintf(f, "Daemon options:\n"
+		   "  -f, --foreground             stay in the foreground, log to stderr\n"
+		   "      --name NAME              control socket name (default nbdN / serve-PID)\n"
+		   "      --log-file FILE          background log (default %s/NAME.log)\n",
+		ctl_dir());
+}
+
+static int parse_uint(const char *what, const char *arg, uint64_t max, uint64_t *out)
+{
+	if (cli_parse_u64(arg, out) < 0 || *out > max) {
+		cli_err("bad %s '%s': give a number up to %llu", what, arg, (unsigned long long)max);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A stable ISID per (initiator, target, portal): a restarted daemon logs in
+ * with the same ISID, which reinstates (and so cleans up) the session its
+ * predecessor left at the target (RFC 7143 6.3.5). Format "random"
+ * (T = 10b, RFC 7143 11.12.5): 0x80 then 5 bytes of an FNV-1a hash.
+ */
+static void stable_isid(uint8_t isid[6], const char *a, const char *b, const char *c)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	const char *parts[3] = {a, b, c};
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		for (const char *p = parts[i] ? parts[i] : ""; *p; p++) {
+			h ^= (unsigned char)*p;
+			h *= 0x100000001b3ull;
+		}
+		h ^= 0xff;
+		h *= 0x100000001b3ull;
+	}
+	isid[0] = 0x80;
+	for (i = 1; i < 6; i++)
+		isid[i] = (uint8_t)(h >> (8 * (i - 1)));
+}
+
+/* Log in once on some portal to report a wrong IQN / secret / dead portals now. */
+static int preflight(struct cli_target *t, char **portals, unsigned int n)
+{
+	int first = CLI_EXIT_CONNECT;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct sess_config sc;
+		struct cli_sync y;
+		int code;
+
+		t->portal = portals[i];
+		code = cli_config_build(t, false, &sc);
+		if (code)
+			return code;
+		sc.isid[5] ^= 0x5a; /* never the ISID a path will use */
+		code = sync_open(&y, &sc, t->timeout);
+		cli_config_release(&sc);
+		if (code == 0) {
+			sync_close(&y);
+			return 0;
+		}
+		if (i == 0)
+			first = code;
+		/* Auth and login failures are the same on every portal: stop here. */
+		if (code == CLI_EXIT_AUTH || code == CLI_EXIT_LOGIN)
+			return code;
+	}
+	return first;
+}
+
+static int cmd_export(int argc, char **argv, bool serve)
+{
+	struct export_config ec = {0};
+	struct cli_target t;
+	struct sess_config sc;
+	char *portals[PATH_MAX_PATHS];
+	char *ifaces[PATH_MAX_PATHS] = {0};
+	unsigned int np = 0, i;
+	bool foreground = false;
+	const char *log_file = NULL;
+	char logbuf[300];
+	uint64_t v;
+	long ncpu;
+	int c, code;
+
+	cli_target_init(&t);
+	ec.mode = serve ? EXPORT_SERVER : EXPORT_KERNEL;
+	ec.index = -1;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	ec.nconns = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (unsigned int)ncpu;
+	ec.dead_conn_timeout_s = 60;
+	ec.max_clients = 16;
+	ec.start_timeout_ms = 30000;
+	ec.stop_timeout_ms = 20000;
+	ec.dev.policy.kind = PATH_POLICY_ROUND_ROBIN;
+	ec.dev.transport = &path_transport_sess;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "t:P:l:fh", attach_opts, NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			if (np == PATH_MAX_PATHS) {
+				cli_err("at most %d portals (paths)", PATH_MAX_PATHS);
+				return CLI_EXIT_USAGE;
+			}
+			portals[np] = strdup(optarg);
+			if (!portals[np])
+				return CLI_EXIT_LOCAL;
+			/* PORTAL@IFACE: bind this path to an interface. */
+			ifaces[np] = strrchr(portals[np], '@');
+			if (ifaces[np])
+				*ifaces[np]++ = 0;
+			np++;
+			continue;
+		case 'f':
+			foreground = true;
+			continue;
+		case 'h':
+			attach_usage(stdout, serve);
+			return CLI_EXIT_OK;
+		case OPT_POLICY:
+			if (path_policy_parse(optarg, &ec.dev.policy.kind) < 0) {
+				cli_err("unknown policy '%s': give round-robin, failover, "
+					"queue-length or service-time",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			continue;
+		case OPT_RR_MIN_IO:
+			if (parse_uint("--rr-min-io", optarg, 1u << 20, &v) < 0)
+				return CLI_EXIT_USAGE;
+			ec.dev.policy.rr_min_io = (uint32_t)v;
+			continue;
+		case OPT_FAILBACK:
+			if (path_failback_parse(optarg, &ec.dev.policy.failback,
+						&ec.dev.policy.failback_delay_ms) < 0) {
+				cli_err("bad --failback '%s': give immediate, manual or seconds",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			continue;
+		case OPT_DEVICE: {
+			const char *p = optarg;
+			char *end;
+			long idx;
+
+			if (strncmp(p, "/dev/", 5) == 0)
+				p += 5;
+			if (strncmp(p, "nbd", 3) == 0)
+				p += 3;
+			idx = strtol(p, &end, 10);
+			if (*p == 0 || *end || idx < 0 || idx > 65535) {
+				cli_err("bad --device '%s': give /dev/nbdN", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			ec.index = (int32_t)idx;
+			continue;
+		}
+		case OPT_CONNECTIONS:
+			if (parse_uint("--connections", optarg, 16, &v) < 0 || v == 0)
+				return CLI_EXIT_USAGE;
+			ec.nconns = (unsigned int)v;
+			continue;
+		case OPT_NAME:
+			if (!*optarg || strchr(optarg, '/') || strlen(optarg) > 48) {
+				cli_err("bad --name '%s': a short name without '/'", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			ec.name = optarg;
+			continue;
+		case OPT_SOCKET:
+			ec.socket_path = optarg;
+			continue;
+		case OPT_LISTEN:
+			ec.listen_addr = optarg;
+			continue;
+		case OPT_EXPORT_NAME:
+			ec.export_name = optarg;
+			continue;
+		case OPT_MAX_CLIENTS:
+			if (parse_uint("--max-clients", optarg, 1024, &v) < 0 || v == 0)
+				return CLI_EXIT_USAGE;
+			ec.max_clients = (unsigned int)v;
+			continue;
+		case OPT_NO_PATH_RETRY:
+			if (parse_uint("--no-path-retry", optarg, 3600, &v) < 0)
+				return CLI_EXIT_USAGE;
+			/* 0 would mean "the default": fail at once is 1 ms. */
+			ec.dev.no_path_retry_ms = v ? (uint32_t)v * 1000 : 1;
+			continue;
+		case OPT_NOP_INTERVAL:
+			if (parse_uint("--nop-interval", optarg, 3600000, &v) < 0)
+				return CLI_EXIT_USAGE;
+			ec.dev.nop_interval_ms = (uint32_t)v;
+			continue;
+		case OPT_NOP_TIMEOUT:
+			if (parse_uint("--nop-timeout", optarg, 3600000, &v) < 0)
+				return CLI_EXIT_USAGE;
+			ec.dev.nop_timeout_ms = (uint32_t)v;
+			continue;
+		case OPT_CMD_TIMEOUT:
+			if (parse_uint("--cmd-timeout", optarg, 3600000, &v) < 0)
+				return CLI_EXIT_USAGE;
+			ec.dev.cmd_timeout_ms = (uint32_t)v;
+			continue;
+		case OPT_DEAD_CONN_TIMEOUT:
+			if (parse_uint("--dead-conn-timeout", optarg, 86400, &v) < 0)
+				return CLI_EXIT_USAGE;
+			ec.dead_conn_timeout_s = (uint32_t)v;
+			continue;
+		case OPT_LOG_FILE:
+			log_file = optarg;
+			continue;
+		default:
+			break;
+		}
+		code = cli_target_opt(&t, c, optarg);
+		if (code == 1)
+			continue;
+		if (code == 0)
+			attach_usage(stderr, serve);
+		return CLI_EXIT_USAGE;
+	}
+	if (optind < argc) {
+		cli_err("unexpected argument '%s'", argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	if (!t.target || np == 0) {
+		cli_err("%s needs -t IQN and at least one -P PORTAL (see --help)",
+			serve ? "serve" : "attach");
+		return CLI_EXIT_USAGE;
+	}
+	if (serve && !ec.socket_path == !ec.listen_addr) {
+		cli_err("serve needs exactly one of --socket PATH or --listen HOST:PORT");
+		return CLI_EXIT_USAGE;
+	}
+	if (!serve) {
+		struct nbdnl nl;
+		int err = nbdnl_open(&nl);
+
+		if (err == -ENOENT || err == -EOPNOTSUPP || err == -ENOSYS) {
+			cli_err("the kernel has no nbd driver (generic netlink family \"nbd\" "
+				"missing): run 'modprobe nbd', or use 'iscsi-nbd serve'");
+			return CLI_EXIT_LOCAL;
+		}
+		if (err) {
+			cli_err("cannot talk to the kernel's nbd driver: %s%s", strerror(-err),
+				err == -EPERM ? " (attach needs root / CAP_SYS_ADMIN)" : "");
+			return CLI_EXIT_LOCAL;
+		}
+		nbdnl_close(&nl);
+	}
+
+	code = preflight(&t, portals, np);
+	if (code)
+		return code;
+
+	/* The device config: credentials and initiator name as the one-shot commands find them. */
+	t.portal = portals[0];
+	code = cli_config_build(&t, false, &sc);
+	if (code)
+		return code;
+	ec.dev.initiator_name = sc.initiator_name;
+	ec.dev.target_name = t.target;
+	ec.dev.lun = t.lun;
+	ec.dev.chap_user = sc.chap_user;
+	ec.dev.chap_secret = sc.chap_secret;
+	ec.dev.chap_secret_len = sc.chap_secret_len;
+	ec.dev.mutual_user = sc.mutual_user;
+	ec.dev.mutual_secret = sc.mutual_secret;
+	ec.dev.mutual_secret_len = sc.mutual_secret_len;
+	ec.dev.header_digest = t.header_digest;
+	ec.dev.data_digest = t.data_digest;
+	for (i = 0; i < np; i++) {
+		struct path_config *pc = &ec.dev.paths[i];
+		char err[160];
+
+		if (portal_parse(portals[i], &pc->portal, &pc->portal_len, err, sizeof(err)) < 0) {
+			cli_err("%s", err);
+			cli_config_release(&sc);
+			return CLI_EXIT_USAGE;
+		}
+		pc->bind_ifname = ifaces[i];
+		stable_isid(pc->isid, sc.initiator_name, t.target, portals[i]);
+	}
+	ec.dev.npaths = np;
+
+	if (!foreground) {
+		/* The log (and later the control socket) live in the run directory. */
+		if (mkdir(ctl_dir(), 0755) < 0 && errno != EEXIST)
+			log_warn("cannot create %s: %s", ctl_dir(), strerror(errno));
+		if (!log_file) {
+			snprintf(logbuf, sizeof(logbuf), "%s/%s.log", ctl_dir(),
+				 ec.name ? ec.name : serve ? "serve" : "attach");
+			log_file = logbuf;
+		}
+		if (daemon_background(log_file) < 0) {
+			cli_err("cannot fork: %s", strerror(errno));
+			cli_config_release(&sc);
+			return CLI_EXIT_LOCAL;
+		}
+		ev_loop_fork(EV_DEFAULT);
+	}
+	if (!serve)
+		daemon_writeback_safety();
+	code = export_run(&ec);
+	cli_config_release(&sc);
+	for (i = 0; i < np; i++)
+		free(portals[i]);
+	return code;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	return cmd_export(argc, argv, false);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	return cmd_export(argc, argv, true);
+}

@@ -1,0 +1,594 @@
+/*
+ * The running export (see export.h): wires a path_device to the NBD
+ * transmission engine, the kernel bridge or the NBD listener, the control
+ * socket and the signals. One thread runs the loop; the only other thread
+ * is the one nbdnl_async starts for a netlink request that may block on
+ * the kernel's queue freeze.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/ctl.h"
+#include "cli/daemon.h"
+#include "cli/export.h"
+#include "cli/status.h"
+#include "nbd/bufpool.h"
+#include "nbd/listen.h"
+#include "nbd/netlink.h"
+#include "nbd/proto.h"
+#include "nbd/server.h"
+#include "util/log.h"
+
+#define EXPORT_QUEUE_DEPTH 128
+
+/*
+ * Request buffers, all allocated (and, in attach mode, locked) at start:
+ * 4K-256K requests are the common case; the kernel sends up to
+ * max_sectors_kb (1280 KiB by default) and clients of the server may send
+ * up to 32 MiB. When a class runs dry the connection stops reading
+ * (backpressure) instead of allocating: 96 MiB in all.
+ */
+static const struct nbdsrv_bufclass export_buf_classes[] = {
+	{.size = 256u << 10, .count = 128},
+	{.size = 2u << 20, .count = 16},
+	{.size = NBDSRV_MAX_PAYLOAD, .count = 1},
+};
+
+enum export_state {
+	EX_STARTING, /* paths logging in / LUN being probed */
+	EX_BINDING,  /* netlink CONNECT / RECONFIGURE in flight */
+	EX_RUNNING,
+	EX_STOPPING, /* front ends closing, then flush, then paths */
+	EX_DONE,
+};
+
+static const char *const export_state_names[] = {
+	[EX_STARTING] = "starting", [EX_BINDING] = "binding", [EX_RUNNING] = "running",
+	[EX_STOPPING] = "stopping", [EX_DONE] = "done",
+};
+
+struct export {
+	struct export_config *cfg;
+	struct ev_loop *loop;
+	enum export_state state;
+	int exit_code;
+	char name[64];
+	char devpath[32];
+
+	struct path_device *dev;
+	struct nbdsrv_export ex;
+	struct nbdsrv_bufpool *pool;
+
+	/* Kernel mode. */
+	struct nbdsrv_conn *conns[NBDNL_MAX_SOCKS];
+	int kfds[NBDNL_MAX_SOCKS];
+	unsigned int nconns, nconns_open;
+	struct nbdnl_async nl_req;
+	bool nl_busy, kernel_bound, reattach;
+	uint32_t index;
+	struct nbdnl_monitor mon;
+	bool mon_on;
+
+	/* Server mode. */
+	struct nbdsrv_listener *listener;
+
+	struct ctl_server *ctl;
+	ev_signal sig_term, sig_int;
+	ev_timer start_timer, stop_timer;
+	ev_timer drain_timer; /* server mode: polls until the clients have drained */
+	struct bdev_req flush_req;
+	bool flush_sent, dev_stopping;
+};
+
+static void export_set_state(struct export *e, enum export_state st)
+{
+	if (e->state == st)
+		return;
+	log_info("%s: %s -> %s", e->name, export_state_names[e->state], export_state_names[st]);
+	e->state = st;
+}
+
+static void export_stop(struct export *e, int exit_code);
+
+static void export_finish(struct export *e)
+{
+	export_set_state(e, EX_DONE);
+	ev_break(e->loop, EVBREAK_ALL);
+}
+
+/* ---- stop sequence: front ends -> flush -> paths ---- */
+
+static void dev_stopped_cb(struct path_device *dev, void *opaque)
+{
+	export_finish(opaque);
+}
+
+static void export_stop_device(struct export *e)
+{
+	if (e->dev_stopping)
+		return;
+	e->dev_stopping = true;
+	if (!e->dev) {
+		export_finish(e);
+		return;
+	}
+	path_device_stop(e->dev);
+}
+
+static void flush_done_cb(struct bdev_req *req, int err)
+{
+	struct export *e = req->opaque;
+
+	if (err)
+		log_warn("%s: final SYNCHRONIZE CACHE failed: %s", e->name, strerror(-err));
+	export_stop_device(e);
+}
+
+/* All front ends are closed: write back the LUN's cache, then stop the paths. */
+static void export_frontends_closed(struct export *e)
+{
+	if (e->state != EX_STOPPING || e->flush_sent)
+		return;
+	e->flush_sent = true;
+	if (e->dev && path_device_ready(e->dev) && path_device_bdev(e->dev)->info.write_cache) {
+		e->flush_req = (struct bdev_req){
+			.op = BDEV_OP_FLUSH, .done = flush_done_cb, .opaque = e};
+		if (bdev_submit(path_device_bdev(e->dev), &e->flush_req) == 0)
+			return;
+	}
+	export_stop_device(e);
+}
+
+static bool export_frontends_open(const struct export *e)
+{
+	if (e->nconns_open || e->nl_busy)
+		return true;
+	return e->listener && nbdsrv_listen_nclients(e->listener) > 0;
+}
+
+static void stop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct export *e = container_of(w, struct export, stop_timer);
+
+	log_err("%s: stop did not complete within %u ms; exiting anyway", e->name,
+		e->cfg->stop_timeout_ms);
+	if (!e->exit_code)
+		e->exit_code = CLI_EXIT_IO;
+	export_finish(e);
+}
+
+static void nl_disconnect_done(struct nbdnl_async *a, int err, uint32_t index)
+{
+	struct export *e = a->opaque;
+
+	e->nl_busy = false;
+	if (err)
+		log_warn("%s: netlink DISCONNECT: %s", e->name, strerror(-err));
+	/* The kernel sends NBD_CMD_DISC on every socket: the conns close themselves. */
+	if (!export_frontends_open(e))
+		export_frontends_closed(e);
+}
+
+static void export_stop(struct export *e, int exit_code)
+{
+	unsigned int i;
+
+	if (e->state == EX_STOPPING || e->state == EX_DONE)
+		return;
+	if (exit_code && !e->exit_code)
+		e->exit_code = exit_code;
+	export_set_state(e, EX_STOPPING);
+	daemon_stopping();
+	ev_timer_set(&e->stop_timer, e->cfg->stop_timeout_ms / 1000., 0.);
+	ev_timer_start(e->loop, &e->stop_timer);
+	ev_timer_stop(e->loop, &e->start_timer);
+
+	if (e->listener)
+		nbdsrv_listen_stop(e->listener);
+	if (e->listener)
+		ev_timer_start(e->loop, &e->drain_timer);
+	if (e->kernel_bound && !e->nl_busy) {
+		struct nbdnl_config nc = {.index = (int32_t)e->index};
+
+		if (nbdnl_async_start(&e->nl_req, e->loop, NBDNL_ASYNC_DISCONNECT, &nc,
+				      nl_disconnect_done, e) == 0)
+			e->nl_busy = true;
+		else
+			log_warn("%s: could not start netlink DISCONNECT", e->name);
+	}
+	if (!e->nl_busy) {
+		for (i = 0; i < e->nconns; i++)
+			if (e->conns[i])
+				nbdsrv_conn_shutdown(e->conns[i]);
+	}
+	if (!export_frontends_open(e))
+		export_frontends_closed(e);
+}
+
+/* ---- kernel front end ---- */
+
+static void conn_closed_cb(struct nbdsrv_conn *c, int err, void *opaque)
+{
+	struct export *e = opaque;
+
+	if (err && e->state == EX_RUNNING)
+		log_warn("%s: %s closed: %s", e->name, nbdsrv_conn_name(c), strerror(-err));
+	e->nconns_open--;
+	if (e->nconns_open == 0 && e->state == EX_RUNNING) {
+		/* Every kernel socket is gone: the device was disconnected under us. */
+		log_notice("%s: all kernel sockets closed; stopping", e->name);
+		export_stop(e, 0);
+		return;
+	}
+	if (!export_frontends_open(e))
+		export_frontends_closed(e);
+}
+
+static void close_kernel_ends(struct export *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nconns; i++) {
+		if (e->kfds[i] >= 0)
+			close(e->kfds[i]);
+		e->kfds[i] = -1;
+	}
+}
+
+static void link_dead_cb(struct nbdnl_monitor *m, uint32_t index)
+{
+	struct export *e = m->opaque;
+
+	if (e->kernel_bound && index == e->index)
+		log_warn("%s: the kernel reports a dead socket (LINK_DEAD)", e->name);
+}
+
+static void nl_bind_done(struct nbdnl_async *a, int err, uint32_t index)
+{
+	struct export *e = a->opaque;
+	char msg[160];
+
+	e->nl_busy = false;
+	close_kernel_ends(e);
+	if (err) {
+		if (err == -EBUSY)
+			snprintf(msg, sizeof(msg),
+				 "/dev/nbd%d is in use by another process; pick another --device",
+				 e->cfg->index);
+		else
+			snprintf(msg, sizeof(msg), "netlink %s failed: %s",
+				 e->reattach ? "RECONFIGURE" : "CONNECT", strerror(-err));
+		log_err("%s: %s", e->name, msg);
+		daemon_failed(CLI_EXIT_LOCAL, msg);
+		export_stop(e, CLI_EXIT_LOCAL);
+		return;
+	}
+	e->index = e->reattach ? (uint32_t)e->cfg->index : index;
+	e->kernel_bound = true;
+	snprintf(e->devpath, sizeof(e->devpath), "/dev/nbd%u", e->index);
+	if (!e->cfg->name)
+		snprintf(e->name, sizeof(e->name), "nbd%u", e->index);
+	if (e->state == EX_STOPPING) {
+		/* A stop arrived while binding: undo it. */
+		e->state = EX_BINDING;
+		export_stop(e, 0);
+		return;
+	}
+	e->ctl = ctl_server_new(e->loop, e->name, status_ctl_handler, e);
+	if (!e->ctl)
+		log_warn("%s: no control socket in %s: %s (status/detach will not reach us)",
+			 e->name, ctl_dir(), strerror(errno));
+	if (nbdnl_monitor_start(&e->mon, e->loop, link_dead_cb, e) == 0)
+		e->mon_on = true;
+	export_set_state(e, EX_RUNNING);
+	log_notice("%s: %s %s, %" PRIu64 " bytes, block %u, %u socket(s)", e->name,
+		   e->reattach ? "re-attached" : "attached", e->devpath, e->ex.size,
+		   e->ex.min_block, e->nconns);
+	daemon_ready(e->devpath);
+}
+
+/* Is device index connected now (a previous daemon died and left it)? */
+static int kernel_device_connected(struct export *e, int32_t index, bool *connected)
+{
+	struct nbdnl nl;
+	struct nbdnl_dev_status st[1];
+	size_t n = 0;
+	int err;
+
+	*connected = false;
+	err = nbdnl_open(&nl);
+	if (err)
+		return err;
+	err = nbdnl_status(&nl, index, st, 1, &n);
+	nbdnl_close(&nl);
+	if (err)
+		return err;
+	*connected = n > 0 && st[0].connected;
+	return 0;
+}
+
+static int export_bind_kernel(struct export *e)
+{
+	const struct bdev_info *info = &path_device_bdev(e->dev)->info;
+	struct nbdnl_config nc = {0};
+	struct nbdsrv_conn_cfg cc = {.queue_depth = EXPORT_QUEUE_DEPTH, .closed = conn_closed_cb,
+				     .opaque = e};
+	enum nbdnl_async_op op = NBDNL_ASYNC_CONNECT;
+	unsigned int i;
+	bool connected = false;
+	int err;
+
+	if (e->cfg->index >= 0) {
+		err = kernel_device_connected(e, e->cfg->index, &connected);
+		if (err)
+			log_warn("%s: status of /dev/nbd%d: %s", e->name, e->cfg->index,
+				 strerror(-err));
+		if (connected) {
+			e->reattach = true;
+			op = NBDNL_ASYNC_RECONFIGURE;
+			log_notice("%s: /dev/nbd%d is still connected: taking it back", e->name,
+				   e->cfg->index);
+		}
+	}
+	for (i = 0; i < e->nconns; i++) {
+		int sv[2];
+		char cname[96];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+			return -errno;
+		e->kfds[i] = sv[1];
+		snprintf(cname, sizeof(cname), "%s sock%u", e->name, i);
+		cc.name = cname;
+		e->conns[i] = nbdsrv_conn_new(e->loop, sv[0], path_device_bdev(e->dev), &e->ex,
+					      e->pool, &cc);
+		if (!e->conns[i]) {
+			err = -errno;
+			close(sv[0]);
+			return err;
+		}
+		e->nconns_open++;
+	}
+	nc.index = e->cfg->index;
+	nc.fds = e->kfds;
+	nc.nfds = e->nconns;
+	nc.size_bytes = info->size_bytes;
+	nc.block_size = info->logical_block_size;
+	nc.server_flags = e->ex.tflags;
+	nc.timeout = 0; /* the kernel never fails I/O by itself: failover is ours */
+	nc.dead_conn_timeout = e->cfg->dead_conn_timeout_s;
+	nc.backend = info->ident[0] ? info->ident : NULL;
+	err = nbdnl_async_start(&e->nl_req, e->loop, op, &nc, nl_bind_done, e);
+	if (err)
+		return err;
+	e->nl_busy = true;
+	export_set_state(e, EX_BINDING);
+	return 0;
+}
+
+/* ---- server front end ---- */
+
+/*
+ * The listener has no "all clients gone" callback; while stopping, look
+ * ten times a second (only then: no timer runs in normal operation).
+ */
+static void drain_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct export *e = container_of(w, struct export, drain_timer);
+
+	if (nbdsrv_listen_nclients(e->listener) > 0)
+		return;
+	ev_timer_stop(loop, w);
+	export_frontends_closed(e);
+}
+
+static int export_bind_server(struct export *e)
+{
+	char addr[300];
+	struct nbdsrv_listen_cfg lc = {
+		.addr = addr,
+		.queue_depth = EXPORT_QUEUE_DEPTH,
+		.max_clients = e->cfg->max_clients,
+	};
+
+	/* A bare file name is a Unix socket too, not a TCP address. */
+	if (e->cfg->socket_path)
+		snprintf(addr, sizeof(addr), "%s%s",
+			 strchr(e->cfg->socket_path, '/') ? "" : "unix:", e->cfg->socket_path);
+	else
+		snprintf(addr, sizeof(addr), "%s", e->cfg->listen_addr);
+	e->listener = nbdsrv_listen_new(e->loop, path_device_bdev(e->dev), e->pool, &e->ex, &lc);
+	if (!e->listener)
+		return -errno;
+	e->ctl = ctl_server_new(e->loop, e->name, status_ctl_handler, e);
+	if (!e->ctl)
+		log_warn("%s: no control socket in %s: %s", e->name, ctl_dir(), strerror(errno));
+	export_set_state(e, EX_RUNNING);
+	log_notice("%s: serving on %s", e->name, addr);
+	daemon_ready(addr);
+	return 0;
+}
+
+/* ---- start ---- */
+
+static void dev_ready_cb(struct path_device *dev, void *opaque)
+{
+	struct export *e = opaque;
+	const struct bdev_info *info = &path_device_bdev(dev)->info;
+	char msg[200];
+	int err;
+
+	if (e->state != EX_STARTING)
+		return;
+	ev_timer_stop(e->loop, &e->start_timer);
+	nbdsrv_export_from_info(&e->ex, info, e->cfg->mode == EXPORT_SERVER || e->nconns > 1,
+				e->cfg->export_name ? e->cfg->export_name : "", info->ident);
+	e->pool = nbdsrv_bufpool_new(export_buf_classes, ARRAY_SIZE(export_buf_classes));
+	if (!e->pool) {
+		daemon_failed(CLI_EXIT_LOCAL, "out of memory for the request buffers");
+		export_stop(e, CLI_EXIT_LOCAL);
+		return;
+	}
+	err = e->cfg->mode == EXPORT_KERNEL ? export_bind_kernel(e) : export_bind_server(e);
+	if (err) {
+		snprintf(msg, sizeof(msg), "cannot start the %s: %s",
+			 e->cfg->mode == EXPORT_KERNEL ? "kernel device" : "NBD server",
+			 strerror(-err));
+		log_err("%s: %s", e->name, msg);
+		daemon_failed(CLI_EXIT_LOCAL, msg);
+		close_kernel_ends(e);
+		export_stop(e, CLI_EXIT_LOCAL);
+	}
+}
+
+static void start_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct export *e = container_of(w, struct export, start_timer);
+	char msg[300];
+	struct path_status ps;
+
+	path_device_path_status(e->dev, 0, &ps);
+	snprintf(msg, sizeof(msg), "no path came up within %u ms (%s: %s)",
+		 e->cfg->start_timeout_ms, ps.name, ps.reason);
+	log_err("%s: %s", e->name, msg);
+	daemon_failed(CLI_EXIT_CONNECT, msg);
+	export_stop(e, CLI_EXIT_CONNECT);
+}
+
+static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct export *e = w->data;
+
+	log_notice("%s: signal %d: stopping", e->name, w->signum);
+	export_stop(e, 0);
+}
+
+/* Detach request from the control socket. */
+void export_request_stop(struct export *e)
+{
+	export_stop(e, 0);
+}
+
+const char *export_name(const struct export *e)
+{
+	return e->name;
+}
+
+const char *export_state_name(const struct export *e)
+{
+	return export_state_names[e->state];
+}
+
+const char *export_devpath(const struct export *e)
+{
+	return e->devpath[0] ? e->devpath : NULL;
+}
+
+struct path_device *export_device(const struct export *e)
+{
+	return e->dev;
+}
+
+const struct export_config *export_config(const struct export *e)
+{
+	return e->cfg;
+}
+
+void export_foreach_conn(struct export *e, void (*fn)(const struct nbdsrv_conn *c, void *arg),
+			 void *arg)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nconns; i++)
+		if (e->conns[i])
+			fn(e->conns[i], arg);
+	if (e->listener)
+		nbdsrv_listen_foreach(e->listener, fn, arg);
+}
+
+int export_run(struct export_config *cfg)
+{
+	struct export *e = calloc(1, sizeof(*e));
+	unsigned int i;
+	int code;
+
+	if (!e) {
+		cli_err("out of memory");
+		return CLI_EXIT_LOCAL;
+	}
+	e->cfg = cfg;
+	e->loop = ev_default_loop(EVFLAG_AUTO);
+	e->nconns = cfg->mode == EXPORT_KERNEL ? cfg->nconns : 0;
+	for (i = 0; i < NBDNL_MAX_SOCKS; i++)
+		e->kfds[i] = -1;
+	if (cfg->name)
+		snprintf(e->name, sizeof(e->name), "%s", cfg->name);
+	else if (cfg->mode == EXPORT_KERNEL && cfg->index >= 0)
+		snprintf(e->name, sizeof(e->name), "nbd%d", cfg->index);
+	else if (cfg->mode == EXPORT_KERNEL)
+		snprintf(e->name, sizeof(e->name), "nbd");
+	else
+		snprintf(e->name, sizeof(e->name), "serve-%d", (int)getpid());
+
+	cfg->dev.name = e->name;
+	cfg->dev.on_ready = dev_ready_cb;
+	cfg->dev.on_stopped = dev_stopped_cb;
+	cfg->dev.opaque = e;
+	e->dev = path_device_new(e->loop, &cfg->dev);
+	if (!e->dev) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "cannot create the device: %s", strerror(errno));
+		daemon_failed(CLI_EXIT_LOCAL, msg);
+		cli_err("%s", msg);
+		free(e);
+		return CLI_EXIT_LOCAL;
+	}
+
+	/* An ignored SIGPIPE turns a write to a closed socket into EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	ev_signal_init(&e->sig_term, signal_cb, SIGTERM);
+	ev_signal_init(&e->sig_int, signal_cb, SIGINT);
+	e->sig_term.data = e->sig_int.data = e;
+	ev_signal_start(e->loop, &e->sig_term);
+	ev_signal_start(e->loop, &e->sig_int);
+	ev_timer_init(&e->start_timer, start_timer_cb, cfg->start_timeout_ms / 1000., 0.);
+	ev_timer_init(&e->stop_timer, stop_timer_cb, 0., 0.);
+	ev_timer_init(&e->drain_timer, drain_timer_cb, 0.1, 0.1);
+	ev_timer_start(e->loop, &e->start_timer);
+
+	if (path_device_start(e->dev) < 0) {
+		daemon_failed(CLI_EXIT_LOCAL, "cannot start the paths");
+		e->exit_code = CLI_EXIT_LOCAL;
+	} else {
+		ev_run(e->loop, 0);
+	}
+
+	if (e->mon_on)
+		nbdnl_monitor_stop(&e->mon);
+	ctl_server_free(e->ctl);
+	for (i = 0; i < e->nconns; i++) {
+		if (e->conns[i] && nbdsrv_conn_get_state(e->conns[i]) == NBDSRV_CONN_DONE)
+			nbdsrv_conn_free(e->conns[i]);
+	}
+	close_kernel_ends(e);
+	if (e->listener && nbdsrv_listen_nclients(e->listener) == 0)
+		nbdsrv_listen_free(e->listener);
+	if (e->state == EX_DONE && e->dev_stopping)
+		path_device_free(e->dev);
+	if (e->pool && e->state == EX_DONE && !export_frontends_open(e))
+		nbdsrv_bufpool_free(e->pool);
+	code = e->exit_code;
+	ev_signal_stop(e->loop, &e->sig_term);
+	ev_signal_stop(e->loop, &e->sig_int);
+	free(e);
+	return code;
+}

@@ -1,0 +1,60 @@
+/*
+ * A running export: one struct path_device (the LUN over its paths) served
+ * to the kernel as /dev/nbdN (attach) or to NBD clients on a socket (serve),
+ * with a control socket for list / status / detach.
+ *
+ * export_run() owns the process from the moment the first path is up until
+ * the export stops: it runs the libev loop, and returns the exit code.
+ *
+ * Start (attach): the device starts its paths; once the first path is
+ * logged in and the LUN probed, N socketpairs are made, our ends served by
+ * the NBD transmission engine, the kernel's ends handed over with
+ * NBD_CMD_CONNECT (or NBD_CMD_RECONFIGURE when --device names a device that
+ * is still connected with dead sockets: a daemon restarted within
+ * DEAD_CONN_TIMEOUT takes its device back without failing I/O). Readiness
+ * is reported once (daemon_ready): "/dev/nbdN".
+ *
+ * Stop (SIGTERM, SIGINT, `iscsi-nbd detach`): disconnect the kernel device
+ * (or stop accepting and close clients), wait for in-flight requests,
+ * SYNCHRONIZE CACHE, log out of every path, exit. Every step is bounded
+ * (stop_timeout_ms in total), also when no path is left, so a shutdown
+ * never hangs.
+ */
+#ifndef ISN_CLI_EXPORT_H
+#define ISN_CLI_EXPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "path/device.h"
+
+enum export_mode {
+	EXPORT_KERNEL, /* /dev/nbdN through generic netlink */
+	EXPORT_SERVER, /* NBD newstyle server on a Unix or TCP socket */
+};
+
+struct export_config {
+	enum export_mode mode;
+	const char *name; /* control socket name; NULL: "nbdN" (kernel) or "serve-PID" */
+
+	/* Kernel mode. */
+	int32_t index;                /* -1: first free device */
+	unsigned int nconns;          /* kernel sockets = hardware queues */
+	uint32_t dead_conn_timeout_s; /* how long the kernel waits for a restarted daemon */
+
+	/* Server mode. */
+	const char *socket_path; /* Unix socket, or NULL */
+	const char *listen_addr; /* HOST:PORT, or NULL */
+	unsigned int max_clients;
+	const char *export_name;
+
+	uint32_t start_timeout_ms; /* how long to wait for the first usable path */
+	uint32_t stop_timeout_ms;  /* bound of the whole stop sequence */
+
+	struct path_device_config dev;
+};
+
+/* Run until stopped; returns a cli_exit code. */
+int export_run(struct export_config *cfg);
+
+#endif
