@@ -6,6 +6,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -42,6 +43,7 @@ struct client {
 struct nbdsrv_listener {
 	struct ev_loop *loop;
 	ev_io accept_io;
+	ev_idle drained_idle; /* defers cfg.drained to the loop */
 	int fd;
 	char *unix_path; /* to unlink at the end */
 	struct bdev *bd;
@@ -53,6 +55,25 @@ struct nbdsrv_listener {
 	uint64_t serial;
 	bool stopped;
 };
+
+static void listen_check_drained(struct nbdsrv_listener *l)
+{
+	if (l->stopped && l->nclients == 0 && l->cfg.drained)
+		ev_idle_start(l->loop, &l->drained_idle);
+}
+
+static void listen_on_drained(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct nbdsrv_listener *l = container_of(w, struct nbdsrv_listener, drained_idle);
+
+	ev_idle_stop(loop, w);
+	if (l->cfg.drained) {
+		void (*fn)(struct nbdsrv_listener *, void *) = l->cfg.drained;
+
+		l->cfg.drained = NULL; /* once */
+		fn(l, l->cfg.opaque); /* may free l */
+	}
+}
 
 static void client_free(struct client *cl)
 {
@@ -66,6 +87,7 @@ static void client_free(struct client *cl)
 	list_del(&cl->node);
 	l->nclients--;
 	free(cl);
+	listen_check_drained(l);
 }
 
 static void client_conn_closed(struct nbdsrv_conn *c, int err, void *opaque)
@@ -400,6 +422,7 @@ struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
 	}
 	ev_io_init(&l->accept_io, listen_on_accept, l->fd, EV_READ);
 	ev_io_start(loop, &l->accept_io);
+	ev_idle_init(&l->drained_idle, listen_on_drained);
 	log_info("nbdsrv: listening on %s", addr);
 	return l;
 }
@@ -419,6 +442,21 @@ void nbdsrv_listen_stop(struct nbdsrv_listener *l)
 		else
 			client_free(cl);
 	}
+	listen_check_drained(l);
+}
+
+int nbdsrv_listen_port(const struct nbdsrv_listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (l->unix_path || getsockname(l->fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
 }
 
 unsigned nbdsrv_listen_nclients(const struct nbdsrv_listener *l)
@@ -446,6 +484,7 @@ void nbdsrv_listen_free(struct nbdsrv_listener *l)
 		return;
 	assert(l->nclients == 0);
 	ev_io_stop(l->loop, &l->accept_io);
+	ev_idle_stop(l->loop, &l->drained_idle);
 	if (l->fd >= 0)
 		close(l->fd);
 	if (l->unix_path) {

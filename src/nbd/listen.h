@@ -27,15 +27,18 @@
 #include "nbd/server.h"
 #include "path/bdev.h"
 
+struct nbdsrv_listener;
+
 struct nbdsrv_listen_cfg {
 	const char *addr;     /* see above */
 	mode_t unix_mode;     /* 0 = 0600 */
 	uint32_t queue_depth; /* per client; 0 = server.c's default */
 	uint32_t max_clients; /* 0 = 64; further connections are closed at once */
 	double hs_timeout;    /* seconds; 0 = 30 */
+	/* Optional: after nbdsrv_listen_stop(), called once from the loop when no client is left. */
+	void (*drained)(struct nbdsrv_listener *l, void *opaque);
+	void *opaque;
 };
-
-struct nbdsrv_listener;
 
 /*
  * Bind, listen and start accepting. ex is copied (its strings are borrowed);
@@ -48,6 +51,9 @@ struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
 
 /* Stop accepting, drop clients in the handshake, shut down the others (they drain). */
 void nbdsrv_listen_stop(struct nbdsrv_listener *l);
+
+/* The TCP port listened on (useful with ":0"), or -1 for a Unix socket. */
+int nbdsrv_listen_port(const struct nbdsrv_listener *l);
 
 /* Clients still open (handshake or transmission). */
 unsigned nbdsrv_listen_nclients(const struct nbdsrv_listener *l);

@@ -46,3 +46,10 @@ tests_unit_nbdsrv_mem_CFLAGS = $(TEST_CFLAGS)
 tests_unit_nbdsrv_mem_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/nbd_clients_mem.sh
 EXTRA_DIST += tests/integration/nbd_clients_mem.sh
+
+check_PROGRAMS += tests/unit/test_nbd_listen
+TESTS += tests/unit/test_nbd_listen
+tests_unit_test_nbd_listen_SOURCES = tests/unit/test_nbd_listen.c \
+	tests/unit/membdev.c tests/unit/membdev.h
+tests_unit_test_nbd_listen_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_nbd_listen_LDADD = $(TEST_LIBS)

@@ -1,0 +1,361 @@
+/*
+ * nbd server mode: the listener on a Unix socket and on TCP, driven by a
+ * hand-written client. Proves the socket file's mode and the stale/live
+ * socket rules, that the handshake never swallows a transmission byte sent
+ * in the same packet as OPT_GO, that EXPORT_NAME also leads to
+ * transmission, the handshake timeout, the client limit, and that stop()
+ * drains a client with a request in flight before drained() fires.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "membdev.h"
+#include "nbd/listen.h"
+#include "util/bytes.h"
+
+static struct ev_loop *loop;
+static struct membdev mem;
+static struct nbdsrv_bufpool *pool;
+static struct nbdsrv_export ex;
+static struct nbdsrv_listener *lis;
+static char dir[64], path[128];
+static int drained_calls;
+
+static void on_drained(struct nbdsrv_listener *l, void *opaque)
+{
+	drained_calls++;
+}
+
+static struct nbdsrv_listener *listen_at(const char *addr, double hs_timeout, unsigned maxc)
+{
+	struct nbdsrv_listen_cfg cfg = {.addr = addr, .hs_timeout = hs_timeout,
+					.max_clients = maxc, .drained = on_drained};
+
+	return nbdsrv_listen_new(loop, &mem.bd, pool, &ex, &cfg);
+}
+
+static void setup(void)
+{
+	loop = ev_loop_new(EVFLAG_AUTO);
+	ck_assert_int_eq(membdev_init(&mem, loop, 1 << 20, 512), 0);
+	pool = nbdsrv_bufpool_new_default(8, 1 << 20);
+	nbdsrv_export_from_info(&ex, &mem.bd.info, true, "lun0", NULL);
+	snprintf(dir, sizeof(dir), "/tmp/nbdlisten.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	drained_calls = 0;
+	lis = NULL;
+}
+
+static void pump(void)
+{
+	ev_run(loop, EVRUN_NOWAIT);
+}
+
+static void teardown(void)
+{
+	if (lis) {
+		time_t end = time(NULL) + 5;
+
+		nbdsrv_listen_stop(lis);
+		membdev_release(&mem);
+		while (nbdsrv_listen_nclients(lis) && time(NULL) <= end)
+			pump();
+		ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 0);
+		nbdsrv_listen_free(lis);
+	}
+	ck_assert_int_ne(access(path, F_OK), 0); /* socket file removed */
+	rmdir(dir);
+	nbdsrv_bufpool_free(pool);
+	membdev_destroy(&mem);
+	ev_loop_destroy(loop);
+}
+
+static int connect_unix(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strcpy(sa.sun_path, path);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+static void send_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			ck_assert(errno == EAGAIN);
+			pump();
+			continue;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static size_t recv_all(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+	time_t end = time(NULL) + 5;
+
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			ck_assert(errno == EAGAIN);
+			ck_assert_msg(time(NULL) <= end, "timed out");
+			pump();
+			continue;
+		}
+		got += (size_t)n;
+	}
+	return got;
+}
+
+static size_t build_req(uint8_t *h, uint16_t type, uint64_t cookie, uint64_t off, uint32_t len)
+{
+	put_be32(h, 0x25609513);
+	put_be16(h + 4, 0);
+	put_be16(h + 6, type);
+	put_be64(h + 8, cookie);
+	put_be64(h + 16, off);
+	put_be32(h + 24, len);
+	return 28;
+}
+
+/* Greeting, flags FIXED|NO_ZEROES, then OPT_GO "lun0" and a WRITE in the same write(). */
+static void handshake_go_and_write(int fd, const uint8_t *data)
+{
+	static const uint8_t go[] = {
+		0, 0, 0, 3, 'I', 'H', 'A', 'V', 'E', 'O', 'P', 'T', 0, 0, 0, 7, 0, 0, 0, 10,
+		0, 0, 0, 4, 'l', 'u', 'n', '0', 0, 0,
+	};
+	uint8_t greet[18], pkt[sizeof(go) + 28 + 512], rep[20 + 12 + 20 + 14 + 20], r[16];
+	size_t n = sizeof(go);
+
+	ck_assert_uint_eq(recv_all(fd, greet, 18), 18);
+	ck_assert_mem_eq(greet, "NBDMAGICIHAVEOPT", 16);
+	memcpy(pkt, go, sizeof(go));
+	n += build_req(pkt + n, 1, 77, 1024, 512);
+	memcpy(pkt + n, data, 512);
+	n += 512;
+	send_all(fd, pkt, n);
+	/* INFO_EXPORT, INFO_BLOCK_SIZE, ACK. */
+	ck_assert_uint_eq(recv_all(fd, rep, sizeof(rep)), sizeof(rep));
+	ck_assert_uint_eq(get_be32(rep + 12), 3);
+	ck_assert_uint_eq(get_be32(rep + sizeof(rep) - 8), 1);
+	/* CAN_MULTI_CONN advertised in INFO_EXPORT's flags. */
+	ck_assert(get_be16(rep + 30) & (1u << 8));
+	/* max payload in INFO_BLOCK_SIZE: the pool's largest buffer (1 MiB), not 32 MiB. */
+	ck_assert_uint_eq(get_be32(rep + 20 + 12 + 20 + 10), 1 << 20);
+	/* The pipelined WRITE was not eaten by the handshake. */
+	ck_assert_uint_eq(recv_all(fd, r, 16), 16);
+	ck_assert_uint_eq(get_be32(r), 0x67446698);
+	ck_assert_uint_eq(get_be32(r + 4), 0);
+	ck_assert(get_be64(r + 8) == 77);
+}
+
+START_TEST(unix_go_pipelined_write)
+{
+	uint8_t data[512];
+	struct stat st;
+	int fd;
+
+	setup();
+	lis = listen_at(path, 0, 0);
+	ck_assert_ptr_nonnull(lis);
+	ck_assert_int_eq(nbdsrv_listen_port(lis), -1);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	memset(data, 0x3c, sizeof(data));
+	fd = connect_unix();
+	handshake_go_and_write(fd, data);
+	ck_assert_mem_eq(mem.data + 1024, data, 512);
+	ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 1);
+	close(fd);
+	teardown();
+}
+END_TEST
+
+START_TEST(export_name_then_read)
+{
+	static const uint8_t opt[] = {
+		0, 0, 0, 1, 'I', 'H', 'A', 'V', 'E', 'O', 'P', 'T', 0, 0, 0, 1, 0, 0, 0, 0,
+	};
+	uint8_t greet[18], rep[134], h[28], r[16 + 512];
+	int fd;
+
+	setup();
+	mem.data[0] = 0x99;
+	lis = listen_at(path, 0, 0);
+	fd = connect_unix();
+	ck_assert_uint_eq(recv_all(fd, greet, 18), 18);
+	send_all(fd, opt, sizeof(opt));
+	ck_assert_uint_eq(recv_all(fd, rep, 134), 134);
+	ck_assert(get_be64(rep) == 1 << 20);
+	build_req(h, 0, 5, 0, 512);
+	send_all(fd, h, 28);
+	ck_assert_uint_eq(recv_all(fd, r, sizeof(r)), sizeof(r));
+	ck_assert_uint_eq(get_be32(r + 4), 0);
+	ck_assert_uint_eq(r[16], 0x99);
+	close(fd);
+	teardown();
+}
+END_TEST
+
+START_TEST(stale_live_and_foreign_paths)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct nbdsrv_listener *second;
+	int fd;
+
+	setup();
+	/* A socket file nobody listens on any more: removed and reused. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	strcpy(sa.sun_path, path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	lis = listen_at(path, 0, 0);
+	ck_assert_ptr_nonnull(lis);
+	/* A live one is left alone. */
+	second = listen_at(path, 0, 0);
+	ck_assert_ptr_null(second);
+	ck_assert_int_eq(errno, EADDRINUSE);
+	teardown();
+
+	/* A regular file is never removed. */
+	setup();
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	ck_assert_ptr_null(listen_at(path, 0, 0));
+	ck_assert_int_eq(errno, EEXIST);
+	unlink(path);
+	teardown();
+}
+END_TEST
+
+START_TEST(handshake_timeout_and_client_limit)
+{
+	uint8_t greet[18], b;
+	int fd, fd2;
+
+	setup();
+	lis = listen_at(path, 0.2, 1);
+	fd = connect_unix();
+	ck_assert_uint_eq(recv_all(fd, greet, 18), 18);
+	/* The limit is one client: a second connection is closed at once. */
+	fd2 = connect_unix();
+	ck_assert_uint_eq(recv_all(fd2, &b, 1), 0);
+	close(fd2);
+	/* The silent first client is dropped after 0.2 s. */
+	ck_assert_uint_eq(recv_all(fd, &b, 1), 0);
+	ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 0);
+	close(fd);
+	teardown();
+}
+END_TEST
+
+START_TEST(stop_drains_in_flight)
+{
+	uint8_t data[512], h[28], r[16 + 512];
+	time_t end;
+	int fd;
+
+	setup();
+	lis = listen_at(path, 0, 0);
+	fd = connect_unix();
+	memset(data, 1, sizeof(data));
+	handshake_go_and_write(fd, data);
+	mem.hold = true;
+	build_req(h, 0, 6, 0, 512);
+	send_all(fd, h, 28);
+	while (mem.inflight == 0)
+		pump();
+	nbdsrv_listen_stop(lis);
+	for (int i = 0; i < 20; i++)
+		pump();
+	ck_assert_int_eq(drained_calls, 0);
+	ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 1);
+	membdev_release(&mem);
+	/* The in-flight READ is answered, then the connection closes. */
+	ck_assert_uint_eq(recv_all(fd, r, sizeof(r)), sizeof(r));
+	ck_assert(get_be64(r + 8) == 6);
+	end = time(NULL) + 5;
+	while (!drained_calls && time(NULL) <= end)
+		pump();
+	ck_assert_int_eq(drained_calls, 1);
+	ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 0);
+	close(fd);
+	teardown();
+}
+END_TEST
+
+START_TEST(tcp_loopback)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	uint8_t data[512];
+	int fd, port;
+
+	setup();
+	lis = listen_at("127.0.0.1:0", 0, 0);
+	ck_assert_ptr_nonnull(lis);
+	port = nbdsrv_listen_port(lis);
+	ck_assert_int_gt(port, 0);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	memset(data, 0x42, sizeof(data));
+	handshake_go_and_write(fd, data);
+	ck_assert_mem_eq(mem.data + 1024, data, 512);
+	close(fd);
+	/* Bad TCP addresses. */
+	ck_assert_ptr_null(listen_at("127.0.0.1", 0, 0));
+	ck_assert_ptr_null(listen_at("[::1", 0, 0));
+	teardown();
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("nbd_listen");
+	TCase *tc = tcase_create("listen");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, unix_go_pipelined_write);
+	tcase_add_test(tc, export_name_then_read);
+	tcase_add_test(tc, stale_live_and_foreign_paths);
+	tcase_add_test(tc, handshake_timeout_and_client_limit);
+	tcase_add_test(tc, stop_drains_in_flight);
+	tcase_add_test(tc, tcp_loopback);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
