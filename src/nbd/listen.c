@@ -43,7 +43,7 @@ struct client {
 struct nbdsrv_listener {
 	struct ev_loop *loop;
 	ev_io accept_io;
-	ev_idle drained_idle; /* defers cfg.drained to the loop */
+	ev_timer drained_timer; /* 0 s: defers cfg.drained to the next loop iteration */
 	int fd;
 	char *unix_path; /* to unlink at the end */
 	struct bdev *bd;
@@ -59,14 +59,14 @@ struct nbdsrv_listener {
 static void listen_check_drained(struct nbdsrv_listener *l)
 {
 	if (l->stopped && l->nclients == 0 && l->cfg.drained)
-		ev_idle_start(l->loop, &l->drained_idle);
+		ev_timer_start(l->loop, &l->drained_timer);
 }
 
-static void listen_on_drained(struct ev_loop *loop, ev_idle *w, int revents)
+static void listen_on_drained(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct nbdsrv_listener *l = container_of(w, struct nbdsrv_listener, drained_idle);
+	struct nbdsrv_listener *l = container_of(w, struct nbdsrv_listener, drained_timer);
 
-	ev_idle_stop(loop, w);
+	ev_timer_stop(loop, w);
 	if (l->cfg.drained) {
 		void (*fn)(struct nbdsrv_listener *, void *) = l->cfg.drained;
 
@@ -422,7 +422,7 @@ struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
 	}
 	ev_io_init(&l->accept_io, listen_on_accept, l->fd, EV_READ);
 	ev_io_start(loop, &l->accept_io);
-	ev_idle_init(&l->drained_idle, listen_on_drained);
+	ev_timer_init(&l->drained_timer, listen_on_drained, 0, 0);
 	log_info("nbdsrv: listening on %s", addr);
 	return l;
 }
@@ -484,7 +484,7 @@ void nbdsrv_listen_free(struct nbdsrv_listener *l)
 		return;
 	assert(l->nclients == 0);
 	ev_io_stop(l->loop, &l->accept_io);
-	ev_idle_stop(l->loop, &l->drained_idle);
+	ev_timer_stop(l->loop, &l->drained_timer);
 	if (l->fd >= 0)
 		close(l->fd);
 	if (l->unix_path) {

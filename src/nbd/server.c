@@ -42,7 +42,7 @@ struct nbdsrv_conn {
 	struct ev_loop *loop;
 	ev_io rio;
 	ev_io wio;
-	ev_idle fin; /* fires closed() from the loop, once */
+	ev_timer fin; /* fires closed() from the next loop iteration, once per connection */
 	int fd;
 	enum nbdsrv_conn_state state;
 	int close_err;
@@ -137,10 +137,10 @@ static void conn_maybe_finish(struct nbdsrv_conn *c)
 	if (c->state == NBDSRV_CONN_DRAIN && c->stats.inflight == 0 && list_empty(&c->sendq)) {
 		conn_close_fd(c);
 		conn_set_state(c, NBDSRV_CONN_DONE);
-		ev_idle_start(c->loop, &c->fin);
+		ev_timer_start(c->loop, &c->fin);
 	} else if (c->state == NBDSRV_CONN_DEAD && c->stats.inflight == 0) {
 		conn_set_state(c, NBDSRV_CONN_DONE);
-		ev_idle_start(c->loop, &c->fin);
+		ev_timer_start(c->loop, &c->fin);
 	}
 }
 
@@ -571,11 +571,11 @@ static void conn_on_write(struct ev_loop *loop, ev_io *w, int revents)
 	conn_flush(c);
 }
 
-static void conn_on_fin(struct ev_loop *loop, ev_idle *w, int revents)
+static void conn_on_fin(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct nbdsrv_conn *c = container_of(w, struct nbdsrv_conn, fin);
 
-	ev_idle_stop(loop, w);
+	ev_timer_stop(loop, w);
 	if (c->closed)
 		c->closed(c, c->close_err, c->opaque); /* may free c: nothing after this */
 }
@@ -621,7 +621,8 @@ struct nbdsrv_conn *nbdsrv_conn_new(struct ev_loop *loop, int fd, struct bdev *b
 	}
 	ev_io_init(&c->rio, conn_on_read, fd, EV_READ);
 	ev_io_init(&c->wio, conn_on_write, fd, EV_WRITE);
-	ev_idle_init(&c->fin, conn_on_fin);
+	/* A 0 s timer rather than ev_idle: idle watchers starve while other sockets are busy. */
+	ev_timer_init(&c->fin, conn_on_fin, 0, 0);
 	c->state = NBDSRV_CONN_READ_HDR;
 	ev_io_start(loop, &c->rio);
 	return c;
@@ -640,7 +641,7 @@ void nbdsrv_conn_free(struct nbdsrv_conn *c)
 	assert(c->stats.inflight == 0);
 	conn_close_fd(c);
 	nbdsrv_bufpool_cancel(&c->bufwait);
-	ev_idle_stop(c->loop, &c->fin);
+	ev_timer_stop(c->loop, &c->fin);
 	for (uint32_t i = 0; i < c->nslots; i++)
 		if (c->slots[i].buf)
 			nbdsrv_bufpool_put(c->pool, c->slots[i].buf);

@@ -42,16 +42,13 @@ static int membdev_exec(struct membdev *m, struct bdev_req *req)
 	return 0;
 }
 
-static void membdev_on_idle(struct ev_loop *loop, ev_idle *w, int revents)
+static void membdev_on_async(struct ev_loop *loop, ev_async *w, int revents)
 {
-	struct membdev *m = container_of(w, struct membdev, idle);
+	struct membdev *m = container_of(w, struct membdev, wake);
 	struct list_node batch, *n;
 
-	if (m->hold) {
-		ev_idle_stop(loop, w);
+	if (m->hold)
 		return;
-	}
-	ev_idle_stop(loop, w);
 	list_init(&batch);
 	list_splice_tail(&batch, &m->pending);
 	/* Completions may submit more (chunked requests): those go to the next round. */
@@ -86,7 +83,7 @@ static int membdev_submit(struct bdev *bd, struct bdev_req *req)
 		m->max_inflight = m->inflight;
 	list_add_tail(&m->pending, &req->node);
 	if (!m->hold)
-		ev_idle_start(m->loop, &m->idle);
+		ev_async_send(m->loop, &m->wake);
 	return 0;
 }
 
@@ -111,7 +108,10 @@ int membdev_init(struct membdev *m, struct ev_loop *loop, uint64_t size, uint32_
 	m->bd.info.read_zeroes_after_unmap = true;
 	strcpy(m->bd.info.ident, "membdev");
 	list_init(&m->pending);
-	ev_idle_init(&m->idle, membdev_on_idle);
+	ev_async_init(&m->wake, membdev_on_async);
+	ev_async_start(loop, &m->wake);
+	/* The wakeup must not keep ev_run() alive on its own. */
+	ev_unref(loop);
 	return 0;
 }
 
@@ -119,14 +119,15 @@ void membdev_release(struct membdev *m)
 {
 	m->hold = false;
 	if (!list_empty(&m->pending))
-		ev_idle_start(m->loop, &m->idle);
+		ev_async_send(m->loop, &m->wake);
 }
 
 void membdev_destroy(struct membdev *m)
 {
 	struct list_node *n;
 
-	ev_idle_stop(m->loop, &m->idle);
+	ev_ref(m->loop);
+	ev_async_stop(m->loop, &m->wake);
 	while ((n = list_pop(&m->pending)) != NULL)
 		membdev_complete(m, list_entry(n, struct bdev_req, node), -ESHUTDOWN);
 	free(m->data);

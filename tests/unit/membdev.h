@@ -1,6 +1,7 @@
 /*
  * A struct bdev over a calloc'd buffer, for tests and for the nbdsrv_mem
- * test server. Completions are deferred to the loop through an ev_idle, so
+ * test server. Completions are deferred to the loop through an ev_async
+ * (an ev_idle would starve while sockets are busy), so
  * done() never fires inside submit() (the path layer's promise too), and
  * the data is copied at completion time, as a real device would.
  *
@@ -25,7 +26,7 @@ struct membdev {
 	struct bdev bd;
 	struct ev_loop *loop;
 	uint8_t *data;
-	ev_idle idle;
+	ev_async wake; /* submit() wakes the loop; completions run from there */
 	struct list_node pending;
 
 	bool hold;
