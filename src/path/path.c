@@ -260,7 +260,8 @@ static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death wh
 		if (p->failing)
 			snprintf(why_s, sizeof(why_s), "%s", p->fail_why);
 		else
-			snprintf(why_s, sizeof(why_s), "session %s%s%s", sess_death_name(why),
+			snprintf(why_s, sizeof(why_s), "session ended (%s)%s%s",
+				 ops_of(p)->death_name ? ops_of(p)->death_name(why) : "?",
 				 msg && *msg ? ": " : "", msg ? msg : "");
 		path_session_dead(p, why_s);
 		break;

@@ -31,6 +31,7 @@ struct path_transport_ops {
 	void (*free)(struct sess *s);
 	enum sess_state (*state)(const struct sess *s);
 	const struct sess_negotiated *(*negotiated)(const struct sess *s);
+	const char *(*death_name)(enum sess_death d);
 };
 
 /* Forwards to sess_new(), sess_start(), ... of src/session. */

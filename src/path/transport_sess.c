@@ -15,4 +15,5 @@ const struct path_transport_ops path_transport_sess = {
 	.free = sess_free,
 	.state = sess_state,
 	.negotiated = sess_negotiated,
+	.death_name = sess_death_name,
 };

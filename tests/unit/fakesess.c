@@ -205,6 +205,14 @@ const struct path_transport_ops fakesess_ops = {
 	.negotiated = f_negotiated,
 };
 
+void fakesess_reset(void)
+{
+	for (unsigned int i = 0; i < fakesess_count; i++)
+		free(fakesess_all[i]);
+	fakesess_count = 0;
+	fakesess_start_result = 0;
+}
+
 struct sess *fakesess_latest(int idx)
 {
 	for (unsigned int i = fakesess_count; i-- > 0;)

@@ -70,6 +70,9 @@ extern const struct path_transport_ops fakesess_ops;
 extern double fake_now;
 double fake_clock(void *opaque);
 
+/* Forget (and really free) every fake session; tests call it in teardown. */
+void fakesess_reset(void);
+
 /* Latest session created for path idx, or NULL. */
 struct sess *fakesess_latest(int idx);
 unsigned int fakesess_sessions_for(int idx);

@@ -79,6 +79,7 @@ static void teardown(void)
 	if (dev)
 		path_device_free(dev);
 	dev = NULL;
+	fakesess_reset();
 	fakelun_free(&lun);
 	fakelun_free(&other);
 	ev_loop_destroy(loop);
@@ -520,6 +521,10 @@ START_TEST(nop_idle_vs_busy)
 	advance(0.2);
 	ck_assert_int_eq(P(0)->state, PATH_FAILED);
 	ck_assert_int_eq(r->calls, 0); /* waiting for a path, not failed */
+	path_device_free(dev); /* freeing a running device still completes it */
+	dev = NULL;
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, -ESHUTDOWN);
 	freereq(r);
 }
 END_TEST

@@ -52,6 +52,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	fakesess_reset();
 	fakelun_free(&lun);
 }
 
