@@ -1,6 +1,6 @@
 #!/bin/sh
 # NBD server mode end to end with real clients (libnbd's nbdinfo, nbdcopy;
-# qemu-img when installed) against a memory disk served by
+# qemu-img and fio's nbd engine when installed) against a memory disk served by
 # tests/unit/nbdsrv_mem: the fixed newstyle handshake (OPT_GO with block
 # sizes, OPT_INFO, OPT_LIST, unknown export), multi-connection copies in
 # both directions, zeroing and flush, read-only refusal, and a clean
@@ -84,6 +84,19 @@ if command -v qemu-img >/dev/null 2>&1; then
 	qemu-img compare -f raw -F raw "$isn_tmp/zero.img" "$uri" >/dev/null ||
 		fail "qemu-img compare failed"
 	info "qemu-img compare ok"
+fi
+
+# fio's nbd engine: mixed sizes, 32 in flight, two connections, every block verified.
+if command -v fio >/dev/null 2>&1 && fio --enghelp 2>/dev/null | grep -qw nbd; then
+	fio --name=verify --ioengine=nbd --uri="$uri" --rw=randwrite \
+		--bssplit=4k/50:64k/30:1m/20 --iodepth=32 --size=16m --numjobs=2 \
+		--offset_increment=16m --verify=crc32c --verify_fatal=1 \
+		--output="$isn_tmp/fio.out" >/dev/null 2>&1 || {
+		cat "$isn_tmp/fio.out" >&2
+		fail "fio verify failed"
+	}
+	grep -q 'err= 0' "$isn_tmp/fio.out" || fail "fio reported errors"
+	info "fio: randwrite + crc32c verify over 2 connections ok"
 fi
 
 stop_server
