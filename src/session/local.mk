@@ -6,6 +6,7 @@ libsession_a_SOURCES = \
 	src/session/chap.h \
 	src/session/conn.c \
 	src/session/conn.h \
+	src/session/control.c \
 	src/session/discovery.c \
 	src/session/login.c \
 	src/session/login.h \

@@ -154,7 +154,26 @@ void sess_statsn_update(struct sess *s, uint32_t statsn);
 struct sess_slot *sess_slot_get(struct sess *s, enum sess_slot_kind kind);
 void sess_slot_put(struct sess *s, struct sess_slot *sl);
 uint32_t sess_slot_itt(const struct sess *s, const struct sess_slot *sl);
+uint64_t sess_lun_to_wire(uint64_t lun);
+enum sess_itt_match { ITT_LIVE, ITT_LATE, ITT_UNKNOWN };
+enum sess_itt_match sess_itt_lookup(struct sess *s, uint32_t itt, struct sess_slot **out);
+/* Match a received ITT: live slot of that kind, or NULL (late: dropped; else the session died). */
+struct sess_slot *sess_rx_match(struct sess *s, uint32_t itt, enum sess_slot_kind kind,
+				unsigned int op);
+/* Complete a task (deferred while one of its PDUs is half written). */
+void sess_task_finish(struct sess *s, struct sess_slot *sl, int result);
+const char *sess_op_name(unsigned int op);
+
+/* control.c */
+uint64_t sess_lun_from_wire(uint64_t w);
+void sess_nop_echo(struct sess *s, const struct iscsi_pdu_nop_in *in);
 void sess_maybe_logout(struct sess *s);
+void sess_rx_nop_in(struct sess *s, const struct iscsi_pdu_nop_in *m);
+void sess_rx_tmf_rsp(struct sess *s, const struct iscsi_pdu_tmf_rsp *m);
+void sess_rx_async(struct sess *s, const struct iscsi_pdu_async_msg *m, const uint8_t *data,
+		   uint32_t len);
+void sess_rx_reject(struct sess *s, const struct iscsi_pdu_reject *m, const uint8_t *data,
+		    uint32_t len);
 
 /* discovery.c */
 int sess_text_rsp(struct sess *s, struct sess_slot *sl, const struct iscsi_pdu_text_rsp *m,

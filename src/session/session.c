@@ -53,8 +53,6 @@ void sess_set_state(struct sess *s, enum sess_state st)
 		return;
 	dbg(LOG_SUB_SESSION, "%s: %s -> %s", s->name, sess_state_name(s->state),
 	    sess_state_name(st));
-	if (st == SESS_READY)
-		log_info("%s: logged in (%s)", s->name, sess_state_name(st));
 	s->state = st;
 	if (s->cb.on_state)
 		s->cb.on_state(s, st, SESS_DEATH_NONE, "", s->opaque);
@@ -221,9 +219,7 @@ static void sess_login_done(struct sess *s)
 		 s->neg.target_max_recv_dsl, s->neg.first_burst, s->neg.max_burst,
 		 s->neg.immediate_data ? "Yes" : "No", s->neg.initial_r2t ? "Yes" : "No",
 		 s->cmdsn, s->exp_cmdsn, s->max_cmdsn);
-	s->state = SESS_READY;
-	if (s->cb.on_state)
-		s->cb.on_state(s, SESS_READY, SESS_DEATH_NONE, "", s->opaque);
+	sess_set_state(s, SESS_READY);
 	if (s->state == SESS_READY)
 		sess_kick(s);
 }
@@ -306,6 +302,7 @@ static void sess_login_pdu(struct sess *s, const uint8_t *bhs, const uint8_t *da
 			sess_die(s, SESS_DEATH_LOGIN, "cannot use redirect address \"%s\"", addr);
 			return;
 		}
+		/* RFC 7143 6.2 / 11.13.5: same login, new portal; we stay in SESS_LOGIN. */
 		log_notice("%s: login redirected to %s", s->name, addr);
 		conn_close(&s->conn);
 		r = sess_connect(s);
@@ -498,10 +495,7 @@ static int sess_connect(struct sess *s)
 	r = conn_connect(&s->conn, (const struct sockaddr *)&s->portal, s->portal_len,
 			 s->bind_ifname, (const struct sockaddr *)&s->cfg.bind_addr,
 			 s->cfg.bind_addr_len);
-	if (r < 0)
-		return r;
-	sess_set_state(s, SESS_CONNECTING);
-	return 0;
+	return r;
 }
 
 static void sess_arm_login_timer(struct sess *s)
@@ -522,6 +516,7 @@ int sess_start(struct sess *s)
 	if (r < 0)
 		return r;
 	sess_arm_login_timer(s);
+	sess_set_state(s, SESS_CONNECTING);
 	return 0;
 }
 

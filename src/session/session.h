@@ -262,6 +262,8 @@ ev_tstamp sess_last_rx(const struct sess *s);
  * Task management (RFC 7143 11.5). cb gets the TMF response code
  * (0 = function complete) or a negative errno if the session died.
  * ABORT TASK on a task this session does not hold returns -ENOENT.
+ * ABORT TASK on a task still waiting for the CmdSN window (never sent)
+ * completes it with -ECANCELED and calls cb(opaque, 0) before returning.
  */
 int sess_abort_task(struct sess *s, struct sess_task *victim,
 		    void (*cb)(void *opaque, int response), void *opaque);

@@ -17,6 +17,8 @@
  * (RFC 7143 4.2.2.3.x, 11.8), every PDU at most the target's
  * MaxRecvDataSegmentLength. Data-Out PDUs are built one at a time in the
  * slot's dout PDU from the task's own buffers: no copy.
+ *
+ * NOP, TMF, logout, async and Reject handling live in control.c.
  */
 #include "config.h"
 
@@ -31,26 +33,13 @@
 
 /* ---- LUN encoding (SAM-5 4.7.2: single level, peripheral or flat) ---- */
 
-static uint64_t lun_to_wire(uint64_t lun)
+uint64_t sess_lun_to_wire(uint64_t lun)
 {
 	if (lun < 256)
 		return lun << 48;
 	if (lun < 16384)
 		return (0x4000ull | lun) << 48;
 	return lun; /* already an 8-byte LUN structure */
-}
-
-static uint64_t lun_from_wire(uint64_t w)
-{
-	unsigned int b0 = (unsigned int)(w >> 56);
-
-	if ((w & 0xffffffffffffull) == 0) {
-		if (b0 == 0)
-			return (w >> 48) & 0xff;
-		if ((b0 & 0xc0) == 0x40)
-			return (w >> 48) & 0x3fff;
-	}
-	return w;
 }
 
 /* ---- Task table ---- */
@@ -128,9 +117,7 @@ void sess_slot_put(struct sess *s, struct sess_slot *sl)
 	sl->task = NULL;
 }
 
-enum itt_match { ITT_LIVE, ITT_LATE, ITT_UNKNOWN };
-
-static enum itt_match sess_itt_lookup(struct sess *s, uint32_t itt, struct sess_slot **out)
+enum sess_itt_match sess_itt_lookup(struct sess *s, uint32_t itt, struct sess_slot **out)
 {
 	uint32_t idx = itt & ((1u << SESS_ITT_IDX_BITS) - 1);
 	uint16_t gen = (uint16_t)(itt >> SESS_ITT_IDX_BITS);
@@ -171,14 +158,12 @@ void sess_statsn_update(struct sess *s, uint32_t statsn)
 
 /* ---- Sending ---- */
 
-static void task_finish(struct sess *s, struct sess_slot *sl, int result);
-
 static void slot_cmd_sent(struct conn *c, struct conn_pdu *p)
 {
 	struct sess_slot *sl = container_of(p, struct sess_slot, cmd);
 
 	if (sl->finishing && !sl->dout.queued)
-		task_finish(c->owner, sl, sl->finish_result);
+		sess_task_finish(c->owner, sl, sl->finish_result);
 }
 
 static void slot_dout_sent(struct conn *c, struct conn_pdu *p);
@@ -199,7 +184,7 @@ static void slot_dout_next(struct sess *s, struct sess_slot *sl)
 	memset(&m, 0, sizeof(m));
 	m.final = n == b->len;
 	m.data_len = n;
-	m.lun = lun_to_wire(t->lun);
+	m.lun = sess_lun_to_wire(t->lun);
 	m.itt = t->itt;
 	m.ttt = b->ttt;
 	m.exp_statsn = s->exp_statsn;
@@ -234,7 +219,7 @@ static void slot_dout_sent(struct conn *c, struct conn_pdu *p)
 	sl->dout_busy = false;
 	if (sl->finishing) {
 		if (!sl->cmd.queued)
-			task_finish(s, sl, sl->finish_result);
+			sess_task_finish(s, sl, sl->finish_result);
 		return;
 	}
 	slot_dout_next(s, sl);
@@ -286,7 +271,7 @@ static void task_issue(struct sess *s, struct sess_slot *sl, struct sess_task *t
 	m.write = t->dir == SESS_DIR_WRITE;
 	m.attr = ISCSI_PDU_ATTR_SIMPLE;
 	m.data_len = imm;
-	m.lun = lun_to_wire(t->lun);
+	m.lun = sess_lun_to_wire(t->lun);
 	m.itt = t->itt;
 	m.edtl = t->xfer_len;
 	m.cmdsn = t->cmdsn;
@@ -362,7 +347,7 @@ int sess_submit(struct sess *s, struct sess_task *t)
  * Complete a task. A PDU of it that is half in the socket must still go
  * out whole (framing) from the task's buffers, so done waits for it.
  */
-static void task_finish(struct sess *s, struct sess_slot *sl, int result)
+void sess_task_finish(struct sess *s, struct sess_slot *sl, int result)
 {
 	struct sess_task *t = sl->task;
 
@@ -430,177 +415,9 @@ void sess_tasks_abort_all(struct sess *s, bool closing)
 		s->echo[i].busy = false;
 }
 
-/* ---- Control PDUs: NOP, TMF, logout ---- */
-
-static void echo_sent(struct conn *c, struct conn_pdu *p)
-{
-	container_of(p, struct sess_echo, pdu)->busy = false;
-}
-
-/* RFC 7143 11.18: answer a target ping with ITT 0xffffffff, its TTT and LUN, immediate. */
-static void sess_nop_echo(struct sess *s, const struct iscsi_pdu_nop_in *in)
-{
-	struct iscsi_pdu_nop_out m = {0};
-	unsigned int i;
-
-	for (i = 0; i < SESS_ECHO_MAX && s->echo[i].busy; i++)
-		;
-	if (i == SESS_ECHO_MAX) {
-		log_warn("%s: too many target pings queued, not answering TTT 0x%08x", s->name,
-			 in->ttt);
-		return;
-	}
-	m.immediate = true;
-	m.lun = in->lun;
-	m.itt = ISCSI_PDU_RSVD_TAG;
-	m.ttt = in->ttt;
-	m.cmdsn = s->cmdsn;
-	m.exp_statsn = s->exp_statsn;
-	iscsi_pdu_enc_nop_out(s->echo[i].pdu.hdr, &m);
-	s->echo[i].pdu.data_cnt = 0;
-	s->echo[i].pdu.data_len = 0;
-	s->echo[i].pdu.sent = echo_sent;
-	s->echo[i].busy = true;
-	s->st.nop_out++;
-	conn_send(&s->conn, &s->echo[i].pdu);
-}
-
-int sess_ping(struct sess *s, void (*cb)(void *opaque, int err), void *opaque)
-{
-	struct iscsi_pdu_nop_out m = {0};
-	struct sess_slot *sl;
-
-	if (s->state != SESS_READY && s->state != SESS_LOGOUT)
-		return -ENOTCONN;
-	if (!cb)
-		return -EINVAL;
-	sl = sess_slot_get(s, SLOT_PING);
-	if (!sl)
-		return -EBUSY;
-	sl->cb = cb;
-	sl->cb_opaque = opaque;
-	/* Immediate: a ping must get through even when the CmdSN window is shut. */
-	m.immediate = true;
-	m.itt = sess_slot_itt(s, sl);
-	m.ttt = ISCSI_PDU_RSVD_TAG;
-	m.cmdsn = s->cmdsn;
-	m.exp_statsn = s->exp_statsn;
-	iscsi_pdu_enc_nop_out(sl->cmd.hdr, &m);
-	sl->cmd.data_cnt = 0;
-	sl->cmd.data_len = 0;
-	s->st.nop_out++;
-	conn_send(&s->conn, &sl->cmd);
-	return 0;
-}
-
-static int sess_tmf(struct sess *s, uint8_t func, uint64_t lun, struct sess_task *victim,
-		    void (*cb)(void *opaque, int response), void *opaque)
-{
-	struct iscsi_pdu_tmf_req m = {0};
-	struct sess_slot *sl;
-
-	sl = sess_slot_get(s, SLOT_TMF);
-	if (!sl)
-		return -EBUSY;
-	sl->cb = cb;
-	sl->cb_opaque = opaque;
-	sl->tmf_func = func;
-	sl->tmf_lun = lun;
-	sl->victim_itt = victim ? victim->itt : ISCSI_PDU_RSVD_TAG;
-	sl->cmdsn = s->cmdsn;
-	m.immediate = true;
-	m.function = func;
-	m.lun = lun_to_wire(lun);
-	m.itt = sess_slot_itt(s, sl);
-	m.ref_itt = sl->victim_itt;
-	m.cmdsn = s->cmdsn;
-	m.exp_statsn = s->exp_statsn;
-	/* RFC 7143 11.5.4: RefCmdSN is the victim's CmdSN for ABORT TASK. */
-	m.ref_cmdsn = victim ? victim->cmdsn : s->cmdsn;
-	if (iscsi_pdu_enc_tmf_req(sl->cmd.hdr, &m) < 0) {
-		sess_slot_put(s, sl);
-		return -EINVAL;
-	}
-	sl->cmd.data_cnt = 0;
-	sl->cmd.data_len = 0;
-	conn_send(&s->conn, &sl->cmd);
-	return 0;
-}
-
-int sess_abort_task(struct sess *s, struct sess_task *victim,
-		    void (*cb)(void *opaque, int response), void *opaque)
-{
-	struct sess_slot *sl = victim ? victim->priv : NULL;
-	struct list_node *pos;
-
-	if (s->state != SESS_READY && s->state != SESS_LOGOUT)
-		return -ENOTCONN;
-	if (!victim || !cb)
-		return -EINVAL;
-	if (sl && sl >= s->slot && sl < s->slot + s->nslots && sl->kind == SLOT_TASK &&
-	    sl->task == victim && !sl->finishing)
-		return sess_tmf(s, ISCSI_PDU_TMF_ABORT_TASK, victim->lun, victim, cb, opaque);
-	/* Still waiting for the window: it never reached the target. */
-	list_for_each(pos, &s->pending) {
-		if (pos != &victim->node)
-			continue;
-		list_del(pos);
-		s->npending--;
-		victim->result = -ECANCELED;
-		victim->done(victim);
-		cb(opaque, ISCSI_PDU_TMF_RSP_COMPLETE);
-		return 0;
-	}
-	return -ENOENT;
-}
-
-int sess_lun_reset(struct sess *s, uint64_t lun, void (*cb)(void *opaque, int response),
-		   void *opaque)
-{
-	if (s->state != SESS_READY && s->state != SESS_LOGOUT)
-		return -ENOTCONN;
-	if (!cb)
-		return -EINVAL;
-	return sess_tmf(s, ISCSI_PDU_TMF_LUN_RESET, lun, NULL, cb, opaque);
-}
-
-void sess_maybe_logout(struct sess *s)
-{
-	struct iscsi_pdu_logout_req m = {0};
-	struct sess_slot *sl;
-
-	if (s->state != SESS_LOGOUT || s->logout_sent || s->task_slots_used || s->npending)
-		return;
-	sl = sess_slot_get(s, SLOT_LOGOUT);
-	if (!sl)
-		return; /* retried when a control slot frees up */
-	s->logout_sent = true;
-	m.immediate = true;
-	m.reason = ISCSI_PDU_LOGOUT_CLOSE_SESSION;
-	m.itt = sess_slot_itt(s, sl);
-	m.cmdsn = s->cmdsn;
-	m.exp_statsn = s->exp_statsn;
-	iscsi_pdu_enc_logout_req(sl->cmd.hdr, &m);
-	sl->cmd.data_cnt = 0;
-	sl->cmd.data_len = 0;
-	conn_send(&s->conn, &sl->cmd);
-}
-
-int sess_logout(struct sess *s)
-{
-	if (s->state == SESS_LOGOUT)
-		return -EALREADY;
-	if (s->state != SESS_READY)
-		return -ENOTCONN;
-	sess_set_state(s, SESS_LOGOUT);
-	if (s->state == SESS_LOGOUT)
-		sess_maybe_logout(s);
-	return 0;
-}
-
 /* ---- Receive (full feature phase) ---- */
 
-static const char *op_name(unsigned int op)
+const char *sess_op_name(unsigned int op)
 {
 	const char *n = iscsi_pdu_opcode_name(op);
 
@@ -613,7 +430,7 @@ static const char *op_name(unsigned int op)
  * the session lives on. Returns the live slot of the wanted kind, or NULL
  * (s->rx_late says which; the session is dead if not late).
  */
-static struct sess_slot *rx_match(struct sess *s, uint32_t itt, enum sess_slot_kind kind,
+struct sess_slot *sess_rx_match(struct sess *s, uint32_t itt, enum sess_slot_kind kind,
 				  unsigned int op)
 {
 	struct sess_slot *sl;
@@ -622,18 +439,18 @@ static struct sess_slot *rx_match(struct sess *s, uint32_t itt, enum sess_slot_k
 	case ITT_LIVE:
 		if (sl->kind == kind)
 			return sl;
-		sess_die(s, SESS_DEATH_PROTOCOL, "%s for ITT 0x%08x, which is not a %s", op_name(op),
+		sess_die(s, SESS_DEATH_PROTOCOL, "%s for ITT 0x%08x, which is not a %s", sess_op_name(op),
 			 itt, kind == SLOT_TASK ? "SCSI command" : "matching request");
 		return NULL;
 	case ITT_LATE:
 		s->rx_late = true;
 		s->st.late_tags++;
 		log_warn("%s: dropped %s for late ITT 0x%08x (duplicate or stale answer)", s->name,
-			 op_name(op), itt);
+			 sess_op_name(op), itt);
 		return NULL;
 	case ITT_UNKNOWN:
 	default:
-		sess_die(s, SESS_DEATH_PROTOCOL, "%s for unknown ITT 0x%08x", op_name(op), itt);
+		sess_die(s, SESS_DEATH_PROTOCOL, "%s for unknown ITT 0x%08x", sess_op_name(op), itt);
 		return NULL;
 	}
 }
@@ -641,7 +458,7 @@ static struct sess_slot *rx_match(struct sess *s, uint32_t itt, enum sess_slot_k
 /* Data-In header: check it against the task and aim the data at the task's buffer. */
 static int rx_data_in_hdr(struct sess *s, const struct iscsi_pdu_data_in *m, struct iovec *iov)
 {
-	struct sess_slot *sl = rx_match(s, m->itt, SLOT_TASK, ISCSI_PDU_OP_DATA_IN);
+	struct sess_slot *sl = sess_rx_match(s, m->itt, SLOT_TASK, ISCSI_PDU_OP_DATA_IN);
 	struct sess_task *t;
 	uint32_t end;
 	int n;
@@ -689,7 +506,7 @@ int sess_ffp_hdr(struct sess *s, const uint8_t *bhs, struct iovec *iov)
 	s->rx_slot = NULL;
 	s->rx_late = false;
 	if (iscsi_pdu_dec_target(bhs, &s->rx_msg, &why) < 0) {
-		sess_die(s, SESS_DEATH_PROTOCOL, "bad %s: %s", op_name(iscsi_pdu_opcode(bhs)),
+		sess_die(s, SESS_DEATH_PROTOCOL, "bad %s: %s", sess_op_name(iscsi_pdu_opcode(bhs)),
 			 why ? why : "malformed header");
 		return -1;
 	}
@@ -715,7 +532,7 @@ static void rx_data_in(struct sess *s, const struct iscsi_pdu_data_in *m)
 	t->residual_under = m->underflow;
 	t->residual_over = m->overflow;
 	t->residual = (m->underflow || m->overflow) ? m->residual : 0;
-	task_finish(s, sl, 0);
+	sess_task_finish(s, sl, 0);
 }
 
 static void rx_scsi_rsp(struct sess *s, const struct iscsi_pdu_scsi_rsp *m, const uint8_t *data,
@@ -729,7 +546,7 @@ static void rx_scsi_rsp(struct sess *s, const struct iscsi_pdu_scsi_rsp *m, cons
 
 	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
 	sess_statsn_update(s, m->statsn);
-	sl = rx_match(s, m->itt, SLOT_TASK, ISCSI_PDU_OP_SCSI_RSP);
+	sl = sess_rx_match(s, m->itt, SLOT_TASK, ISCSI_PDU_OP_SCSI_RSP);
 	if (!sl)
 		return;
 	t = sl->task;
@@ -755,7 +572,7 @@ static void rx_scsi_rsp(struct sess *s, const struct iscsi_pdu_scsi_rsp *m, cons
 	t->residual_under = m->underflow;
 	t->residual_over = m->overflow;
 	t->residual = (m->underflow || m->overflow) ? m->residual : 0;
-	task_finish(s, sl, 0);
+	sess_task_finish(s, sl, 0);
 }
 
 static void rx_r2t(struct sess *s, const struct iscsi_pdu_r2t *m)
@@ -766,7 +583,7 @@ static void rx_r2t(struct sess *s, const struct iscsi_pdu_r2t *m)
 
 	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
 	s->st.r2t++;
-	sl = rx_match(s, m->itt, SLOT_TASK, ISCSI_PDU_OP_R2T);
+	sl = sess_rx_match(s, m->itt, SLOT_TASK, ISCSI_PDU_OP_R2T);
 	if (!sl)
 		return;
 	t = sl->task;
@@ -798,166 +615,6 @@ static void rx_r2t(struct sess *s, const struct iscsi_pdu_r2t *m)
 	slot_dout_next(s, sl);
 }
 
-static void rx_nop_in(struct sess *s, const struct iscsi_pdu_nop_in *m)
-{
-	struct sess_slot *sl;
-
-	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
-	s->st.nop_in++;
-	if (m->itt != ISCSI_PDU_RSVD_TAG) {
-		void (*cb)(void *, int);
-		void *op;
-
-		sess_statsn_update(s, m->statsn);
-		sl = rx_match(s, m->itt, SLOT_PING, ISCSI_PDU_OP_NOP_IN);
-		if (!sl)
-			return;
-		cb = sl->cb;
-		op = sl->cb_opaque;
-		sess_slot_put(s, sl);
-		cb(op, 0);
-		return;
-	}
-	if (m->ttt != ISCSI_PDU_RSVD_TAG)
-		sess_nop_echo(s, m);
-}
-
-static void rx_tmf_rsp(struct sess *s, const struct iscsi_pdu_tmf_rsp *m)
-{
-	struct sess_slot *sl, *v;
-	void (*cb)(void *, int);
-	void *op;
-	unsigned int i;
-
-	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
-	sess_statsn_update(s, m->statsn);
-	sl = rx_match(s, m->itt, SLOT_TMF, ISCSI_PDU_OP_TMF_RSP);
-	if (!sl)
-		return;
-	cb = sl->cb;
-	op = sl->cb_opaque;
-	if (m->response == ISCSI_PDU_TMF_RSP_COMPLETE) {
-		/*
-		 * RFC 7143 4.2.3.x / 11.5.1: the target answers no more for the
-		 * tasks the function ended, so they complete here as canceled.
-		 */
-		if (sl->tmf_func == ISCSI_PDU_TMF_ABORT_TASK) {
-			if (sess_itt_lookup(s, sl->victim_itt, &v) == ITT_LIVE && v->kind == SLOT_TASK)
-				task_finish(s, v, -ECANCELED);
-		} else if (sl->tmf_func == ISCSI_PDU_TMF_LUN_RESET) {
-			for (i = 0; i < s->nslots && s->state != SESS_DEAD; i++) {
-				v = &s->slot[i];
-				if (v->kind == SLOT_TASK && !v->finishing && v->task->lun == sl->tmf_lun &&
-				    iscsi_sn_lt(v->cmdsn, sl->cmdsn))
-					task_finish(s, v, -ECANCELED);
-			}
-		}
-	}
-	if (s->state == SESS_DEAD)
-		return;
-	sess_slot_put(s, sl);
-	cb(op, m->response);
-}
-
-static void rx_async(struct sess *s, const struct iscsi_pdu_async_msg *m, const uint8_t *data,
-		     uint32_t len)
-{
-	struct sess_event ev = {0};
-	const uint8_t *sense = NULL;
-	size_t sense_len = 0;
-	const char *why = NULL;
-
-	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
-	sess_statsn_update(s, m->statsn);
-	s->st.async++;
-	ev.lun = lun_from_wire(m->lun);
-	ev.param1 = m->param1;
-	ev.param2 = m->param2;
-	ev.param3 = m->param3;
-	switch (m->event) {
-	case ISCSI_PDU_ASYNC_SCSI:
-		if (len && iscsi_pdu_sense(data, len, &sense, &sense_len, &why) < 0) {
-			sess_die(s, SESS_DEATH_PROTOCOL, "Asynchronous Message: %s",
-				 why ? why : "bad sense");
-			return;
-		}
-		ev.type = SESS_EV_SCSI_ASYNC;
-		ev.sense = sense;
-		ev.sense_len = (uint16_t)MIN(sense_len, (size_t)UINT16_MAX);
-		break;
-	case ISCSI_PDU_ASYNC_LOGOUT_REQUEST:
-		log_notice("%s: target requests logout within %u s", s->name, m->param3);
-		ev.type = SESS_EV_LOGOUT_REQUEST;
-		break;
-	case ISCSI_PDU_ASYNC_DROP_CONNECTION:
-		ev.type = SESS_EV_DROP_CONNECTION;
-		break;
-	case ISCSI_PDU_ASYNC_DROP_ALL:
-		ev.type = SESS_EV_DROP_SESSION;
-		break;
-	case ISCSI_PDU_ASYNC_NEGOTIATE:
-		ev.type = SESS_EV_NEGOTIATE;
-		break;
-	default:
-		ev.type = SESS_EV_VENDOR;
-		break;
-	}
-	if (s->cb.on_event)
-		s->cb.on_event(s, &ev, s->opaque);
-	if (s->state == SESS_DEAD)
-		return;
-	if (ev.type == SESS_EV_DROP_CONNECTION || ev.type == SESS_EV_DROP_SESSION)
-		sess_die(s, SESS_DEATH_TARGET_DROP, "target %s (Time2Wait %u s, Time2Retain %u s)",
-			 ev.type == SESS_EV_DROP_SESSION ? "drops all connections"
-							 : "drops the connection",
-			 m->param2, m->param3);
-}
-
-static void rx_reject(struct sess *s, const struct iscsi_pdu_reject *m, const uint8_t *data,
-		      uint32_t len)
-{
-	struct sess_slot *sl;
-	uint32_t itt;
-	unsigned int op;
-	void (*cb)(void *, int);
-	void *cbo;
-
-	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
-	sess_statsn_update(s, m->statsn);
-	s->st.rejects++;
-	/* RFC 7143 11.17.1: the data segment is the rejected PDU's header. */
-	if (len < ISCSI_PDU_BHS_LEN) {
-		log_warn("%s: target rejected a PDU, reason 0x%02x (no header returned)", s->name,
-			 m->reason);
-		return;
-	}
-	op = iscsi_pdu_opcode(data);
-	itt = iscsi_pdu_itt(data);
-	log_warn("%s: target rejected %s ITT 0x%08x, reason 0x%02x", s->name, op_name(op), itt,
-		 m->reason);
-	if (itt == ISCSI_PDU_RSVD_TAG || sess_itt_lookup(s, itt, &sl) != ITT_LIVE)
-		return;
-	switch (sl->kind) {
-	case SLOT_TASK:
-		task_finish(s, sl, -EIO);
-		break;
-	case SLOT_PING:
-	case SLOT_TMF:
-		cb = sl->cb;
-		cbo = sl->cb_opaque;
-		sess_slot_put(s, sl);
-		cb(cbo, -EIO);
-		break;
-	case SLOT_TEXT:
-		sess_text_abort(s, sl, -EIO);
-		break;
-	case SLOT_LOGOUT:
-		sess_die(s, SESS_DEATH_LOGOUT, "target rejected the logout (reason 0x%02x)",
-			 m->reason);
-		break;
-	}
-}
-
 int sess_ffp_pdu(struct sess *s, const uint8_t *bhs, const uint8_t *data, uint32_t len)
 {
 	const struct iscsi_pdu_target_msg *m = &s->rx_msg;
@@ -967,6 +624,8 @@ int sess_ffp_pdu(struct sess *s, const uint8_t *bhs, const uint8_t *data, uint32
 	case ISCSI_PDU_OP_DATA_IN:
 		if (s->rx_slot)
 			rx_data_in(s, &m->u.data_in);
+		else /* late tag: its data went to the scratch buffer */
+			sess_window_update(s, m->u.data_in.exp_cmdsn, m->u.data_in.max_cmdsn);
 		break;
 	case ISCSI_PDU_OP_SCSI_RSP:
 		rx_scsi_rsp(s, &m->u.scsi_rsp, data, len);
@@ -975,22 +634,22 @@ int sess_ffp_pdu(struct sess *s, const uint8_t *bhs, const uint8_t *data, uint32
 		rx_r2t(s, &m->u.r2t);
 		break;
 	case ISCSI_PDU_OP_NOP_IN:
-		rx_nop_in(s, &m->u.nop_in);
+		sess_rx_nop_in(s, &m->u.nop_in);
 		break;
 	case ISCSI_PDU_OP_TMF_RSP:
-		rx_tmf_rsp(s, &m->u.tmf_rsp);
+		sess_rx_tmf_rsp(s, &m->u.tmf_rsp);
 		break;
 	case ISCSI_PDU_OP_TEXT_RSP:
 		sess_window_update(s, m->u.text_rsp.exp_cmdsn, m->u.text_rsp.max_cmdsn);
 		sess_statsn_update(s, m->u.text_rsp.statsn);
-		sl = rx_match(s, m->u.text_rsp.itt, SLOT_TEXT, m->opcode);
+		sl = sess_rx_match(s, m->u.text_rsp.itt, SLOT_TEXT, m->opcode);
 		if (sl)
 			sess_text_rsp(s, sl, &m->u.text_rsp, data, len);
 		break;
 	case ISCSI_PDU_OP_LOGOUT_RSP:
 		sess_window_update(s, m->u.logout_rsp.exp_cmdsn, m->u.logout_rsp.max_cmdsn);
 		sess_statsn_update(s, m->u.logout_rsp.statsn);
-		sl = rx_match(s, m->u.logout_rsp.itt, SLOT_LOGOUT, m->opcode);
+		sl = sess_rx_match(s, m->u.logout_rsp.itt, SLOT_LOGOUT, m->opcode);
 		if (sl) {
 			sess_slot_put(s, sl);
 			if (m->u.logout_rsp.response == ISCSI_PDU_LOGOUT_RSP_OK)
@@ -1001,14 +660,14 @@ int sess_ffp_pdu(struct sess *s, const uint8_t *bhs, const uint8_t *data, uint32
 		}
 		break;
 	case ISCSI_PDU_OP_ASYNC_MSG:
-		rx_async(s, &m->u.async_msg, data, len);
+		sess_rx_async(s, &m->u.async_msg, data, len);
 		break;
 	case ISCSI_PDU_OP_REJECT:
-		rx_reject(s, &m->u.reject, data, len);
+		sess_rx_reject(s, &m->u.reject, data, len);
 		break;
 	default:
 		sess_die(s, SESS_DEATH_PROTOCOL, "unexpected %s in full feature phase",
-			 op_name(m->opcode));
+			 sess_op_name(m->opcode));
 		break;
 	}
 	if (s->state == SESS_DEAD)

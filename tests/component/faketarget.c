@@ -340,6 +340,11 @@ static void ft_login(struct ft *ft, const struct iscsi_pdu_login_req *rq, const 
 		ft_login_rsp(ft, rq, false, 0, ft->cfg.login_garbage, gl, 0, 0);
 		return;
 	}
+	if (ft->cfg.redirect_to && ft->login_round++ == 0) {
+		add(out, &ol, "TargetAddress=%s", ft->cfg.redirect_to);
+		ft_login_rsp(ft, rq, false, 0, out, ol, 1, 1);
+		return;
+	}
 	if (len == 0 || data[len - 1] != '\0') {
 		if (len)
 			ft_err(ft, "login text not NUL terminated");

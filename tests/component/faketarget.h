@@ -43,6 +43,7 @@ struct ft_config {
 	uint32_t text_chunk;   /* SendTargets answer split in PDUs of this size (default 64) */
 	unsigned int n_targets; /* SendTargets answer size (default 3) */
 	bool hold_cmds;        /* record SCSI commands but do not answer (until ft_release_cmds) */
+	const char *redirect_to; /* answer the first login with a temporary redirect here */
 };
 
 enum ft_action {

@@ -10,6 +10,10 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
 #include "tests/component/harness.h"
 
 /* Write then read back sizes around every limit; compare, check guards. */
@@ -448,6 +452,112 @@ START_TEST(submit_rules)
 }
 END_TEST
 
+/* A TCP listener on loopback whose accepted connection is served by a second fake target. */
+struct listener {
+	int fd;
+	ev_io io;
+	struct ft *ft;
+	struct ft_config cfg;
+	struct sockaddr_in addr;
+};
+
+static void listener_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct listener *l = container_of(w, struct listener, io);
+	int fd = accept(l->fd, NULL, NULL);
+
+	if (fd >= 0 && !l->ft)
+		l->ft = ft_new(loop, fd, &l->cfg);
+	ev_io_stop(loop, w);
+}
+
+static void listener_start(struct env *e, struct listener *l)
+{
+	socklen_t len = sizeof(l->addr);
+
+	memset(&l->addr, 0, sizeof(l->addr));
+	l->addr.sin_family = AF_INET;
+	l->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(l->fd, 0);
+	ck_assert_int_eq(bind(l->fd, (struct sockaddr *)&l->addr, sizeof(l->addr)), 0);
+	ck_assert_int_eq(listen(l->fd, 4), 0);
+	ck_assert_int_eq(getsockname(l->fd, (struct sockaddr *)&l->addr, &len), 0);
+	ev_io_init(&l->io, listener_cb, l->fd, EV_READ);
+	ev_io_start(e->loop, &l->io);
+}
+
+START_TEST(login_redirect_over_tcp)
+{
+	struct ft_config fc = {0};
+	struct sess_config sc;
+	struct listener l = {.ft = NULL};
+	struct env e;
+	struct io r;
+	char where[64];
+
+	env_cfg_default(&sc);
+	/* env_start needs the loop first: start with a placeholder redirect, fix it below. */
+	fc.redirect_to = where;
+	snprintf(where, sizeof(where), "127.0.0.1:1,1");
+	env_start(&e, &fc, &sc);
+	listener_start(&e, &l);
+	snprintf(where, sizeof(where), "127.0.0.1:%u,1", ntohs(l.addr.sin_port));
+	ck_assert(RUN_UNTIL(&e, sess_state(e.s) == SESS_READY || sess_state(e.s) == SESS_DEAD,
+			    3.0));
+	ck_assert_msg(sess_state(e.s) == SESS_READY, "%s", sess_death_message(e.s));
+	ck_assert_ptr_nonnull(l.ft);
+	ck_assert_int_eq(e.n_state[SESS_CONNECTING], 0); /* redirect stays in LOGIN */
+	io_init(&r, false, 0, 8, 4096, 1);
+	ck_assert_int_eq(sess_submit(e.s, &r.t), 0);
+	ck_assert(RUN_UNTIL(&e, r.ndone, 2.0));
+	ck_assert_int_eq(r.t.result, 0);
+	ck_assert_uint_eq(l.ft->reads, 1);
+	ck_assert_uint_eq(e.ft->reads, 0);
+	io_fini(&r);
+	sess_close(e.s);
+	ft_free(l.ft);
+	close(l.fd);
+	env_down(&e);
+}
+END_TEST
+
+START_TEST(connect_refused)
+{
+	struct sess_config sc;
+	struct sockaddr_in *sin;
+	struct env e;
+	static const struct sess_callbacks cb = {.on_state = env_on_state};
+	int fd;
+	socklen_t len = sizeof(struct sockaddr_in);
+
+	memset(&e, 0, sizeof(e));
+	err_lines = 0;
+	log_set_hook(log_hook, NULL);
+	e.loop = ev_loop_new(EVFLAG_AUTO);
+	env_cfg_default(&sc);
+	sin = (struct sockaddr_in *)&sc.portal;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* A port that was just free: bind, learn it, close. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)sin, sizeof(*sin)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)sin, &len), 0);
+	close(fd);
+	sc.portal_len = sizeof(*sin);
+	e.s = sess_new(e.loop, &sc, &cb, &e);
+	ck_assert_int_eq(sess_start(e.s), 0);
+	ck_assert_int_eq(sess_state(e.s), SESS_CONNECTING);
+	ck_assert(RUN_UNTIL(&e, sess_state(e.s) == SESS_DEAD, 2.0));
+	ck_assert_int_eq(e.death, SESS_DEATH_CONNECT);
+	ck_assert_int_eq(err_lines, 1);
+	ck_assert_int_eq(e.n_state[SESS_DEAD], 1);
+	sess_free(e.s);
+	ev_loop_destroy(e.loop);
+	log_set_hook(NULL, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("session");
@@ -470,6 +580,8 @@ int main(void)
 	tcase_add_test(tc, logout_after_outstanding);
 	tcase_add_test(tc, send_targets_multi_pdu);
 	tcase_add_test(tc, submit_rules);
+	tcase_add_test(tc, login_redirect_over_tcp);
+	tcase_add_test(tc, connect_refused);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
