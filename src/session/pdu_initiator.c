@@ -314,7 +314,8 @@ int iscsi_pdu_dec_logout_req(const uint8_t *bhs, struct iscsi_pdu_logout_req *m,
 	m->immediate = iscsi_pdu_immediate(bhs);
 	m->reason = w->reason & 0x7f;
 	m->itt = get_be32(w->itt);
-	m->cid = get_be16(w->cid);
+	/* 11.14.2: CID is reserved (ignored) when the whole session closes. */
+	m->cid = m->reason == ISCSI_PDU_LOGOUT_CLOSE_SESSION ? 0 : get_be16(w->cid);
 	m->cmdsn = get_be32(w->cmdsn);
 	m->exp_statsn = get_be32(w->exp_statsn);
 	if (m->reason > ISCSI_PDU_LOGOUT_REMOVE_FOR_RECOVERY)
