@@ -28,3 +28,11 @@ tests_unit_test_path_device_SOURCES = tests/unit/test_path_device.c \
 	tests/unit/fakesess.c tests/unit/fakesess.h
 tests_unit_test_path_device_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_path_device_LDADD = $(TEST_LIBS)
+
+# Needs a real target: built by make check, run by hand (see its header).
+check_PROGRAMS += tests/unit/test_path_tgt
+tests_unit_test_path_tgt_SOURCES = tests/unit/test_path_tgt.c
+tests_unit_test_path_tgt_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_path_tgt_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_path_tgt.sh
+EXTRA_DIST += tests/unit/test_path_tgt.sh
