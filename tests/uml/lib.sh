@@ -348,6 +348,67 @@ lio_stop() {
 	return 0
 }
 
+# ---- our daemon ------------------------------------------------------------
+# isn_require_attach: skip unless $ISN_BIN is built with a working `attach`
+# and is not an ASan build (ASan reserves its shadow memory above UML's user
+# address space, so sanitizer binaries cannot run in the guest). Call it
+# before uml_guest so that the host skips without booting.
+ISN_BIN=$top_builddir/iscsi-nbd
+ISN_PID='' ISN_DEV=''
+
+isn_require_attach() {
+	if [ ! -x "$ISN_BIN" ] || ! "$ISN_BIN" attach --help >/dev/null 2>&1; then
+		skip "iscsi-nbd attach not built yet"
+	fi
+	if grep -qa __asan_init "$ISN_BIN"; then
+		skip "iscsi-nbd is an ASan build: sanitizer binaries cannot run under UML"
+	fi
+}
+
+# isn_attach [SECONDS] -- ARGS..: run `iscsi-nbd attach ARGS.. -f` in the
+# background (stdout $UML_OUT/attach.out, stderr $UML_OUT/iscsi-nbd.log),
+# stopped at exit; wait up to SECONDS (default 30) for the device it prints
+# (or /dev/nbd0) to get a size. Sets ISN_PID and ISN_DEV.
+isn_attach() {
+	local t=30
+	if [ "$1" != -- ]; then t=$1; shift; fi
+	[ "$1" = -- ] && shift
+	"$ISN_BIN" attach "$@" -f >"$UML_OUT/attach.out" 2>"$UML_OUT/iscsi-nbd.log" &
+	ISN_PID=$!
+	on_exit "[ -n \"\$ISN_PID\" ] && kill_wait \$ISN_PID 10"
+	log "iscsi-nbd attach $* -> pid $ISN_PID"
+	isn_dev_ready() {
+		ISN_DEV=$(grep -o '/dev/nbd[0-9]*' "$UML_OUT/attach.out" 2>/dev/null | head -1)
+		: "${ISN_DEV:=/dev/nbd0}"
+		blockdev_has_size "$ISN_DEV"
+	}
+	if ! wait_for "$t" isn_dev_ready; then
+		kill -0 "$ISN_PID" 2>/dev/null || echo "iscsi-nbd exited early"
+		echo "--- iscsi-nbd.log"
+		cat "$UML_OUT/iscsi-nbd.log"
+		fail "no nbd device got a size within $t s"
+	fi
+	isn_dev_ready
+	kill -0 "$ISN_PID" 2>/dev/null || fail "iscsi-nbd attach -f did not stay in the foreground"
+	log "$ISN_DEV: $(blockdev_size "$ISN_DEV") bytes"
+}
+
+# isn_detach: `iscsi-nbd detach $ISN_DEV`; the device loses its size and
+# the attach process exits 0, both within 15 s.
+isn_detach() {
+	local rc
+	"$ISN_BIN" detach "$ISN_DEV" || fail "iscsi-nbd detach $ISN_DEV"
+	wait_for 15 test "$(blockdev_size "$ISN_DEV")" = 0 ||
+		fail "$ISN_DEV still has a size after detach"
+	wait_for 15 sh -c "! kill -0 $ISN_PID" ||
+		fail "iscsi-nbd attach did not exit after detach"
+	wait "$ISN_PID"
+	rc=$?
+	ISN_PID=''
+	[ $rc = 0 ] || fail "iscsi-nbd attach exited $rc after detach"
+	log "detached $ISN_DEV"
+}
+
 # ---- block device exercise ---------------------------------------------------
 # fs_exercise DEV MB: GPT with two partitions on DEV, ext4 on the first,
 # MB MiB of random files written and checksummed, umount, e2fsck -f, mount
