@@ -68,7 +68,7 @@ int iscsi_pdu_frame(const uint8_t *bhs, const struct iscsi_pdu_rx_params *p,
 	/* Bit 5 of the opcode tells the direction: 0x20-0x3f come from targets. */
 	if (((op & 0x20) != 0) == p->from_initiator)
 		return pdu_fail(why, p->from_initiator ? "target opcode from an initiator"
-						      : "initiator opcode from a target");
+						       : "initiator opcode from a target");
 	/*
 	 * RFC 7143 13.12: the sender must not exceed the receiver's declared
 	 * MaxRecvDataSegmentLength. Checked before the caller reads or
@@ -252,8 +252,7 @@ int iscsi_pdu_dec_target(const uint8_t *bhs, struct iscsi_pdu_target_msg *m, con
 	}
 }
 
-int iscsi_pdu_dec_initiator(const uint8_t *bhs, struct iscsi_pdu_initiator_msg *m,
-			    const char **why)
+int iscsi_pdu_dec_initiator(const uint8_t *bhs, struct iscsi_pdu_initiator_msg *m, const char **why)
 {
 	unsigned int op = iscsi_pdu_opcode(bhs);
 

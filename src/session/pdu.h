@@ -205,7 +205,7 @@ struct iscsi_pdu_frame {
 	uint32_t data_len;
 	uint32_t pad_len;
 	uint32_t data_digest_len; /* 0 when data_len is 0: no segment, no digest */
-	uint32_t data_off;        /* ahs_len + hdr_digest_len */
+	uint32_t data_off;	  /* ahs_len + hdr_digest_len */
 	uint32_t rest_len;
 };
 
@@ -237,14 +237,14 @@ int iscsi_pdu_verify_data(const void *data, size_t len, const uint8_t *pad, cons
 /* ---- Additional Header Segments (RFC 7143 11.2.2) ---- */
 
 enum iscsi_pdu_ahs_type {
-	ISCSI_PDU_AHS_EXT_CDB = 1,      /* CDB bytes beyond the first 16 (11.2.2.3) */
+	ISCSI_PDU_AHS_EXT_CDB = 1,	 /* CDB bytes beyond the first 16 (11.2.2.3) */
 	ISCSI_PDU_AHS_BIDI_READ_LEN = 2, /* Expected Bidirectional Read-Data Length (11.2.2.4) */
 };
 
 /* One AHS as found by the iterator. data points into the caller's buffer. */
 struct iscsi_pdu_ahs {
 	uint8_t type;
-	uint8_t specific; /* the AHS-Specific byte (byte 3) */
+	uint8_t specific;    /* the AHS-Specific byte (byte 3) */
 	const uint8_t *data; /* bytes 4 .. 3+AHSLength (AHSLength-1 bytes) */
 	uint16_t data_len;
 };
@@ -295,8 +295,8 @@ struct iscsi_pdu_nop_out {
 	bool immediate;
 	uint32_t data_len;
 	uint64_t lun;
-	uint32_t itt;         /* 0xffffffff when answering a target NOP-In ping */
-	uint32_t ttt;         /* copied from the NOP-In, else 0xffffffff */
+	uint32_t itt; /* 0xffffffff when answering a target NOP-In ping */
+	uint32_t ttt; /* copied from the NOP-In, else 0xffffffff */
 	uint32_t cmdsn;
 	uint32_t exp_statsn;
 };
@@ -312,9 +312,9 @@ enum iscsi_pdu_task_attr {
 
 struct iscsi_pdu_scsi_cmd {
 	bool immediate;
-	bool final;  /* F: no unsolicited Data-Out follows */
-	bool read;   /* R */
-	bool write;  /* W */
+	bool final;   /* F: no unsolicited Data-Out follows */
+	bool read;    /* R */
+	bool write;   /* W */
 	uint8_t attr; /* enum iscsi_pdu_task_attr, 3 bits */
 	uint8_t ahs_words;
 	uint32_t data_len; /* immediate data bytes */
@@ -358,10 +358,10 @@ enum iscsi_pdu_stage {
 };
 
 struct iscsi_pdu_login_req {
-	bool transit;  /* T */
-	bool cont;     /* C: text continues in the next PDU */
-	uint8_t csg;   /* enum iscsi_pdu_stage */
-	uint8_t nsg;   /* meaningful only with transit */
+	bool transit; /* T */
+	bool cont;    /* C: text continues in the next PDU */
+	uint8_t csg;  /* enum iscsi_pdu_stage */
+	uint8_t nsg;  /* meaningful only with transit */
 	uint8_t version_max;
 	uint8_t version_min;
 	uint32_t data_len;
@@ -454,10 +454,10 @@ enum iscsi_pdu_scsi_response {
 struct iscsi_pdu_scsi_rsp {
 	bool bidi_overflow;  /* o */
 	bool bidi_underflow; /* u */
-	bool overflow;       /* O */
-	bool underflow;      /* U */
+	bool overflow;	     /* O */
+	bool underflow;	     /* U */
 	uint8_t response;    /* enum iscsi_pdu_scsi_response (0x80-0xff vendor) */
-	uint8_t status;      /* SAM status, valid when response == COMPLETED */
+	uint8_t status;	     /* SAM status, valid when response == COMPLETED */
 	uint32_t data_len;
 	uint32_t itt;
 	uint32_t snack_tag;
@@ -520,7 +520,7 @@ struct iscsi_pdu_login_rsp {
 	uint32_t statsn;
 	uint32_t exp_cmdsn;
 	uint32_t max_cmdsn;
-	uint8_t status_class;  /* enum iscsi_pdu_login_class */
+	uint8_t status_class; /* enum iscsi_pdu_login_class */
 	uint8_t status_detail;
 };
 
@@ -540,10 +540,10 @@ struct iscsi_pdu_text_rsp {
 /* SCSI Data-In, RFC 7143 11.7. */
 struct iscsi_pdu_data_in {
 	bool final;
-	bool ack;        /* A: DataACK SNACK wanted (ErrorRecoveryLevel >= 1) */
-	bool overflow;   /* O, only with status */
-	bool underflow;  /* U, only with status */
-	bool status;     /* S: status and StatSN valid, command complete */
+	bool ack;	/* A: DataACK SNACK wanted (ErrorRecoveryLevel >= 1) */
+	bool overflow;	/* O, only with status */
+	bool underflow; /* U, only with status */
+	bool status;	/* S: status and StatSN valid, command complete */
 	uint8_t scsi_status;
 	uint32_t data_len;
 	uint64_t lun;
@@ -590,7 +590,7 @@ struct iscsi_pdu_r2t {
 
 /* Asynchronous Message, RFC 7143 11.9. */
 enum iscsi_pdu_async_event {
-	ISCSI_PDU_ASYNC_SCSI = 0,            /* sense data in the data segment */
+	ISCSI_PDU_ASYNC_SCSI = 0,	     /* sense data in the data segment */
 	ISCSI_PDU_ASYNC_LOGOUT_REQUEST = 1,  /* logout within Parameter3 seconds */
 	ISCSI_PDU_ASYNC_DROP_CONNECTION = 2, /* CID in Parameter1 */
 	ISCSI_PDU_ASYNC_DROP_ALL = 3,
@@ -639,7 +639,7 @@ struct iscsi_pdu_reject {
  * bhs: ISCSI_PDU_BHS_LEN bytes, caller-owned. See the contract at the top.
  */
 #define ISCSI_PDU_CODEC(name)                                                                      \
-	int iscsi_pdu_enc_##name(uint8_t *bhs, const struct iscsi_pdu_##name *m);                 \
+	int iscsi_pdu_enc_##name(uint8_t *bhs, const struct iscsi_pdu_##name *m);                  \
 	int iscsi_pdu_dec_##name(const uint8_t *bhs, struct iscsi_pdu_##name *m, const char **why)
 
 ISCSI_PDU_CODEC(nop_out);

@@ -288,8 +288,8 @@ int iscsi_pdu_enc_data_in(uint8_t *bhs, const struct iscsi_pdu_data_in *m)
 	if (pdu_enc_start(bhs, ISCSI_PDU_OP_DATA_IN, false, 0, m->data_len) < 0)
 		return -EINVAL;
 	w->flags = (uint8_t)((m->final ? BHS_F_BIT : 0) | (m->ack ? DATA_IN_A_BIT : 0) |
-			     (m->overflow ? DATA_IN_O_BIT : 0) | (m->underflow ? DATA_IN_U_BIT : 0) |
-			     (m->status ? DATA_IN_S_BIT : 0));
+			     (m->overflow ? DATA_IN_O_BIT : 0) |
+			     (m->underflow ? DATA_IN_U_BIT : 0) | (m->status ? DATA_IN_S_BIT : 0));
 	put_be64(w->lun, m->lun);
 	put_be32(w->itt, m->itt);
 	put_be32(w->ttt, m->ttt);

@@ -38,8 +38,8 @@ struct iscsi_pdu_bhs_nop_out {
 };
 
 /* SCSI Command, RFC 7143 11.3. */
-#define SCSI_CMD_R_BIT     0x40
-#define SCSI_CMD_W_BIT     0x20
+#define SCSI_CMD_R_BIT	   0x40
+#define SCSI_CMD_W_BIT	   0x20
 #define SCSI_CMD_ATTR_MASK 0x07
 struct iscsi_pdu_bhs_scsi_cmd {
 	uint8_t opcode;
@@ -73,10 +73,10 @@ struct iscsi_pdu_bhs_tmf_req {
 };
 
 /* Login Request / Response byte 1: T C . . CSG(2) NSG(2), RFC 7143 11.12.1. */
-#define LOGIN_T_BIT     0x80
-#define LOGIN_C_BIT     0x40
+#define LOGIN_T_BIT	0x80
+#define LOGIN_C_BIT	0x40
 #define LOGIN_CSG_SHIFT 2
-#define LOGIN_SG_MASK   0x03
+#define LOGIN_SG_MASK	0x03
 
 /* Login Request, RFC 7143 11.12. */
 struct iscsi_pdu_bhs_login_req {
@@ -185,8 +185,8 @@ struct iscsi_pdu_bhs_nop_in {
 /* SCSI Response, RFC 7143 11.4. Byte 1: 1 . . o u O U . */
 #define RSP_BIDI_OVERFLOW  0x10
 #define RSP_BIDI_UNDERFLOW 0x08
-#define RSP_OVERFLOW       0x04
-#define RSP_UNDERFLOW      0x02
+#define RSP_OVERFLOW	   0x04
+#define RSP_UNDERFLOW	   0x02
 struct iscsi_pdu_bhs_scsi_rsp {
 	uint8_t opcode;
 	uint8_t flags;

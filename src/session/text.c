@@ -50,7 +50,8 @@ bool iscsi_text_key_is(const struct iscsi_text_pair *pair, const char *name)
  * response (12.1.3), and the SRP / Kerberos exchanges of RFC 7143 12.1.
  */
 static const char *const long_keys[] = {
-	"CHAP_C", "CHAP_R", "KRB_AP_REQ", "KRB_AP_REP", "SRP_s", "SRP_A", "SRP_B", "SRP_M", "SRP_HM",
+	"CHAP_C", "CHAP_R", "KRB_AP_REQ", "KRB_AP_REP", "SRP_s",
+	"SRP_A",  "SRP_B",  "SRP_M",	  "SRP_HM",
 };
 
 size_t iscsi_text_value_max(const char *key, size_t key_len)
@@ -281,8 +282,7 @@ int iscsi_text_add_binary_hex(struct iscsi_text_builder *b, const char *key, con
 	return 0;
 }
 
-static const char b64_digits[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int iscsi_text_add_binary_b64(struct iscsi_text_builder *b, const char *key, const uint8_t *data,
 			      size_t n)

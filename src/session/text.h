@@ -67,7 +67,7 @@ int iscsi_text_parse(const char *buf, size_t len, bool more, struct iscsi_text_p
 /* ---- Accumulator for text spanning several PDUs (C bit) ---- */
 
 struct iscsi_text_acc {
-	char *buf;     /* caller-owned storage, cap bytes */
+	char *buf; /* caller-owned storage, cap bytes */
 	size_t cap;
 	size_t len;
 	bool complete; /* the last part (C = 0) has been appended */
@@ -129,7 +129,7 @@ int iscsi_text_add_binary_b64(struct iscsi_text_builder *b, const char *key, con
 /* RFC 7143 6.2: answers that are not values. */
 enum iscsi_text_special {
 	ISCSI_TEXT_VAL_PLAIN = 0,      /* an ordinary value */
-	ISCSI_TEXT_VAL_REJECT,         /* "Reject" */
+	ISCSI_TEXT_VAL_REJECT,	       /* "Reject" */
 	ISCSI_TEXT_VAL_IRRELEVANT,     /* "Irrelevant" */
 	ISCSI_TEXT_VAL_NOT_UNDERSTOOD, /* "NotUnderstood" */
 };

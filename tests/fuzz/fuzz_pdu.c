@@ -84,7 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f.ahs_len <= rest_len)
 			walk_ahs(rest, f.ahs_len);
 		if (f.hdr_digest_len && f.data_off <= rest_len)
-			(void)iscsi_pdu_verify_hdr(bhs, ISCSI_PDU_BHS_LEN + f.ahs_len, rest + f.ahs_len);
+			(void)iscsi_pdu_verify_hdr(bhs, ISCSI_PDU_BHS_LEN + f.ahs_len,
+						   rest + f.ahs_len);
 		if ((size_t)f.data_off + f.data_len + f.pad_len + f.data_digest_len <= rest_len) {
 			const uint8_t *d = rest + f.data_off;
 			const uint8_t *sense;

@@ -16,8 +16,10 @@
 #include "session/pdu.h"
 #include "util/crc32c.h"
 
+/* clang-format off */
 #define ROW(a, b, c, d) a, b, c, d
 #define RSVD4           0, 0, 0, 0
+/* clang-format on */
 
 /* Encode m with enc and compare to the hand-written vector. */
 #define CHECK_ENC(enc, m, want)                                                                    \
@@ -41,12 +43,14 @@
 	} while (0)
 
 /* RFC 3720 B.4: "READ (10) command PDU", header digest d9963a56 sent 56 3a 96 d9. */
+/* clang-format off */
 static const uint8_t b4_read10[48] = {
 	ROW(0x01, 0xc0, 0x00, 0x00), ROW(0x00, 0x00, 0x00, 0x00), ROW(0x00, 0x00, 0x00, 0x00),
 	ROW(0x00, 0x00, 0x00, 0x00), ROW(0x14, 0x00, 0x00, 0x00), ROW(0x00, 0x00, 0x04, 0x00),
 	ROW(0x00, 0x00, 0x00, 0x14), ROW(0x00, 0x00, 0x00, 0x18), ROW(0x28, 0x00, 0x00, 0x00),
 	ROW(0x00, 0x00, 0x00, 0x00), ROW(0x02, 0x00, 0x00, 0x00), ROW(0x00, 0x00, 0x00, 0x00),
 };
+/* clang-format on */
 static const uint8_t b4_read10_digest[4] = {0x56, 0x3a, 0x96, 0xd9};
 
 START_TEST(scsi_cmd_rfc3720_b4)
@@ -88,6 +92,7 @@ START_TEST(scsi_cmd_rfc3720_b4)
 END_TEST
 
 /* WRITE(10), 512 bytes immediate data, F=0 (unsolicited Data-Out follows), SIMPLE. */
+/* clang-format off */
 static const uint8_t v_write10[48] = {
 	ROW(0x41, 0x21, 0x00, 0x00), ROW(0x02, 0x00, 0x02, 0x00), /* I; W, SIMPLE; AHS 2 words, DSL 512 */
 	ROW(0x00, 0x03, 0x00, 0x00), ROW(0x00, 0x00, 0x00, 0x00), /* LUN 3 */
@@ -96,6 +101,7 @@ static const uint8_t v_write10[48] = {
 	ROW(0x2a, 0x00, 0x00, 0x00), ROW(0x10, 0x00, 0x00, 0x00), ROW(0x80, 0x00, 0x00, 0x00),
 	ROW(0x00, 0x00, 0x00, 0x00),
 };
+/* clang-format on */
 
 START_TEST(scsi_cmd_write)
 {
@@ -140,6 +146,7 @@ START_TEST(scsi_cmd_write)
 }
 END_TEST
 
+/* clang-format off */
 static const uint8_t v_nop_out[48] = {
 	ROW(0x40, 0x80, 0x00, 0x00), ROW(0x00, 0x00, 0x00, 0x08), /* I; F; DSL 8 */
 	ROW(0x00, 0x01, 0x00, 0x00), ROW(0x00, 0x00, 0x00, 0x00), /* LUN */
@@ -147,6 +154,7 @@ static const uint8_t v_nop_out[48] = {
 	ROW(0x00, 0x00, 0x01, 0x00), ROW(0x00, 0x00, 0x02, 0x00), /* CmdSN 256, ExpStatSN 512 */
 	RSVD4, RSVD4, RSVD4, RSVD4,
 };
+/* clang-format on */
 
 START_TEST(nop_out)
 {
@@ -171,6 +179,7 @@ START_TEST(nop_out)
 }
 END_TEST
 
+/* clang-format off */
 static const uint8_t v_tmf_req[48] = {
 	ROW(0x42, 0x81, 0x00, 0x00), RSVD4,                       /* I; F, ABORT TASK */
 	ROW(0x00, 0x02, 0x00, 0x00), RSVD4,                       /* LUN 2 */
@@ -179,6 +188,7 @@ static const uint8_t v_tmf_req[48] = {
 	ROW(0x00, 0x00, 0x00, 0x20), ROW(0x00, 0x00, 0x00, 0x03), /* RefCmdSN, ExpDataSN */
 	RSVD4, RSVD4,
 };
+/* clang-format on */
 
 START_TEST(tmf_req)
 {
@@ -201,6 +211,7 @@ START_TEST(tmf_req)
 END_TEST
 
 /* T=1, CSG=1 (operational), NSG=3 (full feature): byte 1 = 1000 0111. */
+/* clang-format off */
 static const uint8_t v_login_req[48] = {
 	ROW(0x43, 0x87, 0x00, 0x00), ROW(0x00, 0x00, 0x01, 0x23), /* DSL 0x123 */
 	ROW(0x80, 0x12, 0x34, 0x56), ROW(0x00, 0x01, 0x00, 0x00), /* ISID, TSIH 0 */
@@ -208,6 +219,7 @@ static const uint8_t v_login_req[48] = {
 	ROW(0x00, 0x00, 0x00, 0x09), ROW(0x00, 0x00, 0x00, 0x0a), /* CmdSN, ExpStatSN */
 	RSVD4, RSVD4, RSVD4, RSVD4,
 };
+/* clang-format on */
 
 START_TEST(login_req)
 {
@@ -250,6 +262,7 @@ START_TEST(login_req)
 }
 END_TEST
 
+/* clang-format off */
 static const uint8_t v_text_req[48] = {
 	ROW(0x44, 0x80, 0x00, 0x00), ROW(0x00, 0x00, 0x00, 0x10), /* I; F; DSL 16 */
 	RSVD4, RSVD4,                                             /* LUN 0 */
@@ -257,6 +270,7 @@ static const uint8_t v_text_req[48] = {
 	ROW(0x00, 0x00, 0x00, 0x44), ROW(0x00, 0x00, 0x00, 0x55), /* CmdSN, ExpStatSN */
 	RSVD4, RSVD4, RSVD4, RSVD4,
 };
+/* clang-format on */
 
 START_TEST(text_req)
 {
@@ -274,6 +288,7 @@ START_TEST(text_req)
 }
 END_TEST
 
+/* clang-format off */
 static const uint8_t v_data_out[48] = {
 	ROW(0x05, 0x80, 0x00, 0x00), ROW(0x00, 0x00, 0x20, 0x00), /* F; DSL 8192 */
 	ROW(0x00, 0x01, 0x00, 0x00), RSVD4,                       /* LUN */
@@ -282,6 +297,7 @@ static const uint8_t v_data_out[48] = {
 	RSVD4, ROW(0x00, 0x00, 0x00, 0x02),                       /* DataSN */
 	ROW(0x00, 0x00, 0x40, 0x00), RSVD4,                       /* Buffer Offset */
 };
+/* clang-format on */
 
 START_TEST(data_out)
 {
@@ -300,6 +316,7 @@ START_TEST(data_out)
 }
 END_TEST
 
+/* clang-format off */
 static const uint8_t v_logout_req[48] = {
 	ROW(0x46, 0x81, 0x00, 0x00), RSVD4,                       /* I; F, close connection */
 	RSVD4, RSVD4,                                             /* reserved */
@@ -307,6 +324,7 @@ static const uint8_t v_logout_req[48] = {
 	ROW(0x00, 0x00, 0x00, 0x40), ROW(0x00, 0x00, 0x00, 0x41), /* CmdSN, ExpStatSN */
 	RSVD4, RSVD4, RSVD4, RSVD4,
 };
+/* clang-format on */
 
 START_TEST(logout_req)
 {
@@ -320,11 +338,14 @@ START_TEST(logout_req)
 	ck_assert_uint_eq(m.cmdsn, 0x40);
 	ck_assert_uint_eq(m.exp_statsn, 0x41);
 	CHECK_ENC(iscsi_pdu_enc_logout_req, m, v_logout_req);
-	CHECK_DEC_FAILS(iscsi_pdu_dec_logout_req, struct iscsi_pdu_logout_req, v_logout_req, 1, 0x83);
-	CHECK_DEC_FAILS(iscsi_pdu_dec_logout_req, struct iscsi_pdu_logout_req, v_logout_req, 7, 0x01);
+	CHECK_DEC_FAILS(iscsi_pdu_dec_logout_req, struct iscsi_pdu_logout_req, v_logout_req, 1,
+			0x83);
+	CHECK_DEC_FAILS(iscsi_pdu_dec_logout_req, struct iscsi_pdu_logout_req, v_logout_req, 7,
+			0x01);
 }
 END_TEST
 
+/* clang-format off */
 static const uint8_t v_snack[48] = {
 	ROW(0x10, 0x81, 0x00, 0x00), RSVD4,                       /* F, Type 1 = Status */
 	ROW(0x00, 0x01, 0x00, 0x00), RSVD4,                       /* LUN */
@@ -333,6 +354,7 @@ static const uint8_t v_snack[48] = {
 	RSVD4, RSVD4,
 	ROW(0x00, 0x00, 0x00, 0x70), ROW(0x00, 0x00, 0x00, 0x03), /* BegRun, RunLength */
 };
+/* clang-format on */
 
 START_TEST(snack_req)
 {
@@ -350,6 +372,7 @@ START_TEST(snack_req)
 END_TEST
 
 /* Unsolicited NOP-In ping from the target: ITT reserved, TTT valid. */
+/* clang-format off */
 static const uint8_t v_nop_in[48] = {
 	ROW(0x20, 0x80, 0x00, 0x00), RSVD4,                       /* F */
 	ROW(0x00, 0x01, 0x00, 0x00), RSVD4,                       /* LUN */
@@ -357,6 +380,7 @@ static const uint8_t v_nop_in[48] = {
 	ROW(0x00, 0x00, 0x01, 0x01), ROW(0x00, 0x00, 0x02, 0x02), /* StatSN, ExpCmdSN */
 	ROW(0x00, 0x00, 0x02, 0x22), RSVD4, RSVD4, RSVD4,         /* MaxCmdSN */
 };
+/* clang-format on */
 
 START_TEST(nop_in)
 {
@@ -376,6 +400,7 @@ START_TEST(nop_in)
 END_TEST
 
 /* CHECK CONDITION with 20 bytes of data (SenseLength + 18 sense), underflow 512. */
+/* clang-format off */
 static const uint8_t v_scsi_rsp[48] = {
 	ROW(0x21, 0x82, 0x00, 0x02), ROW(0x00, 0x00, 0x00, 0x14), /* F U; Response 0; Status 2 */
 	RSVD4, RSVD4,
@@ -384,6 +409,7 @@ static const uint8_t v_scsi_rsp[48] = {
 	ROW(0x00, 0x00, 0x00, 0x33), ROW(0x00, 0x00, 0x00, 0x01), /* MaxCmdSN, ExpDataSN */
 	ROW(0x00, 0x00, 0x00, 0x00), ROW(0x00, 0x00, 0x02, 0x00), /* BRRC, RC */
 };
+/* clang-format on */
 
 START_TEST(scsi_rsp)
 {
@@ -433,6 +459,7 @@ START_TEST(scsi_rsp)
 }
 END_TEST
 
+/* clang-format off */
 static const uint8_t v_tmf_rsp[48] = {
 	ROW(0x22, 0x80, 0x01, 0x00), RSVD4,                       /* F; Response 1 */
 	RSVD4, RSVD4,
@@ -440,6 +467,7 @@ static const uint8_t v_tmf_rsp[48] = {
 	ROW(0x00, 0x00, 0x00, 0x12), ROW(0x00, 0x00, 0x00, 0x13), /* StatSN, ExpCmdSN */
 	ROW(0x00, 0x00, 0x00, 0x14), RSVD4, RSVD4, RSVD4,         /* MaxCmdSN */
 };
+/* clang-format on */
 
 START_TEST(tmf_rsp)
 {
@@ -458,6 +486,7 @@ START_TEST(tmf_rsp)
 END_TEST
 
 /* Security -> operational with T; TSIH 0x0102; a target error 02/01 would be in bytes 36-37. */
+/* clang-format off */
 static const uint8_t v_login_rsp[48] = {
 	ROW(0x23, 0x81, 0x00, 0x00), ROW(0x00, 0x00, 0x00, 0x40), /* T, CSG 0, NSG 1; DSL 64 */
 	ROW(0x00, 0x02, 0x3d, 0x00), ROW(0x00, 0x00, 0x01, 0x02), /* ISID, TSIH */
@@ -466,6 +495,7 @@ static const uint8_t v_login_rsp[48] = {
 	ROW(0x00, 0x00, 0x00, 0x18), ROW(0x00, 0x00, 0x00, 0x00), /* MaxCmdSN, class/detail */
 	RSVD4, RSVD4,
 };
+/* clang-format on */
 
 START_TEST(login_rsp)
 {
@@ -501,6 +531,7 @@ START_TEST(login_rsp)
 }
 END_TEST
 
+/* clang-format off */
 static const uint8_t v_text_rsp[48] = {
 	ROW(0x24, 0x40, 0x00, 0x00), ROW(0x00, 0x00, 0x20, 0x00), /* C; DSL 8192 */
 	RSVD4, RSVD4,
@@ -508,6 +539,7 @@ static const uint8_t v_text_rsp[48] = {
 	ROW(0x00, 0x00, 0x00, 0x01), ROW(0x00, 0x00, 0x00, 0x02), /* StatSN, ExpCmdSN */
 	ROW(0x00, 0x00, 0x00, 0x03), RSVD4, RSVD4, RSVD4,         /* MaxCmdSN */
 };
+/* clang-format on */
 
 START_TEST(text_rsp)
 {
@@ -527,6 +559,7 @@ START_TEST(text_rsp)
 END_TEST
 
 /* Last Data-In with status GOOD and an underflow residual of 0x100. */
+/* clang-format off */
 static const uint8_t v_data_in[48] = {
 	ROW(0x25, 0x83, 0x00, 0x00), ROW(0x00, 0x00, 0x10, 0x00), /* F U S; status 0; DSL 4096 */
 	ROW(0x00, 0x01, 0x00, 0x00), RSVD4,                       /* LUN */
@@ -535,6 +568,7 @@ static const uint8_t v_data_in[48] = {
 	ROW(0x00, 0x00, 0x00, 0x70), ROW(0x00, 0x00, 0x00, 0x04), /* MaxCmdSN, DataSN */
 	ROW(0x00, 0x01, 0x00, 0x00), ROW(0x00, 0x00, 0x01, 0x00), /* Buffer Offset, Residual */
 };
+/* clang-format on */
 
 START_TEST(data_in)
 {
@@ -573,6 +607,7 @@ START_TEST(data_in)
 }
 END_TEST
 
+/* clang-format off */
 static const uint8_t v_logout_rsp[48] = {
 	ROW(0x26, 0x80, 0x00, 0x00), RSVD4,                       /* F; Response 0 */
 	RSVD4, RSVD4,
@@ -581,6 +616,7 @@ static const uint8_t v_logout_rsp[48] = {
 	ROW(0x00, 0x00, 0x00, 0x43), RSVD4,                       /* MaxCmdSN */
 	ROW(0x00, 0x02, 0x00, 0x14), RSVD4,                       /* Time2Wait, Time2Retain */
 };
+/* clang-format on */
 
 START_TEST(logout_rsp)
 {
@@ -600,6 +636,7 @@ START_TEST(logout_rsp)
 }
 END_TEST
 
+/* clang-format off */
 static const uint8_t v_r2t[48] = {
 	ROW(0x31, 0x80, 0x00, 0x00), RSVD4,                       /* F */
 	ROW(0x00, 0x01, 0x00, 0x00), RSVD4,                       /* LUN */
@@ -608,6 +645,7 @@ static const uint8_t v_r2t[48] = {
 	ROW(0x00, 0x00, 0x00, 0x70), ROW(0x00, 0x00, 0x00, 0x01), /* MaxCmdSN, R2TSN */
 	ROW(0x00, 0x00, 0x20, 0x00), ROW(0x00, 0x04, 0x00, 0x00), /* Buffer Offset, DDTL */
 };
+/* clang-format on */
 
 START_TEST(r2t)
 {
@@ -646,6 +684,7 @@ START_TEST(r2t)
 END_TEST
 
 /* Target requests logout within 5 seconds (event 1, Parameter3). */
+/* clang-format off */
 static const uint8_t v_async[48] = {
 	ROW(0x32, 0x80, 0x00, 0x00), RSVD4,                       /* F */
 	RSVD4, RSVD4,                                             /* LUN 0 */
@@ -654,6 +693,7 @@ static const uint8_t v_async[48] = {
 	ROW(0x00, 0x00, 0x00, 0x70), ROW(0x01, 0x00, 0x00, 0x00), /* MaxCmdSN; event 1 */
 	ROW(0x00, 0x00, 0x00, 0x05), RSVD4,                       /* Parameter2/3 */
 };
+/* clang-format on */
 
 START_TEST(async_msg)
 {
@@ -672,6 +712,7 @@ START_TEST(async_msg)
 }
 END_TEST
 
+/* clang-format off */
 static const uint8_t v_reject[48] = {
 	ROW(0x3f, 0x80, 0x09, 0x00), ROW(0x00, 0x00, 0x00, 0x30), /* F; Invalid PDU field; DSL 48 */
 	RSVD4, RSVD4,
@@ -680,6 +721,7 @@ static const uint8_t v_reject[48] = {
 	ROW(0x00, 0x00, 0x00, 0x70), ROW(0x00, 0x00, 0x00, 0x00), /* MaxCmdSN, DataSN/R2TSN */
 	RSVD4, RSVD4,
 };
+/* clang-format on */
 
 START_TEST(reject)
 {
@@ -821,6 +863,7 @@ START_TEST(data_digest_padding)
 END_TEST
 
 /* AHS area: an extended CDB (32-byte CDB) then a bidirectional read length. */
+/* clang-format off */
 static const uint8_t v_ahs[28] = {
 	ROW(0x00, 0x11, 0x01, 0x00), /* AHSLength 17 = 32 - 15, type 1, reserved */
 	ROW(0x10, 0x11, 0x12, 0x13), ROW(0x14, 0x15, 0x16, 0x17), ROW(0x18, 0x19, 0x1a, 0x1b),
@@ -828,6 +871,7 @@ static const uint8_t v_ahs[28] = {
 	ROW(0x00, 0x05, 0x02, 0x00), /* AHSLength 5, type 2, reserved */
 	ROW(0x00, 0x01, 0x00, 0x00), /* Expected Read-Data Length 65536 */
 };
+/* clang-format on */
 
 START_TEST(ahs_walk)
 {

@@ -61,7 +61,8 @@ START_TEST(parse_edges)
 	ck_assert_int_eq(iscsi_text_parse(SEG("=value\0"), false, p, 4, NULL, NULL), -EPROTO);
 	ck_assert_int_eq(iscsi_text_parse(SEG("Key Name=x\0"), false, p, 4, NULL, NULL), -EPROTO);
 	ck_assert_int_eq(iscsi_text_parse(SEG("A=1\0B=2"), false, p, 4, NULL, NULL), -EPROTO);
-	ck_assert_int_eq(iscsi_text_parse(SEG("A=1\0B=2\0C=3\0"), false, p, 2, NULL, NULL), -ENOSPC);
+	ck_assert_int_eq(iscsi_text_parse(SEG("A=1\0B=2\0C=3\0"), false, p, 2, NULL, NULL),
+			 -ENOSPC);
 	ck_assert_int_eq(iscsi_text_parse(SEG("X#vendor.key@x=1\0"), false, p, 4, NULL, NULL), 1);
 
 	/* Key of exactly 63 bytes passes, 64 fails. */
@@ -133,7 +134,8 @@ START_TEST(accumulate)
 
 	/* Bound: 32 bytes fit, 33 do not, and a failed append changes nothing. */
 	iscsi_text_acc_init(&acc, store, 32);
-	ck_assert_int_eq(iscsi_text_acc_append(&acc, SEG("0123456789abcdef0123456789abcd"), true), 0);
+	ck_assert_int_eq(iscsi_text_acc_append(&acc, SEG("0123456789abcdef0123456789abcd"), true),
+			 0);
 	ck_assert_int_eq(iscsi_text_acc_append(&acc, SEG("=xy"), true), -EMSGSIZE);
 	ck_assert_uint_eq(acc.len, 30);
 	ck_assert_int_eq(iscsi_text_acc_append(&acc, SEG("=\0"), false), 0);
@@ -226,7 +228,7 @@ START_TEST(base64_rfc4648)
 	static const struct {
 		const char *in, *b64;
 	} v[] = {
-		{"f", "0bZg=="},     {"fo", "0bZm8="},       {"foo", "0bZm9v"},
+		{"f", "0bZg=="},	{"fo", "0bZm8="},	 {"foo", "0bZm9v"},
 		{"foob", "0bZm9vYg=="}, {"fooba", "0bZm9vYmE="}, {"foobar", "0BZm9vYmFy"},
 	};
 	uint8_t out[16];
@@ -237,13 +239,14 @@ START_TEST(base64_rfc4648)
 		struct iscsi_text_builder b;
 		char buf[32];
 
-		ck_assert_int_eq(iscsi_text_decode_binary(v[i].b64, strlen(v[i].b64), out,
-							  sizeof(out), &n),
-				 0);
+		ck_assert_int_eq(
+			iscsi_text_decode_binary(v[i].b64, strlen(v[i].b64), out, sizeof(out), &n),
+			0);
 		ck_assert_uint_eq(n, len);
 		ck_assert_mem_eq(out, v[i].in, len);
 		iscsi_text_builder_init(&b, buf, sizeof(buf));
-		ck_assert_int_eq(iscsi_text_add_binary_b64(&b, "K", (const uint8_t *)v[i].in, len), 0);
+		ck_assert_int_eq(iscsi_text_add_binary_b64(&b, "K", (const uint8_t *)v[i].in, len),
+				 0);
 		ck_assert_int_eq(strncasecmp(buf + 2, v[i].b64, 2), 0);
 		ck_assert_str_eq(buf + 4, v[i].b64 + 2);
 	}
