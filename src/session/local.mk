@@ -81,3 +81,10 @@ tests_fuzz_fuzz_login_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_login_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_login_LDADD = libsession.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/login
+
+FUZZERS += tests/fuzz/fuzz_login
+tests_fuzz_fuzz_login_SOURCES = tests/fuzz/fuzz_login.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_login_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_login_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_login_LDADD = libsession.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/login
