@@ -717,6 +717,19 @@ static void ft_scsi_cmd(struct ft *ft, const struct iscsi_pdu_scsi_cmd *c, const
 		ft_execute(ft, t);
 		return;
 	}
+	{
+		uint64_t lba;
+		uint32_t n;
+
+		/* Out of range: answer at once, before the data (RFC 7143 allows it). */
+		if (ft_rw_range(ft, t, &lba, &n) && lba + n > ft->cfg.lun_blocks) {
+			ft->early_itt = t->itt;
+			ft->early_rsps++;
+			ft_check(ft, t, 0x05, 0x21);
+			ft_task_free(t);
+			return;
+		}
+	}
 	t->buf = calloc(1, t->edtl ? t->edtl : 1);
 	if (len && !ft->immediate_data)
 		ft_err(ft, "immediate data with ImmediateData=No");
@@ -742,6 +755,8 @@ static void ft_data_out(struct ft *ft, const struct iscsi_pdu_data_out *d, const
 
 	ft->data_outs++;
 	ft->max_seen_dout_len = MAX(ft->max_seen_dout_len, len);
+	if (!t && d->itt == ft->early_itt)
+		return;
 	if (!t || !t->write) {
 		ft_err(ft, "Data-Out for unknown ITT 0x%08x", d->itt);
 		return;

@@ -116,6 +116,8 @@ struct ft {
 	uint32_t last_echo_ttt;
 	uint64_t last_echo_lun;
 	uint32_t last_cmdsn;
+	uint32_t early_itt; /* write answered before its data: late Data-Out is not an error */
+	unsigned int early_rsps;
 	unsigned int max_seen_dout_len;
 };
 

@@ -34,6 +34,8 @@ struct env {
 };
 
 static int err_lines;
+/* Nonzero: shrink the socket buffers so that writes of a PDU are partial. */
+static int harness_sockbuf;
 static char last_err[1024];
 
 static void log_hook(int prio, const char *line, void *opaque)
@@ -102,6 +104,10 @@ static void env_start(struct env *e, const struct ft_config *fc, const struct se
 	e->loop = ev_loop_new(EVFLAG_AUTO);
 	ck_assert_ptr_nonnull(e->loop);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	if (harness_sockbuf) {
+		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &harness_sockbuf, sizeof(int));
+		setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &harness_sockbuf, sizeof(int));
+	}
 	e->ft = ft_new(e->loop, sv[1], fc);
 	e->s = sess_new(e->loop, sc, &cb, e);
 	ck_assert_ptr_nonnull(e->s);

@@ -452,6 +452,45 @@ START_TEST(submit_rules)
 }
 END_TEST
 
+/*
+ * The target answers a write before taking its data: Data-Out already in
+ * the socket must still go out whole, queued ones are dropped, and the
+ * command completes once; the session carries on.
+ */
+START_TEST(write_answered_before_data)
+{
+	struct ft_config fc = {.lun_blocks = 256, .first_burst = 65536};
+	struct sess_config sc;
+	struct env e;
+	struct io w, r;
+
+	env_cfg_default(&sc);
+	sc.first_burst = 65536;
+	harness_sockbuf = 4096;
+	env_up(&e, &fc, &sc);
+	harness_sockbuf = 0;
+	io_init(&w, true, 200, 128, 128 * 512, 2); /* runs past block 256 */
+	fill_pattern(w.buf, 128 * 512, 9);
+	ck_assert_int_eq(sess_submit(e.s, &w.t), 0);
+	ck_assert(RUN_UNTIL(&e, w.ndone, 2.0));
+	env_run_for(&e, 0.05);
+	ck_assert_int_eq(w.ndone, 1);
+	ck_assert_int_eq(w.t.result, 0);
+	ck_assert_uint_eq(w.t.status, 0x02);
+	ck_assert_uint_eq(w.t.sense[12], 0x21);
+	ck_assert_uint_eq(e.ft->early_rsps, 1);
+	ck_assert_int_eq(sess_state(e.s), SESS_READY);
+	io_init(&r, false, 0, 8, 4096, 1);
+	ck_assert_int_eq(sess_submit(e.s, &r.t), 0);
+	ck_assert(RUN_UNTIL(&e, r.ndone, 2.0));
+	ck_assert_int_eq(r.t.result, 0);
+	ck_assert_msg(e.ft->errors == 0, "%s", e.ft->first_error);
+	io_fini(&w);
+	io_fini(&r);
+	env_down(&e);
+}
+END_TEST
+
 /* A TCP listener on loopback whose accepted connection is served by a second fake target. */
 struct listener {
 	int fd;
@@ -580,6 +619,7 @@ int main(void)
 	tcase_add_test(tc, logout_after_outstanding);
 	tcase_add_test(tc, send_targets_multi_pdu);
 	tcase_add_test(tc, submit_rules);
+	tcase_add_test(tc, write_answered_before_data);
 	tcase_add_test(tc, login_redirect_over_tcp);
 	tcase_add_test(tc, connect_refused);
 	suite_add_tcase(s, tc);

@@ -2,7 +2,7 @@
  * Manual smoke test of the session engine against a real target (tgtd on
  * loopback). Not part of make check: it needs a running target.
  *
- *   tgt_smoke HOST PORT TARGET_IQN [digest: none|crc32c] [LUN]
+ *   tgt_smoke HOST PORT TARGET_IQN|-discover [digest: none|crc32c]
  *
  * Logs in, reads the capacity, writes patterns of many sizes at many
  * offsets (immediate data, unsolicited data, R2T bursts), reads each back
@@ -39,6 +39,17 @@ static void task_done(struct sess_task *t)
 static void ping_done(void *opaque, int err)
 {
 	*(int *)opaque = err;
+	pending--;
+}
+
+static void disc_done(void *opaque, int err, const struct sess_disc_target *t, unsigned int n)
+{
+	unsigned int i, j;
+
+	*(int *)opaque = err ? err : (int)n;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < t[i].naddr; j++)
+			printf("target %s at %s\n", t[i].name, t[i].addr[j]);
 	pending--;
 }
 
@@ -119,6 +130,7 @@ int main(int argc, char **argv)
 	cfg.name = "smoke";
 	cfg.initiator_name = "iqn.2026-01.test:smoke";
 	cfg.target_name = argv[3];
+	cfg.discovery = strcmp(argv[3], "-discover") == 0;
 	memcpy(&cfg.portal, ai->ai_addr, ai->ai_addrlen);
 	cfg.portal_len = ai->ai_addrlen;
 	freeaddrinfo(ai);
@@ -136,6 +148,20 @@ int main(int argc, char **argv)
 		ev_run(loop, EVRUN_ONCE);
 	if (sess_state(s) != SESS_READY)
 		return 1;
+	if (cfg.discovery) {
+		int n = 0;
+
+		pending++;
+		if (sess_send_targets(s, NULL, disc_done, &n) < 0)
+			return 1;
+		wait_all();
+		sess_logout(s);
+		while (sess_state(s) != SESS_DEAD)
+			ev_run(loop, EVRUN_ONCE);
+		printf("%d targets, death: %s\n", n, sess_death_name(sess_death_reason(s)));
+		sess_free(s);
+		return n > 0 ? 0 : 1;
+	}
 
 	/* The first command after login normally gets a UNIT ATTENTION. */
 	for (i = 0; i < 3; i++) {
@@ -175,6 +201,66 @@ int main(int argc, char **argv)
 		}
 		free(w);
 		free(r);
+	}
+	/* Many commands in flight at once: the CmdSN window and R2T interleaving. */
+	{
+		enum { N = 64, BL = 64 };
+		static struct sess_task tk[N];
+		static uint8_t wb[N][BL * 512], rb[N][BL * 512];
+		unsigned int k;
+
+		for (k = 0; k < 2 * N; k++) {
+			unsigned int j = k % N;
+			bool wr = k < N;
+			struct sess_task *x = &tk[j];
+			uint32_t n = 1 + (j * 7) % BL;
+
+			if (wr)
+				for (size_t q = 0; q < sizeof(wb[j]); q++)
+					wb[j][q] = (uint8_t)(q * 3 + j * 11 + 5);
+			memset(x, 0, sizeof(*x));
+			x->cdb[0] = wr ? 0x2a : 0x28; /* WRITE(10) / READ(10) */
+			put_be32(x->cdb + 2, 40000 + j * BL);
+			put_be16(x->cdb + 7, (uint16_t)n);
+			x->cdb_len = 10;
+			x->dir = wr ? SESS_DIR_WRITE : SESS_DIR_READ;
+			x->xfer_len = n * bs;
+			x->iov[0].iov_base = wr ? wb[j] : rb[j];
+			x->iov[0].iov_len = n * bs;
+			x->iov_cnt = 1;
+			x->lun = 1;
+			x->done = task_done;
+			pending++;
+			if (sess_submit(s, x) < 0)
+				return 1;
+			if (k == N - 1 || k == 2 * N - 1) {
+				wait_all();
+				for (j = 0; j < N; j++)
+					if (tk[j].result || tk[j].status) {
+						printf("concurrent %s %u failed: %d/%u\n",
+						       wr ? "write" : "read", j, tk[j].result,
+						       tk[j].status);
+						errors++;
+					}
+			}
+		}
+		for (k = 0; k < N; k++)
+			if (memcmp(wb[k], rb[k], (1 + (k * 7) % BL) * bs) != 0) {
+				printf("concurrent MISMATCH %u\n", k);
+				errors++;
+			}
+		printf("concurrent %u writes + %u reads done\n", N, N);
+	}
+	{
+		int lr[1] = {-1};
+
+		pending++;
+		if (sess_lun_reset(s, 1, ping_done, lr) < 0)
+			return 1;
+		wait_all();
+		printf("lun reset response %d\n", lr[0]);
+		if (lr[0] != 0)
+			errors++;
 	}
 	pending++;
 	sess_ping(s, ping_done, &perr);
