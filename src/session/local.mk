@@ -6,6 +6,7 @@ libsession_a_SOURCES = \
 	src/session/chap.h \
 	src/session/conn.c \
 	src/session/conn.h \
+	src/session/control.c \
 	src/session/discovery.c \
 	src/session/login.c \
 	src/session/login.h \
@@ -75,12 +76,16 @@ tests_component_tgt_smoke_SOURCES = tests/component/tgt_smoke.c
 tests_component_tgt_smoke_CFLAGS = $(TEST_CFLAGS)
 tests_component_tgt_smoke_LDADD = $(TEST_LIBS)
 
-FUZZERS += tests/fuzz/fuzz_login
-tests_fuzz_fuzz_login_SOURCES = tests/fuzz/fuzz_login.c $(FUZZ_DRIVER)
-tests_fuzz_fuzz_login_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
-tests_fuzz_fuzz_login_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-tests_fuzz_fuzz_login_LDADD = libsession.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS)
-EXTRA_DIST += tests/fuzz/corpus/login
+FUZZERS += tests/fuzz/fuzz_pdu tests/fuzz/fuzz_text
+tests_fuzz_fuzz_pdu_SOURCES = tests/fuzz/fuzz_pdu.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_pdu_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_pdu_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_pdu_LDADD = libsession.a libutil.a $(ISAL_LIBS)
+tests_fuzz_fuzz_text_SOURCES = tests/fuzz/fuzz_text.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_text_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_text_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_text_LDADD = libsession.a libutil.a
+EXTRA_DIST += tests/fuzz/corpus/pdu tests/fuzz/corpus/text
 
 FUZZERS += tests/fuzz/fuzz_login
 tests_fuzz_fuzz_login_SOURCES = tests/fuzz/fuzz_login.c $(FUZZ_DRIVER)
