@@ -169,7 +169,10 @@ static void pd_task_done(struct sess_task *t)
 			io_complete(io, -ESHUTDOWN);
 			return;
 		}
-		if (p && p->sess && p->epoch == io->sent_epoch)
+		/* -ECONNABORTED / -ESHUTDOWN: the session is dying and reports it
+		 * (with its reason) through on_state; anything else it survived. */
+		if (p && p->sess && p->epoch == io->sent_epoch && t->result != -ECONNABORTED &&
+		    t->result != -ESHUTDOWN)
 			path_fail(p, "command failed: %s", strerror(-t->result));
 		io_requeue(dev, io, 0, -1);
 		return;

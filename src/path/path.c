@@ -490,6 +490,11 @@ void path_check(struct path *p, double now)
 		}
 		return;
 	}
+	if (p->sess && p->state == PATH_WRONG_LUN && now >= p->reconnect_at) {
+		/* The logout of a refused path did not finish: stop waiting for it. */
+		path_fail(p, "logout of the wrong LUN's session did not finish");
+		p->reconnect_at = now;
+	}
 	if (!p->sess && p->enabled && dev->state == DEV_RUNNING &&
 	    (p->state == PATH_FAILED || p->state == PATH_FENCED || p->state == PATH_WRONG_LUN) &&
 	    now >= p->reconnect_at)
@@ -523,9 +528,10 @@ static double path_next_due(const struct path *p)
 		} else {
 			TAKE(last_rx + dev->cfg.nop_interval_ms / 1000.0);
 		}
-	} else if (!p->sess && p->enabled && dev->state == DEV_RUNNING &&
+	} else if (p->state == PATH_WRONG_LUN ||
+		   (!p->sess && p->enabled && dev->state == DEV_RUNNING &&
 		   (p->state == PATH_FAILED || p->state == PATH_FENCED ||
-		    p->state == PATH_WRONG_LUN)) {
+		    p->state == PATH_WRONG_LUN))) {
 		TAKE(p->reconnect_at);
 	}
 #undef TAKE
