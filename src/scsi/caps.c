@@ -43,11 +43,14 @@ int scsi_lun_caps_build(struct scsi_lun_caps *caps, const struct scsi_lun_caps_s
 		const struct scsi_vpd_b0 *l = src->limits;
 
 		if (l->max_xfer_len)
-			caps->max_transfer_bytes = blocks_to_bytes(l->max_xfer_len, cap->block_size);
+			caps->max_transfer_bytes =
+				blocks_to_bytes(l->max_xfer_len, cap->block_size);
 		if (l->opt_xfer_len)
-			caps->opt_transfer_bytes = blocks_to_bytes(l->opt_xfer_len, cap->block_size);
+			caps->opt_transfer_bytes =
+				blocks_to_bytes(l->opt_xfer_len, cap->block_size);
 		if (l->max_unmap_lba_count)
-			caps->max_unmap_bytes = blocks_to_bytes(l->max_unmap_lba_count, cap->block_size);
+			caps->max_unmap_bytes =
+				blocks_to_bytes(l->max_unmap_lba_count, cap->block_size);
 		caps->max_unmap_descriptors = l->max_unmap_desc_count;
 		if (l->max_write_same_len)
 			caps->max_write_same_bytes =
@@ -61,7 +64,8 @@ int scsi_lun_caps_build(struct scsi_lun_caps *caps, const struct scsi_lun_caps_s
 		caps->discard = src->prov->lbpu;
 		caps->write_zeroes = src->prov->lbpws;
 	}
-	caps->read_zeroes_after_unmap = lbpme && (cap->lbprz || (src->prov && src->prov->lbprz_zero));
+	caps->read_zeroes_after_unmap =
+		lbpme && (cap->lbprz || (src->prov && src->prov->lbprz_zero));
 
 	if (src->mode) {
 		caps->write_cache = src->mode->have_caching ? src->mode->wce : true;
@@ -81,8 +85,8 @@ int scsi_lun_caps_build(struct scsi_lun_caps *caps, const struct scsi_lun_caps_s
 	}
 	/* SPC-2 era LUs without 0x83: the T10 vendor ID form Linux also falls back to. */
 	if (src->inq && src->serial && src->serial->serial[0]) {
-		int n = snprintf(caps->ident, sizeof(caps->ident), "t10.%s %s %s",
-				 src->inq->vendor, src->inq->product, src->serial->serial);
+		int n = snprintf(caps->ident, sizeof(caps->ident), "t10.%s %s %s", src->inq->vendor,
+				 src->inq->product, src->serial->serial);
 
 		if (n < 0 || (size_t)n >= sizeof(caps->ident))
 			return -ENOSPC;

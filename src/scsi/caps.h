@@ -36,7 +36,7 @@ struct scsi_lun_caps_src {
 
 struct scsi_lun_caps {
 	uint64_t nblocks;
-	uint32_t block_size;      /* logical */
+	uint32_t block_size;	  /* logical */
 	uint32_t phys_block_size; /* block_size << LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT */
 	uint64_t size_bytes;
 	/* Byte limits for splitting requests, clamped to UINT32_MAX; 0 = none reported. */
@@ -46,12 +46,12 @@ struct scsi_lun_caps {
 	uint32_t max_unmap_descriptors;
 	uint32_t max_write_same_bytes;
 	bool write_cache;  /* WCE, or assumed when no caching page: flushing is the safe side */
-	bool fua;          /* DPOFUA */
-	bool discard;      /* LBPME and LBPU */
+	bool fua;	   /* DPOFUA */
+	bool discard;	   /* LBPME and LBPU */
 	bool write_zeroes; /* LBPME and LBPWS */
 	bool read_zeroes_after_unmap; /* LBPME and LBPRZ (READ CAPACITY(16) or VPD B2) */
-	bool read_only;    /* WP */
-	bool rotational;   /* MEDIUM ROTATION RATE != 1; true when not reported */
+	bool read_only;		      /* WP */
+	bool rotational;	      /* MEDIUM ROTATION RATE != 1; true when not reported */
 	bool ident_fallback; /* no usable VPD 0x83 designator: built from vendor/product/serial */
 	char ident[SCSI_IDENT_MAX];
 };

@@ -19,7 +19,7 @@
 #include "scsi/sense.h"
 
 enum scsi_class {
-	SCSI_CLASS_OK,    /* done; data (if any) is valid */
+	SCSI_CLASS_OK,	  /* done; data (if any) is valid */
 	SCSI_CLASS_RETRY, /* transient: re-issue on the same path, bounded */
 	SCSI_CLASS_PATH,  /* this path cannot serve the LU: re-issue on another path */
 	SCSI_CLASS_HARD,  /* the device's answer: fail the request with err */
@@ -31,12 +31,12 @@ enum scsi_hint {
 	SCSI_HINT_ALUA = 1u << 1,     /* access state changed: re-run RTPG */
 	SCSI_HINT_LUNS = 1u << 2,     /* REPORT LUNS data changed */
 	SCSI_HINT_DEFERRED = 1u << 3, /* sense reports an earlier command's failure */
-	SCSI_HINT_PR = 1u << 4,       /* reservations / registrations changed by someone */
+	SCSI_HINT_PR = 1u << 4,	      /* reservations / registrations changed by someone */
 };
 
 struct scsi_verdict {
 	enum scsi_class cls;
-	int err;            /* 0 for OK, else a negative errno */
+	int err;	    /* 0 for OK, else a negative errno */
 	unsigned int hints; /* enum scsi_hint */
 };
 

@@ -30,9 +30,12 @@ tests_unit_test_scsi_sense_SOURCES = tests/unit/test_scsi_sense.c tests/unit/tes
 tests_unit_test_scsi_sense_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_scsi_sense_LDADD = $(TEST_LIBS)
 
+# The scsi sources are compiled into the fuzzer itself rather than linked
+# from libscsi.a: only code built with $(FUZZ_FLAGS) carries the coverage
+# instrumentation libFuzzer steers by, and the library is built without it.
 FUZZERS += tests/fuzz/fuzz_sense
-tests_fuzz_fuzz_sense_SOURCES = tests/fuzz/fuzz_sense.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_sense_SOURCES = tests/fuzz/fuzz_sense.c $(libscsi_a_SOURCES) $(FUZZ_DRIVER)
 tests_fuzz_fuzz_sense_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_sense_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-tests_fuzz_fuzz_sense_LDADD = libscsi.a libutil.a
+tests_fuzz_fuzz_sense_LDADD = libutil.a
 EXTRA_DIST += tests/fuzz/corpus/sense

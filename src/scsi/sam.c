@@ -36,7 +36,7 @@ const char *scsi_status_name(uint8_t status)
 
 /* SAM-5 4.7.4 table 11: ADDRESS METHOD, bits 7-6 of byte 0. */
 #define LUN_METHOD_PERIPHERAL 0x00
-#define LUN_METHOD_FLAT       0x40
+#define LUN_METHOD_FLAT	      0x40
 
 int scsi_lun_to_wire(uint32_t lun, uint8_t out[8])
 {

@@ -22,7 +22,7 @@ int scsi_build_readcap16(uint8_t *cdb, size_t cdblen, uint32_t alloc_len)
 	if (cdb_start(cdb, cdblen, 16, SCSI_OP_SERVICE_ACTION_IN_16))
 		return -EINVAL;
 	cdb[1] = SCSI_SA_READ_CAPACITY_16; /* SERVICE ACTION */
-	put_be32(cdb + 10, alloc_len);     /* ALLOCATION LENGTH */
+	put_be32(cdb + 10, alloc_len);	   /* ALLOCATION LENGTH */
 	return 16;
 }
 
@@ -36,7 +36,7 @@ int scsi_readcap10_parse(const uint8_t *buf, size_t len, struct scsi_capacity *o
 	if (len < SCSI_READCAP10_LEN)
 		return -EPROTO;
 	memset(out, 0, sizeof(*out));
-	last = get_be32(buf);               /* RETURNED LOGICAL BLOCK ADDRESS */
+	last = get_be32(buf);		     /* RETURNED LOGICAL BLOCK ADDRESS */
 	out->block_size = get_be32(buf + 4); /* LOGICAL BLOCK LENGTH IN BYTES */
 	if (out->block_size == 0)
 		return -EPROTO;
@@ -57,16 +57,16 @@ int scsi_readcap16_parse(const uint8_t *buf, size_t len, struct scsi_capacity *o
 	if (len < 16)
 		return -EPROTO;
 	memset(out, 0, sizeof(*out));
-	last = get_be64(buf);                 /* RETURNED LOGICAL BLOCK ADDRESS */
-	out->block_size = get_be32(buf + 8);  /* LOGICAL BLOCK LENGTH IN BYTES */
+	last = get_be64(buf);		     /* RETURNED LOGICAL BLOCK ADDRESS */
+	out->block_size = get_be32(buf + 8); /* LOGICAL BLOCK LENGTH IN BYTES */
 	if (out->block_size == 0 || last == UINT64_MAX)
 		return -EPROTO;
 	out->nblocks = last + 1;
-	out->p_type = (buf[12] >> 1) & 0x07;  /* P_TYPE */
-	out->prot_en = buf[12] & 0x01;        /* PROT_EN */
-	out->lbppbe = buf[13] & 0x0f;         /* LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT */
-	out->lbpme = buf[14] & 0x80;          /* LBPME */
-	out->lbprz = buf[14] & 0x40;          /* LBPRZ */
+	out->p_type = (buf[12] >> 1) & 0x07; /* P_TYPE */
+	out->prot_en = buf[12] & 0x01;	     /* PROT_EN */
+	out->lbppbe = buf[13] & 0x0f;	     /* LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT */
+	out->lbpme = buf[14] & 0x80;	     /* LBPME */
+	out->lbprz = buf[14] & 0x40;	     /* LBPRZ */
 	out->lowest_aligned = (uint16_t)((buf[14] & 0x3f) << 8 | buf[15]); /* LOWEST ALIGNED LBA */
 	return 0;
 }
@@ -83,9 +83,9 @@ int scsi_build_rw10(uint8_t *cdb, size_t cdblen, bool write, uint32_t lba, uint1
 	/* SBC-4 5.16 READ(10) table 44 / 5.41 WRITE(10) table 95 */
 	if (cdb_start(cdb, cdblen, 10, write ? SCSI_OP_WRITE_10 : SCSI_OP_READ_10))
 		return -EINVAL;
-	cdb[1] = rw_byte1(flags);     /* RDPROTECT/WRPROTECT 0, DPO, FUA */
-	put_be32(cdb + 2, lba);       /* LOGICAL BLOCK ADDRESS */
-	put_be16(cdb + 7, nblocks);   /* TRANSFER LENGTH */
+	cdb[1] = rw_byte1(flags);   /* RDPROTECT/WRPROTECT 0, DPO, FUA */
+	put_be32(cdb + 2, lba);	    /* LOGICAL BLOCK ADDRESS */
+	put_be16(cdb + 7, nblocks); /* TRANSFER LENGTH */
 	return 10;
 }
 
@@ -96,8 +96,8 @@ int scsi_build_rw16(uint8_t *cdb, size_t cdblen, bool write, uint64_t lba, uint3
 	if (cdb_start(cdb, cdblen, 16, write ? SCSI_OP_WRITE_16 : SCSI_OP_READ_16))
 		return -EINVAL;
 	cdb[1] = rw_byte1(flags);
-	put_be64(cdb + 2, lba);       /* LOGICAL BLOCK ADDRESS */
-	put_be32(cdb + 10, nblocks);  /* TRANSFER LENGTH */
+	put_be64(cdb + 2, lba);	     /* LOGICAL BLOCK ADDRESS */
+	put_be32(cdb + 10, nblocks); /* TRANSFER LENGTH */
 	return 16;
 }
 
@@ -119,32 +119,29 @@ int scsi_build_rw(uint8_t *cdb, size_t cdblen, bool write, uint64_t lba, uint32_
 	return scsi_build_rw16(cdb, cdblen, write, lba, nblocks, flags);
 }
 
-int scsi_build_sync_cache10(uint8_t *cdb, size_t cdblen, uint32_t lba, uint16_t nblocks,
-			    bool immed)
+int scsi_build_sync_cache10(uint8_t *cdb, size_t cdblen, uint32_t lba, uint16_t nblocks, bool immed)
 {
 	/* SBC-4 5.26 table 78 */
 	if (cdb_start(cdb, cdblen, 10, SCSI_OP_SYNCHRONIZE_CACHE_10))
 		return -EINVAL;
-	cdb[1] = immed ? 0x02 : 0x00;  /* IMMED */
-	put_be32(cdb + 2, lba);        /* LOGICAL BLOCK ADDRESS */
-	put_be16(cdb + 7, nblocks);    /* NUMBER OF LOGICAL BLOCKS */
+	cdb[1] = immed ? 0x02 : 0x00; /* IMMED */
+	put_be32(cdb + 2, lba);	      /* LOGICAL BLOCK ADDRESS */
+	put_be16(cdb + 7, nblocks);   /* NUMBER OF LOGICAL BLOCKS */
 	return 10;
 }
 
-int scsi_build_sync_cache16(uint8_t *cdb, size_t cdblen, uint64_t lba, uint32_t nblocks,
-			    bool immed)
+int scsi_build_sync_cache16(uint8_t *cdb, size_t cdblen, uint64_t lba, uint32_t nblocks, bool immed)
 {
 	/* SBC-4 5.27 table 79 */
 	if (cdb_start(cdb, cdblen, 16, SCSI_OP_SYNCHRONIZE_CACHE_16))
 		return -EINVAL;
-	cdb[1] = immed ? 0x02 : 0x00;  /* IMMED */
-	put_be64(cdb + 2, lba);        /* LOGICAL BLOCK ADDRESS */
-	put_be32(cdb + 10, nblocks);   /* NUMBER OF LOGICAL BLOCKS */
+	cdb[1] = immed ? 0x02 : 0x00; /* IMMED */
+	put_be64(cdb + 2, lba);	      /* LOGICAL BLOCK ADDRESS */
+	put_be32(cdb + 10, nblocks);  /* NUMBER OF LOGICAL BLOCKS */
 	return 16;
 }
 
-int scsi_build_sync_cache(uint8_t *cdb, size_t cdblen, uint64_t lba, uint32_t nblocks,
-			  bool immed)
+int scsi_build_sync_cache(uint8_t *cdb, size_t cdblen, uint64_t lba, uint32_t nblocks, bool immed)
 {
 	/* nblocks 0 reaches the end of the medium, so only the LBA must fit (10). */
 	if (lba <= 0xffffffffu && (nblocks == 0 || fits10(lba, nblocks)))
@@ -158,8 +155,8 @@ int scsi_build_unmap(uint8_t *cdb, size_t cdblen, uint16_t param_len, bool ancho
 	/* SBC-4 5.31.1 table 87 */
 	if (cdb_start(cdb, cdblen, 10, SCSI_OP_UNMAP))
 		return -EINVAL;
-	cdb[1] = anchor ? 0x01 : 0x00;  /* ANCHOR */
-	put_be16(cdb + 7, param_len);   /* PARAMETER LIST LENGTH */
+	cdb[1] = anchor ? 0x01 : 0x00; /* ANCHOR */
+	put_be16(cdb + 7, param_len);  /* PARAMETER LIST LENGTH */
 	return 10;
 }
 
@@ -175,14 +172,14 @@ int scsi_build_unmap_params(uint8_t *buf, size_t len, const struct scsi_unmap_ex
 		return -EINVAL;
 	memset(buf, 0, total);
 	/* SBC-4 5.31.2 table 88: both lengths count the bytes after their own field. */
-	put_be16(buf, (uint16_t)(total - 2));     /* UNMAP DATA LENGTH */
+	put_be16(buf, (uint16_t)(total - 2));	  /* UNMAP DATA LENGTH */
 	put_be16(buf + 2, (uint16_t)(total - 8)); /* UNMAP BLOCK DESCRIPTOR DATA LENGTH */
 	for (unsigned int i = 0; i < n; i++) {
 		uint8_t *d = buf + 8 + 16 * (size_t)i;
 
 		/* table 89 */
-		put_be64(d, e[i].lba);          /* UNMAP LOGICAL BLOCK ADDRESS */
-		put_be32(d + 8, e[i].nblocks);  /* NUMBER OF LOGICAL BLOCKS */
+		put_be64(d, e[i].lba);	       /* UNMAP LOGICAL BLOCK ADDRESS */
+		put_be32(d + 8, e[i].nblocks); /* NUMBER OF LOGICAL BLOCKS */
 	}
 	return (int)total;
 }
@@ -196,10 +193,10 @@ int scsi_build_write_same16(uint8_t *cdb, size_t cdblen, uint64_t lba, uint32_t 
 	if (cdb_start(cdb, cdblen, 16, SCSI_OP_WRITE_SAME_16))
 		return -EINVAL;
 	cdb[1] = (uint8_t)((flags & SCSI_WS_ANCHOR ? 0x10 : 0) | /* ANCHOR */
-			   (flags & SCSI_WS_UNMAP ? 0x08 : 0) |  /* UNMAP */
-			   (flags & SCSI_WS_NDOB ? 0x01 : 0));   /* NDOB */
-	put_be64(cdb + 2, lba);       /* LOGICAL BLOCK ADDRESS */
-	put_be32(cdb + 10, nblocks);  /* NUMBER OF LOGICAL BLOCKS */
+			   (flags & SCSI_WS_UNMAP ? 0x08 : 0) |	 /* UNMAP */
+			   (flags & SCSI_WS_NDOB ? 0x01 : 0));	 /* NDOB */
+	put_be64(cdb + 2, lba);					 /* LOGICAL BLOCK ADDRESS */
+	put_be32(cdb + 10, nblocks);				 /* NUMBER OF LOGICAL BLOCKS */
 	return 16;
 }
 
@@ -211,8 +208,9 @@ int scsi_build_write_same10(uint8_t *cdb, size_t cdblen, uint32_t lba, uint16_t 
 		return -EINVAL;
 	if (cdb_start(cdb, cdblen, 10, SCSI_OP_WRITE_SAME_10))
 		return -EINVAL;
-	cdb[1] = (uint8_t)((flags & SCSI_WS_ANCHOR ? 0x10 : 0) | (flags & SCSI_WS_UNMAP ? 0x08 : 0));
-	put_be32(cdb + 2, lba);      /* LOGICAL BLOCK ADDRESS */
-	put_be16(cdb + 7, nblocks);  /* NUMBER OF LOGICAL BLOCKS */
+	cdb[1] =
+		(uint8_t)((flags & SCSI_WS_ANCHOR ? 0x10 : 0) | (flags & SCSI_WS_UNMAP ? 0x08 : 0));
+	put_be32(cdb + 2, lba);	    /* LOGICAL BLOCK ADDRESS */
+	put_be16(cdb + 7, nblocks); /* NUMBER OF LOGICAL BLOCKS */
 	return 10;
 }

@@ -43,14 +43,14 @@ int scsi_build_readcap16(uint8_t *cdb, size_t cdblen, uint32_t alloc_len);
 struct scsi_capacity {
 	uint64_t nblocks;    /* RETURNED LOGICAL BLOCK ADDRESS + 1 */
 	uint32_t block_size; /* LOGICAL BLOCK LENGTH IN BYTES */
-	bool need_rc16;      /* READ CAPACITY(10) said 0xffffffff: ask READ CAPACITY(16) */
+	bool need_rc16;	     /* READ CAPACITY(10) said 0xffffffff: ask READ CAPACITY(16) */
 	/* READ CAPACITY(16) only: */
 	bool prot_en;
 	uint8_t p_type;
-	uint8_t lbppbe;           /* LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT */
-	bool lbpme;               /* thin provisioned: UNMAP may be available */
-	bool lbprz;               /* unmapped blocks read as zero */
-	uint16_t lowest_aligned;  /* LOWEST ALIGNED LOGICAL BLOCK ADDRESS */
+	uint8_t lbppbe;		 /* LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT */
+	bool lbpme;		 /* thin provisioned: UNMAP may be available */
+	bool lbprz;		 /* unmapped blocks read as zero */
+	uint16_t lowest_aligned; /* LOWEST ALIGNED LOGICAL BLOCK ADDRESS */
 };
 
 /* Block length 0 is -EPROTO: nothing could be addressed. */
@@ -61,8 +61,8 @@ int scsi_readcap16_parse(const uint8_t *buf, size_t len, struct scsi_capacity *o
 /* ---- READ / WRITE ---- */
 
 enum scsi_rw_flags {
-	SCSI_RW_FUA = 1u << 0,     /* force unit access (SBC-4 5.15, table 46) */
-	SCSI_RW_DPO = 1u << 1,     /* disable page out: do not keep in cache */
+	SCSI_RW_FUA = 1u << 0,	   /* force unit access (SBC-4 5.15, table 46) */
+	SCSI_RW_DPO = 1u << 1,	   /* disable page out: do not keep in cache */
 	SCSI_RW_FORCE16 = 1u << 2, /* use the (16) CDB even when (10) would do */
 };
 
@@ -83,8 +83,7 @@ int scsi_build_rw(uint8_t *cdb, size_t cdblen, bool write, uint64_t lba, uint32_
 /* ---- SYNCHRONIZE CACHE ---- */
 
 /* nblocks 0 = from lba to the end of the medium (SBC-4 5.26). Picks (10) or (16). */
-int scsi_build_sync_cache(uint8_t *cdb, size_t cdblen, uint64_t lba, uint32_t nblocks,
-			  bool immed);
+int scsi_build_sync_cache(uint8_t *cdb, size_t cdblen, uint64_t lba, uint32_t nblocks, bool immed);
 int scsi_build_sync_cache10(uint8_t *cdb, size_t cdblen, uint32_t lba, uint16_t nblocks,
 			    bool immed);
 int scsi_build_sync_cache16(uint8_t *cdb, size_t cdblen, uint64_t lba, uint32_t nblocks,
@@ -110,9 +109,9 @@ int scsi_build_unmap_params(uint8_t *buf, size_t len, const struct scsi_unmap_ex
 /* ---- WRITE SAME ---- */
 
 enum scsi_ws_flags {
-	SCSI_WS_UNMAP = 1u << 0,  /* deallocate if the device can (LBPWS / LBPWS10) */
+	SCSI_WS_UNMAP = 1u << 0, /* deallocate if the device can (LBPWS / LBPWS10) */
 	SCSI_WS_ANCHOR = 1u << 1,
-	SCSI_WS_NDOB = 1u << 2,   /* no Data-Out buffer: write zeroes, (16) only */
+	SCSI_WS_NDOB = 1u << 2, /* no Data-Out buffer: write zeroes, (16) only */
 };
 
 /* nblocks 0 means "to the end of the medium" only if the device allows it (WSNZ=0):

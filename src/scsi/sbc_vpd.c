@@ -15,7 +15,7 @@
 #include "util/bytes.h"
 
 /* Field at body offset off (page offset off + 4) of width w, if present. */
-#define HAVE(n, off, w) ((n) >= (size_t)(off) - 4 + (w))
+#define HAVE(n, off, w) ((n) + 4 >= (size_t)(off) + (w))
 
 int scsi_vpd_b0_parse(const uint8_t *buf, size_t len, struct scsi_vpd_b0 *out)
 {
@@ -31,29 +31,32 @@ int scsi_vpd_b0_parse(const uint8_t *buf, size_t len, struct scsi_vpd_b0 *out)
 	memset(out, 0, sizeof(*out));
 	p -= 4; /* index with the page offsets of SBC-4 table 230 */
 	if (HAVE(n, 4, 1))
-		out->wsnz = p[4] & 0x01;                      /* WSNZ */
+		out->wsnz = p[4] & 0x01; /* WSNZ */
 	if (HAVE(n, 5, 1))
-		out->max_compare_write = p[5];                /* MAXIMUM COMPARE AND WRITE LENGTH */
+		out->max_compare_write = p[5]; /* MAXIMUM COMPARE AND WRITE LENGTH */
 	if (HAVE(n, 6, 2))
-		out->opt_xfer_granularity = get_be16(p + 6);  /* OPTIMAL TRANSFER LENGTH GRANULARITY */
+		out->opt_xfer_granularity =
+			get_be16(p + 6); /* OPTIMAL TRANSFER LENGTH GRANULARITY */
 	if (HAVE(n, 8, 4))
-		out->max_xfer_len = get_be32(p + 8);          /* MAXIMUM TRANSFER LENGTH */
+		out->max_xfer_len = get_be32(p + 8); /* MAXIMUM TRANSFER LENGTH */
 	if (HAVE(n, 12, 4))
-		out->opt_xfer_len = get_be32(p + 12);         /* OPTIMAL TRANSFER LENGTH */
+		out->opt_xfer_len = get_be32(p + 12); /* OPTIMAL TRANSFER LENGTH */
 	if (HAVE(n, 16, 4))
-		out->max_prefetch_len = get_be32(p + 16);     /* MAXIMUM PREFETCH LENGTH */
+		out->max_prefetch_len = get_be32(p + 16); /* MAXIMUM PREFETCH LENGTH */
 	if (HAVE(n, 20, 4))
-		out->max_unmap_lba_count = get_be32(p + 20);  /* MAXIMUM UNMAP LBA COUNT */
+		out->max_unmap_lba_count = get_be32(p + 20); /* MAXIMUM UNMAP LBA COUNT */
 	if (HAVE(n, 24, 4))
-		out->max_unmap_desc_count = get_be32(p + 24); /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
+		out->max_unmap_desc_count =
+			get_be32(p + 24); /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
 	if (HAVE(n, 28, 4))
 		out->opt_unmap_granularity = get_be32(p + 28); /* OPTIMAL UNMAP GRANULARITY */
 	if (HAVE(n, 32, 4)) {
-		out->ugavalid = p[32] & 0x80;                 /* UGAVALID */
-		out->unmap_granularity_align = get_be32(p + 32) & 0x7fffffffu; /* UNMAP GRANULARITY ALIGNMENT */
+		out->ugavalid = p[32] & 0x80; /* UGAVALID */
+		out->unmap_granularity_align =
+			get_be32(p + 32) & 0x7fffffffu; /* UNMAP GRANULARITY ALIGNMENT */
 	}
 	if (HAVE(n, 36, 8))
-		out->max_write_same_len = get_be64(p + 36);   /* MAXIMUM WRITE SAME LENGTH */
+		out->max_write_same_len = get_be64(p + 36); /* MAXIMUM WRITE SAME LENGTH */
 	return 0;
 }
 
@@ -75,7 +78,7 @@ int scsi_vpd_b1_parse(const uint8_t *buf, size_t len, struct scsi_vpd_b1 *out)
 	p -= 4;
 	out->rotation_rate = get_be16(p + 4); /* MEDIUM ROTATION RATE */
 	if (HAVE(n, 6, 1))
-		out->product_type = p[6];     /* PRODUCT TYPE */
+		out->product_type = p[6]; /* PRODUCT TYPE */
 	if (HAVE(n, 7, 1))
 		out->form_factor = p[7] & 0x0f; /* NOMINAL FORM FACTOR */
 	if (HAVE(n, 8, 1))
@@ -99,15 +102,15 @@ int scsi_vpd_b2_parse(const uint8_t *buf, size_t len, struct scsi_vpd_b2 *out)
 		return -EPROTO;
 	memset(out, 0, sizeof(*out));
 	p -= 4;
-	out->threshold_exponent = p[4];     /* THRESHOLD EXPONENT */
-	out->lbpu = p[5] & 0x80;            /* LBPU */
-	out->lbpws = p[5] & 0x40;           /* LBPWS */
-	out->lbpws10 = p[5] & 0x20;         /* LBPWS10 */
+	out->threshold_exponent = p[4]; /* THRESHOLD EXPONENT */
+	out->lbpu = p[5] & 0x80;	/* LBPU */
+	out->lbpws = p[5] & 0x40;	/* LBPWS */
+	out->lbpws10 = p[5] & 0x20;	/* LBPWS10 */
 	/* LBPRZ: bits 4-2 in SBC-4, bit 2 alone in SBC-3; xx1b = reads zeros. */
 	out->lbprz = (p[5] >> 2) & 0x07;
 	out->lbprz_zero = out->lbprz & 0x01;
-	out->anc_sup = p[5] & 0x02;         /* ANC_SUP */
-	out->dp = p[5] & 0x01;              /* DP */
+	out->anc_sup = p[5] & 0x02; /* ANC_SUP */
+	out->dp = p[5] & 0x01;	    /* DP */
 	if (HAVE(n, 6, 1))
 		out->provisioning_type = p[6] & 0x07; /* PROVISIONING TYPE */
 	return 0;

@@ -18,9 +18,9 @@ static int parse_fixed(const uint8_t *buf, size_t len, struct scsi_sense *s)
 	if (len < 3)
 		return -EPROTO;
 	s->filemark = buf[2] & 0x80; /* FILEMARK */
-	s->eom = buf[2] & 0x40;      /* EOM */
-	s->ili = buf[2] & 0x20;      /* ILI */
-	s->key = buf[2] & 0x0f;      /* SENSE KEY */
+	s->eom = buf[2] & 0x40;	     /* EOM */
+	s->ili = buf[2] & 0x20;	     /* ILI */
+	s->key = buf[2] & 0x0f;	     /* SENSE KEY */
 	if (len < 8) {
 		s->truncated = true;
 		return 0;
@@ -34,7 +34,7 @@ static int parse_fixed(const uint8_t *buf, size_t len, struct scsi_sense *s)
 	s->info_valid = buf[0] & 0x80; /* VALID: INFORMATION (bytes 3-6) is defined */
 	s->info = get_be32(buf + 3);
 	if (end > 12)
-		s->asc = buf[12];  /* ADDITIONAL SENSE CODE */
+		s->asc = buf[12]; /* ADDITIONAL SENSE CODE */
 	if (end > 13)
 		s->ascq = buf[13]; /* ADDITIONAL SENSE CODE QUALIFIER */
 	if (end >= 18) {
@@ -56,8 +56,8 @@ static int parse_desc(const uint8_t *buf, size_t len, struct scsi_sense *s)
 	if (len < 4)
 		return -EPROTO;
 	s->key = buf[1] & 0x0f; /* SENSE KEY */
-	s->asc = buf[2];        /* ADDITIONAL SENSE CODE */
-	s->ascq = buf[3];       /* ADDITIONAL SENSE CODE QUALIFIER */
+	s->asc = buf[2];	/* ADDITIONAL SENSE CODE */
+	s->ascq = buf[3];	/* ADDITIONAL SENSE CODE QUALIFIER */
 	if (len < 8) {
 		s->truncated = true;
 		return 0;
@@ -90,7 +90,7 @@ static int parse_desc(const uint8_t *buf, size_t len, struct scsi_sense *s)
 			break;
 		case 0x02: /* 4.4.2.4 Sense key specific, ADDITIONAL LENGTH 06h */
 			if (alen >= 0x06) {
-				s->sksv = buf[off + 4] & 0x80;       /* SKSV */
+				s->sksv = buf[off + 4] & 0x80; /* SKSV */
 				s->sks = get_be24(buf + off + 4);
 			}
 			break;
@@ -133,10 +133,10 @@ int scsi_sense_parse(const uint8_t *buf, size_t len, struct scsi_sense *out)
 const char *scsi_sense_key_name(uint8_t key)
 {
 	static const char *const names[16] = {
-		"NO SENSE",        "RECOVERED ERROR", "NOT READY",       "MEDIUM ERROR",
-		"HARDWARE ERROR",  "ILLEGAL REQUEST", "UNIT ATTENTION",  "DATA PROTECT",
-		"BLANK CHECK",     "VENDOR SPECIFIC", "COPY ABORTED",    "ABORTED COMMAND",
-		"RESERVED",        "VOLUME OVERFLOW", "MISCOMPARE",      "COMPLETED",
+		"NO SENSE",	  "RECOVERED ERROR", "NOT READY",      "MEDIUM ERROR",
+		"HARDWARE ERROR", "ILLEGAL REQUEST", "UNIT ATTENTION", "DATA PROTECT",
+		"BLANK CHECK",	  "VENDOR SPECIFIC", "COPY ABORTED",   "ABORTED COMMAND",
+		"RESERVED",	  "VOLUME OVERFLOW", "MISCOMPARE",     "COMPLETED",
 	};
 
 	return names[key & 0x0f];

@@ -35,16 +35,16 @@ enum scsi_sense_key {
 struct scsi_sense {
 	uint8_t response_code; /* 0x70..0x73 */
 	bool descriptor;       /* 0x72 / 0x73 */
-	bool deferred;         /* 0x71 / 0x73: reports an earlier command's failure */
-	uint8_t key;           /* SENSE KEY */
-	uint8_t asc;           /* ADDITIONAL SENSE CODE */
-	uint8_t ascq;          /* ADDITIONAL SENSE CODE QUALIFIER */
+	bool deferred;	       /* 0x71 / 0x73: reports an earlier command's failure */
+	uint8_t key;	       /* SENSE KEY */
+	uint8_t asc;	       /* ADDITIONAL SENSE CODE */
+	uint8_t ascq;	       /* ADDITIONAL SENSE CODE QUALIFIER */
 	bool info_valid;       /* fixed VALID bit / information descriptor VALID bit */
-	uint64_t info;         /* INFORMATION: e.g. the first bad LBA of a medium error */
+	uint64_t info;	       /* INFORMATION: e.g. the first bad LBA of a medium error */
 	bool filemark, eom, ili;
-	bool sksv;             /* SENSE KEY SPECIFIC VALID */
-	uint32_t sks;          /* SENSE KEY SPECIFIC, 3 bytes incl. the SKSV bit */
-	bool truncated;        /* buffer shorter than the data announced */
+	bool sksv;	/* SENSE KEY SPECIFIC VALID */
+	uint32_t sks;	/* SENSE KEY SPECIFIC, 3 bytes incl. the SKSV bit */
+	bool truncated; /* buffer shorter than the data announced */
 };
 
 int scsi_sense_parse(const uint8_t *buf, size_t len, struct scsi_sense *out);

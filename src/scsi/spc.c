@@ -27,8 +27,8 @@ int scsi_build_inquiry(uint8_t *cdb, size_t cdblen, bool evpd, uint8_t page, uin
 		return -EINVAL;
 	if (cdb_start(cdb, cdblen, 6, SCSI_OP_INQUIRY))
 		return -EINVAL;
-	cdb[1] = evpd ? 0x01 : 0x00; /* EVPD */
-	cdb[2] = page;               /* PAGE CODE */
+	cdb[1] = evpd ? 0x01 : 0x00;  /* EVPD */
+	cdb[2] = page;		      /* PAGE CODE */
 	put_be16(cdb + 3, alloc_len); /* ALLOCATION LENGTH */
 	return 6;
 }
@@ -41,18 +41,18 @@ int scsi_inquiry_parse(const uint8_t *buf, size_t len, struct scsi_inquiry *out)
 	if (len < 36)
 		return -EPROTO;
 	memset(out, 0, sizeof(*out));
-	out->qualifier = buf[0] >> 5;       /* PERIPHERAL QUALIFIER */
-	out->device_type = buf[0] & 0x1f;   /* PERIPHERAL DEVICE TYPE */
-	out->rmb = buf[1] & 0x80;           /* RMB */
-	out->version = buf[2];              /* VERSION */
-	out->hisup = buf[3] & 0x10;         /* HISUP */
+	out->qualifier = buf[0] >> 5;		   /* PERIPHERAL QUALIFIER */
+	out->device_type = buf[0] & 0x1f;	   /* PERIPHERAL DEVICE TYPE */
+	out->rmb = buf[1] & 0x80;		   /* RMB */
+	out->version = buf[2];			   /* VERSION */
+	out->hisup = buf[3] & 0x10;		   /* HISUP */
 	out->response_data_format = buf[3] & 0x0f; /* RESPONSE DATA FORMAT */
 	/* buf[4] ADDITIONAL LENGTH: not trusted, we only read the fixed 36 bytes. */
-	out->tpgs = (buf[5] >> 4) & 0x03;   /* TPGS */
-	out->protect = buf[5] & 0x01;       /* PROTECT */
-	out->multip = buf[6] & 0x10;        /* MULTIP */
-	out->cmdque = buf[7] & 0x02;        /* CMDQUE */
-	ascii_field(out->vendor, buf + 8, 8);   /* T10 VENDOR IDENTIFICATION */
+	out->tpgs = (buf[5] >> 4) & 0x03;	 /* TPGS */
+	out->protect = buf[5] & 0x01;		 /* PROTECT */
+	out->multip = buf[6] & 0x10;		 /* MULTIP */
+	out->cmdque = buf[7] & 0x02;		 /* CMDQUE */
+	ascii_field(out->vendor, buf + 8, 8);	 /* T10 VENDOR IDENTIFICATION */
 	ascii_field(out->product, buf + 16, 16); /* PRODUCT IDENTIFICATION */
 	ascii_field(out->revision, buf + 32, 4); /* PRODUCT REVISION LEVEL */
 	return 0;
@@ -132,10 +132,10 @@ int scsi_build_mode_sense6(uint8_t *cdb, size_t cdblen, bool dbd, uint8_t pc, ui
 	if (cdb_start(cdb, cdblen, 6, SCSI_OP_MODE_SENSE_6))
 		return -EINVAL;
 	/* SPC-5 6.14 table 192 */
-	cdb[1] = dbd ? 0x08 : 0x00;            /* DBD */
-	cdb[2] = (uint8_t)(pc << 6 | page);    /* PC, PAGE CODE */
-	cdb[3] = subpage;                      /* SUBPAGE CODE */
-	cdb[4] = alloc_len;                    /* ALLOCATION LENGTH */
+	cdb[1] = dbd ? 0x08 : 0x00;	    /* DBD */
+	cdb[2] = (uint8_t)(pc << 6 | page); /* PC, PAGE CODE */
+	cdb[3] = subpage;		    /* SUBPAGE CODE */
+	cdb[4] = alloc_len;		    /* ALLOCATION LENGTH */
 	return 6;
 }
 
@@ -147,10 +147,10 @@ int scsi_build_mode_sense10(uint8_t *cdb, size_t cdblen, bool dbd, uint8_t pc, u
 	if (cdb_start(cdb, cdblen, 10, SCSI_OP_MODE_SENSE_10))
 		return -EINVAL;
 	/* SPC-5 6.15 table 196; LLBAA stays 0: we never need long LBA descriptors. */
-	cdb[1] = dbd ? 0x08 : 0x00;            /* DBD */
-	cdb[2] = (uint8_t)(pc << 6 | page);    /* PC, PAGE CODE */
-	cdb[3] = subpage;                      /* SUBPAGE CODE */
-	put_be16(cdb + 7, alloc_len);          /* ALLOCATION LENGTH */
+	cdb[1] = dbd ? 0x08 : 0x00;	    /* DBD */
+	cdb[2] = (uint8_t)(pc << 6 | page); /* PC, PAGE CODE */
+	cdb[3] = subpage;		    /* SUBPAGE CODE */
+	put_be16(cdb + 7, alloc_len);	    /* ALLOCATION LENGTH */
 	return 10;
 }
 
@@ -204,9 +204,9 @@ int scsi_mode_sense_parse(const uint8_t *buf, size_t len, bool ten, struct scsi_
 	if (ten) {
 		/* SPC-5 7.5.5 table 450: MODE DATA LENGTH counts the bytes after itself. */
 		data_len = (size_t)get_be16(buf) + 2;
-		out->medium_type = buf[2];     /* MEDIUM TYPE */
-		out->dev_specific = buf[3];    /* DEVICE-SPECIFIC PARAMETER */
-		out->longlba = buf[4] & 0x01;  /* LONGLBA */
+		out->medium_type = buf[2];		 /* MEDIUM TYPE */
+		out->dev_specific = buf[3];		 /* DEVICE-SPECIFIC PARAMETER */
+		out->longlba = buf[4] & 0x01;		 /* LONGLBA */
 		out->block_desc_len = get_be16(buf + 6); /* BLOCK DESCRIPTOR LENGTH */
 	} else {
 		/* table 449 */
@@ -230,7 +230,8 @@ int scsi_mode_sense_parse(const uint8_t *buf, size_t len, bool ten, struct scsi_
 	}
 	out->pages = buf + start;
 	out->pages_len = data_len - start;
-	/* SBC-4 6.5.5 table 220: caching page, PAGE LENGTH 0x12, WCE bit 2 and RCD bit 0 of byte 2. */
+	/* SBC-4 6.5.5 table 220: caching page, PAGE LENGTH 0x12, WCE bit 2 and RCD bit 0 of byte 2.
+	 */
 	if (scsi_mode_page_find(out, SCSI_MODE_PAGE_CACHING, 0, &pg, &pg_len) == 0 && pg_len >= 3) {
 		out->have_caching = true;
 		out->wce = pg[2] & 0x04;
@@ -246,8 +247,8 @@ int scsi_build_report_luns(uint8_t *cdb, size_t cdblen, uint8_t select_report, u
 		return -EINVAL;
 	if (cdb_start(cdb, cdblen, 12, SCSI_OP_REPORT_LUNS))
 		return -EINVAL;
-	cdb[2] = select_report;        /* SELECT REPORT */
-	put_be32(cdb + 6, alloc_len);  /* ALLOCATION LENGTH */
+	cdb[2] = select_report;	      /* SELECT REPORT */
+	put_be32(cdb + 6, alloc_len); /* ALLOCATION LENGTH */
 	return 12;
 }
 

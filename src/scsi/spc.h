@@ -71,7 +71,7 @@ struct scsi_inquiry {
 	bool protect;
 	bool multip;
 	bool cmdque;
-	char vendor[9];   /* T10 VENDOR IDENTIFICATION, trailing spaces trimmed */
+	char vendor[9];	  /* T10 VENDOR IDENTIFICATION, trailing spaces trimmed */
 	char product[17]; /* PRODUCT IDENTIFICATION */
 	char revision[5]; /* PRODUCT REVISION LEVEL */
 };
@@ -120,7 +120,7 @@ enum scsi_desig_type {
 };
 
 enum scsi_desig_assoc {
-	SCSI_ASSOC_LU = 0,          /* addressed logical unit */
+	SCSI_ASSOC_LU = 0,	    /* addressed logical unit */
 	SCSI_ASSOC_TARGET_PORT = 1, /* the port the command came through */
 	SCSI_ASSOC_TARGET_DEV = 2,  /* the SCSI target device */
 };
@@ -135,9 +135,9 @@ struct scsi_designator {
 	uint8_t protocol_id; /* PROTOCOL IDENTIFIER (5 = iSCSI), meaningful when piv */
 	uint8_t code_set;    /* enum scsi_code_set */
 	bool piv;
-	uint8_t assoc; /* enum scsi_desig_assoc */
-	uint8_t type;  /* enum scsi_desig_type */
-	uint8_t len;   /* DESIGNATOR LENGTH */
+	uint8_t assoc;	     /* enum scsi_desig_assoc */
+	uint8_t type;	     /* enum scsi_desig_type */
+	uint8_t len;	     /* DESIGNATOR LENGTH */
 	const uint8_t *data; /* borrowed from the parsed buffer */
 };
 
@@ -172,10 +172,10 @@ struct scsi_vpd_b0 {
 	bool wsnz;
 	uint8_t max_compare_write;
 	uint16_t opt_xfer_granularity; /* blocks */
-	uint32_t max_xfer_len;          /* blocks, 0 = no limit */
-	uint32_t opt_xfer_len;          /* blocks */
+	uint32_t max_xfer_len;	       /* blocks, 0 = no limit */
+	uint32_t opt_xfer_len;	       /* blocks */
 	uint32_t max_prefetch_len;
-	uint32_t max_unmap_lba_count;    /* 0xffffffff = no limit */
+	uint32_t max_unmap_lba_count; /* 0xffffffff = no limit */
 	uint32_t max_unmap_desc_count;
 	uint32_t opt_unmap_granularity;
 	bool ugavalid;
@@ -187,7 +187,7 @@ int scsi_vpd_b0_parse(const uint8_t *buf, size_t len, struct scsi_vpd_b0 *out);
 
 /* VPD 0xB1 Block Device Characteristics (SBC-4 6.6.2). */
 #define SCSI_ROTATION_NOT_REPORTED 0x0000
-#define SCSI_ROTATION_NONE         0x0001 /* solid state */
+#define SCSI_ROTATION_NONE	   0x0001 /* solid state */
 
 struct scsi_vpd_b1 {
 	uint16_t rotation_rate; /* MEDIUM ROTATION RATE: 0, 1 or rpm */
@@ -201,10 +201,10 @@ int scsi_vpd_b1_parse(const uint8_t *buf, size_t len, struct scsi_vpd_b1 *out);
 /* VPD 0xB2 Logical Block Provisioning (SBC-4 6.6.6). */
 struct scsi_vpd_b2 {
 	uint8_t threshold_exponent;
-	bool lbpu;    /* UNMAP supported */
-	bool lbpws;   /* WRITE SAME(16) with UNMAP supported */
-	bool lbpws10; /* WRITE SAME(10) with UNMAP supported */
-	uint8_t lbprz; /* LBPRZ field (3 bits in SBC-4, 1 in SBC-3) */
+	bool lbpu;	 /* UNMAP supported */
+	bool lbpws;	 /* WRITE SAME(16) with UNMAP supported */
+	bool lbpws10;	 /* WRITE SAME(10) with UNMAP supported */
+	uint8_t lbprz;	 /* LBPRZ field (3 bits in SBC-4, 1 in SBC-3) */
 	bool lbprz_zero; /* unmapped blocks read as zero: LBPRZ xx1b */
 	bool anc_sup;
 	bool dp;
@@ -215,12 +215,12 @@ int scsi_vpd_b2_parse(const uint8_t *buf, size_t len, struct scsi_vpd_b2 *out);
 
 /* ---- MODE SENSE (SPC-5 6.14, 6.15, 7.5) ---- */
 
-#define SCSI_MODE_PAGE_CACHING    0x08
-#define SCSI_MODE_PAGE_ALL        0x3f
-#define SCSI_MODE_PC_CURRENT      0
-#define SCSI_MODE_PC_CHANGEABLE   1
-#define SCSI_MODE_PC_DEFAULT      2
-#define SCSI_MODE_PC_SAVED        3
+#define SCSI_MODE_PAGE_CACHING	0x08
+#define SCSI_MODE_PAGE_ALL	0x3f
+#define SCSI_MODE_PC_CURRENT	0
+#define SCSI_MODE_PC_CHANGEABLE 1
+#define SCSI_MODE_PC_DEFAULT	2
+#define SCSI_MODE_PC_SAVED	3
 
 /* pc is the PAGE CONTROL (0..3), page < 0x40; dbd disables block descriptors. */
 int scsi_build_mode_sense6(uint8_t *cdb, size_t cdblen, bool dbd, uint8_t pc, uint8_t page,
@@ -231,15 +231,15 @@ int scsi_build_mode_sense10(uint8_t *cdb, size_t cdblen, bool dbd, uint8_t pc, u
 struct scsi_mode_sense {
 	uint8_t medium_type;
 	uint8_t dev_specific; /* DEVICE-SPECIFIC PARAMETER */
-	bool wp;              /* SBC-4 6.5.1: bit 7 of DEVICE-SPECIFIC PARAMETER */
-	bool dpofua;          /* bit 4: DPO and FUA supported */
+	bool wp;	      /* SBC-4 6.5.1: bit 7 of DEVICE-SPECIFIC PARAMETER */
+	bool dpofua;	      /* bit 4: DPO and FUA supported */
 	bool longlba;
 	uint16_t block_desc_len;
 	const uint8_t *pages; /* mode pages, borrowed from buf */
 	size_t pages_len;
 	bool have_caching; /* a complete caching mode page was found */
-	bool wce;          /* caching page byte 2 bit 2 */
-	bool rcd;          /* caching page byte 2 bit 0 */
+	bool wce;	   /* caching page byte 2 bit 2 */
+	bool rcd;	   /* caching page byte 2 bit 0 */
 };
 
 /* ten selects the MODE SENSE(10) header layout, else the (6) one. */
@@ -258,9 +258,9 @@ int scsi_mode_page_find(const struct scsi_mode_sense *ms, uint8_t page, uint8_t 
 int scsi_build_report_luns(uint8_t *cdb, size_t cdblen, uint8_t select_report, uint32_t alloc_len);
 
 struct scsi_report_luns {
-	uint32_t total;     /* LUN LIST LENGTH / 8: LUNs the target has */
-	unsigned int n;     /* LUNs present in lun[] */
-	bool truncated;     /* total > n: ask again with a bigger allocation length */
+	uint32_t total; /* LUN LIST LENGTH / 8: LUNs the target has */
+	unsigned int n; /* LUNs present in lun[] */
+	bool truncated; /* total > n: ask again with a bigger allocation length */
 	uint8_t lun[SCSI_REPORT_LUNS_MAX][8];
 };
 
@@ -289,12 +289,12 @@ int scsi_build_rtpg(uint8_t *cdb, size_t cdblen, bool extended, uint32_t alloc_l
 
 struct scsi_tpg_desc {
 	uint16_t id;
-	uint8_t state;     /* enum scsi_alua_state */
+	uint8_t state; /* enum scsi_alua_state */
 	bool pref;
 	uint8_t supported; /* T_SUP O_SUP - LBD_SUP U_SUP S_SUP AN_SUP AO_SUP bits */
 	uint8_t status_code;
 	uint8_t port_count; /* TARGET PORT COUNT as sent */
-	uint8_t nports;     /* ports stored in port[] */
+	uint8_t nports;	    /* ports stored in port[] */
 	uint16_t port[SCSI_RTPG_MAX_PORTS];
 };
 
@@ -362,8 +362,7 @@ struct scsi_pr_reservation {
 	uint8_t type; /* enum scsi_pr_type */
 };
 
-int scsi_pr_read_reservation_parse(const uint8_t *buf, size_t len,
-				   struct scsi_pr_reservation *out);
+int scsi_pr_read_reservation_parse(const uint8_t *buf, size_t len, struct scsi_pr_reservation *out);
 
 /* PR OUT CDB; type is ignored by the standard for REGISTER/CLEAR but sent as given.
  * The parameter list is always the 24-byte basic one (SPC-5 6.17.3). */
@@ -372,8 +371,8 @@ int scsi_pr_read_reservation_parse(const uint8_t *buf, size_t len,
 int scsi_build_pr_out(uint8_t *cdb, size_t cdblen, uint8_t service_action, uint8_t type);
 
 struct scsi_pr_out_params {
-	uint64_t key;        /* RESERVATION KEY: our registered key (0 when registering) */
-	uint64_t sa_key;     /* SERVICE ACTION RESERVATION KEY: new key / key to preempt */
+	uint64_t key;	 /* RESERVATION KEY: our registered key (0 when registering) */
+	uint64_t sa_key; /* SERVICE ACTION RESERVATION KEY: new key / key to preempt */
 	bool spec_i_pt;
 	bool all_tg_pt;
 	bool aptpl;

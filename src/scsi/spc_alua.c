@@ -93,12 +93,12 @@ int scsi_rtpg_parse(const uint8_t *buf, size_t len, struct scsi_rtpg *out)
 			break;
 		}
 		g = &out->g[out->n++];
-		g->pref = buf[off] & 0x80;          /* PREF */
-		g->state = buf[off] & 0x0f;         /* ASYMMETRIC ACCESS STATE */
-		g->supported = buf[off + 1];        /* T_SUP .. AO_SUP */
-		g->id = get_be16(buf + off + 2);    /* TARGET PORT GROUP */
-		g->status_code = buf[off + 5];      /* STATUS CODE */
-		g->port_count = buf[off + 7];       /* TARGET PORT COUNT */
+		g->pref = buf[off] & 0x80;	 /* PREF */
+		g->state = buf[off] & 0x0f;	 /* ASYMMETRIC ACCESS STATE */
+		g->supported = buf[off + 1];	 /* T_SUP .. AO_SUP */
+		g->id = get_be16(buf + off + 2); /* TARGET PORT GROUP */
+		g->status_code = buf[off + 5];	 /* STATUS CODE */
+		g->port_count = buf[off + 7];	 /* TARGET PORT COUNT */
 		for (unsigned int i = 0; i < g->port_count; i++) {
 			if (g->nports == SCSI_RTPG_MAX_PORTS) {
 				out->truncated = true;

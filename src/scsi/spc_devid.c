@@ -46,12 +46,12 @@ int scsi_vpd83_parse(const uint8_t *buf, size_t len, struct scsi_vpd83 *out)
 			break;
 		}
 		d = &out->d[out->n++];
-		d->protocol_id = p[off] >> 4;        /* PROTOCOL IDENTIFIER */
-		d->code_set = p[off] & 0x0f;         /* CODE SET */
-		d->piv = p[off + 1] & 0x80;          /* PIV */
+		d->protocol_id = p[off] >> 4;	     /* PROTOCOL IDENTIFIER */
+		d->code_set = p[off] & 0x0f;	     /* CODE SET */
+		d->piv = p[off + 1] & 0x80;	     /* PIV */
 		d->assoc = (p[off + 1] >> 4) & 0x03; /* ASSOCIATION */
-		d->type = p[off + 1] & 0x0f;         /* DESIGNATOR TYPE */
-		d->len = (uint8_t)dlen;              /* DESIGNATOR LENGTH */
+		d->type = p[off + 1] & 0x0f;	     /* DESIGNATOR TYPE */
+		d->len = (uint8_t)dlen;		     /* DESIGNATOR LENGTH */
 		d->data = p + off + 4;
 		off += 4 + dlen;
 	}
@@ -75,8 +75,8 @@ static int desig_rank(const struct scsi_designator *d)
 			return 0;
 		if (d->len == 16 && (d->data[0] >> 4) == 6)
 			return 90;
-		if (d->len == 8 && ((d->data[0] >> 4) == 2 || (d->data[0] >> 4) == 3 ||
-				    (d->data[0] >> 4) == 5))
+		if (d->len == 8 &&
+		    ((d->data[0] >> 4) == 2 || (d->data[0] >> 4) == 3 || (d->data[0] >> 4) == 5))
 			return 80;
 		return 0;
 	case SCSI_DESIG_EUI64:

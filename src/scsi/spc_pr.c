@@ -21,8 +21,8 @@ int scsi_build_pr_in(uint8_t *cdb, size_t cdblen, uint8_t service_action, uint16
 	/* SPC-5 6.16.1 table 163 */
 	if (cdb_start(cdb, cdblen, 10, SCSI_OP_PERSISTENT_RESERVE_IN))
 		return -EINVAL;
-	cdb[1] = service_action;       /* SERVICE ACTION */
-	put_be16(cdb + 7, alloc_len);  /* ALLOCATION LENGTH */
+	cdb[1] = service_action;      /* SERVICE ACTION */
+	put_be16(cdb + 7, alloc_len); /* ALLOCATION LENGTH */
 	return 10;
 }
 
@@ -52,8 +52,7 @@ int scsi_pr_read_keys_parse(const uint8_t *buf, size_t len, struct scsi_pr_keys 
 	return 0;
 }
 
-int scsi_pr_read_reservation_parse(const uint8_t *buf, size_t len,
-				   struct scsi_pr_reservation *out)
+int scsi_pr_read_reservation_parse(const uint8_t *buf, size_t len, struct scsi_pr_reservation *out)
 {
 	uint32_t add_len;
 
@@ -70,9 +69,9 @@ int scsi_pr_read_reservation_parse(const uint8_t *buf, size_t len,
 	if (add_len != 0x10 || len < 24)
 		return -EPROTO;
 	out->held = true;
-	out->key = get_be64(buf + 8);  /* RESERVATION KEY */
-	out->scope = buf[21] >> 4;     /* SCOPE */
-	out->type = buf[21] & 0x0f;    /* TYPE */
+	out->key = get_be64(buf + 8); /* RESERVATION KEY */
+	out->scope = buf[21] >> 4;    /* SCOPE */
+	out->type = buf[21] & 0x0f;   /* TYPE */
 	return 0;
 }
 
@@ -83,9 +82,9 @@ int scsi_build_pr_out(uint8_t *cdb, size_t cdblen, uint8_t service_action, uint8
 	/* SPC-5 6.17.1 table 175; SCOPE 0h = LU_SCOPE, the only one SPC-5 keeps. */
 	if (cdb_start(cdb, cdblen, 10, SCSI_OP_PERSISTENT_RESERVE_OUT))
 		return -EINVAL;
-	cdb[1] = service_action;                   /* SERVICE ACTION */
-	cdb[2] = type;                             /* SCOPE (0), TYPE */
-	put_be32(cdb + 5, SCSI_PR_OUT_PARAM_LEN);  /* PARAMETER LIST LENGTH */
+	cdb[1] = service_action;		  /* SERVICE ACTION */
+	cdb[2] = type;				  /* SCOPE (0), TYPE */
+	put_be32(cdb + 5, SCSI_PR_OUT_PARAM_LEN); /* PARAMETER LIST LENGTH */
 	return 10;
 }
 
@@ -95,10 +94,10 @@ int scsi_build_pr_out_params(uint8_t *buf, size_t len, const struct scsi_pr_out_
 		return -EINVAL;
 	/* 6.17.3 table 178: basic parameter list. */
 	memset(buf, 0, SCSI_PR_OUT_PARAM_LEN);
-	put_be64(buf, p->key);           /* RESERVATION KEY */
-	put_be64(buf + 8, p->sa_key);    /* SERVICE ACTION RESERVATION KEY */
+	put_be64(buf, p->key);				/* RESERVATION KEY */
+	put_be64(buf + 8, p->sa_key);			/* SERVICE ACTION RESERVATION KEY */
 	buf[20] = (uint8_t)((p->spec_i_pt ? 0x08 : 0) | /* SPEC_I_PT */
 			    (p->all_tg_pt ? 0x04 : 0) | /* ALL_TG_PT */
-			    (p->aptpl ? 0x01 : 0));     /* APTPL */
+			    (p->aptpl ? 0x01 : 0));	/* APTPL */
 	return SCSI_PR_OUT_PARAM_LEN;
 }

@@ -65,11 +65,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(strlen(serial.serial) < sizeof(serial.serial));
 
 	/* The VPD parsers check the page code, so also try each page with it patched in. */
+	if (size >= 2) {
+		static const uint8_t pages[] = {0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2};
+		uint8_t *copy = malloc(size); /* exact size: ASan sees a read past the end */
+
+		if (!copy)
+			return 0;
+		for (size_t i = 0; i < sizeof(pages); i++) {
+			memcpy(copy, data, size);
+			copy[1] = pages[i];
+			(void)scsi_vpd_supported_parse(copy, size, &sup);
+			(void)scsi_vpd_serial_parse(copy, size, &serial);
+			if (scsi_vpd83_parse(copy, size, &devid) == 0) {
+				CHECK(devid.n <= SCSI_VPD83_MAX);
+				r = scsi_vpd83_identity(&devid, text, sizeof(text));
+				CHECK(r == -ENOENT || r == -ENOSPC ||
+				      (r >= 0 && strlen(text) == (size_t)r));
+			}
+			(void)scsi_vpd_b0_parse(copy, size, &b0);
+			(void)scsi_vpd_b1_parse(copy, size, &b1);
+			(void)scsi_vpd_b2_parse(copy, size, &b2);
+		}
+		free(copy);
+	}
 	have_devid = scsi_vpd83_parse(data, size, &devid) == 0;
 	if (have_devid) {
 		CHECK(devid.n <= SCSI_VPD83_MAX);
 		for (unsigned int i = 0; i < devid.n; i++)
-			CHECK(devid.d[i].data >= data && devid.d[i].data + devid.d[i].len <= data + size);
+			CHECK(devid.d[i].data >= data &&
+			      devid.d[i].data + devid.d[i].len <= data + size);
 		r = scsi_vpd83_identity(&devid, text, sizeof(text));
 		CHECK(r == -ENOENT || r == -ENOSPC || (r >= 0 && strlen(text) == (size_t)r));
 	}
