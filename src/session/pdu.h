@@ -595,7 +595,9 @@ enum iscsi_pdu_async_event {
 	ISCSI_PDU_ASYNC_DROP_CONNECTION = 2, /* CID in Parameter1 */
 	ISCSI_PDU_ASYNC_DROP_ALL = 3,
 	ISCSI_PDU_ASYNC_NEGOTIATE = 4,
-	ISCSI_PDU_ASYNC_VENDOR = 255,
+	ISCSI_PDU_ASYNC_TASK_TERMINATION = 5, /* only with TaskReporting=FastAbort */
+	/* 6-247 reserved; 248-255 vendor specific (AsyncVCode says which). */
+	ISCSI_PDU_ASYNC_VENDOR_FIRST = 248,
 };
 
 struct iscsi_pdu_async_msg {

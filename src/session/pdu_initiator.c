@@ -58,7 +58,8 @@ int iscsi_pdu_enc_scsi_cmd(uint8_t *bhs, const struct iscsi_pdu_scsi_cmd *m)
 {
 	struct iscsi_pdu_bhs_scsi_cmd *w = (void *)bhs;
 
-	if (m->attr > ISCSI_PDU_ATTR_ACA || (!m->write && !m->final))
+	if (m->attr > ISCSI_PDU_ATTR_ACA || (!m->write && !m->final) ||
+	    (m->edtl && !m->read && !m->write))
 		return -EINVAL;
 	if (pdu_enc_start(bhs, ISCSI_PDU_OP_SCSI_CMD, m->immediate, m->ahs_words, m->data_len) < 0)
 		return -EINVAL;
@@ -94,11 +95,14 @@ int iscsi_pdu_dec_scsi_cmd(const uint8_t *bhs, struct iscsi_pdu_scsi_cmd *m, con
 	memcpy(m->cdb, w->cdb, sizeof(m->cdb));
 	if (m->attr > ISCSI_PDU_ATTR_ACA)
 		return pdu_fail(why, "reserved task attribute");
-	/* 11.3.1.2: W and F cannot both be 0 (unsolicited data without a write). */
+	/* 11.3.1: at least one of W and F must be 1 (no Data-Out without a write). */
 	if (!m->write && !m->final)
 		return pdu_fail(why, "SCSI Command with W and F both 0");
 	if (!m->write && m->data_len)
 		return pdu_fail(why, "immediate data on a command without W");
+	/* 11.3.1: R and W must not both be 0 when data is expected. */
+	if (m->edtl && !m->read && !m->write)
+		return pdu_fail(why, "Expected Data Transfer Length without R or W");
 	return 0;
 }
 

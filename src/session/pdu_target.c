@@ -438,7 +438,7 @@ int iscsi_pdu_dec_r2t(const uint8_t *bhs, struct iscsi_pdu_r2t *m, const char **
 
 static bool async_event_known(uint8_t e)
 {
-	return e <= ISCSI_PDU_ASYNC_NEGOTIATE || e == ISCSI_PDU_ASYNC_VENDOR;
+	return e <= ISCSI_PDU_ASYNC_TASK_TERMINATION || e >= ISCSI_PDU_ASYNC_VENDOR_FIRST;
 }
 
 int iscsi_pdu_enc_async_msg(uint8_t *bhs, const struct iscsi_pdu_async_msg *m)

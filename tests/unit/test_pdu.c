@@ -132,6 +132,19 @@ START_TEST(scsi_cmd_write)
 	CHECK_DEC_FAILS(iscsi_pdu_dec_scsi_cmd, struct iscsi_pdu_scsi_cmd, v_write10, 1, 0xa5);
 	/* Wrong opcode for the decoder. */
 	CHECK_DEC_FAILS(iscsi_pdu_dec_scsi_cmd, struct iscsi_pdu_scsi_cmd, v_write10, 0, 0x45);
+	/* EDTL 65536 with neither R nor W (F only, no immediate data). */
+	{
+		uint8_t b[48];
+		const char *why = NULL;
+
+		memcpy(b, v_write10, 48);
+		b[1] = 0x81;
+		b[5] = b[6] = b[7] = 0;
+		ck_assert_int_eq(iscsi_pdu_dec_scsi_cmd(b, &m, &why), -EPROTO);
+		ck_assert_ptr_nonnull(why);
+		b[20] = b[21] = b[22] = b[23] = 0; /* EDTL 0: a command without data, fine */
+		ck_assert_int_eq(iscsi_pdu_dec_scsi_cmd(b, &m, NULL), 0);
+	}
 
 	m.write = false;
 	m.final = false;
@@ -708,7 +721,19 @@ START_TEST(async_msg)
 	ck_assert_uint_eq(m.param2, 0);
 	ck_assert_uint_eq(m.param3, 5);
 	CHECK_ENC(iscsi_pdu_enc_async_msg, m, v_async);
-	CHECK_DEC_FAILS(iscsi_pdu_dec_async_msg, struct iscsi_pdu_async_msg, v_async, 36, 5);
+	CHECK_DEC_FAILS(iscsi_pdu_dec_async_msg, struct iscsi_pdu_async_msg, v_async, 36, 6);
+	CHECK_DEC_FAILS(iscsi_pdu_dec_async_msg, struct iscsi_pdu_async_msg, v_async, 36, 247);
+	/* Task termination (5) and the vendor range 248-255 are defined codes. */
+	{
+		uint8_t b[48];
+
+		memcpy(b, v_async, 48);
+		b[36] = 5;
+		ck_assert_int_eq(iscsi_pdu_dec_async_msg(b, &m, NULL), 0);
+		b[36] = 248;
+		ck_assert_int_eq(iscsi_pdu_dec_async_msg(b, &m, NULL), 0);
+		ck_assert_uint_eq(m.event, 248);
+	}
 }
 END_TEST
 
