@@ -29,10 +29,10 @@ tests_unit_test_nbd_netlink_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_nbd_netlink_LDADD = $(TEST_LIBS)
 
 FUZZERS += tests/fuzz/fuzz_nbdreq tests/fuzz/fuzz_handshake
-tests_fuzz_fuzz_nbdreq_SOURCES = tests/fuzz/fuzz_nbdreq.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_nbdreq_SOURCES = tests/fuzz/fuzz_nbdreq.c tests/unit/membdev.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_nbdreq_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_nbdreq_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-tests_fuzz_fuzz_nbdreq_LDADD = libnbdbridge.a libutil.a $(ISAL_LIBS)
+tests_fuzz_fuzz_nbdreq_LDADD = libnbdbridge.a libutil.a $(ISAL_LIBS) $(LIBEV_LIBS)
 tests_fuzz_fuzz_handshake_SOURCES = tests/fuzz/fuzz_handshake.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_handshake_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_handshake_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
