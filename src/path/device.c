@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "path/internal.h"
+#include "path/linkmon.h"
 #include "scsi/classify.h"
 #include "scsi/sbc.h"
 #include "scsi/sense.h"
@@ -841,6 +842,16 @@ int path_device_start(struct path_device *dev)
 		 dev->cfg.target_name, (unsigned long long)dev->cfg.lun, dev->npaths,
 		 dev->npaths == 1 ? "" : "s", path_policy_name(dev->pol.cfg.kind));
 	for (unsigned int i = 0; i < dev->npaths; i++) {
+		const struct path_config *pc = &dev->cfg.paths[i];
+
+		if (!dev->linkmon && (pc->bind_ifname || pc->bind_addr.ss_family != AF_UNSPEC)) {
+			dev->linkmon = path_linkmon_new(dev->loop, dev);
+			if (!dev->linkmon)
+				log_warn("%s: no link monitor (%s): link loss is caught by timeouts only",
+					 dev->name, strerror(errno));
+		}
+	}
+	for (unsigned int i = 0; i < dev->npaths; i++) {
 		struct path *p = &dev->paths[i];
 
 		if (p->enabled)
@@ -889,6 +900,8 @@ void path_device_free(struct path_device *dev)
 		dev->in_poll = false;
 		path_device_poll(dev);
 	}
+	path_linkmon_free(dev->linkmon);
+	dev->linkmon = NULL;
 	for (unsigned int i = 0; i < dev->npaths; i++)
 		path_release(&dev->paths[i]);
 	if (dev->loop) {

@@ -146,6 +146,7 @@ struct path_device {
 	struct ev_idle idle;
 	struct ev_timer timer;
 	double timer_due;
+	struct path_linkmon *linkmon;
 };
 
 /* device.c */
@@ -172,5 +173,6 @@ void path_io_finished(struct path *p, struct path_io *io, double now);
 void path_taint(struct path *p, uint32_t epoch);
 bool path_fenced(const struct path *p, uint32_t epoch);
 void path_release(struct path *p);
+void path_link_up(struct path *p); /* its link is back: reconnect now */
 
 #endif

@@ -4,6 +4,7 @@ libpath_a_SOURCES = \
 	src/path/bdev.h \
 	src/path/device.c src/path/device.h \
 	src/path/internal.h \
+	src/path/linkmon.c src/path/linkmon.h \
 	src/path/path.c src/path/path.h \
 	src/path/policy.c src/path/policy.h \
 	src/path/probe.c src/path/probe.h \

@@ -566,3 +566,16 @@ void path_release(struct path *p)
 	}
 	path_free_dead(p);
 }
+
+void path_link_up(struct path *p)
+{
+	struct path_device *dev = p->dev;
+
+	if (p->sess || (p->state != PATH_FAILED && p->state != PATH_FENCED))
+		return;
+	log_info("%s: link is up: reconnecting now", p->name);
+	p->backoff_ms = dev->cfg.reconnect_min_ms;
+	p->reconnect_at = pd_now(dev);
+	path_arm_timer(p);
+	pd_kick(dev);
+}

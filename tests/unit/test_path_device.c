@@ -7,6 +7,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,16 @@
 #include "fakesess.h"
 #include "path/device.h"
 #include "path/internal.h"
+#include "path/linkmon.h"
+
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netlink/msg.h>
+
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000 /* linux/if.h: driver signals L1 up (carrier) */
+#endif
 
 static struct ev_loop *loop;
 static struct path_device *dev;
@@ -743,6 +754,82 @@ START_TEST(stop_bounded_when_target_silent)
 }
 END_TEST
 
+static void feed_link(struct path_linkmon *lm, int type, const char *name, unsigned int flags)
+{
+	struct nl_msg *m = nlmsg_alloc_simple(type, 0);
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = flags};
+
+	ck_assert_int_eq(nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO), 0);
+	ck_assert_int_eq(nla_put_string(m, IFLA_IFNAME, name), 0);
+	path_linkmon_handle(lm, nlmsg_hdr(m));
+	nlmsg_free(m);
+}
+
+static void feed_addr(struct path_linkmon *lm, int type, const char *ip4)
+{
+	struct nl_msg *m = nlmsg_alloc_simple(type, 0);
+	struct ifaddrmsg ifa = {.ifa_family = AF_INET, .ifa_prefixlen = 24};
+	struct in_addr a;
+
+	inet_pton(AF_INET, ip4, &a);
+	ck_assert_int_eq(nlmsg_append(m, &ifa, sizeof(ifa), NLMSG_ALIGNTO), 0);
+	ck_assert_int_eq(nla_put(m, IFA_LOCAL, 4, &a), 0);
+	path_linkmon_handle(lm, nlmsg_hdr(m));
+	nlmsg_free(m);
+}
+
+/* rtnetlink: carrier loss on a path's interface fails that path at once
+ * (no timeout), the I/O moves; link up reconnects without waiting for the
+ * backoff; removal of a path's source address fails it too. Other
+ * interfaces' events change nothing. */
+START_TEST(link_monitor_fails_bound_path)
+{
+	struct path_linkmon *lm;
+	struct treq *r;
+	struct sess *s1;
+	struct sockaddr_in *src = (struct sockaddr_in *)&cfg.paths[1].bind_addr;
+
+	cfg.paths[0].bind_ifname = "isnveth0";
+	src->sin_family = AF_INET;
+	inet_pton(AF_INET, "10.2.0.1", &src->sin_addr);
+	cfg.paths[1].bind_addr_len = sizeof(*src);
+	mk(2, PATH_POLICY_FAILOVER);
+	up(0);
+	up(1);
+	lm = path_linkmon_new(NULL, dev);
+	ck_assert_ptr_nonnull(lm);
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	ck_assert_uint_eq(fakesess_latest(0)->ntasks, 1);
+	feed_link(lm, RTM_NEWLINK, "other0", IFF_UP);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	feed_link(lm, RTM_NEWLINK, "isnveth0", IFF_UP | IFF_RUNNING); /* no LOWER_UP */
+	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+	ck_assert_int_eq(P(1)->state, PATH_ACTIVE);
+	s1 = fakesess_latest(1);
+	poll_dev();
+	ck_assert_uint_eq(s1->ntasks, 1);
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, 0);
+	/* Two failures in a row grow the backoff; link up cuts it short. */
+	advance(0.15);
+	fakesess_die(fakesess_latest(0));
+	ck_assert_uint_eq(fakesess_sessions_for(0), 2);
+	feed_link(lm, RTM_NEWLINK, "isnveth0", IFF_UP | IFF_RUNNING | IFF_LOWER_UP);
+	poll_dev();
+	ck_assert_uint_eq(fakesess_sessions_for(0), 3);
+	/* Address removal on path 1. */
+	feed_addr(lm, RTM_DELADDR, "10.2.0.9");
+	ck_assert_int_eq(P(1)->state, PATH_ACTIVE);
+	feed_addr(lm, RTM_DELADDR, "10.2.0.1");
+	ck_assert_int_eq(P(1)->state, PATH_FAILED);
+	path_linkmon_free(lm);
+	freereq(r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("path_device");
@@ -767,6 +854,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, failover_and_failback);
 	tcase_add_test(tc, stop_completes_everything_once);
 	tcase_add_test(tc, stop_bounded_when_target_silent);
+	tcase_add_test(tc, link_monitor_fails_bound_path);
 	suite_add_tcase(su, tc);
 	return su;
 }
