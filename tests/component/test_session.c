@@ -498,12 +498,14 @@ struct listener {
 	struct ft *ft;
 	struct ft_config cfg;
 	struct sockaddr_in addr;
+	struct sockaddr_in peer;
 };
 
 static void listener_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct listener *l = container_of(w, struct listener, io);
-	int fd = accept(l->fd, NULL, NULL);
+	socklen_t plen = sizeof(l->peer);
+	int fd = accept(l->fd, (struct sockaddr *)&l->peer, &plen);
 
 	if (fd >= 0 && !l->ft)
 		l->ft = ft_new(loop, fd, &l->cfg);
@@ -558,6 +560,53 @@ START_TEST(login_redirect_over_tcp)
 	ft_free(l.ft);
 	close(l.fd);
 	env_down(&e);
+}
+END_TEST
+
+/*
+ * sess_start() over TCP with the source address and interface pinned, as a
+ * path does: the target must see our chosen source address.
+ */
+START_TEST(connect_bound_source)
+{
+	static const struct sess_callbacks cb = {.on_state = env_on_state};
+	struct sess_config sc;
+	struct sockaddr_in *src;
+	struct listener l = {.ft = NULL};
+	struct env e;
+	struct sess *bad;
+
+	memset(&e, 0, sizeof(e));
+	err_lines = 0;
+	log_set_hook(log_hook, NULL);
+	e.loop = ev_loop_new(EVFLAG_AUTO);
+	listener_start(&e, &l);
+	env_cfg_default(&sc);
+	memcpy(&sc.portal, &l.addr, sizeof(l.addr));
+	sc.portal_len = sizeof(l.addr);
+	src = (struct sockaddr_in *)&sc.bind_addr;
+	src->sin_family = AF_INET;
+	src->sin_addr.s_addr = htonl(0x7f000002); /* 127.0.0.2 */
+	sc.bind_addr_len = sizeof(*src);
+	sc.bind_ifname = "lo";
+	e.s = sess_new(e.loop, &sc, &cb, &e);
+	ck_assert_int_eq(sess_start(e.s), 0);
+	ck_assert(RUN_UNTIL(&e, sess_state(e.s) == SESS_READY || sess_state(e.s) == SESS_DEAD,
+			    3.0));
+	ck_assert_msg(sess_state(e.s) == SESS_READY, "%s", sess_death_message(e.s));
+	ck_assert_uint_eq(ntohl(l.peer.sin_addr.s_addr), 0x7f000002);
+	sess_close(e.s);
+	sess_free(e.s);
+	/* An interface that does not exist: sess_start fails, nothing fires. */
+	sc.bind_ifname = "nosuchif0";
+	bad = sess_new(e.loop, &sc, &cb, &e);
+	ck_assert_int_eq(sess_start(bad), -ENODEV);
+	ck_assert_int_eq(sess_state(bad), SESS_IDLE);
+	sess_free(bad);
+	ft_free(l.ft);
+	close(l.fd);
+	ev_loop_destroy(e.loop);
+	log_set_hook(NULL, NULL);
 }
 END_TEST
 
@@ -622,6 +671,7 @@ int main(void)
 	tcase_add_test(tc, write_answered_before_data);
 	tcase_add_test(tc, login_redirect_over_tcp);
 	tcase_add_test(tc, connect_refused);
+	tcase_add_test(tc, connect_bound_source);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
