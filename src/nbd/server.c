@@ -334,16 +334,17 @@ static void io_dispatch(struct nbdsrv_conn *c, struct nbdsrv_io *io)
 		conn_queue_reply(c, io, 0);
 		return;
 	}
+	/* Counted before submit(), so a bdev that completes inside submit() stays consistent. */
+	if (++c->stats.inflight > c->stats.max_inflight)
+		c->stats.max_inflight = c->stats.inflight;
 	rc = io_submit_next(io);
 	if (rc < 0) {
+		c->stats.inflight--;
 		log_warn("%s: %s offset %llu len %u: submit failed: %s", c->name,
 			 nbdsrv_cmd_name(io->req.type), (unsigned long long)io->req.offset,
 			 io->req.len, strerror(-rc));
 		conn_queue_reply(c, io, nbdsrv_errno_to_nbd(rc));
-		return;
 	}
-	if (++c->stats.inflight > c->stats.max_inflight)
-		c->stats.max_inflight = c->stats.inflight;
 }
 
 static void io_done(struct bdev_req *breq, int err)

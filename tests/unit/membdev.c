@@ -81,6 +81,10 @@ static int membdev_submit(struct bdev *bd, struct bdev_req *req)
 		m->fua_writes++;
 	if (++m->inflight > m->max_inflight)
 		m->max_inflight = m->inflight;
+	if (m->complete_in_submit && !m->hold) {
+		membdev_complete(m, req, membdev_exec(m, req));
+		return 0;
+	}
 	list_add_tail(&m->pending, &req->node);
 	if (!m->hold)
 		ev_async_send(m->loop, &m->wake);

@@ -34,6 +34,7 @@ struct membdev {
 	uint32_t fail_ops;  /* 1u << enum bdev_op */
 	int fail_count;     /* failures left; -1 = all */
 	int submit_err;     /* if non-zero, submit() returns it */
+	bool complete_in_submit; /* call done() before submit() returns (contract allows, if documented) */
 
 	uint64_t submitted[MEMBDEV_OPS];
 	uint64_t completed;

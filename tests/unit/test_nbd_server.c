@@ -661,6 +661,25 @@ START_TEST(shutdown_drains)
 }
 END_TEST
 
+START_TEST(bdev_completing_inside_submit)
+{
+	/* A bdev that calls done() from inside submit(): counters and replies stay right. */
+	static uint8_t w[8192], r[8192];
+
+	start(DISK_SIZE, 0, NULL);
+	mem.complete_in_submit = true;
+	fill(w, sizeof(w), 11);
+	write_at(1, 0, w, sizeof(w));
+	read_at(2, 0, r, sizeof(r));
+	ck_assert_mem_eq(r, w, sizeof(w));
+	send_req(NBDSRV_CMD_TRIM, NBDSRV_CMD_FLAG_FUA, 3, 0, 4096);
+	expect_reply(3, 0);
+	ck_assert_uint_eq(mem.submitted[BDEV_OP_FLUSH], 1);
+	ck_assert_uint_eq(nbdsrv_conn_stats(conn)->inflight, 0);
+	finish();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("nbd_server");
@@ -684,6 +703,7 @@ int main(void)
 	tcase_add_test(tc, replies_queue_when_socket_blocks);
 	tcase_add_test(tc, zero_length_requests);
 	tcase_add_test(tc, shutdown_drains);
+	tcase_add_test(tc, bdev_completing_inside_submit);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
