@@ -295,6 +295,10 @@ void sess_rx_async(struct sess *s, const struct iscsi_pdu_async_msg *m, const ui
 	case ISCSI_PDU_ASYNC_NEGOTIATE:
 		ev.type = SESS_EV_NEGOTIATE;
 		break;
+	case ISCSI_PDU_ASYNC_TASK_TERMINATION:
+		/* RFC 7232 / 7143 11.9.1: only with TaskReporting=FastAbort, which we never offer. */
+		log_warn("%s: task termination event without FastAbort, ignored", s->name);
+		return;
 	default:
 		ev.type = SESS_EV_VENDOR;
 		break;
