@@ -296,7 +296,7 @@ void sess_rx_async(struct sess *s, const struct iscsi_pdu_async_msg *m, const ui
 		ev.type = SESS_EV_NEGOTIATE;
 		break;
 	case ISCSI_PDU_ASYNC_TASK_TERMINATION:
-		/* RFC 7232 / 7143 11.9.1: only with TaskReporting=FastAbort, which we never offer. */
+		/* RFC 7143 11.9.1, 13.23: only with TaskReporting=FastAbort, which we never offer. */
 		log_warn("%s: task termination event without FastAbort, ignored", s->name);
 		return;
 	default:
