@@ -27,6 +27,7 @@
 
 #define DEFAULT_MAX_CLIENTS 64
 #define DEFAULT_HS_TIMEOUT  30.0
+#define DEFAULT_SEND_TIMEOUT 60.0
 
 struct client {
 	struct list_node node;
@@ -109,6 +110,7 @@ static void client_handover(struct client *cl)
 	struct nbdsrv_conn_cfg ccfg = {
 		.name = cl->name,
 		.queue_depth = l->cfg.queue_depth,
+		.send_timeout = l->cfg.send_timeout > 0 ? l->cfg.send_timeout : 0,
 		.closed = client_conn_closed,
 		.opaque = cl,
 	};
@@ -407,6 +409,8 @@ struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
 		l->cfg.max_clients = DEFAULT_MAX_CLIENTS;
 	if (l->cfg.hs_timeout <= 0)
 		l->cfg.hs_timeout = DEFAULT_HS_TIMEOUT;
+	if (l->cfg.send_timeout == 0)
+		l->cfg.send_timeout = DEFAULT_SEND_TIMEOUT;
 	list_init(&l->clients);
 	if (strncmp(addr, "unix:", 5) == 0)
 		rc = listen_unix(l, addr + 5, cfg->unix_mode ? cfg->unix_mode : 0600);

@@ -42,6 +42,9 @@ struct nbdsrv_conn {
 	struct ev_loop *loop;
 	ev_io rio;
 	ev_io wio;
+	ev_timer stall;       /* runs only while replies wait for the socket (send_timeout) */
+	ev_tstamp send_timeout;
+	ev_tstamp last_send;  /* last time the socket took reply bytes */
 	ev_timer fin; /* fires closed() from the next loop iteration, once per connection */
 	int fd;
 	enum nbdsrv_conn_state state;
@@ -111,6 +114,7 @@ static void conn_close_fd(struct nbdsrv_conn *c)
 {
 	ev_io_stop(c->loop, &c->rio);
 	ev_io_stop(c->loop, &c->wio);
+	ev_timer_stop(c->loop, &c->stall);
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
@@ -225,12 +229,20 @@ static void conn_flush(struct nbdsrv_conn *c)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				ev_io_start(c->loop, &c->wio);
+				if (!ev_is_active(&c->wio)) {
+					ev_io_start(c->loop, &c->wio);
+					/* Started when blocking begins, not per reply: see conn_on_stall. */
+					if (c->send_timeout > 0 && !ev_is_active(&c->stall)) {
+						ev_timer_set(&c->stall, c->send_timeout, 0);
+						ev_timer_start(c->loop, &c->stall);
+					}
+				}
 				return;
 			}
 			conn_dead(c, -errno);
 			return;
 		}
+		c->last_send = ev_now(c->loop);
 		/* Retire fully sent replies. */
 		n = (size_t)w + c->send_off;
 		while (!list_empty(&c->sendq)) {
@@ -247,6 +259,7 @@ static void conn_flush(struct nbdsrv_conn *c)
 		c->send_off = n;
 	}
 	ev_io_stop(c->loop, &c->wio);
+	ev_timer_stop(c->loop, &c->stall);
 	conn_maybe_finish(c);
 }
 
@@ -572,6 +585,28 @@ static void conn_on_write(struct ev_loop *loop, ev_io *w, int revents)
 	conn_flush(c);
 }
 
+/*
+ * Replies have been waiting for the socket: a client that stops reading
+ * holds pool buffers that other connections need. Armed once when the
+ * socket first blocks and re-armed from the last progress, the way libev's
+ * manual suggests, so a slowly draining client is not cut off.
+ */
+static void conn_on_stall(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct nbdsrv_conn *c = container_of(w, struct nbdsrv_conn, stall);
+	ev_tstamp left = c->last_send + c->send_timeout - ev_now(loop);
+
+	if (list_empty(&c->sendq))
+		return;
+	if (left > 0) {
+		ev_timer_set(w, left, 0);
+		ev_timer_start(loop, w);
+		return;
+	}
+	log_warn("%s: client has not read its replies for %.1f s", c->name, c->send_timeout);
+	conn_dead(c, -ETIMEDOUT);
+}
+
 static void conn_on_fin(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct nbdsrv_conn *c = container_of(w, struct nbdsrv_conn, fin);
@@ -622,6 +657,9 @@ struct nbdsrv_conn *nbdsrv_conn_new(struct ev_loop *loop, int fd, struct bdev *b
 	}
 	ev_io_init(&c->rio, conn_on_read, fd, EV_READ);
 	ev_io_init(&c->wio, conn_on_write, fd, EV_WRITE);
+	ev_timer_init(&c->stall, conn_on_stall, 0, 0);
+	c->send_timeout = cfg->send_timeout;
+	c->last_send = ev_now(loop);
 	/* A 0 s timer rather than ev_idle: idle watchers starve while other sockets are busy. */
 	ev_timer_init(&c->fin, conn_on_fin, 0, 0);
 	c->state = NBDSRV_CONN_READ_HDR;
@@ -643,6 +681,7 @@ void nbdsrv_conn_free(struct nbdsrv_conn *c)
 	conn_close_fd(c);
 	nbdsrv_bufpool_cancel(&c->bufwait);
 	ev_timer_stop(c->loop, &c->fin);
+	ev_timer_stop(c->loop, &c->stall);
 	for (uint32_t i = 0; i < c->nslots; i++)
 		if (c->slots[i].buf)
 			nbdsrv_bufpool_put(c->pool, c->slots[i].buf);

@@ -74,6 +74,12 @@ typedef void (*nbdsrv_conn_closed_fn)(struct nbdsrv_conn *c, int err, void *opaq
 struct nbdsrv_conn_cfg {
 	const char *name;     /* log prefix such as "nbd0 sock1", copied */
 	uint32_t queue_depth; /* request slots; 0 = 128 */
+	/*
+	 * Seconds replies may wait for a client that does not read them before
+	 * the connection is dropped (-ETIMEDOUT); 0 = forever (kernel sockets:
+	 * the kernel always reads). Server mode sets it: the pool is shared.
+	 */
+	double send_timeout;
 	nbdsrv_conn_closed_fn closed;
 	void *opaque;
 };

@@ -32,6 +32,7 @@ static struct nbdsrv_export ex;
 static int cfd = -1; /* client end */
 static int closed_calls, closed_err;
 static uint32_t pool_free0; /* free buffers at start */
+static double send_timeout; /* for the next start() */
 
 static void on_closed(struct nbdsrv_conn *c, int err, void *opaque)
 {
@@ -41,7 +42,8 @@ static void on_closed(struct nbdsrv_conn *c, int err, void *opaque)
 
 static void start(uint64_t size, uint32_t qd, struct nbdsrv_bufpool *p)
 {
-	struct nbdsrv_conn_cfg cfg = {.name = "test", .queue_depth = qd, .closed = on_closed};
+	struct nbdsrv_conn_cfg cfg = {.name = "test", .queue_depth = qd, .closed = on_closed,
+				      .send_timeout = send_timeout};
 	int sv[2];
 
 	loop = ev_loop_new(EVFLAG_AUTO);
@@ -661,6 +663,51 @@ START_TEST(shutdown_drains)
 }
 END_TEST
 
+START_TEST(client_not_reading_is_dropped)
+{
+	/* Replies pile up unread: after send_timeout the connection goes, buffers come back. */
+	enum { N = 16, LEN = 256 << 10 };
+	time_t end;
+
+	send_timeout = 0.3;
+	start(DISK_SIZE, 0, nbdsrv_bufpool_new_default(16, NBDSRV_MAX_PAYLOAD));
+	send_timeout = 0;
+	for (int i = 0; i < N; i++)
+		send_req(NBDSRV_CMD_READ, 0, (uint64_t)i, (uint64_t)i * LEN, LEN);
+	end = time(NULL) + 5;
+	while (!closed_calls && time(NULL) <= end)
+		pump();
+	ck_assert_int_eq(closed_calls, 1);
+	ck_assert_int_eq(closed_err, -ETIMEDOUT);
+	ck_assert_uint_eq(nbdsrv_bufpool_free_count(pool), pool_free0);
+	finish();
+}
+END_TEST
+
+START_TEST(slow_reader_is_kept)
+{
+	/* A client that reads slowly but steadily is not cut off by the same timeout. */
+	enum { N = 16, LEN = 256 << 10 };
+	static uint8_t r[LEN];
+
+	send_timeout = 0.5;
+	start(DISK_SIZE, 0, nbdsrv_bufpool_new_default(16, NBDSRV_MAX_PAYLOAD));
+	send_timeout = 0;
+	for (int i = 0; i < N; i++)
+		send_req(NBDSRV_CMD_READ, 0, (uint64_t)i, (uint64_t)i * LEN, LEN);
+	for (int i = 0; i < N; i++) {
+		uint64_t c;
+		struct timespec ts = {0, 100 * 1000 * 1000};
+
+		nanosleep(&ts, NULL); /* 1.6 s in total, 0.1 s between replies */
+		ck_assert_uint_eq(recv_reply(&c), 0);
+		ck_assert_uint_eq(recv_all(r, LEN), LEN);
+	}
+	ck_assert_int_eq(closed_calls, 0);
+	finish();
+}
+END_TEST
+
 START_TEST(bdev_completing_inside_submit)
 {
 	/* A bdev that calls done() from inside submit(): counters and replies stay right. */
@@ -704,6 +751,8 @@ int main(void)
 	tcase_add_test(tc, zero_length_requests);
 	tcase_add_test(tc, shutdown_drains);
 	tcase_add_test(tc, bdev_completing_inside_submit);
+	tcase_add_test(tc, client_not_reading_is_dropped);
+	tcase_add_test(tc, slow_reader_is_kept);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
