@@ -202,6 +202,47 @@ int main(int argc, char **argv)
 		free(w);
 		free(r);
 	}
+	/* SMOKE_PERF=secs: sequential 1 MiB READs or WRITEs (SMOKE_PERF_WRITE) at queue depth 8. */
+	if (getenv("SMOKE_PERF")) {
+		enum { QD = 8, SZ = 1 << 20 };
+		static struct sess_task pt[QD];
+		static uint8_t pb[QD][SZ];
+		bool wr = getenv("SMOKE_PERF_WRITE") != NULL;
+		double secs = atof(getenv("SMOKE_PERF")), t0 = ev_time();
+		uint64_t bytes = 0, lba = 0;
+		unsigned int q;
+
+		while (ev_time() - t0 < secs) {
+			for (q = 0; q < QD; q++) {
+				struct sess_task *x = &pt[q];
+
+				memset(x, 0, sizeof(*x));
+				x->cdb[0] = wr ? 0x8a : 0x88;
+				put_be64(x->cdb + 2, lba);
+				put_be32(x->cdb + 10, SZ / bs);
+				x->cdb_len = 16;
+				x->dir = wr ? SESS_DIR_WRITE : SESS_DIR_READ;
+				x->xfer_len = SZ;
+				x->iov[0].iov_base = pb[q];
+				x->iov[0].iov_len = SZ;
+				x->iov_cnt = 1;
+				x->lun = 1;
+				x->done = task_done;
+				pending++;
+				if (sess_submit(s, x) < 0)
+					return 1;
+				lba = (lba + SZ / bs) % (nblocks - SZ / bs);
+			}
+			wait_all();
+			for (q = 0; q < QD; q++)
+				if (pt[q].result || pt[q].status)
+					return 1;
+			bytes += (uint64_t)QD * SZ;
+		}
+		printf("perf %s: %.1f MiB/s\n", wr ? "write" : "read",
+		       bytes / (ev_time() - t0) / 1048576.0);
+	}
+
 	/* Many commands in flight at once: the CmdSN window and R2T interleaving. */
 	{
 		enum { N = 64, BL = 64 };
