@@ -35,5 +35,5 @@ check_PROGRAMS += tests/unit/test_path_tgt
 tests_unit_test_path_tgt_SOURCES = tests/unit/test_path_tgt.c
 tests_unit_test_path_tgt_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_path_tgt_LDADD = $(TEST_LIBS)
-TESTS += tests/unit/test_path_tgt.sh
-EXTRA_DIST += tests/unit/test_path_tgt.sh
+TESTS += tests/unit/test_path_tgt.sh tests/unit/test_path_failover.sh
+EXTRA_DIST += tests/unit/test_path_tgt.sh tests/unit/test_path_failover.sh

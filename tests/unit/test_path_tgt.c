@@ -3,7 +3,13 @@
  * target (tgtd): not run by make check on its own (it needs a target), run
  * by hand or from a shell test:
  *
- *   test_path_tgt TARGET_IQN LUN HOST[:PORT] [HOST[:PORT] ...]
+ *   test_path_tgt TARGET_IQN LUN HOST[:PORT][@IFNAME] [HOST[:PORT][@IFNAME] ...]
+ *
+ * With PATH_TGT_SOAK=SECONDS it instead keeps 8 write/read-back loops
+ * running for that long, each on its own region, while the caller pulls
+ * cables: every request must succeed and every read must match (failover is
+ * invisible to the caller). PATH_TGT_NOP=INTERVAL_MS,TIMEOUT_MS sets the
+ * health check.
  *
  * Brings the device up over every portal given (round-robin), then writes
  * patterns of many sizes (split at the LUN's limits and at max_io_bytes),
@@ -107,6 +113,95 @@ static void next(void)
 	}
 }
 
+/* ---- soak mode ---- */
+
+#define SOAK_SLOTS  8
+#define SOAK_REGION (1u << 20)
+
+struct slot {
+	struct bdev_req req;
+	unsigned int idx;
+	bool reading;
+	uint32_t len;
+	uint64_t off;
+	uint8_t *w, *r;
+	unsigned long rounds;
+};
+
+static struct slot slots[SOAK_SLOTS];
+static double soak_end;
+static unsigned int soak_live;
+static unsigned int rng = 12345;
+
+static unsigned int rnd(void)
+{
+	rng = rng * 1103515245u + 12345u;
+	return rng >> 8;
+}
+
+static void slot_next(struct slot *s);
+
+static void slot_done(struct bdev_req *r, int err)
+{
+	struct slot *s = container_of(r, struct slot, req);
+
+	if (err) {
+		fprintf(stderr, "slot %u %s %llu+%u: %s\n", s->idx, s->reading ? "read" : "write",
+			(unsigned long long)s->off, s->len, strerror(-err));
+		failures++;
+	} else if (s->reading && memcmp(s->w, s->r, s->len) != 0) {
+		fprintf(stderr, "slot %u: read back of %llu+%u differs\n", s->idx,
+			(unsigned long long)s->off, s->len);
+		failures++;
+	}
+	if (s->reading)
+		s->rounds++;
+	s->reading = !s->reading;
+	slot_next(s);
+}
+
+static void slot_next(struct slot *s)
+{
+	int r;
+
+	if (!s->reading && (failures || ev_now(loop) >= soak_end)) {
+		if (--soak_live == 0)
+			path_device_stop(dev);
+		return;
+	}
+	if (!s->reading) {
+		s->len = (1 + rnd() % 256) * 512;
+		s->off = (uint64_t)s->idx * SOAK_REGION + (rnd() % (SOAK_REGION / 512 - 256)) * 512;
+		for (uint32_t i = 0; i < s->len; i++)
+			s->w[i] = (uint8_t)rnd();
+	}
+	memset(&s->req, 0, sizeof(s->req));
+	s->req.op = s->reading ? BDEV_OP_READ : BDEV_OP_WRITE;
+	s->req.offset = s->off;
+	s->req.len = s->len;
+	s->req.buf = s->reading ? s->r : s->w;
+	s->req.done = slot_done;
+	r = bdev_submit(path_device_bdev(dev), &s->req);
+	if (r) {
+		fprintf(stderr, "slot %u: submit: %s\n", s->idx, strerror(-r));
+		failures++;
+		if (--soak_live == 0)
+			path_device_stop(dev);
+	}
+}
+
+static void soak_start(double secs)
+{
+	soak_end = ev_now(loop) + secs;
+	soak_live = SOAK_SLOTS;
+	for (unsigned int i = 0; i < SOAK_SLOTS; i++) {
+		slots[i].idx = i;
+		slots[i].w = malloc(256 * 512);
+		slots[i].r = malloc(256 * 512);
+		slot_next(&slots[i]);
+	}
+}
+
 static void on_ready(struct path_device *d, void *o)
 {
 	const struct bdev_info *i = &path_device_bdev(d)->info;
@@ -114,7 +209,10 @@ static void on_ready(struct path_device *d, void *o)
 	fprintf(stderr, "ready: %s %llu bytes, block %u, max xfer %u, wce %d fua %d discard %d\n",
 		i->ident, (unsigned long long)i->size_bytes, i->logical_block_size,
 		i->max_transfer_bytes, i->write_cache, i->fua, i->discard);
-	next();
+	if (getenv("PATH_TGT_SOAK"))
+		soak_start(atof(getenv("PATH_TGT_SOAK")));
+	else
+		next();
 }
 
 static void on_stopped(struct path_device *d, void *o)
@@ -136,6 +234,11 @@ static int parse_portal(const char *s, struct path_config *pc)
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
 
 	snprintf(host, sizeof(host), "%s", s);
+	colon = strchr(host, '@');
+	if (colon) {
+		*colon = 0;
+		pc->bind_ifname = strdup(colon + 1);
+	}
 	colon = strrchr(host, ':');
 	if (colon) {
 		*colon = 0;
@@ -172,6 +275,9 @@ int main(int argc, char **argv)
 	cfg.transport = &path_transport_sess;
 	cfg.on_ready = on_ready;
 	cfg.on_stopped = on_stopped;
+	if (getenv("PATH_TGT_NOP"))
+		sscanf(getenv("PATH_TGT_NOP"), "%u,%u", &cfg.nop_interval_ms, &cfg.nop_timeout_ms);
+	cfg.no_path_retry_ms = 30000;
 	wbuf = malloc((32u << 20) + 4096);
 	rbuf = malloc(32u << 20);
 	for (size_t i = 0; i < (32u << 20) + 4096; i++)
@@ -181,12 +287,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot start the device\n");
 		return 1;
 	}
-	ev_timer_init(&t, on_timeout, 60, 0);
+	ev_timer_init(&t, on_timeout, 60 + (getenv("PATH_TGT_SOAK") ? atof(getenv("PATH_TGT_SOAK")) : 0), 0);
 	ev_timer_start(loop, &t);
 	ev_run(loop, 0);
+	for (unsigned int i = 0; i < path_device_npaths(dev); i++) {
+		struct path_status ps;
+
+		path_device_path_status(dev, i, &ps);
+		fprintf(stderr, "%s: %s (%s), %llu I/Os, %llu bytes, %llu failures, latency %.3f ms\n",
+			ps.name, path_state_name(ps.state), ps.reason, (unsigned long long)ps.ios,
+			(unsigned long long)ps.bytes, (unsigned long long)ps.failures,
+			ps.latency_ewma * 1000);
+	}
 	path_device_free(dev);
 	free(wbuf);
 	free(rbuf);
+	for (unsigned int i = 0; i < SOAK_SLOTS; i++) {
+		if (slots[i].rounds)
+			fprintf(stderr, "slot %u: %lu rounds\n", i, slots[i].rounds);
+		free(slots[i].w);
+		free(slots[i].r);
+	}
+	for (unsigned int i = 0; i < cfg.npaths; i++)
+		free((char *)cfg.paths[i].bind_ifname);
 	fprintf(stderr, "%s: %d failures after %d steps\n", argv[0], failures, step);
 	return failures ? 1 : 0;
 }

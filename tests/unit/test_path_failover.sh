@@ -1,0 +1,53 @@
+#!/bin/sh
+# Failover under load against tgtd over two veth "networks": 8 write /
+# read-back loops run for 8 s over two paths (round-robin, NOP 300 ms /
+# 1000 ms) while network 1's cable is pulled (carrier loss: the link
+# monitor fails the path at once) and plugged back, then network 2 goes
+# silent (the target's address vanishes: no carrier change, no RST; the
+# busy-path silence check fails it) and comes back. The caller must see no
+# error and no mismatch; both paths must have failed and come back, and
+# their writes must have been released by the reinstatement fence.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
+
+requires_tgt
+requires_netns
+prog=${top_builddir:-.}/tests/unit/test_path_tgt
+[ -x "$prog" ] || skip "test_path_tgt not built"
+ISN_TEST_TIMEOUT=120
+
+two_networks
+tgtd_start "$tgt_ns"
+iqn=iqn.2026-11.org.iscsi-nbd.test:failover
+shm_file disk 16 zero
+tgt_target_new "$tgt_ns" 1 "$iqn"
+tgt_lun_new "$tgt_ns" 1 1 "$disk"
+tgt_bind_all "$tgt_ns" 1
+
+log=$isn_tmp/failover.log
+PATH_TGT_SOAK=8 PATH_TGT_NOP=300,1000 t_run "$ini_ns" "$prog" "$iqn" 1 \
+	"$net1_tgt@$net1_ini_dev" "$net2_tgt@$net2_ini_dev" 2>"$log" &
+pid=$!
+sleep 2
+info "pull cable 1 (carrier loss)"
+ip -n "$ini_ns" link set "$net1_ini_dev" down
+sleep 2
+info "plug cable 1"
+ip -n "$ini_ns" link set "$net1_ini_dev" up
+sleep 1.5
+info "network 2 goes silent"
+ip -n "$tgt_ns" addr del "$net2_tgt/24" dev "$net2_tgt_dev"
+sleep 2
+ip -n "$tgt_ns" addr add "$net2_tgt/24" dev "$net2_tgt_dev"
+wait $pid
+rc=$?
+grep -E "FAILED|FENCED|fenced|failures|slot" "$log" >&2
+[ $rc = 0 ] || { cat "$log" >&2; fail "I/O failed or mismatched during failover (rc $rc)"; }
+grep -q "path0: ACTIVE -> FAILED: link down" "$log" || fail "cable pull not seen by the link monitor"
+grep -q "path1: ACTIVE -> FAILED: no traffic" "$log" || fail "silent path not caught"
+for p in path0 path1; do
+	n=$(grep -c "$p: CONNECTING -> PROBING" "$log")
+	[ "$n" -ge 2 ] || fail "$p never logged in again"
+	grep -q "$p: old session fenced (reinstatement login)" "$log" ||
+		fail "$p: held writes not released by reinstatement"
+done
+info ok
