@@ -433,8 +433,6 @@ static void path_ping_done(void *opaque, int err)
 	if (p->ping_epoch != p->epoch || !p->sess)
 		return;
 	p->ping_out = false;
-	if (list_empty(&p->outstanding))
-		p->busy_since = 0;
 }
 
 static bool path_busy(const struct path *p)
@@ -481,6 +479,14 @@ void path_check(struct path *p, double now)
 					return;
 				}
 			}
+			/* Busy but quiet (a slow command): ask for a NOP-In, whose
+			 * answer is traffic. Nothing is sent while bytes flow, so a
+			 * NOP never queues behind a busy connection's data. */
+			if (!p->ping_out && p->sess && now - ref >= dev->cfg.nop_interval_ms / 1000.0 &&
+			    ops_of(p)->ping(p->sess, path_ping_done, p) == 0) {
+				p->ping_out = true;
+				p->ping_epoch = p->epoch;
+			}
 		} else if (now - last_rx >= dev->cfg.nop_interval_ms / 1000.0) {
 			if (ops_of(p)->ping(p->sess, path_ping_done, p) == 0) {
 				p->ping_out = true;
@@ -519,6 +525,8 @@ static double path_next_due(const struct path *p)
 
 		if (path_busy(p)) {
 			TAKE(MAX(last_rx, p->busy_since) + dev->cfg.nop_timeout_ms / 1000.0);
+			if (!p->ping_out)
+				TAKE(MAX(last_rx, p->busy_since) + dev->cfg.nop_interval_ms / 1000.0);
 			if (!list_empty(&p->outstanding)) {
 				struct path_io *head =
 					list_entry(p->outstanding.next, struct path_io, node);

@@ -258,6 +258,8 @@ void fakesess_pong(struct sess *s)
 {
 	void (*cb)(void *, int) = s->ping_cb;
 
+	if (!cb)
+		return; /* no NOP-Out outstanding: no NOP-In comes */
 	s->last_rx = fake_now;
 	s->ping_cb = NULL;
 	if (cb)

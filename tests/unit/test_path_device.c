@@ -521,21 +521,51 @@ START_TEST(nop_idle_vs_busy)
 	r = mkreq(BDEV_OP_READ, 0, 512, 0);
 	ck_assert_int_eq(submit(r), 0);
 	poll_dev();
-	for (int i = 0; i < 6; i++) { /* 6 s busy, twice nop_timeout, but bytes keep arriving */
-		advance(1.0);
+	for (int i = 0; i < 7; i++) { /* 6.3 s busy, twice nop_timeout, but bytes keep arriving */
+		advance(0.9);
 		fakesess_rx(s);
 		ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
 	}
-	ck_assert_uint_eq(s->pings, 1); /* no NOP while busy */
-	advance(2.9);
+	ck_assert_uint_eq(s->pings, 1); /* no NOP while bytes flow */
+	advance(1.0);
+	ck_assert_uint_eq(s->pings, 2); /* quiet for nop_interval: a NOP, not a failure */
+	advance(1.9);
 	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
-	advance(0.2);
+	advance(0.2); /* the NOP is not answered either: 3.1 s of silence */
 	ck_assert_int_eq(P(0)->state, PATH_FAILED);
 	ck_assert_int_eq(r->calls, 0); /* waiting for a path, not failed */
 	path_device_free(dev); /* freeing a running device still completes it */
 	dev = NULL;
 	ck_assert_int_eq(r->calls, 1);
 	ck_assert_int_eq(r->err, -ESHUTDOWN);
+	freereq(r);
+}
+END_TEST
+
+/* A slow command on a healthy connection: the NOP sent while waiting is
+ * answered, so the path is not failed however long the command takes
+ * (until cmd_timeout). */
+START_TEST(slow_command_nop_answered)
+{
+	struct treq *r;
+	struct sess *s;
+
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	s = fakesess_latest(0);
+	r = mkreq(BDEV_OP_FLUSH, 0, 0, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	for (int i = 0; i < 8; i++) {
+		advance(1.0);
+		fakesess_pong(s);
+		poll_dev();
+		ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	}
+	ck_assert_uint_ge(s->pings, 4);
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, 0);
 	freereq(r);
 }
 END_TEST
@@ -848,6 +878,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, identity_mismatch_wrong_lun);
 	tcase_add_test(tc, nop_idle_vs_busy);
 	tcase_add_test(tc, nop_unanswered_fails_path);
+	tcase_add_test(tc, slow_command_nop_answered);
 	tcase_add_test(tc, command_deadline);
 	tcase_add_test(tc, ghost_write_fenced_by_reinstatement);
 	tcase_add_test(tc, ghost_write_fenced_by_time);
