@@ -132,8 +132,13 @@ const char *login_status_message(uint16_t status)
 
 int login_init(struct login *l, const struct login_config *cfg)
 {
-	static const uint8_t default_algs[] = {CHAP_ALG_SHA3_256, CHAP_ALG_SHA256, CHAP_ALG_SHA1,
-					       CHAP_ALG_MD5};
+	/*
+	 * Strongest first, but without 7 (SHA-256): tgt (1.0.85, usr/iscsi/
+	 * chap.c) accepts CHAP_A=7 and then computes SHA-1, so offering 7
+	 * first makes every CHAP login to tgt fail. Configure 7 explicitly for
+	 * targets that follow the IANA codes (LIO, SCST).
+	 */
+	static const uint8_t default_algs[] = {CHAP_ALG_SHA3_256, CHAP_ALG_SHA1, CHAP_ALG_MD5, 0};
 	struct iscsi_param_config op;
 	bool all_default = true;
 
@@ -606,7 +611,12 @@ static int check_header(struct login *l, const uint8_t *bhs, size_t len,
 	if (rsp->data_len != len)
 		return login_fail(l, -EPROTO, "Login Response DataSegmentLength %u, %zu bytes given",
 				  rsp->data_len, len);
-	if (rsp->isid != isid_u64(l->cfg.isid) || rsp->itt != l->cfg.itt)
+	/*
+	 * Rejections are judged by their status alone: tgt, for one, sends them
+	 * with ISID and ITT zeroed.
+	 */
+	if (rsp->status_class == ISCSI_PDU_LOGIN_SUCCESS &&
+	    (rsp->isid != isid_u64(l->cfg.isid) || rsp->itt != l->cfg.itt))
 		return login_fail(l, -EPROTO, "Login Response for another ISID or ITT");
 	l->statsn = rsp->statsn;
 	l->exp_statsn = rsp->statsn + 1;

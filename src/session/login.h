@@ -129,7 +129,11 @@ struct login_config {
 	const uint8_t *mutual_secret;
 	size_t mutual_secret_len;
 	bool auth_required; /* offer CHAP only (implied by mutual CHAP) */
-	/* CHAP_A offer, strongest first, 0-terminated; all zero = 8,7,6,5 (those supported). */
+	/*
+	 * CHAP_A offer, strongest first, 0-terminated. All zero = 8,6,5 (those
+	 * this OpenSSL supports): 7 is left out by default because tgt takes
+	 * CHAP_A=7 to mean SHA-1 and fails every such login (see login.c).
+	 */
 	uint8_t chap_algs[CHAP_ALGS_MAX];
 
 	/*

@@ -246,7 +246,10 @@ static void chap_until_response(int alg, struct req *q)
 	ck_assert_int_eq(login_state(&L), LOGIN_ST_CHAP_A);
 	next(q);
 	ck_assert(!q->t);
-	ck_assert(has(q, "CHAP_A=8,7,6,5")); /* strongest first */
+	if (alg == 7)
+		ck_assert(has(q, "CHAP_A=7")); /* configured explicitly */
+	else
+		ck_assert(has(q, "CHAP_A=8,6,5")); /* default: strongest first, no 7 (tgt) */
 	ck_assert_uint_eq(be32(q->bhs + 28), 2);
 	n = snprintf(text, sizeof(text), "CHAP_A=%d%cCHAP_I=42%cCHAP_C=0x000102030405060708090a0b0c0d0e0f%c",
 		     alg, 0, 0, 0);
@@ -267,6 +270,8 @@ START_TEST(chap_one_way)
 	struct rsp r = {.flags = F(1, 0, 0, 1), .statsn = 3};
 
 	chap_cfg();
+	if (alg == 7)
+		cfg.chap_algs[0] = 7;
 	start();
 	chap_until_response(alg, &q);
 	ck_assert(!value_of(&q, "CHAP_C")); /* not mutual */
@@ -375,6 +380,8 @@ START_TEST(mutual_chap_ok)
 	login_destroy(&L);
 
 	mutual_cfg();
+	if (_i == 2)
+		cfg.chap_algs[0] = 7;
 	start();
 	chap_until_response(5 + _i, &q);
 	ck_assert_uint_eq(strlen(value_of(&q, "CHAP_C")), 2 + 2 * (_i < 2 ? (_i ? 20 : 16) : 32));
@@ -393,8 +400,8 @@ START_TEST(mutual_chap_wrong_response)
 
 	mutual_cfg();
 	start();
-	chap_until_response(7, &q);
-	target_response(&q, "SHA256", true, text, sizeof(text));
+	chap_until_response(8, &q);
+	target_response(&q, "SHA3-256", true, text, sizeof(text));
 	ck_assert_int_eq(feed(&r, text, text_len(text)), -EKEYREJECTED);
 	ck_assert_int_eq(login_state(&L), LOGIN_ST_FAILED);
 	ck_assert_int_eq(login_error(&L), -EKEYREJECTED);
@@ -404,15 +411,15 @@ START_TEST(mutual_chap_wrong_response)
 	/* The target keeps quiet about itself. */
 	mutual_cfg();
 	start();
-	chap_until_response(7, &q);
+	chap_until_response(8, &q);
 	ck_assert_int_eq(feed(&r, NULL, 0), -EKEYREJECTED);
 	login_destroy(&L);
 
 	/* Right response, wrong name. */
 	mutual_cfg();
 	start();
-	chap_until_response(7, &q);
-	target_response(&q, "SHA256", false, text, sizeof(text));
+	chap_until_response(8, &q);
+	target_response(&q, "SHA3-256", false, text, sizeof(text));
 	text[9] = 'X'; /* CHAP_N=tgX */
 	ck_assert_int_eq(feed(&r, text, text_len(text)), -EKEYREJECTED);
 	login_destroy(&L);
@@ -420,7 +427,7 @@ START_TEST(mutual_chap_wrong_response)
 	/* Right response to the wrong algorithm's digest length. */
 	mutual_cfg();
 	start();
-	chap_until_response(7, &q);
+	chap_until_response(8, &q);
 	target_response(&q, "MD5", false, text, sizeof(text));
 	ck_assert_int_eq(feed(&r, text, text_len(text)), -EKEYREJECTED);
 	login_destroy(&L);
