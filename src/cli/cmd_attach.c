@@ -22,6 +22,7 @@
 #include "cli/sync.h"
 #include "nbd/netlink.h"
 #include "path/policy.h"
+#include "scsi/spc.h"
 #include "path/transport.h"
 #include "util/log.h"
 
@@ -158,6 +159,46 @@ static void stable_isid(uint8_t isid[6], const char *a, const char *b, const cha
 		isid[i] = (uint8_t)(h >> (8 * (i - 1)));
 }
 
+/*
+ * The LUN must be a connected block device: a common slip is LUN 0 on
+ * targets (tgt among them) whose LUN 0 is the storage controller. Saying
+ * so now beats a path layer that retries a probe that can never succeed.
+ */
+static int preflight_lun(struct cli_sync *y, const struct cli_target *t)
+{
+	struct sess_task task = {0};
+	struct scsi_inquiry inq;
+	uint8_t buf[96];
+
+	task.cdb_len = (uint8_t)scsi_build_inquiry(task.cdb, sizeof(task.cdb), false, 0,
+						   sizeof(buf));
+	task.lun = t->lun;
+	task.dir = SESS_DIR_READ;
+	task.iov[0].iov_base = buf;
+	task.iov[0].iov_len = sizeof(buf);
+	task.iov_cnt = 1;
+	task.xfer_len = sizeof(buf);
+	if (sync_task(y, &task) != 0)
+		return CLI_EXIT_CONNECT;
+	if (task.status != 0 ||
+	    scsi_inquiry_parse(buf, sizeof(buf) - (task.residual_under ? task.residual : 0),
+			       &inq) < 0) {
+		cli_err("INQUIRY of LUN %u on %s failed (status 0x%02x): is the LUN number right? "
+			"('" CLI_PROG " luns -t %s -P %s' lists them)",
+			t->lun, t->target, task.status, t->target, t->portal);
+		return CLI_EXIT_IO;
+	}
+	if (inq.qualifier != 0 || inq.device_type != 0) {
+		cli_err("LUN %u of %s is not a connected disk (peripheral qualifier %u, type 0x%02x%s); "
+			"give the data LUN with -l ('" CLI_PROG " luns -t %s -P %s' lists them)",
+			t->lun, t->target, inq.qualifier, inq.device_type,
+			inq.device_type == 0x0c ? ": a storage controller" : "", t->target,
+			t->portal);
+		return CLI_EXIT_IO;
+	}
+	return 0;
+}
+
 /* Log in once on some portal to report a wrong IQN / secret / dead portals now. */
 static int preflight(struct cli_target *t, char **portals, unsigned int n)
 {
@@ -177,8 +218,9 @@ static int preflight(struct cli_target *t, char **portals, unsigned int n)
 		code = sync_open(&y, &sc, t->timeout);
 		cli_config_release(&sc);
 		if (code == 0) {
+			code = preflight_lun(&y, t);
 			sync_close(&y);
-			return 0;
+			return code;
 		}
 		if (i == 0)
 			first = code;
