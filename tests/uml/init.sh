@@ -100,21 +100,47 @@ echo "uml-init: kernel $kver up $(cut -d' ' -f1 /proc/uptime) s after boot," \
 	"running $UML_SCRIPT" >/dev/console 2>&1
 date +%s.%N >"$UML_OUT/t-init"
 
+# finish STATUS: hand the status and diagnostics to the host, power off.
+finish() {
+	cp /proc/mounts "$UML_OUT/mounts" 2>/dev/null
+	dmesg >"$UML_OUT/dmesg" 2>/dev/null
+	echo "$1" >"$UML_OUT/status.tmp" && mv "$UML_OUT/status.tmp" "$UML_OUT/status"
+	sync
+	poweroff -f -f 2>/dev/null
+	echo o >/proc/sysrq-trigger 2>/dev/null
+	sleep 5
+	exit "$1"
+}
+
 # The guest-side timeout ends the script a little before run.sh's own one so
 # that the status and the log still reach the host.
+gt=${UML_GUEST_TIMEOUT:-280}
+SECONDS=0
 cd /scratch || die_guest "cd /scratch"
 # UML_TRACE=1 (passed through run.sh as a KEY=VALUE) traces the script.
-timeout -k 5 "${UML_GUEST_TIMEOUT:-280}" /bin/bash ${UML_TRACE:+-x} "$UML_SCRIPT" \
-	>"$UML_OUT/guest.log" 2>&1 </dev/null
+timeout -k 5 "$gt" /bin/bash ${UML_TRACE:+-x} "$UML_SCRIPT" \
+	>"$UML_OUT/guest.log" 2>&1 </dev/null &
+spid=$!
+# Watchdog: a process in uninterruptible sleep (I/O on an nbd device whose
+# server is gone) survives even timeout's SIGKILL, and timeout would wait
+# for it forever. Report it, with the blocked tasks' stacks in dmesg, and
+# power off anyway.
+(
+	sleep $((gt + 10))
+	echo "uml-init: guest script still not gone $((gt + 10)) s after start" \
+		"(uninterruptible sleep?); blocked tasks are in dmesg" >>"$UML_OUT/guest.log"
+	echo w >/proc/sysrq-trigger 2>/dev/null
+	finish 124
+) &
+wpid=$!
+wait $spid
 rc=$?
-[ $rc = 124 ] && echo "uml-init: guest script timed out after ${UML_GUEST_TIMEOUT:-280} s" >>"$UML_OUT/guest.log"
-cp /proc/mounts "$UML_OUT/mounts" 2>/dev/null
-dmesg >"$UML_OUT/dmesg" 2>/dev/null
-echo $rc >"$UML_OUT/status.tmp" && mv "$UML_OUT/status.tmp" "$UML_OUT/status"
-sync
-cd /
-umount "$UML_OUT" 2>/dev/null
-poweroff -f -f 2>/dev/null
-echo o >/proc/sysrq-trigger 2>/dev/null
-sleep 5
-exit $rc
+kill $wpid 2>/dev/null
+# timeout(1) says 124, or 137 when its SIGKILL was needed.
+if [ $rc = 124 ] || { [ $rc = 137 ] && [ "$SECONDS" -ge "$gt" ]; }; then
+	echo "uml-init: guest script timed out after $gt s; blocked tasks are in dmesg" \
+		>>"$UML_OUT/guest.log"
+	echo w >/proc/sysrq-trigger 2>/dev/null
+	rc=124
+fi
+finish $rc

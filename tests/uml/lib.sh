@@ -273,11 +273,15 @@ tgtd_start() {
 	TGT_IQN=${2:-$TGT_IQN}
 	requires tgtd tgtadm
 	truncate -s "${size}M" "$TGT_BACKING" || fail "backing file $TGT_BACKING"
-	in_tgt tgtd -f >"$UML_OUT/tgtd.log" 2>&1 &
+	# Not through the in_tgt function: a function in the background is a
+	# subshell, and $! would be its PID. ip netns exec execs tgtd in place.
+	ip netns exec "$TGT_NS" tgtd -f >"$UML_OUT/tgtd.log" 2>&1 &
 	TGTD_PID=$!
 	on_exit tgtd_stop
 	wait_for 20 tgt_adm --op show --mode system ||
 		fail "tgtd did not answer tgtadm (see tgtd.log)"
+	[ "$(cat "/proc/$TGTD_PID/comm" 2>/dev/null)" = tgtd ] ||
+		fail "TGTD_PID $TGTD_PID is not tgtd"
 	tgt_adm --mode target --op new --tid 1 --targetname "$TGT_IQN" ||
 		fail "tgtadm target new"
 	tgt_adm --mode logicalunit --op new --tid 1 --lun 1 --backing-store "$TGT_BACKING" ||
