@@ -6,7 +6,7 @@
 # silent (the target's address vanishes: no carrier change, no RST; the
 # busy-path silence check fails it) and comes back. The caller must see no
 # error and no mismatch; both paths must have failed and come back, and
-# their writes must have been released by the reinstatement fence.
+# writes held for a fence must have been released by the reinstatement.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 
 requires_tgt
@@ -47,7 +47,11 @@ grep -q "path1: ACTIVE -> FAILED: no traffic" "$log" || fail "silent path not ca
 for p in path0 path1; do
 	n=$(grep -c "$p: CONNECTING -> PROBING" "$log")
 	[ "$n" -ge 2 ] || fail "$p never logged in again"
-	grep -q "$p: old session fenced (reinstatement login)" "$log" ||
-		fail "$p: held writes not released by reinstatement"
+	# Writes in flight at the failure (timing decides whether there were
+	# any) must be released by the reinstatement login, not by time.
+	if grep -q "$p: .* -> FENCED" "$log"; then
+		grep -q "$p: old session fenced (reinstatement login)" "$log" ||
+			fail "$p: held writes not released by reinstatement"
+	fi
 done
 info ok
