@@ -444,6 +444,87 @@ START_TEST(close_from_callback)
 }
 END_TEST
 
+/*
+ * Random configurations, workloads and faults (seeded, reproducible). Whatever
+ * happens: every command completes exactly once, nothing lands outside a
+ * buffer, the session dies at most once with at most one error line, and
+ * sess_close() always finishes the job.
+ */
+static uint32_t rnd_state;
+static uint32_t rnd(void)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return rnd_state >> 8;
+}
+
+START_TEST(random_faults)
+{
+	static const int ops[] = {-1, OP_DATA_IN, OP_SCSI_RSP, OP_R2T, 0x20};
+	static const enum ft_action acts[] = {FT_CORRUPT, FT_DROP, FT_DUP, FT_REORDER, FT_DELAY};
+	unsigned int seed;
+
+	for (seed = 1; seed <= 60; seed++) {
+		struct ft_config fc = {0};
+		struct sess_config sc;
+		struct env e;
+		struct io io[24];
+		struct ft_fault f = {0};
+		unsigned int i, n = 8 + seed % 16, done = 0;
+		bool dig = seed & 1;
+
+		rnd_state = seed;
+		env_cfg_default(&sc);
+		if (dig) {
+			sc.header_digest = sc.data_digest = SESS_DIGEST_CRC32C;
+			fc.digests = true;
+		}
+		fc.data_in_max = 512u << (rnd() % 5);
+		fc.max_burst = 4096u << (rnd() % 4);
+		fc.max_outstanding_r2t = 1 + rnd() % 3;
+		fc.initial_r2t = rnd() & 1;
+		fc.no_immediate_data = rnd() & 1;
+		fc.status_in_data_in = rnd() & 1;
+		fc.cmd_window = 1 + (int)(rnd() % 8);
+		sc.max_outstanding_r2t = 3;
+		sc.initial_cmdsn = rnd() % 3 ? 0 : 0xfffffff0u;
+		env_up(&e, &fc, &sc);
+		f.opcode = ops[rnd() % ARRAY_SIZE(ops)];
+		f.action = acts[rnd() % ARRAY_SIZE(acts)];
+		f.skip = rnd() % 20;
+		f.count = 1 + rnd() % 2;
+		f.param = rnd() % 200;
+		ft_fault_add(e.ft, &f);
+		for (i = 0; i < n; i++) {
+			uint32_t blocks = 1 + rnd() % 96;
+
+			io_init(&io[i], rnd() & 1, rnd() % 1900, blocks, blocks * 512, 1 + rnd() % 4);
+			fill_pattern(io[i].buf, io[i].len, i);
+			ck_assert_int_eq(sess_submit(e.s, &io[i].t), 0);
+		}
+		for (i = 0; i < n; i++)
+			RUN_UNTIL(&e, io[i].ndone || sess_state(e.s) == SESS_DEAD, 0.15);
+		if (f.action == FT_DELAY)
+			ft_release_delayed(e.ft);
+		env_run_for(&e, 0.02);
+		sess_close(e.s);
+		for (i = 0; i < n; i++) {
+			ck_assert_msg(io[i].ndone == 1, "seed %u io %u done %d", seed, i, io[i].ndone);
+			ck_assert_msg(io_guards_ok(&io[i]), "seed %u io %u guards", seed, i);
+			done += io[i].t.result == 0;
+			io_fini(&io[i]);
+		}
+		ck_assert_int_eq(e.n_state[SESS_DEAD], 1);
+		ck_assert_msg(err_lines <= 1, "seed %u: %d error lines, last %s", seed, err_lines,
+			      last_err);
+		ck_assert_msg(e.death != SESS_DEATH_CLOSED || err_lines == 0, "seed %u", seed);
+		if (getenv("TEST_VERBOSE"))
+			fprintf(stderr, "seed %u: %u/%u ok, death %s: %s\n", seed, done, n,
+				sess_death_name(e.death), e.death_msg);
+		env_down(&e);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("session-faults");
@@ -468,6 +549,7 @@ int main(void)
 	tcase_add_test(tc, target_closes);
 	tcase_add_test(tc, reject_fails_the_command);
 	tcase_add_test(tc, close_from_callback);
+	tcase_add_test(tc, random_faults);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
