@@ -22,6 +22,22 @@
 #include <openssl/evp.h>
 
 #include "session/login.h"
+#include "util/log.h"
+
+/* Every log line of the run, debug included: checked for secrets. */
+static char logbuf[1 << 20];
+static size_t loglen;
+
+static void log_capture(int prio, const char *line, void *opaque)
+{
+	size_t n = strlen(line);
+
+	if (loglen + n + 1 < sizeof(logbuf)) {
+		memcpy(logbuf + loglen, line, n);
+		logbuf[loglen + n] = '\n';
+		loglen += n + 1;
+	}
+}
 
 static const uint8_t ISID[6] = {0x80, 0x12, 0x34, 0x56, 0x78, 0x9a};
 #define ITT   0x00001000u
@@ -685,6 +701,14 @@ START_TEST(status_classes)
 		ck_assert_ptr_nonnull(strstr(login_error_message(&L), hex));
 		ck_assert_int_eq(login_status_errno(t[i].status), t[i].err);
 		login_destroy(&L);
+
+		/* tgt sends rejections with ISID and ITT zeroed: same verdict. */
+		base_cfg();
+		start();
+		next(&q);
+		r.isid = (const uint8_t[6]){0};
+		ck_assert_int_eq(feed(&r, NULL, 0), t[i].err);
+		login_destroy(&L);
 	}
 	ck_assert_int_eq(login_status_errno(0), 0);
 }
@@ -974,6 +998,14 @@ START_TEST(secrets_never_logged_or_kept)
 	chap_until_response(6, &q);
 	target_response(&q, "SHA1", false, text, sizeof(text));
 	ck_assert_int_eq(feed(&r, text, text_len(text)), LOGIN_SEND_NEXT);
+	/* Nothing secret in any log line, debug included. */
+	ck_assert_uint_gt(loglen, 0);
+	ck_assert_ptr_null(memmem(logbuf, loglen, "my-chap-secret", 14));
+	ck_assert_ptr_null(memmem(logbuf, loglen, "target-secret", 13));
+	ck_assert_ptr_null(memmem(logbuf, loglen, chap_hex[6] + 2, 8));     /* our CHAP_R */
+	ck_assert_ptr_null(memmem(logbuf, loglen, value_of(&q, "CHAP_C") + 2, 8)); /* our challenge */
+	ck_assert_ptr_null(memmem(logbuf, loglen, text + 20, 8));            /* target's CHAP_R */
+	ck_assert_ptr_null(memmem(logbuf, loglen, "0001020304050607", 16));  /* target's CHAP_C */
 	login_destroy(&L);
 	/* After destroy no trace of our response or challenge stays in the struct. */
 	ck_assert_ptr_null(memmem(&L, sizeof(L), "0x589e1a46", 10));
@@ -993,6 +1025,10 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
+	/* All login debug output on, captured (and so kept off stderr). */
+	log_debug_mask = LOG_SUB_LOGIN;
+	log_max_priority = LOG_DEBUG;
+	log_set_hook(log_capture, NULL);
 	tcase_add_test(tc, no_auth_login);
 	tcase_add_loop_test(tc, chap_one_way, 0, 4);
 	tcase_add_test(tc, chap_offer_first_request);
