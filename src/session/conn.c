@@ -19,8 +19,8 @@
 #include "util/crc32c.h"
 
 enum conn_rx_state {
-	RX_BHS,  /* the 48-byte BHS */
-	RX_AHS,  /* AHS + header digest */
+	RX_BHS,	 /* the 48-byte BHS */
+	RX_AHS,	 /* AHS + header digest */
 	RX_DATA, /* data segment + pad + data digest */
 };
 
@@ -250,7 +250,8 @@ void conn_uncork(struct conn *c)
 		conn_flush(c);
 }
 
-/* Append the unsent part of [base, base+len) at logical position pos, given skip bytes already sent. */
+/* Append the unsent part of [base, base+len) at logical position pos, given skip bytes already
+ * sent. */
 static unsigned int iov_add(struct iovec *iov, unsigned int n, void *base, size_t len,
 			    uint32_t *skip)
 {
@@ -280,7 +281,8 @@ static void conn_flush(struct conn *c)
 		struct msghdr mh;
 		ssize_t w;
 
-		list_for_each(pos, &c->txq) {
+		list_for_each(pos, &c->txq)
+		{
 			struct conn_pdu *p = list_entry(pos, struct conn_pdu, node);
 			uint32_t skip = p->off;
 			unsigned int i;
@@ -391,8 +393,9 @@ static int conn_read_step(struct conn *c)
 			}
 			r = readv(c->fd, iov, (int)n);
 		} else {
-			r = read(c->fd, c->rx_hdr + (c->rx_state == RX_AHS ? ISCSI_PDU_BHS_LEN : 0) +
-						c->rx_got,
+			r = read(c->fd,
+				 c->rx_hdr + (c->rx_state == RX_AHS ? ISCSI_PDU_BHS_LEN : 0) +
+					 c->rx_got,
 				 c->rx_need - c->rx_got);
 		}
 		if (r < 0) {

@@ -61,8 +61,8 @@ struct conn_pdu {
 
 enum conn_err {
 	CONN_ERR_CONNECT,  /* connect failed */
-	CONN_ERR_EOF,      /* orderly shutdown by the peer */
-	CONN_ERR_IO,       /* read / write error (errno given) */
+	CONN_ERR_EOF,	   /* orderly shutdown by the peer */
+	CONN_ERR_IO,	   /* read / write error (errno given) */
 	CONN_ERR_PROTOCOL, /* framing: bad opcode, DataSegmentLength over our limit */
 	CONN_ERR_DIGEST,   /* header or data digest mismatch */
 };
@@ -167,7 +167,8 @@ static inline bool conn_is_open(const struct conn *c)
 	return c->fd >= 0;
 }
 
-/* Bytes of the iovec range [off, off+len) of src as at most max entries of dst; -EINVAL if it does not fit. */
+/* Bytes of the iovec range [off, off+len) of src as at most max entries of dst; -EINVAL if it does
+ * not fit. */
 int conn_iov_slice(const struct iovec *src, unsigned int src_cnt, uint64_t off, uint32_t len,
 		   struct iovec *dst, unsigned int max);
 

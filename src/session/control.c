@@ -137,7 +137,8 @@ int sess_abort_task(struct sess *s, struct sess_task *victim,
 	    sl->task == victim && !sl->finishing)
 		return sess_tmf(s, ISCSI_PDU_TMF_ABORT_TASK, victim->lun, victim, cb, opaque);
 	/* Still waiting for the window: it never reached the target. */
-	list_for_each(pos, &s->pending) {
+	list_for_each(pos, &s->pending)
+	{
 		if (pos != &victim->node)
 			continue;
 		list_del(pos);
@@ -239,13 +240,14 @@ void sess_rx_tmf_rsp(struct sess *s, const struct iscsi_pdu_tmf_rsp *m)
 		 * tasks the function ended, so they complete here as canceled.
 		 */
 		if (sl->tmf_func == ISCSI_PDU_TMF_ABORT_TASK) {
-			if (sess_itt_lookup(s, sl->victim_itt, &v) == ITT_LIVE && v->kind == SLOT_TASK)
+			if (sess_itt_lookup(s, sl->victim_itt, &v) == ITT_LIVE &&
+			    v->kind == SLOT_TASK)
 				sess_task_finish(s, v, -ECANCELED);
 		} else if (sl->tmf_func == ISCSI_PDU_TMF_LUN_RESET) {
 			for (i = 0; i < s->nslots && s->state != SESS_DEAD; i++) {
 				v = &s->slot[i];
-				if (v->kind == SLOT_TASK && !v->finishing && v->task->lun == sl->tmf_lun &&
-				    iscsi_sn_lt(v->cmdsn, sl->cmdsn))
+				if (v->kind == SLOT_TASK && !v->finishing &&
+				    v->task->lun == sl->tmf_lun && iscsi_sn_lt(v->cmdsn, sl->cmdsn))
 					sess_task_finish(s, v, -ECANCELED);
 			}
 		}
@@ -257,7 +259,7 @@ void sess_rx_tmf_rsp(struct sess *s, const struct iscsi_pdu_tmf_rsp *m)
 }
 
 void sess_rx_async(struct sess *s, const struct iscsi_pdu_async_msg *m, const uint8_t *data,
-		     uint32_t len)
+		   uint32_t len)
 {
 	struct sess_event ev = {0};
 	const uint8_t *sense = NULL;
@@ -296,7 +298,8 @@ void sess_rx_async(struct sess *s, const struct iscsi_pdu_async_msg *m, const ui
 		ev.type = SESS_EV_NEGOTIATE;
 		break;
 	case ISCSI_PDU_ASYNC_TASK_TERMINATION:
-		/* RFC 7143 11.9.1, 13.23: only with TaskReporting=FastAbort, which we never offer. */
+		/* RFC 7143 11.9.1, 13.23: only with TaskReporting=FastAbort, which we never offer.
+		 */
 		log_warn("%s: task termination event without FastAbort, ignored", s->name);
 		return;
 	default:
@@ -315,7 +318,7 @@ void sess_rx_async(struct sess *s, const struct iscsi_pdu_async_msg *m, const ui
 }
 
 void sess_rx_reject(struct sess *s, const struct iscsi_pdu_reject *m, const uint8_t *data,
-		      uint32_t len)
+		    uint32_t len)
 {
 	struct sess_slot *sl;
 	uint32_t itt;
@@ -358,4 +361,3 @@ void sess_rx_reject(struct sess *s, const struct iscsi_pdu_reject *m, const uint
 		break;
 	}
 }
-

@@ -173,7 +173,8 @@ int sess_text_rsp(struct sess *s, struct sess_slot *sl, const struct iscsi_pdu_t
 	}
 	/* RFC 7143 11.10.4: continue with an empty request carrying the target's TTT. */
 	if (m->ttt == ISCSI_PDU_RSVD_TAG) {
-		sess_die(s, SESS_DEATH_PROTOCOL, "partial Text Response without a Target Transfer Tag");
+		sess_die(s, SESS_DEATH_PROTOCOL,
+			 "partial Text Response without a Target Transfer Tag");
 		return -1;
 	}
 	if (sl->cmd.queued) {

@@ -45,14 +45,14 @@ enum sess_slot_kind {
 
 struct sess_burst {
 	uint32_t off, len; /* bytes of the task buffer still to send */
-	uint32_t ttt;      /* 0xffffffff: unsolicited */
+	uint32_t ttt;	   /* 0xffffffff: unsolicited */
 	uint32_t datasn;   /* next DataSN within this sequence */
-	bool r2t;          /* counts against MaxOutstandingR2T */
+	bool r2t;	   /* counts against MaxOutstandingR2T */
 };
 
 struct sess_slot {
 	uint16_t gen;
-	uint8_t kind; /* enum sess_slot_kind */
+	uint8_t kind;	/* enum sess_slot_kind */
 	bool finishing; /* answered; waiting for a half-written PDU before done */
 	int finish_result;
 	uint32_t cmdsn;
@@ -114,7 +114,7 @@ struct sess {
 	struct sess_slot *slot;
 	unsigned int nslots;
 	unsigned int task_slots_used, ctl_slots_used;
-	unsigned int next_slot; /* round robin start for the free search */
+	unsigned int next_slot;	  /* round robin start for the free search */
 	struct list_node pending; /* struct sess_task waiting for window / slot */
 	unsigned int npending;
 	bool in_kick;
@@ -130,7 +130,7 @@ struct sess {
 	/* The PDU being received: decoded once in on_hdr, used in on_pdu. */
 	struct iscsi_pdu_target_msg rx_msg;
 	struct sess_slot *rx_slot; /* live slot its ITT names, or NULL */
-	bool rx_late;              /* its ITT is a stale generation: drop it */
+	bool rx_late;		   /* its ITT is a stale generation: drop it */
 
 	ev_tstamp last_rx;
 	struct sess_stats st;

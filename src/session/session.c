@@ -18,8 +18,8 @@
 #include "util/log.h"
 
 static const char *const state_names[] = {
-	[SESS_IDLE] = "IDLE",   [SESS_CONNECTING] = "CONNECTING", [SESS_LOGIN] = "LOGIN",
-	[SESS_READY] = "READY", [SESS_LOGOUT] = "LOGOUT",         [SESS_DEAD] = "DEAD",
+	[SESS_IDLE] = "IDLE",	[SESS_CONNECTING] = "CONNECTING", [SESS_LOGIN] = "LOGIN",
+	[SESS_READY] = "READY", [SESS_LOGOUT] = "LOGOUT",	  [SESS_DEAD] = "DEAD",
 };
 
 const char *sess_state_name(enum sess_state st)
@@ -217,8 +217,8 @@ static void sess_login_done(struct sess *s)
 		 s->name, s->neg.header_digest ? "CRC32C" : "None",
 		 s->neg.data_digest ? "CRC32C" : "None", s->neg.our_max_recv_dsl,
 		 s->neg.target_max_recv_dsl, s->neg.first_burst, s->neg.max_burst,
-		 s->neg.immediate_data ? "Yes" : "No", s->neg.initial_r2t ? "Yes" : "No",
-		 s->cmdsn, s->exp_cmdsn, s->max_cmdsn);
+		 s->neg.immediate_data ? "Yes" : "No", s->neg.initial_r2t ? "Yes" : "No", s->cmdsn,
+		 s->exp_cmdsn, s->max_cmdsn);
 	sess_set_state(s, SESS_READY);
 	if (s->state == SESS_READY)
 		sess_kick(s);
@@ -295,7 +295,8 @@ static void sess_login_pdu(struct sess *s, const uint8_t *bhs, const uint8_t *da
 		const char *addr = login_redirect_address(s->login);
 
 		if (++s->redirects > SESS_REDIRECT_MAX) {
-			sess_die(s, SESS_DEATH_LOGIN, "too many login redirects (last to %s)", addr);
+			sess_die(s, SESS_DEATH_LOGIN, "too many login redirects (last to %s)",
+				 addr);
 			return;
 		}
 		if (sess_parse_addr(addr, &s->portal, &s->portal_len) < 0) {
@@ -312,9 +313,11 @@ static void sess_login_pdu(struct sess *s, const uint8_t *bhs, const uint8_t *da
 		return;
 	}
 	default:
-		sess_die(s, (r == -EKEYREJECTED || r == -EACCES) ? SESS_DEATH_AUTH : SESS_DEATH_LOGIN,
-			 "%s", *login_error_message(s->login) ? login_error_message(s->login)
-							      : strerror(-r));
+		sess_die(s,
+			 (r == -EKEYREJECTED || r == -EACCES) ? SESS_DEATH_AUTH : SESS_DEATH_LOGIN,
+			 "%s",
+			 *login_error_message(s->login) ? login_error_message(s->login)
+							: strerror(-r));
 		return;
 	}
 }

@@ -259,7 +259,8 @@ static void task_issue(struct sess *s, struct sess_slot *sl, struct sess_task *t
 		if (unsol_end > imm)
 			slot_push_burst(sl, imm, unsol_end - imm, ISCSI_PDU_RSVD_TAG, false);
 		if (imm) {
-			cnt = conn_iov_slice(t->iov, t->iov_cnt, 0, imm, sl->cmd.data, CONN_PDU_IOV);
+			cnt = conn_iov_slice(t->iov, t->iov_cnt, 0, imm, sl->cmd.data,
+					     CONN_PDU_IOV);
 			if (cnt < 0)
 				cnt = 0, imm = 0; /* cannot happen: SESS_IOV_MAX < CONN_PDU_IOV */
 		}
@@ -431,7 +432,7 @@ const char *sess_op_name(unsigned int op)
  * (s->rx_late says which; the session is dead if not late).
  */
 struct sess_slot *sess_rx_match(struct sess *s, uint32_t itt, enum sess_slot_kind kind,
-				  unsigned int op)
+				unsigned int op)
 {
 	struct sess_slot *sl;
 
@@ -439,8 +440,9 @@ struct sess_slot *sess_rx_match(struct sess *s, uint32_t itt, enum sess_slot_kin
 	case ITT_LIVE:
 		if (sl->kind == kind)
 			return sl;
-		sess_die(s, SESS_DEATH_PROTOCOL, "%s for ITT 0x%08x, which is not a %s", sess_op_name(op),
-			 itt, kind == SLOT_TASK ? "SCSI command" : "matching request");
+		sess_die(s, SESS_DEATH_PROTOCOL, "%s for ITT 0x%08x, which is not a %s",
+			 sess_op_name(op), itt,
+			 kind == SLOT_TASK ? "SCSI command" : "matching request");
 		return NULL;
 	case ITT_LATE:
 		s->rx_late = true;
@@ -450,7 +452,8 @@ struct sess_slot *sess_rx_match(struct sess *s, uint32_t itt, enum sess_slot_kin
 		return NULL;
 	case ITT_UNKNOWN:
 	default:
-		sess_die(s, SESS_DEATH_PROTOCOL, "%s for unknown ITT 0x%08x", sess_op_name(op), itt);
+		sess_die(s, SESS_DEATH_PROTOCOL, "%s for unknown ITT 0x%08x", sess_op_name(op),
+			 itt);
 		return NULL;
 	}
 }

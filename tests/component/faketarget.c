@@ -34,7 +34,7 @@ struct ft_task {
 	uint8_t cdb[16];
 	bool read, write;
 	uint8_t *buf;
-	uint32_t got;        /* write bytes received */
+	uint32_t got; /* write bytes received */
 	uint32_t unsol_limit;
 	bool unsol_done;
 	uint32_t unsol_datasn;
@@ -361,7 +361,8 @@ static void ft_login(struct ft *ft, const struct iscsi_pdu_login_req *rq, const 
 				transit = false;
 				ft->chap_step = 1;
 			} else {
-				add(out, &ol, "AuthMethod=%s", list_has(v, "None") ? "None" : "Reject");
+				add(out, &ol, "AuthMethod=%s",
+				    list_has(v, "None") ? "None" : "Reject");
 			}
 		}
 		if (ft->cfg.chap_user && (v = kv_find(t, len, "CHAP_A"))) {
@@ -389,9 +390,9 @@ static void ft_login(struct ft *ft, const struct iscsi_pdu_login_req *rq, const 
 			size_t gl = 0;
 			const char *n = kv_find(t, len, "CHAP_N");
 
-			chap_response(CHAP_ALG_MD5, ft->chap_id, (const uint8_t *)ft->cfg.chap_secret,
-				      strlen(ft->cfg.chap_secret), ft->chap_chal, 16, want,
-				      sizeof(want));
+			chap_response(
+				CHAP_ALG_MD5, ft->chap_id, (const uint8_t *)ft->cfg.chap_secret,
+				strlen(ft->cfg.chap_secret), ft->chap_chal, 16, want, sizeof(want));
 			if (!n || strcmp(n, ft->cfg.chap_user) != 0 ||
 			    iscsi_text_decode_binary(v, strlen(v), got, sizeof(got), &gl) < 0 ||
 			    gl != 16 || memcmp(got, want, 16) != 0) {
@@ -420,8 +421,8 @@ static void ft_login(struct ft *ft, const struct iscsi_pdu_login_req *rq, const 
 		v = eq + 1;
 		if (!strcmp(key, "HeaderDigest") || !strcmp(key, "DataDigest")) {
 			const char *c = ft->cfg.digests && list_has(v, "CRC32C") ? "CRC32C"
-					: list_has(v, "None")			   ? "None"
-												   : "Reject";
+					: list_has(v, "None")			 ? "None"
+										 : "Reject";
 			add(out, &ol, "%s=%s", key, c);
 			if (!strcmp(key, "HeaderDigest"))
 				ft->neg_hdig = !strcmp(c, "CRC32C");
@@ -490,7 +491,8 @@ static struct ft_task *ft_task_find(struct ft *ft, uint32_t itt)
 {
 	struct list_node *pos;
 
-	list_for_each(pos, &ft->tasks) {
+	list_for_each(pos, &ft->tasks)
+	{
 		struct ft_task *t = list_entry(pos, struct ft_task, node);
 
 		if (t->itt == itt)
@@ -591,7 +593,7 @@ static void ft_execute(struct ft *ft, struct ft_task *t)
 
 		memcpy(ft->lun + lba * bs, t->buf, l);
 		ft->writes++;
-		ft_scsi_rsp(ft, t, 0, NULL, 0, 0, t->edtl < n * bs, t->edtl > n * bs,
+		ft_scsi_rsp(ft, t, 0, NULL, 0, 0, t->edtl<n * bs, t->edtl> n * bs,
 			    t->edtl < n * bs ? n * bs - t->edtl : t->edtl - n * bs);
 	} else {
 		uint32_t total = MIN(t->edtl, n * bs), off = 0, datasn = 0;
@@ -634,7 +636,8 @@ void ft_release_cmds(struct ft *ft)
 	struct list_node *pos, *tmp;
 
 	ft->cfg.hold_cmds = false;
-	list_for_each_safe(pos, tmp, &ft->tasks) {
+	list_for_each_safe(pos, tmp, &ft->tasks)
+	{
 		struct ft_task *t = list_entry(pos, struct ft_task, node);
 
 		if (t->ready)
@@ -780,7 +783,8 @@ static void ft_data_out(struct ft *ft, const struct iscsi_pdu_data_out *d, const
 			t->unsol_done = true;
 			t->r2t_next = t->unsol_limit;
 			if (t->got != t->unsol_limit)
-				ft_err(ft, "unsolicited burst ended at %u of %u", t->got, t->unsol_limit);
+				ft_err(ft, "unsolicited burst ended at %u of %u", t->got,
+				       t->unsol_limit);
 		}
 		ft_write_progress(ft, t);
 		return;
@@ -859,7 +863,8 @@ static void ft_tmf(struct ft *ft, const struct iscsi_pdu_tmf_req *r)
 			ft_task_free(t);
 		m.response = t ? ISCSI_PDU_TMF_RSP_COMPLETE : ISCSI_PDU_TMF_RSP_NO_TASK;
 	} else if (r->function == ISCSI_PDU_TMF_LUN_RESET) {
-		list_for_each_safe(pos, tmp, &ft->tasks) {
+		list_for_each_safe(pos, tmp, &ft->tasks)
+		{
 			struct ft_task *t = list_entry(pos, struct ft_task, node);
 
 			if (t->lun == r->lun)
@@ -910,16 +915,21 @@ static void ft_text(struct ft *ft, const struct iscsi_pdu_text_req *r, const uin
 		}
 		ft->text_len = 0;
 		for (i = 0; i < ft->cfg.n_targets; i++) {
+			ft->text_len +=
+				(size_t)snprintf(ft->text + ft->text_len,
+						 sizeof(ft->text) - ft->text_len,
+						 "TargetName=iqn.2026-01.test:fake.t%u", i) +
+				1;
 			ft->text_len += (size_t)snprintf(ft->text + ft->text_len,
 							 sizeof(ft->text) - ft->text_len,
-							 "TargetName=iqn.2026-01.test:fake.t%u", i) + 1;
-			ft->text_len += (size_t)snprintf(ft->text + ft->text_len,
-							 sizeof(ft->text) - ft->text_len,
-							 "TargetAddress=192.0.2.%u:3260,1", i + 1) + 1;
+							 "TargetAddress=192.0.2.%u:3260,1", i + 1) +
+					1;
 			if (i == 1)
-				ft->text_len += (size_t)snprintf(ft->text + ft->text_len,
-								 sizeof(ft->text) - ft->text_len,
-								 "TargetAddress=[2001:db8::1]:3261,2") + 1;
+				ft->text_len +=
+					(size_t)snprintf(ft->text + ft->text_len,
+							 sizeof(ft->text) - ft->text_len,
+							 "TargetAddress=[2001:db8::1]:3261,2") +
+					1;
 		}
 		ft->text_off = 0;
 	} else if (r->ttt != ft->text_ttt || len) {

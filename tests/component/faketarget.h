@@ -25,39 +25,39 @@
 struct ft;
 
 struct ft_config {
-	uint32_t max_recv_dsl; /* target's MaxRecvDataSegmentLength (default 8192) */
-	uint32_t data_in_max;  /* cap on Data-In segment size (default: initiator's MRDSL) */
-	uint32_t first_burst;  /* target's proposal bound (default 16384) */
-	uint32_t max_burst;    /* default 32768 */
+	uint32_t max_recv_dsl;	      /* target's MaxRecvDataSegmentLength (default 8192) */
+	uint32_t data_in_max;	      /* cap on Data-In segment size (default: initiator's MRDSL) */
+	uint32_t first_burst;	      /* target's proposal bound (default 16384) */
+	uint32_t max_burst;	      /* default 32768 */
 	uint32_t max_outstanding_r2t; /* default 1 */
-	bool initial_r2t;     /* target insists on InitialR2T=Yes */
+	bool initial_r2t;	      /* target insists on InitialR2T=Yes */
 	bool no_immediate_data;
-	bool digests;         /* accept CRC32C when offered */
-	int cmd_window;       /* MaxCmdSN = ExpCmdSN + cmd_window - 1 (default 32) */
-	uint32_t lun_blocks;  /* default 2048 */
-	uint32_t block_size;  /* default 512 */
+	bool digests;		/* accept CRC32C when offered */
+	int cmd_window;		/* MaxCmdSN = ExpCmdSN + cmd_window - 1 (default 32) */
+	uint32_t lun_blocks;	/* default 2048 */
+	uint32_t block_size;	/* default 512 */
 	bool status_in_data_in; /* S bit on the last Data-In instead of a SCSI Response */
-	const char *chap_user; /* non-NULL: require CHAP MD5 with this user/secret */
+	const char *chap_user;	/* non-NULL: require CHAP MD5 with this user/secret */
 	const char *chap_secret;
 	const char *login_garbage; /* answer the first login request with this text */
-	uint32_t text_chunk;   /* SendTargets answer split in PDUs of this size (default 64) */
-	unsigned int n_targets; /* SendTargets answer size (default 3) */
-	bool hold_cmds;        /* record SCSI commands but do not answer (until ft_release_cmds) */
+	uint32_t text_chunk;	   /* SendTargets answer split in PDUs of this size (default 64) */
+	unsigned int n_targets;	   /* SendTargets answer size (default 3) */
+	bool hold_cmds; /* record SCSI commands but do not answer (until ft_release_cmds) */
 	const char *redirect_to; /* answer the first login with a temporary redirect here */
 };
 
 enum ft_action {
-	FT_MUTATE,   /* call mutate() on BHS/data before digests are computed */
-	FT_CORRUPT,  /* flip bits of byte `param` of the wire PDU (after digests) */
+	FT_MUTATE,  /* call mutate() on BHS/data before digests are computed */
+	FT_CORRUPT, /* flip bits of byte `param` of the wire PDU (after digests) */
 	FT_DROP,
-	FT_DUP,      /* send twice */
-	FT_DELAY,    /* hold until ft_release_delayed() */
-	FT_REORDER,  /* hold and send after the next PDU */
+	FT_DUP,	    /* send twice */
+	FT_DELAY,   /* hold until ft_release_delayed() */
+	FT_REORDER, /* hold and send after the next PDU */
 };
 
 struct ft_fault {
-	int opcode;        /* match this target opcode, -1 any */
-	unsigned int skip; /* let this many matches pass first */
+	int opcode;	    /* match this target opcode, -1 any */
+	unsigned int skip;  /* let this many matches pass first */
 	unsigned int count; /* apply to this many (0 = 1) */
 	enum ft_action action;
 	uint32_t param;
@@ -78,10 +78,10 @@ struct ft {
 	uint8_t *lun;
 
 	/* Protocol state. */
-	bool ffp;          /* full feature phase reached */
-	bool hdig, ddig;   /* digests in effect */
+	bool ffp;		 /* full feature phase reached */
+	bool hdig, ddig;	 /* digests in effect */
 	bool neg_hdig, neg_ddig; /* negotiated, in effect from the full feature phase */
-	uint32_t ini_mrdsl; /* what we may send per PDU */
+	uint32_t ini_mrdsl;	 /* what we may send per PDU */
 	uint32_t first_burst, max_burst, max_r2t;
 	bool initial_r2t, immediate_data;
 	uint32_t statsn, exp_cmdsn, max_cmdsn_override;
@@ -105,7 +105,7 @@ struct ft {
 	struct ft_fault faults[8];
 	unsigned int nfaults;
 	unsigned int fault_seen[8];
-	uint8_t *held;       /* FT_DELAY / FT_REORDER: wire bytes held back */
+	uint8_t *held; /* FT_DELAY / FT_REORDER: wire bytes held back */
 	size_t held_len;
 	bool reorder_pending;
 

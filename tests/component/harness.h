@@ -121,7 +121,7 @@ static void env_start(struct env *e, const struct ft_config *fc, const struct se
 	({                                                                                         \
 		ev_tstamp _end = ev_time() + (secs);                                               \
 		while (!(cond) && ev_time() < _end)                                                \
-			ev_run((e)->loop, EVRUN_ONCE);                                            \
+			ev_run((e)->loop, EVRUN_ONCE);                                             \
 		(bool)(cond);                                                                      \
 	})
 
@@ -136,9 +136,9 @@ static void env_run_for(struct env *e, double secs)
 static void env_up(struct env *e, const struct ft_config *fc, const struct sess_config *sc)
 {
 	env_start(e, fc, sc);
-	ck_assert_msg(RUN_UNTIL(e, sess_state(e->s) == SESS_READY || sess_state(e->s) == SESS_DEAD,
-				3.0),
-		      "login did not finish");
+	ck_assert_msg(
+		RUN_UNTIL(e, sess_state(e->s) == SESS_READY || sess_state(e->s) == SESS_DEAD, 3.0),
+		"login did not finish");
 	ck_assert_msg(sess_state(e->s) == SESS_READY, "login failed: %s (%s)",
 		      sess_death_message(e->s), e->ft->first_error);
 }

@@ -92,8 +92,10 @@ END_TEST
 
 START_TEST(rw_initial_r2t_many_r2t)
 {
-	struct ft_config fc = {.initial_r2t = true, .no_immediate_data = true,
-			       .max_outstanding_r2t = 2, .max_burst = 4096};
+	struct ft_config fc = {.initial_r2t = true,
+			       .no_immediate_data = true,
+			       .max_outstanding_r2t = 2,
+			       .max_burst = 4096};
 	struct sess_config sc;
 	struct env e;
 
@@ -544,8 +546,8 @@ START_TEST(login_redirect_over_tcp)
 	env_start(&e, &fc, &sc);
 	listener_start(&e, &l);
 	snprintf(where, sizeof(where), "127.0.0.1:%u,1", ntohs(l.addr.sin_port));
-	ck_assert(RUN_UNTIL(&e, sess_state(e.s) == SESS_READY || sess_state(e.s) == SESS_DEAD,
-			    3.0));
+	ck_assert(
+		RUN_UNTIL(&e, sess_state(e.s) == SESS_READY || sess_state(e.s) == SESS_DEAD, 3.0));
 	ck_assert_msg(sess_state(e.s) == SESS_READY, "%s", sess_death_message(e.s));
 	ck_assert_ptr_nonnull(l.ft);
 	ck_assert_int_eq(e.n_state[SESS_CONNECTING], 0); /* redirect stays in LOGIN */
@@ -591,8 +593,8 @@ START_TEST(connect_bound_source)
 	sc.bind_ifname = "lo";
 	e.s = sess_new(e.loop, &sc, &cb, &e);
 	ck_assert_int_eq(sess_start(e.s), 0);
-	ck_assert(RUN_UNTIL(&e, sess_state(e.s) == SESS_READY || sess_state(e.s) == SESS_DEAD,
-			    3.0));
+	ck_assert(
+		RUN_UNTIL(&e, sess_state(e.s) == SESS_READY || sess_state(e.s) == SESS_DEAD, 3.0));
 	ck_assert_msg(sess_state(e.s) == SESS_READY, "%s", sess_death_message(e.s));
 	ck_assert_uint_eq(ntohl(l.peer.sin_addr.s_addr), 0x7f000002);
 	sess_close(e.s);

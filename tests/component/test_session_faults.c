@@ -12,7 +12,7 @@
 
 #define OP_SCSI_RSP 0x21
 #define OP_DATA_IN  0x25
-#define OP_R2T      0x31
+#define OP_R2T	    0x31
 
 static void assert_one_death(struct env *e, enum sess_death why)
 {
@@ -142,8 +142,8 @@ static void mut_beyond(uint8_t *bhs, uint8_t *data, uint32_t *len, void *opaque)
 START_TEST(data_in_beyond_buffer)
 {
 	struct ft_config fc = {0};
-	struct ft_fault f = {.opcode = OP_DATA_IN, .skip = 1, .action = FT_MUTATE,
-			     .mutate = mut_beyond};
+	struct ft_fault f = {
+		.opcode = OP_DATA_IN, .skip = 1, .action = FT_MUTATE, .mutate = mut_beyond};
 	struct env e;
 	struct io r;
 	struct sess_config sc;
@@ -497,7 +497,8 @@ START_TEST(random_faults)
 		for (i = 0; i < n; i++) {
 			uint32_t blocks = 1 + rnd() % 96;
 
-			io_init(&io[i], rnd() & 1, rnd() % 1900, blocks, blocks * 512, 1 + rnd() % 4);
+			io_init(&io[i], rnd() & 1, rnd() % 1900, blocks, blocks * 512,
+				1 + rnd() % 4);
 			fill_pattern(io[i].buf, io[i].len, i);
 			ck_assert_int_eq(sess_submit(e.s, &io[i].t), 0);
 		}
@@ -508,7 +509,8 @@ START_TEST(random_faults)
 		env_run_for(&e, 0.02);
 		sess_close(e.s);
 		for (i = 0; i < n; i++) {
-			ck_assert_msg(io[i].ndone == 1, "seed %u io %u done %d", seed, i, io[i].ndone);
+			ck_assert_msg(io[i].ndone == 1, "seed %u io %u done %d", seed, i,
+				      io[i].ndone);
 			ck_assert_msg(io_guards_ok(&io[i]), "seed %u io %u guards", seed, i);
 			done += io[i].t.result == 0;
 			io_fini(&io[i]);

@@ -94,8 +94,8 @@ static int rw(struct sess *s, bool write, uint64_t lba, uint32_t blocks, uint32_
 	t.lun = 1;
 	if (run_cmd(s, &t) < 0 || t.status != 0) {
 		fprintf(stderr, "%s lba %llu n %u: result %d status 0x%x sense_len %u\n",
-			write ? "write" : "read", (unsigned long long)lba, blocks, t.result, t.status,
-			t.sense_len);
+			write ? "write" : "read", (unsigned long long)lba, blocks, t.result,
+			t.status, t.sense_len);
 		return -1;
 	}
 	return 0;
@@ -111,8 +111,9 @@ int main(int argc, char **argv)
 	uint8_t cap[32];
 	uint64_t nblocks;
 	uint32_t bs;
-	static const uint32_t sizes[] = {1, 2, 7, 8, 15, 16, 17, 63, 64, 65, 127, 128, 129, 255,
-					 256, 257, 511, 512, 513, 1024, 2047, 2048, 4096};
+	static const uint32_t sizes[] = {1,   2,   7,	8,    15,   16,	  17,  63,
+					 64,  65,  127, 128,  129,  255,  256, 257,
+					 511, 512, 513, 1024, 2047, 2048, 4096};
 	unsigned int i, errors = 0;
 	int perr = 1;
 	bool crc = argc > 4 && strcmp(argv[4], "crc32c") == 0;
