@@ -76,15 +76,24 @@ tests_component_tgt_smoke_SOURCES = tests/component/tgt_smoke.c
 tests_component_tgt_smoke_CFLAGS = $(TEST_CFLAGS)
 tests_component_tgt_smoke_LDADD = $(TEST_LIBS)
 
+# The codec sources are compiled into the fuzz targets themselves so that
+# libFuzzer's coverage instrumentation ($(FUZZ_FLAGS)) reaches them; the
+# convenience libraries are built without it.
 FUZZERS += tests/fuzz/fuzz_pdu tests/fuzz/fuzz_text
-tests_fuzz_fuzz_pdu_SOURCES = tests/fuzz/fuzz_pdu.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_pdu_SOURCES = tests/fuzz/fuzz_pdu.c \
+	src/session/pdu.c \
+	src/session/pdu_initiator.c \
+	src/session/pdu_target.c \
+	$(FUZZ_DRIVER)
 tests_fuzz_fuzz_pdu_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_pdu_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-tests_fuzz_fuzz_pdu_LDADD = libsession.a libutil.a $(ISAL_LIBS)
-tests_fuzz_fuzz_text_SOURCES = tests/fuzz/fuzz_text.c $(FUZZ_DRIVER)
+tests_fuzz_fuzz_pdu_LDADD = libutil.a $(ISAL_LIBS)
+tests_fuzz_fuzz_text_SOURCES = tests/fuzz/fuzz_text.c \
+	src/session/text.c \
+	$(FUZZ_DRIVER)
 tests_fuzz_fuzz_text_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_text_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-tests_fuzz_fuzz_text_LDADD = libsession.a libutil.a
+tests_fuzz_fuzz_text_LDADD = libutil.a
 EXTRA_DIST += tests/fuzz/corpus/pdu tests/fuzz/corpus/text
 
 FUZZERS += tests/fuzz/fuzz_login
