@@ -554,7 +554,16 @@ void pd_path_ready(struct path_device *dev, struct path *p)
 		return;
 	}
 	p->backoff_ms = dev->cfg.reconnect_min_ms;
-	path_set_state(p, PATH_STANDBY, "LUN %s verified", pi->ident);
+	p->pol.alua_rank = 0;
+	if (p->id.have_alua) {
+		if (p->id.alua_state == SCSI_ALUA_ACTIVE_NON_OPTIMIZED)
+			p->pol.alua_rank = 1;
+		else if (p->id.alua_state != SCSI_ALUA_ACTIVE_OPTIMIZED)
+			p->pol.alua_rank = 2;
+	}
+	path_set_state(p, PATH_STANDBY, "LUN %s verified%s%s", pi->ident,
+		       p->id.have_alua ? ", ALUA " : "",
+		       p->id.have_alua ? scsi_alua_state_name(p->id.alua_state) : "");
 	p->pol.usable = true;
 	p->pol.usable_since = pd_now(dev);
 	pd_regroup(dev);
@@ -814,7 +823,6 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	list_init(&dev->reqs);
 	list_init(&dev->retry);
 	list_init(&dev->held);
-	list_init(&dev->fail_q);
 	for (unsigned int i = 0; i < dev->nios; i++) {
 		dev->ios[i].dev = dev;
 		list_add_tail(&dev->free_ios, &dev->ios[i].node);

@@ -130,7 +130,6 @@ struct path_device {
 	struct list_node reqs;  /* bdev_req with parts still to cut, FIFO */
 	struct list_node retry; /* path_io waiting to be sent */
 	struct list_node held;  /* path_io done, held for a fence */
-	struct list_node fail_q; /* bdev_req to complete from the loop */
 	unsigned int live_reqs;
 
 	/* Splitting, from the LUN's limits. */

@@ -28,8 +28,15 @@
  *                  PATH_FAILED when the probe fails or the session dies.
  *
  * PATH_ACTIVE      Usable and chosen by the selector: commands are sent
- *                  here. Health is watched (NOP-Out when idle, silence
- *                  while busy, per-command deadlines).
+ *                  here. Health, on one timer re-armed from the last
+ *                  received byte (any traffic counts as life): a NOP-Out
+ *                  after nop_interval_ms without traffic (idle, or busy
+ *                  with nothing arriving); failed after nop_timeout_ms of
+ *                  silence while commands or a NOP are outstanding; failed
+ *                  when the oldest command passes cmd_timeout_ms (the
+ *                  outstanding list is in deadline order). Failed at once
+ *                  on link loss (linkmon.h), on a path-class SCSI answer,
+ *                  or when the target announces a logout / drop.
  *
  * PATH_STANDBY     Usable, healthy and watched like ACTIVE, but the
  *                  selector does not send I/O here (failover policy keeps
@@ -50,8 +57,11 @@
  *                  path's next login (same ISID, TSIH 0, which reinstates
  *                  and thereby aborts the old session) succeeds, or the
  *                  old session's DefaultTime2Wait + DefaultTime2Retain plus
- *                  fence_grace_ms have passed since it died. Then the path
- *                  continues as PATH_FAILED / PATH_CONNECTING.
+ *                  fence_grace_ms have passed since it died (then:
+ *                  PATH_FAILED). A reconnect attempt shows as
+ *                  PATH_CONNECTING while the fence is still pending
+ *                  (struct path_status.fence_pending); if it fails the path
+ *                  is PATH_FENCED again, if it logs in the fence holds.
  *
  * PATH_WRONG_LUN   The probe found a different LUN (VPD 0x83 identity, size
  *                  or block size differ from the device's). Refused: the

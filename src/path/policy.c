@@ -76,9 +76,12 @@ void path_policy_request_failback(struct path_policy *pol)
 	pol->failback_now = true;
 }
 
-/* Lower priority value wins; the index breaks ties so the order is total. */
+/* Better ALUA rank wins, then lower priority value; the index breaks ties
+ * so the order is total. */
 static bool prio_better(const struct path_pol_stats *st, int a, int b)
 {
+	if (st[a].alua_rank != st[b].alua_rank)
+		return st[a].alua_rank < st[b].alua_rank;
 	return st[a].priority < st[b].priority || (st[a].priority == st[b].priority && a < b);
 }
 
@@ -94,15 +97,18 @@ double path_policy_group(struct path_policy *pol, const struct path_pol_stats *s
 			best = (int)i;
 	}
 	if (pol->cfg.kind != PATH_POLICY_FAILOVER) {
-		for (unsigned int i = 0; i < n; i++)
-			active[i] = st[i].usable;
+		for (unsigned int i = 0; i < n && best >= 0; i++)
+			active[i] = st[i].usable && st[i].alua_rank == st[best].alua_rank;
 		return 0;
 	}
 	if (best < 0) {
 		pol->current = -1;
 		return 0;
 	}
-	if (pol->current < 0 || (unsigned int)pol->current >= n || !st[pol->current].usable) {
+	if (pol->current < 0 || (unsigned int)pol->current >= n || !st[pol->current].usable ||
+	    st[pol->current].alua_rank > st[best].alua_rank) {
+		/* Gone, or its port group is worse than another usable one's:
+		 * not a failback question, the target asks us to move. */
 		pol->current = best;
 	} else if (best != pol->current && prio_better(st, best, pol->current)) {
 		switch (pol->cfg.failback) {

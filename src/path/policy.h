@@ -9,6 +9,10 @@
  * Two decisions:
  * - grouping (path_policy_group): from the usable paths (logged in, probed,
  *   identity matched) mark which are ACTIVE; the rest become STANDBY.
+ *   Only the paths of the best ALUA rank (active/optimized or no ALUA,
+ *   then active/non-optimized, then the rest, from REPORT TARGET PORT
+ *   GROUPS at probe time) are candidates, so I/O never goes to a
+ *   non-optimized port while an optimized one is usable.
  *   failover keeps exactly one active path, chosen by priority (lower value
  *   is preferred, ties by index) and sticky: a better path that comes back
  *   takes over immediately, only when asked (manual), or after it has been
@@ -54,6 +58,7 @@ struct path_policy_config {
 /* What a selector knows about one path; kept by the path. */
 struct path_pol_stats {
 	int priority;            /* failover order: lower is preferred */
+	int alua_rank;           /* 0 optimized / no ALUA, 1 non-optimized, 2 other */
 	bool usable;             /* logged in, probed, identity matched */
 	double usable_since;     /* clock value when usable became true */
 	uint32_t inflight_cmds;

@@ -212,6 +212,32 @@ START_TEST(service_time_uses_throughput)
 }
 END_TEST
 
+/* ALUA: non-optimized ports carry I/O only while no optimized one is
+ * usable, whatever the policy; failover moves off a worse port group even
+ * with manual failback. */
+START_TEST(alua_rank_groups)
+{
+	struct path_policy rr = mk(PATH_POLICY_ROUND_ROBIN, PATH_FAILBACK_IMMEDIATE, 0);
+	struct path_policy fo = mk(PATH_POLICY_FAILOVER, PATH_FAILBACK_MANUAL, 0);
+
+	reset();
+	st[0].alua_rank = 1;
+	st[2].alua_rank = 2;
+	path_policy_group(&rr, st, 3, act, 0);
+	ck_assert(!act[0] && act[1] && !act[2]);
+	st[1].usable = false;
+	path_policy_group(&rr, st, 3, act, 1);
+	ck_assert(act[0] && !act[1] && !act[2]);
+
+	/* failover on 0 (non-optimized, the only usable besides standby 2) */
+	path_policy_group(&fo, st, 3, act, 0);
+	ck_assert(act[0]);
+	st[1].usable = true; /* optimized comes back: move although manual */
+	path_policy_group(&fo, st, 3, act, 1);
+	ck_assert(act[1] && !act[0]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("path_policy");
@@ -225,6 +251,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, round_robin_by_count_and_bytes);
 	tcase_add_test(tc, queue_length_fewest_bytes);
 	tcase_add_test(tc, service_time_uses_throughput);
+	tcase_add_test(tc, alua_rank_groups);
 	suite_add_tcase(s, tc);
 	return s;
 }
