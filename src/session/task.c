@@ -268,8 +268,9 @@ static void task_issue(struct sess *s, struct sess_slot *sl, struct sess_task *t
 	}
 	m.immediate = false;
 	m.final = sl->b_cnt == 0;
-	m.read = t->dir == SESS_DIR_READ;
-	m.write = t->dir == SESS_DIR_WRITE;
+	/* RFC 7143 11.3.1: R / W say data is expected; none for a zero-length transfer. */
+	m.read = t->dir == SESS_DIR_READ && t->xfer_len;
+	m.write = t->dir == SESS_DIR_WRITE && t->xfer_len;
 	m.attr = ISCSI_PDU_ATTR_SIMPLE;
 	m.data_len = imm;
 	m.lun = sess_lun_to_wire(t->lun);
@@ -278,7 +279,11 @@ static void task_issue(struct sess *s, struct sess_slot *sl, struct sess_task *t
 	m.cmdsn = t->cmdsn;
 	m.exp_statsn = s->exp_statsn;
 	memcpy(m.cdb, t->cdb, t->cdb_len);
-	iscsi_pdu_enc_scsi_cmd(sl->cmd.hdr, &m);
+	if (iscsi_pdu_enc_scsi_cmd(sl->cmd.hdr, &m) < 0) {
+		/* sess_submit() validated the task: this is an internal error. */
+		sess_die(s, SESS_DEATH_PROTOCOL, "cannot encode SCSI Command ITT 0x%08x", t->itt);
+		return;
+	}
 	sl->cmd.data_cnt = (unsigned int)cnt;
 	sl->cmd.data_len = imm;
 	sl->cmd.sent = slot_cmd_sent;

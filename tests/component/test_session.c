@@ -138,6 +138,17 @@ START_TEST(read_residual_and_sense)
 	ck_assert(io_guards_ok(&r));
 	io_fini(&r);
 	io_fini(&bad);
+	/* No data at all: TEST UNIT READY. */
+	io_init(&bad, false, 0, 0, 0, 1);
+	memset(bad.t.cdb, 0, sizeof(bad.t.cdb));
+	bad.t.cdb_len = 6;
+	bad.t.iov_cnt = 0;
+	ck_assert_int_eq(sess_submit(e.s, &bad.t), 0);
+	ck_assert(RUN_UNTIL(&e, bad.ndone, 2.0));
+	ck_assert_int_eq(bad.t.result, 0);
+	ck_assert_uint_eq(bad.t.status, 0);
+	ck_assert_msg(e.ft->errors == 0, "%s", e.ft->first_error);
+	io_fini(&bad);
 	env_down(&e);
 }
 END_TEST
