@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "session/pdu.h"
@@ -42,6 +43,23 @@ const char *iscsi_pdu_opcode_name(unsigned int opcode)
 bool iscsi_pdu_opcode_known(unsigned int opcode)
 {
 	return iscsi_pdu_opcode_name(opcode) != NULL;
+}
+
+const char *iscsi_pdu_describe(const uint8_t *bhs, char *buf, size_t len)
+{
+	unsigned int op = iscsi_pdu_opcode(bhs);
+	const char *name = iscsi_pdu_opcode_name(op);
+	char opbuf[16];
+
+	if (len == 0)
+		return buf;
+	if (!name) {
+		snprintf(opbuf, sizeof(opbuf), "opcode 0x%02x", op);
+		name = opbuf;
+	}
+	snprintf(buf, len, "%s%s%s itt 0x%x dsl %u", name, iscsi_pdu_immediate(bhs) ? " I" : "",
+		 iscsi_pdu_final(bhs) ? " F" : "", iscsi_pdu_itt(bhs), iscsi_pdu_dsl(bhs));
+	return buf;
 }
 
 int pdu_enc_start(uint8_t *bhs, unsigned int op, bool immediate, unsigned int ahs_words,

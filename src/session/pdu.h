@@ -88,6 +88,14 @@ const char *iscsi_pdu_opcode_name(unsigned int opcode);
 /* True for the 18 opcodes defined above. */
 bool iscsi_pdu_opcode_known(unsigned int opcode);
 
+/*
+ * One-line summary of any BHS for log and debug lines, e.g.
+ * "SCSI Data-In F itt 0x7 dsl 4096" (opcode name or "opcode 0x..", set
+ * I/F bits, ITT, DataSegmentLength). Writes at most len bytes including the
+ * NUL; returns buf. The codec itself never logs.
+ */
+const char *iscsi_pdu_describe(const uint8_t *bhs, char *buf, size_t len);
+
 /* ---- Common BHS fields (RFC 7143 11.2.1), valid for every opcode. ---- */
 
 static inline unsigned int iscsi_pdu_opcode(const uint8_t *bhs)

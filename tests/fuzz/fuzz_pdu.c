@@ -104,6 +104,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Any AHS-shaped bytes, regardless of the header. */
 	walk_ahs(rest, rest_len & ~(size_t)3);
 
+	{
+		char line[80];
+
+		if (strlen(iscsi_pdu_describe(bhs, line, sizeof(line))) >= sizeof(line))
+			abort();
+	}
 	why = NULL;
 	if (iscsi_pdu_dec_target(bhs, &t, &why) < 0 && !why)
 		abort();

@@ -782,6 +782,17 @@ START_TEST(dispatch)
 	b[0] = 0x3e; /* reserved opcode */
 	ck_assert_int_eq(iscsi_pdu_dec_target(b, &t, NULL), -EPROTO);
 	ck_assert_str_eq(iscsi_pdu_opcode_name(0x31), "R2T");
+	{
+		char line[64], tiny[8];
+
+		ck_assert_str_eq(iscsi_pdu_describe(v_data_in, line, sizeof(line)),
+				 "SCSI Data-In F itt 0x7 dsl 4096");
+		ck_assert_str_eq(iscsi_pdu_describe(v_nop_out, line, sizeof(line)),
+				 "NOP-Out I F itt 0x2a dsl 8");
+		ck_assert_str_eq(iscsi_pdu_describe(b, line, sizeof(line)),
+				 "opcode 0x3e F itt 0xffffffff dsl 0");
+		ck_assert_str_eq(iscsi_pdu_describe(v_r2t, tiny, sizeof(tiny)), "R2T F i");
+	}
 	ck_assert_ptr_null(iscsi_pdu_opcode_name(0x07));
 	ck_assert_ptr_null(iscsi_pdu_opcode_name(200));
 }
