@@ -214,6 +214,21 @@ int main(int argc, char **argv)
 		free(w);
 		free(r);
 	}
+	/* SMOKE_IDLE=secs: sit idle (a target with NOP-In pings configured probes us). */
+	if (getenv("SMOKE_IDLE")) {
+		struct sess_stats st;
+		double t0 = ev_time();
+
+		while (ev_time() - t0 < atof(getenv("SMOKE_IDLE")))
+			ev_run(loop, EVRUN_ONCE);
+		sess_get_stats(s, &st);
+		printf("idle: state %s, %llu NOP-In, %llu NOP-Out\n",
+		       sess_state_name(sess_state(s)), (unsigned long long)st.nop_in,
+		       (unsigned long long)st.nop_out);
+		if (sess_state(s) != SESS_READY)
+			return 1;
+	}
+
 	/* SMOKE_PERF=secs: sequential 1 MiB READs or WRITEs (SMOKE_PERF_WRITE) at queue depth 8. */
 	if (getenv("SMOKE_PERF")) {
 		enum { QD = 8, SZ = 1 << 20 };
