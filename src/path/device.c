@@ -639,12 +639,11 @@ void pd_arm_timer(struct path_device *dev)
 		TAKE(io->not_before);
 	}
 #undef TAKE
-	if (due == dev->timer_due && (due == 0 || ev_is_active(&dev->timer)))
+	/* Only an earlier deadline re-arms; an early wakeup re-arms for the rest. */
+	if (due == 0 || (ev_is_active(&dev->timer) && dev->timer_due <= due))
 		return;
 	ev_timer_stop(dev->loop, &dev->timer);
 	dev->timer_due = due;
-	if (due == 0)
-		return;
 	after = due - pd_now(dev);
 	ev_timer_set(&dev->timer, after > 0 ? after + 0.0005 : 0, 0);
 	ev_timer_start(dev->loop, &dev->timer);

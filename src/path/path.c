@@ -553,12 +553,14 @@ void path_arm_timer(struct path *p)
 	double due = path_next_due(p);
 	double after;
 
-	if (due == p->timer_due && (due == 0 || ev_is_active(&p->timer)))
+	/* libev's "be smart about timeouts": a timer that fires too early just
+	 * re-arms for the rest, so only an earlier deadline touches it; with
+	 * traffic flowing (the due time moving later on every completion) the
+	 * timer is left alone. */
+	if (due == 0 || (ev_is_active(&p->timer) && p->timer_due <= due))
 		return;
 	ev_timer_stop(dev->loop, &p->timer);
 	p->timer_due = due;
-	if (due == 0)
-		return;
 	after = due - pd_now(dev);
 	ev_timer_set(&p->timer, after > 0 ? after + 0.0005 : 0, 0);
 	ev_timer_start(dev->loop, &p->timer);
