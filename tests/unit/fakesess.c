@@ -400,6 +400,7 @@ static void answer(struct fakelun *l, struct sess_task *t)
 		check_condition(t, 0x05, 0x25, 0x00); /* LOGICAL UNIT NOT SUPPORTED */
 		return;
 	}
+	memcpy(l->last_cdb, t->cdb, 16);
 	if (l->ua_count) {
 		l->ua_count--;
 		check_condition(t, 0x06, 0x29, 0x00); /* POWER ON, RESET */

@@ -32,6 +32,7 @@ struct fakelun {
 	int64_t medium_error_lba; /* -1: none */
 	uint8_t *data;         /* nblocks * bs */
 	unsigned int syncs, unmaps, write_sames, writes, reads;
+	uint8_t last_cdb[16]; /* of the last command answered */
 };
 
 void fakelun_init(struct fakelun *l, uint64_t nblocks, uint32_t bs, uint8_t naa_seed);

@@ -277,6 +277,75 @@ START_TEST(split_at_limits)
 }
 END_TEST
 
+/* One bad piece of a split request: the request completes once, with the
+ * error, after every piece already sent has come back; no piece is cut
+ * after the error. Also the per-path in-flight cap holds pieces back. */
+START_TEST(split_request_error_once)
+{
+	struct treq *r;
+	struct sess *s;
+
+	lun.max_xfer_blocks = 8; /* 4 KiB pieces */
+	lun.medium_error_lba = 20; /* inside the third piece */
+	cfg.max_inflight = 2;
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	s = fakesess_latest(0);
+	r = mkreq(BDEV_OP_READ, 0, 32 * 1024, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	ck_assert_uint_eq(s->ntasks, 2); /* capped */
+	fakesess_serve_one(s);
+	poll_dev();
+	ck_assert_uint_eq(s->ntasks, 2); /* the third piece went out */
+	fakesess_serve_one(s);
+	poll_dev(); /* the fourth piece goes out */
+	ck_assert_uint_eq(s->ntasks, 2);
+	fakesess_serve_one(s); /* third: MEDIUM ERROR */
+	ck_assert_int_eq(r->calls, 0); /* the fourth is still out */
+	poll_dev();
+	ck_assert_uint_eq(s->ntasks, 1); /* nothing new after the error */
+	fakesess_serve_one(s);
+	poll_dev();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, -EIO);
+	ck_assert_uint_eq(s->ntasks, 0);
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	freereq(r);
+}
+END_TEST
+
+/* FUA and NO_UNMAP reach the CDB: WRITE(10) with FUA; WRITE SAME(16)
+ * with UNMAP unless NO_UNMAP. */
+START_TEST(flags_reach_the_cdb)
+{
+	struct treq *w, *z;
+
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	w = mkreq(BDEV_OP_WRITE, 0, 512, 9);
+	w->r.flags = BDEV_F_FUA;
+	ck_assert_int_eq(submit(w), 0);
+	serve_all();
+	ck_assert_int_eq(w->err, 0);
+	ck_assert_uint_eq(lun.last_cdb[0], 0x2a);
+	ck_assert(lun.last_cdb[1] & 0x08);
+	z = mkreq(BDEV_OP_WRITE_ZEROES, 0, 4096, 0);
+	ck_assert_int_eq(submit(z), 0);
+	serve_all();
+	ck_assert_uint_eq(lun.last_cdb[0], 0x93);
+	ck_assert(lun.last_cdb[1] & 0x08); /* UNMAP */
+	z->r.flags = BDEV_F_NO_UNMAP;
+	ck_assert_int_eq(submit(z), 0);
+	serve_all();
+	ck_assert_int_eq(z->calls, 2);
+	ck_assert(!(lun.last_cdb[1] & 0x08));
+	freereq(w);
+	freereq(z);
+}
+END_TEST
+
 /* UNIT ATTENTION is retried on the same path after a short backoff, and
  * the caller sees success. */
 START_TEST(unit_attention_retried)
@@ -869,6 +938,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, one_path_write_read);
 	tcase_add_test(tc, split_at_limits);
 	tcase_add_test(tc, unit_attention_retried);
+	tcase_add_test(tc, split_request_error_once);
+	tcase_add_test(tc, flags_reach_the_cdb);
 	tcase_add_test(tc, medium_error_is_eio);
 	tcase_add_test(tc, write_protect_is_erofs);
 	tcase_add_test(tc, session_death_reissued_on_other_path);
