@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Throughput and CPU cost of the NBD bridge, side by side with its peers,
+# in one run on one target:
+#   - iscsi-nbd serve  (our NBD server mode over one path)
+#   - qemu-nbd         (QEMU's libiscsi block driver, the same LUN)
+#   - iscsi-perf       (libiscsi, straight to the LUN; reads only)
+# One tgtd in a private network namespace, its LUN a file in /dev/shm
+# (tmpfs), everything over that namespace's loopback. fio's nbd engine
+# drives both NBD servers with the same jobs. CPU is the bridge process's
+# user+system time over the job (from /proc/PID/stat), per GiB moved.
+#
+# Usage: bench/nbd-bench.sh [BUILD_DIR]   (as root; `make bench` passes it)
+# Env:   BENCH_SECONDS (per job, default 10), BENCH_LUN_MB (default 1024),
+#        BENCH_OUT (table file, default BUILD_DIR/bench/nbd-bench.md)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top}
+bin=$build/iscsi-nbd
+secs=${BENCH_SECONDS:-10}
+lun_mb=${BENCH_LUN_MB:-1024}
+out=${BENCH_OUT:-$build/bench/nbd-bench.md}
+
+for t in tgtd tgtadm fio qemu-nbd iscsi-perf ip python3; do
+	command -v $t >/dev/null || { echo "nbd-bench: $t missing (scripts/install-deps.sh)" >&2; exit 1; }
+done
+[ -x "$bin" ] || { echo "nbd-bench: $bin not built (make)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "nbd-bench: needs root (network namespace)" >&2; exit 1; }
+fio --enghelp 2>/dev/null | grep -qw nbd || { echo "nbd-bench: this fio has no nbd engine" >&2; exit 1; }
+
+ns=isn-bench-$$
+ctl=$((20000 + $$ % 10000))
+work=$(mktemp -d /tmp/isn-bench.XXXXXX)
+backing=/dev/shm/isn-bench-$$.img
+iqn=iqn.2026-11.org.iscsi-nbd:bench
+pids=()
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ -n "${tgtd_pid:-}" ]; then
+		ip netns exec $ns tgtadm -C $ctl --op delete --mode system >/dev/null 2>&1 || true
+		sleep 0.2
+		kill -9 "$tgtd_pid" 2>/dev/null || true
+		wait "$tgtd_pid" 2>/dev/null || true
+	fi
+	ip netns del $ns 2>/dev/null || true
+	rm -rf "$work" "$backing"
+}
+trap cleanup EXIT INT TERM
+
+# Foreground helper only: a backgrounded shell function would leave $! naming
+# a subshell instead of the daemon (ip netns exec itself execs, keeping the PID).
+nsx() { ip netns exec $ns "$@"; }
+
+ip netns add $ns
+nsx ip link set lo up
+# Fill the LUN so that reads move real data, not holes.
+dd if=/dev/urandom of="$backing" bs=1M count="$lun_mb" status=none
+ip netns exec $ns tgtd -f -C $ctl >"$work/tgtd.log" 2>&1 &
+tgtd_pid=$!
+for _ in $(seq 50); do nsx tgtadm -C $ctl --op show --mode target >/dev/null 2>&1 && break; sleep 0.1; done
+nsx tgtadm -C $ctl --lld iscsi --op new --mode target --tid 1 -T $iqn
+nsx tgtadm -C $ctl --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$backing"
+nsx tgtadm -C $ctl --lld iscsi --op bind --mode target --tid 1 -I ALL
+
+cpu_ticks() { # utime + stime of a pid, in clock ticks
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+wait_sock() {
+	local i
+	for i in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.1; done
+	echo "nbd-bench: $1 did not appear" >&2
+	return 1
+}
+
+# name rw bs iodepth
+jobs=(
+	"seq-read-1M-qd32 read 1M 32"
+	"seq-write-1M-qd32 write 1M 32"
+	"rand-read-4K-qd32 randread 4k 32"
+	"rand-write-4K-qd32 randwrite 4k 32"
+	"rand-read-4K-qd1 randread 4k 1"
+	"rand-write-4K-qd1 randwrite 4k 1"
+)
+
+hz=$(getconf CLK_TCK)
+results=$work/results.tsv
+: >"$results"
+
+run_fio() { # peer sock pid
+	local peer=$1 sock=$2 pid=$3 j name rw bs qd c0 c1 json
+	for j in "${jobs[@]}"; do
+		read -r name rw bs qd <<<"$j"
+		json=$work/$peer-$name.json
+		c0=$(cpu_ticks "$pid")
+		nsx fio --name="$name" --ioengine=nbd --uri="nbd+unix:///?socket=$sock" \
+			--rw="$rw" --bs="$bs" --iodepth="$qd" --size="${lun_mb}M" \
+			--time_based --runtime="$secs" --ramp_time=1 --output-format=json \
+			--output="$json" >/dev/null
+		c1=$(cpu_ticks "$pid")
+		python3 - "$json" "$peer" "$name" "$c0" "$c1" "$hz" >>"$results" <<'EOF'
+import json, sys
+path, peer, name, c0, c1, hz = sys.argv[1:]
+d = json.load(open(path))["jobs"][0]
+bw = d["read"]["bw_bytes"] + d["write"]["bw_bytes"]
+io = d["read"]["io_bytes"] + d["write"]["io_bytes"]
+iops = d["read"]["iops"] + d["write"]["iops"]
+cpu = (int(c1) - int(c0)) / int(hz)
+gib = io / 2**30
+print(f"{peer}\t{name}\t{bw / 2**20:.1f}\t{iops:.0f}\t{cpu / gib if gib else 0:.3f}")
+EOF
+		echo "  $peer $name: $(tail -1 "$results" | cut -f3,4,5 | awk '{print $1 " MiB/s, " $2 " IOPS, " $3 " CPU s/GiB"}')"
+	done
+}
+
+echo "== iscsi-nbd serve"
+ip netns exec $ns "$bin" serve -t $iqn -l 1 -P 127.0.0.1 --socket "$work/isn.sock" -f --name bench-$$ \
+	>"$work/isn.log" 2>&1 &
+isn_pid=$!
+pids+=("$isn_pid")
+wait_sock "$work/isn.sock"
+# The serve process is $isn_pid itself: ip netns exec execs, it does not fork.
+run_fio iscsi-nbd "$work/isn.sock" "$isn_pid"
+kill "$isn_pid"
+wait "$isn_pid" || true
+
+echo "== qemu-nbd (libiscsi)"
+ip netns exec $ns qemu-nbd -f raw -t -k "$work/qemu.sock" --cache=none "iscsi://127.0.0.1/$iqn/1" \
+	>"$work/qemu.log" 2>&1 &
+q_pid=$!
+pids+=("$q_pid")
+wait_sock "$work/qemu.sock"
+run_fio qemu-nbd "$work/qemu.sock" "$q_pid"
+kill "$q_pid"
+wait "$q_pid" || true
+
+echo "== iscsi-perf (libiscsi, reads)"
+perf() { # name blocks depth [-r]
+	local name=$1 blocks=$2 depth=$3 extra=${4:-} line
+	line=$(nsx timeout $((secs + 10)) iscsi-perf -m "$depth" -b "$blocks" -t "$secs" $extra \
+		"iscsi://127.0.0.1/$iqn/1" 2>&1 | tr '\r' '\n' | grep -o 'iops average [0-9]* ([0-9]* MB/s)' | tail -1)
+	# "iops average N (M MB/s)": MB here is 10^6 bytes; report MiB/s like fio.
+	echo "$line" | awk -v n="$name" -v bs="$((blocks * 512))" \
+		'{ iops = $3; printf "iscsi-perf\t%s\t%.1f\t%d\t-\n", n, iops * bs / 1048576, iops }' >>"$results"
+	echo "  iscsi-perf $name: $(tail -1 "$results" | cut -f3,4)"
+}
+perf seq-read-1M-qd32 2048 32
+perf rand-read-4K-qd32 8 32 -r
+perf rand-read-4K-qd1 8 1 -r
+
+mkdir -p "$(dirname "$out")"
+python3 - "$results" "$secs" "$lun_mb" >"$out" <<'EOF'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+secs, lun = sys.argv[2], sys.argv[3]
+r = {(p, n): (float(bw), int(float(iops)), cpu) for p, n, bw, iops, cpu in rows}
+names = []
+for p, n, *_ in rows:
+    if n not in names:
+        names.append(n)
+print(f"NBD bridge benchmark: tgtd LUN of {lun} MiB in tmpfs, loopback, fio nbd engine, {secs} s per job.")
+print("MiB/s (IOPS); CPU = bridge process user+system seconds per GiB moved.\n")
+print("| job | iscsi-nbd | qemu-nbd | ratio | iscsi-nbd CPU s/GiB | qemu-nbd CPU s/GiB | CPU ratio | iscsi-perf |")
+print("|---|---|---|---|---|---|---|---|")
+for n in names:
+    a = r.get(("iscsi-nbd", n)); q = r.get(("qemu-nbd", n)); ip = r.get(("iscsi-perf", n))
+    def f(x): return f"{x[0]:.1f} ({x[1]})" if x else "-"
+    ratio = f"{a[0] / q[0]:.2f}x" if a and q and q[0] else "-"
+    cr = f"{float(a[2]) / float(q[2]):.2f}" if a and q and float(q[2]) else "-"
+    print(f"| {n} | {f(a)} | {f(q)} | {ratio} | {a[2] if a else '-'} | {q[2] if q else '-'} | {cr} | {f(ip)} |")
+EOF
+echo
+cat "$out"
