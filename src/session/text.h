@@ -29,10 +29,10 @@
 #define ISCSI_TEXT_KEY_MAX   63
 #define ISCSI_TEXT_VALUE_MAX 255
 /*
- * Keys whose values are binary strings that may be larger (CHAP_C,
- * CHAP_R, ...; RFC 7143 6.1 "large-binary-value") are allowed this many
- * bytes of text. It is also what every implementation must accept as one
- * negotiation sequence (RFC 7143 6.1: at least 8192 bytes).
+ * Keys whose values are large binary strings (CHAP_C, CHAP_R, ...; RFC
+ * 7143 6.1 "large-binary-value") are allowed this many bytes of text:
+ * room for a 4095-byte value in hex. Our own policy bound, chosen so that
+ * a hostile peer cannot make one value unbounded.
  */
 #define ISCSI_TEXT_LONG_VALUE_MAX 8192
 
