@@ -79,6 +79,7 @@ static void usage(FILE *f)
 		"  -d, --debug SUBSYS,...  debug output: scsi pdu login session path nbd\n"
 		"                          netlink ctl, all or none\n"
 		"  -q, --quiet             errors only\n"
+		"  -v, --verbose           progress: connections, login, negotiated values\n"
 		"  -h, --help              this text\n"
 		"  -V, --version           version\n"
 		"\n"
@@ -98,6 +99,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"debug", required_argument, NULL, 'd'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -108,8 +110,12 @@ int main(int argc, char **argv)
 	/* A peer closing on us must be an error return, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* One-shot commands print their result and their errors; the
+	 * session's progress lines are for -v. */
+	log_max_priority = LOG_WARNING;
+
 	/* '+': stop at the command name; its options are its own. */
-	while ((c = getopt_long(argc, argv, "+d:qhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+d:qvhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (log_parse_debug(optarg) < 0) {
@@ -120,6 +126,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			log_max_priority = LOG_ERR;
+			break;
+		case 'v':
+			log_max_priority = LOG_INFO;
 			break;
 		case 'h':
 			usage(stdout);

@@ -45,8 +45,8 @@ static const char *death_hint(enum sess_death why)
 		return "the target did not complete the login in time: check it is reachable and "
 		       "healthy";
 	case SESS_DEATH_LOGIN:
-		return "check the target name (iscsi-nbd discover PORTAL lists them) and that the "
-		       "target accepts this initiator name";
+		return "check the target name (iscsi-nbd discover PORTAL lists them), that the "
+		       "target accepts this initiator name, and login options such as digests";
 	case SESS_DEATH_AUTH:
 		return "check --chap-user and the secret file (and --mutual-user / "
 		       "--mutual-secret-file for mutual CHAP) against the target's accounts";
