@@ -53,3 +53,11 @@ tests_unit_test_nbd_listen_SOURCES = tests/unit/test_nbd_listen.c \
 	tests/unit/membdev.c tests/unit/membdev.h
 tests_unit_test_nbd_listen_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_nbd_listen_LDADD = $(TEST_LIBS)
+
+# Kernel bridge against a real /dev/nbdN in User-Mode Linux (tests/uml).
+check_PROGRAMS += tests/unit/nbdnl_mem
+tests_unit_nbdnl_mem_SOURCES = tests/unit/nbdnl_mem.c tests/unit/membdev.c tests/unit/membdev.h
+tests_unit_nbdnl_mem_CFLAGS = $(TEST_CFLAGS)
+tests_unit_nbdnl_mem_LDADD = $(TEST_LIBS)
+TESTS += tests/uml/t-nbdnl-mem.sh
+EXTRA_DIST += tests/uml/t-nbdnl-mem.sh

@@ -160,6 +160,13 @@ int nbdnl_msg_reconfigure(struct nl_msg *msg, int family, const struct nbdnl_con
 		PUT(nla_put_u64(msg, NBD_ATTR_DEAD_CONN_TIMEOUT, cfg->dead_conn_timeout));
 	if (cfg->set_client_flags)
 		PUT(nla_put_u64(msg, NBD_ATTR_CLIENT_FLAGS, cfg->client_flags));
+	/*
+	 * A device connected with a backend identifier refuses RECONFIGURE
+	 * without the same one ("must specify backend", found in Linux 6.1
+	 * under UML): it guards against re-attaching another LUN.
+	 */
+	if (cfg->backend)
+		PUT(nla_put_string(msg, NBD_ATTR_BACKEND_IDENTIFIER, cfg->backend));
 	if (cfg->nfds)
 		return put_sockets(msg, cfg->fds, cfg->nfds);
 	return 0;

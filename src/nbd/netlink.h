@@ -11,7 +11,8 @@
  * - CONNECT needs SOCKETS and SIZE_BYTES; the reply carries INDEX, which is
  *   the device chosen when none was asked for. CAP_SYS_ADMIN required.
  * - TIMEOUT 0: the kernel never times a request out; failover is ours.
- * - RECONFIGURE only replaces sockets the kernel marked dead, never adds.
+ * - RECONFIGURE only replaces sockets the kernel marked dead, never adds,
+ *   and must repeat the backend identifier given at CONNECT.
  * - A size change freezes the block queue until in-flight I/O completes:
  *   the thread that completes that I/O (our loop) must not send it. Use
  *   nbdnl_async_start(), which runs the request on its own thread with its
@@ -47,7 +48,11 @@ struct nbdnl_config {
 	uint64_t dead_conn_timeout; /* seconds; 0 = omit */
 	uint64_t client_flags;  /* NBDNL_CFLAG_*; CONNECT always, RECONFIGURE if set_client_flags */
 	bool set_client_flags;
-	const char *backend;    /* NULL = omit: shown as /sys/block/nbdN/backend */
+	/*
+	 * NULL = omit. Shown as /sys/block/nbdN/backend; once CONNECT set it,
+	 * every RECONFIGURE must carry the same string or the kernel refuses.
+	 */
+	const char *backend;
 };
 
 /* Build a request into msg (from nlmsg_alloc()). Return 0 or -errno (-EINVAL, -EMSGSIZE). */

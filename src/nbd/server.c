@@ -667,6 +667,12 @@ struct nbdsrv_conn *nbdsrv_conn_new(struct ev_loop *loop, int fd, struct bdev *b
 	return c;
 }
 
+void nbdsrv_conn_set_export(struct nbdsrv_conn *c, const struct nbdsrv_export *ex)
+{
+	c->ex = *ex;
+	c->ex.max_payload = MIN(c->ex.max_payload, nbdsrv_bufpool_max_len(c->pool));
+}
+
 void nbdsrv_conn_shutdown(struct nbdsrv_conn *c)
 {
 	conn_drain(c);

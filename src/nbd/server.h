@@ -92,6 +92,14 @@ struct nbdsrv_conn *nbdsrv_conn_new(struct ev_loop *loop, int fd, struct bdev *b
 				    const struct nbdsrv_export *ex, struct nbdsrv_bufpool *pool,
 				    const struct nbdsrv_conn_cfg *cfg);
 
+/*
+ * The LUN changed (capacity change, new flags): later requests are checked
+ * against ex (copied; max_payload still clamped to the pool). For a grow,
+ * call this before telling the kernel (RECONFIGURE with the new size); for a
+ * shrink, after.
+ */
+void nbdsrv_conn_set_export(struct nbdsrv_conn *c, const struct nbdsrv_export *ex);
+
 /* Stop reading, let in-flight requests finish and their replies go out, then close. */
 void nbdsrv_conn_shutdown(struct nbdsrv_conn *c);
 

@@ -146,7 +146,8 @@ END_TEST
 START_TEST(reconfigure_message)
 {
 	static const int fds[2] = {11, 12};
-	struct nbdnl_config cfg = {.index = 2, .fds = fds, .nfds = 2, .size_bytes = 2ull << 30};
+	struct nbdnl_config cfg = {.index = 2, .fds = fds, .nfds = 2, .size_bytes = 2ull << 30,
+				   .backend = "naa.1"};
 	uint32_t got[4];
 
 	msg = nlmsg_alloc();
@@ -158,6 +159,8 @@ START_TEST(reconfigure_message)
 	ck_assert_ptr_null(tb[A_TIMEOUT]);
 	ck_assert_ptr_null(tb[A_SERVER_FLAGS]);
 	ck_assert_ptr_null(tb[A_CLIENT_FLAGS]);
+	/* The kernel refuses RECONFIGURE of a device with a backend unless it is repeated. */
+	ck_assert_str_eq(nla_get_string(tb[A_BACKEND_IDENTIFIER]), "naa.1");
 	ck_assert_int_eq(sock_fds(tb[A_SOCKETS], got, 4), 2);
 	ck_assert_uint_eq(got[1], 12);
 	nlmsg_free(msg);

@@ -708,6 +708,23 @@ START_TEST(slow_reader_is_kept)
 }
 END_TEST
 
+START_TEST(export_resized_live)
+{
+	struct nbdsrv_export small;
+	static uint8_t r[512];
+
+	start(DISK_SIZE, 0, NULL);
+	small = ex;
+	small.size = DISK_SIZE / 2;
+	nbdsrv_conn_set_export(conn, &small);
+	send_req(NBDSRV_CMD_READ, 0, 1, DISK_SIZE - 512, 512);
+	expect_reply(1, NBDSRV_EINVAL);
+	nbdsrv_conn_set_export(conn, &ex);
+	read_at(2, DISK_SIZE - 512, r, sizeof(r));
+	finish();
+}
+END_TEST
+
 START_TEST(bdev_completing_inside_submit)
 {
 	/* A bdev that calls done() from inside submit(): counters and replies stay right. */
@@ -751,6 +768,7 @@ int main(void)
 	tcase_add_test(tc, zero_length_requests);
 	tcase_add_test(tc, shutdown_drains);
 	tcase_add_test(tc, bdev_completing_inside_submit);
+	tcase_add_test(tc, export_resized_live);
 	tcase_add_test(tc, client_not_reading_is_dropped);
 	tcase_add_test(tc, slow_reader_is_kept);
 	suite_add_tcase(s, tc);
