@@ -96,5 +96,18 @@ int scsi_lun_caps_build(struct scsi_lun_caps *caps, const struct scsi_lun_caps_s
 		caps->ident_fallback = true;
 		return 0;
 	}
+	if (src->devid && src->have_lun) {
+		char name[SCSI_IDENT_MAX];
+		int n;
+
+		r = scsi_vpd83_target_name(src->devid, name, sizeof(name));
+		if (r < 0)
+			return r;
+		n = snprintf(caps->ident, sizeof(caps->ident), "%s,lun%u", name, src->lun);
+		if (n < 0 || (size_t)n >= sizeof(caps->ident))
+			return -ENOSPC;
+		caps->ident_fallback = true;
+		return 0;
+	}
 	return -ENOENT;
 }

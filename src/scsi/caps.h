@@ -32,6 +32,9 @@ struct scsi_lun_caps_src {
 	const struct scsi_vpd_b2 *prov;
 	const struct scsi_capacity *cap;
 	const struct scsi_mode_sense *mode;
+	/* The LUN the data came from; only used for the last identity fallback. */
+	bool have_lun;
+	uint32_t lun;
 };
 
 struct scsi_lun_caps {
@@ -52,7 +55,7 @@ struct scsi_lun_caps {
 	bool read_zeroes_after_unmap; /* LBPME and LBPRZ (READ CAPACITY(16) or VPD B2) */
 	bool read_only;		      /* WP */
 	bool rotational;	      /* MEDIUM ROTATION RATE != 1; true when not reported */
-	bool ident_fallback; /* no usable VPD 0x83 designator: built from vendor/product/serial */
+	bool ident_fallback; /* no usable LU designator: built from serial or target name + LUN */
 	char ident[SCSI_IDENT_MAX];
 };
 
@@ -61,7 +64,13 @@ struct scsi_lun_caps {
  * says the LU is not a connected direct-access block device (PERIPHERAL
  * QUALIFIER != 0 or DEVICE TYPE != 0); -EOVERFLOW when the capacity in
  * bytes or the physical block size overflow; -ENOENT when no identity can
- * be formed (no 0x83 designator and no unit serial number).
+ * be formed.
+ *
+ * Identity, first that exists: the VPD 0x83 LU designator
+ * (scsi_vpd83_identity); "t10.VENDOR_PRODUCT_SERIAL" from INQUIRY and the
+ * unit serial number; "<target device SCSI name>,lun<N>" when have_lun is
+ * set (LIO without a unit serial offers nothing else, and the target name
+ * is the same through every portal of the target).
  */
 int scsi_lun_caps_build(struct scsi_lun_caps *caps, const struct scsi_lun_caps_src *src);
 

@@ -87,8 +87,16 @@ int scsi_vpd_supported_parse(const uint8_t *buf, size_t len, struct scsi_vpd_sup
 	r = scsi_vpd_body(buf, len, SCSI_VPD_SUPPORTED_PAGES, &p, &n, NULL);
 	if (r)
 		return r;
+	/*
+	 * SPC-5 7.7.16: the list begins with page 00h itself, so an empty list
+	 * is not a list. LIO answers that way for a device without a unit
+	 * serial number and still serves 0x83 / B0 / B2: -EPROTO tells the
+	 * caller to probe the pages it needs instead of trusting "none".
+	 */
+	if (n == 0)
+		return -EPROTO;
 	memset(out, 0, sizeof(*out));
-	/* SPC-5 7.7.16: one SUPPORTED VPD PAGE LIST byte per page code. */
+	/* One SUPPORTED VPD PAGE LIST byte per page code. */
 	for (size_t i = 0; i < n; i++)
 		out->map[p[i] >> 3] |= (uint8_t)(1u << (p[i] & 7));
 	return 0;

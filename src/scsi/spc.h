@@ -157,10 +157,15 @@ int scsi_vpd83_parse(const uint8_t *buf, size_t len, struct scsi_vpd83 *out);
  * (longest first) > SCSI name string > T10 vendor ID, printed as
  * "naa.<hex>", "eui.<hex>", the SCSI name string itself ("iqn...", "naa...")
  * or "t10.<ascii>". Designators with the wrong code set or length for
- * their type are ignored. Returns the string length, -ENOENT when no
+ * their type are ignored, and so is a T10 vendor ID without a vendor
+ * specific part (it names the vendor, not the LU). Returns the string length, -ENOENT when no
  * usable designator exists, -ENOSPC when out is too small.
  */
 int scsi_vpd83_identity(const struct scsi_vpd83 *v, char *out, size_t outlen);
+
+/* The SCSI name string of the target device (association 2, e.g. the
+ * target's IQN), printable: -ENOENT if absent, -ENOSPC if out is too small. */
+int scsi_vpd83_target_name(const struct scsi_vpd83 *v, char *out, size_t outlen);
 
 /* RELATIVE TARGET PORT IDENTIFIER and TARGET PORT GROUP of the port the
  * INQUIRY came through (association 1); -ENOENT for each one missing. */
@@ -281,7 +286,13 @@ enum scsi_alua_state {
 
 const char *scsi_alua_state_name(uint8_t state);
 
-/* extended: PARAMETER DATA FORMAT 001b (header with IMPLICIT TRANSITION TIME). */
+/*
+ * extended: PARAMETER DATA FORMAT 001b (header with IMPLICIT TRANSITION
+ * TIME). Prefer the length-only format: LIO (seen on Linux 6.1) leaves the
+ * 4 extra header bytes out of RETURN DATA LENGTH and of the transfer, so
+ * the extended answer loses its last 4 bytes (a port descriptor), which
+ * scsi_rtpg_parse() reports as truncated.
+ */
 int scsi_build_rtpg(uint8_t *cdb, size_t cdblen, bool extended, uint32_t alloc_len);
 
 #define SCSI_RTPG_MAX_GROUPS 16

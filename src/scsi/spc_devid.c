@@ -96,9 +96,13 @@ static int desig_rank(const struct scsi_designator *d)
 	case SCSI_DESIG_T10_VENDOR_ID:
 		if (d->code_set != SCSI_CODESET_ASCII && d->code_set != SCSI_CODESET_UTF8)
 			return 0;
-		if (d->len < 8)
-			return 0;
-		return 50;
+		/* Only the VENDOR SPECIFIC IDENTIFIER after the 8-byte vendor makes it
+		 * unique: LIO without a unit serial sends "LIO-ORG " alone for
+		 * every LU, which must not make two LUs look like one. */
+		for (unsigned int i = 8; i < d->len; i++)
+			if (d->data[i] != ' ' && d->data[i] != 0)
+				return 50;
+		return 0;
 	}
 	return 0;
 }
@@ -194,6 +198,27 @@ int scsi_vpd83_identity(const struct scsi_vpd83 *v, char *out, size_t outlen)
 		return r;
 	}
 	return (int)pos;
+}
+
+int scsi_vpd83_target_name(const struct scsi_vpd83 *v, char *out, size_t outlen)
+{
+	size_t pos = 0;
+
+	if (!v || !out || outlen == 0)
+		return -EINVAL;
+	out[0] = 0;
+	for (unsigned int i = 0; i < v->n && i < SCSI_VPD83_MAX; i++) {
+		const struct scsi_designator *d = &v->d[i];
+		int r;
+
+		/* 7.7.6.11: SCSI name string of the target device (ASSOCIATION 10b). */
+		if (d->type != SCSI_DESIG_SCSI_NAME || d->assoc != SCSI_ASSOC_TARGET_DEV ||
+		    d->code_set != SCSI_CODESET_UTF8 || d->len == 0 || d->data[0] == 0)
+			continue;
+		r = put_text(out, outlen, &pos, d->data, d->len);
+		return r ? r : (int)pos;
+	}
+	return -ENOENT;
 }
 
 static int port_field(const struct scsi_vpd83 *v, uint8_t type, uint16_t *val)

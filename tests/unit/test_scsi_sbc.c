@@ -238,8 +238,14 @@ static void parse_all(struct parsed *p)
 	ck_assert_int_eq(scsi_vpd_b2_parse(vec(b2_thin, 8), 8, &p->b2), 0);
 	ck_assert_int_eq(scsi_readcap16_parse(vec(rc16_thin, 32), 32, &p->cap), 0);
 	ck_assert_int_eq(scsi_mode_sense_parse(vec(ms_wce, 24), 24, false, &p->ms), 0);
-	p->src = (struct scsi_lun_caps_src){&p->inq,  &p->devid, &p->serial, &p->b0,
-					    &p->b1,   &p->b2,    &p->cap,    &p->ms};
+	p->src = (struct scsi_lun_caps_src){.inq = &p->inq,
+					    .devid = &p->devid,
+					    .serial = &p->serial,
+					    .limits = &p->b0,
+					    .chars = &p->b1,
+					    .prov = &p->b2,
+					    .cap = &p->cap,
+					    .mode = &p->ms};
 }
 
 START_TEST(caps_full)

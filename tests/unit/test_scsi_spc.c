@@ -107,6 +107,8 @@ START_TEST(vpd_supported_and_serial)
 	ck_assert(scsi_vpd_supported_has(&s, 0xb0));
 	ck_assert(!scsi_vpd_supported_has(&s, 0xb1));
 	ck_assert_int_eq(scsi_vpd_supported_parse(vec(sup, 3), 3, &s), -EPROTO);
+	/* An empty list lacks page 00h itself (SPC-5 7.7.16). */
+	ck_assert_int_eq(scsi_vpd_supported_parse(vec(sup, 4), 4, &s), -EPROTO);
 	/* The serial page is not the supported pages page. */
 	ck_assert_int_eq(scsi_vpd_supported_parse(vec(sn, sizeof(sn)), sizeof(sn), &s), -EPROTO);
 
@@ -253,6 +255,18 @@ START_TEST(vpd83_identity_choice)
 	memcpy(d + n, t10, sizeof(t10)), n += sizeof(t10);
 	ck_assert_int_gt(ident_of(d, n, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "t10.LIO-ORG_abcd");
+	/* T10 vendor ID with the vendor only (LIO without a serial): names
+	 * the vendor, not the LU, so it is no identity. */
+	{
+		static const uint8_t vendor_only[] = {0x02, 0x01, 0x00, 0x09, 'L', 'I', 'O',
+						      '-',  'O',  'R',  'G',  ' ', 0};
+		static const uint8_t eight[] = {0x02, 0x01, 0x00, 0x08, 'L', 'I', 'O', '-',
+						'O',  'R',  'G',  ' '};
+
+		ck_assert_int_eq(ident_of(vendor_only, sizeof(vendor_only), out, sizeof(out)),
+				 -ENOENT);
+		ck_assert_int_eq(ident_of(eight, sizeof(eight), out, sizeof(out)), -ENOENT);
+	}
 	/* Nothing about the LU at all. */
 	ck_assert_int_eq(ident_of(naa6_port, sizeof(naa6_port), out, sizeof(out)), -ENOENT);
 }
