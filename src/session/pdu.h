@@ -8,14 +8,20 @@
  * - Pure codec: no allocation, no I/O, no logging. Every function works on
  *   storage the caller owns; nothing here keeps a pointer after it returns.
  * - The message structs below (struct iscsi_pdu_scsi_cmd, ...) are plain C
- *   with host-order fields; the wire layout lives in pdu.c (named structs
- *   with _Static_assert(sizeof == 48)).
+ *   with host-order fields; the wire layout lives in the private
+ *   pdu_wire.h (one named struct per RFC figure, each with
+ *   _Static_assert(sizeof == 48)). Fields an opcode does not use are not in
+ *   its struct; the encoders write the RFC's fixed values (F bit where the
+ *   figure shows "1", ITT 0xffffffff in Async/Reject, I bit on Login).
  * - Encoders: iscsi_pdu_enc_X(bhs, &msg) write exactly ISCSI_PDU_BHS_LEN bytes
  *   into bhs (every reserved byte zeroed, RFC 7143 11.2.1 "senders MUST set
  *   reserved fields to 0"). They return 0 or -EINVAL when a field does not
- *   fit (DataSegmentLength > 2^24-1, CSG/NSG out of range, ...). They do not
- *   write the AHS, the data segment, padding or digests: the caller sends
- *   those after the BHS, see iscsi_pdu_digest_hdr()/_data().
+ *   fit (DataSegmentLength > 2^24-1, ISID > 48 bits, ...) or the message is
+ *   one the matching decoder would reject (the same RFC rules), so we never
+ *   send what we would refuse. Fault-injection tests that need a bad PDU
+ *   encode a good one and flip bytes. Encoders do not write the AHS, the
+ *   data segment, padding or digests: the caller sends those after the
+ *   BHS, see iscsi_pdu_digest_hdr()/_data().
  * - Decoders: iscsi_pdu_dec_X(bhs, &msg, &why) read exactly ISCSI_PDU_BHS_LEN
  *   bytes. They return 0, or -EPROTO with *why set to a static English string
  *   naming the violated rule (why may be NULL). Reserved fields are ignored
