@@ -18,8 +18,8 @@
 
 struct chap_alg_info {
 	int code;
-	const char *name;    /* as we print it */
-	const char *evp;     /* OpenSSL algorithm name for EVP_MD_fetch */
+	const char *name; /* as we print it */
+	const char *evp;  /* OpenSSL algorithm name for EVP_MD_fetch */
 	size_t digest_len;
 };
 
@@ -132,8 +132,8 @@ int chap_ctx_peer_challenge(struct chap_ctx *c, const uint8_t *chal, size_t len)
 	return 0;
 }
 
-int chap_ctx_respond(const struct chap_ctx *c, uint8_t id, const uint8_t *secret,
-		     size_t secret_len, uint8_t *out, size_t cap)
+int chap_ctx_respond(const struct chap_ctx *c, uint8_t id, const uint8_t *secret, size_t secret_len,
+		     uint8_t *out, size_t cap)
 {
 	if (!c->alg || !c->peer_challenge_len)
 		return -EINVAL;

@@ -59,11 +59,11 @@ int chap_response(int alg, uint8_t id, const uint8_t *secret, size_t secret_len,
 
 /* State of our side of one CHAP exchange (one login). */
 struct chap_ctx {
-	int alg;                     /* chosen by the target, 0 until then */
-	bool have_challenge;         /* we issued a challenge (mutual CHAP) */
-	uint8_t id;                  /* our CHAP_I */
-	uint8_t challenge[CHAP_DIGEST_MAX]; /* >= CHAP_CHALLENGE_MIN */
-	size_t challenge_len;        /* max(digest length, CHAP_CHALLENGE_MIN) */
+	int alg;				    /* chosen by the target, 0 until then */
+	bool have_challenge;			    /* we issued a challenge (mutual CHAP) */
+	uint8_t id;				    /* our CHAP_I */
+	uint8_t challenge[CHAP_DIGEST_MAX];	    /* >= CHAP_CHALLENGE_MIN */
+	size_t challenge_len;			    /* max(digest length, CHAP_CHALLENGE_MIN) */
 	uint8_t peer_challenge[CHAP_CHALLENGE_MAX]; /* the target's, to refuse reflection */
 	size_t peer_challenge_len;
 };
@@ -85,8 +85,8 @@ int chap_ctx_peer_challenge(struct chap_ctx *c, const uint8_t *chal, size_t len)
  * Compute our CHAP_R to the recorded peer challenge with peer id `id`.
  * Returns the digest length written to out, or -errno as chap_response().
  */
-int chap_ctx_respond(const struct chap_ctx *c, uint8_t id, const uint8_t *secret,
-		     size_t secret_len, uint8_t *out, size_t cap);
+int chap_ctx_respond(const struct chap_ctx *c, uint8_t id, const uint8_t *secret, size_t secret_len,
+		     uint8_t *out, size_t cap);
 
 /*
  * Issue our challenge for mutual CHAP: random CHAP_I and a random challenge

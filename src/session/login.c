@@ -181,8 +181,9 @@ int login_init(struct login *l, const struct login_config *cfg)
 				l->chap_algs[l->n_chap_algs++] = (uint8_t)a;
 		}
 		if (!l->n_chap_algs)
-			return login_fail(l, -EINVAL, "none of the configured CHAP algorithms is "
-						      "available");
+			return login_fail(l, -EINVAL,
+					  "none of the configured CHAP algorithms is "
+					  "available");
 	}
 
 	op = cfg->op;
@@ -350,7 +351,8 @@ static int process_pairs(struct login *l, const struct iscsi_text_pair *pairs, i
 		ret = iscsi_param_process(&l->neg, stage, key, p->value, l->out, sizeof(l->out),
 					  &l->out_len);
 		if (ret == -ENOSPC)
-			return login_fail(l, -ENOSPC, "our answers exceed %d bytes", LOGIN_TEXT_MAX);
+			return login_fail(l, -ENOSPC, "our answers exceed %d bytes",
+					  LOGIN_TEXT_MAX);
 		/* An AuthMethod we cannot accept means authentication is impossible. */
 		if (ret < 0 && iscsi_text_key_is(p, "AuthMethod"))
 			return login_fail(l, -EACCES, "authentication negotiation failed: %s",
@@ -393,8 +395,9 @@ static int stage_security(struct login *l, const struct iscsi_pdu_login_rsp *rsp
 		return login_fail(l, -EPROTO, "CHAP keys before AuthMethod=CHAP was agreed");
 	if (am == ISCSI_AUTH_METHOD_CHAP) {
 		if (rsp->transit)
-			return login_fail(l, -EACCES, "target chose CHAP but ended the security "
-						      "stage without it");
+			return login_fail(l, -EACCES,
+					  "target chose CHAP but ended the security "
+					  "stage without it");
 		return chap_offer_algs(l);
 	}
 	if (am == ISCSI_AUTH_METHOD_UNSET && l->neg.cfg.auth == ISCSI_AUTH_CHAP && rsp->transit)
@@ -433,9 +436,10 @@ static int chap_answer(struct login *l, const struct iscsi_pdu_login_rsp *rsp,
 		return login_fail(l, -EACCES, "target supports none of our CHAP algorithms (%s)",
 				  ck->a->value);
 	if (!ck->a || !ck->i || !ck->c)
-		return login_fail(l, -EPROTO, "target sent no %s", !ck->a ? "CHAP_A"
-								   : !ck->i ? "CHAP_I"
-									    : "CHAP_C");
+		return login_fail(l, -EPROTO, "target sent no %s",
+				  !ck->a   ? "CHAP_A"
+				  : !ck->i ? "CHAP_I"
+					   : "CHAP_C");
 	if (iscsi_text_parse_number(ck->a->value, ck->a->value_len, &alg) < 0)
 		return login_fail(l, -EPROTO, "CHAP_A=%s: not an algorithm number", ck->a->value);
 	for (unsigned int i = 0; i < l->n_chap_algs; i++)
@@ -454,7 +458,8 @@ static int chap_answer(struct login *l, const struct iscsi_pdu_login_rsp *rsp,
 		ret = chap_ctx_peer_challenge(&l->chap, chal, clen);
 	OPENSSL_cleanse(chal, sizeof(chal));
 	if (ret == -EACCES)
-		return login_fail(l, -EACCES, "target sent our own CHAP challenge back (reflection)");
+		return login_fail(l, -EACCES,
+				  "target sent our own CHAP challenge back (reflection)");
 	if (ret < 0)
 		return login_fail(l, ret, "CHAP setup failed: %s", strerror(-ret));
 	dbg(LOG_SUB_LOGIN, "%s: CHAP with %s, id %u, %zu-byte challenge", login_name(l),
@@ -472,7 +477,8 @@ static int chap_answer(struct login *l, const struct iscsi_pdu_login_rsp *rsp,
 	if (l->mutual) {
 		ret = chap_ctx_make_challenge(&l->chap);
 		if (ret < 0)
-			return login_fail(l, ret, "cannot make a CHAP challenge: %s", strerror(-ret));
+			return login_fail(l, ret, "cannot make a CHAP challenge: %s",
+					  strerror(-ret));
 		iscsi_text_add_u64(&b, "CHAP_I", l->chap.id);
 		iscsi_text_add_binary_hex(&b, "CHAP_C", l->chap.challenge, l->chap.challenge_len);
 	}
@@ -525,8 +531,9 @@ static int chap_verify(struct login *l, const struct iscsi_pdu_login_rsp *rsp,
 static int finish(struct login *l, const struct iscsi_pdu_login_rsp *rsp)
 {
 	if (l->out_len)
-		return login_fail(l, -EPROTO, "target ended the login (T=1) while offering keys "
-					      "that need an answer");
+		return login_fail(l, -EPROTO,
+				  "target ended the login (T=1) while offering keys "
+				  "that need an answer");
 	if (l->mutual && !l->chap_verified)
 		return login_fail(l, -EKEYREJECTED, "target skipped mutual authentication");
 	if (iscsi_param_finish(&l->neg) < 0)
@@ -545,12 +552,12 @@ static int enter_stage(struct login *l, uint8_t nsg)
 {
 	/* RFC 7143 11.13.6: a T=1 response needs no further answer in its stage. */
 	if (l->out_len)
-		return login_fail(l, -EPROTO, "target ended the security stage (T=1) while "
-					      "offering keys that need an answer");
+		return login_fail(l, -EPROTO,
+				  "target ended the security stage (T=1) while "
+				  "offering keys that need an answer");
 	if (l->mutual && !l->chap_verified)
 		return login_fail(l, -EKEYREJECTED, "target skipped mutual authentication");
-	if (l->neg.cfg.auth == ISCSI_AUTH_CHAP && !l->chap_verified &&
-	    l->state != LOGIN_ST_CHAP_R)
+	if (l->neg.cfg.auth == ISCSI_AUTH_CHAP && !l->chap_verified && l->state != LOGIN_ST_CHAP_R)
 		return login_fail(l, -EACCES, "target skipped authentication, which we require");
 	/* We never ask for more than the operational stage from security. */
 	if (nsg != ISCSI_PDU_STAGE_OPERATIONAL)
@@ -609,7 +616,8 @@ static int check_header(struct login *l, const uint8_t *bhs, size_t len,
 	if (iscsi_pdu_dec_login_rsp(bhs, rsp, &why) < 0)
 		return login_fail(l, -EPROTO, "malformed Login Response: %s", why);
 	if (rsp->data_len != len)
-		return login_fail(l, -EPROTO, "Login Response DataSegmentLength %u, %zu bytes given",
+		return login_fail(l, -EPROTO,
+				  "Login Response DataSegmentLength %u, %zu bytes given",
 				  rsp->data_len, len);
 	/*
 	 * Rejections are judged by their status alone: tgt, for one, sends them
@@ -627,8 +635,7 @@ static int check_header(struct login *l, const uint8_t *bhs, size_t len,
 	return 0;
 }
 
-int login_handle_response(struct login *l, const uint8_t bhs[48], const uint8_t *data,
-			  size_t len)
+int login_handle_response(struct login *l, const uint8_t bhs[48], const uint8_t *data, size_t len)
 {
 	struct iscsi_text_pair pairs[LOGIN_MAX_PAIRS];
 	struct iscsi_pdu_login_rsp rsp;
@@ -697,7 +704,8 @@ int login_handle_response(struct login *l, const uint8_t bhs[48], const uint8_t 
 			ret = stage_operational(l, &rsp);
 			break;
 		default:
-			ret = login_fail(l, -EINVAL, "login in state %s", login_state_name(l->state));
+			ret = login_fail(l, -EINVAL, "login in state %s",
+					 login_state_name(l->state));
 			break;
 		}
 	}

@@ -52,7 +52,9 @@
  *               target status 0x0201
  *   -ENOSPC     text larger than LOGIN_TEXT_MAX
  *   others      from login_status_errno() for status classes 2 and 3
- * Messages never contain secrets, responses or challenges.
+ * Messages never contain secrets, responses or challenges. Login itself
+ * logs transitions at debug level only (LOG_SUB_LOGIN); the caller logs the
+ * failure once, with login_error_message().
  */
 #ifndef ISN_SESSION_LOGIN_H
 #define ISN_SESSION_LOGIN_H
@@ -74,7 +76,7 @@
 /* Positive results of login_handle_response(). */
 enum login_result {
 	LOGIN_SEND_NEXT = 1, /* call login_next_request() and send it */
-	LOGIN_DONE = 2,      /* full feature phase reached */
+	LOGIN_DONE = 2,	     /* full feature phase reached */
 	LOGIN_REDIRECT = 3,  /* status class 1: reconnect to login_redirect_address() */
 };
 
@@ -112,10 +114,10 @@ struct login_config {
 	const char *target_name;     /* NULL: Discovery session (SessionType=Discovery) */
 
 	uint8_t isid[6]; /* stable per path, so a relogin reinstates (RFC 7143 4.4.3) */
-	uint16_t tsih;   /* 0 for a new session */
+	uint16_t tsih;	 /* 0 for a new session */
 	uint16_t cid;
-	uint32_t itt;        /* Initiator Task Tag of all login PDUs */
-	uint32_t cmdsn;      /* initial CmdSN (leading login) */
+	uint32_t itt;	     /* Initiator Task Tag of all login PDUs */
+	uint32_t cmdsn;	     /* initial CmdSN (leading login) */
 	uint32_t exp_statsn; /* ExpStatSN of the first request (0 on a new connection) */
 
 	/*
@@ -149,25 +151,25 @@ struct login_config {
 struct login {
 	struct login_config cfg; /* copy; pointers borrowed */
 	enum login_state state;
-	int error;        /* first negative result, 0 if none */
+	int error;	  /* first negative result, 0 if none */
 	char errmsg[256]; /* human message for error, "" if none */
 
 	struct iscsi_negotiation neg;
 	struct chap_ctx chap;
 	uint8_t chap_algs[CHAP_ALGS_MAX]; /* our CHAP_A offer, supported ones only */
 	unsigned int n_chap_algs;
-	bool mutual;        /* we authenticate the target too */
+	bool mutual;	    /* we authenticate the target too */
 	bool chap_verified; /* the target's CHAP_R matched */
 
 	/* Request side. */
 	bool await_response; /* a request went out, its response is due */
 	uint8_t csg, nsg;    /* stage of the next request and where we want to go */
-	bool transit;        /* T bit we want once our text is all out */
+	bool transit;	     /* T bit we want once our text is all out */
 	bool sent_transit;   /* the last request carried T=1 */
-	bool sent_cont;      /* the last request carried C=1: its response must be empty */
+	bool sent_cont;	     /* the last request carried C=1: its response must be empty */
 	char out[LOGIN_TEXT_MAX];
 	size_t out_len, out_off; /* text to send, and how much went out */
-	unsigned int rounds;     /* exchanges in the current stage, bounded */
+	unsigned int rounds;	 /* exchanges in the current stage, bounded */
 	uint32_t exp_statsn;
 
 	/* Response side: text of a response spanning PDUs (C bit). */
@@ -206,20 +208,19 @@ int login_next_request(struct login *l, uint8_t bhs[48], uint8_t *data, size_t c
  * DataSegmentLength bytes, no pad). Returns LOGIN_SEND_NEXT, LOGIN_DONE,
  * LOGIN_REDIRECT or a negative errno (see the top of this file).
  */
-int login_handle_response(struct login *l, const uint8_t bhs[48], const uint8_t *data,
-			  size_t len);
+int login_handle_response(struct login *l, const uint8_t bhs[48], const uint8_t *data, size_t len);
 
 /* Wipe everything derived from secrets. Safe to call twice. */
 void login_destroy(struct login *l);
 
 enum login_state login_state(const struct login *l);
-int login_error(const struct login *l);                 /* 0 or the first error */
+int login_error(const struct login *l);			/* 0 or the first error */
 const char *login_error_message(const struct login *l); /* "" if none */
 
 /* After LOGIN_DONE. */
 const struct iscsi_params *login_params(const struct login *l);
 uint16_t login_tsih(const struct login *l);
-uint32_t login_statsn(const struct login *l);    /* StatSN of the final response */
+uint32_t login_statsn(const struct login *l);	 /* StatSN of the final response */
 uint32_t login_exp_cmdsn(const struct login *l); /* CmdSN window from the final response */
 uint32_t login_max_cmdsn(const struct login *l);
 

@@ -21,7 +21,7 @@
 #include "util/log.h"
 
 enum key_type {
-	KT_NUM,    /* numerical-value (RFC 7143 5.1) */
+	KT_NUM,	   /* numerical-value (RFC 7143 5.1) */
 	KT_BOOL,   /* Yes / No; result 0 or 1 */
 	KT_LIST,   /* one of row.values; result is the index */
 	KT_STRING, /* free text (names, alias, address) */
@@ -30,17 +30,21 @@ enum key_type {
 /* RFC 7143 6.2 / 6.2.1 negotiation outcome functions. */
 enum key_rule {
 	RULE_DECLARATIVE, /* each side states its own value, nobody answers */
-	RULE_MIN,         /* numerical minimum of offer and answer */
-	RULE_MAX,         /* numerical maximum */
-	RULE_AND,         /* boolean AND */
-	RULE_OR,          /* boolean OR */
-	RULE_LIST,        /* first offered value the responder supports */
-	RULE_REJECT,      /* obsolete key (RFC 7143 13.26): always answer Reject */
+	RULE_MIN,	  /* numerical minimum of offer and answer */
+	RULE_MAX,	  /* numerical maximum */
+	RULE_AND,	  /* boolean AND */
+	RULE_OR,	  /* boolean OR */
+	RULE_LIST,	  /* first offered value the responder supports */
+	RULE_REJECT,	  /* obsolete key (RFC 7143 13.26): always answer Reject */
 };
 
 static const char *const rule_names[] = {
-	[RULE_DECLARATIVE] = "declarative", [RULE_MIN] = "minimum", [RULE_MAX] = "maximum",
-	[RULE_AND] = "AND",                 [RULE_OR] = "OR",       [RULE_LIST] = "list",
+	[RULE_DECLARATIVE] = "declarative",
+	[RULE_MIN] = "minimum",
+	[RULE_MAX] = "maximum",
+	[RULE_AND] = "AND",
+	[RULE_OR] = "OR",
+	[RULE_LIST] = "list",
 	[RULE_REJECT] = "obsolete",
 };
 
@@ -48,7 +52,7 @@ static const char *const rule_names[] = {
 enum key_phase {
 	PH_SECURITY, /* security negotiation stage only */
 	PH_LOGIN,    /* any login stage ("IO"/"LO") */
-	PH_ANY,      /* login and full feature phase ("ALL") */
+	PH_ANY,	     /* login and full feature phase ("ALL") */
 };
 
 enum key_sender {
@@ -59,8 +63,8 @@ enum key_sender {
 
 /* Which of our requests carries our offer of the key. */
 enum key_offer {
-	OFFER_NEVER,       /* we never offer it, only answer */
-	OFFER_SECURITY,    /* first PDU of the security stage */
+	OFFER_NEVER,	   /* we never offer it, only answer */
+	OFFER_SECURITY,	   /* first PDU of the security stage */
 	OFFER_OPERATIONAL, /* first PDU of the operational stage */
 };
 
@@ -71,10 +75,10 @@ struct key_def {
 	enum key_phase phase;
 	enum key_sender sender;
 	enum key_offer offer;
-	bool leading_only;            /* "LO": leading connection only */
+	bool leading_only;	      /* "LO": leading connection only */
 	bool irrelevant_in_discovery; /* "Irrelevant when: SessionType=Discovery" */
-	uint32_t min, max;            /* numerical range, inclusive */
-	uint32_t def;                 /* default: number, boolean, or values[] index */
+	uint32_t min, max;	      /* numerical range, inclusive */
+	uint32_t def;		      /* default: number, boolean, or values[] index */
 	const char *const *values;    /* KT_LIST: known values (KT_BOOL: No, Yes) */
 };
 
@@ -122,11 +126,15 @@ static const char *const v_task_reporting[] = {"RFC3720", NULL};
 
 #define DSL_MAX 16777215u /* 2^24 - 1 */
 
-/* RFC 7143 section 13, one row per key. */
+/*
+ * RFC 7143 section 13, one row per key. Columns: name, type, rule, phase,
+ * sender, our offer, leading-only, irrelevant in discovery, min, max,
+ * default, values.
+ */
 static const struct key_def keys[K_COUNT] = {
 	/* 13.1 */
-	[K_HEADER_DIGEST] = {"HeaderDigest", KT_LIST, RULE_LIST, PH_LOGIN, S_BOTH, OFFER_OPERATIONAL,
-			     false, false, 0, 0, 0, v_digest},
+	[K_HEADER_DIGEST] = {"HeaderDigest", KT_LIST, RULE_LIST, PH_LOGIN, S_BOTH,
+			     OFFER_OPERATIONAL, false, false, 0, 0, 0, v_digest},
 	[K_DATA_DIGEST] = {"DataDigest", KT_LIST, RULE_LIST, PH_LOGIN, S_BOTH, OFFER_OPERATIONAL,
 			   false, false, 0, 0, 0, v_digest},
 	/* 13.2 */
@@ -136,8 +144,8 @@ static const struct key_def keys[K_COUNT] = {
 	[K_TARGET_NAME] = {"TargetName", KT_STRING, RULE_DECLARATIVE, PH_ANY, S_BOTH,
 			   OFFER_SECURITY, false, false, 0, 0, 0, NULL},
 	/* 13.5 */
-	[K_INITIATOR_NAME] = {"InitiatorName", KT_STRING, RULE_DECLARATIVE, PH_LOGIN,
-			      S_INITIATOR, OFFER_SECURITY, false, false, 0, 0, 0, NULL},
+	[K_INITIATOR_NAME] = {"InitiatorName", KT_STRING, RULE_DECLARATIVE, PH_LOGIN, S_INITIATOR,
+			      OFFER_SECURITY, false, false, 0, 0, 0, NULL},
 	/* 13.6 */
 	[K_TARGET_ALIAS] = {"TargetAlias", KT_STRING, RULE_DECLARATIVE, PH_ANY, S_TARGET,
 			    OFFER_NEVER, false, false, 0, 0, 0, NULL},
@@ -194,10 +202,10 @@ static const struct key_def keys[K_COUNT] = {
 			 0, 1, 0, v_bool},
 	[K_IF_MARKER] = {"IFMarker", KT_BOOL, RULE_AND, PH_LOGIN, S_BOTH, OFFER_NEVER, false, false,
 			 0, 1, 0, v_bool},
-	[K_OF_MARK_INT] = {"OFMarkInt", KT_STRING, RULE_REJECT, PH_LOGIN, S_BOTH, OFFER_NEVER, false,
-			   false, 0, 0, 0, NULL},
-	[K_IF_MARK_INT] = {"IFMarkInt", KT_STRING, RULE_REJECT, PH_LOGIN, S_BOTH, OFFER_NEVER, false,
-			   false, 0, 0, 0, NULL},
+	[K_OF_MARK_INT] = {"OFMarkInt", KT_STRING, RULE_REJECT, PH_LOGIN, S_BOTH, OFFER_NEVER,
+			   false, false, 0, 0, 0, NULL},
+	[K_IF_MARK_INT] = {"IFMarkInt", KT_STRING, RULE_REJECT, PH_LOGIN, S_BOTH, OFFER_NEVER,
+			   false, false, 0, 0, 0, NULL},
 	/* 13.23 */
 	[K_TASK_REPORTING] = {"TaskReporting", KT_LIST, RULE_LIST, PH_LOGIN, S_BOTH, OFFER_NEVER,
 			      true, true, 0, 0, 0, v_task_reporting},
@@ -406,8 +414,8 @@ static const char *offer_text(const struct iscsi_negotiation *n, int i, char *tm
 		/* "CRC32C,None": our choices in order of preference (RFC 7143 6.2). */
 		tmp[0] = '\0';
 		for (unsigned int j = 0; j < st->list_len; j++)
-			len += (size_t)snprintf(tmp + len, cap - MIN(len, cap), "%s%s", j ? "," : "",
-						k->values[st->list[j]]);
+			len += (size_t)snprintf(tmp + len, cap - MIN(len, cap), "%s%s",
+						j ? "," : "", k->values[st->list[j]]);
 		return len < cap ? tmp : NULL;
 	}
 	format_value(k, st->ours, tmp, cap);
@@ -417,7 +425,8 @@ static const char *offer_text(const struct iscsi_negotiation *n, int i, char *tm
 int iscsi_param_build_offer(struct iscsi_negotiation *n, enum iscsi_param_stage stage, char *buf,
 			    size_t cap, size_t *len)
 {
-	enum key_offer want = stage == ISCSI_PARAM_STAGE_SECURITY ? OFFER_SECURITY : OFFER_OPERATIONAL;
+	enum key_offer want =
+		stage == ISCSI_PARAM_STAGE_SECURITY ? OFFER_SECURITY : OFFER_OPERATIONAL;
 	char tmp[64];
 
 	for (int i = 0; i < K_COUNT; i++) {
@@ -478,7 +487,8 @@ static int take_declaration(struct iscsi_negotiation *n, int i, const char *valu
 		if (strlen(value) >= ISCSI_PARAM_STR_MAX)
 			return fail(n, "%s longer than %d bytes", k->name, ISCSI_PARAM_STR_MAX - 1);
 		if (i == K_TARGET_ALIAS)
-			snprintf(n->params.target_alias, sizeof(n->params.target_alias), "%s", value);
+			snprintf(n->params.target_alias, sizeof(n->params.target_alias), "%s",
+				 value);
 		return 0;
 	}
 	if (parse_value(k, value, &v) < 0)
@@ -517,11 +527,13 @@ static int take_answer(struct iscsi_negotiation *n, int i, const char *value)
 	switch (k->rule) {
 	case RULE_MIN:
 		if (v > st->ours)
-			return fail(n, "%s=%u: above our offer %u (rule: minimum)", k->name, v, st->ours);
+			return fail(n, "%s=%u: above our offer %u (rule: minimum)", k->name, v,
+				    st->ours);
 		break;
 	case RULE_MAX:
 		if (v < st->ours)
-			return fail(n, "%s=%u: below our offer %u (rule: maximum)", k->name, v, st->ours);
+			return fail(n, "%s=%u: below our offer %u (rule: maximum)", k->name, v,
+				    st->ours);
 		break;
 	case RULE_AND:
 		if (v && !st->ours)
@@ -609,8 +621,8 @@ static int answer_offer(struct iscsi_negotiation *n, int i, const char *value, c
 	return 0;
 }
 
-int iscsi_param_process(struct iscsi_negotiation *n, enum iscsi_param_stage stage,
-			const char *key, const char *value, char *reply, size_t cap, size_t *rlen)
+int iscsi_param_process(struct iscsi_negotiation *n, enum iscsi_param_stage stage, const char *key,
+			const char *value, char *reply, size_t cap, size_t *rlen)
 {
 	int i = find_key(key);
 	const struct key_def *k;
@@ -664,7 +676,8 @@ int iscsi_param_process(struct iscsi_negotiation *n, enum iscsi_param_stage stag
 
 bool iscsi_param_stage_answered(const struct iscsi_negotiation *n, enum iscsi_param_stage stage)
 {
-	enum key_offer want = stage == ISCSI_PARAM_STAGE_SECURITY ? OFFER_SECURITY : OFFER_OPERATIONAL;
+	enum key_offer want =
+		stage == ISCSI_PARAM_STAGE_SECURITY ? OFFER_SECURITY : OFFER_OPERATIONAL;
 
 	for (int i = 0; i < K_COUNT; i++) {
 		const struct iscsi_param_key_state *st = &n->key[i];
@@ -740,9 +753,9 @@ int iscsi_param_finish(struct iscsi_negotiation *n)
 	p->initial_r2t = v[K_INITIAL_R2T];
 	p->immediate_data = v[K_IMMEDIATE_DATA];
 	/* Each side declares what it receives (RFC 7143 13.12). */
-	p->our_max_recv_dsl = (n->key[K_MAX_RECV_DSL].flags & KF_OFFERED) ?
-				      n->key[K_MAX_RECV_DSL].ours :
-				      keys[K_MAX_RECV_DSL].def;
+	p->our_max_recv_dsl = (n->key[K_MAX_RECV_DSL].flags & KF_OFFERED)
+				      ? n->key[K_MAX_RECV_DSL].ours
+				      : keys[K_MAX_RECV_DSL].def;
 	p->target_max_recv_dsl = v[K_MAX_RECV_DSL];
 	p->max_burst = v[K_MAX_BURST];
 	p->first_burst = v[K_FIRST_BURST];

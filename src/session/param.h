@@ -35,8 +35,8 @@
 
 /* Digest preference, same meaning as enum sess_digest_pref (session.h). */
 enum iscsi_digest_pref {
-	ISCSI_DIGEST_NONE,          /* offer None only */
-	ISCSI_DIGEST_CRC32C,        /* offer CRC32C only: login fails if refused */
+	ISCSI_DIGEST_NONE,	    /* offer None only */
+	ISCSI_DIGEST_CRC32C,	    /* offer CRC32C only: login fails if refused */
 	ISCSI_DIGEST_PREFER_CRC32C, /* offer CRC32C,None */
 	ISCSI_DIGEST_PREFER_NONE,   /* offer None,CRC32C */
 };
@@ -63,17 +63,17 @@ struct iscsi_param_config {
 	const char *initiator_name;  /* InitiatorName, required; borrowed */
 	const char *initiator_alias; /* InitiatorAlias, or NULL; borrowed */
 	const char *target_name;     /* TargetName; NULL makes a Discovery session */
-	bool leading;                /* leading connection (TSIH 0): send leading-only keys */
+	bool leading;		     /* leading connection (TSIH 0): send leading-only keys */
 	enum iscsi_auth_offer auth;
 
 	enum iscsi_digest_pref header_digest;
 	enum iscsi_digest_pref data_digest;
-	uint32_t max_recv_dsl;        /* ours; 0 = ISCSI_PARAM_DEF_MAX_RECV_DSL */
-	uint32_t first_burst;         /* 0 = ISCSI_PARAM_DEF_FIRST_BURST */
-	uint32_t max_burst;           /* 0 = ISCSI_PARAM_DEF_MAX_BURST */
+	uint32_t max_recv_dsl;	      /* ours; 0 = ISCSI_PARAM_DEF_MAX_RECV_DSL */
+	uint32_t first_burst;	      /* 0 = ISCSI_PARAM_DEF_FIRST_BURST */
+	uint32_t max_burst;	      /* 0 = ISCSI_PARAM_DEF_MAX_BURST */
 	uint32_t max_outstanding_r2t; /* 0 = 1 */
-	bool initial_r2t;             /* propose InitialR2T=Yes (default: No) */
-	bool no_immediate_data;       /* propose ImmediateData=No (default: Yes) */
+	bool initial_r2t;	      /* propose InitialR2T=Yes (default: No) */
+	bool no_immediate_data;	      /* propose ImmediateData=No (default: Yes) */
 };
 
 #define ISCSI_PARAM_DEF_MAX_RECV_DSL 262144u
@@ -91,7 +91,7 @@ struct iscsi_param_config {
 struct iscsi_params {
 	uint32_t our_max_recv_dsl;    /* what the target may send us per PDU */
 	uint32_t target_max_recv_dsl; /* what we may send the target per PDU */
-	uint32_t first_burst;         /* <= max_burst (RFC 7143 13.14) */
+	uint32_t first_burst;	      /* <= max_burst (RFC 7143 13.14) */
 	uint32_t max_burst;
 	uint32_t max_outstanding_r2t;
 	uint32_t max_connections;
@@ -121,16 +121,16 @@ enum iscsi_param_stage {
 #define ISCSI_PARAM_NKEYS 27
 
 struct iscsi_param_key_state {
-	uint8_t flags;      /* private: offered / answered / received / done */
-	uint32_t ours;      /* our offered number or boolean */
-	uint32_t result;    /* numeric or boolean result, list index */
-	uint8_t list[4];    /* our offered list, as indexes into the row's values */
+	uint8_t flags;	 /* private: offered / answered / received / done */
+	uint32_t ours;	 /* our offered number or boolean */
+	uint32_t result; /* numeric or boolean result, list index */
+	uint8_t list[4]; /* our offered list, as indexes into the row's values */
 	uint8_t list_len;
 };
 
 struct iscsi_negotiation {
 	struct iscsi_param_config cfg; /* copy; strings borrowed */
-	const char *name;              /* log prefix; borrowed */
+	const char *name;	       /* log prefix; borrowed */
 	struct iscsi_param_key_state key[ISCSI_PARAM_NKEYS];
 	struct iscsi_params params;
 	char error[160]; /* why the last call failed, names the key */
@@ -158,8 +158,8 @@ int iscsi_param_build_offer(struct iscsi_negotiation *n, enum iscsi_param_stage 
  * Returns 0, -EPROTO (illegal key or value: n->error names the key and
  * why), or -ENOSPC (reply full).
  */
-int iscsi_param_process(struct iscsi_negotiation *n, enum iscsi_param_stage stage,
-			const char *key, const char *value, char *reply, size_t cap, size_t *rlen);
+int iscsi_param_process(struct iscsi_negotiation *n, enum iscsi_param_stage stage, const char *key,
+			const char *value, char *reply, size_t cap, size_t *rlen);
 
 /*
  * True when every key we offered for stage has been answered (declaratives

@@ -69,14 +69,14 @@ START_TEST(response_vectors)
 
 	ck_assert(chap_alg_supported(alg));
 	ck_assert_uint_eq(chap_alg_digest_len(alg), wl);
-	n = chap_response(alg, 0x2a, v1_secret, sizeof(v1_secret) - 1, v1_chal, sizeof(v1_chal), got,
-			  sizeof(got));
+	n = chap_response(alg, 0x2a, v1_secret, sizeof(v1_secret) - 1, v1_chal, sizeof(v1_chal),
+			  got, sizeof(got));
 	ck_assert_int_eq(n, (int)wl);
 	ck_assert_mem_eq(got, want, wl);
 
 	/* A one-bit change in the identifier must change the response. */
-	n = chap_response(alg, 0x2b, v1_secret, sizeof(v1_secret) - 1, v1_chal, sizeof(v1_chal), got,
-			  sizeof(got));
+	n = chap_response(alg, 0x2b, v1_secret, sizeof(v1_secret) - 1, v1_chal, sizeof(v1_chal),
+			  got, sizeof(got));
 	ck_assert_int_eq(n, (int)wl);
 	ck_assert(memcmp(got, want, wl) != 0);
 }
@@ -106,9 +106,9 @@ START_TEST(bad_arguments)
 	ck_assert_int_eq(chap_response(4, 1, v1_secret, 3, v1_chal, 16, out, sizeof(out)), -EINVAL);
 	ck_assert_int_eq(chap_response(CHAP_ALG_SHA256, 1, v1_secret, 3, v1_chal, 16, out, 20),
 			 -EINVAL);
-	ck_assert_int_eq(chap_response(CHAP_ALG_MD5, 1, v1_secret, 3, big, sizeof(big), out,
-				       sizeof(out)),
-			 -EINVAL);
+	ck_assert_int_eq(
+		chap_response(CHAP_ALG_MD5, 1, v1_secret, 3, big, sizeof(big), out, sizeof(out)),
+		-EINVAL);
 	ck_assert_ptr_null(chap_alg_name(9));
 	ck_assert_str_eq(chap_alg_name(CHAP_ALG_SHA3_256), "SHA3-256");
 	ck_assert_uint_eq(chap_alg_digest_len(0), 0);
@@ -136,8 +136,8 @@ START_TEST(mutual_verify)
 	ck_assert_uint_ge(c.challenge_len, CHAP_CHALLENGE_MIN);
 	ck_assert_uint_ge(c.challenge_len, chap_alg_digest_len(alg));
 
-	n = chap_response(alg, c.id, v2_secret, sizeof(v2_secret) - 1, c.challenge,
-			  c.challenge_len, resp, sizeof(resp));
+	n = chap_response(alg, c.id, v2_secret, sizeof(v2_secret) - 1, c.challenge, c.challenge_len,
+			  resp, sizeof(resp));
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_eq(chap_ctx_verify(&c, v2_secret, sizeof(v2_secret) - 1, resp, (size_t)n), 0);
 

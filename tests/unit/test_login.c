@@ -167,18 +167,22 @@ static int feed(const struct rsp *r, const void *data, size_t len)
 #define TXT(lit) (lit), (sizeof(lit) - 1)
 
 /* A complete operational answer; T=1 to full feature. */
-static const char op_answer[] = "HeaderDigest=None\0DataDigest=None\0MaxConnections=1\0"
-				"InitialR2T=Yes\0ImmediateData=Yes\0"
-				"MaxRecvDataSegmentLength=65536\0MaxBurstLength=262144\0"
-				"FirstBurstLength=65536\0DefaultTime2Wait=2\0DefaultTime2Retain=20\0"
-				"MaxOutstandingR2T=1\0DataPDUInOrder=Yes\0"
-				"DataSequenceInOrder=Yes\0ErrorRecoveryLevel=0\0TargetAlias=disk\0";
+static const char op_answer[] =
+	"HeaderDigest=None\0DataDigest=None\0MaxConnections=1\0"
+	"InitialR2T=Yes\0ImmediateData=Yes\0"
+	"MaxRecvDataSegmentLength=65536\0MaxBurstLength=262144\0"
+	"FirstBurstLength=65536\0DefaultTime2Wait=2\0DefaultTime2Retain=20\0"
+	"MaxOutstandingR2T=1\0DataPDUInOrder=Yes\0"
+	"DataSequenceInOrder=Yes\0ErrorRecoveryLevel=0\0TargetAlias=disk\0";
 
 static void finish_operational(uint32_t statsn)
 {
 	struct req q;
-	struct rsp r = {.flags = F(1, 0, 1, 3), .tsih = 0x42, .statsn = statsn,
-			.exp_cmdsn = CMDSN, .max_cmdsn = CMDSN + 31};
+	struct rsp r = {.flags = F(1, 0, 1, 3),
+			.tsih = 0x42,
+			.statsn = statsn,
+			.exp_cmdsn = CMDSN,
+			.max_cmdsn = CMDSN + 31};
 
 	next(&q);
 	ck_assert(q.t);
@@ -232,7 +236,8 @@ START_TEST(no_auth_login)
 END_TEST
 
 static const char *const chap_hex[] = {
-	/* test_chap.c vector 1: CHAP_I 42, secret "my-chap-secret", challenge 00..0f (openssl dgst) */
+	/* test_chap.c vector 1: CHAP_I 42, secret "my-chap-secret", challenge 00..0f (openssl dgst)
+	 */
 	[5] = "0xdb6d93b563dbe3bb574aa7b7757a9d65",
 	[6] = "0x589e1a462b8dbe535005d2ecaf2a0f304ad18975",
 	[7] = "0x35604a2a3d2bc10658f1480c7d3872a23a2d50ae1a100ee7eb618d78f8266783",
@@ -267,8 +272,9 @@ static void chap_until_response(int alg, struct req *q)
 	else
 		ck_assert(has(q, "CHAP_A=8,6,5")); /* default: strongest first, no 7 (tgt) */
 	ck_assert_uint_eq(be32(q->bhs + 28), 2);
-	n = snprintf(text, sizeof(text), "CHAP_A=%d%cCHAP_I=42%cCHAP_C=0x000102030405060708090a0b0c0d0e0f%c",
-		     alg, 0, 0, 0);
+	n = snprintf(text, sizeof(text),
+		     "CHAP_A=%d%cCHAP_I=42%cCHAP_C=0x000102030405060708090a0b0c0d0e0f%c", alg, 0, 0,
+		     0);
 	r.statsn = 2;
 	ck_assert_int_eq(feed(&r, text, (size_t)n), LOGIN_SEND_NEXT);
 	ck_assert_int_eq(login_state(&L), LOGIN_ST_CHAP_R);
@@ -362,9 +368,9 @@ static void target_response(const struct req *q, const char *mdname, bool corrup
 	memcpy(buf + 1, tsecret, sl);
 	cl = unhex(chal, buf + 1 + sl, sizeof(buf) - 1 - sl);
 	ck_assert_int_ge(cl, 16); /* RFC 7143 12.1.3 / our policy: >= 16 bytes */
-	ck_assert_int_eq(EVP_Digest(buf, 1 + sl + (size_t)cl, md, &mdl, EVP_get_digestbyname(mdname),
-				    NULL),
-			 1);
+	ck_assert_int_eq(
+		EVP_Digest(buf, 1 + sl + (size_t)cl, md, &mdl, EVP_get_digestbyname(mdname), NULL),
+		1);
 	if (corrupt)
 		md[0] ^= 1;
 	o = (size_t)snprintf(out, cap, "CHAP_N=tgt%cCHAP_R=0x", 0);
@@ -463,8 +469,7 @@ START_TEST(chap_bad_target_choices)
 	ck_assert_int_eq(feed(&r, TXT("AuthMethod=CHAP\0")), LOGIN_SEND_NEXT);
 	next(&q);
 	ck_assert(has(&q, "CHAP_A=7"));
-	ck_assert_int_eq(feed(&r, TXT("CHAP_A=5\0CHAP_I=1\0CHAP_C=0x0102030405060708\0")),
-			 -EACCES);
+	ck_assert_int_eq(feed(&r, TXT("CHAP_A=5\0CHAP_I=1\0CHAP_C=0x0102030405060708\0")), -EACCES);
 	login_destroy(&L);
 
 	/* CHAP_A=Reject: nothing in common. */
@@ -685,8 +690,7 @@ START_TEST(status_classes)
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct req q;
-		struct rsp r = {.cls = (uint8_t)(t[i].status >> 8),
-				.detail = (uint8_t)t[i].status};
+		struct rsp r = {.cls = (uint8_t)(t[i].status >> 8), .detail = (uint8_t)t[i].status};
 		char hex[8];
 
 		base_cfg();
@@ -1002,10 +1006,11 @@ START_TEST(secrets_never_logged_or_kept)
 	ck_assert_uint_gt(loglen, 0);
 	ck_assert_ptr_null(memmem(logbuf, loglen, "my-chap-secret", 14));
 	ck_assert_ptr_null(memmem(logbuf, loglen, "target-secret", 13));
-	ck_assert_ptr_null(memmem(logbuf, loglen, chap_hex[6] + 2, 8));     /* our CHAP_R */
-	ck_assert_ptr_null(memmem(logbuf, loglen, value_of(&q, "CHAP_C") + 2, 8)); /* our challenge */
-	ck_assert_ptr_null(memmem(logbuf, loglen, text + 20, 8));            /* target's CHAP_R */
-	ck_assert_ptr_null(memmem(logbuf, loglen, "0001020304050607", 16));  /* target's CHAP_C */
+	ck_assert_ptr_null(memmem(logbuf, loglen, chap_hex[6] + 2, 8)); /* our CHAP_R */
+	ck_assert_ptr_null(
+		memmem(logbuf, loglen, value_of(&q, "CHAP_C") + 2, 8));	    /* our challenge */
+	ck_assert_ptr_null(memmem(logbuf, loglen, text + 20, 8));	    /* target's CHAP_R */
+	ck_assert_ptr_null(memmem(logbuf, loglen, "0001020304050607", 16)); /* target's CHAP_C */
 	login_destroy(&L);
 	/* After destroy no trace of our response or challenge stays in the struct. */
 	ck_assert_ptr_null(memmem(&L, sizeof(L), "0x589e1a46", 10));

@@ -47,9 +47,9 @@ static void offer_op(void)
 	char buf[1024];
 	size_t len = 0;
 
-	ck_assert_int_eq(iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_OPERATIONAL, buf, sizeof(buf),
-						 &len),
-			 0);
+	ck_assert_int_eq(
+		iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_OPERATIONAL, buf, sizeof(buf), &len),
+		0);
 }
 
 static int op(const char *k, const char *v)
@@ -81,16 +81,14 @@ START_TEST(offer_security_normal)
 	c.initiator_alias = "host1";
 	c.auth = ISCSI_AUTH_CHAP_OPT;
 	start(&c);
-	ck_assert_int_eq(iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_SECURITY, buf, sizeof(buf),
-						 &len),
-			 0);
+	ck_assert_int_eq(
+		iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_SECURITY, buf, sizeof(buf), &len), 0);
 	EXPECT_TEXT(buf, len,
 		    "TargetName=iqn.2026-01.test:tgt\0InitiatorName=iqn.2026-01.test:init\0"
 		    "InitiatorAlias=host1\0SessionType=Normal\0AuthMethod=CHAP,None\0");
 	/* Offered once only. */
-	ck_assert_int_eq(iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_SECURITY, buf, sizeof(buf),
-						 &len),
-			 0);
+	ck_assert_int_eq(
+		iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_SECURITY, buf, sizeof(buf), &len), 0);
 	ck_assert_uint_eq(len, sizeof("TargetName=iqn.2026-01.test:tgt\0InitiatorName=iqn.2026-01."
 				      "test:init\0InitiatorAlias=host1\0SessionType=Normal\0"
 				      "AuthMethod=CHAP,None\0") -
@@ -108,11 +106,11 @@ START_TEST(offer_security_discovery_chap_only)
 	c.target_name = NULL;
 	c.auth = ISCSI_AUTH_CHAP;
 	start(&c);
-	ck_assert_int_eq(iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_SECURITY, buf, sizeof(buf),
-						 &len),
-			 0);
-	EXPECT_TEXT(buf, len,
-		    "InitiatorName=iqn.2026-01.test:init\0SessionType=Discovery\0AuthMethod=CHAP\0");
+	ck_assert_int_eq(
+		iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_SECURITY, buf, sizeof(buf), &len), 0);
+	EXPECT_TEXT(
+		buf, len,
+		"InitiatorName=iqn.2026-01.test:init\0SessionType=Discovery\0AuthMethod=CHAP\0");
 }
 END_TEST
 
@@ -122,9 +120,9 @@ START_TEST(offer_operational_normal)
 	size_t len = 0;
 
 	start_default();
-	ck_assert_int_eq(iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_OPERATIONAL, buf, sizeof(buf),
-						 &len),
-			 0);
+	ck_assert_int_eq(
+		iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_OPERATIONAL, buf, sizeof(buf), &len),
+		0);
 	EXPECT_TEXT(buf, len,
 		    "HeaderDigest=None\0DataDigest=None\0MaxConnections=1\0InitialR2T=No\0"
 		    "ImmediateData=Yes\0MaxRecvDataSegmentLength=262144\0"
@@ -146,9 +144,9 @@ START_TEST(offer_operational_discovery)
 	c.data_digest = ISCSI_DIGEST_PREFER_NONE;
 	c.max_recv_dsl = 65536;
 	start(&c);
-	ck_assert_int_eq(iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_OPERATIONAL, buf, sizeof(buf),
-						 &len),
-			 0);
+	ck_assert_int_eq(
+		iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_OPERATIONAL, buf, sizeof(buf), &len),
+		0);
 	/* RFC 7143 13.x "Irrelevant when: SessionType=Discovery" keys are left out. */
 	EXPECT_TEXT(buf, len,
 		    "HeaderDigest=CRC32C,None\0DataDigest=None,CRC32C\0"
@@ -163,9 +161,9 @@ START_TEST(offer_enospc)
 	size_t len = 0;
 
 	start_default();
-	ck_assert_int_eq(iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_OPERATIONAL, buf, sizeof(buf),
-						 &len),
-			 -ENOSPC);
+	ck_assert_int_eq(
+		iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_OPERATIONAL, buf, sizeof(buf), &len),
+		-ENOSPC);
 	ck_assert_uint_le(len, sizeof(buf));
 }
 END_TEST
@@ -319,9 +317,9 @@ START_TEST(first_burst_le_max_burst)
 	c.first_burst = 1048576;
 	c.max_burst = 262144;
 	start(&c);
-	ck_assert_int_eq(iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_OPERATIONAL, buf, sizeof(buf),
-						 &len),
-			 0);
+	ck_assert_int_eq(
+		iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_OPERATIONAL, buf, sizeof(buf), &len),
+		0);
 	ck_assert_ptr_nonnull(memmem(buf, len, "FirstBurstLength=262144", 24));
 
 	/* Results that cross (target's small MaxBurstLength) are clamped too. */
@@ -385,10 +383,10 @@ START_TEST(defaults_when_not_negotiated)
 	ck_assert_int_eq(iscsi_param_finish(&n), 0);
 	/* RFC 7143 section 13 defaults, combined with our offer by each rule. */
 	ck_assert_uint_eq(n.params.target_max_recv_dsl, 8192);
-	ck_assert_uint_eq(n.params.max_burst, 262144);   /* MIN(16776192, 262144) */
-	ck_assert_uint_eq(n.params.first_burst, 65536);  /* MIN(262144, 65536) */
-	ck_assert(n.params.initial_r2t);                 /* No OR Yes */
-	ck_assert(n.params.immediate_data);              /* Yes AND Yes */
+	ck_assert_uint_eq(n.params.max_burst, 262144);	/* MIN(16776192, 262144) */
+	ck_assert_uint_eq(n.params.first_burst, 65536); /* MIN(262144, 65536) */
+	ck_assert(n.params.initial_r2t);		/* No OR Yes */
+	ck_assert(n.params.immediate_data);		/* Yes AND Yes */
 	ck_assert_uint_eq(n.params.default_time2wait, 2);
 	ck_assert_uint_eq(n.params.default_time2retain, 20);
 	ck_assert(!n.params.header_digest);
@@ -400,12 +398,12 @@ END_TEST
 START_TEST(answers_all_then_answered)
 {
 	static const char *const ans[][2] = {
-		{"HeaderDigest", "None"},       {"DataDigest", "None"},
-		{"MaxConnections", "1"},        {"InitialR2T", "No"},
-		{"ImmediateData", "Yes"},       {"MaxBurstLength", "262144"},
-		{"FirstBurstLength", "65536"},  {"DefaultTime2Wait", "2"},
-		{"DefaultTime2Retain", "0"},    {"MaxOutstandingR2T", "1"},
-		{"DataPDUInOrder", "Yes"},      {"DataSequenceInOrder", "Yes"},
+		{"HeaderDigest", "None"},      {"DataDigest", "None"},
+		{"MaxConnections", "1"},       {"InitialR2T", "No"},
+		{"ImmediateData", "Yes"},      {"MaxBurstLength", "262144"},
+		{"FirstBurstLength", "65536"}, {"DefaultTime2Wait", "2"},
+		{"DefaultTime2Retain", "0"},   {"MaxOutstandingR2T", "1"},
+		{"DataPDUInOrder", "Yes"},     {"DataSequenceInOrder", "Yes"},
 		{"ErrorRecoveryLevel", "0"},
 	};
 
@@ -432,7 +430,7 @@ START_TEST(target_offers_get_answers)
 	ck_assert_int_eq(op("ImmediateData", "Yes"), 0);
 	ck_assert_int_eq(op("DefaultTime2Wait", "0"), 0);
 	ck_assert_int_eq(op("HeaderDigest", "CRC32C,None"), 0); /* we only do None */
-	ck_assert_int_eq(op("DataDigest", "CRC32C"), 0);        /* nothing acceptable */
+	ck_assert_int_eq(op("DataDigest", "CRC32C"), 0);	/* nothing acceptable */
 	ck_assert_int_eq(op("ErrorRecoveryLevel", "2"), 0);
 	ck_assert_int_eq(op("MaxOutstandingR2T", "99999"), 0); /* out of range */
 	ck_assert_int_eq(op("X-com.example.magic", "42"), 0);
@@ -493,9 +491,8 @@ START_TEST(security_keys_and_stages)
 	setup_cfg(&c);
 	c.auth = ISCSI_AUTH_CHAP_OPT;
 	start(&c);
-	ck_assert_int_eq(iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_SECURITY, buf, sizeof(buf),
-						 &len),
-			 0);
+	ck_assert_int_eq(
+		iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_SECURITY, buf, sizeof(buf), &len), 0);
 	ck_assert_int_eq(iscsi_param_auth_method(&n), ISCSI_AUTH_METHOD_UNSET);
 	ck_assert_int_eq(iscsi_param_process(&n, ISCSI_PARAM_STAGE_SECURITY, "AuthMethod", "CHAP",
 					     reply, sizeof(reply), &rlen),
@@ -508,17 +505,15 @@ START_TEST(security_keys_and_stages)
 	c.auth = ISCSI_AUTH_CHAP;
 	start(&c);
 	len = 0;
-	ck_assert_int_eq(iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_SECURITY, buf, sizeof(buf),
-						 &len),
-			 0);
+	ck_assert_int_eq(
+		iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_SECURITY, buf, sizeof(buf), &len), 0);
 	ck_assert_int_eq(iscsi_param_process(&n, ISCSI_PARAM_STAGE_SECURITY, "AuthMethod", "None",
 					     reply, sizeof(reply), &rlen),
 			 -EPROTO);
 	start(&c);
 	len = 0;
-	ck_assert_int_eq(iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_SECURITY, buf, sizeof(buf),
-						 &len),
-			 0);
+	ck_assert_int_eq(
+		iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_SECURITY, buf, sizeof(buf), &len), 0);
 	ck_assert_int_eq(iscsi_param_process(&n, ISCSI_PARAM_STAGE_SECURITY, "AuthMethod", "SRP",
 					     reply, sizeof(reply), &rlen),
 			 -EPROTO);
@@ -551,9 +546,9 @@ START_TEST(non_leading_connection)
 	setup_cfg(&c);
 	c.leading = false;
 	start(&c);
-	ck_assert_int_eq(iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_OPERATIONAL, buf, sizeof(buf),
-						 &len),
-			 0);
+	ck_assert_int_eq(
+		iscsi_param_build_offer(&n, ISCSI_PARAM_STAGE_OPERATIONAL, buf, sizeof(buf), &len),
+		0);
 	/* RFC 7143 "LO" keys stay off a non-leading connection. */
 	EXPECT_TEXT(buf, len,
 		    "HeaderDigest=None\0DataDigest=None\0MaxRecvDataSegmentLength=262144\0");
@@ -564,9 +559,9 @@ END_TEST
 START_TEST(reply_enospc)
 {
 	start_default();
-	ck_assert_int_eq(iscsi_param_process(&n, ISCSI_PARAM_STAGE_OPERATIONAL, "X-a", "b", reply, 5,
-					     &rlen),
-			 -ENOSPC);
+	ck_assert_int_eq(
+		iscsi_param_process(&n, ISCSI_PARAM_STAGE_OPERATIONAL, "X-a", "b", reply, 5, &rlen),
+		-ENOSPC);
 }
 END_TEST
 
