@@ -538,7 +538,7 @@ void pd_path_ready(struct path_device *dev, struct path *p)
 			 (unsigned long long)di->size_bytes, dev->max_rw_blocks);
 	} else if (strcmp(pi->ident, di->ident) != 0 ||
 		   pi->logical_block_size != di->logical_block_size ||
-		   pi->size_bytes != di->size_bytes) {
+		   pi->size_bytes < di->size_bytes) {
 		p->reconnect_at = pd_now(dev) + dev->cfg.reconnect_max_ms / 1000.0;
 		path_set_state(p, PATH_WRONG_LUN,
 			       "LUN %s (%llu bytes, %u-byte blocks) is not %s (%llu, %u)",
@@ -552,6 +552,13 @@ void pd_path_ready(struct path_device *dev, struct path *p)
 		}
 		path_arm_timer(p);
 		return;
+	}
+	if (pi->size_bytes > di->size_bytes) {
+		/* Same LUN, more blocks: an online resize, not another LUN. */
+		log_notice("%s: LUN grew from %llu to %llu bytes", p->name,
+			   (unsigned long long)di->size_bytes, (unsigned long long)pi->size_bytes);
+		if (dev->cfg.on_capacity_change)
+			dev->cfg.on_capacity_change(dev, pi->size_bytes, dev->cfg.opaque);
 	}
 	p->backoff_ms = dev->cfg.reconnect_min_ms;
 	p->pol.alua_rank = 0;

@@ -140,6 +140,13 @@ struct path_device_config {
 	/* Optional: a path changed state (for status / logging in the daemon). */
 	void (*on_path_state)(struct path_device *dev, unsigned int idx, enum path_state st,
 			      void *opaque);
+	/*
+	 * Optional: a path (re)joined and the LUN has grown (online resize:
+	 * same identity and block size, more blocks). bdev info keeps the old
+	 * size until the daemon decides; a LUN that shrank is refused
+	 * (PATH_WRONG_LUN).
+	 */
+	void (*on_capacity_change)(struct path_device *dev, uint64_t new_size_bytes, void *opaque);
 	void *opaque;
 };
 

@@ -63,8 +63,11 @@
  *                  (struct path_status.fence_pending); if it fails the path
  *                  is PATH_FENCED again, if it logs in the fence holds.
  *
- * PATH_WRONG_LUN   The probe found a different LUN (VPD 0x83 identity, size
- *                  or block size differ from the device's). Refused: the
+ * PATH_WRONG_LUN   The probe found a different LUN: the VPD 0x83 identity
+ *                  or the block size differ from the device's, or the LUN
+ *                  is smaller (a larger one with the same identity is the
+ *                  same LUN after an online resize: accepted, reported
+ *                  through on_capacity_change). Refused: the
  *                  session is logged out and the path never carries I/O.
  *                  It is probed again every reconnect_max_ms, in case the
  *                  target was reconfigured.

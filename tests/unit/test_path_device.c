@@ -568,6 +568,39 @@ START_TEST(identity_mismatch_wrong_lun)
 }
 END_TEST
 
+static uint64_t grown_to;
+
+static void on_capacity(struct path_device *d, uint64_t sz, void *o)
+{
+	grown_to = sz;
+}
+
+/* The same LUN grown (online resize) is not another LUN: the path joins and
+ * the daemon hears the new size; a shrunk one is refused. */
+START_TEST(identity_size_grown_vs_shrunk)
+{
+	struct fakelun big, small;
+
+	fakelun_init(&big, 8192, 512, 1);   /* same NAA as lun */
+	fakelun_init(&small, 1024, 512, 1);
+	cfg.on_capacity_change = on_capacity;
+	fakesess_lun_for[1] = &big;
+	fakesess_lun_for[2] = &small;
+	mk(3, PATH_POLICY_ROUND_ROBIN);
+	up(0);
+	up(1);
+	up(2);
+	ck_assert_int_eq(P(1)->state, PATH_ACTIVE);
+	ck_assert_uint_eq(grown_to, 8192 * 512);
+	ck_assert_uint_eq(bd->info.size_bytes, 4096 * 512);
+	ck_assert_int_eq(P(2)->state, PATH_WRONG_LUN);
+	path_device_free(dev);
+	dev = NULL;
+	fakelun_free(&big);
+	fakelun_free(&small);
+}
+END_TEST
+
 /* Idle: a NOP-Out after nop_interval. Busy with traffic flowing: no
  * failover however long it lasts. Busy and silent: failed after
  * nop_timeout. */
@@ -947,6 +980,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, no_path_queues_then_fails);
 	tcase_add_test(tc, path_back_before_bound);
 	tcase_add_test(tc, identity_mismatch_wrong_lun);
+	tcase_add_test(tc, identity_size_grown_vs_shrunk);
 	tcase_add_test(tc, nop_idle_vs_busy);
 	tcase_add_test(tc, nop_unanswered_fails_path);
 	tcase_add_test(tc, slow_command_nop_answered);
