@@ -20,6 +20,8 @@ int iscsi_pdu_enc_nop_out(uint8_t *bhs, const struct iscsi_pdu_nop_out *m)
 	/* 11.18.1: ITT 0xffffffff (no reply wanted) requires the I bit. */
 	if (m->itt == ISCSI_PDU_RSVD_TAG && !m->immediate)
 		return -EINVAL;
+	if (m->itt != ISCSI_PDU_RSVD_TAG && m->ttt != ISCSI_PDU_RSVD_TAG)
+		return -EINVAL;
 	if (pdu_enc_start(bhs, ISCSI_PDU_OP_NOP_OUT, m->immediate, 0, m->data_len) < 0)
 		return -EINVAL;
 	w->flags = BHS_F_BIT;
@@ -59,7 +61,7 @@ int iscsi_pdu_enc_scsi_cmd(uint8_t *bhs, const struct iscsi_pdu_scsi_cmd *m)
 	struct iscsi_pdu_bhs_scsi_cmd *w = (void *)bhs;
 
 	if (m->attr > ISCSI_PDU_ATTR_ACA || (!m->write && !m->final) ||
-	    (m->edtl && !m->read && !m->write))
+	    (m->edtl && !m->read && !m->write) || (!m->write && m->data_len))
 		return -EINVAL;
 	if (pdu_enc_start(bhs, ISCSI_PDU_OP_SCSI_CMD, m->immediate, m->ahs_words, m->data_len) < 0)
 		return -EINVAL;

@@ -21,6 +21,8 @@ int iscsi_pdu_enc_nop_in(uint8_t *bhs, const struct iscsi_pdu_nop_in *m)
 {
 	struct iscsi_pdu_bhs_nop_in *w = (void *)bhs;
 
+	if (m->itt != ISCSI_PDU_RSVD_TAG && m->ttt != ISCSI_PDU_RSVD_TAG)
+		return -EINVAL;
 	if (pdu_enc_start(bhs, ISCSI_PDU_OP_NOP_IN, false, 0, m->data_len) < 0)
 		return -EINVAL;
 	w->flags = BHS_F_BIT;
@@ -495,7 +497,7 @@ int iscsi_pdu_enc_reject(uint8_t *bhs, const struct iscsi_pdu_reject *m)
 {
 	struct iscsi_pdu_bhs_reject *w = (void *)bhs;
 
-	if (!reject_reason_known(m->reason))
+	if (!reject_reason_known(m->reason) || m->data_len < ISCSI_PDU_BHS_LEN)
 		return -EINVAL;
 	if (pdu_enc_start(bhs, ISCSI_PDU_OP_REJECT, false, 0, m->data_len) < 0)
 		return -EINVAL;

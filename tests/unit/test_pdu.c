@@ -155,6 +155,15 @@ START_TEST(scsi_cmd_write)
 		m.final = true;
 		m.data_len = 0x1000000;
 		ck_assert_int_eq(iscsi_pdu_enc_scsi_cmd(out, &m), -EINVAL);
+		m.data_len = 512; /* immediate data on a read */
+		m.read = true;
+		ck_assert_int_eq(iscsi_pdu_enc_scsi_cmd(out, &m), -EINVAL);
+		m.data_len = 0;
+		ck_assert_int_eq(iscsi_pdu_enc_scsi_cmd(out, &m), 0);
+		m.read = false; /* EDTL 0 here (decoded from b above) */
+		ck_assert_int_eq(iscsi_pdu_enc_scsi_cmd(out, &m), 0);
+		m.edtl = 4096;
+		ck_assert_int_eq(iscsi_pdu_enc_scsi_cmd(out, &m), -EINVAL);
 	}
 }
 END_TEST
@@ -185,6 +194,9 @@ START_TEST(nop_out)
 	CHECK_ENC(iscsi_pdu_enc_nop_out, m, v_nop_out);
 	/* Ping and reply at once: ITT and TTT both valid. */
 	CHECK_DEC_FAILS(iscsi_pdu_dec_nop_out, struct iscsi_pdu_nop_out, v_nop_out, 20, 0x00);
+	m.ttt = 5; /* ping and reply at once */
+	ck_assert_int_eq(iscsi_pdu_enc_nop_out(out, &m), -EINVAL);
+	m.ttt = ISCSI_PDU_RSVD_TAG;
 	/* 11.18.1: ITT 0xffffffff requires I; here I clear. */
 	m.itt = ISCSI_PDU_RSVD_TAG;
 	m.immediate = false;
@@ -409,6 +421,12 @@ START_TEST(nop_in)
 	ck_assert_uint_eq(m.max_cmdsn, 0x222);
 	CHECK_ENC(iscsi_pdu_enc_nop_in, m, v_nop_in);
 	CHECK_DEC_FAILS(iscsi_pdu_dec_nop_in, struct iscsi_pdu_nop_in, v_nop_in, 16, 0x00);
+	{
+		uint8_t out[48];
+
+		m.itt = 1;
+		ck_assert_int_eq(iscsi_pdu_enc_nop_in(out, &m), -EINVAL);
+	}
 }
 END_TEST
 
@@ -761,6 +779,12 @@ START_TEST(reject)
 	CHECK_ENC(iscsi_pdu_enc_reject, m, v_reject);
 	CHECK_DEC_FAILS(iscsi_pdu_dec_reject, struct iscsi_pdu_reject, v_reject, 2, 0x01);
 	CHECK_DEC_FAILS(iscsi_pdu_dec_reject, struct iscsi_pdu_reject, v_reject, 7, 0x2c);
+	{
+		uint8_t out[48];
+
+		m.data_len = 44;
+		ck_assert_int_eq(iscsi_pdu_enc_reject(out, &m), -EINVAL);
+	}
 }
 END_TEST
 
