@@ -70,6 +70,21 @@ tests_component_test_session_faults_SOURCES = tests/component/test_session_fault
 tests_component_test_session_faults_CFLAGS = $(TEST_CFLAGS)
 tests_component_test_session_faults_LDADD = $(TEST_LIBS)
 
+# The session engine's receive path, fed by the fuzzer after a real login.
+FUZZERS += tests/fuzz/fuzz_session
+tests_fuzz_fuzz_session_SOURCES = tests/fuzz/fuzz_session.c \
+	tests/component/faketarget.c tests/component/faketarget.h \
+	src/session/conn.c \
+	src/session/control.c \
+	src/session/discovery.c \
+	src/session/session.c \
+	src/session/task.c \
+	$(FUZZ_DRIVER)
+tests_fuzz_fuzz_session_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_session_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_session_LDADD = libsession.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS) $(LIBEV_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/session
+
 # Manual check against a real target (needs tgtd): built, not run by make check.
 check_PROGRAMS += tests/component/tgt_smoke
 tests_component_tgt_smoke_SOURCES = tests/component/tgt_smoke.c

@@ -23,6 +23,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -372,6 +374,26 @@ void sess_task_finish(struct sess *s, struct sess_slot *sl, int result)
 	t->done(t);
 }
 
+/*
+ * The target's answer to this command is malformed: the command comes back
+ * with -EPROTO (session.h), the session dies, the others get -ECONNABORTED.
+ */
+static void task_malformed(struct sess *s, struct sess_slot *sl, const char *fmt, ...)
+	ISN_PRINTF(3, 4);
+
+static void task_malformed(struct sess *s, struct sess_slot *sl, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sl->finishing = true;
+	sl->finish_result = -EPROTO;
+	sess_die(s, SESS_DEATH_PROTOCOL, "%s", msg);
+}
+
 /* Death: every outstanding thing comes back exactly once. */
 void sess_tasks_abort_all(struct sess *s, bool closing)
 {
@@ -475,25 +497,23 @@ static int rx_data_in_hdr(struct sess *s, const struct iscsi_pdu_data_in *m, str
 		return s->rx_late ? 0 : -1;
 	t = sl->task;
 	if (t->dir != SESS_DIR_READ && m->data_len) {
-		sess_die(s, SESS_DEATH_PROTOCOL, "Data-In with data for ITT 0x%08x, not a read",
-			 m->itt);
+		task_malformed(s, sl, "Data-In with data for ITT 0x%08x, not a read", m->itt);
 		return -1;
 	}
 	if (m->datasn != sl->exp_datasn) {
-		sess_die(s, SESS_DEATH_PROTOCOL, "Data-In DataSN %u for ITT 0x%08x, expected %u",
-			 m->datasn, m->itt, sl->exp_datasn);
+		task_malformed(s, sl, "Data-In DataSN %u for ITT 0x%08x, expected %u", m->datasn,
+			       m->itt, sl->exp_datasn);
 		return -1;
 	}
 	if (add_overflow(m->buffer_offset, m->data_len, &end) || end > t->xfer_len) {
-		sess_die(s, SESS_DEATH_PROTOCOL,
-			 "Data-In beyond the buffer: offset %u + %u > %u for ITT 0x%08x",
-			 m->buffer_offset, m->data_len, t->xfer_len, m->itt);
+		task_malformed(s, sl,
+			       "Data-In beyond the buffer: offset %u + %u > %u for ITT 0x%08x",
+			       m->buffer_offset, m->data_len, t->xfer_len, m->itt);
 		return -1;
 	}
 	if (s->neg.data_pdu_in_order && m->buffer_offset != t->data_done) {
-		sess_die(s, SESS_DEATH_PROTOCOL,
-			 "Data-In out of order: offset %u, expected %u for ITT 0x%08x",
-			 m->buffer_offset, t->data_done, m->itt);
+		task_malformed(s, sl, "Data-In out of order: offset %u, expected %u for ITT 0x%08x",
+			       m->buffer_offset, t->data_done, m->itt);
 		return -1;
 	}
 	s->rx_slot = sl;
@@ -501,7 +521,7 @@ static int rx_data_in_hdr(struct sess *s, const struct iscsi_pdu_data_in *m, str
 		return 0;
 	n = conn_iov_slice(t->iov, t->iov_cnt, m->buffer_offset, m->data_len, iov, CONN_PDU_IOV);
 	if (n <= 0) {
-		sess_die(s, SESS_DEATH_PROTOCOL, "Data-In does not fit the task buffer");
+		task_malformed(s, sl, "Data-In does not fit the task buffer");
 		return -1;
 	}
 	return n;
@@ -560,16 +580,15 @@ static void rx_scsi_rsp(struct sess *s, const struct iscsi_pdu_scsi_rsp *m, cons
 	t = sl->task;
 	/* RFC 7143 11.4.7: the data segment is SenseLength + sense + response data. */
 	if (len && iscsi_pdu_sense(data, len, &sense, &sense_len, &why) < 0) {
-		t->result = -EPROTO;
-		sess_die(s, SESS_DEATH_PROTOCOL, "SCSI Response for ITT 0x%08x: %s", m->itt,
-			 why ? why : "bad sense");
+		task_malformed(s, sl, "SCSI Response for ITT 0x%08x: %s", m->itt,
+			       why ? why : "bad sense");
 		return;
 	}
 	if (t->dir == SESS_DIR_READ && sl->exp_datasn != m->exp_datasn && m->response == 0 &&
 	    m->exp_datasn != 0) {
-		sess_die(s, SESS_DEATH_PROTOCOL,
-			 "SCSI Response for ITT 0x%08x: ExpDataSN %u but %u Data-In received",
-			 m->itt, m->exp_datasn, sl->exp_datasn);
+		task_malformed(s, sl,
+			       "SCSI Response for ITT 0x%08x: ExpDataSN %u but %u Data-In received",
+			       m->itt, m->exp_datasn, sl->exp_datasn);
 		return;
 	}
 	t->response = m->response;
@@ -596,24 +615,25 @@ static void rx_r2t(struct sess *s, const struct iscsi_pdu_r2t *m)
 		return;
 	t = sl->task;
 	if (t->dir != SESS_DIR_WRITE) {
-		sess_die(s, SESS_DEATH_PROTOCOL, "R2T for ITT 0x%08x, not a write", m->itt);
+		task_malformed(s, sl, "R2T for ITT 0x%08x, not a write", m->itt);
 		return;
 	}
 	if (m->r2tsn != sl->exp_r2tsn) {
-		sess_die(s, SESS_DEATH_PROTOCOL, "R2T R2TSN %u for ITT 0x%08x, expected %u",
-			 m->r2tsn, m->itt, sl->exp_r2tsn);
+		task_malformed(s, sl, "R2T R2TSN %u for ITT 0x%08x, expected %u", m->r2tsn, m->itt,
+			       sl->exp_r2tsn);
 		return;
 	}
 	if (m->ttt == ISCSI_PDU_RSVD_TAG || m->ddtl == 0 || m->ddtl > s->neg.max_burst ||
 	    add_overflow(m->buffer_offset, m->ddtl, &end) || end > t->xfer_len) {
-		sess_die(s, SESS_DEATH_PROTOCOL,
-			 "R2T for ITT 0x%08x asks offset %u length %u of %u (MaxBurstLength %u)",
-			 m->itt, m->buffer_offset, m->ddtl, t->xfer_len, s->neg.max_burst);
+		task_malformed(
+			s, sl,
+			"R2T for ITT 0x%08x asks offset %u length %u of %u (MaxBurstLength %u)",
+			m->itt, m->buffer_offset, m->ddtl, t->xfer_len, s->neg.max_burst);
 		return;
 	}
 	if (sl->r2t_out >= s->neg.max_outstanding_r2t || sl->b_cnt >= BURST_RING) {
-		sess_die(s, SESS_DEATH_PROTOCOL, "R2T for ITT 0x%08x beyond MaxOutstandingR2T %u",
-			 m->itt, s->neg.max_outstanding_r2t);
+		task_malformed(s, sl, "R2T for ITT 0x%08x beyond MaxOutstandingR2T %u", m->itt,
+			       s->neg.max_outstanding_r2t);
 		return;
 	}
 	sl->exp_r2tsn++;

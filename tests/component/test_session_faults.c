@@ -40,6 +40,15 @@ static void assert_aborted(struct io *r)
 	ck_assert(io_guards_ok(r));
 }
 
+/* The command whose answer was malformed comes back with -EPROTO (session.h). */
+static void assert_malformed(struct io *r)
+{
+	ck_assert_int_eq(r->ndone, 1);
+	ck_assert_int_eq(r->t.result, -EPROTO);
+	ck_assert(r->t.sent);
+	ck_assert(io_guards_ok(r));
+}
+
 static void env_dig(struct env *e, struct ft_config *fc, bool digests)
 {
 	struct sess_config sc;
@@ -157,7 +166,7 @@ START_TEST(data_in_beyond_buffer)
 	fill_pattern(r.buf, 4096, 3);
 	ck_assert_int_eq(sess_submit(e.s, &r.t), 0);
 	assert_one_death(&e, SESS_DEATH_PROTOCOL);
-	assert_aborted(&r);
+	assert_malformed(&r);
 	ck_assert_ptr_nonnull(strstr(e.death_msg, "beyond"));
 	io_fini(&r);
 	env_down(&e);
@@ -175,7 +184,7 @@ START_TEST(data_in_reordered)
 	ft_fault_add(e.ft, &f);
 	read_dies(&e, &r, 16);
 	assert_one_death(&e, SESS_DEATH_PROTOCOL);
-	assert_aborted(&r);
+	assert_malformed(&r);
 	io_fini(&r);
 	env_down(&e);
 }
@@ -192,7 +201,7 @@ START_TEST(data_in_dropped)
 	ft_fault_add(e.ft, &f);
 	read_dies(&e, &r, 16);
 	assert_one_death(&e, SESS_DEATH_PROTOCOL);
-	assert_aborted(&r);
+	assert_malformed(&r);
 	ck_assert_ptr_nonnull(strstr(e.death_msg, "DataSN"));
 	io_fini(&r);
 	env_down(&e);
@@ -267,7 +276,7 @@ START_TEST(r2t_beyond_burst)
 	io_init(&w, true, 0, 128, 128 * 512, 1);
 	ck_assert_int_eq(sess_submit(e.s, &w.t), 0);
 	assert_one_death(&e, SESS_DEATH_PROTOCOL);
-	assert_aborted(&w);
+	assert_malformed(&w);
 	io_fini(&w);
 	env_down(&e);
 }
