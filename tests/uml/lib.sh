@@ -377,7 +377,10 @@ isn_attach() {
 	local t=30
 	if [ "$1" != -- ]; then t=$1; shift; fi
 	[ "$1" = -- ] && shift
-	"$ISN_BIN" attach "$@" -f >"$UML_OUT/attach.out" 2>"$UML_OUT/iscsi-nbd.log" &
+	# The log is appended to, so a test that attaches twice (or restarts
+	# the daemon) keeps both daemons' logs.
+	echo "=== iscsi-nbd attach $* -f" >>"$UML_OUT/iscsi-nbd.log"
+	"$ISN_BIN" attach "$@" -f >"$UML_OUT/attach.out" 2>>"$UML_OUT/iscsi-nbd.log" &
 	ISN_PID=$!
 	on_exit "[ -n \"\$ISN_PID\" ] && kill_wait \$ISN_PID 10"
 	log "iscsi-nbd attach $* -> pid $ISN_PID"
