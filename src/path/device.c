@@ -21,8 +21,8 @@
 #define R_OUT(r)   ((r)->impl_u64[1]) /* pieces not yet completed */
 #define R_ERR(r)   ((r)->impl_u64[2]) /* first error, as a positive errno */
 #define R_FLAGS(r) ((r)->impl_u64[3])
-#define RF_QUEUED 1u /* on dev->reqs */
-#define RF_CUT    2u /* every piece has been cut */
+#define RF_QUEUED  1u /* on dev->reqs */
+#define RF_CUT	   2u /* every piece has been cut */
 
 double pd_now(const struct path_device *dev)
 {
@@ -118,7 +118,8 @@ void pd_fence_released(struct path_device *dev)
 {
 	struct list_node *n, *tmp;
 
-	list_for_each_safe(n, tmp, &dev->held) {
+	list_for_each_safe(n, tmp, &dev->held)
+	{
 		struct path_io *io = list_entry(n, struct path_io, node);
 
 		if (io_fence_holds(dev, io))
@@ -202,19 +203,21 @@ static void pd_task_done(struct sess_task *t)
 		return;
 	case SCSI_CLASS_RETRY:
 		if (io->retries < dev->cfg.retry_max) {
-			double backoff = dev->cfg.retry_backoff_ms / 1000.0 * (1u << MIN(io->retries, 10));
+			double backoff =
+				dev->cfg.retry_backoff_ms / 1000.0 * (1u << MIN(io->retries, 10));
 
 			io->retries++;
 			if (p)
 				p->retries++;
 			dbg(LOG_SUB_PATH, "%s: retry %u at %llu: %s %s", p ? p->name : dev->name,
-			    io->retries, (unsigned long long)io->offset, scsi_status_name(t->status),
-			    why);
+			    io->retries, (unsigned long long)io->offset,
+			    scsi_status_name(t->status), why);
 			io_requeue(dev, io, now + backoff, p ? (int)p->idx : -1);
 			return;
 		}
 		log_err("%s: giving up at %llu after %u retries: %s %s", p ? p->name : dev->name,
-			(unsigned long long)io->offset, io->retries, scsi_status_name(t->status), why);
+			(unsigned long long)io->offset, io->retries, scsi_status_name(t->status),
+			why);
 		if (p)
 			p->errors++;
 		io_finish(io, -EIO);
@@ -392,7 +395,8 @@ static void fail_waiting(struct path_device *dev, int err)
 {
 	struct list_node *n, *tmp;
 
-	list_for_each_safe(n, tmp, &dev->retry) {
+	list_for_each_safe(n, tmp, &dev->retry)
+	{
 		io_complete(list_entry(n, struct path_io, node), err);
 	}
 	while (!list_empty(&dev->reqs)) {
@@ -415,7 +419,8 @@ static void pd_dispatch(struct path_device *dev, double now)
 		fail_waiting(dev, -EIO);
 		return;
 	}
-	list_for_each_safe(n, tmp, &dev->retry) {
+	list_for_each_safe(n, tmp, &dev->retry)
+	{
 		struct path_io *io = list_entry(n, struct path_io, node);
 		struct path *p;
 
@@ -476,8 +481,8 @@ void pd_regroup(struct path_device *dev)
 		struct path *p = &dev->paths[i];
 
 		st[i] = p->pol;
-		st[i].usable = path_usable(p) &&
-			       (p->state == PATH_ACTIVE || p->state == PATH_STANDBY);
+		st[i].usable =
+			path_usable(p) && (p->state == PATH_ACTIVE || p->state == PATH_STANDBY);
 	}
 	dev->failback_due = path_policy_group(&dev->pol, st, dev->npaths, act, now);
 	for (unsigned int i = 0; i < dev->npaths; i++) {
@@ -640,7 +645,8 @@ void pd_arm_timer(struct path_device *dev)
 	TAKE(dev->failback_due);
 	if (dev->state == DEV_STOPPING)
 		TAKE(dev->stop_deadline);
-	list_for_each(n, &dev->retry) {
+	list_for_each(n, &dev->retry)
+	{
 		struct path_io *io = list_entry(n, struct path_io, node);
 
 		TAKE(io->not_before);
@@ -813,8 +819,8 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	for (unsigned int i = 0; i < cfg->npaths; i++) {
 		path_init(&dev->paths[i], dev, i, &cfg->paths[i]);
 		if (cfg->paths[i].name)
-			snprintf(dev->paths[i].name, sizeof(dev->paths[i].name), "%s %s",
-				 dev->name, cfg->paths[i].name);
+			snprintf(dev->paths[i].name, sizeof(dev->paths[i].name), "%s %s", dev->name,
+				 cfg->paths[i].name);
 	}
 	path_policy_init(&dev->pol, &c->policy);
 
@@ -861,7 +867,8 @@ int path_device_start(struct path_device *dev)
 		if (!dev->linkmon && (pc->bind_ifname || pc->bind_addr.ss_family != AF_UNSPEC)) {
 			dev->linkmon = path_linkmon_new(dev->loop, dev);
 			if (!dev->linkmon)
-				log_warn("%s: no link monitor (%s): link loss is caught by timeouts only",
+				log_warn("%s: no link monitor (%s): link loss is caught by "
+					 "timeouts only",
 					 dev->name, strerror(errno));
 		}
 	}
@@ -893,7 +900,8 @@ void path_device_stop(struct path_device *dev)
 	dev->state = DEV_STOPPING;
 	dev->stop_deadline = pd_now(dev) + dev->cfg.stop_timeout_ms / 1000.0;
 	fail_waiting(dev, -ESHUTDOWN);
-	list_for_each_safe(n, tmp, &dev->held) {
+	list_for_each_safe(n, tmp, &dev->held)
+	{
 		io_complete(list_entry(n, struct path_io, node), -ESHUTDOWN);
 	}
 	for (unsigned int i = 0; i < dev->npaths; i++)

@@ -82,11 +82,11 @@ struct path_config {
 	const char *name; /* "path1"; NULL: "path<index>" */
 	struct sockaddr_storage portal;
 	socklen_t portal_len;
-	const char *bind_ifname; /* NULL: none */
+	const char *bind_ifname;	   /* NULL: none */
 	struct sockaddr_storage bind_addr; /* AF_UNSPEC: none */
 	socklen_t bind_addr_len;
-	uint8_t isid[6];  /* all zero: a random ISID is chosen (and kept) */
-	int priority;     /* failover order, lower preferred; default index */
+	uint8_t isid[6]; /* all zero: a random ISID is chosen (and kept) */
+	int priority;	 /* failover order, lower preferred; default index */
 	bool priority_set;
 	bool disabled;
 };
@@ -114,20 +114,20 @@ struct path_device_config {
 	struct path_policy_config policy;
 
 	/* 0 means the default given. */
-	uint32_t nop_interval_ms;   /* 1000: NOP-Out after this much idle silence */
-	uint32_t nop_timeout_ms;    /* 3000: silence allowed while busy */
-	uint32_t cmd_timeout_ms;    /* 30000: per-command deadline */
-	uint32_t no_path_retry_ms;  /* 15000: how long requests wait for a path */
-	uint32_t reconnect_min_ms;  /* 250 */
-	uint32_t reconnect_max_ms;  /* 10000 */
-	uint32_t login_timeout_ms;  /* 15000 */
-	uint32_t stop_timeout_ms;   /* 3000 */
-	uint32_t max_inflight;      /* 64 commands per path */
-	uint32_t max_io_bytes;      /* 1 MiB: split size cap below the LUN's limit */
-	uint32_t retry_max;         /* 5 retries of a RETRY-class result */
-	uint32_t retry_backoff_ms;  /* 10, doubled per retry */
-	uint32_t fence_grace_ms;    /* 0 (see above) */
-	uint32_t cmd_window_max;    /* passed to the session; 0 = its default */
+	uint32_t nop_interval_ms;  /* 1000: NOP-Out after this much idle silence */
+	uint32_t nop_timeout_ms;   /* 3000: silence allowed while busy */
+	uint32_t cmd_timeout_ms;   /* 30000: per-command deadline */
+	uint32_t no_path_retry_ms; /* 15000: how long requests wait for a path */
+	uint32_t reconnect_min_ms; /* 250 */
+	uint32_t reconnect_max_ms; /* 10000 */
+	uint32_t login_timeout_ms; /* 15000 */
+	uint32_t stop_timeout_ms;  /* 3000 */
+	uint32_t max_inflight;	   /* 64 commands per path */
+	uint32_t max_io_bytes;	   /* 1 MiB: split size cap below the LUN's limit */
+	uint32_t retry_max;	   /* 5 retries of a RETRY-class result */
+	uint32_t retry_backoff_ms; /* 10, doubled per retry */
+	uint32_t fence_grace_ms;   /* 0 (see above) */
+	uint32_t cmd_window_max;   /* passed to the session; 0 = its default */
 
 	/* Transport: &path_transport_sess in the daemon; tests pass fakes. Required. */
 	const struct path_transport_ops *transport;

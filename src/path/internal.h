@@ -43,15 +43,15 @@ struct path_io {
 	struct list_node node;
 	double sent_at;
 	double not_before; /* earliest resend after a RETRY verdict */
-	int pref_path;     /* resend on this path if it is eligible, -1 any */
+	int pref_path;	   /* resend on this path if it is eligible, -1 any */
 	uint32_t sent_epoch;
 	uint64_t offset; /* bytes */
-	uint32_t len;    /* bytes */
+	uint32_t len;	 /* bytes */
 	uint32_t retries;
-	bool is_write;   /* changes the medium: needs the ghost-write fence */
+	bool is_write; /* changes the medium: needs the ghost-write fence */
 	int held_err;
-	uint32_t fence_mask;                   /* paths it was sent on and died */
-	uint32_t fence_epoch[PATH_MAX_PATHS];  /* the session epoch it died in there */
+	uint32_t fence_mask;		      /* paths it was sent on and died */
+	uint32_t fence_epoch[PATH_MAX_PATHS]; /* the session epoch it died in there */
 	uint8_t unmap_param[24];
 };
 
@@ -68,15 +68,15 @@ struct path {
 	char reason[128];
 	double since;
 
-	struct sess *sess;      /* current session, NULL when none */
-	struct sess *dead;      /* dead session waiting to be freed outside its callbacks */
-	uint32_t epoch;         /* sessions created on this path; the current one's number */
-	uint32_t dead_epoch;    /* highest epoch whose death was handled */
+	struct sess *sess;   /* current session, NULL when none */
+	struct sess *dead;   /* dead session waiting to be freed outside its callbacks */
+	uint32_t epoch;	     /* sessions created on this path; the current one's number */
+	uint32_t dead_epoch; /* highest epoch whose death was handled */
 	double died_at;
-	bool failing;          /* path_fail() is closing the session */
+	bool failing; /* path_fail() is closing the session */
 	char fail_why[128];
-	double retain_s;        /* DefaultTime2Wait + DefaultTime2Retain of the current session */
-	double dead_retain_s;   /* the same, of the last dead one */
+	double retain_s;      /* DefaultTime2Wait + DefaultTime2Retain of the current session */
+	double dead_retain_s; /* the same, of the last dead one */
 
 	struct list_node outstanding;
 	struct path_pol_stats pol;
@@ -127,9 +127,9 @@ struct path_device {
 	struct path_io *ios;
 	unsigned int nios;
 	struct list_node free_ios;
-	struct list_node reqs;  /* bdev_req with parts still to cut, FIFO */
+	struct list_node reqs;	/* bdev_req with parts still to cut, FIFO */
 	struct list_node retry; /* path_io waiting to be sent */
-	struct list_node held;  /* path_io done, held for a fence */
+	struct list_node held;	/* path_io done, held for a fence */
 	unsigned int live_reqs;
 
 	/* Splitting, from the LUN's limits. */

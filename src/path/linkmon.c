@@ -62,9 +62,10 @@ static void link_msg(struct path_linkmon *lm, const struct nlmsghdr *h)
 		if (!want || strcmp(want, name) != 0)
 			continue;
 		if (!up)
-			path_device_fail_path(dev, i, h->nlmsg_type == RTM_DELLINK
-							      ? "interface deleted"
-							      : "link down (no carrier)");
+			path_device_fail_path(dev, i,
+					      h->nlmsg_type == RTM_DELLINK
+						      ? "interface deleted"
+						      : "link down (no carrier)");
 		else
 			path_link_up(&dev->paths[i]);
 	}

@@ -15,14 +15,9 @@
 #include "util/log.h"
 
 static const char *const path_state_names[] = {
-	[PATH_DISABLED] = "DISABLED",
-	[PATH_CONNECTING] = "CONNECTING",
-	[PATH_PROBING] = "PROBING",
-	[PATH_ACTIVE] = "ACTIVE",
-	[PATH_STANDBY] = "STANDBY",
-	[PATH_FAILED] = "FAILED",
-	[PATH_FENCED] = "FENCED",
-	[PATH_WRONG_LUN] = "WRONG_LUN",
+	[PATH_DISABLED] = "DISABLED", [PATH_CONNECTING] = "CONNECTING", [PATH_PROBING] = "PROBING",
+	[PATH_ACTIVE] = "ACTIVE",     [PATH_STANDBY] = "STANDBY",	[PATH_FAILED] = "FAILED",
+	[PATH_FENCED] = "FENCED",     [PATH_WRONG_LUN] = "WRONG_LUN",
 };
 
 const char *path_state_name(enum path_state st)
@@ -147,9 +142,11 @@ void path_taint(struct path *p, uint32_t epoch)
 	 * still the current session (the deadline is set when it dies) or it
 	 * is the one that died last. */
 	if (p->dead_epoch == epoch) {
-		p->fence_deadline = p->died_at + p->dead_retain_s + p->dev->cfg.fence_grace_ms / 1000.0;
+		p->fence_deadline =
+			p->died_at + p->dead_retain_s + p->dev->cfg.fence_grace_ms / 1000.0;
 		if (p->state == PATH_FAILED)
-			path_set_state(p, PATH_FENCED, "writes outstanding on the dead session: fence");
+			path_set_state(p, PATH_FENCED,
+				       "writes outstanding on the dead session: fence");
 		path_arm_timer(p);
 	}
 }
@@ -187,8 +184,8 @@ static void path_session_dead(struct path *p, const char *why)
 	pd_kick(dev);
 }
 
-static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death why,
-			  const char *msg, void *opaque);
+static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death why, const char *msg,
+			  void *opaque);
 
 static void sess_on_event(struct sess *s, const struct sess_event *ev, void *opaque)
 {
@@ -228,8 +225,8 @@ static void path_probe_done(struct path_probe *pr, int err, void *opaque)
 	pd_path_ready(p->dev, p);
 }
 
-static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death why,
-			  const char *msg, void *opaque)
+static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death why, const char *msg,
+			  void *opaque)
 {
 	struct path *p = opaque;
 	struct path_device *dev = p->dev;
@@ -249,7 +246,8 @@ static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death wh
 			return;
 		path_set_state(p, PATH_PROBING, "logged in");
 		p->busy_since = pd_now(dev);
-		r = path_probe_start(&p->probe, ops_of(p), s, dev->cfg.lun, p->name, path_probe_done, p);
+		r = path_probe_start(&p->probe, ops_of(p), s, dev->cfg.lun, p->name,
+				     path_probe_done, p);
 		if (r < 0)
 			path_fail(p, "probe: %s", strerror(-r));
 		path_arm_timer(p);
@@ -317,7 +315,7 @@ void path_connect(struct path *p)
 	p->failing = false;
 	p->ping_out = false;
 	p->retain_s = 22; /* RFC 7143 defaults 2 + 20 until negotiated */
-	s = ops_of(p)->new(dev->loop, &sc, &path_sess_cb, p);
+	s = ops_of(p)->new (dev->loop, &sc, &path_sess_cb, p);
 	if (!s) {
 		r = -errno;
 		goto fail;
@@ -421,8 +419,8 @@ void path_io_finished(struct path *p, struct path_io *io, double now)
 	if (io->len && lat > 0) {
 		double tput = io->len / lat;
 
-		p->pol.throughput = p->pol.throughput > 0 ? p->pol.throughput * 0.875 + tput * 0.125
-							  : tput;
+		p->pol.throughput =
+			p->pol.throughput > 0 ? p->pol.throughput * 0.875 + tput * 0.125 : tput;
 	}
 }
 
@@ -463,7 +461,8 @@ void path_check(struct path *p, double now)
 
 			if (now - ref >= nop_timeout) {
 				p->errors++;
-				path_fail(p, "no traffic for %.0f ms while %u commands%s outstanding",
+				path_fail(p,
+					  "no traffic for %.0f ms while %u commands%s outstanding",
 					  (now - ref) * 1000, p->pol.inflight_cmds,
 					  p->ping_out ? " and a NOP" : "");
 				return;
@@ -482,7 +481,8 @@ void path_check(struct path *p, double now)
 			/* Busy but quiet (a slow command): ask for a NOP-In, whose
 			 * answer is traffic. Nothing is sent while bytes flow, so a
 			 * NOP never queues behind a busy connection's data. */
-			if (!p->ping_out && p->sess && now - ref >= dev->cfg.nop_interval_ms / 1000.0 &&
+			if (!p->ping_out && p->sess &&
+			    now - ref >= dev->cfg.nop_interval_ms / 1000.0 &&
 			    ops_of(p)->ping(p->sess, path_ping_done, p) == 0) {
 				p->ping_out = true;
 				p->ping_epoch = p->epoch;
@@ -526,7 +526,8 @@ static double path_next_due(const struct path *p)
 		if (path_busy(p)) {
 			TAKE(MAX(last_rx, p->busy_since) + dev->cfg.nop_timeout_ms / 1000.0);
 			if (!p->ping_out)
-				TAKE(MAX(last_rx, p->busy_since) + dev->cfg.nop_interval_ms / 1000.0);
+				TAKE(MAX(last_rx, p->busy_since) +
+				     dev->cfg.nop_interval_ms / 1000.0);
 			if (!list_empty(&p->outstanding)) {
 				struct path_io *head =
 					list_entry(p->outstanding.next, struct path_io, node);
@@ -538,8 +539,8 @@ static double path_next_due(const struct path *p)
 		}
 	} else if (p->state == PATH_WRONG_LUN ||
 		   (!p->sess && p->enabled && dev->state == DEV_RUNNING &&
-		   (p->state == PATH_FAILED || p->state == PATH_FENCED ||
-		    p->state == PATH_WRONG_LUN))) {
+		    (p->state == PATH_FAILED || p->state == PATH_FENCED ||
+		     p->state == PATH_WRONG_LUN))) {
 		TAKE(p->reconnect_at);
 	}
 #undef TAKE

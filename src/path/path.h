@@ -98,14 +98,14 @@ const char *path_state_name(enum path_state st);
 struct path_status {
 	char name[32];
 	enum path_state state;
-	char reason[128];     /* why the last state change happened */
-	double since;         /* clock value of the last state change */
+	char reason[128]; /* why the last state change happened */
+	double since;	  /* clock value of the last state change */
 	uint8_t isid[6];
 	uint64_t ios, bytes, errors, failures, retries;
 	uint32_t inflight_cmds;
 	uint64_t inflight_bytes;
-	double latency_ewma;  /* seconds */
-	double throughput;    /* bytes per second, EWMA */
+	double latency_ewma; /* seconds */
+	double throughput;   /* bytes per second, EWMA */
 	bool fence_pending;
 };
 

@@ -57,20 +57,20 @@ struct path_policy_config {
 
 /* What a selector knows about one path; kept by the path. */
 struct path_pol_stats {
-	int priority;            /* failover order: lower is preferred */
-	int alua_rank;           /* 0 optimized / no ALUA, 1 non-optimized, 2 other */
-	bool usable;             /* logged in, probed, identity matched */
-	double usable_since;     /* clock value when usable became true */
+	int priority;	     /* failover order: lower is preferred */
+	int alua_rank;	     /* 0 optimized / no ALUA, 1 non-optimized, 2 other */
+	bool usable;	     /* logged in, probed, identity matched */
+	double usable_since; /* clock value when usable became true */
 	uint32_t inflight_cmds;
 	uint64_t inflight_bytes;
-	double throughput;       /* bytes per second, EWMA; <= 0 means unknown */
+	double throughput; /* bytes per second, EWMA; <= 0 means unknown */
 };
 
 struct path_policy {
 	struct path_policy_config cfg;
-	int current;        /* failover: the active path, -1 none */
-	bool failback_now;  /* manual failback requested */
-	int rr_cur;         /* round-robin: path of the current turn, -1 none */
+	int current;	   /* failover: the active path, -1 none */
+	bool failback_now; /* manual failback requested */
+	int rr_cur;	   /* round-robin: path of the current turn, -1 none */
 	uint32_t rr_count;
 	uint64_t rr_bytes;
 };

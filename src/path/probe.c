@@ -273,7 +273,8 @@ static int probe_parse(struct path_probe *pr, size_t got)
 	case STEP_VPD_DEVID:
 		pr->have_devid = scsi_vpd83_parse(pr->buf83, got, &pr->devid) == 0;
 		if (pr->have_devid) {
-			pr->res.have_rel_port = scsi_vpd83_rel_port(&pr->devid, &pr->res.rel_port) == 0;
+			pr->res.have_rel_port =
+				scsi_vpd83_rel_port(&pr->devid, &pr->res.rel_port) == 0;
 			pr->res.have_tpg = scsi_vpd83_tpg(&pr->devid, &pr->res.tpg) == 0;
 		}
 		return STEP_VPD_B0;

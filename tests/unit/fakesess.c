@@ -122,8 +122,7 @@ static ev_tstamp f_last_rx(const struct sess *s)
 	return s->last_rx;
 }
 
-static int f_abort(struct sess *s, struct sess_task *victim, void (*cb)(void *, int),
-		   void *opaque)
+static int f_abort(struct sess *s, struct sess_task *victim, void (*cb)(void *, int), void *opaque)
 {
 	return -ENOTSUP;
 }
@@ -430,7 +429,8 @@ static void answer(struct fakelun *l, struct sess_task *t)
 		return;
 	case 0x25:
 		memset(buf, 0, 8);
-		put_be32(buf, l->nblocks - 1 > 0xffffffffu ? 0xffffffffu : (uint32_t)(l->nblocks - 1));
+		put_be32(buf,
+			 l->nblocks - 1 > 0xffffffffu ? 0xffffffffu : (uint32_t)(l->nblocks - 1));
 		put_be32(buf + 4, l->bs);
 		reply_data(t, buf, 8);
 		return;

@@ -21,16 +21,16 @@
 struct fakelun {
 	uint64_t nblocks;
 	uint32_t bs;
-	uint8_t naa[16];       /* the NAA designator: identity "naa.<hex>" */
+	uint8_t naa[16]; /* the NAA designator: identity "naa.<hex>" */
 	bool wp, wce, dpofua, lbpu, lbpws;
 	uint32_t max_xfer_blocks;  /* B0 MAXIMUM TRANSFER LENGTH */
 	uint32_t max_unmap_blocks; /* B0 MAXIMUM UNMAP LBA COUNT */
 	uint16_t rotation;
-	bool no_rc16;          /* READ CAPACITY(16) refused: ILLEGAL REQUEST */
-	bool no_ms10;          /* MODE SENSE(10) refused */
-	unsigned int ua_count; /* UNIT ATTENTIONs reported before anything else */
+	bool no_rc16;		  /* READ CAPACITY(16) refused: ILLEGAL REQUEST */
+	bool no_ms10;		  /* MODE SENSE(10) refused */
+	unsigned int ua_count;	  /* UNIT ATTENTIONs reported before anything else */
 	int64_t medium_error_lba; /* -1: none */
-	uint8_t *data;         /* nblocks * bs */
+	uint8_t *data;		  /* nblocks * bs */
 	unsigned int syncs, unmaps, write_sames, writes, reads;
 	uint8_t last_cdb[16]; /* of the last command answered */
 };

@@ -285,7 +285,7 @@ START_TEST(split_request_error_once)
 	struct treq *r;
 	struct sess *s;
 
-	lun.max_xfer_blocks = 8; /* 4 KiB pieces */
+	lun.max_xfer_blocks = 8;   /* 4 KiB pieces */
 	lun.medium_error_lba = 20; /* inside the third piece */
 	cfg.max_inflight = 2;
 	mk(1, PATH_POLICY_FAILOVER);
@@ -301,7 +301,7 @@ START_TEST(split_request_error_once)
 	fakesess_serve_one(s);
 	poll_dev(); /* the fourth piece goes out */
 	ck_assert_uint_eq(s->ntasks, 2);
-	fakesess_serve_one(s); /* third: MEDIUM ERROR */
+	fakesess_serve_one(s);	       /* third: MEDIUM ERROR */
 	ck_assert_int_eq(r->calls, 0); /* the fourth is still out */
 	poll_dev();
 	ck_assert_uint_eq(s->ntasks, 1); /* nothing new after the error */
@@ -581,7 +581,7 @@ START_TEST(identity_size_grown_vs_shrunk)
 {
 	struct fakelun big, small;
 
-	fakelun_init(&big, 8192, 512, 1);   /* same NAA as lun */
+	fakelun_init(&big, 8192, 512, 1); /* same NAA as lun */
 	fakelun_init(&small, 1024, 512, 1);
 	cfg.on_capacity_change = on_capacity;
 	fakesess_lun_for[1] = &big;
@@ -636,7 +636,7 @@ START_TEST(nop_idle_vs_busy)
 	advance(0.2); /* the NOP is not answered either: 3.1 s of silence */
 	ck_assert_int_eq(P(0)->state, PATH_FAILED);
 	ck_assert_int_eq(r->calls, 0); /* waiting for a path, not failed */
-	path_device_free(dev); /* freeing a running device still completes it */
+	path_device_free(dev);	       /* freeing a running device still completes it */
 	dev = NULL;
 	ck_assert_int_eq(r->calls, 1);
 	ck_assert_int_eq(r->err, -ESHUTDOWN);
@@ -748,8 +748,8 @@ START_TEST(ghost_write_fenced_by_reinstatement)
 	fakesess_serve(s1);
 	poll_dev();
 	ck_assert_uint_eq(lun.data[0], 0xee); /* executed on path 1 ... */
-	ck_assert_int_eq(w->calls, 0);        /* ... but not reported yet */
-	ck_assert_int_eq(r->calls, 1);        /* reads are not held */
+	ck_assert_int_eq(w->calls, 0);	      /* ... but not reported yet */
+	ck_assert_int_eq(r->calls, 1);	      /* reads are not held */
 	ck_assert_int_eq(r->err, 0);
 	/* Path 0 logs in again with the same ISID, TSIH 0: reinstatement. */
 	advance(0.15);

@@ -43,13 +43,19 @@ struct op {
 
 /* Writes then reads of the same range, at aligned and unaligned offsets. */
 static const struct op ops[] = {
-	{BDEV_OP_WRITE, 0, 512},          {BDEV_OP_READ, 0, 512},
-	{BDEV_OP_WRITE, 4096, 4096},      {BDEV_OP_READ, 4096, 4096},
-	{BDEV_OP_WRITE, 512, 65536},      {BDEV_OP_READ, 512, 65536},
-	{BDEV_OP_WRITE, 1 << 20, 5 << 20}, {BDEV_OP_READ, 1 << 20, 5 << 20},
-	{BDEV_OP_WRITE, 7 << 20, 32 << 20}, {BDEV_OP_READ, 7 << 20, 32 << 20},
+	{BDEV_OP_WRITE, 0, 512},
+	{BDEV_OP_READ, 0, 512},
+	{BDEV_OP_WRITE, 4096, 4096},
+	{BDEV_OP_READ, 4096, 4096},
+	{BDEV_OP_WRITE, 512, 65536},
+	{BDEV_OP_READ, 512, 65536},
+	{BDEV_OP_WRITE, 1 << 20, 5 << 20},
+	{BDEV_OP_READ, 1 << 20, 5 << 20},
+	{BDEV_OP_WRITE, 7 << 20, 32 << 20},
+	{BDEV_OP_READ, 7 << 20, 32 << 20},
 	{BDEV_OP_FLUSH, 0, 0},
-	{BDEV_OP_WRITE_ZEROES, 4096, 8192}, {BDEV_OP_READ, 4096, 8192},
+	{BDEV_OP_WRITE_ZEROES, 4096, 8192},
+	{BDEV_OP_READ, 4096, 8192},
 	{BDEV_OP_DISCARD, 1 << 20, 1 << 20},
 };
 
@@ -287,14 +293,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot start the device\n");
 		return 1;
 	}
-	ev_timer_init(&t, on_timeout, 60 + (getenv("PATH_TGT_SOAK") ? atof(getenv("PATH_TGT_SOAK")) : 0), 0);
+	ev_timer_init(&t, on_timeout,
+		      60 + (getenv("PATH_TGT_SOAK") ? atof(getenv("PATH_TGT_SOAK")) : 0), 0);
 	ev_timer_start(loop, &t);
 	ev_run(loop, 0);
 	for (unsigned int i = 0; i < path_device_npaths(dev); i++) {
 		struct path_status ps;
 
 		path_device_path_status(dev, i, &ps);
-		fprintf(stderr, "%s: %s (%s), %llu I/Os, %llu bytes, %llu failures, latency %.3f ms\n",
+		fprintf(stderr,
+			"%s: %s (%s), %llu I/Os, %llu bytes, %llu failures, latency %.3f ms\n",
 			ps.name, path_state_name(ps.state), ps.reason, (unsigned long long)ps.ios,
 			(unsigned long long)ps.bytes, (unsigned long long)ps.failures,
 			ps.latency_ewma * 1000);
