@@ -10,7 +10,8 @@ UML_TESTS = \
 	tests/uml/t-lio-2net.sh \
 	tests/uml/t-cable-silent.sh \
 	tests/uml/t-nbd-qemu.sh \
-	tests/uml/t-nbd-kernel.sh
+	tests/uml/t-nbd-kernel.sh \
+	tests/uml/demo-guest.sh
 TESTS += $(UML_TESTS)
 EXTRA_DIST += $(UML_TESTS) tests/uml/run.sh tests/uml/init.sh tests/uml/lib.sh \
 	tests/uml/README.md
