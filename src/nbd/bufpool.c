@@ -17,8 +17,8 @@
 struct bufclass {
 	uint32_t size;
 	uint32_t count;
-	uint8_t *base;     /* one mapping of count * size bytes */
-	uint32_t *free;    /* stack of free indexes */
+	uint8_t *base;	/* one mapping of count * size bytes */
+	uint32_t *free; /* stack of free indexes */
 	uint32_t nfree;
 };
 
@@ -51,7 +51,8 @@ struct nbdsrv_bufpool *nbdsrv_bufpool_new(const struct nbdsrv_bufclass *classes,
 	list_init(&pool->waiters);
 	for (i = 0; i < nclasses; i++) {
 		struct bufclass *c = &pool->cls[pool->ncls];
-		uint64_t size = ((uint64_t)classes[i].size + (uint64_t)page - 1) & ~((uint64_t)page - 1);
+		uint64_t size =
+			((uint64_t)classes[i].size + (uint64_t)page - 1) & ~((uint64_t)page - 1);
 		uint64_t total;
 		uint32_t k;
 		void *base;
@@ -63,8 +64,8 @@ struct nbdsrv_bufpool *nbdsrv_bufpool_new(const struct nbdsrv_bufclass *classes,
 			errno = EINVAL;
 			goto fail;
 		}
-		base = mmap(NULL, (size_t)total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			    -1, 0);
+		base = mmap(NULL, (size_t)total, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (base == MAP_FAILED)
 			goto fail;
 		c->base = base;
@@ -85,7 +86,7 @@ struct nbdsrv_bufpool *nbdsrv_bufpool_new(const struct nbdsrv_bufclass *classes,
 	}
 	qsort(pool->cls, pool->ncls, sizeof(pool->cls[0]), cmp_class);
 	return pool;
-fail: {
+fail : {
 	int saved = errno;
 
 	nbdsrv_bufpool_free(pool);

@@ -25,7 +25,7 @@
 #define NBDSRV_BUFPOOL_MAX_CLASSES 4
 
 struct nbdsrv_bufclass {
-	uint32_t size;  /* bytes, rounded up to the page size */
+	uint32_t size; /* bytes, rounded up to the page size */
 	uint32_t count;
 };
 

@@ -30,11 +30,11 @@
 
 enum nbdsrv_hs_state {
 	NBDSRV_HS_CLIENT_FLAGS, /* greeting queued; waiting for 32-bit client flags */
-	NBDSRV_HS_OPT_HDR,      /* IHAVEOPT, option, length: 16 bytes */
-	NBDSRV_HS_OPT_DATA,     /* reading option data into opt[] */
-	NBDSRV_HS_OPT_SKIP,     /* discarding oversized option data */
-	NBDSRV_HS_DONE,         /* transmission phase: send output, then hand the socket over */
-	NBDSRV_HS_CLOSE,        /* abort or protocol violation: send output, then close */
+	NBDSRV_HS_OPT_HDR,	/* IHAVEOPT, option, length: 16 bytes */
+	NBDSRV_HS_OPT_DATA,	/* reading option data into opt[] */
+	NBDSRV_HS_OPT_SKIP,	/* discarding oversized option data */
+	NBDSRV_HS_DONE,		/* transmission phase: send output, then hand the socket over */
+	NBDSRV_HS_CLOSE,	/* abort or protocol violation: send output, then close */
 	NBDSRV_HS__COUNT,
 };
 
@@ -43,9 +43,9 @@ struct nbdsrv_hs {
 	const struct nbdsrv_export *ex; /* borrowed */
 	uint32_t client_flags;
 	bool no_zeroes;
-	uint32_t opt;     /* current option */
+	uint32_t opt;	  /* current option */
 	uint32_t opt_len; /* its data length from the header */
-	uint32_t got;     /* bytes of the current unit received */
+	uint32_t got;	  /* bytes of the current unit received */
 	const char *why;  /* reason for CLOSE, for the caller's log line */
 	uint32_t opt_count;
 	uint8_t in[NBDSRV_OPT_MAX_LEN];

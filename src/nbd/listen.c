@@ -25,8 +25,8 @@
 #include "util/list.h"
 #include "util/log.h"
 
-#define DEFAULT_MAX_CLIENTS 64
-#define DEFAULT_HS_TIMEOUT  30.0
+#define DEFAULT_MAX_CLIENTS  64
+#define DEFAULT_HS_TIMEOUT   30.0
 #define DEFAULT_SEND_TIMEOUT 60.0
 
 struct client {
@@ -34,9 +34,9 @@ struct client {
 	struct nbdsrv_listener *l;
 	char name[64];
 	int fd;
-	ev_io io;           /* handshake phase only */
-	ev_timer timer;     /* handshake deadline */
-	struct nbdsrv_hs *hs;   /* NULL once in transmission */
+	ev_io io;	      /* handshake phase only */
+	ev_timer timer;	      /* handshake deadline */
+	struct nbdsrv_hs *hs; /* NULL once in transmission */
 	struct nbdsrv_conn *conn;
 	uint8_t buf[512];
 };
@@ -72,7 +72,7 @@ static void listen_on_drained(struct ev_loop *loop, ev_timer *w, int revents)
 		void (*fn)(struct nbdsrv_listener *, void *) = l->cfg.drained;
 
 		l->cfg.drained = NULL; /* once */
-		fn(l, l->cfg.opaque); /* may free l */
+		fn(l, l->cfg.opaque);  /* may free l */
 	}
 }
 
@@ -96,9 +96,10 @@ static void client_conn_closed(struct nbdsrv_conn *c, int err, void *opaque)
 	struct client *cl = opaque;
 	const struct nbdsrv_conn_stats *st = nbdsrv_conn_stats(c);
 
-	log_info("%s: disconnected after %llu requests (%llu bytes read, %llu written, %llu errors)",
-		 cl->name, (unsigned long long)st->requests, (unsigned long long)st->bytes_read,
-		 (unsigned long long)st->bytes_written, (unsigned long long)st->errors);
+	log_info(
+		"%s: disconnected after %llu requests (%llu bytes read, %llu written, %llu errors)",
+		cl->name, (unsigned long long)st->requests, (unsigned long long)st->bytes_read,
+		(unsigned long long)st->bytes_written, (unsigned long long)st->errors);
 	nbdsrv_conn_free(c);
 	cl->conn = NULL;
 	client_free(cl);
@@ -215,7 +216,8 @@ static void name_peer(struct client *cl, const struct sockaddr_storage *ss, sock
 	if (ss->ss_family == AF_UNIX ||
 	    getnameinfo((const struct sockaddr *)ss, len, host, sizeof(host), port, sizeof(port),
 			NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		snprintf(cl->name, sizeof(cl->name), "nbdsrv client%llu", (unsigned long long)serial);
+		snprintf(cl->name, sizeof(cl->name), "nbdsrv client%llu",
+			 (unsigned long long)serial);
 	else
 		snprintf(cl->name, sizeof(cl->name), "nbdsrv client%llu %s:%s",
 			 (unsigned long long)serial, host, port);

@@ -36,7 +36,7 @@ struct nbdsrv_listen_cfg {
 	uint32_t max_clients; /* 0 = 64; further connections are closed at once */
 	double hs_timeout;    /* seconds; 0 = 30 */
 	double send_timeout;  /* seconds a client may leave replies unread; 0 = 60, < 0 = never */
-	/* Optional: after nbdsrv_listen_stop(), called once from the loop when no client is left. */
+	/* Optional: after nbdsrv_listen_stop(), called once from the loop when no client is left */
 	void (*drained)(struct nbdsrv_listener *l, void *opaque);
 	void *opaque;
 };

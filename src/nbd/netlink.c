@@ -21,8 +21,8 @@
 
 #ifndef HAVE_NBD_NETLINK_H
 /* include/uapi/linux/nbd-netlink.h, for systems without the header. */
-#define NBD_GENL_FAMILY_NAME      "nbd"
-#define NBD_GENL_VERSION          0x1
+#define NBD_GENL_FAMILY_NAME	  "nbd"
+#define NBD_GENL_VERSION	  0x1
 #define NBD_GENL_MCAST_GROUP_NAME "nbd_mc_group"
 enum {
 	NBD_ATTR_UNSPEC,
@@ -238,8 +238,7 @@ int nbdnl_parse_link_dead(struct nlmsghdr *nlh, uint32_t *index)
  * [NBD_ATTR_DEVICE_LIST] [NBD_DEVICE_ITEM] [NBD_DEVICE_INDEX u32]
  * [NBD_DEVICE_CONNECTED u8] ...; *n counts every item, also those beyond max.
  */
-int nbdnl_parse_status(struct nlmsghdr *nlh, struct nbdnl_dev_status *devs, size_t max,
-		       size_t *n)
+int nbdnl_parse_status(struct nlmsghdr *nlh, struct nbdnl_dev_status *devs, size_t max, size_t *n)
 {
 	struct nlattr *attrs[NBD_ATTR_MAX + 1];
 	struct nlattr *item;

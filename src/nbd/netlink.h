@@ -31,22 +31,22 @@
 
 /* NBD_CFLAG_* of linux/nbd.h, under our prefix. */
 #define NBDNL_CFLAG_DESTROY_ON_DISCONNECT (1u << 0)
-#define NBDNL_CFLAG_DISCONNECT_ON_CLOSE   (1u << 1)
+#define NBDNL_CFLAG_DISCONNECT_ON_CLOSE	  (1u << 1)
 
-#define NBDNL_INDEX_ANY  (-1)
-#define NBDNL_MAX_SOCKS  64
-#define NBDNL_IDENT_MAX  256
+#define NBDNL_INDEX_ANY (-1)
+#define NBDNL_MAX_SOCKS 64
+#define NBDNL_IDENT_MAX 256
 
 struct nbdnl_config {
-	int32_t index;          /* device; NBDNL_INDEX_ANY in CONNECT = first free */
-	const int *fds;         /* sockets (our ends stay ours; the kernel takes a reference) */
-	uint32_t nfds;          /* CONNECT: >= 1; RECONFIGURE: 0 = no socket change */
-	uint64_t size_bytes;    /* CONNECT: required; RECONFIGURE: 0 = unchanged */
-	uint64_t block_size;    /* 0 = omit (kernel default 1024) */
-	uint64_t server_flags;  /* NBD transmission flags (proto.h NBDSRV_FLAG_*); CONNECT only */
-	uint64_t timeout;       /* seconds, sent in CONNECT; 0 = never */
+	int32_t index;	       /* device; NBDNL_INDEX_ANY in CONNECT = first free */
+	const int *fds;	       /* sockets (our ends stay ours; the kernel takes a reference) */
+	uint32_t nfds;	       /* CONNECT: >= 1; RECONFIGURE: 0 = no socket change */
+	uint64_t size_bytes;   /* CONNECT: required; RECONFIGURE: 0 = unchanged */
+	uint64_t block_size;   /* 0 = omit (kernel default 1024) */
+	uint64_t server_flags; /* NBD transmission flags (proto.h NBDSRV_FLAG_*); CONNECT only */
+	uint64_t timeout;      /* seconds, sent in CONNECT; 0 = never */
 	uint64_t dead_conn_timeout; /* seconds; 0 = omit */
-	uint64_t client_flags;  /* NBDNL_CFLAG_*; CONNECT always, RECONFIGURE if set_client_flags */
+	uint64_t client_flags; /* NBDNL_CFLAG_*; CONNECT always, RECONFIGURE if set_client_flags */
 	bool set_client_flags;
 	/*
 	 * NULL = omit. Shown as /sys/block/nbdN/backend; once CONNECT set it,
@@ -69,8 +69,7 @@ struct nbdnl_dev_status {
 
 /* Parse replies / notifications. Return 0 or -errno (-EINVAL malformed, -ENOENT missing). */
 int nbdnl_parse_index(struct nlmsghdr *nlh, uint32_t *index);
-int nbdnl_parse_status(struct nlmsghdr *nlh, struct nbdnl_dev_status *devs, size_t max,
-		       size_t *n);
+int nbdnl_parse_status(struct nlmsghdr *nlh, struct nbdnl_dev_status *devs, size_t max, size_t *n);
 /* 0 and *index if nlh is an NBD_CMD_LINK_DEAD notification, -ENOENT for anything else. */
 int nbdnl_parse_link_dead(struct nlmsghdr *nlh, uint32_t *index);
 

@@ -23,10 +23,10 @@
 #include "path/bdev.h"
 
 /* Magics ("Newstyle negotiation", "Request message", "Simple reply message"). */
-#define NBDSRV_INIT_PASSWD        0x4e42444d41474943ull /* "NBDMAGIC" */
-#define NBDSRV_IHAVEOPT           0x49484156454f5054ull /* "IHAVEOPT" */
-#define NBDSRV_OPT_REPLY_MAGIC    0x0003e889045565a9ull
-#define NBDSRV_REQUEST_MAGIC      0x25609513u
+#define NBDSRV_INIT_PASSWD	  0x4e42444d41474943ull /* "NBDMAGIC" */
+#define NBDSRV_IHAVEOPT		  0x49484156454f5054ull /* "IHAVEOPT" */
+#define NBDSRV_OPT_REPLY_MAGIC	  0x0003e889045565a9ull
+#define NBDSRV_REQUEST_MAGIC	  0x25609513u
 #define NBDSRV_SIMPLE_REPLY_MAGIC 0x67446698u
 
 #define NBDSRV_REQ_HDR_LEN   28
@@ -34,55 +34,55 @@
 
 /* Handshake flags (16 bits, server) and client flags (32 bits). */
 #define NBDSRV_FLAG_FIXED_NEWSTYLE   (1u << 0)
-#define NBDSRV_FLAG_NO_ZEROES        (1u << 1)
+#define NBDSRV_FLAG_NO_ZEROES	     (1u << 1)
 #define NBDSRV_FLAG_C_FIXED_NEWSTYLE (1u << 0)
-#define NBDSRV_FLAG_C_NO_ZEROES      (1u << 1)
+#define NBDSRV_FLAG_C_NO_ZEROES	     (1u << 1)
 
 /* Transmission flags ("Transmission flags"). */
-#define NBDSRV_FLAG_HAS_FLAGS         (1u << 0)
-#define NBDSRV_FLAG_READ_ONLY         (1u << 1)
-#define NBDSRV_FLAG_SEND_FLUSH        (1u << 2)
-#define NBDSRV_FLAG_SEND_FUA          (1u << 3)
-#define NBDSRV_FLAG_ROTATIONAL        (1u << 4)
-#define NBDSRV_FLAG_SEND_TRIM         (1u << 5)
+#define NBDSRV_FLAG_HAS_FLAGS	      (1u << 0)
+#define NBDSRV_FLAG_READ_ONLY	      (1u << 1)
+#define NBDSRV_FLAG_SEND_FLUSH	      (1u << 2)
+#define NBDSRV_FLAG_SEND_FUA	      (1u << 3)
+#define NBDSRV_FLAG_ROTATIONAL	      (1u << 4)
+#define NBDSRV_FLAG_SEND_TRIM	      (1u << 5)
 #define NBDSRV_FLAG_SEND_WRITE_ZEROES (1u << 6)
-#define NBDSRV_FLAG_SEND_DF           (1u << 7)
+#define NBDSRV_FLAG_SEND_DF	      (1u << 7)
 #define NBDSRV_FLAG_CAN_MULTI_CONN    (1u << 8)
-#define NBDSRV_FLAG_SEND_RESIZE       (1u << 9)
-#define NBDSRV_FLAG_SEND_CACHE        (1u << 10)
+#define NBDSRV_FLAG_SEND_RESIZE	      (1u << 9)
+#define NBDSRV_FLAG_SEND_CACHE	      (1u << 10)
 #define NBDSRV_FLAG_SEND_FAST_ZERO    (1u << 11)
 
 /* Options ("Option types"). */
-#define NBDSRV_OPT_EXPORT_NAME       1u
-#define NBDSRV_OPT_ABORT             2u
-#define NBDSRV_OPT_LIST              3u
-#define NBDSRV_OPT_STARTTLS          5u
-#define NBDSRV_OPT_INFO              6u
-#define NBDSRV_OPT_GO                7u
+#define NBDSRV_OPT_EXPORT_NAME	     1u
+#define NBDSRV_OPT_ABORT	     2u
+#define NBDSRV_OPT_LIST		     3u
+#define NBDSRV_OPT_STARTTLS	     5u
+#define NBDSRV_OPT_INFO		     6u
+#define NBDSRV_OPT_GO		     7u
 #define NBDSRV_OPT_STRUCTURED_REPLY  8u
 #define NBDSRV_OPT_LIST_META_CONTEXT 9u
 #define NBDSRV_OPT_SET_META_CONTEXT  10u
 #define NBDSRV_OPT_EXTENDED_HEADERS  11u
 
 /* Option replies ("Option reply types"). */
-#define NBDSRV_REP_ACK              1u
-#define NBDSRV_REP_SERVER           2u
-#define NBDSRV_REP_INFO             3u
-#define NBDSRV_REP_ERR_UNSUP        (0x80000000u + 1)
-#define NBDSRV_REP_ERR_POLICY       (0x80000000u + 2)
-#define NBDSRV_REP_ERR_INVALID      (0x80000000u + 3)
-#define NBDSRV_REP_ERR_PLATFORM     (0x80000000u + 4)
-#define NBDSRV_REP_ERR_TLS_REQD     (0x80000000u + 5)
-#define NBDSRV_REP_ERR_UNKNOWN      (0x80000000u + 6)
-#define NBDSRV_REP_ERR_SHUTDOWN     (0x80000000u + 7)
+#define NBDSRV_REP_ACK		       1u
+#define NBDSRV_REP_SERVER	       2u
+#define NBDSRV_REP_INFO		       3u
+#define NBDSRV_REP_ERR_UNSUP	       (0x80000000u + 1)
+#define NBDSRV_REP_ERR_POLICY	       (0x80000000u + 2)
+#define NBDSRV_REP_ERR_INVALID	       (0x80000000u + 3)
+#define NBDSRV_REP_ERR_PLATFORM	       (0x80000000u + 4)
+#define NBDSRV_REP_ERR_TLS_REQD	       (0x80000000u + 5)
+#define NBDSRV_REP_ERR_UNKNOWN	       (0x80000000u + 6)
+#define NBDSRV_REP_ERR_SHUTDOWN	       (0x80000000u + 7)
 #define NBDSRV_REP_ERR_BLOCK_SIZE_REQD (0x80000000u + 8)
-#define NBDSRV_REP_ERR_TOO_BIG      (0x80000000u + 9)
+#define NBDSRV_REP_ERR_TOO_BIG	       (0x80000000u + 9)
 
 /* NBD_REP_INFO types. */
-#define NBDSRV_INFO_EXPORT      0u
-#define NBDSRV_INFO_NAME        1u
+#define NBDSRV_INFO_EXPORT	0u
+#define NBDSRV_INFO_NAME	1u
 #define NBDSRV_INFO_DESCRIPTION 2u
-#define NBDSRV_INFO_BLOCK_SIZE  3u
+#define NBDSRV_INFO_BLOCK_SIZE	3u
 
 /* Commands ("Request types"). */
 enum nbdsrv_cmd {
@@ -97,20 +97,20 @@ enum nbdsrv_cmd {
 };
 
 /* Command flags ("Command flags"). */
-#define NBDSRV_CMD_FLAG_FUA       (1u << 0)
-#define NBDSRV_CMD_FLAG_NO_HOLE   (1u << 1)
-#define NBDSRV_CMD_FLAG_DF        (1u << 2)
-#define NBDSRV_CMD_FLAG_REQ_ONE   (1u << 3)
+#define NBDSRV_CMD_FLAG_FUA	  (1u << 0)
+#define NBDSRV_CMD_FLAG_NO_HOLE	  (1u << 1)
+#define NBDSRV_CMD_FLAG_DF	  (1u << 2)
+#define NBDSRV_CMD_FLAG_REQ_ONE	  (1u << 3)
 #define NBDSRV_CMD_FLAG_FAST_ZERO (1u << 4)
 
 /* Error values ("Error values"): fixed by the protocol, not the host's errno. */
-#define NBDSRV_EPERM     1u
-#define NBDSRV_EIO       5u
-#define NBDSRV_ENOMEM    12u
-#define NBDSRV_EINVAL    22u
-#define NBDSRV_ENOSPC    28u
+#define NBDSRV_EPERM	 1u
+#define NBDSRV_EIO	 5u
+#define NBDSRV_ENOMEM	 12u
+#define NBDSRV_EINVAL	 22u
+#define NBDSRV_ENOSPC	 28u
 #define NBDSRV_EOVERFLOW 75u
-#define NBDSRV_ENOTSUP   95u
+#define NBDSRV_ENOTSUP	 95u
 #define NBDSRV_ESHUTDOWN 108u
 
 /* Largest READ/WRITE payload we take: the bdev's limit, also the spec's 2^25 floor. */
@@ -124,7 +124,7 @@ enum nbdsrv_cmd {
 
 /* What the client sees of the one export. */
 struct nbdsrv_export {
-	const char *name;        /* borrowed; "" is also always accepted */
+	const char *name;	 /* borrowed; "" is also always accepted */
 	const char *description; /* borrowed; may be NULL */
 	uint64_t size;
 	uint16_t tflags;      /* transmission flags, HAS_FLAGS included */

@@ -19,22 +19,22 @@
 #include "util/list.h"
 #include "util/log.h"
 
-#define CONN_NAME_MAX      64
+#define CONN_NAME_MAX	    64
 #define DEFAULT_QUEUE_DEPTH 128
-#define SEND_IOV_MAX       64  /* replies batched into one sendmsg */
-#define READ_BUDGET        256 /* recv() calls per wakeup before yielding to other sockets */
+#define SEND_IOV_MAX	    64	/* replies batched into one sendmsg */
+#define READ_BUDGET	    256 /* recv() calls per wakeup before yielding to other sockets */
 
 struct nbdsrv_io {
-	struct bdev_req breq;     /* first: the bdev borrows it while in flight */
+	struct bdev_req breq; /* first: the bdev borrows it while in flight */
 	struct nbdsrv_conn *conn;
-	struct nbdsrv_req req;    /* header as received */
-	void *buf;                /* pool buffer for READ / WRITE, else NULL */
-	uint32_t done_len;        /* TRIM / WRITE_ZEROES: bytes completed (chunked) */
-	uint32_t got;             /* WRITE: payload bytes received */
-	bool flush_after;         /* TRIM with FUA: FLUSH before replying */
-	uint32_t error;           /* NBD error of the reply */
+	struct nbdsrv_req req; /* header as received */
+	void *buf;	       /* pool buffer for READ / WRITE, else NULL */
+	uint32_t done_len;     /* TRIM / WRITE_ZEROES: bytes completed (chunked) */
+	uint32_t got;	       /* WRITE: payload bytes received */
+	bool flush_after;      /* TRIM with FUA: FLUSH before replying */
+	uint32_t error;	       /* NBD error of the reply */
 	uint8_t reply[NBDSRV_REPLY_HDR_LEN];
-	struct list_node node;    /* free slots or send queue */
+	struct list_node node; /* free slots or send queue */
 };
 
 struct nbdsrv_conn {
@@ -42,10 +42,10 @@ struct nbdsrv_conn {
 	struct ev_loop *loop;
 	ev_io rio;
 	ev_io wio;
-	ev_timer stall;       /* runs only while replies wait for the socket (send_timeout) */
+	ev_timer stall; /* runs only while replies wait for the socket (send_timeout) */
 	ev_tstamp send_timeout;
-	ev_tstamp last_send;  /* last time the socket took reply bytes */
-	ev_timer fin; /* fires closed() from the next loop iteration, once per connection */
+	ev_tstamp last_send; /* last time the socket took reply bytes */
+	ev_timer fin;	     /* fires closed() from the next loop iteration, once per connection */
 	int fd;
 	enum nbdsrv_conn_state state;
 	int close_err;
@@ -57,14 +57,14 @@ struct nbdsrv_conn {
 
 	uint8_t hdr[NBDSRV_REQ_HDR_LEN];
 	uint32_t hdr_got;
-	struct nbdsrv_io *cur;  /* request being read (payload, discard, waiting for a buffer) */
+	struct nbdsrv_io *cur; /* request being read (payload, discard, waiting for a buffer) */
 	uint64_t discard_left;
 
 	struct nbdsrv_io *slots;
 	uint32_t nslots;
 	struct list_node free_slots;
 	struct list_node sendq; /* replies ready, head possibly partly sent */
-	size_t send_off;        /* bytes of the head reply (header + payload) already sent */
+	size_t send_off;	/* bytes of the head reply (header + payload) already sent */
 
 	struct nbdsrv_conn_stats stats;
 	nbdsrv_conn_closed_fn closed;
@@ -75,14 +75,10 @@ struct nbdsrv_conn {
 static uint8_t discard_buf[64 << 10];
 
 static const char *const conn_state_names[NBDSRV_CONN__COUNT] = {
-	[NBDSRV_CONN_READ_HDR] = "READ_HDR",
-	[NBDSRV_CONN_WAIT_SLOT] = "WAIT_SLOT",
-	[NBDSRV_CONN_WAIT_BUF] = "WAIT_BUF",
-	[NBDSRV_CONN_READ_PAYLOAD] = "READ_PAYLOAD",
-	[NBDSRV_CONN_DISCARD] = "DISCARD",
-	[NBDSRV_CONN_DRAIN] = "DRAIN",
-	[NBDSRV_CONN_DEAD] = "DEAD",
-	[NBDSRV_CONN_DONE] = "DONE",
+	[NBDSRV_CONN_READ_HDR] = "READ_HDR", [NBDSRV_CONN_WAIT_SLOT] = "WAIT_SLOT",
+	[NBDSRV_CONN_WAIT_BUF] = "WAIT_BUF", [NBDSRV_CONN_READ_PAYLOAD] = "READ_PAYLOAD",
+	[NBDSRV_CONN_DISCARD] = "DISCARD",   [NBDSRV_CONN_DRAIN] = "DRAIN",
+	[NBDSRV_CONN_DEAD] = "DEAD",	     [NBDSRV_CONN_DONE] = "DONE",
 };
 
 const char *nbdsrv_conn_state_name(enum nbdsrv_conn_state s)
@@ -231,7 +227,7 @@ static void conn_flush(struct nbdsrv_conn *c)
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				if (!ev_is_active(&c->wio)) {
 					ev_io_start(c->loop, &c->wio);
-					/* Started when blocking begins, not per reply: see conn_on_stall. */
+					/* Armed when blocking begins: see conn_on_stall. */
 					if (c->send_timeout > 0 && !ev_is_active(&c->stall)) {
 						ev_timer_set(&c->stall, c->send_timeout, 0);
 						ev_timer_start(c->loop, &c->stall);

@@ -57,12 +57,12 @@ enum nbdsrv_conn_state {
 };
 
 struct nbdsrv_conn_stats {
-	uint64_t requests;      /* headers received (DISC included) */
-	uint64_t bytes_read;    /* payload bytes returned by READ */
+	uint64_t requests;	/* headers received (DISC included) */
+	uint64_t bytes_read;	/* payload bytes returned by READ */
 	uint64_t bytes_written; /* payload bytes accepted by WRITE */
-	uint64_t errors;        /* replies with a non-zero error */
-	uint64_t rejected;      /* of those, refused by the validator */
-	uint32_t inflight;      /* requests the bdev holds now */
+	uint64_t errors;	/* replies with a non-zero error */
+	uint64_t rejected;	/* of those, refused by the validator */
+	uint32_t inflight;	/* requests the bdev holds now */
 	uint32_t max_inflight;
 };
 

@@ -56,8 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		used = nbdsrv_hs_feed(&hs, data + pos, n);
 		nbdsrv_hs_output(&hs, &outlen);
 		/* It stops early only for a reply to send or the end of the handshake. */
-		if (used > n || (used < n && outlen == 0 && !nbdsrv_hs_done(&hs) &&
-				 !nbdsrv_hs_failed(&hs)))
+		if (used > n ||
+		    (used < n && outlen == 0 && !nbdsrv_hs_done(&hs) && !nbdsrv_hs_failed(&hs)))
 			abort();
 		pos += used;
 	}

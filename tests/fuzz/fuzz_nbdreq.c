@@ -80,7 +80,8 @@ static void run_engine(const uint8_t *data, size_t size, const struct bdev_info 
 	int sv[2], spins = 0;
 
 	if (!loop) {
-		struct nbdsrv_bufclass cls[2] = {{.size = 65536, .count = 3}, {.size = 1 << 20, .count = 1}};
+		struct nbdsrv_bufclass cls[2] = {{.size = 65536, .count = 3},
+						 {.size = 1 << 20, .count = 1}};
 
 		log_max_priority = LOG_EMERG;
 		loop = ev_loop_new(EVFLAG_AUTO);

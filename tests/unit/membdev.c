@@ -69,9 +69,11 @@ static int membdev_submit(struct bdev *bd, struct bdev_req *req)
 	if ((unsigned)req->op >= MEMBDEV_OPS || req->len > BDEV_MAX_REQ_BYTES)
 		return -EINVAL;
 	if (req->op != BDEV_OP_FLUSH) {
-		if (req->offset % bd->info.logical_block_size || req->len % bd->info.logical_block_size)
+		if (req->offset % bd->info.logical_block_size ||
+		    req->len % bd->info.logical_block_size)
 			return -EINVAL;
-		if (add_overflow(req->offset, (uint64_t)req->len, &end) || end > bd->info.size_bytes)
+		if (add_overflow(req->offset, (uint64_t)req->len, &end) ||
+		    end > bd->info.size_bytes)
 			return -ERANGE;
 	}
 	m->submitted[req->op]++;

@@ -30,11 +30,11 @@ struct membdev {
 	struct list_node pending;
 
 	bool hold;
-	int fail_err;       /* negative errno given to done() */
-	uint32_t fail_ops;  /* 1u << enum bdev_op */
-	int fail_count;     /* failures left; -1 = all */
-	int submit_err;     /* if non-zero, submit() returns it */
-	bool complete_in_submit; /* call done() before submit() returns (contract allows, if documented) */
+	int fail_err;		 /* negative errno given to done() */
+	uint32_t fail_ops;	 /* 1u << enum bdev_op */
+	int fail_count;		 /* failures left; -1 = all */
+	int submit_err;		 /* if non-zero, submit() returns it */
+	bool complete_in_submit; /* done() before submit() returns (bdev.h allows it) */
 
 	uint64_t submitted[MEMBDEV_OPS];
 	uint64_t completed;

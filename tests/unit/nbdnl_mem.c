@@ -132,8 +132,8 @@ static void req_done(struct nbdnl_async *a, int err, uint32_t index)
 
 static void on_link_dead(struct nbdnl_monitor *m, uint32_t index)
 {
-	struct nbdnl_config nc = {.index = (int32_t)dev_index, .fds = kfds, .nfds = 1,
-				  .backend = mem.bd.info.ident};
+	struct nbdnl_config nc = {
+		.index = (int32_t)dev_index, .fds = kfds, .nfds = 1, .backend = mem.bd.info.ident};
 
 	if (index != dev_index || stopping)
 		return;
@@ -141,8 +141,8 @@ static void on_link_dead(struct nbdnl_monitor *m, uint32_t index)
 	if (conns[0] || busy)
 		return;
 	kfds[0] = new_socket(0);
-	if (kfds[0] < 0 || nbdnl_async_start(&req, loop, NBDNL_ASYNC_RECONFIGURE, &nc, req_done,
-					     NULL) < 0) {
+	if (kfds[0] < 0 ||
+	    nbdnl_async_start(&req, loop, NBDNL_ASYNC_RECONFIGURE, &nc, req_done, NULL) < 0) {
 		say("failed replace-start %d", -errno);
 		return;
 	}
@@ -151,8 +151,8 @@ static void on_link_dead(struct nbdnl_monitor *m, uint32_t index)
 
 static void on_usr1(struct ev_loop *l, ev_signal *w, int revents)
 {
-	struct nbdnl_config nc = {.index = (int32_t)dev_index, .size_bytes = full_size,
-				  .backend = mem.bd.info.ident};
+	struct nbdnl_config nc = {
+		.index = (int32_t)dev_index, .size_bytes = full_size, .backend = mem.bd.info.ident};
 
 	if (busy)
 		return;

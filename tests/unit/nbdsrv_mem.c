@@ -51,7 +51,8 @@ int main(int argc, char **argv)
 	int i;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s ADDR SIZE_MIB [LBS] [--read-only] [--name NAME]\n", argv[0]);
+		fprintf(stderr, "usage: %s ADDR SIZE_MIB [LBS] [--read-only] [--name NAME]\n",
+			argv[0]);
 		return 2;
 	}
 	for (i = 3; i < argc; i++) {

@@ -40,8 +40,8 @@ static void on_drained(struct nbdsrv_listener *l, void *opaque)
 
 static struct nbdsrv_listener *listen_at(const char *addr, double hs_timeout, unsigned maxc)
 {
-	struct nbdsrv_listen_cfg cfg = {.addr = addr, .hs_timeout = hs_timeout,
-					.max_clients = maxc, .drained = on_drained};
+	struct nbdsrv_listen_cfg cfg = {
+		.addr = addr, .hs_timeout = hs_timeout, .max_clients = maxc, .drained = on_drained};
 
 	return nbdsrv_listen_new(loop, &mem.bd, pool, &ex, &cfg);
 }
@@ -147,10 +147,12 @@ static size_t build_req(uint8_t *h, uint16_t type, uint64_t cookie, uint64_t off
 /* Greeting, flags FIXED|NO_ZEROES, then OPT_GO "lun0" and a WRITE in the same write(). */
 static void handshake_go_and_write(int fd, const uint8_t *data)
 {
+	/* clang-format off */
 	static const uint8_t go[] = {
 		0, 0, 0, 3, 'I', 'H', 'A', 'V', 'E', 'O', 'P', 'T', 0, 0, 0, 7, 0, 0, 0, 10,
 		0, 0, 0, 4, 'l', 'u', 'n', '0', 0, 0,
 	};
+	/* clang-format on */
 	uint8_t greet[18], pkt[sizeof(go) + 28 + 512], rep[20 + 12 + 20 + 14 + 20], r[16];
 	size_t n = sizeof(go);
 

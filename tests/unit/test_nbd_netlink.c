@@ -146,8 +146,8 @@ END_TEST
 START_TEST(reconfigure_message)
 {
 	static const int fds[2] = {11, 12};
-	struct nbdnl_config cfg = {.index = 2, .fds = fds, .nfds = 2, .size_bytes = 2ull << 30,
-				   .backend = "naa.1"};
+	struct nbdnl_config cfg = {
+		.index = 2, .fds = fds, .nfds = 2, .size_bytes = 2ull << 30, .backend = "naa.1"};
 	uint32_t got[4];
 
 	msg = nlmsg_alloc();
@@ -183,8 +183,8 @@ END_TEST
 START_TEST(disconnect_bytes)
 {
 	/* genlmsghdr {cmd 2, version 1, reserved 0}, then NLA {len 8, type 1 (INDEX), u32 3}. */
-	static const uint8_t want[12] = {0x02, 0x01, 0x00, 0x00, 0x08, 0x00, 0x01, 0x00,
-					 0x03, 0x00, 0x00, 0x00};
+	static const uint8_t want[12] = {0x02, 0x01, 0x00, 0x00, 0x08, 0x00,
+					 0x01, 0x00, 0x03, 0x00, 0x00, 0x00};
 	struct nlmsghdr *nlh;
 
 	msg = nlmsg_alloc();

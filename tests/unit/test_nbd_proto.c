@@ -22,9 +22,8 @@ START_TEST(req_parse_bytes)
 {
 	/* WRITE, flags FUA, cookie 0x0102030405060708, offset 0x1000, length 0x200. */
 	static const uint8_t wire[28] = {
-		0x25, 0x60, 0x95, 0x13, 0x00, 0x01, 0x00, 0x01, 0x01, 0x02,
-		0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x00, 0x00, 0x00, 0x00,
-		0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x02, 0x00,
+		0x25, 0x60, 0x95, 0x13, 0x00, 0x01, 0x00, 0x01, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+		0x07, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x02, 0x00,
 	};
 	struct nbdsrv_req r;
 
@@ -181,8 +180,7 @@ START_TEST(validate_good)
 	/* FLUSH's fields are reserved: ignored, not checked. */
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_FLUSH, 0, 12345, 7), 0);
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_TRIM, 0, 0, 1 << 20), 0);
-	ck_assert_int_eq(v(&ex, NBDSRV_CMD_WRITE_ZEROES, NBDSRV_CMD_FLAG_NO_HOLE, 0, 1 << 20),
-			 0);
+	ck_assert_int_eq(v(&ex, NBDSRV_CMD_WRITE_ZEROES, NBDSRV_CMD_FLAG_NO_HOLE, 0, 1 << 20), 0);
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_DISC, 0, 0, 0), 0);
 	/* Zero length is legal and does nothing. */
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_READ, 0, 0, 0), 0);
@@ -223,8 +221,7 @@ START_TEST(validate_flags)
 	struct nbdsrv_export ex = test_export(true);
 
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_READ, NBDSRV_CMD_FLAG_DF, 0, 512), NBDSRV_EINVAL);
-	ck_assert_int_eq(v(&ex, NBDSRV_CMD_WRITE, NBDSRV_CMD_FLAG_NO_HOLE, 0, 512),
-			 NBDSRV_EINVAL);
+	ck_assert_int_eq(v(&ex, NBDSRV_CMD_WRITE, NBDSRV_CMD_FLAG_NO_HOLE, 0, 512), NBDSRV_EINVAL);
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_WRITE_ZEROES, NBDSRV_CMD_FLAG_FAST_ZERO, 0, 512),
 			 NBDSRV_EINVAL);
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_WRITE, 0x8000, 0, 512), NBDSRV_EINVAL);
@@ -238,8 +235,7 @@ START_TEST(validate_range)
 
 	/* "ENOSPC ... write request ... beyond the size"; EINVAL for read and trim. */
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_WRITE, 0, 1 << 20, 512), NBDSRV_ENOSPC);
-	ck_assert_int_eq(v(&ex, NBDSRV_CMD_WRITE_ZEROES, 0, (1 << 20) - 512, 1024),
-			 NBDSRV_ENOSPC);
+	ck_assert_int_eq(v(&ex, NBDSRV_CMD_WRITE_ZEROES, 0, (1 << 20) - 512, 1024), NBDSRV_ENOSPC);
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_READ, 0, (1 << 20) - 512, 1024), NBDSRV_EINVAL);
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_TRIM, 0, 1 << 20, 512), NBDSRV_EINVAL);
 	/* offset + len wraps around 2^64: must not pass as "small". */
@@ -255,7 +251,7 @@ START_TEST(validate_alignment_and_size)
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_READ, 0, 1, 512), NBDSRV_EINVAL);
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_WRITE, 0, 0, 100), NBDSRV_EINVAL);
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_TRIM, 0, 256, 512), NBDSRV_EINVAL);
-	/* Payload above 32 MiB: EINVAL ("any client request with a length larger ... will fail"). */
+	/* Payload above 32 MiB: EINVAL ("a length larger than the maximum ... will fail"). */
 	ex.size = 1ull << 40;
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_READ, 0, 0, (32u << 20) + 512), NBDSRV_EINVAL);
 	ck_assert_int_eq(v(&ex, NBDSRV_CMD_WRITE, 0, 0, (32u << 20) + 512), NBDSRV_EINVAL);
@@ -282,6 +278,9 @@ START_TEST(validate_read_only)
 END_TEST
 
 /* --------------------------------------------------------------- handshake */
+
+/* The byte vectors below are laid out one wire field per group. */
+/* clang-format off */
 
 static struct nbdsrv_export hs_export;
 static struct nbdsrv_hs hs;
@@ -635,6 +634,8 @@ START_TEST(hs_export_name_unknown_closes)
 	ck_assert_uint_eq(outlen, 0);
 }
 END_TEST
+
+/* clang-format on */
 
 int main(void)
 {

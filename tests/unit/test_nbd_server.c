@@ -42,7 +42,9 @@ static void on_closed(struct nbdsrv_conn *c, int err, void *opaque)
 
 static void start(uint64_t size, uint32_t qd, struct nbdsrv_bufpool *p)
 {
-	struct nbdsrv_conn_cfg cfg = {.name = "test", .queue_depth = qd, .closed = on_closed,
+	struct nbdsrv_conn_cfg cfg = {.name = "test",
+				      .queue_depth = qd,
+				      .closed = on_closed,
 				      .send_timeout = send_timeout};
 	int sv[2];
 
@@ -600,7 +602,7 @@ static bool all_completed(void)
 
 START_TEST(replies_queue_when_socket_blocks)
 {
-	/* 16 x 256 KiB of read replies, far beyond the socket buffer, with the client not reading. */
+	/* 16 x 256 KiB of read replies, far beyond the socket buffer, client not reading. */
 	enum { N = 16, LEN = 256 << 10 };
 	static uint8_t r[LEN], w[LEN];
 
