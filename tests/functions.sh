@@ -78,6 +78,9 @@ _isn_cleanup_run() {
 _isn_on_exit() {
 	_rc=$?
 	trap - EXIT INT TERM HUP
+	# Whoever reads our output may be gone (^C on a pipeline): cleanup
+	# must not die of SIGPIPE half way.
+	trap '' PIPE
 	if [ "$_rc" != 0 ] && [ "$_rc" != 77 ]; then
 		_isn_dump_logs
 	fi
@@ -101,7 +104,7 @@ _isn_dump_logs() {
 		[ -s "$_l" ] || continue
 		echo "---- $_l (last 40 lines) ----" >&2
 		tail -n 40 "$_l" >&2
-	done
+	done 2>/dev/null
 }
 
 # ---- requirements -----------------------------------------------------------
@@ -247,13 +250,20 @@ two_networks() {
 	net1_tgt_dev=$veth_a net1_ini_dev=$veth_b
 	veth_link "$tgt_ns" "$net2_tgt" "$ini_ns" "$net2_ini" 24
 	net2_tgt_dev=$veth_a net2_ini_dev=$veth_b
-	# Wait for DAD-free IPv4 reachability (veth is up at once, but be sure).
+	# veth carriers come up asynchronously: wait until all four ends say UP.
 	_i=0
-	until run_in "$ini_ns" ping -c1 -W1 "$net1_tgt" >/dev/null 2>&1 &&
-		run_in "$ini_ns" ping -c1 -W1 "$net2_tgt" >/dev/null 2>&1; do
+	while :; do
+		_up=0
+		for _d in "$tgt_ns $net1_tgt_dev" "$tgt_ns $net2_tgt_dev" \
+			"$ini_ns $net1_ini_dev" "$ini_ns $net2_ini_dev"; do
+			set -- $_d
+			ip -n "$1" link show dev "$2" 2>/dev/null | grep -q "state UP" &&
+				_up=$((_up + 1))
+		done
+		[ $_up = 4 ] && break
 		_i=$((_i + 1))
-		[ $_i -lt 10 ] || fail "the two veth networks do not answer ping"
-		sleep 0.2
+		[ $_i -lt 50 ] || fail "the veth links of the two networks do not come up"
+		sleep 0.1
 	done
 }
 
@@ -458,4 +468,10 @@ extract() {
 # random_file OUT LENGTH: LENGTH random bytes.
 random_file() {
 	head -c "$2" /dev/urandom >"$1" || fail "cannot write $1"
+}
+
+# kill_quiet PID...: kill what may already be gone (for cleanup_add).
+kill_quiet() {
+	kill "$@" 2>/dev/null
+	return 0
 }

@@ -23,7 +23,7 @@ clean-local-uml:
 # Integration tests against tgtd in private network namespaces; each one
 # sources tests/functions.sh and skips (77) what the machine or the current
 # state of iscsi-nbd cannot do.
-EXTRA_DIST += tests/functions.sh
+EXTRA_DIST += tests/functions.sh tests/integration/pdu-sniff.py
 INTEGRATION_TESTS = \
 	tests/integration/chap.sh \
 	tests/integration/cli-usage.sh \

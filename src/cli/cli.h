@@ -49,6 +49,7 @@ struct cli_target {
 	enum sess_digest_pref header_digest;
 	enum sess_digest_pref data_digest;
 	const char *initiator_name;
+	uint32_t max_recv_dsl; /* our MaxRecvDataSegmentLength; 0 = session default */
 	double timeout; /* seconds, whole command */
 };
 
@@ -62,6 +63,7 @@ enum cli_target_optid {
 	CLI_OPT_DATA_DIGEST,
 	CLI_OPT_INITIATOR_NAME,
 	CLI_OPT_TIMEOUT,
+	CLI_OPT_MAX_RECV_DSL,
 	CLI_OPT_FIRST_FREE, /* commands number their own long options from here */
 };
 

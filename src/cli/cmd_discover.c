@@ -48,6 +48,7 @@ int cmd_discover(int argc, char **argv)
 		{"mutual-secret-file", required_argument, NULL, CLI_OPT_MUTUAL_SECRET_FILE},
 		{"initiator-name", required_argument, NULL, CLI_OPT_INITIATOR_NAME},
 		{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
+		{"max-recv-dsl", required_argument, NULL, CLI_OPT_MAX_RECV_DSL},
 		{"portal", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},

@@ -703,6 +703,7 @@ static int parse_args(int argc, char **argv, struct scsi_args *a)
 		{"data-digest", required_argument, NULL, CLI_OPT_DATA_DIGEST},
 		{"initiator-name", required_argument, NULL, CLI_OPT_INITIATOR_NAME},
 		{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
+		{"max-recv-dsl", required_argument, NULL, CLI_OPT_MAX_RECV_DSL},
 		{"offset", required_argument, NULL, OPT_OFFSET},
 		{"length", required_argument, NULL, OPT_LENGTH},
 		{"output", required_argument, NULL, 'o'},

@@ -33,7 +33,9 @@ const char cli_target_help[] =
 	"      --data-digest none|crc32c|prefer-crc32c  (default none)\n"
 	"      --initiator-name NAME    default: " INITIATORNAME_FILE ", else\n"
 	"                               " DEFAULT_IQN_PREFIX "HOSTNAME\n"
-	"      --timeout SECONDS        bound of the whole command (default 30)\n";
+	"      --timeout SECONDS        bound of the whole command (default 30)\n"
+	"      --max-recv-dsl BYTES     our MaxRecvDataSegmentLength (512-16M-1): the\n"
+	"                               largest PDU the target may send us\n";
 
 void cli_target_init(struct cli_target *t)
 {
@@ -139,6 +141,14 @@ int cli_target_opt(struct cli_target *t, int c, const char *arg)
 		return 1;
 	case CLI_OPT_INITIATOR_NAME:
 		t->initiator_name = arg;
+		return 1;
+	case CLI_OPT_MAX_RECV_DSL:
+		/* RFC 7143 13.12: 512 to 2^24-1. */
+		if (cli_parse_u64(arg, &v) < 0 || v < 512 || v > 0xffffff) {
+			cli_err("bad --max-recv-dsl '%s': give bytes from 512 to 16777215", arg);
+			return -1;
+		}
+		t->max_recv_dsl = (uint32_t)v;
 		return 1;
 	case CLI_OPT_TIMEOUT: {
 		char *end;
@@ -272,6 +282,7 @@ int cli_config_build(const struct cli_target *t, bool discovery, struct sess_con
 	cfg->header_digest = t->header_digest;
 	cfg->data_digest = t->data_digest;
 	cfg->login_timeout_ms = (uint32_t)(t->timeout * 1000);
+	cfg->max_recv_dsl = t->max_recv_dsl;
 
 	if (t->initiator_name)
 		cfg->initiator_name = strdup(t->initiator_name);

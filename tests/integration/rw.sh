@@ -12,6 +12,7 @@
 
 requires_tgt
 requires_isn read write
+requires python3 ss
 ISN_TEST_TIMEOUT=120
 
 netns_new ns
@@ -46,7 +47,7 @@ check() {
 		status=none
 	cmp "$isn_tmp/before" "$d" || fail "write $len@$off to $t touched other blocks"
 	expect_rc 0 isn "$ns" read -t "$t" -P 127.0.0.1 -l 1 --offset "$off" \
-		--length "$len" --output "$isn_tmp/r" --io-size 16M
+		--length "$len" --output "$isn_tmp/r" --io-size 16M --max-recv-dsl 4096
 	cmp "$isn_tmp/w" "$isn_tmp/r" || fail "read $len@$off from $t differs"
 }
 
@@ -61,6 +62,42 @@ for t in "$iqn" "$iqn-r2t"; do
 	check "$t" "$d" $((7 * 512)) $((3 * 512 + 65536))
 	check "$t" "$d" $((MiB + 1536)) $((5 * MiB + 512)) --io-size 1M
 	check "$t" "$d" 0 $((128 * 1024)) --fua
+done
+
+# The transfers really are split as the target asked. Through pdu-sniff.py
+# (an independent relay that counts PDUs on the wire): a 1 MiB write takes
+# at least 63 R2Ts (MaxBurstLength 16 KiB) and 255 Data-Out PDUs (the
+# target's MaxRecvDataSegmentLength 4 KiB; one more 4 KiB may be immediate
+# data); a 1 MiB read with our
+# MaxRecvDataSegmentLength at 4 KiB arrives in at least 256 Data-In PDUs.
+sniff_port=3300
+for t in "$iqn" "$iqn-r2t"; do
+	sniff_port=$((sniff_port + 1))
+	rm -f "$isn_tmp/sniff"
+	run_in "$ns" python3 "$top_srcdir/tests/integration/pdu-sniff.py" "$sniff_port" \
+		127.0.0.1 3260 "$isn_tmp/sniff" 2 &
+	spid=$!
+	cleanup_add kill_quiet "$spid"
+	i=0
+	until run_in "$ns" ss -ltn | grep -q ":$sniff_port "; do
+		i=$((i + 1))
+		[ $i -lt 50 ] || fail "pdu-sniff.py does not listen"
+		sleep 0.1
+	done
+	random_file "$isn_tmp/w" $MiB
+	expect_rc 0 isn "$ns" write -t "$t" -P "127.0.0.1:$sniff_port" -l 1 --offset 512 \
+		--input "$isn_tmp/w"
+	expect_rc 0 isn "$ns" read -t "$t" -P "127.0.0.1:$sniff_port" -l 1 --offset 512 \
+		--length $MiB --output "$isn_tmp/r" --max-recv-dsl 4096
+	wait "$spid" || fail "pdu-sniff.py failed"
+	cmp "$isn_tmp/w" "$isn_tmp/r" || fail "data differs through the relay"
+	cat "$isn_tmp/sniff" >&2
+	r2t=$(sed -n '1s/.* r2t=\([0-9]*\) .*/\1/p' "$isn_tmp/sniff")
+	dout=$(sed -n '1s/.* dataout=\([0-9]*\) .*/\1/p' "$isn_tmp/sniff")
+	din=$(sed -n '2s/.* datain=\([0-9]*\) .*/\1/p' "$isn_tmp/sniff")
+	[ "${r2t:-0}" -ge 63 ] || fail "$t: 1 MiB write with only ${r2t:-0} R2Ts"
+	[ "${dout:-0}" -ge 255 ] || fail "$t: 1 MiB write in only ${dout:-0} Data-Out PDUs"
+	[ "${din:-0}" -ge 256 ] || fail "$t: 1 MiB read in only ${din:-0} Data-In PDUs"
 done
 
 # Whole-LUN read compared with the backing file.
