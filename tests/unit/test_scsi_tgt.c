@@ -469,6 +469,77 @@ START_TEST(lio_caps_and_alua)
 }
 END_TEST
 
+/*
+ * Every capture cut at every length, through every parser, each on an
+ * exact-size heap copy: no parser may read past len (ASan in the sanitizer
+ * build), and those with a fixed minimum must refuse shorter data.
+ */
+START_TEST(prefix_sweep)
+{
+	static const struct {
+		const uint8_t *b;
+		size_t n;
+	} caps[] = {
+#define C(a) {a, sizeof(a)}
+		C(tgt_inquiry),     C(tgt_vpd00),      C(tgt_vpd80),      C(tgt_vpd83),
+		C(tgt_vpdb0),       C(tgt_vpdb1),      C(tgt_vpdb2),      C(tgt_readcap10),
+		C(tgt_readcap16),   C(tgt_modesense6), C(tgt_modesense10), C(tgt_reportluns),
+		C(tgt_prin_keys),   C(tgt_tur_sense),  C(lio_inquiry),    C(lio_vpd83),
+		C(lio_vpdb0),       C(lio_readcap16),  C(lio_modesense10), C(lio_rtpg),
+		C(lio_rtpg_ext),    C(lio_nolun_read_sense),
+#undef C
+	};
+	static struct scsi_vpd83 v;
+	static struct scsi_report_luns rl;
+	static struct scsi_rtpg rt;
+	static struct scsi_pr_keys pk;
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		for (size_t len = 0; len <= caps[i].n; len++) {
+			uint8_t *b = malloc(len ? len : 1);
+			struct scsi_sense s;
+			struct scsi_inquiry inq;
+			struct scsi_vpd_supported sup;
+			struct scsi_vpd_serial ser;
+			struct scsi_vpd_b0 b0;
+			struct scsi_vpd_b1 b1;
+			struct scsi_vpd_b2 b2;
+			struct scsi_capacity c;
+			struct scsi_mode_sense ms;
+			struct scsi_pr_reservation res;
+
+			ck_assert_ptr_nonnull(b);
+			memcpy(b, caps[i].b, len);
+			if (scsi_inquiry_parse(b, len, &inq) == 0)
+				ck_assert_uint_ge(len, 36);
+			(void)scsi_sense_parse(b, len, &s);
+			(void)scsi_vpd_supported_parse(b, len, &sup);
+			(void)scsi_vpd_serial_parse(b, len, &ser);
+			if (scsi_vpd83_parse(b, len, &v) == 0)
+				for (unsigned int k = 0; k < v.n; k++)
+					ck_assert(v.d[k].data + v.d[k].len <= b + len);
+			(void)scsi_vpd_b0_parse(b, len, &b0);
+			(void)scsi_vpd_b1_parse(b, len, &b1);
+			(void)scsi_vpd_b2_parse(b, len, &b2);
+			if (scsi_readcap10_parse(b, len, &c) == 0)
+				ck_assert_uint_ge(len, 8);
+			if (scsi_readcap16_parse(b, len, &c) == 0)
+				ck_assert_uint_ge(len, 16);
+			if (scsi_mode_sense_parse(b, len, false, &ms) == 0)
+				ck_assert(ms.pages + ms.pages_len <= b + len);
+			if (scsi_mode_sense_parse(b, len, true, &ms) == 0)
+				ck_assert(ms.pages + ms.pages_len <= b + len);
+			if (scsi_report_luns_parse(b, len, &rl) == 0)
+				ck_assert_uint_le(8 + 8 * (size_t)rl.n, len);
+			(void)scsi_rtpg_parse(b, len, &rt);
+			(void)scsi_pr_read_keys_parse(b, len, &pk);
+			(void)scsi_pr_read_reservation_parse(b, len, &res);
+			free(b);
+		}
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scsi_tgt");
@@ -484,6 +555,7 @@ int main(void)
 	tcase_add_test(tc, tgt_sense);
 	tcase_add_test(tc, lio_identity);
 	tcase_add_test(tc, lio_caps_and_alua);
+	tcase_add_test(tc, prefix_sweep);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
