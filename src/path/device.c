@@ -116,14 +116,19 @@ static void io_finish(struct path_io *io, int err)
 
 void pd_fence_released(struct path_device *dev)
 {
-	struct list_node *n, *tmp;
+	struct list_node *n;
 
-	list_for_each_safe(n, tmp, &dev->held)
+	/* A done callback may stop the device, which empties this list: look
+	 * again from the head after every completion. */
+again:
+	list_for_each(n, &dev->held)
 	{
 		struct path_io *io = list_entry(n, struct path_io, node);
 
-		if (io_fence_holds(dev, io))
+		if (io_fence_holds(dev, io)) {
 			io_complete(io, io->held_err);
+			goto again;
+		}
 	}
 }
 
@@ -391,14 +396,12 @@ static void io_send(struct path_device *dev, struct path *p, struct path_io *io)
 	}
 }
 
+/* Reentrant: a done callback may call path_device_stop(), which drains the
+ * same lists; so always take the current head. */
 static void fail_waiting(struct path_device *dev, int err)
 {
-	struct list_node *n, *tmp;
-
-	list_for_each_safe(n, tmp, &dev->retry)
-	{
-		io_complete(list_entry(n, struct path_io, node), err);
-	}
+	while (!list_empty(&dev->retry))
+		io_complete(list_entry(dev->retry.next, struct path_io, node), err);
 	while (!list_empty(&dev->reqs)) {
 		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, node);
 
@@ -424,6 +427,8 @@ static void pd_dispatch(struct path_device *dev, double now)
 		struct path_io *io = list_entry(n, struct path_io, node);
 		struct path *p;
 
+		if (dev->state != DEV_RUNNING)
+			return;
 		if (io->not_before > now)
 			continue;
 		p = pick_path(dev, io->len, io->pref_path);
@@ -435,7 +440,7 @@ static void pd_dispatch(struct path_device *dev, double now)
 		if (tmp == n)
 			break;
 	}
-	while (!list_empty(&dev->reqs) && !list_empty(&dev->free_ios)) {
+	while (dev->state == DEV_RUNNING && !list_empty(&dev->reqs) && !list_empty(&dev->free_ios)) {
 		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, node);
 		struct path_io *io;
 		struct path *p;
@@ -886,8 +891,6 @@ int path_device_start(struct path_device *dev)
 
 void path_device_stop(struct path_device *dev)
 {
-	struct list_node *n, *tmp;
-
 	if (dev->state == DEV_NEW) {
 		dev->state = DEV_STOPPED;
 		if (dev->cfg.on_stopped)
@@ -900,10 +903,8 @@ void path_device_stop(struct path_device *dev)
 	dev->state = DEV_STOPPING;
 	dev->stop_deadline = pd_now(dev) + dev->cfg.stop_timeout_ms / 1000.0;
 	fail_waiting(dev, -ESHUTDOWN);
-	list_for_each_safe(n, tmp, &dev->held)
-	{
-		io_complete(list_entry(n, struct path_io, node), -ESHUTDOWN);
-	}
+	while (!list_empty(&dev->held))
+		io_complete(list_entry(dev->held.next, struct path_io, node), -ESHUTDOWN);
 	for (unsigned int i = 0; i < dev->npaths; i++)
 		path_stop(&dev->paths[i]);
 	pd_kick(dev);

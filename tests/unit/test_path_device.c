@@ -863,6 +863,50 @@ START_TEST(stop_completes_everything_once)
 }
 END_TEST
 
+static struct treq *stopper;
+
+static void stop_in_done(struct bdev_req *r, int err)
+{
+	treq_done(r, err);
+	if (container_of(r, struct treq, r) == stopper)
+		path_device_stop(dev);
+}
+
+/* The daemon stops the device from inside a completion (its final flush
+ * failed): while the no-path bound is failing pieces that wait for a
+ * resend, and held writes exist. Every request still completes once. */
+START_TEST(stop_from_inside_done)
+{
+	struct treq *r[4];
+
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	fakesess_start_result = -ECONNREFUSED;
+	for (int i = 0; i < 4; i++) {
+		r[i] = mkreq(i == 3 ? BDEV_OP_WRITE : BDEV_OP_READ, (uint64_t)i * 512, 512, 0);
+		r[i]->r.done = stop_in_done;
+		ck_assert_int_eq(submit(r[i]), 0);
+	}
+	stopper = r[0];
+	poll_dev();
+	ck_assert_uint_eq(fakesess_latest(0)->ntasks, 4);
+	fakesess_die(fakesess_latest(0)); /* all four back to the resend list */
+	advance(5.1);                     /* no path for too long: fail them */
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(r[i]->calls, 1);
+		ck_assert(r[i]->err == -EIO || r[i]->err == -ESHUTDOWN);
+	}
+	ck_assert_int_eq(r[0]->err, -EIO);
+	poll_dev();
+	ck_assert_int_eq(stopped_calls, 1);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(r[i]->calls, 1);
+	fakesess_start_result = 0;
+	for (int i = 0; i < 4; i++)
+		freereq(r[i]);
+}
+END_TEST
+
 /* Stop against a target that never answers: bounded by stop_timeout_ms. */
 START_TEST(stop_bounded_when_target_silent)
 {
@@ -990,6 +1034,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, failover_and_failback);
 	tcase_add_test(tc, stop_completes_everything_once);
 	tcase_add_test(tc, stop_bounded_when_target_silent);
+	tcase_add_test(tc, stop_from_inside_done);
 	tcase_add_test(tc, link_monitor_fails_bound_path);
 	suite_add_tcase(su, tc);
 	return su;
