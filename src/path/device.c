@@ -440,7 +440,8 @@ static void pd_dispatch(struct path_device *dev, double now)
 		if (tmp == n)
 			break;
 	}
-	while (dev->state == DEV_RUNNING && !list_empty(&dev->reqs) && !list_empty(&dev->free_ios)) {
+	while (dev->state == DEV_RUNNING && !list_empty(&dev->reqs) &&
+	       !list_empty(&dev->free_ios)) {
 		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, node);
 		struct path_io *io;
 		struct path *p;

@@ -17,7 +17,12 @@
  *                       rest complete with -ESHUTDOWN). on_stopped fires
  *                       once, when every request has completed and every
  *                       session is dead. Bounded by stop_timeout_ms.
- *   path_device_free()  after on_stopped (or before start).
+ *   path_device_free()  after on_stopped (or before start), never from inside
+ *                       one of this device's callbacks. Freeing a running
+ *                       device stops it first (everything completes with
+ *                       -ESHUTDOWN at once).
+ * Callbacks (on_ready, done, ...) may submit, stop, enable / disable paths:
+ * the device is reentrant for those.
  *
  * Requests (bdev.h rules apply): split at logical block boundaries by the
  * LUN's VPD B0 limits and max_io_bytes; each piece is sent on a path the

@@ -891,7 +891,7 @@ START_TEST(stop_from_inside_done)
 	poll_dev();
 	ck_assert_uint_eq(fakesess_latest(0)->ntasks, 4);
 	fakesess_die(fakesess_latest(0)); /* all four back to the resend list */
-	advance(5.1);                     /* no path for too long: fail them */
+	advance(5.1);			  /* no path for too long: fail them */
 	for (int i = 0; i < 4; i++) {
 		ck_assert_int_eq(r[i]->calls, 1);
 		ck_assert(r[i]->err == -EIO || r[i]->err == -ESHUTDOWN);
