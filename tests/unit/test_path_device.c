@@ -805,6 +805,44 @@ START_TEST(ghost_write_fenced_by_time)
 }
 END_TEST
 
+/* queue-length at device level: a path with commands outstanding gets no
+ * new ones while the other is emptier; the stats the selector reads are
+ * the paths' real in-flight counts. */
+START_TEST(queue_length_avoids_busy_path)
+{
+	struct treq *r[3];
+	struct sess *s0, *s1;
+
+	mk(2, PATH_POLICY_QUEUE_LENGTH);
+	up(0);
+	up(1);
+	s0 = fakesess_latest(0);
+	s1 = fakesess_latest(1);
+	r[0] = mkreq(BDEV_OP_READ, 0, 65536, 0);
+	ck_assert_int_eq(submit(r[0]), 0);
+	poll_dev();
+	r[1] = mkreq(BDEV_OP_READ, 0, 4096, 0);
+	ck_assert_int_eq(submit(r[1]), 0);
+	poll_dev();
+	ck_assert_uint_eq(s0->ntasks, 1);
+	ck_assert_uint_eq(s1->ntasks, 1);
+	ck_assert_uint_eq(P(0)->pol.inflight_bytes + P(1)->pol.inflight_bytes, 65536 + 4096);
+	fakesess_serve(s1);
+	r[2] = mkreq(BDEV_OP_READ, 0, 4096, 0);
+	ck_assert_int_eq(submit(r[2]), 0);
+	poll_dev();
+	ck_assert_uint_eq(s1->ntasks, 1); /* not behind the 64 KiB on path 0 */
+	ck_assert_uint_eq(s0->ntasks, 1);
+	serve_all();
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(r[i]->calls, 1);
+		ck_assert_int_eq(r[i]->err, 0);
+		freereq(r[i]);
+	}
+	ck_assert_uint_eq(P(0)->pol.inflight_bytes + P(1)->pol.inflight_bytes, 0);
+}
+END_TEST
+
 /* Failover policy: the standby takes over when the active path dies;
  * with immediate failback the preferred path takes over again. */
 START_TEST(failover_and_failback)
@@ -1032,6 +1070,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, ghost_write_fenced_by_reinstatement);
 	tcase_add_test(tc, ghost_write_fenced_by_time);
 	tcase_add_test(tc, failover_and_failback);
+	tcase_add_test(tc, queue_length_avoids_busy_path);
 	tcase_add_test(tc, stop_completes_everything_once);
 	tcase_add_test(tc, stop_bounded_when_target_silent);
 	tcase_add_test(tc, stop_from_inside_done);
