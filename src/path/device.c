@@ -773,7 +773,7 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	char *ifnames[PATH_MAX_PATHS] = {0};
 	int r = 0;
 
-	if (!loop || !cfg || !cfg->transport || !cfg->target_name || !cfg->initiator_name ||
+	if (!loop || !cfg || !cfg->target_name || !cfg->initiator_name ||
 	    cfg->npaths == 0 || cfg->npaths > PATH_MAX_PATHS) {
 		errno = EINVAL;
 		return NULL;
@@ -784,6 +784,8 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	dev->loop = loop;
 	dev->cfg = *cfg;
 	c = &dev->cfg;
+	if (!c->transport)
+		c->transport = &path_transport_sess;
 	r |= dup_str(&dev->name, cfg->name ? cfg->name : "dev");
 	r |= dup_str(&dev->initiator_name, cfg->initiator_name);
 	r |= dup_str(&dev->initiator_alias, cfg->initiator_alias);

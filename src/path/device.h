@@ -134,7 +134,7 @@ struct path_device_config {
 	uint32_t fence_grace_ms;   /* 0 (see above) */
 	uint32_t cmd_window_max;   /* passed to the session; 0 = its default */
 
-	/* Transport: &path_transport_sess in the daemon; tests pass fakes. Required. */
+	/* Transport: NULL means &path_transport_sess (the session engine); tests pass fakes. */
 	const struct path_transport_ops *transport;
 	/* Clock; NULL = ev_now(loop). Tests drive a fake one and call path_device_poll(). */
 	double (*clock)(void *opaque);
