@@ -843,6 +843,45 @@ START_TEST(queue_length_avoids_busy_path)
 }
 END_TEST
 
+static char trace[512];
+
+static void on_path_state(struct path_device *d, unsigned int idx, enum path_state st, void *o)
+{
+	size_t n = strlen(trace);
+
+	snprintf(trace + n, sizeof(trace) - n, "%s%u:%s", n ? " " : "", idx, path_state_name(st));
+}
+
+/* The life of a path, state by state, through the one transition logger:
+ * login, probe, selection, a connect failure with backoff, a session
+ * death with a write in flight (fence), reinstatement, stop. */
+START_TEST(path_state_sequence)
+{
+	struct treq *w;
+
+	cfg.on_path_state = on_path_state;
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	w = mkreq(BDEV_OP_WRITE, 0, 512, 1);
+	ck_assert_int_eq(submit(w), 0);
+	poll_dev();
+	fakesess_start_result = -ECONNREFUSED;
+	fakesess_die(fakesess_latest(0));
+	advance(0.15); /* attempt 2 refused */
+	fakesess_start_result = 0;
+	advance(0.25); /* attempt 3 */
+	up(0);
+	serve_all();
+	ck_assert_int_eq(w->calls, 1);
+	ck_assert_int_eq(w->err, 0);
+	path_device_stop(dev);
+	ck_assert_str_eq(trace, "0:CONNECTING 0:PROBING 0:STANDBY 0:ACTIVE 0:FENCED "
+				"0:CONNECTING 0:FENCED 0:CONNECTING 0:PROBING 0:STANDBY "
+				"0:ACTIVE 0:DISABLED");
+	freereq(w);
+}
+END_TEST
+
 /* Failover policy: the standby takes over when the active path dies;
  * with immediate failback the preferred path takes over again. */
 START_TEST(failover_and_failback)
@@ -1070,6 +1109,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, ghost_write_fenced_by_reinstatement);
 	tcase_add_test(tc, ghost_write_fenced_by_time);
 	tcase_add_test(tc, failover_and_failback);
+	tcase_add_test(tc, path_state_sequence);
 	tcase_add_test(tc, queue_length_avoids_busy_path);
 	tcase_add_test(tc, stop_completes_everything_once);
 	tcase_add_test(tc, stop_bounded_when_target_silent);
