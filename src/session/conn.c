@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -200,6 +201,7 @@ void conn_send(struct conn *c, struct conn_pdu *p)
 {
 	uint32_t pad = iscsi_pdu_pad_len(p->data_len);
 
+	assert(!p->queued); /* one PDU object is in the queue at most once */
 	p->hdr_len = ISCSI_PDU_BHS_LEN;
 	if (c->tx_header_digest) {
 		crc32c_put(p->hdr + ISCSI_PDU_BHS_LEN, crc32c(p->hdr, ISCSI_PDU_BHS_LEN));
