@@ -54,6 +54,7 @@ struct nbdsrv_conn {
 	struct nbdsrv_export ex;
 	struct nbdsrv_bufpool *pool;
 	struct nbdsrv_bufwait bufwait;
+	ev_timer resume; /* 0 s: retry the buffer from the loop, not from inside bufpool_put */
 
 	uint8_t hdr[NBDSRV_REQ_HDR_LEN];
 	uint32_t hdr_got;
@@ -111,6 +112,7 @@ static void conn_close_fd(struct nbdsrv_conn *c)
 	ev_io_stop(c->loop, &c->rio);
 	ev_io_stop(c->loop, &c->wio);
 	ev_timer_stop(c->loop, &c->stall);
+	ev_timer_stop(c->loop, &c->resume);
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
@@ -148,6 +150,7 @@ static void conn_maybe_finish(struct nbdsrv_conn *c)
 static void conn_drop_cur(struct nbdsrv_conn *c)
 {
 	nbdsrv_bufpool_cancel(&c->bufwait);
+	ev_timer_stop(c->loop, &c->resume);
 	if (c->cur) {
 		slot_release(c, c->cur);
 		c->cur = NULL;
@@ -193,6 +196,8 @@ static size_t reply_len(const struct nbdsrv_io *io)
 /* Write queued replies until done or EAGAIN. */
 static void conn_flush(struct nbdsrv_conn *c)
 {
+	if (c->fd < 0)
+		return;
 	while (!list_empty(&c->sendq)) {
 		struct iovec iov[SEND_IOV_MAX];
 		struct msghdr msg = {.msg_iov = iov};
@@ -427,17 +432,25 @@ static bool conn_get_buf(struct nbdsrv_conn *c)
 }
 
 /*
- * A buffer came back to the pool (called from inside bufpool_put, possibly
- * on behalf of another connection): start the waiting request; a WRITE's
- * payload is then read from the loop.
+ * A buffer came back to the pool. This runs inside nbdsrv_bufpool_put(),
+ * possibly in the middle of another connection's (or this one's) reply
+ * bookkeeping, so it only schedules the retry for the next loop iteration
+ * (once per backpressure episode, not per request).
  */
 static void conn_buf_ready(struct nbdsrv_bufwait *w)
 {
 	struct nbdsrv_conn *c = container_of(w, struct nbdsrv_conn, bufwait);
 
-	if (c->state != NBDSRV_CONN_WAIT_BUF)
-		return;
-	if (conn_get_buf(c))
+	if (c->state == NBDSRV_CONN_WAIT_BUF)
+		ev_timer_start(c->loop, &c->resume);
+}
+
+static void conn_on_resume(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct nbdsrv_conn *c = container_of(w, struct nbdsrv_conn, resume);
+
+	ev_timer_stop(loop, w);
+	if (c->state == NBDSRV_CONN_WAIT_BUF && conn_get_buf(c))
 		conn_start_request(c);
 }
 
@@ -646,6 +659,7 @@ struct nbdsrv_conn *nbdsrv_conn_new(struct ev_loop *loop, int fd, struct bdev *b
 	list_init(&c->sendq);
 	list_init(&c->bufwait.node);
 	c->bufwait.ready = conn_buf_ready;
+	ev_timer_init(&c->resume, conn_on_resume, 0, 0);
 	for (i = 0; i < c->nslots; i++) {
 		c->slots[i].conn = c;
 		list_init(&c->slots[i].node);
@@ -684,6 +698,7 @@ void nbdsrv_conn_free(struct nbdsrv_conn *c)
 	nbdsrv_bufpool_cancel(&c->bufwait);
 	ev_timer_stop(c->loop, &c->fin);
 	ev_timer_stop(c->loop, &c->stall);
+	ev_timer_stop(c->loop, &c->resume);
 	for (uint32_t i = 0; i < c->nslots; i++)
 		if (c->slots[i].buf)
 			nbdsrv_bufpool_put(c->pool, c->slots[i].buf);

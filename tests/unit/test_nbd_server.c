@@ -710,6 +710,58 @@ START_TEST(slow_reader_is_kept)
 }
 END_TEST
 
+static int closed2_calls;
+static void on_closed2(struct nbdsrv_conn *c, int err, void *opaque)
+{
+	closed2_calls++;
+}
+
+START_TEST(shared_pool_wakes_other_connection)
+{
+	/* One buffer for two connections: B waits while A holds it, and is woken when A's reply
+	 * goes. */
+	struct nbdsrv_bufclass cls = {.size = 65536, .count = 1};
+	struct nbdsrv_conn_cfg cfg2 = {.name = "test2", .closed = on_closed2};
+	struct nbdsrv_conn *conn2;
+	static uint8_t r[4096];
+	int sv[2], cfd_a;
+	uint64_t c;
+
+	start(DISK_SIZE, 0, nbdsrv_bufpool_new(&cls, 1));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	conn2 = nbdsrv_conn_new(loop, sv[1], &mem.bd, &ex, pool, &cfg2);
+	ck_assert_ptr_nonnull(conn2);
+	closed2_calls = 0;
+	memset(mem.data, 0x21, 4096);
+	mem.hold = true;
+	send_req(NBDSRV_CMD_READ, 0, 1, 0, 4096); /* on A */
+	want_inflight = 1;
+	ck_assert(pump_until(mem_has_want));
+	cfd_a = cfd;
+	cfd = sv[0];
+	send_req(NBDSRV_CMD_READ, 0, 2, 0, 4096); /* on B */
+	for (int i = 0; i < 50; i++)
+		pump();
+	ck_assert_int_eq(nbdsrv_conn_get_state(conn2), NBDSRV_CONN_WAIT_BUF);
+	ck_assert_uint_eq(mem.inflight, 1);
+	membdev_release(&mem);
+	ck_assert_uint_eq(recv_reply(&c), 0); /* B's reply: A's buffer was passed on */
+	ck_assert(c == 2);
+	ck_assert_uint_eq(recv_all(r, sizeof(r)), sizeof(r));
+	ck_assert_uint_eq(r[0], 0x21);
+	cfd = cfd_a;
+	ck_assert_uint_eq(recv_reply(&c), 0);
+	ck_assert(c == 1);
+	ck_assert_uint_eq(recv_all(r, sizeof(r)), sizeof(r));
+	close(sv[0]);
+	while (!closed2_calls)
+		pump();
+	nbdsrv_conn_free(conn2);
+	finish();
+}
+END_TEST
+
 START_TEST(export_resized_live)
 {
 	struct nbdsrv_export small;
@@ -771,6 +823,7 @@ int main(void)
 	tcase_add_test(tc, shutdown_drains);
 	tcase_add_test(tc, bdev_completing_inside_submit);
 	tcase_add_test(tc, export_resized_live);
+	tcase_add_test(tc, shared_pool_wakes_other_connection);
 	tcase_add_test(tc, client_not_reading_is_dropped);
 	tcase_add_test(tc, slow_reader_is_kept);
 	suite_add_tcase(s, tc);
