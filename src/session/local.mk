@@ -59,14 +59,16 @@ tests_unit_test_login_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/component/test_session
 TESTS += tests/component/test_session
 tests_component_test_session_SOURCES = tests/component/test_session.c \
-	tests/component/faketarget.c tests/component/faketarget.h tests/component/harness.h
+	tests/component/faketarget.c tests/component/faketarget.h \
+	tests/component/faketarget_int.h tests/component/faketarget_login.c tests/component/harness.h
 tests_component_test_session_CFLAGS = $(TEST_CFLAGS)
 tests_component_test_session_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/component/test_session_faults
 TESTS += tests/component/test_session_faults
 tests_component_test_session_faults_SOURCES = tests/component/test_session_faults.c \
-	tests/component/faketarget.c tests/component/faketarget.h tests/component/harness.h
+	tests/component/faketarget.c tests/component/faketarget.h \
+	tests/component/faketarget_int.h tests/component/faketarget_login.c tests/component/harness.h
 tests_component_test_session_faults_CFLAGS = $(TEST_CFLAGS)
 tests_component_test_session_faults_LDADD = $(TEST_LIBS)
 
@@ -74,6 +76,7 @@ tests_component_test_session_faults_LDADD = $(TEST_LIBS)
 FUZZERS += tests/fuzz/fuzz_session
 tests_fuzz_fuzz_session_SOURCES = tests/fuzz/fuzz_session.c \
 	tests/component/faketarget.c tests/component/faketarget.h \
+	tests/component/faketarget_int.h tests/component/faketarget_login.c \
 	src/session/conn.c \
 	src/session/control.c \
 	src/session/discovery.c \
