@@ -6,7 +6,23 @@
  *
  * Logs in, reads the capacity, writes patterns of many sizes at many
  * offsets (immediate data, unsolicited data, R2T bursts), reads each back
- * and compares, pings, aborts nothing, logs out. Exit 0 when all matched.
+ * and compares, runs 64 writes then 64 reads concurrently, a LUN reset, a
+ * ping, and logs out. Exit 0 when all matched. -discover: SendTargets.
+ * Environment: SMOKE_CHAP_USER/SECRET, SMOKE_MUTUAL_USER/SECRET (CHAP),
+ * SMOKE_IDLE=secs (sit through target NOP-In pings), SMOKE_PERF=secs
+ * (+SMOKE_PERF_WRITE) throughput, SMOKE_DEBUG (all debug output).
+ *
+ * A private tgtd, as used when the engine was written:
+ *   ip netns add isn-x; ip netns exec isn-x ip link set lo up
+ *   truncate -s 64M /dev/shm/isn-x-lun; ip netns exec isn-x tgtd -f &
+ *   T="ip netns exec isn-x tgtadm --lld iscsi"
+ *   $T --op new --mode target --tid 1 -T iqn.2026-01.test:t1
+ *   $T --op new --mode logicalunit --tid 1 --lun 1 -b /dev/shm/isn-x-lun
+ *   $T --op bind --mode target --tid 1 -I ALL
+ *   $T --op update --mode target --tid 1 -n HeaderDigest -v CRC32C,None  (same: DataDigest,
+ *      InitialR2T=No, MaxRecvDataSegmentLength=4096, nop_interval=1 ...)
+ *   ip netns exec isn-x tests/component/tgt_smoke 127.0.0.1 3260 iqn.2026-01.test:t1 crc32c
+ * then kill tgtd by its pid, ip netns del isn-x, rm the LUN file.
  */
 #include "config.h"
 
