@@ -1,0 +1,103 @@
+#!/bin/bash
+# A crashed daemon restarted within DEAD_CONN_TIMEOUT takes its device back
+# without failing any I/O. `iscsi-nbd attach` exports tgtd's LUN as
+# /dev/nbd0 with ext4 mounted; while a dd (O_DIRECT, fsync) writes 48 MiB
+# into a file, the daemon is killed with SIGKILL (no cleanup at all: its
+# sockets just close and the kernel marks them dead, its iSCSI sessions are
+# left at the target). A second `iscsi-nbd attach --device /dev/nbd0` finds
+# the device still connected and replaces the dead socket with
+# NBD_CMD_RECONFIGURE ("re-attached" in its log), logging in with the same
+# ISIDs (which reinstates the sessions the first daemon left).
+# Proves: the dd completes with exit status 0 (no EIO reached it), the
+# kernel logged no I/O error, the file verifies after umount, drop_caches
+# and remount, e2fsck is clean, and the second daemon detaches and exits 0.
+# Requests the dead daemon had taken in stay with the kernel until its
+# block-layer timeout (30 s when TIMEOUT is 0) and are then re-sent on the
+# new socket, so the dd may stall for that long; the test bounds nothing
+# tighter than 60 s.
+# Both daemons use the same --connections (RECONFIGURE can only replace
+# dead sockets, never add one).
+. "$(dirname "$0")/lib.sh"
+isn_require_attach
+requires tgtd tgtadm mkfs.ext4 e2fsck sha256sum
+UML_SANITIZER_OK=1 uml_guest "$0"
+
+conns=${RESTART_CONNS:-1}
+load_modules nbd veth
+net2_setup
+tgtd_start 256
+export ISCSI_NBD_RUNDIR=/run/iscsi-nbd
+A=(-t "$TGT_IQN" -P "$TGT_IP1" -P "$TGT_IP2" -l 1 --device /dev/nbd0
+	--connections "$conns" --dead-conn-timeout 60)
+
+isn_attach 30 -- "${A[@]}"
+dev=$ISN_DEV
+mnt=/scratch/mnt
+mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$dev" || fail "mkfs.ext4 $dev"
+mkdir -p $mnt
+mount "$dev" $mnt || fail "mount $dev"
+on_exit "umount $mnt 2>/dev/null"
+
+head -c 48M /dev/urandom >/scratch/src || fail "source file"
+sum=$(sha256sum </scratch/src)
+dmesg_mark=$(dmesg | wc -l)
+
+log "dd 48 MiB (O_DIRECT) to $mnt/big"
+dd if=/scratch/src of=$mnt/big bs=1M oflag=direct conv=fsync status=none 2>/scratch/dd.err &
+dd_pid=$!
+on_exit "kill $dd_pid 2>/dev/null"
+# With O_DIRECT a write() returns once the device completed it: wchar
+# counts the bytes that really went through.
+dd_written() { sed -n 's/^wchar: //p' /proc/$dd_pid/io 2>/dev/null || echo 0; }
+written_ge() { [ "$(dd_written)" -ge "$1" ]; }
+wait_for 30 written_ge $((4 << 20)) ||
+	fail "dd did not write 4 MiB within 30 s ($(dd_written) bytes)"
+kill -0 $dd_pid 2>/dev/null || fail "dd finished before the kill: make the file bigger"
+
+old=$ISN_PID
+log "SIGKILL iscsi-nbd $old after $(dd_written) bytes"
+kill -KILL "$old"
+wait "$old" 2>/dev/null
+ISN_PID=
+[ -b "$dev" ] && blockdev_has_size "$dev" ||
+	fail "$dev lost its size when the daemon died (DEAD_CONN_TIMEOUT not in effect?)"
+sleep 1
+kill -0 $dd_pid 2>/dev/null || fail "dd ended while no daemon ran"
+
+# Restart. The device keeps its size the whole time, so wait for the
+# daemon's own word that it took the device back.
+log "restarting iscsi-nbd attach ${A[*]}"
+echo "=== restart: iscsi-nbd attach ${A[*]} -f" >>"$UML_OUT/iscsi-nbd.log"
+"$ISN_BIN" attach "${A[@]}" -f >"$UML_OUT/attach2.out" 2>"$UML_OUT/iscsi-nbd-2.log" &
+ISN_PID=$!
+ISN_DEV=$dev
+reattached() { grep -q "re-attached $dev" "$UML_OUT/iscsi-nbd-2.log"; }
+if ! wait_for 30 reattached; then
+	cat "$UML_OUT/iscsi-nbd-2.log"
+	kill -0 $ISN_PID 2>/dev/null || fail "the restarted daemon exited"
+	fail "the restarted daemon did not re-attach $dev within 30 s"
+fi
+log "re-attached by pid $ISN_PID"
+
+dd_done() { ! kill -0 $dd_pid 2>/dev/null; }
+wait_for 60 dd_done || fail "dd did not finish within 60 s of the restart ($(dd_written) bytes)"
+wait $dd_pid
+rc=$?
+cat /scratch/dd.err
+[ "$rc" = 0 ] || fail "dd exited $rc across the restart"
+log "dd completed"
+dmesg | tail -n +$((dmesg_mark + 1)) >"$UML_OUT/dmesg-restart"
+if grep -E 'I/O error|Buffer I/O|EXT4-fs error' "$UML_OUT/dmesg-restart"; then
+	fail "the kernel logged I/O errors across the restart (above)"
+fi
+
+umount $mnt || fail "umount"
+echo 3 >/proc/sys/vm/drop_caches
+e2fsck -f -n "$dev" || fail "e2fsck found errors"
+mount "$dev" $mnt || fail "remount"
+[ "$(sha256sum <$mnt/big)" = "$sum" ] || fail "file differs from its source after the restart"
+umount $mnt || fail "final umount"
+log "data verified"
+
+"$ISN_BIN" status nbd0 | grep -q "ACTIVE" || fail "status of the restarted daemon"
+isn_detach
