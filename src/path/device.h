@@ -90,7 +90,7 @@ struct path_config {
 	const char *bind_ifname;	   /* NULL: none */
 	struct sockaddr_storage bind_addr; /* AF_UNSPEC: none */
 	socklen_t bind_addr_len;
-	uint8_t isid[6]; /* all zero: a random ISID is chosen (and kept) */
+	uint8_t isid[6]; /* all zero: derived from initiator, target, LUN, portal, index (path.h) */
 	int priority;	 /* failover order, lower preferred; default index */
 	bool priority_set;
 	bool disabled;

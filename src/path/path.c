@@ -9,7 +9,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "path/internal.h"
 #include "util/log.h"
@@ -40,6 +39,47 @@ static void path_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
 	path_device_poll(p->dev);
 }
 
+/* FNV-1a, 64 bit: a stable spread of the identifying strings. */
+static uint64_t fnv1a(uint64_t h, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+void path_default_isid(uint8_t isid[6], const char *initiator, const char *target, uint64_t lun,
+		       const struct sockaddr_storage *portal, socklen_t portal_len,
+		       unsigned int idx)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	/*
+	 * RFC 7143 10.12.5, type T = 10b ("Random"): 0x80, then 3 bytes B
+	 * and a 2-byte qualifier C. B comes from what identifies this
+	 * attachment (initiator, target, LUN, portal), so the same path gets
+	 * the same ISID after a daemon restart and its login reinstates -
+	 * ends - the session the previous run left behind (with its queued
+	 * writes). C is the path index, so two paths of one device never
+	 * share an I_T nexus even when they reach the same portal group.
+	 */
+	h = fnv1a(h, initiator ? initiator : "", initiator ? strlen(initiator) : 0);
+	h = fnv1a(h, "\0", 1);
+	h = fnv1a(h, target ? target : "", target ? strlen(target) : 0);
+	h = fnv1a(h, &lun, sizeof(lun));
+	if (portal && portal_len)
+		h = fnv1a(h, portal, portal_len);
+	isid[0] = 0x80;
+	isid[1] = (uint8_t)(h >> 16);
+	isid[2] = (uint8_t)(h >> 8);
+	isid[3] = (uint8_t)h;
+	isid[4] = (uint8_t)(idx >> 8);
+	isid[5] = (uint8_t)idx;
+}
+
 void path_init(struct path *p, struct path_device *dev, unsigned int idx,
 	       const struct path_config *cfg)
 {
@@ -56,17 +96,9 @@ void path_init(struct path *p, struct path_device *dev, unsigned int idx,
 	else
 		snprintf(p->name, sizeof(p->name), "%s path%u", dev->name, idx);
 	memcpy(p->isid, cfg->isid, 6);
-	if (memcmp(p->isid, zero, 6) == 0) {
-		/* RFC 7143 10.12.5: T = 10b "Random", the rest random; kept for the
-		 * path's life so every re-login reinstates the same I_T nexus. */
-		if (getrandom(p->isid + 1, 5, 0) != 5) {
-			uint64_t v = (uint64_t)(uintptr_t)p ^ ((uint64_t)idx << 40);
-
-			memcpy(p->isid + 1, &v, 5);
-		}
-		p->isid[0] = 0x80;
-		p->isid[1] = (uint8_t)(p->isid[1] & 0xc0) | (uint8_t)idx;
-	}
+	if (memcmp(p->isid, zero, 6) == 0)
+		path_default_isid(p->isid, dev->cfg.initiator_name, dev->cfg.target_name,
+				  dev->cfg.lun, &cfg->portal, cfg->portal_len, idx);
 	p->enabled = !cfg->disabled;
 	p->state = PATH_DISABLED;
 	snprintf(p->reason, sizeof(p->reason), "not started");

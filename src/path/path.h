@@ -4,12 +4,12 @@
  * (device.h), which creates, drives and frees it; the daemon only reads
  * its status.
  *
- * The ISID is chosen once per path (from the config, or random with the
- * "Random" type bits of RFC 7143 10.12.5) and reused for every login on
- * this path, with TSIH 0. That makes each re-login a session reinstatement
- * of the path's previous session (RFC 7143 6.3.5): the target ends the old
- * session and its tasks before it accepts the new login. The ghost-write
- * fence in device.h builds on this.
+ * The ISID is chosen once per path (from the config, or derived from
+ * initiator, target, LUN, portal and path index, with the "Random" type
+ * bits of RFC 7143 10.12.5, so it is the same after a daemon restart) and
+ * reused for every login on this path, with TSIH 0. That makes each re-login a session
+ * reinstatement of the path's previous session (RFC 7143 6.3.5): the target ends the old session
+ * and its tasks before it accepts the new login. The ghost-write fence in device.h builds on this.
  *
  * Path states, one by one (enum path_state):
  *

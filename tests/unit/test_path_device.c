@@ -882,6 +882,33 @@ START_TEST(path_state_sequence)
 }
 END_TEST
 
+/* Default ISIDs: type "Random" (0x80), the same for the same attachment
+ * after a restart (so the new login reinstates the old run's session),
+ * different per path and per LUN; a configured ISID is used as given. */
+START_TEST(isid_stable_and_distinct)
+{
+	uint8_t a[6], b[6], c[6], d[6];
+	struct sockaddr_storage ss = {.ss_family = AF_INET};
+
+	path_default_isid(a, "iqn.i", "iqn.t", 1, &ss, sizeof(struct sockaddr_in), 0);
+	path_default_isid(b, "iqn.i", "iqn.t", 1, &ss, sizeof(struct sockaddr_in), 0);
+	path_default_isid(c, "iqn.i", "iqn.t", 1, &ss, sizeof(struct sockaddr_in), 1);
+	path_default_isid(d, "iqn.i", "iqn.t", 2, &ss, sizeof(struct sockaddr_in), 0);
+	ck_assert_uint_eq(a[0], 0x80);
+	ck_assert_mem_eq(a, b, 6);
+	ck_assert(memcmp(a, c, 6) != 0);
+	ck_assert(memcmp(a, d, 6) != 0);
+
+	cfg.paths[1].isid[0] = 0x40;
+	cfg.paths[1].isid[5] = 7;
+	mk(2, PATH_POLICY_FAILOVER);
+	ck_assert_uint_eq(fakesess_latest(1)->isid[0], 0x40);
+	ck_assert_uint_eq(fakesess_latest(1)->isid[5], 7);
+	ck_assert_mem_eq(fakesess_latest(0)->isid, P(0)->isid, 6);
+	ck_assert(memcmp(P(0)->isid, P(1)->isid, 6) != 0);
+}
+END_TEST
+
 /* Failover policy: the standby takes over when the active path dies;
  * with immediate failback the preferred path takes over again. */
 START_TEST(failover_and_failback)
@@ -1109,6 +1136,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, ghost_write_fenced_by_reinstatement);
 	tcase_add_test(tc, ghost_write_fenced_by_time);
 	tcase_add_test(tc, failover_and_failback);
+	tcase_add_test(tc, isid_stable_and_distinct);
 	tcase_add_test(tc, path_state_sequence);
 	tcase_add_test(tc, queue_length_avoids_busy_path);
 	tcase_add_test(tc, stop_completes_everything_once);
