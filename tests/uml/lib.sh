@@ -308,6 +308,8 @@ tgtd_stop() {
 LIO_IQN=iqn.2026-01.com.example:uml.lio1
 LIO_BACKING=/scratch/lio-lun1.img
 LIO_CFS=/sys/kernel/config/target
+# Empty: no unit serial (LIO then reports no NAA designator).
+LIO_SERIAL=${LIO_SERIAL-5a1d0c3e-7b2f-4e61-9d8a-0c1f2e3d4b5a}
 
 lio_start() {
 	local size=${1:-256} t
@@ -324,6 +326,11 @@ lio_start() {
 	echo "fd_dev_name=$LIO_BACKING,fd_dev_size=$((size * 1024 * 1024))" >"$so/control" &&
 		echo 1 >"$so/attrib/emulate_write_cache" 2>/dev/null
 	echo 1 >"$so/enable" || fail "LIO backstore enable"
+	# A unit serial, as targetcli always sets one: without it LIO's VPD
+	# 0x83 has no logical-unit designator (NAA), only target port ones.
+	if [ -n "$LIO_SERIAL" ]; then
+		echo "$LIO_SERIAL" >"$so/wwn/vpd_unit_serial" || fail "LIO unit serial"
+	fi
 	t=$LIO_CFS/iscsi/$LIO_IQN/tpgt_1
 	mkdir -p "$t/lun/lun_0" || fail "LIO target"
 	ln -s "$so" "$t/lun/lun_0/disk1" || fail "LIO lun link"
