@@ -1,7 +1,5 @@
 # cli: the iscsi-nbd program. One file per group of subcommands; main.c
-# holds the dispatch table. Until the session engine links (libsession.a
-# exports sess_new), the CLI is compiled as a library so -Werror still
-# checks it; the program appears once the symbols exist.
+# holds the dispatch table. It links every layer; only main() may exit.
 CLI_SOURCES = \
 	src/cli/cli.h \
 	src/cli/cmd_attach.c \
@@ -24,6 +22,7 @@ CLI_SOURCES = \
 	src/cli/sync.c \
 	src/cli/sync.h \
 	src/cli/target.c
-noinst_LIBRARIES += libcli.a
-libcli_a_SOURCES = $(CLI_SOURCES)
-libcli_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
+sbin_PROGRAMS += iscsi-nbd
+iscsi_nbd_SOURCES = $(CLI_SOURCES)
+iscsi_nbd_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
+iscsi_nbd_LDADD = $(LAYER_LIBS) $(EXT_LIBS)
