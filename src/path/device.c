@@ -189,6 +189,8 @@ static void pd_task_done(struct sess_task *t)
 	v = scsi_classify(t->status, sp);
 	if (v.cls != SCSI_CLASS_OK && sp)
 		scsi_sense_format(sp, why, sizeof(why));
+	if ((v.hints & SCSI_HINT_RESCAN) && p && dev->state == DEV_RUNNING)
+		path_rescan(p);
 	if (v.hints & SCSI_HINT_DEFERRED)
 		log_err("%s: deferred error reported: an earlier write may be lost: %s",
 			p ? p->name : dev->name, why);
@@ -773,8 +775,8 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	char *ifnames[PATH_MAX_PATHS] = {0};
 	int r = 0;
 
-	if (!loop || !cfg || !cfg->target_name || !cfg->initiator_name ||
-	    cfg->npaths == 0 || cfg->npaths > PATH_MAX_PATHS) {
+	if (!loop || !cfg || !cfg->target_name || !cfg->initiator_name || cfg->npaths == 0 ||
+	    cfg->npaths > PATH_MAX_PATHS) {
 		errno = EINVAL;
 		return NULL;
 	}

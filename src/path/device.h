@@ -146,10 +146,11 @@ struct path_device_config {
 	void (*on_path_state)(struct path_device *dev, unsigned int idx, enum path_state st,
 			      void *opaque);
 	/*
-	 * Optional: a path (re)joined and the LUN has grown (online resize:
-	 * same identity and block size, more blocks). bdev info keeps the old
-	 * size until the daemon decides; a LUN that shrank is refused
-	 * (PATH_WRONG_LUN).
+	 * Optional: the LUN has grown (online resize: same identity and block
+	 * size, more blocks), seen when a path (re)joins or when a "capacity
+	 * data has changed" unit attention makes a live path re-read the LUN.
+	 * bdev info keeps the old size until the daemon decides; a LUN that
+	 * shrank is refused (PATH_WRONG_LUN / the path is failed).
 	 */
 	void (*on_capacity_change)(struct path_device *dev, uint64_t new_size_bytes, void *opaque);
 	void *opaque;

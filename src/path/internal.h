@@ -173,6 +173,7 @@ void path_taint(struct path *p, uint32_t epoch);
 bool path_fenced(const struct path *p, uint32_t epoch);
 void path_release(struct path *p);
 void path_link_up(struct path *p); /* its link is back: reconnect now */
+void path_rescan(struct path *p);  /* re-read the LUN's data on a live path */
 void path_default_isid(uint8_t isid[6], const char *initiator, const char *target, uint64_t lun,
 		       const struct sockaddr_storage *portal, socklen_t portal_len,
 		       unsigned int idx);

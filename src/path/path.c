@@ -257,6 +257,49 @@ static void path_probe_done(struct path_probe *pr, int err, void *opaque)
 	pd_path_ready(p->dev, p);
 }
 
+/* A re-read of a live path's LUN data (after a "capacity data has changed"
+ * unit attention): the same identity is required; growth is reported. */
+static void path_rescan_done(struct path_probe *pr, int err, void *opaque)
+{
+	struct path *p = opaque;
+	struct path_device *dev = p->dev;
+	const struct bdev_info *pi = &pr->res.info, *di = &dev->bd.info;
+
+	if (!p->sess || (p->state != PATH_ACTIVE && p->state != PATH_STANDBY))
+		return;
+	if (err) {
+		dbg(LOG_SUB_PATH, "%s: rescan: %s", p->name, strerror(-err));
+		return;
+	}
+	if (strcmp(pi->ident, di->ident) != 0 || pi->logical_block_size != di->logical_block_size ||
+	    pi->size_bytes < di->size_bytes) {
+		path_fail(p, "rescan: LUN changed under us (%s, %llu bytes)", pi->ident,
+			  (unsigned long long)pi->size_bytes);
+		return;
+	}
+	p->id = pr->res;
+	if (pi->size_bytes > di->size_bytes) {
+		log_notice("%s: LUN grew from %llu to %llu bytes", p->name,
+			   (unsigned long long)di->size_bytes, (unsigned long long)pi->size_bytes);
+		if (dev->cfg.on_capacity_change)
+			dev->cfg.on_capacity_change(dev, pi->size_bytes, dev->cfg.opaque);
+	}
+}
+
+void path_rescan(struct path *p)
+{
+	int r;
+
+	if (!p->sess || path_probe_running(&p->probe) ||
+	    (p->state != PATH_ACTIVE && p->state != PATH_STANDBY))
+		return;
+	log_info("%s: LUN data changed: re-reading it", p->name);
+	r = path_probe_start(&p->probe, ops_of(p), p->sess, p->dev->cfg.lun, p->name,
+			     path_rescan_done, p);
+	if (r < 0)
+		dbg(LOG_SUB_PATH, "%s: rescan: %s", p->name, strerror(-r));
+}
+
 static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death why, const char *msg,
 			  void *opaque)
 {

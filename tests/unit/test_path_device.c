@@ -601,6 +601,39 @@ START_TEST(identity_size_grown_vs_shrunk)
 }
 END_TEST
 
+/* Online resize: the target reports CAPACITY DATA HAS CHANGED (06/2a/09)
+ * on a command; the command is retried, the live path re-reads the LUN and
+ * the daemon hears the new size; the path stays active. */
+START_TEST(capacity_change_rescan)
+{
+	struct treq *r;
+	struct sess *s;
+	uint8_t *bigger;
+
+	cfg.on_capacity_change = on_capacity;
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	s = fakesess_latest(0);
+	bigger = calloc(8192, 512);
+	memcpy(bigger, lun.data, 4096 * 512);
+	free(lun.data);
+	lun.data = bigger;
+	lun.nblocks = 8192;
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	fakesess_fail_one(s, 0x02, 0x06, 0x2a, 0x09);
+	serve_all();
+	advance(0.02);
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, 0);
+	ck_assert_uint_eq(grown_to, 8192 * 512);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	freereq(r);
+}
+END_TEST
+
 /* Idle: a NOP-Out after nop_interval. Busy with traffic flowing: no
  * failover however long it lasts. Busy and silent: failed after
  * nop_timeout. */
@@ -1129,6 +1162,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, path_back_before_bound);
 	tcase_add_test(tc, identity_mismatch_wrong_lun);
 	tcase_add_test(tc, identity_size_grown_vs_shrunk);
+	tcase_add_test(tc, capacity_change_rescan);
 	tcase_add_test(tc, nop_idle_vs_busy);
 	tcase_add_test(tc, nop_unanswered_fails_path);
 	tcase_add_test(tc, slow_command_nop_answered);
