@@ -197,7 +197,8 @@ static void path_session_dead(struct path *p, const char *why)
 	p->dead_retain_s = p->retain_s;
 	p->ping_out = false;
 	p->pol.usable = false;
-	p->failures++;
+	if (p->state != PATH_DISABLED && p->state != PATH_WRONG_LUN)
+		p->failures++; /* a stop or a refusal is not a failure */
 	if (p->taint_epoch == p->dead_epoch)
 		p->fence_deadline = now + p->dead_retain_s + dev->cfg.fence_grace_ms / 1000.0;
 	if (p->state == PATH_WRONG_LUN || p->state == PATH_DISABLED) {
