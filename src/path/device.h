@@ -44,7 +44,7 @@
  * session and land later, over newer data. We re-issue it at once on
  * another path but hold its completion until the old session is fenced:
  *
- *  - Fence by reinstatement (RFC 7143 6.3.5, 4.4.3): every login of a path
+ *  - Fence by reinstatement (RFC 7143 6.3.5): every login of a path
  *    uses the path's fixed ISID with TSIH 0. The target sees the same
  *    I_T nexus (initiator name + ISID + portal group) and must terminate
  *    the old session, with all its tasks, before the new login succeeds
@@ -54,7 +54,7 @@
  *  - Fence by time: if the path cannot log in again (its network is
  *    down), the target drops the old session once it notices the
  *    connection is gone and DefaultTime2Wait + DefaultTime2Retain have
- *    passed (RFC 7143 6.1.4.2 / 13.15-13.16; both negotiated at login,
+ *    passed (RFC 7143 13.15, 13.16; both negotiated at login,
  *    Time2Retain 0 means immediate cleanup). We wait those plus
  *    fence_grace_ms (which covers the target noticing the loss) from the
  *    moment we saw the session die. This bound is weaker than
@@ -63,6 +63,12 @@
  *    target's TCP keepalive / NOP-In timeout when that matters.
  * Only writes (WRITE, WRITE SAME, UNMAP) that had been handed to the
  * socket (sess_task.sent) are held; reads and unsent commands are not.
+ * The price: while the dead path stays down, those writes complete up to
+ * Time2Wait + Time2Retain + fence_grace_ms late (22 s with the RFC
+ * defaults 2 + 20; a session that negotiates Time2Retain 0 at ERL 0 makes
+ * it 2 s). Because the default ISID is derived from what identifies the
+ * attachment (path.h), the first login after a daemon restart also ends
+ * the previous run's sessions and whatever they still had queued.
  */
 #ifndef ISN_PATH_DEVICE_H
 #define ISN_PATH_DEVICE_H
