@@ -4,7 +4,7 @@
 # generic netlink. Proves CONNECT (first free index, size, logical block
 # size, backend identifier, flush/trim flags as the block layer shows
 # them), the transmission engine under a GPT + ext4 + e2fsck + verify
-# workload and a discard, an online grow by RECONFIGURE sent off the loop
+# workload, a discard and a fio verify run, an online grow by RECONFIGURE sent off the loop
 # thread while reads run, LINK_DEAD on a closed socket and its replacement
 # by RECONFIGURE with I/O still verified afterwards, a second device with
 # 4096-byte blocks at a chosen index, and DISCONNECT ending it all cleanly.
@@ -54,6 +54,16 @@ blkdiscard "${dev}p2" || fail "blkdiscard ${dev}p2"
 [ "$(dd if="${dev}p2" bs=1M count=1 iflag=direct 2>/dev/null | tr -d '\0' | wc -c)" = 0 ] ||
 	fail "discarded range does not read back as zeroes"
 log "discard ok"
+
+# Many requests in flight over both kernel queues (sockets), every block verified.
+if command -v fio >/dev/null 2>&1; then
+	fio --name=verify --filename="${dev}p2" --direct=1 --ioengine=libaio --rw=randwrite \
+		--bssplit=4k/50:64k/30:512k/20 --iodepth=32 --numjobs=2 --size=24m \
+		--offset_increment=24m --verify=crc32c --verify_fatal=1 \
+		--output="$UML_OUT/fio.out" >/dev/null 2>&1 || { cat "$UML_OUT/fio.out"; fail "fio verify"; }
+	grep -q 'err= 0' "$UML_OUT/fio.out" || fail "fio reported errors"
+	log "fio randwrite + verify through the kernel ok"
+fi
 
 # Online grow while reads are in flight: the loop keeps serving them while
 # the kernel freezes the queue for the new size.
