@@ -1143,6 +1143,146 @@ START_TEST(link_monitor_fails_bound_path)
 }
 END_TEST
 
+/*
+ * Random event storm (seeded, so reproducible): submissions of every op,
+ * answers, unit attentions, medium errors, path-class sense, BUSY, session
+ * deaths, refused logins, NOPs, clock jumps, paths disabled and enabled,
+ * then a stop. Proves the invariants no scripted test can enumerate: every
+ * accepted request completes exactly once, with an errno the device may
+ * give, nothing completes inside submit, and nothing leaks or crashes
+ * (run under ASan / valgrind).
+ */
+#define STORM_REQS 256
+
+static struct treq *storm[STORM_REQS];
+static bool storm_submitted[STORM_REQS];
+static unsigned int storm_seed;
+
+static unsigned int srnd(unsigned int n)
+{
+	storm_seed = storm_seed * 1103515245u + 12345u;
+	return (storm_seed >> 8) % n;
+}
+
+static struct sess *storm_sess(void)
+{
+	struct sess *s = fakesess_latest((int)srnd(3));
+
+	return s && (s->st == SESS_READY || s->st == SESS_LOGOUT || s->st == SESS_CONNECTING)
+		       ? s
+		       : NULL;
+}
+
+static void storm_run(unsigned int seed)
+{
+	static const uint8_t sense[][4] = {
+		{0x02, 0x06, 0x29, 0x00}, /* UA power on: RETRY */
+		{0x02, 0x02, 0x04, 0x01}, /* becoming ready: RETRY */
+		{0x02, 0x03, 0x11, 0x00}, /* medium error: HARD -EIO */
+		{0x02, 0x02, 0x04, 0x0b}, /* ALUA standby: PATH */
+		{0x08, 0, 0, 0},	  /* BUSY: RETRY */
+		{0x28, 0, 0, 0},	  /* TASK SET FULL: RETRY */
+		{0x02, 0x05, 0x24, 0x00}, /* invalid field in CDB: HARD */
+	};
+	unsigned int next = 0;
+
+	storm_seed = seed;
+	cfg.max_inflight = 4;
+	lun.max_xfer_blocks = 16;
+	lun.max_unmap_blocks = 64;
+	mk(3, seed & 1 ? PATH_POLICY_ROUND_ROBIN : PATH_POLICY_FAILOVER);
+	up(0);
+	up(1);
+	up(2);
+	for (int step = 0; step < 3000; step++) {
+		struct sess *s;
+		struct sess_task *t;
+		unsigned int ev = srnd(100);
+
+		if (ev < 30 && next < STORM_REQS) {
+			static const enum bdev_op ops[] = {BDEV_OP_READ, BDEV_OP_WRITE,
+							   BDEV_OP_FLUSH, BDEV_OP_DISCARD,
+							   BDEV_OP_WRITE_ZEROES};
+			uint32_t len = (1 + srnd(64)) * 512;
+			uint64_t off = (uint64_t)srnd(4096 - 64) * 512;
+			struct treq *r = mkreq(ops[srnd(5)], off, len, (uint8_t)step);
+			int rc;
+
+			storm[next] = r;
+			rc = submit(r);
+			ck_assert(rc == 0 || rc == -ESHUTDOWN);
+			ck_assert_int_eq(r->calls, 0);
+			storm_submitted[next++] = rc == 0;
+		} else if (ev < 60) {
+			if ((s = storm_sess()) && s->st != SESS_CONNECTING)
+				fakesess_serve_one(s);
+		} else if (ev < 68) {
+			if ((s = storm_sess()) && s->st != SESS_CONNECTING &&
+			    (t = fakesess_peek(s))) {
+				const uint8_t *k = sense[srnd(ARRAY_SIZE(sense))];
+
+				fakesess_fail_one(s, k[0], k[1], k[2], k[3]);
+			}
+		} else if (ev < 71) {
+			if ((s = storm_sess()))
+				fakesess_die(s);
+		} else if (ev < 78) {
+			if ((s = storm_sess()) && s->st == SESS_CONNECTING) {
+				if (srnd(4) == 0) {
+					fakesess_die(s); /* login refused */
+				} else {
+					fakesess_login(s);
+					fakesess_serve(s); /* probe */
+				}
+			}
+		} else if (ev < 88) {
+			fake_now += srnd(1500) / 1000.0;
+		} else if (ev < 92) {
+			if ((s = storm_sess()))
+				fakesess_pong(s);
+		} else if (ev < 93) {
+			unsigned int i = srnd(3);
+
+			path_device_set_enabled(dev, i, !P((int)i)->enabled);
+		} else {
+			fakesess_start_result = srnd(5) == 0 ? -ECONNREFUSED : 0;
+		}
+		poll_dev();
+	}
+	fakesess_start_result = 0;
+	path_device_stop(dev);
+	for (int i = 0; i < 100 && !stopped_calls; i++) {
+		for (unsigned int k = 0; k < 3; k++) {
+			struct sess *s = fakesess_latest((int)k);
+
+			if (s && (s->st == SESS_READY || s->st == SESS_LOGOUT))
+				fakesess_serve(s);
+		}
+		advance(1.0);
+	}
+	ck_assert_int_eq(stopped_calls, 1);
+	path_device_free(dev);
+	dev = NULL;
+	for (unsigned int i = 0; i < next; i++) {
+		struct treq *r = storm[i];
+
+		if (storm_submitted[i]) {
+			ck_assert_int_eq(r->calls, 1);
+			ck_assert(r->err == 0 || r->err == -EIO || r->err == -ESHUTDOWN ||
+				  r->err == -EINVAL);
+		} else {
+			ck_assert_int_eq(r->calls, 0);
+		}
+		freereq(r);
+	}
+}
+
+START_TEST(random_event_storm)
+{
+	storm_run(1000u + (unsigned int)_i * 7919u);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("path_device");
@@ -1176,6 +1316,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stop_completes_everything_once);
 	tcase_add_test(tc, stop_bounded_when_target_silent);
 	tcase_add_test(tc, stop_from_inside_done);
+	tcase_add_loop_test(tc, random_event_storm, 0, 12);
 	tcase_add_test(tc, link_monitor_fails_bound_path);
 	suite_add_tcase(su, tc);
 	return su;
