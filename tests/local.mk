@@ -30,6 +30,7 @@ INTEGRATION_TESTS = \
 	tests/integration/digests.sh \
 	tests/integration/discovery.sh \
 	tests/integration/errors.sh \
+	tests/integration/harness-cleanup.sh \
 	tests/integration/harness-libiscsi.sh \
 	tests/integration/login.sh \
 	tests/integration/rw.sh \

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Login without authentication and the informational commands against
-# tgtd: tur, inquiry (vendor, identity, serial, provisioning), readcap
+# tgtd, over IPv4 and IPv6 and every portal spelling (IPv4, [IPv6],
+# [IPv6]:PORT, bare IPv6, a host name): tur, inquiry (vendor, identity, serial, provisioning), readcap
 # (size, block sizes, LBPME), luns (LUN 0 controller, 1 and 3 disks), a
 # LUN other than 0 (LUN 3) addressed correctly (its own size), and a LUN
 # that does not exist giving a SCSI error (exit 5).
@@ -10,7 +11,7 @@ requires_tgt
 requires_isn tur inquiry readcap luns
 
 netns_new ns
-tgtd_start "$ns" 127.0.0.1:3260
+tgtd_start "$ns" 127.0.0.1:3260 '[::1]:3260'
 iqn=iqn.2026-11.org.iscsi-nbd.test:login
 shm_file disk1 8
 shm_file disk3 4 zero
@@ -22,6 +23,13 @@ P="-t $iqn -P 127.0.0.1"
 
 expect_rc 0 isn "$ns" tur $P -l 1
 expect_stdout "^ready$"
+
+for p in '[::1]' '[::1]:3260' ::1 localhost 127.0.0.1:3260; do
+	expect_rc 0 isn "$ns" tur -t "$iqn" -P "$p" -l 1
+	expect_stdout "^ready$"
+done
+expect_rc 0 isn "$ns" discover '[::1]'
+expect_stdout "^  portal: \[::1\]:3260,1$"
 
 expect_rc 0 isn "$ns" inquiry $P -l 1
 expect_stdout "^vendor: IET$"
