@@ -1261,6 +1261,18 @@ static void storm_run(unsigned int seed)
 		advance(1.0);
 	}
 	ck_assert_int_eq(stopped_calls, 1);
+	{
+		unsigned int nfree = 0;
+		struct list_node *n;
+
+		list_for_each(n, &dev->free_ios) nfree++;
+		ck_assert_uint_eq(nfree, dev->nios); /* every command slot came back */
+		ck_assert(list_empty(&dev->held) && list_empty(&dev->retry) &&
+			  list_empty(&dev->reqs));
+		ck_assert_uint_eq(dev->live_reqs, 0);
+		for (unsigned int k = 0; k < 3; k++)
+			ck_assert_uint_eq(P((int)k)->pol.inflight_cmds, 0);
+	}
 	path_device_free(dev);
 	dev = NULL;
 	for (unsigned int i = 0; i < next; i++) {
