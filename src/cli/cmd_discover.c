@@ -10,20 +10,19 @@
 
 static void discover_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: " CLI_PROG " discover PORTAL [OPTIONS]\n"
-		"\n"
-		"Ask the portal which targets it offers (SendTargets=All) and print each\n"
-		"target with the portals it can be reached on (HOST:PORT,TPGT).\n"
-		"PORTAL is HOST[:PORT], [IPv6][:PORT] or a name; the port defaults to 3260.\n"
-		"\n"
-		"Options:\n"
-		"      --chap-user USER         discovery CHAP user\n"
-		"      --chap-secret-file FILE  its secret (owned by root, mode 0600)\n"
-		"      --mutual-user USER, --mutual-secret-file FILE  mutual CHAP\n"
-		"      --initiator-name NAME\n"
-		"      --timeout SECONDS        default 30\n"
-		"  -h, --help\n");
+	fprintf(f, "Usage: " CLI_PROG " discover PORTAL [OPTIONS]\n"
+		   "\n"
+		   "Ask the portal which targets it offers (SendTargets=All) and print each\n"
+		   "target with the portals it can be reached on (HOST:PORT,TPGT).\n"
+		   "PORTAL is HOST[:PORT], [IPv6][:PORT] or a name; the port defaults to 3260.\n"
+		   "\n"
+		   "Options:\n"
+		   "      --chap-user USER         discovery CHAP user\n"
+		   "      --chap-secret-file FILE  its secret (owned by root, mode 0600)\n"
+		   "      --mutual-user USER, --mutual-secret-file FILE  mutual CHAP\n"
+		   "      --initiator-name NAME\n"
+		   "      --timeout SECONDS        default 30\n"
+		   "  -h, --help\n");
 }
 
 static void print_targets(void *opaque, int err, const struct sess_disc_target *t, unsigned int n)

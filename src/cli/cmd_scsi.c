@@ -61,8 +61,9 @@ static const struct {
 	const char *args;
 	const char *what;
 } scsi_help[] = {
-	{"inquiry", "", "Print vendor, product, revision, serial, the VPD 0x83 identity,\n"
-			"block limits and provisioning of the LUN."},
+	{"inquiry", "",
+	 "Print vendor, product, revision, serial, the VPD 0x83 identity,\n"
+	 "block limits and provisioning of the LUN."},
 	{"readcap", "", "Print the LUN's size, logical and physical block size, LBPME and LBPRZ."},
 	{"luns", "", "List the LUNs of the target (REPORT LUNS)."},
 	{"tur", "", "TEST UNIT READY: exit 0 when the LUN is ready."},
@@ -85,8 +86,8 @@ static void scsi_usage(FILE *f, const char *cmd)
 			break;
 	if (i == ARRAY_SIZE(scsi_help))
 		return;
-	fprintf(f, "Usage: " CLI_PROG " %s -t IQN -P PORTAL [-l LUN]%s [OPTIONS]\n\n%s\n\n%s",
-		cmd, scsi_help[i].args, scsi_help[i].what, cli_target_help);
+	fprintf(f, "Usage: " CLI_PROG " %s -t IQN -P PORTAL [-l LUN]%s [OPTIONS]\n\n%s\n\n%s", cmd,
+		scsi_help[i].args, scsi_help[i].what, cli_target_help);
 	if (strcmp(cmd, "read") == 0 || strcmp(cmd, "write") == 0)
 		fprintf(f, "      --io-size BYTES          largest single command (default: the\n"
 			   "                               LUN's limit, at most 16M)\n");
@@ -103,8 +104,8 @@ static void scsi_usage(FILE *f, const char *cmd)
  * quiet: ILLEGAL REQUEST is expected (optional command): say nothing,
  * return -1.
  */
-static int run_cdb(struct lun_ctx *c, const uint8_t *cdb, int cdb_len, enum sess_dir dir,
-		   void *buf, uint32_t len, uint32_t *got, const char *what, bool quiet)
+static int run_cdb(struct lun_ctx *c, const uint8_t *cdb, int cdb_len, enum sess_dir dir, void *buf,
+		   uint32_t len, uint32_t *got, const char *what, bool quiet)
 {
 	struct sess_task *t;
 	int tries, rc;
@@ -135,7 +136,8 @@ static int run_cdb(struct lun_ctx *c, const uint8_t *cdb, int cdb_len, enum sess
 			break;
 		if (t->response != 0) {
 			cli_err("%s failed: the target reports iSCSI response 0x%02x "
-				"(target failure)", what, t->response);
+				"(target failure)",
+				what, t->response);
 			rc = CLI_EXIT_IO;
 			break;
 		}
@@ -226,12 +228,18 @@ static int get_b0(struct lun_ctx *c)
 static const char *device_type_name(uint8_t t)
 {
 	switch (t) {
-	case 0x00: return "direct access block device";
-	case 0x05: return "CD/DVD";
-	case 0x0c: return "storage array controller";
-	case 0x0d: return "enclosure services";
-	case 0x1f: return "unknown or no device";
-	default: return "other";
+	case 0x00:
+		return "direct access block device";
+	case 0x05:
+		return "CD/DVD";
+	case 0x0c:
+		return "storage array controller";
+	case 0x0d:
+		return "enclosure services";
+	case 0x1f:
+		return "unknown or no device";
+	default:
+		return "other";
 	}
 }
 
@@ -420,7 +428,8 @@ static int check_range(struct lun_ctx *c, uint64_t off, uint64_t len, bool len_k
 
 	if (off % bs || (len_known && len % bs)) {
 		cli_err("offset %llu and length %llu must be multiples of the LUN's block size "
-			"(%u bytes)", (unsigned long long)off, (unsigned long long)len, bs);
+			"(%u bytes)",
+			(unsigned long long)off, (unsigned long long)len, bs);
 		return CLI_EXIT_USAGE;
 	}
 	if (add_overflow(off, len_known ? len : 0, &end) || end > size) {
@@ -583,7 +592,8 @@ static int do_write(struct lun_ctx *c, const struct scsi_args *a)
 		}
 		if (len % bs) {
 			cli_err("%s holds %llu bytes, not a multiple of the LUN's block size (%u); "
-				"pad it or give --length", in, (unsigned long long)len, bs);
+				"pad it or give --length",
+				in, (unsigned long long)len, bs);
 			return CLI_EXIT_USAGE;
 		}
 		rc = check_range(c, a->offset, len, true);
@@ -620,8 +630,8 @@ static int do_write(struct lun_ctx *c, const struct scsi_args *a)
 			break;
 		if (n % bs) {
 			cli_err("%s ended after %llu bytes, not a multiple of the block size (%u): "
-				"the last %zd bytes were not written", in,
-				(unsigned long long)(done + (uint64_t)n), bs, n % bs);
+				"the last %zd bytes were not written",
+				in, (unsigned long long)(done + (uint64_t)n), bs, n % bs);
 			return CLI_EXIT_USAGE;
 		}
 		if (off + (uint64_t)n > c->cap.nblocks * bs) {
@@ -673,12 +683,14 @@ static int do_unmap(struct lun_ctx *c, const struct scsi_args *a)
 	left = a->length / bs;
 	/* One extent per command, each within MAXIMUM UNMAP LBA COUNT (SBC-4 6.6.4). */
 	while (left) {
-		struct scsi_unmap_extent e = {.lba = lba, .nblocks = left < max ? (uint32_t)left : max};
+		struct scsi_unmap_extent e = {.lba = lba,
+					      .nblocks = left < max ? (uint32_t)left : max};
 		uint8_t cdb[SCSI_CDB_MAX], params[24];
 		int pl = scsi_build_unmap_params(params, sizeof(params), &e, 1);
 		int cl = scsi_build_unmap(cdb, sizeof(cdb), (uint16_t)pl, false);
 
-		rc = run_cdb(c, cdb, cl, SESS_DIR_WRITE, params, (uint32_t)pl, NULL, "UNMAP", false);
+		rc = run_cdb(c, cdb, cl, SESS_DIR_WRITE, params, (uint32_t)pl, NULL, "UNMAP",
+			     false);
 		if (rc)
 			return rc;
 		lba += e.nblocks;
@@ -774,8 +786,8 @@ static int parse_args(int argc, char **argv, struct scsi_args *a)
 			return CLI_EXIT_USAGE;
 		}
 		if (bad) {
-			cli_err("%s: option %s does not apply; see '" CLI_PROG " %s --help'", a->cmd,
-				bad, a->cmd);
+			cli_err("%s: option %s does not apply; see '" CLI_PROG " %s --help'",
+				a->cmd, bad, a->cmd);
 			return CLI_EXIT_USAGE;
 		}
 	}

@@ -37,14 +37,17 @@ int portal_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len, cha
 	int rc;
 
 	if (!s || !*s) {
-		snprintf(err, errlen, "empty portal: give HOST[:PORT], e.g. 192.0.2.10 or [2001:db8::10]:3260");
+		snprintf(err, errlen,
+			 "empty portal: give HOST[:PORT], e.g. 192.0.2.10 or [2001:db8::10]:3260");
 		return -EINVAL;
 	}
 	/* Drop a ",TPGT" suffix: "10.0.0.1:3260,1". */
 	comma = strchr(s, ',');
 	n = comma ? (size_t)(comma - s) : strlen(s);
-	if (comma && (comma[1] < '0' || comma[1] > '9' || strspn(comma + 1, "0123456789") != strlen(comma + 1))) {
-		snprintf(err, errlen, "bad portal '%s': only a numeric portal group tag may follow ','", s);
+	if (comma && (comma[1] < '0' || comma[1] > '9' ||
+		      strspn(comma + 1, "0123456789") != strlen(comma + 1))) {
+		snprintf(err, errlen,
+			 "bad portal '%s': only a numeric portal group tag may follow ','", s);
 		return -EINVAL;
 	}
 	if (n >= sizeof(host)) {
@@ -58,7 +61,8 @@ int portal_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len, cha
 		char *close = strchr(host, ']');
 
 		if (!close) {
-			snprintf(err, errlen, "bad portal '%s': missing ']' after the IPv6 address", s);
+			snprintf(err, errlen, "bad portal '%s': missing ']' after the IPv6 address",
+				 s);
 			return -EINVAL;
 		}
 		*close = 0;
@@ -99,7 +103,8 @@ int portal_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len, cha
 		rc = getaddrinfo(host, NULL, &hints, &res);
 	}
 	if (rc != 0) {
-		snprintf(err, errlen, "cannot resolve portal host '%s': %s", host, gai_strerror(rc));
+		snprintf(err, errlen, "cannot resolve portal host '%s': %s", host,
+			 gai_strerror(rc));
 		return -ENOENT;
 	}
 	memset(ss, 0, sizeof(*ss));

@@ -39,13 +39,15 @@ int secret_read(const char *path, uint8_t *out, size_t *len)
 	}
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
 		cli_err("secret file %s is owned by uid %u: it must belong to root "
-			"(chown root:root %s)", path, (unsigned int)st.st_uid, path);
+			"(chown root:root %s)",
+			path, (unsigned int)st.st_uid, path);
 		return CLI_EXIT_LOCAL;
 	}
 	mode = st.st_mode & 07777;
 	if (mode != 0600 && mode != 0400) {
 		cli_err("secret file %s has mode %04o: others could read or change it; "
-			"make it private with: chmod 600 %s", path, (unsigned int)mode, path);
+			"make it private with: chmod 600 %s",
+			path, (unsigned int)mode, path);
 		return CLI_EXIT_LOCAL;
 	}
 	for (;;) {

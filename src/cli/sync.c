@@ -105,8 +105,8 @@ static void report_death(struct cli_sync *y, const char *doing)
 {
 	const char *hint = death_hint(y->why);
 
-	cli_err("%s %s on %s failed: %s%s%s", doing, y->target ? y->target : "discovery",
-		y->portal, y->msg, *hint ? "; " : "", hint);
+	cli_err("%s %s on %s failed: %s%s%s", doing, y->target ? y->target : "discovery", y->portal,
+		y->msg, *hint ? "; " : "", hint);
 }
 
 int sync_open(struct cli_sync *y, const struct sess_config *cfg, double timeout)
@@ -149,8 +149,8 @@ int sync_open(struct cli_sync *y, const struct sess_config *cfg, double timeout)
 		return 0;
 	if (y->timed_out) {
 		cli_err("login to %s on %s timed out after %.0f s; check the portal and the "
-			"network, or raise --timeout", y->target ? y->target : "discovery",
-			y->portal, timeout);
+			"network, or raise --timeout",
+			y->target ? y->target : "discovery", y->portal, timeout);
 		rc = CLI_EXIT_CONNECT;
 		sess_close(y->s);
 	} else {
@@ -191,7 +191,8 @@ int sync_task(struct cli_sync *y, struct sess_task *t)
 	run_until(y, &done, false);
 	if (!done) {
 		cli_err("SCSI command 0x%02x timed out on %s; raise --timeout if the target is "
-			"slow", t->cdb[0], y->portal);
+			"slow",
+			t->cdb[0], y->portal);
 		sess_close(y->s); /* completes the task with -ECONNABORTED */
 		run_until(y, &done, false);
 		return CLI_EXIT_IO;
