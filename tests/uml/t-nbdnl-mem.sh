@@ -64,6 +64,12 @@ if command -v fio >/dev/null 2>&1; then
 	grep -q 'err= 0' "$UML_OUT/fio.out" || fail "fio reported errors"
 	log "fio randwrite + verify through the kernel ok"
 fi
+# BLKZEROOUT: NBD_CMD_WRITE_ZEROES on kernels that send it (6.5 and later),
+# plain zero WRITEs on 6.1 (write_zeroes_max_bytes 0 there); zeroes either way.
+blkdiscard -z -o 0 -l 4M "${dev}p2" || fail "blkdiscard -z"
+[ "$(dd if="${dev}p2" bs=1M count=4 iflag=direct 2>/dev/null | tr -d '\0' | wc -c)" = 0 ] ||
+	fail "zeroed range does not read back as zeroes"
+log "zero-out ok (write_zeroes_max_bytes $(cat "$sys/queue/write_zeroes_max_bytes"))"
 
 # Online grow while reads are in flight: the loop keeps serving them while
 # the kernel freezes the queue for the new size.
