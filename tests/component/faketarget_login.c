@@ -234,6 +234,8 @@ void ft_login(struct ft *ft, const struct iscsi_pdu_login_req *rq, const uint8_t
 		ft->hdig = ft->neg_hdig;
 		ft->ddig = ft->neg_ddig;
 		ft->ffp = true;
+		/* RFC 7143 13.14: FirstBurstLength never exceeds MaxBurstLength. */
+		ft->first_burst = MIN(ft->first_burst, ft->max_burst);
 		if (!ft->ini_mrdsl)
 			ft->ini_mrdsl = 8192;
 		return;

@@ -470,9 +470,11 @@ START_TEST(random_faults)
 {
 	static const int ops[] = {-1, OP_DATA_IN, OP_SCSI_RSP, OP_R2T, 0x20};
 	static const enum ft_action acts[] = {FT_CORRUPT, FT_DROP, FT_DUP, FT_REORDER, FT_DELAY};
-	unsigned int seed;
+	/* FAULT_SEEDS=n runs more (or fewer) seeds than the 60 of make check. */
+	unsigned int seed,
+		nseeds = getenv("FAULT_SEEDS") ? (unsigned int)atoi(getenv("FAULT_SEEDS")) : 60;
 
-	for (seed = 1; seed <= 60; seed++) {
+	for (seed = 1; seed <= nseeds; seed++) {
 		struct ft_config fc = {0};
 		struct sess_config sc;
 		struct env e;
@@ -525,6 +527,13 @@ START_TEST(random_faults)
 			io_fini(&io[i]);
 		}
 		ck_assert_int_eq(e.n_state[SESS_DEAD], 1);
+		/*
+		 * Faults hit the target's PDUs only: what we sent must stay legal,
+		 * unless a corruption went undetected (no digests) into a field we
+		 * must echo, such as an R2T's Target Transfer Tag.
+		 */
+		ck_assert_msg(e.ft->errors == 0 || (f.action == FT_CORRUPT && !dig),
+			      "seed %u: target saw %s", seed, e.ft->first_error);
 		ck_assert_msg(err_lines <= 1, "seed %u: %d error lines, last %s", seed, err_lines,
 			      last_err);
 		ck_assert_msg(e.death != SESS_DEATH_CLOSED || err_lines == 0, "seed %u", seed);
