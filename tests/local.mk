@@ -37,3 +37,10 @@ INTEGRATION_TESTS = \
 	tests/integration/unmap.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
+
+# Unit tests of the command line's input parsing (portal strings, secret files).
+check_PROGRAMS += tests/unit/test_cli
+TESTS += tests/unit/test_cli
+tests_unit_test_cli_SOURCES = tests/unit/test_cli.c src/cli/portal.c src/cli/secret.c
+tests_unit_test_cli_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_cli_LDADD = $(TEST_LIBS)
