@@ -34,6 +34,7 @@ INTEGRATION_TESTS = \
 	tests/integration/harness-libiscsi.sh \
 	tests/integration/login.sh \
 	tests/integration/rw.sh \
+	tests/integration/two-networks.sh \
 	tests/integration/unmap.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
