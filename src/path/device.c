@@ -94,19 +94,23 @@ static bool io_fence_holds(const struct path_device *dev, const struct path_io *
 	return true;
 }
 
-/* Finished for good (err 0 or the device's error); held while a fence is pending. */
+/*
+ * Finished for good (err 0 or the device's error); held while a fence is
+ * pending. An error is held too: a caller told "failed" rewrites or reuses
+ * the blocks, and a stale copy landing after that would be the same ghost.
+ */
 static void io_finish(struct path_io *io, int err)
 {
 	struct path_device *dev = io->dev;
 
-	if (err == 0 && !io_fence_holds(dev, io)) {
-		if (dev->state == DEV_STOPPING) {
-			io_complete(io, -ESHUTDOWN);
+	if (!io_fence_holds(dev, io)) {
+		if (dev->state != DEV_RUNNING) {
+			io_complete(io, err ? err : -ESHUTDOWN);
 			return;
 		}
-		dbg(LOG_SUB_PATH, "%s: write at %llu done, held for the fence", dev->name,
-		    (unsigned long long)io->offset);
-		io->held_err = 0;
+		dbg(LOG_SUB_PATH, "%s: write at %llu finished (%d), held for the fence", dev->name,
+		    (unsigned long long)io->offset, err);
+		io->held_err = err;
 		list_del(&io->node);
 		list_add_tail(&dev->held, &io->node);
 		return;
@@ -403,7 +407,7 @@ static void io_send(struct path_device *dev, struct path *p, struct path_io *io)
 static void fail_waiting(struct path_device *dev, int err)
 {
 	while (!list_empty(&dev->retry))
-		io_complete(list_entry(dev->retry.next, struct path_io, node), err);
+		io_finish(list_entry(dev->retry.next, struct path_io, node), err);
 	while (!list_empty(&dev->reqs)) {
 		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, node);
 

@@ -62,7 +62,9 @@
  *    could keep the old tasks longer. Set fence_grace_ms to cover the
  *    target's TCP keepalive / NOP-In timeout when that matters.
  * Only writes (WRITE, WRITE SAME, UNMAP) that had been handed to the
- * socket (sess_task.sent) are held; reads and unsent commands are not.
+ * socket (sess_task.sent) are held, whether their re-issue succeeds or
+ * fails (a caller told "failed" rewrites the blocks just the same); reads
+ * and unsent commands are not.
  * The price: while the dead path stays down, those writes complete up to
  * Time2Wait + Time2Retain + fence_grace_ms late (22 s with the RFC
  * defaults 2 + 20; a session that negotiates Time2Retain 0 at ERL 0 makes

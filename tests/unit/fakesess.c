@@ -19,6 +19,75 @@ unsigned int fakesess_count;
 struct fakelun *fakesess_lun_for[8];
 int fakesess_start_result;
 double fake_now = 1000.0;
+bool fakesess_zombies;
+double fakesess_zombie_retain = 2.0;
+
+struct zombie {
+	int path;
+	uint8_t isid[6];
+	uint64_t lba;
+	uint32_t len;
+	uint8_t *data;
+	double until;
+};
+
+#define ZOMBIE_MAX 512
+static struct zombie zombies[ZOMBIE_MAX];
+static unsigned int nzombies;
+
+static void zombie_drop(unsigned int i)
+{
+	free(zombies[i].data);
+	zombies[i] = zombies[--nzombies];
+}
+
+static void zombie_keep(struct sess *s, struct sess_task *t)
+{
+	struct zombie *z;
+	size_t off = 0;
+
+	if (!fakesess_zombies || nzombies == ZOMBIE_MAX || !t->sent ||
+	    (t->cdb[0] != 0x2a && t->cdb[0] != 0x8a))
+		return;
+	z = &zombies[nzombies++];
+	z->path = s->path;
+	memcpy(z->isid, s->isid, 6);
+	z->lba = t->cdb[0] == 0x2a ? get_be32(t->cdb + 2) : get_be64(t->cdb + 2);
+	z->len = t->xfer_len;
+	z->data = malloc(z->len);
+	for (unsigned int i = 0; i < t->iov_cnt && off < z->len; i++) {
+		memcpy(z->data + off, t->iov[i].iov_base, t->iov[i].iov_len);
+		off += t->iov[i].iov_len;
+	}
+	z->until = fake_now + fakesess_zombie_retain;
+}
+
+unsigned int fakesess_zombies_pending(void)
+{
+	return nzombies;
+}
+
+unsigned int fakesess_zombie_land(unsigned int pick)
+{
+	struct fakelun *l;
+	struct zombie *z;
+
+	for (unsigned int i = 0; i < nzombies;) {
+		if (fake_now >= zombies[i].until)
+			zombie_drop(i); /* the target cleaned the old session up */
+		else
+			i++;
+	}
+	if (!nzombies)
+		return 0;
+	pick %= nzombies;
+	z = &zombies[pick];
+	l = z->path >= 0 && z->path < 8 ? fakesess_lun_for[z->path] : NULL;
+	if (l && z->lba * l->bs + z->len <= l->nblocks * l->bs)
+		memcpy(l->data + z->lba * l->bs, z->data, z->len);
+	zombie_drop(pick);
+	return 1;
+}
 
 double fake_clock(void *opaque)
 {
@@ -144,6 +213,8 @@ static void fs_kill(struct sess *s, enum sess_death why)
 	while (!list_empty(&s->tasks)) {
 		struct sess_task *t = list_entry(s->tasks.next, struct sess_task, node);
 
+		if (why != SESS_DEATH_LOGOUT)
+			zombie_keep(s, t);
 		t->result = -ECONNABORTED;
 		finish_task(s, t);
 	}
@@ -206,6 +277,9 @@ const struct path_transport_ops fakesess_ops = {
 
 void fakesess_reset(void)
 {
+	while (nzombies)
+		zombie_drop(0);
+	fakesess_zombies = false;
 	for (unsigned int i = 0; i < fakesess_count; i++)
 		free(fakesess_all[i]);
 	fakesess_count = 0;
@@ -231,6 +305,14 @@ unsigned int fakesess_sessions_for(int idx)
 
 void fakesess_login(struct sess *s)
 {
+	/* RFC 7143 6.3.5: a login with the ISID of an old session on the same
+	 * portal group ends it, and its tasks, before it succeeds. */
+	for (unsigned int i = 0; i < nzombies;) {
+		if (zombies[i].path == s->path && memcmp(zombies[i].isid, s->isid, 6) == 0)
+			zombie_drop(i);
+		else
+			i++;
+	}
 	s->last_rx = fake_now;
 	set_state(s, SESS_LOGIN, SESS_DEATH_NONE);
 	set_state(s, SESS_READY, SESS_DEATH_NONE);

@@ -71,6 +71,20 @@ extern const struct path_transport_ops fakesess_ops;
 extern double fake_now;
 double fake_clock(void *opaque);
 
+/*
+ * Zombie writes: with fakesess_zombies set, a WRITE that was in flight when
+ * its session died is kept at the fake target, as a real target may keep a
+ * dead connection's queued commands, and can still land (fakesess_zombie_land)
+ * until the target cleans the old session up: a login on the same path with
+ * the same ISID (reinstatement) or fakesess_zombie_retain seconds after the
+ * death. The ghost-write test bed.
+ */
+extern bool fakesess_zombies;
+extern double fakesess_zombie_retain;
+/* Land one pending zombie write (chosen by pick), dropping expired ones; 1 if one landed. */
+unsigned int fakesess_zombie_land(unsigned int pick);
+unsigned int fakesess_zombies_pending(void);
+
 /* Forget (and really free) every fake session; tests call it in teardown. */
 void fakesess_reset(void);
 
