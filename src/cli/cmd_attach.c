@@ -414,6 +414,25 @@ static int cmd_export(int argc, char **argv, bool serve)
 		nbdnl_close(&nl);
 	}
 
+	/*
+	 * A device a running daemon of ours serves is refused before any
+	 * login: our paths log in with that daemon's ISIDs, which would
+	 * reinstate (kill) its sessions, and RECONFIGURE cannot take a device
+	 * whose sockets are alive anyway.
+	 */
+	if (!serve && ec.index >= 0) {
+		char nm[32], rsp[64];
+
+		snprintf(nm, sizeof(nm), "nbd%d", ec.index);
+		if (ctl_request(nm, "status", rsp, sizeof(rsp), 2000) == 0) {
+			cli_err("/dev/nbd%d is in use: a running " CLI_PROG " serves it (control "
+				"socket %s/%s.sock answers); detach it first or pick another "
+				"--device",
+				ec.index, ctl_dir(), nm);
+			return CLI_EXIT_LOCAL;
+		}
+	}
+
 	code = preflight(&t, portals, np);
 	if (code)
 		return code;

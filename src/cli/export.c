@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,7 @@ struct export {
 	/* Kernel mode. */
 	struct nbdsrv_conn *conns[NBDNL_MAX_SOCKS];
 	int kfds[NBDNL_MAX_SOCKS];
+	int ufds[NBDNL_MAX_SOCKS]; /* our ends, owned by conns[]: only looked at */
 	unsigned int nconns, nconns_open;
 	struct nbdnl_async nl_req;
 	bool nl_busy, kernel_bound, reattach;
@@ -252,13 +254,55 @@ static void link_dead_cb(struct nbdnl_monitor *m, uint32_t index)
 		log_warn("%s: the kernel reports a dead socket (LINK_DEAD)", e->name);
 }
 
+/*
+ * After RECONFIGURE: how many of our sockets did the kernel take? The
+ * kernel answers success also when it found no dead socket to replace
+ * (nbd_genl_reconfigure turns -ENOSPC into 0), e.g. when another live
+ * daemon or nbd-client serves the device. Our kernel ends are closed by
+ * now, so a socket the kernel did not take has hung up on our end.
+ */
+static unsigned int kernel_socks_taken(struct export *e)
+{
+	unsigned int i, taken = 0;
+
+	for (i = 0; i < e->nconns; i++) {
+		struct pollfd p = {.fd = e->ufds[i], .events = POLLIN | POLLRDHUP};
+
+		if (e->ufds[i] >= 0 && poll(&p, 1, 0) >= 0 &&
+		    !(p.revents & (POLLHUP | POLLRDHUP)))
+			taken++;
+	}
+	return taken;
+}
+
 static void nl_bind_done(struct nbdnl_async *a, int err, uint32_t index)
 {
 	struct export *e = a->opaque;
-	char msg[160];
+	char msg[200];
+	unsigned int taken;
 
 	e->nl_busy = false;
 	close_kernel_ends(e);
+	if (!err && e->reattach) {
+		taken = kernel_socks_taken(e);
+		if (taken == 0) {
+			/* Not ours: never DISCONNECT it on the way out (kernel_bound stays false). */
+			snprintf(msg, sizeof(msg),
+				 "/dev/nbd%d is in use: it is connected and none of its sockets is "
+				 "dead (another daemon serves it); pick another --device",
+				 e->cfg->index);
+			log_err("%s: %s", e->name, msg);
+			daemon_failed(CLI_EXIT_LOCAL, msg);
+			if (e->state == EX_STOPPING)
+				e->state = EX_BINDING; /* a stop came meanwhile: run it now */
+			export_stop(e, CLI_EXIT_LOCAL);
+			return;
+		}
+		if (taken < e->nconns)
+			log_warn("%s: the kernel took %u of our %u sockets (it replaces dead ones "
+				 "only): give the --connections the device was attached with",
+				 e->name, taken, e->nconns);
+	}
 	if (err) {
 		if (err == -EBUSY)
 			snprintf(msg, sizeof(msg),
@@ -355,6 +399,7 @@ static int export_bind_kernel(struct export *e)
 			close(sv[0]);
 			return err;
 		}
+		e->ufds[i] = sv[0];
 		e->nconns_open++;
 	}
 	nc.index = e->cfg->index;
@@ -528,7 +573,7 @@ int export_run(struct export_config *cfg)
 	e->loop = ev_default_loop(EVFLAG_AUTO);
 	e->nconns = cfg->mode == EXPORT_KERNEL ? cfg->nconns : 0;
 	for (i = 0; i < NBDNL_MAX_SOCKS; i++)
-		e->kfds[i] = -1;
+		e->kfds[i] = e->ufds[i] = -1;
 	if (cfg->name)
 		snprintf(e->name, sizeof(e->name), "%s", cfg->name);
 	else if (cfg->mode == EXPORT_KERNEL && cfg->index >= 0)
