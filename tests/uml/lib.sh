@@ -95,13 +95,14 @@ kill_wait() {
 
 # ---- waiting ---------------------------------------------------------------
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 1 on timeout.
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 1 on
+# timeout. The bound is wall time (bash's SECONDS), not a count of polls:
+# in a loaded UML guest one poll of a command can take far more than 0.1 s.
 wait_for() {
-	local t=$(($1 * 10))
+	local end=$((SECONDS + $1 + 1))
 	shift
 	while ! "$@" >/dev/null 2>&1; do
-		t=$((t - 1))
-		[ $t -gt 0 ] || return 1
+		[ $SECONDS -lt $end ] || return 1
 		sleep 0.1
 	done
 	return 0
