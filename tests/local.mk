@@ -11,6 +11,9 @@ UML_TESTS = \
 	tests/uml/t-cable-silent.sh \
 	tests/uml/t-nbd-qemu.sh \
 	tests/uml/t-nbd-kernel.sh \
+	tests/uml/t-nbd-restart.sh \
+	tests/uml/t-nbd-lio.sh \
+	tests/uml/t-nbd-errors.sh \
 	tests/uml/demo-guest.sh
 TESTS += $(UML_TESTS)
 EXTRA_DIST += $(UML_TESTS) tests/uml/run.sh tests/uml/init.sh tests/uml/lib.sh \
