@@ -48,3 +48,13 @@ TESTS += tests/unit/test_cli
 tests_unit_test_cli_SOURCES = tests/unit/test_cli.c src/cli/portal.c src/cli/secret.c
 tests_unit_test_cli_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_cli_LDADD = $(TEST_LIBS)
+
+# Multipath host tests: `iscsi-nbd serve` over two or three veth networks
+# to one tgtd, driven by fio (nbd engine, crc32c verify) or nbdsh, with
+# cable pulls, silent loss, flapping, a tgtd restart, a wrong LUN and the
+# ghost write (tests/mp-lib.sh has their common helpers).
+EXTRA_DIST += tests/mp-lib.sh
+MP_TESTS = \
+	tests/integration/mp-cable-pull.sh
+TESTS += $(MP_TESTS)
+EXTRA_DIST += $(MP_TESTS)
