@@ -2,8 +2,9 @@
 # Build iscsi-nbd and run every test tier:
 #   1. normal build, warnings as errors: unit, component, integration (tgtd),
 #      UML kernel tests, fuzz corpus replay;
-#   2. ASan + UBSan build: the same tests again;
-#   3. libFuzzer build: each fuzz target for a bounded time.
+#   2. valgrind: every C test program of tier 1 again under memcheck;
+#   3. ASan + UBSan build: the same tests again;
+#   4. libFuzzer build: each fuzz target for a bounded time.
 # Tiers that need something this machine lacks skip (exit 77) and say why.
 # Usage: ./run-tests.sh [--quick]   (--quick: tier 1 only)
 set -euo pipefail
@@ -19,8 +20,8 @@ jobs=$(nproc)
 total_pass=0 total_fail=0 total_skip=0
 status=0
 
-tally() { # $1 = build dir
-	local log=$1/test-suite.log p f s e
+tally() { # $1 = build dir, $2 = suite log name (default test-suite.log)
+	local log=$1/${2:-test-suite.log} p f s e
 	p=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
 	f=$(sed -n 's/^# FAIL: *//p' "$log" | head -1)
 	e=$(sed -n 's/^# ERROR: *//p' "$log" | head -1)
@@ -44,17 +45,31 @@ run_tier() { # $1 = name, rest = configure args
 	}
 	if ! make -C "$dir" -j"$jobs" check; then
 		status=1
-		for l in "$dir"/tests/*/*.log "$dir"/tests/*.log; do
-			[ -f "$l" ] || continue
-			grep -qE '^:test-result: (FAIL|ERROR)' "${l%.log}.trs" 2>/dev/null || continue
-			echo "----- $l"
-			tail -40 "$l"
-		done
+		show_failures "$dir"
 	fi
 	[ -f "$dir/test-suite.log" ] && tally "$dir"
 }
 
+show_failures() { # $1 = build dir
+	local l
+	for l in "$1"/tests/*/*.log "$1"/tests/*.log; do
+		[ -f "$l" ] || continue
+		grep -qE '^:test-result: (FAIL|ERROR)' "${l%.log}.trs" 2>/dev/null || continue
+		echo "----- $l"
+		tail -40 "$l"
+	done
+}
+
 run_tier normal --enable-werror
+if [ $quick = 0 ] && [ -f "$top/_build/normal/Makefile" ]; then
+	echo "=== tier: valgrind"
+	if ! make -C "$top/_build/normal" -j"$jobs" check-valgrind; then
+		status=1
+		show_failures "$top/_build/normal"
+	fi
+	[ -f "$top/_build/normal/test-suite-valgrind.log" ] &&
+		tally "$top/_build/normal" test-suite-valgrind.log
+fi
 if [ $quick = 0 ]; then
 	# UML and the longest integration tests add little under ASan: the
 	# sanitizer tier sets ISN_SANITIZER so slow tests can trim themselves.
