@@ -99,5 +99,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_list(int argc, char **argv); /* cmd_ctl.c */
 int cmd_status(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
+int cmd_config(int argc, char **argv); /* cmd_config.c */
 
 #endif

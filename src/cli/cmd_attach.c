@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/conffile.h"
 #include "cli/ctl.h"
 #include "cli/daemon.h"
 #include "cli/export.h"
@@ -43,6 +44,7 @@ enum {
 	OPT_FAILBACK,
 	OPT_LOG_FILE,
 	OPT_MAX_CLIENTS,
+	OPT_CONFIG,
 };
 
 static const struct option attach_opts[] = {
@@ -75,6 +77,7 @@ static const struct option attach_opts[] = {
 	{"rr-min-io", required_argument, NULL, OPT_RR_MIN_IO},
 	{"failback", required_argument, NULL, OPT_FAILBACK},
 	{"log-file", required_argument, NULL, OPT_LOG_FILE},
+	{"config", required_argument, NULL, OPT_CONFIG},
 	{NULL, 0, NULL, 0},
 };
 
@@ -121,8 +124,10 @@ static void attach_usage(FILE *f, bool serve)
 	fprintf(f, "Daemon options:\n"
 		   "  -f, --foreground             stay in the foreground, log to stderr\n"
 		   "      --name NAME              control socket name (default nbdN / serve-PID)\n"
-		   "      --log-file FILE          background log (default %s/NAME.log)\n",
-		ctl_dir());
+		   "      --log-file FILE          background log (default %s/NAME.log)\n"
+		   "      --config NAME            read %s/NAME.conf (or a file) after\n"
+		   "                               " CONFIG_GLOBAL_NAME ".conf; options given here win\n",
+		ctl_dir(), config_dir());
 }
 
 static int parse_uint(const char *what, const char *arg, uint64_t max, uint64_t *out)
@@ -258,6 +263,11 @@ static int cmd_export(int argc, char **argv, bool serve)
 	ec.dev.policy.kind = PATH_POLICY_ROUND_ROBIN;
 	ec.dev.transport = &path_transport_sess;
 
+	/* --config NAME: the file's values become options placed first. */
+	code = config_expand_args(&argc, &argv, attach_opts, "t:P:l:fh", OPT_CONFIG, &serve);
+	if (code)
+		return code;
+	ec.mode = serve ? EXPORT_SERVER : EXPORT_KERNEL;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "t:P:l:fh", attach_opts, NULL)) != -1) {
 		switch (c) {
@@ -373,6 +383,8 @@ static int cmd_export(int argc, char **argv, bool serve)
 			continue;
 		case OPT_LOG_FILE:
 			log_file = optarg;
+			continue;
+		case OPT_CONFIG: /* read by config_expand_args() */
 			continue;
 		default:
 			break;

@@ -101,6 +101,40 @@ static void export_set_state(struct export *e, enum export_state st)
 
 static void export_stop(struct export *e, int exit_code);
 
+/*
+ * systemd STATUS= (daemon_status): the device and how many of its paths
+ * are up, and which are not. Sent on every path state change and once
+ * when ready, so `systemctl status` shows a cable pull as it happens.
+ */
+static void export_status_update(struct export *e)
+{
+	unsigned int i, n, up = 0;
+	struct path_status ps;
+	char down[256] = "";
+	size_t len = 0;
+
+	/* Not before the device exists, nor while it is being freed. */
+	if (!e->dev || e->state == EX_DONE)
+		return;
+	n = path_device_npaths(e->dev);
+	for (i = 0; i < n; i++) {
+		path_device_path_status(e->dev, i, &ps);
+		if (ps.state == PATH_ACTIVE || ps.state == PATH_STANDBY)
+			up++;
+		else if (len < sizeof(down))
+			len += (size_t)snprintf(down + len, sizeof(down) - len, "%s %s %s",
+						len ? "," : ";", ps.name, path_state_name(ps.state));
+	}
+	daemon_status("%s %s: %u/%u paths up%s", e->name, e->devpath[0] ? e->devpath : "starting",
+		      up, n, down);
+}
+
+static void path_state_cb(struct path_device *dev, unsigned int idx, enum path_state st,
+			  void *opaque)
+{
+	export_status_update(opaque);
+}
+
 static void export_finish(struct export *e)
 {
 	export_set_state(e, EX_DONE);
@@ -338,6 +372,7 @@ static void nl_bind_done(struct nbdnl_async *a, int err, uint32_t index)
 		   e->reattach ? "re-attached" : "attached", e->devpath, e->ex.size,
 		   e->ex.min_block, e->nconns);
 	daemon_ready(e->devpath);
+	export_status_update(e);
 }
 
 /* Is device index connected now (a previous daemon died and left it)? */
@@ -459,6 +494,7 @@ static int export_bind_server(struct export *e)
 	export_set_state(e, EX_RUNNING);
 	log_notice("%s: serving on %s", e->name, addr);
 	daemon_ready(addr);
+	export_status_update(e);
 	return 0;
 }
 
@@ -586,6 +622,7 @@ int export_run(struct export_config *cfg)
 	cfg->dev.name = e->name;
 	cfg->dev.on_ready = dev_ready_cb;
 	cfg->dev.on_stopped = dev_stopped_cb;
+	cfg->dev.on_path_state = path_state_cb;
 	cfg->dev.opaque = e;
 	e->dev = path_device_new(e->loop, &cfg->dev);
 	if (!e->dev) {

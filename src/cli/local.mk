@@ -3,15 +3,20 @@
 CLI_SOURCES = \
 	src/cli/cli.h \
 	src/cli/cmd_attach.c \
+	src/cli/cmd_config.c \
 	src/cli/cmd_ctl.c \
 	src/cli/cmd_discover.c \
 	src/cli/cmd_scsi.c \
+	src/cli/conffile.c \
+	src/cli/conffile.h \
 	src/cli/ctl.c \
 	src/cli/ctl.h \
 	src/cli/daemon.c \
 	src/cli/daemon.h \
 	src/cli/export.c \
 	src/cli/export.h \
+	src/cli/initiator.c \
+	src/cli/initiator.h \
 	src/cli/main.c \
 	src/cli/portal.c \
 	src/cli/portal.h \
@@ -26,3 +31,11 @@ sbin_PROGRAMS += iscsi-nbd
 iscsi_nbd_SOURCES = $(CLI_SOURCES)
 iscsi_nbd_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 iscsi_nbd_LDADD = $(LAYER_LIBS) $(EXT_LIBS)
+
+# Configuration files and the initiator name (conffile.c, initiator.c).
+check_PROGRAMS += tests/unit/test_config
+TESTS += tests/unit/test_config
+tests_unit_test_config_SOURCES = tests/unit/test_config.c src/cli/conffile.c \
+	src/cli/initiator.c src/cli/target.c src/cli/portal.c src/cli/secret.c
+tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_config_LDADD = $(TEST_LIBS)

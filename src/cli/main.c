@@ -59,6 +59,7 @@ static const struct subcmd subcmds[] = {
 	{"detach", cmd_detach, "flush, disconnect and stop an attached device"},
 	{"list", cmd_list, "list running devices"},
 	{"status", cmd_status, "devices, paths, states, latency, counters [--json]"},
+	{"config", cmd_config, "check or dump a configuration file (--dump NAME)"},
 };
 
 static void usage(FILE *f)

@@ -13,12 +13,10 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/initiator.h"
 #include "cli/portal.h"
 #include "cli/secret.h"
 #include "util/cleanup.h"
-
-#define INITIATORNAME_FILE "/etc/iscsi/initiatorname.iscsi"
-#define DEFAULT_IQN_PREFIX "iqn.2026-11.org.iscsi-nbd:"
 
 const char cli_target_help[] =
 	"Target options:\n"
@@ -31,8 +29,8 @@ const char cli_target_help[] =
 	"      --mutual-secret-file FILE  the target's secret (mode 0600)\n"
 	"      --header-digest none|crc32c|prefer-crc32c\n"
 	"      --data-digest none|crc32c|prefer-crc32c  (default none)\n"
-	"      --initiator-name NAME    default: " INITIATORNAME_FILE ", else\n"
-	"                               " DEFAULT_IQN_PREFIX "HOSTNAME\n"
+	"      --initiator-name NAME    default: " INITIATOR_OPENISCSI_FILE ",\n"
+	"                               else /etc/iscsi-nbd/initiatorname (made once)\n"
 	"      --timeout SECONDS        bound of the whole command (default 30)\n"
 	"      --max-recv-dsl BYTES     our MaxRecvDataSegmentLength (512-16M-1): the\n"
 	"                               largest PDU the target may send us\n";
@@ -166,57 +164,6 @@ int cli_target_opt(struct cli_target *t, int c, const char *arg)
 	}
 }
 
-/* InitiatorName= from open-iscsi's file, so the target sees the same name. */
-static char *initiator_name_from_file(void)
-{
-	FILE *f = fopen(INITIATORNAME_FILE, "re");
-	char line[512];
-	char *name = NULL;
-
-	if (!f)
-		return NULL;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (strncmp(p, "InitiatorName=", 14) != 0)
-			continue;
-		p += 14;
-		p[strcspn(p, " \t\r\n")] = 0;
-		if (*p) {
-			name = strdup(p);
-			break;
-		}
-	}
-	fclose(f);
-	return name;
-}
-
-static char *default_initiator_name(void)
-{
-	char host[256];
-	char *name;
-	size_t i;
-
-	if (gethostname(host, sizeof(host)) < 0 || !host[0])
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = 0;
-	/* iSCSI names are lower case (RFC 3722 stringprep): fold and drop the rest. */
-	for (i = 0; host[i]; i++) {
-		char ch = host[i];
-
-		if (ch >= 'A' && ch <= 'Z')
-			host[i] = (char)(ch - 'A' + 'a');
-		else if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-			   ch == '.'))
-			host[i] = '-';
-	}
-	if (asprintf(&name, DEFAULT_IQN_PREFIX "%s", host) < 0)
-		return NULL;
-	return name;
-}
-
 /*
  * ISID for a one-shot command: type "random" (T = 10b, RFC 7143 10.12.5,
  * first byte 0x80), 3 random bytes, and a 2-byte qualifier from the PID, so
@@ -286,8 +233,8 @@ int cli_config_build(const struct cli_target *t, bool discovery, struct sess_con
 
 	if (t->initiator_name)
 		cfg->initiator_name = strdup(t->initiator_name);
-	else if (!(cfg->initiator_name = initiator_name_from_file()))
-		cfg->initiator_name = default_initiator_name();
+	else
+		cfg->initiator_name = initiator_name_default(); /* initiator.c */
 	if (!cfg->initiator_name) {
 		cli_err("out of memory");
 		return CLI_EXIT_LOCAL;

@@ -1,0 +1,894 @@
+/*
+ * Configuration files (conffile.h): the key table, parsing with inih, the
+ * effective-configuration dump, the example file, and turning a loaded
+ * configuration into the options of attach / serve.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "cli/cli.h"
+#include "cli/conffile.h"
+#include "util/compiler.h"
+
+static const char *const digest_values[] = {"none", "crc32c", "prefer-crc32c", "prefer-none",
+					    NULL};
+static const char *const policy_values[] = {"round-robin", "failover", "queue-length",
+					    "service-time", NULL};
+static const char *const mode_values[] = {"attach", "serve", NULL};
+
+#define MS(x)  ((uint64_t)(x))
+#define SEC(x) ((uint64_t)(x) * 1000)
+
+/*
+ * The keys, in the order the dump and the example show them. Defaults are
+ * those of the attach / serve options (`iscsi-nbd attach --help`): a key
+ * left unset passes no option, so the command's own default applies.
+ */
+const struct config_key config_keys[] = {
+	/* [target] */
+	{"target", "name", CONFIG_IQN, CONFIG_F_REQUIRED, 0, 0, NULL, NULL, NULL, NULL, "target",
+	 "iSCSI name (IQN) of the target"},
+	{"target", "lun", CONFIG_UINT, 0, 0, 16383, NULL, NULL, "0", NULL, "lun",
+	 "logical unit number of the LUN to attach"},
+	{"target", "portal", CONFIG_PORTAL, CONFIG_F_LIST | CONFIG_F_REQUIRED, 0, 0, NULL, NULL, NULL,
+	 NULL, "portal",
+	 "one path: HOST[:PORT] (IPv4, [IPv6]:PORT or a name; port 3260), optionally @IFACE to "
+	 "bind the path to a network interface; repeat the key for each path, up to 8"},
+	{"target", "initiator_name", CONFIG_IQN, 0, 0, 0, NULL, NULL, NULL,
+	 "InitiatorName= of /etc/iscsi/initiatorname.iscsi, else of /etc/iscsi-nbd/initiatorname "
+	 "(generated once)",
+	 "initiator-name", "our iSCSI name, as the target's ACLs know it"},
+	/* [auth] */
+	{"auth", "chap_user", CONFIG_STRING, 0, 0, 0, NULL, NULL, NULL, "no CHAP", "chap-user",
+	 "log in with CHAP as this user (needs chap_secret_file)"},
+	{"auth", "chap_secret_file", CONFIG_PATH, CONFIG_F_SECRET, 0, 0, NULL, NULL, NULL, NULL,
+	 "chap-secret-file",
+	 "file holding the CHAP secret: owned by root, mode 0600 (its content is never shown)"},
+	{"auth", "mutual_user", CONFIG_STRING, 0, 0, 0, NULL, NULL, NULL, "one-way CHAP",
+	 "mutual-user", "mutual CHAP: the name the target must answer with"},
+	{"auth", "mutual_secret_file", CONFIG_PATH, CONFIG_F_SECRET, 0, 0, NULL, NULL, NULL, NULL,
+	 "mutual-secret-file", "file holding the target's secret for mutual CHAP (mode 0600)"},
+	/* [iscsi] */
+	{"iscsi", "header_digest", CONFIG_ENUM, 0, 0, 0, NULL, digest_values, "none", NULL,
+	 "header-digest", "CRC32C header digest: none, crc32c, prefer-crc32c or prefer-none"},
+	{"iscsi", "data_digest", CONFIG_ENUM, 0, 0, 0, NULL, digest_values, "none", NULL,
+	 "data-digest", "CRC32C data digest: none, crc32c, prefer-crc32c or prefer-none"},
+	{"iscsi", "login_timeout", CONFIG_DURATION, CONFIG_F_FRACTION, MS(1), SEC(86400), "s", NULL,
+	 "30s", NULL, "timeout",
+	 "bound of the first login that checks the target, the secrets and the LUN before the "
+	 "daemon starts"},
+	/* [path] */
+	{"path", "policy", CONFIG_ENUM, 0, 0, 0, NULL, policy_values, "round-robin", NULL, "policy",
+	 "path selector: round-robin, failover, queue-length or service-time"},
+	{"path", "rr_min_io", CONFIG_UINT, 0, 1, 1u << 20, NULL, NULL, "1", NULL, "rr-min-io",
+	 "round-robin: commands sent on a path before moving to the next"},
+	{"path", "failback", CONFIG_FAILBACK, 0, 0, 0, NULL, NULL, "immediate", NULL, "failback",
+	 "failover: when the preferred path takes over again: immediate, manual, or a number of "
+	 "seconds it must have been up"},
+	{"path", "no_path_retry", CONFIG_DURATION, 0, SEC(0), SEC(3600), "s", NULL, "15s", NULL,
+	 "no-path-retry",
+	 "how long I/O waits when no path is left before it fails (0: fail at once)"},
+	{"path", "nop_interval", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "1000ms", NULL,
+	 "nop-interval", "send a NOP-Out on a path after this much silence"},
+	{"path", "nop_timeout", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "3000ms", NULL,
+	 "nop-timeout", "silence that fails a path that has commands outstanding"},
+	{"path", "cmd_timeout", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "30000ms", NULL,
+	 "cmd-timeout", "deadline of one command on a path; past it the path is failed"},
+	/* [attach] */
+	{"attach", "device", CONFIG_DEVICE, CONFIG_F_ATTACH, 0, 65535, NULL, NULL, NULL,
+	 "the first free /dev/nbdN", "device",
+	 "the device to use, /dev/nbdN; naming it lets a restarted daemon take a still "
+	 "connected device back (RECONFIGURE) without failing its I/O"},
+	{"attach", "connections", CONFIG_UINT, CONFIG_F_ATTACH, 1, 16, NULL, NULL, NULL,
+	 "the number of CPUs, at most 4", "connections",
+	 "kernel sockets (hardware queues) of the device"},
+	{"attach", "dead_conn_timeout", CONFIG_DURATION, CONFIG_F_ATTACH, SEC(0), SEC(86400), "s",
+	 NULL, "60s", NULL, "dead-conn-timeout",
+	 "how long the kernel keeps the device's I/O for a restarted daemon"},
+	/* [serve] */
+	{"serve", "socket", CONFIG_PATH, CONFIG_F_SERVE, 0, 0, NULL, NULL, NULL, NULL, "socket",
+	 "Unix socket to serve NBD on (mode 0600); socket or listen is needed"},
+	{"serve", "listen", CONFIG_STRING, CONFIG_F_SERVE, 0, 0, NULL, NULL, NULL, NULL, "listen",
+	 "TCP address HOST:PORT to serve NBD on"},
+	{"serve", "export_name", CONFIG_STRING, CONFIG_F_SERVE, 0, 0, NULL, NULL, NULL,
+	 "the empty name", "export-name", "NBD export name"},
+	{"serve", "max_clients", CONFIG_UINT, CONFIG_F_SERVE, 1, 1024, NULL, NULL, "16", NULL,
+	 "max-clients", "NBD clients served at once"},
+	/* [daemon] */
+	{"daemon", "mode", CONFIG_ENUM, 0, 0, 0, NULL, mode_values, "attach", NULL, NULL,
+	 "attach: the LUN as /dev/nbdN; serve: an NBD server (attach --config and serve --config "
+	 "both run what this says)"},
+	{"daemon", "name", CONFIG_STRING, 0, 0, 0, NULL, NULL, NULL, "NAME of NAME.conf", "name",
+	 "control socket name: what detach and status take"},
+	{"daemon", "log_file", CONFIG_PATH, 0, 0, 0, NULL, NULL, NULL, "/run/iscsi-nbd/NAME.log",
+	 "log-file", "log of a daemon in the background (with -f it logs to stderr)"},
+};
+const size_t config_nkeys = ARRAY_SIZE(config_keys);
+
+static const char *const config_sections[] = {"target", "auth", "iscsi", "path",
+					      "attach", "serve", "daemon"};
+
+const char *config_dir(void)
+{
+	const char *d = getenv("ISCSI_NBD_CONFDIR");
+
+	return d && *d ? d : CONFIG_DIR_DEFAULT;
+}
+
+int config_key_index(const char *section, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < config_nkeys; i++)
+		if (strcmp(config_keys[i].section, section) == 0 &&
+		    strcmp(config_keys[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const struct config_key *key_of(const char *section, const char *name)
+{
+	int i = config_key_index(section, name);
+
+	return i < 0 ? NULL : &config_keys[i];
+}
+
+/* ---- values ---- */
+
+static int err_set(char *err, size_t errlen, const char *fmt, ...) ISN_PRINTF(3, 4);
+
+static int err_set(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* "15", "15s", "500ms", "2m", "1h", "0.5s" into milliseconds. */
+static int parse_duration(const char *s, const char *unit, uint64_t *ms)
+{
+	char *end;
+	double v;
+	double mult = strcmp(unit, "s") == 0 ? 1000 : 1;
+
+	if (!*s || !(isdigit((unsigned char)*s) || *s == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -EINVAL;
+	if (strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (strcmp(end, "s") == 0)
+		mult = 1000;
+	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		mult = 60000;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600000;
+	else if (*end)
+		return -EINVAL;
+	v *= mult;
+	if (v > 1e12 || v != (double)(uint64_t)v)
+		return -ERANGE; /* finer than a millisecond, or absurd */
+	*ms = (uint64_t)v;
+	return 0;
+}
+
+/* HOST[:PORT][@IFACE], checked for shape only: names resolve at attach time. */
+static int check_portal(const char *s, char *why, size_t whylen)
+{
+	const char *at = strrchr(s, '@');
+	size_t hostlen = at ? (size_t)(at - s) : strlen(s);
+	const char *colon;
+
+	if (hostlen == 0)
+		return err_set(why, whylen, "no host before '@'");
+	if (at && (!at[1] || strlen(at + 1) > 15 || strchr(at + 1, '/') || strchr(at + 1, ' ')))
+		return err_set(why, whylen, "bad interface name after '@' (at most 15 characters)");
+	if (memchr(s, ' ', hostlen) || memchr(s, '\t', hostlen))
+		return err_set(why, whylen, "spaces in the address");
+	if (s[0] == '[') {
+		const char *rb = memchr(s, ']', hostlen);
+
+		if (!rb)
+			return err_set(why, whylen, "'[' without ']'");
+		colon = rb + 1 < s + hostlen ? rb + 1 : NULL;
+		if (colon && *colon != ':')
+			return err_set(why, whylen, "only :PORT may follow ']'");
+	} else {
+		colon = memchr(s, ':', hostlen);
+		/* Several colons without brackets: a bare IPv6 address, no port. */
+		if (colon && memchr(colon + 1, ':', hostlen - (size_t)(colon + 1 - s)))
+			colon = NULL;
+	}
+	if (colon) {
+		const char *p = colon + 1;
+		unsigned long port = 0;
+
+		if (p == s + hostlen)
+			return err_set(why, whylen, "no port after ':'");
+		for (; p < s + hostlen && *p != ','; p++) {
+			if (!isdigit((unsigned char)*p))
+				return err_set(why, whylen, "the port is not a number");
+			port = port * 10 + (unsigned long)(*p - '0');
+			if (port > 65535)
+				break;
+		}
+		if (port == 0 || port > 65535)
+			return err_set(why, whylen, "port out of range 1-65535");
+	}
+	return 0;
+}
+
+/* Canonical text of a duration: whole seconds as "Ns", else "Nms". */
+static void format_ms(char *buf, size_t len, uint64_t ms)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
+	else
+		snprintf(buf, len, "%llums", (unsigned long long)ms);
+}
+
+/* The option's argument for a checked canonical value (durations in the option's unit). */
+static void option_value(const struct config_key *k, const char *text, char *buf, size_t len)
+{
+	uint64_t ms;
+
+	if (k->type != CONFIG_DURATION || parse_duration(text, k->unit, &ms) < 0) {
+		snprintf(buf, len, "%s", text);
+		return;
+	}
+	if (strcmp(k->unit, "ms") == 0)
+		snprintf(buf, len, "%llu", (unsigned long long)ms);
+	else if (ms % 1000)
+		snprintf(buf, len, "%llu.%03llu", (unsigned long long)(ms / 1000),
+			 (unsigned long long)(ms % 1000));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)(ms / 1000));
+}
+
+static void allowed_values(const struct config_key *k, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = 0;
+	for (i = 0; k->values && k->values[i] && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", k->values[i]);
+}
+
+/*
+ * Check text against k; on success *canon holds the canonical text (what
+ * is passed to the option; caller frees). why: what is wrong and allowed.
+ */
+static int check_value(const struct config_key *k, const char *text, char **canon, char *why,
+		       size_t whylen)
+{
+	char buf[64];
+	uint64_t v;
+	size_t i;
+
+	*canon = NULL;
+	if (!*text)
+		return err_set(why, whylen, "empty value");
+	if (!printable(text))
+		return err_set(why, whylen, "give printable text (no control characters)");
+	switch (k->type) {
+	case CONFIG_STRING:
+		if (strchr(text, ' ') && k->option && strcmp(k->option, "listen") == 0)
+			return err_set(why, whylen, "give HOST:PORT without spaces");
+		break;
+	case CONFIG_IQN:
+		if ((strncmp(text, "iqn.", 4) && strncmp(text, "eui.", 4) &&
+		     strncmp(text, "naa.", 4)) ||
+		    strchr(text, ' ') || strlen(text) > 223)
+			return err_set(why, whylen,
+				       "give an iSCSI name: iqn.YYYY-MM.reversed.domain[:id], "
+				       "eui.HEX or naa.HEX (at most 223 bytes, no spaces)");
+		break;
+	case CONFIG_PATH:
+		if (text[0] != '/')
+			return err_set(why, whylen, "give an absolute file name (starting with /)");
+		break;
+	case CONFIG_UINT:
+		if (cli_parse_u64(text, &v) < 0 || v < k->min || v > k->max)
+			return err_set(why, whylen, "give a whole number from %llu to %llu",
+				       (unsigned long long)k->min, (unsigned long long)k->max);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+		*canon = strdup(buf);
+		return *canon ? 0 : -ENOMEM;
+	case CONFIG_DURATION: {
+		uint64_t unit = strcmp(k->unit, "s") == 0 ? 1000 : 1;
+		char lo[32], hi[32];
+
+		format_ms(lo, sizeof(lo), k->min);
+		format_ms(hi, sizeof(hi), k->max);
+		if (parse_duration(text, k->unit, &v) < 0 || v < k->min || v > k->max ||
+		    (v % unit && !(k->flags & CONFIG_F_FRACTION)))
+			return err_set(why, whylen,
+				       "give a duration from %s to %s%s: a number with ms, s, m "
+				       "or h (a bare number is in %s)",
+				       lo, hi, unit > 1 && !(k->flags & CONFIG_F_FRACTION)
+						       ? " in whole seconds" : "",
+				       strcmp(k->unit, "s") == 0 ? "seconds" : "milliseconds");
+		format_ms(buf, sizeof(buf), v);
+		*canon = strdup(buf);
+		return *canon ? 0 : -ENOMEM;
+	}
+	case CONFIG_ENUM:
+		for (i = 0; k->values[i]; i++)
+			if (strcmp(text, k->values[i]) == 0)
+				break;
+		if (!k->values[i]) {
+			char list[160];
+
+			allowed_values(k, list, sizeof(list));
+			return err_set(why, whylen, "give one of: %s", list);
+		}
+		break;
+	case CONFIG_FAILBACK:
+		if (strcmp(text, "immediate") && strcmp(text, "manual") &&
+		    (cli_parse_u64(text, &v) < 0 || v > 86400 || !isdigit((unsigned char)*text)))
+			return err_set(why, whylen,
+				       "give immediate, manual or a number of seconds (0-86400)");
+		break;
+	case CONFIG_DEVICE: {
+		const char *p = text;
+		char *end;
+		long idx;
+
+		if (strncmp(p, "/dev/", 5) == 0)
+			p += 5;
+		if (strncmp(p, "nbd", 3) == 0)
+			p += 3;
+		errno = 0;
+		idx = strtol(p, &end, 10);
+		if (!isdigit((unsigned char)*p) || *end || errno || idx < 0 || idx > (long)k->max)
+			return err_set(why, whylen, "give /dev/nbdN (N from 0 to %llu)",
+				       (unsigned long long)k->max);
+		snprintf(buf, sizeof(buf), "/dev/nbd%ld", idx);
+		*canon = strdup(buf);
+		return *canon ? 0 : -ENOMEM;
+	}
+	case CONFIG_PORTAL:
+		if (check_portal(text, buf, sizeof(buf)) < 0)
+			return err_set(why, whylen,
+				       "%s: give HOST[:PORT][@IFACE], e.g. 192.0.2.10, "
+				       "192.0.2.10:3260@eth1 or [2001:db8::1]:3260",
+				       buf);
+		break;
+	}
+	*canon = strdup(text);
+	return *canon ? 0 : -ENOMEM;
+}
+
+/* ---- parsing ---- */
+
+struct parse_ctx {
+	struct config *c;
+	const char *file; /* stored in c->files: outlives the parse */
+	FILE *f;
+	unsigned int line;     /* the line inih is handling */
+	bool at_line_start;
+	unsigned int long_line; /* first line too long for inih, 0 none */
+	bool list_reset;	/* this file has set the list: earlier values dropped */
+	char *err;
+	size_t errlen;
+	int rc;
+};
+
+/* fgets for inih that counts lines, so values and errors know theirs. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse_ctx *p = stream;
+	char *r;
+	size_t len;
+
+	if (p->at_line_start)
+		p->line++;
+	r = fgets(str, num, p->f);
+	if (!r)
+		return NULL;
+	len = strlen(str);
+	p->at_line_start = len > 0 && str[len - 1] == '\n';
+	if (!p->at_line_start && !feof(p->f) && !p->long_line)
+		p->long_line = p->line;
+	return r;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx *p = user;
+	struct config *c = p->c;
+	const struct config_key *k;
+	struct config_value *slot;
+	char why[300];
+	char *canon;
+	size_t i;
+	int rc;
+
+	if (p->rc)
+		return 0;
+	if (!*section) {
+		p->rc = err_set(p->err, p->errlen,
+				"%s:%u: '%s' is outside a section: put it under [target], [auth], "
+				"[iscsi], [path], [attach], [serve] or [daemon]",
+				p->file, p->line, name);
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(config_sections); i++)
+		if (strcmp(section, config_sections[i]) == 0)
+			break;
+	if (i == ARRAY_SIZE(config_sections)) {
+		p->rc = err_set(p->err, p->errlen,
+				"%s:%u: unknown section [%s]: the sections are [target], [auth], "
+				"[iscsi], [path], [attach], [serve] and [daemon]",
+				p->file, p->line, section);
+		return 0;
+	}
+	k = key_of(section, name);
+	if (!k) {
+		char list[400];
+		size_t n = 0;
+		const char *hint = "";
+
+		list[0] = 0;
+		for (i = 0; i < config_nkeys; i++)
+			if (strcmp(config_keys[i].section, section) == 0 && n < sizeof(list))
+				n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+						      n ? ", " : "", config_keys[i].name);
+		if (strstr(name, "secret") || strstr(name, "password"))
+			hint = " (secrets are never written in the configuration: put the secret "
+			       "in a file of mode 0600 and name it with chap_secret_file)";
+		p->rc = err_set(p->err, p->errlen, "%s:%u: unknown key '%s' in [%s]%s; [%s] has: %s",
+				p->file, p->line, name, section, hint, section, list);
+		return 0;
+	}
+	rc = check_value(k, value, &canon, why, sizeof(why));
+	if (rc == -ENOMEM) {
+		p->rc = err_set(p->err, p->errlen, "out of memory");
+		return 0;
+	}
+	if (rc < 0) {
+		/* Never echo control characters to a terminal. */
+		p->rc = err_set(p->err, p->errlen, "%s:%u: [%s] %s = %s: %s", p->file, p->line,
+				section, name, printable(value) ? value : "(unprintable)", why);
+		return 0;
+	}
+	if (k->flags & CONFIG_F_LIST) {
+		if (!p->list_reset) {
+			/* The first value of this file replaces the lower file's list. */
+			for (i = 0; i < c->nlist; i++)
+				free(c->list[i].text);
+			c->nlist = 0;
+			p->list_reset = true;
+		}
+		if (c->nlist == CONFIG_MAX_PORTALS) {
+			free(canon);
+			p->rc = err_set(p->err, p->errlen,
+					"%s:%u: [%s] %s: at most %d (one per path)", p->file,
+					p->line, section, name, CONFIG_MAX_PORTALS);
+			return 0;
+		}
+		slot = &c->list[c->nlist++];
+	} else {
+		slot = &c->v[k - config_keys];
+		if (slot->file == p->file) {
+			free(canon);
+			p->rc = err_set(p->err, p->errlen,
+					"%s:%u: [%s] %s is already set at line %u (or a value "
+					"continues on an indented line)",
+					p->file, p->line, section, name, slot->line);
+			return 0;
+		}
+		free(slot->text);
+	}
+	slot->text = canon;
+	slot->file = p->file;
+	slot->line = p->line;
+	return 1;
+}
+
+void config_init(struct config *c)
+{
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	c->v = calloc(config_nkeys, sizeof(*c->v));
+	if (!c->v)
+		return;
+	for (i = 0; i < config_nkeys; i++)
+		if (config_keys[i].def) {
+			char why[200];
+
+			/* Defaults go through the same check: the table cannot lie. */
+			if (check_value(&config_keys[i], config_keys[i].def, &c->v[i].text, why,
+					sizeof(why)) < 0)
+				abort();
+		}
+}
+
+void config_free(struct config *c)
+{
+	size_t i;
+
+	if (c->v)
+		for (i = 0; i < config_nkeys; i++)
+			free(c->v[i].text);
+	for (i = 0; i < c->nlist; i++)
+		free(c->list[i].text);
+	free(c->v);
+	free(c->files[0]);
+	free(c->files[1]);
+	free(c->name);
+	memset(c, 0, sizeof(*c));
+}
+
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+	struct parse_ctx p = {.c = c, .at_line_start = true, .err = err, .errlen = errlen};
+	char **slot = c->files[0] ? &c->files[1] : &c->files[0];
+	int r;
+
+	if (!c->v)
+		return err_set(err, errlen, "out of memory");
+	if (*slot)
+		return err_set(err, errlen, "%s: a third configuration file", path);
+	*slot = strdup(path);
+	if (!*slot)
+		return err_set(err, errlen, "out of memory");
+	p.file = *slot;
+	p.f = fopen(path, "re");
+	if (!p.f) {
+		r = -errno;
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return r;
+	}
+	r = ini_parse_stream(reader, &p, handler, &p);
+	fclose(p.f);
+	if (p.rc)
+		return p.rc;
+	if (p.long_line)
+		return err_set(err, errlen, "%s:%u: line longer than %d characters", path,
+			       p.long_line, CONFIG_MAX_LINE);
+	if (r > 0)
+		return err_set(err, errlen,
+			       "%s:%d: not a [section] or a key = value line (comments start "
+			       "with # or ;)",
+			       path, r);
+	if (r < 0)
+		return err_set(err, errlen, "%s: cannot parse (out of memory)", path);
+	return 0;
+}
+
+const char *config_get(const struct config *c, const char *section, const char *name)
+{
+	int i = config_key_index(section, name);
+
+	if (i < 0)
+		return NULL;
+	if (config_keys[i].flags & CONFIG_F_LIST)
+		return c->nlist ? c->list[0].text : NULL;
+	return c->v[i].text;
+}
+
+/* Rules between keys, checked on the merged result. */
+static int check_whole(const struct config *c, const char *nfile, char *err, size_t errlen)
+{
+	const char *mode = config_get(c, "daemon", "mode");
+	bool serve = mode && strcmp(mode, "serve") == 0;
+	size_t i;
+
+	for (i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		bool set = k->flags & CONFIG_F_LIST ? c->nlist > 0 : c->v[i].text != NULL;
+
+		if ((k->flags & CONFIG_F_REQUIRED) && !set)
+			return err_set(err, errlen, "%s: [%s] %s is missing: %s", nfile,
+				       k->section, k->name, k->help);
+	}
+	if (!config_get(c, "auth", "chap_user") != !config_get(c, "auth", "chap_secret_file"))
+		return err_set(err, errlen,
+			       "%s: [auth] chap_user and chap_secret_file go together", nfile);
+	if (!config_get(c, "auth", "mutual_user") != !config_get(c, "auth", "mutual_secret_file"))
+		return err_set(err, errlen,
+			       "%s: [auth] mutual_user and mutual_secret_file go together", nfile);
+	if (config_get(c, "auth", "mutual_user") && !config_get(c, "auth", "chap_user"))
+		return err_set(err, errlen,
+			       "%s: [auth] mutual CHAP needs one-way CHAP too: set chap_user and "
+			       "chap_secret_file", nfile);
+	if (serve && !config_get(c, "serve", "socket") == !config_get(c, "serve", "listen"))
+		return err_set(err, errlen,
+			       "%s: mode = serve needs exactly one of [serve] socket or listen",
+			       nfile);
+	return 0;
+}
+
+static bool good_name(const char *s)
+{
+	if (!*s || *s == '.' || strlen(s) > 48)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-_.:@", *s))
+			return false;
+	return true;
+}
+
+int config_load(const char *name, struct config *c, char *err, size_t errlen)
+{
+	char path[4096], global[4096];
+	const char *base, *dot;
+	int rc;
+
+	config_init(c);
+	if (!c->v)
+		return err_set(err, errlen, "out of memory");
+	if (strchr(name, '/')) {
+		snprintf(path, sizeof(path), "%s", name);
+		base = strrchr(name, '/') + 1;
+		dot = strrchr(base, '.');
+		c->name = strndup(base, dot && strcmp(dot, ".conf") == 0 ? (size_t)(dot - base)
+									 : strlen(base));
+		if (!c->name)
+			return err_set(err, errlen, "out of memory");
+		if (!good_name(c->name))
+			return err_set(err, errlen,
+				       "%s: the file name (without .conf) must be a usable name: "
+				       "letters, digits, - _ . : @", name);
+	} else {
+		if (!good_name(name) || strcmp(name, CONFIG_GLOBAL_NAME) == 0)
+			return err_set(err, errlen,
+				       "bad configuration name '%s': give NAME of %s/NAME.conf "
+				       "(letters, digits, - _ . : @; not %s) or a file path",
+				       name, config_dir(), CONFIG_GLOBAL_NAME);
+		snprintf(path, sizeof(path), "%s/%s.conf", config_dir(), name);
+		c->name = strdup(name);
+		if (!c->name)
+			return err_set(err, errlen, "out of memory");
+	}
+	snprintf(global, sizeof(global), "%s/" CONFIG_GLOBAL_NAME ".conf", config_dir());
+	if (access(global, F_OK) == 0) {
+		rc = config_load_file(c, global, err, errlen);
+		if (rc)
+			return rc;
+	}
+	rc = config_load_file(c, path, err, errlen);
+	if (rc)
+		return rc;
+	return check_whole(c, path, err, errlen);
+}
+
+/* ---- dump and example ---- */
+
+void config_dump(const struct config *c, FILE *f)
+{
+	const char *section = "";
+	size_t i, j;
+
+	fprintf(f, "# Effective configuration of %s: table defaults < %s < %s\n", c->name,
+		c->files[1] ? c->files[0] : "(no global file)", c->files[1] ? c->files[1]
+									 : c->files[0]);
+	fprintf(f, "# Secret files are named, never read: their content is not shown.\n");
+	for (i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (strcmp(section, k->section) != 0) {
+			section = k->section;
+			fprintf(f, "\n[%s]\n", section);
+		}
+		if (k->flags & CONFIG_F_LIST) {
+			for (j = 0; j < c->nlist; j++)
+				fprintf(f, "%s = %s\t# %s:%u\n", k->name, c->list[j].text,
+					c->list[j].file, c->list[j].line);
+			if (!c->nlist)
+				fprintf(f, "# %s unset\n", k->name);
+			continue;
+		}
+		if (!c->v[i].text) {
+			fprintf(f, "# %s unset", k->name);
+			if (k->def_text)
+				fprintf(f, ": %s", k->def_text);
+			fputc('\n', f);
+		} else if (c->v[i].file) {
+			fprintf(f, "%s = %s\t# %s:%u\n", k->name, c->v[i].text, c->v[i].file,
+				c->v[i].line);
+		} else {
+			fprintf(f, "%s = %s\t# default\n", k->name, c->v[i].text);
+		}
+	}
+}
+
+static void comment_wrapped(FILE *f, const char *text)
+{
+	size_t col = 0;
+	const char *p = text;
+
+	fputs("#", f);
+	while (*p) {
+		size_t w = strcspn(p, " ");
+
+		if (col + w + 1 > 74 && col) {
+			fputs("\n#", f);
+			col = 0;
+		}
+		fprintf(f, " %.*s", (int)w, p);
+		col += w + 1;
+		p += w;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', f);
+}
+
+void config_example(FILE *f)
+{
+	const char *section = "";
+	size_t i;
+
+	fprintf(f,
+		"# iscsi-nbd example configuration, generated from the key table\n"
+		"# (iscsi-nbd config --example). Copy it to /etc/iscsi-nbd/NAME.conf for one\n"
+		"# LUN (then: systemctl enable --now iscsi-nbd@NAME), or keep the defaults\n"
+		"# common to every LUN in /etc/iscsi-nbd/iscsi-nbd.conf. Every key is\n"
+		"# described in iscsi-nbd.conf(5); lines starting with # or ; are comments.\n"
+		"# Precedence: defaults < iscsi-nbd.conf < NAME.conf < command line.\n");
+	for (i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (strcmp(section, k->section) != 0) {
+			section = k->section;
+			fprintf(f, "\n[%s]\n", section);
+		}
+		comment_wrapped(f, k->help);
+		if (k->flags & CONFIG_F_REQUIRED) {
+			if (k->type == CONFIG_PORTAL)
+				fprintf(f, "%s = 192.0.2.10\n%s = 198.51.100.10:3260@eth1\n", k->name,
+					k->name);
+			else
+				fprintf(f, "%s = iqn.2026-01.com.example:store\n", k->name);
+			continue;
+		}
+		if (k->def) {
+			fprintf(f, "#%s = %s\n", k->name, k->def);
+			continue;
+		}
+		if (k->def_text) {
+			char line[300];
+
+			snprintf(line, sizeof(line), "default: %s", k->def_text);
+			comment_wrapped(f, line);
+		}
+		fprintf(f, "#%s =\n", k->name);
+	}
+}
+
+/* ---- attach / serve --config ---- */
+
+static char **expanded_argv; /* kept for the process's life: options point into it */
+
+static int find_opt_val(const struct option *opts, const char *name)
+{
+	for (; opts->name; opts++)
+		if (strcmp(opts->name, name) == 0)
+			return opts->val;
+	return -1;
+}
+
+int config_expand_args(int *argc, char ***argv, const struct option *opts, const char *shortopts,
+		       int config_opt, bool *serve)
+{
+	char **scan, **out;
+	const char *cfgname = NULL;
+	bool user_portal = false;
+	struct config c;
+	char err[600];
+	int n = *argc, i, o, opt_p = find_opt_val(opts, "portal");
+	size_t k;
+	int saved_opterr = opterr;
+	char val[64];
+
+	/* Find --config and -P with the command's own table (abbreviations, clusters). */
+	scan = calloc((size_t)n + 1, sizeof(*scan));
+	if (!scan) {
+		cli_err("out of memory");
+		return CLI_EXIT_LOCAL;
+	}
+	memcpy(scan, *argv, (size_t)n * sizeof(*scan));
+	opterr = 0;
+	optind = 0;
+	while ((o = getopt_long(n, scan, shortopts, opts, NULL)) != -1) {
+		if (o == config_opt) {
+			if (cfgname) {
+				free(scan);
+				opterr = saved_opterr;
+				optind = 0;
+				cli_err("--config given twice");
+				return CLI_EXIT_USAGE;
+			}
+			cfgname = optarg;
+		} else if (o == opt_p) {
+			user_portal = true;
+		}
+	}
+	free(scan);
+	opterr = saved_opterr;
+	optind = 0;
+	if (!cfgname)
+		return 0;
+
+	if (config_load(cfgname, &c, err, sizeof(err)) < 0) {
+		cli_err("%s", err);
+		config_free(&c);
+		return CLI_EXIT_USAGE;
+	}
+	/* argv[0], two words per key, the portals, --name, the command line, NULL. */
+	out = calloc((size_t)n + 2 * (config_nkeys + CONFIG_MAX_PORTALS + 1) + 2, sizeof(*out));
+	if (!out) {
+		config_free(&c);
+		cli_err("out of memory");
+		return CLI_EXIT_LOCAL;
+	}
+	*serve = strcmp(config_get(&c, "daemon", "mode"), "serve") == 0;
+	i = 0;
+	out[i++] = (*argv)[0];
+#define ADD(opt, val)                                                                      \
+	do {                                                                               \
+		char *a_ = NULL, *b_ = strdup(val);                                        \
+		if (asprintf(&a_, "--%s", opt) < 0 || !b_) {                               \
+			free(b_);                                                          \
+			config_free(&c);                                                   \
+			cli_err("out of memory");                                          \
+			return CLI_EXIT_LOCAL;                                             \
+		}                                                                          \
+		out[i++] = a_;                                                             \
+		out[i++] = b_;                                                             \
+	} while (0)
+	for (k = 0; k < config_nkeys; k++) {
+		const struct config_key *key = &config_keys[k];
+
+		if (!key->option || (key->flags & CONFIG_F_LIST))
+			continue;
+		if ((key->flags & CONFIG_F_ATTACH) && *serve)
+			continue;
+		if ((key->flags & CONFIG_F_SERVE) && !*serve)
+			continue;
+		/* Defaults equal the command's own: pass only what a file set. */
+		if (!c.v[k].text || !c.v[k].file)
+			continue;
+		option_value(key, c.v[k].text, val, sizeof(val));
+		ADD(key->option, val);
+	}
+	if (!user_portal)
+		for (k = 0; k < c.nlist; k++)
+			ADD("portal", c.list[k].text);
+	if (!config_get(&c, "daemon", "name"))
+		ADD("name", c.name);
+#undef ADD
+	memcpy(out + i, *argv + 1, (size_t)(n - 1) * sizeof(*out));
+	i += n - 1;
+	out[i] = NULL;
+	config_free(&c);
+	expanded_argv = out;
+	*argc = i;
+	*argv = out;
+	return 0;
+}

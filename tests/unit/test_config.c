@@ -1,0 +1,488 @@
+/*
+ * Configuration files (src/cli/conffile.c) and the initiator name
+ * (src/cli/initiator.c): every key of the table with a good and a bad
+ * value, unknown keys and sections, FILE:LINE in every error, the
+ * precedence defaults < global < NAME < command line, the dump never
+ * showing a secret, the generated example being a valid file, and the
+ * initiator name generated once, atomically, then kept.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/conffile.h"
+#include "cli/initiator.h"
+
+/* main.c's, which this test does not link. */
+void cli_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static char dir[256];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "%s/isn-config.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	setenv("ISCSI_NBD_CONFDIR", dir, 1);
+}
+
+static void teardown(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Write dir/name with printf-style content; returns the path (static). */
+static const char *write_file(const char *name, const char *fmt, ...) ISN_PRINTF(2, 3);
+static const char *write_file(const char *name, const char *fmt, ...)
+{
+	static char path[2][512];
+	static int which;
+	FILE *f;
+	va_list ap;
+	char *p = path[which++ % 2];
+
+	snprintf(p, 512, "%s/%s", dir, name);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	ck_assert_int_eq(fclose(f), 0);
+	return p;
+}
+
+#define MINIMAL "[target]\nname = iqn.2026-01.com.example:t\nportal = 192.0.2.1\n"
+
+/* A good value of each type, and its canonical text. */
+static const char *good_value(const struct config_key *k, const char **canon)
+{
+	static char buf[64];
+
+	switch (k->type) {
+	case CONFIG_STRING:
+		return *canon = "abc-1";
+	case CONFIG_IQN:
+		return *canon = "iqn.2026-01.com.example:x";
+	case CONFIG_PATH:
+		return *canon = "/etc/iscsi-nbd/x";
+	case CONFIG_UINT:
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)k->max);
+		return *canon = buf;
+	case CONFIG_DURATION:
+		/* 1 h is inside every range but the shortest, and shows the unit conversion. */
+		if (k->max >= 3600000 && k->min <= 3600000) {
+			*canon = "3600s";
+			return "1h";
+		}
+		return *canon = "1s";
+	case CONFIG_ENUM: {
+		size_t i = 0;
+
+		while (k->values[i + 1])
+			i++;
+		return *canon = k->values[i];
+	}
+	case CONFIG_FAILBACK:
+		return *canon = "5";
+	case CONFIG_DEVICE:
+		*canon = "/dev/nbd7";
+		return "nbd7";
+	case CONFIG_PORTAL:
+		return *canon = "[2001:db8::1]:3261@eth0";
+	}
+	return NULL;
+}
+
+static const char *bad_value(const struct config_key *k)
+{
+	switch (k->type) {
+	case CONFIG_STRING:
+		return "a\x01" "b";
+	case CONFIG_IQN:
+		return "store";
+	case CONFIG_PATH:
+		return "relative/file";
+	case CONFIG_UINT:
+		return "99999999999";
+	case CONFIG_DURATION:
+		return "5 parsecs";
+	case CONFIG_ENUM:
+		return "sideways";
+	case CONFIG_FAILBACK:
+		return "later";
+	case CONFIG_DEVICE:
+		return "/dev/sda";
+	case CONFIG_PORTAL:
+		return "192.0.2.1:99999";
+	}
+	return NULL;
+}
+
+START_TEST(every_key_good_and_bad)
+{
+	size_t i;
+
+	for (i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		const char *canon, *val = good_value(k, &canon);
+		const char *path;
+		struct config c;
+		char err[600], want[300];
+		int rc;
+
+		/* Good: stored canonical, with its file and line. */
+		path = write_file("k.conf", "# comment\n[%s]\n%s = %s\n", k->section, k->name, val);
+		config_init(&c);
+		rc = config_load_file(&c, path, err, sizeof(err));
+		ck_assert_msg(rc == 0, "[%s] %s = %s: %s", k->section, k->name, val, err);
+		ck_assert_str_eq(config_get(&c, k->section, k->name), canon);
+		if (k->flags & CONFIG_F_LIST) {
+			ck_assert_uint_eq(c.nlist, 1);
+			ck_assert_uint_eq(c.list[0].line, 3);
+		} else {
+			ck_assert_uint_eq(c.v[i].line, 3);
+			ck_assert_str_eq(c.v[i].file, path);
+		}
+		config_free(&c);
+
+		/* Bad: FILE:LINE, the section, the key, and what is allowed. */
+		path = write_file("k.conf", "[%s]\n\n%s = %s\n", k->section, k->name, bad_value(k));
+		config_init(&c);
+		rc = config_load_file(&c, path, err, sizeof(err));
+		ck_assert_msg(rc == -EINVAL, "[%s] %s accepted a bad value", k->section, k->name);
+		snprintf(want, sizeof(want), "%s:3: [%s] %s = ", path, k->section, k->name);
+		ck_assert_msg(strstr(err, want), "'%s' lacks '%s'", err, want);
+		ck_assert_msg(strstr(err, "give"), "'%s' does not say what is allowed", err);
+		config_free(&c);
+	}
+}
+END_TEST
+
+START_TEST(defaults_pass_their_own_check)
+{
+	struct config c;
+	size_t i;
+
+	/* config_init aborts if a default in the table fails its key's check. */
+	config_init(&c);
+	for (i = 0; i < config_nkeys; i++)
+		if (config_keys[i].def)
+			ck_assert_ptr_nonnull(c.v[i].text);
+	ck_assert_str_eq(config_get(&c, "path", "policy"), "round-robin");
+	ck_assert_str_eq(config_get(&c, "path", "no_path_retry"), "15s");
+	config_free(&c);
+}
+END_TEST
+
+static void expect_error(const char *content, const char *want1, const char *want2)
+{
+	const char *path = write_file("e.conf", "%s", content);
+	struct config c;
+	char err[600];
+
+	config_init(&c);
+	ck_assert_int_lt(config_load_file(&c, path, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, want1), "'%s' lacks '%s'", err, want1);
+	if (want2)
+		ck_assert_msg(strstr(err, want2), "'%s' lacks '%s'", err, want2);
+	ck_assert_msg(strncmp(err, path, strlen(path)) == 0, "'%s' does not name the file", err);
+	config_free(&c);
+}
+
+START_TEST(syntax_errors)
+{
+	expect_error(MINIMAL "[path]\nround_robin = 1\n", "e.conf:5: unknown key 'round_robin'",
+		     "rr_min_io");
+	expect_error(MINIMAL "[paths]\npolicy = failover\n", "e.conf:5: unknown section [paths]",
+		     "[path]");
+	expect_error("policy = failover\n", "e.conf:1:", "outside a section");
+	expect_error(MINIMAL "[path]\npolicy = failover\n\npolicy = round-robin\n",
+		     "e.conf:7: [path] policy is already set at line 5", NULL);
+	expect_error(MINIMAL "[auth]\nchap_secret = hunter2\n", "e.conf:5: unknown key 'chap_secret'",
+		     "chap_secret_file");
+	expect_error(MINIMAL "this is not ini\n", "e.conf:4:", "key = value");
+	expect_error(MINIMAL "[path]\npolicy =\n", "e.conf:5:", "empty");
+	expect_error(MINIMAL "[path]\n# ................................................................"
+			     "................................................................"
+			     "................................................................"
+			     "................................................................\n",
+		     "e.conf:5: line longer than", NULL);
+	expect_error("[target]\nportal = a\nportal = b\nportal = c\nportal = d\nportal = e\n"
+		     "portal = f\nportal = g\nportal = h\nportal = i\n",
+		     "e.conf:10: [target] portal: at most 8", NULL);
+	expect_error("[path]\nno_path_retry = 1500ms\n", "whole seconds", NULL);
+	expect_error("[path]\nnop_interval = 0.5ms\n", "e.conf:2:", NULL);
+}
+END_TEST
+
+START_TEST(whole_file_rules)
+{
+	struct config c;
+	char err[600];
+
+	write_file("a.conf", "[target]\nportal = 192.0.2.1\n");
+	ck_assert_int_lt(config_load("a", &c, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "[target] name is missing"), "%s", err);
+	config_free(&c);
+
+	write_file("a.conf", MINIMAL "[auth]\nchap_user = u\n");
+	ck_assert_int_lt(config_load("a", &c, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "chap_secret_file go together"), "%s", err);
+	config_free(&c);
+
+	write_file("a.conf", MINIMAL "[daemon]\nmode = serve\n");
+	ck_assert_int_lt(config_load("a", &c, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "socket or listen"), "%s", err);
+	config_free(&c);
+
+	ck_assert_int_lt(config_load("../etc/passwd", &c, err, sizeof(err)), 0);
+	config_free(&c);
+	ck_assert_int_lt(config_load("iscsi-nbd", &c, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "bad configuration name"), "%s", err);
+	config_free(&c);
+	ck_assert_int_eq(config_load("absent", &c, err, sizeof(err)), -ENOENT);
+	ck_assert_msg(strstr(err, "absent.conf"), "%s", err);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(precedence_global_then_name)
+{
+	struct config c;
+	char err[600];
+
+	write_file("iscsi-nbd.conf", "[path]\npolicy = failover\ncmd_timeout = 5s\n"
+				     "[target]\nportal = 10.0.0.1\nportal = 10.0.0.2\n");
+	write_file("db.conf", "[target]\nname = iqn.2026-01.com.example:db\nportal = 10.9.9.9\n"
+			      "[path]\npolicy = queue-length\n");
+	ck_assert_msg(config_load("db", &c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(c.name, "db");
+	/* NAME wins over global, global over the default. */
+	ck_assert_str_eq(config_get(&c, "path", "policy"), "queue-length");
+	ck_assert_uint_eq(c.v[config_key_index("path", "policy")].line, 5);
+	ck_assert_str_eq(config_get(&c, "path", "cmd_timeout"), "5s");
+	ck_assert_ptr_nonnull(strstr(c.v[config_key_index("path", "cmd_timeout")].file,
+				     "iscsi-nbd.conf"));
+	ck_assert_str_eq(config_get(&c, "path", "nop_timeout"), "3s");
+	ck_assert_ptr_null(c.v[config_key_index("path", "nop_timeout")].file);
+	/* NAME's portal list replaces the global one. */
+	ck_assert_uint_eq(c.nlist, 1);
+	ck_assert_str_eq(c.list[0].text, "10.9.9.9");
+	config_free(&c);
+
+	/* Without portals in NAME, the global ones apply; also by path. */
+	write_file("db.conf", "[target]\nname = iqn.2026-01.com.example:db\n");
+	snprintf(err, sizeof(err), "%s/db.conf", dir);
+	ck_assert_int_eq(config_load(err, &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.nlist, 2);
+	ck_assert_str_eq(c.list[1].text, "10.0.0.2");
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(dump_names_secret_file_never_content)
+{
+	const char *secret = write_file("db.secret", "s3cr3t-content-4711\n");
+	struct config c;
+	char err[600], *out = NULL;
+	size_t outlen = 0;
+	FILE *f;
+
+	chmod(secret, 0600);
+	write_file("db.conf", MINIMAL "[auth]\nchap_user = alice\nchap_secret_file = %s\n", secret);
+	ck_assert_msg(config_load("db", &c, err, sizeof(err)) == 0, "%s", err);
+	f = open_memstream(&out, &outlen);
+	config_dump(&c, f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(out, secret));
+	ck_assert_ptr_null(strstr(out, "s3cr3t"));
+	ck_assert_ptr_nonnull(strstr(out, "chap_user = alice\t# "));
+	ck_assert_ptr_nonnull(strstr(out, "db.conf:5"));
+	ck_assert_ptr_nonnull(strstr(out, "policy = round-robin\t# default"));
+	free(out);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(example_is_valid_and_complete)
+{
+	char path[512], *out = NULL, line[300];
+	size_t outlen = 0, i;
+	struct config c;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/example.conf", dir);
+	f = fopen(path, "w");
+	config_example(f);
+	fclose(f);
+	ck_assert_msg(config_load(path, &c, line, sizeof(line)) == 0, "%s", line);
+	config_free(&c);
+	f = open_memstream(&out, &outlen);
+	config_example(f);
+	fclose(f);
+	for (i = 0; i < config_nkeys; i++) {
+		snprintf(line, sizeof(line), "\n%s%s =", config_keys[i].flags & CONFIG_F_REQUIRED ? ""
+											    : "#",
+			 config_keys[i].name);
+		ck_assert_msg(strstr(out, line), "example lacks %s", config_keys[i].name);
+	}
+	free(out);
+}
+END_TEST
+
+static const struct option test_opts[] = {
+	{"portal", required_argument, NULL, 'P'},  {"target", required_argument, NULL, 't'},
+	{"policy", required_argument, NULL, 300},  {"name", required_argument, NULL, 301},
+	{"config", required_argument, NULL, 302},  {"foreground", no_argument, NULL, 'f'},
+	{"cmd-timeout", required_argument, NULL, 303}, {NULL, 0, NULL, 0},
+};
+
+static int find_arg(int argc, char **argv, const char *a, int from)
+{
+	int i;
+
+	for (i = from; i < argc; i++)
+		if (strcmp(argv[i], a) == 0)
+			return i;
+	return -1;
+}
+
+START_TEST(command_line_overrides)
+{
+	char *args1[] = {"attach", "-fP", "10.7.7.7", "--conf=db", "--policy", "failover", NULL};
+	char *args2[] = {"attach", "--config", "db", NULL};
+	char *args3[] = {"attach", "-t", "iqn.x", NULL};
+	char **argv = args1;
+	int argc = 6, p;
+	bool serve = false;
+
+	write_file("db.conf", MINIMAL "[path]\npolicy = queue-length\ncmd_timeout = 2s\n"
+				      "[daemon]\nmode = serve\n[serve]\nsocket = /run/x.sock\n");
+	ck_assert_int_eq(config_expand_args(&argc, &argv, test_opts, "t:P:f", 302, &serve), 0);
+	ck_assert(serve);
+	ck_assert_str_eq(argv[0], "attach");
+	ck_assert_ptr_null(argv[argc]);
+	/* The file's options first, the command line after them, unchanged. */
+	p = find_arg(argc, argv, "--policy", 1);
+	ck_assert_int_gt(p, 0);
+	ck_assert_str_eq(argv[p + 1], "queue-length");
+	ck_assert_int_gt(find_arg(argc, argv, "--policy", p + 2), p);
+	ck_assert_str_eq(argv[argc - 2], "--policy");
+	ck_assert_str_eq(argv[argc - 1], "failover");
+	/* Durations in the option's unit (milliseconds here). */
+	p = find_arg(argc, argv, "--cmd-timeout", 1);
+	ck_assert_str_eq(argv[p + 1], "2000");
+	ck_assert_str_eq(argv[find_arg(argc, argv, "--socket", 1) + 1], "/run/x.sock");
+	ck_assert_str_eq(argv[find_arg(argc, argv, "--name", 1) + 1], "db");
+	/* -P given (in a cluster): the file's portals are dropped. */
+	ck_assert_int_lt(find_arg(argc, argv, "192.0.2.1", 1), 0);
+	/* Table defaults are not passed: the command's own apply. */
+	ck_assert_int_lt(find_arg(argc, argv, "--nop-timeout", 1), 0);
+
+	argv = args2;
+	argc = 3;
+	ck_assert_int_eq(config_expand_args(&argc, &argv, test_opts, "t:P:f", 302, &serve), 0);
+	ck_assert_str_eq(argv[find_arg(argc, argv, "--portal", 1) + 1], "192.0.2.1");
+
+	/* No --config: nothing changes. */
+	argv = args3;
+	argc = 3;
+	ck_assert_int_eq(config_expand_args(&argc, &argv, test_opts, "t:P:f", 302, &serve), 0);
+	ck_assert_ptr_eq(argv, args3);
+	ck_assert_int_eq(argc, 3);
+
+	/* A broken file stops the command with a usage error. */
+	write_file("db.conf", "[path]\npolicy = sideways\n");
+	argv = args2;
+	argc = 3;
+	ck_assert_int_eq(config_expand_args(&argc, &argv, test_opts, "t:P:f", 302, &serve),
+			 CLI_EXIT_USAGE);
+}
+END_TEST
+
+START_TEST(initiator_generated_once)
+{
+	char own[300], oi[300];
+	const char *warn;
+	char *a, *b;
+	struct stat st;
+	size_t i, plen = strlen(INITIATOR_IQN_PREFIX);
+
+	snprintf(own, sizeof(own), "%s/sub/initiatorname", dir);
+	snprintf(oi, sizeof(oi), "%s/initiatorname.iscsi", dir);
+	a = initiator_name_load(oi, own, &warn);
+	ck_assert_ptr_null(warn);
+	ck_assert_int_eq(strncmp(a, INITIATOR_IQN_PREFIX, plen), 0);
+	ck_assert_uint_eq(strlen(a), plen + 16);
+	for (i = plen; a[i]; i++)
+		ck_assert(strchr("0123456789abcdef", a[i]));
+	ck_assert_int_eq(stat(own, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	/* Kept: the same name the next time, no temporary file left. */
+	b = initiator_name_load(oi, own, &warn);
+	ck_assert_str_eq(a, b);
+	free(b);
+	/* open-iscsi's file wins when present. */
+	write_file("initiatorname.iscsi", "## comment\nInitiatorName=iqn.1993-08.org.debian:01:abc\n");
+	b = initiator_name_load(oi, own, &warn);
+	ck_assert_str_eq(b, "iqn.1993-08.org.debian:01:abc");
+	free(b);
+	free(a);
+	/* Cannot write: a stable name from the host name, and a warning. */
+	a = initiator_name_load(NULL, "/proc/isn-nonexistent/initiatorname", &warn);
+	ck_assert_ptr_nonnull(warn);
+	ck_assert_int_eq(strncmp(a, INITIATOR_IQN_PREFIX, plen), 0);
+	b = initiator_name_load(NULL, "/proc/isn-nonexistent/initiatorname", &warn);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, every_key_good_and_bad);
+	tcase_add_test(tc, defaults_pass_their_own_check);
+	tcase_add_test(tc, syntax_errors);
+	tcase_add_test(tc, whole_file_rules);
+	tcase_add_test(tc, precedence_global_then_name);
+	tcase_add_test(tc, dump_names_secret_file_never_content);
+	tcase_add_test(tc, example_is_valid_and_complete);
+	tcase_add_test(tc, command_line_overrides);
+	tcase_add_test(tc, initiator_generated_once);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
