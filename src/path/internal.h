@@ -172,8 +172,9 @@ void path_io_finished(struct path *p, struct path_io *io, double now);
 void path_taint(struct path *p, uint32_t epoch);
 bool path_fenced(const struct path *p, uint32_t epoch);
 void path_release(struct path *p);
-void path_link_up(struct path *p); /* its link is back: reconnect now */
-void path_rescan(struct path *p);  /* re-read the LUN's data on a live path */
+void path_link_up(struct path *p);		      /* its link is back: reconnect now */
+void path_link_down(struct path *p, const char *why); /* fail now, retry slowly */
+void path_rescan(struct path *p);		      /* re-read the LUN's data on a live path */
 void path_default_isid(uint8_t isid[6], const char *initiator, const char *target, uint64_t lun,
 		       const struct sockaddr_storage *portal, socklen_t portal_len,
 		       unsigned int idx);

@@ -62,10 +62,9 @@ static void link_msg(struct path_linkmon *lm, const struct nlmsghdr *h)
 		if (!want || strcmp(want, name) != 0)
 			continue;
 		if (!up)
-			path_device_fail_path(dev, i,
-					      h->nlmsg_type == RTM_DELLINK
-						      ? "interface deleted"
-						      : "link down (no carrier)");
+			path_link_down(&dev->paths[i], h->nlmsg_type == RTM_DELLINK
+							       ? "interface deleted"
+							       : "link down (no carrier)");
 		else
 			path_link_up(&dev->paths[i]);
 	}
@@ -91,7 +90,7 @@ static void addr_msg(struct path_linkmon *lm, const struct nlmsghdr *h)
 		    !addr_matches(&pc->bind_addr, ifa->ifa_family, nla_data(a), (size_t)nla_len(a)))
 			continue;
 		if (h->nlmsg_type == RTM_DELADDR)
-			path_device_fail_path(dev, i, "source address removed");
+			path_link_down(&dev->paths[i], "source address removed");
 		else
 			path_link_up(&dev->paths[i]);
 	}

@@ -654,6 +654,24 @@ void path_release(struct path *p)
 	path_free_dead(p);
 }
 
+/*
+ * The path's link or address is gone: fail it now, and do not hammer a
+ * dead link with logins; the link-up event brings it back at once (and
+ * should that event be lost, the longest backoff still retries).
+ */
+void path_link_down(struct path *p, const char *why)
+{
+	struct path_device *dev = p->dev;
+
+	if (p->sess)
+		path_fail(p, "%s", why);
+	if (p->state == PATH_FAILED || p->state == PATH_FENCED) {
+		p->backoff_ms = dev->cfg.reconnect_max_ms;
+		p->reconnect_at = pd_now(dev) + dev->cfg.reconnect_max_ms / 1000.0;
+		path_arm_timer(p);
+	}
+}
+
 void path_link_up(struct path *p)
 {
 	struct path_device *dev = p->dev;

@@ -1131,12 +1131,19 @@ START_TEST(link_monitor_fails_bound_path)
 	serve_all();
 	ck_assert_int_eq(r->calls, 1);
 	ck_assert_int_eq(r->err, 0);
-	/* Two failures in a row grow the backoff; link up cuts it short. */
-	advance(0.15);
-	fakesess_die(fakesess_latest(0));
-	ck_assert_uint_eq(fakesess_sessions_for(0), 2);
+	/* While the link is down, no login is tried at the short backoff ... */
+	advance(0.5);
+	ck_assert_uint_eq(fakesess_sessions_for(0), 1);
+	/* ... link up: at once. */
 	feed_link(lm, RTM_NEWLINK, "isnveth0", IFF_UP | IFF_RUNNING | IFF_LOWER_UP);
 	poll_dev();
+	ck_assert_uint_eq(fakesess_sessions_for(0), 2);
+	/* A lost link-up event: the longest backoff still retries. */
+	feed_link(lm, RTM_NEWLINK, "isnveth0", IFF_UP);
+	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+	advance(0.9);
+	ck_assert_uint_eq(fakesess_sessions_for(0), 2);
+	advance(0.2);
 	ck_assert_uint_eq(fakesess_sessions_for(0), 3);
 	/* Address removal on path 1. */
 	feed_addr(lm, RTM_DELADDR, "10.2.0.9");
