@@ -309,6 +309,11 @@ tgtd_stop() {
 LIO_IQN=iqn.2026-01.com.example:uml.lio1
 LIO_BACKING=/scratch/lio-lun1.img
 LIO_CFS=/sys/kernel/config/target
+# LIO_DEV=/dev/BLOCKDEV: an iblock backstore on that device instead of
+# the fileio file; LIO then reads the device's size on every READ
+# CAPACITY, so growing the device grows the LUN (fileio keeps the
+# fd_dev_size it was given).
+LIO_DEV=${LIO_DEV-}
 # Empty: no unit serial (LIO then reports no NAA designator).
 LIO_SERIAL=${LIO_SERIAL-5a1d0c3e-7b2f-4e61-9d8a-0c1f2e3d4b5a}
 
@@ -320,12 +325,19 @@ lio_start() {
 	done
 	grep -q ' /sys/kernel/config ' /proc/mounts ||
 		mount -t configfs configfs /sys/kernel/config || fail "mount configfs"
-	truncate -s "${size}M" "$LIO_BACKING" || fail "backing file $LIO_BACKING"
 	on_exit lio_stop
 	local so=$LIO_CFS/core/fileio_0/disk1
-	mkdir -p "$so" || fail "LIO backstore"
-	echo "fd_dev_name=$LIO_BACKING,fd_dev_size=$((size * 1024 * 1024))" >"$so/control" &&
-		echo 1 >"$so/attrib/emulate_write_cache" 2>/dev/null
+	if [ -n "$LIO_DEV" ]; then
+		modprobe target_core_iblock || fail "modprobe target_core_iblock"
+		so=$LIO_CFS/core/iblock_0/disk1
+		mkdir -p "$so" || fail "LIO iblock backstore"
+		echo "udev_path=$LIO_DEV" >"$so/control" || fail "LIO iblock udev_path"
+	else
+		truncate -s "${size}M" "$LIO_BACKING" || fail "backing file $LIO_BACKING"
+		mkdir -p "$so" || fail "LIO backstore"
+		echo "fd_dev_name=$LIO_BACKING,fd_dev_size=$((size * 1024 * 1024))" >"$so/control" &&
+			echo 1 >"$so/attrib/emulate_write_cache" 2>/dev/null
+	fi
 	echo 1 >"$so/enable" || fail "LIO backstore enable"
 	# A unit serial, as targetcli always sets one: without it LIO's VPD
 	# 0x83 has no logical-unit designator (NAA), only target port ones.
@@ -344,7 +356,7 @@ lio_start() {
 		mkdir '$t/np/$TGT_IP1:3260' && mkdir '$t/np/$TGT_IP2:3260'" ||
 		fail "LIO portals in $TGT_NS"
 	echo 1 >"$t/enable" || fail "LIO tpg enable"
-	log "LIO: $LIO_IQN lun 0 = $LIO_BACKING (${size} MiB) on $TGT_IP1 and $TGT_IP2"
+	log "LIO: $LIO_IQN lun 0 = ${LIO_DEV:-$LIO_BACKING (${size} MiB)} on $TGT_IP1 and $TGT_IP2"
 }
 
 lio_stop() {
@@ -357,6 +369,7 @@ lio_stop() {
 	rm -f "$t/lun/lun_0/disk1"
 	rmdir "$t/lun/lun_0" "$t" "$LIO_CFS/iscsi/$LIO_IQN" 2>/dev/null
 	rmdir "$LIO_CFS/core/fileio_0/disk1" "$LIO_CFS/core/fileio_0" 2>/dev/null
+	rmdir "$LIO_CFS/core/iblock_0/disk1" "$LIO_CFS/core/iblock_0" 2>/dev/null
 	return 0
 }
 
@@ -367,6 +380,13 @@ lio_stop() {
 # before uml_guest so that the host skips without booting.
 ISN_BIN=$top_builddir/iscsi-nbd
 ISN_PID='' ISN_DEV=''
+
+# isn_verbose: prints -v if the binary has it: the daemon's log then has
+# its state changes (attached, re-attached, path transitions), which tests
+# read and which explain a failure; without it only warnings are logged.
+isn_verbose() {
+	"$ISN_BIN" --help 2>&1 | grep -q -- '--verbose' && echo -v
+}
 
 isn_require_attach() {
 	if [ ! -x "$ISN_BIN" ] || ! "$ISN_BIN" attach --help >/dev/null 2>&1; then
@@ -388,7 +408,7 @@ isn_attach() {
 	# The log is appended to, so a test that attaches twice (or restarts
 	# the daemon) keeps both daemons' logs.
 	echo "=== iscsi-nbd attach $* -f" >>"$UML_OUT/iscsi-nbd.log"
-	"$ISN_BIN" attach "$@" -f >"$UML_OUT/attach.out" 2>>"$UML_OUT/iscsi-nbd.log" &
+	"$ISN_BIN" $(isn_verbose) attach "$@" -f >"$UML_OUT/attach.out" 2>>"$UML_OUT/iscsi-nbd.log" &
 	ISN_PID=$!
 	on_exit "[ -n \"\$ISN_PID\" ] && kill_wait \$ISN_PID 10"
 	log "iscsi-nbd attach $* -> pid $ISN_PID"
