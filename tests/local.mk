@@ -56,6 +56,7 @@ tests_unit_test_cli_LDADD = $(TEST_LIBS)
 # ghost write (tests/mp-lib.sh has their common helpers).
 EXTRA_DIST += tests/mp-lib.sh
 MP_TESTS = \
-	tests/integration/mp-cable-pull.sh
+	tests/integration/mp-cable-pull.sh \
+	tests/integration/mp-no-path.sh
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)

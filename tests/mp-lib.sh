@@ -16,6 +16,18 @@ mp_requires() {
 	fio --enghelp=nbd >/dev/null 2>&1 || skip "fio has no nbd engine"
 }
 
+# mp_requires_nbdsh: a python3 with libnbd's module (python3-libnbd), in
+# $mp_py; run nbdsh as `mp_nbdsh ARGS...`.
+mp_requires_nbdsh() {
+	for mp_py in python3 /usr/bin/python3; do
+		"$mp_py" -c "import nbd, nbdsh" 2>/dev/null && return 0
+	done
+	skip "requires nbdsh / python3-libnbd (not installed)"
+}
+mp_nbdsh() {
+	"$mp_py" -c 'import sys, nbdsh; sys.exit(nbdsh.shell())' "$@"
+}
+
 # mp_networks N: target and initiator namespaces joined by N cables.
 mp_networks() {
 	netns_new tgt_ns
@@ -216,7 +228,7 @@ try:
     print(sum(j.get("error", 0) != 0 or j.get("total_err", 0) for j in d["jobs"]))
 except Exception as e:
     print("unparsable")' "$mp_fio_out")
-	grep -E -i "verify|error|err=" "$isn_tmp/fio.stderr" "$isn_tmp/fio.stdout" >&2
+	grep -h -E -i "verify|error|err=" "$isn_tmp/fio.stderr" "$isn_tmp/fio.stdout" | head -n 10 >&2
 	return 0
 }
 
