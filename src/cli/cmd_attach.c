@@ -140,18 +140,25 @@ static int parse_uint(const char *what, const char *arg, uint64_t max, uint64_t 
 }
 
 /*
- * A stable ISID per (initiator, target, portal): a restarted daemon logs in
- * with the same ISID, which reinstates (and so cleans up) the session its
- * predecessor left at the target (RFC 7143 6.3.5). Format "random"
- * (T = 10b, RFC 7143 11.12.5): 0x80 then 5 bytes of an FNV-1a hash.
+ * A stable ISID per (initiator, target, portal, LUN): a restarted daemon
+ * logs in with the same ISID, which reinstates (and so cleans up) the
+ * session its predecessor left at the target (RFC 7143 6.3.5). The LUN is
+ * part of it because each daemon has its own sessions: two daemons for two
+ * LUNs of one target with one ISID per portal reinstate each other's
+ * sessions on every login, forever (seen against tgtd, t-nbd-two-luns).
+ * Format "random" (T = 10b, RFC 7143 11.12.5): 0x80 then 5 bytes of an
+ * FNV-1a hash.
  */
-static void stable_isid(uint8_t isid[6], const char *a, const char *b, const char *c)
+static void stable_isid(uint8_t isid[6], const char *a, const char *b, const char *c,
+			uint32_t lun)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
-	const char *parts[3] = {a, b, c};
+	char lunbuf[16];
+	const char *parts[4] = {a, b, c, lunbuf};
 	int i;
 
-	for (i = 0; i < 3; i++) {
+	snprintf(lunbuf, sizeof(lunbuf), "%u", lun);
+	for (i = 0; i < 4; i++) {
 		for (const char *p = parts[i] ? parts[i] : ""; *p; p++) {
 			h ^= (unsigned char)*p;
 			h *= 0x100000001b3ull;
@@ -475,7 +482,7 @@ static int cmd_export(int argc, char **argv, bool serve)
 			return CLI_EXIT_USAGE;
 		}
 		pc->bind_ifname = ifaces[i];
-		stable_isid(pc->isid, sc.initiator_name, t.target, portals[i]);
+		stable_isid(pc->isid, sc.initiator_name, t.target, portals[i], t.lun);
 	}
 	ec.dev.npaths = np;
 
