@@ -58,6 +58,8 @@ tests_unit_test_cli_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/mp-lib.sh
 MP_TESTS = \
 	tests/integration/mp-cable-pull.sh \
-	tests/integration/mp-no-path.sh
+	tests/integration/mp-no-path.sh \
+	tests/integration/mp-flap.sh \
+	tests/integration/mp-silent.sh
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)

@@ -72,28 +72,43 @@ mp_cable_up() {
 	eval "ip -n \"\$ini_ns\" link set \"\$mp_ini_dev_$1\" up" || fail "cable $1 up"
 }
 
-# mp_netem K ARGS...: netem on the target end of cable K (its egress: the
-# target's answers), e.g. `mp_netem 1 loss 100%` (silent: carrier stays up)
-# or `mp_netem 1 delay 200ms`. On both ends with mp_netem_both.
-mp_netem() {
-	_k=$1
-	shift
-	eval "_d=\$mp_tgt_dev_$_k"
-	tc -n "$tgt_ns" qdisc replace dev "$_d" root netem "$@" || fail "netem $* on cable $_k"
+# Silent failures, carrier up. This kernel may lack netem (sch_netem) and
+# the tc drop actions; pfifo and tbf are always there:
+# mp_blackhole K [tgt|ini|both]: every packet the target end (default), the
+# initiator end or both ends of cable K send is dropped (pfifo limit 0): no
+# RST, no ICMP, no carrier change.
+mp_blackhole() {
+	case ${2:-tgt} in
+	tgt | both) _mp_qdisc tgt "$1" replace root pfifo limit 0 ;;
+	esac
+	case ${2:-tgt} in
+	ini | both) _mp_qdisc ini "$1" replace root pfifo limit 0 ;;
+	esac
 }
-mp_netem_both() {
-	_k=$1
-	shift
-	mp_netem "$_k" "$@"
-	eval "_d=\$mp_ini_dev_$_k"
-	tc -n "$ini_ns" qdisc replace dev "$_d" root netem "$@" || fail "netem $* on cable $_k"
+# mp_hold K: what the initiator end of cable K sends waits in a queue (tbf
+# at 8 bit/s, 64 MiB deep: one packet passes, then nothing), still to be
+# delivered later by mp_release K: the stale in-flight copies a ghost write
+# is made of.
+mp_hold() {
+	_mp_qdisc ini "$1" replace root tbf rate 8bit burst 1600 limit 67108864
 }
-mp_netem_clear() {
-	eval "_d=\$mp_tgt_dev_$1"
-	tc -n "$tgt_ns" qdisc del dev "$_d" root 2>/dev/null
-	eval "_d=\$mp_ini_dev_$1"
-	tc -n "$ini_ns" qdisc del dev "$_d" root 2>/dev/null
+mp_release() {
+	_mp_qdisc ini "$1" change root tbf rate 10gbit burst 1000000 limit 67108864
+}
+# mp_cable_clear K: no qdisc of ours on either end of cable K.
+mp_cable_clear() {
+	eval "tc -n \"\$tgt_ns\" qdisc del dev \"\$mp_tgt_dev_$1\" root" 2>/dev/null
+	eval "tc -n \"\$ini_ns\" qdisc del dev \"\$mp_ini_dev_$1\" root" 2>/dev/null
 	return 0
+}
+_mp_qdisc() {
+	_side=$1 _k=$2
+	shift 2
+	_op=$1
+	shift
+	eval "_ns=\$${_side}_ns _d=\$mp_${_side}_dev_$_k"
+	tc -n "$_ns" qdisc "$_op" dev "$_d" "$@" ||
+		fail "tc qdisc $_op $* on cable $_k ($_side end)"
 }
 
 # mp_serve [OPTIONS...]: iscsi-nbd serve in the foreground inside $ini_ns,
