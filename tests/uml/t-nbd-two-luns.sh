@@ -8,7 +8,8 @@
 # hides but pays for (seen: 18 path failures each in a few seconds).
 # Proves: interleaved O_DIRECT writes to both devices verify (each LUN's
 # backing file holds what was written to its own device), and no path of
-# either daemon ever failed (status: "failures 0" on all four paths).
+# either daemon ever failed (status: "failures 0" on all four paths);
+# `status --json` is one valid JSON array holding both, `list` shows both.
 . "$(dirname "$0")/lib.sh"
 isn_require_attach
 requires tgtd tgtadm
@@ -57,6 +58,18 @@ for n in 0 1; do
 	[ "$(echo "$st" | grep -c 'failures 0,')" = 2 ] ||
 		fail "nbd$n: a path failed while both daemons ran (sessions reinstating each other?)"
 done
+# status --json with two daemons: one valid JSON array of both.
+js=$("$ISN_BIN" status --json) || fail "status --json"
+if command -v python3 >/dev/null; then
+	echo "$js" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert sorted((x["device"], x["lun"]) for x in d) == [("/dev/nbd0", 1), ("/dev/nbd1", 2)], d
+for x in d:
+    assert [p["state"] for p in x["paths"]] == ["ACTIVE", "ACTIVE"], x
+' || fail "status --json with two devices is wrong: $js"
+fi
+"$ISN_BIN" list | grep -c '^nbd[01]: running' | grep -qx 2 || fail "list does not show both devices"
 for n in 0 1; do
 	"$ISN_BIN" detach nbd$n || fail "detach nbd$n"
 	wait_for 15 test "$(blockdev_size /dev/nbd$n)" = 0 || fail "/dev/nbd$n still has a size"
