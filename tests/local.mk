@@ -60,6 +60,7 @@ MP_TESTS = \
 	tests/integration/mp-cable-pull.sh \
 	tests/integration/mp-no-path.sh \
 	tests/integration/mp-flap.sh \
-	tests/integration/mp-silent.sh
+	tests/integration/mp-silent.sh \
+	tests/integration/mp-three-paths.sh
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)
