@@ -42,9 +42,11 @@ static void config_usage(FILE *f)
 }
 
 static const char *const type_names[] = {
-	[CONFIG_STRING] = "string", [CONFIG_IQN] = "iscsi-name", [CONFIG_PATH] = "path",
-	[CONFIG_UINT] = "uint", [CONFIG_DURATION] = "duration", [CONFIG_ENUM] = "enum",
-	[CONFIG_FAILBACK] = "failback", [CONFIG_DEVICE] = "device", [CONFIG_PORTAL] = "portal-list",
+	[CONFIG_STRING] = "string",	 [CONFIG_IQN] = "iscsi-name",
+	[CONFIG_PATH] = "path",		 [CONFIG_UINT] = "uint",
+	[CONFIG_DURATION] = "duration",	 [CONFIG_ENUM] = "enum",
+	[CONFIG_FAILBACK] = "failback",	 [CONFIG_DEVICE] = "device",
+	[CONFIG_PORTAL] = "portal-list",
 };
 
 int cmd_config(int argc, char **argv)

@@ -19,14 +19,13 @@
 #include "cli/conffile.h"
 #include "util/compiler.h"
 
-static const char *const digest_values[] = {"none", "crc32c", "prefer-crc32c", "prefer-none",
-					    NULL};
+static const char *const digest_values[] = {"none", "crc32c", "prefer-crc32c", "prefer-none", NULL};
 static const char *const policy_values[] = {"round-robin", "failover", "queue-length",
 					    "service-time", NULL};
 static const char *const mode_values[] = {"attach", "serve", NULL};
 
 #define MS(x)  ((uint64_t)(x))
-#define SEC(x) ((uint64_t)(x) * 1000)
+#define SEC(x) ((uint64_t)(x)*1000)
 
 /*
  * The keys, in the order the dump and the example show them. Defaults are
@@ -39,8 +38,8 @@ const struct config_key config_keys[] = {
 	 "iSCSI name (IQN) of the target"},
 	{"target", "lun", CONFIG_UINT, 0, 0, 16383, NULL, NULL, "0", NULL, "lun",
 	 "logical unit number of the LUN to attach"},
-	{"target", "portal", CONFIG_PORTAL, CONFIG_F_LIST | CONFIG_F_REQUIRED, 0, 0, NULL, NULL, NULL,
-	 NULL, "portal",
+	{"target", "portal", CONFIG_PORTAL, CONFIG_F_LIST | CONFIG_F_REQUIRED, 0, 0, NULL, NULL,
+	 NULL, NULL, "portal",
 	 "one path: HOST[:PORT] (IPv4, [IPv6]:PORT or a name; port 3260), optionally @IFACE to "
 	 "bind the path to a network interface; repeat the key for each path, up to 8"},
 	{"target", "initiator_name", CONFIG_IQN, 0, 0, 0, NULL, NULL, NULL,
@@ -77,11 +76,11 @@ const struct config_key config_keys[] = {
 	{"path", "no_path_retry", CONFIG_DURATION, 0, SEC(0), SEC(3600), "s", NULL, "15s", NULL,
 	 "no-path-retry",
 	 "how long I/O waits when no path is left before it fails (0: fail at once)"},
-	{"path", "nop_interval", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "1000ms", NULL,
+	{"path", "nop_interval", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "1s", NULL,
 	 "nop-interval", "send a NOP-Out on a path after this much silence"},
-	{"path", "nop_timeout", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "3000ms", NULL,
+	{"path", "nop_timeout", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "3s", NULL,
 	 "nop-timeout", "silence that fails a path that has commands outstanding"},
-	{"path", "cmd_timeout", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "30000ms", NULL,
+	{"path", "cmd_timeout", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "30s", NULL,
 	 "cmd-timeout", "deadline of one command on a path; past it the path is failed"},
 	/* [attach] */
 	{"attach", "device", CONFIG_DEVICE, CONFIG_F_ATTACH, 0, 65535, NULL, NULL, NULL,
@@ -114,7 +113,7 @@ const struct config_key config_keys[] = {
 };
 const size_t config_nkeys = ARRAY_SIZE(config_keys);
 
-static const char *const config_sections[] = {"target", "auth", "iscsi", "path",
+static const char *const config_sections[] = {"target", "auth",	 "iscsi", "path",
 					      "attach", "serve", "daemon"};
 
 const char *config_dir(void)
@@ -327,8 +326,10 @@ static int check_value(const struct config_key *k, const char *text, char **cano
 			return err_set(why, whylen,
 				       "give a duration from %s to %s%s: a number with ms, s, m "
 				       "or h (a bare number is in %s)",
-				       lo, hi, unit > 1 && !(k->flags & CONFIG_F_FRACTION)
-						       ? " in whole seconds" : "",
+				       lo, hi,
+				       unit > 1 && !(k->flags & CONFIG_F_FRACTION)
+					       ? " in whole seconds"
+					       : "",
 				       strcmp(k->unit, "s") == 0 ? "seconds" : "milliseconds");
 		format_ms(buf, sizeof(buf), v);
 		*canon = strdup(buf);
@@ -387,7 +388,7 @@ struct parse_ctx {
 	struct config *c;
 	const char *file; /* stored in c->files: outlives the parse */
 	FILE *f;
-	unsigned int line;     /* the line inih is handling */
+	unsigned int line; /* the line inih is handling */
 	bool at_line_start;
 	unsigned int long_line; /* first line too long for inih, 0 none */
 	bool list_reset;	/* this file has set the list: earlier values dropped */
@@ -459,8 +460,9 @@ static int handler(void *user, const char *section, const char *name, const char
 		if (strstr(name, "secret") || strstr(name, "password"))
 			hint = " (secrets are never written in the configuration: put the secret "
 			       "in a file of mode 0600 and name it with chap_secret_file)";
-		p->rc = err_set(p->err, p->errlen, "%s:%u: unknown key '%s' in [%s]%s; [%s] has: %s",
-				p->file, p->line, name, section, hint, section, list);
+		p->rc = err_set(p->err, p->errlen,
+				"%s:%u: unknown key '%s' in [%s]%s; [%s] has: %s", p->file, p->line,
+				name, section, hint, section, list);
 		return 0;
 	}
 	rc = check_value(k, value, &canon, why, sizeof(why));
@@ -603,19 +605,20 @@ static int check_whole(const struct config *c, const char *nfile, char *err, siz
 		bool set = k->flags & CONFIG_F_LIST ? c->nlist > 0 : c->v[i].text != NULL;
 
 		if ((k->flags & CONFIG_F_REQUIRED) && !set)
-			return err_set(err, errlen, "%s: [%s] %s is missing: %s", nfile,
-				       k->section, k->name, k->help);
+			return err_set(err, errlen, "%s: [%s] %s is missing: %s", nfile, k->section,
+				       k->name, k->help);
 	}
 	if (!config_get(c, "auth", "chap_user") != !config_get(c, "auth", "chap_secret_file"))
-		return err_set(err, errlen,
-			       "%s: [auth] chap_user and chap_secret_file go together", nfile);
+		return err_set(err, errlen, "%s: [auth] chap_user and chap_secret_file go together",
+			       nfile);
 	if (!config_get(c, "auth", "mutual_user") != !config_get(c, "auth", "mutual_secret_file"))
 		return err_set(err, errlen,
 			       "%s: [auth] mutual_user and mutual_secret_file go together", nfile);
 	if (config_get(c, "auth", "mutual_user") && !config_get(c, "auth", "chap_user"))
 		return err_set(err, errlen,
 			       "%s: [auth] mutual CHAP needs one-way CHAP too: set chap_user and "
-			       "chap_secret_file", nfile);
+			       "chap_secret_file",
+			       nfile);
 	if (serve && !config_get(c, "serve", "socket") == !config_get(c, "serve", "listen"))
 		return err_set(err, errlen,
 			       "%s: mode = serve needs exactly one of [serve] socket or listen",
@@ -653,7 +656,8 @@ int config_load(const char *name, struct config *c, char *err, size_t errlen)
 		if (!good_name(c->name))
 			return err_set(err, errlen,
 				       "%s: the file name (without .conf) must be a usable name: "
-				       "letters, digits, - _ . : @", name);
+				       "letters, digits, - _ . : @",
+				       name);
 	} else {
 		if (!good_name(name) || strcmp(name, CONFIG_GLOBAL_NAME) == 0)
 			return err_set(err, errlen,
@@ -685,8 +689,8 @@ void config_dump(const struct config *c, FILE *f)
 	size_t i, j;
 
 	fprintf(f, "# Effective configuration of %s: table defaults < %s < %s\n", c->name,
-		c->files[1] ? c->files[0] : "(no global file)", c->files[1] ? c->files[1]
-									 : c->files[0]);
+		c->files[1] ? c->files[0] : "(no global file)",
+		c->files[1] ? c->files[1] : c->files[0]);
 	fprintf(f, "# Secret files are named, never read: their content is not shown.\n");
 	for (i = 0; i < config_nkeys; i++) {
 		const struct config_key *k = &config_keys[i];
@@ -744,13 +748,12 @@ void config_example(FILE *f)
 	const char *section = "";
 	size_t i;
 
-	fprintf(f,
-		"# iscsi-nbd example configuration, generated from the key table\n"
-		"# (iscsi-nbd config --example). Copy it to /etc/iscsi-nbd/NAME.conf for one\n"
-		"# LUN (then: systemctl enable --now iscsi-nbd@NAME), or keep the defaults\n"
-		"# common to every LUN in /etc/iscsi-nbd/iscsi-nbd.conf. Every key is\n"
-		"# described in iscsi-nbd.conf(5); lines starting with # or ; are comments.\n"
-		"# Precedence: defaults < iscsi-nbd.conf < NAME.conf < command line.\n");
+	fprintf(f, "# iscsi-nbd example configuration, generated from the key table\n"
+		   "# (iscsi-nbd config --example). Copy it to /etc/iscsi-nbd/NAME.conf for one\n"
+		   "# LUN (then: systemctl enable --now iscsi-nbd@NAME), or keep the defaults\n"
+		   "# common to every LUN in /etc/iscsi-nbd/iscsi-nbd.conf. Every key is\n"
+		   "# described in iscsi-nbd.conf(5); lines starting with # or ; are comments.\n"
+		   "# Precedence: defaults < iscsi-nbd.conf < NAME.conf < command line.\n");
 	for (i = 0; i < config_nkeys; i++) {
 		const struct config_key *k = &config_keys[i];
 
@@ -761,8 +764,8 @@ void config_example(FILE *f)
 		comment_wrapped(f, k->help);
 		if (k->flags & CONFIG_F_REQUIRED) {
 			if (k->type == CONFIG_PORTAL)
-				fprintf(f, "%s = 192.0.2.10\n%s = 198.51.100.10:3260@eth1\n", k->name,
-					k->name);
+				fprintf(f, "%s = 192.0.2.10\n%s = 198.51.100.10:3260@eth1\n",
+					k->name, k->name);
 			else
 				fprintf(f, "%s = iqn.2026-01.com.example:store\n", k->name);
 			continue;
@@ -850,17 +853,17 @@ int config_expand_args(int *argc, char ***argv, const struct option *opts, const
 	*serve = strcmp(config_get(&c, "daemon", "mode"), "serve") == 0;
 	i = 0;
 	out[i++] = (*argv)[0];
-#define ADD(opt, val)                                                                      \
-	do {                                                                               \
-		char *a_ = NULL, *b_ = strdup(val);                                        \
-		if (asprintf(&a_, "--%s", opt) < 0 || !b_) {                               \
-			free(b_);                                                          \
-			config_free(&c);                                                   \
-			cli_err("out of memory");                                          \
-			return CLI_EXIT_LOCAL;                                             \
-		}                                                                          \
-		out[i++] = a_;                                                             \
-		out[i++] = b_;                                                             \
+#define ADD(opt, val)                                                                              \
+	do {                                                                                       \
+		char *a_ = NULL, *b_ = strdup(val);                                                \
+		if (asprintf(&a_, "--%s", opt) < 0 || !b_) {                                       \
+			free(b_);                                                                  \
+			config_free(&c);                                                           \
+			cli_err("out of memory");                                                  \
+			return CLI_EXIT_LOCAL;                                                     \
+		}                                                                                  \
+		out[i++] = a_;                                                                     \
+		out[i++] = b_;                                                                     \
 	} while (0)
 	for (k = 0; k < config_nkeys; k++) {
 		const struct config_key *key = &config_keys[k];

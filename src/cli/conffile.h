@@ -26,10 +26,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CONFIG_DIR_DEFAULT  "/etc/iscsi-nbd"
-#define CONFIG_GLOBAL_NAME  "iscsi-nbd" /* iscsi-nbd.conf */
-#define CONFIG_MAX_PORTALS  8	    /* = PATH_MAX_PATHS */
-#define CONFIG_MAX_LINE     196	    /* inih's line buffer less CR, LF, NUL */
+#define CONFIG_DIR_DEFAULT "/etc/iscsi-nbd"
+#define CONFIG_GLOBAL_NAME "iscsi-nbd" /* iscsi-nbd.conf */
+#define CONFIG_MAX_PORTALS 8	       /* = PATH_MAX_PATHS */
+#define CONFIG_MAX_LINE	   196	       /* inih's line buffer less CR, LF, NUL */
 
 enum config_type {
 	CONFIG_STRING,	 /* printable text, no spaces at either end */
@@ -44,20 +44,20 @@ enum config_type {
 };
 
 /* Key flags. */
-#define CONFIG_F_LIST	    0x1 /* may repeat: each line adds one value */
-#define CONFIG_F_SECRET	    0x2 /* names a secret file: shown, never read here */
-#define CONFIG_F_ATTACH	    0x4 /* only used in mode = attach */
-#define CONFIG_F_SERVE	    0x8 /* only used in mode = serve */
-#define CONFIG_F_REQUIRED   0x10 /* needed to attach (after global + NAME) */
-#define CONFIG_F_FRACTION   0x20 /* duration: option takes fractional seconds */
+#define CONFIG_F_LIST	  0x1  /* may repeat: each line adds one value */
+#define CONFIG_F_SECRET	  0x2  /* names a secret file: shown, never read here */
+#define CONFIG_F_ATTACH	  0x4  /* only used in mode = attach */
+#define CONFIG_F_SERVE	  0x8  /* only used in mode = serve */
+#define CONFIG_F_REQUIRED 0x10 /* needed to attach (after global + NAME) */
+#define CONFIG_F_FRACTION 0x20 /* duration: option takes fractional seconds */
 
 struct config_key {
 	const char *section;
 	const char *name;
 	enum config_type type;
 	unsigned int flags;
-	uint64_t min, max;	   /* UINT: the value; DURATION: milliseconds */
-	const char *unit;	   /* DURATION: "s" or "ms", the option's unit and a bare number's */
+	uint64_t min, max; /* UINT: the value; DURATION: milliseconds */
+	const char *unit;  /* DURATION: "s" or "ms", the option's unit and a bare number's */
 	const char *const *values; /* ENUM: NULL-terminated */
 	const char *def;	   /* default, as it would be written; NULL: none / computed */
 	const char *def_text;	   /* what the default is when def is NULL (docs) */
@@ -76,8 +76,8 @@ struct config_value {
 };
 
 struct config {
-	char *name;	      /* NAME, for the control socket and the log */
-	char *files[2];	      /* global (NULL if absent), NAME.conf */
+	char *name;		/* NAME, for the control socket and the log */
+	char *files[2];		/* global (NULL if absent), NAME.conf */
 	struct config_value *v; /* config_nkeys entries; list keys use lists[] */
 	struct config_value list[CONFIG_MAX_PORTALS];
 	unsigned int nlist;

@@ -10,8 +10,8 @@
 #define ISN_CLI_INITIATOR_H
 
 #define INITIATOR_OPENISCSI_FILE "/etc/iscsi/initiatorname.iscsi"
-#define INITIATOR_OWN_FILE       "initiatorname" /* in config_dir() */
-#define INITIATOR_IQN_PREFIX     "iqn.2026-11.org.iscsi-nbd:"
+#define INITIATOR_OWN_FILE	 "initiatorname" /* in config_dir() */
+#define INITIATOR_IQN_PREFIX	 "iqn.2026-11.org.iscsi-nbd:"
 
 /*
  * The name from open_iscsi (InitiatorName=...), else from own, else a new

@@ -36,7 +36,8 @@ static char dir[256];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "%s/isn-config.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/isn-config.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	setenv("ISCSI_NBD_CONFDIR", dir, 1);
 }
@@ -115,7 +116,8 @@ static const char *bad_value(const struct config_key *k)
 {
 	switch (k->type) {
 	case CONFIG_STRING:
-		return "a\x01" "b";
+		return "a\x01"
+		       "b";
 	case CONFIG_IQN:
 		return "store";
 	case CONFIG_PATH:
@@ -216,14 +218,15 @@ START_TEST(syntax_errors)
 	expect_error("policy = failover\n", "e.conf:1:", "outside a section");
 	expect_error(MINIMAL "[path]\npolicy = failover\n\npolicy = round-robin\n",
 		     "e.conf:7: [path] policy is already set at line 5", NULL);
-	expect_error(MINIMAL "[auth]\nchap_secret = hunter2\n", "e.conf:5: unknown key 'chap_secret'",
-		     "chap_secret_file");
+	expect_error(MINIMAL "[auth]\nchap_secret = hunter2\n",
+		     "e.conf:5: unknown key 'chap_secret'", "chap_secret_file");
 	expect_error(MINIMAL "this is not ini\n", "e.conf:4:", "key = value");
 	expect_error(MINIMAL "[path]\npolicy =\n", "e.conf:5:", "empty");
-	expect_error(MINIMAL "[path]\n# ................................................................"
-			     "................................................................"
-			     "................................................................"
-			     "................................................................\n",
+	expect_error(MINIMAL
+		     "[path]\n# ................................................................"
+		     "................................................................"
+		     "................................................................"
+		     "................................................................\n",
 		     "e.conf:5: line longer than", NULL);
 	expect_error("[target]\nportal = a\nportal = b\nportal = c\nportal = d\nportal = e\n"
 		     "portal = f\nportal = g\nportal = h\nportal = i\n",
@@ -279,8 +282,8 @@ START_TEST(precedence_global_then_name)
 	ck_assert_str_eq(config_get(&c, "path", "policy"), "queue-length");
 	ck_assert_uint_eq(c.v[config_key_index("path", "policy")].line, 5);
 	ck_assert_str_eq(config_get(&c, "path", "cmd_timeout"), "5s");
-	ck_assert_ptr_nonnull(strstr(c.v[config_key_index("path", "cmd_timeout")].file,
-				     "iscsi-nbd.conf"));
+	ck_assert_ptr_nonnull(
+		strstr(c.v[config_key_index("path", "cmd_timeout")].file, "iscsi-nbd.conf"));
 	ck_assert_str_eq(config_get(&c, "path", "nop_timeout"), "3s");
 	ck_assert_ptr_null(c.v[config_key_index("path", "nop_timeout")].file);
 	/* NAME's portal list replaces the global one. */
@@ -339,8 +342,8 @@ START_TEST(example_is_valid_and_complete)
 	config_example(f);
 	fclose(f);
 	for (i = 0; i < config_nkeys; i++) {
-		snprintf(line, sizeof(line), "\n%s%s =", config_keys[i].flags & CONFIG_F_REQUIRED ? ""
-											    : "#",
+		snprintf(line, sizeof(line),
+			 "\n%s%s =", config_keys[i].flags & CONFIG_F_REQUIRED ? "" : "#",
 			 config_keys[i].name);
 		ck_assert_msg(strstr(out, line), "example lacks %s", config_keys[i].name);
 	}
@@ -349,9 +352,9 @@ START_TEST(example_is_valid_and_complete)
 END_TEST
 
 static const struct option test_opts[] = {
-	{"portal", required_argument, NULL, 'P'},  {"target", required_argument, NULL, 't'},
-	{"policy", required_argument, NULL, 300},  {"name", required_argument, NULL, 301},
-	{"config", required_argument, NULL, 302},  {"foreground", no_argument, NULL, 'f'},
+	{"portal", required_argument, NULL, 'P'},      {"target", required_argument, NULL, 't'},
+	{"policy", required_argument, NULL, 300},      {"name", required_argument, NULL, 301},
+	{"config", required_argument, NULL, 302},      {"foreground", no_argument, NULL, 'f'},
 	{"cmd-timeout", required_argument, NULL, 303}, {NULL, 0, NULL, 0},
 };
 
@@ -441,7 +444,8 @@ START_TEST(initiator_generated_once)
 	ck_assert_str_eq(a, b);
 	free(b);
 	/* open-iscsi's file wins when present. */
-	write_file("initiatorname.iscsi", "## comment\nInitiatorName=iqn.1993-08.org.debian:01:abc\n");
+	write_file("initiatorname.iscsi",
+		   "## comment\nInitiatorName=iqn.1993-08.org.debian:01:abc\n");
 	b = initiator_name_load(oi, own, &warn);
 	ck_assert_str_eq(b, "iqn.1993-08.org.debian:01:abc");
 	free(b);

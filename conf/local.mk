@@ -1,0 +1,40 @@
+# Running iscsi-nbd as a service: the systemd unit, the udev rule, the
+# example configuration and the man pages, installed where the system looks
+# for them (configure --with-systemdsystemunitdir, --with-udevrulesdir),
+# and the tests that keep them true to the code.
+
+dist_man_MANS += man/iscsi-nbd.8 man/iscsi-nbd.conf.5
+
+# The unit names the installed binary: made from the .in at build time, so
+# that make's prefix (and a later `make prefix=...`) is the one used.
+systemdsystemunit_DATA = systemd/iscsi-nbd@.service
+EXTRA_DIST += systemd/iscsi-nbd@.service.in
+CLEANFILES += systemd/iscsi-nbd@.service
+systemd/iscsi-nbd@.service: $(srcdir)/systemd/iscsi-nbd@.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) systemd && \
+	sed -e 's|@sbindir[@]|$(sbindir)|g' $(srcdir)/systemd/iscsi-nbd@.service.in > $@.tmp && \
+	mv $@.tmp $@
+
+dist_udevrules_DATA = udev/60-iscsi-nbd.rules
+
+# conf/example.conf is `iscsi-nbd config --example` (checked by config-man.sh).
+dist_doc_DATA = conf/example.conf
+
+# The configuration folder; its files are the administrator's.
+install-data-local: install-data-local-conf
+install-data-local-conf:
+	$(MKDIR_P) $(DESTDIR)$(sysconfdir)/iscsi-nbd
+.PHONY: install-data-local-conf
+
+CONFIG_TESTS = \
+	tests/integration/config-cli.sh \
+	tests/integration/config-man.sh \
+	tests/integration/config-unit.sh
+TESTS += $(CONFIG_TESTS)
+EXTRA_DIST += $(CONFIG_TESTS)
+
+# The initiator name and configuration files the tests make (ISCSI_NBD_CONFDIR).
+clean-local: clean-local-conf
+clean-local-conf:
+	-rm -rf tests/etc
+.PHONY: clean-local-conf
