@@ -28,11 +28,13 @@ clean-local-uml:
 # Integration tests against tgtd in private network namespaces; each one
 # sources tests/functions.sh and skips (77) what the machine or the current
 # state of iscsi-nbd cannot do.
-EXTRA_DIST += tests/functions.sh tests/integration/pdu-sniff.py
+EXTRA_DIST += tests/functions.sh tests/integration/pdu-sniff.py \
+	tests/integration/fake-discovery.py
 INTEGRATION_TESTS = \
 	tests/integration/chap.sh \
 	tests/integration/cli-usage.sh \
 	tests/integration/digests.sh \
+	tests/integration/discovery-fake.sh \
 	tests/integration/discovery.sh \
 	tests/integration/errors.sh \
 	tests/integration/harness-cleanup.sh \
