@@ -3,7 +3,8 @@
 # punches holes in the backing file). The LUN reports LBPRZ, so unmapped
 # blocks must read back as zeroes through our initiator; the backing file
 # must be zero there and really deallocated, and the blocks around the
-# range keep their data.
+# range keep their data. A LUN without thin provisioning refuses UNMAP
+# with a SCSI error.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 
 requires_tgt
@@ -14,6 +15,8 @@ tgtd_start "$ns" 127.0.0.1:3260
 iqn=iqn.2026-11.org.iscsi-nbd.test:unmap
 shm_file disk 16
 tgt_simple "$ns" "$iqn" "$disk" thin
+shm_file full 1
+tgt_lun_new "$ns" 1 2 "$full"
 P="-t $iqn -P 127.0.0.1 -l 1"
 
 expect_rc 0 isn "$ns" readcap $P
@@ -37,6 +40,16 @@ blocks_after=$(stat -c %b "$disk")
 # The rest is untouched.
 dd if="$isn_tmp/zero" of="$isn_tmp/before" bs=512 seek=$((off / 512)) conv=notrunc status=none
 cmp "$isn_tmp/before" "$disk" || fail "UNMAP changed blocks outside its range"
+
+# A fully provisioned LUN refuses UNMAP: a SCSI error (exit 5) naming the
+# command and the sense, and no byte changes. Commands to a LUN that does
+# not exist fail the same way.
+cp "$full" "$isn_tmp/full-before"
+expect_rc 5 isn "$ns" unmap -t "$iqn" -P 127.0.0.1 -l 2 --offset 0 --length 4096
+expect_stderr "UNMAP failed on LUN 2: CHECK CONDITION, ILLEGAL REQUEST"
+cmp "$full" "$isn_tmp/full-before" || fail "a refused UNMAP changed data"
+expect_rc 5 isn "$ns" sync -t "$iqn" -P 127.0.0.1 -l 7
+expect_stderr "SYNCHRONIZE CACHE failed on LUN 7"
 
 expect_rc 1 isn "$ns" unmap $P --offset 0
 expect_stderr "--length"
