@@ -20,16 +20,16 @@ dist_udevrules_DATA = udev/60-iscsi-nbd.rules
 # conf/example.conf is `iscsi-nbd config --example` (checked by config-man.sh).
 dist_doc_DATA = conf/example.conf
 
-# The configuration folder; its files are the administrator's.
-install-data-local: install-data-local-conf
-install-data-local-conf:
-	$(MKDIR_P) $(DESTDIR)$(sysconfdir)/iscsi-nbd
-.PHONY: install-data-local-conf
+# The configuration folder is /etc/iscsi-nbd whatever the prefix (like
+# open-iscsi's /etc/iscsi; $ISCSI_NBD_CONFDIR moves it): it is the
+# administrator's, and not installed; the daemon creates it when it
+# generates the initiator name.
 
 CONFIG_TESTS = \
 	tests/integration/config-cli.sh \
 	tests/integration/config-man.sh \
-	tests/integration/config-unit.sh
+	tests/integration/config-unit.sh \
+	tests/uml/t-systemd.sh
 TESTS += $(CONFIG_TESTS)
 EXTRA_DIST += $(CONFIG_TESTS)
 
