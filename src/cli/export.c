@@ -142,40 +142,6 @@ static void path_state_cb(struct path_device *dev, unsigned int idx, enum path_s
 	export_status_update(opaque);
 }
 
-/*
- * systemd STATUS= (daemon_status): the device and how many of its paths
- * are up, and which are not. Sent on every path state change and once
- * when ready, so `systemctl status` shows a cable pull as it happens.
- */
-static void export_status_update(struct export *e)
-{
-	unsigned int i, n, up = 0;
-	struct path_status ps;
-	char down[256] = "";
-	size_t len = 0;
-
-	/* Not before the device exists, nor while it is being freed. */
-	if (!e->dev || e->state == EX_DONE)
-		return;
-	n = path_device_npaths(e->dev);
-	for (i = 0; i < n; i++) {
-		path_device_path_status(e->dev, i, &ps);
-		if (ps.state == PATH_ACTIVE || ps.state == PATH_STANDBY)
-			up++;
-		else if (len < sizeof(down))
-			len += (size_t)snprintf(down + len, sizeof(down) - len, "%s %s %s",
-						len ? "," : ";", ps.name, path_state_name(ps.state));
-	}
-	daemon_status("%s %s: %u/%u paths up%s", e->name, e->devpath[0] ? e->devpath : "starting",
-		      up, n, down);
-}
-
-static void path_state_cb(struct path_device *dev, unsigned int idx, enum path_state st,
-			  void *opaque)
-{
-	export_status_update(opaque);
-}
-
 static void export_finish(struct export *e)
 {
 	export_set_state(e, EX_DONE);
