@@ -6,8 +6,9 @@
 # sockets just close and the kernel marks them dead, its iSCSI sessions are
 # left at the target). A second `iscsi-nbd attach --device /dev/nbd0` finds
 # the device still connected and replaces the dead socket with
-# NBD_CMD_RECONFIGURE ("re-attached" in its log), logging in with the same
-# ISIDs (which reinstates the sessions the first daemon left).
+# NBD_CMD_RECONFIGURE ("re-attached" in its log; started in the background
+# as users do, its parent prints the device once that is done), logging in
+# with the same ISIDs (which reinstates the sessions the first daemon left).
 # Proves: the dd completes with exit status 0 (no EIO reached it), the
 # kernel logged no I/O error, the file verifies after umount, drop_caches
 # and remount, e2fsck is clean, and the second daemon detaches and exits 0.
@@ -21,7 +22,7 @@
 # logging "Connection timed out, retrying").
 . "$(dirname "$0")/lib.sh"
 isn_require_attach
-requires tgtd tgtadm mkfs.ext4 e2fsck sha256sum
+requires tgtd tgtadm mkfs.ext4 e2fsck sha256sum pgrep
 UML_SANITIZER_OK=1 uml_guest "$0" RESTART_CONNS="${RESTART_CONNS:-1}"
 
 conns=${RESTART_CONNS:-1}
@@ -66,25 +67,26 @@ ISN_PID=
 sleep 1
 kill -0 $dd_pid 2>/dev/null || fail "dd ended while no daemon ran"
 
-# Restart. The device keeps its size the whole time, so readiness is the
-# new daemon's control socket answering "running" (the killed daemon's
-# socket is stale: nobody answers it). A daemon that reaches "running" on
-# a connected device did RECONFIGURE and the kernel took its socket.
-log "restarting iscsi-nbd attach ${A[*]}"
-"$ISN_BIN" $(isn_verbose) attach "${A[@]}" -f >"$UML_OUT/attach2.out" 2>"$UML_OUT/iscsi-nbd-2.log" &
-ISN_PID=$!
-ISN_DEV=$dev
-running() { "$ISN_BIN" status nbd0 2>/dev/null | grep -q '^nbd0: running'; }
-if ! wait_for 30 running; then
+# Restart the way users do: in the background. The parent prints the
+# device and exits 0 only once the daemon has taken the device back (the
+# device keeps its size the whole time, so its size proves nothing). A
+# daemon that reaches "running" on a connected device did RECONFIGURE and
+# the kernel took its socket (export.c checks that); the killed daemon's
+# control socket is stale, nobody answers it.
+log "restarting iscsi-nbd attach ${A[*]} (background)"
+out2=$(timeout 60 "$ISN_BIN" $(isn_verbose) attach "${A[@]}" \
+	--log-file "$UML_OUT/iscsi-nbd-2.log") || {
 	cat "$UML_OUT/iscsi-nbd-2.log"
-	kill -0 $ISN_PID 2>/dev/null || fail "the restarted daemon exited"
-	fail "the restarted daemon did not take $dev back within 30 s"
-fi
+	fail "the restart attach exited $?"
+}
+on_exit "'$ISN_BIN' detach nbd0 >/dev/null 2>&1"
+[ "$out2" = "$dev" ] || fail "the restart attach printed '$out2', want $dev"
+"$ISN_BIN" status nbd0 | grep -q '^nbd0: running' || fail "the restarted daemon is not running"
 if [ -n "$(isn_verbose)" ]; then
 	grep -q "re-attached $dev" "$UML_OUT/iscsi-nbd-2.log" ||
-		fail "the restarted daemon is running but did not log 're-attached $dev'"
+		fail "the restarted daemon did not log 're-attached $dev'"
 fi
-log "re-attached by pid $ISN_PID"
+log "re-attached"
 
 dd_done() { ! kill -0 $dd_pid 2>/dev/null; }
 wait_for 60 dd_done || fail "dd did not finish within 60 s of the restart ($(dd_written) bytes)"
@@ -106,5 +108,9 @@ mount "$dev" $mnt || fail "remount"
 umount $mnt || fail "final umount"
 log "data verified"
 
-"$ISN_BIN" status nbd0 | grep -q "ACTIVE" || fail "status of the restarted daemon"
-isn_detach
+[ "$("$ISN_BIN" status nbd0 | grep -c ': ACTIVE for')" = 2 ] ||
+	fail "the restarted daemon does not have both paths ACTIVE"
+"$ISN_BIN" detach nbd0 || fail "detach nbd0"
+wait_for 15 test "$(blockdev_size "$dev")" = 0 || fail "$dev still has a size after detach"
+wait_for 15 sh -c '! pgrep -x iscsi-nbd >/dev/null' || fail "the restarted daemon did not exit"
+log "detached"
