@@ -63,6 +63,8 @@ MP_TESTS = \
 	tests/integration/mp-no-path.sh \
 	tests/integration/mp-flap.sh \
 	tests/integration/mp-silent.sh \
-	tests/integration/mp-three-paths.sh
+	tests/integration/mp-three-paths.sh \
+	tests/integration/mp-ghost-write.sh \
+	tests/integration/mp-wrong-lun.sh
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)

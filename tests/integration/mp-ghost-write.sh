@@ -1,0 +1,141 @@
+#!/bin/sh
+# The ghost write (DESIGN.md, "Path semantics"; device.h): a write that
+# was on the wire on a path when that path went silent must not land at
+# the target after a newer write to the same blocks that went through
+# another path.
+#
+# Two paths, failover policy (path0 carries the I/O). Everything the
+# initiator sends on network 1 is held in a queue (tbf at 8 bit/s), not
+# dropped, with the carrier up. nbdsh writes pattern A to block range X:
+# the command goes out on path0 and sits in that queue. path0 goes silent,
+# is failed by the NOP check, A is re-issued on path1 and completes. Then
+# B is written to X (through path1) and completes. Then the queue on
+# network 1 is released: the stale copy of A reaches the target, on the
+# old session's TCP connection, which the target never saw die. A few
+# seconds later X in tgtd's backing file must hold B, and the daemon must
+# have held A's completion for the fence (so the scenario did happen).
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
+. "$top_srcdir/tests/mp-lib.sh"
+
+mp_requires
+mp_requires_nbdsh
+mp_networks 2
+mp_target 16
+# The whole of A goes out with its command (immediate + unsolicited data),
+# so that the held stale copy is complete and can land by itself.
+tgt_param "$tgt_ns" 1 InitialR2T No
+tgt_param "$tgt_ns" 1 ImmediateData Yes
+tgt_param "$tgt_ns" 1 FirstBurstLength 262144
+tgt_param "$tgt_ns" 1 MaxRecvDataSegmentLength 262144
+mp_serve --policy failover --no-path-retry 60 --nop-interval 300 --nop-timeout 1500
+mp_wait_state 0 ACTIVE 10 || fail "path0 not active at start"
+mp_wait_state 1 STANDBY 10 || fail "path1 not standby at start: $(mp_path_field 1 state)"
+
+# 8 KiB: one PDU that fits in TCP's initial congestion window, so all of
+# it is on the wire (in the held queue) without any ACK from the target.
+LEN=8192
+cat >"$isn_tmp/ghost.py" <<'PYEOF'
+import sys, time, nbd
+uri, ln, flag = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+h = nbd.NBD()
+h.connect_uri(uri)
+h.pread(4096, 0)
+open(flag, "w").write("connected\n")
+for r, off, old, new in ((1, 1 << 20, b"A", b"B"), (2, 2 << 20, b"C", b"D")):
+    while open(flag).read() != "held%d\n" % r:
+        time.sleep(0.05)
+    t0 = time.time()
+    c = h.aio_pwrite(old * ln, off)
+    while not h.aio_command_completed(c):
+        h.poll(1)
+        if time.time() - t0 > 60:
+            sys.exit("round %d: old write not complete after 60 s" % r)
+    print("round %d: old write (%s) completed after %.1f s" % (r, old.decode(), time.time() - t0),
+          flush=True)
+    h.pwrite(new * ln, off)
+    assert h.pread(ln, off) == new * ln, "reading back through the daemon does not give the new data"
+    print("round %d: new write (%s) completed" % (r, new.decode()), flush=True)
+    open(flag, "w").write("done%d\n" % r)
+h.shutdown()
+PYEOF
+flag=$isn_tmp/flag
+: >"$flag"
+timeout 120 "$mp_py" "$isn_tmp/ghost.py" "$mp_uri" "$LEN" "$flag" >"$isn_tmp/ghost.out" 2>&1 &
+gpid=$!
+cleanup_add kill_quiet "$gpid"
+# wait_flag WORD SECONDS
+wait_flag() {
+	i=0
+	until [ "$(cat "$flag")" = "$1" ]; do
+		kill -0 "$gpid" 2>/dev/null || fail "nbd client died: $(cat "$isn_tmp/ghost.out")"
+		i=$((i + 1))
+		[ $i -lt $(($2 * 10)) ] || fail "nbd client: no '$1' after $2 s: $(cat "$isn_tmp/ghost.out")"
+		sleep 0.1
+	done
+}
+# hold ROUND: hold network 1, then let the client send its old write.
+hold() {
+	mp_hold 1
+	# The token bucket starts full: spend it, so that nothing of the write passes.
+	ip netns exec "$ini_ns" ping -c 1 -s 1400 -W 1 "$mp_tgt_1" >/dev/null 2>&1
+	echo "held$1" >"$flag"
+}
+# release: let what network 1 holds go to the target; report how much.
+release() {
+	held=$(tc -n "$ini_ns" -s qdisc show dev "$mp_ini_dev_1" | sed -n 's/.*backlog \([0-9]*\)b.*/\1/p')
+	info "releasing network 1 (${held:-0} bytes queued)"
+	[ "${held:-0}" -ge "$LEN" ] || fail "only ${held:-0} bytes held on network 1: the old write was not in flight there"
+	mp_release 1
+}
+# check OFFSET CHAR: the backing file holds LEN bytes of CHAR at OFFSET.
+check() {
+	extract "$mp_disk" "$1" "$LEN" "$isn_tmp/x"
+	head -c "$LEN" /dev/zero | tr '\0' "$2" >"$isn_tmp/want"
+	cmp -s "$isn_tmp/x" "$isn_tmp/want" && return 0
+	od -A d -c "$isn_tmp/x" | head -n 3 >&2
+	return 1
+}
+wait_flag connected 20
+
+# Round 1, fence by reinstatement: network 1 comes back while A's re-issue
+# is still held (6 s < Time2Wait + Time2Retain); the stale A reaches the
+# target first, then path0's new login reinstates its session, then A
+# completes, then B is written.
+hold 1
+info "round 1: network 1 held, A sent on path0"
+sleep 6
+release
+wait_flag done1 60
+mp_cable_clear 1
+sleep 3
+cat "$isn_tmp/ghost.out" >&2
+check $((1 << 20)) B || fail "GHOST WRITE (round 1): X1 does not hold B"
+grep -q "path0: old session fenced (reinstatement login)" "$mp_log" ||
+	fail "round 1: the fence was not released by path0's reinstatement login"
+info "round 1: X1 holds B"
+mp_wait_state 0 ACTIVE 30 || fail "path0 not active again: $(mp_path_field 0 state)"
+
+# Round 2, fence by time: network 1 stays held until C's re-issue has
+# completed (released by Time2Wait + Time2Retain, 22 s with tgtd) and D
+# has been written; only then does the stale C reach the target, on a
+# connection tgtd never saw die.
+hold 2
+info "round 2: network 1 held, C sent on path0"
+wait_flag done2 60
+cat "$isn_tmp/ghost.out" >&2
+release
+sleep 5
+mp_cable_clear 1
+mp_paths_text >&2
+grep -E "path0: ACTIVE -> (FAILED|FENCED)|old session fenced|path0: .*(FENCED|CONNECTING)" "$mp_log" >&2
+grep -E -q "path0: ACTIVE -> (FAILED|FENCED): no traffic" "$mp_log" ||
+	fail "path0 was not failed by the silence check: scenario not produced"
+if ! check $((2 << 20)) D; then
+	# Known: device.h's fence by time trusts the target to notice the
+	# lost connection within Time2Wait + Time2Retain; tgtd never does.
+	msg="GHOST WRITE (round 2): after the fence by time, the stale C landed over D"
+	[ -n "${ISN_TEST_KNOWN_BUGS:-}" ] && fail "$msg"
+	skip "$msg (known path-layer bug: fence by time; ISN_TEST_KNOWN_BUGS=1 makes this a failure)"
+fi
+info "round 2: X2 holds D"
+exit 0
