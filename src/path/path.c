@@ -228,6 +228,22 @@ static void sess_on_event(struct sess *s, const struct sess_event *ev, void *opa
 		return;
 	switch (ev->type) {
 	case SESS_EV_LOGOUT_REQUEST:
+		/* RFC 7143 11.9.1 AsyncEvent 1: log out within Parameter3
+		 * seconds. An orderly logout lets the commands in flight
+		 * finish (nothing to fence); new ones go elsewhere now. */
+		if (ops_of(p)->logout(s) == 0) {
+			double now = pd_now(p->dev);
+
+			p->failing = true;
+			snprintf(p->fail_why, sizeof(p->fail_why), "target requested logout");
+			p->reconnect_at = now + MAX(ev->param3, 1);
+			path_set_state(p, PATH_FAILED, "target requested logout: logging out");
+			pd_regroup(p->dev);
+			path_arm_timer(p);
+			break;
+		}
+		path_fail(p, "target requested logout");
+		break;
 	case SESS_EV_DROP_CONNECTION:
 	case SESS_EV_DROP_SESSION:
 		/* The target is leaving: move I/O away now rather than when it drops. */
@@ -519,6 +535,20 @@ static bool session_ready_state(enum path_state st)
 	return st == PATH_PROBING || st == PATH_ACTIVE || st == PATH_STANDBY;
 }
 
+/* A session that cannot even queue a NOP is not usable. */
+static void path_send_ping(struct path *p, double now)
+{
+	int r = ops_of(p)->ping(p->sess, path_ping_done, p);
+
+	if (r < 0) {
+		p->errors++;
+		path_fail(p, "cannot send a NOP-Out: %s", strerror(-r));
+		return;
+	}
+	p->ping_out = true;
+	p->ping_epoch = p->epoch;
+}
+
 void path_check(struct path *p, double now)
 {
 	struct path_device *dev = p->dev;
@@ -557,24 +587,19 @@ void path_check(struct path *p, double now)
 			/* Busy but quiet (a slow command): ask for a NOP-In, whose
 			 * answer is traffic. Nothing is sent while bytes flow, so a
 			 * NOP never queues behind a busy connection's data. */
-			if (!p->ping_out && p->sess &&
-			    now - ref >= dev->cfg.nop_interval_ms / 1000.0 &&
-			    ops_of(p)->ping(p->sess, path_ping_done, p) == 0) {
-				p->ping_out = true;
-				p->ping_epoch = p->epoch;
-			}
+			if (!p->ping_out && now - ref >= dev->cfg.nop_interval_ms / 1000.0)
+				path_send_ping(p, now);
 		} else if (now - last_rx >= dev->cfg.nop_interval_ms / 1000.0) {
-			if (ops_of(p)->ping(p->sess, path_ping_done, p) == 0) {
-				p->ping_out = true;
-				p->ping_epoch = p->epoch;
-				p->busy_since = now;
-			}
+			p->busy_since = now;
+			path_send_ping(p, now);
 		}
 		return;
 	}
-	if (p->sess && p->state == PATH_WRONG_LUN && now >= p->reconnect_at) {
-		/* The logout of a refused path did not finish: stop waiting for it. */
-		path_fail(p, "logout of the wrong LUN's session did not finish");
+	if (p->sess && (p->state == PATH_WRONG_LUN || p->state == PATH_FAILED) &&
+	    now >= p->reconnect_at) {
+		/* A logout (wrong LUN, or asked by the target) did not finish in
+		 * time: stop waiting for it. */
+		path_fail(p, "logout did not finish in time");
 		p->reconnect_at = now;
 	}
 	if (!p->sess && p->enabled && dev->state == DEV_RUNNING &&
@@ -613,10 +638,12 @@ static double path_next_due(const struct path *p)
 		} else {
 			TAKE(last_rx + dev->cfg.nop_interval_ms / 1000.0);
 		}
-	} else if (p->state == PATH_WRONG_LUN ||
+	} else if ((p->sess && (p->state == PATH_WRONG_LUN || p->state == PATH_FAILED)) ||
 		   (!p->sess && p->enabled && dev->state == DEV_RUNNING &&
 		    (p->state == PATH_FAILED || p->state == PATH_FENCED ||
 		     p->state == PATH_WRONG_LUN))) {
+		/* Exactly the cases path_check() acts on, so a due time in the
+		 * past cannot make the timer spin. */
 		TAKE(p->reconnect_at);
 	}
 #undef TAKE

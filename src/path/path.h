@@ -45,7 +45,10 @@
  *
  * PATH_FAILED      No usable session. The previous session died (connect or
  *                  login failure, connection loss, NOP or command timeout,
- *                  a path-class SCSI error, link down). The reconnect timer
+ *                  a path-class SCSI error, link down), or the target asked
+ *                  for a logout (then the session may still be logging
+ *                  out, its commands in flight completing normally). The
+ *                  reconnect timer
  *                  runs with exponential backoff (reconnect_min_ms doubling
  *                  up to reconnect_max_ms); when it fires: PATH_CONNECTING.
  *

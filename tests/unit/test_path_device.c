@@ -947,6 +947,49 @@ START_TEST(isid_stable_and_distinct)
 }
 END_TEST
 
+/* The target asks for a logout (async event 1): the path logs out in
+ * order, its command in flight completes normally (nothing to fence, no
+ * hold), new I/O goes to the other path, and the path logs in again. */
+START_TEST(target_logout_request)
+{
+	struct sess_event ev = {.type = SESS_EV_LOGOUT_REQUEST, .param3 = 2};
+	struct treq *w, *r;
+	struct sess *s0, *s1;
+
+	mk(2, PATH_POLICY_FAILOVER);
+	up(0);
+	up(1);
+	s0 = fakesess_latest(0);
+	s1 = fakesess_latest(1);
+	w = mkreq(BDEV_OP_WRITE, 0, 512, 5);
+	ck_assert_int_eq(submit(w), 0);
+	poll_dev();
+	ck_assert_uint_eq(s0->ntasks, 1);
+	s0->cb.on_event(s0, &ev, s0->opaque);
+	ck_assert_uint_eq(s0->logouts, 1);
+	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+	ck_assert_int_eq(P(1)->state, PATH_ACTIVE);
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	ck_assert_uint_eq(s1->ntasks, 1);
+	fakesess_serve(s0); /* the write completes, then the logout */
+	poll_dev();
+	ck_assert_int_eq(w->calls, 1);
+	ck_assert_int_eq(w->err, 0);
+	ck_assert_int_eq(s0->st, SESS_DEAD);
+	ck_assert(!P(0)->failing || P(0)->state == PATH_FAILED);
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	advance(0.3);
+	ck_assert_uint_eq(fakesess_sessions_for(0), 2);
+	up(0);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	freereq(w);
+	freereq(r);
+}
+END_TEST
+
 /* Failover policy: the standby takes over when the active path dies;
  * with immediate failback the preferred path takes over again. */
 START_TEST(failover_and_failback)
@@ -1471,6 +1514,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, ghost_write_fenced_by_reinstatement);
 	tcase_add_test(tc, ghost_write_fenced_by_time);
 	tcase_add_test(tc, failover_and_failback);
+	tcase_add_test(tc, target_logout_request);
 	tcase_add_test(tc, isid_stable_and_distinct);
 	tcase_add_test(tc, path_state_sequence);
 	tcase_add_test(tc, queue_length_avoids_busy_path);
