@@ -66,6 +66,7 @@ MP_TESTS = \
 	tests/integration/mp-three-paths.sh \
 	tests/integration/mp-ghost-write.sh \
 	tests/integration/mp-wrong-lun.sh \
-	tests/integration/mp-tgtd-restart.sh
+	tests/integration/mp-tgtd-restart.sh \
+	tests/integration/mp-medium-error.sh
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)
