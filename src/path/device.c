@@ -611,7 +611,8 @@ static void pd_check(struct path_device *dev, double now)
 	}
 	if (dev->failback_due && now >= dev->failback_due)
 		pd_regroup(dev);
-	if (dev->state == DEV_STOPPING && now >= dev->stop_deadline) {
+	if (dev->state == DEV_STOPPING && !dev->stop_forced && now >= dev->stop_deadline) {
+		dev->stop_forced = true;
 		for (unsigned int i = 0; i < dev->npaths; i++) {
 			struct path *p = &dev->paths[i];
 
@@ -639,9 +640,9 @@ static void pd_check(struct path_device *dev, double now)
 	}
 }
 
-void pd_arm_timer(struct path_device *dev)
+double pd_next_due(const struct path_device *dev)
 {
-	double due = 0, after;
+	double due = 0, now;
 	struct list_node *n;
 
 #define TAKE(t)                                                                                    \
@@ -651,19 +652,34 @@ void pd_arm_timer(struct path_device *dev)
 			due = t_;                                                                  \
 	} while (0)
 	if (dev->state == DEV_STOPPED)
-		return;
+		return 0;
 	if (dev->ready && dev->no_path_since && !dev->no_path_failing && dev->state == DEV_RUNNING)
 		TAKE(dev->no_path_since + dev->cfg.no_path_retry_ms / 1000.0);
 	TAKE(dev->failback_due);
-	if (dev->state == DEV_STOPPING)
+	if (dev->state == DEV_STOPPING && !dev->stop_forced)
 		TAKE(dev->stop_deadline);
+	/* Only backoffs still running: a piece whose backoff is over waits for
+	 * a path, and a path coming back kicks the dispatcher itself (a due
+	 * time in the past here would spin the loop until then). */
+	now = pd_now(dev);
 	list_for_each(n, &dev->retry)
 	{
 		struct path_io *io = list_entry(n, struct path_io, node);
 
-		TAKE(io->not_before);
+		if (io->not_before > now)
+			TAKE(io->not_before);
 	}
 #undef TAKE
+	return due;
+}
+
+void pd_arm_timer(struct path_device *dev)
+{
+	double due, after;
+
+	if (dev->state == DEV_STOPPED)
+		return;
+	due = pd_next_due(dev);
 	/* Only an earlier deadline re-arms; an early wakeup re-arms for the rest. */
 	if (due == 0 || (ev_is_active(&dev->timer) && dev->timer_due <= due))
 		return;

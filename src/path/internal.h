@@ -140,6 +140,7 @@ struct path_device {
 	bool no_path_failing; /* the bound passed: fail requests until a path returns */
 	double failback_due;
 	double stop_deadline;
+	bool stop_forced; /* the stop deadline passed: sessions were closed */
 	bool in_poll;
 
 	struct ev_idle idle;
@@ -156,6 +157,7 @@ void pd_path_ready(struct path_device *dev, struct path *p); /* probe OK: identi
 void pd_fence_released(struct path_device *dev);
 void pd_io_done(struct path_io *io);
 void pd_arm_timer(struct path_device *dev);
+double pd_next_due(const struct path_device *dev); /* 0: nothing due */
 
 /* path.c */
 void path_init(struct path *p, struct path_device *dev, unsigned int idx,
@@ -166,6 +168,7 @@ void path_fail(struct path *p, const char *fmt, ...) ISN_PRINTF(2, 3);
 void path_stop(struct path *p);
 void path_check(struct path *p, double now); /* the timer's work */
 void path_arm_timer(struct path *p);
+double path_next_due(const struct path *p); /* 0: nothing due */
 bool path_usable(const struct path *p);
 int path_submit(struct path *p, struct path_io *io);
 void path_io_finished(struct path *p, struct path_io *io, double now);

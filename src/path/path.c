@@ -608,7 +608,7 @@ void path_check(struct path *p, double now)
 		path_connect(p);
 }
 
-static double path_next_due(const struct path *p)
+double path_next_due(const struct path *p)
 {
 	struct path_device *dev = p->dev;
 	double due = 0;

@@ -379,6 +379,42 @@ START_TEST(unit_attention_retried)
 }
 END_TEST
 
+/* A piece whose retry backoff is over but has no path to go to must not
+ * leave the device timer armed in the past (the loop would spin at 100%
+ * CPU until a path returns); path timers likewise. */
+START_TEST(no_timer_in_the_past)
+{
+	struct treq *r;
+	struct sess *s;
+
+	fakesess_start_result = -ECONNREFUSED;
+	mk(1, PATH_POLICY_FAILOVER);
+	fakesess_start_result = 0;
+	advance(0.2);
+	up(0);
+	s = fakesess_latest(0);
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	fakesess_fail_one(s, 0x02, 0x06, 0x29, 0x00);
+	fakesess_start_result = -ECONNREFUSED;
+	fakesess_die(s);
+	for (int i = 0; i < 20; i++) {
+		advance(0.05);
+		double d = pd_next_due(dev), pdue = path_next_due(P(0));
+
+		ck_assert(d == 0 || d > fake_now);
+		ck_assert(pdue == 0 || pdue > fake_now);
+	}
+	ck_assert_int_eq(r->calls, 0);
+	fakesess_start_result = 0;
+	path_device_free(dev);
+	dev = NULL;
+	ck_assert_int_eq(r->calls, 1);
+	freereq(r);
+}
+END_TEST
+
 /* A medium error is the device's answer: -EIO, no retry, path stays up. */
 START_TEST(medium_error_is_eio)
 {
@@ -1496,6 +1532,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, one_path_write_read);
 	tcase_add_test(tc, split_at_limits);
 	tcase_add_test(tc, unit_attention_retried);
+	tcase_add_test(tc, no_timer_in_the_past);
 	tcase_add_test(tc, split_request_error_once);
 	tcase_add_test(tc, flags_reach_the_cdb);
 	tcase_add_test(tc, medium_error_is_eio);
