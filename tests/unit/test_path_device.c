@@ -1339,6 +1339,15 @@ static void storm_run(unsigned int seed)
 			fakesess_start_result = srnd(5) == 0 ? -ECONNREFUSED : 0;
 		}
 		poll_dev();
+		/* After a poll nothing is due already: a due time in the past
+		 * would make the real loop spin. */
+		ck_assert(pd_next_due(dev) == 0 || pd_next_due(dev) > fake_now);
+		for (unsigned int k = 0; k < 3; k++) {
+			double d = path_next_due(P((int)k));
+
+			ck_assert_msg(d == 0 || d > fake_now, "path%u due %.3f now %.3f state %s",
+				      k, d, fake_now, path_state_name(P((int)k)->state));
+		}
 	}
 	fakesess_start_result = 0;
 	path_device_stop(dev);
