@@ -6,9 +6,7 @@
  * clock) under the real path policy. The table mirrors session.h one to
  * one; see there for the contract of each call. path_transport_sess is the
  * production table and forwards to the real session engine.
- *
- * path_transport_sess lives in its own object file (transport_sess.c) so a
- * program that never names it does not link the session engine.
+ * A struct path_device_config with transport NULL uses it.
  */
 #ifndef ISN_PATH_TRANSPORT_H
 #define ISN_PATH_TRANSPORT_H
