@@ -852,6 +852,22 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 			snprintf(dev->paths[i].name, sizeof(dev->paths[i].name), "%s %s", dev->name,
 				 cfg->paths[i].name);
 	}
+	/* Two paths with one ISID would be one I_T nexus if they reach the same
+	 * portal group: each login would reinstate (end) the other's session.
+	 * Keep the configured value but make duplicates distinct. */
+	for (unsigned int i = 1; i < dev->npaths; i++) {
+		for (unsigned int j = 0; j < i; j++) {
+			if (memcmp(dev->paths[i].isid, dev->paths[j].isid, 6) != 0)
+				continue;
+			dev->paths[i].isid[5]++; /* at most 7 steps: npaths <= 8 */
+			log_warn("%s: same ISID as %s: using %02x%02x%02x%02x%02x%02x",
+				 dev->paths[i].name, dev->paths[j].name, dev->paths[i].isid[0],
+				 dev->paths[i].isid[1], dev->paths[i].isid[2],
+				 dev->paths[i].isid[3], dev->paths[i].isid[4],
+				 dev->paths[i].isid[5]);
+			j = (unsigned int)-1; /* check the new value against all again */
+		}
+	}
 	path_policy_init(&dev->pol, &c->policy);
 
 	/* Every command slot the I/O path will ever use, allocated now. */

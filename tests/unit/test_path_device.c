@@ -975,11 +975,18 @@ START_TEST(isid_stable_and_distinct)
 
 	cfg.paths[1].isid[0] = 0x40;
 	cfg.paths[1].isid[5] = 7;
-	mk(2, PATH_POLICY_FAILOVER);
+	/* paths 2 and 3 configured with one ISID (a caller hashing only the
+	 * portal, two NICs to one portal): made distinct */
+	memcpy(cfg.paths[2].isid, "\x80\x01\x02\x03\x04\x05", 6);
+	memcpy(cfg.paths[3].isid, "\x80\x01\x02\x03\x04\x05", 6);
+	mk(4, PATH_POLICY_FAILOVER);
 	ck_assert_uint_eq(fakesess_latest(1)->isid[0], 0x40);
 	ck_assert_uint_eq(fakesess_latest(1)->isid[5], 7);
 	ck_assert_mem_eq(fakesess_latest(0)->isid, P(0)->isid, 6);
 	ck_assert(memcmp(P(0)->isid, P(1)->isid, 6) != 0);
+	ck_assert_mem_eq(P(2)->isid, "\x80\x01\x02\x03\x04\x05", 6);
+	ck_assert(memcmp(P(2)->isid, P(3)->isid, 6) != 0);
+	ck_assert_mem_eq(fakesess_latest(3)->isid, P(3)->isid, 6);
 }
 END_TEST
 
