@@ -3,7 +3,8 @@
 # message naming the cause: a portal where nothing listens (connection
 # refused, exit 2), a network with no route (exit 2, quickly), a target
 # name the portal does not have (exit 3), an initiator the target does not
-# accept (exit 3).
+# accept (exit 3), and a target that dies in the middle of a transfer
+# (connection lost: exit 2, promptly, no hang).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 
 requires_tgt
@@ -41,4 +42,34 @@ expect_rc 3 isn "$ns" tur -t "$iqn-acl" -P 127.0.0.1 -l 1 \
 	--initiator-name iqn.2026-11.test:someone-else
 expect_rc 0 isn "$ns" tur -t "$iqn-acl" -P 127.0.0.1 -l 1 \
 	--initiator-name iqn.2026-11.test:only-me
+
+# The target dies between two READ commands of one transfer: the read
+# (1 MiB commands, into a FIFO nobody drains yet) is stuck after its first
+# command; tgtd is killed; once drained, the next command finds the
+# connection gone.
+mkfifo "$isn_tmp/fifo"
+isn "$ns" read -t "$iqn" -P 127.0.0.1 -l 1 --offset 0 --length 1M --io-size 256K \
+	--output "$isn_tmp/fifo" 2>"$isn_tmp/dead.err" &
+rpid=$!
+cleanup_add kill_quiet "$rpid"
+exec 3<>"$isn_tmp/fifo"
+i=0
+until tgtadm_ns "$ns" --op show --mode target | grep -q "I_T nexus: "; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "the read never logged in"
+	sleep 0.1
+done
+tgtd_stop "$ns"
+start=$(date +%s)
+timeout 30 cat <&3 >/dev/null &
+cpid=$!
+rc=0
+wait "$rpid" || rc=$?
+exec 3>&-
+kill_quiet "$cpid"
+cat "$isn_tmp/dead.err" >&2
+[ $rc = 2 ] || fail "read from a dead target: exit $rc, want 2"
+grep -E -q -i "lost|closed|reset|connection" "$isn_tmp/dead.err" ||
+	fail "no word about the lost connection: $(cat "$isn_tmp/dead.err")"
+[ $(($(date +%s) - start)) -lt 15 ] || fail "a dead target took $(($(date +%s) - start)) s to notice"
 exit 0
