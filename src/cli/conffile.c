@@ -38,10 +38,14 @@ const struct config_key config_keys[] = {
 	 "iSCSI name (IQN) of the target"},
 	{"target", "lun", CONFIG_UINT, 0, 0, 16383, NULL, NULL, "0", NULL, "lun",
 	 "logical unit number of the LUN to attach"},
-	{"target", "portal", CONFIG_PORTAL, CONFIG_F_LIST | CONFIG_F_REQUIRED, 0, 0, NULL, NULL,
-	 NULL, NULL, "portal",
+	{"target", "portal", CONFIG_PORTAL, CONFIG_F_LIST, 0, 0, NULL, NULL, NULL,
+	 "found by discovery", "portal",
 	 "one path: HOST[:PORT] (IPv4, [IPv6]:PORT or a name; port 3260), optionally @IFACE to "
 	 "bind the path to a network interface; repeat the key for each path, up to 8"},
+	{"target", "discovery", CONFIG_PORTAL, CONFIG_F_LIST, 0, 0, NULL, NULL, NULL, "none", NULL,
+	 "when no portal is given: a portal to ask (SendTargets) for the target's portals, "
+	 "each of which becomes a path; repeat the key for each network (some targets, tgt among "
+	 "them, answer with the portal asked only); @IFACE is not carried over"},
 	{"target", "initiator_name", CONFIG_IQN, 0, 0, 0, NULL, NULL, NULL,
 	 "InitiatorName= of /etc/iscsi/initiatorname.iscsi, else of /etc/iscsi-nbd/initiatorname "
 	 "(generated once)",
@@ -390,8 +394,8 @@ struct parse_ctx {
 	FILE *f;
 	unsigned int line; /* the line inih is handling */
 	bool at_line_start;
-	unsigned int long_line; /* first line too long for inih, 0 none */
-	bool list_reset;	/* this file has set the list: earlier values dropped */
+	unsigned int long_line;	      /* first line too long for inih, 0 none */
+	unsigned char list_reset[64]; /* per key: this file set it, the lower list dropped */
 	char *err;
 	size_t errlen;
 	int rc;
@@ -477,21 +481,23 @@ static int handler(void *user, const char *section, const char *name, const char
 		return 0;
 	}
 	if (k->flags & CONFIG_F_LIST) {
-		if (!p->list_reset) {
+		struct config_list *l = &c->lists[k - config_keys];
+
+		if (!p->list_reset[k - config_keys]) {
 			/* The first value of this file replaces the lower file's list. */
-			for (i = 0; i < c->nlist; i++)
-				free(c->list[i].text);
-			c->nlist = 0;
-			p->list_reset = true;
+			for (i = 0; i < l->n; i++)
+				free(l->v[i].text);
+			l->n = 0;
+			p->list_reset[k - config_keys] = 1;
 		}
-		if (c->nlist == CONFIG_MAX_PORTALS) {
+		if (l->n == CONFIG_MAX_PORTALS) {
 			free(canon);
 			p->rc = err_set(p->err, p->errlen,
 					"%s:%u: [%s] %s: at most %d (one per path)", p->file,
 					p->line, section, name, CONFIG_MAX_PORTALS);
 			return 0;
 		}
-		slot = &c->list[c->nlist++];
+		slot = &l->v[l->n++];
 	} else {
 		slot = &c->v[k - config_keys];
 		if (slot->file == p->file) {
@@ -515,9 +521,16 @@ void config_init(struct config *c)
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
+	_Static_assert(ARRAY_SIZE(config_keys) <= 64, "parse_ctx.list_reset is too small");
 	c->v = calloc(config_nkeys, sizeof(*c->v));
-	if (!c->v)
+	c->lists = calloc(config_nkeys, sizeof(*c->lists));
+	if (!c->v || !c->lists) {
+		free(c->v);
+		free(c->lists);
+		c->v = NULL;
+		c->lists = NULL;
 		return;
+	}
 	for (i = 0; i < config_nkeys; i++)
 		if (config_keys[i].def) {
 			char why[200];
@@ -531,13 +544,14 @@ void config_init(struct config *c)
 
 void config_free(struct config *c)
 {
-	size_t i;
+	size_t i, j;
 
-	if (c->v)
-		for (i = 0; i < config_nkeys; i++)
-			free(c->v[i].text);
-	for (i = 0; i < c->nlist; i++)
-		free(c->list[i].text);
+	for (i = 0; c->v && i < config_nkeys; i++) {
+		free(c->v[i].text);
+		for (j = 0; j < c->lists[i].n; j++)
+			free(c->lists[i].v[j].text);
+	}
+	free(c->lists);
 	free(c->v);
 	free(c->files[0]);
 	free(c->files[1]);
@@ -589,8 +603,17 @@ const char *config_get(const struct config *c, const char *section, const char *
 	if (i < 0)
 		return NULL;
 	if (config_keys[i].flags & CONFIG_F_LIST)
-		return c->nlist ? c->list[0].text : NULL;
+		return c->lists[i].n ? c->lists[i].v[0].text : NULL;
 	return c->v[i].text;
+}
+
+const struct config_list *config_get_list(const struct config *c, const char *section,
+					  const char *name)
+{
+	static const struct config_list empty;
+	int i = config_key_index(section, name);
+
+	return i < 0 ? &empty : &c->lists[i];
 }
 
 /* Rules between keys, checked on the merged result. */
@@ -602,12 +625,18 @@ static int check_whole(const struct config *c, const char *nfile, char *err, siz
 
 	for (i = 0; i < config_nkeys; i++) {
 		const struct config_key *k = &config_keys[i];
-		bool set = k->flags & CONFIG_F_LIST ? c->nlist > 0 : c->v[i].text != NULL;
+		bool set = k->flags & CONFIG_F_LIST ? c->lists[i].n > 0 : c->v[i].text != NULL;
 
 		if ((k->flags & CONFIG_F_REQUIRED) && !set)
 			return err_set(err, errlen, "%s: [%s] %s is missing: %s", nfile, k->section,
 				       k->name, k->help);
 	}
+	if (!config_get(c, "target", "portal") && !config_get(c, "target", "discovery"))
+		return err_set(
+			err, errlen,
+			"%s: [target] portal is missing (or discovery, to find the portals): "
+			"give HOST[:PORT][@IFACE], one portal key per path",
+			nfile);
 	if (!config_get(c, "auth", "chap_user") != !config_get(c, "auth", "chap_secret_file"))
 		return err_set(err, errlen, "%s: [auth] chap_user and chap_secret_file go together",
 			       nfile);
@@ -700,11 +729,14 @@ void config_dump(const struct config *c, FILE *f)
 			fprintf(f, "\n[%s]\n", section);
 		}
 		if (k->flags & CONFIG_F_LIST) {
-			for (j = 0; j < c->nlist; j++)
-				fprintf(f, "%s = %s\t# %s:%u\n", k->name, c->list[j].text,
-					c->list[j].file, c->list[j].line);
-			if (!c->nlist)
-				fprintf(f, "# %s unset\n", k->name);
+			const struct config_list *l = &c->lists[i];
+
+			for (j = 0; j < l->n; j++)
+				fprintf(f, "%s = %s\t# %s:%u\n", k->name, l->v[j].text,
+					l->v[j].file, l->v[j].line);
+			if (!l->n)
+				fprintf(f, "# %s unset%s%s\n", k->name, k->def_text ? ": " : "",
+					k->def_text ? k->def_text : "");
 			continue;
 		}
 		if (!c->v[i].text) {
@@ -762,7 +794,8 @@ void config_example(FILE *f)
 			fprintf(f, "\n[%s]\n", section);
 		}
 		comment_wrapped(f, k->help);
-		if (k->flags & CONFIG_F_REQUIRED) {
+		/* Written out: the example is a valid file (tests check it). */
+		if ((k->flags & CONFIG_F_REQUIRED) || strcmp(k->name, "portal") == 0) {
 			if (k->type == CONFIG_PORTAL)
 				fprintf(f, "%s = 192.0.2.10\n%s = 198.51.100.10:3260@eth1\n",
 					k->name, k->name);
@@ -880,9 +913,31 @@ int config_expand_args(int *argc, char ***argv, const struct option *opts, const
 		option_value(key, c.v[k].text, val, sizeof(val));
 		ADD(key->option, val);
 	}
-	if (!user_portal)
-		for (k = 0; k < c.nlist; k++)
-			ADD("portal", c.list[k].text);
+	if (!user_portal) {
+		const struct config_list *pl = config_get_list(&c, "target", "portal");
+		char *found[CONFIG_MAX_PORTALS];
+		unsigned int nfound = 0;
+		int rc;
+
+		for (k = 0; k < pl->n; k++)
+			ADD("portal", pl->v[k].text);
+		if (!pl->n) {
+			rc = config_discover(&c, found, &nfound);
+			if (rc) {
+				config_free(&c);
+				return rc;
+			}
+			for (k = 0; k < nfound; k++) {
+				out[i++] = strdup("--portal");
+				out[i++] = found[k];
+				if (!out[i - 2]) {
+					config_free(&c);
+					cli_err("out of memory");
+					return CLI_EXIT_LOCAL;
+				}
+			}
+		}
+	}
 	if (!config_get(&c, "daemon", "name"))
 		ADD("name", c.name);
 #undef ADD

@@ -75,12 +75,17 @@ struct config_value {
 	unsigned int line;
 };
 
+/* The values of a list key (portal, discovery), in file order. */
+struct config_list {
+	struct config_value v[CONFIG_MAX_PORTALS];
+	unsigned int n;
+};
+
 struct config {
-	char *name;		/* NAME, for the control socket and the log */
-	char *files[2];		/* global (NULL if absent), NAME.conf */
-	struct config_value *v; /* config_nkeys entries; list keys use lists[] */
-	struct config_value list[CONFIG_MAX_PORTALS];
-	unsigned int nlist;
+	char *name;		   /* NAME, for the control socket and the log */
+	char *files[2];		   /* global (NULL if absent), NAME.conf */
+	struct config_value *v;	   /* config_nkeys entries; list keys use lists[] */
+	struct config_list *lists; /* config_nkeys entries; only list keys' are used */
 };
 
 /* $ISCSI_NBD_CONFDIR, else CONFIG_DIR_DEFAULT. */
@@ -102,6 +107,9 @@ void config_free(struct config *c);
 
 /* The value of section.name (NULL: unset), and its key index (-1 unknown). */
 const char *config_get(const struct config *c, const char *section, const char *name);
+/* The values of a list key (empty for an unknown key). */
+const struct config_list *config_get_list(const struct config *c, const char *section,
+					  const char *name);
 int config_key_index(const char *section, const char *name);
 
 /* The effective configuration with where each value came from. */
@@ -113,12 +121,22 @@ void config_example(FILE *f);
  * attach / serve --config NAME: build the argument vector the command
  * parses: argv[0], the options the configuration stands for, then the
  * command line unchanged (its options come later and so win). -P on the
- * command line drops the file's portals. The file's mode sets *serve.
+ * command line drops the file's portals; with no portal but discovery
+ * portals, SendTargets on them (config_discover) gives the portals. The
+ * file's mode sets *serve.
  * opts / shortopts: the command's getopt table; config_opt is the val of
  * its "config" option. Without --config nothing changes. Returns 0 or a
  * cli_exit code after printing the problem. The new vector lives until
  * the process exits.
  */
+/*
+ * SendTargets on every discovery portal of c; the portals offered for the
+ * target (each once, at most CONFIG_MAX_PORTALS) into out[] (caller
+ * frees each). Returns 0, or a cli_exit code after printing why.
+ * (confdisc.c: it logs in, so it lives apart from the parser.)
+ */
+int config_discover(const struct config *c, char **out, unsigned int *n);
+
 int config_expand_args(int *argc, char ***argv, const struct option *opts, const char *shortopts,
 		       int config_opt, bool *serve);
 

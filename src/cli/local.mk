@@ -7,6 +7,7 @@ CLI_SOURCES = \
 	src/cli/cmd_ctl.c \
 	src/cli/cmd_discover.c \
 	src/cli/cmd_scsi.c \
+	src/cli/confdisc.c \
 	src/cli/conffile.c \
 	src/cli/conffile.h \
 	src/cli/ctl.c \
@@ -36,6 +37,7 @@ iscsi_nbd_LDADD = $(LAYER_LIBS) $(EXT_LIBS)
 check_PROGRAMS += tests/unit/test_config
 TESTS += tests/unit/test_config
 tests_unit_test_config_SOURCES = tests/unit/test_config.c src/cli/conffile.c \
-	src/cli/initiator.c src/cli/target.c src/cli/portal.c src/cli/secret.c
+	src/cli/confdisc.c src/cli/sync.c src/cli/initiator.c src/cli/target.c src/cli/portal.c \
+	src/cli/secret.c
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(TEST_LIBS)

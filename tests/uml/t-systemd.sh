@@ -10,7 +10,9 @@
 # - SIGTERM (systemd's stop) sends STOPPING=1, disconnects the device and
 #   exits 0 well within TimeoutStopSec;
 # - with every cable pulled (no path left) the stop is still bounded and
-#   the device is released.
+#   the device is released;
+# - [target] discovery (one SendTargets portal per network) instead of
+#   portal keys gives the same two paths.
 . "$(dirname "$0")/lib.sh"
 isn_require_attach
 requires tgtd tgtadm python3
@@ -116,4 +118,17 @@ stop
 log "stop with no path: exit $STOP_RC"
 cable_plug 1
 cable_plug 2
+
+# Portals found by discovery instead of listed: tgtd answers SendTargets
+# with the portal it was asked on, so one discovery portal per network
+# gives both paths.
+sed -i "/^portal = /d; s/^\[target\]\$/[target]\ndiscovery = $TGT_IP1\ndiscovery = $TGT_IP2/" \
+	"$ISCSI_NBD_CONFDIR/store.conf"
+cat "$ISCSI_NBD_CONFDIR/store.conf"
+"$ISN_BIN" config --check store || fail "store.conf with discovery is not valid"
+start
+wait_for 20 status_is "store /dev/nbd0: 2/2 paths up" ||
+	fail "discovery did not give both paths: $(grep STATUS= "$notes" | tail -3)"
+stop
+[ "$STOP_RC" = 0 ] || fail "stop after discovery exited $STOP_RC"
 exit 0

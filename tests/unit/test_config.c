@@ -157,8 +157,8 @@ START_TEST(every_key_good_and_bad)
 		ck_assert_msg(rc == 0, "[%s] %s = %s: %s", k->section, k->name, val, err);
 		ck_assert_str_eq(config_get(&c, k->section, k->name), canon);
 		if (k->flags & CONFIG_F_LIST) {
-			ck_assert_uint_eq(c.nlist, 1);
-			ck_assert_uint_eq(c.list[0].line, 3);
+			ck_assert_uint_eq(c.lists[i].n, 1);
+			ck_assert_uint_eq(c.lists[i].v[0].line, 3);
 		} else {
 			ck_assert_uint_eq(c.v[i].line, 3);
 			ck_assert_str_eq(c.v[i].file, path);
@@ -246,6 +246,17 @@ START_TEST(whole_file_rules)
 	ck_assert_msg(strstr(err, "[target] name is missing"), "%s", err);
 	config_free(&c);
 
+	write_file("a.conf", "[target]\nname = iqn.2026-01.com.example:t\n");
+	ck_assert_int_lt(config_load("a", &c, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "[target] portal is missing (or discovery"), "%s", err);
+	config_free(&c);
+
+	write_file("a.conf", "[target]\nname = iqn.2026-01.com.example:t\ndiscovery = 192.0.2.9\n");
+	ck_assert_msg(config_load("a", &c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(config_get(&c, "target", "discovery"), "192.0.2.9");
+	ck_assert_ptr_null(config_get(&c, "target", "portal"));
+	config_free(&c);
+
 	write_file("a.conf", MINIMAL "[auth]\nchap_user = u\n");
 	ck_assert_int_lt(config_load("a", &c, err, sizeof(err)), 0);
 	ck_assert_msg(strstr(err, "chap_secret_file go together"), "%s", err);
@@ -287,16 +298,16 @@ START_TEST(precedence_global_then_name)
 	ck_assert_str_eq(config_get(&c, "path", "nop_timeout"), "3s");
 	ck_assert_ptr_null(c.v[config_key_index("path", "nop_timeout")].file);
 	/* NAME's portal list replaces the global one. */
-	ck_assert_uint_eq(c.nlist, 1);
-	ck_assert_str_eq(c.list[0].text, "10.9.9.9");
+	ck_assert_uint_eq(config_get_list(&c, "target", "portal")->n, 1);
+	ck_assert_str_eq(config_get_list(&c, "target", "portal")->v[0].text, "10.9.9.9");
 	config_free(&c);
 
 	/* Without portals in NAME, the global ones apply; also by path. */
 	write_file("db.conf", "[target]\nname = iqn.2026-01.com.example:db\n");
 	snprintf(err, sizeof(err), "%s/db.conf", dir);
 	ck_assert_int_eq(config_load(err, &c, err, sizeof(err)), 0);
-	ck_assert_uint_eq(c.nlist, 2);
-	ck_assert_str_eq(c.list[1].text, "10.0.0.2");
+	ck_assert_uint_eq(config_get_list(&c, "target", "portal")->n, 2);
+	ck_assert_str_eq(config_get_list(&c, "target", "portal")->v[1].text, "10.0.0.2");
 	config_free(&c);
 }
 END_TEST
@@ -342,8 +353,11 @@ START_TEST(example_is_valid_and_complete)
 	config_example(f);
 	fclose(f);
 	for (i = 0; i < config_nkeys; i++) {
-		snprintf(line, sizeof(line),
-			 "\n%s%s =", config_keys[i].flags & CONFIG_F_REQUIRED ? "" : "#",
+		snprintf(line, sizeof(line), "\n%s%s =",
+			 (config_keys[i].flags & CONFIG_F_REQUIRED) ||
+					 strcmp(config_keys[i].name, "portal") == 0
+				 ? ""
+				 : "#",
 			 config_keys[i].name);
 		ck_assert_msg(strstr(out, line), "example lacks %s", config_keys[i].name);
 	}
@@ -411,6 +425,15 @@ START_TEST(command_line_overrides)
 	ck_assert_int_eq(config_expand_args(&argc, &argv, test_opts, "t:P:f", 302, &serve), 0);
 	ck_assert_ptr_eq(argv, args3);
 	ck_assert_int_eq(argc, 3);
+
+	/* No portal, a discovery portal nobody answers on: a connection error (2). */
+	write_file("db.conf",
+		   "[target]\nname = iqn.2026-01.com.example:t\ndiscovery = 127.0.0.1:1\n"
+		   "[iscsi]\nlogin_timeout = 2s\n");
+	argv = args2;
+	argc = 3;
+	ck_assert_int_eq(config_expand_args(&argc, &argv, test_opts, "t:P:f", 302, &serve),
+			 CLI_EXIT_CONNECT);
 
 	/* A broken file stops the command with a usage error. */
 	write_file("db.conf", "[path]\npolicy = sideways\n");
