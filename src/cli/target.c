@@ -58,15 +58,18 @@ int cli_parse_u64(const char *s, uint64_t *out)
 	switch (*end) {
 	case 0:
 		break;
-	case 'k': case 'K':
+	case 'k':
+	case 'K':
 		shift = 10;
 		end++;
 		break;
-	case 'm': case 'M':
+	case 'm':
+	case 'M':
 		shift = 20;
 		end++;
 		break;
-	case 'g': case 'G':
+	case 'g':
+	case 'G':
 		shift = 30;
 		end++;
 		break;
@@ -131,7 +134,7 @@ int cli_target_opt(struct cli_target *t, int c, const char *arg)
 	case CLI_OPT_HEADER_DIGEST:
 	case CLI_OPT_DATA_DIGEST:
 		if (parse_digest(arg, c == CLI_OPT_HEADER_DIGEST ? &t->header_digest
-								  : &t->data_digest) < 0) {
+								 : &t->data_digest) < 0) {
 			cli_err("bad digest '%s': give none, crc32c, prefer-crc32c or prefer-none",
 				arg);
 			return -1;
@@ -202,7 +205,8 @@ int cli_config_build(const struct cli_target *t, bool discovery, struct sess_con
 		return CLI_EXIT_USAGE;
 	}
 	if (!discovery && !t->target) {
-		cli_err("no target given: add -t IQN (iscsi-nbd discover %s lists them)", t->portal);
+		cli_err("no target given: add -t IQN (iscsi-nbd discover %s lists them)",
+			t->portal);
 		return CLI_EXIT_USAGE;
 	}
 	if (!t->chap_user != !t->chap_secret_file) {
@@ -214,7 +218,8 @@ int cli_config_build(const struct cli_target *t, bool discovery, struct sess_con
 		return CLI_EXIT_USAGE;
 	}
 	if (t->mutual_user && !t->chap_user) {
-		cli_err("mutual CHAP needs one-way CHAP too: add --chap-user and --chap-secret-file");
+		cli_err("mutual CHAP needs one-way CHAP too: add --chap-user and "
+			"--chap-secret-file");
 		return CLI_EXIT_USAGE;
 	}
 	rc = portal_parse(t->portal, &cfg->portal, &cfg->portal_len, err, sizeof(err));
