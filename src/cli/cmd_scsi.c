@@ -243,6 +243,17 @@ static const char *device_type_name(uint8_t t)
 	}
 }
 
+/* "NAME: N blocks", "NAME: unlimited" for all ones, or zero_means for 0. */
+static void print_blocks(const char *name, uint32_t v, const char *zero_means)
+{
+	if (v == 0xffffffffu)
+		printf("%s: unlimited\n", name);
+	else if (v == 0)
+		printf("%s: %s\n", name, zero_means);
+	else
+		printf("%s: %u blocks\n", name, v);
+}
+
 static int do_inquiry(struct lun_ctx *c)
 {
 	uint8_t cdb[SCSI_CDB_MAX];
@@ -303,16 +314,18 @@ static int do_inquiry(struct lun_ctx *c)
 		if (rc)
 			return rc;
 		if (c->have_b0) {
-			printf("max transfer: %u blocks\n", c->b0.max_xfer_len);
-			printf("optimal transfer: %u blocks\n", c->b0.opt_xfer_len);
-			printf("optimal transfer granularity: %u blocks\n",
-			       c->b0.opt_xfer_granularity);
-			if (c->b0.max_unmap_lba_count == 0xffffffffu)
-				printf("max unmap: unlimited\n");
+			/* SBC-4 6.6.4: 0 means "no limit reported", all ones "no limit". */
+			print_blocks("max transfer", c->b0.max_xfer_len, "no limit");
+			print_blocks("optimal transfer", c->b0.opt_xfer_len, "not reported");
+			print_blocks("optimal transfer granularity", c->b0.opt_xfer_granularity,
+				     "not reported");
+			print_blocks("max unmap", c->b0.max_unmap_lba_count, "none");
+			if (c->b0.max_unmap_desc_count == 0xffffffffu)
+				printf("max unmap descriptors: unlimited\n");
 			else
-				printf("max unmap: %u blocks\n", c->b0.max_unmap_lba_count);
-			printf("max unmap descriptors: %u\n", c->b0.max_unmap_desc_count);
-			printf("unmap granularity: %u blocks\n", c->b0.opt_unmap_granularity);
+				printf("max unmap descriptors: %u\n", c->b0.max_unmap_desc_count);
+			print_blocks("unmap granularity", c->b0.opt_unmap_granularity,
+				     "not reported");
 			printf("max write same: %llu blocks\n",
 			       (unsigned long long)c->b0.max_write_same_len);
 		}

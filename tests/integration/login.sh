@@ -41,6 +41,7 @@ ident1=$(sed -n 's/^identity: //p' "$isn_tmp/stdout")
 expect_rc 0 isn "$ns" readcap $P -l 1
 expect_stdout "^size: $((8 << 20)) bytes$"
 expect_stdout "^block size: 512$"
+expect_stdout "^physical block size: 4096$"
 expect_stdout "^lbpme: 0$"
 
 # LUN 3: really LUN 3 (4 MiB, thin, another identity), not LUN 0 or 1.
@@ -50,6 +51,7 @@ expect_stdout "^lbpme: 1$"
 expect_stdout "^lbprz: 1$"
 expect_rc 0 isn "$ns" inquiry $P -l 3
 expect_stdout "^provisioning: thin lbpu=1"
+expect_stdout "^max unmap: (unlimited|[0-9]+ blocks)$"
 ident3=$(sed -n 's/^identity: //p' "$isn_tmp/stdout")
 [ "$ident1" != "$ident3" ] || fail "LUN 1 and LUN 3 report the same identity $ident1"
 
