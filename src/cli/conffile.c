@@ -819,7 +819,26 @@ void config_example(FILE *f)
 
 /* ---- attach / serve --config ---- */
 
-static char **expanded_argv; /* kept for the process's life: options point into it */
+/*
+ * The last vector built, kept for the process's life (options point into
+ * it; a static root also keeps leak checkers quiet). Entries 1 to
+ * expanded_nalloc are ours; the rest are the caller's.
+ */
+static char **expanded_argv;
+static int expanded_nalloc;
+
+static void expanded_free(void)
+{
+	int j;
+
+	if (!expanded_argv)
+		return;
+	for (j = 1; j <= expanded_nalloc; j++)
+		free(expanded_argv[j]);
+	free(expanded_argv);
+	expanded_argv = NULL;
+	expanded_nalloc = 0;
+}
 
 static int find_opt_val(const struct option *opts, const char *name)
 {
@@ -883,6 +902,9 @@ int config_expand_args(int *argc, char ***argv, const struct option *opts, const
 		cli_err("out of memory");
 		return CLI_EXIT_LOCAL;
 	}
+	/* A second expansion (tests) replaces the first; on errors out stays reachable. */
+	expanded_free();
+	expanded_argv = out;
 	*serve = strcmp(config_get(&c, "daemon", "mode"), "serve") == 0;
 	i = 0;
 	out[i++] = (*argv)[0];
@@ -897,6 +919,7 @@ int config_expand_args(int *argc, char ***argv, const struct option *opts, const
 		}                                                                                  \
 		out[i++] = a_;                                                                     \
 		out[i++] = b_;                                                                     \
+		expanded_nalloc = i - 1;                                                           \
 	} while (0)
 	for (k = 0; k < config_nkeys; k++) {
 		const struct config_key *key = &config_keys[k];
@@ -911,7 +934,7 @@ int config_expand_args(int *argc, char ***argv, const struct option *opts, const
 		if (!c.v[k].text || !c.v[k].file)
 			continue;
 		option_value(key, c.v[k].text, val, sizeof(val));
-		ADD(key->option, val);
+		ADD(key->option, key->type == CONFIG_DURATION ? val : c.v[k].text);
 	}
 	if (!user_portal) {
 		const struct config_list *pl = config_get_list(&c, "target", "portal");
@@ -930,6 +953,7 @@ int config_expand_args(int *argc, char ***argv, const struct option *opts, const
 			for (k = 0; k < nfound; k++) {
 				out[i++] = strdup("--portal");
 				out[i++] = found[k];
+				expanded_nalloc = i - 1;
 				if (!out[i - 2]) {
 					config_free(&c);
 					cli_err("out of memory");
@@ -945,7 +969,6 @@ int config_expand_args(int *argc, char ***argv, const struct option *opts, const
 	i += n - 1;
 	out[i] = NULL;
 	config_free(&c);
-	expanded_argv = out;
 	*argc = i;
 	*argv = out;
 	return 0;

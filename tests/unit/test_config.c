@@ -419,6 +419,17 @@ START_TEST(command_line_overrides)
 	ck_assert_int_eq(config_expand_args(&argc, &argv, test_opts, "t:P:f", 302, &serve), 0);
 	ck_assert_str_eq(argv[find_arg(argc, argv, "--portal", 1) + 1], "192.0.2.1");
 
+	/* Long values pass whole (an IQN may be 223 bytes). */
+	write_file("db.conf", "[target]\nname = iqn.2026-01.com.example:%s\nportal = 192.0.2.1\n",
+		   "a-rather-long-target-name-that-is-longer-than-sixty-four-characters-x");
+	argv = args2;
+	argc = 3;
+	ck_assert_int_eq(config_expand_args(&argc, &argv, test_opts, "t:P:f", 302, &serve), 0);
+	ck_assert_str_eq(
+		argv[find_arg(argc, argv, "--target", 1) + 1],
+		"iqn.2026-01.com.example:a-rather-long-target-name-that-is-longer-than-sixty-"
+		"four-characters-x");
+
 	/* No --config: nothing changes. */
 	argv = args3;
 	argc = 3;
