@@ -33,6 +33,7 @@ EXTRA_DIST += tests/functions.sh tests/integration/pdu-sniff.py \
 INTEGRATION_TESTS = \
 	tests/integration/chap.sh \
 	tests/integration/cli-usage.sh \
+	tests/integration/cli-valgrind.sh \
 	tests/integration/digests.sh \
 	tests/integration/discovery-fake.sh \
 	tests/integration/discovery.sh \
