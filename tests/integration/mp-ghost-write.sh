@@ -6,14 +6,23 @@
 #
 # Two paths, failover policy (path0 carries the I/O). Everything the
 # initiator sends on network 1 is held in a queue (tbf at 8 bit/s), not
-# dropped, with the carrier up. nbdsh writes pattern A to block range X:
-# the command goes out on path0 and sits in that queue. path0 goes silent,
-# is failed by the NOP check, A is re-issued on path1 and completes. Then
-# B is written to X (through path1) and completes. Then the queue on
-# network 1 is released: the stale copy of A reaches the target, on the
-# old session's TCP connection, which the target never saw die. A few
-# seconds later X in tgtd's backing file must hold B, and the daemon must
-# have held A's completion for the fence (so the scenario did happen).
+# dropped, with the carrier up. nbdsh writes an old pattern to a block
+# range: the command goes out on path0 and sits in that queue. path0 goes
+# silent, is failed by the NOP check, the write is re-issued on path1 and
+# completes once the daemon considers the old session fenced. Then a new
+# pattern is written to the same range (through path1). The held queue is
+# released: the stale old copy reaches the target on the old session's TCP
+# connection, which the target never saw die. The range in tgtd's backing
+# file must hold the new pattern. Two rounds:
+#  1. fence by time: the network stays held until the daemon's fence by
+#     Time2Wait + Time2Retain (22 s with tgtd) has released the write and
+#     the new one is done (C then D at 2 MiB). KNOWN BUG: the stale copy
+#     lands (tgtd never notices the silent connection); the test then
+#     skips with that message, or fails with ISN_TEST_KNOWN_BUGS=1.
+#  2. fence by reinstatement: the network comes back after 6 s, while the
+#     re-issued write is still held; path0's next login (same ISID)
+#     reinstates its session, only then does the old write complete and
+#     the new one go out (A then B at 1 MiB). Must hold B.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 . "$top_srcdir/tests/mp-lib.sh"
 
@@ -41,7 +50,7 @@ h = nbd.NBD()
 h.connect_uri(uri)
 h.pread(4096, 0)
 open(flag, "w").write("connected\n")
-for r, off, old, new in ((1, 1 << 20, b"A", b"B"), (2, 2 << 20, b"C", b"D")):
+for r, off, old, new in ((1, 2 << 20, b"C", b"D"), (2, 1 << 20, b"A", b"B")):
     while open(flag).read() != "held%d\n" % r:
         time.sleep(0.05)
     t0 = time.time()
@@ -97,31 +106,13 @@ check() {
 }
 wait_flag connected 20
 
-# Round 1, fence by reinstatement: network 1 comes back while A's re-issue
-# is still held (6 s < Time2Wait + Time2Retain); the stale A reaches the
-# target first, then path0's new login reinstates its session, then A
-# completes, then B is written.
-hold 1
-info "round 1: network 1 held, A sent on path0"
-sleep 6
-release
-wait_flag done1 60
-mp_cable_clear 1
-sleep 3
-cat "$isn_tmp/ghost.out" >&2
-check $((1 << 20)) B || fail "GHOST WRITE (round 1): X1 does not hold B"
-grep -q "path0: old session fenced (reinstatement login)" "$mp_log" ||
-	fail "round 1: the fence was not released by path0's reinstatement login"
-info "round 1: X1 holds B"
-mp_wait_state 0 ACTIVE 30 || fail "path0 not active again: $(mp_path_field 0 state)"
-
-# Round 2, fence by time: network 1 stays held until C's re-issue has
+# Round 1, fence by time: network 1 stays held until C's re-issue has
 # completed (released by Time2Wait + Time2Retain, 22 s with tgtd) and D
 # has been written; only then does the stale C reach the target, on a
 # connection tgtd never saw die.
-hold 2
-info "round 2: network 1 held, C sent on path0"
-wait_flag done2 60
+hold 1
+info "round 1: network 1 held, C sent on path0"
+wait_flag done1 60
 cat "$isn_tmp/ghost.out" >&2
 release
 sleep 5
@@ -130,12 +121,33 @@ mp_paths_text >&2
 grep -E "path0: ACTIVE -> (FAILED|FENCED)|old session fenced|path0: .*(FENCED|CONNECTING)" "$mp_log" >&2
 grep -E -q "path0: ACTIVE -> (FAILED|FENCED): no traffic" "$mp_log" ||
 	fail "path0 was not failed by the silence check: scenario not produced"
-if ! check $((2 << 20)) D; then
+ghost=
+check $((2 << 20)) D || ghost=1
+mp_wait_state 0 ACTIVE 30 || fail "path0 not active again: $(mp_path_field 0 state)"
+
+# Round 2, fence by reinstatement: network 1 comes back while A's re-issue
+# is still held (6 s < Time2Wait + Time2Retain); the stale A reaches the
+# target first, then path0's new login reinstates its session, then A
+# completes, then B is written.
+hold 2
+info "round 2: network 1 held, A sent on path0"
+sleep 6
+release
+wait_flag done2 60
+mp_cable_clear 1
+sleep 3
+cat "$isn_tmp/ghost.out" >&2
+check $((1 << 20)) B || fail "GHOST WRITE (round 2): X1 does not hold B"
+[ "$(grep -c "path0: old session fenced (reinstatement login)" "$mp_log")" -ge 1 ] ||
+	fail "round 2: the fence was not released by path0's reinstatement login"
+info "round 2: X1 holds B"
+
+if [ -n "$ghost" ]; then
 	# Known: device.h's fence by time trusts the target to notice the
 	# lost connection within Time2Wait + Time2Retain; tgtd never does.
-	msg="GHOST WRITE (round 2): after the fence by time, the stale C landed over D"
+	msg="GHOST WRITE (round 1): after the fence by time, the stale C landed over D"
 	[ -n "${ISN_TEST_KNOWN_BUGS:-}" ] && fail "$msg"
 	skip "$msg (known path-layer bug: fence by time; ISN_TEST_KNOWN_BUGS=1 makes this a failure)"
 fi
-info "round 2: X2 holds D"
+info "round 1: X2 holds D"
 exit 0
