@@ -247,11 +247,19 @@ except Exception as e:
 	return 0
 }
 
-# mp_fio_ok: fio exited 0, counted no error, and did some I/O.
+# mp_fio_ok: fio exited 0, counted no error, and read back (verified)
+# something.
 mp_fio_ok() {
-	[ "$mp_fio_rc" = 0 ] && [ "$mp_fio_err" = 0 ] && return 0
-	cat "$isn_tmp/fio.stderr" >&2
-	fail "fio: exit $mp_fio_rc, jobs with errors: $mp_fio_err"
+	if [ "$mp_fio_rc" != 0 ] || [ "$mp_fio_err" != 0 ]; then
+		head -n 40 "$isn_tmp/fio.stderr" >&2
+		fail "fio: exit $mp_fio_rc, jobs with errors: $mp_fio_err"
+	fi
+	_r=$(python3 -c '
+import json, sys
+t = open(sys.argv[1]).read()
+d = json.loads(t[t.index("{"):])
+print(sum(j["read"]["total_ios"] for j in d["jobs"]))' "$mp_fio_out")
+	[ "${_r:-0}" -gt 0 ] || fail "fio read nothing back: nothing was verified"
 }
 
 # mp_ms: the time in milliseconds, as fio's logs give it (for mp_fio_gap
