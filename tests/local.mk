@@ -68,6 +68,7 @@ MP_TESTS = \
 	tests/integration/mp-ghost-write.sh \
 	tests/integration/mp-wrong-lun.sh \
 	tests/integration/mp-tgtd-restart.sh \
-	tests/integration/mp-medium-error.sh
+	tests/integration/mp-medium-error.sh \
+	tests/integration/mp-busy-link.sh
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)
