@@ -243,12 +243,11 @@ static int preflight(struct cli_target *t, char **portals, unsigned int n)
 	return first;
 }
 
-static int cmd_export(int argc, char **argv, bool serve)
+static int export_main(int argc, char **argv, bool serve, char **portals)
 {
 	struct export_config ec = {0};
 	struct cli_target t;
 	struct sess_config sc;
-	char *portals[PATH_MAX_PATHS];
 	char *ifaces[PATH_MAX_PATHS] = {0};
 	unsigned int np = 0, i;
 	bool foreground = false;
@@ -506,7 +505,17 @@ static int cmd_export(int argc, char **argv, bool serve)
 		daemon_writeback_safety();
 	code = export_run(&ec);
 	cli_config_release(&sc);
-	for (i = 0; i < np; i++)
+	return code;
+}
+
+/* The portal copies (-P) are freed here, whichever way export_main returns. */
+static int cmd_export(int argc, char **argv, bool serve)
+{
+	char *portals[PATH_MAX_PATHS] = {0};
+	unsigned int i;
+	int code = export_main(argc, argv, serve, portals);
+
+	for (i = 0; i < PATH_MAX_PATHS; i++)
 		free(portals[i]);
 	return code;
 }
