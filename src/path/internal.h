@@ -155,7 +155,11 @@ void pd_kick(struct path_device *dev);
 void pd_regroup(struct path_device *dev);
 void pd_path_ready(struct path_device *dev, struct path *p); /* probe OK: identity check */
 void pd_fence_released(struct path_device *dev);
-void pd_io_done(struct path_io *io);
+/* request.c */
+int pd_submit(struct bdev *bd, struct bdev_req *req);
+void pd_dispatch(struct path_device *dev, double now);
+void pd_fail_waiting(struct path_device *dev, int err); /* retry list and queued requests */
+void pd_io_complete(struct path_io *io, int err);
 void pd_arm_timer(struct path_device *dev);
 double pd_next_due(const struct path_device *dev); /* 0: nothing due */
 

@@ -8,6 +8,7 @@ libpath_a_SOURCES = \
 	src/path/path.c src/path/path.h \
 	src/path/policy.c src/path/policy.h \
 	src/path/probe.c src/path/probe.h \
+	src/path/request.c \
 	src/path/transport.h \
 	src/path/transport_sess.c
 libpath_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)

@@ -1,0 +1,502 @@
+/*
+ * Requests of a struct path_device: accepted, cut into pieces at the LUN's
+ * limits, sent on the paths the selector picks, classified when they come
+ * back (done / retry / another path / error), held for the ghost-write
+ * fence, completed exactly once. See device.h; the device's life cycle,
+ * grouping and timers are in device.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "path/internal.h"
+#include "scsi/classify.h"
+#include "scsi/sbc.h"
+#include "scsi/sense.h"
+#include "util/log.h"
+
+/* Request bookkeeping kept in struct bdev_req's private words. */
+#define R_CUT(r)   ((r)->impl_u64[0]) /* bytes already cut into pieces */
+#define R_OUT(r)   ((r)->impl_u64[1]) /* pieces not yet completed */
+#define R_ERR(r)   ((r)->impl_u64[2]) /* first error, as a positive errno */
+#define R_FLAGS(r) ((r)->impl_u64[3])
+#define RF_QUEUED  1u /* on dev->reqs */
+#define RF_CUT	   2u /* every piece has been cut */
+
+/* ---- request completion ---- */
+
+static void req_maybe_done(struct path_device *dev, struct bdev_req *req)
+{
+	int err;
+
+	if (R_OUT(req) || !(R_FLAGS(req) & RF_CUT || R_ERR(req)))
+		return;
+	if (R_FLAGS(req) & RF_QUEUED)
+		list_del(&req->node);
+	R_FLAGS(req) = 0;
+	err = -(int)R_ERR(req);
+	dev->live_reqs--;
+	req->impl = NULL;
+	req->done(req, err);
+}
+
+static void req_set_err(struct bdev_req *req, int err)
+{
+	if (err && !R_ERR(req))
+		R_ERR(req) = (uint64_t)-err;
+}
+
+/* Return the slot and account the piece to its request. */
+void pd_io_complete(struct path_io *io, int err)
+{
+	struct path_device *dev = io->dev;
+	struct bdev_req *req = io->req;
+
+	list_del(&io->node);
+	io->req = NULL;
+	list_add_tail(&dev->free_ios, &io->node);
+	req_set_err(req, err);
+	R_OUT(req)--;
+	req_maybe_done(dev, req);
+	pd_kick(dev);
+}
+
+static bool io_fence_holds(const struct path_device *dev, const struct path_io *io)
+{
+	for (unsigned int i = 0; i < dev->npaths; i++)
+		if (io->fence_mask & (1u << i) && !path_fenced(&dev->paths[i], io->fence_epoch[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Finished for good (err 0 or the device's error); held while a fence is
+ * pending. An error is held too: a caller told "failed" rewrites or reuses
+ * the blocks, and a stale copy landing after that would be the same ghost.
+ */
+static void io_finish(struct path_io *io, int err)
+{
+	struct path_device *dev = io->dev;
+
+	if (!io_fence_holds(dev, io)) {
+		if (dev->state != DEV_RUNNING) {
+			pd_io_complete(io, err ? err : -ESHUTDOWN);
+			return;
+		}
+		dbg(LOG_SUB_PATH, "%s: write at %llu finished (%d), held for the fence", dev->name,
+		    (unsigned long long)io->offset, err);
+		io->held_err = err;
+		list_del(&io->node);
+		list_add_tail(&dev->held, &io->node);
+		return;
+	}
+	pd_io_complete(io, err);
+}
+
+void pd_fence_released(struct path_device *dev)
+{
+	struct list_node *n;
+
+	/* A done callback may stop the device, which empties this list: look
+	 * again from the head after every completion. */
+again:
+	list_for_each(n, &dev->held)
+	{
+		struct path_io *io = list_entry(n, struct path_io, node);
+
+		if (io_fence_holds(dev, io)) {
+			pd_io_complete(io, io->held_err);
+			goto again;
+		}
+	}
+}
+
+static void io_requeue(struct path_device *dev, struct path_io *io, double not_before, int pref)
+{
+	list_del(&io->node);
+	io->not_before = not_before;
+	io->pref_path = pref;
+	list_add_tail(&dev->retry, &io->node);
+	pd_kick(dev);
+	pd_arm_timer(dev);
+}
+
+static void pd_task_done(struct sess_task *t)
+{
+	struct path_io *io = t->opaque;
+	struct path_device *dev = io->dev;
+	struct path *p = io->path;
+	double now = pd_now(dev);
+	struct scsi_sense sense, *sp = NULL;
+	struct scsi_verdict v;
+	char why[128] = "no sense";
+
+	if (p)
+		path_io_finished(p, io, now);
+	if (t->result == -EIO && dev->state == DEV_RUNNING) {
+		/* The target rejected the PDU (Reject); the session lives on. */
+		if (io->retries < dev->cfg.retry_max) {
+			io->retries++;
+			io_requeue(dev, io, now + dev->cfg.retry_backoff_ms / 1000.0, -1);
+		} else {
+			io_finish(io, -EIO);
+		}
+		return;
+	}
+	if (t->result != 0) {
+		/* The session died or dropped the command: a path problem. A write
+		 * that reached the socket may still execute on the old session. */
+		if (p && io->is_write && t->sent) {
+			io->fence_mask |= 1u << p->idx;
+			io->fence_epoch[p->idx] = io->sent_epoch;
+			path_taint(p, io->sent_epoch);
+		}
+		if (dev->state != DEV_RUNNING) {
+			pd_io_complete(io, -ESHUTDOWN);
+			return;
+		}
+		/* -ECONNABORTED / -ESHUTDOWN: the session is dying and reports it
+		 * (with its reason) through on_state; anything else it survived. */
+		if (p && p->sess && p->epoch == io->sent_epoch && t->result != -ECONNABORTED &&
+		    t->result != -ESHUTDOWN)
+			path_fail(p, "command failed: %s", strerror(-t->result));
+		io_requeue(dev, io, 0, -1);
+		return;
+	}
+	if (t->sense_len && scsi_sense_parse(t->sense, t->sense_len, &sense) == 0)
+		sp = &sense;
+	v = scsi_classify(t->status, sp);
+	if (v.cls != SCSI_CLASS_OK && sp)
+		scsi_sense_format(sp, why, sizeof(why));
+	if ((v.hints & SCSI_HINT_RESCAN) && p && dev->state == DEV_RUNNING)
+		path_rescan(p);
+	if (v.hints & SCSI_HINT_DEFERRED)
+		log_err("%s: deferred error reported: an earlier write may be lost: %s",
+			p ? p->name : dev->name, why);
+	if (v.cls == SCSI_CLASS_OK && t->dir == SESS_DIR_READ && t->residual_under && t->residual) {
+		log_err("%s: short read at %llu: %u bytes missing", p ? p->name : dev->name,
+			(unsigned long long)io->offset, t->residual);
+		v.cls = SCSI_CLASS_HARD;
+		v.err = -EIO;
+	}
+	if (dev->state != DEV_RUNNING && v.cls != SCSI_CLASS_OK && v.cls != SCSI_CLASS_HARD) {
+		pd_io_complete(io, -ESHUTDOWN);
+		return;
+	}
+	switch (v.cls) {
+	case SCSI_CLASS_OK:
+		io_finish(io, 0);
+		return;
+	case SCSI_CLASS_RETRY:
+		if (io->retries < dev->cfg.retry_max) {
+			double backoff =
+				dev->cfg.retry_backoff_ms / 1000.0 * (1u << MIN(io->retries, 10));
+
+			io->retries++;
+			if (p)
+				p->retries++;
+			dbg(LOG_SUB_PATH, "%s: retry %u at %llu: %s %s", p ? p->name : dev->name,
+			    io->retries, (unsigned long long)io->offset,
+			    scsi_status_name(t->status), why);
+			io_requeue(dev, io, now + backoff, p ? (int)p->idx : -1);
+			return;
+		}
+		log_err("%s: giving up at %llu after %u retries: %s %s", p ? p->name : dev->name,
+			(unsigned long long)io->offset, io->retries, scsi_status_name(t->status),
+			why);
+		if (p)
+			p->errors++;
+		io_finish(io, -EIO);
+		return;
+	case SCSI_CLASS_PATH:
+		if (p) {
+			p->errors++;
+			path_fail(p, "path error: %s %s", scsi_status_name(t->status), why);
+		}
+		io_requeue(dev, io, 0, -1);
+		return;
+	case SCSI_CLASS_HARD:
+		log_err("%s: I/O error at %llu len %u: %s %s", p ? p->name : dev->name,
+			(unsigned long long)io->offset, io->len, scsi_status_name(t->status), why);
+		if (p)
+			p->errors++;
+		io_finish(io, v.err ? v.err : -EIO);
+		return;
+	}
+}
+
+/* ---- cutting requests into pieces ---- */
+
+static void cut_piece(struct path_device *dev, struct bdev_req *req, struct path_io *io)
+{
+	const struct bdev_info *info = &dev->bd.info;
+	uint32_t bs = info->logical_block_size;
+	uint64_t off = req->offset + R_CUT(req);
+	uint32_t left = req->len - (uint32_t)R_CUT(req);
+	struct sess_task *t = &io->task;
+	uint32_t n = 0;
+	int r = -EINVAL;
+
+	memset(t, 0, sizeof(*t));
+	t->lun = dev->cfg.lun;
+	t->done = pd_task_done;
+	t->opaque = io;
+	io->retries = 0;
+	io->fence_mask = 0;
+	io->pref_path = -1;
+	io->not_before = 0;
+	io->is_write = false;
+	switch (req->op) {
+	case BDEV_OP_READ:
+	case BDEV_OP_WRITE: {
+		bool wr = req->op == BDEV_OP_WRITE;
+		unsigned int fl = wr && (req->flags & BDEV_F_FUA) && info->fua ? SCSI_RW_FUA : 0;
+
+		n = (uint32_t)MIN((uint64_t)left, (uint64_t)dev->max_rw_blocks * bs);
+		r = scsi_build_rw(t->cdb, sizeof(t->cdb), wr, off / bs, n / bs, fl);
+		t->dir = wr ? SESS_DIR_WRITE : SESS_DIR_READ;
+		t->iov[0].iov_base = (uint8_t *)req->buf + R_CUT(req);
+		t->iov[0].iov_len = n;
+		t->iov_cnt = 1;
+		t->xfer_len = n;
+		io->is_write = wr;
+		break;
+	}
+	case BDEV_OP_DISCARD: {
+		struct scsi_unmap_extent e;
+		int pl;
+
+		n = (uint32_t)MIN((uint64_t)left, (uint64_t)dev->max_unmap_blocks * bs);
+		e.lba = off / bs;
+		e.nblocks = n / bs;
+		pl = scsi_build_unmap_params(io->unmap_param, sizeof(io->unmap_param), &e, 1);
+		if (pl < 0) {
+			r = pl;
+			break;
+		}
+		r = scsi_build_unmap(t->cdb, sizeof(t->cdb), (uint16_t)pl, false);
+		t->dir = SESS_DIR_WRITE;
+		t->iov[0].iov_base = io->unmap_param;
+		t->iov[0].iov_len = (size_t)pl;
+		t->iov_cnt = 1;
+		t->xfer_len = (uint32_t)pl;
+		io->is_write = true;
+		break;
+	}
+	case BDEV_OP_WRITE_ZEROES: {
+		unsigned int fl = 0;
+
+		if (!(req->flags & BDEV_F_NO_UNMAP) && info->write_zeroes)
+			fl |= SCSI_WS_UNMAP;
+		n = (uint32_t)MIN((uint64_t)left, (uint64_t)dev->max_ws_blocks * bs);
+		r = scsi_build_write_same16(t->cdb, sizeof(t->cdb), off / bs, n / bs, fl);
+		t->dir = SESS_DIR_WRITE;
+		t->iov[0].iov_base = dev->zero_block;
+		t->iov[0].iov_len = bs;
+		t->iov_cnt = 1;
+		t->xfer_len = bs;
+		io->is_write = true;
+		break;
+	}
+	case BDEV_OP_FLUSH:
+		r = scsi_build_sync_cache(t->cdb, sizeof(t->cdb), 0, 0, false);
+		t->dir = SESS_DIR_NONE;
+		n = 0;
+		break;
+	}
+	io->offset = off;
+	io->len = n;
+	R_CUT(req) += n;
+	if (req->op == BDEV_OP_FLUSH || R_CUT(req) >= req->len)
+		R_FLAGS(req) |= RF_CUT;
+	if (r < 0) {
+		/* Cannot happen for a validated request; fail the piece, not the loop. */
+		log_err("%s: cannot build a command at %llu: %s", dev->name,
+			(unsigned long long)off, strerror(-r));
+		io->len = 0;
+		t->cdb_len = 0;
+		io->held_err = r;
+		return;
+	}
+	t->cdb_len = (uint8_t)r;
+	io->held_err = 0;
+}
+
+/* The bytes a request's next piece will carry (for the selector). */
+static uint32_t next_piece_bytes(const struct path_device *dev, const struct bdev_req *req)
+{
+	uint32_t left = req->len - (uint32_t)R_CUT(req);
+	uint32_t bs = dev->bd.info.logical_block_size;
+
+	switch (req->op) {
+	case BDEV_OP_READ:
+	case BDEV_OP_WRITE:
+		return (uint32_t)MIN((uint64_t)left, (uint64_t)dev->max_rw_blocks * bs);
+	default:
+		return 0;
+	}
+}
+
+/* ---- dispatch ---- */
+
+static bool path_eligible(const struct path_device *dev, const struct path *p)
+{
+	return p->state == PATH_ACTIVE && p->sess && p->pol.inflight_cmds < dev->cfg.max_inflight;
+}
+
+static struct path *pick_path(struct path_device *dev, uint32_t bytes, int pref)
+{
+	struct path_pol_stats st[PATH_MAX_PATHS];
+	bool elig[PATH_MAX_PATHS];
+	bool any = false;
+	int i;
+
+	if (pref >= 0 && (unsigned int)pref < dev->npaths && path_eligible(dev, &dev->paths[pref]))
+		return &dev->paths[pref];
+	for (unsigned int k = 0; k < dev->npaths; k++) {
+		st[k] = dev->paths[k].pol;
+		elig[k] = path_eligible(dev, &dev->paths[k]);
+		any |= elig[k];
+	}
+	if (!any)
+		return NULL;
+	i = path_policy_select(&dev->pol, st, dev->npaths, elig, bytes);
+	return i < 0 ? NULL : &dev->paths[i];
+}
+
+/* Send io on p; on failure the path is failed and io goes back to the retry list. */
+static void io_send(struct path_device *dev, struct path *p, struct path_io *io)
+{
+	int r;
+
+	list_del(&io->node);
+	r = path_submit(p, io);
+	if (r < 0) {
+		list_add_tail(&dev->retry, &io->node);
+		path_fail(p, "submit: %s", strerror(-r));
+	}
+}
+
+/* Reentrant: a done callback may call path_device_stop(), which drains the
+ * same lists; so always take the current head. */
+void pd_fail_waiting(struct path_device *dev, int err)
+{
+	while (!list_empty(&dev->retry))
+		io_finish(list_entry(dev->retry.next, struct path_io, node), err);
+	while (!list_empty(&dev->reqs)) {
+		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, node);
+
+		list_del(&req->node);
+		R_FLAGS(req) = RF_CUT;
+		req_set_err(req, err);
+		req_maybe_done(dev, req);
+	}
+}
+
+void pd_dispatch(struct path_device *dev, double now)
+{
+	struct list_node *n, *tmp;
+
+	if (dev->state != DEV_RUNNING || !dev->ready)
+		return;
+	if (dev->no_path_failing) {
+		pd_fail_waiting(dev, -EIO);
+		return;
+	}
+	list_for_each_safe(n, tmp, &dev->retry)
+	{
+		struct path_io *io = list_entry(n, struct path_io, node);
+		struct path *p;
+
+		if (dev->state != DEV_RUNNING)
+			return;
+		if (io->not_before > now)
+			continue;
+		p = pick_path(dev, io->len, io->pref_path);
+		if (!p)
+			break;
+		io_send(dev, p, io);
+		/* io_send may have failed a path and completed things: restart. */
+		tmp = dev->retry.next;
+		if (tmp == n)
+			break;
+	}
+	while (dev->state == DEV_RUNNING && !list_empty(&dev->reqs) &&
+	       !list_empty(&dev->free_ios)) {
+		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, node);
+		struct path_io *io;
+		struct path *p;
+
+		if (R_ERR(req) || R_FLAGS(req) & RF_CUT) {
+			list_del(&req->node);
+			R_FLAGS(req) &= ~(uint64_t)RF_QUEUED;
+			R_FLAGS(req) |= RF_CUT;
+			req_maybe_done(dev, req);
+			continue;
+		}
+		p = pick_path(dev, next_piece_bytes(dev, req), -1);
+		if (!p)
+			break;
+		io = list_entry(list_pop(&dev->free_ios), struct path_io, node);
+		io->req = req;
+		R_OUT(req)++;
+		cut_piece(dev, req, io);
+		if (R_FLAGS(req) & RF_CUT) {
+			list_del(&req->node);
+			R_FLAGS(req) &= ~(uint64_t)RF_QUEUED;
+		}
+		if (io->held_err) {
+			list_add_tail(&dev->retry, &io->node);
+			pd_io_complete(io, io->held_err);
+			continue;
+		}
+		list_add_tail(&dev->retry, &io->node);
+		io_send(dev, p, io);
+	}
+}
+
+/* ---- the bdev interface ---- */
+
+int pd_submit(struct bdev *bd, struct bdev_req *req)
+{
+	struct path_device *dev = bd->impl;
+	const struct bdev_info *info = &bd->info;
+	uint64_t end;
+
+	if (dev->state != DEV_RUNNING)
+		return -ESHUTDOWN;
+	if (!dev->ready)
+		return -ENOTCONN;
+	if (!req || !req->done)
+		return -EINVAL;
+	switch (req->op) {
+	case BDEV_OP_READ:
+	case BDEV_OP_WRITE:
+		if (!req->buf)
+			return -EINVAL;
+		/* fallthrough */
+	case BDEV_OP_DISCARD:
+	case BDEV_OP_WRITE_ZEROES:
+		if (req->len == 0 || req->len > BDEV_MAX_REQ_BYTES ||
+		    req->offset % info->logical_block_size || req->len % info->logical_block_size)
+			return -EINVAL;
+		if (add_overflow(req->offset, (uint64_t)req->len, &end) || end > info->size_bytes)
+			return -ERANGE;
+		break;
+	case BDEV_OP_FLUSH:
+		break;
+	default:
+		return -EINVAL;
+	}
+	req->impl = dev;
+	R_CUT(req) = 0;
+	R_OUT(req) = 0;
+	R_ERR(req) = 0;
+	R_FLAGS(req) = RF_QUEUED;
+	list_add_tail(&dev->reqs, &req->node);
+	dev->live_reqs++;
+	pd_kick(dev);
+	return 0;
+}
