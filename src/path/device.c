@@ -512,6 +512,20 @@ struct bdev *path_device_bdev(struct path_device *dev)
 	return &dev->bd;
 }
 
+int path_device_accept_size(struct path_device *dev, uint64_t size_bytes)
+{
+	struct bdev_info *info = &dev->bd.info;
+
+	if (size_bytes < info->size_bytes || !info->logical_block_size ||
+	    size_bytes % info->logical_block_size)
+		return -EINVAL;
+	if (size_bytes != info->size_bytes)
+		log_notice("%s: size %llu -> %llu bytes", dev->name,
+			   (unsigned long long)info->size_bytes, (unsigned long long)size_bytes);
+	info->size_bytes = size_bytes;
+	return 0;
+}
+
 bool path_device_ready(const struct path_device *dev)
 {
 	return dev->ready;

@@ -179,6 +179,12 @@ void path_device_path_status(const struct path_device *dev, unsigned int idx,
 			     struct path_status *out);
 /* Enable / disable a path at run time (disable drains it: like a failure). */
 int path_device_set_enabled(struct path_device *dev, unsigned int idx, bool on);
+/*
+ * Take the grown size reported by on_capacity_change: requests up to
+ * size_bytes are accepted from now on. -EINVAL if it is smaller than the
+ * current size or not a multiple of the logical block size.
+ */
+int path_device_accept_size(struct path_device *dev, uint64_t size_bytes);
 /* Manual failback for the failover policy. */
 void path_device_failback(struct path_device *dev);
 /* Fail a path now (link monitor: carrier lost). */
