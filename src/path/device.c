@@ -526,6 +526,20 @@ int path_device_accept_size(struct path_device *dev, uint64_t size_bytes)
 	return 0;
 }
 
+void path_device_rescan(struct path_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->npaths; i++) {
+		struct path *p = &dev->paths[i];
+
+		if (p->sess && p->state == PATH_ACTIVE) {
+			path_rescan(p);
+			return;
+		}
+	}
+}
+
 bool path_device_ready(const struct path_device *dev)
 {
 	return dev->ready;

@@ -185,6 +185,14 @@ int path_device_set_enabled(struct path_device *dev, unsigned int idx, bool on);
  * current size or not a multiple of the logical block size.
  */
 int path_device_accept_size(struct path_device *dev, uint64_t size_bytes);
+/*
+ * Re-read the LUN's capacity on one live path (READ CAPACITY and friends);
+ * growth is reported through on_capacity_change. Targets do not always
+ * announce a resize with a unit attention (tgt and LIO do not), so the
+ * daemon calls this now and then. No-op when no path is live or a re-read
+ * is already running.
+ */
+void path_device_rescan(struct path_device *dev);
 /* Manual failback for the failover policy. */
 void path_device_failback(struct path_device *dev);
 /* Fail a path now (link monitor: carrier lost). */
