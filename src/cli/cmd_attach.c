@@ -45,6 +45,7 @@ enum {
 	OPT_LOG_FILE,
 	OPT_MAX_CLIENTS,
 	OPT_CONFIG,
+	OPT_RESCAN_INTERVAL,
 };
 
 static const struct option attach_opts[] = {
@@ -77,6 +78,7 @@ static const struct option attach_opts[] = {
 	{"rr-min-io", required_argument, NULL, OPT_RR_MIN_IO},
 	{"failback", required_argument, NULL, OPT_FAILBACK},
 	{"log-file", required_argument, NULL, OPT_LOG_FILE},
+	{"rescan-interval", required_argument, NULL, OPT_RESCAN_INTERVAL},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{NULL, 0, NULL, 0},
 };
@@ -94,7 +96,9 @@ static void attach_usage(FILE *f, bool serve)
 			   "Attach the LUN, over all its paths, as /dev/nbdN. Prints the device\n"
 			   "when it is ready and stays in the background (or in the foreground\n"
 			   "with -f). If --device names a device still connected after a daemon\n"
-			   "crash, the device is taken back without failing its I/O.\n\n");
+			   "crash, the device is taken back without failing its I/O (requests the\n"
+			   "dead daemon held are re-sent by the kernel when its 30 s request timer\n"
+			   "fires). Online resize: when the LUN grows, /dev/nbdN grows with it.\n\n");
 	fputs(cli_target_help, f);
 	fprintf(f,
 		"  (-P may be given up to %d times, one path each; PORTAL@IFACE binds that\n"
@@ -107,7 +111,10 @@ static void attach_usage(FILE *f, bool serve)
 		"      --no-path-retry SECONDS  how long I/O waits for a path (default 15)\n"
 		"      --nop-interval MS        NOP-Out after this much silence (default 1000)\n"
 		"      --nop-timeout MS         silence that fails a busy path (default 3000)\n"
-		"      --cmd-timeout MS         per-command deadline (default 30000)\n\n",
+		"      --cmd-timeout MS         per-command deadline (default 30000)\n"
+		"      --rescan-interval SEC    re-read the LUN's capacity for online resize\n"
+		"                               (default 10; 0: only on a capacity-changed\n"
+		"                               unit attention)\n\n",
 		PATH_MAX_PATHS);
 	if (serve)
 		fprintf(f, "Server options:\n"
@@ -265,6 +272,7 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 	ec.dead_conn_timeout_s = 60;
 	ec.max_clients = 16;
 	ec.start_timeout_ms = 30000;
+	ec.rescan_interval_s = 10;
 	ec.stop_timeout_ms = 20000;
 	ec.dev.policy.kind = PATH_POLICY_ROUND_ROBIN;
 	ec.dev.transport = &path_transport_sess;
@@ -390,6 +398,11 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 		case OPT_LOG_FILE:
 			log_file = optarg;
 			continue;
+		case OPT_RESCAN_INTERVAL:
+			if (parse_uint("--rescan-interval", optarg, 86400, &v) < 0)
+				return CLI_EXIT_USAGE;
+			ec.rescan_interval_s = (uint32_t)v;
+			continue;
 		case OPT_CONFIG: /* read by config_expand_args() */
 			continue;
 		default:
@@ -503,6 +516,9 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 	}
 	if (!serve)
 		daemon_writeback_safety();
+	/* The one-shot preflight stayed quiet; a daemon's log says what it does (-q still wins). */
+	if (log_max_priority == LOG_WARNING)
+		log_max_priority = LOG_INFO;
 	code = export_run(&ec);
 	cli_config_release(&sc);
 	return code;

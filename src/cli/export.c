@@ -83,10 +83,15 @@ struct export {
 	/* Server mode. */
 	struct nbdsrv_listener *listener;
 
+	/* Online growth (see export.h). */
+	struct nbdnl_async resize_req;
+	bool resize_busy;
+	uint64_t resize_next; /* a size that came while a RECONFIGURE was in flight */
+	ev_timer rescan_timer;
+
 	struct ctl_server *ctl;
 	ev_signal sig_term, sig_int;
 	ev_timer start_timer, stop_timer;
-	ev_timer drain_timer; /* server mode: polls until the clients have drained */
 	struct bdev_req flush_req;
 	bool flush_sent, dev_stopping;
 };
@@ -193,7 +198,8 @@ static void export_frontends_closed(struct export *e)
 
 static bool export_frontends_open(const struct export *e)
 {
-	if (e->nconns_open || e->nl_busy)
+	/* A netlink thread still running writes into e: wait for it too. */
+	if (e->nconns_open || e->nl_busy || e->resize_busy)
 		return true;
 	return e->listener && nbdsrv_listen_nclients(e->listener) > 0;
 }
@@ -234,11 +240,10 @@ static void export_stop(struct export *e, int exit_code)
 	ev_timer_set(&e->stop_timer, e->cfg->stop_timeout_ms / 1000., 0.);
 	ev_timer_start(e->loop, &e->stop_timer);
 	ev_timer_stop(e->loop, &e->start_timer);
+	ev_timer_stop(e->loop, &e->rescan_timer);
 
 	if (e->listener)
 		nbdsrv_listen_stop(e->listener);
-	if (e->listener)
-		ev_timer_start(e->loop, &e->drain_timer);
 	if (e->kernel_bound && !e->nl_busy) {
 		struct nbdnl_config nc = {.index = (int32_t)e->index};
 
@@ -463,18 +468,10 @@ static int export_bind_kernel(struct export *e)
 
 /* ---- server front end ---- */
 
-/*
- * The listener has no "all clients gone" callback; while stopping, look
- * ten times a second (only then: no timer runs in normal operation).
- */
-static void drain_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+/* After nbdsrv_listen_stop(): the last client has gone. */
+static void listener_drained_cb(struct nbdsrv_listener *l, void *opaque)
 {
-	struct export *e = container_of(w, struct export, drain_timer);
-
-	if (nbdsrv_listen_nclients(e->listener) > 0)
-		return;
-	ev_timer_stop(loop, w);
-	export_frontends_closed(e);
+	export_frontends_closed(opaque);
 }
 
 static int export_bind_server(struct export *e)
@@ -484,6 +481,8 @@ static int export_bind_server(struct export *e)
 		.addr = addr,
 		.queue_depth = EXPORT_QUEUE_DEPTH,
 		.max_clients = e->cfg->max_clients,
+		.drained = listener_drained_cb,
+		.opaque = e,
 	};
 
 	/* A bare file name is a Unix socket too, not a TCP address. */
@@ -503,6 +502,82 @@ static int export_bind_server(struct export *e)
 	daemon_ready(addr);
 	export_status_update(e);
 	return 0;
+}
+
+/* ---- online growth ---- */
+
+static void export_resize_kernel(struct export *e, uint64_t size);
+
+static void nl_resize_done(struct nbdnl_async *a, int err, uint32_t index)
+{
+	struct export *e = a->opaque;
+	uint64_t next = e->resize_next;
+
+	e->resize_busy = false;
+	e->resize_next = 0;
+	if (err)
+		log_err("%s: growing %s to %" PRIu64 " bytes failed: %s", e->name, e->devpath,
+			a->cfg.size_bytes, strerror(-err));
+	else
+		log_notice("%s: %s grown to %" PRIu64 " bytes", e->name, e->devpath,
+			   a->cfg.size_bytes);
+	if (next && e->state == EX_RUNNING)
+		export_resize_kernel(e, next);
+	else if (e->state == EX_STOPPING && !export_frontends_open(e))
+		export_frontends_closed(e);
+}
+
+static void export_resize_kernel(struct export *e, uint64_t size)
+{
+	struct nbdnl_config nc = {0};
+
+	if (e->resize_busy) {
+		e->resize_next = size; /* the newest size wins */
+		return;
+	}
+	nc.index = (int32_t)e->index;
+	nc.size_bytes = size;
+	/* The kernel wants the backend identifier repeated in every RECONFIGURE. */
+	nc.backend = path_device_bdev(e->dev)->info.ident[0] ? path_device_bdev(e->dev)->info.ident
+							     : NULL;
+	if (nbdnl_async_start(&e->resize_req, e->loop, NBDNL_ASYNC_RECONFIGURE, &nc,
+			      nl_resize_done, e) == 0)
+		e->resize_busy = true;
+	else
+		log_err("%s: cannot start the netlink resize of %s", e->name, e->devpath);
+}
+
+static void dev_capacity_cb(struct path_device *dev, uint64_t size, void *opaque)
+{
+	struct export *e = opaque;
+	unsigned int i;
+
+	if (e->state != EX_RUNNING || size <= e->ex.size)
+		return;
+	if (path_device_accept_size(dev, size) < 0) {
+		log_warn("%s: LUN reports %" PRIu64 " bytes, not a whole number of blocks: ignored",
+			 e->name, size);
+		return;
+	}
+	log_notice("%s: LUN grew from %" PRIu64 " to %" PRIu64 " bytes", e->name, e->ex.size,
+		   size);
+	/* Growing: the connections accept the new range before the kernel can use it. */
+	e->ex.size = size;
+	for (i = 0; i < e->nconns; i++)
+		if (e->conns[i])
+			nbdsrv_conn_set_export(e->conns[i], &e->ex);
+	if (e->listener)
+		nbdsrv_listen_set_export(e->listener, &e->ex);
+	if (e->kernel_bound)
+		export_resize_kernel(e, size);
+}
+
+static void rescan_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct export *e = container_of(w, struct export, rescan_timer);
+
+	if (e->state == EX_RUNNING)
+		path_device_rescan(e->dev);
 }
 
 /* ---- start ---- */
@@ -629,6 +704,7 @@ int export_run(struct export_config *cfg)
 	cfg->dev.name = e->name;
 	cfg->dev.on_ready = dev_ready_cb;
 	cfg->dev.on_stopped = dev_stopped_cb;
+	cfg->dev.on_capacity_change = dev_capacity_cb;
 	cfg->dev.on_path_state = path_state_cb;
 	cfg->dev.opaque = e;
 	e->dev = path_device_new(e->loop, &cfg->dev);
@@ -651,7 +727,10 @@ int export_run(struct export_config *cfg)
 	ev_signal_start(e->loop, &e->sig_int);
 	ev_timer_init(&e->start_timer, start_timer_cb, cfg->start_timeout_ms / 1000., 0.);
 	ev_timer_init(&e->stop_timer, stop_timer_cb, 0., 0.);
-	ev_timer_init(&e->drain_timer, drain_timer_cb, 0.1, 0.1);
+	ev_timer_init(&e->rescan_timer, rescan_timer_cb, cfg->rescan_interval_s,
+		      cfg->rescan_interval_s);
+	if (cfg->rescan_interval_s)
+		ev_timer_start(e->loop, &e->rescan_timer);
 	ev_timer_start(e->loop, &e->start_timer);
 
 	if (path_device_start(e->dev) < 0) {
@@ -676,6 +755,7 @@ int export_run(struct export_config *cfg)
 	if (e->pool && e->state == EX_DONE && !export_frontends_open(e))
 		nbdsrv_bufpool_free(e->pool);
 	code = e->exit_code;
+	ev_timer_stop(e->loop, &e->rescan_timer);
 	ev_signal_stop(e->loop, &e->sig_term);
 	ev_signal_stop(e->loop, &e->sig_int);
 	free(e);

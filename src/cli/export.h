@@ -14,6 +14,14 @@
  * DEAD_CONN_TIMEOUT takes its device back without failing I/O). Readiness
  * is reported once (daemon_ready): "/dev/nbdN".
  *
+ * Online resize: when the LUN grows (a CAPACITY DATA HAS CHANGED unit
+ * attention, or the periodic capacity re-read: not every target sends the
+ * attention), the device accepts the new size, the NBD connections check
+ * requests against it, and the kernel device grows through
+ * NBD_CMD_RECONFIGURE, sent from the netlink thread because the kernel
+ * freezes the queue until in-flight I/O completes and this loop must keep
+ * completing it. A shrinking LUN is refused by the path layer.
+ *
  * Stop (SIGTERM, SIGINT, `iscsi-nbd detach`): disconnect the kernel device
  * (or stop accepting and close clients), wait for in-flight requests,
  * SYNCHRONIZE CACHE, log out of every path, exit. Every step is bounded
@@ -48,6 +56,7 @@ struct export_config {
 	unsigned int max_clients;
 	const char *export_name;
 
+	uint32_t rescan_interval_s; /* capacity re-read for online growth; 0 = only on a UA */
 	uint32_t start_timeout_ms; /* how long to wait for the first usable path */
 	uint32_t stop_timeout_ms;  /* bound of the whole stop sequence */
 

@@ -484,6 +484,22 @@ void nbdsrv_listen_foreach(struct nbdsrv_listener *l,
 	}
 }
 
+void nbdsrv_listen_set_export(struct nbdsrv_listener *l, const struct nbdsrv_export *ex)
+{
+	struct list_node *pos;
+	uint32_t max_payload = l->ex.max_payload;
+
+	l->ex = *ex;
+	l->ex.max_payload = MIN(l->ex.max_payload, max_payload);
+	list_for_each(pos, &l->clients)
+	{
+		struct client *cl = list_entry(pos, struct client, node);
+
+		if (cl->conn)
+			nbdsrv_conn_set_export(cl->conn, &l->ex);
+	}
+}
+
 void nbdsrv_listen_free(struct nbdsrv_listener *l)
 {
 	if (!l)

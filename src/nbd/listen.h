@@ -63,6 +63,14 @@ unsigned nbdsrv_listen_nclients(const struct nbdsrv_listener *l);
 void nbdsrv_listen_foreach(struct nbdsrv_listener *l,
 			   void (*fn)(const struct nbdsrv_conn *c, void *arg), void *arg);
 
+/*
+ * The export changed (online growth): clients connected from now on see ex
+ * in their handshake, and connected clients check requests against it
+ * (their handshake already told them the old size; NBD has no way to tell
+ * them more, so they keep using the old size until they reconnect).
+ */
+void nbdsrv_listen_set_export(struct nbdsrv_listener *l, const struct nbdsrv_export *ex);
+
 /* After stop() and once nclients() is 0: close and unlink the socket, free. */
 void nbdsrv_listen_free(struct nbdsrv_listener *l);
 
