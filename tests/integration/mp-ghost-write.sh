@@ -14,15 +14,19 @@
 # released: the stale old copy reaches the target on the old session's TCP
 # connection, which the target never saw die. The range in tgtd's backing
 # file must hold the new pattern. Two rounds:
-#  1. fence by time: the network stays held until the daemon's fence by
-#     Time2Wait + Time2Retain (22 s with tgtd) has released the write and
-#     the new one is done (C then D at 2 MiB). KNOWN BUG: the stale copy
-#     lands (tgtd never notices the silent connection); the test then
-#     skips with that message, or fails with ISN_TEST_KNOWN_BUGS=1.
-#  2. fence by reinstatement: the network comes back after 6 s, while the
-#     re-issued write is still held; path0's next login (same ISID)
-#     reinstates its session, only then does the old write complete and
-#     the new one go out (A then B at 1 MiB). Must hold B.
+#  1. The network stays held until the old write (C at 2 MiB) has
+#     completed, by whatever fence the daemon used (by time: Time2Wait +
+#     Time2Retain, 22 s with tgtd; or a reinstatement login with path0's
+#     ISID through path1's portal), and the new one (D) is done; only then
+#     is it released. With only the fence by time (the path layer as of
+#     commit 5458280) the stale C lands: tgtd never notices the silent
+#     connection. The test then skips naming that bug (fails with
+#     ISN_TEST_KNOWN_BUGS=1); delete the skip once the fence through
+#     another path's portal is committed.
+#  2. The network comes back after 6 s, before any fence by time; path0's
+#     next login (same ISID) or a fence through path1 reinstates its
+#     session. A then B at 1 MiB: must hold B, and the log must show a
+#     fence by reinstatement login.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 . "$top_srcdir/tests/mp-lib.sh"
 
@@ -30,7 +34,7 @@ mp_requires
 mp_requires_nbdsh
 mp_networks 2
 mp_target 16
-# The whole of A goes out with its command (immediate + unsolicited data),
+# The whole of each old write goes out with its command (immediate + unsolicited data),
 # so that the held stale copy is complete and can land by itself.
 tgt_param "$tgt_ns" 1 InitialR2T No
 tgt_param "$tgt_ns" 1 ImmediateData Yes
@@ -106,8 +110,7 @@ check() {
 }
 wait_flag connected 20
 
-# Round 1, fence by time: network 1 stays held until C's re-issue has
-# completed (released by Time2Wait + Time2Retain, 22 s with tgtd) and D
+# Round 1: network 1 stays held until C's re-issue has completed and D
 # has been written; only then does the stale C reach the target, on a
 # connection tgtd never saw die.
 hold 1
@@ -125,10 +128,10 @@ ghost=
 check $((2 << 20)) D || ghost=1
 mp_wait_state 0 ACTIVE 30 || fail "path0 not active again: $(mp_path_field 0 state)"
 
-# Round 2, fence by reinstatement: network 1 comes back while A's re-issue
-# is still held (6 s < Time2Wait + Time2Retain); the stale A reaches the
-# target first, then path0's new login reinstates its session, then A
-# completes, then B is written.
+# Round 2: network 1 comes back after 6 s (< Time2Wait + Time2Retain);
+# A's re-issue completes only once path0's old session is reinstated
+# (through path1's portal, or by path0's own next login after the
+# release), then B is written.
 hold 2
 info "round 2: network 1 held, A sent on path0"
 sleep 6
@@ -145,9 +148,9 @@ info "round 2: X1 holds B"
 if [ -n "$ghost" ]; then
 	# Known: device.h's fence by time trusts the target to notice the
 	# lost connection within Time2Wait + Time2Retain; tgtd never does.
-	msg="GHOST WRITE (round 1): after the fence by time, the stale C landed over D"
+	msg="GHOST WRITE (round 1): the stale C landed over D"
 	[ -n "${ISN_TEST_KNOWN_BUGS:-}" ] && fail "$msg"
-	skip "$msg (known path-layer bug: fence by time; ISN_TEST_KNOWN_BUGS=1 makes this a failure)"
+	skip "$msg (known path-layer bug: fence by time only; ISN_TEST_KNOWN_BUGS=1 makes this a failure)"
 fi
 info "round 1: X2 holds D"
 exit 0
