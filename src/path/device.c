@@ -186,7 +186,7 @@ static void pd_check(struct path_device *dev, double now)
 		bool sessions = false;
 
 		for (unsigned int i = 0; i < dev->npaths; i++)
-			sessions |= dev->paths[i].sess != NULL;
+			sessions |= dev->paths[i].sess != NULL || dev->paths[i].fence_sess != NULL;
 		if (!sessions) {
 			dev->state = DEV_STOPPED;
 			ev_idle_stop(dev->loop, &dev->idle);

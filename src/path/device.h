@@ -46,26 +46,55 @@
  *
  *  - Fence by reinstatement (RFC 7143 6.3.5): every login of a path
  *    uses the path's fixed ISID with TSIH 0. The target sees the same
- *    I_T nexus (initiator name + ISID + portal group) and must terminate
- *    the old session, with all its tasks, before the new login succeeds
- *    (at ErrorRecoveryLevel 0 there is no connection recovery, so nothing
- *    of the old session survives). So "the path logged in again" proves
- *    that no stale copy can land any more.
- *  - Fence by time: if the path cannot log in again (its network is
- *    down), the target drops the old session once it notices the
- *    connection is gone and DefaultTime2Wait + DefaultTime2Retain have
- *    passed (RFC 7143 13.15, 13.16; both negotiated at login,
- *    Time2Retain 0 means immediate cleanup). We wait those plus
- *    fence_grace_ms (which covers the target noticing the loss) from the
- *    moment we saw the session die. This bound is weaker than
- *    reinstatement: a target that never notices the loss (no keepalive)
- *    could keep the old tasks longer. Set fence_grace_ms to cover the
- *    target's TCP keepalive / NOP-In timeout when that matters.
+ *    I_T nexus (initiator name + ISID + target + portal group) and must
+ *    terminate the old session, with all its tasks, before the new login
+ *    succeeds (at ErrorRecoveryLevel 0 there is no connection recovery,
+ *    so nothing of the old session survives). So "the path logged in
+ *    again" proves that no stale copy can land any more.
+ *  - Fence session through a healthy path: the I_T nexus does not name a
+ *    portal. All portals of one portal group reach the same nexus (RFC
+ *    7143 4.4.1, 4.4.2 "Consequences of the Model": a SCSI target port is
+ *    a portal group, and a session is identified by initiator name +
+ *    ISID, target name + TPGT; 10.12.5 the ISID). So when path P dies with
+ *    writes to fence and another path Q is logged in to a session whose
+ *    negotiated TargetPortalGroupTag (13.9) equals that of P's last
+ *    session, a short-lived session is opened to Q's portal, from Q's bind
+ *    interface / address, with P's ISID and TSIH 0: a full normal login
+ *    (same initiator, target, CHAP). The target must end P's old session,
+ *    and its queued tasks, before that login succeeds: its success is the
+ *    fence, whatever P's own network does. The fence session carries no
+ *    I/O and is logged out at once (closed if that does not finish in
+ *    stop_timeout_ms). Whichever login with P's ISID succeeds first after
+ *    P's old session died (P's own, or the fence session) completes the
+ *    fence. They never run together, or they would reinstate each other
+ *    in turn: a fence session is started only while P has no session (P
+ *    is not logging in), and P does not reconnect while a fence session
+ *    logs in. A refused fence login is tried through the next such path;
+ *    with none left, again after reconnect_max_ms. A fence login that
+ *    answers with another TPGT is not a fence. With no healthy path in
+ *    P's portal group (TPGTs differ, warned once), only P's own login or
+ *    the time fence can release the writes.
+ *  - Fence by time (fallback): the target drops the old session once it
+ *    notices the connection is gone and DefaultTime2Wait +
+ *    DefaultTime2Retain have passed (RFC 7143 13.15, 13.16; both
+ *    negotiated at login, Time2Retain 0 means immediate cleanup). We wait
+ *    those plus fence_grace_ms (which covers the target noticing the
+ *    loss) from the moment we saw the session die. This is only sound if
+ *    the target does notice the dead connection: a silent network
+ *    (packets dropped, carrier up) and a target without keepalive or
+ *    NOP-In (tgtd) keep the old session and its queued write forever, and
+ *    the stale copy lands whenever the network comes back (found by
+ *    tests/integration/mp-ghost-write.sh). It stays armed as the last
+ *    resort: it releases the writes at its deadline if no login with P's
+ *    ISID has succeeded by then (no healthy path in P's portal group, or
+ *    every fence login refused). Set fence_grace_ms to cover the target's
+ *    TCP keepalive / NOP-In timeout where that matters.
  * Only writes (WRITE, WRITE SAME, UNMAP) that had been handed to the
  * socket (sess_task.sent) are held, whether their re-issue succeeds or
  * fails (a caller told "failed" rewrites the blocks just the same); reads
  * and unsent commands are not.
- * The price: while the dead path stays down, those writes complete up to
+ * The price: those writes complete one login round trip late through a
+ * healthy path of the same portal group; only without one, up to
  * Time2Wait + Time2Retain + fence_grace_ms late (22 s with the RFC
  * defaults 2 + 20; a session that negotiates Time2Retain 0 at ERL 0 makes
  * it 2 s). Because the default ISID is derived from what identifies the
@@ -139,7 +168,7 @@ struct path_device_config {
 	uint32_t max_io_bytes;	   /* 1 MiB: split size cap below the LUN's limit */
 	uint32_t retry_max;	   /* 5 retries of a RETRY-class result */
 	uint32_t retry_backoff_ms; /* 10, doubled per retry */
-	uint32_t fence_grace_ms;   /* 0 (see above) */
+	uint32_t fence_grace_ms;   /* 0 (see above: the time fence) */
 	uint32_t cmd_window_max;   /* passed to the session; 0 = its default */
 
 	/* Transport: NULL means &path_transport_sess (the session engine); tests pass fakes. */

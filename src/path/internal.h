@@ -91,7 +91,29 @@ struct path {
 	/* Ghost-write fence: epochs up to fenced_epoch cannot land writes any more. */
 	uint32_t fenced_epoch;
 	uint32_t taint_epoch;
-	double fence_deadline;
+	double fence_deadline; /* the time fence (fallback, device.h) */
+
+	/* The TargetPortalGroupTag of this path's last logged-in session. */
+	uint16_t tpgt;
+	bool tpgt_known;
+	/*
+	 * Fence session (device.h): this path's ISID, TSIH 0, logged in
+	 * through another path's portal (and bind) to reinstate - end - this
+	 * path's dead session at the target. At most one at a time; never
+	 * while this path's own session exists (they would reinstate each
+	 * other), and this path does not reconnect while it logs in.
+	 */
+	struct sess *fence_sess;   /* logging in, or logging out once logged in */
+	struct sess *fence_parked; /* dead; freed outside its callbacks */
+	bool fence_ready;	   /* fence_sess logged in: the fence is done, it logs out */
+	unsigned int fence_via;	   /* index of the path whose portal it uses */
+	uint32_t fence_for;	   /* the epoch it fences: all up to this one */
+	uint32_t fence_tried;	   /* paths tried (and failed) for the pending fence */
+	double fence_retry_at;	   /* all tried: try them again from then (0: not set) */
+	double fence_since;	   /* fence_sess created, or logged in (logout bound) */
+	uint32_t fence_seq;
+	bool fence_tpgt_warned;
+	char fence_name[160];
 
 	struct path_probe probe;
 	struct path_probe_result id; /* of the last successful probe */

@@ -56,12 +56,16 @@
  *                  sent on the dead session and have been re-issued on
  *                  other paths: their stale copies may still sit in the
  *                  target's queue for the old session. The reissued copies
- *                  are not reported complete until the fence holds: this
- *                  path's next login (same ISID, TSIH 0, which reinstates
- *                  and thereby aborts the old session) succeeds, or the
+ *                  are not reported complete until the fence holds: a
+ *                  login with this path's ISID and TSIH 0 (which
+ *                  reinstates and thereby aborts the old session)
+ *                  succeeds, either this path's own next login or a fence
+ *                  session through another path's portal in the same
+ *                  portal group (device.h); or, as the last resort, the
  *                  old session's DefaultTime2Wait + DefaultTime2Retain plus
  *                  fence_grace_ms have passed since it died (then:
- *                  PATH_FAILED). A reconnect attempt shows as
+ *                  PATH_FAILED). The path does not reconnect while its
+ *                  fence session logs in. A reconnect attempt shows as
  *                  PATH_CONNECTING while the fence is still pending
  *                  (struct path_status.fence_pending); if it fails the path
  *                  is PATH_FENCED again, if it logs in the fence holds.

@@ -18,17 +18,21 @@ struct sess *fakesess_all[FAKESESS_MAX];
 unsigned int fakesess_count;
 struct fakelun *fakesess_lun_for[8];
 int fakesess_start_result;
+uint16_t fakesess_tpgt_for[8];
 double fake_now = 1000.0;
 bool fakesess_zombies;
 double fakesess_zombie_retain = 2.0;
+uint32_t fakesess_time2retain;
+double fakesess_zombie_hold;
 
 struct zombie {
 	int path;
 	uint8_t isid[6];
+	uint16_t tpgt;
 	uint64_t lba;
 	uint32_t len;
 	uint8_t *data;
-	double until;
+	double from, until;
 };
 
 #define ZOMBIE_MAX 512
@@ -52,6 +56,7 @@ static void zombie_keep(struct sess *s, struct sess_task *t)
 	z = &zombies[nzombies++];
 	z->path = s->path;
 	memcpy(z->isid, s->isid, 6);
+	z->tpgt = s->neg.tpgt;
 	z->lba = t->cdb[0] == 0x2a ? get_be32(t->cdb + 2) : get_be64(t->cdb + 2);
 	z->len = t->xfer_len;
 	z->data = malloc(z->len);
@@ -59,6 +64,7 @@ static void zombie_keep(struct sess *s, struct sess_task *t)
 		memcpy(z->data + off, t->iov[i].iov_base, t->iov[i].iov_len);
 		off += t->iov[i].iov_len;
 	}
+	z->from = fake_now + fakesess_zombie_hold;
 	z->until = fake_now + fakesess_zombie_retain;
 }
 
@@ -71,21 +77,27 @@ unsigned int fakesess_zombie_land(unsigned int pick)
 {
 	struct fakelun *l;
 	struct zombie *z;
+	unsigned int n = 0, i;
 
-	for (unsigned int i = 0; i < nzombies;) {
+	for (i = 0; i < nzombies;) {
 		if (fake_now >= zombies[i].until)
 			zombie_drop(i); /* the target cleaned the old session up */
 		else
 			i++;
 	}
-	if (!nzombies)
+	for (i = 0; i < nzombies; i++)
+		n += fake_now >= zombies[i].from;
+	if (!n)
 		return 0;
-	pick %= nzombies;
-	z = &zombies[pick];
+	pick %= n;
+	for (i = 0;; i++)
+		if (fake_now >= zombies[i].from && pick-- == 0)
+			break;
+	z = &zombies[i];
 	l = z->path >= 0 && z->path < 8 ? fakesess_lun_for[z->path] : NULL;
 	if (l && z->lba * l->bs + z->len <= l->nblocks * l->bs)
 		memcpy(l->data + z->lba * l->bs, z->data, z->len);
-	zombie_drop(pick);
+	zombie_drop(i);
 	return 1;
 }
 
@@ -135,13 +147,15 @@ static struct sess *f_new(struct ev_loop *loop, const struct sess_config *cfg,
 	snprintf(s->name, sizeof(s->name), "%s", cfg->name);
 	memcpy(s->isid, cfg->isid, 6);
 	s->tsih = cfg->tsih;
+	s->fence = strstr(cfg->name, " fence") != NULL;
 	s->st = SESS_IDLE;
 	s->cb = *cb;
 	s->opaque = opaque;
 	list_init(&s->tasks);
 	s->last_rx = fake_now;
 	s->neg.default_time2wait = 2;
-	s->neg.default_time2retain = 0;
+	s->neg.default_time2retain = fakesess_time2retain;
+	s->neg.tpgt = s->path >= 0 && s->path < 8 ? fakesess_tpgt_for[s->path] : 0;
 	fakesess_all[fakesess_count++] = s;
 	return s;
 }
@@ -284,12 +298,16 @@ void fakesess_reset(void)
 		free(fakesess_all[i]);
 	fakesess_count = 0;
 	fakesess_start_result = 0;
+	fakesess_zombie_retain = 2.0;
+	fakesess_time2retain = 0;
+	fakesess_zombie_hold = 0;
+	memset(fakesess_tpgt_for, 0, sizeof(fakesess_tpgt_for));
 }
 
 struct sess *fakesess_latest(int idx)
 {
 	for (unsigned int i = fakesess_count; i-- > 0;)
-		if (fakesess_all[i]->path == idx)
+		if (fakesess_all[i]->path == idx && !fakesess_all[i]->fence)
 			return fakesess_all[i];
 	return NULL;
 }
@@ -299,16 +317,34 @@ unsigned int fakesess_sessions_for(int idx)
 	unsigned int n = 0;
 
 	for (unsigned int i = 0; i < fakesess_count; i++)
-		n += fakesess_all[i]->path == idx;
+		n += fakesess_all[i]->path == idx && !fakesess_all[i]->fence;
+	return n;
+}
+
+struct sess *fakesess_latest_fence(int via)
+{
+	for (unsigned int i = fakesess_count; i-- > 0;)
+		if (fakesess_all[i]->path == via && fakesess_all[i]->fence)
+			return fakesess_all[i];
+	return NULL;
+}
+
+unsigned int fakesess_fences_for(int via)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < fakesess_count; i++)
+		n += fakesess_all[i]->path == via && fakesess_all[i]->fence;
 	return n;
 }
 
 void fakesess_login(struct sess *s)
 {
 	/* RFC 7143 6.3.5: a login with the ISID of an old session on the same
-	 * portal group ends it, and its tasks, before it succeeds. */
+	 * portal group (through any of its portals) ends it, and its tasks,
+	 * before it succeeds. */
 	for (unsigned int i = 0; i < nzombies;) {
-		if (zombies[i].path == s->path && memcmp(zombies[i].isid, s->isid, 6) == 0)
+		if (zombies[i].tpgt == s->neg.tpgt && memcmp(zombies[i].isid, s->isid, 6) == 0)
 			zombie_drop(i);
 		else
 			i++;

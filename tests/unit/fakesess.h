@@ -57,6 +57,7 @@ struct sess {
 	bool closed, freed;
 	struct sess_negotiated neg;
 	unsigned int submitted;
+	bool fence; /* a fence session: its name has " fence" (src/path/path.c) */
 };
 
 #define FAKESESS_MAX 64
@@ -64,6 +65,8 @@ extern struct sess *fakesess_all[FAKESESS_MAX];
 extern unsigned int fakesess_count;
 extern struct fakelun *fakesess_lun_for[8];
 extern int fakesess_start_result; /* what start() returns: 0 by default */
+/* The TargetPortalGroupTag each portal (path index) answers: 0 by default. */
+extern uint16_t fakesess_tpgt_for[8];
 
 extern const struct path_transport_ops fakesess_ops;
 
@@ -75,12 +78,19 @@ double fake_clock(void *opaque);
  * Zombie writes: with fakesess_zombies set, a WRITE that was in flight when
  * its session died is kept at the fake target, as a real target may keep a
  * dead connection's queued commands, and can still land (fakesess_zombie_land)
- * until the target cleans the old session up: a login on the same path with
- * the same ISID (reinstatement) or fakesess_zombie_retain seconds after the
- * death. The ghost-write test bed.
+ * until the target cleans the old session up: a login with the same ISID
+ * through any portal of the same portal group (reinstatement) or
+ * fakesess_zombie_retain seconds after the death (2 by default; a huge
+ * value is a silent target, like tgtd, that never notices the dead
+ * connection). The ghost-write test bed.
  */
 extern bool fakesess_zombies;
 extern double fakesess_zombie_retain;
+/* DefaultTime2Retain the fake sessions negotiate (0 by default; Time2Wait is 2). */
+extern uint32_t fakesess_time2retain;
+/* A zombie can land only this many seconds after its session died (0 by
+ * default): a network that holds the stale copy for a while. */
+extern double fakesess_zombie_hold;
 /* Land one pending zombie write (chosen by pick), dropping expired ones; 1 if one landed. */
 unsigned int fakesess_zombie_land(unsigned int pick);
 unsigned int fakesess_zombies_pending(void);
@@ -88,9 +98,12 @@ unsigned int fakesess_zombies_pending(void);
 /* Forget (and really free) every fake session; tests call it in teardown. */
 void fakesess_reset(void);
 
-/* Latest session created for path idx, or NULL. */
+/* Latest session created for path idx, or NULL (fence sessions not counted). */
 struct sess *fakesess_latest(int idx);
 unsigned int fakesess_sessions_for(int idx);
+/* Latest fence session created to path via's portal, or NULL; how many. */
+struct sess *fakesess_latest_fence(int via);
+unsigned int fakesess_fences_for(int via);
 
 /* Login succeeded: READY, on_state fires. */
 void fakesess_login(struct sess *s);

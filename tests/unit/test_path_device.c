@@ -797,8 +797,10 @@ START_TEST(command_deadline)
 END_TEST
 
 /* Ghost writes: a write sent on a session that died is re-issued at once,
- * but its completion waits until the old session is fenced by the path's
- * reinstatement login. A read in the same situation is not held. */
+ * but its completion waits until the old session is fenced by a
+ * reinstatement login. A read in the same situation is not held. Here the
+ * fence session through path 1 is refused, and path 0, which does not log
+ * in while the fence session does, fences by its own login. */
 START_TEST(ghost_write_fenced_by_reinstatement)
 {
 	struct treq *w, *r;
@@ -825,9 +827,19 @@ START_TEST(ghost_write_fenced_by_reinstatement)
 	ck_assert_int_eq(w->calls, 0);	      /* ... but not reported yet */
 	ck_assert_int_eq(r->calls, 1);	      /* reads are not held */
 	ck_assert_int_eq(r->err, 0);
-	/* Path 0 logs in again with the same ISID, TSIH 0: reinstatement. */
+	/* A fence session with path 0's ISID through path 1's portal: path 0
+	 * waits for it. It is refused. */
+	ck_assert_uint_eq(fakesess_fences_for(1), 1);
+	ck_assert_mem_eq(fakesess_latest_fence(1)->isid, s0->isid, 6);
+	ck_assert_uint_eq(fakesess_latest_fence(1)->tsih, 0);
 	advance(0.15);
+	ck_assert_uint_eq(fakesess_sessions_for(0), 1);
+	fakesess_die(fakesess_latest_fence(1));
+	ck_assert_int_eq(w->calls, 0);
+	/* Path 0 logs in again with the same ISID, TSIH 0: reinstatement. */
+	poll_dev();
 	ck_assert_uint_eq(fakesess_sessions_for(0), 2);
+	ck_assert_uint_eq(fakesess_fences_for(1), 1); /* not retried at once */
 	ck_assert_int_eq(w->calls, 0);
 	fakesess_login(fakesess_latest(0));
 	ck_assert_int_eq(w->calls, 1);
@@ -875,6 +887,205 @@ START_TEST(ghost_write_fenced_by_time)
 	ck_assert_int_eq(w->err, 0);
 	ck_assert(P(0)->state != PATH_FENCED);
 	fakesess_start_result = 0;
+	freereq(w);
+}
+END_TEST
+
+/* A path dies with a write in flight: submit it, let the session die,
+ * serve the re-issue on path "to". Returns the write, held. */
+static struct treq *ghost_setup(struct sess *s0, int to)
+{
+	struct treq *w = mkreq(BDEV_OP_WRITE, 0, 512, 0x5a);
+
+	ck_assert_int_eq(submit(w), 0);
+	poll_dev();
+	ck_assert_uint_eq(s0->ntasks, 1);
+	fakesess_die(s0);
+	poll_dev();
+	ck_assert_uint_eq(fakesess_serve(fakesess_latest(to)), 1);
+	poll_dev();
+	ck_assert_uint_eq(lun.data[0], 0x5a); /* executed through the other path */
+	ck_assert_int_eq(w->calls, 0);	      /* held */
+	return w;
+}
+
+/* A silent target (tgtd: it never notices the dead connection, so the old
+ * session and its stale write live on): the fence is a login with path
+ * 0's ISID, TSIH 0, through path 1's portal (same portal group). The
+ * target ends the old session before that login succeeds; only then does
+ * the write complete, the fence session logs out at once, and path 0,
+ * which waited while it logged in, reconnects. */
+START_TEST(ghost_write_fenced_through_other_path)
+{
+	struct treq *w;
+	struct sess *s0, *f;
+
+	fakesess_zombies = true;
+	fakesess_zombie_retain = 1e9;
+	fakesess_time2retain = 3600;
+	mk(2, PATH_POLICY_FAILOVER);
+	up(0);
+	up(1);
+	s0 = fakesess_latest(0);
+	w = ghost_setup(s0, 1);
+	ck_assert_uint_eq(fakesess_zombies_pending(), 1);
+	ck_assert_uint_eq(fakesess_fences_for(1), 1);
+	ck_assert_uint_eq(fakesess_fences_for(0), 0);
+	f = fakesess_latest_fence(1);
+	ck_assert_mem_eq(f->isid, s0->isid, 6); /* path 0's I_T nexus ... */
+	ck_assert_uint_eq(f->tsih, 0);		/* ... reinstated, not joined */
+	ck_assert_int_eq(f->st, SESS_CONNECTING);
+	advance(0.5); /* path 0's backoff is over, but it waits for the fence login */
+	ck_assert_uint_eq(fakesess_sessions_for(0), 1);
+	ck_assert_int_eq(w->calls, 0);
+	ck_assert_int_eq(P(0)->state, PATH_FENCED);
+	fakesess_login(f);
+	ck_assert_uint_eq(fakesess_zombies_pending(), 0); /* the target ended the old session */
+	ck_assert_int_eq(w->calls, 1);
+	ck_assert_int_eq(w->err, 0);
+	ck_assert_uint_eq(f->logouts, 1); /* logged out at once */
+	ck_assert_int_eq(f->st, SESS_DEAD);
+	ck_assert_uint_eq(f->submitted, 0); /* never carries I/O */
+	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+	poll_dev();
+	ck_assert_uint_eq(fakesess_sessions_for(0), 2); /* path 0 reconnects */
+	up(0);
+	ck_assert(P(0)->state == PATH_ACTIVE || P(0)->state == PATH_STANDBY);
+	ck_assert_uint_eq(fakesess_fences_for(1), 1);
+	ck_assert(f->freed);
+	freereq(w);
+}
+END_TEST
+
+/* The fence login through path 1 is refused: path 2 is tried next; it is
+ * refused too: no path left, the time fence (Time2Wait 2 + Time2Retain 0
+ * + grace 0 in the fakes) is the fallback. */
+START_TEST(fence_login_failure_next_path_then_time)
+{
+	struct treq *w;
+	double died;
+
+	cfg.reconnect_max_ms = 5000;
+	mk(3, PATH_POLICY_FAILOVER);
+	up(0);
+	up(1);
+	up(2);
+	died = fake_now;
+	w = ghost_setup(fakesess_latest(0), 1);
+	ck_assert_uint_eq(fakesess_fences_for(1), 1);
+	ck_assert_uint_eq(fakesess_fences_for(2), 0);
+	fakesess_die(fakesess_latest_fence(1)); /* login refused */
+	poll_dev();
+	ck_assert_uint_eq(fakesess_fences_for(2), 1);
+	ck_assert_uint_eq(fakesess_sessions_for(0), 1);
+	fakesess_die(fakesess_latest_fence(2));
+	poll_dev();
+	ck_assert_uint_eq(fakesess_fences_for(1), 1); /* no third attempt now */
+	ck_assert_int_eq(w->calls, 0);
+	/* path 0 reconnects again, its login does not come back */
+	advance(0.2);
+	ck_assert_uint_eq(fakesess_sessions_for(0), 2);
+	ck_assert_int_eq(fakesess_latest(0)->st, SESS_CONNECTING);
+	fake_now = died + 1.9;
+	poll_dev();
+	ck_assert_int_eq(w->calls, 0);
+	fake_now = died + 2.05;
+	poll_dev();
+	ck_assert_int_eq(w->calls, 1);
+	ck_assert_int_eq(w->err, 0);
+	ck_assert_uint_eq(fakesess_fences_for(1) + fakesess_fences_for(2), 2);
+	freereq(w);
+}
+END_TEST
+
+/* Path 1 answers for another portal group (another TargetPortalGroupTag):
+ * a login with path 0's ISID there is another I_T nexus and ends nothing,
+ * so no fence session is tried; the time fence is the fallback. */
+START_TEST(fence_tpgt_mismatch_time_fallback)
+{
+	struct treq *w;
+	double died;
+
+	fakesess_tpgt_for[1] = 2;
+	mk(2, PATH_POLICY_FAILOVER);
+	up(0);
+	up(1);
+	ck_assert_uint_eq(P(0)->tpgt, 0);
+	ck_assert_uint_eq(P(1)->tpgt, 2);
+	fakesess_start_result = -ENETUNREACH; /* path 0 cannot come back */
+	died = fake_now;
+	w = ghost_setup(fakesess_latest(0), 1);
+	advance(1.0);
+	ck_assert_uint_eq(fakesess_fences_for(1), 0);
+	ck_assert_uint_eq(fakesess_fences_for(0), 0);
+	ck_assert_int_eq(w->calls, 0);
+	ck_assert(P(0)->fence_tpgt_warned);
+	fake_now = died + 2.05;
+	poll_dev();
+	ck_assert_int_eq(w->calls, 1);
+	ck_assert_int_eq(w->err, 0);
+	fakesess_start_result = 0;
+	freereq(w);
+}
+END_TEST
+
+/* The failed path comes back first: it was already logging in again when
+ * another path became healthy, so no fence session is started (the two
+ * logins would reinstate each other); its own login fences. */
+START_TEST(fence_path_back_first)
+{
+	struct treq *w;
+	struct sess *s0;
+
+	fakesess_zombies = true;
+	fakesess_zombie_retain = 1e9;
+	fakesess_time2retain = 3600;
+	mk(2, PATH_POLICY_FAILOVER);
+	up(0);
+	s0 = fakesess_latest(0);
+	w = mkreq(BDEV_OP_WRITE, 0, 512, 0x77);
+	ck_assert_int_eq(submit(w), 0);
+	poll_dev();
+	fakesess_die(s0);
+	ck_assert_int_eq(P(0)->state, PATH_FENCED);
+	advance(0.15);
+	ck_assert_uint_eq(fakesess_sessions_for(0), 2); /* path 0 logging in */
+	up(1);						/* path 1 healthy now */
+	serve_all();
+	ck_assert_uint_eq(lun.data[0], 0x77);
+	ck_assert_int_eq(w->calls, 0);
+	ck_assert_uint_eq(fakesess_fences_for(1), 0);
+	up(0);
+	ck_assert_uint_eq(fakesess_zombies_pending(), 0);
+	ck_assert_int_eq(w->calls, 1);
+	ck_assert_int_eq(w->err, 0);
+	ck_assert_uint_eq(fakesess_fences_for(1), 0);
+	freereq(w);
+}
+END_TEST
+
+/* Stopping the device while a fence session logs in: the held write
+ * completes with -ESHUTDOWN, the fence session is closed, stop finishes. */
+START_TEST(fence_session_closed_on_stop)
+{
+	struct treq *w;
+	struct sess *f;
+
+	mk(2, PATH_POLICY_FAILOVER);
+	up(0);
+	up(1);
+	w = ghost_setup(fakesess_latest(0), 1);
+	f = fakesess_latest_fence(1);
+	ck_assert_ptr_nonnull(f);
+	path_device_stop(dev);
+	ck_assert_int_eq(w->calls, 1);
+	ck_assert_int_eq(w->err, -ESHUTDOWN);
+	ck_assert(f->closed);
+	for (int i = 0; i < 10 && !stopped_calls; i++) {
+		serve_all();
+		advance(0.5);
+	}
+	ck_assert_int_eq(stopped_calls, 1);
 	freereq(w);
 }
 END_TEST
@@ -1462,7 +1673,15 @@ static void gslot_issue(unsigned int i)
 		g->busy = true;
 }
 
-static void ghost_storm(unsigned int seed, bool fence)
+/*
+ * fence false: every session counts as fenced at once (the missing fence).
+ * check: assert that no ghost was seen and that the storm did real work.
+ * silent: the target never drops a dead session by itself (tgtd with a
+ * silent network): only a reinstatement login ends it, and Time2Retain
+ * 3600 keeps the time fence out of the storm, so every held write must be
+ * released by a login with its path's ISID: its own or a fence session's.
+ */
+static void ghost_storm(unsigned int seed, bool fence, bool silent, bool check)
 {
 	unsigned long good = 0;
 
@@ -1470,6 +1689,10 @@ static void ghost_storm(unsigned int seed, bool fence)
 	memset(gslots, 0, sizeof(gslots));
 	ghost_mismatches = 0;
 	fakesess_zombies = true;
+	if (silent) {
+		fakesess_zombie_retain = 1e9;
+		fakesess_time2retain = 3600;
+	}
 	cfg.no_path_retry_ms = 60000;
 	mk(3, PATH_POLICY_ROUND_ROBIN);
 	up(0);
@@ -1494,7 +1717,13 @@ static void ghost_storm(unsigned int seed, bool fence)
 			if ((s = storm_sess()) && s->st != SESS_CONNECTING)
 				fakesess_die(s);
 		} else if (ev < 76) {
-			if ((s = storm_sess()) && s->st == SESS_CONNECTING) {
+			if (srnd(2) && (s = fakesess_latest_fence((int)srnd(3))) &&
+			    s->st == SESS_CONNECTING) {
+				if (srnd(4) == 0)
+					fakesess_die(s); /* fence login refused */
+				else
+					fakesess_login(s);
+			} else if ((s = storm_sess()) && s->st == SESS_CONNECTING) {
 				fakesess_login(s);
 				fakesess_serve(s);
 			}
@@ -1510,7 +1739,7 @@ static void ghost_storm(unsigned int seed, bool fence)
 	}
 	for (unsigned int i = 0; i < 8; i++)
 		good += gslots[i].good_reads;
-	if (fence) {
+	if (check) {
 		ck_assert_uint_eq(ghost_mismatches, 0);
 		ck_assert_uint_gt(good, 50); /* the storm did real work */
 	}
@@ -1518,7 +1747,43 @@ static void ghost_storm(unsigned int seed, bool fence)
 
 START_TEST(ghost_write_storm)
 {
-	ghost_storm(4242u + (unsigned int)_i * 104729u, true);
+	ghost_storm(4242u + (unsigned int)_i * 104729u, true, false, true);
+}
+END_TEST
+
+START_TEST(ghost_write_storm_silent_target)
+{
+	ghost_storm(777u + (unsigned int)_i * 104729u, true, true, true);
+}
+END_TEST
+
+/*
+ * The bug mp-ghost-write.sh found, in the fakes: a silent target, and the
+ * other paths in other portal groups (no fence session possible), so held
+ * writes are released by the time fence only (Time2Wait 2 + Time2Retain
+ * 0, before the dead path's own login at 3 s): some seed must show the
+ * stale copy landing. This proves the silent
+ * storm above can see a fence that is not one.
+ */
+START_TEST(ghost_write_storm_silent_time_fence_unsound)
+{
+	unsigned int total = 0;
+
+	for (unsigned int k = 0; k < 32 && total == 0; k++) {
+		fakesess_tpgt_for[0] = 1;
+		fakesess_tpgt_for[1] = 2;
+		fakesess_tpgt_for[2] = 3;
+		fakesess_zombie_retain = 1e9;
+		/* the dead path logs in again only after the time fence */
+		cfg.reconnect_min_ms = cfg.reconnect_max_ms = 3000;
+		fakesess_zombie_hold = 2.2; /* the network holds the stale copy past the fence */
+		ghost_storm(31u + k * 13u, true, false, false);
+		total += ghost_mismatches;
+		path_device_free(dev);
+		dev = NULL;
+		fakesess_reset();
+	}
+	ck_assert_uint_gt(total, 0);
 }
 END_TEST
 
@@ -1528,7 +1793,7 @@ START_TEST(ghost_write_storm_detects_missing_fence)
 
 	/* Without the fence some seed must show the ghost. */
 	for (unsigned int k = 0; k < 32 && total == 0; k++) {
-		ghost_storm(99u + k * 7u, false);
+		ghost_storm(99u + k * 7u, false, false, false);
 		total += ghost_mismatches;
 		path_device_free(dev);
 		dev = NULL;
@@ -1566,6 +1831,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, command_deadline);
 	tcase_add_test(tc, ghost_write_fenced_by_reinstatement);
 	tcase_add_test(tc, ghost_write_fenced_by_time);
+	tcase_add_test(tc, ghost_write_fenced_through_other_path);
+	tcase_add_test(tc, fence_login_failure_next_path_then_time);
+	tcase_add_test(tc, fence_tpgt_mismatch_time_fallback);
+	tcase_add_test(tc, fence_path_back_first);
+	tcase_add_test(tc, fence_session_closed_on_stop);
 	tcase_add_test(tc, failover_and_failback);
 	tcase_add_test(tc, target_logout_request);
 	tcase_add_test(tc, isid_stable_and_distinct);
@@ -1576,6 +1846,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, stop_from_inside_done);
 	tcase_add_loop_test(tc, random_event_storm, 0, 12);
 	tcase_add_loop_test(tc, ghost_write_storm, 0, 16);
+	tcase_add_loop_test(tc, ghost_write_storm_silent_target, 0, 16);
+	tcase_add_test(tc, ghost_write_storm_silent_time_fence_unsound);
 	tcase_add_test(tc, ghost_write_storm_detects_missing_fence);
 	tcase_add_test(tc, link_monitor_fails_bound_path);
 	suite_add_tcase(su, tc);
