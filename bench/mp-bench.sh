@@ -122,7 +122,8 @@ serve_start() {
 	shift
 	for p in "$@"; do args+=(-P "$p"); done
 	sock=$work/$tag.sock
-	ip netns exec $ins "$bin" serve -t $iqn -l 1 "${args[@]}" --policy round-robin \
+	# shellcheck disable=SC2086 # MP_ISN_GLOBAL: global options, e.g. "-d nbd,path"
+	ip netns exec $ins "$bin" ${MP_ISN_GLOBAL:-} serve -t $iqn -l 1 "${args[@]}" --policy round-robin \
 		--socket "$sock" -f --name "mpb$$-$tag" >"$out/serve-$tag.log" 2>&1 &
 	isn_pid=$!
 	local i
@@ -157,7 +158,8 @@ print("%.1f" % ((d["read"]["bw_bytes"] + d["write"]["bw_bytes"]) / 2**20))' "$js
 # fail_fio TAG RW: 4 KiB RW QD16 with a per-I/O completion log, epoch ms.
 fail_fio() {
 	local tag=$1
-	fio --name=fail --ioengine=nbd --uri="nbd+unix:///?socket=$sock" --rw=$2 --bs=4k \
+	# shellcheck disable=SC2086 # MP_FIO_EXTRA: more fio options, for investigating
+	fio --name=fail --ioengine=nbd --uri="nbd+unix:///?socket=$sock" --rw=$2 --bs=4k ${MP_FIO_EXTRA:-} \
 		--iodepth=16 --size=${lun_mb}M --time_based --runtime="$fsecs" \
 		--write_lat_log="$work/$tag" --log_unix_epoch=1 \
 		--output-format=json --output="$out/fail-$tag.json" >/dev/null 2>"$out/fail-$tag.fio.err" &
@@ -184,6 +186,7 @@ event() { # kind 1|2 down|up
 
 if [ -z "${MP_SKIP_HOST:-}" ]; then
 	host_setup
+	stripe_runs() {
 	echo "== (a) striping, $rate per path"
 	for rw in read write; do
 		serve_start one-$rw 10.1.0.1
@@ -195,8 +198,8 @@ if [ -z "${MP_SKIP_HOST:-}" ]; then
 		printf 'stripe\tseq-%s-1M-qd32\t%s\t%s\n' "$rw" "$one" "$two" >>"$tsv"
 		echo "  seq $rw: one path $one MiB/s, two paths $two MiB/s"
 	done
+	}
 
-	echo "== (b) failover stall, serve, default settings"
 	# randwrite is the figure; randread shows detection and re-issue alone
 	# (reads are not held by the ghost-write fence, see src/path/device.h).
 	# The last two runs: the same after `tgtadm ... DefaultTime2Retain 0`
@@ -206,6 +209,10 @@ if [ -z "${MP_SKIP_HOST:-}" ]; then
 		"silent plain randwrite" "silent iface randwrite" "silent plain randread"
 		"t2r0" "pull ifacer0 randwrite" "silent plainr0 randwrite"
 	)
+	# MP_RUNS="pull iface randwrite,t2r0,...": a subset, for investigating.
+	[ -n "${MP_RUNS:-}" ] && IFS=, read -r -a runs <<<"$MP_RUNS"
+	[ -n "${MP_SKIP_STRIPE:-}" ] || stripe_runs
+	echo "== (b) failover stall, serve, default settings"
 	for r in "${runs[@]}"; do
 		if [ "$r" = t2r0 ]; then
 			tx tgtadm -C $ctl --lld iscsi --op update --mode target --tid 1 \
@@ -222,8 +229,12 @@ if [ -z "${MP_SKIP_HOST:-}" ]; then
 		sleep "$ev_at"
 		t_ev=$(now_ms)
 		event $kind 1 down
+		# Where the requests are during the failover, for the report.
+		(sleep 4; ix "$bin" status "mpb$$-$tag" >"$out/status-$tag-during.txt" 2>&1) &
+		st_pid=$!
 		wait "$fio_pid" || true
 		fio_pid=''
+		wait "$st_pid" || true
 		event $kind 1 up
 		serve_stop
 		line=$(stall "$work/${tag}_clat.1.log" "$t_ev" "$out/fail-$tag.json" "$out/$tag.dat")

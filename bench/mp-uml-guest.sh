@@ -65,8 +65,15 @@ measure() {
 	t_ev=$(now_ms)
 	event "$kind" down
 	log "$tag: $kind"
+	# Where the requests are during the failover, for the report.
+	local spid=
+	if [ -n "$ISN_PID" ]; then
+		(sleep 4; "$ISN_BIN" status >"$UML_OUT/status-$tag-during.txt" 2>&1) &
+		spid=$!
+	fi
 	wait "$fpid"
 	log "$tag: fio exited $?"
+	[ -z "$spid" ] || wait "$spid"
 	event "$kind" up
 	line=$(python3 "$here/mp-stall.py" "/scratch/${tag}_clat.1.log" "$t_ev" \
 		"$UML_OUT/fail-$tag.json" "$UML_OUT/uml-$tag.dat")
