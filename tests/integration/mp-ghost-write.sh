@@ -18,11 +18,9 @@
 #     completed, by whatever fence the daemon used (by time: Time2Wait +
 #     Time2Retain, 22 s with tgtd; or a reinstatement login with path0's
 #     ISID through path1's portal), and the new one (D) is done; only then
-#     is it released. With only the fence by time (the path layer as of
-#     commit 5458280) the stale C lands: tgtd never notices the silent
-#     connection. The test then skips naming that bug (fails with
-#     ISN_TEST_KNOWN_BUGS=1); delete the skip once the fence through
-#     another path's portal is committed.
+#     is it released. Must hold D. With only the fence by time (the path
+#     layer before commit 47c5c8d) the stale C landed every time: tgtd
+#     never notices the silent connection.
 #  2. The network comes back after 6 s, before any fence by time; path0's
 #     next login (same ISID) or a fence through path1 reinstates its
 #     session. A then B at 1 MiB: must hold B, and the log must show a
@@ -145,12 +143,6 @@ check $((1 << 20)) B || fail "GHOST WRITE (round 2): X1 does not hold B"
 	fail "round 2: the fence was not released by path0's reinstatement login"
 info "round 2: X1 holds B"
 
-if [ -n "$ghost" ]; then
-	# Known: device.h's fence by time trusts the target to notice the
-	# lost connection within Time2Wait + Time2Retain; tgtd never does.
-	msg="GHOST WRITE (round 1): the stale C landed over D"
-	[ -n "${ISN_TEST_KNOWN_BUGS:-}" ] && fail "$msg"
-	skip "$msg (known path-layer bug: fence by time only; ISN_TEST_KNOWN_BUGS=1 makes this a failure)"
-fi
+[ -z "$ghost" ] || fail "GHOST WRITE (round 1): the stale C landed over D"
 info "round 1: X2 holds D"
 exit 0
