@@ -67,6 +67,20 @@ enum cli_target_optid {
 	CLI_OPT_FIRST_FREE, /* commands number their own long options from here */
 };
 
+/* The getopt_long entries of the shared target options (-t -P -l and the long ones). */
+#define CLI_TARGET_LONGOPTS                                                                        \
+	{"target", required_argument, NULL, 't'}, {"portal", required_argument, NULL, 'P'},        \
+		{"lun", required_argument, NULL, 'l'},                                             \
+		{"chap-user", required_argument, NULL, CLI_OPT_CHAP_USER},                         \
+		{"chap-secret-file", required_argument, NULL, CLI_OPT_CHAP_SECRET_FILE},           \
+		{"mutual-user", required_argument, NULL, CLI_OPT_MUTUAL_USER},                     \
+		{"mutual-secret-file", required_argument, NULL, CLI_OPT_MUTUAL_SECRET_FILE},       \
+		{"header-digest", required_argument, NULL, CLI_OPT_HEADER_DIGEST},                 \
+		{"data-digest", required_argument, NULL, CLI_OPT_DATA_DIGEST},                     \
+		{"initiator-name", required_argument, NULL, CLI_OPT_INITIATOR_NAME},               \
+		{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},                             \
+		{"max-recv-dsl", required_argument, NULL, CLI_OPT_MAX_RECV_DSL}
+
 void cli_target_init(struct cli_target *t);
 
 /*

@@ -49,19 +49,9 @@ enum {
 };
 
 static const struct option attach_opts[] = {
-	{"target", required_argument, NULL, 't'},
-	{"portal", required_argument, NULL, 'P'},
-	{"lun", required_argument, NULL, 'l'},
+	CLI_TARGET_LONGOPTS,
 	{"foreground", no_argument, NULL, 'f'},
 	{"help", no_argument, NULL, 'h'},
-	{"chap-user", required_argument, NULL, CLI_OPT_CHAP_USER},
-	{"chap-secret-file", required_argument, NULL, CLI_OPT_CHAP_SECRET_FILE},
-	{"mutual-user", required_argument, NULL, CLI_OPT_MUTUAL_USER},
-	{"mutual-secret-file", required_argument, NULL, CLI_OPT_MUTUAL_SECRET_FILE},
-	{"header-digest", required_argument, NULL, CLI_OPT_HEADER_DIGEST},
-	{"data-digest", required_argument, NULL, CLI_OPT_DATA_DIGEST},
-	{"initiator-name", required_argument, NULL, CLI_OPT_INITIATOR_NAME},
-	{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
 	{"policy", required_argument, NULL, OPT_POLICY},
 	{"device", required_argument, NULL, OPT_DEVICE},
 	{"connections", required_argument, NULL, OPT_CONNECTIONS},
@@ -282,7 +272,6 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 	if (code)
 		return code;
 	ec.mode = serve ? EXPORT_SERVER : EXPORT_KERNEL;
-	optind = 1;
 	while ((c = getopt_long(argc, argv, "t:P:l:fh", attach_opts, NULL)) != -1) {
 		switch (c) {
 		case 'P':
@@ -483,6 +472,7 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 	ec.dev.mutual_secret = sc.mutual_secret;
 	ec.dev.mutual_secret_len = sc.mutual_secret_len;
 	ec.dev.header_digest = t.header_digest;
+	ec.dev.max_recv_dsl = t.max_recv_dsl;
 	ec.dev.data_digest = t.data_digest;
 	for (i = 0; i < np; i++) {
 		struct path_config *pc = &ec.dev.paths[i];

@@ -107,7 +107,6 @@ int cmd_status(int argc, char **argv)
 	struct status_all st = {.first = true, .rc = CLI_EXIT_OK};
 	int c, n;
 
-	optind = 1;
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':

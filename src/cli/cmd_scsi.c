@@ -717,18 +717,7 @@ static int do_unmap(struct lun_ctx *c, const struct scsi_args *a)
 static int parse_args(int argc, char **argv, struct scsi_args *a)
 {
 	static const struct option opts[] = {
-		{"target", required_argument, NULL, 't'},
-		{"portal", required_argument, NULL, 'P'},
-		{"lun", required_argument, NULL, 'l'},
-		{"chap-user", required_argument, NULL, CLI_OPT_CHAP_USER},
-		{"chap-secret-file", required_argument, NULL, CLI_OPT_CHAP_SECRET_FILE},
-		{"mutual-user", required_argument, NULL, CLI_OPT_MUTUAL_USER},
-		{"mutual-secret-file", required_argument, NULL, CLI_OPT_MUTUAL_SECRET_FILE},
-		{"header-digest", required_argument, NULL, CLI_OPT_HEADER_DIGEST},
-		{"data-digest", required_argument, NULL, CLI_OPT_DATA_DIGEST},
-		{"initiator-name", required_argument, NULL, CLI_OPT_INITIATOR_NAME},
-		{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
-		{"max-recv-dsl", required_argument, NULL, CLI_OPT_MAX_RECV_DSL},
+		CLI_TARGET_LONGOPTS,
 		{"offset", required_argument, NULL, OPT_OFFSET},
 		{"length", required_argument, NULL, OPT_LENGTH},
 		{"output", required_argument, NULL, 'o'},

@@ -615,7 +615,7 @@ static void dev_ready_cb(struct path_device *dev, void *opaque)
 static void start_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct export *e = container_of(w, struct export, start_timer);
-	char msg[300];
+	char msg[512];
 	struct path_status ps;
 
 	path_device_path_status(e->dev, 0, &ps);

@@ -170,6 +170,7 @@ struct path_device_config {
 	uint32_t retry_backoff_ms; /* 10, doubled per retry */
 	uint32_t fence_grace_ms;   /* 0 (see above: the time fence) */
 	uint32_t cmd_window_max;   /* passed to the session; 0 = its default */
+	uint32_t max_recv_dsl;	   /* our MaxRecvDataSegmentLength; 0 = the session's default */
 
 	/* Transport: NULL means &path_transport_sess (the session engine); tests pass fakes. */
 	const struct path_transport_ops *transport;

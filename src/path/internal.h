@@ -65,7 +65,7 @@ struct path {
 	bool enabled;
 
 	enum path_state state;
-	char reason[128];
+	char reason[256];
 	double since;
 
 	struct sess *sess;   /* current session, NULL when none */

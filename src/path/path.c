@@ -598,6 +598,7 @@ static void path_sess_config(const struct path *p, const struct path *via, const
 	sc->data_digest = dev->cfg.data_digest;
 	sc->login_timeout_ms = dev->cfg.login_timeout_ms;
 	sc->cmd_window_max = dev->cfg.cmd_window_max;
+	sc->max_recv_dsl = dev->cfg.max_recv_dsl;
 }
 
 void path_connect(struct path *p)

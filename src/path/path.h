@@ -105,7 +105,7 @@ const char *path_state_name(enum path_state st);
 struct path_status {
 	char name[32];
 	enum path_state state;
-	char reason[128]; /* why the last state change happened */
+	char reason[256]; /* why the last state change happened */
 	double since;	  /* clock value of the last state change */
 	uint8_t isid[6];
 	uint64_t ios, bytes, errors, failures, retries;
