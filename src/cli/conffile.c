@@ -86,6 +86,10 @@ const struct config_key config_keys[] = {
 	 "nop-timeout", "silence that fails a path that has commands outstanding"},
 	{"path", "cmd_timeout", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "30s", NULL,
 	 "cmd-timeout", "deadline of one command on a path; past it the path is failed"},
+	{"path", "rescan_interval", CONFIG_DURATION, 0, SEC(0), SEC(86400), "s", NULL, "10s", NULL,
+	 "rescan-interval",
+	 "re-read the LUN's capacity this often so an online growth reaches the device (0: only "
+	 "on a capacity-changed unit attention)"},
 	/* [attach] */
 	{"attach", "device", CONFIG_DEVICE, CONFIG_F_ATTACH, 0, 65535, NULL, NULL, NULL,
 	 "the first free /dev/nbdN", "device",
