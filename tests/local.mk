@@ -42,6 +42,7 @@ INTEGRATION_TESTS = \
 	tests/integration/harness-libiscsi.sh \
 	tests/integration/login.sh \
 	tests/integration/rw.sh \
+	tests/integration/serve-clients.sh \
 	tests/integration/two-networks.sh \
 	tests/integration/unmap.sh
 TESTS += $(INTEGRATION_TESTS)
