@@ -100,7 +100,7 @@ static void attach_usage(FILE *f, bool serve)
 		"      --failback WHEN          failover: immediate (default), manual, or seconds\n"
 		"      --no-path-retry SECONDS  how long I/O waits for a path (default 15)\n"
 		"      --nop-interval MS        NOP-Out after this much silence (default 1000)\n"
-		"      --nop-timeout MS         silence that fails a busy path (default 3000)\n"
+		"      --nop-timeout MS         silence that fails a busy path (default 1500)\n"
 		"      --cmd-timeout MS         per-command deadline (default 30000)\n"
 		"      --rescan-interval SEC    re-read the LUN's capacity for online resize\n"
 		"                               (default 10; 0: only on a capacity-changed\n"

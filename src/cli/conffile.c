@@ -82,7 +82,7 @@ const struct config_key config_keys[] = {
 	 "how long I/O waits when no path is left before it fails (0: fail at once)"},
 	{"path", "nop_interval", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "1s", NULL,
 	 "nop-interval", "send a NOP-Out on a path after this much silence"},
-	{"path", "nop_timeout", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "3s", NULL,
+	{"path", "nop_timeout", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "1500ms", NULL,
 	 "nop-timeout", "silence that fails a path that has commands outstanding"},
 	{"path", "cmd_timeout", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "30s", NULL,
 	 "cmd-timeout", "deadline of one command on a path; past it the path is failed"},

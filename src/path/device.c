@@ -347,7 +347,7 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 		c->paths[i].name = NULL;
 	}
 	DEFAULT(nop_interval_ms, 1000);
-	DEFAULT(nop_timeout_ms, 3000);
+	DEFAULT(nop_timeout_ms, 1500);
 	DEFAULT(cmd_timeout_ms, 30000);
 	DEFAULT(no_path_retry_ms, 15000);
 	DEFAULT(reconnect_min_ms, 250);

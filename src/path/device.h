@@ -157,7 +157,7 @@ struct path_device_config {
 
 	/* 0 means the default given. */
 	uint32_t nop_interval_ms;  /* 1000: NOP-Out after this much idle silence */
-	uint32_t nop_timeout_ms;   /* 3000: silence allowed while busy */
+	uint32_t nop_timeout_ms;   /* 1500: silence allowed while busy */
 	uint32_t cmd_timeout_ms;   /* 30000: per-command deadline */
 	uint32_t no_path_retry_ms; /* 15000: how long requests wait for a path */
 	uint32_t reconnect_min_ms; /* 250 */

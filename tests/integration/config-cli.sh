@@ -48,7 +48,7 @@ cat "$isn_tmp/dump" >&2
 grep -q "^policy = queue-length	# $d/db.conf:9\$" "$isn_tmp/dump" || fail "NAME.conf did not win"
 grep -q "^cmd_timeout = 5s	# $d/iscsi-nbd.conf:3\$" "$isn_tmp/dump" ||
 	fail "the global file's value is not shown with its origin"
-grep -q "^nop_timeout = 3s	# default\$" "$isn_tmp/dump" || fail "default not shown"
+grep -q "^nop_timeout = 1500ms	# default\$" "$isn_tmp/dump" || fail "default not shown"
 grep -q "^chap_secret_file = $d/db.secret	#" "$isn_tmp/dump" || fail "secret file not named"
 grep -q hunter2 "$isn_tmp/dump" && fail "config --dump printed the secret"
 "$isn_bin" config --check db || fail "config --check db"

@@ -295,7 +295,7 @@ START_TEST(precedence_global_then_name)
 	ck_assert_str_eq(config_get(&c, "path", "cmd_timeout"), "5s");
 	ck_assert_ptr_nonnull(
 		strstr(c.v[config_key_index("path", "cmd_timeout")].file, "iscsi-nbd.conf"));
-	ck_assert_str_eq(config_get(&c, "path", "nop_timeout"), "3s");
+	ck_assert_str_eq(config_get(&c, "path", "nop_timeout"), "1500ms");
 	ck_assert_ptr_null(c.v[config_key_index("path", "nop_timeout")].file);
 	/* NAME's portal list replaces the global one. */
 	ck_assert_uint_eq(config_get_list(&c, "target", "portal")->n, 1);
