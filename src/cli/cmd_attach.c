@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,7 +93,7 @@ static void attach_usage(FILE *f, bool serve)
 	fputs(cli_target_help, f);
 	fprintf(f,
 		"  (-P may be given up to %d times, one path each; PORTAL@IFACE binds that\n"
-		"   path to a network interface)\n\n"
+		"   path to a network interface, PORTAL@ADDR to a local source address)\n\n"
 		"Path options:\n"
 		"      --policy NAME            round-robin (default), failover, queue-length,\n"
 		"                               service-time\n"
@@ -134,6 +135,35 @@ static int parse_uint(const char *what, const char *arg, uint64_t max, uint64_t 
 		return -1;
 	}
 	return 0;
+}
+
+/* "192.0.2.7" / "2001:db8::7" (or "[2001:db8::7]"): a source address for the path. */
+static int bind_source(const char *s, struct path_config *pc)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&pc->bind_addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&pc->bind_addr;
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(s);
+
+	memset(&pc->bind_addr, 0, sizeof(pc->bind_addr));
+	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		pc->bind_addr_len = sizeof(*sin);
+		return 0;
+	}
+	if (n >= 2 && n < sizeof(buf) && s[0] == '[' && s[n - 1] == ']') {
+		memcpy(buf, s + 1, n - 2);
+		buf[n - 2] = 0;
+		s = buf;
+	}
+	if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		pc->bind_addr_len = sizeof(*sin6);
+		return 0;
+	}
+	pc->bind_addr.ss_family = AF_UNSPEC;
+	pc->bind_addr_len = 0;
+	return -EINVAL;
 }
 
 /*
@@ -483,7 +513,11 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 			cli_config_release(&sc);
 			return CLI_EXIT_USAGE;
 		}
-		pc->bind_ifname = ifaces[i];
+		/* PORTAL@IFACE binds the path to an interface, PORTAL@ADDR to a source address. */
+		if (ifaces[i] && bind_source(ifaces[i], pc) == 0)
+			pc->bind_ifname = NULL;
+		else
+			pc->bind_ifname = ifaces[i];
 		stable_isid(pc->isid, sc.initiator_name, t.target, portals[i], t.lun);
 	}
 	ec.dev.npaths = np;

@@ -41,7 +41,8 @@ const struct config_key config_keys[] = {
 	{"target", "portal", CONFIG_PORTAL, CONFIG_F_LIST, 0, 0, NULL, NULL, NULL,
 	 "found by discovery", "portal",
 	 "one path: HOST[:PORT] (IPv4, [IPv6]:PORT or a name; port 3260), optionally @IFACE to "
-	 "bind the path to a network interface; repeat the key for each path, up to 8"},
+	 "bind the path to a network interface or @ADDR to a local source address; repeat the "
+	 "key for each path, up to 8"},
 	{"target", "discovery", CONFIG_PORTAL, CONFIG_F_LIST, 0, 0, NULL, NULL, NULL, "none", NULL,
 	 "when no portal is given: a portal to ask (SendTargets) for the target's portals, "
 	 "each of which becomes a path; repeat the key for each network (some targets, tgt among "
@@ -201,7 +202,7 @@ static int parse_duration(const char *s, const char *unit, uint64_t *ms)
 	return 0;
 }
 
-/* HOST[:PORT][@IFACE], checked for shape only: names resolve at attach time. */
+/* HOST[:PORT][@IFACE|@ADDR], checked for shape only: names resolve at attach time. */
 static int check_portal(const char *s, char *why, size_t whylen)
 {
 	const char *at = strrchr(s, '@');
@@ -210,8 +211,11 @@ static int check_portal(const char *s, char *why, size_t whylen)
 
 	if (hostlen == 0)
 		return err_set(why, whylen, "no host before '@'");
-	if (at && (!at[1] || strlen(at + 1) > 15 || strchr(at + 1, '/') || strchr(at + 1, ' ')))
-		return err_set(why, whylen, "bad interface name after '@' (at most 15 characters)");
+	/* An interface name has at most 15 characters; a source address up to 47 ("[v6]"). */
+	if (at && (!at[1] || strlen(at + 1) > 47 || strchr(at + 1, '/') || strchr(at + 1, ' ')))
+		return err_set(why, whylen,
+			       "bad interface name or source address after '@' (at most 15 / 47 "
+			       "characters)");
 	if (memchr(s, ' ', hostlen) || memchr(s, '\t', hostlen))
 		return err_set(why, whylen, "spaces in the address");
 	if (s[0] == '[') {

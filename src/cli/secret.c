@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,6 +78,13 @@ int secret_read(const char *path, uint8_t *out, size_t *len)
 		cli_err("secret file %s is empty", path);
 		return CLI_EXIT_LOCAL;
 	}
+	/*
+	 * From now on this process holds a secret: no core dump (and no
+	 * ptrace by non-root) may carry it away.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		cli_err("warning: cannot disable core dumps (%s): a crash could leak the secret",
+			strerror(errno));
 	memcpy(out, buf, n);
 	out[n] = 0;
 	*len = n;
