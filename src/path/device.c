@@ -423,17 +423,11 @@ int path_device_start(struct path_device *dev)
 	log_info("%s: starting: %s LUN %llu over %u path%s, %s policy", dev->name,
 		 dev->cfg.target_name, (unsigned long long)dev->cfg.lun, dev->npaths,
 		 dev->npaths == 1 ? "" : "s", path_policy_name(dev->pol.cfg.kind));
-	for (unsigned int i = 0; i < dev->npaths; i++) {
-		const struct path_config *pc = &dev->cfg.paths[i];
-
-		if (!dev->linkmon && (pc->bind_ifname || pc->bind_addr.ss_family != AF_UNSPEC)) {
-			dev->linkmon = path_linkmon_new(dev->loop, dev);
-			if (!dev->linkmon)
-				log_warn("%s: no link monitor (%s): link loss is caught by "
-					 "timeouts only",
-					 dev->name, strerror(errno));
-		}
-	}
+	/* Every path is watched: bound ones on their binding, the others on their route. */
+	dev->linkmon = path_linkmon_new(dev->loop, dev);
+	if (!dev->linkmon)
+		log_warn("%s: no link monitor (%s): link loss is caught by timeouts only",
+			 dev->name, strerror(errno));
 	for (unsigned int i = 0; i < dev->npaths; i++) {
 		struct path *p = &dev->paths[i];
 

@@ -64,6 +64,8 @@ struct path {
 	uint8_t isid[6];
 	bool enabled;
 
+	char route_ifname[16]; /* unbound path: the interface its route uses ("" unknown) */
+
 	enum path_state state;
 	char reason[256];
 	double since;

@@ -2,11 +2,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -58,6 +60,9 @@ static void link_msg(struct path_linkmon *lm, const struct nlmsghdr *h)
 	     (ifi->ifi_flags & IFF_LOWER_UP);
 	for (unsigned int i = 0; i < dev->npaths; i++) {
 		const char *want = dev->cfg.paths[i].bind_ifname;
+
+		if (!want && dev->paths[i].route_ifname[0])
+			want = dev->paths[i].route_ifname;
 
 		if (!want || strcmp(want, name) != 0)
 			continue;
@@ -171,4 +176,43 @@ void path_linkmon_free(struct path_linkmon *lm)
 		nl_socket_free(lm->sk);
 	}
 	free(lm);
+}
+
+static bool same_addr(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return false;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return false;
+}
+
+void path_route_ifname(const struct sockaddr_storage *portal, unsigned int portal_len, char *out)
+{
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+	struct ifaddrs *ifs = NULL, *i;
+	int fd;
+
+	out[0] = 0;
+	fd = socket(portal->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (const struct sockaddr *)portal, portal_len) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&local, &llen) < 0 || getifaddrs(&ifs) < 0) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	for (i = ifs; i; i = i->ifa_next) {
+		if (i->ifa_addr && same_addr(i->ifa_addr, (const struct sockaddr *)&local)) {
+			snprintf(out, IF_NAMESIZE, "%s", i->ifa_name);
+			break;
+		}
+	}
+	freeifaddrs(ifs);
 }

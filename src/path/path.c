@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "path/internal.h"
+#include "path/linkmon.h"
 #include "util/log.h"
 
 static const char *const path_state_names[] = {
@@ -614,6 +615,9 @@ void path_connect(struct path *p)
 	p->epoch++;
 	snprintf(p->sess_name, sizeof(p->sess_name), "%s sess%u", p->name, p->epoch);
 	path_sess_config(p, p, p->sess_name, &sc);
+	/* Unbound: watch the interface the route uses now (it may have moved since). */
+	if (!dev->cfg.paths[p->idx].bind_ifname && p->cfg.bind_addr.ss_family == AF_UNSPEC)
+		path_route_ifname(&p->cfg.portal, p->cfg.portal_len, p->route_ifname);
 
 	p->failing = false;
 	p->ping_out = false;

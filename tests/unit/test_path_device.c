@@ -1453,6 +1453,34 @@ START_TEST(link_monitor_fails_bound_path)
 END_TEST
 
 /*
+ * An unbound path is watched on the interface its route to the portal
+ * uses (lo for 127.0.0.1): carrier loss there fails it at once, without a
+ * NOP timeout; a path bound to another interface is untouched.
+ */
+START_TEST(link_monitor_fails_unbound_path_on_its_route)
+{
+	struct path_linkmon *lm;
+	struct sockaddr_in *p0 = (struct sockaddr_in *)&cfg.paths[0].portal;
+
+	inet_pton(AF_INET, "127.0.0.1", &p0->sin_addr);
+	cfg.paths[1].bind_ifname = "isnveth1";
+	mk(2, PATH_POLICY_ROUND_ROBIN);
+	up(0);
+	up(1);
+	ck_assert_str_eq(P(0)->route_ifname, "lo");
+	ck_assert_str_eq(P(1)->route_ifname, "");
+	lm = path_linkmon_new(NULL, dev);
+	ck_assert_ptr_nonnull(lm);
+	feed_link(lm, RTM_NEWLINK, "isnveth0", IFF_UP);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	feed_link(lm, RTM_NEWLINK, "lo", IFF_UP); /* no LOWER_UP: carrier lost */
+	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+	ck_assert_int_eq(P(1)->state, PATH_ACTIVE);
+	path_linkmon_free(lm);
+}
+END_TEST
+
+/*
  * Random event storm (seeded, so reproducible): submissions of every op,
  * answers, unit attentions, medium errors, path-class sense, BUSY, session
  * deaths, refused logins, NOPs, clock jumps, paths disabled and enabled,
@@ -1850,6 +1878,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, ghost_write_storm_silent_time_fence_unsound);
 	tcase_add_test(tc, ghost_write_storm_detects_missing_fence);
 	tcase_add_test(tc, link_monitor_fails_bound_path);
+	tcase_add_test(tc, link_monitor_fails_unbound_path_on_its_route);
 	suite_add_tcase(su, tc);
 	return su;
 }
