@@ -600,6 +600,8 @@ static void path_sess_config(const struct path *p, const struct path *via, const
 	sc->login_timeout_ms = dev->cfg.login_timeout_ms;
 	sc->cmd_window_max = dev->cfg.cmd_window_max;
 	sc->max_recv_dsl = dev->cfg.max_recv_dsl;
+	/* The kernel gives up on a dead connection no sooner than our NOP check does. */
+	sc->tcp_user_timeout_ms = dev->cfg.nop_interval_ms + dev->cfg.nop_timeout_ms;
 }
 
 void path_connect(struct path *p)

@@ -147,6 +147,23 @@ fail:
 	return r;
 }
 
+int conn_set_tcp_timeouts(struct conn *c, uint32_t user_timeout_ms)
+{
+	int one = 1, idle, intvl = 1, cnt = 3;
+	unsigned int uto = user_timeout_ms;
+
+	if (!user_timeout_ms || c->fd < 0)
+		return 0;
+	idle = (int)(user_timeout_ms / 2000) > 0 ? (int)(user_timeout_ms / 2000) : 1;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
+	    setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
+	    setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) < 0 ||
+	    setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) < 0 ||
+	    setsockopt(c->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof(uto)) < 0)
+		return -errno;
+	return 0;
+}
+
 void conn_close(struct conn *c)
 {
 	struct list_node *n;

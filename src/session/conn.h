@@ -132,6 +132,14 @@ int conn_init(struct conn *c, struct ev_loop *loop, const struct conn_ops *ops, 
 int conn_connect(struct conn *c, const struct sockaddr *to, socklen_t to_len,
 		 const char *bind_ifname, const struct sockaddr *from, socklen_t from_len);
 
+/*
+ * After conn_connect(): keepalive probes once the connection has been idle
+ * for half of user_timeout_ms, and TCP_USER_TIMEOUT = user_timeout_ms (which
+ * also bounds unacknowledged data and the keepalive verdict, tcp(7)).
+ * Returns 0 or -errno; 0 ms does nothing.
+ */
+int conn_set_tcp_timeouts(struct conn *c, uint32_t user_timeout_ms);
+
 /* Take an already connected socket (tests: one end of a socketpair). */
 int conn_attach_fd(struct conn *c, int fd);
 

@@ -498,6 +498,13 @@ static int sess_connect(struct sess *s)
 	r = conn_connect(&s->conn, (const struct sockaddr *)&s->portal, s->portal_len,
 			 s->bind_ifname, (const struct sockaddr *)&s->cfg.bind_addr,
 			 s->cfg.bind_addr_len);
+	if (r == 0) {
+		int t = conn_set_tcp_timeouts(&s->conn, s->cfg.tcp_user_timeout_ms);
+
+		if (t < 0)
+			log_warn("%s: cannot set TCP keepalive / user timeout: %s", s->name,
+				 strerror(-t));
+	}
 	return r;
 }
 

@@ -116,6 +116,13 @@ struct sess_config {
 	bool no_immediate_data;  /* we propose Yes unless set */
 
 	uint32_t login_timeout_ms; /* default 15000 */
+	/*
+	 * TCP_USER_TIMEOUT for the connection, with keepalive probing after
+	 * half of it idle, so the kernel gives up on a dead connection on the
+	 * owner's schedule (the path layer passes its NOP interval + timeout).
+	 * 0: the system's defaults (minutes).
+	 */
+	uint32_t tcp_user_timeout_ms;
 	uint32_t cmd_window_max;   /* cap on commands in flight (default 128) */
 	uint32_t initial_cmdsn;    /* CmdSN of the leading login; 0 means 1 (tests use the wrap) */
 };
