@@ -3,6 +3,8 @@
 #   1. normal build, warnings as errors: unit, component, integration (tgtd),
 #      UML kernel tests, fuzz corpus replay;
 #   2. valgrind: every C test program of tier 1 again under memcheck;
+#      distcheck: the tarball is complete, builds from a read-only tree,
+#      its C tests pass, install/uninstall/distclean leave nothing;
 #   3. ASan + UBSan build: the same tests again;
 #   4. libFuzzer build: each fuzz target for a bounded time.
 # Tiers that need something this machine lacks skip (exit 77) and say why.
@@ -69,6 +71,15 @@ if [ $quick = 0 ] && [ -f "$top/_build/normal/Makefile" ]; then
 	fi
 	[ -f "$top/_build/normal/test-suite-valgrind.log" ] &&
 		tally "$top/_build/normal" test-suite-valgrind.log
+	echo "=== tier: distcheck"
+	if make -C "$top/_build/normal" -j"$jobs" distcheck-quick >"$top/_build/distcheck.log" 2>&1; then
+		total_pass=$((total_pass + 1))
+		tail -4 "$top/_build/distcheck.log"
+	else
+		total_fail=$((total_fail + 1))
+		status=1
+		tail -60 "$top/_build/distcheck.log"
+	fi
 fi
 if [ $quick = 0 ]; then
 	# UML and the longest integration tests add little under ASan: the
