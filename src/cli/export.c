@@ -744,12 +744,17 @@ int export_run(struct export_config *cfg)
 		nbdnl_monitor_stop(&e->mon);
 	ctl_server_free(e->ctl);
 	for (i = 0; i < e->nconns; i++) {
-		if (e->conns[i] && nbdsrv_conn_get_state(e->conns[i]) == NBDSRV_CONN_DONE)
+		if (e->conns[i] && nbdsrv_conn_get_state(e->conns[i]) == NBDSRV_CONN_DONE) {
 			nbdsrv_conn_free(e->conns[i]);
+			e->conns[i] = NULL;
+		}
 	}
 	close_kernel_ends(e);
-	if (e->listener && nbdsrv_listen_nclients(e->listener) == 0)
+	/* Freed objects are forgotten at once: the checks below look at them. */
+	if (e->listener && nbdsrv_listen_nclients(e->listener) == 0) {
 		nbdsrv_listen_free(e->listener);
+		e->listener = NULL;
+	}
 	if (e->state == EX_DONE && e->dev_stopping)
 		path_device_free(e->dev);
 	if (e->pool && e->state == EX_DONE && !export_frontends_open(e))
