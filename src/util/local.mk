@@ -4,8 +4,10 @@ libutil_a_SOURCES = \
 	src/util/cleanup.h \
 	src/util/compiler.h \
 	src/util/crc32c.c src/util/crc32c.h \
+	src/util/evdefer.h \
 	src/util/list.h \
-	src/util/log.c src/util/log.h
+	src/util/log.c src/util/log.h \
+	src/util/rdahead.h
 libutil_a_CFLAGS = $(AM_CFLAGS) $(ISAL_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_util

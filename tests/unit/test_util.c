@@ -9,11 +9,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "util/bytes.h"
 #include "util/crc32c.h"
 #include "util/list.h"
 #include "util/log.h"
+#include "util/rdahead.h"
 
 static void check_wire_digest(const uint8_t *buf, size_t len, const uint8_t want[4])
 {
@@ -123,6 +127,48 @@ START_TEST(list_ops)
 }
 END_TEST
 
+/* Read-ahead bookkeeping over a real socket: steps of 5 and 7 bytes from one read. */
+START_TEST(rdahead_steps)
+{
+	uint8_t buf[16], step[32];
+	struct rdahead ra = {.buf = buf, .size = sizeof(buf)};
+	struct iovec iov[2];
+	unsigned int n;
+	int sv[2];
+	ssize_t r;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	ck_assert_int_eq(write(sv[0], "hello, world!", 13), 13);
+	rdahead_wakeup(&ra, 2);
+	ck_assert(rdahead_may_read(&ra));
+	iov[0].iov_base = step;
+	iov[0].iov_len = 5;
+	n = rdahead_iov(&ra, iov, 1, 5);
+	ck_assert_uint_eq(n, 2);
+	r = readv(sv[1], iov, (int)n);
+	ck_assert_int_eq(r, 13);
+	ck_assert_uint_eq(rdahead_got(&ra, (size_t)r, 5), 5);
+	ck_assert_mem_eq(step, "hello", 5);
+	ck_assert(ra.drained); /* 13 < 5 + 16: the socket is empty */
+	ck_assert(!rdahead_may_read(&ra));
+	ck_assert_uint_eq(rdahead_avail(&ra), 8);
+	ck_assert_uint_eq(rdahead_take(&ra, step, 7), 7);
+	ck_assert_mem_eq(step, ", world", 7);
+	ck_assert_uint_eq(rdahead_take(&ra, step, 7), 1);
+	ck_assert_uint_eq(rdahead_avail(&ra), 0);
+	ck_assert_uint_eq(ra.off, 0);
+	/* A step as large as the buffer reads alone; the budget runs out. */
+	rdahead_wakeup(&ra, 1);
+	ck_assert_uint_eq(rdahead_iov(&ra, iov, 1, 16), 1);
+	ck_assert(rdahead_may_read(&ra));
+	ck_assert(!rdahead_may_read(&ra));
+	ck_assert_uint_eq(rdahead_got(&ra, 16, 16), 16);
+	ck_assert(!ra.drained);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 START_TEST(debug_flags)
 {
 	ck_assert_int_eq(log_parse_debug("session,path"), 0);
@@ -145,6 +191,7 @@ int main(void)
 	tcase_add_test(tc, bytes_roundtrip);
 	tcase_add_test(tc, list_ops);
 	tcase_add_test(tc, debug_flags);
+	tcase_add_test(tc, rdahead_steps);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
