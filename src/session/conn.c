@@ -18,6 +18,7 @@
 #include "session/conn.h"
 #include "util/compiler.h"
 #include "util/crc32c.h"
+#include "util/evdefer.h"
 
 enum conn_rx_state {
 	RX_BHS,	 /* the 48-byte BHS */
@@ -25,14 +26,17 @@ enum conn_rx_state {
 	RX_DATA, /* data segment + pad + data digest */
 };
 
-/* How many PDUs one readable event handles before the loop gets a turn. */
-#define CONN_RX_BATCH 64
+/* Socket reads per readable event before the loop gets a turn. */
+#define CONN_RX_READS 16
 /* iovecs gathered into one sendmsg(). */
 #define CONN_TX_IOV 64
+/* Read-ahead buffer; a step with more than this left reads without it. */
+#define CONN_RA_SIZE (64u * 1024)
 
 static void conn_rio_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_wio_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_flush(struct conn *c);
+static void conn_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents);
 
 int conn_init(struct conn *c, struct ev_loop *loop, const struct conn_ops *ops, void *owner,
 	      uint32_t rx_buf_size)
@@ -46,12 +50,19 @@ int conn_init(struct conn *c, struct ev_loop *loop, const struct conn_ops *ops, 
 	if (rx_buf_size < ISCSI_PDU_LOGIN_MAX_DSL)
 		rx_buf_size = ISCSI_PDU_LOGIN_MAX_DSL;
 	c->rx_buf = malloc(rx_buf_size);
-	if (!c->rx_buf)
+	c->ra.buf = malloc(CONN_RA_SIZE);
+	if (!c->rx_buf || !c->ra.buf) {
+		free(c->rx_buf);
+		free(c->ra.buf);
+		c->rx_buf = c->ra.buf = NULL;
 		return -ENOMEM;
+	}
+	c->ra.size = CONN_RA_SIZE;
 	c->rx_buf_size = rx_buf_size;
 	c->rx.max_recv_dsl = ISCSI_PDU_LOGIN_MAX_DSL;
 	ev_init(&c->rio, conn_rio_cb);
 	ev_init(&c->wio, conn_wio_cb);
+	ev_prepare_init(&c->flush_w, conn_flush_cb);
 	return 0;
 }
 
@@ -81,6 +92,7 @@ static void conn_rx_reset(struct conn *c)
 	c->rx_need = ISCSI_PDU_BHS_LEN;
 }
 
+
 static int conn_setup_fd(struct conn *c, int fd)
 {
 	int one = 1;
@@ -94,6 +106,7 @@ static int conn_setup_fd(struct conn *c, int fd)
 	ev_io_set(&c->rio, fd, EV_READ);
 	ev_io_set(&c->wio, fd, EV_WRITE);
 	conn_rx_reset(c);
+	rdahead_reset(&c->ra); /* a closed or replaced socket's bytes are stale */
 	return 0;
 }
 
@@ -175,6 +188,8 @@ void conn_close(struct conn *c)
 		close(c->fd);
 		c->fd = -1;
 	}
+	evdefer_cancel(c->loop, &c->flush_w);
+	rdahead_reset(&c->ra);
 	c->connecting = false;
 	while ((n = list_pop(&c->txq)))
 		list_entry(n, struct conn_pdu, node)->queued = false;
@@ -184,7 +199,8 @@ void conn_fini(struct conn *c)
 {
 	conn_close(c);
 	free(c->rx_buf);
-	c->rx_buf = NULL;
+	free(c->ra.buf);
+	c->rx_buf = c->ra.buf = NULL;
 }
 
 int conn_iov_slice(const struct iovec *src, unsigned int src_cnt, uint64_t off, uint32_t len,
@@ -244,6 +260,15 @@ void conn_send(struct conn *c, struct conn_pdu *p)
 	p->queued = true;
 	list_add_tail(&c->txq, &p->node);
 	if (!c->cork && c->fd >= 0 && !c->connecting)
+		evdefer_kick(c->loop, &c->flush_w);
+}
+
+static void conn_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct conn *c = container_of(w, struct conn, flush_w);
+
+	evdefer_done(loop, w);
+	if (c->fd >= 0 && !c->connecting && !c->cork)
 		conn_flush(c);
 }
 
@@ -265,8 +290,8 @@ void conn_cork(struct conn *c)
 
 void conn_uncork(struct conn *c)
 {
-	if (c->cork && --c->cork == 0 && c->fd >= 0 && !c->connecting)
-		conn_flush(c);
+	if (c->cork && --c->cork == 0 && c->fd >= 0 && !c->connecting && !list_empty(&c->txq))
+		evdefer_kick(c->loop, &c->flush_w);
 }
 
 /* Append the unsent part of [base, base+len) at logical position pos, given skip bytes already
@@ -387,15 +412,21 @@ static void conn_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- Receive ---- */
 
-/* Read into the current step's buffer(s). <0 error (reported), 0 step done, 1 would block. */
+/*
+ * Fill the current step: from the read-ahead buffer first, then from the
+ * socket, asking for the read-ahead buffer's worth past the step unless
+ * the step alone is larger. <0 error (reported), 0 step done, 1 would
+ * block (or this wakeup's read budget is spent).
+ */
 static int conn_read_step(struct conn *c)
 {
 	while (c->rx_got < c->rx_need) {
+		struct iovec iov[CONN_PDU_IOV + 2];
+		uint32_t want = c->rx_need - c->rx_got;
+		unsigned int i, n = 0;
 		ssize_t r;
 
 		if (c->rx_state == RX_DATA) {
-			struct iovec iov[CONN_PDU_IOV + 1];
-			unsigned int i, n = 0;
 			uint32_t skip = c->rx_got;
 
 			for (i = 0; i < c->rx_iov_cnt; i++) {
@@ -410,13 +441,21 @@ static int conn_read_step(struct conn *c)
 				skip = 0;
 				n++;
 			}
-			r = readv(c->fd, iov, (int)n);
 		} else {
-			r = read(c->fd,
-				 c->rx_hdr + (c->rx_state == RX_AHS ? ISCSI_PDU_BHS_LEN : 0) +
-					 c->rx_got,
-				 c->rx_need - c->rx_got);
+			iov[0].iov_base = c->rx_hdr +
+					  (c->rx_state == RX_AHS ? ISCSI_PDU_BHS_LEN : 0) + c->rx_got;
+			iov[0].iov_len = want;
+			n = 1;
 		}
+		if (rdahead_avail(&c->ra)) {
+			for (i = 0; i < n && rdahead_avail(&c->ra); i++)
+				c->rx_got += rdahead_take(&c->ra, iov[i].iov_base, iov[i].iov_len);
+			continue;
+		}
+		if (!rdahead_may_read(&c->ra))
+			return 1;
+		n = rdahead_iov(&c->ra, iov, n, want);
+		r = readv(c->fd, iov, (int)n);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -429,8 +468,8 @@ static int conn_read_step(struct conn *c)
 			conn_fail(c, CONN_ERR_EOF, 0, "connection closed by the target");
 			return -1;
 		}
-		c->rx_got += (uint32_t)r;
 		c->stats.bytes_in += (uint64_t)r;
+		c->rx_got += (uint32_t)rdahead_got(&c->ra, (size_t)r, want);
 	}
 	return 0;
 }
@@ -505,10 +544,17 @@ static int conn_rx_data_done(struct conn *c)
 static void conn_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conn *c = container_of(w, struct conn, rio);
-	unsigned int pdus = 0, epoch = c->epoch;
+	unsigned int epoch = c->epoch;
 
+	/*
+	 * Up to CONN_RX_READS reads per wakeup, then the loop gets a turn;
+	 * whatever they brought is handled before returning (the read-ahead
+	 * buffer is empty between wakeups, so a level-triggered poll is all
+	 * it takes to come back).
+	 */
+	rdahead_wakeup(&c->ra, CONN_RX_READS);
 	conn_cork(c);
-	while (c->fd >= 0 && c->epoch == epoch && pdus < CONN_RX_BATCH) {
+	while (c->fd >= 0 && c->epoch == epoch) {
 		const char *why = NULL;
 		int r = conn_read_step(c);
 
@@ -528,18 +574,17 @@ static void conn_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 			}
 			if (conn_rx_header_done(c) < 0)
 				break;
-			if (c->rx_need == 0 && conn_rx_data_done(c) == 0)
-				pdus++;
+			if (c->rx_need == 0)
+				conn_rx_data_done(c);
 			break;
 		case RX_AHS:
 			if (conn_rx_header_done(c) < 0)
 				break;
-			if (c->rx_need == 0 && conn_rx_data_done(c) == 0)
-				pdus++;
+			if (c->rx_need == 0)
+				conn_rx_data_done(c);
 			break;
 		case RX_DATA:
-			if (conn_rx_data_done(c) == 0)
-				pdus++;
+			conn_rx_data_done(c);
 			break;
 		}
 	}

@@ -5,6 +5,10 @@
  *
  * Receive: BHS -> AHS + header digest -> (owner decides where the data
  * goes) -> data segment -> padding -> data digest -> owner handles the PDU.
+ * Every read also asks for up to CONN_RA_SIZE bytes past the current step
+ * into a read-ahead buffer, so a burst of small PDUs (4 KiB Data-In, SCSI
+ * Responses) costs one read() for many; large data segments are read
+ * straight into their destination.
  * The owner's on_hdr may point the data segment straight at a task's
  * buffers (Data-In lands in the task's iovec, RFC 7143 11.7); otherwise it
  * goes to the connection's own buffer, sized to our declared
@@ -35,6 +39,7 @@
 
 #include "session/pdu.h"
 #include "util/list.h"
+#include "util/rdahead.h"
 
 struct conn;
 
@@ -115,11 +120,14 @@ struct conn {
 	uint8_t rx_trailer[3 + ISCSI_PDU_DIGEST_LEN];
 	uint8_t *rx_buf; /* own buffer for data segments */
 	uint32_t rx_buf_size;
+	/* Bytes past the current step, taken by the steps that follow. */
+	struct rdahead ra;
 
 	/* Send queue of struct conn_pdu. */
 	struct list_node txq;
 	unsigned int cork;
 	bool in_flush;
+	ev_prepare flush_w; /* the deferred write (util/evdefer.h) */
 
 	struct conn_stats stats;
 };
@@ -148,9 +156,10 @@ void conn_set_rx(struct conn *c, const struct iscsi_pdu_rx_params *p);
 void conn_set_tx_digests(struct conn *c, bool header, bool data);
 
 /*
- * Queue a PDU (BHS in p->hdr, data in p->data) and try to write it at once
- * unless corked. Digests and padding are added here, with the digest
- * settings in effect now.
+ * Queue a PDU (BHS in p->hdr, data in p->data). Unless corked, the queue is
+ * written as soon as the running event callback returns, so that the PDUs
+ * queued by one callback go out in one sendmsg(). Digests and padding are
+ * added here, with the digest settings in effect now.
  */
 void conn_send(struct conn *c, struct conn_pdu *p);
 
@@ -161,7 +170,7 @@ void conn_send(struct conn *c, struct conn_pdu *p);
  */
 int conn_cancel(struct conn *c, struct conn_pdu *p);
 
-/* Batch sends: the queue is written on the last uncork. */
+/* Hold sends: the queue is written after the last uncork, as conn_send does. */
 void conn_cork(struct conn *c);
 void conn_uncork(struct conn *c);
 
