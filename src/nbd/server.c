@@ -16,13 +16,16 @@
 
 #include "nbd/server.h"
 #include "util/compiler.h"
+#include "util/evdefer.h"
 #include "util/list.h"
 #include "util/log.h"
+#include "util/rdahead.h"
 
 #define CONN_NAME_MAX	    64
 #define DEFAULT_QUEUE_DEPTH 128
 #define SEND_IOV_MAX	    64	/* replies batched into one sendmsg */
-#define READ_BUDGET	    256 /* recv() calls per wakeup before yielding to other sockets */
+#define READ_BUDGET	    16	/* reads per wakeup before yielding to other sockets */
+#define RA_SIZE		    (32u << 10) /* read-ahead: request headers and small payloads */
 
 struct nbdsrv_io {
 	struct bdev_req breq; /* first: the bdev borrows it while in flight */
@@ -58,6 +61,13 @@ struct nbdsrv_conn {
 
 	uint8_t hdr[NBDSRV_REQ_HDR_LEN];
 	uint32_t hdr_got;
+	/*
+	 * Bytes read past the current step. Empty whenever the connection
+	 * waits for its socket: a state that stops reading with bytes here
+	 * gets a fed read event when it reads again (conn_set_state).
+	 */
+	struct rdahead ra;
+	ev_prepare flush_w; /* deferred reply write (util/evdefer.h) */
 	struct nbdsrv_io *cur; /* request being read (payload, discard, waiting for a buffer) */
 	uint64_t discard_left;
 
@@ -70,6 +80,7 @@ struct nbdsrv_conn {
 	struct nbdsrv_conn_stats stats;
 	nbdsrv_conn_closed_fn closed;
 	void *opaque;
+	uint8_t ra_buf[RA_SIZE];
 };
 
 /* Rejected WRITE payloads land here; single-threaded, and the bytes are never looked at. */
@@ -96,15 +107,21 @@ static bool state_reads(enum nbdsrv_conn_state s)
 /* The one place a connection changes state; it also decides whether the socket is read. */
 static void conn_set_state(struct nbdsrv_conn *c, enum nbdsrv_conn_state s)
 {
+	bool was_reading = state_reads(c->state);
+
 	if (c->state == s)
 		return;
 	dbg(LOG_SUB_NBD, "%s: %s -> %s", c->name, nbdsrv_conn_state_name(c->state),
 	    nbdsrv_conn_state_name(s));
 	c->state = s;
-	if (state_reads(s) && c->fd >= 0)
+	if (state_reads(s) && c->fd >= 0) {
 		ev_io_start(c->loop, &c->rio);
-	else
+		/* Requests already read ahead would not wake the poll. */
+		if (rdahead_avail(&c->ra) && !was_reading)
+			ev_feed_event(c->loop, &c->rio, EV_READ);
+	} else {
 		ev_io_stop(c->loop, &c->rio);
+	}
 }
 
 static void conn_close_fd(struct nbdsrv_conn *c)
@@ -113,6 +130,8 @@ static void conn_close_fd(struct nbdsrv_conn *c)
 	ev_io_stop(c->loop, &c->wio);
 	ev_timer_stop(c->loop, &c->stall);
 	ev_timer_stop(c->loop, &c->resume);
+	evdefer_cancel(c->loop, &c->flush_w);
+	rdahead_reset(&c->ra);
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
@@ -264,10 +283,17 @@ static void conn_flush(struct nbdsrv_conn *c)
 	conn_maybe_finish(c);
 }
 
+static void conn_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct nbdsrv_conn *c = container_of(w, struct nbdsrv_conn, flush_w);
+
+	evdefer_done(loop, w);
+	if (!ev_is_active(&c->wio))
+		conn_flush(c);
+}
+
 static void conn_queue_reply(struct nbdsrv_conn *c, struct nbdsrv_io *io, uint32_t error)
 {
-	bool idle = list_empty(&c->sendq);
-
 	io->error = error;
 	if (error)
 		c->stats.errors++;
@@ -285,9 +311,12 @@ static void conn_queue_reply(struct nbdsrv_conn *c, struct nbdsrv_io *io, uint32
 	nbdsrv_reply_build(io->reply, error, io->req.cookie);
 	list_del(&io->node);
 	list_add_tail(&c->sendq, &io->node);
-	/* Write first; when replies are already queued, EV_WRITE is armed and will send them. */
-	if (idle)
-		conn_flush(c);
+	/*
+	 * Written once the running callback returns, with every other reply
+	 * it queued; when the socket is full, EV_WRITE is armed and sends them.
+	 */
+	if (c->fd >= 0 && !ev_is_active(&c->wio))
+		evdefer_kick(c->loop, &c->flush_w);
 }
 
 static void io_done(struct bdev_req *breq, int err);
@@ -510,6 +539,7 @@ static void conn_got_header(struct nbdsrv_conn *c)
 static int conn_read_step(struct nbdsrv_conn *c)
 {
 	struct nbdsrv_io *io = c->cur;
+	struct iovec iov[2];
 	uint8_t *dst;
 	size_t want;
 	ssize_t r;
@@ -530,7 +560,16 @@ static int conn_read_step(struct nbdsrv_conn *c)
 	default:
 		return 1;
 	}
-	r = recv(c->fd, dst, want, 0);
+	if (rdahead_avail(&c->ra)) {
+		r = (ssize_t)rdahead_take(&c->ra, dst, want);
+		goto got;
+	}
+	if (!rdahead_may_read(&c->ra))
+		return 1;
+	iov[0].iov_base = dst;
+	iov[0].iov_len = want;
+	/* Small steps read ahead: a burst of requests costs one read. */
+	r = readv(c->fd, iov, (int)rdahead_iov(&c->ra, iov, 1, want));
 	if (r < 0) {
 		if (errno == EINTR)
 			return 0;
@@ -548,6 +587,8 @@ static int conn_read_step(struct nbdsrv_conn *c)
 		conn_dead(c, -ECONNRESET);
 		return -1;
 	}
+	r = (ssize_t)rdahead_got(&c->ra, (size_t)r, want);
+got:
 	switch (c->state) {
 	case NBDSRV_CONN_READ_HDR:
 		c->hdr_got += (uint32_t)r;
@@ -579,10 +620,14 @@ static int conn_read_step(struct nbdsrv_conn *c)
 static void conn_on_read(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct nbdsrv_conn *c = container_of(w, struct nbdsrv_conn, rio);
-	unsigned steps = 0;
 
-	/* Bounded per wakeup so one busy socket cannot starve the others on this loop. */
-	while (state_reads(c->state) && steps++ < READ_BUDGET)
+	/*
+	 * Reads are bounded per wakeup so one busy socket cannot starve the
+	 * others on this loop; what they brought is always consumed, or kept
+	 * for a state that stopped reading (it feeds itself a read event).
+	 */
+	rdahead_wakeup(&c->ra, READ_BUDGET);
+	while (state_reads(c->state))
 		if (conn_read_step(c) != 0)
 			break;
 }
@@ -672,6 +717,9 @@ struct nbdsrv_conn *nbdsrv_conn_new(struct ev_loop *loop, int fd, struct bdev *b
 	c->last_send = ev_now(loop);
 	/* A 0 s timer rather than ev_idle: idle watchers starve while other sockets are busy. */
 	ev_timer_init(&c->fin, conn_on_fin, 0, 0);
+	ev_prepare_init(&c->flush_w, conn_flush_cb);
+	c->ra.buf = c->ra_buf;
+	c->ra.size = sizeof(c->ra_buf);
 	c->state = NBDSRV_CONN_READ_HDR;
 	ev_io_start(loop, &c->rio);
 	return c;
@@ -696,6 +744,7 @@ void nbdsrv_conn_free(struct nbdsrv_conn *c)
 	assert(c->stats.inflight == 0);
 	conn_close_fd(c);
 	nbdsrv_bufpool_cancel(&c->bufwait);
+	evdefer_cancel(c->loop, &c->flush_w);
 	ev_timer_stop(c->loop, &c->fin);
 	ev_timer_stop(c->loop, &c->stall);
 	ev_timer_stop(c->loop, &c->resume);

@@ -276,6 +276,64 @@ START_TEST(many_in_flight)
 }
 END_TEST
 
+/*
+ * Many requests in one stream, more than the read-ahead buffer holds, fed
+ * in odd-sized pieces so that headers and payloads straddle every read:
+ * each request is parsed once, in order, and its bytes land where they
+ * belong.
+ */
+START_TEST(burst_straddles_read_ahead)
+{
+	enum { N = 48, PIECE = 1000 };
+	static uint8_t stream[N * (28 + 9 * 512)], data[N][9 * 512], r[9 * 512];
+	bool seen[N] = {false};
+	size_t len = 0;
+	uint64_t off = 0;
+
+	start(DISK_SIZE, 128, nbdsrv_bufpool_new_default(64, NBDSRV_MAX_PAYLOAD));
+	for (int i = 0; i < N; i++) {
+		uint32_t l = 512u * (1u + (unsigned)i % 9u);
+
+		put_be32(stream + len, NBDSRV_REQUEST_MAGIC);
+		put_be16(stream + len + 4, 0);
+		put_be16(stream + len + 6, NBDSRV_CMD_WRITE);
+		put_be64(stream + len + 8, 5000 + (uint64_t)i);
+		put_be64(stream + len + 16, off);
+		put_be32(stream + len + 24, l);
+		fill(data[i], l, (unsigned)i + 11);
+		memcpy(stream + len + 28, data[i], l);
+		len += 28 + l;
+		off += l;
+	}
+	ck_assert_uint_gt(len, 32u << 10);
+	for (size_t o = 0; o < len; o += PIECE) {
+		send_all(stream + o, MIN((size_t)PIECE, len - o));
+		pump();
+	}
+	for (int i = 0; i < N; i++) {
+		uint64_t c;
+
+		ck_assert_uint_eq(recv_reply(&c), 0);
+		ck_assert(c >= 5000 && c < 5000 + N && !seen[c - 5000]);
+		seen[c - 5000] = true;
+	}
+	off = 0;
+	for (int i = 0; i < N; i++) {
+		uint32_t l = 512u * (1u + (unsigned)i % 9u);
+		uint64_t c;
+
+		send_req(NBDSRV_CMD_READ, 0, 6000 + (uint64_t)i, off, l);
+		ck_assert_uint_eq(recv_reply(&c), 0);
+		ck_assert_uint_eq(c, 6000 + (uint64_t)i);
+		ck_assert_uint_eq(recv_all(r, l), l);
+		ck_assert_mem_eq(r, data[i], l);
+		off += l;
+	}
+	ck_assert_uint_eq(nbdsrv_conn_stats(conn)->requests, 2 * N);
+	finish();
+}
+END_TEST
+
 START_TEST(flush_trim_write_zeroes_fua)
 {
 	static uint8_t w[16384], r[16384];
@@ -826,6 +884,7 @@ int main(void)
 	tcase_add_test(tc, shared_pool_wakes_other_connection);
 	tcase_add_test(tc, client_not_reading_is_dropped);
 	tcase_add_test(tc, slow_reader_is_kept);
+	tcase_add_test(tc, burst_straddles_read_ahead);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
