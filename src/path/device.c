@@ -14,6 +14,7 @@
 #include "scsi/classify.h"
 #include "scsi/sbc.h"
 #include "scsi/sense.h"
+#include "util/evdefer.h"
 #include "util/log.h"
 
 double pd_now(const struct path_device *dev)
@@ -23,13 +24,14 @@ double pd_now(const struct path_device *dev)
 
 void pd_kick(struct path_device *dev)
 {
-	if (!ev_is_active(&dev->idle))
-		ev_idle_start(dev->loop, &dev->idle);
+	evdefer_kick(dev->loop, &dev->kick);
 }
 
-static void pd_idle_cb(struct ev_loop *loop, struct ev_idle *w, int revents)
+/* Kicks from one callback (a batch of requests or completions) make one poll. */
+static void pd_kick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-	path_device_poll(container_of(w, struct path_device, idle));
+	evdefer_done(loop, w);
+	path_device_poll(container_of(w, struct path_device, kick));
 }
 
 static void pd_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
@@ -189,7 +191,7 @@ static void pd_check(struct path_device *dev, double now)
 			sessions |= dev->paths[i].sess != NULL || dev->paths[i].fence_sess != NULL;
 		if (!sessions) {
 			dev->state = DEV_STOPPED;
-			ev_idle_stop(dev->loop, &dev->idle);
+			evdefer_cancel(dev->loop, &dev->kick);
 			ev_timer_stop(dev->loop, &dev->timer);
 			for (unsigned int i = 0; i < dev->npaths; i++)
 				ev_timer_stop(dev->loop, &dev->paths[i].timer);
@@ -257,7 +259,7 @@ void path_device_poll(struct path_device *dev)
 	if (dev->in_poll || dev->state == DEV_NEW || dev->state == DEV_STOPPED)
 		return;
 	dev->in_poll = true;
-	ev_idle_stop(dev->loop, &dev->idle);
+	evdefer_cancel(dev->loop, &dev->kick);
 	now = pd_now(dev);
 	for (unsigned int i = 0; i < dev->npaths; i++)
 		path_check(&dev->paths[i], now);
@@ -403,8 +405,7 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	}
 	dev->bd.ops = &pd_bdev_ops;
 	dev->bd.impl = dev;
-	ev_idle_init(&dev->idle, pd_idle_cb);
-	ev_set_priority(&dev->idle, EV_MAXPRI);
+	ev_prepare_init(&dev->kick, pd_kick_cb);
 	ev_init(&dev->timer, pd_timer_cb);
 	dev->state = DEV_NEW;
 	return dev;
@@ -479,7 +480,7 @@ void path_device_free(struct path_device *dev)
 	for (unsigned int i = 0; i < dev->npaths; i++)
 		path_release(&dev->paths[i]);
 	if (dev->loop) {
-		ev_idle_stop(dev->loop, &dev->idle);
+		evdefer_cancel(dev->loop, &dev->kick);
 		ev_timer_stop(dev->loop, &dev->timer);
 	}
 	for (unsigned int i = 0; i < dev->npaths; i++)
@@ -542,6 +543,11 @@ bool path_device_ready(const struct path_device *dev)
 unsigned int path_device_npaths(const struct path_device *dev)
 {
 	return dev->npaths;
+}
+
+unsigned int path_device_inflight(const struct path_device *dev)
+{
+	return dev->live_reqs;
 }
 
 void path_device_path_status(const struct path_device *dev, unsigned int idx,

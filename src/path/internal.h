@@ -167,7 +167,7 @@ struct path_device {
 	bool stop_forced; /* the stop deadline passed: sessions were closed */
 	bool in_poll;
 
-	struct ev_idle idle;
+	ev_prepare kick; /* deferred path_device_poll (util/evdefer.h) */
 	struct ev_timer timer;
 	double timer_due;
 	struct path_linkmon *linkmon;

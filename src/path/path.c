@@ -774,7 +774,7 @@ void path_check(struct path *p, double now)
 
 	if (fence_pending(p) && p->dead_epoch >= p->taint_epoch && now >= p->fence_deadline)
 		path_fence_done(p, p->taint_epoch, "retain time", NULL);
-	if (p->fence_parked) { /* from the timer or idle watcher: never inside its callback */
+	if (p->fence_parked) { /* from the timer or the kick watcher: never inside its callback */
 		ops_of(p)->free(p->fence_parked);
 		p->fence_parked = NULL;
 	}
