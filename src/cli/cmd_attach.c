@@ -47,6 +47,7 @@ enum {
 	OPT_MAX_CLIENTS,
 	OPT_CONFIG,
 	OPT_RESCAN_INTERVAL,
+	OPT_COALESCE_US,
 };
 
 static const struct option attach_opts[] = {
@@ -70,6 +71,7 @@ static const struct option attach_opts[] = {
 	{"failback", required_argument, NULL, OPT_FAILBACK},
 	{"log-file", required_argument, NULL, OPT_LOG_FILE},
 	{"rescan-interval", required_argument, NULL, OPT_RESCAN_INTERVAL},
+	{"coalesce-us", required_argument, NULL, OPT_COALESCE_US},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{NULL, 0, NULL, 0},
 };
@@ -105,8 +107,11 @@ static void attach_usage(FILE *f, bool serve)
 		"      --cmd-timeout MS         per-command deadline (default 30000)\n"
 		"      --rescan-interval SEC    re-read the LUN's capacity for online resize\n"
 		"                               (default 10; 0: only on a capacity-changed\n"
-		"                               unit attention)\n\n",
-		PATH_MAX_PATHS);
+		"                               unit attention)\n"
+		"      --coalesce-us US         with %d or more requests in flight, gather\n"
+		"                               events this long before each wait (default\n"
+		"                               %d; 0: never)\n\n",
+		PATH_MAX_PATHS, EXPORT_COALESCE_DEPTH, EXPORT_COALESCE_US);
 	if (serve)
 		fprintf(f, "Server options:\n"
 			   "      --socket PATH            Unix socket (mode 0600)\n"
@@ -293,6 +298,7 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 	ec.max_clients = 16;
 	ec.start_timeout_ms = 30000;
 	ec.rescan_interval_s = 10;
+	ec.coalesce_us = EXPORT_COALESCE_US;
 	ec.stop_timeout_ms = 20000;
 	ec.dev.policy.kind = PATH_POLICY_ROUND_ROBIN;
 	ec.dev.transport = &path_transport_sess;
@@ -421,6 +427,11 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 			if (parse_uint("--rescan-interval", optarg, 86400, &v) < 0)
 				return CLI_EXIT_USAGE;
 			ec.rescan_interval_s = (uint32_t)v;
+			continue;
+		case OPT_COALESCE_US:
+			if (parse_uint("--coalesce-us", optarg, 10000, &v) < 0)
+				return CLI_EXIT_USAGE;
+			ec.coalesce_us = (uint32_t)v;
 			continue;
 		case OPT_CONFIG: /* read by config_expand_args() */
 			continue;

@@ -91,6 +91,9 @@ const struct config_key config_keys[] = {
 	 "rescan-interval",
 	 "re-read the LUN's capacity this often so an online growth reaches the device (0: only "
 	 "on a capacity-changed unit attention)"},
+	{"path", "coalesce_us", CONFIG_UINT, 0, 0, 10000, NULL, NULL, "100", NULL, "coalesce-us",
+	 "with 16 or more requests in flight, gather events this many microseconds before each "
+	 "wait, so one wakeup serves many requests (0: never)"},
 	/* [attach] */
 	{"attach", "device", CONFIG_DEVICE, CONFIG_F_ATTACH, 0, 65535, NULL, NULL, NULL,
 	 "the first free /dev/nbdN", "device",

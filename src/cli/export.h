@@ -41,6 +41,9 @@ enum export_mode {
 	EXPORT_SERVER, /* NBD newstyle server on a Unix or TCP socket */
 };
 
+#define EXPORT_COALESCE_US    100
+#define EXPORT_COALESCE_DEPTH 16
+
 struct export_config {
 	enum export_mode mode;
 	const char *name; /* control socket name; NULL: "nbdN" (kernel) or "serve-PID" */
@@ -57,6 +60,13 @@ struct export_config {
 	const char *export_name;
 
 	uint32_t rescan_interval_s; /* capacity re-read for online growth; 0 = only on a UA */
+	/*
+	 * With EXPORT_COALESCE_DEPTH or more requests in flight, the loop
+	 * gathers events this long before each wait (libev's I/O collect
+	 * interval), so that one wakeup reads, sends and replies for many
+	 * requests. 0 = never.
+	 */
+	uint32_t coalesce_us;
 	uint32_t start_timeout_ms; /* how long to wait for the first usable path */
 	uint32_t stop_timeout_ms;  /* bound of the whole stop sequence */
 

@@ -205,6 +205,8 @@ struct bdev *path_device_bdev(struct path_device *dev);
 bool path_device_ready(const struct path_device *dev);
 
 unsigned int path_device_npaths(const struct path_device *dev);
+/* bdev requests submitted and not yet completed (waiting, in flight, held). */
+unsigned int path_device_inflight(const struct path_device *dev);
 void path_device_path_status(const struct path_device *dev, unsigned int idx,
 			     struct path_status *out);
 /* Enable / disable a path at run time (disable drains it: like a failure). */
