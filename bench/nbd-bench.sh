@@ -13,7 +13,8 @@
 # Env:   BENCH_SECONDS (per job, default 10), BENCH_LUN_MB (default 1024),
 #        BENCH_OUT (table file, default BUILD_DIR/bench/nbd-bench.md),
 #        BENCH_JOBS (extended regex picking job names, default all),
-#        BENCH_PEERS (which of "iscsi-nbd qemu-nbd iscsi-perf" to run, default all)
+#        BENCH_PEERS (which of "iscsi-nbd qemu-nbd iscsi-perf" to run, default all),
+#        BENCH_ISN_ARGS (more arguments for iscsi-nbd serve, e.g. --coalesce-us 0)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -135,7 +136,9 @@ EOF
 
 if want_peer iscsi-nbd; then
 echo "== iscsi-nbd serve"
+# shellcheck disable=SC2086 # BENCH_ISN_ARGS is a list of words
 ip netns exec $ns "$bin" serve -t $iqn -l 1 -P 127.0.0.1 --socket "$work/isn.sock" -f --name bench-$$ \
+	${BENCH_ISN_ARGS:-} \
 	>"$work/isn.log" 2>&1 &
 isn_pid=$!
 pids+=("$isn_pid")
