@@ -67,6 +67,7 @@ struct nbdsrv_conn {
 	 * gets a fed read event when it reads again (conn_set_state).
 	 */
 	struct rdahead ra;
+	bool rx_big;	    /* the last WRITE payload was larger than the read-ahead */
 	ev_prepare flush_w; /* deferred reply write (util/evdefer.h) */
 	struct nbdsrv_io *cur; /* request being read (payload, discard, waiting for a buffer) */
 	uint64_t discard_left;
@@ -569,7 +570,11 @@ static int conn_read_step(struct nbdsrv_conn *c)
 	iov[0].iov_base = dst;
 	iov[0].iov_len = want;
 	/* Small steps read ahead: a burst of requests costs one read. */
-	r = readv(c->fd, iov, (int)rdahead_iov(&c->ra, iov, 1, want));
+	/* After a large WRITE, the next payload likely is large too: let it go straight to its
+	 * buffer instead of through ours. */
+	r = readv(c->fd, iov,
+		  (int)rdahead_iov(&c->ra, iov, 1, want,
+				   c->state == NBDSRV_CONN_READ_HDR && c->rx_big ? 0 : RA_SIZE));
 	if (r < 0) {
 		if (errno == EINTR)
 			return 0;
@@ -591,6 +596,7 @@ static int conn_read_step(struct nbdsrv_conn *c)
 got:
 	switch (c->state) {
 	case NBDSRV_CONN_READ_HDR:
+		c->rx_big = false;
 		c->hdr_got += (uint32_t)r;
 		if (c->hdr_got == NBDSRV_REQ_HDR_LEN)
 			conn_got_header(c);
@@ -598,6 +604,7 @@ got:
 	case NBDSRV_CONN_READ_PAYLOAD:
 		io->got += (uint32_t)r;
 		if (io->got == io->req.len) {
+			c->rx_big = io->req.len >= RA_SIZE;
 			c->cur = NULL;
 			conn_set_state(c, next_hdr_state(c));
 			io_dispatch(c, io);

@@ -454,7 +454,13 @@ static int conn_read_step(struct conn *c)
 		}
 		if (!rdahead_may_read(&c->ra))
 			return 1;
-		n = rdahead_iov(&c->ra, iov, n, want);
+		/*
+		 * Past a header, read ahead unless the last PDU carried a large
+		 * segment: the next one likely does too, and its data should go
+		 * straight to its buffer rather than through ours.
+		 */
+		n = rdahead_iov(&c->ra, iov, n, want,
+				c->rx_state == RX_BHS && c->rx_big ? 0 : CONN_RA_SIZE);
 		r = readv(c->fd, iov, (int)n);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -535,6 +541,7 @@ static int conn_rx_data_done(struct conn *c)
 		}
 	}
 	c->stats.pdus_in++;
+	c->rx_big = len >= CONN_RA_SIZE;
 	conn_rx_reset(c);
 	if (c->ops->on_pdu(c, c->rx_hdr, data, len) < 0 || c->fd < 0)
 		return -1;

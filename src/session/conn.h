@@ -122,6 +122,7 @@ struct conn {
 	uint32_t rx_buf_size;
 	/* Bytes past the current step, taken by the steps that follow. */
 	struct rdahead ra;
+	bool rx_big; /* the last PDU's data segment was larger than the read-ahead */
 
 	/* Send queue of struct conn_pdu. */
 	struct list_node txq;

@@ -26,6 +26,7 @@ struct rdahead {
 	uint32_t off, len;	 /* unread bytes are buf[off, len) */
 	bool drained;		 /* this wakeup's last read came back short */
 	unsigned int reads_left; /* this wakeup's read budget */
+	size_t asked;		 /* bytes the last read asked for */
 };
 
 static inline uint32_t rdahead_avail(const struct rdahead *ra)
@@ -68,30 +69,30 @@ static inline bool rdahead_may_read(struct rdahead *ra)
 }
 
 /*
- * Append the buffer to a read's iovec when the step still needs less than
- * a buffer's worth (a larger step is read straight to its destination).
- * iov must have room for one more entry. Returns the new count.
+ * Before a read of the step's remaining want bytes: append up to ahead
+ * bytes of the buffer to the iovec (none when the step alone needs a
+ * buffer's worth: it is read straight to its destination). iov must have
+ * room for one more entry. Returns the new count.
  */
 static inline unsigned int rdahead_iov(struct rdahead *ra, struct iovec *iov, unsigned int n,
-				       size_t want)
+				       size_t want, size_t ahead)
 {
-	if (want >= ra->size)
+	ra->asked = want;
+	if (want >= ra->size || ahead == 0)
 		return n;
 	iov[n].iov_base = ra->buf;
-	iov[n].iov_len = ra->size;
+	iov[n].iov_len = ahead < ra->size ? ahead : ra->size;
+	ra->asked += iov[n].iov_len;
 	return n + 1;
 }
 
 /*
- * Account a read of r > 0 bytes into [want bytes of the step][the buffer,
- * if rdahead_iov added it]: keeps what went past the step, returns what
- * went to the step.
+ * Account a read of r > 0 bytes set up by rdahead_iov(): keeps what went
+ * past the step, returns what went to the step.
  */
 static inline size_t rdahead_got(struct rdahead *ra, size_t r, size_t want)
 {
-	size_t asked = want < ra->size ? want + ra->size : want;
-
-	if (r < asked)
+	if (r < ra->asked)
 		ra->drained = true;
 	if (r <= want)
 		return r;

@@ -143,7 +143,7 @@ START_TEST(rdahead_steps)
 	ck_assert(rdahead_may_read(&ra));
 	iov[0].iov_base = step;
 	iov[0].iov_len = 5;
-	n = rdahead_iov(&ra, iov, 1, 5);
+	n = rdahead_iov(&ra, iov, 1, 5, 64);
 	ck_assert_uint_eq(n, 2);
 	r = readv(sv[1], iov, (int)n);
 	ck_assert_int_eq(r, 13);
@@ -159,11 +159,17 @@ START_TEST(rdahead_steps)
 	ck_assert_uint_eq(ra.off, 0);
 	/* A step as large as the buffer reads alone; the budget runs out. */
 	rdahead_wakeup(&ra, 1);
-	ck_assert_uint_eq(rdahead_iov(&ra, iov, 1, 16), 1);
+	ck_assert_uint_eq(rdahead_iov(&ra, iov, 1, 16, 64), 1);
 	ck_assert(rdahead_may_read(&ra));
 	ck_assert(!rdahead_may_read(&ra));
 	ck_assert_uint_eq(rdahead_got(&ra, 16, 16), 16);
 	ck_assert(!ra.drained);
+	/* No read-ahead asked: a full read of the step is not short. */
+	rdahead_wakeup(&ra, 1);
+	ck_assert_uint_eq(rdahead_iov(&ra, iov, 1, 5, 0), 1);
+	ck_assert_uint_eq(rdahead_got(&ra, 5, 5), 5);
+	ck_assert(!ra.drained);
+	ck_assert_uint_eq(rdahead_avail(&ra), 0);
 	close(sv[0]);
 	close(sv[1]);
 }
