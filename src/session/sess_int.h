@@ -18,6 +18,8 @@
 #define SESS_CTL_SLOTS 16
 /* Most R2Ts we accept outstanding per task (our MaxOutstandingR2T cap). */
 #define SESS_R2T_MAX 16
+/* Data-Out PDUs of one task queued at a time. */
+#define SESS_DOUT_PIPE 4
 /* NOP-Out answers to target pings that can wait in the send queue at once. */
 #define SESS_ECHO_MAX 8
 /* Largest SendTargets answer we collect. */
@@ -59,8 +61,13 @@ struct sess_slot {
 	struct sess_task *task;
 
 	struct conn_pdu cmd;  /* the command / request PDU */
-	struct conn_pdu dout; /* Data-Out, refilled per PDU */
-	bool dout_busy;
+	/*
+	 * Data-Out PDUs, each refilled once sent: several are queued at once
+	 * so that a burst leaves in few sendmsg() calls (8 KiB segments are
+	 * common: tgt's default MaxRecvDataSegmentLength).
+	 */
+	struct conn_pdu dout[SESS_DOUT_PIPE];
+	uint8_t dout_busy; /* bit i: dout[i] is queued */
 
 	/* Read: next DataSN. Write: R2TSN. */
 	uint32_t exp_datasn;

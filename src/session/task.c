@@ -15,8 +15,9 @@
  * MaxRecvDataSegmentLength), then unsolicited Data-Out up to
  * FirstBurstLength when InitialR2T=No, then one Data-Out sequence per R2T
  * (RFC 7143 4.2.2.3.x, 11.8), every PDU at most the target's
- * MaxRecvDataSegmentLength. Data-Out PDUs are built one at a time in the
- * slot's dout PDU from the task's own buffers: no copy.
+ * MaxRecvDataSegmentLength. Data-Out PDUs are built in the slot's few dout
+ * PDUs (refilled as each is sent, so a burst leaves in few sendmsg calls)
+ * from the task's own buffers: no copy.
  *
  * NOP, TMF, logout, async and Reject handling live in control.c.
  */
@@ -91,13 +92,16 @@ struct sess_slot *sess_slot_get(struct sess *s, enum sess_slot_kind kind)
 		sl->task = NULL;
 		sl->cb = NULL;
 		sl->text_cb = NULL;
-		sl->dout_busy = false;
+		sl->dout_busy = 0;
 		sl->b_head = sl->b_cnt = 0;
 		sl->r2t_out = 0;
 		sl->exp_datasn = sl->exp_r2tsn = 0;
 		sl->cmd.sent = NULL;
 		sl->cmd.off = 0;
-		sl->dout.sent = NULL;
+		for (unsigned int d = 0; d < SESS_DOUT_PIPE; d++) {
+			sl->dout[d].sent = NULL;
+			sl->dout[d].owner = sl;
+		}
 		if (kind == SLOT_TASK)
 			s->task_slots_used++;
 		else
@@ -160,67 +164,81 @@ void sess_statsn_update(struct sess *s, uint32_t statsn)
 
 /* ---- Sending ---- */
 
+static bool slot_dout_queued(const struct sess_slot *sl)
+{
+	for (unsigned int i = 0; i < SESS_DOUT_PIPE; i++)
+		if (sl->dout[i].queued)
+			return true;
+	return false;
+}
+
 static void slot_cmd_sent(struct conn *c, struct conn_pdu *p)
 {
 	struct sess_slot *sl = container_of(p, struct sess_slot, cmd);
 
-	if (sl->finishing && !sl->dout.queued)
+	if (sl->finishing && !slot_dout_queued(sl))
 		sess_task_finish(c->owner, sl, sl->finish_result);
 }
 
 static void slot_dout_sent(struct conn *c, struct conn_pdu *p);
 
-/* Build the next Data-Out PDU of the slot's first burst and queue it. */
+/* Build Data-Out PDUs of the slot's first bursts and queue them, as many as there are free. */
 static void slot_dout_next(struct sess *s, struct sess_slot *sl)
 {
 	struct sess_task *t = sl->task;
-	struct iscsi_pdu_data_out m;
-	struct sess_burst *b;
-	uint32_t n;
-	int cnt;
 
-	if (sl->dout_busy || sl->finishing || sl->b_cnt == 0 || !t)
-		return;
-	b = &sl->burst[sl->b_head];
-	n = MIN(b->len, s->neg.target_max_recv_dsl);
-	memset(&m, 0, sizeof(m));
-	m.final = n == b->len;
-	m.data_len = n;
-	m.lun = sess_lun_to_wire(t->lun);
-	m.itt = t->itt;
-	m.ttt = b->ttt;
-	m.exp_statsn = s->exp_statsn;
-	m.datasn = b->datasn++;
-	m.buffer_offset = b->off;
-	cnt = conn_iov_slice(t->iov, t->iov_cnt, b->off, n, sl->dout.data, CONN_PDU_IOV);
-	if (cnt < 0 || iscsi_pdu_enc_data_out(sl->dout.hdr, &m) < 0) {
-		sess_die(s, SESS_DEATH_PROTOCOL, "cannot build Data-Out for ITT 0x%08x", t->itt);
-		return;
+	while (!sl->finishing && sl->b_cnt && t && sl->dout_busy != (1u << SESS_DOUT_PIPE) - 1) {
+		struct sess_burst *b = &sl->burst[sl->b_head];
+		struct iscsi_pdu_data_out m;
+		struct conn_pdu *p;
+		unsigned int i = 0;
+		uint32_t n;
+		int cnt;
+
+		while (sl->dout_busy & (1u << i))
+			i++;
+		p = &sl->dout[i];
+		n = MIN(b->len, s->neg.target_max_recv_dsl);
+		memset(&m, 0, sizeof(m));
+		m.final = n == b->len;
+		m.data_len = n;
+		m.lun = sess_lun_to_wire(t->lun);
+		m.itt = t->itt;
+		m.ttt = b->ttt;
+		m.exp_statsn = s->exp_statsn;
+		m.datasn = b->datasn++;
+		m.buffer_offset = b->off;
+		cnt = conn_iov_slice(t->iov, t->iov_cnt, b->off, n, p->data, CONN_PDU_IOV);
+		if (cnt < 0 || iscsi_pdu_enc_data_out(p->hdr, &m) < 0) {
+			sess_die(s, SESS_DEATH_PROTOCOL, "cannot build Data-Out for ITT 0x%08x",
+				 t->itt);
+			return;
+		}
+		p->data_cnt = (unsigned int)cnt;
+		p->data_len = n;
+		p->sent = slot_dout_sent;
+		b->off += n;
+		b->len -= n;
+		t->data_done += n;
+		if (b->len == 0) {
+			if (b->r2t && sl->r2t_out)
+				sl->r2t_out--;
+			sl->b_head = (sl->b_head + 1) % BURST_RING;
+			sl->b_cnt--;
+		}
+		sl->dout_busy |= (uint8_t)(1u << i);
+		conn_send(&s->conn, p);
 	}
-	sl->dout.data_cnt = (unsigned int)cnt;
-	sl->dout.data_len = n;
-	sl->dout.sent = slot_dout_sent;
-	b->off += n;
-	b->len -= n;
-	t->data_done += n;
-	if (b->len == 0) {
-		if (b->r2t && sl->r2t_out)
-			sl->r2t_out--;
-		sl->b_head = (sl->b_head + 1) % BURST_RING;
-		sl->b_cnt--;
-	}
-	sl->dout_busy = true;
-	conn_send(&s->conn, &sl->dout);
 }
 
 static void slot_dout_sent(struct conn *c, struct conn_pdu *p)
 {
-	struct sess_slot *sl = container_of(p, struct sess_slot, dout);
+	struct sess_slot *sl = p->owner;
 	struct sess *s = c->owner;
 
-	sl->dout_busy = false;
+	sl->dout_busy &= (uint8_t)~(1u << (p - sl->dout));
 	if (sl->finishing) {
-		if (!sl->cmd.queued)
+		if (!sl->cmd.queued && !slot_dout_queued(sl))
 			sess_task_finish(s, sl, sl->finish_result);
 		return;
 	}
@@ -360,9 +378,10 @@ void sess_task_finish(struct sess *s, struct sess_slot *sl, int result)
 	struct sess_task *t = sl->task;
 
 	conn_cancel(&s->conn, &sl->cmd);
-	if (conn_cancel(&s->conn, &sl->dout) == 0)
-		sl->dout_busy = false;
-	if (sl->cmd.queued || sl->dout.queued) {
+	for (unsigned int i = 0; i < SESS_DOUT_PIPE; i++)
+		if (conn_cancel(&s->conn, &sl->dout[i]) == 0)
+			sl->dout_busy &= (uint8_t)~(1u << i);
+	if (sl->cmd.queued || slot_dout_queued(sl)) {
 		sl->finishing = true;
 		sl->finish_result = result;
 		return;
