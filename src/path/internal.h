@@ -200,8 +200,6 @@ double path_next_due(const struct path *p); /* 0: nothing due */
 bool path_usable(const struct path *p);
 int path_submit(struct path *p, struct path_io *io);
 void path_io_finished(struct path *p, struct path_io *io, double now);
-void path_taint(struct path *p, uint32_t epoch);
-bool path_fenced(const struct path *p, uint32_t epoch);
 void path_release(struct path *p);
 void path_link_up(struct path *p);		      /* its link is back: reconnect now */
 void path_link_down(struct path *p, const char *why); /* fail now, retry slowly */
@@ -209,5 +207,30 @@ void path_rescan(struct path *p);		      /* re-read the LUN's data on a live pat
 void path_default_isid(uint8_t isid[6], const char *initiator, const char *target, uint64_t lun,
 		       const struct sockaddr_storage *portal, socklen_t portal_len,
 		       unsigned int idx);
+/* The session transport of p's device (device.h: the engine, or a test's fake). */
+const struct path_transport_ops *ops_of(const struct path *p);
+/* A login config with p's ISID and TSIH 0 to via's portal, from via's bind. */
+void path_sess_config(const struct path *p, const struct path *via, const char *name,
+		      struct sess_config *sc);
+
+/* fence.c: the ghost-write fence (device.h) */
+/* No session of p up to epoch can land a write any more. */
+bool path_fenced(const struct path *p, uint32_t epoch);
+/* A sent write died with p's session epoch: fence p up to that epoch. */
+void path_taint(struct path *p, uint32_t epoch);
+/* Some tainted epoch of p is not fenced yet. */
+bool fence_pending(const struct path *p);
+/* Every epoch up to e is fenced (how, through via or NULL): release held writes. */
+void path_fence_done(struct path *p, uint32_t e, const char *how, const struct path *via);
+/* A fence session logs in with p's ISID: p must not log in now. */
+bool fence_logging_in(const struct path *p);
+/* path_fence_try() may start a fence session now. */
+bool fence_can_try(const struct path *p);
+/* When p's fence session (login or logout) is given up on. */
+double fence_sess_due(const struct path *p);
+/* Close p's fence session, if any, and forget it. */
+void fence_sess_close(struct path *p);
+/* Start a fence session through a healthy path of p's portal group, if one is due. */
+void path_fence_try(struct path *p, double now);
 
 #endif

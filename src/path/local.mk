@@ -3,6 +3,7 @@ noinst_LIBRARIES += libpath.a
 libpath_a_SOURCES = \
 	src/path/bdev.h \
 	src/path/device.c src/path/device.h \
+	src/path/fence.c \
 	src/path/internal.h \
 	src/path/linkmon.c src/path/linkmon.h \
 	src/path/path.c src/path/path.h \
