@@ -10,6 +10,8 @@ CLI_SOURCES = \
 	src/cli/confdisc.c \
 	src/cli/conffile.c \
 	src/cli/conffile.h \
+	src/cli/conffile_int.h \
+	src/cli/confout.c \
 	src/cli/ctl.c \
 	src/cli/ctl.h \
 	src/cli/daemon.c \
@@ -33,11 +35,11 @@ iscsi_nbd_SOURCES = $(CLI_SOURCES)
 iscsi_nbd_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 iscsi_nbd_LDADD = $(LAYER_LIBS) $(EXT_LIBS)
 
-# Configuration files and the initiator name (conffile.c, initiator.c).
+# Configuration files and the initiator name (conffile.c, confout.c, initiator.c).
 check_PROGRAMS += tests/unit/test_config
 TESTS += tests/unit/test_config
 tests_unit_test_config_SOURCES = tests/unit/test_config.c src/cli/conffile.c \
-	src/cli/confdisc.c src/cli/sync.c src/cli/initiator.c src/cli/target.c src/cli/portal.c \
-	src/cli/secret.c
+	src/cli/conffile_int.h src/cli/confout.c src/cli/confdisc.c src/cli/sync.c \
+	src/cli/initiator.c src/cli/target.c src/cli/portal.c src/cli/secret.c
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(TEST_LIBS)

@@ -1,6 +1,6 @@
 /*
- * Configuration files (src/cli/conffile.c) and the initiator name
- * (src/cli/initiator.c): every key of the table with a good and a bad
+ * Configuration files (src/cli/conffile.c, confout.c) and the initiator
+ * name (src/cli/initiator.c): every key of the table with a good and a bad
  * value, unknown keys and sections, FILE:LINE in every error, the
  * precedence defaults < global < NAME < command line, the dump never
  * showing a secret, the generated example being a valid file, and the
