@@ -691,9 +691,8 @@ static void export_coalesce_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	struct export *e = container_of(w, struct export, coalesce);
 	unsigned int n = e->dev ? path_device_inflight(e->dev) : 0;
 
-	ev_set_io_collect_interval(loop, n >= EXPORT_COALESCE_DEPTH
-						 ? e->cfg->coalesce_us * 1e-6
-						 : 0.);
+	ev_set_io_collect_interval(loop,
+				   n >= EXPORT_COALESCE_DEPTH ? e->cfg->coalesce_us * 1e-6 : 0.);
 }
 
 int export_run(struct export_config *cfg)

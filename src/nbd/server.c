@@ -23,8 +23,8 @@
 
 #define CONN_NAME_MAX	    64
 #define DEFAULT_QUEUE_DEPTH 128
-#define SEND_IOV_MAX	    64	/* replies batched into one sendmsg */
-#define READ_BUDGET	    16	/* reads per wakeup before yielding to other sockets */
+#define SEND_IOV_MAX	    64		/* replies batched into one sendmsg */
+#define READ_BUDGET	    16		/* reads per wakeup before yielding to other sockets */
 #define RA_SIZE		    (32u << 10) /* read-ahead: request headers and small payloads */
 
 struct nbdsrv_io {
@@ -67,8 +67,8 @@ struct nbdsrv_conn {
 	 * gets a fed read event when it reads again (conn_set_state).
 	 */
 	struct rdahead ra;
-	bool rx_big;	    /* the last WRITE payload was larger than the read-ahead */
-	ev_prepare flush_w; /* deferred reply write (util/evdefer.h) */
+	bool rx_big;	       /* the last WRITE payload was larger than the read-ahead */
+	ev_prepare flush_w;    /* deferred reply write (util/evdefer.h) */
 	struct nbdsrv_io *cur; /* request being read (payload, discard, waiting for a buffer) */
 	uint64_t discard_left;
 

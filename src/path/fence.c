@@ -26,7 +26,7 @@ bool path_fenced(const struct path *p, uint32_t epoch)
 	return epoch <= p->fenced_epoch;
 }
 
-bool fence_pending(const struct path *p)
+bool path_fence_pending(const struct path *p)
 {
 	return p->taint_epoch > p->fenced_epoch;
 }
@@ -37,15 +37,15 @@ void path_fence_done(struct path *p, uint32_t e, const char *how, const struct p
 {
 	if (e <= p->fenced_epoch)
 		return;
-	if (fence_pending(p))
+	if (path_fence_pending(p))
 		log_info("%s: old session fenced (%s)%s%s%s: held writes may complete", p->name,
 			 how, via ? " through " : "", via ? via->name : "", via ? "'s portal" : "");
 	p->fenced_epoch = e;
-	if (!fence_pending(p)) {
+	if (!path_fence_pending(p)) {
 		p->fence_tried = 0;
 		p->fence_retry_at = 0;
 	}
-	if (p->state == PATH_FENCED && !fence_pending(p))
+	if (p->state == PATH_FENCED && !path_fence_pending(p))
 		path_set_state(p, PATH_FAILED, "fenced by %s", how);
 	pd_fence_released(p->dev);
 }
@@ -71,21 +71,21 @@ void path_taint(struct path *p, uint32_t epoch)
 
 /* ---- fence sessions (device.h) ---- */
 
-bool fence_logging_in(const struct path *p)
+bool path_fence_logging_in(const struct path *p)
 {
 	return p->fence_sess && !p->fence_ready;
 }
 
 /* A fence session may be started (path_fence_try) now. */
-bool fence_can_try(const struct path *p)
+bool path_fence_can_try(const struct path *p)
 {
-	return fence_pending(p) && !p->sess && !p->fence_sess && p->dead_epoch >= p->taint_epoch &&
-	       p->dev->state == DEV_RUNNING && p->tpgt_known;
+	return path_fence_pending(p) && !p->sess && !p->fence_sess &&
+	       p->dead_epoch >= p->taint_epoch && p->dev->state == DEV_RUNNING && p->tpgt_known;
 }
 
 /* When a fence session stops being waited for: its login (the session's
  * own login timeout should end it first) or its logout. */
-double fence_sess_due(const struct path *p)
+double path_fence_sess_due(const struct path *p)
 {
 	const struct path_device *dev = p->dev;
 	uint32_t ms = p->fence_ready ? dev->cfg.stop_timeout_ms : dev->cfg.login_timeout_ms + 1000;
@@ -108,18 +108,18 @@ static void fence_sess_gone(struct path *p, struct sess *s)
 	p->fence_ready = false;
 	/* Only the previous one may be freed here: s is inside its callback. */
 	if (p->fence_parked && p->fence_parked != s)
-		ops_of(p)->free(p->fence_parked);
+		path_ops_of(p)->free(p->fence_parked);
 	p->fence_parked = s;
 	pd_kick(dev);
 }
 
-void fence_sess_close(struct path *p)
+void path_fence_sess_close(struct path *p)
 {
 	struct sess *s = p->fence_sess;
 
 	if (!s)
 		return;
-	ops_of(p)->close(s);
+	path_ops_of(p)->close(s);
 	fence_sess_gone(p, s); /* if the close did not report the death */
 }
 
@@ -138,7 +138,7 @@ static void fence_on_state(struct sess *s, enum sess_state st, enum sess_death w
 	case SESS_READY:
 		p->fence_ready = true;
 		p->fence_since = pd_now(dev);
-		neg = ops_of(p)->negotiated ? ops_of(p)->negotiated(s) : NULL;
+		neg = path_ops_of(p)->negotiated ? path_ops_of(p)->negotiated(s) : NULL;
 		if (neg && neg->tpgt != p->tpgt) {
 			/* Another portal group is another I_T nexus: nothing was
 			 * reinstated (RFC 7143 4.4.1, 6.3.5). */
@@ -154,15 +154,15 @@ static void fence_on_state(struct sess *s, enum sess_state st, enum sess_death w
 		if (p->fence_sess != s)
 			return;
 		/* Nothing to do on it: end it in order, at once. */
-		if (ops_of(p)->logout(s) < 0)
-			fence_sess_close(p);
+		if (path_ops_of(p)->logout(s) < 0)
+			path_fence_sess_close(p);
 		path_arm_timer(p);
 		break;
 	case SESS_DEAD:
 		if (!p->fence_ready)
 			log_warn("%s: fence login through %s's portal failed (%s)%s%s", p->name,
 				 via->name,
-				 ops_of(p)->death_name ? ops_of(p)->death_name(why) : "?",
+				 path_ops_of(p)->death_name ? path_ops_of(p)->death_name(why) : "?",
 				 msg && *msg ? ": " : "", msg ? msg : "");
 		fence_sess_gone(p, s);
 		path_arm_timer(p);
@@ -196,7 +196,7 @@ void path_fence_try(struct path *p, double now)
 	struct sess *s;
 	int r;
 
-	if (!fence_can_try(p))
+	if (!path_fence_can_try(p))
 		return;
 	if (p->fence_retry_at && now >= p->fence_retry_at) {
 		p->fence_tried = 0;
@@ -234,7 +234,7 @@ void path_fence_try(struct path *p, double now)
 	log_info("%s: fencing the dead session (epoch %u) by a login with its ISID through %s's "
 		 "portal",
 		 p->name, p->dead_epoch, via->name);
-	s = ops_of(p)->new (dev->loop, &sc, &fence_sess_cb, p);
+	s = path_ops_of(p)->new (dev->loop, &sc, &fence_sess_cb, p);
 	if (!s) {
 		log_warn("%s: cannot create a fence session: %s", p->name, strerror(errno));
 		p->fence_tried |= 1u << via->idx;
@@ -245,9 +245,9 @@ void path_fence_try(struct path *p, double now)
 	p->fence_via = via->idx;
 	p->fence_for = p->dead_epoch;
 	p->fence_since = now;
-	r = ops_of(p)->start(s);
+	r = path_ops_of(p)->start(s);
 	if (r < 0 && p->fence_sess == s) {
 		log_warn("%s: fence session start: %s", p->name, strerror(-r));
-		fence_sess_close(p);
+		path_fence_sess_close(p);
 	}
 }

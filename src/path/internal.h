@@ -208,7 +208,7 @@ void path_default_isid(uint8_t isid[6], const char *initiator, const char *targe
 		       const struct sockaddr_storage *portal, socklen_t portal_len,
 		       unsigned int idx);
 /* The session transport of p's device (device.h: the engine, or a test's fake). */
-const struct path_transport_ops *ops_of(const struct path *p);
+const struct path_transport_ops *path_ops_of(const struct path *p);
 /* A login config with p's ISID and TSIH 0 to via's portal, from via's bind. */
 void path_sess_config(const struct path *p, const struct path *via, const char *name,
 		      struct sess_config *sc);
@@ -219,17 +219,17 @@ bool path_fenced(const struct path *p, uint32_t epoch);
 /* A sent write died with p's session epoch: fence p up to that epoch. */
 void path_taint(struct path *p, uint32_t epoch);
 /* Some tainted epoch of p is not fenced yet. */
-bool fence_pending(const struct path *p);
+bool path_fence_pending(const struct path *p);
 /* Every epoch up to e is fenced (how, through via or NULL): release held writes. */
 void path_fence_done(struct path *p, uint32_t e, const char *how, const struct path *via);
 /* A fence session logs in with p's ISID: p must not log in now. */
-bool fence_logging_in(const struct path *p);
+bool path_fence_logging_in(const struct path *p);
 /* path_fence_try() may start a fence session now. */
-bool fence_can_try(const struct path *p);
+bool path_fence_can_try(const struct path *p);
 /* When p's fence session (login or logout) is given up on. */
-double fence_sess_due(const struct path *p);
+double path_fence_sess_due(const struct path *p);
 /* Close p's fence session, if any, and forget it. */
-void fence_sess_close(struct path *p);
+void path_fence_sess_close(struct path *p);
 /* Start a fence session through a healthy path of p's portal group, if one is due. */
 void path_fence_try(struct path *p, double now);
 

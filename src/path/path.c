@@ -27,7 +27,7 @@ const char *path_state_name(enum path_state st)
 	return "?";
 }
 
-const struct path_transport_ops *ops_of(const struct path *p)
+const struct path_transport_ops *path_ops_of(const struct path *p)
 {
 	return p->dev->cfg.transport;
 }
@@ -169,7 +169,7 @@ static void path_session_dead(struct path *p, const char *why)
 		p->reconnect_at = now + p->backoff_ms / 1000.0;
 		if (p->backoff_ms < dev->cfg.reconnect_max_ms)
 			p->backoff_ms = MIN(p->backoff_ms * 2, dev->cfg.reconnect_max_ms);
-		if (fence_pending(p))
+		if (path_fence_pending(p))
 			path_set_state(p, PATH_FENCED, "%s", why);
 		else
 			path_set_state(p, PATH_FAILED, "%s", why);
@@ -193,7 +193,7 @@ static void sess_on_event(struct sess *s, const struct sess_event *ev, void *opa
 		/* RFC 7143 11.9.1 AsyncEvent 1: log out within Parameter3
 		 * seconds. An orderly logout lets the commands in flight
 		 * finish (nothing to fence); new ones go elsewhere now. */
-		if (ops_of(p)->logout(s) == 0) {
+		if (path_ops_of(p)->logout(s) == 0) {
 			double now = pd_now(p->dev);
 
 			p->failing = true;
@@ -273,7 +273,7 @@ void path_rescan(struct path *p)
 	    (p->state != PATH_ACTIVE && p->state != PATH_STANDBY))
 		return;
 	log_info("%s: LUN data changed: re-reading it", p->name);
-	r = path_probe_start(&p->probe, ops_of(p), p->sess, p->dev->cfg.lun, p->name,
+	r = path_probe_start(&p->probe, path_ops_of(p), p->sess, p->dev->cfg.lun, p->name,
 			     path_rescan_done, p);
 	if (r < 0)
 		dbg(LOG_SUB_PATH, "%s: rescan: %s", p->name, strerror(-r));
@@ -294,7 +294,7 @@ static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death wh
 		/* Logged in with our ISID and TSIH 0: the target reinstated, so
 		 * every earlier session of this path is gone with its tasks. */
 		path_fence_done(p, p->epoch - 1, "reinstatement login", NULL);
-		neg = ops_of(p)->negotiated ? ops_of(p)->negotiated(s) : NULL;
+		neg = path_ops_of(p)->negotiated ? path_ops_of(p)->negotiated(s) : NULL;
 		p->retain_s = neg ? (double)neg->default_time2wait + neg->default_time2retain : 22;
 		p->tpgt_known = neg != NULL;
 		p->tpgt = neg ? neg->tpgt : 0;
@@ -302,7 +302,7 @@ static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death wh
 			return;
 		path_set_state(p, PATH_PROBING, "logged in");
 		p->busy_since = pd_now(dev);
-		r = path_probe_start(&p->probe, ops_of(p), s, dev->cfg.lun, p->name,
+		r = path_probe_start(&p->probe, path_ops_of(p), s, dev->cfg.lun, p->name,
 				     path_probe_done, p);
 		if (r < 0)
 			path_fail(p, "probe: %s", strerror(-r));
@@ -315,7 +315,7 @@ static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death wh
 			snprintf(why_s, sizeof(why_s), "%s", p->fail_why);
 		else
 			snprintf(why_s, sizeof(why_s), "session ended (%s)%s%s",
-				 ops_of(p)->death_name ? ops_of(p)->death_name(why) : "?",
+				 path_ops_of(p)->death_name ? path_ops_of(p)->death_name(why) : "?",
 				 msg && *msg ? ": " : "", msg ? msg : "");
 		path_session_dead(p, why_s);
 		break;
@@ -328,7 +328,7 @@ static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death wh
 static void path_free_dead(struct path *p)
 {
 	if (p->dead) {
-		ops_of(p)->free(p->dead);
+		path_ops_of(p)->free(p->dead);
 		p->dead = NULL;
 	}
 }
@@ -390,18 +390,18 @@ void path_connect(struct path *p)
 	p->failing = false;
 	p->ping_out = false;
 	p->retain_s = 22; /* RFC 7143 defaults 2 + 20 until negotiated */
-	s = ops_of(p)->new (dev->loop, &sc, &path_sess_cb, p);
+	s = path_ops_of(p)->new (dev->loop, &sc, &path_sess_cb, p);
 	if (!s) {
 		r = -errno;
 		goto fail;
 	}
 	p->sess = s;
 	path_set_state(p, PATH_CONNECTING, "login attempt %u", p->epoch);
-	r = ops_of(p)->start(s);
+	r = path_ops_of(p)->start(s);
 	if (r < 0 && p->sess == s) {
 		p->failing = true;
 		snprintf(p->fail_why, sizeof(p->fail_why), "session start: %s", strerror(-r));
-		ops_of(p)->close(s);
+		path_ops_of(p)->close(s);
 		if (p->sess == s)
 			path_session_dead(p, p->fail_why);
 	}
@@ -429,7 +429,7 @@ void path_fail(struct path *p, const char *fmt, ...)
 	/* Close, not logout: the path is presumed broken. The commands come
 	 * back with -ECONNABORTED and are re-issued elsewhere; writes among
 	 * them are fenced (device.h). */
-	ops_of(p)->close(s);
+	path_ops_of(p)->close(s);
 	if (p->sess == s)
 		path_session_dead(p, p->fail_why);
 }
@@ -441,14 +441,14 @@ void path_stop(struct path *p)
 
 	path_set_state(p, PATH_DISABLED, "device stopping");
 	if (p->dev->state != DEV_RUNNING)
-		fence_sess_close(p); /* stopping: no fence is needed any more */
+		path_fence_sess_close(p); /* stopping: no fence is needed any more */
 	if (!s)
 		return;
-	if (ops_of(p)->state(s) == SESS_READY && ops_of(p)->logout(s) == 0)
+	if (path_ops_of(p)->state(s) == SESS_READY && path_ops_of(p)->logout(s) == 0)
 		return;
 	p->failing = true;
 	snprintf(p->fail_why, sizeof(p->fail_why), "device stopping");
-	ops_of(p)->close(s);
+	path_ops_of(p)->close(s);
 	if (p->sess == s)
 		path_session_dead(p, p->fail_why);
 }
@@ -468,7 +468,7 @@ int path_submit(struct path *p, struct path_io *io)
 	list_add_tail(&p->outstanding, &io->node);
 	p->pol.inflight_cmds++;
 	p->pol.inflight_bytes += io->len;
-	r = ops_of(p)->submit(p->sess, &io->task);
+	r = path_ops_of(p)->submit(p->sess, &io->task);
 	if (r < 0) {
 		list_del(&io->node);
 		io->path = NULL;
@@ -523,7 +523,7 @@ static bool session_ready_state(enum path_state st)
 /* A session that cannot even queue a NOP is not usable. */
 static void path_send_ping(struct path *p, double now)
 {
-	int r = ops_of(p)->ping(p->sess, path_ping_done, p);
+	int r = path_ops_of(p)->ping(p->sess, path_ping_done, p);
 
 	if (r < 0) {
 		p->errors++;
@@ -538,21 +538,21 @@ void path_check(struct path *p, double now)
 {
 	struct path_device *dev = p->dev;
 
-	if (fence_pending(p) && p->dead_epoch >= p->taint_epoch && now >= p->fence_deadline)
+	if (path_fence_pending(p) && p->dead_epoch >= p->taint_epoch && now >= p->fence_deadline)
 		path_fence_done(p, p->taint_epoch, "retain time", NULL);
 	if (p->fence_parked) { /* from the timer or the kick watcher: never inside its callback */
-		ops_of(p)->free(p->fence_parked);
+		path_ops_of(p)->free(p->fence_parked);
 		p->fence_parked = NULL;
 	}
-	if (p->fence_sess && now >= fence_sess_due(p)) {
+	if (p->fence_sess && now >= path_fence_sess_due(p)) {
 		log_warn("%s: fence session: %s did not finish in time: closing", p->name,
 			 p->fence_ready ? "logout" : "login");
-		fence_sess_close(p);
+		path_fence_sess_close(p);
 	}
 	path_fence_try(p, now);
 
 	if (p->sess && session_ready_state(p->state)) {
-		double last_rx = ops_of(p)->last_rx(p->sess);
+		double last_rx = path_ops_of(p)->last_rx(p->sess);
 		double nop_timeout = dev->cfg.nop_timeout_ms / 1000.0;
 
 		if (path_busy(p)) {
@@ -599,7 +599,7 @@ void path_check(struct path *p, double now)
 	}
 	/* Not while a fence session logs in with this path's ISID: the two
 	 * logins would reinstate each other. */
-	if (!p->sess && p->enabled && dev->state == DEV_RUNNING && !fence_logging_in(p) &&
+	if (!p->sess && p->enabled && dev->state == DEV_RUNNING && !path_fence_logging_in(p) &&
 	    (p->state == PATH_FAILED || p->state == PATH_FENCED || p->state == PATH_WRONG_LUN) &&
 	    now >= p->reconnect_at)
 		path_connect(p);
@@ -616,14 +616,14 @@ double path_next_due(const struct path *p)
 		if (due == 0 || t_ < due)                                                          \
 			due = t_;                                                                  \
 	} while (0)
-	if (fence_pending(p) && p->dead_epoch >= p->taint_epoch)
+	if (path_fence_pending(p) && p->dead_epoch >= p->taint_epoch)
 		TAKE(p->fence_deadline);
 	if (p->fence_sess)
-		TAKE(fence_sess_due(p));
-	if (fence_can_try(p) && p->fence_retry_at)
+		TAKE(path_fence_sess_due(p));
+	if (path_fence_can_try(p) && p->fence_retry_at)
 		TAKE(p->fence_retry_at);
 	if (p->sess && session_ready_state(p->state)) {
-		double last_rx = ops_of(p)->last_rx(p->sess);
+		double last_rx = path_ops_of(p)->last_rx(p->sess);
 
 		if (path_busy(p)) {
 			TAKE(MAX(last_rx, p->busy_since) + dev->cfg.nop_timeout_ms / 1000.0);
@@ -640,7 +640,8 @@ double path_next_due(const struct path *p)
 			TAKE(last_rx + dev->cfg.nop_interval_ms / 1000.0);
 		}
 	} else if ((p->sess && (p->state == PATH_WRONG_LUN || p->state == PATH_FAILED)) ||
-		   (!p->sess && p->enabled && dev->state == DEV_RUNNING && !fence_logging_in(p) &&
+		   (!p->sess && p->enabled && dev->state == DEV_RUNNING &&
+		    !path_fence_logging_in(p) &&
 		    (p->state == PATH_FAILED || p->state == PATH_FENCED ||
 		     p->state == PATH_WRONG_LUN))) {
 		/* Exactly the cases path_check() acts on, so a due time in the
@@ -675,14 +676,14 @@ void path_release(struct path *p)
 {
 	ev_timer_stop(p->dev->loop, &p->timer);
 	if (p->sess) {
-		ops_of(p)->close(p->sess);
+		path_ops_of(p)->close(p->sess);
 		if (p->sess)
 			path_session_dead(p, "released");
 	}
 	path_free_dead(p);
-	fence_sess_close(p);
+	path_fence_sess_close(p);
 	if (p->fence_parked) {
-		ops_of(p)->free(p->fence_parked);
+		path_ops_of(p)->free(p->fence_parked);
 		p->fence_parked = NULL;
 	}
 }

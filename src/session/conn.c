@@ -92,7 +92,6 @@ static void conn_rx_reset(struct conn *c)
 	c->rx_need = ISCSI_PDU_BHS_LEN;
 }
 
-
 static int conn_setup_fd(struct conn *c, int fd)
 {
 	int one = 1;
@@ -443,7 +442,8 @@ static int conn_read_step(struct conn *c)
 			}
 		} else {
 			iov[0].iov_base = c->rx_hdr +
-					  (c->rx_state == RX_AHS ? ISCSI_PDU_BHS_LEN : 0) + c->rx_got;
+					  (c->rx_state == RX_AHS ? ISCSI_PDU_BHS_LEN : 0) +
+					  c->rx_got;
 			iov[0].iov_len = want;
 			n = 1;
 		}

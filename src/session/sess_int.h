@@ -60,7 +60,7 @@ struct sess_slot {
 	uint32_t cmdsn;
 	struct sess_task *task;
 
-	struct conn_pdu cmd;  /* the command / request PDU */
+	struct conn_pdu cmd; /* the command / request PDU */
 	/*
 	 * Data-Out PDUs, each refilled once sent: several are queued at once
 	 * so that a burst leaves in few sendmsg() calls (8 KiB segments are

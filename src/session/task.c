@@ -236,7 +236,7 @@ static void slot_dout_sent(struct conn *c, struct conn_pdu *p)
 	struct sess_slot *sl = p->owner;
 	struct sess *s = c->owner;
 
-	sl->dout_busy &= (uint8_t)~(1u << (p - sl->dout));
+	sl->dout_busy &= (uint8_t) ~(1u << (p - sl->dout));
 	if (sl->finishing) {
 		if (!sl->cmd.queued && !slot_dout_queued(sl))
 			sess_task_finish(s, sl, sl->finish_result);
@@ -380,7 +380,7 @@ void sess_task_finish(struct sess *s, struct sess_slot *sl, int result)
 	conn_cancel(&s->conn, &sl->cmd);
 	for (unsigned int i = 0; i < SESS_DOUT_PIPE; i++)
 		if (conn_cancel(&s->conn, &sl->dout[i]) == 0)
-			sl->dout_busy &= (uint8_t)~(1u << i);
+			sl->dout_busy &= (uint8_t) ~(1u << i);
 	if (sl->cmd.queued || slot_dout_queued(sl)) {
 		sl->finishing = true;
 		sl->finish_result = result;
