@@ -18,7 +18,6 @@
 #define ISN_UTIL_EVDEFER_H
 
 #include <ev.h>
-#include <stdbool.h>
 
 static inline void evdefer_kick(struct ev_loop *loop, ev_prepare *w)
 {
@@ -36,11 +35,6 @@ static inline void evdefer_done(struct ev_loop *loop, ev_prepare *w)
 static inline void evdefer_cancel(struct ev_loop *loop, ev_prepare *w)
 {
 	ev_prepare_stop(loop, w);
-}
-
-static inline bool evdefer_queued(const ev_prepare *w)
-{
-	return ev_is_active(w) || ev_is_pending(w);
 }
 
 #endif
