@@ -44,6 +44,10 @@ mp_wait_state 1 STANDBY 10 || fail "path1 not standby at start: $(mp_path_field 
 
 # 8 KiB: one PDU that fits in TCP's initial congestion window, so all of
 # it is on the wire (in the held queue) without any ACK from the target.
+# A connection whose SYN had to be retransmitted (path0's re-login after
+# round 1 may start while network 1 is still held) starts with a window
+# of one segment, and NOPs alone never grow it: so before each round the
+# client writes 512 KiB elsewhere through path0 to open the window.
 LEN=8192
 cat >"$isn_tmp/ghost.py" <<'PYEOF'
 import sys, time, nbd
@@ -53,6 +57,11 @@ h.connect_uri(uri)
 h.pread(4096, 0)
 open(flag, "w").write("connected\n")
 for r, off, old, new in ((1, 2 << 20, b"C", b"D"), (2, 1 << 20, b"A", b"B")):
+    while open(flag).read() != "warm%d\n" % r:
+        time.sleep(0.05)
+    for i in range(8):
+        h.pwrite(b"w" * 65536, (8 << 20) + i * 65536)
+    open(flag, "w").write("warmed%d\n" % r)
     while open(flag).read() != "held%d\n" % r:
         time.sleep(0.05)
     t0 = time.time()
@@ -84,8 +93,11 @@ wait_flag() {
 		sleep 0.1
 	done
 }
-# hold ROUND: hold network 1, then let the client send its old write.
+# hold ROUND: warm path0's TCP window up, hold network 1, then let the
+# client send its old write.
 hold() {
+	echo "warm$1" >"$flag"
+	wait_flag "warmed$1" 30
 	mp_hold 1
 	# The token bucket starts full: spend it, so that nothing of the write passes.
 	ip netns exec "$ini_ns" ping -c 1 -s 1400 -W 1 "$mp_tgt_1" >/dev/null 2>&1
