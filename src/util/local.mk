@@ -4,6 +4,7 @@ libutil_a_SOURCES = \
 	src/util/cleanup.h \
 	src/util/compiler.h \
 	src/util/crc32c.c src/util/crc32c.h \
+	src/util/escape.c src/util/escape.h \
 	src/util/evdefer.h \
 	src/util/list.h \
 	src/util/log.c src/util/log.h \

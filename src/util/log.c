@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/escape.h"
 #include "util/log.h"
 
 unsigned int log_debug_mask;
@@ -19,7 +20,7 @@ static const struct {
 	const char *name;
 	unsigned int bit;
 } subsystems[] = {
-	{"scsi", LOG_SUB_SCSI},       {"pdu", LOG_SUB_PDU},   {"login", LOG_SUB_LOGIN},
+	{"scsi", LOG_SUB_SCSI},	      {"pdu", LOG_SUB_PDU},   {"login", LOG_SUB_LOGIN},
 	{"session", LOG_SUB_SESSION}, {"path", LOG_SUB_PATH}, {"nbd", LOG_SUB_NBD},
 	{"netlink", LOG_SUB_NETLINK}, {"ctl", LOG_SUB_CTL},   {"all", LOG_SUB_ALL},
 };
@@ -35,13 +36,34 @@ void log_set_hook(log_hook_fn fn, void *opaque)
 	hook_opaque = opaque;
 }
 
+static bool log_line_inert(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
 void log_vprintf(int prio, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char raw[1024], esc[1024];
+	const char *line = raw;
+	int n;
 
 	if (prio > log_max_priority && !(prio == LOG_DEBUG && log_debug_mask))
 		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
+	if (n < 0)
+		return;
+	/*
+	 * Peer text should have been escaped where it was quoted; this is the
+	 * net under that: no line carries a control byte (a CR/LF forging a
+	 * log line, an ESC sequence for the terminal) or non-ASCII.
+	 */
+	if (!log_line_inert(raw)) {
+		str_escape_flags(esc, sizeof(esc), raw, strlen(raw), STR_ESC_KEEP_BACKSLASH);
+		line = esc;
+	}
 	if (hook) {
 		hook(prio, line, hook_opaque);
 		return;

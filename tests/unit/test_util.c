@@ -7,6 +7,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,7 +15,9 @@
 #include <unistd.h>
 
 #include "util/bytes.h"
+#include "util/compiler.h"
 #include "util/crc32c.h"
+#include "util/escape.h"
 #include "util/list.h"
 #include "util/log.h"
 #include "util/rdahead.h"
@@ -185,6 +188,136 @@ START_TEST(debug_flags)
 }
 END_TEST
 
+/* Every char is printable ASCII: what a terminal shows as it is. */
+static void assert_inert_output(const char *s, size_t len)
+{
+	ck_assert_uint_eq(strlen(s), len);
+	for (size_t i = 0; i < len; i++)
+		ck_assert_msg((unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f,
+			      "byte 0x%02x at %zu", (unsigned char)s[i], i);
+}
+
+/* Undo str_escape() (no truncation): proves the mapping loses nothing. */
+static size_t unescape(const char *s, uint8_t *out)
+{
+	size_t n = 0;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] == '\\') {
+			out[n++] = '\\';
+			s += 2;
+		} else if (s[0] == '\\' && s[1] == 'x') {
+			char hex[3] = {s[2], s[3], 0};
+
+			out[n++] = (uint8_t)strtoul(hex, NULL, 16);
+			s += 4;
+		} else {
+			out[n++] = (uint8_t)*s++;
+		}
+	}
+	return n;
+}
+
+START_TEST(escape_every_byte)
+{
+	uint8_t all[256], back[256];
+	char out[256 * STR_ESC_PER_BYTE + 1], one[8];
+	size_t n;
+
+	for (int c = 0; c < 256; c++) {
+		uint8_t b = (uint8_t)c;
+
+		all[c] = b;
+		n = str_escape(one, sizeof(one), &b, 1);
+		assert_inert_output(one, n);
+		if (c == '\\')
+			ck_assert_str_eq(one, "\\\\");
+		else if (c >= 0x20 && c < 0x7f)
+			ck_assert(n == 1 && one[0] == (char)c);
+		else {
+			char want[8];
+
+			snprintf(want, sizeof(want), "\\x%02x", c);
+			ck_assert_str_eq(one, want);
+		}
+		ck_assert(str_is_inert(&b, 1) == (n == 1));
+	}
+	/* CR, LF, ESC, DEL and a UTF-8 sequence by name: never raw. */
+	ck_assert_str_eq(str_esc(out, sizeof(out), "a\r\nb\x1b[2J\x7f\xc3\xa9"),
+			 "a\\x0d\\x0ab\\x1b[2J\\x7f\\xc3\\xa9");
+	ck_assert_str_eq(str_esc(out, sizeof(out), NULL), "");
+	n = str_escape(out, sizeof(out), all, sizeof(all));
+	assert_inert_output(out, n);
+	ck_assert_uint_eq(unescape(out, back), 256);
+	ck_assert_mem_eq(back, all, 256);
+	/* Backslashes kept for whole log lines, controls still escaped. */
+	n = str_escape_flags(out, sizeof(out), "a\\b\n", 4, STR_ESC_KEEP_BACKSLASH);
+	ck_assert_str_eq(out, "a\\b\\x0a");
+}
+END_TEST
+
+START_TEST(escape_truncation_bounds)
+{
+	uint8_t in[40];
+	char full[sizeof(in) * STR_ESC_PER_BYTE + 1], out[sizeof(full) + 8];
+	size_t flen;
+
+	/* A mix of plain chars, backslashes and 4-char escapes. */
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i % 3 == 0 ? 'a' + i : i % 3 == 1 ? '\\' : 0x80 + i);
+	flen = str_escape(full, sizeof(full), in, sizeof(in));
+	ck_assert_uint_eq(str_escape(out, 0, in, sizeof(in)), 0);
+	for (size_t cap = 1; cap <= sizeof(full) + 4; cap++) {
+		size_t n;
+
+		memset(out, 'Z', sizeof(out));
+		n = str_escape(out, cap, in, sizeof(in));
+		ck_assert_uint_le(n, cap - 1);
+		ck_assert_int_eq(out[n], 0);
+		ck_assert_int_eq(out[cap], 'Z'); /* nothing written past cap */
+		assert_inert_output(out, n);
+		if (cap > flen) {
+			ck_assert_str_eq(out, full);
+			continue;
+		}
+		/* Cut: a whole-escape prefix of the full output, then "...". */
+		ck_assert_uint_ge(n, MIN(cap - 1, (size_t)3));
+		ck_assert(memcmp(out + n - MIN(n, 3), "...", MIN(n, 3)) == 0);
+		if (cap - 1 > 3) {
+			size_t keep = n - 3;
+			uint8_t back[sizeof(in)];
+			char tmp[sizeof(full)];
+
+			ck_assert(memcmp(out, full, keep) == 0);
+			ck_assert_uint_le(cap - 1 - n, STR_ESC_PER_BYTE - 1);
+			/* The kept part decodes to a prefix of the input. */
+			memcpy(tmp, out, keep);
+			tmp[keep] = 0;
+			ck_assert(memcmp(back, in, unescape(tmp, back)) == 0);
+			ck_assert(keep == 0 || (tmp[keep - 1] != 'x' && tmp[keep - 1] != '\\') ||
+				  (keep >= 2 && tmp[keep - 2] == '\\'));
+		}
+	}
+}
+END_TEST
+
+static void grab_line(int prio, const char *line, void *opaque)
+{
+	(void)prio;
+	snprintf(opaque, 256, "%s", line);
+}
+
+START_TEST(log_lines_carry_no_control_bytes)
+{
+	char got[256];
+
+	log_set_hook(grab_line, got);
+	log_err("sess0: %s", "alias\r\niscsi-nbd: forged\x1b[31m\xff");
+	log_set_hook(NULL, NULL);
+	ck_assert_str_eq(got, "sess0: alias\\x0d\\x0aiscsi-nbd: forged\\x1b[31m\\xff");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -198,6 +331,9 @@ int main(void)
 	tcase_add_test(tc, list_ops);
 	tcase_add_test(tc, debug_flags);
 	tcase_add_test(tc, rdahead_steps);
+	tcase_add_test(tc, escape_every_byte);
+	tcase_add_test(tc, escape_truncation_bounds);
+	tcase_add_test(tc, log_lines_carry_no_control_bytes);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
