@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/conffile.h"
 #include "cli/conffile_int.h"
+#include "session/iscsi_name.h"
 #include "util/compiler.h"
 
 static const char *const digest_values[] = {"none", "crc32c", "prefer-crc32c", "prefer-none", NULL};
@@ -294,14 +295,17 @@ static int check_value(const struct config_key *k, const char *text, char **cano
 		if (strchr(text, ' ') && k->option && strcmp(k->option, "listen") == 0)
 			return err_set(why, whylen, "give HOST:PORT without spaces");
 		break;
-	case CONFIG_IQN:
-		if ((strncmp(text, "iqn.", 4) && strncmp(text, "eui.", 4) &&
-		     strncmp(text, "naa.", 4)) ||
-		    strchr(text, ' ') || strlen(text) > 223)
+	case CONFIG_IQN: {
+		const char *bad;
+
+		if (iscsi_name_check(text, strlen(text), &bad) < 0)
 			return err_set(why, whylen,
 				       "give an iSCSI name: iqn.YYYY-MM.reversed.domain[:id], "
-				       "eui.HEX or naa.HEX (at most 223 bytes, no spaces)");
+				       "eui.HEX (16 digits) or naa.HEX (16 or 32 digits), at most "
+				       "223 bytes; this one: %s",
+				       bad);
 		break;
+	}
 	case CONFIG_PATH:
 		if (text[0] != '/')
 			return err_set(why, whylen, "give an absolute file name (starting with /)");

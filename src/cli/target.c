@@ -16,7 +16,9 @@
 #include "cli/initiator.h"
 #include "cli/portal.h"
 #include "cli/secret.h"
+#include "session/iscsi_name.h"
 #include "util/cleanup.h"
+#include "util/escape.h"
 
 const char cli_target_help[] =
 	"Target options:\n"
@@ -106,9 +108,19 @@ int cli_target_opt(struct cli_target *t, int c, const char *arg)
 	uint64_t v;
 
 	switch (c) {
-	case 't':
+	case 't': {
+		const char *why;
+
+		/* RFC 7143 4.2.7: refuse here what a target would refuse less clearly. */
+		if (iscsi_name_check(arg, strlen(arg), &why) < 0) {
+			char esc[STR_ESC_VALUE_MAX];
+
+			cli_err("bad target name '%s': %s", str_esc(esc, sizeof(esc), arg), why);
+			return -1;
+		}
 		t->target = arg;
 		return 1;
+	}
 	case 'P':
 		t->portal = arg;
 		return 1;

@@ -114,10 +114,60 @@ int chap_ctx_set_alg(struct chap_ctx *c, int alg)
 	return 0;
 }
 
+/*
+ * The process's recent challenges, ours and the targets', as SHA-256
+ * digests: a bounded ring, so a long-running daemon's memory does not grow
+ * and a repeat within the last CHAP_HISTORY logins is caught. The daemon
+ * runs one event loop thread; logins never run concurrently.
+ */
+struct chap_seen {
+	uint8_t digest[32];
+	bool ours;
+};
+
+static struct chap_seen history[CHAP_HISTORY];
+static unsigned int history_n, history_next;
+
+static int chap_fingerprint(const uint8_t *chal, size_t len, uint8_t out[32])
+{
+	unsigned int got = 0;
+
+	if (EVP_Digest(chal, len, out, &got, EVP_sha256(), NULL) != 1 || got != 32)
+		return -EIO;
+	return 0;
+}
+
+/* The history entry matching this fingerprint, or NULL. */
+static const struct chap_seen *history_find(const uint8_t fp[32])
+{
+	for (unsigned int i = 0; i < history_n; i++)
+		if (CRYPTO_memcmp(history[i].digest, fp, 32) == 0)
+			return &history[i];
+	return NULL;
+}
+
+static void history_add(const uint8_t fp[32], bool ours)
+{
+	memcpy(history[history_next].digest, fp, 32);
+	history[history_next].ours = ours;
+	history_next = (history_next + 1) % CHAP_HISTORY;
+	if (history_n < CHAP_HISTORY)
+		history_n++;
+}
+
+void chap_history_clear(void)
+{
+	OPENSSL_cleanse(history, sizeof(history));
+	history_n = history_next = 0;
+}
+
 int chap_ctx_peer_challenge(struct chap_ctx *c, const uint8_t *chal, size_t len)
 {
-	if (!len || len > CHAP_CHALLENGE_MAX)
-		return -EINVAL;
+	const struct chap_seen *seen;
+	uint8_t fp[32];
+
+	if (len < CHAP_CHALLENGE_MIN || len > CHAP_CHALLENGE_MAX)
+		return -EMSGSIZE;
 	/*
 	 * RFC 7143 12.1.3: an originator must not reuse the challenge it
 	 * received as its own, and the responder must check for it. If the
@@ -127,6 +177,12 @@ int chap_ctx_peer_challenge(struct chap_ctx *c, const uint8_t *chal, size_t len)
 	if (c->have_challenge && len == c->challenge_len &&
 	    CRYPTO_memcmp(chal, c->challenge, len) == 0)
 		return -EACCES;
+	if (chap_fingerprint(chal, len, fp) < 0)
+		return -EIO;
+	seen = history_find(fp);
+	if (seen)
+		return seen->ours ? -EACCES : -EALREADY;
+	history_add(fp, false);
 	memcpy(c->peer_challenge, chal, len);
 	c->peer_challenge_len = len;
 	return 0;
@@ -156,14 +212,21 @@ int chap_ctx_make_challenge(struct chap_ctx *c)
 	 * few tries rather than loop.
 	 */
 	for (int tries = 0; tries < 4; tries++) {
+		uint8_t fp[32];
+
 		if (RAND_bytes(&c->id, 1) != 1 || RAND_bytes(c->challenge, (int)len) != 1)
 			return -EIO;
-		if (len != c->peer_challenge_len ||
-		    CRYPTO_memcmp(c->challenge, c->peer_challenge, len) != 0) {
-			c->challenge_len = len;
-			c->have_challenge = true;
-			return 0;
-		}
+		if (len == c->peer_challenge_len &&
+		    CRYPTO_memcmp(c->challenge, c->peer_challenge, len) == 0)
+			continue;
+		if (chap_fingerprint(c->challenge, len, fp) < 0)
+			return -EIO;
+		if (history_find(fp))
+			continue;
+		history_add(fp, true);
+		c->challenge_len = len;
+		c->have_challenge = true;
+		return 0;
 	}
 	return -EIO;
 }

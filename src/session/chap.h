@@ -34,8 +34,19 @@ enum chap_alg {
 #define CHAP_DIGEST_MAX 32
 /* Binary CHAP_C / CHAP_R longer than this are refused (RFC 7143 12.1.3). */
 #define CHAP_CHALLENGE_MAX 1024
-/* Our own challenges are never shorter than this, whatever the digest. */
+/*
+ * Our own challenges are never shorter than this, whatever the digest, and
+ * a target's shorter than this are refused. RFC 7143 12.1.3 asks for
+ * secrets of up to 128 bits and bounds CHAP_C at 1024 bytes but sets no
+ * lower bound; RFC 1994 2.3 wants a challenge that is unique and
+ * unpredictable. A 1-byte challenge repeats after 256 logins, so a rogue
+ * or man-in-the-middle target could collect our answer to every challenge
+ * the real target can ask. 16 bytes (128 bits) is the size of the MD5
+ * digest, of LIO's challenges, and below tgt's 50.
+ */
 #define CHAP_CHALLENGE_MIN 16
+/* Challenges (ours and the targets') this process remembers to refuse a repeat. */
+#define CHAP_HISTORY 64
 /* Longest CHAP_A offer list. */
 #define CHAP_ALGS_MAX 4
 
@@ -74,10 +85,16 @@ void chap_ctx_init(struct chap_ctx *c);
 int chap_ctx_set_alg(struct chap_ctx *c, int alg);
 
 /*
- * Record the target's challenge. Refuses (-EACCES) a challenge identical
- * to one we issued: a target that reflects our own challenge back would get
- * us to compute the answer to it for it (RFC 7143 12.1.3). -EINVAL for an
- * empty or over-long challenge.
+ * Record the target's challenge, after RFC 7143 12.1.3 checks:
+ * -EMSGSIZE: shorter than CHAP_CHALLENGE_MIN or longer than CHAP_CHALLENGE_MAX.
+ * -EACCES: identical to a challenge we issued, in this exchange or in one
+ *   of this process's recent logins (reflection: answering it would give
+ *   the target the response it owes us).
+ * -EALREADY: identical to a challenge a target already sent this process
+ *   (a challenge must never be used twice, RFC 1994 2.3; a repeat is a
+ *   replay or a target with a predictable generator).
+ * An accepted challenge joins the process's history (CHAP_HISTORY entries,
+ * kept as SHA-256 digests, oldest forgotten first).
  */
 int chap_ctx_peer_challenge(struct chap_ctx *c, const uint8_t *chal, size_t len);
 
@@ -89,9 +106,10 @@ int chap_ctx_respond(const struct chap_ctx *c, uint8_t id, const uint8_t *secret
 		     uint8_t *out, size_t cap);
 
 /*
- * Issue our challenge for mutual CHAP: random CHAP_I and a random challenge
- * of max(digest length, 16) bytes (RAND_bytes), never equal to the peer's
- * challenge. Needs the algorithm set. Returns 0, -EINVAL or -EIO.
+ * Issue our challenge for mutual CHAP: random CHAP_I and a fresh random
+ * challenge of max(digest length, 16) bytes (RAND_bytes) for every login,
+ * never equal to the peer's challenge nor to any in the history, which it
+ * joins. Needs the algorithm set. Returns 0, -EINVAL or -EIO.
  */
 int chap_ctx_make_challenge(struct chap_ctx *c);
 
@@ -106,5 +124,11 @@ int chap_ctx_verify(const struct chap_ctx *c, const uint8_t *secret, size_t secr
 
 /* Cleanse challenges; the ctx may be reused after chap_ctx_init(). */
 void chap_ctx_wipe(struct chap_ctx *c);
+
+/*
+ * Forget the process's challenge history. For tests that replay a fixed
+ * exchange; nothing else calls it.
+ */
+void chap_history_clear(void);
 
 #endif

@@ -8,6 +8,8 @@ libsession_a_SOURCES = \
 	src/session/conn.h \
 	src/session/control.c \
 	src/session/discovery.c \
+	src/session/iscsi_name.c \
+	src/session/iscsi_name.h \
 	src/session/login.c \
 	src/session/login.h \
 	src/session/param.c \
@@ -80,6 +82,8 @@ tests_fuzz_fuzz_session_SOURCES = tests/fuzz/fuzz_session.c \
 	src/session/conn.c \
 	src/session/control.c \
 	src/session/discovery.c \
+	src/session/iscsi_name.c \
+	src/session/iscsi_name.h \
 	src/session/session.c \
 	src/session/task.c \
 	$(FUZZ_DRIVER)

@@ -450,6 +450,13 @@ static int chap_answer(struct login *l, const struct iscsi_pdu_login_rsp *rsp,
 				  ck->a->value);
 	if (iscsi_text_parse_number(ck->i->value, ck->i->value_len, &id) < 0 || id > 255)
 		return login_fail(l, -EPROTO, "CHAP_I=%s: not an identifier 0..255", ck->i->value);
+	/* RFC 7143 12.1.3 bounds CHAP_C at 1024 bytes: longer is refused as a challenge. */
+	if (iscsi_text_decode_binary(ck->c->value, ck->c->value_len, chal, sizeof(chal), &clen) ==
+	    -ENOSPC)
+		return login_fail(
+			l, -EACCES,
+			"target's CHAP challenge is longer than %d bytes (RFC 7143 12.1.3)",
+			CHAP_CHALLENGE_MAX);
 	ret = decode_binary(l, "CHAP_C", ck->c, chal, sizeof(chal), &clen);
 	if (ret < 0)
 		return ret;
@@ -457,9 +464,20 @@ static int chap_answer(struct login *l, const struct iscsi_pdu_login_rsp *rsp,
 	if (ret == 0)
 		ret = chap_ctx_peer_challenge(&l->chap, chal, clen);
 	OPENSSL_cleanse(chal, sizeof(chal));
+	/* Each refusal is an authentication failure: the target is not one to answer. */
+	if (ret == -EMSGSIZE)
+		return login_fail(l, -EACCES,
+				  "target's CHAP challenge is %zu bytes; we answer only %d to %d "
+				  "(a short challenge lets a rogue target collect our answers)",
+				  clen, CHAP_CHALLENGE_MIN, CHAP_CHALLENGE_MAX);
 	if (ret == -EACCES)
 		return login_fail(l, -EACCES,
-				  "target sent our own CHAP challenge back (reflection)");
+				  "target sent our own CHAP challenge back (reflection, RFC 7143 "
+				  "12.1.3)");
+	if (ret == -EALREADY)
+		return login_fail(l, -EACCES,
+				  "target repeated a CHAP challenge seen in a recent login (a "
+				  "challenge must never be reused, RFC 1994 2.3)");
 	if (ret < 0)
 		return login_fail(l, ret, "CHAP setup failed: %s", strerror(-ret));
 	dbg(LOG_SUB_LOGIN, "%s: CHAP with %s, id %u, %zu-byte challenge", login_name(l),

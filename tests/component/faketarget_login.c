@@ -134,9 +134,17 @@ void ft_login(struct ft *ft, const struct iscsi_pdu_login_req *rq, const uint8_t
 			if (!list_has(v, "5")) {
 				add(out, &ol, "CHAP_A=Reject");
 			} else {
+				/*
+				 * A new challenge per login: the initiator
+				 * refuses one it has seen (RFC 1994 2.3).
+				 */
+				static uint8_t logins;
+
+				logins++;
 				ft->chap_id = 7;
 				for (i = 0; i < 16; i++)
 					ft->chap_chal[i] = (uint8_t)(i * 13 + 1);
+				ft->chap_chal[15] = logins;
 				add(out, &ol, "CHAP_A=5");
 				add(out, &ol, "CHAP_I=%u", ft->chap_id);
 				ol += (size_t)snprintf(out + ol, sizeof(out) - ol, "CHAP_C=0x");

@@ -128,6 +128,7 @@ START_TEST(mutual_verify)
 	uint8_t resp[CHAP_DIGEST_MAX];
 	int n;
 
+	chap_history_clear(); /* v1_chal again, when CK_FORK=no runs every test in one process */
 	chap_ctx_init(&c);
 	ck_assert_int_eq(chap_ctx_verify(&c, v2_secret, 16, resp, 16), -EINVAL); /* no challenge */
 	ck_assert_int_eq(chap_ctx_set_alg(&c, alg), 0);
@@ -209,7 +210,7 @@ START_TEST(reflection_refused)
 	/* Any other challenge is fine, so is an empty one not. */
 	mine[3] ^= 0x10;
 	ck_assert_int_eq(chap_ctx_peer_challenge(&c, mine, len), 0);
-	ck_assert_int_eq(chap_ctx_peer_challenge(&c, mine, 0), -EINVAL);
+	ck_assert_int_eq(chap_ctx_peer_challenge(&c, mine, 0), -EMSGSIZE);
 	chap_ctx_wipe(&c);
 }
 END_TEST
@@ -230,6 +231,119 @@ START_TEST(challenges_differ)
 }
 END_TEST
 
+/* RFC 7143 12.1.3 / RFC 1994 2.3 on our side: what a target may not ask us to answer. */
+START_TEST(challenge_length_bounds)
+{
+	static uint8_t big[CHAP_CHALLENGE_MAX + 1];
+	struct chap_ctx c;
+
+	chap_history_clear();
+	chap_ctx_init(&c);
+	ck_assert_int_eq(chap_ctx_set_alg(&c, CHAP_ALG_MD5), 0);
+	ck_assert_int_eq(chap_ctx_peer_challenge(&c, v1_chal, 1), -EMSGSIZE);
+	ck_assert_int_eq(chap_ctx_peer_challenge(&c, v1_chal, CHAP_CHALLENGE_MIN - 1), -EMSGSIZE);
+	ck_assert_int_eq(chap_ctx_peer_challenge(&c, big, sizeof(big)), -EMSGSIZE);
+	/* A refused challenge is not answered: nothing was recorded. */
+	ck_assert_uint_eq(c.peer_challenge_len, 0);
+	ck_assert_int_eq(chap_ctx_peer_challenge(&c, v1_chal, CHAP_CHALLENGE_MIN), 0);
+	big[7] = 1;
+	ck_assert_int_eq(chap_ctx_peer_challenge(&c, big, CHAP_CHALLENGE_MAX), 0);
+	chap_ctx_wipe(&c);
+}
+END_TEST
+
+START_TEST(repeated_target_challenge_refused)
+{
+	struct chap_ctx a, b;
+	uint8_t other[20];
+
+	chap_history_clear();
+	chap_ctx_init(&a);
+	chap_ctx_init(&b);
+	ck_assert_int_eq(chap_ctx_set_alg(&a, CHAP_ALG_SHA1), 0);
+	ck_assert_int_eq(chap_ctx_set_alg(&b, CHAP_ALG_SHA1), 0);
+	ck_assert_int_eq(chap_ctx_peer_challenge(&a, v1_chal, sizeof(v1_chal)), 0);
+	/* The next login (another ctx) gets the same challenge: refused. */
+	ck_assert_int_eq(chap_ctx_peer_challenge(&b, v1_chal, sizeof(v1_chal)), -EALREADY);
+	/* The same bytes as a prefix of a longer challenge are a different challenge. */
+	memset(other, 0, sizeof(other));
+	memcpy(other, v1_chal, sizeof(v1_chal));
+	ck_assert_int_eq(chap_ctx_peer_challenge(&b, other, sizeof(other)), 0);
+	chap_ctx_wipe(&a);
+	chap_ctx_wipe(&b);
+}
+END_TEST
+
+START_TEST(reflection_across_logins_refused)
+{
+	struct chap_ctx a, b;
+	uint8_t ours[CHAP_DIGEST_MAX];
+	size_t len;
+
+	chap_history_clear();
+	chap_ctx_init(&a);
+	chap_ctx_init(&b);
+	ck_assert_int_eq(chap_ctx_set_alg(&a, CHAP_ALG_SHA256), 0);
+	ck_assert_int_eq(chap_ctx_peer_challenge(&a, v1_chal, sizeof(v1_chal)), 0);
+	ck_assert_int_eq(chap_ctx_make_challenge(&a), 0);
+	len = a.challenge_len;
+	memcpy(ours, a.challenge, len);
+	chap_ctx_wipe(&a);
+	/*
+	 * Login 2 (a path's re-login, or a second path): the target offers the
+	 * challenge we issued in login 1, hoping we compute the response it
+	 * could not.
+	 */
+	ck_assert_int_eq(chap_ctx_set_alg(&b, CHAP_ALG_SHA256), 0);
+	ck_assert_int_eq(chap_ctx_peer_challenge(&b, ours, len), -EACCES);
+	chap_ctx_wipe(&b);
+}
+END_TEST
+
+START_TEST(history_is_bounded)
+{
+	struct chap_ctx c;
+	uint8_t chal[CHAP_CHALLENGE_MIN];
+
+	chap_history_clear();
+	chap_ctx_init(&c);
+	ck_assert_int_eq(chap_ctx_set_alg(&c, CHAP_ALG_MD5), 0);
+	ck_assert_int_eq(chap_ctx_peer_challenge(&c, v1_chal, sizeof(v1_chal)), 0);
+	/* CHAP_HISTORY other challenges push the first one out, not before. */
+	memset(chal, 0xa5, sizeof(chal));
+	for (unsigned int i = 0; i < CHAP_HISTORY; i++) {
+		chal[0] = (uint8_t)i;
+		chal[1] = (uint8_t)(i >> 8);
+		if (i == CHAP_HISTORY - 1)
+			ck_assert_int_eq(chap_ctx_peer_challenge(&c, v1_chal, sizeof(v1_chal)),
+					 -EALREADY);
+		ck_assert_int_eq(chap_ctx_peer_challenge(&c, chal, sizeof(chal)), 0);
+	}
+	ck_assert_int_eq(chap_ctx_peer_challenge(&c, v1_chal, sizeof(v1_chal)), 0);
+	chap_ctx_wipe(&c);
+}
+END_TEST
+
+START_TEST(own_challenges_fresh_per_login)
+{
+	uint8_t seen[CHAP_HISTORY][16];
+
+	chap_history_clear();
+	for (unsigned int i = 0; i < CHAP_HISTORY; i++) {
+		struct chap_ctx c;
+
+		chap_ctx_init(&c);
+		ck_assert_int_eq(chap_ctx_set_alg(&c, CHAP_ALG_MD5), 0);
+		ck_assert_int_eq(chap_ctx_make_challenge(&c), 0);
+		ck_assert_uint_eq(c.challenge_len, 16);
+		for (unsigned int j = 0; j < i; j++)
+			ck_assert(memcmp(seen[j], c.challenge, 16) != 0);
+		memcpy(seen[i], c.challenge, 16);
+		chap_ctx_wipe(&c);
+	}
+}
+END_TEST
+
 static Suite *chap_suite(void)
 {
 	Suite *s = suite_create("chap");
@@ -242,6 +356,11 @@ static Suite *chap_suite(void)
 	tcase_add_test(tc, mutual_vector_from_target);
 	tcase_add_test(tc, reflection_refused);
 	tcase_add_test(tc, challenges_differ);
+	tcase_add_test(tc, challenge_length_bounds);
+	tcase_add_test(tc, repeated_target_challenge_refused);
+	tcase_add_test(tc, reflection_across_logins_refused);
+	tcase_add_test(tc, history_is_bounded);
+	tcase_add_test(tc, own_challenges_fresh_per_login);
 	suite_add_tcase(s, tc);
 	return s;
 }

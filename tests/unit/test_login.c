@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "session/chap.h"
 #include "session/login.h"
 #include "util/log.h"
 
@@ -261,6 +262,7 @@ static void chap_until_response(int alg, struct req *q)
 	char text[256];
 	int n;
 
+	chap_history_clear(); /* every call replays the same challenge */
 	next(q);
 	ck_assert(!q->t); /* CHAP to do: no transit yet */
 	ck_assert_int_eq(feed(&r, TXT("AuthMethod=CHAP\0")), LOGIN_SEND_NEXT);
@@ -452,6 +454,86 @@ START_TEST(mutual_chap_wrong_response)
 	chap_until_response(8, &q);
 	target_response(&q, "MD5", false, text, sizeof(text));
 	ck_assert_int_eq(feed(&r, text, text_len(text)), -EKEYREJECTED);
+	login_destroy(&L);
+}
+END_TEST
+
+/* A CHAP login up to the target's challenge; returns what feeding chal_hex gives. */
+static int offer_challenge(const char *chal_hex)
+{
+	static char text[4096];
+	struct rsp r = {.flags = F(0, 0, 0, 0), .statsn = 1};
+	struct req q;
+	int n;
+
+	start();
+	next(&q);
+	ck_assert_int_eq(feed(&r, TXT("AuthMethod=CHAP\0")), LOGIN_SEND_NEXT);
+	next(&q);
+	n = snprintf(text, sizeof(text), "CHAP_A=5%cCHAP_I=1%cCHAP_C=%s%c", 0, 0, chal_hex, 0);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	r.statsn = 2;
+	return feed(&r, text, (size_t)n);
+}
+
+static void hex_challenge(char *out, size_t bytes, unsigned int seed)
+{
+	out += sprintf(out, "0x");
+	for (size_t i = 0; i < bytes; i++)
+		out += sprintf(out, "%02x", (unsigned int)((i * 7 + seed) & 0xff));
+}
+
+/* RFC 7143 12.1.3 on our side: challenges we refuse to answer, as auth failures. */
+START_TEST(chap_challenge_hygiene)
+{
+	static char hex[2 * 1100 + 3];
+	struct req q;
+	const char *ours;
+
+	chap_history_clear();
+	/* Too short: 1 byte (issue 9), 15 bytes. */
+	chap_cfg();
+	ck_assert_int_eq(offer_challenge("0x01"), -EACCES);
+	ck_assert_int_eq(login_error(&L), -EACCES);
+	ck_assert_ptr_nonnull(strstr(login_error_message(&L), "1 bytes"));
+	login_destroy(&L);
+	hex_challenge(hex, 15, 1);
+	chap_cfg();
+	ck_assert_int_eq(offer_challenge(hex), -EACCES);
+	login_destroy(&L);
+	/* Too long: 1025 bytes. */
+	hex_challenge(hex, 1025, 2);
+	chap_cfg();
+	ck_assert_int_eq(offer_challenge(hex), -EACCES);
+	ck_assert_ptr_nonnull(strstr(login_error_message(&L), "longer than 1024"));
+	login_destroy(&L);
+	/* 16 and 1024 bytes are answered. */
+	hex_challenge(hex, 16, 3);
+	chap_cfg();
+	ck_assert_int_eq(offer_challenge(hex), LOGIN_SEND_NEXT);
+	login_destroy(&L);
+	hex_challenge(hex, 1024, 4);
+	chap_cfg();
+	ck_assert_int_eq(offer_challenge(hex), LOGIN_SEND_NEXT);
+	login_destroy(&L);
+	/* The 16-byte challenge again, in a later login: a reused challenge. */
+	hex_challenge(hex, 16, 3);
+	chap_cfg();
+	ck_assert_int_eq(offer_challenge(hex), -EACCES);
+	ck_assert_ptr_nonnull(strstr(login_error_message(&L), "repeated"));
+	login_destroy(&L);
+
+	/* Reflection: login 2's target offers the challenge we issued in login 1. */
+	mutual_cfg();
+	start();
+	chap_until_response(5, &q);
+	ours = value_of(&q, "CHAP_C");
+	ck_assert_ptr_nonnull(ours);
+	snprintf(hex, sizeof(hex), "%s", ours);
+	login_destroy(&L);
+	mutual_cfg();
+	ck_assert_int_eq(offer_challenge(hex), -EACCES);
+	ck_assert_ptr_nonnull(strstr(login_error_message(&L), "reflection"));
 	login_destroy(&L);
 }
 END_TEST
@@ -1040,6 +1122,7 @@ int main(void)
 	tcase_add_loop_test(tc, mutual_chap_ok, 0, 4);
 	tcase_add_test(tc, mutual_chap_wrong_response);
 	tcase_add_test(tc, chap_bad_target_choices);
+	tcase_add_test(tc, chap_challenge_hygiene);
 	tcase_add_test(tc, target_skips_security);
 	tcase_add_test(tc, target_text_continues);
 	tcase_add_test(tc, our_text_continues);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "session/iscsi_name.h"
 #include "session/text.h"
 
 /* A C string literal with its embedded NULs, length without the final implicit NUL. */
@@ -362,6 +363,72 @@ START_TEST(specials_and_lists)
 }
 END_TEST
 
+static int name_check(const char *n)
+{
+	const char *why = NULL;
+	int r = iscsi_name_check(n, strlen(n), &why);
+
+	ck_assert(r == 0 ? why == NULL : why != NULL);
+	return r;
+}
+
+/* RFC 7143 4.2.7: what a target name must look like before we use it. */
+START_TEST(iscsi_names)
+{
+	static const char *const good[] = {
+		"iqn.2026-11.org.iscsi-nbd.test:alpha",
+		"iqn.1993-08.org.debian:01:abc",
+		"iqn.2001-04.com.example",
+		"iqn.2001-04.com.Example:Storage.Disk2-sys1.xyz",
+		"eui.02004567A425678D",
+		"naa.52004567BA64678D",
+		"naa.62004567BA64678D0123456789ABCDEF",
+	};
+	static const char *const bad[] = {
+		"",
+		"iqn.x",
+		"iqn.t",
+		"iqn.2026-1.org.x",
+		"iqn.2026-13.org.x",
+		"iqn.2026-00.org.x",
+		"iqn.2026-11.",
+		"iqn.2026-11.:x",
+		"iqn.2026-11.org..x",
+		"iqn.2026-11.org_x:y",
+		"iqn.2026-11.org.x:a b",
+		"iqn.2026-11.org.x:a\nb",
+		"iqn.2026-11.org.x:\x1b[2J",
+		"iqn.2026-11.org.x:\xc3\xa9",
+		"iqn.2026-11.org.x:a/b",
+		"IQN.2026-11.org.x",
+		"eui.02004567A425678",
+		"eui.02004567A425678D0",
+		"eui.02004567A425678G",
+		"naa.52004567BA64678",
+		"naa.62004567BA64678D0123456789ABCDE",
+		"target: iqn.2026-11.org.x",
+		"iscsi.2026-11.org.x",
+	};
+	char longname[300];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(name_check(good[i]) == 0, "%s refused", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(name_check(bad[i]) == -EINVAL, "%s accepted", bad[i]);
+	/* 223 bytes is the limit, 224 is one too many. */
+	memset(longname, 'a', sizeof(longname));
+	memcpy(longname, "iqn.2026-11.org.x:", 18);
+	longname[223] = 0;
+	ck_assert_int_eq(name_check(longname), 0);
+	longname[223] = 'a';
+	longname[224] = 0;
+	ck_assert_int_eq(name_check(longname), -EINVAL);
+	/* A NUL inside the given length is a bad character, not the end. */
+	ck_assert_int_eq(iscsi_name_check("iqn.2026-11.org.x\0:y", 19, NULL), -EINVAL);
+	ck_assert_int_eq(iscsi_name_check(NULL, 0, NULL), -EINVAL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("text");
@@ -379,6 +446,7 @@ int main(void)
 	tcase_add_test(tc, hex_binary);
 	tcase_add_test(tc, numbers);
 	tcase_add_test(tc, specials_and_lists);
+	tcase_add_test(tc, iscsi_names);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
