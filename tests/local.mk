@@ -37,6 +37,7 @@ INTEGRATION_TESTS = \
 	tests/integration/cli-valgrind.sh \
 	tests/integration/digests.sh \
 	tests/integration/discovery-fake.sh \
+	tests/integration/discovery-hostile.sh \
 	tests/integration/discovery.sh \
 	tests/integration/errors.sh \
 	tests/integration/harness-cleanup.sh \

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/sync.h"
+#include "util/escape.h"
 
 static void discover_usage(FILE *f)
 {
@@ -30,10 +31,17 @@ static void print_targets(void *opaque, int err, const struct sess_disc_target *
 	unsigned int *count = opaque;
 	unsigned int i, j;
 
+	/*
+	 * The session checked names and addresses already; escaping again
+	 * costs nothing and keeps this output inert whatever that check lets
+	 * through.
+	 */
 	for (i = 0; i < n; i++) {
-		printf("target: %s\n", t[i].name);
+		char esc[STR_ESC_VALUE_MAX];
+
+		printf("target: %s\n", str_esc(esc, sizeof(esc), t[i].name));
 		for (j = 0; j < t[i].naddr; j++)
-			printf("  portal: %s\n", t[i].addr[j]);
+			printf("  portal: %s\n", str_esc(esc, sizeof(esc), t[i].addr[j]));
 	}
 	*count = n;
 }

@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "session/iscsi_name.h"
 #include "session/sess_int.h"
 #include "session/text.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 static void text_send(struct sess *s, struct sess_slot *sl, uint32_t ttt, bool with_key)
@@ -80,6 +82,30 @@ void sess_text_abort(struct sess *s, struct sess_slot *sl, int err)
 		cb(op, err, NULL, 0);
 }
 
+/*
+ * RFC 7143 13.8: TargetAddress=domainname[:port][,portal-group-tag], the
+ * domain name a DNS name, an IPv4 address or a bracketed IPv6 address.
+ * Anything with another byte (a space, a control character, non-ASCII)
+ * is no address, and printing it would let the target write our output.
+ */
+static int check_address(const char *a, size_t len, const char **why)
+{
+	if (!len || len > ISCSI_TEXT_VALUE_MAX) {
+		*why = "empty or longer than 255 bytes";
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = a[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c && strchr(".-:[],%_", c)))) {
+			*why = "characters other than letters, digits and .-:[],%_ (RFC 7143 13.8)";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Turn the collected pairs into the target list and hand it over. */
 static int text_deliver(struct sess *s, struct sess_slot *sl)
 {
@@ -88,6 +114,7 @@ static int text_deliver(struct sess *s, struct sess_slot *sl)
 	const char **addrs = NULL;
 	const char *why = NULL;
 	unsigned int nt = 0, na = 0, i;
+	bool skipping = false; /* after a refused TargetName: drop its addresses */
 	size_t maxp = 1, k;
 	int np, err = 0;
 	void (*cb)(void *, int, const struct sess_disc_target *, unsigned int) = sl->text_cb;
@@ -111,19 +138,43 @@ static int text_deliver(struct sess *s, struct sess_slot *sl)
 		goto out;
 	}
 	for (i = 0; i < (unsigned int)np; i++) {
-		if (iscsi_text_key_is(&pairs[i], "TargetName")) {
-			tg[nt].name = pairs[i].value;
+		const struct iscsi_text_pair *p = &pairs[i];
+		char esc[STR_ESC_VALUE_MAX];
+
+		if (iscsi_text_key_is(p, "TargetName")) {
+			/*
+			 * Target text is data (issue 9): a name that is no iSCSI
+			 * name is reported escaped and skipped with its
+			 * addresses, the rest of the list still counts.
+			 */
+			if (iscsi_name_check(p->value, p->value_len, &why) < 0) {
+				str_escape(esc, sizeof(esc), p->value, p->value_len);
+				log_warn("%s: SendTargets: skipping TargetName '%s': %s", s->name,
+					 esc, why);
+				skipping = true;
+				continue;
+			}
+			skipping = false;
+			tg[nt].name = p->value;
 			tg[nt].addr = addrs + na;
 			tg[nt].naddr = 0;
 			nt++;
-		} else if (iscsi_text_key_is(&pairs[i], "TargetAddress")) {
-			if (nt == 0) {
+		} else if (iscsi_text_key_is(p, "TargetAddress")) {
+			if (nt == 0 && !skipping) {
 				log_warn("%s: SendTargets: TargetAddress before any TargetName",
 					 s->name);
 				err = -EPROTO;
 				goto out;
 			}
-			addrs[na++] = pairs[i].value;
+			if (skipping)
+				continue;
+			if (check_address(p->value, p->value_len, &why) < 0) {
+				str_escape(esc, sizeof(esc), p->value, p->value_len);
+				log_warn("%s: SendTargets: %s: skipping TargetAddress '%s': %s",
+					 s->name, tg[nt - 1].name, esc, why);
+				continue;
+			}
+			addrs[na++] = p->value;
 			tg[nt - 1].naddr++;
 		}
 		/* Other keys (e.g. TargetAlias) are not part of the list. */

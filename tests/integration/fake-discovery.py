@@ -6,12 +6,15 @@
 Accepts one connection on 127.0.0.1:PORT, completes a discovery-session
 login (AuthMethod=None, every negotiable key answered with the first value
 offered, declarative keys not answered), answers SendTargets with the
-bytes of TEXTFILE ("Key=value" lines become NUL-separated pairs) cut into
+bytes of TEXTFILE ("Key=value" lines become NUL-separated pairs; \\xNN,
+\\n, \\r and \\\\ in a line stand for those bytes, so a test can send what a
+hostile target sends) cut into
 Text Responses of SPLIT bytes (default 40) chained with the C bit and a
 target transfer tag (RFC 7143 11.11), then answers a Logout and exits 0.
 Exits 1 on anything unexpected. Lets the tests show what tgtd cannot:
 several targets, several portals each, answers spanning PDUs.
 """
+import codecs
 import socket
 import struct
 import sys
@@ -46,7 +49,8 @@ def pad(b):
 def main():
     port, textfile = int(sys.argv[1]), sys.argv[2]
     split = int(sys.argv[3]) if len(sys.argv) > 3 else 40
-    answer = b"".join(l.strip().encode() + b"\0" for l in open(textfile) if l.strip())
+    answer = b"".join(codecs.escape_decode(l.strip())[0] + b"\0"
+                      for l in open(textfile, "rb") if l.strip())
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", port))
