@@ -82,30 +82,6 @@ void sess_text_abort(struct sess *s, struct sess_slot *sl, int err)
 		cb(op, err, NULL, 0);
 }
 
-/*
- * RFC 7143 13.8: TargetAddress=domainname[:port][,portal-group-tag], the
- * domain name a DNS name, an IPv4 address or a bracketed IPv6 address.
- * Anything with another byte (a space, a control character, non-ASCII)
- * is no address, and printing it would let the target write our output.
- */
-static int check_address(const char *a, size_t len, const char **why)
-{
-	if (!len || len > ISCSI_TEXT_VALUE_MAX) {
-		*why = "empty or longer than 255 bytes";
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < len; i++) {
-		char c = a[i];
-
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c && strchr(".-:[],%_", c)))) {
-			*why = "characters other than letters, digits and .-:[],%_ (RFC 7143 13.8)";
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 /* Turn the collected pairs into the target list and hand it over. */
 static int text_deliver(struct sess *s, struct sess_slot *sl)
 {
@@ -168,7 +144,7 @@ static int text_deliver(struct sess *s, struct sess_slot *sl)
 			}
 			if (skipping)
 				continue;
-			if (check_address(p->value, p->value_len, &why) < 0) {
+			if (iscsi_address_check(p->value, p->value_len, &why) < 0) {
 				str_escape(esc, sizeof(esc), p->value, p->value_len);
 				log_warn("%s: SendTargets: %s: skipping TargetAddress '%s': %s",
 					 s->name, tg[nt - 1].name, esc, why);

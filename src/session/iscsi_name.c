@@ -92,3 +92,18 @@ int iscsi_name_check(const char *name, size_t len, const char **why)
 		return check_hex_name(name, len, 16, 32, why);
 	return name_fail(why, "not an iqn., eui. or naa. name (RFC 7143 4.2.7)");
 }
+
+int iscsi_address_check(const char *a, size_t len, const char **why)
+{
+	if (!a || !len || len > 255)
+		return name_fail(why, "empty or longer than 255 bytes");
+	for (size_t i = 0; i < len; i++) {
+		char c = a[i];
+
+		if (!is_digit(c) && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c && strchr(".-:[],%_", c)))
+			return name_fail(why, "characters other than letters, digits and .-:[],%_ "
+					      "(RFC 7143 13.8)");
+	}
+	return 0;
+}

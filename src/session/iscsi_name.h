@@ -26,4 +26,13 @@
 
 int iscsi_name_check(const char *name, size_t len, const char **why);
 
+/*
+ * A TargetAddress value (RFC 7143 13.8): domainname[:port][,portal-group-tag]
+ * with a DNS name, an IPv4 address or a bracketed IPv6 address (with an
+ * optional %zone). Checks the characters and the length only (letters,
+ * digits and .-:[],%_; 1..255 bytes); the caller parses the parts. Same
+ * return convention as iscsi_name_check().
+ */
+int iscsi_address_check(const char *addr, size_t len, const char **why);
+
 #endif

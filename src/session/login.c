@@ -17,10 +17,12 @@
 
 #include <openssl/crypto.h>
 
+#include "session/iscsi_name.h"
 #include "session/login.h"
 #include "session/pdu.h"
 #include "util/bytes.h"
 #include "util/compiler.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 /* Exchanges allowed within one stage before we call the target stuck. */
@@ -72,6 +74,8 @@ static int login_fail(struct login *l, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(l->errmsg, sizeof(l->errmsg), fmt, ap);
 	va_end(ap);
+	/* Messages quote the target's keys and values: no raw byte leaves here. */
+	str_make_inert(l->errmsg, sizeof(l->errmsg));
 	l->error = err;
 	login_set_state(l, LOGIN_ST_FAILED);
 	return err;
@@ -615,6 +619,15 @@ static int take_redirect(struct login *l, const struct iscsi_pdu_login_rsp *rsp,
 			continue;
 		if (!pairs[i].value_len || pairs[i].value_len >= sizeof(l->redirect_addr))
 			break;
+		/* We connect to it and log it: only RFC 7143 13.8's characters. */
+		if (iscsi_address_check(pairs[i].value, pairs[i].value_len, &why) < 0) {
+			char esc[STR_ESC_VALUE_MAX];
+
+			str_escape(esc, sizeof(esc), pairs[i].value, pairs[i].value_len);
+			return login_fail(l, -EPROTO,
+					  "redirect to an unusable TargetAddress '%s': %s", esc,
+					  why);
+		}
 		memcpy(l->redirect_addr, pairs[i].value, pairs[i].value_len);
 		l->redirect_addr[pairs[i].value_len] = '\0';
 		l->redirect_permanent = rsp->status_detail == 2;

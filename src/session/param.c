@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "session/iscsi_name.h"
 #include "session/param.h"
 #include "util/compiler.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 enum key_type {
@@ -234,6 +236,8 @@ static int fail(struct iscsi_negotiation *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(n->error, sizeof(n->error), fmt, ap);
 	va_end(ap);
+	/* Messages quote the target's values: no raw byte goes up from here. */
+	str_make_inert(n->error, sizeof(n->error));
 	return -EPROTO;
 }
 
@@ -486,9 +490,23 @@ static int take_declaration(struct iscsi_negotiation *n, int i, const char *valu
 	if (k->type == KT_STRING) {
 		if (strlen(value) >= ISCSI_PARAM_STR_MAX)
 			return fail(n, "%s longer than %d bytes", k->name, ISCSI_PARAM_STR_MAX - 1);
+		/*
+		 * RFC 7143 13.4 lets a target state its TargetName: it must be
+		 * an iSCSI name (4.2.7), or the target is not one we talk to.
+		 */
+		if (i == K_TARGET_NAME) {
+			const char *why;
+
+			if (iscsi_name_check(value, strlen(value), &why) < 0) {
+				char esc[STR_ESC_VALUE_MAX];
+
+				return fail(n, "TargetName '%s' from the target: %s",
+					    str_esc(esc, sizeof(esc), value), why);
+			}
+		}
+		/* Kept escaped: the alias is free text from the target (13.6). */
 		if (i == K_TARGET_ALIAS)
-			snprintf(n->params.target_alias, sizeof(n->params.target_alias), "%s",
-				 value);
+			str_esc(n->params.target_alias, sizeof(n->params.target_alias), value);
 		return 0;
 	}
 	if (parse_value(k, value, &v) < 0)

@@ -108,7 +108,8 @@ struct iscsi_params {
 	bool tpgt_valid;
 	uint16_t tpgt; /* TargetPortalGroupTag, valid if tpgt_valid */
 	enum iscsi_auth_method auth_method;
-	char target_alias[ISCSI_PARAM_STR_MAX]; /* "" if the target sent none */
+	/* "" if the target sent none; escaped (util/escape.h), so printable as is */
+	char target_alias[ISCSI_PARAM_STR_MAX];
 };
 
 /* Login stages as they appear in CSG/NSG (RFC 7143 11.12.3). */

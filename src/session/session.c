@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "session/sess_int.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 static const char *const state_names[] = {
@@ -83,6 +84,8 @@ void sess_die(struct sess *s, enum sess_death why, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->death_msg, sizeof(s->death_msg), fmt, ap);
 	va_end(ap);
+	/* The reason travels to status reports: target text in it stays inert. */
+	str_make_inert(s->death_msg, sizeof(s->death_msg));
 	s->death = why;
 	if (why == SESS_DEATH_LOGOUT || why == SESS_DEATH_CLOSED)
 		log_info("%s: %s -> DEAD: %s%s%s", s->name, sess_state_name(old),

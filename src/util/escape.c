@@ -72,3 +72,18 @@ bool str_is_inert(const void *in, size_t len)
 			return false;
 	return true;
 }
+
+void str_make_inert(char *s, size_t cap)
+{
+	char raw[1024];
+	size_t len = strnlen(s, MIN(cap, sizeof(raw)) - 1);
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			break;
+	if (i == len)
+		return;
+	memcpy(raw, s, len);
+	str_escape_flags(s, MIN(cap, sizeof(raw)), raw, len, STR_ESC_KEEP_BACKSLASH);
+}

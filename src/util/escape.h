@@ -48,6 +48,15 @@ static inline size_t str_escape(char *out, size_t cap, const void *in, size_t le
 /* Escape a C string (NULL reads as "") into out; returns out, for use as a printf argument. */
 const char *str_esc(char *out, size_t cap, const char *s);
 
+/*
+ * Make a formatted message inert in place: every control or non-ASCII byte
+ * becomes "\xNN" (STR_ESC_KEEP_BACKSLASH), truncated to cap as above. For
+ * messages that quote peer text at many call sites (login and session
+ * errors), so that none of them can carry a raw byte upward to a status
+ * report or a log. s must be NUL-terminated within cap; cap <= 1024.
+ */
+void str_make_inert(char *s, size_t cap);
+
 /* True when str_escape() would leave in[0..len) unchanged (printable ASCII, no backslash). */
 bool str_is_inert(const void *in, size_t len);
 

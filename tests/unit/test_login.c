@@ -538,6 +538,52 @@ START_TEST(chap_challenge_hygiene)
 }
 END_TEST
 
+static bool inert(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+/* Issue 9 part 5: what the target wrote comes out of a login error escaped. */
+START_TEST(hostile_text_in_errors)
+{
+	struct req q;
+	struct rsp r = {.flags = F(0, 0, 0, 0), .statsn = 1};
+	struct rsp rr = {.cls = 1, .detail = 1};
+
+	/* A CHAP_A value quoted in the error. */
+	chap_cfg();
+	start();
+	next(&q);
+	ck_assert_int_eq(feed(&r, TXT("AuthMethod=CHAP\0")), LOGIN_SEND_NEXT);
+	next(&q);
+	ck_assert_int_eq(feed(&r, TXT("CHAP_A=5\r\niscsi-nbd: forged\x1b[2J\0CHAP_I=1\0"
+				      "CHAP_C=0x000102030405060708090a0b0c0d0e0f\0")),
+			 -EPROTO);
+	ck_assert_msg(inert(login_error_message(&L)), "raw byte in \"%s\"",
+		      login_error_message(&L));
+	ck_assert_ptr_nonnull(strstr(login_error_message(&L), "5\\x0d\\x0aiscsi-nbd"));
+	login_destroy(&L);
+
+	/* A redirect to an address with a control byte: refused, not followed. */
+	base_cfg();
+	start();
+	next(&q);
+	ck_assert_int_eq(feed(&rr, TXT("TargetAddress=10.0.0.2:3260,1\n10.6.6.6\0")), -EPROTO);
+	ck_assert_int_eq(login_state(&L), LOGIN_ST_FAILED);
+	ck_assert(inert(login_error_message(&L)));
+	ck_assert_ptr_nonnull(strstr(login_error_message(&L), "3260,1\\x0a10.6.6.6"));
+	login_destroy(&L);
+	base_cfg();
+	start();
+	next(&q);
+	ck_assert_int_eq(feed(&rr, TXT("TargetAddress=evil host:3260\0")), -EPROTO);
+	login_destroy(&L);
+}
+END_TEST
+
 START_TEST(chap_bad_target_choices)
 {
 	struct req q;
@@ -1123,6 +1169,7 @@ int main(void)
 	tcase_add_test(tc, mutual_chap_wrong_response);
 	tcase_add_test(tc, chap_bad_target_choices);
 	tcase_add_test(tc, chap_challenge_hygiene);
+	tcase_add_test(tc, hostile_text_in_errors);
 	tcase_add_test(tc, target_skips_security);
 	tcase_add_test(tc, target_text_continues);
 	tcase_add_test(tc, our_text_continues);

@@ -374,6 +374,42 @@ START_TEST(declaratives)
 }
 END_TEST
 
+static bool inert(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+/* Issue 9 part 5: target text is data, in the alias we keep and in every error. */
+START_TEST(hostile_target_text)
+{
+	start_default();
+	offer_op();
+	ck_assert_int_eq(op("TargetAlias", "disk\x1b]0;pwned\x07\r\n\"q\\\xc3"), 0);
+	ck_assert_str_eq(n.params.target_alias, "disk\\x1b]0;pwned\\x07\\x0d\\x0a\"q\\\\\\xc3");
+	/* A value quoted in an error comes out escaped. */
+	start_default();
+	offer_op();
+	expect_fail_naming("MaxBurstLength", "1\x1b[2J\n");
+	ck_assert_msg(inert(n.error), "raw byte in \"%s\"", n.error);
+	ck_assert_ptr_nonnull(strstr(n.error, "\\x1b[2J\\x0a"));
+	/* RFC 7143 13.4: a TargetName the target states must be an iSCSI name. */
+	start_default();
+	offer_op();
+	ck_assert_int_eq(op("TargetName", "iqn.2026-01.test:tgt"), 0);
+	start_default();
+	offer_op();
+	expect_fail_naming("TargetName", "iqn.2026-01.test:t\x1b[31m");
+	ck_assert(inert(n.error));
+	ck_assert_ptr_nonnull(strstr(n.error, "t\\x1b[31m"));
+	start_default();
+	offer_op();
+	expect_fail_naming("TargetName", "target one");
+}
+END_TEST
+
 START_TEST(defaults_when_not_negotiated)
 {
 	start_default();
@@ -604,6 +640,7 @@ int main(void)
 	tcase_add_test(tc, rule_list_digest);
 	tcase_add_test(tc, first_burst_le_max_burst);
 	tcase_add_test(tc, declaratives);
+	tcase_add_test(tc, hostile_target_text);
 	tcase_add_test(tc, defaults_when_not_negotiated);
 	tcase_add_test(tc, answers_all_then_answered);
 	tcase_add_test(tc, target_offers_get_answers);
