@@ -30,7 +30,8 @@ clean-local-uml:
 # sources tests/functions.sh and skips (77) what the machine or the current
 # state of iscsi-nbd cannot do.
 EXTRA_DIST += tests/functions.sh tests/integration/pdu-sniff.py \
-	tests/integration/fake-discovery.py
+	tests/integration/fake-discovery.py \
+	tests/integration/fake-hostile-login.py
 INTEGRATION_TESTS = \
 	tests/integration/chap.sh \
 	tests/integration/cli-usage.sh \
@@ -45,6 +46,7 @@ INTEGRATION_TESTS = \
 	tests/integration/login.sh \
 	tests/integration/rw.sh \
 	tests/integration/serve-clients.sh \
+	tests/integration/status-hostile.sh \
 	tests/integration/two-networks.sh \
 	tests/integration/unmap.sh
 TESTS += $(INTEGRATION_TESTS)

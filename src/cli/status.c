@@ -13,12 +13,14 @@
 #include <string.h>
 
 #include <ev.h>
+#include <json-c/json.h>
 
 #include "cli/portal.h"
 #include "cli/status.h"
 #include "nbd/server.h"
 #include "path/device.h"
 #include "path/policy.h"
+#include "util/escape.h"
 
 struct outbuf {
 	char *p;
@@ -43,21 +45,33 @@ static void out(struct outbuf *o, const char *fmt, ...)
 		o->len = o->cap - 1;
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void out_jstr(struct outbuf *o, const char *s)
+/*
+ * JSON through json-c, which escapes quotes, backslashes and controls. It
+ * passes other bytes through, so strings that may hold a target's text
+ * (the target name, the LUN identity, a path's reason) are made printable
+ * ASCII first: the report is valid JSON whatever a target sends.
+ */
+static json_object *jstr(const char *s)
 {
-	out(o, "\"");
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	return json_object_new_string(s ? s : "");
+}
 
-		if (c == '"' || c == '\\')
-			out(o, "\\%c", c);
-		else if (c < 0x20)
-			out(o, "\\u%04x", c);
-		else
-			out(o, "%c", c);
-	}
-	out(o, "\"");
+static json_object *jstr_peer(const char *s)
+{
+	char esc[STR_ESC_VALUE_MAX];
+
+	s = s ? s : "";
+	str_escape_flags(esc, sizeof(esc), s, strlen(s), STR_ESC_KEEP_BACKSLASH);
+	return json_object_new_string(esc);
+}
+
+/* A double printed as "%.3f", as the report always showed it. */
+static json_object *jdouble3(double v)
+{
+	char txt[64];
+
+	snprintf(txt, sizeof(txt), "%.3f", v);
+	return json_object_new_double_s(v, txt);
 }
 
 static void path_portal(const struct export_config *cfg, unsigned int i, char *buf, size_t len)
@@ -79,23 +93,18 @@ static void conn_text(const struct nbdsrv_conn *c, void *arg)
 	    st->inflight);
 }
 
-struct conn_json_ctx {
-	struct outbuf *o;
-	bool first;
-};
-
 static void conn_json(const struct nbdsrv_conn *c, void *arg)
 {
-	struct conn_json_ctx *cj = arg;
+	json_object *arr = arg, *o = json_object_new_object();
 	const struct nbdsrv_conn_stats *st = nbdsrv_conn_stats(c);
 
-	out(cj->o, "%s{\"name\":", cj->first ? "" : ",");
-	cj->first = false;
-	out_jstr(cj->o, nbdsrv_conn_name(c));
-	out(cj->o,
-	    ",\"requests\":%" PRIu64 ",\"bytes_read\":%" PRIu64 ",\"bytes_written\":%" PRIu64
-	    ",\"errors\":%" PRIu64 ",\"in_flight\":%u}",
-	    st->requests, st->bytes_read, st->bytes_written, st->errors, st->inflight);
+	json_object_object_add(o, "name", jstr(nbdsrv_conn_name(c)));
+	json_object_object_add(o, "requests", json_object_new_uint64(st->requests));
+	json_object_object_add(o, "bytes_read", json_object_new_uint64(st->bytes_read));
+	json_object_object_add(o, "bytes_written", json_object_new_uint64(st->bytes_written));
+	json_object_object_add(o, "errors", json_object_new_uint64(st->errors));
+	json_object_object_add(o, "in_flight", json_object_new_uint64(st->inflight));
+	json_object_array_add(arr, o);
 }
 
 static void status_text(struct export *e, struct outbuf *o)
@@ -124,12 +133,15 @@ static void status_text(struct export *e, struct outbuf *o)
 	n = dev ? path_device_npaths(dev) : 0;
 	for (i = 0; i < n; i++) {
 		struct path_status ps;
-		char portal[80];
+		char portal[80], reason[STR_ESC_VALUE_MAX];
 
 		path_device_path_status(dev, i, &ps);
 		path_portal(cfg, i, portal, sizeof(portal));
+		/* The reason may quote a target: escaped, as in the JSON report. */
+		str_escape_flags(reason, sizeof(reason), ps.reason, strlen(ps.reason),
+				 STR_ESC_KEEP_BACKSLASH);
 		out(o, "  %s %s: %s for %.1fs (%s)\n", ps.name, portal, path_state_name(ps.state),
-		    now - ps.since, ps.reason[0] ? ps.reason : "-");
+		    now - ps.since, reason[0] ? reason : "-");
 		out(o,
 		    "    ios %" PRIu64 ", bytes %" PRIu64 ", errors %" PRIu64 ", failures %" PRIu64
 		    ", retries %" PRIu64 ", in flight %u, latency %.3f ms\n",
@@ -139,64 +151,87 @@ static void status_text(struct export *e, struct outbuf *o)
 	export_foreach_conn(e, conn_text, o);
 }
 
-static void status_json(struct export *e, struct outbuf *o)
+static json_object *path_json(const struct export_config *cfg, struct path_device *dev,
+			      unsigned int i, double now)
+{
+	json_object *o = json_object_new_object();
+	struct path_status ps;
+	char portal[80];
+
+	path_device_path_status(dev, i, &ps);
+	path_portal(cfg, i, portal, sizeof(portal));
+	json_object_object_add(o, "name", jstr(ps.name));
+	json_object_object_add(o, "portal", jstr(portal));
+	json_object_object_add(o, "state", jstr(path_state_name(ps.state)));
+	json_object_object_add(o, "reason", jstr_peer(ps.reason));
+	json_object_object_add(o, "seconds_in_state", jdouble3(now - ps.since));
+	json_object_object_add(o, "ios", json_object_new_uint64(ps.ios));
+	json_object_object_add(o, "bytes", json_object_new_uint64(ps.bytes));
+	json_object_object_add(o, "errors", json_object_new_uint64(ps.errors));
+	json_object_object_add(o, "failures", json_object_new_uint64(ps.failures));
+	json_object_object_add(o, "retries", json_object_new_uint64(ps.retries));
+	json_object_object_add(o, "in_flight", json_object_new_uint64(ps.inflight_cmds));
+	json_object_object_add(o, "latency_ms", jdouble3(ps.latency_ewma * 1000.));
+	return o;
+}
+
+/* The report as one JSON object; caller puts it. NULL on allocation failure. */
+static json_object *status_json(struct export *e)
 {
 	const struct export_config *cfg = export_config(e);
 	struct path_device *dev = export_device(e);
-	struct conn_json_ctx cj = {.o = o, .first = true};
+	json_object *o = json_object_new_object(), *paths, *socks;
 	unsigned int i, n;
 	double now = ev_now(EV_DEFAULT);
 
-	out(o, "{\"name\":");
-	out_jstr(o, export_name(e));
-	out(o, ",\"state\":");
-	out_jstr(o, export_state_name(e));
-	out(o, ",\"device\":");
-	if (export_devpath(e))
-		out_jstr(o, export_devpath(e));
-	else
-		out(o, "null");
-	out(o, ",\"target\":");
-	out_jstr(o, cfg->dev.target_name);
-	out(o, ",\"lun\":%" PRIu64 ",\"policy\":", cfg->dev.lun);
-	out_jstr(o, path_policy_name(cfg->dev.policy.kind));
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "name", jstr(export_name(e)));
+	json_object_object_add(o, "state", jstr(export_state_name(e)));
+	json_object_object_add(o, "device", export_devpath(e) ? jstr(export_devpath(e)) : NULL);
+	json_object_object_add(o, "target", jstr_peer(cfg->dev.target_name));
+	json_object_object_add(o, "lun", json_object_new_uint64(cfg->dev.lun));
+	json_object_object_add(o, "policy", jstr(path_policy_name(cfg->dev.policy.kind)));
 	if (dev && path_device_ready(dev)) {
 		const struct bdev_info *info = &path_device_bdev(dev)->info;
 
-		out(o,
-		    ",\"size_bytes\":%" PRIu64
-		    ",\"logical_block_size\":%u,\"physical_block_size\":%u,\"identity\":",
-		    info->size_bytes, info->logical_block_size, info->physical_block_size);
-		out_jstr(o, info->ident);
-		out(o, ",\"write_cache\":%s,\"read_only\":%s", info->write_cache ? "true" : "false",
-		    info->read_only ? "true" : "false");
+		json_object_object_add(o, "size_bytes", json_object_new_uint64(info->size_bytes));
+		json_object_object_add(o, "logical_block_size",
+				       json_object_new_uint64(info->logical_block_size));
+		json_object_object_add(o, "physical_block_size",
+				       json_object_new_uint64(info->physical_block_size));
+		json_object_object_add(o, "identity", jstr_peer(info->ident));
+		json_object_object_add(o, "write_cache",
+				       json_object_new_boolean(info->write_cache));
+		json_object_object_add(o, "read_only", json_object_new_boolean(info->read_only));
 	}
-	out(o, ",\"paths\":[");
+	paths = json_object_new_array();
 	n = dev ? path_device_npaths(dev) : 0;
-	for (i = 0; i < n; i++) {
-		struct path_status ps;
-		char portal[80];
+	for (i = 0; i < n; i++)
+		json_object_array_add(paths, path_json(cfg, dev, i, now));
+	json_object_object_add(o, "paths", paths);
+	socks = json_object_new_array();
+	export_foreach_conn(e, conn_json, socks);
+	json_object_object_add(o, "sockets", socks);
+	return o;
+}
 
-		path_device_path_status(dev, i, &ps);
-		path_portal(cfg, i, portal, sizeof(portal));
-		out(o, "%s{\"name\":", i ? "," : "");
-		out_jstr(o, ps.name);
-		out(o, ",\"portal\":");
-		out_jstr(o, portal);
-		out(o, ",\"state\":");
-		out_jstr(o, path_state_name(ps.state));
-		out(o, ",\"reason\":");
-		out_jstr(o, ps.reason);
-		out(o,
-		    ",\"seconds_in_state\":%.3f,\"ios\":%" PRIu64 ",\"bytes\":%" PRIu64
-		    ",\"errors\":%" PRIu64 ",\"failures\":%" PRIu64 ",\"retries\":%" PRIu64
-		    ",\"in_flight\":%u,\"latency_ms\":%.3f}",
-		    now - ps.since, ps.ios, ps.bytes, ps.errors, ps.failures, ps.retries,
-		    ps.inflight_cmds, ps.latency_ewma * 1000.);
-	}
-	out(o, "],\"sockets\":[");
-	export_foreach_conn(e, conn_json, &cj);
-	out(o, "]}\n");
+/* "ok" and the JSON report, or an error line if it does not fit whole. */
+static void status_json_out(struct export *e, struct outbuf *o)
+{
+	json_object *j = status_json(e);
+	const char *txt = j ? json_object_to_json_string_ext(
+				      j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+			    : NULL;
+
+	/* A cut report would be invalid JSON: say so instead. */
+	if (!txt)
+		out(o, "error: out of memory\n");
+	else if (strlen(txt) + 5 > o->cap - o->len)
+		out(o, "error: status report larger than %zu bytes\n", o->cap);
+	else
+		out(o, "ok\n%s\n", txt);
+	json_object_put(j);
 }
 
 size_t status_ctl_handler(const char *req, char *buf, size_t cap, void *opaque)
@@ -208,8 +243,7 @@ size_t status_ctl_handler(const char *req, char *buf, size_t cap, void *opaque)
 		out(&o, "ok\n");
 		status_text(e, &o);
 	} else if (strcmp(req, "status json") == 0) {
-		out(&o, "ok\n");
-		status_json(e, &o);
+		status_json_out(e, &o);
 	} else if (strcmp(req, "detach") == 0) {
 		out(&o, "ok\n%s: stopping\n", export_name(e));
 		export_request_stop(e);

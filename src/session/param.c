@@ -498,7 +498,7 @@ static int take_declaration(struct iscsi_negotiation *n, int i, const char *valu
 			const char *why;
 
 			if (iscsi_name_check(value, strlen(value), &why) < 0) {
-				char esc[STR_ESC_VALUE_MAX];
+				char esc[96]; /* the error holds 160 bytes: room for why */
 
 				return fail(n, "TargetName '%s' from the target: %s",
 					    str_esc(esc, sizeof(esc), value), why);
