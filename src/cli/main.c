@@ -24,17 +24,20 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 void cli_err(const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
 
-	fprintf(stderr, CLI_PROG ": ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* As in log lines: whatever a message quotes, no control byte reaches the terminal. */
+	str_make_inert(line, sizeof(line));
+	fprintf(stderr, CLI_PROG ": %s\n", line);
 }
 
 struct subcmd {

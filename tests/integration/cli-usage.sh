@@ -27,6 +27,13 @@ expect_rc 1 "$isn_bin" tur -P 127.0.0.1
 expect_stderr "needs -t IQN"
 expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x
 expect_stderr "needs -t IQN and -P PORTAL"
+# RFC 7143 4.2.7 names only, refused before any connection; the name escaped.
+expect_rc 1 "$isn_bin" tur -t iqn.2026-13.org.x:y -P 127.0.0.1
+expect_stderr "bad target name 'iqn.2026-13.org.x:y': the month"
+expect_rc 1 "$isn_bin" tur -t "$(printf 'iqn.2026-11.org.x:\033[2J')" -P 127.0.0.1
+expect_stderr "bad target name 'iqn.2026-11.org.x:.x1b\\[2J'"
+expect_rc 1 "$isn_bin" tur -t eui.0123 -P 127.0.0.1
+expect_stderr "16 hex digits"
 expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1 --offset 4096
 expect_stderr "does not apply"
 expect_rc 1 "$isn_bin" read -t iqn.2026-11.test:x -P 127.0.0.1 --offset 12x

@@ -178,6 +178,32 @@ START_TEST(every_key_good_and_bad)
 }
 END_TEST
 
+/* RFC 7143 4.2.7: a config's target name is checked as -t checks it. */
+START_TEST(target_names_checked)
+{
+	static const char *const bad[] = {
+		"iqn.2026-11.org.x:a b", "iqn.2026-13.org.x", "iqn.x", "eui.0123", "naa.12345",
+		"iqn.2026-11.org_x:y",
+	};
+	struct config c;
+	char err[600];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *path =
+			write_file("n.conf", "[target]\nname = %s\nportal = 192.0.2.1\n", bad[i]);
+
+		config_init(&c);
+		ck_assert_msg(config_load_file(&c, path, err, sizeof(err)) == -EINVAL,
+			      "%s accepted", bad[i]);
+		ck_assert_msg(strstr(err, "this one:"), "'%s' does not say what is wrong", err);
+		config_free(&c);
+	}
+	config_init(&c);
+	ck_assert_int_eq(config_load_file(&c, write_file("n.conf", MINIMAL), err, sizeof(err)), 0);
+	config_free(&c);
+}
+END_TEST
+
 START_TEST(defaults_pass_their_own_check)
 {
 	struct config c;
@@ -502,6 +528,7 @@ static Suite *config_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, every_key_good_and_bad);
+	tcase_add_test(tc, target_names_checked);
 	tcase_add_test(tc, defaults_pass_their_own_check);
 	tcase_add_test(tc, syntax_errors);
 	tcase_add_test(tc, whole_file_rules);
