@@ -248,7 +248,9 @@ size_t status_ctl_handler(const char *req, char *buf, size_t cap, void *opaque)
 		out(&o, "ok\n%s: stopping\n", export_name(e));
 		export_request_stop(e);
 	} else {
-		out(&o, "error: unknown request '%.40s'\n", req);
+		char esc[48]; /* a local client's bytes go back to it inert, too */
+
+		out(&o, "error: unknown request '%s'\n", str_esc(esc, sizeof(esc), req));
 	}
 	return o.len;
 }

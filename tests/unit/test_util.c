@@ -301,6 +301,26 @@ START_TEST(escape_truncation_bounds)
 }
 END_TEST
 
+START_TEST(make_inert_in_place)
+{
+	char msg[32] = "CHAP_A=\x1b[2J\\x\r\n\xff";
+	char big[300];
+
+	str_make_inert(msg, sizeof(msg));
+	ck_assert_str_eq(msg, "CHAP_A=\\x1b[2J\\x\\x0d\\x0a\\xff");
+	/* Already inert: untouched, backslashes too. */
+	str_make_inert(msg, sizeof(msg));
+	ck_assert_str_eq(msg, "CHAP_A=\\x1b[2J\\x\\x0d\\x0a\\xff");
+	/* Expansion beyond cap: cut whole, marked, still in bounds. */
+	memset(big, '\n', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	str_make_inert(big, sizeof(big));
+	ck_assert_uint_le(strlen(big), sizeof(big) - 1);
+	assert_inert_output(big, strlen(big));
+	ck_assert_str_eq(big + strlen(big) - 7, "\\x0a...");
+}
+END_TEST
+
 static void grab_line(int prio, const char *line, void *opaque)
 {
 	(void)prio;
@@ -333,6 +353,7 @@ int main(void)
 	tcase_add_test(tc, rdahead_steps);
 	tcase_add_test(tc, escape_every_byte);
 	tcase_add_test(tc, escape_truncation_bounds);
+	tcase_add_test(tc, make_inert_in_place);
 	tcase_add_test(tc, log_lines_carry_no_control_bytes);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
