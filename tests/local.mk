@@ -34,6 +34,7 @@ EXTRA_DIST += tests/functions.sh tests/integration/pdu-sniff.py \
 	tests/integration/fake-hostile-login.py
 INTEGRATION_TESTS = \
 	tests/integration/chap.sh \
+	tests/integration/chap-restart.sh \
 	tests/integration/cli-usage.sh \
 	tests/integration/cli-valgrind.sh \
 	tests/integration/digests.sh \
