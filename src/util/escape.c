@@ -76,8 +76,11 @@ bool str_is_inert(const void *in, size_t len)
 void str_make_inert(char *s, size_t cap)
 {
 	char raw[1024];
-	size_t len = strnlen(s, MIN(cap, sizeof(raw)) - 1);
-	size_t i;
+	size_t len, i;
+
+	if (!cap)
+		return;
+	len = strnlen(s, MIN(cap, sizeof(raw)) - 1);
 
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)

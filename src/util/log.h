@@ -6,6 +6,11 @@
  *
  * Debug output is per subsystem and gated by one mask test, so dbg()'s
  * arguments are not even evaluated when the subsystem is off.
+ *
+ * A line never carries a control or non-ASCII byte: any left after
+ * formatting shows as "\xNN" (util/escape.h), so text a peer managed to
+ * get into a message cannot forge a line or drive a terminal. Quote peer
+ * text with str_escape() anyway: that also escapes backslashes.
  */
 #ifndef ISN_UTIL_LOG_H
 #define ISN_UTIL_LOG_H
