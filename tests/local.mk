@@ -35,6 +35,7 @@ EXTRA_DIST += tests/functions.sh tests/integration/pdu-sniff.py \
 INTEGRATION_TESTS = \
 	tests/integration/chap.sh \
 	tests/integration/chap-restart.sh \
+	tests/integration/chap-hostile.sh \
 	tests/integration/cli-usage.sh \
 	tests/integration/cli-valgrind.sh \
 	tests/integration/digests.sh \
