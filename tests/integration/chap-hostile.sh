@@ -39,6 +39,9 @@ login() { # login WANT_RC: tur with CHAP against the current fake
 	if LC_ALL=C grep -n '[^ -~]' "$isn_tmp/stderr" >/dev/null; then
 		fail "raw control or non-ASCII bytes on stderr"
 	fi
+	# A refused challenge is never answered (-d login shows the transition).
+	[ "$1" = 2 ] || ! grep -q "CHAP_A -> CHAP_R" "$isn_tmp/stderr" ||
+		fail "CHAP_R sent to a challenge that should have been refused"
 }
 
 fake "CHAP_A=5|CHAP_I=1|CHAP_C=0x01"
