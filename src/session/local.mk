@@ -72,6 +72,15 @@ tests_component_test_session_faults_SOURCES = tests/component/test_session_fault
 tests_component_test_session_faults_CFLAGS = $(TEST_CFLAGS)
 tests_component_test_session_faults_LDADD = $(TEST_LIBS)
 
+# Data-In accounting: short, gapped, overlapping Data-In and lying residuals.
+check_PROGRAMS += tests/component/test_session_accounting
+TESTS += tests/component/test_session_accounting
+tests_component_test_session_accounting_SOURCES = tests/component/test_session_accounting.c \
+	tests/component/faketarget.c tests/component/faketarget.h \
+	tests/component/faketarget_int.h tests/component/faketarget_login.c tests/component/harness.h
+tests_component_test_session_accounting_CFLAGS = $(TEST_CFLAGS)
+tests_component_test_session_accounting_LDADD = $(TEST_LIBS)
+
 # The session engine's receive path, fed by the fuzzer after a real login.
 FUZZERS += tests/fuzz/fuzz_session
 tests_fuzz_fuzz_session_SOURCES = tests/fuzz/fuzz_session.c \
