@@ -167,7 +167,8 @@ static void probe_complete_caps(struct path_probe *pr)
 		.prov = pr->have_b2 ? &pr->b2 : NULL,
 		.cap = &pr->cap,
 		.mode = pr->have_mode ? &pr->mode : NULL,
-		/* Lets a LUN with no unique designator (LIO without a serial) fall back to target+LUN. */
+		/* Lets a LUN with no unique designator (LIO without a serial) fall back to
+		   target+LUN. */
 		.have_lun = true,
 		.lun = (uint32_t)pr->lun,
 	};
@@ -361,6 +362,12 @@ static void probe_task_done(struct sess_task *t)
 	if (t->sense_len && scsi_sense_parse(t->sense, t->sense_len, &sense) == 0)
 		sp = &sense;
 	v = scsi_classify(t->status, sp);
+	/* RFC 7143 11.4.3: no valid STATUS without "Command Completed at Target". */
+	if (t->response != 0) {
+		v.cls = SCSI_CLASS_RETRY;
+		v.err = -EIO;
+		sp = NULL;
+	}
 	if (v.cls == SCSI_CLASS_RETRY && ++pr->tries <= PROBE_RETRY_MAX) {
 		int r = pr->ops->submit(pr->sess, &pr->task);
 
