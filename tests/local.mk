@@ -39,6 +39,7 @@ INTEGRATION_TESTS = \
 	tests/integration/discovery-fake.sh \
 	tests/integration/discovery.sh \
 	tests/integration/errors.sh \
+	tests/integration/geometry.sh \
 	tests/integration/harness-cleanup.sh \
 	tests/integration/harness-libiscsi.sh \
 	tests/integration/login.sh \
