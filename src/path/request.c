@@ -183,8 +183,10 @@ static void pd_task_done(struct sess_task *t)
 	if (v.hints & SCSI_HINT_DEFERRED)
 		log_err("%s: deferred error reported: an earlier write may be lost: %s",
 			p ? p->name : dev->name, why);
-	/* Our CDBs name exactly EDTL bytes: an underflow means blocks not transferred. */
-	if (v.cls == SCSI_CLASS_OK && t->dir != SESS_DIR_NONE && t->residual_under && t->residual) {
+	/* READ / WRITE CDBs name exactly EDTL bytes: an underflow is blocks not
+	 * transferred. (Not for UNMAP: tgtd reports its parameter list unused.) */
+	if (v.cls == SCSI_CLASS_OK && (t->dir == SESS_DIR_READ || io->req->op == BDEV_OP_WRITE) &&
+	    t->residual_under && t->residual) {
 		log_err("%s: short %s at %llu: %u bytes missing", p ? p->name : dev->name,
 			t->dir == SESS_DIR_READ ? "read" : "write", (unsigned long long)io->offset,
 			t->residual);
