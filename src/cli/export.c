@@ -552,10 +552,19 @@ static void export_resize_kernel(struct export *e, uint64_t size)
 static void dev_capacity_cb(struct path_device *dev, uint64_t size, void *opaque)
 {
 	struct export *e = opaque;
+	const struct bdev_info *info = &path_device_bdev(dev)->info;
+	char why[160];
 	unsigned int i;
 
 	if (e->state != EX_RUNNING || size <= e->ex.size)
 		return;
+	/* A growth past what the consumer can address keeps the old size. */
+	if (export_geometry_check(e->cfg->mode, info->logical_block_size,
+				  info->physical_block_size, size, why, sizeof(why))) {
+		log_warn("%s: LUN grew to a size that cannot be exported: %s: ignored", e->name,
+			 why);
+		return;
+	}
 	if (path_device_accept_size(dev, size) < 0) {
 		log_warn("%s: LUN reports %" PRIu64 " bytes, not a whole number of blocks: ignored",
 			 e->name, size);
