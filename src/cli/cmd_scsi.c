@@ -325,7 +325,7 @@ static int do_inquiry(struct lun_ctx *c)
 		if (rc > 0)
 			return rc;
 		if (rc == 0 && scsi_vpd_serial_parse(buf, got, &ser) == 0)
-			printf("serial: %s\n", ser.serial);
+			printf("serial: %s%s\n", ser.serial, ser.truncated ? " (truncated)" : "");
 	}
 	if (HAS(SCSI_VPD_DEVICE_ID)) {
 		struct scsi_vpd83 v;

@@ -559,8 +559,8 @@ static void dev_capacity_cb(struct path_device *dev, uint64_t size, void *opaque
 	if (e->state != EX_RUNNING || size <= e->ex.size)
 		return;
 	/* A growth past what the consumer can address keeps the old size. */
-	if (export_geometry_check(e->cfg->mode, info->logical_block_size,
-				  info->physical_block_size, size, why, sizeof(why))) {
+	if (export_geometry_check(e->cfg->mode, info->logical_block_size, info->physical_block_size,
+				  size, why, sizeof(why))) {
 		log_warn("%s: LUN grew to a size that cannot be exported: %s: ignored", e->name,
 			 why);
 		return;
@@ -617,8 +617,8 @@ static void dev_ready_cb(struct path_device *dev, void *opaque)
 		return;
 	ev_timer_stop(e->loop, &e->start_timer);
 	/* Refuse what the consumer would round, truncate or reject half-way. */
-	if (export_geometry_check(e->cfg->mode, info->logical_block_size,
-				  info->physical_block_size, info->size_bytes, why, sizeof(why))) {
+	if (export_geometry_check(e->cfg->mode, info->logical_block_size, info->physical_block_size,
+				  info->size_bytes, why, sizeof(why))) {
 		snprintf(msg, sizeof(msg), "LUN cannot be %s: %s",
 			 e->cfg->mode == EXPORT_KERNEL ? "attached" : "served", why);
 		log_err("%s: %s", e->name, msg);
