@@ -31,6 +31,7 @@ clean-local-uml:
 # state of iscsi-nbd cannot do.
 EXTRA_DIST += tests/functions.sh tests/integration/pdu-sniff.py \
 	tests/integration/fake-discovery.py
+EXTRA_DIST += tests/integration/fake-scsi.py
 INTEGRATION_TESTS = \
 	tests/integration/chap.sh \
 	tests/integration/cli-usage.sh \
@@ -45,6 +46,7 @@ INTEGRATION_TESTS = \
 	tests/integration/login.sh \
 	tests/integration/rw.sh \
 	tests/integration/serve-clients.sh \
+	tests/integration/short-answers.sh \
 	tests/integration/two-networks.sh \
 	tests/integration/unmap.sh
 TESTS += $(INTEGRATION_TESTS)

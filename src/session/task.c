@@ -604,12 +604,11 @@ static bool task_status_agrees(struct sess *s, struct sess_slot *sl, uint8_t sta
 	    (status == SCSI_STATUS_GOOD || status == SCSI_STATUS_CONDITION_MET)) {
 		task_malformed(s, sl,
 			       "%s for ITT 0x%08x: status 0x%02x with %u of %u bytes of Data-In "
-			       "(EDTL %u, %s residual %u)",
+			       "(EDTL %u, %s)",
 			       where, t->itt, status, t->data_done, expect, t->xfer_len,
-			       under  ? "underflow"
-			       : over ? "overflow"
-				      : "no",
-			       residual);
+			       under  ? "underflow residual"
+			       : over ? "overflow residual"
+				      : "no residual");
 		return false;
 	}
 	return true;
