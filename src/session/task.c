@@ -652,6 +652,15 @@ static void rx_data_in(struct sess *s, const struct iscsi_pdu_data_in *m)
 		return;
 	/* RFC 7143 11.7.4: status and residuals ride on the last Data-In. */
 	sess_statsn_update(s, m->statsn);
+	/* 11.7.4 again: only a status without exception may; an error status
+	 * comes in a SCSI Response, with its sense (which a Data-In cannot carry). */
+	if (m->scsi_status != SCSI_STATUS_GOOD && m->scsi_status != SCSI_STATUS_CONDITION_MET &&
+	    m->scsi_status != SCSI_STATUS_INTERMEDIATE &&
+	    m->scsi_status != SCSI_STATUS_INTERMEDIATE_COND_MET) {
+		task_malformed(s, sl, "Data-In status for ITT 0x%08x: status 0x%02x with the S bit",
+			       m->itt, m->scsi_status);
+		return;
+	}
 	if (!task_status_agrees(s, sl, m->scsi_status, m->underflow, m->overflow, m->residual,
 				"Data-In status"))
 		return;

@@ -240,6 +240,31 @@ START_TEST(data_in_offsets_out_of_order)
 }
 END_TEST
 
+static void mut_status_check_condition(uint8_t *bhs, uint8_t *data, uint32_t *len, void *opaque)
+{
+	bhs[B_STATUS_DI] = 0x02;
+}
+
+/* CHECK CONDITION cannot ride on a Data-In (RFC 7143 11.7.4): no sense would come. */
+START_TEST(data_in_status_check_condition)
+{
+	struct ft_config fc = {.status_in_data_in = true};
+	struct ft_fault f = {.opcode = OP_DATA_IN,
+			     .skip = 1,
+			     .action = FT_MUTATE,
+			     .mutate = mut_status_check_condition};
+	struct env e;
+	struct io r;
+
+	up(&e, &fc);
+	ft_fault_add(e.ft, &f);
+	submit_read(&e, &r);
+	assert_refused(&e, &r, "status 0x02 with the S bit");
+	io_fini(&r);
+	env_down(&e);
+}
+END_TEST
+
 /* ---- residuals ---- */
 
 static uint32_t mut_resid;
@@ -478,6 +503,7 @@ int main(void)
 	tcase_add_test(tc, data_in_overlap);
 	tcase_add_test(tc, data_in_duplicate_datasn);
 	tcase_add_test(tc, data_in_offsets_out_of_order);
+	tcase_add_test(tc, data_in_status_check_condition);
 	tcase_add_test(tc, residual_disagrees_with_data);
 	tcase_add_test(tc, residual_disagrees_with_data_on_data_in);
 	tcase_add_test(tc, residual_above_edtl);
