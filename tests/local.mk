@@ -16,6 +16,7 @@ UML_TESTS = \
 	tests/uml/t-nbd-errors.sh \
 	tests/uml/t-nbd-resize.sh \
 	tests/uml/t-nbd-two-luns.sh \
+	tests/uml/t-nbd-geometry.sh \
 	tests/uml/t-nbd-cablepulls.sh \
 	tests/uml/demo-guest.sh
 TESTS += $(UML_TESTS)
