@@ -16,6 +16,7 @@ UML_TESTS = \
 	tests/uml/t-nbd-errors.sh \
 	tests/uml/t-nbd-resize.sh \
 	tests/uml/t-nbd-two-luns.sh \
+	tests/uml/t-nbd-geometry.sh \
 	tests/uml/t-nbd-cablepulls.sh \
 	tests/uml/demo-guest.sh
 TESTS += $(UML_TESTS)
@@ -32,6 +33,7 @@ clean-local-uml:
 EXTRA_DIST += tests/functions.sh tests/integration/pdu-sniff.py \
 	tests/integration/fake-discovery.py \
 	tests/integration/fake-hostile-login.py
+EXTRA_DIST += tests/integration/fake-scsi.py
 INTEGRATION_TESTS = \
 	tests/integration/chap.sh \
 	tests/integration/chap-restart.sh \
@@ -43,11 +45,13 @@ INTEGRATION_TESTS = \
 	tests/integration/discovery-hostile.sh \
 	tests/integration/discovery.sh \
 	tests/integration/errors.sh \
+	tests/integration/geometry.sh \
 	tests/integration/harness-cleanup.sh \
 	tests/integration/harness-libiscsi.sh \
 	tests/integration/login.sh \
 	tests/integration/rw.sh \
 	tests/integration/serve-clients.sh \
+	tests/integration/short-answers.sh \
 	tests/integration/status-hostile.sh \
 	tests/integration/two-networks.sh \
 	tests/integration/unmap.sh

@@ -28,6 +28,7 @@ enum cli_exit {
 	CLI_EXIT_IO = 5,       /* SCSI command failed (CHECK CONDITION, ...) */
 	CLI_EXIT_PROTOCOL = 6, /* the target broke the protocol */
 	CLI_EXIT_LOCAL = 7,    /* local error: file, permission, memory */
+	CLI_EXIT_GEOMETRY = 8, /* the LUN's block size or size cannot be exported / shown */
 };
 
 #define CLI_PROG "iscsi-nbd"

@@ -24,6 +24,7 @@
 #include "cli/sync.h"
 #include "nbd/netlink.h"
 #include "path/policy.h"
+#include "scsi/sbc.h"
 #include "scsi/spc.h"
 #include "path/transport.h"
 #include "util/log.h"
@@ -224,7 +225,8 @@ static int preflight_lun(struct cli_sync *y, const struct cli_target *t)
 	task.xfer_len = sizeof(buf);
 	if (sync_task(y, &task) != 0)
 		return CLI_EXIT_CONNECT;
-	if (task.status != 0 ||
+	/* The session checked that the residual fits EDTL and the data agrees. */
+	if (task.response != 0 || task.status != 0 ||
 	    scsi_inquiry_parse(buf, sizeof(buf) - (task.residual_under ? task.residual : 0),
 			       &inq) < 0) {
 		cli_err("INQUIRY of LUN %u on %s failed (status 0x%02x): is the LUN number right? "
@@ -243,8 +245,80 @@ static int preflight_lun(struct cli_sync *y, const struct cli_target *t)
 	return 0;
 }
 
+/* One READ CAPACITY into buf; the bytes received, or -1 (refused or failed). */
+static int preflight_readcap(struct cli_sync *y, const struct cli_target *t, bool sixteen,
+			     uint8_t *buf, uint32_t len)
+{
+	struct sess_task task = {0};
+	int n = sixteen ? scsi_build_readcap16(task.cdb, sizeof(task.cdb), len)
+			: scsi_build_readcap10(task.cdb, sizeof(task.cdb));
+
+	task.cdb_len = (uint8_t)n;
+	task.lun = t->lun;
+	task.dir = SESS_DIR_READ;
+	task.iov[0].iov_base = buf;
+	task.iov[0].iov_len = len;
+	task.iov_cnt = 1;
+	task.xfer_len = len;
+	/* A UNIT ATTENTION after login is normal (RFC 7143): one more try. */
+	for (int tries = 0; tries < 3; tries++) {
+		if (n < 0 || sync_task(y, &task) != 0)
+			return -1;
+		if (task.response == 0 && task.status == 0)
+			return (int)(len - (task.residual_under ? task.residual : 0));
+	}
+	return -1;
+}
+
+/*
+ * The geometry must be one the export can carry (part of the exit status:
+ * CLI_EXIT_GEOMETRY), said now rather than by a daemon that never becomes
+ * ready. READ CAPACITY(16) first, as the path layer's probe does; (10) when
+ * (16) is refused. A capacity we cannot read here is left to the probe.
+ */
+static int preflight_geometry(struct cli_sync *y, const struct cli_target *t, bool serve)
+{
+	uint8_t buf[SCSI_READCAP16_LEN];
+	struct scsi_capacity cap;
+	uint64_t size = 0;
+	char why[160];
+	int got, r;
+
+	got = preflight_readcap(y, t, true, buf, sizeof(buf));
+	if (got < 0 || scsi_readcap16_parse(buf, (size_t)got, &cap) < 0) {
+		got = preflight_readcap(y, t, false, buf, SCSI_READCAP10_LEN);
+		if (got < 0 || scsi_readcap10_parse(buf, (size_t)got, &cap) < 0)
+			return 0;
+		if (cap.need_rc16) {
+			cli_err("LUN %u of %s is too large for READ CAPACITY(10) and refuses READ "
+				"CAPACITY(16): its size is unknown",
+				t->lun, t->target);
+			return CLI_EXIT_GEOMETRY;
+		}
+	}
+	r = scsi_capacity_bytes(&cap, &size);
+	if (r < 0) {
+		cli_err("LUN %u of %s: %llu blocks of %u bytes %s", t->lun, t->target,
+			(unsigned long long)cap.nblocks, cap.block_size,
+			r == -EOVERFLOW ? "is more than 2^64 bytes" : "is no usable capacity");
+		return CLI_EXIT_GEOMETRY;
+	}
+	if (cap.lbppbe >= 32 || ((uint64_t)cap.block_size << cap.lbppbe) > UINT32_MAX) {
+		cli_err("LUN %u of %s: physical block of 2^%u blocks of %u bytes is too large",
+			t->lun, t->target, cap.lbppbe, cap.block_size);
+		return CLI_EXIT_GEOMETRY;
+	}
+	if (export_geometry_check(serve ? EXPORT_SERVER : EXPORT_KERNEL, cap.block_size,
+				  cap.block_size << cap.lbppbe, size, why, sizeof(why))) {
+		cli_err("LUN %u of %s cannot be %s: %s", t->lun, t->target,
+			serve ? "served" : "attached", why);
+		return CLI_EXIT_GEOMETRY;
+	}
+	return 0;
+}
+
 /* Log in once on some portal to report a wrong IQN / secret / dead portals now. */
-static int preflight(struct cli_target *t, char **portals, unsigned int n)
+static int preflight(struct cli_target *t, char **portals, unsigned int n, bool serve)
 {
 	int first = CLI_EXIT_CONNECT;
 	unsigned int i;
@@ -263,6 +337,8 @@ static int preflight(struct cli_target *t, char **portals, unsigned int n)
 		cli_config_release(&sc);
 		if (code == 0) {
 			code = preflight_lun(&y, t);
+			if (code == 0)
+				code = preflight_geometry(&y, t, serve);
 			sync_close(&y);
 			return code;
 		}
@@ -494,7 +570,7 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 		}
 	}
 
-	code = preflight(&t, portals, np);
+	code = preflight(&t, portals, np, serve);
 	if (code)
 		return code;
 

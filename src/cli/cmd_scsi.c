@@ -52,6 +52,7 @@ struct lun_ctx {
 	struct cli_sync y;
 	uint32_t lun;
 	struct scsi_capacity cap;
+	uint64_t size_bytes; /* cap.nblocks * cap.block_size, checked */
 	bool have_b0;
 	struct scsi_vpd_b0 b0;
 };
@@ -170,6 +171,31 @@ static int run_cdb(struct lun_ctx *c, const uint8_t *cdb, int cdb_len, enum sess
 	return rc;
 }
 
+/* The capacity in bytes, or an exit code: never a wrapped or zero size. */
+static int capacity_bytes(struct lun_ctx *c, const char *what)
+{
+	int r = scsi_capacity_bytes(&c->cap, &c->size_bytes);
+
+	if (r == -EOVERFLOW) {
+		cli_err("%s: %llu blocks of %u bytes is more than 2^64 bytes: the size cannot be "
+			"reported",
+			what, (unsigned long long)c->cap.nblocks, c->cap.block_size);
+		return CLI_EXIT_GEOMETRY;
+	}
+	if (r < 0) {
+		cli_err("%s: no usable capacity (%llu blocks of %u bytes)", what,
+			(unsigned long long)c->cap.nblocks, c->cap.block_size);
+		return CLI_EXIT_PROTOCOL;
+	}
+	return 0;
+}
+
+/*
+ * READ CAPACITY(16) first: it is the only one that reports LUNs of 2^32
+ * blocks or more, and protection / provisioning bits. READ CAPACITY(10) is
+ * the fallback for targets that refuse (16) (optional for small LUNs, SBC-4
+ * 4.5.1); if (10) then says 0xffffffff, the size is unknowable.
+ */
 static int get_capacity(struct lun_ctx *c)
 {
 	uint8_t cdb[SCSI_CDB_MAX], buf[SCSI_READCAP16_LEN];
@@ -180,24 +206,29 @@ static int get_capacity(struct lun_ctx *c)
 	rc = run_cdb(c, cdb, n, SESS_DIR_READ, buf, sizeof(buf), &got, "READ CAPACITY(16)", true);
 	if (rc == 0) {
 		if (scsi_readcap16_parse(buf, got, &c->cap) < 0) {
-			cli_err("the target's READ CAPACITY(16) data is malformed");
+			cli_err("the target's READ CAPACITY(16) data is malformed (%u bytes)", got);
 			return CLI_EXIT_PROTOCOL;
 		}
-		return 0;
+		return capacity_bytes(c, "READ CAPACITY(16)");
 	}
 	if (rc > 0)
 		return rc;
-	/* READ CAPACITY(16) is optional for small LUNs (SBC-4 4.5.1). */
 	n = scsi_build_readcap10(cdb, sizeof(cdb));
 	rc = run_cdb(c, cdb, n, SESS_DIR_READ, buf, SCSI_READCAP10_LEN, &got, "READ CAPACITY(10)",
 		     false);
 	if (rc)
 		return rc;
 	if (scsi_readcap10_parse(buf, got, &c->cap) < 0) {
-		cli_err("the target's READ CAPACITY(10) data is malformed");
+		cli_err("the target's READ CAPACITY(10) data is malformed (%u bytes)", got);
 		return CLI_EXIT_PROTOCOL;
 	}
-	return 0;
+	if (c->cap.need_rc16) {
+		cli_err("LUN %u is too large for READ CAPACITY(10) (0xffffffff) and READ "
+			"CAPACITY(16) was refused: its size is unknown",
+			c->lun);
+		return CLI_EXIT_GEOMETRY;
+	}
+	return capacity_bytes(c, "READ CAPACITY(10)");
 }
 
 /* VPD page into buf (len bytes); 0, -1 when not supported, or an exit code. */
@@ -294,7 +325,7 @@ static int do_inquiry(struct lun_ctx *c)
 		if (rc > 0)
 			return rc;
 		if (rc == 0 && scsi_vpd_serial_parse(buf, got, &ser) == 0)
-			printf("serial: %s\n", ser.serial);
+			printf("serial: %s%s\n", ser.serial, ser.truncated ? " (truncated)" : "");
 	}
 	if (HAS(SCSI_VPD_DEVICE_ID)) {
 		struct scsi_vpd83 v;
@@ -364,12 +395,10 @@ static int do_inquiry(struct lun_ctx *c)
 static int do_readcap(struct lun_ctx *c)
 {
 	int rc = get_capacity(c);
-	uint64_t bytes;
 
 	if (rc)
 		return rc;
-	bytes = c->cap.nblocks * c->cap.block_size;
-	printf("size: %llu bytes\n", (unsigned long long)bytes);
+	printf("size: %llu bytes\n", (unsigned long long)c->size_bytes);
 	printf("blocks: %llu\n", (unsigned long long)c->cap.nblocks);
 	printf("block size: %u\n", c->cap.block_size);
 	printf("physical block size: %llu\n",
@@ -437,7 +466,7 @@ static int do_sync(struct lun_ctx *c)
 static int check_range(struct lun_ctx *c, uint64_t off, uint64_t len, bool len_known)
 {
 	uint32_t bs = c->cap.block_size;
-	uint64_t size = c->cap.nblocks * bs, end;
+	uint64_t size = c->size_bytes, end;
 
 	if (off % bs || (len_known && len % bs)) {
 		cli_err("offset %llu and length %llu must be multiples of the LUN's block size "

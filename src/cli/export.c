@@ -23,6 +23,7 @@
 #include "cli/export.h"
 #include "cli/status.h"
 #include "nbd/bufpool.h"
+#include "nbd/geometry.h"
 #include "nbd/listen.h"
 #include "nbd/netlink.h"
 #include "nbd/proto.h"
@@ -551,10 +552,19 @@ static void export_resize_kernel(struct export *e, uint64_t size)
 static void dev_capacity_cb(struct path_device *dev, uint64_t size, void *opaque)
 {
 	struct export *e = opaque;
+	const struct bdev_info *info = &path_device_bdev(dev)->info;
+	char why[160];
 	unsigned int i;
 
 	if (e->state != EX_RUNNING || size <= e->ex.size)
 		return;
+	/* A growth past what the consumer can address keeps the old size. */
+	if (export_geometry_check(e->cfg->mode, info->logical_block_size, info->physical_block_size,
+				  size, why, sizeof(why))) {
+		log_warn("%s: LUN grew to a size that cannot be exported: %s: ignored", e->name,
+			 why);
+		return;
+	}
 	if (path_device_accept_size(dev, size) < 0) {
 		log_warn("%s: LUN reports %" PRIu64 " bytes, not a whole number of blocks: ignored",
 			 e->name, size);
@@ -583,16 +593,39 @@ static void rescan_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- start ---- */
 
+int export_geometry_check(enum export_mode mode, uint32_t block_size, uint32_t phys_block_size,
+			  uint64_t size_bytes, char *why, size_t cap)
+{
+	int r;
+
+	if (mode == EXPORT_KERNEL)
+		r = nbdnl_geometry_check(block_size, size_bytes, sysconf(_SC_PAGESIZE), why, cap);
+	else
+		r = nbdsrv_geometry_check(block_size, phys_block_size, size_bytes,
+					  NBDSRV_MAX_PAYLOAD, why, cap);
+	return r < 0 ? CLI_EXIT_GEOMETRY : 0;
+}
+
 static void dev_ready_cb(struct path_device *dev, void *opaque)
 {
 	struct export *e = opaque;
 	const struct bdev_info *info = &path_device_bdev(dev)->info;
-	char msg[200];
+	char msg[200], why[160];
 	int err;
 
 	if (e->state != EX_STARTING)
 		return;
 	ev_timer_stop(e->loop, &e->start_timer);
+	/* Refuse what the consumer would round, truncate or reject half-way. */
+	if (export_geometry_check(e->cfg->mode, info->logical_block_size, info->physical_block_size,
+				  info->size_bytes, why, sizeof(why))) {
+		snprintf(msg, sizeof(msg), "LUN cannot be %s: %s",
+			 e->cfg->mode == EXPORT_KERNEL ? "attached" : "served", why);
+		log_err("%s: %s", e->name, msg);
+		daemon_failed(CLI_EXIT_GEOMETRY, msg);
+		export_stop(e, CLI_EXIT_GEOMETRY);
+		return;
+	}
 	nbdsrv_export_from_info(&e->ex, info, e->cfg->mode == EXPORT_SERVER || e->nconns > 1,
 				e->cfg->export_name ? e->cfg->export_name : "", info->ident);
 	e->pool = nbdsrv_bufpool_new(export_buf_classes, ARRAY_SIZE(export_buf_classes));

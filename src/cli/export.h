@@ -76,4 +76,11 @@ struct export_config {
 /* Run until stopped; returns a cli_exit code. */
 int export_run(struct export_config *cfg);
 
+/*
+ * Can this mode export a LUN of this geometry (src/nbd/geometry.h)? 0, or
+ * CLI_EXIT_GEOMETRY with the reason in why.
+ */
+int export_geometry_check(enum export_mode mode, uint32_t block_size, uint32_t phys_block_size,
+			  uint64_t size_bytes, char *why, size_t cap);
+
 #endif

@@ -13,6 +13,7 @@
  *	5  SCSI / I/O error: the command reached the LUN and failed
  *	6  protocol error: the target broke RFC 7143 (or a digest mismatched)
  *	7  local error: file, permission, memory
+ *	8  geometry: the LUN's block size or size cannot be exported or reported
  */
 #include "config.h"
 
@@ -95,7 +96,8 @@ static void usage(FILE *f)
 		"  4 authentication failure (CHAP)\n"
 		"  5 SCSI / I/O error\n"
 		"  6 protocol error from the target\n"
-		"  7 local error (file, permission)\n");
+		"  7 local error (file, permission)\n"
+		"  8 LUN geometry not exportable (block size, size)\n");
 }
 
 int main(int argc, char **argv)

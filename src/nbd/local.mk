@@ -6,7 +6,8 @@ libnbdbridge_a_SOURCES = \
 	src/nbd/bufpool.c src/nbd/bufpool.h \
 	src/nbd/server.c src/nbd/server.h \
 	src/nbd/netlink.c src/nbd/netlink.h \
-	src/nbd/listen.c src/nbd/listen.h
+	src/nbd/listen.c src/nbd/listen.h \
+	src/nbd/geometry.c src/nbd/geometry.h
 libnbdbridge_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_nbd_proto
@@ -61,3 +62,10 @@ tests_unit_nbdnl_mem_CFLAGS = $(TEST_CFLAGS)
 tests_unit_nbdnl_mem_LDADD = $(TEST_LIBS)
 TESTS += tests/uml/t-nbdnl-mem.sh
 EXTRA_DIST += tests/uml/t-nbdnl-mem.sh
+
+# Geometries an export refuses (kernel driver and NBD protocol limits).
+check_PROGRAMS += tests/unit/test_nbd_geometry
+TESTS += tests/unit/test_nbd_geometry
+tests_unit_test_nbd_geometry_SOURCES = tests/unit/test_nbd_geometry.c
+tests_unit_test_nbd_geometry_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_nbd_geometry_LDADD = $(TEST_LIBS)

@@ -361,6 +361,12 @@ static void probe_task_done(struct sess_task *t)
 	if (t->sense_len && scsi_sense_parse(t->sense, t->sense_len, &sense) == 0)
 		sp = &sense;
 	v = scsi_classify(t->status, sp);
+	/* RFC 7143 11.4.3: no valid STATUS without "Command Completed at Target". */
+	if (t->response != 0) {
+		v.cls = SCSI_CLASS_RETRY;
+		v.err = -EIO;
+		sp = NULL;
+	}
 	if (v.cls == SCSI_CLASS_RETRY && ++pr->tries <= PROBE_RETRY_MAX) {
 		int r = pr->ops->submit(pr->sess, &pr->task);
 

@@ -168,16 +168,28 @@ static void pd_task_done(struct sess_task *t)
 	if (t->sense_len && scsi_sense_parse(t->sense, t->sense_len, &sense) == 0)
 		sp = &sense;
 	v = scsi_classify(t->status, sp);
-	if (v.cls != SCSI_CLASS_OK && sp)
+	/* RFC 7143 11.4.3: without "Command Completed at Target" the STATUS
+	 * field is not valid, so a 0 there is no GOOD: the target failed. */
+	if (t->response != 0) {
+		v.cls = SCSI_CLASS_RETRY;
+		v.err = -EIO;
+		v.hints = 0;
+		snprintf(why, sizeof(why), "iSCSI response 0x%02x", t->response);
+	}
+	if (v.cls != SCSI_CLASS_OK && sp && t->response == 0)
 		scsi_sense_format(sp, why, sizeof(why));
 	if ((v.hints & SCSI_HINT_RESCAN) && p && dev->state == DEV_RUNNING)
 		path_rescan(p);
 	if (v.hints & SCSI_HINT_DEFERRED)
 		log_err("%s: deferred error reported: an earlier write may be lost: %s",
 			p ? p->name : dev->name, why);
-	if (v.cls == SCSI_CLASS_OK && t->dir == SESS_DIR_READ && t->residual_under && t->residual) {
-		log_err("%s: short read at %llu: %u bytes missing", p ? p->name : dev->name,
-			(unsigned long long)io->offset, t->residual);
+	/* READ / WRITE CDBs name exactly EDTL bytes: an underflow is blocks not
+	 * transferred. (Not for UNMAP: tgtd reports its parameter list unused.) */
+	if (v.cls == SCSI_CLASS_OK && (t->dir == SESS_DIR_READ || io->req->op == BDEV_OP_WRITE) &&
+	    t->residual_under && t->residual) {
+		log_err("%s: short %s at %llu: %u bytes missing", p ? p->name : dev->name,
+			t->dir == SESS_DIR_READ ? "read" : "write", (unsigned long long)io->offset,
+			t->residual);
 		v.cls = SCSI_CLASS_HARD;
 		v.err = -EIO;
 	}

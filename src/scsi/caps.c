@@ -84,7 +84,8 @@ int scsi_lun_caps_build(struct scsi_lun_caps *caps, const struct scsi_lun_caps_s
 			return r;
 	}
 	/* SPC-2 era LUs without 0x83: the T10 vendor ID form Linux also falls back to. */
-	if (src->inq && src->serial && src->serial->serial[0]) {
+	/* Only a whole serial tells LUs apart: a cut one could match another LU's. */
+	if (src->inq && src->serial && src->serial->serial[0] && !src->serial->truncated) {
 		int n = snprintf(caps->ident, sizeof(caps->ident), "t10.%s %s %s", src->inq->vendor,
 				 src->inq->product, src->serial->serial);
 

@@ -71,6 +71,15 @@ int scsi_readcap16_parse(const uint8_t *buf, size_t len, struct scsi_capacity *o
 	return 0;
 }
 
+int scsi_capacity_bytes(const struct scsi_capacity *c, uint64_t *bytes)
+{
+	if (!c || !bytes || c->need_rc16 || c->nblocks == 0 || c->block_size == 0)
+		return -EINVAL;
+	if (__builtin_mul_overflow(c->nblocks, (uint64_t)c->block_size, bytes))
+		return -EOVERFLOW;
+	return 0;
+}
+
 /* Byte 1 of READ/WRITE(10/16): DPO bit 4, FUA bit 3 (SBC-4 tables 46, 96). */
 static uint8_t rw_byte1(unsigned int flags)
 {

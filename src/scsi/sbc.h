@@ -57,6 +57,12 @@ struct scsi_capacity {
 int scsi_readcap10_parse(const uint8_t *buf, size_t len, struct scsi_capacity *out);
 /* At least 16 bytes (through LOWEST ALIGNED LBA); all-ones LBA is -EPROTO. */
 int scsi_readcap16_parse(const uint8_t *buf, size_t len, struct scsi_capacity *out);
+/*
+ * The capacity in bytes, nblocks * block_size: -EOVERFLOW when it does not
+ * fit 64 bits, -EINVAL when READ CAPACITY(16) is still needed or nothing can
+ * be addressed (no blocks, block length 0). Never a wrapped number.
+ */
+int scsi_capacity_bytes(const struct scsi_capacity *c, uint64_t *bytes);
 
 /* ---- READ / WRITE ---- */
 

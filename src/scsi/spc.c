@@ -111,14 +111,17 @@ int scsi_vpd_serial_parse(const uint8_t *buf, size_t len, struct scsi_vpd_serial
 {
 	const uint8_t *p;
 	size_t n;
+	bool cut;
 	int r;
 
 	if (!out)
 		return -EINVAL;
-	r = scsi_vpd_body(buf, len, SCSI_VPD_UNIT_SERIAL, &p, &n, NULL);
+	r = scsi_vpd_body(buf, len, SCSI_VPD_UNIT_SERIAL, &p, &n, &cut);
 	if (r)
 		return r;
 	memset(out, 0, sizeof(*out));
+	/* A page cut short (PAGE LENGTH beyond the data) holds only part of the serial. */
+	out->truncated = cut;
 	/* SPC-5 7.7.18: PRODUCT SERIAL NUMBER, ASCII, may be space padded either side. */
 	while (n > 0 && p[0] == ' ') {
 		p++;

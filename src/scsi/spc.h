@@ -96,7 +96,8 @@ int scsi_vpd_supported_parse(const uint8_t *buf, size_t len, struct scsi_vpd_sup
 bool scsi_vpd_supported_has(const struct scsi_vpd_supported *s, uint8_t page);
 
 /* VPD 0x80 Unit Serial Number (SPC-5 7.7.18): leading/trailing spaces trimmed,
- * non-printable bytes replaced by '?', cut at 255 characters (truncated set). */
+ * non-printable bytes replaced by '?', cut at 255 characters (truncated set);
+ * truncated is also set when the page is longer than the data received. */
 struct scsi_vpd_serial {
 	char serial[256];
 	bool truncated;

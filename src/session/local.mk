@@ -74,6 +74,15 @@ tests_component_test_session_faults_SOURCES = tests/component/test_session_fault
 tests_component_test_session_faults_CFLAGS = $(TEST_CFLAGS)
 tests_component_test_session_faults_LDADD = $(TEST_LIBS)
 
+# Data-In accounting: short, gapped, overlapping Data-In and lying residuals.
+check_PROGRAMS += tests/component/test_session_accounting
+TESTS += tests/component/test_session_accounting
+tests_component_test_session_accounting_SOURCES = tests/component/test_session_accounting.c \
+	tests/component/faketarget.c tests/component/faketarget.h \
+	tests/component/faketarget_int.h tests/component/faketarget_login.c tests/component/harness.h
+tests_component_test_session_accounting_CFLAGS = $(TEST_CFLAGS)
+tests_component_test_session_accounting_LDADD = $(TEST_LIBS)
+
 # The session engine's receive path, fed by the fuzzer after a real login.
 FUZZERS += tests/fuzz/fuzz_session
 tests_fuzz_fuzz_session_SOURCES = tests/fuzz/fuzz_session.c \
@@ -91,6 +100,24 @@ tests_fuzz_fuzz_session_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_session_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_session_LDADD = libsession.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS) $(LIBEV_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/session
+
+# Data-In accounting: one READ answered by the fuzzer's Data-In / SCSI
+# Response stream; a success must carry exactly the bytes received.
+FUZZERS += tests/fuzz/fuzz_datain
+tests_fuzz_fuzz_datain_SOURCES = tests/fuzz/fuzz_datain.c \
+	tests/component/faketarget.c tests/component/faketarget.h \
+	tests/component/faketarget_int.h tests/component/faketarget_login.c \
+	src/session/conn.c \
+	src/session/control.c \
+	src/session/discovery.c \
+	src/session/session.c \
+	src/session/task.c \
+	$(FUZZ_DRIVER)
+tests_fuzz_fuzz_datain_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_datain_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_datain_LDADD = libsession.a libscsi.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS) \
+	$(LIBEV_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/datain
 
 # Manual check against a real target (needs tgtd): built, not run by make check.
 check_PROGRAMS += tests/component/tgt_smoke

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scsi/sam.h"
 #include "session/sess_int.h"
 #include "util/log.h"
 
@@ -504,7 +505,16 @@ struct sess_slot *sess_rx_match(struct sess *s, uint32_t itt, enum sess_slot_kin
 	}
 }
 
-/* Data-In header: check it against the task and aim the data at the task's buffer. */
+/*
+ * Data-In header: check it against the task and aim the data at the task's
+ * buffer. The data of a read must cover [0, EDTL - residual) exactly once
+ * (DESIGN.md invariants): with DataPDUInOrder=Yes and DataSequenceInOrder=Yes
+ * (RFC 7143 13.18, 13.19), which is all we ever negotiate (param.c offers Yes
+ * and the rule is OR, so No cannot be in force), every PDU must start where
+ * the previous one ended, in DataSN order. So data_done is both the byte
+ * count and the next expected offset, and any gap, overlap, duplicate or
+ * reordering is caught here, before a byte lands in the buffer.
+ */
 static int rx_data_in_hdr(struct sess *s, const struct iscsi_pdu_data_in *m, struct iovec *iov)
 {
 	struct sess_slot *sl = sess_rx_match(s, m->itt, SLOT_TASK, ISCSI_PDU_OP_DATA_IN);
@@ -530,9 +540,18 @@ static int rx_data_in_hdr(struct sess *s, const struct iscsi_pdu_data_in *m, str
 			       m->buffer_offset, m->data_len, t->xfer_len, m->itt);
 		return -1;
 	}
-	if (s->neg.data_pdu_in_order && m->buffer_offset != t->data_done) {
-		task_malformed(s, sl, "Data-In out of order: offset %u, expected %u for ITT 0x%08x",
-			       m->buffer_offset, t->data_done, m->itt);
+	if (m->data_len && m->buffer_offset > t->data_done) {
+		task_malformed(s, sl,
+			       "Data-In leaves a gap for ITT 0x%08x: DataSN %u at offset %u, "
+			       "bytes %u..%u never sent",
+			       m->itt, m->datasn, m->buffer_offset, t->data_done, m->buffer_offset);
+		return -1;
+	}
+	if (m->data_len && m->buffer_offset < t->data_done) {
+		task_malformed(s, sl,
+			       "Data-In overlap for ITT 0x%08x: DataSN %u at offset %u + %u, "
+			       "%u bytes already received",
+			       m->itt, m->datasn, m->buffer_offset, m->data_len, t->data_done);
 		return -1;
 	}
 	s->rx_slot = sl;
@@ -546,6 +565,55 @@ static int rx_data_in_hdr(struct sess *s, const struct iscsi_pdu_data_in *m, str
 	return n;
 }
 
+/*
+ * The status of a command arrived (SCSI Response, or S bit on the last
+ * Data-In): do its residual and the data received agree with EDTL (RFC 7143
+ * 11.4.5, SAM-5 5.4)? U says EDTL - residual bytes were sent, O that the
+ * command wanted more than EDTL (so all of EDTL was sent). A read whose
+ * status is GOOD must have received exactly that many bytes; no command may
+ * receive more, whatever its status (a CHECK CONDITION may come after part
+ * of the data). Returns false after failing the task.
+ */
+static bool task_status_agrees(struct sess *s, struct sess_slot *sl, uint8_t status, bool under,
+			       bool over, uint32_t residual, const char *where)
+{
+	struct sess_task *t = sl->task;
+	uint32_t expect = t->xfer_len;
+
+	if (under && over) {
+		task_malformed(s, sl, "%s for ITT 0x%08x with both O and U", where, t->itt);
+		return false;
+	}
+	if (under && residual > t->xfer_len) {
+		task_malformed(s, sl, "%s for ITT 0x%08x: underflow residual %u > EDTL %u", where,
+			       t->itt, residual, t->xfer_len);
+		return false;
+	}
+	if (t->dir != SESS_DIR_READ)
+		return true;
+	if (under)
+		expect -= residual;
+	if (t->data_done > expect) {
+		task_malformed(s, sl,
+			       "%s for ITT 0x%08x: %u bytes of Data-In received, beyond EDTL %u - "
+			       "residual %u",
+			       where, t->itt, t->data_done, t->xfer_len, under ? residual : 0);
+		return false;
+	}
+	if (t->data_done < expect &&
+	    (status == SCSI_STATUS_GOOD || status == SCSI_STATUS_CONDITION_MET)) {
+		task_malformed(s, sl,
+			       "%s for ITT 0x%08x: status 0x%02x with %u of %u bytes of Data-In "
+			       "(EDTL %u, %s)",
+			       where, t->itt, status, t->data_done, expect, t->xfer_len,
+			       under  ? "underflow residual"
+			       : over ? "overflow residual"
+				      : "no residual");
+		return false;
+	}
+	return true;
+}
+
 int sess_ffp_hdr(struct sess *s, const uint8_t *bhs, struct iovec *iov)
 {
 	const char *why = NULL;
@@ -553,8 +621,18 @@ int sess_ffp_hdr(struct sess *s, const uint8_t *bhs, struct iovec *iov)
 	s->rx_slot = NULL;
 	s->rx_late = false;
 	if (iscsi_pdu_dec_target(bhs, &s->rx_msg, &why) < 0) {
-		sess_die(s, SESS_DEATH_PROTOCOL, "bad %s: %s", sess_op_name(iscsi_pdu_opcode(bhs)),
-			 why ? why : "malformed header");
+		uint32_t itt = get_be32(bhs + 16); /* every target PDU has the ITT here */
+		struct sess_slot *sl;
+
+		/* A malformed answer to a live command fails that command with -EPROTO. */
+		if (sess_itt_lookup(s, itt, &sl) == ITT_LIVE && sl->kind == SLOT_TASK)
+			task_malformed(s, sl, "bad %s for ITT 0x%08x: %s",
+				       sess_op_name(iscsi_pdu_opcode(bhs)), itt,
+				       why ? why : "malformed header");
+		else
+			sess_die(s, SESS_DEATH_PROTOCOL, "bad %s (ITT 0x%08x): %s",
+				 sess_op_name(iscsi_pdu_opcode(bhs)), itt,
+				 why ? why : "malformed header");
 		return -1;
 	}
 	if (s->rx_msg.opcode == ISCSI_PDU_OP_DATA_IN)
@@ -574,6 +652,18 @@ static void rx_data_in(struct sess *s, const struct iscsi_pdu_data_in *m)
 		return;
 	/* RFC 7143 11.7.4: status and residuals ride on the last Data-In. */
 	sess_statsn_update(s, m->statsn);
+	/* 11.7.4 again: only a status without exception may; an error status
+	 * comes in a SCSI Response, with its sense (which a Data-In cannot carry). */
+	if (m->scsi_status != SCSI_STATUS_GOOD && m->scsi_status != SCSI_STATUS_CONDITION_MET &&
+	    m->scsi_status != SCSI_STATUS_INTERMEDIATE &&
+	    m->scsi_status != SCSI_STATUS_INTERMEDIATE_COND_MET) {
+		task_malformed(s, sl, "Data-In status for ITT 0x%08x: status 0x%02x with the S bit",
+			       m->itt, m->scsi_status);
+		return;
+	}
+	if (!task_status_agrees(s, sl, m->scsi_status, m->underflow, m->overflow, m->residual,
+				"Data-In status"))
+		return;
 	t->status = m->scsi_status;
 	t->response = ISCSI_PDU_RSP_COMPLETED;
 	t->residual_under = m->underflow;
@@ -610,6 +700,11 @@ static void rx_scsi_rsp(struct sess *s, const struct iscsi_pdu_scsi_rsp *m, cons
 			       m->itt, m->exp_datasn, sl->exp_datasn);
 		return;
 	}
+	/* 11.4.3: only a command completed at the target has a status to check. */
+	if (m->response == ISCSI_PDU_RSP_COMPLETED &&
+	    !task_status_agrees(s, sl, m->status, m->underflow, m->overflow, m->residual,
+				"SCSI Response"))
+		return;
 	t->response = m->response;
 	t->status = m->status;
 	t->sense_len = (uint16_t)MIN(sense_len, (size_t)SESS_SENSE_MAX);

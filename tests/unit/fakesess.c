@@ -181,6 +181,7 @@ static int f_submit(struct sess *s, struct sess_task *t)
 	t->result = 0;
 	t->sent = true;
 	t->status = 0;
+	t->response = 0; /* as sess_submit() does */
 	t->sense_len = 0;
 	t->residual = 0;
 	t->residual_under = t->residual_over = false;
@@ -667,4 +668,51 @@ unsigned int fakesess_serve(struct sess *s)
 	while (fakesess_serve_one(s))
 		n++;
 	return n;
+}
+
+/*
+ * What the real session does with a malformed answer (src/session/task.c
+ * task_malformed): the oldest task's buffer got part of the data (here
+ * scribbled over with 0xee, the stale bytes a short read leaves), the task
+ * comes back with -EPROTO, the session is DEAD (SESS_DEATH_PROTOCOL, on_state
+ * first) and the other tasks come back with -ECONNABORTED.
+ */
+void fakesess_malformed_one(struct sess *s)
+{
+	struct sess_task *t = fakesess_peek(s);
+
+	if (!t || s->st == SESS_DEAD)
+		return;
+	s->last_rx = fake_now;
+	for (unsigned int i = 0; i < t->iov_cnt; i++)
+		if (t->dir == SESS_DIR_READ)
+			memset(t->iov[i].iov_base, 0xee, t->iov[i].iov_len);
+	s->st = SESS_DEAD;
+	s->cb.on_state(s, SESS_DEAD, SESS_DEATH_PROTOCOL, "malformed Data-In", s->opaque);
+	t->result = -EPROTO;
+	t->sent = true;
+	finish_task(s, t);
+	while (!list_empty(&s->tasks)) {
+		t = list_entry(s->tasks.next, struct sess_task, node);
+		t->result = -ECONNABORTED;
+		t->sent = true;
+		finish_task(s, t);
+	}
+}
+
+/* Answer the oldest task from the LUN, then overwrite what the target reported. */
+void fakesess_answer_one(struct sess *s, uint8_t response, uint8_t status, bool under,
+			 uint32_t residual)
+{
+	struct sess_task *t = fakesess_peek(s);
+
+	if (!t)
+		return;
+	s->last_rx = fake_now;
+	answer(s->path >= 0 && s->path < 8 ? fakesess_lun_for[s->path] : NULL, t);
+	t->response = response;
+	t->status = status;
+	t->residual_under = under;
+	t->residual = residual;
+	finish_task(s, t);
 }

@@ -117,6 +117,11 @@ unsigned int fakesess_serve(struct sess *s);
 struct sess_task *fakesess_peek(struct sess *s);
 /* Answer the oldest task with a CHECK CONDITION with fixed sense. */
 void fakesess_fail_one(struct sess *s, uint8_t status, uint8_t key, uint8_t asc, uint8_t ascq);
+/* The oldest task's answer was malformed: -EPROTO, the session dies (see fakesess.c). */
+void fakesess_malformed_one(struct sess *s);
+/* Answer the oldest task from the LUN but with this response / status / residual. */
+void fakesess_answer_one(struct sess *s, uint8_t response, uint8_t status, bool under,
+			 uint32_t residual);
 /* Answer the outstanding NOP. */
 void fakesess_pong(struct sess *s);
 /* Some traffic arrived (e.g. part of a Data-In): only last_rx moves. */

@@ -243,6 +243,38 @@ START_TEST(rule_or_initial_r2t)
 }
 END_TEST
 
+/*
+ * task.c enforces Data-In order strictly because DataPDUInOrder and
+ * DataSequenceInOrder can never be No: we offer Yes, and the rule is OR.
+ */
+START_TEST(data_in_order_always_yes)
+{
+	/* The target offers No first: we answer Yes, and Yes is the result. */
+	start_default();
+	ck_assert_int_eq(op("DataPDUInOrder", "No"), 0);
+	ck_assert_int_eq(op("DataSequenceInOrder", "No"), 0);
+	EXPECT_TEXT(reply, rlen, "DataPDUInOrder=Yes\0DataSequenceInOrder=Yes\0");
+	ck_assert_int_eq(iscsi_param_finish(&n), 0);
+	ck_assert(n.params.data_pdu_in_order);
+	ck_assert(n.params.data_sequence_in_order);
+
+	/* We offered Yes: an answer of No fails the login. */
+	start_default();
+	offer_op();
+	expect_fail_naming("DataPDUInOrder", "No");
+	start_default();
+	offer_op();
+	expect_fail_naming("DataSequenceInOrder", "No");
+
+	/* Not answered at all: the default, Yes. */
+	start_default();
+	offer_op();
+	ck_assert_int_eq(iscsi_param_finish(&n), 0);
+	ck_assert(n.params.data_pdu_in_order);
+	ck_assert(n.params.data_sequence_in_order);
+}
+END_TEST
+
 START_TEST(rule_and_immediate_data)
 {
 	struct iscsi_param_config c;
@@ -636,6 +668,7 @@ int main(void)
 	tcase_add_test(tc, rule_min);
 	tcase_add_test(tc, rule_max);
 	tcase_add_test(tc, rule_or_initial_r2t);
+	tcase_add_test(tc, data_in_order_always_yes);
 	tcase_add_test(tc, rule_and_immediate_data);
 	tcase_add_test(tc, rule_list_digest);
 	tcase_add_test(tc, first_burst_le_max_burst);

@@ -514,6 +514,100 @@ START_TEST(path_sense_reissued)
 }
 END_TEST
 
+/* A malformed answer (short or overlapping Data-In, a residual that lies:
+ * the session fails the command with -EPROTO and dies) is a path problem:
+ * the read is re-issued on the other path and the caller gets the LUN's
+ * bytes, never the stale ones the bad answer left in the buffer. */
+START_TEST(eproto_read_reissued_on_other_path)
+{
+	struct treq *r;
+	struct sess *s0, *s1;
+
+	for (uint32_t i = 0; i < 8192; i++)
+		lun.data[i] = (uint8_t)(i * 7 + 3);
+	mk(2, PATH_POLICY_ROUND_ROBIN);
+	up(0);
+	up(1);
+	s0 = fakesess_latest(0);
+	s1 = fakesess_latest(1);
+	r = mkreq(BDEV_OP_READ, 0, 8192, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	ck_assert_uint_eq(s0->ntasks + s1->ntasks, 1);
+	if (s1->ntasks) {
+		struct sess *x = s0;
+		s0 = s1;
+		s1 = x;
+	}
+	fakesess_malformed_one(s0);
+	ck_assert_int_eq(r->calls, 0);
+	ck_assert_int_eq(P(s0->path)->state, PATH_FAILED);
+	poll_dev();
+	ck_assert_uint_eq(s1->ntasks, 1);
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, 0);
+	ck_assert_mem_eq(r->buf, lun.data, 8192);
+	freereq(r);
+}
+END_TEST
+
+/* iSCSI response "Target Failure" (RFC 7143 11.4.3): the STATUS field means
+ * nothing then, so a 0 there is no GOOD: retried, never a success. */
+START_TEST(target_failure_response_not_success)
+{
+	struct treq *r;
+	struct sess *s;
+
+	for (uint32_t i = 0; i < 512; i++)
+		lun.data[i] = (uint8_t)(i + 1);
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	s = fakesess_latest(0);
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	fakesess_answer_one(s, 0x01, 0x00, false, 0);
+	poll_dev();
+	ck_assert_int_eq(r->calls, 0);
+	advance(0.02);
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, 0);
+	ck_assert_mem_eq(r->buf, lun.data, 512);
+	freereq(r);
+}
+END_TEST
+
+/* GOOD with an underflow residual: the target did not take or send all the
+ * blocks the CDB named, so neither a read nor a write is done. */
+START_TEST(good_with_underflow_not_success)
+{
+	struct treq *r, *w;
+	struct sess *s;
+
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	s = fakesess_latest(0);
+	r = mkreq(BDEV_OP_READ, 0, 1024, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	fakesess_answer_one(s, 0x00, 0x00, true, 512);
+	poll_dev();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, -EIO);
+	w = mkreq(BDEV_OP_WRITE, 0, 1024, 0x5a);
+	ck_assert_int_eq(submit(w), 0);
+	poll_dev();
+	fakesess_answer_one(s, 0x00, 0x00, true, 512);
+	poll_dev();
+	ck_assert_int_eq(w->calls, 1);
+	ck_assert_int_eq(w->err, -EIO);
+	freereq(r);
+	freereq(w);
+}
+END_TEST
+
 /* No path: requests wait; no_path_retry_ms later they fail with -EIO, and
  * new ones fail too (through done, not inside submit). */
 START_TEST(no_path_queues_then_fails)
@@ -1848,6 +1942,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, write_protect_is_erofs);
 	tcase_add_test(tc, session_death_reissued_on_other_path);
 	tcase_add_test(tc, path_sense_reissued);
+	tcase_add_test(tc, eproto_read_reissued_on_other_path);
+	tcase_add_test(tc, target_failure_response_not_success);
+	tcase_add_test(tc, good_with_underflow_not_success);
 	tcase_add_test(tc, no_path_queues_then_fails);
 	tcase_add_test(tc, path_back_before_bound);
 	tcase_add_test(tc, identity_mismatch_wrong_lun);

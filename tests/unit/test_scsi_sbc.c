@@ -76,6 +76,31 @@ START_TEST(readcap_parse)
 }
 END_TEST
 
+/* Capacity in bytes is checked arithmetic: no wrapped size ever reaches a caller. */
+START_TEST(capacity_bytes)
+{
+	/* 2^55 blocks of 512 bytes is 2^64 bytes: one past what 64 bits hold. */
+	static const uint8_t rc16_wrap[32] = {0x00, 0x7f, 0xff, 0xff, 0xff, 0xff,
+					      0xff, 0xff, 0x00, 0x00, 0x02, 0x00};
+	static const uint8_t rc16_max[32] = {0x00, 0x7f, 0xff, 0xff, 0xff, 0xff,
+					     0xff, 0xfe, 0x00, 0x00, 0x02, 0x00};
+	static const uint8_t rc10_big[8] = {0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x02, 0x00};
+	struct scsi_capacity c;
+	uint64_t b = 1;
+
+	ck_assert_int_eq(scsi_readcap16_parse(vec(rc16_wrap, 32), 32, &c), 0);
+	ck_assert_int_eq(scsi_capacity_bytes(&c, &b), -EOVERFLOW);
+	ck_assert_int_eq(scsi_readcap16_parse(vec(rc16_max, 32), 32, &c), 0);
+	ck_assert_int_eq(scsi_capacity_bytes(&c, &b), 0);
+	ck_assert(b == UINT64_MAX - 511); /* (2^55 - 1) * 512 */
+	ck_assert_int_eq(scsi_readcap10_parse(vec(rc10_big, 8), 8, &c), 0);
+	ck_assert_int_eq(scsi_capacity_bytes(&c, &b), -EINVAL); /* READ CAPACITY(16) needed */
+	memset(&c, 0, sizeof(c));
+	c.block_size = 512;
+	ck_assert_int_eq(scsi_capacity_bytes(&c, &b), -EINVAL); /* no blocks */
+}
+END_TEST
+
 START_TEST(rw_cdbs)
 {
 	/* SBC-4 table 44 READ(10): LBA bytes 2-5, TRANSFER LENGTH bytes 7-8 */
@@ -351,6 +376,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, NULL, vec_free);
 	tcase_add_test(tc, readcap_cdbs);
 	tcase_add_test(tc, readcap_parse);
+	tcase_add_test(tc, capacity_bytes);
 	tcase_add_test(tc, rw_cdbs);
 	tcase_add_test(tc, sync_cache_cdbs);
 	tcase_add_test(tc, unmap_cdb_and_params);
