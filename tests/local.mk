@@ -30,7 +30,7 @@ clean-local-uml:
 # sources tests/functions.sh and skips (77) what the machine or the current
 # state of iscsi-nbd cannot do.
 EXTRA_DIST += tests/functions.sh tests/integration/pdu-sniff.py \
-	tests/integration/fake-discovery.py
+	tests/integration/fake-discovery.py tests/integration/ctl-flood.py
 INTEGRATION_TESTS = \
 	tests/integration/chap.sh \
 	tests/integration/cli-usage.sh \
@@ -45,7 +45,8 @@ INTEGRATION_TESTS = \
 	tests/integration/rw.sh \
 	tests/integration/serve-clients.sh \
 	tests/integration/two-networks.sh \
-	tests/integration/unmap.sh
+	tests/integration/unmap.sh \
+	tests/integration/ctl-stall.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 
