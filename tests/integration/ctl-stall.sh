@@ -106,9 +106,10 @@ kill -0 "$pid" 2>/dev/null || fail "the daemon died"
 timeout 5 "$isn_bin" status "$name" >/dev/null || fail "status does not answer after the flood"
 
 # ---- 2. EMFILE --------------------------------------------------------------
-# The limit: the highest descriptor the daemon holds, plus three.
-maxfd=$(ls "/proc/$pid/fd" | sort -n | tail -1)
-prlimit --pid "$pid" --nofile=$((maxfd + 4)):$((maxfd + 4)) || fail "prlimit on $pid"
+# The limit: room for fio's connection and three more descriptors
+# (accept takes the lowest free number; the limit caps the number).
+nfd=$(ls "/proc/$pid/fd" | wc -l)
+prlimit --pid "$pid" --nofile=$((nfd + 4)):$((nfd + 4)) || fail "prlimit on $pid"
 fio_start "$isn_tmp/fio2.json" 6 --rate_iops=200
 sleep 0.5
 timeout 30 "$py" "$top_srcdir/tests/integration/ctl-flood.py" "$ctlsock" 5 100 \
