@@ -46,7 +46,8 @@ INTEGRATION_TESTS = \
 	tests/integration/serve-clients.sh \
 	tests/integration/two-networks.sh \
 	tests/integration/unmap.sh \
-	tests/integration/ctl-stall.sh
+	tests/integration/ctl-stall.sh \
+	tests/integration/lun-lock.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 

@@ -28,6 +28,7 @@ enum cli_exit {
 	CLI_EXIT_IO = 5,       /* SCSI command failed (CHECK CONDITION, ...) */
 	CLI_EXIT_PROTOCOL = 6, /* the target broke the protocol */
 	CLI_EXIT_LOCAL = 7,    /* local error: file, permission, memory */
+	CLI_EXIT_BUSY = 8,     /* another daemon on this host holds the target LUN */
 };
 
 #define CLI_PROG "iscsi-nbd"

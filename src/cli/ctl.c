@@ -108,6 +108,11 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
+int ctl_dir_make(void)
+{
+	return mkdir_p(ctl_dir());
+}
+
 static void ctl_client_set_state(struct ctl_client *c, enum ctl_client_state st)
 {
 	dbg(LOG_SUB_CTL, "%s ctl%u: %s -> %s", c->cs->name, c->id, ctl_client_state_names[c->state],

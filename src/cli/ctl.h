@@ -22,16 +22,19 @@
 #include <ev.h>
 
 #define CTL_DIR_DEFAULT "/run/iscsi-nbd"
-#define CTL_REQ_MAX	256
-#define CTL_RSP_MAX	(64 * 1024)
+#define CTL_REQ_MAX     256
+#define CTL_RSP_MAX     (64 * 1024)
 
-#define CTL_MAX_CLIENTS	   8
+#define CTL_MAX_CLIENTS    8
 #define CTL_CLIENT_TIMEOUT 2.0 /* seconds, request and answer together */
 #define CTL_ACCEPT_RETRY   0.1 /* seconds between accepts while out of descriptors */
 #define CTL_ACCEPT_BATCH   16  /* accepts per wakeup */
 
 /* The directory in use: $ISCSI_NBD_RUNDIR if set (tests), else CTL_DIR_DEFAULT. */
 const char *ctl_dir(void);
+
+/* Create ctl_dir() (and its parents) if missing; 0 or -errno. */
+int ctl_dir_make(void);
 
 /*
  * Daemon side. handle() gets the request line (no newline) and writes the

@@ -20,6 +20,8 @@ CLI_SOURCES = \
 	src/cli/export.h \
 	src/cli/initiator.c \
 	src/cli/initiator.h \
+	src/cli/lunlock.c \
+	src/cli/lunlock.h \
 	src/cli/main.c \
 	src/cli/portal.c \
 	src/cli/portal.h \

@@ -13,6 +13,7 @@
  *	5  SCSI / I/O error: the command reached the LUN and failed
  *	6  protocol error: the target broke RFC 7143 (or a digest mismatched)
  *	7  local error: file, permission, memory
+ *	8  LUN busy: another daemon on this host attaches or serves the target LUN
  */
 #include "config.h"
 
@@ -92,7 +93,8 @@ static void usage(FILE *f)
 		"  4 authentication failure (CHAP)\n"
 		"  5 SCSI / I/O error\n"
 		"  6 protocol error from the target\n"
-		"  7 local error (file, permission)\n");
+		"  7 local error (file, permission)\n"
+		"  8 LUN busy: another daemon on this host serves the target LUN\n");
 }
 
 int main(int argc, char **argv)
