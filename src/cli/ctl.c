@@ -389,8 +389,12 @@ struct ctl_server *ctl_server_new(struct ev_loop *loop, const char *name, ctl_ha
 		goto fail;
 	}
 	memcpy(sa.sun_path, cs->path, strlen(cs->path) + 1);
-	/* A socket left by a daemon that died is stale only if nobody answers it. */
-	if (connect(cs->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+	/*
+	 * A socket left by a daemon that died is stale only if nobody answers
+	 * it. A full backlog (EAGAIN) is a live daemon under a flood of
+	 * clients: never unlink its socket.
+	 */
+	if (connect(cs->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
 		err = -EADDRINUSE;
 		goto fail;
 	}

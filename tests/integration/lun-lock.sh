@@ -99,5 +99,18 @@ serve_start pid3 five 1
 info "after SIGKILL of PID $pid1, serve of LUN 1 starts again: PID $pid3"
 kill -TERM "$pid3"
 wait "$pid3" || fail "serve five exited $? on SIGTERM"
+
+# In the background (the command forks): the lock names the daemon, not
+# the parent that printed the address and exited.
+isn "$ns" serve -t "$iqn" -l 1 -P 127.0.0.1 --socket "$isn_tmp/six.sock" --name six \
+	>"$isn_tmp/six.out" 2>&1 || fail "background serve: $(cat "$isn_tmp/six.out")"
+cleanup_add sh -c "timeout 30 '$isn_bin' detach six >/dev/null 2>&1 || true"
+lockpid=$(head -1 "$rundir"/lun-*.lock | cut -d' ' -f1)
+kill -0 "$lockpid" 2>/dev/null || fail "the lock names PID $lockpid, which is not running"
+expect_rc 8 isn "$ns" serve -f -t "$iqn" -l 1 -P 127.0.0.1 --socket "$isn_tmp/seven.sock" \
+	--name seven
+expect_stderr "PID $lockpid \\(name six, $isn_tmp/six.sock\\)"
+info "background daemon PID $lockpid holds the lock: $(head -1 "$isn_tmp/stderr")"
+timeout 30 "$isn_bin" detach six || fail "detach six"
 ls "$rundir"/lun-*.lock >/dev/null 2>&1 && fail "a clean stop left its lock file: $(ls "$rundir")"
 exit 0
