@@ -4,7 +4,8 @@
 # sessions forever, so the second is refused before it logs in:
 # - with `serve` of LUN 1 running (--name one), a second `serve` of the
 #   same LUN under another name, one with the IQN in capitals (IQNs are
-#   case-free), and an `attach` of it all exit 8 in under 1 s, naming the
+#   case-free), an `attach` of it and an `attach --config` whose file
+#   names the LUN (mode = serve, a name of its own) all exit 8 in under 1 s, naming the
 #   holder's PID and name, and tgtd sees no new I_T nexus or connection;
 # - LUN 2 of the same target is another LUN: its `serve` runs beside;
 # - after SIGKILL of the first daemon the lock is free: a new `serve` of
@@ -80,7 +81,13 @@ refused "second serve" isn "$ns" serve -f -t "$iqn" -l 1 -P 127.0.0.1 \
 refused "serve, IQN in capitals" isn "$ns" serve -f -t "$(echo "$iqn" | tr a-z A-Z)" -l 1 \
 	-P 127.0.0.1 --socket "$isn_tmp/three.sock" --name three
 refused "attach" isn "$ns" attach -f -t "$iqn" -l 1 -P 127.0.0.1 --name four
-[ ! -e "$isn_tmp/two.sock" ] || fail "the refused serve made its socket"
+mkdir -p "$isn_tmp/etc"
+export ISCSI_NBD_CONFDIR="$isn_tmp/etc"
+printf '[target]\nname = %s\nlun = 1\nportal = 127.0.0.1\n[serve]\nsocket = %s\n[daemon]\nmode = serve\n' \
+	"$iqn" "$isn_tmp/store.sock" >"$isn_tmp/etc/store.conf"
+refused "attach --config" isn "$ns" attach --config store -f
+[ ! -e "$isn_tmp/two.sock" ] && [ ! -e "$isn_tmp/store.sock" ] ||
+	fail "a refused serve made its socket"
 
 sleep 0.5
 after=$(nexus_count)
