@@ -306,6 +306,13 @@ static int export_take_lock(const struct cli_target *t, const char *name, bool s
 			t->target, t->lun, who, h.pid ? h.name : "NAME", h.path);
 		return CLI_EXIT_BUSY;
 	}
+	if (err && lunlock_perm_error(err)) {
+		/* Not root (serve needs no privilege): nobody holds it, we cannot take it. */
+		log_warn("cannot take the LUN lock %s: %s; one daemon per LUN is not enforced "
+			 "for this one (set ISCSI_NBD_RUNDIR to a folder of yours)",
+			 h.path, strerror(-err));
+		return 0;
+	}
 	if (err) {
 		cli_err("cannot take the LUN lock %s: %s", h.path, strerror(-err));
 		return CLI_EXIT_LOCAL;

@@ -74,6 +74,31 @@ static void lunlock_read_holder(int fd, struct lunlock_holder *h)
 	snprintf(h->device, sizeof(h->device), "%s", end + 1);
 }
 
+bool lunlock_perm_error(int err)
+{
+	return err == -EACCES || err == -EPERM || err == -EROFS;
+}
+
+/*
+ * We may not create or write the file (not root): a shared lock still
+ * tells whether someone holds it, since flock needs no write access.
+ * True when it is held (holder filled in).
+ */
+static bool lunlock_probe(const char *path, struct lunlock_holder *holder)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	bool held = false;
+
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		lunlock_read_holder(fd, holder);
+		held = true;
+	}
+	close(fd);
+	return held;
+}
+
 int lunlock_take(const char *target, uint32_t lun, const char *name, struct lunlock **out,
 		 struct lunlock_holder *holder)
 {
@@ -87,8 +112,11 @@ int lunlock_take(const char *target, uint32_t lun, const char *name, struct lunl
 	if (n < 0 || (size_t)n >= sizeof(holder->path))
 		return -ENAMETOOLONG;
 	err = ctl_dir_make();
-	if (err < 0)
+	if (err < 0) {
+		if (lunlock_perm_error(err) && lunlock_probe(holder->path, holder))
+			return -EBUSY;
 		return err;
+	}
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
@@ -101,6 +129,8 @@ int lunlock_take(const char *target, uint32_t lun, const char *name, struct lunl
 		l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (l->fd < 0) {
 			err = -errno;
+			if (lunlock_perm_error(err) && lunlock_probe(l->path, holder))
+				err = -EBUSY;
 			break;
 		}
 		if (flock(l->fd, LOCK_EX | LOCK_NB) < 0) {

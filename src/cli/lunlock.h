@@ -19,6 +19,7 @@
 #ifndef ISN_CLI_LUNLOCK_H
 #define ISN_CLI_LUNLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -36,9 +37,15 @@ struct lunlock_holder {
  * Take the lock of target + lun without waiting, writing our PID and
  * name into it. Returns 0 and *out; -EBUSY with *holder filled when
  * another process holds it; another -errno (holder->path names the file).
+ * A user who may not write the run directory (lunlock_perm_error) still
+ * gets -EBUSY when the lock is held, since flock needs only read access;
+ * else the error, and the caller decides whether to go on unlocked.
  */
 int lunlock_take(const char *target, uint32_t lun, const char *name, struct lunlock **out,
 		 struct lunlock_holder *holder);
+
+/* The run directory or lock file is not ours to write (-EACCES, -EPERM, -EROFS). */
+bool lunlock_perm_error(int err);
 
 /* Rewrite the record: our PID now (after a fork), name and device ("-": none yet). */
 int lunlock_update(struct lunlock *l, const char *name, const char *device);
