@@ -342,9 +342,7 @@ static void ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			case EWOULDBLOCK:
 #endif
 				return;
-			default:
-				log_warn("%s: control socket: accept: %s", cs->name,
-					 strerror(errno));
+			default: /* unexpected: logged there, and never a spin either */
 				ctl_accept_pause(cs, errno);
 				return;
 			}
