@@ -52,7 +52,13 @@ static size_t test_handler(const char *req, char *out, size_t cap, void *opaque)
 	return (size_t)snprintf(out, cap, "ok\nyou said '%s'\n", req);
 }
 
-/* The loop's responsiveness: the longest gap between two 5 ms ticks. */
+/*
+ * The loop's responsiveness: the longest gap between two 5 ms ticks. A
+ * client served synchronously holds the loop for its whole timeout
+ * (seconds); the bound leaves room for a shared, loaded machine taking
+ * the CPU away for a while (60 ms seen at load 15).
+ */
+#define GAP_MAX 0.5
 static ev_timer ticker;
 static ev_tstamp last_tick, max_gap;
 
@@ -194,7 +200,7 @@ START_TEST(test_silent_client_times_out)
 	ck_assert(closed);
 	ck_assert_str_eq(buf, "");
 	ck_assert_uint_eq(handled, 1);
-	ck_assert_double_lt(max_gap, 0.05);
+	ck_assert_double_lt(max_gap, GAP_MAX);
 	close(quiet);
 	close(slow);
 }
@@ -228,7 +234,7 @@ START_TEST(test_client_limit)
 	client_read_all(fds[0], buf, sizeof(buf), &closed);
 	ck_assert_str_eq(buf, "ok\nyou said 'detach'\n");
 	close(fds[0]);
-	ck_assert_double_lt(max_gap, 0.05);
+	ck_assert_double_lt(max_gap, GAP_MAX);
 }
 END_TEST
 
@@ -277,7 +283,7 @@ START_TEST(test_reader_never_reads)
 	ck_assert_int_eq(write(fd, "big\n", 4), 4);
 	run_for(CTL_CLIENT_TIMEOUT + 0.2);
 	ck_assert_uint_eq(handled, 1);
-	ck_assert_double_lt(max_gap, 0.05);
+	ck_assert_double_lt(max_gap, GAP_MAX);
 	/* Dropped: less than the answer arrived, then EOF. */
 	for (;;) {
 		ssize_t n = recv(fd, all + got, sizeof(all) - 1 - got, MSG_DONTWAIT);
