@@ -12,10 +12,11 @@
 #    else, so up to five runs are made and one must stay under 50 ms. A
 #    stall of ours shows in every run (seconds per silent client).
 # 2. Out of descriptors: the daemon's RLIMIT_NOFILE is lowered to a few
-#    above what it holds, then 100 clients connect at once. accept fails
-#    with EMFILE; the daemon must neither spin on it (its CPU time over
-#    3 s stays small) nor stop serving I/O, and it answers `status`
-#    again once the clients are gone.
+#    above what it holds, then 100 clients connect at once to the control
+#    socket and 100 to the NBD socket. accept fails with EMFILE on both;
+#    the daemon must neither spin on it (its CPU time over 3 s stays
+#    small) nor stop serving I/O, and it answers `status` again once the
+#    clients are gone.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 
 requires_tgt
@@ -128,6 +129,10 @@ timeout 30 "$py" "$top_srcdir/tests/integration/ctl-flood.py" "$ctlsock" 5 100 \
 	>"$isn_tmp/flood2" &
 flood_pid=$!
 cleanup_add kill_quiet "$flood_pid"
+timeout 30 "$py" "$top_srcdir/tests/integration/ctl-flood.py" "$sock" 5 100 \
+	>"$isn_tmp/flood3" &
+flood3_pid=$!
+cleanup_add kill_quiet "$flood3_pid"
 sleep 1
 t0=$(cpu_ticks "$pid")
 sleep 3
@@ -135,8 +140,9 @@ t1=$(cpu_ticks "$pid")
 hz=$(getconf CLK_TCK)
 cpu_ms=$(((t1 - t0) * 1000 / hz))
 wait "$flood_pid" || fail "ctl-flood.py failed"
-info "EMFILE flood: $(cat "$isn_tmp/flood2")"
-grep -q -E "accept.*(Too many open files|EMFILE)" "$log" ||
+wait "$flood3_pid" || fail "ctl-flood.py on the NBD socket failed"
+info "EMFILE flood: control socket: $(cat "$isn_tmp/flood2"); NBD socket: $(cat "$isn_tmp/flood3")"
+grep -q -E "control socket: accept.*(Too many open files|EMFILE)" "$log" ||
 	fail "the daemon never ran out of descriptors: the EMFILE case was not exercised"
 info "EMFILE: daemon CPU time ${cpu_ms} ms over 3000 ms (limit 600 ms)"
 [ "$cpu_ms" -lt 600 ] || fail "the daemon used ${cpu_ms} ms of CPU in 3 s: it spins on EMFILE"
