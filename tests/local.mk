@@ -33,7 +33,8 @@ clean-local-uml:
 EXTRA_DIST += tests/functions.sh tests/integration/pdu-sniff.py \
 	tests/integration/fake-discovery.py \
 	tests/integration/fake-hostile-login.py
-EXTRA_DIST += tests/integration/fake-scsi.py
+EXTRA_DIST += tests/integration/fake-scsi.py \
+	tests/integration/ctl-flood.py
 INTEGRATION_TESTS = \
 	tests/integration/chap.sh \
 	tests/integration/chap-restart.sh \
@@ -54,7 +55,9 @@ INTEGRATION_TESTS = \
 	tests/integration/short-answers.sh \
 	tests/integration/status-hostile.sh \
 	tests/integration/two-networks.sh \
-	tests/integration/unmap.sh
+	tests/integration/unmap.sh \
+	tests/integration/ctl-stall.sh \
+	tests/integration/lun-lock.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 

@@ -29,6 +29,7 @@ enum cli_exit {
 	CLI_EXIT_PROTOCOL = 6, /* the target broke the protocol */
 	CLI_EXIT_LOCAL = 7,    /* local error: file, permission, memory */
 	CLI_EXIT_GEOMETRY = 8, /* the LUN's block size or size cannot be exported / shown */
+	CLI_EXIT_BUSY = 9,     /* another daemon on this host holds the target LUN */
 };
 
 #define CLI_PROG "iscsi-nbd"

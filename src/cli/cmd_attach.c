@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "cli/ctl.h"
 #include "cli/daemon.h"
 #include "cli/export.h"
+#include "cli/lunlock.h"
 #include "cli/portal.h"
 #include "cli/sync.h"
 #include "nbd/netlink.h"
@@ -351,6 +353,49 @@ static int preflight(struct cli_target *t, char **portals, unsigned int n, bool 
 	return first;
 }
 
+/* Held from before the first login until the daemon returns (lunlock.h). */
+static struct lunlock *export_lock;
+
+/*
+ * One daemon per target LUN per host, checked before any login so that a
+ * refused start costs the target nothing (a login with the running
+ * daemon's ISIDs would reinstate its sessions).
+ */
+static int export_take_lock(const struct cli_target *t, const char *name, bool serve)
+{
+	struct lunlock_holder h;
+	char who[300];
+	int err;
+
+	if (!name)
+		name = serve ? "serve" : "attach";
+	err = lunlock_take(t->target, t->lun, name, &export_lock, &h);
+
+	if (err == -EBUSY) {
+		if (h.pid)
+			snprintf(who, sizeof(who), "PID %d (name %s, %s)", (int)h.pid, h.name,
+				 strcmp(h.device, "-") ? h.device : "starting");
+		else
+			snprintf(who, sizeof(who), "another " CLI_PROG " that is starting");
+		cli_err("%s LUN %" PRIu32 " is already attached or served on this host by %s: "
+			"one daemon per LUN ('" CLI_PROG " detach %s' first); lock %s",
+			t->target, t->lun, who, h.pid ? h.name : "NAME", h.path);
+		return CLI_EXIT_BUSY;
+	}
+	if (err && lunlock_perm_error(err)) {
+		/* Not root (serve needs no privilege): nobody holds it, we cannot take it. */
+		log_warn("cannot take the LUN lock %s: %s; one daemon per LUN is not enforced "
+			 "for this one (set ISCSI_NBD_RUNDIR to a folder of yours)",
+			 h.path, strerror(-err));
+		return 0;
+	}
+	if (err) {
+		cli_err("cannot take the LUN lock %s: %s", h.path, strerror(-err));
+		return CLI_EXIT_LOCAL;
+	}
+	return 0;
+}
+
 static int export_main(int argc, char **argv, bool serve, char **portals)
 {
 	struct export_config ec = {0};
@@ -534,6 +579,10 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 		cli_err("serve needs exactly one of --socket PATH or --listen HOST:PORT");
 		return CLI_EXIT_USAGE;
 	}
+	code = export_take_lock(&t, ec.name, serve);
+	if (code)
+		return code;
+	ec.lock = export_lock;
 	if (!serve) {
 		struct nbdnl nl;
 		int err = nbdnl_open(&nl);
@@ -644,6 +693,8 @@ static int cmd_export(int argc, char **argv, bool serve)
 
 	for (i = 0; i < PATH_MAX_PATHS; i++)
 		free(portals[i]);
+	lunlock_release(export_lock);
+	export_lock = NULL;
 	return code;
 }
 

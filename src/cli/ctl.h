@@ -7,6 +7,13 @@
  * "detach"), the daemon answers with text and closes. The first answer line
  * is "ok" or "error: MESSAGE"; the rest is the payload. Requests are
  * bounded (CTL_REQ_MAX) and handled on the daemon's loop.
+ *
+ * The loop also moves block I/O, so a local client never gets to stall
+ * it: sockets are non-blocking, at most CTL_MAX_CLIENTS are served at
+ * once (one more is answered "error: busy: ..." and closed), each has
+ * CTL_CLIENT_TIMEOUT to send its request and take its answer or is
+ * closed, and running out of descriptors pauses accepting for
+ * CTL_ACCEPT_RETRY instead of spinning.
  */
 #ifndef ISN_CLI_CTL_H
 #define ISN_CLI_CTL_H
@@ -18,13 +25,21 @@
 #define CTL_REQ_MAX     256
 #define CTL_RSP_MAX     (64 * 1024)
 
+#define CTL_MAX_CLIENTS    8
+#define CTL_CLIENT_TIMEOUT 2.0 /* seconds, request and answer together */
+#define CTL_ACCEPT_RETRY   0.1 /* seconds between accepts while out of descriptors */
+#define CTL_ACCEPT_BATCH   16  /* accepts per wakeup */
+
 /* The directory in use: $ISCSI_NBD_RUNDIR if set (tests), else CTL_DIR_DEFAULT. */
 const char *ctl_dir(void);
+
+/* Create ctl_dir() (and its parents) if missing; 0 or -errno. */
+int ctl_dir_make(void);
 
 /*
  * Daemon side. handle() gets the request line (no newline) and writes the
  * whole answer (starting with "ok\n" or "error: ...\n") into out; returns
- * the length. It runs on the loop thread.
+ * the length. It runs on the loop thread and must not block.
  */
 typedef size_t (*ctl_handler_fn)(const char *req, char *out, size_t cap, void *opaque);
 

@@ -21,6 +21,7 @@
 #include "cli/ctl.h"
 #include "cli/daemon.h"
 #include "cli/export.h"
+#include "cli/lunlock.h"
 #include "cli/status.h"
 #include "nbd/bufpool.h"
 #include "nbd/geometry.h"
@@ -375,6 +376,7 @@ static void nl_bind_done(struct nbdnl_async *a, int err, uint32_t index)
 		export_stop(e, 0);
 		return;
 	}
+	lunlock_update(e->cfg->lock, e->name, e->devpath);
 	e->ctl = ctl_server_new(e->loop, e->name, status_ctl_handler, e);
 	if (!e->ctl)
 		log_warn("%s: no control socket in %s: %s (status/detach will not reach us)",
@@ -496,6 +498,7 @@ static int export_bind_server(struct export *e)
 	e->listener = nbdsrv_listen_new(e->loop, path_device_bdev(e->dev), e->pool, &e->ex, &lc);
 	if (!e->listener)
 		return -errno;
+	lunlock_update(e->cfg->lock, e->name, addr);
 	e->ctl = ctl_server_new(e->loop, e->name, status_ctl_handler, e);
 	if (!e->ctl)
 		log_warn("%s: no control socket in %s: %s", e->name, ctl_dir(), strerror(errno));
@@ -756,6 +759,8 @@ int export_run(struct export_config *cfg)
 	else
 		snprintf(e->name, sizeof(e->name), "serve-%d", (int)getpid());
 
+	/* Our PID now (the lock was taken before the fork) and our name. */
+	lunlock_update(cfg->lock, e->name, NULL);
 	cfg->dev.name = e->name;
 	cfg->dev.on_ready = dev_ready_cb;
 	cfg->dev.on_stopped = dev_stopped_cb;

@@ -36,6 +36,8 @@
 
 #include "path/device.h"
 
+struct lunlock;
+
 enum export_mode {
 	EXPORT_KERNEL, /* /dev/nbdN through generic netlink */
 	EXPORT_SERVER, /* NBD newstyle server on a Unix or TCP socket */
@@ -69,6 +71,7 @@ struct export_config {
 	uint32_t coalesce_us;
 	uint32_t start_timeout_ms; /* how long to wait for the first usable path */
 	uint32_t stop_timeout_ms;  /* bound of the whole stop sequence */
+	struct lunlock *lock;      /* held for the LUN (lunlock.h); its record is kept current */
 
 	struct path_device_config dev;
 };

@@ -20,6 +20,8 @@ CLI_SOURCES = \
 	src/cli/export.h \
 	src/cli/initiator.c \
 	src/cli/initiator.h \
+	src/cli/lunlock.c \
+	src/cli/lunlock.h \
 	src/cli/main.c \
 	src/cli/portal.c \
 	src/cli/portal.h \
@@ -43,3 +45,10 @@ tests_unit_test_config_SOURCES = tests/unit/test_config.c src/cli/conffile.c \
 	src/cli/initiator.c src/cli/target.c src/cli/portal.c src/cli/secret.c
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(TEST_LIBS)
+
+# The control socket's server (ctl.c) on a private loop, and the LUN lock.
+check_PROGRAMS += tests/unit/test_ctl
+TESTS += tests/unit/test_ctl
+tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c src/cli/ctl.c src/cli/lunlock.c
+tests_unit_test_ctl_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_ctl_LDADD = $(TEST_LIBS)

@@ -14,6 +14,7 @@
  *	6  protocol error: the target broke RFC 7143 (or a digest mismatched)
  *	7  local error: file, permission, memory
  *	8  geometry: the LUN's block size or size cannot be exported or reported
+ *	9  LUN busy: another daemon on this host attaches or serves the target LUN
  */
 #include "config.h"
 
@@ -97,7 +98,8 @@ static void usage(FILE *f)
 		"  5 SCSI / I/O error\n"
 		"  6 protocol error from the target\n"
 		"  7 local error (file, permission)\n"
-		"  8 LUN geometry not exportable (block size, size)\n");
+		"  8 LUN geometry not exportable (block size, size)\n"
+		"  9 LUN busy: another daemon on this host serves the target LUN\n");
 }
 
 int main(int argc, char **argv)

@@ -28,6 +28,7 @@
 #define DEFAULT_MAX_CLIENTS  64
 #define DEFAULT_HS_TIMEOUT   30.0
 #define DEFAULT_SEND_TIMEOUT 60.0
+#define LISTEN_RETRY         0.1 /* seconds between accepts while out of descriptors */
 
 struct client {
 	struct list_node node;
@@ -45,6 +46,8 @@ struct nbdsrv_listener {
 	struct ev_loop *loop;
 	ev_io accept_io;
 	ev_timer drained_timer; /* 0 s: defers cfg.drained to the next loop iteration */
+	ev_timer retry_timer;   /* accepting again after running out of descriptors */
+	bool starved;           /* accept lacked descriptors; logged once per episode */
 	int fd;
 	char *unix_path; /* to unlink at the end */
 	struct bdev *bd;
@@ -223,6 +226,31 @@ static void name_peer(struct client *cl, const struct sockaddr_storage *ss, sock
 			 (unsigned long long)serial, host, port);
 }
 
+static void listen_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct nbdsrv_listener *l = container_of(w, struct nbdsrv_listener, retry_timer);
+
+	if (!l->stopped)
+		ev_io_start(loop, &l->accept_io);
+}
+
+/*
+ * Out of descriptors (or memory): the connection stays in the backlog and
+ * the socket stays readable, so the level-triggered watcher would call us
+ * again at once, forever, at full CPU. Stop watching and look again in
+ * LISTEN_RETRY seconds; descriptors come back as clients go.
+ */
+static void listen_pause(struct nbdsrv_listener *l, int err)
+{
+	if (!l->starved)
+		log_warn("nbdsrv: accept: %s; retrying every %.0f ms", strerror(err),
+			 LISTEN_RETRY * 1000.);
+	l->starved = true;
+	ev_io_stop(l->loop, &l->accept_io);
+	ev_timer_set(&l->retry_timer, LISTEN_RETRY, 0.);
+	ev_timer_start(l->loop, &l->retry_timer);
+}
+
 static void listen_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct nbdsrv_listener *l = container_of(w, struct nbdsrv_listener, accept_io);
@@ -235,9 +263,15 @@ static void listen_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_warn("nbdsrv: accept: %s", strerror(errno));
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				listen_pause(l, errno);
 			return;
+		}
+		if (l->starved) {
+			log_notice("nbdsrv: accepting again");
+			l->starved = false;
 		}
 		if (l->nclients >= l->cfg.max_clients) {
 			log_warn("nbdsrv: %u clients already: refusing another", l->nclients);
@@ -429,6 +463,7 @@ struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
 	ev_io_init(&l->accept_io, listen_on_accept, l->fd, EV_READ);
 	ev_io_start(loop, &l->accept_io);
 	ev_timer_init(&l->drained_timer, listen_on_drained, 0, 0);
+	ev_init(&l->retry_timer, listen_on_retry);
 	log_info("nbdsrv: listening on %s", addr);
 	return l;
 }
@@ -439,6 +474,7 @@ void nbdsrv_listen_stop(struct nbdsrv_listener *l)
 
 	l->stopped = true;
 	ev_io_stop(l->loop, &l->accept_io);
+	ev_timer_stop(l->loop, &l->retry_timer);
 	list_for_each_safe(pos, tmp, &l->clients)
 	{
 		struct client *cl = list_entry(pos, struct client, node);
@@ -507,6 +543,7 @@ void nbdsrv_listen_free(struct nbdsrv_listener *l)
 	assert(l->nclients == 0);
 	ev_io_stop(l->loop, &l->accept_io);
 	ev_timer_stop(l->loop, &l->drained_timer);
+	ev_timer_stop(l->loop, &l->retry_timer);
 	if (l->fd >= 0)
 		close(l->fd);
 	if (l->unix_path) {

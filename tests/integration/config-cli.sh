@@ -14,6 +14,10 @@ requires_isn config attach
 requires timeout
 ISCSI_NBD_CONFDIR=$isn_tmp/etc
 export ISCSI_NBD_CONFDIR
+# A run directory of our own: attach takes its LUN lock there (one daemon
+# per LUN per host), and this file's IQN is the documentation's example.
+ISCSI_NBD_RUNDIR=$isn_tmp/run
+export ISCSI_NBD_RUNDIR
 mkdir -p "$ISCSI_NBD_CONFDIR"
 d=$ISCSI_NBD_CONFDIR
 

@@ -12,6 +12,9 @@
 # And one that fails after the daemon started: a second attach naming a
 # device that a running daemon serves must fail without taking the device
 # from it; the first daemon's device keeps working and detaches cleanly.
+# The second attach is of LUN 2 (one daemon per LUN would refuse LUN 1
+# before it looks at the device): a third, of LUN 1 on another device,
+# is refused with exit 9 naming the first daemon's PID.
 . "$(dirname "$0")/lib.sh"
 isn_require_attach
 requires tgtd tgtadm pgrep
@@ -29,6 +32,10 @@ tgt_adm --mode logicalunit --op new --tid 2 --lun 1 --backing-store /scratch/tgt
 tgt_adm --mode target --op bind --tid 2 --initiator-address ALL || fail "target 2 bind"
 tgt_adm --mode account --op new --user alice --password alicesecret12 || fail "account"
 tgt_adm --mode account --op bind --tid 2 --user alice || fail "account bind"
+# LUN 2 of target 1: a second attach on a busy device, of another LUN.
+truncate -s 64M /scratch/tgt-lun2.img
+tgt_adm --mode logicalunit --op new --tid 1 --lun 2 --backing-store /scratch/tgt-lun2.img ||
+	fail "target 1 lun 2"
 
 export ISCSI_NBD_RUNDIR=/run/iscsi-nbd
 out=/scratch/attach.out err=/scratch/attach.err
@@ -96,8 +103,15 @@ in_use_case() {
 	head -c 4M /dev/urandom >/scratch/pat
 	dd if=/scratch/pat of=/dev/nbd0 bs=1M oflag=direct status=none ||
 		fail "case $n: write through nbd0"
-	log "case $n: second attach on /dev/nbd0 while pid $first serves it"
+	log "case $n: LUN 1 again, on /dev/nbd1: one daemon per LUN"
 	timeout 60 "$ISN_BIN" attach -t "$TGT_IQN" -P "$TGT_IP1" -P "$TGT_IP2" -l 1 \
+		--device /dev/nbd1 >"$out" 2>"$err"
+	rc=$?
+	sed 's/^/    /' "$err"
+	[ $rc = 9 ] || fail "case $n: a second attach of LUN 1 exited $rc, want 9 (LUN busy)"
+	grep -q "PID $first " "$err" || fail "case $n: the refusal does not name PID $first"
+	log "case $n: second attach on /dev/nbd0 (LUN 2) while pid $first serves it"
+	timeout 60 "$ISN_BIN" attach -t "$TGT_IQN" -P "$TGT_IP1" -P "$TGT_IP2" -l 2 \
 		--device /dev/nbd0 >"$out" 2>"$err"
 	rc=$?
 	sed 's/^/    /' "$err"
@@ -115,8 +129,8 @@ in_use_case() {
 	cmp -n $((4 << 20)) /scratch/pat /dev/nbd0 || fail "case $n: nbd0 data changed"
 	dd if=/scratch/pat of=/dev/nbd0 bs=1M seek=8 oflag=direct status=none ||
 		fail "case $n: write through nbd0 after the refused second attach"
-	# The second daemon's logins reinstated the first one's sessions in
-	# case 2 (same ISIDs): give its paths time to log in again.
+	# Give the first daemon's paths time to settle (LUN 2's logins use
+	# ISIDs of their own, so they reinstate nothing).
 	both_active() {
 		[ "$("$ISN_BIN" status "$ctlname" | grep -c ': ACTIVE for')" = 2 ]
 	}

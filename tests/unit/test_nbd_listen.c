@@ -3,8 +3,10 @@
  * hand-written client. Proves the socket file's mode and the stale/live
  * socket rules, that the handshake never swallows a transmission byte sent
  * in the same packet as OPT_GO, that EXPORT_NAME also leads to
- * transmission, the handshake timeout, the client limit, and that stop()
- * drains a client with a request in flight before drained() fires.
+ * transmission, the handshake timeout, the client limit, that stop()
+ * drains a client with a request in flight before drained() fires, and
+ * that running out of descriptors neither spins nor loses the client
+ * waiting in the backlog.
  */
 #include "config.h"
 
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -279,6 +282,59 @@ START_TEST(handshake_timeout_and_client_limit)
 }
 END_TEST
 
+static void stop_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	ev_break(l, EVBREAK_ONE);
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec * 1e-6;
+}
+
+/*
+ * EMFILE: the pending connection stays in the backlog and the socket
+ * readable; a listener that keeps calling accept spins the loop at full
+ * CPU. One second of a blocking loop at the descriptor limit must cost
+ * little CPU, and the client gets its greeting once descriptors are back.
+ */
+START_TEST(emfile_pauses_accept)
+{
+	struct rlimit old, low;
+	uint8_t greet[18];
+	ev_timer stop;
+	double cpu;
+	int fd, top;
+
+	setup();
+	lis = listen_at(path, 5.0, 4);
+	fd = connect_unix(); /* waits in the backlog */
+	top = dup(0);
+	ck_assert_int_ge(top, 0);
+	close(top);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)top; /* no new descriptor at all */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ev_timer_init(&stop, stop_cb, 1.0, 0.);
+	ev_timer_start(loop, &stop);
+	cpu = cpu_seconds();
+	ev_run(loop, 0);
+	cpu = cpu_seconds() - cpu;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_msg(cpu < 0.2, "%.3f s of CPU in 1 s while out of descriptors", cpu);
+	ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 0);
+	ck_assert_uint_eq(recv_all(fd, greet, 18), 18);
+	ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 1);
+	close(fd);
+	teardown();
+}
+END_TEST
+
 START_TEST(stop_drains_in_flight)
 {
 	uint8_t data[512], h[28], r[16 + 512];
@@ -354,6 +410,7 @@ int main(void)
 	tcase_add_test(tc, handshake_timeout_and_client_limit);
 	tcase_add_test(tc, stop_drains_in_flight);
 	tcase_add_test(tc, tcp_loopback);
+	tcase_add_test(tc, emfile_pauses_accept);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
