@@ -13,7 +13,7 @@ mp_requires() {
 	requires_tgt
 	requires_isn serve status
 	requires python3 fio tc
-	fio --enghelp=nbd >/dev/null 2>&1 || skip "fio has no nbd engine"
+	fio --enghelp=nbd >/dev/null 2>&1 || skip_missing "fio's nbd engine" "a fio built with libnbd"
 }
 
 # mp_requires_nbdsh: a python3 with libnbd's module (python3-libnbd), in
@@ -22,7 +22,7 @@ mp_requires_nbdsh() {
 	for mp_py in python3 /usr/bin/python3; do
 		"$mp_py" -c "import nbd, nbdsh" 2>/dev/null && return 0
 	done
-	skip "requires nbdsh / python3-libnbd (not installed)"
+	skip_missing "nbdsh / python3-libnbd" "not installed"
 }
 mp_nbdsh() {
 	"$mp_py" -c 'import sys, nbdsh; sys.exit(nbdsh.shell())' "$@"
