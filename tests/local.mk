@@ -31,6 +31,7 @@ clean-local-uml:
 # state of iscsi-nbd cannot do.
 EXTRA_DIST += tests/functions.sh tests/integration/pdu-sniff.py \
 	tests/integration/fake-discovery.py
+EXTRA_DIST += tests/skip.sh tests/skip-report.sh
 INTEGRATION_TESTS = \
 	tests/integration/chap.sh \
 	tests/integration/cli-usage.sh \
@@ -41,6 +42,7 @@ INTEGRATION_TESTS = \
 	tests/integration/errors.sh \
 	tests/integration/harness-cleanup.sh \
 	tests/integration/harness-libiscsi.sh \
+	tests/integration/harness-skips.sh \
 	tests/integration/login.sh \
 	tests/integration/rw.sh \
 	tests/integration/serve-clients.sh \
