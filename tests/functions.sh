@@ -226,7 +226,7 @@ poll_until() {
 }
 
 # wait_for SECONDS CMD...: poll_until, failing the test at the bound with
-# a message naming CMD. Use it wherever a test waits for something to
+# a message naming CMD (tests/uml/lib.sh's wait_for returns 1 instead). Use it wherever a test waits for something to
 # happen: a path state in `status --json`, a log line (log_has), a file,
 # a /sys attribute.
 wait_for() {
