@@ -212,23 +212,23 @@ expect_stdout() {
 # ---- waiting ------------------------------------------------------------------
 
 # poll_until SECONDS CMD...: run CMD every 0.1 s until it succeeds (0) or
-# SECONDS of wall time have passed (1). CMD's output is discarded. The
-# bound is wall time, not a count of polls: on a loaded machine one poll
-# can take far longer than 0.1 s.
+# SECONDS of wall time have passed (1); SECONDS may have a fraction (0.5).
+# CMD's output is discarded. The bound is wall time, not a count of polls:
+# on a loaded machine one poll can take far longer than 0.1 s.
 poll_until() {
-	_pu_end=$(($(date +%s) + $1))
+	_pu_end=$(($(date +%s%3N) + $(echo "$1" | awk '{ printf "%d", $1 * 1000 }')))
 	shift
 	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$_pu_end" ] || return 1
+		[ "$(date +%s%3N)" -lt "$_pu_end" ] || return 1
 		sleep 0.1
 	done
 	return 0
 }
 
 # wait_for SECONDS CMD...: poll_until, failing the test at the bound with
-# a message naming CMD (tests/uml/lib.sh's wait_for returns 1 instead). Use it wherever a test waits for something to
-# happen: a path state in `status --json`, a log line (log_has), a file,
-# a /sys attribute.
+# a message naming CMD (tests/uml/lib.sh's wait_for returns 1 instead).
+# Use it wherever a test waits for something to happen: a path state in
+# `status --json`, a log line (log_has), a file, a /sys attribute.
 wait_for() {
 	_wf_s=$1
 	shift
