@@ -6,9 +6,17 @@
 # POSIX sh (make check runs the tests with $(SHELL), dash on Debian).
 #
 # Rules every test follows, and this file makes easy:
-# - A test that cannot run here (no root, no tgtd, feature not built yet)
-#   exits 77 with one line saying why: `requires`, `requires_root`,
-#   `requires_netns`, `requires_isn SUBCMD`.
+# - A test skips (exit 77) only for what the machine lacks (no root, no
+#   tgtd, no fio), with one line in the form tests/skip.sh defines:
+#   `requires CMD`, `requires_root`, `requires_netns`, `skip_missing WHAT`.
+#   Our own code never makes a test skip: in a build tree `requires_isn
+#   SUBCMD` and `requires_built FILE` FAIL when the binary is missing or
+#   `iscsi-nbd SUBCMD --help` does not exit 0. run-tests.sh lists every
+#   skip with its reason and exits non-zero for any other kind of skip
+#   (tests/skip.sh has the whole rule).
+# - Wait for observable state, not for time: `wait_for SECONDS CMD...`
+#   polls CMD (a status field, a log line, a file) and fails with a clear
+#   message at the bound. A sleep only paces a workload.
 # - Everything a test creates is undone on every exit path (normal end,
 #   failure, ^C, SIGTERM): register the undo step with `cleanup_add` right
 #   after creating the thing. The steps run last-in first-out.
@@ -39,10 +47,8 @@ fail() {
 	echo "$me: FAIL: $*" >&2
 	exit 1
 }
-skip() {
-	echo "$me: SKIP: $*" >&2
-	exit 77
-}
+# skip_missing, skip_na, skip, requires_built, isn_in_build_tree.
+. "$top_srcdir/tests/skip.sh"
 
 # ---- cleanup stack ----------------------------------------------------------
 
@@ -94,7 +100,7 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 # A private scratch folder, removed at exit.
-isn_tmp=$(mktemp -d "${TMPDIR:-/tmp}/isn-$me.XXXXXX") || skip "cannot create a temporary folder"
+isn_tmp=$(mktemp -d "${TMPDIR:-/tmp}/isn-$me.XXXXXX") || fail "cannot create a temporary folder"
 cleanup_add rm -rf "$isn_tmp"
 
 # Logs shown when a test fails (tgtd's output); registered by tgtd_start.
@@ -114,12 +120,12 @@ requires() {
 	for _r in "$@"; do
 		command -v "$_r" >/dev/null 2>&1 ||
 			PATH=$PATH:/usr/sbin:/sbin command -v "$_r" >/dev/null 2>&1 ||
-			skip "requires $_r (not installed)"
+			skip_missing "$_r" "not installed"
 	done
 }
 
 requires_root() {
-	[ "$(id -u)" = 0 ] || skip "must run as root (network namespaces, tgtd)"
+	[ "$(id -u)" = 0 ] || skip_missing "root privileges" "network namespaces, tgtd"
 }
 
 # Can we make a network namespace here (root alone is not enough in some
@@ -128,7 +134,7 @@ requires_netns() {
 	requires_root
 	requires ip
 	_n=isnprobe$$
-	ip netns add "$_n" 2>/dev/null || skip "cannot create network namespaces here"
+	ip netns add "$_n" 2>/dev/null || skip_missing "network namespaces" "ip netns add fails here"
 	ip netns del "$_n"
 }
 
@@ -138,13 +144,20 @@ requires_tgt() {
 	requires tgtd tgtadm timeout
 }
 
-# requires_isn SUBCMD...: skip until our binary exists and knows SUBCMD
-# (`iscsi-nbd SUBCMD --help` exits 0).
+# requires_isn SUBCMD...: our binary is built and knows every SUBCMD
+# (`iscsi-nbd SUBCMD --help` exits 0 within 10 s). Anything else is a
+# regression and fails the test: never a skip (see requires_built for the
+# one case, outside a build tree, where it skips).
 requires_isn() {
-	[ -x "$isn_bin" ] || skip "iscsi-nbd not built yet ($isn_bin)"
+	requires_built "$isn_bin"
 	for _s in "$@"; do
-		"$isn_bin" "$_s" --help >/dev/null 2>&1 ||
-			skip "iscsi-nbd $_s not available yet"
+		if timeout -k 2 10 "$isn_bin" "$_s" --help >"$isn_tmp/help.out" 2>&1; then
+			continue
+		else
+			_rc=$?
+		fi
+		tail -n 5 "$isn_tmp/help.out" >&2
+		fail "iscsi-nbd $_s --help exits $_rc: the subcommand is broken or gone"
 	done
 }
 
@@ -194,6 +207,42 @@ expect_stderr() {
 expect_stdout() {
 	grep -E -q -- "$1" "$isn_tmp/stdout" ||
 		fail "stdout does not match /$1/: $(cat "$isn_tmp/stdout")"
+}
+
+# ---- waiting ------------------------------------------------------------------
+
+# poll_until SECONDS CMD...: run CMD every 0.1 s until it succeeds (0) or
+# SECONDS of wall time have passed (1); SECONDS may have a fraction (0.5).
+# CMD's output is discarded. The bound is wall time, not a count of polls:
+# on a loaded machine one poll can take far longer than 0.1 s.
+poll_until() {
+	_pu_end=$(($(date +%s%3N) + $(echo "$1" | awk '{ printf "%d", $1 * 1000 }')))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s%3N)" -lt "$_pu_end" ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# wait_for SECONDS CMD...: poll_until, failing the test at the bound with
+# a message naming CMD (tests/uml/lib.sh's wait_for returns 1 instead).
+# Use it wherever a test waits for something to happen: a path state in
+# `status --json`, a log line (log_has), a file, a /sys attribute.
+wait_for() {
+	_wf_s=$1
+	shift
+	poll_until "$_wf_s" "$@" || fail "timed out after $_wf_s s waiting for: $*"
+}
+
+# log_has FILE REGEX: FILE has a line matching REGEX (grep -E).
+log_has() {
+	grep -E -q -- "$2" "$1" 2>/dev/null
+}
+
+# log_count_ge FILE N REGEX: at least N lines of FILE match REGEX.
+log_count_ge() {
+	[ "$(grep -E -c -- "$3" "$1" 2>/dev/null)" -ge "$2" ]
 }
 
 # ---- network namespaces -----------------------------------------------------

@@ -35,6 +35,7 @@ EXTRA_DIST += tests/functions.sh tests/integration/pdu-sniff.py \
 	tests/integration/fake-hostile-login.py
 EXTRA_DIST += tests/integration/fake-scsi.py \
 	tests/integration/ctl-flood.py
+EXTRA_DIST += tests/skip.sh tests/skip-report.sh
 INTEGRATION_TESTS = \
 	tests/integration/chap.sh \
 	tests/integration/chap-restart.sh \
@@ -49,6 +50,7 @@ INTEGRATION_TESTS = \
 	tests/integration/geometry.sh \
 	tests/integration/harness-cleanup.sh \
 	tests/integration/harness-libiscsi.sh \
+	tests/integration/harness-skips.sh \
 	tests/integration/login.sh \
 	tests/integration/rw.sh \
 	tests/integration/serve-clients.sh \

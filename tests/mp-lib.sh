@@ -13,7 +13,7 @@ mp_requires() {
 	requires_tgt
 	requires_isn serve status
 	requires python3 fio tc
-	fio --enghelp=nbd >/dev/null 2>&1 || skip "fio has no nbd engine"
+	fio --enghelp=nbd >/dev/null 2>&1 || skip_missing "fio's nbd engine" "a fio built with libnbd"
 }
 
 # mp_requires_nbdsh: a python3 with libnbd's module (python3-libnbd), in
@@ -22,7 +22,7 @@ mp_requires_nbdsh() {
 	for mp_py in python3 /usr/bin/python3; do
 		"$mp_py" -c "import nbd, nbdsh" 2>/dev/null && return 0
 	done
-	skip "requires nbdsh / python3-libnbd (not installed)"
+	skip_missing "nbdsh / python3-libnbd" "not installed"
 }
 mp_nbdsh() {
 	"$mp_py" -c 'import sys, nbdsh; sys.exit(nbdsh.shell())' "$@"
@@ -172,18 +172,37 @@ d = json.load(sys.stdin)
 print(d["paths"][int(sys.argv[1])][sys.argv[2]])' "$1" "$2"
 }
 
-# mp_wait_state IDX REGEX SECONDS: wait until path IDX's state matches.
+# mp_wait_state IDX REGEX SECONDS: wait until path IDX's state matches;
+# 1 after SECONDS of wall time (one poll costs a status call and python).
 mp_wait_state() {
-	_i=0
-	_lim=$(($3 * 10))
-	while :; do
-		_s=$(mp_path_field "$1" state 2>/dev/null) || _s=?
-		if echo "$_s" | grep -E -q -i -- "^($2)\$"; then
-			return 0
-		fi
-		_i=$((_i + 1))
-		[ $_i -lt $_lim ] || return 1
-		sleep 0.1
+	poll_until "$3" _mp_state_is "$1" "$2"
+}
+_mp_state_is() {
+	_s=$(mp_path_field "$1" state 2>/dev/null) || return 1
+	echo "$_s" | grep -E -q -i -- "^($2)\$"
+}
+
+# mp_wait_ios IDX N SECONDS: wait until path IDX has completed N more I/Os
+# than when called ("ios" in status --json): I/O really flows over that
+# path. Fails the test at the bound. What a test waits for instead of
+# sleeping "long enough for the workload to get going".
+mp_wait_ios() {
+	_mp_ios0=$(mp_path_field "$1" ios) || fail "status --json: no ios for path$1"
+	_mp_ios_goal=$((_mp_ios0 + $2))
+	poll_until "$3" _mp_ios_reached "$1" ||
+		fail "path$1 did not complete $2 I/Os in $3 s (ios $_mp_ios0 -> $(mp_path_field "$1" ios))"
+}
+_mp_ios_reached() {
+	[ "$(mp_path_field "$1" ios 2>/dev/null || echo 0)" -ge "$_mp_ios_goal" ]
+}
+
+# mp_wait_flowing [N] [SECONDS]: every path completes N (default 100)
+# more I/Os within SECONDS (default 20) each: the workload runs over all.
+mp_wait_flowing() {
+	_k=0
+	while [ "$_k" -lt "$mp_n" ]; do
+		mp_wait_ios "$_k" "${1:-100}" "${2:-20}"
+		_k=$((_k + 1))
 	done
 }
 

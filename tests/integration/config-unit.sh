@@ -8,8 +8,8 @@
 
 analyze=${SYSTEMD_ANALYZE:-}
 [ -n "$analyze" ] || analyze=$(command -v systemd-analyze 2>/dev/null) ||
-	skip "requires systemd-analyze (package systemd)"
-[ -x "$analyze" ] || skip "requires systemd-analyze (package systemd)"
+	skip_missing systemd-analyze "package systemd"
+[ -x "$analyze" ] || skip_missing "$analyze" "package systemd"
 requires_isn config
 in=$top_srcdir/systemd/iscsi-nbd@.service.in
 [ -f "$in" ] || fail "$in is missing"

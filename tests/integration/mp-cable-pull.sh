@@ -18,10 +18,13 @@ mp_serve --no-path-retry 15 --nop-interval 300 --nop-timeout 1500
 mp_wait_state 0 ACTIVE 10 && mp_wait_state 1 ACTIVE 10 || fail "both paths not active at start"
 
 mp_fio_start 30
-sleep 3
+mp_wait_flowing
 
-# pull K...: pull the cables, check those paths leave ACTIVE, hold 3 s,
-# plug them back, check they are ACTIVE again.
+# pull K...: pull the cables, check those paths leave ACTIVE, keep them
+# out 3 s (the length of the outage is the scenario, not a wait: well
+# inside --no-path-retry), with one cable out check that the other path
+# carried I/O meanwhile, plug them back, check they are ACTIVE again and
+# carry I/O.
 phases=
 pull() {
 	t_a=$(mp_ms)
@@ -32,7 +35,11 @@ pull() {
 			fail "path$((k - 1)) still $(mp_path_field $((k - 1)) state) with its cable out"
 	done
 	mp_paths_text >&2
+	[ $# = 1 ] && o=$(mp_path_field $((2 - $1)) ios)
 	sleep 3
+	if [ $# = 1 ] && [ "$(mp_path_field $((2 - $1)) ios)" -le "$o" ]; then
+		fail "path$((2 - $1)) carried no I/O while cable $1 was out"
+	fi
 	kill -0 "$mp_fio_pid" 2>/dev/null || fail "fio ended while cable(s) $* were out"
 	for k in "$@"; do mp_cable_up "$k"; done
 	info "cable(s) $* plugged back"
@@ -41,7 +48,7 @@ pull() {
 			fail "path$((k - 1)) not active again: $(mp_path_field $((k - 1)) state)"
 	done
 	mp_paths_text >&2
-	sleep 1
+	for k in "$@"; do mp_wait_ios $((k - 1)) 50 15; done
 	phases="$phases $(echo "$*" | tr ' ' +):$t_a:$(mp_ms)"
 }
 pull 1
@@ -57,7 +64,7 @@ for ph in $phases; do
 	$ph
 	EOT
 	set -- $(mp_fio_gap "$a" "$b")
-	info "cable(s) $c pulled 3 s: longest completion gap $1 ms, longest latency $2 ms"
+	info "cable(s) $c out: longest completion gap $1 ms, longest latency $2 ms"
 done
 [ "$(mp_fio_ios)" -gt 1000 ] || fail "fio did almost no I/O"
 for i in 0 1; do

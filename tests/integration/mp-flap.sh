@@ -14,7 +14,7 @@ mp_serve --no-path-retry 15 --nop-interval 300 --nop-timeout 1500
 mp_wait_state 0 ACTIVE 10 && mp_wait_state 1 ACTIVE 10 || fail "both paths not active at start"
 
 mp_fio_start 25
-sleep 3
+mp_wait_flowing
 info "cable 1 flapping for 15 s"
 end=$(($(date +%s) + 15))
 n=0

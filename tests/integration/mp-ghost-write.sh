@@ -110,6 +110,14 @@ release() {
 	[ "${held:-0}" -ge "$LEN" ] || fail "only ${held:-0} bytes held on network 1: the old write was not in flight there"
 	mp_release 1
 }
+# landed: whatever network 1 held has reached the target and been read
+# there: the queue is empty (or gone) and no TCP socket of tgtd's has
+# unread bytes. Only then can a check say a stale write did not land.
+landed() {
+	_b=$(tc -n "$ini_ns" -s qdisc show dev "$mp_ini_dev_1" | sed -n 's/.*backlog \([0-9]*\)b.*/\1/p' | head -n 1)
+	[ "${_b:-0}" = 0 ] || return 1
+	ip netns exec "$tgt_ns" ss -tnH '( sport = :3260 )' | awk '$2 != 0 { busy = 1 } END { exit busy }'
+}
 # check OFFSET CHAR: the backing file holds LEN bytes of CHAR at OFFSET.
 check() {
 	extract "$mp_disk" "$1" "$LEN" "$isn_tmp/x"
@@ -128,15 +136,16 @@ info "round 1: network 1 held, C sent on path0"
 wait_flag done1 60
 cat "$isn_tmp/ghost.out" >&2
 release
-sleep 5
+wait_for 20 landed
 mp_cable_clear 1
 mp_paths_text >&2
 grep -E "path0: ACTIVE -> (FAILED|FENCED)|old session fenced|path0: .*(FENCED|CONNECTING)" "$mp_log" >&2
 grep -E -q "path0: ACTIVE -> (FAILED|FENCED): no traffic" "$mp_log" ||
 	fail "path0 was not failed by the silence check: scenario not produced"
+# path0 logged in again: tgtd has dealt with its old session by now.
+mp_wait_state 0 ACTIVE 30 || fail "path0 not active again: $(mp_path_field 0 state)"
 ghost=
 check $((2 << 20)) D || ghost=1
-mp_wait_state 0 ACTIVE 30 || fail "path0 not active again: $(mp_path_field 0 state)"
 
 # Round 2: network 1 comes back after 6 s (< Time2Wait + Time2Retain);
 # A's re-issue completes only once path0's old session is reinstated
@@ -144,11 +153,13 @@ mp_wait_state 0 ACTIVE 30 || fail "path0 not active again: $(mp_path_field 0 sta
 # release), then B is written.
 hold 2
 info "round 2: network 1 held, A sent on path0"
+# The outage length is the scenario (shorter than any fence by time).
 sleep 6
 release
 wait_flag done2 60
+wait_for 20 landed
 mp_cable_clear 1
-sleep 3
+mp_wait_state 0 ACTIVE 30 || fail "path0 not active after round 2: $(mp_path_field 0 state)"
 cat "$isn_tmp/ghost.out" >&2
 check $((1 << 20)) B || fail "GHOST WRITE (round 2): X1 does not hold B"
 [ "$(grep -c "path0: old session fenced (reinstatement login)" "$mp_log")" -ge 1 ] ||

@@ -25,15 +25,16 @@ mp_serve --no-path-retry 3 --nop-interval 300 --nop-timeout 1500
 mp_wait_state 0 ACTIVE 10 && mp_wait_state 1 ACTIVE 10 || fail "both paths not active at start"
 
 mp_fio_start 60
-sleep 3
+mp_wait_flowing
 kill -0 "$mp_fio_pid" 2>/dev/null || fail "fio ended early: $(cat "$isn_tmp/fio.stderr")"
 t0=$(date +%s)
 mp_cable_down 1
 mp_cable_down 2
 info "both cables pulled"
-# Past no_path_retry (3 s); fio may still wait on writes held for the
-# fence (see above), or may have had its error already.
-sleep 5
+# Past no_path_retry (3 s) the daemon says it fails I/O for lack of a
+# path; fio may still wait on writes held for the fence (see above), or
+# may have had its error already.
+wait_for 15 log_has "$mp_log" "no path for [0-9]+ ms: failing I/O"
 
 # Status says why.
 mp_paths_text >&2

@@ -18,12 +18,7 @@ mp_networks 1
 netns_new other_ns
 veth_link "$other_ns" 10.2.0.10 "$ini_ns" 10.2.0.1 24
 mp_n=2 mp_tgt_2=10.2.0.10 mp_ini_2=10.2.0.1 mp_tgt_dev_2=$veth_a mp_ini_dev_2=$veth_b
-i=0
-until ip netns exec "$ini_ns" ping -c1 -W1 10.2.0.10 >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ $i -lt 50 ] || fail "network 2 does not come up"
-	sleep 0.1
-done
+wait_for 10 ip netns exec "$ini_ns" ping -c1 -W1 10.2.0.10
 mp_target 64
 tgtd_start "$other_ns"
 shm_file other 64
@@ -36,7 +31,7 @@ mp_cable_down 2
 mp_serve --no-path-retry 15 --nop-interval 300 --nop-timeout 1500
 mp_wait_state 0 ACTIVE 10 || fail "path0 not active at start"
 mp_fio_start 15
-sleep 2
+mp_wait_ios 0 100 20
 mp_cable_up 2
 info "cable 2 (to the other LUN) plugged"
 mp_wait_state 1 WRONG_LUN 30 || fail "path1 is $(mp_path_field 1 state), not WRONG_LUN"

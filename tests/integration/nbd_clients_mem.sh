@@ -9,7 +9,7 @@
 
 requires nbdinfo nbdcopy cmp
 srv=$top_builddir/tests/unit/nbdsrv_mem
-[ -x "$srv" ] || skip "$srv not built"
+requires_built "$srv"
 
 sock=$isn_tmp/nbd.sock
 uri="nbd+unix:///lun0?socket=$sock"

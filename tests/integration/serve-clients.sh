@@ -17,9 +17,9 @@
 requires_tgt
 requires_isn serve status detach
 requires nbdinfo nbdcopy fio qemu-img cmp
-fio --enghelp=nbd >/dev/null 2>&1 || skip "fio has no nbd engine"
+fio --enghelp=nbd >/dev/null 2>&1 || skip_missing "fio's nbd engine" "a fio built with libnbd"
 py=/usr/bin/python3
-"$py" -c 'import nbd' 2>/dev/null || skip "requires python3-libnbd ($py: import nbd)"
+"$py" -c 'import nbd' 2>/dev/null || skip_missing python3-libnbd "$py: import nbd"
 
 MiB=1048576
 size_mib=256

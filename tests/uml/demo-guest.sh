@@ -42,7 +42,8 @@ step "pulling network cable 1 while 40 MiB are being written"
 head -c 40M /dev/urandom >/scratch/big
 ( dd if=/scratch/big of="$mnt/big" bs=1M conv=fsync status=none && echo done >/scratch/dd.ok ) &
 ddpid=$!
-sleep 0.5
+# The write is under way before the pull.
+wait_for 10 test -s "$mnt/big" || fail "dd wrote nothing within 10 s"
 cable_pull 1
 echo "cable 1 pulled (ip link set $INI_DEV1 down)"
 wait $ddpid || fail "the write failed after the cable pull"

@@ -9,7 +9,8 @@
 #                                        # its status; guest: return and go on
 #   ... guest part: runs as root inside UML ...
 #
-# Exit status: 0 pass, 77 skip (`skip MSG`), anything else fail (`fail MSG`).
+# Exit status: 0 pass, 77 skip (`skip_missing WHAT`: only for what the
+# machine lacks, see tests/skip.sh), anything else fail (`fail MSG`).
 # Inside the guest: $UML_OUT is a host folder (kept as
 # $top_builddir/tests/uml/logs/NAME/), /scratch a tmpfs, TMPDIR=/scratch.
 # Everything a test makes in the guest dies with the guest, but tests still
@@ -26,10 +27,9 @@ fail() {
 	echo "FAIL: $*" >&2
 	exit 1
 }
-skip() {
-	echo "SKIP: $*" >&2
-	exit 77
-}
+# skip_missing, skip_na, skip, requires_built: the skip rule and the form
+# of a skip's reason are the same for every test (tests/skip.sh).
+. "$top_srcdir/tests/skip.sh"
 log() {
 	echo "[$(cut -d' ' -f1 /proc/uptime 2>/dev/null || date +%s)] $*"
 }
@@ -38,7 +38,7 @@ log() {
 requires() {
 	local c
 	for c in "$@"; do
-		command -v "$c" >/dev/null 2>&1 || skip "$c not installed"
+		command -v "$c" >/dev/null 2>&1 || skip_missing "$c" "not installed"
 	done
 }
 
@@ -48,13 +48,15 @@ in_uml() {
 
 # uml_guest SCRIPT [KEY=VALUE ...]: on the host, run SCRIPT (normally "$0")
 # inside UML through run.sh and exit with its status; in the guest, return.
-# In the sanitizer tier (ISN_SANITIZER set by run-tests.sh) tests that only
-# prove the bed skip, as they would repeat the normal tier exactly; a test
-# that runs our binaries sets UML_SANITIZER_OK=1 to run anyway.
+# run-tests.sh leaves every tests/uml/ test out of the sanitizer tier
+# (SANITIZER_EXCLUDED_TESTS in Makefile.am: an ASan binary cannot run in
+# the guest). Run by hand with ISN_SANITIZER set, a test that only proves
+# the bed says it is not applicable; a test that runs our binaries sets
+# UML_SANITIZER_OK=1 and then meets isn_require_attach's ASan check.
 uml_guest() {
 	in_uml && return 0
 	if [ -n "${ISN_SANITIZER:-}" ] && [ -z "${UML_SANITIZER_OK:-}" ]; then
-		skip "UML bed test: runs in the normal tier only (ISN_SANITIZER set)"
+		skip_na "UML bed test: runs in the normal tier only (ISN_SANITIZER set)"
 	fi
 	local script=$1
 	shift
@@ -374,10 +376,12 @@ lio_stop() {
 }
 
 # ---- our daemon ------------------------------------------------------------
-# isn_require_attach: skip unless $ISN_BIN is built with a working `attach`
-# and is not an ASan build (ASan reserves its shadow memory above UML's user
-# address space, so sanitizer binaries cannot run in the guest). Call it
-# before uml_guest so that the host skips without booting.
+# isn_require_attach: $ISN_BIN is built and `attach --help` exits 0, or
+# the test FAILS (in a build tree; see requires_built): our own code never
+# makes a test skip. An ASan build is "not applicable" (ASan reserves its
+# shadow memory above UML's user address space, so sanitizer binaries
+# cannot run in the guest; run-tests.sh keeps UML tests out of that tier).
+# Call it before uml_guest so that the host decides without booting.
 ISN_BIN=$top_builddir/iscsi-nbd
 ISN_PID='' ISN_DEV=''
 
@@ -389,12 +393,12 @@ isn_verbose() {
 }
 
 isn_require_attach() {
-	if [ ! -x "$ISN_BIN" ] || ! "$ISN_BIN" attach --help >/dev/null 2>&1; then
-		skip "iscsi-nbd attach not built yet"
-	fi
+	requires_built "$ISN_BIN"
 	if grep -qa __asan_init "$ISN_BIN"; then
-		skip "iscsi-nbd is an ASan build: sanitizer binaries cannot run under UML"
+		skip_na "iscsi-nbd is an ASan build: sanitizer binaries cannot run under UML"
 	fi
+	"$ISN_BIN" attach --help >/dev/null 2>&1 ||
+		fail "iscsi-nbd attach --help exits $?: attach is broken or gone"
 }
 
 # isn_attach [SECONDS] -- ARGS..: run `iscsi-nbd attach ARGS.. -f` in the

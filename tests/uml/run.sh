@@ -50,14 +50,15 @@ script=$(cd "$(dirname "$script")" && pwd)/$(basename "$script")
 name=${UML_NAME:-$(basename "$script" .sh)}
 
 uml=${LINUX_UML:-/usr/bin/linux.uml}
+# Skip reasons in the form tests/skip.sh defines (run-tests.sh polices it).
 if [ ! -x "$uml" ]; then
-	echo "$me: SKIP: User-Mode Linux kernel not found ($uml):" \
-		"apt-get install user-mode-linux" >&2
+	echo "$me: SKIP: missing: User-Mode Linux kernel $uml" \
+		"(apt-get install user-mode-linux)" >&2
 	exit 77
 fi
 moddir=/usr/lib/uml/modules/$("$uml" --version 2>/dev/null | tail -1)
 if [ ! -d "$moddir" ]; then
-	echo "$me: SKIP: no UML module tree at $moddir" >&2
+	echo "$me: SKIP: missing: UML module tree $moddir (package user-mode-linux)" >&2
 	exit 77
 fi
 

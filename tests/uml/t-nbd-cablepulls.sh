@@ -121,8 +121,10 @@ on_exit "touch /scratch/stop; kill $wpid 2>/dev/null"
 f1_0=$(path_failures 1) f2_0=$(path_failures 2)
 log "writer $wpid started; $CABLEPULLS cable pulls follow"
 
-# Give the writer a head start, so the first pull hits running I/O.
-sleep 1
+# The writer is under way (its first file is done) before the first
+# pull, so that the pull hits running I/O.
+wait_for 60 test -s /scratch/written ||
+	fail "the writer finished no file within 60 s: $(cat /scratch/writer.out)"
 pulls=0 noticed=0 pulled1=0 pulled2=0 t0=$SECONDS
 for r in $(seq 1 "$CABLEPULLS"); do
 	kill -0 $wpid 2>/dev/null || break
@@ -132,6 +134,7 @@ for r in $(seq 1 "$CABLEPULLS"); do
 	out=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
 	fb=$(path_failures $n)
 	cable_pull $n
+	# The outage length is the scenario (pacing, not a wait).
 	sleep "$out"
 	cable_plug $n
 	ios=$(path_ios $n)

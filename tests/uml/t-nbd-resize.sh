@@ -14,22 +14,10 @@
 # - resize2fs grows the mounted ext4 online, files written before and
 #   after verify after remount, e2fsck is clean, and the blocks beyond the
 #   old end are reachable (a pattern written there reads back).
-# Until `iscsi-nbd attach --help` mentions online resize the feature is not
-# built (the path layer re-reading the capacity, and the export sending
-# NBD_CMD_RECONFIGURE with the new size off its loop thread): the test
-# skips on the host without booting. RESIZE_FORCE=1 runs it anyway (to
-# check the target side; it then fails at "did not grow").
 . "$(dirname "$0")/lib.sh"
 isn_require_attach
 requires losetup mkfs.ext4 resize2fs e2fsck sha256sum
-if [ -z "${RESIZE_FORCE:-}" ] && ! "$ISN_BIN" attach --help 2>&1 | grep -qi 'resize'; then
-	skip "online resize not built yet: the path layer must re-read the capacity" \
-		"(on CAPACITY DATA HAS CHANGED, or by itself: this test's LIO grows" \
-		"without our daemon logging any unit attention) and the export must send" \
-		"NBD_CMD_RECONFIGURE with the new size from the netlink thread; runs once" \
-		"'iscsi-nbd attach --help' mentions online resize"
-fi
-UML_SANITIZER_OK=1 uml_guest "$0" RESIZE_FORCE="${RESIZE_FORCE:-}"
+UML_SANITIZER_OK=1 uml_guest "$0"
 
 mb0=128 mb1=192
 load_modules nbd veth loop

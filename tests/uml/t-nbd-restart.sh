@@ -64,6 +64,8 @@ wait "$old" 2>/dev/null
 ISN_PID=
 [ -b "$dev" ] && blockdev_has_size "$dev" ||
 	fail "$dev lost its size when the daemon died (DEAD_CONN_TIMEOUT not in effect?)"
+# Nothing to wait for: dd must simply still be there, not failed, a
+# moment after the daemon died (a bounded pause, not a wait).
 sleep 1
 kill -0 $dd_pid 2>/dev/null || fail "dd ended while no daemon ran"
 

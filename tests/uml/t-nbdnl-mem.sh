@@ -10,9 +10,9 @@
 # 4096-byte blocks at a chosen index, and DISCONNECT ending it all cleanly.
 . "$(dirname "$0")/lib.sh"
 prog=$top_builddir/tests/unit/nbdnl_mem
-[ -x "$prog" ] || skip "tests/unit/nbdnl_mem not built (make check builds it)"
+requires_built "$prog"
 if grep -qa __asan_init "$prog"; then
-	skip "nbdnl_mem is an ASan build: sanitizer binaries cannot run under UML"
+	skip_na "nbdnl_mem is an ASan build: sanitizer binaries cannot run under UML"
 fi
 requires sfdisk mkfs.ext4 e2fsck blkdiscard cmp
 UML_SANITIZER_OK=1 uml_guest "$0"

@@ -8,8 +8,11 @@
  * With PATH_TGT_SOAK=SECONDS it instead keeps 8 write/read-back loops
  * running for that long, each on its own region, while the caller pulls
  * cables: every request must succeed and every read must match (failover is
- * invisible to the caller). PATH_TGT_NOP=INTERVAL_MS,TIMEOUT_MS sets the
- * health check.
+ * invisible to the caller). With PATH_TGT_SOAK_STOP=FILE as well, the
+ * loops end as soon as FILE exists (SECONDS is then only the bound), so the
+ * caller can run its events at the pace of what it observes in our log
+ * instead of on a fixed schedule. PATH_TGT_NOP=INTERVAL_MS,TIMEOUT_MS sets
+ * the health check.
  *
  * Brings the device up over every portal given (round-robin), then writes
  * patterns of many sizes (split at the LUN's limits and at max_io_bytes),
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "path/device.h"
 #include "util/log.h"
@@ -196,9 +200,25 @@ static void slot_next(struct slot *s)
 	}
 }
 
+/* PATH_TGT_SOAK_STOP: looked for every 100 ms, not on every I/O. */
+static ev_timer soak_stop_timer;
+
+static void on_soak_stop(struct ev_loop *l, ev_timer *w, int revents)
+{
+	if (access(getenv("PATH_TGT_SOAK_STOP"), F_OK) == 0) {
+		fprintf(stderr, "soak: stop file seen\n");
+		soak_end = ev_now(l);
+		ev_timer_stop(l, w);
+	}
+}
+
 static void soak_start(double secs)
 {
 	soak_end = ev_now(loop) + secs;
+	if (getenv("PATH_TGT_SOAK_STOP")) {
+		ev_timer_init(&soak_stop_timer, on_soak_stop, 0.1, 0.1);
+		ev_timer_start(loop, &soak_stop_timer);
+	}
 	soak_live = SOAK_SLOTS;
 	for (unsigned int i = 0; i < SOAK_SLOTS; i++) {
 		slots[i].idx = i;

@@ -8,7 +8,7 @@
 requires_tgt
 requires_netns
 prog=${top_builddir:-.}/tests/unit/test_path_tgt
-[ -x "$prog" ] || skip "test_path_tgt not built"
+requires_built "$prog"
 ISN_TEST_TIMEOUT=120
 
 netns_new ns
