@@ -22,7 +22,7 @@
 requires_tgt
 requires_isn serve status
 requires fio prlimit python3
-fio --enghelp=nbd >/dev/null 2>&1 || skip "fio has no nbd engine"
+fio --enghelp=nbd >/dev/null 2>&1 || skip_missing "fio nbd engine" "fio --enghelp=nbd fails"
 py=python3
 
 netns_new ns

@@ -17,7 +17,7 @@ load_modules nbd veth
 net2_setup
 tgtd_start 64
 page=$(getconf PAGESIZE)
-[ "$page" = 4096 ] || skip "the test is written for a 4 KiB page (this guest: $page)"
+[ "$page" = 4096 ] || fail "the test is written for a 4 KiB page (this guest: $page)"
 truncate -s 32M /scratch/lun8k.img /scratch/lun4k.img
 tgt_adm --mode logicalunit --op new --tid 1 --lun 2 --backing-store /scratch/lun8k.img \
 	--blocksize=8192 || fail "tgtadm: 8 KiB LUN"
