@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 #include "session/iscsi_name.h"
 
@@ -84,11 +85,15 @@ int iscsi_name_check(const char *name, size_t len, const char **why)
 		if (!is_name_char(name[i]))
 			return name_fail(why, "characters other than letters, digits, '-', '.' and "
 					      "':' (RFC 7143 4.2.7)");
-	if (len >= 4 && !memcmp(name, "iqn.", 4))
+	/*
+	 * Names compare without case (RFC 7143 4.2.7: the stringprep profile
+	 * of RFC 3722 maps upper case to lower), so "IQN." is the same type.
+	 */
+	if (len >= 4 && !strncasecmp(name, "iqn.", 4))
 		return check_iqn(name, len, why);
-	if (len >= 4 && !memcmp(name, "eui.", 4))
+	if (len >= 4 && !strncasecmp(name, "eui.", 4))
 		return check_hex_name(name, len, 16, 16, why);
-	if (len >= 4 && !memcmp(name, "naa.", 4))
+	if (len >= 4 && !strncasecmp(name, "naa.", 4))
 		return check_hex_name(name, len, 16, 32, why);
 	return name_fail(why, "not an iqn., eui. or naa. name (RFC 7143 4.2.7)");
 }

@@ -100,6 +100,11 @@ fio_wait "$isn_tmp/fio0.json"
 res=$(fio_check "$isn_tmp/fio0.json") || exit 1
 set -- $res
 info "baseline, no control clients: longest I/O completion $1 us over $2 I/Os"
+# The bound is 50 ms; on a machine whose own noise already reaches half of
+# that without any client, it is twice the baseline's worst instead (the
+# stall this guards against was 2 s per client, far beyond either).
+limit=50000
+[ $(($1 * 2)) -le "$limit" ] || limit=$(($1 * 2))
 best=
 for run in 1 2 3 4 5; do
 	fio_start "$isn_tmp/fio1-$run.json" 8
@@ -109,11 +114,11 @@ for run in 1 2 3 4 5; do
 	fio_wait "$isn_tmp/fio1-$run.json"
 	res=$(fio_check "$isn_tmp/fio1-$run.json") || exit 1
 	set -- $res
-	info "clients, run $run: longest I/O completion $1 us over $2 I/Os (limit 50000 us); flood: $flood"
+	info "clients, run $run: longest I/O completion $1 us over $2 I/Os (limit $limit us); flood: $flood"
 	[ -n "$best" ] && [ "$best" -le "$1" ] || best=$1
-	[ "$1" -ge 50000 ] || break
+	[ "$1" -ge "$limit" ] || break
 done
-[ "$best" -lt 50000 ] ||
+[ "$best" -lt "$limit" ] ||
 	fail "an I/O took at least $best us in every run while control clients were connected: the control socket stalls the I/O loop"
 kill -0 "$pid" 2>/dev/null || fail "the daemon died"
 timeout 5 "$isn_bin" status "$name" >/dev/null || fail "status does not answer after the flood"

@@ -383,6 +383,9 @@ START_TEST(iscsi_names)
 		"eui.02004567A425678D",
 		"naa.52004567BA64678D",
 		"naa.62004567BA64678D0123456789ABCDEF",
+		/* Case-insensitive (RFC 3722 maps upper case to lower). */
+		"IQN.2026-11.ORG.X:LUN-LOCK",
+		"EUI.02004567A425678D",
 	};
 	static const char *const bad[] = {
 		"",
@@ -400,7 +403,6 @@ START_TEST(iscsi_names)
 		"iqn.2026-11.org.x:\x1b[2J",
 		"iqn.2026-11.org.x:\xc3\xa9",
 		"iqn.2026-11.org.x:a/b",
-		"IQN.2026-11.org.x",
 		"eui.02004567A425678",
 		"eui.02004567A425678D0",
 		"eui.02004567A425678G",
