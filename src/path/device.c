@@ -166,10 +166,16 @@ static void pd_check(struct path_device *dev, double now)
 	if (dev->state == DEV_RUNNING && dev->ready && dev->no_path_since &&
 	    !dev->no_path_failing &&
 	    now >= dev->no_path_since + dev->cfg.no_path_retry_ms / 1000.0) {
+		unsigned int doubt;
+
 		log_err("%s: no path for %u ms: failing I/O until a path returns", dev->name,
 			dev->cfg.no_path_retry_ms);
 		dev->no_path_failing = true;
-		pd_fail_waiting(dev, -EIO);
+		doubt = pd_fail_waiting(dev, -EIO);
+		if (doubt)
+			log_err("%s: %u write%s in doubt completed before the fence of a dead "
+				"session: no write goes out until it is fenced",
+				dev->name, doubt, doubt == 1 ? "" : "s");
 	}
 	if (dev->failback_due && now >= dev->failback_due)
 		pd_regroup(dev);
@@ -218,6 +224,8 @@ double pd_next_due(const struct path_device *dev)
 	if (dev->ready && dev->no_path_since && !dev->no_path_failing && dev->state == DEV_RUNNING)
 		TAKE(dev->no_path_since + dev->cfg.no_path_retry_ms / 1000.0);
 	TAKE(dev->failback_due);
+	if (dev->state == DEV_RUNNING && dev->ready)
+		TAKE(pd_deadline_due(dev));
 	if (dev->state == DEV_STOPPING && !dev->stop_forced)
 		TAKE(dev->stop_deadline);
 	/* Only backoffs still running: a piece whose backoff is over waits for
@@ -360,6 +368,10 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	DEFAULT(max_io_bytes, 1u << 20);
 	DEFAULT(retry_max, 5);
 	DEFAULT(retry_backoff_ms, 10);
+	DEFAULT(io_timeout_ms, 60000);
+	DEFAULT(io_retries, 8);
+	DEFAULT(backoff_reset_ms, 30000);
+	DEFAULT(reinstate_backoff_ms, 60000);
 	if (c->reconnect_max_ms < c->reconnect_min_ms)
 		c->reconnect_max_ms = c->reconnect_min_ms;
 
@@ -399,6 +411,7 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	list_init(&dev->reqs);
 	list_init(&dev->retry);
 	list_init(&dev->held);
+	list_init(&dev->live);
 	for (unsigned int i = 0; i < dev->nios; i++) {
 		dev->ios[i].dev = dev;
 		list_add_tail(&dev->free_ios, &dev->ios[i].node);

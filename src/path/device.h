@@ -171,6 +171,18 @@ struct path_device_config {
 	uint32_t fence_grace_ms;   /* 0 (see above: the time fence) */
 	uint32_t cmd_window_max;   /* passed to the session; 0 = its default */
 	uint32_t max_recv_dsl;	   /* our MaxRecvDataSegmentLength; 0 = the session's default */
+	/*
+	 * Bounds of one request (see "Bounds" below). io_timeout_ms: from
+	 * submit to done, across every retry, re-send, wait for a path and
+	 * fence hold (60000). io_retries: re-sends after path failures
+	 * (session death, command timeout, path-class sense) (8).
+	 */
+	uint32_t io_timeout_ms;
+	uint32_t io_retries;
+	/* A path's re-login delay is reset after it carried I/O this long (30000). */
+	uint32_t backoff_reset_ms;
+	/* Re-login delay while someone else keeps reinstating our ISID (60000). */
+	uint32_t reinstate_backoff_ms;
 
 	/* Transport: NULL means &path_transport_sess (the session engine); tests pass fakes. */
 	const struct path_transport_ops *transport;

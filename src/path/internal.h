@@ -48,7 +48,8 @@ struct path_io {
 	uint64_t offset; /* bytes */
 	uint32_t len;	 /* bytes */
 	uint32_t retries;
-	bool is_write; /* changes the medium: needs the ghost-write fence */
+	uint32_t resends; /* re-sent after a path failure (io_retries) */
+	bool is_write;	  /* changes the medium: needs the ghost-write fence */
 	int held_err;
 	uint32_t fence_mask;		      /* paths it was sent on and died */
 	uint32_t fence_epoch[PATH_MAX_PATHS]; /* the session epoch it died in there */
@@ -93,6 +94,9 @@ struct path {
 	/* Ghost-write fence: epochs up to fenced_epoch cannot land writes any more. */
 	uint32_t fenced_epoch;
 	uint32_t taint_epoch;
+	/* Writes of epochs up to this were failed before the fence held: no
+	 * write goes out on any path until fenced_epoch reaches it. */
+	uint32_t barrier_epoch;
 	double fence_deadline; /* the time fence (fallback, device.h) */
 
 	/* The TargetPortalGroupTag of this path's last logged-in session. */
@@ -154,6 +158,7 @@ struct path_device {
 	struct list_node reqs;	/* bdev_req with parts still to cut, FIFO */
 	struct list_node retry; /* path_io waiting to be sent */
 	struct list_node held;	/* path_io done, held for a fence */
+	struct list_node live;	/* every accepted bdev_req (impl_node), in deadline order */
 	unsigned int live_reqs;
 
 	/* Splitting, from the LUN's limits. */
@@ -181,8 +186,12 @@ void pd_path_ready(struct path_device *dev, struct path *p); /* probe OK: identi
 void pd_fence_released(struct path_device *dev);
 /* request.c */
 int pd_submit(struct bdev *bd, struct bdev_req *req);
+void pd_expire(struct path_device *dev, double now);   /* requests past their deadline */
+double pd_deadline_due(const struct path_device *dev); /* 0: none */
+bool pd_write_barrier(const struct path_device *dev);
 void pd_dispatch(struct path_device *dev, double now);
-void pd_fail_waiting(struct path_device *dev, int err); /* retry list and queued requests */
+/* retry list, queued requests and (running: the no-path bound) held writes */
+unsigned int pd_fail_waiting(struct path_device *dev, int err);
 void pd_io_complete(struct path_io *io, int err);
 void pd_arm_timer(struct path_device *dev);
 double pd_next_due(const struct path_device *dev); /* 0: nothing due */

@@ -17,7 +17,8 @@ libpath_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 PATH_UNIT_TESTS = \
 	tests/unit/test_path_device \
 	tests/unit/test_path_policy \
-	tests/unit/test_path_probe
+	tests/unit/test_path_probe \
+	tests/unit/test_path_bound
 check_PROGRAMS += $(PATH_UNIT_TESTS)
 TESTS += $(PATH_UNIT_TESTS)
 tests_unit_test_path_policy_SOURCES = tests/unit/test_path_policy.c
@@ -31,6 +32,10 @@ tests_unit_test_path_device_SOURCES = tests/unit/test_path_device.c \
 	tests/unit/fakesess.c tests/unit/fakesess.h
 tests_unit_test_path_device_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_path_device_LDADD = $(TEST_LIBS)
+tests_unit_test_path_bound_SOURCES = tests/unit/test_path_bound.c \
+	tests/unit/fakesess.c tests/unit/fakesess.h
+tests_unit_test_path_bound_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_path_bound_LDADD = $(TEST_LIBS)
 
 # Needs a real target: built by make check, run by hand (see its header).
 check_PROGRAMS += tests/unit/test_path_tgt

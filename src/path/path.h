@@ -114,6 +114,8 @@ struct path_status {
 	double latency_ewma; /* seconds */
 	double throughput;   /* bytes per second, EWMA */
 	bool fence_pending;
+	uint32_t backoff_ms; /* the pending re-login delay, or the next one if it fails now */
+	bool reinstated;     /* someone else keeps logging in with this path's ISID */
 };
 
 #endif

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,10 @@
 #define R_FLAGS(r) ((r)->impl_u64[3])
 #define RF_QUEUED  1u /* on dev->reqs */
 #define RF_CUT	   2u /* every piece has been cut */
+#define RF_EXPIRED 4u /* past its deadline or out of re-sends: its pieces fail */
+#define RF_LOGGED  8u /* its failure was logged (once per request) */
+/* When it was accepted: its deadline is this plus io_timeout_ms. */
+#define R_ARRIVED(r) ((r)->impl_time)
 
 /* ---- request completion ---- */
 
@@ -35,6 +40,7 @@ static void req_maybe_done(struct path_device *dev, struct bdev_req *req)
 		return;
 	if (R_FLAGS(req) & RF_QUEUED)
 		list_del(&req->node);
+	list_del(&req->impl_node);
 	R_FLAGS(req) = 0;
 	err = -(int)R_ERR(req);
 	dev->live_reqs--;
@@ -69,6 +75,246 @@ static bool io_fence_holds(const struct path_device *dev, const struct path_io *
 		if (io->fence_mask & (1u << i) && !path_fenced(&dev->paths[i], io->fence_epoch[i]))
 			return false;
 	return true;
+}
+
+/*
+ * The write barrier (device.h "Bounds"): a write whose fence does not hold
+ * yet was reported to the caller (failed at a bound, or done) before its
+ * stale copy on a dead session was ended. The caller may now write the
+ * same blocks again; that write must not reach the target before the
+ * stale copy can no longer land. So while any path has such an epoch
+ * unfenced, no write goes out on any path (reads and flushes do).
+ */
+bool pd_write_barrier(const struct path_device *dev)
+{
+	for (unsigned int i = 0; i < dev->npaths; i++)
+		if (dev->paths[i].barrier_epoch > dev->paths[i].fenced_epoch)
+			return true;
+	return false;
+}
+
+/*
+ * Complete a piece now, at a bound (deadline, re-send budget, no path),
+ * whether or not its fence holds. If it does not, raise the write
+ * barrier for the epochs it is still fenced for. Returns true if it was
+ * such a write in doubt.
+ */
+static bool io_fail_now(struct path_io *io, int err)
+{
+	struct path_device *dev = io->dev;
+	bool doubt = false;
+
+	for (unsigned int i = 0; i < dev->npaths; i++) {
+		struct path *p = &dev->paths[i];
+
+		if (!(io->fence_mask & (1u << i)) || path_fenced(p, io->fence_epoch[i]))
+			continue;
+		doubt = true;
+		if (p->barrier_epoch < io->fence_epoch[i]) {
+			p->barrier_epoch = io->fence_epoch[i];
+			dbg(LOG_SUB_PATH,
+			    "%s: write at %llu completes before the fence: writes wait for it",
+			    p->name, (unsigned long long)io->offset);
+		}
+	}
+	pd_io_complete(io, err);
+	return doubt;
+}
+
+static const char *req_op_name(enum bdev_op op)
+{
+	switch (op) {
+	case BDEV_OP_READ:
+		return "READ";
+	case BDEV_OP_WRITE:
+		return "WRITE";
+	case BDEV_OP_FLUSH:
+		return "FLUSH";
+	case BDEV_OP_DISCARD:
+		return "DISCARD";
+	case BDEV_OP_WRITE_ZEROES:
+		return "WRITE_ZEROES";
+	}
+	return "?";
+}
+
+static bool req_is_write(const struct bdev_req *req)
+{
+	return req->op == BDEV_OP_WRITE || req->op == BDEV_OP_DISCARD ||
+	       req->op == BDEV_OP_WRITE_ZEROES;
+}
+
+/* The one line that says a request failed at a bound, and why. */
+static void req_log_fail(struct path_device *dev, struct bdev_req *req, double now, const char *fmt,
+			 ...) ISN_PRINTF(4, 5);
+static void req_log_fail(struct path_device *dev, struct bdev_req *req, double now, const char *fmt,
+			 ...)
+{
+	char why[320];
+	va_list ap;
+
+	if (R_FLAGS(req) & RF_LOGGED)
+		return;
+	R_FLAGS(req) |= RF_LOGGED;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_err("%s: %s %llu+%u failed with EIO after %.1f s: %s", dev->name, req_op_name(req->op),
+		(unsigned long long)req->offset, req->len, now - R_ARRIVED(req), why);
+}
+
+/* Where a request's pieces are, for its failure line. */
+static void req_where(const struct path_device *dev, const struct bdev_req *req, double now,
+		      char *buf, size_t len)
+{
+	const struct list_node *n;
+
+	for (unsigned int i = 0; i < dev->nios; i++) {
+		const struct path_io *io = &dev->ios[i];
+
+		if (io->req == req && io->path) {
+			snprintf(buf, len, "a command outstanding on %s for %.1f s (%u re-sends)",
+				 io->path->name, now - io->sent_at, io->resends);
+			return;
+		}
+	}
+	list_for_each(n, &dev->held)
+	{
+		const struct path_io *io = list_entry(n, const struct path_io, node);
+
+		if (io->req != req)
+			continue;
+		for (unsigned int i = 0; i < dev->npaths; i++)
+			if (io->fence_mask & (1u << i) &&
+			    !path_fenced(&dev->paths[i], io->fence_epoch[i])) {
+				snprintf(buf, len, "held for the ghost-write fence of %s",
+					 dev->paths[i].name);
+				return;
+			}
+	}
+	list_for_each(n, &dev->retry)
+	{
+		const struct path_io *io = list_entry(n, const struct path_io, node);
+
+		if (io->req == req) {
+			snprintf(buf, len, "waiting to be re-sent (%u re-sends, %u retries)%s",
+				 io->resends, io->retries,
+				 req_is_write(req) && pd_write_barrier(dev)
+					 ? ", writes wait for a fence"
+					 : ", no usable path");
+			return;
+		}
+	}
+	snprintf(buf, len, "not sent yet (%s)",
+		 req_is_write(req) && pd_write_barrier(dev) ? "writes wait for a fence"
+							    : "no usable path");
+}
+
+/*
+ * Complete what is waiting of the expired requests: pieces waiting to be
+ * (re)sent, pieces held for a fence, the part not cut yet. Their
+ * outstanding pieces fail when they come back (io_requeue).
+ */
+static void pd_sweep(struct path_device *dev)
+{
+	struct list_node *n;
+
+	/* A done callback may submit, or stop the device (which drains these
+	 * lists): look again from the head after every completion. */
+again:
+	if (dev->state != DEV_RUNNING)
+		return;
+	list_for_each(n, &dev->retry)
+	{
+		struct path_io *io = list_entry(n, struct path_io, node);
+
+		if (R_FLAGS(io->req) & RF_EXPIRED) {
+			io_fail_now(io, -EIO);
+			goto again;
+		}
+	}
+	list_for_each(n, &dev->held)
+	{
+		struct path_io *io = list_entry(n, struct path_io, node);
+
+		if (R_FLAGS(io->req) & RF_EXPIRED) {
+			io_fail_now(io, io->held_err);
+			goto again;
+		}
+	}
+	list_for_each(n, &dev->reqs)
+	{
+		struct bdev_req *req = list_entry(n, struct bdev_req, node);
+
+		if (R_FLAGS(req) & RF_EXPIRED) {
+			list_del(&req->node);
+			R_FLAGS(req) &= ~(uint64_t)RF_QUEUED;
+			R_FLAGS(req) |= RF_CUT;
+			req_maybe_done(dev, req);
+			goto again;
+		}
+	}
+}
+
+/* The earliest deadline of a request not yet failed by it, 0 if none. */
+double pd_deadline_due(const struct path_device *dev)
+{
+	const struct list_node *n;
+
+	list_for_each(n, &dev->live)
+	{
+		const struct bdev_req *req = list_entry(n, const struct bdev_req, impl_node);
+
+		if (!(R_FLAGS(req) & RF_EXPIRED))
+			return R_ARRIVED(req) + dev->cfg.io_timeout_ms / 1000.0;
+	}
+	return 0;
+}
+
+/*
+ * Fail every request past its deadline (io_timeout_ms after it arrived):
+ * the live list is in arrival order, so in deadline order too. A piece
+ * still outstanding on a session cannot be given back while that session
+ * may still read or fill its buffer: its path is failed (the session
+ * closed), which returns the command here at once. The one timer of the
+ * device wakes for the earliest deadline (pd_next_due); no timer per I/O.
+ */
+void pd_expire(struct path_device *dev, double now)
+{
+	double limit = dev->cfg.io_timeout_ms / 1000.0;
+	uint32_t fail_paths = 0;
+	bool any = false;
+	struct list_node *n;
+
+	if (dev->state != DEV_RUNNING)
+		return;
+	list_for_each(n, &dev->live)
+	{
+		struct bdev_req *req = list_entry(n, struct bdev_req, impl_node);
+		char where[200];
+
+		if (R_ARRIVED(req) + limit > now)
+			break;
+		if (R_FLAGS(req) & RF_EXPIRED) {
+			any = true;
+			continue;
+		}
+		req_where(dev, req, now, where, sizeof(where));
+		R_FLAGS(req) |= RF_EXPIRED;
+		req_set_err(req, -EIO);
+		req_log_fail(dev, req, now, "deadline passed (io_timeout %u ms): %s",
+			     dev->cfg.io_timeout_ms, where);
+		any = true;
+		for (unsigned int i = 0; i < dev->nios; i++)
+			if (dev->ios[i].req == req && dev->ios[i].path)
+				fail_paths |= 1u << dev->ios[i].path->idx;
+	}
+	for (unsigned int i = 0; i < dev->npaths && dev->state == DEV_RUNNING; i++)
+		if (fail_paths & (1u << i))
+			path_fail(&dev->paths[i], "a request passed its deadline with a command "
+						  "outstanding here");
+	if (any)
+		pd_sweep(dev);
 }
 
 /*
@@ -111,16 +357,46 @@ again:
 			goto again;
 		}
 	}
+	pd_kick(dev); /* writes behind the barrier may go now */
 }
 
 static void io_requeue(struct path_device *dev, struct path_io *io, double not_before, int pref)
 {
+	if (R_FLAGS(io->req) & RF_EXPIRED) {
+		/* Failed at a bound while it was out (pd_expire, re-send budget). */
+		io_fail_now(io, -EIO);
+		return;
+	}
+	/* Past its deadline: the next poll's pd_expire fails it, with the reason. */
 	list_del(&io->node);
 	io->not_before = not_before;
 	io->pref_path = pref;
 	list_add_tail(&dev->retry, &io->node);
 	pd_kick(dev);
 	pd_arm_timer(dev);
+}
+
+/*
+ * Re-send a piece after a failure of its path (why), within the budget:
+ * a command re-sent io_retries times fails its request, so a target that
+ * drops every session that carries it cannot keep it forever (the
+ * deadline bounds the time, this the work).
+ */
+static void io_resend(struct path_device *dev, struct path_io *io, const struct path *p, double now,
+		      const char *why)
+{
+	struct bdev_req *req = io->req;
+
+	if (io->task.sent && ++io->resends > dev->cfg.io_retries && !(R_FLAGS(req) & RF_EXPIRED)) {
+		R_FLAGS(req) |= RF_EXPIRED;
+		req_set_err(req, -EIO);
+		req_log_fail(dev, req, now,
+			     "a command re-sent %u times after path failures (io_retries %u), "
+			     "failed again on %s: %s",
+			     io->resends - 1, dev->cfg.io_retries, p ? p->name : dev->name, why);
+		pd_kick(dev); /* the poll sweeps its other pieces */
+	}
+	io_requeue(dev, io, 0, -1);
 }
 
 static void pd_task_done(struct sess_task *t)
@@ -162,7 +438,7 @@ static void pd_task_done(struct sess_task *t)
 		if (p && p->sess && p->epoch == io->sent_epoch && t->result != -ECONNABORTED &&
 		    t->result != -ESHUTDOWN)
 			path_fail(p, "command failed: %s", strerror(-t->result));
-		io_requeue(dev, io, 0, -1);
+		io_resend(dev, io, p, now, strerror(-t->result));
 		return;
 	}
 	if (t->sense_len && scsi_sense_parse(t->sense, t->sense_len, &sense) == 0)
@@ -215,7 +491,7 @@ static void pd_task_done(struct sess_task *t)
 			p->errors++;
 			path_fail(p, "path error: %s %s", scsi_status_name(t->status), why);
 		}
-		io_requeue(dev, io, 0, -1);
+		io_resend(dev, io, p, now, why);
 		return;
 	case SCSI_CLASS_HARD:
 		log_err("%s: I/O error at %llu len %u: %s %s", p ? p->name : dev->name,
@@ -244,6 +520,7 @@ static void cut_piece(struct path_device *dev, struct bdev_req *req, struct path
 	t->done = pd_task_done;
 	t->opaque = io;
 	io->retries = 0;
+	io->resends = 0;
 	io->fence_mask = 0;
 	io->pref_path = -1;
 	io->not_before = 0;
@@ -379,12 +656,31 @@ static void io_send(struct path_device *dev, struct path *p, struct path_io *io)
 	}
 }
 
-/* Reentrant: a done callback may call path_device_stop(), which drains the
- * same lists; so always take the current head. */
-void pd_fail_waiting(struct path_device *dev, int err)
+/*
+ * Reentrant: a done callback may call path_device_stop(), which drains the
+ * same lists; so always take the current head. While running this is the
+ * no-path bound: writes held for a fence, or waiting to be re-sent with
+ * one pending, complete now (the write barrier keeps later writes back
+ * until the fence holds); returns how many of those writes in doubt there
+ * were.
+ */
+unsigned int pd_fail_waiting(struct path_device *dev, int err)
 {
-	while (!list_empty(&dev->retry))
-		io_finish(list_entry(dev->retry.next, struct path_io, node), err);
+	unsigned int doubt = 0;
+
+	while (!list_empty(&dev->retry)) {
+		struct path_io *io = list_entry(dev->retry.next, struct path_io, node);
+
+		if (dev->state == DEV_RUNNING)
+			doubt += io_fail_now(io, err);
+		else
+			io_finish(io, err);
+	}
+	while (dev->state == DEV_RUNNING && !list_empty(&dev->held)) {
+		struct path_io *io = list_entry(dev->held.next, struct path_io, node);
+
+		doubt += io_fail_now(io, io->held_err ? io->held_err : err);
+	}
 	while (!list_empty(&dev->reqs)) {
 		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, node);
 
@@ -393,18 +689,25 @@ void pd_fail_waiting(struct path_device *dev, int err)
 		req_set_err(req, err);
 		req_maybe_done(dev, req);
 	}
+	return doubt;
 }
 
 void pd_dispatch(struct path_device *dev, double now)
 {
 	struct list_node *n, *tmp;
 
+	bool barrier;
+
 	if (dev->state != DEV_RUNNING || !dev->ready)
+		return;
+	pd_expire(dev, now);
+	if (dev->state != DEV_RUNNING)
 		return;
 	if (dev->no_path_failing) {
 		pd_fail_waiting(dev, -EIO);
 		return;
 	}
+	barrier = pd_write_barrier(dev);
 	list_for_each_safe(n, tmp, &dev->retry)
 	{
 		struct path_io *io = list_entry(n, struct path_io, node);
@@ -412,7 +715,7 @@ void pd_dispatch(struct path_device *dev, double now)
 
 		if (dev->state != DEV_RUNNING)
 			return;
-		if (io->not_before > now)
+		if (io->not_before > now || (barrier && io->is_write))
 			continue;
 		p = pick_path(dev, io->len, io->pref_path);
 		if (!p)
@@ -423,9 +726,13 @@ void pd_dispatch(struct path_device *dev, double now)
 		if (tmp == n)
 			break;
 	}
-	while (dev->state == DEV_RUNNING && !list_empty(&dev->reqs) &&
-	       !list_empty(&dev->free_ios)) {
-		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, node);
+	/* In arrival order; behind the write barrier, writes wait and the
+	 * others pass them. Whatever completes or fails a path may change
+	 * the list (a done callback submits or stops): look again from the
+	 * head then. */
+	n = dev->reqs.next;
+	while (dev->state == DEV_RUNNING && n != &dev->reqs && !list_empty(&dev->free_ios)) {
+		struct bdev_req *req = list_entry(n, struct bdev_req, node);
 		struct path_io *io;
 		struct path *p;
 
@@ -434,6 +741,11 @@ void pd_dispatch(struct path_device *dev, double now)
 			R_FLAGS(req) &= ~(uint64_t)RF_QUEUED;
 			R_FLAGS(req) |= RF_CUT;
 			req_maybe_done(dev, req);
+			n = dev->reqs.next;
+			continue;
+		}
+		if (barrier && req_is_write(req)) {
+			n = n->next;
 			continue;
 		}
 		p = pick_path(dev, next_piece_bytes(dev, req), -1);
@@ -450,10 +762,13 @@ void pd_dispatch(struct path_device *dev, double now)
 		if (io->held_err) {
 			list_add_tail(&dev->retry, &io->node);
 			pd_io_complete(io, io->held_err);
+			n = dev->reqs.next;
 			continue;
 		}
 		list_add_tail(&dev->retry, &io->node);
 		io_send(dev, p, io);
+		n = dev->reqs.next;
+		barrier = pd_write_barrier(dev);
 	}
 }
 
@@ -495,7 +810,9 @@ int pd_submit(struct bdev *bd, struct bdev_req *req)
 	R_OUT(req) = 0;
 	R_ERR(req) = 0;
 	R_FLAGS(req) = RF_QUEUED;
+	R_ARRIVED(req) = pd_now(dev);
 	list_add_tail(&dev->reqs, &req->node);
+	list_add_tail(&dev->live, &req->impl_node);
 	dev->live_reqs++;
 	pd_kick(dev);
 	return 0;
