@@ -139,7 +139,8 @@ void pd_path_ready(struct path_device *dev, struct path *p)
 		if (dev->cfg.on_capacity_change)
 			dev->cfg.on_capacity_change(dev, pi->size_bytes, dev->cfg.opaque);
 	}
-	p->backoff_ms = dev->cfg.reconnect_min_ms;
+	/* Not reset here: a path whose commands then time out would re-login
+	 * at once forever. Reset once it has carried I/O a while (path.c). */
 	p->pol.alua_rank = 0;
 	if (p->id.have_alua) {
 		if (p->id.alua_state == SCSI_ALUA_ACTIVE_NON_OPTIMIZED)
@@ -587,6 +588,11 @@ void path_device_path_status(const struct path_device *dev, unsigned int idx,
 	out->latency_ewma = p->latency_ewma;
 	out->throughput = p->pol.throughput;
 	out->fence_pending = p->taint_epoch > p->fenced_epoch;
+	out->backoff_ms = !p->sess && (p->state == PATH_FAILED || p->state == PATH_FENCED ||
+				       p->state == PATH_WRONG_LUN)
+				  ? p->relogin_delay_ms
+				  : p->backoff_ms;
+	out->reinstated = p->reinstate_episode;
 }
 
 int path_device_set_enabled(struct path_device *dev, unsigned int idx, bool on)

@@ -89,7 +89,15 @@ struct path {
 	bool ping_out;
 	uint32_t ping_epoch;
 	double reconnect_at;
-	uint32_t backoff_ms;
+	uint32_t backoff_ms;	     /* the delay of the next re-login after a failure */
+	uint32_t relogin_delay_ms;   /* the delay of the pending one (status) */
+	double login_at;	     /* the current session reached READY */
+	uint32_t login_epoch;	     /* ... in this epoch */
+	uint32_t sess_sent, sess_ok; /* commands sent / completed OK on the current session */
+	/* Reinstatement by someone else with our ISID (path.c). */
+	uint32_t reinstate_count; /* sessions ended shortly after login, in a row */
+	uint32_t reinstate_epoch; /* the last epoch counted */
+	bool reinstate_episode;	  /* reported: backing off */
 
 	/* Ghost-write fence: epochs up to fenced_epoch cannot land writes any more. */
 	uint32_t fenced_epoch;

@@ -193,7 +193,8 @@ START_TEST(deadline_never_completing_target)
 	double t0, login_at = 0;
 
 	cfg.io_timeout_ms = 25000;
-	cfg.io_retries = 1000; /* the deadline, not the budget, is tested here */
+	cfg.io_retries = 1000;	       /* the deadline, not the budget, is tested here */
+	cfg.no_path_retry_ms = 600000; /* nor the no-path bound (the flap backs off) */
 	mk(1);
 	up(0);
 	t0 = fake_now;
@@ -243,6 +244,7 @@ START_TEST(flap_budget)
 
 	cfg.io_timeout_ms = 600000;
 	cfg.io_retries = 3;
+	cfg.no_path_retry_ms = 600000;
 	mk(1);
 	up(0);
 	t0 = fake_now;

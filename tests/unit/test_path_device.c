@@ -1722,6 +1722,9 @@ static void ghost_storm(unsigned int seed, bool fence, bool silent, bool check)
 		fakesess_time2retain = 3600;
 	}
 	cfg.no_path_retry_ms = 60000;
+	/* Random deaths soon after login look like reinstatement from
+	 * elsewhere (test_path_bound.c): keep its back-off to the usual one. */
+	cfg.reinstate_backoff_ms = cfg.reconnect_max_ms;
 	mk(3, PATH_POLICY_ROUND_ROBIN);
 	up(0);
 	up(1);
