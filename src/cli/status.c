@@ -135,6 +135,8 @@ static void status_text(struct export *e, struct outbuf *o)
 		    ", retries %" PRIu64 ", in flight %u, latency %.3f ms\n",
 		    ps.ios, ps.bytes, ps.errors, ps.failures, ps.retries, ps.inflight_cmds,
 		    ps.latency_ewma * 1000.);
+		out(o, "    re-login back-off %u ms%s\n", ps.backoff_ms,
+		    ps.reinstated ? ", longer: another initiator reinstates our ISID" : "");
 	}
 	export_foreach_conn(e, conn_text, o);
 }
@@ -190,9 +192,11 @@ static void status_json(struct export *e, struct outbuf *o)
 		out(o,
 		    ",\"seconds_in_state\":%.3f,\"ios\":%" PRIu64 ",\"bytes\":%" PRIu64
 		    ",\"errors\":%" PRIu64 ",\"failures\":%" PRIu64 ",\"retries\":%" PRIu64
-		    ",\"in_flight\":%u,\"latency_ms\":%.3f}",
+		    ",\"in_flight\":%u,\"latency_ms\":%.3f",
 		    now - ps.since, ps.ios, ps.bytes, ps.errors, ps.failures, ps.retries,
 		    ps.inflight_cmds, ps.latency_ewma * 1000.);
+		out(o, ",\"backoff_ms\":%u,\"reinstated\":%s}", ps.backoff_ms,
+		    ps.reinstated ? "true" : "false");
 	}
 	out(o, "],\"sockets\":[");
 	export_foreach_conn(e, conn_json, &cj);
