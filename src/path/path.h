@@ -50,7 +50,12 @@
  *                  out, its commands in flight completing normally). The
  *                  reconnect timer
  *                  runs with exponential backoff (reconnect_min_ms doubling
- *                  up to reconnect_max_ms); when it fires: PATH_CONNECTING.
+ *                  up to reconnect_max_ms, per failure; reset only once a
+ *                  session has carried I/O for backoff_reset_ms, not by a
+ *                  login: a path whose commands time out after every login
+ *                  is tried less and less often; reinstate_backoff_ms while
+ *                  another initiator keeps reinstating this path's ISID);
+ *                  when it fires: PATH_CONNECTING.
  *
  * PATH_FENCED      Like PATH_FAILED (reconnect with backoff), but writes were
  *                  sent on the dead session and have been re-issued on
