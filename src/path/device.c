@@ -57,6 +57,9 @@ void pd_regroup(struct path_device *dev)
 		st[i] = p->pol;
 		st[i].usable =
 			path_usable(p) && (p->state == PATH_ACTIVE || p->state == PATH_STANDBY);
+		/* Below every ALUA rank: used only when no path is off probation. */
+		if (path_probation(p))
+			st[i].alua_rank += 3;
 	}
 	dev->failback_due = path_policy_group(&dev->pol, st, dev->npaths, act, now);
 	for (unsigned int i = 0; i < dev->npaths; i++) {
@@ -69,6 +72,16 @@ void pd_regroup(struct path_device *dev)
 			if (p->state != PATH_ACTIVE)
 				path_set_state(p, PATH_ACTIVE, "selected by %s policy",
 					       path_policy_name(dev->pol.cfg.kind));
+		} else if (path_probation(p)) {
+			/* Also from STANDBY (the probe's), so the reason says why. */
+			if (p->state != PATH_STANDBY ||
+			    strncmp(p->reason, "on probation", 12) != 0) {
+				log_notice("%s: on probation: healthy paths carry the I/O",
+					   p->name);
+				path_set_state(p, PATH_STANDBY,
+					       "on probation: it failed again after each of its "
+					       "last logins, healthy paths carry the I/O");
+			}
 		} else if (p->state != PATH_STANDBY) {
 			path_set_state(p, PATH_STANDBY, "not selected by %s policy",
 				       path_policy_name(dev->pol.cfg.kind));

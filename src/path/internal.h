@@ -175,6 +175,7 @@ struct path_device {
 
 	double no_path_since; /* 0 while a path is active */
 	bool no_path_failing; /* the bound passed: fail requests until a path returns */
+	bool sweep_due;	      /* a request ran out of re-sends: fail its waiting pieces */
 	double failback_due;
 	double stop_deadline;
 	bool stop_forced; /* the stop deadline passed: sessions were closed */
@@ -215,6 +216,8 @@ void path_check(struct path *p, double now); /* the timer's work */
 void path_arm_timer(struct path *p);
 double path_next_due(const struct path *p); /* 0: nothing due */
 bool path_usable(const struct path *p);
+/* Failed again after each of its last logins: I/O goes to other paths first. */
+bool path_probation(const struct path *p);
 int path_submit(struct path *p, struct path_io *io);
 void path_io_finished(struct path *p, struct path_io *io, double now);
 void path_release(struct path *p);

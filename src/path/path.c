@@ -143,6 +143,21 @@ bool path_usable(const struct path *p)
 }
 
 /*
+ * Three failures in a row (the back-off doubled three times) with no
+ * healthy stretch between them: after its next login the path waits as a
+ * standby while another path is usable, until it has lived through
+ * backoff_reset_ms (path_check_stable), so the healthy paths carry the
+ * I/O rather than a path whose commands keep timing out.
+ */
+bool path_probation(const struct path *p)
+{
+	const struct path_device *dev = p->dev;
+	uint32_t lim = MIN(8 * dev->cfg.reconnect_min_ms, dev->cfg.reconnect_max_ms);
+
+	return p->backoff_ms > dev->cfg.reconnect_min_ms && p->backoff_ms >= lim;
+}
+
+/*
  * The re-login delay after a failure: doubles from reconnect_min_ms to
  * reconnect_max_ms, so a path whose sessions keep dying (commands timing
  * out after every re-login, a flapping link) is tried less and less often
@@ -611,9 +626,13 @@ static void path_check_stable(struct path *p, double now)
 			if (now - head->sent_at >= dev->cfg.nop_interval_ms / 1000.0)
 				return;
 		}
+		bool was = path_probation(p);
+
 		log_info("%s: healthy for %.0f s: re-login back-off reset from %u ms", p->name, up,
 			 p->backoff_ms);
 		p->backoff_ms = dev->cfg.reconnect_min_ms;
+		if (was)
+			pd_regroup(dev);
 	}
 }
 
@@ -822,6 +841,7 @@ void path_link_down(struct path *p, const char *why)
 		path_fail(p, "%s", why);
 	if (p->state == PATH_FAILED || p->state == PATH_FENCED) {
 		p->backoff_ms = dev->cfg.reconnect_max_ms;
+		p->relogin_delay_ms = dev->cfg.reconnect_max_ms;
 		p->reconnect_at = pd_now(dev) + dev->cfg.reconnect_max_ms / 1000.0;
 		path_arm_timer(p);
 	}

@@ -53,7 +53,10 @@
  *                  up to reconnect_max_ms, per failure; reset only once a
  *                  session has carried I/O for backoff_reset_ms, not by a
  *                  login: a path whose commands time out after every login
- *                  is tried less and less often; reinstate_backoff_ms while
+ *                  is tried less and less often, and after three failures
+ *                  in a row it is on probation: STANDBY below every other
+ *                  usable path until it has lived backoff_reset_ms;
+ *                  reinstate_backoff_ms while
  *                  another initiator keeps reinstating this path's ISID);
  *                  when it fires: PATH_CONNECTING.
  *

@@ -313,8 +313,10 @@ void pd_expire(struct path_device *dev, double now)
 		if (fail_paths & (1u << i))
 			path_fail(&dev->paths[i], "a request passed its deadline with a command "
 						  "outstanding here");
-	if (any)
+	if (any || dev->sweep_due) {
+		dev->sweep_due = false;
 		pd_sweep(dev);
+	}
 }
 
 /*
@@ -394,7 +396,8 @@ static void io_resend(struct path_device *dev, struct path_io *io, const struct 
 			     "a command re-sent %u times after path failures (io_retries %u), "
 			     "failed again on %s: %s",
 			     io->resends - 1, dev->cfg.io_retries, p ? p->name : dev->name, why);
-		pd_kick(dev); /* the poll sweeps its other pieces */
+		dev->sweep_due = true; /* the next poll fails its other waiting pieces */
+		pd_kick(dev);
 	}
 	io_requeue(dev, io, 0, -1);
 }

@@ -66,6 +66,14 @@ for i in 0 1; do
 done
 grep -E "no path for [0-9]+ ms: failing I/O" "$mp_log" >&2 ||
 	fail "the daemon's log does not say I/O fails for lack of a path"
+# A path whose link is down re-logs in only every reconnect_max (10 s,
+# unless the link comes back): status shows that back-off.
+for i in 0 1; do
+	b=$(mp_path_field $i backoff_ms)
+	[ "$b" = 10000 ] || fail "path$i shows a re-login back-off of '$b' ms with its link down"
+done
+timeout 10 "$isn_bin" status mp | grep "re-login back-off" >&2 ||
+	fail "status does not show the re-login back-off"
 
 # A new request fails at once (no_path_retry has run out), with EIO.
 t2=$(date +%s)

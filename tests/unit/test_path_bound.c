@@ -524,6 +524,81 @@ START_TEST(reinstatement_backoff)
 }
 END_TEST
 
+/*
+ * Healthy paths carry the load: with round-robin over two paths, path 0's
+ * commands time out after every login while path 1 serves. After three
+ * failures in a row path 0 comes back on probation: STANDBY, no I/O, while
+ * path 1 carries everything; once it has lived through backoff_reset_ms
+ * it is back in the rotation. Every read completes.
+ */
+START_TEST(probation_healthy_paths_carry_load)
+{
+	struct treq *rq[400];
+	unsigned int nrq = 0, sent_then = 0;
+	double probation_at = 0;
+
+	cfg.cmd_timeout_ms = 1000;
+	cfg.backoff_reset_ms = 5000;
+	cfg.policy.kind = PATH_POLICY_ROUND_ROBIN;
+	cfg.npaths = 2;
+	for (unsigned int i = 0; i < 2; i++) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&cfg.paths[i].portal;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)(3260 + i));
+		cfg.paths[i].portal_len = sizeof(*sin);
+	}
+	dev = path_device_new(loop, &cfg);
+	ck_assert_ptr_nonnull(dev);
+	bd = path_device_bdev(dev);
+	ck_assert_int_eq(path_device_start(dev), 0);
+	up(0);
+	up(1);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	ck_assert_int_eq(P(1)->state, PATH_ACTIVE);
+	for (int step = 0; step < 300; step++) {
+		struct sess *s0 = fakesess_latest(0), *s1 = fakesess_latest(1);
+
+		if (nrq < ARRAY_SIZE(rq)) {
+			rq[nrq] = mkreq(BDEV_OP_READ, 512 * (nrq % 64), 512, 0);
+			ck_assert_int_eq(bdev_submit(bd, &rq[nrq]->r), 0);
+			nrq++;
+		}
+		poll_dev();
+		if (connecting(0)) {
+			up(0);
+			s0 = fakesess_latest(0);
+			if (P(0)->failures == 3 && !probation_at) {
+				ck_assert_int_eq(P(0)->state, PATH_STANDBY);
+				ck_assert_ptr_nonnull(strstr(P(0)->reason, "probation"));
+				probation_at = fake_now;
+				sent_then = s0->submitted;
+			}
+		}
+		fakesess_serve(s1);
+		fakesess_pong(s1);
+		fakesess_pong(s0);
+		if (probation_at && fake_now < probation_at + 4.9) {
+			ck_assert_int_eq(P(0)->state, PATH_STANDBY);
+			ck_assert_uint_eq(s0->submitted, sent_then); /* no I/O on probation */
+		}
+		if (probation_at && fake_now >= probation_at + 5.2)
+			break;
+		advance(0.1);
+	}
+	ck_assert(probation_at > 0);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE); /* lived through it: back in turn */
+	ck_assert_uint_eq(P(0)->failures, 3);
+	while (fakesess_serve(fakesess_latest(0)) + fakesess_serve(fakesess_latest(1)))
+		poll_dev();
+	for (unsigned int i = 0; i < nrq; i++) {
+		ck_assert_int_eq(rq[i]->calls, 1);
+		ck_assert_int_eq(rq[i]->err, 0);
+		freereq(rq[i]);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("path_bound");
@@ -533,6 +608,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, deadline_never_completing_target, 0, 3);
 	tcase_add_test(tc, flap_budget);
 	tcase_add_test(tc, backoff_grows_caps_resets);
+	tcase_add_test(tc, probation_healthy_paths_carry_load);
 	tcase_add_loop_test(tc, no_path_write_fails_at_bound, 0, 2);
 	tcase_add_test(tc, no_write_overtakes_fenced_ghost);
 	tcase_add_loop_test(tc, reinstatement_backoff, 0, 2);
