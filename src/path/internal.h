@@ -91,6 +91,7 @@ struct path {
 	double reconnect_at;
 	uint32_t backoff_ms;	     /* the delay of the next re-login after a failure */
 	uint32_t relogin_delay_ms;   /* the delay of the pending one (status) */
+	uint32_t fail_streak;	     /* failures since the last healthy stretch (probation) */
 	double login_at;	     /* the current session reached READY */
 	uint32_t login_epoch;	     /* ... in this epoch */
 	uint32_t sess_sent, sess_ok; /* commands sent / completed OK on the current session */

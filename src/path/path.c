@@ -143,18 +143,16 @@ bool path_usable(const struct path *p)
 }
 
 /*
- * Three failures in a row (the back-off doubled three times) with no
- * healthy stretch between them: after its next login the path waits as a
+ * Three failures in a row with no healthy stretch between them (a lost
+ * link does not count: that is the network's doing, and its link-up
+ * brings the path back at once): after its next login the path waits as a
  * standby while another path is usable, until it has lived through
  * backoff_reset_ms (path_check_stable), so the healthy paths carry the
  * I/O rather than a path whose commands keep timing out.
  */
 bool path_probation(const struct path *p)
 {
-	const struct path_device *dev = p->dev;
-	uint32_t lim = MIN(8 * dev->cfg.reconnect_min_ms, dev->cfg.reconnect_max_ms);
-
-	return p->backoff_ms > dev->cfg.reconnect_min_ms && p->backoff_ms >= lim;
+	return p->fail_streak >= 3;
 }
 
 /*
@@ -173,6 +171,7 @@ static double path_next_delay(struct path *p)
 	if (p->reinstate_episode && d < dev->cfg.reinstate_backoff_ms)
 		d = dev->cfg.reinstate_backoff_ms;
 	p->relogin_delay_ms = d;
+	p->fail_streak++;
 	if (p->backoff_ms < dev->cfg.reconnect_max_ms)
 		p->backoff_ms = MIN(p->backoff_ms * 2, dev->cfg.reconnect_max_ms);
 	return d / 1000.0;
@@ -593,7 +592,8 @@ void path_io_finished(struct path *p, struct path_io *io, double now)
 
 static bool path_backoff_due(const struct path *p)
 {
-	return p->backoff_ms > p->dev->cfg.reconnect_min_ms && p->login_epoch == p->epoch;
+	return (p->backoff_ms > p->dev->cfg.reconnect_min_ms || p->fail_streak) &&
+	       p->login_epoch == p->epoch;
 }
 
 /*
@@ -606,6 +606,7 @@ static void path_check_stable(struct path *p, double now)
 {
 	struct path_device *dev = p->dev;
 	double up = now - p->login_at;
+	bool was;
 
 	if (p->login_epoch != p->epoch)
 		return;
@@ -626,11 +627,11 @@ static void path_check_stable(struct path *p, double now)
 			if (now - head->sent_at >= dev->cfg.nop_interval_ms / 1000.0)
 				return;
 		}
-		bool was = path_probation(p);
-
+		was = path_probation(p);
 		log_info("%s: healthy for %.0f s: re-login back-off reset from %u ms", p->name, up,
 			 p->backoff_ms);
 		p->backoff_ms = dev->cfg.reconnect_min_ms;
+		p->fail_streak = 0;
 		if (was)
 			pd_regroup(dev);
 	}
@@ -836,9 +837,11 @@ void path_release(struct path *p)
 void path_link_down(struct path *p, const char *why)
 {
 	struct path_device *dev = p->dev;
+	uint32_t streak = p->fail_streak;
 
 	if (p->sess)
 		path_fail(p, "%s", why);
+	p->fail_streak = streak;
 	if (p->state == PATH_FAILED || p->state == PATH_FENCED) {
 		p->backoff_ms = dev->cfg.reconnect_max_ms;
 		p->relogin_delay_ms = dev->cfg.reconnect_max_ms;
