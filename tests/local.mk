@@ -71,6 +71,7 @@ MP_TESTS = \
 	tests/integration/mp-wrong-lun.sh \
 	tests/integration/mp-tgtd-restart.sh \
 	tests/integration/mp-medium-error.sh \
-	tests/integration/mp-busy-link.sh
+	tests/integration/mp-busy-link.sh \
+	tests/integration/mp-reinstate.sh
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)
