@@ -1641,6 +1641,18 @@ START_TEST(random_event_storm)
 }
 END_TEST
 
+/* The same storm with short request deadlines and a small re-send budget
+ * (test_path_bound.c): requests fail at their bounds in every state -
+ * queued, waiting, outstanding, held - and still complete exactly once,
+ * give back every slot, and leave no timer in the past. */
+START_TEST(random_event_storm_deadlines)
+{
+	cfg.io_timeout_ms = 1000 + 500 * (uint32_t)(_i % 4);
+	cfg.io_retries = 1 + (uint32_t)(_i % 3);
+	storm_run(3000u + (unsigned int)_i * 7919u);
+}
+END_TEST
+
 /*
  * Ghost-write storm: 8 writers, each owning a region, write a fresh
  * pattern, wait, read it back, repeat; meanwhile sessions die with writes
@@ -1782,6 +1794,19 @@ START_TEST(ghost_write_storm)
 }
 END_TEST
 
+/* With short deadlines, writes in doubt complete before their fence: the
+ * write barrier must keep every later write back until the stale copies
+ * can no longer land (the fake target drops them 2 s after the death,
+ * as the time fence assumes). */
+START_TEST(ghost_write_storm_deadlines)
+{
+	cfg.io_timeout_ms = 1000 + 500 * (uint32_t)(_i % 3);
+	cfg.io_retries = 1 + (uint32_t)(_i % 2);
+	ghost_storm(31337u + (unsigned int)_i * 104729u, true, false, false);
+	ck_assert_uint_eq(ghost_mismatches, 0);
+}
+END_TEST
+
 START_TEST(ghost_write_storm_silent_target)
 {
 	ghost_storm(777u + (unsigned int)_i * 104729u, true, true, true);
@@ -1878,6 +1903,8 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, random_event_storm, 0, 12);
 	tcase_add_loop_test(tc, ghost_write_storm, 0, 16);
 	tcase_add_loop_test(tc, ghost_write_storm_silent_target, 0, 16);
+	tcase_add_loop_test(tc, random_event_storm_deadlines, 0, 12);
+	tcase_add_loop_test(tc, ghost_write_storm_deadlines, 0, 16);
 	tcase_add_test(tc, ghost_write_storm_silent_time_fence_unsound);
 	tcase_add_test(tc, ghost_write_storm_detects_missing_fence);
 	tcase_add_test(tc, link_monitor_fails_bound_path);
