@@ -388,6 +388,11 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	DEFAULT(reinstate_backoff_ms, 60000);
 	if (c->reconnect_max_ms < c->reconnect_min_ms)
 		c->reconnect_max_ms = c->reconnect_min_ms;
+	/* The request deadline is the outer bound: say when it cuts an inner one short. */
+	if (c->no_path_retry_ms > c->io_timeout_ms || c->cmd_timeout_ms >= c->io_timeout_ms)
+		log_warn("%s: io_timeout %u ms is shorter than no_path_retry %u ms or cmd_timeout "
+			 "%u ms: requests fail at io_timeout first",
+			 dev->name, c->io_timeout_ms, c->no_path_retry_ms, c->cmd_timeout_ms);
 
 	dev->npaths = cfg->npaths;
 	for (unsigned int i = 0; i < cfg->npaths; i++) {

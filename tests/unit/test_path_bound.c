@@ -228,7 +228,7 @@ START_TEST(deadline_never_completing_target)
 	ck_assert_uint_eq(lun.reads, 0);
 	/* One line names the request and says why. */
 	ck_assert_uint_eq(log_count("READ 4096+512"), 1);
-	ck_assert_uint_eq(log_count("io_timeout"), 1);
+	ck_assert_uint_eq(log_count("deadline passed (io_timeout"), 1);
 	freereq(r);
 }
 END_TEST
