@@ -143,9 +143,10 @@ bool path_usable(const struct path *p)
 }
 
 /*
- * Three failures in a row with no healthy stretch between them (a lost
- * link does not count: that is the network's doing, and its link-up
- * brings the path back at once): after its next login the path waits as a
+ * Three sessions in a row that logged in and then failed, with no healthy
+ * stretch between them (a lost link does not count: that is the network's
+ * doing, and its link-up brings the path back at once; nor does a login
+ * that never succeeded, which carried no I/O): after its next login the path waits as a
  * standby while another path is usable, until it has lived through
  * backoff_reset_ms (path_check_stable), so the healthy paths carry the
  * I/O rather than a path whose commands keep timing out.
@@ -171,7 +172,8 @@ static double path_next_delay(struct path *p)
 	if (p->reinstate_episode && d < dev->cfg.reinstate_backoff_ms)
 		d = dev->cfg.reinstate_backoff_ms;
 	p->relogin_delay_ms = d;
-	p->fail_streak++;
+	if (p->login_epoch == p->epoch) /* it had logged in: a refused connect does not count */
+		p->fail_streak++;
 	if (p->backoff_ms < dev->cfg.reconnect_max_ms)
 		p->backoff_ms = MIN(p->backoff_ms * 2, dev->cfg.reconnect_max_ms);
 	return d / 1000.0;
