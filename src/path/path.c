@@ -144,12 +144,13 @@ bool path_usable(const struct path *p)
 
 /*
  * Three sessions in a row that logged in and then failed, with no healthy
- * stretch between them (a lost link does not count: that is the network's
- * doing, and its link-up brings the path back at once; nor does a login
- * that never succeeded, which carried no I/O): after its next login the path waits as a
- * standby while another path is usable, until it has lived through
- * backoff_reset_ms (path_check_stable), so the healthy paths carry the
- * I/O rather than a path whose commands keep timing out.
+ * stretch between them (a lost link does not count: that is the
+ * network's doing, and its link-up brings the path back at once; nor does
+ * a login that never succeeded, which carried no I/O): after its next
+ * login the path waits as a standby while another path is usable, until
+ * it has lived through backoff_reset_ms (path_check_stable), so the
+ * healthy paths carry the I/O rather than a path whose commands keep
+ * timing out.
  */
 bool path_probation(const struct path *p)
 {
@@ -190,10 +191,11 @@ static double reinstate_window(const struct path_device *dev)
  * happens shortly after login, repeatedly, the likely cause is another
  * initiator logging in with our initiator name and this path's ISID: each
  * login reinstates - ends - the other's session (RFC 7143 6.3.5), so two
- * such initiators take turns forever. A second daemon for this LUN on
- * this host is refused at start; what remains is another host with the
- * same initiator name (a cloned system) or a daemon of another
- * configuration. Say so loudly once per episode and back off.
+ * such initiators take turns forever. One daemon per LUN per host is the
+ * rule (DESIGN.md "Invariants"); this catches what no local check can:
+ * another host with the same initiator name (a cloned system), or a
+ * second daemon that got past the check. Say so loudly once per episode
+ * and back off rather than fight.
  */
 static void path_reinstate_note(struct path *p, const char *how)
 {
