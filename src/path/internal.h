@@ -194,11 +194,32 @@ void pd_kick(struct path_device *dev);
 void pd_regroup(struct path_device *dev);
 void pd_path_ready(struct path_device *dev, struct path *p); /* probe OK: identity check */
 void pd_fence_released(struct path_device *dev);
+/* Request bookkeeping kept in struct bdev_req's private words (request.c, deadline.c). */
+#define R_CUT(r)   ((r)->impl_u64[0]) /* bytes already cut into pieces */
+#define R_OUT(r)   ((r)->impl_u64[1]) /* pieces not yet completed */
+#define R_ERR(r)   ((r)->impl_u64[2]) /* first error, as a positive errno */
+#define R_FLAGS(r) ((r)->impl_u64[3])
+#define RF_QUEUED  1u /* on dev->reqs */
+#define RF_CUT	   2u /* every piece has been cut */
+#define RF_EXPIRED 4u /* past its deadline or out of re-sends: its pieces fail */
+#define RF_LOGGED  8u /* its failure was logged (once per request) */
+/* When it was accepted: its deadline is this plus io_timeout_ms. */
+#define R_ARRIVED(r) ((r)->impl_time)
+
 /* request.c */
 int pd_submit(struct bdev *bd, struct bdev_req *req);
+void pd_req_maybe_done(struct path_device *dev, struct bdev_req *req); /* complete if due */
+void pd_req_set_err(struct bdev_req *req, int err);		       /* keep the first */
+/* deadline.c */
 void pd_expire(struct path_device *dev, double now);   /* requests past their deadline */
 double pd_deadline_due(const struct path_device *dev); /* 0: none */
 bool pd_write_barrier(const struct path_device *dev);
+/* Complete a piece at a bound, fence or not (raises the write barrier); true: in doubt. */
+bool pd_io_fail_now(struct path_io *io, int err);
+bool pd_req_is_write(const struct bdev_req *req);
+void pd_req_log_fail(struct path_device *dev, struct bdev_req *req, double now, const char *fmt,
+		     ...) ISN_PRINTF(4, 5);
+/* request.c */
 void pd_dispatch(struct path_device *dev, double now);
 /* retry list, queued requests and (running: the no-path bound) held writes */
 unsigned int pd_fail_waiting(struct path_device *dev, int err);

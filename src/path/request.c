@@ -3,12 +3,12 @@
  * limits, sent on the paths the selector picks, classified when they come
  * back (done / retry / another path / error), held for the ghost-write
  * fence, completed exactly once. See device.h; the device's life cycle,
- * grouping and timers are in device.c.
+ * grouping and timers are in device.c, a request's bounds (deadline,
+ * re-send budget, write barrier) in deadline.c.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,18 +17,6 @@
 #include "scsi/sbc.h"
 #include "scsi/sense.h"
 #include "util/log.h"
-
-/* Request bookkeeping kept in struct bdev_req's private words. */
-#define R_CUT(r)   ((r)->impl_u64[0]) /* bytes already cut into pieces */
-#define R_OUT(r)   ((r)->impl_u64[1]) /* pieces not yet completed */
-#define R_ERR(r)   ((r)->impl_u64[2]) /* first error, as a positive errno */
-#define R_FLAGS(r) ((r)->impl_u64[3])
-#define RF_QUEUED  1u /* on dev->reqs */
-#define RF_CUT	   2u /* every piece has been cut */
-#define RF_EXPIRED 4u /* past its deadline or out of re-sends: its pieces fail */
-#define RF_LOGGED  8u /* its failure was logged (once per request) */
-/* When it was accepted: its deadline is this plus io_timeout_ms. */
-#define R_ARRIVED(r) ((r)->impl_time)
 
 /* ---- request completion ---- */
 
@@ -54,6 +42,17 @@ static void req_set_err(struct bdev_req *req, int err)
 		R_ERR(req) = (uint64_t)-err;
 }
 
+/* For deadline.c. */
+void pd_req_maybe_done(struct path_device *dev, struct bdev_req *req)
+{
+	req_maybe_done(dev, req);
+}
+
+void pd_req_set_err(struct bdev_req *req, int err)
+{
+	req_set_err(req, err);
+}
+
 /* Return the slot and account the piece to its request. */
 void pd_io_complete(struct path_io *io, int err)
 {
@@ -75,248 +74,6 @@ static bool io_fence_holds(const struct path_device *dev, const struct path_io *
 		if (io->fence_mask & (1u << i) && !path_fenced(&dev->paths[i], io->fence_epoch[i]))
 			return false;
 	return true;
-}
-
-/*
- * The write barrier (device.h "Bounds"): a write whose fence does not hold
- * yet was reported to the caller (failed at a bound, or done) before its
- * stale copy on a dead session was ended. The caller may now write the
- * same blocks again; that write must not reach the target before the
- * stale copy can no longer land. So while any path has such an epoch
- * unfenced, no write goes out on any path (reads and flushes do).
- */
-bool pd_write_barrier(const struct path_device *dev)
-{
-	for (unsigned int i = 0; i < dev->npaths; i++)
-		if (dev->paths[i].barrier_epoch > dev->paths[i].fenced_epoch)
-			return true;
-	return false;
-}
-
-/*
- * Complete a piece now, at a bound (deadline, re-send budget, no path),
- * whether or not its fence holds. If it does not, raise the write
- * barrier for the epochs it is still fenced for. Returns true if it was
- * such a write in doubt.
- */
-static bool io_fail_now(struct path_io *io, int err)
-{
-	struct path_device *dev = io->dev;
-	bool doubt = false;
-
-	for (unsigned int i = 0; i < dev->npaths; i++) {
-		struct path *p = &dev->paths[i];
-
-		if (!(io->fence_mask & (1u << i)) || path_fenced(p, io->fence_epoch[i]))
-			continue;
-		doubt = true;
-		if (p->barrier_epoch < io->fence_epoch[i]) {
-			p->barrier_epoch = io->fence_epoch[i];
-			dbg(LOG_SUB_PATH,
-			    "%s: write at %llu completes before the fence: writes wait for it",
-			    p->name, (unsigned long long)io->offset);
-		}
-	}
-	pd_io_complete(io, err);
-	return doubt;
-}
-
-static const char *req_op_name(enum bdev_op op)
-{
-	switch (op) {
-	case BDEV_OP_READ:
-		return "READ";
-	case BDEV_OP_WRITE:
-		return "WRITE";
-	case BDEV_OP_FLUSH:
-		return "FLUSH";
-	case BDEV_OP_DISCARD:
-		return "DISCARD";
-	case BDEV_OP_WRITE_ZEROES:
-		return "WRITE_ZEROES";
-	}
-	return "?";
-}
-
-static bool req_is_write(const struct bdev_req *req)
-{
-	return req->op == BDEV_OP_WRITE || req->op == BDEV_OP_DISCARD ||
-	       req->op == BDEV_OP_WRITE_ZEROES;
-}
-
-/* The one line that says a request failed at a bound, and why. */
-static void req_log_fail(struct path_device *dev, struct bdev_req *req, double now, const char *fmt,
-			 ...) ISN_PRINTF(4, 5);
-static void req_log_fail(struct path_device *dev, struct bdev_req *req, double now, const char *fmt,
-			 ...)
-{
-	char why[320];
-	va_list ap;
-
-	if (R_FLAGS(req) & RF_LOGGED)
-		return;
-	R_FLAGS(req) |= RF_LOGGED;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	log_err("%s: %s %llu+%u failed with EIO after %.1f s: %s", dev->name, req_op_name(req->op),
-		(unsigned long long)req->offset, req->len, now - R_ARRIVED(req), why);
-}
-
-/* Where a request's pieces are, for its failure line. */
-static void req_where(const struct path_device *dev, const struct bdev_req *req, double now,
-		      char *buf, size_t len)
-{
-	const struct list_node *n;
-
-	for (unsigned int i = 0; i < dev->nios; i++) {
-		const struct path_io *io = &dev->ios[i];
-
-		if (io->req == req && io->path) {
-			snprintf(buf, len, "a command outstanding on %s for %.1f s (%u re-sends)",
-				 io->path->name, now - io->sent_at, io->resends);
-			return;
-		}
-	}
-	list_for_each(n, &dev->held)
-	{
-		const struct path_io *io = list_entry(n, const struct path_io, node);
-
-		if (io->req != req)
-			continue;
-		for (unsigned int i = 0; i < dev->npaths; i++)
-			if (io->fence_mask & (1u << i) &&
-			    !path_fenced(&dev->paths[i], io->fence_epoch[i])) {
-				snprintf(buf, len, "held for the ghost-write fence of %s",
-					 dev->paths[i].name);
-				return;
-			}
-	}
-	list_for_each(n, &dev->retry)
-	{
-		const struct path_io *io = list_entry(n, const struct path_io, node);
-
-		if (io->req == req) {
-			snprintf(buf, len, "waiting to be re-sent (%u re-sends, %u retries)%s",
-				 io->resends, io->retries,
-				 req_is_write(req) && pd_write_barrier(dev)
-					 ? ", writes wait for a fence"
-					 : ", no usable path");
-			return;
-		}
-	}
-	snprintf(buf, len, "not sent yet (%s)",
-		 req_is_write(req) && pd_write_barrier(dev) ? "writes wait for a fence"
-							    : "no usable path");
-}
-
-/*
- * Complete what is waiting of the expired requests: pieces waiting to be
- * (re)sent, pieces held for a fence, the part not cut yet. Their
- * outstanding pieces fail when they come back (io_requeue).
- */
-static void pd_sweep(struct path_device *dev)
-{
-	struct list_node *n;
-
-	/* A done callback may submit, or stop the device (which drains these
-	 * lists): look again from the head after every completion. */
-again:
-	if (dev->state != DEV_RUNNING)
-		return;
-	list_for_each(n, &dev->retry)
-	{
-		struct path_io *io = list_entry(n, struct path_io, node);
-
-		if (R_FLAGS(io->req) & RF_EXPIRED) {
-			io_fail_now(io, -EIO);
-			goto again;
-		}
-	}
-	list_for_each(n, &dev->held)
-	{
-		struct path_io *io = list_entry(n, struct path_io, node);
-
-		if (R_FLAGS(io->req) & RF_EXPIRED) {
-			io_fail_now(io, io->held_err);
-			goto again;
-		}
-	}
-	list_for_each(n, &dev->reqs)
-	{
-		struct bdev_req *req = list_entry(n, struct bdev_req, node);
-
-		if (R_FLAGS(req) & RF_EXPIRED) {
-			list_del(&req->node);
-			R_FLAGS(req) &= ~(uint64_t)RF_QUEUED;
-			R_FLAGS(req) |= RF_CUT;
-			req_maybe_done(dev, req);
-			goto again;
-		}
-	}
-}
-
-/* The earliest deadline of a request not yet failed by it, 0 if none. */
-double pd_deadline_due(const struct path_device *dev)
-{
-	const struct list_node *n;
-
-	list_for_each(n, &dev->live)
-	{
-		const struct bdev_req *req = list_entry(n, const struct bdev_req, impl_node);
-
-		if (!(R_FLAGS(req) & RF_EXPIRED))
-			return R_ARRIVED(req) + dev->cfg.io_timeout_ms / 1000.0;
-	}
-	return 0;
-}
-
-/*
- * Fail every request past its deadline (io_timeout_ms after it arrived):
- * the live list is in arrival order, so in deadline order too. A piece
- * still outstanding on a session cannot be given back while that session
- * may still read or fill its buffer: its path is failed (the session
- * closed), which returns the command here at once. The one timer of the
- * device wakes for the earliest deadline (pd_next_due); no timer per I/O.
- */
-void pd_expire(struct path_device *dev, double now)
-{
-	double limit = dev->cfg.io_timeout_ms / 1000.0;
-	uint32_t fail_paths = 0;
-	bool any = false;
-	struct list_node *n;
-
-	if (dev->state != DEV_RUNNING)
-		return;
-	list_for_each(n, &dev->live)
-	{
-		struct bdev_req *req = list_entry(n, struct bdev_req, impl_node);
-		char where[200];
-
-		if (R_ARRIVED(req) + limit > now)
-			break;
-		if (R_FLAGS(req) & RF_EXPIRED) {
-			any = true;
-			continue;
-		}
-		req_where(dev, req, now, where, sizeof(where));
-		R_FLAGS(req) |= RF_EXPIRED;
-		req_set_err(req, -EIO);
-		req_log_fail(dev, req, now, "deadline passed (io_timeout %u ms): %s",
-			     dev->cfg.io_timeout_ms, where);
-		any = true;
-		for (unsigned int i = 0; i < dev->nios; i++)
-			if (dev->ios[i].req == req && dev->ios[i].path)
-				fail_paths |= 1u << dev->ios[i].path->idx;
-	}
-	for (unsigned int i = 0; i < dev->npaths && dev->state == DEV_RUNNING; i++)
-		if (fail_paths & (1u << i))
-			path_fail(&dev->paths[i], "a request passed its deadline with a command "
-						  "outstanding here");
-	if (any || dev->sweep_due) {
-		dev->sweep_due = false;
-		pd_sweep(dev);
-	}
 }
 
 /*
@@ -366,7 +123,7 @@ static void io_requeue(struct path_device *dev, struct path_io *io, double not_b
 {
 	if (R_FLAGS(io->req) & RF_EXPIRED) {
 		/* Failed at a bound while it was out (pd_expire, re-send budget). */
-		io_fail_now(io, -EIO);
+		pd_io_fail_now(io, -EIO);
 		return;
 	}
 	/* Past its deadline: the next poll's pd_expire fails it, with the reason. */
@@ -392,10 +149,10 @@ static void io_resend(struct path_device *dev, struct path_io *io, const struct 
 	if (io->task.sent && ++io->resends > dev->cfg.io_retries && !(R_FLAGS(req) & RF_EXPIRED)) {
 		R_FLAGS(req) |= RF_EXPIRED;
 		req_set_err(req, -EIO);
-		req_log_fail(dev, req, now,
-			     "a command re-sent %u times after path failures (io_retries %u), "
-			     "failed again on %s: %s",
-			     io->resends - 1, dev->cfg.io_retries, p ? p->name : dev->name, why);
+		pd_req_log_fail(dev, req, now,
+				"a command re-sent %u times after path failures (io_retries %u), "
+				"failed again on %s: %s",
+				io->resends - 1, dev->cfg.io_retries, p ? p->name : dev->name, why);
 		dev->sweep_due = true; /* the next poll fails its other waiting pieces */
 		pd_kick(dev);
 	}
@@ -675,14 +432,14 @@ unsigned int pd_fail_waiting(struct path_device *dev, int err)
 		struct path_io *io = list_entry(dev->retry.next, struct path_io, node);
 
 		if (dev->state == DEV_RUNNING)
-			doubt += io_fail_now(io, err);
+			doubt += pd_io_fail_now(io, err);
 		else
 			io_finish(io, err);
 	}
 	while (dev->state == DEV_RUNNING && !list_empty(&dev->held)) {
 		struct path_io *io = list_entry(dev->held.next, struct path_io, node);
 
-		doubt += io_fail_now(io, io->held_err ? io->held_err : err);
+		doubt += pd_io_fail_now(io, io->held_err ? io->held_err : err);
 	}
 	while (!list_empty(&dev->reqs)) {
 		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, node);
@@ -747,7 +504,7 @@ void pd_dispatch(struct path_device *dev, double now)
 			n = dev->reqs.next;
 			continue;
 		}
-		if (barrier && req_is_write(req)) {
+		if (barrier && pd_req_is_write(req)) {
 			n = n->next;
 			continue;
 		}
