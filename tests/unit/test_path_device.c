@@ -38,6 +38,7 @@ struct treq {
 	int calls;
 	int err;
 	uint8_t *buf;
+	double t_sub, t_done; /* fake clock at submit (set by the test) and at done */
 };
 
 static void treq_done(struct bdev_req *r, int err)
@@ -46,6 +47,7 @@ static void treq_done(struct bdev_req *r, int err)
 
 	t->calls++;
 	t->err = err;
+	t->t_done = fake_now;
 }
 
 static void on_ready(struct path_device *d, void *o)
@@ -1522,6 +1524,7 @@ static void storm_run(unsigned int seed)
 		{0x02, 0x05, 0x24, 0x00}, /* invalid field in CDB: HARD */
 	};
 	unsigned int next = 0;
+	double stop_at;
 
 	storm_seed = seed;
 	cfg.max_inflight = 4;
@@ -1546,6 +1549,7 @@ static void storm_run(unsigned int seed)
 			int rc;
 
 			storm[next] = r;
+			r->t_sub = fake_now;
 			rc = submit(r);
 			ck_assert(rc == 0 || rc == -ESHUTDOWN);
 			ck_assert_int_eq(r->calls, 0);
@@ -1596,6 +1600,7 @@ static void storm_run(unsigned int seed)
 		}
 	}
 	fakesess_start_result = 0;
+	stop_at = fake_now;
 	path_device_stop(dev);
 	for (int i = 0; i < 100 && !stopped_calls; i++) {
 		for (unsigned int k = 0; k < 3; k++) {
@@ -1626,6 +1631,12 @@ static void storm_run(unsigned int seed)
 
 		if (storm_submitted[i]) {
 			ck_assert_int_eq(r->calls, 1);
+			/* Answered within its deadline (one clock step may pass it:
+			 * up to 1.5 s), unless the stop answered it. */
+			if (cfg.io_timeout_ms && r->t_done < stop_at)
+				ck_assert_msg(r->t_done - r->t_sub <=
+						      cfg.io_timeout_ms / 1000.0 + 1.5,
+					      "request %u took %.3f s", i, r->t_done - r->t_sub);
 			ck_assert(r->err == 0 || r->err == -EIO || r->err == -ESHUTDOWN ||
 				  r->err == -EINVAL);
 		} else {
