@@ -85,6 +85,8 @@ MP_TESTS = \
 	tests/integration/mp-wrong-lun.sh \
 	tests/integration/mp-tgtd-restart.sh \
 	tests/integration/mp-medium-error.sh \
-	tests/integration/mp-busy-link.sh
+	tests/integration/mp-busy-link.sh \
+	tests/integration/mp-reinstate.sh \
+	tests/integration/mp-slow-target.sh
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)

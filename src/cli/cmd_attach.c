@@ -51,6 +51,8 @@ enum {
 	OPT_CONFIG,
 	OPT_RESCAN_INTERVAL,
 	OPT_COALESCE_US,
+	OPT_IO_TIMEOUT,
+	OPT_IO_RETRIES,
 };
 
 static const struct option attach_opts[] = {
@@ -75,6 +77,8 @@ static const struct option attach_opts[] = {
 	{"log-file", required_argument, NULL, OPT_LOG_FILE},
 	{"rescan-interval", required_argument, NULL, OPT_RESCAN_INTERVAL},
 	{"coalesce-us", required_argument, NULL, OPT_COALESCE_US},
+	{"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
+	{"io-retries", required_argument, NULL, OPT_IO_RETRIES},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{NULL, 0, NULL, 0},
 };
@@ -108,6 +112,10 @@ static void attach_usage(FILE *f, bool serve)
 		"      --nop-interval MS        NOP-Out after this much silence (default 1000)\n"
 		"      --nop-timeout MS         silence that fails a busy path (default 1500)\n"
 		"      --cmd-timeout MS         per-command deadline (default 30000)\n"
+		"      --io-timeout SECONDS     deadline of one request across all its\n"
+		"                               retries and waits, then EIO (default 60)\n"
+		"      --io-retries N           re-sends of a command after path failures\n"
+		"                               before its request fails (default 8)\n"
 		"      --rescan-interval SEC    re-read the LUN's capacity for online resize\n"
 		"                               (default 10; 0: only on a capacity-changed\n"
 		"                               unit attention)\n"
@@ -553,6 +561,16 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 			if (parse_uint("--coalesce-us", optarg, 10000, &v) < 0)
 				return CLI_EXIT_USAGE;
 			ec.coalesce_us = (uint32_t)v;
+			continue;
+		case OPT_IO_TIMEOUT:
+			if (parse_uint("--io-timeout", optarg, 86400, &v) < 0 || v == 0)
+				return CLI_EXIT_USAGE;
+			ec.dev.io_timeout_ms = (uint32_t)v * 1000;
+			continue;
+		case OPT_IO_RETRIES:
+			if (parse_uint("--io-retries", optarg, 1000, &v) < 0 || v == 0)
+				return CLI_EXIT_USAGE;
+			ec.dev.io_retries = (uint32_t)v;
 			continue;
 		case OPT_CONFIG: /* read by config_expand_args() */
 			continue;

@@ -89,6 +89,12 @@ const struct config_key config_keys[] = {
 	 "nop-timeout", "silence that fails a path that has commands outstanding"},
 	{"path", "cmd_timeout", CONFIG_DURATION, 0, MS(1), SEC(3600), "ms", NULL, "30s", NULL,
 	 "cmd-timeout", "deadline of one command on a path; past it the path is failed"},
+	{"path", "io_timeout", CONFIG_DURATION, 0, SEC(1), SEC(86400), "s", NULL, "60s", NULL,
+	 "io-timeout",
+	 "deadline of one request across all its retries, re-sends and waits for a path; past "
+	 "it the request fails with EIO"},
+	{"path", "io_retries", CONFIG_UINT, 0, 1, 1000, NULL, NULL, "8", NULL, "io-retries",
+	 "times a command is sent again after path failures before its request fails with EIO"},
 	{"path", "rescan_interval", CONFIG_DURATION, 0, SEC(0), SEC(86400), "s", NULL, "10s", NULL,
 	 "rescan-interval",
 	 "re-read the LUN's capacity this often so an online growth reaches the device (0: only "

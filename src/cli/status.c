@@ -147,6 +147,8 @@ static void status_text(struct export *e, struct outbuf *o)
 		    ", retries %" PRIu64 ", in flight %u, latency %.3f ms\n",
 		    ps.ios, ps.bytes, ps.errors, ps.failures, ps.retries, ps.inflight_cmds,
 		    ps.latency_ewma * 1000.);
+		out(o, "    re-login back-off %u ms%s\n", ps.backoff_ms,
+		    ps.reinstated ? ", longer: another initiator reinstates our ISID" : "");
 	}
 	export_foreach_conn(e, conn_text, o);
 }
@@ -172,6 +174,8 @@ static json_object *path_json(const struct export_config *cfg, struct path_devic
 	json_object_object_add(o, "retries", json_object_new_uint64(ps.retries));
 	json_object_object_add(o, "in_flight", json_object_new_uint64(ps.inflight_cmds));
 	json_object_object_add(o, "latency_ms", jdouble3(ps.latency_ewma * 1000.));
+	json_object_object_add(o, "backoff_ms", json_object_new_uint64(ps.backoff_ms));
+	json_object_object_add(o, "reinstated", json_object_new_boolean(ps.reinstated));
 	return o;
 }
 

@@ -63,8 +63,10 @@ struct bdev_req {
 
 	/* Private to the implementation while the request is in flight. */
 	struct list_node node;
+	struct list_node impl_node;
 	void *impl;
 	uint64_t impl_u64[4];
+	double impl_time;
 };
 
 /* What the LUN is, as the nbd layer needs it (from INQUIRY, VPD, READ CAPACITY, MODE SENSE). */

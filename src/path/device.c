@@ -57,6 +57,9 @@ void pd_regroup(struct path_device *dev)
 		st[i] = p->pol;
 		st[i].usable =
 			path_usable(p) && (p->state == PATH_ACTIVE || p->state == PATH_STANDBY);
+		/* Below every ALUA rank: used only when no path is off probation. */
+		if (path_probation(p))
+			st[i].alua_rank += 3;
 	}
 	dev->failback_due = path_policy_group(&dev->pol, st, dev->npaths, act, now);
 	for (unsigned int i = 0; i < dev->npaths; i++) {
@@ -69,6 +72,16 @@ void pd_regroup(struct path_device *dev)
 			if (p->state != PATH_ACTIVE)
 				path_set_state(p, PATH_ACTIVE, "selected by %s policy",
 					       path_policy_name(dev->pol.cfg.kind));
+		} else if (path_probation(p)) {
+			/* Also from STANDBY (the probe's), so the reason says why. */
+			if (p->state != PATH_STANDBY ||
+			    strncmp(p->reason, "on probation", 12) != 0) {
+				log_notice("%s: on probation: healthy paths carry the I/O",
+					   p->name);
+				path_set_state(p, PATH_STANDBY,
+					       "on probation: it failed again after each of its "
+					       "last logins, healthy paths carry the I/O");
+			}
 		} else if (p->state != PATH_STANDBY) {
 			path_set_state(p, PATH_STANDBY, "not selected by %s policy",
 				       path_policy_name(dev->pol.cfg.kind));
@@ -139,7 +152,8 @@ void pd_path_ready(struct path_device *dev, struct path *p)
 		if (dev->cfg.on_capacity_change)
 			dev->cfg.on_capacity_change(dev, pi->size_bytes, dev->cfg.opaque);
 	}
-	p->backoff_ms = dev->cfg.reconnect_min_ms;
+	/* Not reset here: a path whose commands then time out would re-login
+	 * at once forever. Reset once it has carried I/O a while (path.c). */
 	p->pol.alua_rank = 0;
 	if (p->id.have_alua) {
 		if (p->id.alua_state == SCSI_ALUA_ACTIVE_NON_OPTIMIZED)
@@ -166,10 +180,16 @@ static void pd_check(struct path_device *dev, double now)
 	if (dev->state == DEV_RUNNING && dev->ready && dev->no_path_since &&
 	    !dev->no_path_failing &&
 	    now >= dev->no_path_since + dev->cfg.no_path_retry_ms / 1000.0) {
+		unsigned int doubt;
+
 		log_err("%s: no path for %u ms: failing I/O until a path returns", dev->name,
 			dev->cfg.no_path_retry_ms);
 		dev->no_path_failing = true;
-		pd_fail_waiting(dev, -EIO);
+		doubt = pd_fail_waiting(dev, -EIO);
+		if (doubt)
+			log_err("%s: %u write%s in doubt completed before the fence of a dead "
+				"session: no write goes out until it is fenced",
+				dev->name, doubt, doubt == 1 ? "" : "s");
 	}
 	if (dev->failback_due && now >= dev->failback_due)
 		pd_regroup(dev);
@@ -218,6 +238,8 @@ double pd_next_due(const struct path_device *dev)
 	if (dev->ready && dev->no_path_since && !dev->no_path_failing && dev->state == DEV_RUNNING)
 		TAKE(dev->no_path_since + dev->cfg.no_path_retry_ms / 1000.0);
 	TAKE(dev->failback_due);
+	if (dev->state == DEV_RUNNING && dev->ready)
+		TAKE(pd_deadline_due(dev));
 	if (dev->state == DEV_STOPPING && !dev->stop_forced)
 		TAKE(dev->stop_deadline);
 	/* Only backoffs still running: a piece whose backoff is over waits for
@@ -360,8 +382,17 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	DEFAULT(max_io_bytes, 1u << 20);
 	DEFAULT(retry_max, 5);
 	DEFAULT(retry_backoff_ms, 10);
+	DEFAULT(io_timeout_ms, 60000);
+	DEFAULT(io_retries, 8);
+	DEFAULT(backoff_reset_ms, 30000);
+	DEFAULT(reinstate_backoff_ms, 60000);
 	if (c->reconnect_max_ms < c->reconnect_min_ms)
 		c->reconnect_max_ms = c->reconnect_min_ms;
+	/* The request deadline is the outer bound: say when it cuts an inner one short. */
+	if (c->no_path_retry_ms > c->io_timeout_ms || c->cmd_timeout_ms >= c->io_timeout_ms)
+		log_warn("%s: io_timeout %u ms is shorter than no_path_retry %u ms or cmd_timeout "
+			 "%u ms: requests fail at io_timeout first",
+			 dev->name, c->io_timeout_ms, c->no_path_retry_ms, c->cmd_timeout_ms);
 
 	dev->npaths = cfg->npaths;
 	for (unsigned int i = 0; i < cfg->npaths; i++) {
@@ -399,6 +430,7 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	list_init(&dev->reqs);
 	list_init(&dev->retry);
 	list_init(&dev->held);
+	list_init(&dev->live);
 	for (unsigned int i = 0; i < dev->nios; i++) {
 		dev->ios[i].dev = dev;
 		list_add_tail(&dev->free_ios, &dev->ios[i].node);
@@ -574,6 +606,11 @@ void path_device_path_status(const struct path_device *dev, unsigned int idx,
 	out->latency_ewma = p->latency_ewma;
 	out->throughput = p->pol.throughput;
 	out->fence_pending = p->taint_epoch > p->fenced_epoch;
+	out->backoff_ms = !p->sess && (p->state == PATH_FAILED || p->state == PATH_FENCED ||
+				       p->state == PATH_WRONG_LUN)
+				  ? p->relogin_delay_ms
+				  : p->backoff_ms;
+	out->reinstated = p->reinstate_episode;
 }
 
 int path_device_set_enabled(struct path_device *dev, unsigned int idx, bool on)

@@ -39,6 +39,28 @@
  * fail at once (still through done, never inside submit) until a path
  * comes back.
  *
+ * Bounds (DESIGN.md "Invariants": every wait has one, iscsi-nbd.8 BOUNDS):
+ *   per command        cmd_timeout_ms (path.h: the path fails, the command
+ *                      is re-sent); nop_timeout_ms of silence while busy;
+ *   per request        io_timeout_ms from submit, across every retry,
+ *                      re-send, wait for a path and fence hold: past it the
+ *                      request completes with -EIO and one log line (op,
+ *                      offset+len, where it was). A piece still outstanding
+ *                      then is reclaimed by failing its path: a session may
+ *                      use the buffer until the command comes back. Checked
+ *                      on every requeue and by the device's one timer (the
+ *                      live list is in arrival = deadline order); no timer
+ *                      per request. And io_retries re-sends of a piece
+ *                      after path failures, then -EIO (a flap that always
+ *                      comes back);
+ *   with no path       no_path_retry_ms (above), writes in doubt included;
+ *   at stop            stop_timeout_ms.
+ * A path's re-login delay doubles from reconnect_min_ms to reconnect_max_ms
+ * per failure and is reset only after backoff_reset_ms of good I/O (path.h);
+ * while the target keeps ending our sessions right after login with no
+ * local cause - another initiator with our ISID reinstating them - it is
+ * reinstate_backoff_ms, reported once per episode.
+ *
  * Ghost writes (DESIGN.md "Path semantics"): a write that was sent on a
  * session that then died may still be queued at the target for that old
  * session and land later, over newer data. We re-issue it at once on
@@ -89,6 +111,13 @@
  *    ISID has succeeded by then (no healthy path in P's portal group, or
  *    every fence login refused). Set fence_grace_ms to cover the target's
  *    TCP keepalive / NOP-In timeout where that matters.
+ * Early completion and the write barrier: at a bound (io_timeout_ms, the
+ * no-path bound) a held or waiting write completes before its fence holds
+ * (-EIO, or its result if its re-issue completed). The caller may then
+ * write the same blocks again, so from then on no write (WRITE, WRITE
+ * SAME, UNMAP, new or re-issued) is sent on any path until every such
+ * epoch is fenced; reads and flushes pass. No later write can overtake a
+ * ghost.
  * Only writes (WRITE, WRITE SAME, UNMAP) that had been handed to the
  * socket (sess_task.sent) are held, whether their re-issue succeeds or
  * fails (a caller told "failed" rewrites the blocks just the same); reads
@@ -171,6 +200,18 @@ struct path_device_config {
 	uint32_t fence_grace_ms;   /* 0 (see above: the time fence) */
 	uint32_t cmd_window_max;   /* passed to the session; 0 = its default */
 	uint32_t max_recv_dsl;	   /* our MaxRecvDataSegmentLength; 0 = the session's default */
+	/*
+	 * Bounds of one request (see "Bounds" below). io_timeout_ms: from
+	 * submit to done, across every retry, re-send, wait for a path and
+	 * fence hold (60000). io_retries: re-sends after path failures
+	 * (session death, command timeout, path-class sense) (8).
+	 */
+	uint32_t io_timeout_ms;
+	uint32_t io_retries;
+	/* A path's re-login delay is reset after it carried I/O this long (30000). */
+	uint32_t backoff_reset_ms;
+	/* Re-login delay while someone else keeps reinstating our ISID (60000). */
+	uint32_t reinstate_backoff_ms;
 
 	/* Transport: NULL means &path_transport_sess (the session engine); tests pass fakes. */
 	const struct path_transport_ops *transport;

@@ -48,7 +48,8 @@ struct path_io {
 	uint64_t offset; /* bytes */
 	uint32_t len;	 /* bytes */
 	uint32_t retries;
-	bool is_write; /* changes the medium: needs the ghost-write fence */
+	uint32_t resends; /* re-sent after a path failure (io_retries) */
+	bool is_write;	  /* changes the medium: needs the ghost-write fence */
 	int held_err;
 	uint32_t fence_mask;		      /* paths it was sent on and died */
 	uint32_t fence_epoch[PATH_MAX_PATHS]; /* the session epoch it died in there */
@@ -88,11 +89,23 @@ struct path {
 	bool ping_out;
 	uint32_t ping_epoch;
 	double reconnect_at;
-	uint32_t backoff_ms;
+	uint32_t backoff_ms;	     /* the delay of the next re-login after a failure */
+	uint32_t relogin_delay_ms;   /* the delay of the pending one (status) */
+	uint32_t fail_streak;	     /* failures since the last healthy stretch (probation) */
+	double login_at;	     /* the current session reached READY */
+	uint32_t login_epoch;	     /* ... in this epoch */
+	uint32_t sess_sent, sess_ok; /* commands sent / completed OK on the current session */
+	/* Reinstatement by someone else with our ISID (path.c). */
+	uint32_t reinstate_count; /* sessions ended shortly after login, in a row */
+	uint32_t reinstate_epoch; /* the last epoch counted */
+	bool reinstate_episode;	  /* reported: backing off */
 
 	/* Ghost-write fence: epochs up to fenced_epoch cannot land writes any more. */
 	uint32_t fenced_epoch;
 	uint32_t taint_epoch;
+	/* Writes of epochs up to this were failed before the fence held: no
+	 * write goes out on any path until fenced_epoch reaches it. */
+	uint32_t barrier_epoch;
 	double fence_deadline; /* the time fence (fallback, device.h) */
 
 	/* The TargetPortalGroupTag of this path's last logged-in session. */
@@ -154,6 +167,7 @@ struct path_device {
 	struct list_node reqs;	/* bdev_req with parts still to cut, FIFO */
 	struct list_node retry; /* path_io waiting to be sent */
 	struct list_node held;	/* path_io done, held for a fence */
+	struct list_node live;	/* every accepted bdev_req (impl_node), in deadline order */
 	unsigned int live_reqs;
 
 	/* Splitting, from the LUN's limits. */
@@ -162,6 +176,7 @@ struct path_device {
 
 	double no_path_since; /* 0 while a path is active */
 	bool no_path_failing; /* the bound passed: fail requests until a path returns */
+	bool sweep_due;	      /* a request ran out of re-sends: fail its waiting pieces */
 	double failback_due;
 	double stop_deadline;
 	bool stop_forced; /* the stop deadline passed: sessions were closed */
@@ -179,10 +194,35 @@ void pd_kick(struct path_device *dev);
 void pd_regroup(struct path_device *dev);
 void pd_path_ready(struct path_device *dev, struct path *p); /* probe OK: identity check */
 void pd_fence_released(struct path_device *dev);
+/* Request bookkeeping kept in struct bdev_req's private words (request.c, deadline.c). */
+#define R_CUT(r)   ((r)->impl_u64[0]) /* bytes already cut into pieces */
+#define R_OUT(r)   ((r)->impl_u64[1]) /* pieces not yet completed */
+#define R_ERR(r)   ((r)->impl_u64[2]) /* first error, as a positive errno */
+#define R_FLAGS(r) ((r)->impl_u64[3])
+#define RF_QUEUED  1u /* on dev->reqs */
+#define RF_CUT	   2u /* every piece has been cut */
+#define RF_EXPIRED 4u /* past its deadline or out of re-sends: its pieces fail */
+#define RF_LOGGED  8u /* its failure was logged (once per request) */
+/* When it was accepted: its deadline is this plus io_timeout_ms. */
+#define R_ARRIVED(r) ((r)->impl_time)
+
 /* request.c */
 int pd_submit(struct bdev *bd, struct bdev_req *req);
+void pd_req_maybe_done(struct path_device *dev, struct bdev_req *req); /* complete if due */
+void pd_req_set_err(struct bdev_req *req, int err);		       /* keep the first */
+/* deadline.c */
+void pd_expire(struct path_device *dev, double now);   /* requests past their deadline */
+double pd_deadline_due(const struct path_device *dev); /* 0: none */
+bool pd_write_barrier(const struct path_device *dev);
+/* Complete a piece at a bound, fence or not (raises the write barrier); true: in doubt. */
+bool pd_io_fail_now(struct path_io *io, int err);
+bool pd_req_is_write(const struct bdev_req *req);
+void pd_req_log_fail(struct path_device *dev, struct bdev_req *req, double now, const char *fmt,
+		     ...) ISN_PRINTF(4, 5);
+/* request.c */
 void pd_dispatch(struct path_device *dev, double now);
-void pd_fail_waiting(struct path_device *dev, int err); /* retry list and queued requests */
+/* retry list, queued requests and (running: the no-path bound) held writes */
+unsigned int pd_fail_waiting(struct path_device *dev, int err);
 void pd_io_complete(struct path_io *io, int err);
 void pd_arm_timer(struct path_device *dev);
 double pd_next_due(const struct path_device *dev); /* 0: nothing due */
@@ -198,6 +238,8 @@ void path_check(struct path *p, double now); /* the timer's work */
 void path_arm_timer(struct path *p);
 double path_next_due(const struct path *p); /* 0: nothing due */
 bool path_usable(const struct path *p);
+/* Failed again after each of its last logins: I/O goes to other paths first. */
+bool path_probation(const struct path *p);
 int path_submit(struct path *p, struct path_io *io);
 void path_io_finished(struct path *p, struct path_io *io, double now);
 void path_release(struct path *p);

@@ -2,6 +2,7 @@
 noinst_LIBRARIES += libpath.a
 libpath_a_SOURCES = \
 	src/path/bdev.h \
+	src/path/deadline.c \
 	src/path/device.c src/path/device.h \
 	src/path/fence.c \
 	src/path/internal.h \
@@ -17,7 +18,8 @@ libpath_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 PATH_UNIT_TESTS = \
 	tests/unit/test_path_device \
 	tests/unit/test_path_policy \
-	tests/unit/test_path_probe
+	tests/unit/test_path_probe \
+	tests/unit/test_path_bound
 check_PROGRAMS += $(PATH_UNIT_TESTS)
 TESTS += $(PATH_UNIT_TESTS)
 tests_unit_test_path_policy_SOURCES = tests/unit/test_path_policy.c
@@ -31,6 +33,10 @@ tests_unit_test_path_device_SOURCES = tests/unit/test_path_device.c \
 	tests/unit/fakesess.c tests/unit/fakesess.h
 tests_unit_test_path_device_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_path_device_LDADD = $(TEST_LIBS)
+tests_unit_test_path_bound_SOURCES = tests/unit/test_path_bound.c \
+	tests/unit/fakesess.c tests/unit/fakesess.h
+tests_unit_test_path_bound_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_path_bound_LDADD = $(TEST_LIBS)
 
 # Needs a real target: built by make check, run by hand (see its header).
 check_PROGRAMS += tests/unit/test_path_tgt

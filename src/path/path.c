@@ -142,6 +142,86 @@ bool path_usable(const struct path *p)
 	return p->pol.usable && p->sess;
 }
 
+/*
+ * Three sessions in a row that logged in and then failed, with no healthy
+ * stretch between them (a lost link does not count: that is the
+ * network's doing, and its link-up brings the path back at once; nor does
+ * a login that never succeeded, which carried no I/O): after its next
+ * login the path waits as a standby while another path is usable, until
+ * it has lived through backoff_reset_ms (path_check_stable), so the
+ * healthy paths carry the I/O rather than a path whose commands keep
+ * timing out.
+ */
+bool path_probation(const struct path *p)
+{
+	return p->fail_streak >= 3;
+}
+
+/*
+ * The re-login delay after a failure: doubles from reconnect_min_ms to
+ * reconnect_max_ms, so a path whose sessions keep dying (commands timing
+ * out after every re-login, a flapping link) is tried less and less often
+ * and the healthy paths carry the load; reset once the path has carried
+ * I/O for backoff_reset_ms (path_check). While someone else keeps ending
+ * our sessions by reinstatement, at least reinstate_backoff_ms.
+ */
+static double path_next_delay(struct path *p)
+{
+	struct path_device *dev = p->dev;
+	uint32_t d = p->backoff_ms;
+
+	if (p->reinstate_episode && d < dev->cfg.reinstate_backoff_ms)
+		d = dev->cfg.reinstate_backoff_ms;
+	p->relogin_delay_ms = d;
+	if (p->login_epoch == p->epoch) /* it had logged in: a refused connect does not count */
+		p->fail_streak++;
+	if (p->backoff_ms < dev->cfg.reconnect_max_ms)
+		p->backoff_ms = MIN(p->backoff_ms * 2, dev->cfg.reconnect_max_ms);
+	return d / 1000.0;
+}
+
+/* Sessions ended by the target this soon after login count as reinstated. */
+static double reinstate_window(const struct path_device *dev)
+{
+	return 2 * dev->cfg.reconnect_max_ms / 1000.0;
+}
+
+/*
+ * The target ended the current session (how) with no local cause. If that
+ * happens shortly after login, repeatedly, the likely cause is another
+ * initiator logging in with our initiator name and this path's ISID: each
+ * login reinstates - ends - the other's session (RFC 7143 6.3.5), so two
+ * such initiators take turns forever. One daemon per LUN per host is the
+ * rule (DESIGN.md "Invariants"); this catches what no local check can:
+ * another host with the same initiator name (a cloned system), or a
+ * second daemon that got past the check. Say so loudly once per episode
+ * and back off rather than fight.
+ */
+static void path_reinstate_note(struct path *p, const char *how)
+{
+	struct path_device *dev = p->dev;
+	double now = pd_now(dev);
+
+	if (p->login_epoch != p->epoch || p->reinstate_epoch == p->epoch ||
+	    now - p->login_at > reinstate_window(dev))
+		return;
+	p->reinstate_epoch = p->epoch;
+	p->reinstate_count++;
+	dbg(LOG_SUB_PATH, "%s: session ended by the target %.1f s after login (%s), %u in a row",
+	    p->name, now - p->login_at, how, p->reinstate_count);
+	if (p->reinstate_count < 3 || p->reinstate_episode)
+		return;
+	p->reinstate_episode = true;
+	log_err("%s: the target ended our session %u times in a row within %.0f s of login, with "
+		"no local cause (last: %s): another initiator probably logs in with the same ISID "
+		"%02x%02x%02x%02x%02x%02x and initiator name %s - a second iscsi-nbd for this "
+		"LUN, or another host with the same initiator name. Backing off: re-login every "
+		"%u s instead of taking the session back",
+		p->name, p->reinstate_count, reinstate_window(dev), how, p->isid[0], p->isid[1],
+		p->isid[2], p->isid[3], p->isid[4], p->isid[5], dev->cfg.initiator_name,
+		dev->cfg.reinstate_backoff_ms / 1000);
+}
+
 static void path_session_dead(struct path *p, const char *why)
 {
 	struct path_device *dev = p->dev;
@@ -166,9 +246,7 @@ static void path_session_dead(struct path *p, const char *why)
 	if (p->state == PATH_WRONG_LUN || p->state == PATH_DISABLED) {
 		dbg(LOG_SUB_PATH, "%s: session ended: %s", p->name, why);
 	} else {
-		p->reconnect_at = now + p->backoff_ms / 1000.0;
-		if (p->backoff_ms < dev->cfg.reconnect_max_ms)
-			p->backoff_ms = MIN(p->backoff_ms * 2, dev->cfg.reconnect_max_ms);
+		p->reconnect_at = now + path_next_delay(p);
 		if (path_fence_pending(p))
 			path_set_state(p, PATH_FENCED, "%s", why);
 		else
@@ -193,9 +271,15 @@ static void sess_on_event(struct sess *s, const struct sess_event *ev, void *opa
 		/* RFC 7143 11.9.1 AsyncEvent 1: log out within Parameter3
 		 * seconds. An orderly logout lets the commands in flight
 		 * finish (nothing to fence); new ones go elsewhere now. */
+		path_reinstate_note(p, "the target asked for a logout");
 		if (path_ops_of(p)->logout(s) == 0) {
 			double now = pd_now(p->dev);
 
+			if (p->sess != s) { /* the logout ended it at once */
+				p->reconnect_at = MAX(p->reconnect_at, now + ev->param3);
+				path_arm_timer(p);
+				break;
+			}
 			p->failing = true;
 			snprintf(p->fail_why, sizeof(p->fail_why), "target requested logout");
 			p->reconnect_at = now + MAX(ev->param3, 1);
@@ -209,6 +293,7 @@ static void sess_on_event(struct sess *s, const struct sess_event *ev, void *opa
 	case SESS_EV_DROP_CONNECTION:
 	case SESS_EV_DROP_SESSION:
 		/* The target is leaving: move I/O away now rather than when it drops. */
+		path_reinstate_note(p, "the target announced a drop");
 		path_fail(p, "target announced logout / drop (async event %d)", ev->type);
 		break;
 	default:
@@ -298,6 +383,8 @@ static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death wh
 		p->retain_s = neg ? (double)neg->default_time2wait + neg->default_time2retain : 22;
 		p->tpgt_known = neg != NULL;
 		p->tpgt = neg ? neg->tpgt : 0;
+		p->login_at = pd_now(dev);
+		p->login_epoch = p->epoch;
 		if (p->state != PATH_CONNECTING)
 			return;
 		path_set_state(p, PATH_PROBING, "logged in");
@@ -311,12 +398,15 @@ static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death wh
 	case SESS_DEAD: {
 		char why_s[160];
 
-		if (p->failing)
+		if (p->failing) {
 			snprintf(why_s, sizeof(why_s), "%s", p->fail_why);
-		else
+		} else {
 			snprintf(why_s, sizeof(why_s), "session ended (%s)%s%s",
 				 path_ops_of(p)->death_name ? path_ops_of(p)->death_name(why) : "?",
 				 msg && *msg ? ": " : "", msg ? msg : "");
+			if (p->state != PATH_DISABLED && p->state != PATH_WRONG_LUN)
+				path_reinstate_note(p, why_s);
+		}
 		path_session_dead(p, why_s);
 		break;
 	}
@@ -389,6 +479,7 @@ void path_connect(struct path *p)
 
 	p->failing = false;
 	p->ping_out = false;
+	p->sess_sent = p->sess_ok = 0;
 	p->retain_s = 22; /* RFC 7143 defaults 2 + 20 until negotiated */
 	s = path_ops_of(p)->new (dev->loop, &sc, &path_sess_cb, p);
 	if (!s) {
@@ -409,8 +500,7 @@ void path_connect(struct path *p)
 	return;
 fail:
 	p->dead_epoch = p->epoch;
-	p->reconnect_at = pd_now(dev) + p->backoff_ms / 1000.0;
-	p->backoff_ms = MIN(p->backoff_ms * 2, dev->cfg.reconnect_max_ms);
+	p->reconnect_at = pd_now(dev) + path_next_delay(p);
 	path_set_state(p, PATH_FAILED, "cannot create session: %s", strerror(-r));
 	path_arm_timer(p);
 }
@@ -466,6 +556,7 @@ int path_submit(struct path *p, struct path_io *io)
 	if (list_empty(&p->outstanding) && !p->ping_out)
 		p->busy_since = io->sent_at;
 	list_add_tail(&p->outstanding, &io->node);
+	p->sess_sent++;
 	p->pol.inflight_cmds++;
 	p->pol.inflight_bytes += io->len;
 	r = path_ops_of(p)->submit(p->sess, &io->task);
@@ -488,6 +579,8 @@ void path_io_finished(struct path *p, struct path_io *io, double now)
 	p->pol.inflight_bytes -= io->len;
 	if (io->task.result != 0)
 		return;
+	if (io->sent_epoch == p->epoch)
+		p->sess_ok++;
 	p->ios++;
 	p->bytes += io->len;
 	if (lat < 0)
@@ -498,6 +591,53 @@ void path_io_finished(struct path *p, struct path_io *io, double now)
 
 		p->pol.throughput =
 			p->pol.throughput > 0 ? p->pol.throughput * 0.875 + tput * 0.125 : tput;
+	}
+}
+
+static bool path_backoff_due(const struct path *p)
+{
+	return (p->backoff_ms > p->dev->cfg.reconnect_min_ms || p->fail_streak) &&
+	       p->login_epoch == p->epoch;
+}
+
+/*
+ * A live session that has lasted: the re-login back-off is reset once it
+ * has carried I/O successfully for backoff_reset_ms (or carried none and
+ * answered its NOPs: a standby path), with no command stuck now; a
+ * reinstatement episode ends once a session outlives its window.
+ */
+static void path_check_stable(struct path *p, double now)
+{
+	struct path_device *dev = p->dev;
+	double up = now - p->login_at;
+	bool was;
+
+	if (p->login_epoch != p->epoch)
+		return;
+	if ((p->reinstate_count || p->reinstate_episode) && up > reinstate_window(dev)) {
+		if (p->reinstate_episode)
+			log_notice(
+				"%s: session up for %.0f s: no more reinstatement from elsewhere",
+				p->name, up);
+		p->reinstate_count = 0;
+		p->reinstate_episode = false;
+	}
+	if (path_backoff_due(p) && up >= dev->cfg.backoff_reset_ms / 1000.0 &&
+	    (p->sess_ok || !p->sess_sent)) {
+		if (!list_empty(&p->outstanding)) {
+			const struct path_io *head =
+				list_entry(p->outstanding.next, struct path_io, node);
+
+			if (now - head->sent_at >= dev->cfg.nop_interval_ms / 1000.0)
+				return;
+		}
+		was = path_probation(p);
+		log_info("%s: healthy for %.0f s: re-login back-off reset from %u ms", p->name, up,
+			 p->backoff_ms);
+		p->backoff_ms = dev->cfg.reconnect_min_ms;
+		p->fail_streak = 0;
+		if (was)
+			pd_regroup(dev);
 	}
 }
 
@@ -555,6 +695,7 @@ void path_check(struct path *p, double now)
 		double last_rx = path_ops_of(p)->last_rx(p->sess);
 		double nop_timeout = dev->cfg.nop_timeout_ms / 1000.0;
 
+		path_check_stable(p, now);
 		if (path_busy(p)) {
 			/* Any received byte is life: silence counts from the later of the
 			 * last byte and the moment we started waiting for one. */
@@ -639,6 +780,10 @@ double path_next_due(const struct path *p)
 		} else {
 			TAKE(last_rx + dev->cfg.nop_interval_ms / 1000.0);
 		}
+		/* Only while still ahead: afterwards the NOP cadence re-checks. */
+		if (path_backoff_due(p) &&
+		    p->login_at + dev->cfg.backoff_reset_ms / 1000.0 > pd_now(dev))
+			TAKE(p->login_at + dev->cfg.backoff_reset_ms / 1000.0);
 	} else if ((p->sess && (p->state == PATH_WRONG_LUN || p->state == PATH_FAILED)) ||
 		   (!p->sess && p->enabled && dev->state == DEV_RUNNING &&
 		    !path_fence_logging_in(p) &&
@@ -696,11 +841,14 @@ void path_release(struct path *p)
 void path_link_down(struct path *p, const char *why)
 {
 	struct path_device *dev = p->dev;
+	uint32_t streak = p->fail_streak;
 
 	if (p->sess)
 		path_fail(p, "%s", why);
+	p->fail_streak = streak;
 	if (p->state == PATH_FAILED || p->state == PATH_FENCED) {
 		p->backoff_ms = dev->cfg.reconnect_max_ms;
+		p->relogin_delay_ms = dev->cfg.reconnect_max_ms;
 		p->reconnect_at = pd_now(dev) + dev->cfg.reconnect_max_ms / 1000.0;
 		path_arm_timer(p);
 	}

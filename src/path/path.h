@@ -50,7 +50,15 @@
  *                  out, its commands in flight completing normally). The
  *                  reconnect timer
  *                  runs with exponential backoff (reconnect_min_ms doubling
- *                  up to reconnect_max_ms); when it fires: PATH_CONNECTING.
+ *                  up to reconnect_max_ms, per failure; reset only once a
+ *                  session has carried I/O for backoff_reset_ms, not by a
+ *                  login: a path whose commands time out after every login
+ *                  is tried less and less often, and after three failures
+ *                  in a row it is on probation: STANDBY below every other
+ *                  usable path until it has lived backoff_reset_ms;
+ *                  reinstate_backoff_ms while
+ *                  another initiator keeps reinstating this path's ISID);
+ *                  when it fires: PATH_CONNECTING.
  *
  * PATH_FENCED      Like PATH_FAILED (reconnect with backoff), but writes were
  *                  sent on the dead session and have been re-issued on
@@ -114,6 +122,8 @@ struct path_status {
 	double latency_ewma; /* seconds */
 	double throughput;   /* bytes per second, EWMA */
 	bool fence_pending;
+	uint32_t backoff_ms; /* the pending re-login delay, or the next one if it fails now */
+	bool reinstated;     /* someone else keeps logging in with this path's ISID */
 };
 
 #endif

@@ -3,7 +3,8 @@
  * limits, sent on the paths the selector picks, classified when they come
  * back (done / retry / another path / error), held for the ghost-write
  * fence, completed exactly once. See device.h; the device's life cycle,
- * grouping and timers are in device.c.
+ * grouping and timers are in device.c, a request's bounds (deadline,
+ * re-send budget, write barrier) in deadline.c.
  */
 #include "config.h"
 
@@ -17,14 +18,6 @@
 #include "scsi/sense.h"
 #include "util/log.h"
 
-/* Request bookkeeping kept in struct bdev_req's private words. */
-#define R_CUT(r)   ((r)->impl_u64[0]) /* bytes already cut into pieces */
-#define R_OUT(r)   ((r)->impl_u64[1]) /* pieces not yet completed */
-#define R_ERR(r)   ((r)->impl_u64[2]) /* first error, as a positive errno */
-#define R_FLAGS(r) ((r)->impl_u64[3])
-#define RF_QUEUED  1u /* on dev->reqs */
-#define RF_CUT	   2u /* every piece has been cut */
-
 /* ---- request completion ---- */
 
 static void req_maybe_done(struct path_device *dev, struct bdev_req *req)
@@ -35,6 +28,7 @@ static void req_maybe_done(struct path_device *dev, struct bdev_req *req)
 		return;
 	if (R_FLAGS(req) & RF_QUEUED)
 		list_del(&req->node);
+	list_del(&req->impl_node);
 	R_FLAGS(req) = 0;
 	err = -(int)R_ERR(req);
 	dev->live_reqs--;
@@ -46,6 +40,17 @@ static void req_set_err(struct bdev_req *req, int err)
 {
 	if (err && !R_ERR(req))
 		R_ERR(req) = (uint64_t)-err;
+}
+
+/* For deadline.c. */
+void pd_req_maybe_done(struct path_device *dev, struct bdev_req *req)
+{
+	req_maybe_done(dev, req);
+}
+
+void pd_req_set_err(struct bdev_req *req, int err)
+{
+	req_set_err(req, err);
 }
 
 /* Return the slot and account the piece to its request. */
@@ -111,16 +116,47 @@ again:
 			goto again;
 		}
 	}
+	pd_kick(dev); /* writes behind the barrier may go now */
 }
 
 static void io_requeue(struct path_device *dev, struct path_io *io, double not_before, int pref)
 {
+	if (R_FLAGS(io->req) & RF_EXPIRED) {
+		/* Failed at a bound while it was out (pd_expire, re-send budget). */
+		pd_io_fail_now(io, -EIO);
+		return;
+	}
+	/* Past its deadline: the next poll's pd_expire fails it, with the reason. */
 	list_del(&io->node);
 	io->not_before = not_before;
 	io->pref_path = pref;
 	list_add_tail(&dev->retry, &io->node);
 	pd_kick(dev);
 	pd_arm_timer(dev);
+}
+
+/*
+ * Re-send a piece after a failure of its path (why), within the budget:
+ * a command re-sent io_retries times fails its request, so a target that
+ * drops every session that carries it cannot keep it forever (the
+ * deadline bounds the time, this the work).
+ */
+static void io_resend(struct path_device *dev, struct path_io *io, const struct path *p, double now,
+		      const char *why)
+{
+	struct bdev_req *req = io->req;
+
+	if (io->task.sent && ++io->resends > dev->cfg.io_retries && !(R_FLAGS(req) & RF_EXPIRED)) {
+		R_FLAGS(req) |= RF_EXPIRED;
+		req_set_err(req, -EIO);
+		pd_req_log_fail(dev, req, now,
+				"a command re-sent %u times after path failures (io_retries %u), "
+				"failed again on %s: %s",
+				io->resends - 1, dev->cfg.io_retries, p ? p->name : dev->name, why);
+		dev->sweep_due = true; /* the next poll fails its other waiting pieces */
+		pd_kick(dev);
+	}
+	io_requeue(dev, io, 0, -1);
 }
 
 static void pd_task_done(struct sess_task *t)
@@ -162,7 +198,7 @@ static void pd_task_done(struct sess_task *t)
 		if (p && p->sess && p->epoch == io->sent_epoch && t->result != -ECONNABORTED &&
 		    t->result != -ESHUTDOWN)
 			path_fail(p, "command failed: %s", strerror(-t->result));
-		io_requeue(dev, io, 0, -1);
+		io_resend(dev, io, p, now, strerror(-t->result));
 		return;
 	}
 	if (t->sense_len && scsi_sense_parse(t->sense, t->sense_len, &sense) == 0)
@@ -227,7 +263,7 @@ static void pd_task_done(struct sess_task *t)
 			p->errors++;
 			path_fail(p, "path error: %s %s", scsi_status_name(t->status), why);
 		}
-		io_requeue(dev, io, 0, -1);
+		io_resend(dev, io, p, now, why);
 		return;
 	case SCSI_CLASS_HARD:
 		log_err("%s: I/O error at %llu len %u: %s %s", p ? p->name : dev->name,
@@ -256,6 +292,7 @@ static void cut_piece(struct path_device *dev, struct bdev_req *req, struct path
 	t->done = pd_task_done;
 	t->opaque = io;
 	io->retries = 0;
+	io->resends = 0;
 	io->fence_mask = 0;
 	io->pref_path = -1;
 	io->not_before = 0;
@@ -391,12 +428,31 @@ static void io_send(struct path_device *dev, struct path *p, struct path_io *io)
 	}
 }
 
-/* Reentrant: a done callback may call path_device_stop(), which drains the
- * same lists; so always take the current head. */
-void pd_fail_waiting(struct path_device *dev, int err)
+/*
+ * Reentrant: a done callback may call path_device_stop(), which drains the
+ * same lists; so always take the current head. While running this is the
+ * no-path bound: writes held for a fence, or waiting to be re-sent with
+ * one pending, complete now (the write barrier keeps later writes back
+ * until the fence holds); returns how many of those writes in doubt there
+ * were.
+ */
+unsigned int pd_fail_waiting(struct path_device *dev, int err)
 {
-	while (!list_empty(&dev->retry))
-		io_finish(list_entry(dev->retry.next, struct path_io, node), err);
+	unsigned int doubt = 0;
+
+	while (!list_empty(&dev->retry)) {
+		struct path_io *io = list_entry(dev->retry.next, struct path_io, node);
+
+		if (dev->state == DEV_RUNNING)
+			doubt += pd_io_fail_now(io, err);
+		else
+			io_finish(io, err);
+	}
+	while (dev->state == DEV_RUNNING && !list_empty(&dev->held)) {
+		struct path_io *io = list_entry(dev->held.next, struct path_io, node);
+
+		doubt += pd_io_fail_now(io, io->held_err ? io->held_err : err);
+	}
 	while (!list_empty(&dev->reqs)) {
 		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, node);
 
@@ -405,18 +461,25 @@ void pd_fail_waiting(struct path_device *dev, int err)
 		req_set_err(req, err);
 		req_maybe_done(dev, req);
 	}
+	return doubt;
 }
 
 void pd_dispatch(struct path_device *dev, double now)
 {
 	struct list_node *n, *tmp;
 
+	bool barrier;
+
 	if (dev->state != DEV_RUNNING || !dev->ready)
+		return;
+	pd_expire(dev, now);
+	if (dev->state != DEV_RUNNING)
 		return;
 	if (dev->no_path_failing) {
 		pd_fail_waiting(dev, -EIO);
 		return;
 	}
+	barrier = pd_write_barrier(dev);
 	list_for_each_safe(n, tmp, &dev->retry)
 	{
 		struct path_io *io = list_entry(n, struct path_io, node);
@@ -424,7 +487,7 @@ void pd_dispatch(struct path_device *dev, double now)
 
 		if (dev->state != DEV_RUNNING)
 			return;
-		if (io->not_before > now)
+		if (io->not_before > now || (barrier && io->is_write))
 			continue;
 		p = pick_path(dev, io->len, io->pref_path);
 		if (!p)
@@ -435,9 +498,13 @@ void pd_dispatch(struct path_device *dev, double now)
 		if (tmp == n)
 			break;
 	}
-	while (dev->state == DEV_RUNNING && !list_empty(&dev->reqs) &&
-	       !list_empty(&dev->free_ios)) {
-		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, node);
+	/* In arrival order; behind the write barrier, writes wait and the
+	 * others pass them. Whatever completes or fails a path may change
+	 * the list (a done callback submits or stops): look again from the
+	 * head then. */
+	n = dev->reqs.next;
+	while (dev->state == DEV_RUNNING && n != &dev->reqs && !list_empty(&dev->free_ios)) {
+		struct bdev_req *req = list_entry(n, struct bdev_req, node);
 		struct path_io *io;
 		struct path *p;
 
@@ -446,6 +513,11 @@ void pd_dispatch(struct path_device *dev, double now)
 			R_FLAGS(req) &= ~(uint64_t)RF_QUEUED;
 			R_FLAGS(req) |= RF_CUT;
 			req_maybe_done(dev, req);
+			n = dev->reqs.next;
+			continue;
+		}
+		if (barrier && pd_req_is_write(req)) {
+			n = n->next;
 			continue;
 		}
 		p = pick_path(dev, next_piece_bytes(dev, req), -1);
@@ -462,10 +534,13 @@ void pd_dispatch(struct path_device *dev, double now)
 		if (io->held_err) {
 			list_add_tail(&dev->retry, &io->node);
 			pd_io_complete(io, io->held_err);
+			n = dev->reqs.next;
 			continue;
 		}
 		list_add_tail(&dev->retry, &io->node);
 		io_send(dev, p, io);
+		n = dev->reqs.next;
+		barrier = pd_write_barrier(dev);
 	}
 }
 
@@ -507,7 +582,9 @@ int pd_submit(struct bdev *bd, struct bdev_req *req)
 	R_OUT(req) = 0;
 	R_ERR(req) = 0;
 	R_FLAGS(req) = RF_QUEUED;
+	R_ARRIVED(req) = pd_now(dev);
 	list_add_tail(&dev->reqs, &req->node);
+	list_add_tail(&dev->live, &req->impl_node);
 	dev->live_reqs++;
 	pd_kick(dev);
 	return 0;

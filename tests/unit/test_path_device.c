@@ -38,6 +38,7 @@ struct treq {
 	int calls;
 	int err;
 	uint8_t *buf;
+	double t_sub, t_done; /* fake clock at submit (set by the test) and at done */
 };
 
 static void treq_done(struct bdev_req *r, int err)
@@ -46,6 +47,7 @@ static void treq_done(struct bdev_req *r, int err)
 
 	t->calls++;
 	t->err = err;
+	t->t_done = fake_now;
 }
 
 static void on_ready(struct path_device *d, void *o)
@@ -1616,6 +1618,7 @@ static void storm_run(unsigned int seed)
 		{0x02, 0x05, 0x24, 0x00}, /* invalid field in CDB: HARD */
 	};
 	unsigned int next = 0;
+	double stop_at;
 
 	storm_seed = seed;
 	cfg.max_inflight = 4;
@@ -1640,6 +1643,7 @@ static void storm_run(unsigned int seed)
 			int rc;
 
 			storm[next] = r;
+			r->t_sub = fake_now;
 			rc = submit(r);
 			ck_assert(rc == 0 || rc == -ESHUTDOWN);
 			ck_assert_int_eq(r->calls, 0);
@@ -1690,6 +1694,7 @@ static void storm_run(unsigned int seed)
 		}
 	}
 	fakesess_start_result = 0;
+	stop_at = fake_now;
 	path_device_stop(dev);
 	for (int i = 0; i < 100 && !stopped_calls; i++) {
 		for (unsigned int k = 0; k < 3; k++) {
@@ -1720,6 +1725,12 @@ static void storm_run(unsigned int seed)
 
 		if (storm_submitted[i]) {
 			ck_assert_int_eq(r->calls, 1);
+			/* Answered within its deadline (one clock step may pass it:
+			 * up to 1.5 s), unless the stop answered it. */
+			if (cfg.io_timeout_ms && r->t_done < stop_at)
+				ck_assert_msg(r->t_done - r->t_sub <=
+						      cfg.io_timeout_ms / 1000.0 + 1.5,
+					      "request %u took %.3f s", i, r->t_done - r->t_sub);
 			ck_assert(r->err == 0 || r->err == -EIO || r->err == -ESHUTDOWN ||
 				  r->err == -EINVAL);
 		} else {
@@ -1732,6 +1743,18 @@ static void storm_run(unsigned int seed)
 START_TEST(random_event_storm)
 {
 	storm_run(1000u + (unsigned int)_i * 7919u);
+}
+END_TEST
+
+/* The same storm with short request deadlines and a small re-send budget
+ * (test_path_bound.c): requests fail at their bounds in every state -
+ * queued, waiting, outstanding, held - and still complete exactly once,
+ * give back every slot, and leave no timer in the past. */
+START_TEST(random_event_storm_deadlines)
+{
+	cfg.io_timeout_ms = 1000 + 500 * (uint32_t)(_i % 4);
+	cfg.io_retries = 1 + (uint32_t)(_i % 3);
+	storm_run(3000u + (unsigned int)_i * 7919u);
 }
 END_TEST
 
@@ -1816,6 +1839,9 @@ static void ghost_storm(unsigned int seed, bool fence, bool silent, bool check)
 		fakesess_time2retain = 3600;
 	}
 	cfg.no_path_retry_ms = 60000;
+	/* Random deaths soon after login look like reinstatement from
+	 * elsewhere (test_path_bound.c): keep its back-off to the usual one. */
+	cfg.reinstate_backoff_ms = cfg.reconnect_max_ms;
 	mk(3, PATH_POLICY_ROUND_ROBIN);
 	up(0);
 	up(1);
@@ -1870,6 +1896,19 @@ static void ghost_storm(unsigned int seed, bool fence, bool silent, bool check)
 START_TEST(ghost_write_storm)
 {
 	ghost_storm(4242u + (unsigned int)_i * 104729u, true, false, true);
+}
+END_TEST
+
+/* With short deadlines, writes in doubt complete before their fence: the
+ * write barrier must keep every later write back until the stale copies
+ * can no longer land (the fake target drops them 2 s after the death,
+ * as the time fence assumes). */
+START_TEST(ghost_write_storm_deadlines)
+{
+	cfg.io_timeout_ms = 1000 + 500 * (uint32_t)(_i % 3);
+	cfg.io_retries = 1 + (uint32_t)(_i % 2);
+	ghost_storm(31337u + (unsigned int)_i * 104729u, true, false, false);
+	ck_assert_uint_eq(ghost_mismatches, 0);
 }
 END_TEST
 
@@ -1972,6 +2011,8 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, random_event_storm, 0, 12);
 	tcase_add_loop_test(tc, ghost_write_storm, 0, 16);
 	tcase_add_loop_test(tc, ghost_write_storm_silent_target, 0, 16);
+	tcase_add_loop_test(tc, random_event_storm_deadlines, 0, 12);
+	tcase_add_loop_test(tc, ghost_write_storm_deadlines, 0, 16);
 	tcase_add_test(tc, ghost_write_storm_silent_time_fence_unsound);
 	tcase_add_test(tc, ghost_write_storm_detects_missing_fence);
 	tcase_add_test(tc, link_monitor_fails_bound_path);
