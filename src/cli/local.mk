@@ -16,10 +16,14 @@ CLI_SOURCES = \
 	src/cli/ctl.h \
 	src/cli/daemon.c \
 	src/cli/daemon.h \
+	src/cli/devname.c \
+	src/cli/devname.h \
 	src/cli/export.c \
 	src/cli/export.h \
 	src/cli/initiator.c \
 	src/cli/initiator.h \
+	src/cli/inuse.c \
+	src/cli/inuse.h \
 	src/cli/main.c \
 	src/cli/portal.c \
 	src/cli/portal.h \
@@ -43,3 +47,10 @@ tests_unit_test_config_SOURCES = tests/unit/test_config.c src/cli/conffile.c \
 	src/cli/initiator.c src/cli/target.c src/cli/portal.c src/cli/secret.c
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(TEST_LIBS)
+
+# Device names and in-use detection (devname.c, inuse.c) over a fake /dev, /sys, /proc.
+check_PROGRAMS += tests/unit/test_devname
+TESTS += tests/unit/test_devname
+tests_unit_test_devname_SOURCES = tests/unit/test_devname.c src/cli/devname.c src/cli/inuse.c
+tests_unit_test_devname_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_devname_LDADD = $(TEST_LIBS)
