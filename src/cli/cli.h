@@ -28,6 +28,7 @@ enum cli_exit {
 	CLI_EXIT_IO = 5,       /* SCSI command failed (CHECK CONDITION, ...) */
 	CLI_EXIT_PROTOCOL = 6, /* the target broke the protocol */
 	CLI_EXIT_LOCAL = 7,    /* local error: file, permission, memory */
+	CLI_EXIT_BUSY = 8,     /* detach refused: the device is in use (inuse.h) */
 };
 
 #define CLI_PROG "iscsi-nbd"

@@ -356,3 +356,57 @@ void inuse_mounts(const struct inuse *in, char *buf, size_t cap)
 		len += (size_t)k;
 	}
 }
+
+static int flush_fail(int err, const char *what, char *why, size_t cap, int first)
+{
+	if (first)
+		return first; /* the first failure is the one to report */
+	snprintf(why, cap, "%s: %s", what, strerror(-err));
+	return err;
+}
+
+int inuse_flush(const char *disk, const struct inuse *in, char *why, size_t cap)
+{
+	char path[PATH_MAX], what[PATH_MAX + 16];
+	int fd, err = 0;
+	size_t i;
+
+	if (cap)
+		why[0] = 0;
+	for (i = 0; i < in->n; i++) {
+		if (in->u[i].kind != INUSE_MOUNT)
+			continue;
+		fd = open(in->u[i].detail, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || syncfs(fd) < 0) {
+			snprintf(what, sizeof(what), "sync of the filesystem on %s",
+				 in->u[i].detail);
+			err = flush_fail(-errno, what, why, cap, err);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	/* Partitions first: their writes reach the disk's queue before its flush. */
+	for (i = 1; i < 256; i++) {
+		snprintf(path, sizeof(path), "/sys/block/%s/%sp%zu", disk, disk, i);
+		if (access(path, F_OK) < 0)
+			continue;
+		snprintf(path, sizeof(path), "/dev/%sp%zu", disk, i);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			continue; /* no node for it: nothing was written through it either */
+		if (fsync(fd) < 0) {
+			snprintf(what, sizeof(what), "flush of %s", path);
+			err = flush_fail(-errno, what, why, cap, err);
+		}
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "/dev/%s", disk);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fsync(fd) < 0) {
+		snprintf(what, sizeof(what), "flush of %s", path);
+		err = flush_fail(-errno, what, why, cap, err);
+	}
+	if (fd >= 0)
+		close(fd);
+	return err;
+}

@@ -55,4 +55,16 @@ void inuse_format(const struct inuse *in, char *buf, size_t cap);
 /* The mount points, comma-separated ("" when none). */
 void inuse_mounts(const struct inuse *in, char *buf, size_t cap);
 
+/*
+ * Write back what the kernel caches for disk and flush the LUN's cache,
+ * through the kernel, before a disconnect: syncfs() of each filesystem in
+ * in (mounted on the disk or a partition), then fsync() of each partition
+ * (each has its own page cache) and of the disk. The kernel turns the
+ * flush into NBD FLUSH, which the daemon sends as SYNCHRONIZE CACHE
+ * (SBC-4 5.24); a failure on the way comes back as EIO. Blocks: never
+ * call it on the thread that serves the device. Real devices only (no
+ * root prefix). Returns 0, or the first -errno with what failed in why.
+ */
+int inuse_flush(const char *disk, const struct inuse *in, char *why, size_t cap);
+
 #endif

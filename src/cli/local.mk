@@ -27,6 +27,8 @@ CLI_SOURCES = \
 	src/cli/main.c \
 	src/cli/portal.c \
 	src/cli/portal.h \
+	src/cli/running.c \
+	src/cli/running.h \
 	src/cli/secret.c \
 	src/cli/secret.h \
 	src/cli/status.c \

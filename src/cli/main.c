@@ -13,6 +13,7 @@
  *	5  SCSI / I/O error: the command reached the LUN and failed
  *	6  protocol error: the target broke RFC 7143 (or a digest mismatched)
  *	7  local error: file, permission, memory
+ *	8  device in use: detach refused (mounted, swap, held, open exclusively)
  */
 #include "config.h"
 
@@ -56,8 +57,8 @@ static const struct subcmd subcmds[] = {
 	{"sync", cmd_scsi, "SYNCHRONIZE CACHE"},
 	{"attach", cmd_attach, "attach a LUN over its paths as /dev/nbdN (daemon)"},
 	{"serve", cmd_serve, "serve a LUN over its paths as an NBD server (daemon)"},
-	{"detach", cmd_detach, "flush, disconnect and stop an attached device"},
-	{"list", cmd_list, "list running devices"},
+	{"detach", cmd_detach, "flush, disconnect and stop a device not in use [--force]"},
+	{"list", cmd_list, "running devices: name, target, paths, mounts [--json]"},
 	{"status", cmd_status, "devices, paths, states, latency, counters [--json]"},
 	{"config", cmd_config, "check or dump a configuration file (--dump NAME)"},
 };
@@ -92,7 +93,8 @@ static void usage(FILE *f)
 		"  4 authentication failure (CHAP)\n"
 		"  5 SCSI / I/O error\n"
 		"  6 protocol error from the target\n"
-		"  7 local error (file, permission)\n");
+		"  7 local error (file, permission)\n"
+		"  8 device in use: detach refused (mounted, swap, held by dm/md)\n");
 }
 
 int main(int argc, char **argv)
