@@ -17,6 +17,7 @@ UML_TESTS = \
 	tests/uml/t-nbd-resize.sh \
 	tests/uml/t-nbd-two-luns.sh \
 	tests/uml/t-nbd-cablepulls.sh \
+	tests/uml/t-nbd-detach.sh \
 	tests/uml/demo-guest.sh
 TESTS += $(UML_TESTS)
 EXTRA_DIST += $(UML_TESTS) tests/uml/run.sh tests/uml/init.sh tests/uml/lib.sh \

@@ -315,37 +315,53 @@ int cmd_status(int argc, char **argv)
 
 /* ---- detach ---- */
 
-/* What to do about each kind of user, for the refusal message. */
-static void inuse_advice(const struct inuse *in, const char *dev, char *buf, size_t cap)
+/* What to do about each user, for the refusal message: the commands to run. */
+static void inuse_advice(const struct inuse *in, char *buf, size_t cap)
 {
-	bool mount = false, swap = false, holder = false, excl = false;
 	size_t i, len = 0;
+	bool excl = false;
 	int k;
 
-	for (i = 0; i < in->n; i++) {
-		mount |= in->u[i].kind == INUSE_MOUNT;
-		swap |= in->u[i].kind == INUSE_SWAP;
-		holder |= in->u[i].kind == INUSE_HOLDER;
-		excl |= in->u[i].kind == INUSE_EXCL;
-	}
 	buf[0] = 0;
-#define ADVISE(...)                                                                                \
-	do {                                                                                       \
-		k = snprintf(buf + len, cap - len, __VA_ARGS__);                                   \
-		if (k > 0 && (size_t)k < cap - len)                                                \
-			len += (size_t)k;                                                          \
-	} while (0)
-	if (mount)
-		ADVISE("unmount it (umount MOUNTPOINT)");
-	if (swap)
-		ADVISE("%sswapoff it", len ? ", " : "");
-	if (holder)
-		ADVISE("%sremove what holds it (dmsetup remove, vgchange -an, cryptsetup close, "
-		       "mdadm --stop)",
-		       len ? ", " : "");
-	if (excl)
-		ADVISE("%sstop the program that has it open (fuser -vm %s)", len ? ", " : "", dev);
-#undef ADVISE
+	for (i = 0; i < in->n && len < cap; i++) {
+		const struct inuse_user *u = &in->u[i];
+		const char *sep = len ? ", " : "";
+		char name[256];
+
+		switch (u->kind) {
+		case INUSE_MOUNT:
+			k = snprintf(buf + len, cap - len, "%sumount %s", sep, u->detail);
+			break;
+		case INUSE_SWAP:
+			k = snprintf(buf + len, cap - len, "%sswapoff %s", sep, u->detail);
+			break;
+		case INUSE_HOLDER:
+			/* "dm-0 (vg-lv)": device-mapper, by its name; else md or another driver. */
+			if (sscanf(u->detail, "dm-%*u (%255[^)])", name) == 1)
+				k = snprintf(
+					buf + len, cap - len,
+					"%sdmsetup remove %s (LVM: vgchange -an; LUKS: cryptsetup "
+					"close)",
+					sep, name);
+			else if (strncmp(u->detail, "md", 2) == 0)
+				k = snprintf(buf + len, cap - len, "%smdadm --stop /dev/%s", sep,
+					     u->detail);
+			else
+				k = snprintf(buf + len, cap - len, "%sremove %s", sep, u->detail);
+			break;
+		default:
+			if (excl)
+				continue;
+			excl = true;
+			k = snprintf(buf + len, cap - len,
+				     "%sstop the program that has it open (fuser -v /dev/%s)", sep,
+				     u->dev);
+			break;
+		}
+		if (k < 0)
+			break;
+		len += (size_t)k;
+	}
 }
 
 static void detach_usage(FILE *f)
@@ -376,7 +392,7 @@ int cmd_detach(int argc, char **argv)
 	struct running r;
 	struct running_target t;
 	struct inuse in = {0};
-	char path[256], users[2048], advice[512], name[64], dev[32], why[PATH_MAX + 64];
+	char path[256], users[2048], advice[2048], name[64], dev[32], why[PATH_MAX + 64];
 	bool force = false, flush_failed = false;
 	int c, rc, i, excl = -1;
 
@@ -431,7 +447,7 @@ int cmd_detach(int argc, char **argv)
 			inuse_format(&in, users, sizeof(users));
 			printable(users);
 			if (!force) {
-				inuse_advice(&in, dev, advice, sizeof(advice));
+				inuse_advice(&in, advice, sizeof(advice));
 				cli_err("%s (%s) is in use: %s. Detaching it now would lose what "
 					"they "
 					"have not written yet. First %s; then detach again. "

@@ -253,31 +253,47 @@ static void scan_holders(const char *root, const char *disk, const struct blk *b
 	}
 }
 
+static bool has_user(const struct inuse *in, const char *dev)
+{
+	size_t j;
+
+	for (j = 0; j < in->n; j++)
+		if (!dev || strcmp(in->u[j].dev, dev) == 0)
+			return true;
+	return false;
+}
+
+static bool claimed(const char *root, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/dev/%s", root, name);
+	fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	return errno == EBUSY;
+}
+
 /*
  * Mounts, swap and holders all claim the device exclusively; an EBUSY
- * from open(O_EXCL) with none of them is another program's claim.
+ * from open(O_EXCL) with none of them is another program's claim. A
+ * claimed partition makes the disk busy too, and a claimed disk its
+ * partitions: only what no user found so far explains is reported.
  */
 static void scan_excl(const char *root, const struct blk *b, size_t n, struct inuse *in)
 {
-	char path[PATH_MAX];
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		bool known = false;
-		int fd;
-
-		for (j = 0; j < in->n; j++)
-			if (strcmp(in->u[j].dev, b[i].name) == 0)
-				known = true;
-		if (known)
-			continue;
-		snprintf(path, sizeof(path), "%s/dev/%s", root, b[i].name);
-		fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC | O_NONBLOCK);
-		if (fd >= 0)
-			close(fd);
-		else if (errno == EBUSY)
+	if (has_user(in, b[0].name))
+		return;
+	for (i = 1; i < n; i++)
+		if (!has_user(in, b[i].name) && claimed(root, b[i].name))
 			add(in, INUSE_EXCL, b[i].name, "");
-	}
+	if (!has_user(in, NULL) && claimed(root, b[0].name))
+		add(in, INUSE_EXCL, b[0].name, "");
 }
 
 int inuse_scan(const char *root, const char *disk, struct inuse *out)
