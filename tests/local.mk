@@ -21,7 +21,7 @@ UML_TESTS = \
 	tests/uml/demo-guest.sh
 TESTS += $(UML_TESTS)
 EXTRA_DIST += $(UML_TESTS) tests/uml/run.sh tests/uml/init.sh tests/uml/lib.sh \
-	tests/uml/README.md
+	tests/uml/README.md tests/uml/xstate-shim.c
 clean-local: clean-local-uml
 clean-local-uml:
 	-rm -rf tests/uml/logs tests/uml/overlay-probe.*
