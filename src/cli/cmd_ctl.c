@@ -174,7 +174,7 @@ int cmd_list(int argc, char **argv)
 			struct inuse in = {0};
 
 			if (r.d[i].id.device[0])
-				inuse_scan("", r.d[i].id.device + 5, &in);
+				inuse_scan_passive("", r.d[i].id.device + 5, &in);
 			json_object_array_add(arr, list_json_one(&r.d[i], &in));
 		}
 		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
@@ -200,7 +200,7 @@ int cmd_list(int argc, char **argv)
 		const char *cols[7];
 
 		if (r.d[i].id.device[0])
-			inuse_scan("", r.d[i].id.device + 5, &in);
+			inuse_scan_passive("", r.d[i].id.device + 5, &in);
 		list_row_fill(&r.d[i], &in, &rows[i]);
 		cols[0] = rows[i].device, cols[1] = rows[i].name, cols[2] = rows[i].target;
 		cols[3] = rows[i].lun, cols[4] = rows[i].paths, cols[5] = rows[i].state;

@@ -350,7 +350,7 @@ static void *wb_thread(void *arg)
 	struct inuse in;
 
 	(void)arg;
-	if (inuse_scan("", wb.disk, &in) < 0)
+	if (inuse_scan_passive("", wb.disk, &in) < 0)
 		in.n = 0;
 	wb.err = inuse_flush(wb.disk, &in, wb.why, sizeof(wb.why));
 	ev_async_send(wb.loop, &wb.done);
@@ -388,7 +388,8 @@ static void export_writeback(struct export *e)
 		export_disconnect(e);
 		return;
 	}
-	if (inuse_scan("", e->devpath + 5, &in) == 0 && in.n) {
+	/* Passive: the loop thread must not open the device it serves. */
+	if (inuse_scan_passive("", e->devpath + 5, &in) == 0 && in.n) {
 		inuse_format(&in, users, sizeof(users));
 		log_warn("%s: stopping while %s is in use (%s): writing it back first; what is "
 			 "written to it after the disconnect fails",

@@ -296,7 +296,7 @@ static void scan_excl(const char *root, const struct blk *b, size_t n, struct in
 		add(in, INUSE_EXCL, b[0].name, "");
 }
 
-int inuse_scan(const char *root, const char *disk, struct inuse *out)
+static int scan(const char *root, const char *disk, struct inuse *out, bool excl)
 {
 	struct blk b[INUSE_MAX_DEVS];
 	size_t n = 0;
@@ -315,8 +315,19 @@ int inuse_scan(const char *root, const char *disk, struct inuse *out)
 	if (err)
 		return err;
 	scan_holders(root, disk, b, n, out);
-	scan_excl(root, b, n, out);
+	if (excl)
+		scan_excl(root, b, n, out);
 	return 0;
+}
+
+int inuse_scan(const char *root, const char *disk, struct inuse *out)
+{
+	return scan(root, disk, out, true);
+}
+
+int inuse_scan_passive(const char *root, const char *disk, struct inuse *out)
+{
+	return scan(root, disk, out, false);
 }
 
 void inuse_format(const struct inuse *in, char *buf, size_t cap)

@@ -49,6 +49,13 @@ struct inuse {
  */
 int inuse_scan(const char *root, const char *disk, struct inuse *out);
 
+/*
+ * The same without the exclusive-open check: opens no device, so it never
+ * waits for the device's I/O (opening it may read its partition table) and
+ * is safe on the thread that serves the device.
+ */
+int inuse_scan_passive(const char *root, const char *disk, struct inuse *out);
+
 /* One line for a message: "nbd0p1 mounted on /mnt; nbd0 held by dm-0 (vg-lv)". */
 void inuse_format(const struct inuse *in, char *buf, size_t cap);
 
