@@ -397,7 +397,7 @@ static void export_writeback(struct export *e)
 	}
 	if (!export_path_up(e)) {
 		log_err("%s: no path is up: cannot write back %s before the disconnect; data not "
-			"yet on the LUN is lost",
+			"yet on the LUN may be lost",
 			e->name, e->devpath);
 		e->exit_code = CLI_EXIT_IO;
 		export_disconnect(e);
