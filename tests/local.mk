@@ -46,7 +46,8 @@ INTEGRATION_TESTS = \
 	tests/integration/rw.sh \
 	tests/integration/serve-clients.sh \
 	tests/integration/two-networks.sh \
-	tests/integration/unmap.sh
+	tests/integration/unmap.sh \
+	tests/integration/ctl-names.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 
