@@ -211,21 +211,24 @@ START_TEST(inuse_mounts_found)
 	const struct inuse *in;
 	char m[512];
 
-	/* A partition by major:minor (whatever name it was mounted by), the
-	 * whole disk of nbd1 with an escaped space, and one more mount of p1. */
+	/* A partition by major:minor (whatever name it was mounted by, also one
+	 * not in /dev), the whole disk of nbd1 with an escaped space, and one more
+	 * mount of p1. */
 	put("proc/self/mountinfo", "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
 				   "40 22 43:1 / /mnt/data rw,relatime shared:9 - ext4 "
 				   "/dev/disk/by-id/iscsi-nbd-naa.6001405abc-part1 rw\n"
 				   "41 22 43:32 / /srv/my\\040disk rw - xfs /dev/nbd1 rw\n"
-				   "42 22 43:1 /sub /var/bind rw - ext4 /dev/nbd0p1 rw\n");
+				   "42 22 43:1 /sub /var/bind rw - ext4 /dev/nbd0p1 rw\n"
+				   "43 22 43:2 / /by-num rw - ext4 /dev/disk/by-uuid/0f1e rw\n");
 	in = scan("nbd0");
-	ck_assert_uint_eq(in->n, 2);
+	ck_assert_uint_eq(in->n, 3);
 	ck_assert_int_eq(in->u[0].kind, INUSE_MOUNT);
 	ck_assert_str_eq(in->u[0].dev, "nbd0p1");
 	ck_assert_str_eq(in->u[0].detail, "/mnt/data");
-	ck_assert_str_eq(fmt, "nbd0p1 mounted on /mnt/data; nbd0p1 mounted on /var/bind");
+	ck_assert_str_eq(fmt, "nbd0p1 mounted on /mnt/data; nbd0p1 mounted on /var/bind; "
+			      "nbd0p2 mounted on /by-num");
 	inuse_mounts(in, m, sizeof(m));
-	ck_assert_str_eq(m, "/mnt/data,/var/bind");
+	ck_assert_str_eq(m, "/mnt/data,/var/bind,/by-num");
 	in = scan("nbd1");
 	ck_assert_uint_eq(in->n, 1);
 	ck_assert_str_eq(in->u[0].detail, "/srv/my disk");
