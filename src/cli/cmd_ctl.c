@@ -29,6 +29,7 @@
 #include "cli/ctl.h"
 #include "cli/inuse.h"
 #include "cli/running.h"
+#include "util/cleanup.h"
 
 #define CTL_TIMEOUT_MS 5000
 
@@ -394,7 +395,8 @@ int cmd_detach(int argc, char **argv)
 	struct inuse in = {0};
 	char path[256], users[2048], advice[2048], name[64], dev[32], why[PATH_MAX + 64];
 	bool force = false, flush_failed = false;
-	int c, rc, i, excl = -1;
+	CLEANUP_CLOSE int excl = -1; /* our claim on the disk until the disconnect */
+	int c, rc, i;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -449,10 +451,8 @@ int cmd_detach(int argc, char **argv)
 			if (!force) {
 				inuse_advice(&in, advice, sizeof(advice));
 				cli_err("%s (%s) is in use: %s. Detaching it now would lose what "
-					"they "
-					"have not written yet. First %s; then detach again. "
-					"--force "
-					"detaches anyway.",
+					"they have not written yet. First %s; then detach again. "
+					"--force detaches anyway.",
 					dev, name, users, advice);
 				return CLI_EXIT_BUSY;
 			}
@@ -468,18 +468,13 @@ int cmd_detach(int argc, char **argv)
 				cli_err("%s stays attached: its data may not all be on the LUN. "
 					"See '" CLI_PROG " status %s'; --force detaches anyway.",
 					dev, name);
-				if (excl >= 0)
-					close(excl);
 				return CLI_EXIT_IO;
 			}
 		}
 	}
 	rc = ctl_call(name, "detach", true);
-	if (rc) {
-		if (excl >= 0)
-			close(excl);
+	if (rc)
 		return rc;
-	}
 	/* The daemon unlinks its socket as its last act: wait for that. */
 	snprintf(path, sizeof(path), "%s/%s.sock", ctl_dir(), name);
 	for (i = 0; i < 300; i++) {
@@ -487,8 +482,6 @@ int cmd_detach(int argc, char **argv)
 			break;
 		usleep(100 * 1000);
 	}
-	if (excl >= 0)
-		close(excl);
 	if (i == 300) {
 		cli_err("%s: the daemon did not finish within 30 s; see its log", name);
 		return CLI_EXIT_IO;

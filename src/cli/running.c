@@ -35,10 +35,8 @@ static void load_one(const char *name, void *opaque)
 	int err;
 
 	err = ctl_request(name, "status json", reply, sizeof(reply), RUNNING_TIMEOUT_MS);
-	if (err == -ECONNREFUSED || err == -ENOENT) {
-		r->stale++; /* a daemon that died without removing its socket, or just went */
-		return;
-	}
+	if (err == -ECONNREFUSED || err == -ENOENT)
+		return; /* a daemon that died without removing its socket, or just went */
 	if (err) {
 		cli_err("%s: no answer on its control socket: %s", name, strerror(-err));
 		return;

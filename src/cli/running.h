@@ -23,7 +23,6 @@ struct running_daemon {
 struct running {
 	struct running_daemon *d;
 	size_t n;
-	size_t stale; /* sockets nobody answered on (a daemon that died) */
 };
 
 /* Ask every daemon. Returns 0 or an exit code after printing why. */
