@@ -19,7 +19,9 @@
 # - detach --force on a mounted device detaches, says so, and the synced
 #   file survives (the kernel's messages are kept in dmesg-force);
 # - SIGTERM with ext4 mounted and dirty data writes it back before the
-#   disconnect (the file is intact after re-attach).
+#   disconnect (the file is intact after re-attach);
+# - a flush that fails (dirty pages, every cable pulled) makes detach exit
+#   5 and say the device stays attached; it does, and detaches later.
 . "$(dirname "$0")/lib.sh"
 isn_require_attach
 requires tgtd tgtadm sfdisk mkfs.ext4 e2fsck mkswap swapon dmsetup python3 sha256sum
@@ -145,6 +147,8 @@ name = $TGT_IQN
 lun = 1
 portal = $TGT_IP1
 portal = $TGT_IP2
+[path]
+no_path_retry = 3s
 [attach]
 device = /dev/nbd0
 [daemon]
@@ -213,4 +217,22 @@ mount ${dev}p1 $mnt || fail "mount after SIGTERM"
 (cd $mnt && sha256sum -c --quiet /scratch/sums3) || fail "SIGTERM lost the dirty data"
 umount $mnt || fail "umount"
 log "SIGTERM while mounted: dirty data written back before the disconnect"
+
+# A flush that fails is an error, and the device stays: dirty pages on
+# p3, no path left (no_path_retry 3 s), detach exits 5.
+dd if=/dev/urandom of=${dev}p3 bs=1M count=4 status=none || fail "buffered write to p3"
+cable_pull 1
+cable_pull 2
+wait_for 20 sh -c "'$ISN_BIN' list | grep -q ' 0/2 '" || fail "paths did not fail"
+out=$("$ISN_BIN" detach db 2>&1)
+rc=$?
+echo "$out"
+[ $rc = 5 ] || fail "detach with a failing flush: exit $rc, want 5"
+echo "$out" | grep -q "stays attached" || fail "detach does not say the device stays: $out"
+blockdev_has_size $dev || fail "$dev lost its size although the flush failed"
+kill -0 "$ISN_PID" || fail "the daemon stopped although the flush failed"
+cable_plug 1
+cable_plug 2
+wait_for 60 sh -c "'$ISN_BIN' list | grep -q ' 2/2 '" || fail "paths did not come back"
+log "failed flush: detach exit 5, device kept; paths back"
 isn_detach
