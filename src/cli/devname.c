@@ -96,8 +96,16 @@ int devname_parse(const char *root, const char *arg, struct devname *out)
 	if (!*arg)
 		return -ENODEV;
 	if (!strchr(arg, '/')) {
-		if (fill(arg, out) == 0)
+		if (fill(arg, out) == 0) {
+			/* A partition that is not there would be shown as one of its disk. */
+			snprintf(path, sizeof(path), "%s/sys/block/%s/%s", root, out->disk,
+				 out->part);
+			if (out->part[0] && access(path, F_OK) < 0) {
+				*out = (struct devname){.index = -1};
+				return -ENOENT;
+			}
 			return 0;
+		}
 		/* A bare by-id name, as udev's link is called. */
 		snprintf(path, sizeof(path), "%s/dev/disk/by-id/%s", root, arg);
 		if (lstat(path, &st) < 0)

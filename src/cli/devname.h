@@ -30,8 +30,8 @@ struct devname {
  * device node whose major:minor is an nbd device or partition
  * (/sys/dev/block/MAJ:MIN), or a bare by-id name. Returns 0 with out
  * filled, -ENODEV when arg is not an nbd device (it may be a daemon's
- * name: out->index is -1), or -ENOENT when arg is a path that does not
- * exist.
+ * name: out->index is -1), or -ENOENT when arg is a path, or a partition
+ * (nbdNpM), that does not exist.
  */
 int devname_parse(const char *root, const char *arg, struct devname *out);
 

@@ -147,7 +147,7 @@ int running_resolve(const struct running *r, const char *arg, struct running_tar
 		ids[i] = r->d[i].id;
 	err = devname_parse("", arg, &t->dn);
 	if (err == -ENOENT) {
-		cli_err("%s: no such file or device", arg);
+		cli_err("%s: no such device, partition or file", arg);
 		return CLI_EXIT_USAGE;
 	}
 	k = devname_match(&t->dn, arg, NULL, ids, n);

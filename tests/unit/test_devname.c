@@ -119,9 +119,9 @@ START_TEST(parse_forms)
 	parse_ok("/dev/../dev/nbd1", "nbd1", "");
 	ck_assert_int_eq(devname_parse(root, "/dev/nbd0", &dn), 0);
 	ck_assert_int_eq(dn.index, 0);
-	ck_assert_int_eq(devname_parse(root, "nbd12p3", &dn), 0);
+	ck_assert_int_eq(devname_parse(root, "nbd12", &dn), 0);
 	ck_assert_int_eq(dn.index, 12);
-	ck_assert_str_eq(dn.part, "nbd12p3");
+	ck_assert_str_eq(dn.part, "");
 }
 END_TEST
 
@@ -144,6 +144,9 @@ START_TEST(parse_not_devices)
 	ck_assert_int_eq(devname_parse(root, "/dev/disk/by-id/ata-SOMEDISK", &dn), -ENODEV);
 	ck_assert_int_eq(devname_parse(root, "/dev/nbd7", &dn), -ENOENT);
 	ck_assert_int_eq(devname_parse(root, "/dev/disk/by-id/nothing", &dn), -ENOENT);
+	/* A partition the disk does not have. */
+	ck_assert_int_eq(devname_parse(root, "nbd0p9", &dn), -ENOENT);
+	ck_assert_int_eq(dn.index, -1);
 }
 END_TEST
 
