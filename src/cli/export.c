@@ -381,8 +381,10 @@ static bool export_path_up(const struct export *e)
 static void export_writeback(struct export *e)
 {
 	struct inuse in;
+	pthread_attr_t attr;
 	pthread_t th;
 	char users[1024];
+	int err;
 
 	if (!e->dev || !path_device_ready(e->dev)) {
 		export_disconnect(e);
@@ -409,12 +411,18 @@ static void export_writeback(struct export *e)
 	ev_timer_set(&e->wb_timer, e->cfg->stop_timeout_ms / 2000., 0.);
 	ev_timer_start(e->loop, &e->wb_timer);
 	e->wb_state = WB_SYNCING;
-	if (pthread_create(&th, NULL, wb_thread, NULL) != 0) {
-		log_err("%s: cannot start the write-back thread; flushing the LUN only", e->name);
+	/* A small stack: with mlockall(MCL_FUTURE) all of it is locked at once. */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256u << 10);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&th, &attr, wb_thread, NULL);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		log_err("%s: cannot start the write-back thread: %s; flushing the LUN only",
+			e->name, strerror(err));
+		e->exit_code = CLI_EXIT_IO; /* what the kernel caches is not written back */
 		wb_flush_lun(e);
-		return;
 	}
-	pthread_detach(th);
 }
 
 static void export_stop(struct export *e, int exit_code)
