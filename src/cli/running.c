@@ -117,8 +117,7 @@ static void config_alias(const char *arg, char *name, size_t ncap, struct devnam
 	if (!f)
 		return;
 	fclose(f);
-	config_init(&c);
-	if (config_load(arg, &c, err, sizeof(err)) == 0) {
+	if (config_load(arg, &c, err, sizeof(err)) == 0) { /* it initialises c */
 		v = config_get(&c, "daemon", "name");
 		if (v)
 			snprintf(name, ncap, "%s", v);

@@ -8,7 +8,9 @@
 #   named it differently; an unknown name or device exits 1 and lists the
 #   running daemons with their devices;
 # - detach by the configuration name and by the name stops each daemon,
-#   which exits 0; detach --help documents --force and exit 8.
+#   which exits 0; detach --help documents --force and exit 8;
+# - under valgrind (when installed) those clients make no memory error and
+#   leak nothing.
 # The kernel side (/dev/nbdN, partitions, by-id links, mounts, swap, dm)
 # is tests/uml/t-nbd-detach.sh.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
@@ -95,6 +97,16 @@ expect_rc 0 "$isn_bin" detach --help
 expect_stdout '--force'
 expect_stdout 'exit 8'
 
+# The clients free what json-c parsed and built (valgrind, when installed).
+if command -v valgrind >/dev/null 2>&1; then
+	for args in "list" "list --json" "status cb" "status --json cbd" "status nosuch"; do
+		# shellcheck disable=SC2086
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+			--error-exitcode=99 "$isn_bin" $args >/dev/null 2>"$isn_tmp/vg"
+		[ $? != 99 ] || fail "valgrind: iscsi-nbd $args: $(cat "$isn_tmp/vg")"
+	done
+	info "valgrind: list, status by name and config name: no error, no leak"
+fi
 expect_rc 0 "$isn_bin" detach cb
 expect_rc 0 "$isn_bin" detach sa
 for p in "$pid_cb" "$pid_sa"; do
