@@ -279,6 +279,13 @@ static void export_disconnect(struct export *e)
 
 /* ---- kernel mode stop: write-back -> SYNCHRONIZE CACHE -> DISCONNECT ---- */
 
+/* Data may be lost: exit 5, unless an earlier failure already set the code. */
+static void export_io_failed(struct export *e)
+{
+	if (!e->exit_code)
+		e->exit_code = CLI_EXIT_IO;
+}
+
 static void wb_finish(struct export *e)
 {
 	if (e->wb_state == WB_DONE)
@@ -298,7 +305,7 @@ static void preflush_done_cb(struct bdev_req *req, int err)
 		log_err("%s: SYNCHRONIZE CACHE before the disconnect of %s failed: %s; data the "
 			"LUN had cached may be lost",
 			e->name, e->devpath, strerror(-err));
-		e->exit_code = CLI_EXIT_IO;
+		export_io_failed(e);
 	}
 	wb_finish(e);
 }
@@ -313,7 +320,7 @@ static void wb_flush_lun(struct export *e)
 		if (bdev_submit(path_device_bdev(e->dev), &e->preflush_req) == 0)
 			return;
 		log_err("%s: cannot send SYNCHRONIZE CACHE before the disconnect", e->name);
-		e->exit_code = CLI_EXIT_IO;
+		export_io_failed(e);
 	}
 	wb_finish(e);
 }
@@ -328,7 +335,7 @@ static void wb_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 		log_err("%s: write-back before the disconnect failed: %s; data not yet on the "
 			"LUN is lost",
 			e->name, wb.why);
-		e->exit_code = CLI_EXIT_IO;
+		export_io_failed(e);
 	}
 	wb_flush_lun(e);
 }
@@ -340,7 +347,7 @@ static void wb_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	log_err("%s: write-back and flush of %s did not finish within %u ms; disconnecting "
 		"anyway: data not yet on the LUN is lost",
 		e->name, e->devpath, e->cfg->stop_timeout_ms / 2);
-	e->exit_code = CLI_EXIT_IO;
+	export_io_failed(e);
 	wb_finish(e);
 }
 
@@ -401,7 +408,7 @@ static void export_writeback(struct export *e)
 		log_err("%s: no path is up: cannot write back %s before the disconnect; data not "
 			"yet on the LUN may be lost",
 			e->name, e->devpath);
-		e->exit_code = CLI_EXIT_IO;
+		export_io_failed(e);
 		export_disconnect(e);
 		return;
 	}
@@ -420,7 +427,7 @@ static void export_writeback(struct export *e)
 	if (err) {
 		log_err("%s: cannot start the write-back thread: %s; flushing the LUN only",
 			e->name, strerror(err));
-		e->exit_code = CLI_EXIT_IO; /* what the kernel caches is not written back */
+		export_io_failed(e); /* what the kernel caches is not written back */
 		wb_flush_lun(e);
 	}
 }
