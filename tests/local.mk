@@ -18,10 +18,11 @@ UML_TESTS = \
 	tests/uml/t-nbd-two-luns.sh \
 	tests/uml/t-nbd-geometry.sh \
 	tests/uml/t-nbd-cablepulls.sh \
+	tests/uml/t-nbd-detach.sh \
 	tests/uml/demo-guest.sh
 TESTS += $(UML_TESTS)
 EXTRA_DIST += $(UML_TESTS) tests/uml/run.sh tests/uml/init.sh tests/uml/lib.sh \
-	tests/uml/README.md
+	tests/uml/README.md tests/uml/xstate-shim.c
 clean-local: clean-local-uml
 clean-local-uml:
 	-rm -rf tests/uml/logs tests/uml/overlay-probe.*
@@ -59,7 +60,8 @@ INTEGRATION_TESTS = \
 	tests/integration/two-networks.sh \
 	tests/integration/unmap.sh \
 	tests/integration/ctl-stall.sh \
-	tests/integration/lun-lock.sh
+	tests/integration/lun-lock.sh \
+	tests/integration/ctl-names.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 

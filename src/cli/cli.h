@@ -30,6 +30,7 @@ enum cli_exit {
 	CLI_EXIT_LOCAL = 7,    /* local error: file, permission, memory */
 	CLI_EXIT_GEOMETRY = 8, /* the LUN's block size or size cannot be exported / shown */
 	CLI_EXIT_BUSY = 9,     /* another daemon on this host holds the target LUN */
+	CLI_EXIT_IN_USE = 10,  /* detach refused: the device is in use (inuse.h) */
 };
 
 #define CLI_PROG "iscsi-nbd"

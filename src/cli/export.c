@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "cli/daemon.h"
 #include "cli/export.h"
 #include "cli/lunlock.h"
+#include "cli/inuse.h"
 #include "cli/status.h"
 #include "nbd/bufpool.h"
 #include "nbd/geometry.h"
@@ -97,7 +99,26 @@ struct export {
 	ev_timer start_timer, stop_timer;
 	struct bdev_req flush_req;
 	bool flush_sent, dev_stopping;
+
+	/* Kernel mode stop, before the DISCONNECT: write-back, then a flush. */
+	enum { WB_IDLE, WB_SYNCING, WB_FLUSHING, WB_DONE } wb_state;
+	ev_timer wb_timer; /* bound on write-back + flush: half the stop timeout */
+	struct bdev_req preflush_req;
 };
+
+/*
+ * The write-back thread's state. Static, not in struct export: when the
+ * write-back overruns its bound the stop goes on without it, and the
+ * thread (blocked on I/O until the DISCONNECT fails it) may outlive the
+ * export. One export per process.
+ */
+static struct {
+	char disk[32];
+	struct ev_loop *loop;
+	ev_async done; /* data: the export, while the loop runs it */
+	int err;
+	char why[600];
+} wb;
 
 static void export_set_state(struct export *e, enum export_state st)
 {
@@ -179,8 +200,13 @@ static void flush_done_cb(struct bdev_req *req, int err)
 {
 	struct export *e = req->opaque;
 
-	if (err)
-		log_warn("%s: final SYNCHRONIZE CACHE failed: %s", e->name, strerror(-err));
+	if (err) {
+		log_err("%s: final SYNCHRONIZE CACHE failed: %s; data the LUN had cached may be "
+			"lost",
+			e->name, strerror(-err));
+		if (!e->exit_code)
+			e->exit_code = CLI_EXIT_IO;
+	}
 	export_stop_device(e);
 }
 
@@ -230,23 +256,11 @@ static void nl_disconnect_done(struct nbdnl_async *a, int err, uint32_t index)
 		export_frontends_closed(e);
 }
 
-static void export_stop(struct export *e, int exit_code)
+/* Netlink DISCONNECT (kernel mode) and close every front end. */
+static void export_disconnect(struct export *e)
 {
 	unsigned int i;
 
-	if (e->state == EX_STOPPING || e->state == EX_DONE)
-		return;
-	if (exit_code && !e->exit_code)
-		e->exit_code = exit_code;
-	export_set_state(e, EX_STOPPING);
-	daemon_stopping();
-	ev_timer_set(&e->stop_timer, e->cfg->stop_timeout_ms / 1000., 0.);
-	ev_timer_start(e->loop, &e->stop_timer);
-	ev_timer_stop(e->loop, &e->start_timer);
-	ev_timer_stop(e->loop, &e->rescan_timer);
-
-	if (e->listener)
-		nbdsrv_listen_stop(e->listener);
 	if (e->kernel_bound && !e->nl_busy) {
 		struct nbdnl_config nc = {.index = (int32_t)e->index};
 
@@ -263,6 +277,182 @@ static void export_stop(struct export *e, int exit_code)
 	}
 	if (!export_frontends_open(e))
 		export_frontends_closed(e);
+}
+
+/* ---- kernel mode stop: write-back -> SYNCHRONIZE CACHE -> DISCONNECT ---- */
+
+/* Data may be lost: exit 5, unless an earlier failure already set the code. */
+static void export_io_failed(struct export *e)
+{
+	if (!e->exit_code)
+		e->exit_code = CLI_EXIT_IO;
+}
+
+static void wb_finish(struct export *e)
+{
+	if (e->wb_state == WB_DONE)
+		return;
+	e->wb_state = WB_DONE;
+	ev_timer_stop(e->loop, &e->wb_timer);
+	export_disconnect(e);
+}
+
+static void preflush_done_cb(struct bdev_req *req, int err)
+{
+	struct export *e = req->opaque;
+
+	if (e->wb_state != WB_FLUSHING)
+		return; /* too late: the bound passed and the stop went on */
+	if (err) {
+		log_err("%s: SYNCHRONIZE CACHE before the disconnect of %s failed: %s; data the "
+			"LUN had cached may be lost",
+			e->name, e->devpath, strerror(-err));
+		export_io_failed(e);
+	}
+	wb_finish(e);
+}
+
+/* The kernel's cache is written back: now the LUN's (SBC-4 5.24, SYNC NV = 0). */
+static void wb_flush_lun(struct export *e)
+{
+	e->wb_state = WB_FLUSHING;
+	if (path_device_bdev(e->dev)->info.write_cache) {
+		e->preflush_req = (struct bdev_req){
+			.op = BDEV_OP_FLUSH, .done = preflush_done_cb, .opaque = e};
+		if (bdev_submit(path_device_bdev(e->dev), &e->preflush_req) == 0)
+			return;
+		log_err("%s: cannot send SYNCHRONIZE CACHE before the disconnect", e->name);
+		export_io_failed(e);
+	}
+	wb_finish(e);
+}
+
+static void wb_async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct export *e = w->data;
+
+	if (e->wb_state != WB_SYNCING)
+		return;
+	if (wb.err) {
+		log_err("%s: write-back before the disconnect failed: %s; data not yet on the "
+			"LUN is lost",
+			e->name, wb.why);
+		export_io_failed(e);
+	}
+	wb_flush_lun(e);
+}
+
+static void wb_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct export *e = container_of(w, struct export, wb_timer);
+
+	log_err("%s: write-back and flush of %s did not finish within %u ms; disconnecting "
+		"anyway: data not yet on the LUN is lost",
+		e->name, e->devpath, e->cfg->stop_timeout_ms / 2);
+	export_io_failed(e);
+	wb_finish(e);
+}
+
+/* Blocks on the device's I/O, which the loop thread keeps serving. */
+static void *wb_thread(void *arg)
+{
+	struct inuse in;
+
+	(void)arg;
+	if (inuse_scan_passive("", wb.disk, &in) < 0)
+		in.n = 0;
+	wb.err = inuse_flush(wb.disk, &in, wb.why, sizeof(wb.why));
+	ev_async_send(wb.loop, &wb.done);
+	return NULL;
+}
+
+static bool export_path_up(const struct export *e)
+{
+	unsigned int i, n = path_device_npaths(e->dev);
+	struct path_status ps;
+
+	for (i = 0; i < n; i++) {
+		path_device_path_status(e->dev, i, &ps);
+		if (ps.state == PATH_ACTIVE || ps.state == PATH_STANDBY)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Before the DISCONNECT, which fails every request still queued: write
+ * back what the kernel caches for the device (mounted filesystems
+ * included: they stay mounted and get I/O errors afterwards, which is
+ * why detach refuses a device in use) and flush the LUN's cache. Bounded
+ * by half the stop timeout so that the DISCONNECT and the logouts always
+ * have time; with no path up there is nothing to wait for.
+ */
+static void export_writeback(struct export *e)
+{
+	struct inuse in;
+	pthread_attr_t attr;
+	pthread_t th;
+	char users[1024];
+	int err;
+
+	if (!e->dev || !path_device_ready(e->dev)) {
+		export_disconnect(e);
+		return;
+	}
+	/* Passive: the loop thread must not open the device it serves. */
+	if (inuse_scan_passive("", e->devpath + 5, &in) == 0 && in.n) {
+		inuse_format(&in, users, sizeof(users));
+		log_warn("%s: stopping while %s is in use (%s): writing it back first; what is "
+			 "written to it after the disconnect fails",
+			 e->name, e->devpath, users);
+	}
+	if (!export_path_up(e)) {
+		log_err("%s: no path is up: cannot write back %s before the disconnect; data not "
+			"yet on the LUN may be lost",
+			e->name, e->devpath);
+		export_io_failed(e);
+		export_disconnect(e);
+		return;
+	}
+	snprintf(wb.disk, sizeof(wb.disk), "%s", e->devpath + 5);
+	wb.loop = e->loop;
+	wb.err = 0;
+	ev_timer_set(&e->wb_timer, e->cfg->stop_timeout_ms / 2000., 0.);
+	ev_timer_start(e->loop, &e->wb_timer);
+	e->wb_state = WB_SYNCING;
+	/* A small stack: with mlockall(MCL_FUTURE) all of it is locked at once. */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256u << 10);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&th, &attr, wb_thread, NULL);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		log_err("%s: cannot start the write-back thread: %s; flushing the LUN only",
+			e->name, strerror(err));
+		export_io_failed(e); /* what the kernel caches is not written back */
+		wb_flush_lun(e);
+	}
+}
+
+static void export_stop(struct export *e, int exit_code)
+{
+	if (e->state == EX_STOPPING || e->state == EX_DONE)
+		return;
+	if (exit_code && !e->exit_code)
+		e->exit_code = exit_code;
+	export_set_state(e, EX_STOPPING);
+	daemon_stopping();
+	ev_timer_set(&e->stop_timer, e->cfg->stop_timeout_ms / 1000., 0.);
+	ev_timer_start(e->loop, &e->stop_timer);
+	ev_timer_stop(e->loop, &e->start_timer);
+	ev_timer_stop(e->loop, &e->rescan_timer);
+
+	if (e->listener)
+		nbdsrv_listen_stop(e->listener);
+	if (e->kernel_bound && !e->nl_busy && e->wb_state == WB_IDLE)
+		export_writeback(e);
+	else
+		export_disconnect(e);
 }
 
 /* ---- kernel front end ---- */
@@ -787,6 +977,11 @@ int export_run(struct export_config *cfg)
 	ev_signal_start(e->loop, &e->sig_int);
 	ev_timer_init(&e->start_timer, start_timer_cb, cfg->start_timeout_ms / 1000., 0.);
 	ev_timer_init(&e->stop_timer, stop_timer_cb, 0., 0.);
+	ev_timer_init(&e->wb_timer, wb_timer_cb, 0., 0.);
+	/* Ready before any stop; the write-back thread signals it. */
+	ev_async_init(&wb.done, wb_async_cb);
+	wb.done.data = e;
+	ev_async_start(e->loop, &wb.done);
 	ev_timer_init(&e->rescan_timer, rescan_timer_cb, cfg->rescan_interval_s,
 		      cfg->rescan_interval_s);
 	if (cfg->rescan_interval_s)
@@ -825,6 +1020,9 @@ int export_run(struct export_config *cfg)
 	ev_set_io_collect_interval(e->loop, 0.);
 	ev_signal_stop(e->loop, &e->sig_term);
 	ev_signal_stop(e->loop, &e->sig_int);
+	ev_timer_stop(e->loop, &e->wb_timer);
+	/* A write-back thread still blocked may signal it later: harmless once stopped. */
+	ev_async_stop(e->loop, &wb.done);
 	free(e);
 	return code;
 }

@@ -16,15 +16,21 @@ CLI_SOURCES = \
 	src/cli/ctl.h \
 	src/cli/daemon.c \
 	src/cli/daemon.h \
+	src/cli/devname.c \
+	src/cli/devname.h \
 	src/cli/export.c \
 	src/cli/export.h \
 	src/cli/initiator.c \
 	src/cli/initiator.h \
 	src/cli/lunlock.c \
 	src/cli/lunlock.h \
+	src/cli/inuse.c \
+	src/cli/inuse.h \
 	src/cli/main.c \
 	src/cli/portal.c \
 	src/cli/portal.h \
+	src/cli/running.c \
+	src/cli/running.h \
 	src/cli/secret.c \
 	src/cli/secret.h \
 	src/cli/status.c \
@@ -52,3 +58,9 @@ TESTS += tests/unit/test_ctl
 tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c src/cli/ctl.c src/cli/lunlock.c
 tests_unit_test_ctl_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ctl_LDADD = $(TEST_LIBS)
+# Device names and in-use detection (devname.c, inuse.c) over a fake /dev, /sys, /proc.
+check_PROGRAMS += tests/unit/test_devname
+TESTS += tests/unit/test_devname
+tests_unit_test_devname_SOURCES = tests/unit/test_devname.c src/cli/devname.c src/cli/inuse.c
+tests_unit_test_devname_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_devname_LDADD = $(TEST_LIBS)

@@ -15,6 +15,7 @@
  *	7  local error: file, permission, memory
  *	8  geometry: the LUN's block size or size cannot be exported or reported
  *	9  LUN busy: another daemon on this host attaches or serves the target LUN
+ *	10 device in use: detach refused (mounted, swap, held, open exclusively)
  */
 #include "config.h"
 
@@ -61,8 +62,8 @@ static const struct subcmd subcmds[] = {
 	{"sync", cmd_scsi, "SYNCHRONIZE CACHE"},
 	{"attach", cmd_attach, "attach a LUN over its paths as /dev/nbdN (daemon)"},
 	{"serve", cmd_serve, "serve a LUN over its paths as an NBD server (daemon)"},
-	{"detach", cmd_detach, "flush, disconnect and stop an attached device"},
-	{"list", cmd_list, "list running devices"},
+	{"detach", cmd_detach, "flush, disconnect and stop a device not in use [--force]"},
+	{"list", cmd_list, "running devices: name, target, paths, mounts [--json]"},
 	{"status", cmd_status, "devices, paths, states, latency, counters [--json]"},
 	{"config", cmd_config, "check or dump a configuration file (--dump NAME)"},
 };
@@ -99,7 +100,9 @@ static void usage(FILE *f)
 		"  6 protocol error from the target\n"
 		"  7 local error (file, permission)\n"
 		"  8 LUN geometry not exportable (block size, size)\n"
-		"  9 LUN busy: another daemon on this host serves the target LUN\n");
+		"  9 LUN busy: another daemon on this host serves the target LUN\n"
+
+		"  10 device in use: detach refused (mounted, swap, held by dm/md)\n");
 }
 
 int main(int argc, char **argv)

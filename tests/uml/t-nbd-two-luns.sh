@@ -69,7 +69,8 @@ for x in d:
     assert [p["state"] for p in x["paths"]] == ["ACTIVE", "ACTIVE"], x
 ' || fail "status --json with two devices is wrong: $js"
 fi
-"$ISN_BIN" list | grep -c '^nbd[01]: running' | grep -qx 2 || fail "list does not show both devices"
+"$ISN_BIN" list | grep -cE '^/dev/nbd[01] +nbd[01] +.* 2/2 +running ' | grep -qx 2 ||
+	fail "list does not show both devices with 2/2 paths: $("$ISN_BIN" list)"
 for n in 0 1; do
 	"$ISN_BIN" detach nbd$n || fail "detach nbd$n"
 	wait_for 15 test "$(blockdev_size /dev/nbd$n)" = 0 || fail "/dev/nbd$n still has a size"
