@@ -547,6 +547,15 @@ static void nl_bind_done(struct nbdnl_async *a, int err, uint32_t index)
 			snprintf(msg, sizeof(msg),
 				 "/dev/nbd%d is in use by another process; pick another --device",
 				 e->cfg->index);
+		else if (err == -EINVAL && e->reattach)
+			/*
+			 * nbd_genl_reconfigure refuses a BACKEND_IDENTIFIER other
+			 * than the one the device was connected with: another LUN.
+			 */
+			snprintf(msg, sizeof(msg),
+				 "/dev/nbd%d is in use: it is connected to another backend (not "
+				 "this LUN); pick another --device",
+				 e->cfg->index);
 		else
 			snprintf(msg, sizeof(msg), "netlink %s failed: %s",
 				 e->reattach ? "RECONFIGURE" : "CONNECT", strerror(-err));
