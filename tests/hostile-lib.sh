@@ -1,0 +1,172 @@
+# Helpers for the hostile-target tests (tests/integration/hostile-*.sh), on
+# top of tests/functions.sh (source that first). Each test is a table of
+# scenarios, one `hrow` (one-shot commands) or `hserve` (iscsi-nbd serve
+# with an NBD client) line each, run against tests/integration/
+# hostile-target.py in a private network namespace on 127.0.0.1. Every row
+# states the outcome issue 9's rules require, not what the code does today:
+#
+#   hrow NAME SCENARIO 'TARGET OPTIONS' 'COMMAND' WANT_RC MAX_S STDERR_RE CHECK
+#
+#   COMMAND  iscsi-nbd arguments; @T expands to "-t IQN -P 127.0.0.1:PORT
+#            -l 0", @P to "127.0.0.1:PORT"; run in the namespace
+#   WANT_RC  extended regex the exit status must match as a whole ("0",
+#            "[1-9][0-9]*" for any failure, "5|6")
+#   MAX_S    seconds the command may take (killed at MAX_S + 5)
+#   STDERR_RE  extended regex (case-insensitive) stderr must match, or -
+#   CHECK    - or one of: data (stdout is exactly the image slice the
+#            command read), nostale (stdout is empty or a prefix of that
+#            slice: no byte the target did not send), noesc (no ESC, BEL or
+#            CR byte in stdout or stderr), noforged (noesc and no line that
+#            starts like a forged record), stdout:REGEX
+#
+# Every row also fails on an AddressSanitizer / UBSan / LeakSanitizer
+# report in stderr. Each test prints a table (scenario, required,
+# measured, verdict) and fails if any row failed: rows are never skipped.
+
+hostile_py=$top_srcdir/tests/integration/hostile-target.py
+h_iqn=iqn.2026-11.org.iscsi-nbd.test:hostile
+h_port=3300
+h_fail=0
+h_pass=0
+h_rows=
+
+# hostile_requires: root, namespaces, python3 (the target), iscsi-nbd.
+hostile_requires() {
+	requires_netns
+	requires python3 timeout ss cmp
+	requires_isn "$@"
+}
+
+# hostile_setup: the namespace, a 1 MiB random image, the table header.
+hostile_setup() {
+	netns_new h_ns
+	h_image=$isn_tmp/image
+	random_file "$h_image" 1048576
+	h_tab=$isn_tmp/table
+	printf '%-26s %-34s %-26s %s\n' scenario required measured verdict >"$h_tab"
+}
+
+# hostile_start SCENARIO [OPTIONS...]: a fresh target on a fresh port.
+hostile_start() {
+	h_port=$((h_port + 1))
+	h_tlog=$isn_tmp/target-$h_port.log
+	run_in "$h_ns" python3 "$hostile_py" target "$h_port" "$@" \
+		--image "$h_image" --log "$h_tlog" 2>"$isn_tmp/target-$h_port.err" &
+	h_tpid=$!
+	cleanup_add kill_quiet "$h_tpid"
+	_i=0
+	until run_in "$h_ns" ss -ltn | grep -q ":$h_port "; do
+		_i=$((_i + 1))
+		kill -0 "$h_tpid" 2>/dev/null || fail "hostile-target.py died: $(cat "$isn_tmp/target-$h_port.err")"
+		[ $_i -lt 100 ] || fail "hostile-target.py does not listen on $h_port"
+		sleep 0.1
+	done
+}
+
+hostile_stop() {
+	kill "$h_tpid" 2>/dev/null
+	wait "$h_tpid" 2>/dev/null
+	return 0
+}
+
+_h_now_ms() { date +%s%3N; }
+
+# _h_verdict NAME REQUIRED MEASURED WHY: one table line.
+_h_verdict() {
+	if [ -z "$4" ]; then
+		h_pass=$((h_pass + 1))
+		printf '%-26s %-34s %-26s PASS\n' "$1" "$2" "$3" >>"$h_tab"
+	else
+		h_fail=$((h_fail + 1))
+		h_rows="$h_rows $1"
+		printf '%-26s %-34s %-26s FAIL: %s\n' "$1" "$2" "$3" "$4" >>"$h_tab"
+		info "$1: FAIL: $4"
+	fi
+}
+
+# _h_sanitizer FILE: non-empty output if FILE holds a sanitizer report.
+_h_sanitizer() {
+	grep -E -m1 "AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:" "$1"
+}
+
+# _h_check CHECK OFFSET LENGTH: the CHECK column on $isn_tmp/out and /err.
+_h_check() {
+	case $1 in
+	-) ;;
+	data)
+		extract "$h_image" "$2" "$3" "$isn_tmp/want"
+		cmp -s "$isn_tmp/want" "$isn_tmp/out" || echo "stdout is not the target's data"
+		;;
+	nostale)
+		extract "$h_image" "$2" "$3" "$isn_tmp/want"
+		_n=$(wc -c <"$isn_tmp/out")
+		if [ "$_n" -gt 0 ] && ! cmp -s -n "$_n" "$isn_tmp/want" "$isn_tmp/out"; then
+			echo "stdout has $_n bytes, not all sent by the target"
+		fi
+		;;
+	noesc | noforged)
+		if LC_ALL=C grep -q "$(printf '[\033\007\r]')" "$isn_tmp/out" "$isn_tmp/err"; then
+			echo "raw ESC/BEL/CR from the target reached the terminal"
+		elif [ "$1" = noforged ] &&
+			grep -E -q "^(target: iqn\.2026-11\.forged|vendor: FORGED)" "$isn_tmp/out"; then
+			echo "a forged line reached stdout"
+		fi
+		;;
+	stdout:*)
+		grep -E -q -- "${1#stdout:}" "$isn_tmp/out" || echo "stdout does not match /${1#stdout:}/"
+		;;
+	*) echo "unknown check $1" ;;
+	esac
+}
+
+# hrow: see the top of this file.
+hrow() {
+	_name=$1 _scn=$2 _topts=$3 _cmd=$4 _want=$5 _max=$6 _re=$7 _chk=$8
+	# shellcheck disable=SC2086
+	hostile_start "$_scn" $_topts
+	_cmd=$(printf '%s' "$_cmd" | sed -e "s|@T|-t $h_iqn -P 127.0.0.1:$h_port -l 0|g" \
+		-e "s|@P|127.0.0.1:$h_port|g")
+	_t0=$(_h_now_ms)
+	# shellcheck disable=SC2086
+	if timeout -k 2 $((_max + 5)) ip netns exec "$h_ns" "$isn_bin" $_cmd \
+		>"$isn_tmp/out" 2>"$isn_tmp/err"; then _rc=0; else _rc=$?; fi
+	_ms=$(($(_h_now_ms) - _t0))
+	hostile_stop
+	{
+		echo "---- $_name: iscsi-nbd $_cmd -> exit $_rc in $_ms ms"
+		head -c 4000 "$isn_tmp/err"
+		case $_chk in
+		data | nostale) echo "-- stdout: $(wc -c <"$isn_tmp/out") bytes" ;;
+		*)
+			echo "-- stdout (cat -v, first 600 bytes):"
+			head -c 600 "$isn_tmp/out" | cat -v
+			echo
+			;;
+		esac
+	} >&2
+	_why=
+	echo "$_rc" | grep -E -q -x -- "$_want" || _why="exit $_rc, want /$_want/"
+	[ -z "$_why" ] && [ "$_ms" -gt $((_max * 1000)) ] && _why="took $_ms ms > $_max s"
+	[ -z "$_why" ] && [ "$_re" != - ] && ! grep -E -i -q -- "$_re" "$isn_tmp/err" &&
+		_why="stderr does not match /$_re/"
+	[ -z "$_why" ] && _s=$(_h_sanitizer "$isn_tmp/err") && _why="sanitizer: $_s"
+	case $_cmd in
+	*--offset*) _off=$(echo "$_cmd" | sed -n 's/.*--offset \([0-9]*\).*/\1/p')
+		_len=$(echo "$_cmd" | sed -n 's/.*--length \([0-9]*\).*/\1/p') ;;
+	*) _off=0 _len=0 ;;
+	esac
+	[ -z "$_why" ] && _why=$(_h_check "$_chk" "$_off" "$_len")
+	_req="rc~$_want <${_max}s"
+	[ "$_re" != - ] && _req="$_req /$_re/"
+	[ "$_chk" != - ] && _req="$_req $_chk"
+	_h_verdict "$_name" "$_req" "rc=$_rc $((_ms / 1000)).$((_ms % 1000 / 100))s" "$_why"
+}
+
+# hostile_end: print the table; fail if any row failed.
+hostile_end() {
+	cat "$h_tab"
+	cat "$h_tab" >&2
+	echo "$me: $h_pass passed, $h_fail failed:$h_rows" >&2
+	[ "$h_fail" = 0 ] || fail "$h_fail scenario(s) without their required outcome:$h_rows"
+	exit 0
+}
