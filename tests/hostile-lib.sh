@@ -170,3 +170,155 @@ hostile_end() {
 	[ "$h_fail" = 0 ] || fail "$h_fail scenario(s) without their required outcome:$h_rows"
 	exit 0
 }
+
+# ---- iscsi-nbd serve with an NBD client ------------------------------------------
+#
+#   hserve NAME SCENARIO 'TARGET OPTIONS' 'SERVE OPTIONS' ACTION WANT MAX_S LOG_RE
+#
+#   ACTION  read: the whole LUN in 64 KiB preads, each compared with the
+#           image; write: 256 KiB pwrite at 64 KiB, then read back and
+#           compared; rss: read three times, and the daemon's VmRSS may
+#           grow by 32 MiB at most; start: no client (serve must refuse)
+#   WANT    extended regex over the measured outcome: ok (every byte
+#           right), eio (a request failed with EIO, none returned wrong
+#           data), refused (serve exited non-zero before serving), and
+#           never allowed: wrong (data or size differ from the target's),
+#           hang (client killed at MAX_S + 5), died (the daemon exited
+#           during I/O), served (serve came up though it had to refuse),
+#           rss+N (grew N MiB)
+#   MAX_S   seconds the client (or, for start, serve) may take
+#   LOG_RE  extended regex (case-insensitive) the daemon's log must match
+
+# hostile_requires_nbd: a python3 with libnbd's module, in $h_py.
+hostile_requires_nbd() {
+	for h_py in python3 /usr/bin/python3; do
+		"$h_py" -c "import nbd" 2>/dev/null && return 0
+	done
+	skip "requires the NBD client library for python3 (python3-libnbd, nbdsh)"
+}
+
+_h_client() {
+	cat >"$isn_tmp/client.py" <<'PY'
+import os, sys
+import nbd
+def eio(e):
+    return "eio" if "EIO" in str(e) or "Input/output" in str(e) else "error %s" % e
+uri, action, image = sys.argv[1:4]
+img = open(image, "rb").read()
+h = nbd.NBD()
+h.connect_uri(uri)
+size = h.get_size()
+if size != len(img) - len(img) % int(sys.argv[4]):
+    print("wrong size %d" % size)
+    sys.exit(0)
+def check(off, n):
+    try:
+        got = h.pread(n, off)
+    except nbd.Error as e:
+        print(eio(e))
+        return False
+    if got != img[off:off + n]:
+        print("wrong data at %d" % off)
+        return False
+    return True
+if action == "write":
+    data = os.urandom(262144)
+    try:
+        h.pwrite(data, 65536)
+    except nbd.Error as e:
+        print(eio(e))
+        sys.exit(0)
+    img = img[:65536] + data + img[65536 + len(data):]
+    ok = check(65536, len(data))
+else:
+    ok = True
+    for r in range(3 if action == "rss" else 1):
+        for off in range(0, size, 65536):
+            if not check(off, min(65536, size - off)):
+                ok = False
+                break
+        if not ok:
+            break
+if ok:
+    print("ok")
+PY
+}
+
+_h_rss_kib() {
+	sed -n 's/^VmRSS: *\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/dev/null
+}
+
+hserve() {
+	_name=$1 _scn=$2 _topts=$3 _sopts=$4 _act=$5 _want=$6 _max=$7 _re=$8
+	[ -f "$isn_tmp/client.py" ] || _h_client
+	_bs=$(echo " $_topts " | sed -n 's/.* --block-size \([0-9]*\) .*/\1/p')
+	# shellcheck disable=SC2086
+	hostile_start "$_scn" $_topts
+	_sock=$isn_tmp/h$h_port.sock
+	_slog=$isn_tmp/serve-$h_port.log
+	mkdir -p "$isn_tmp/run"
+	# shellcheck disable=SC2086
+	ISCSI_NBD_RUNDIR=$isn_tmp/run ip netns exec "$h_ns" "$isn_bin" -v serve -f -t "$h_iqn" \
+		-P "127.0.0.1:$h_port" -l 0 --socket "$_sock" --name "h$h_port" $_sopts \
+		>"$_slog" 2>&1 &
+	_spid=$!
+	cleanup_add kill_quiet "$_spid"
+	_t0=$(_h_now_ms)
+	[ "$_act" = start ] && _lim=$_max || _lim=30
+	_out=
+	while :; do
+		if ! kill -0 "$_spid" 2>/dev/null; then
+			if wait "$_spid"; then _src=0; else _src=$?; fi
+			_out=refused
+			[ "$_src" = 0 ] && _out="exited 0"
+			break
+		fi
+		[ -S "$_sock" ] && ISCSI_NBD_RUNDIR=$isn_tmp/run timeout 5 "$isn_bin" status "h$h_port" \
+			>/dev/null 2>&1 && break
+		[ $(($(_h_now_ms) - _t0)) -lt $((_lim * 1000)) ] || break
+		sleep 0.1
+	done
+	if [ -z "$_out" ] && [ "$_act" = start ]; then
+		[ -S "$_sock" ] && _out=served || _out="still starting"
+	elif [ -z "$_out" ] && ! [ -S "$_sock" ]; then
+		_out="not serving after ${_lim}s"
+	elif [ -z "$_out" ]; then
+		_rss0=$(_h_rss_kib "$_spid")
+		_t0=$(_h_now_ms)
+		if timeout -k 2 $((_max + 5)) "$h_py" "$isn_tmp/client.py" "nbd+unix:///?socket=$_sock" \
+			"$_act" "$h_image" "${_bs:-512}" >"$isn_tmp/out" 2>"$isn_tmp/err"; then
+			_out=$(tail -n 1 "$isn_tmp/out")
+		else
+			_crc=$?
+			_out="client exit $_crc"
+			[ "$_crc" = 124 ] || [ "$_crc" = 137 ] && _out=hang
+		fi
+		case $_out in wrong*) _out=wrong ;; esac
+		if ! kill -0 "$_spid" 2>/dev/null; then
+			_out=died
+		elif [ "$_act" = rss ] && [ "$_out" = ok ]; then
+			_rss1=$(_h_rss_kib "$_spid")
+			_grow=$(((${_rss1:-0} - ${_rss0:-0}) / 1024))
+			[ "$_grow" -le 32 ] || _out="rss+$_grow"
+		fi
+	fi
+	_ms=$(($(_h_now_ms) - _t0))
+	kill "$_spid" 2>/dev/null
+	wait "$_spid" 2>/dev/null
+	hostile_stop
+	{
+		echo "---- $_name: serve $_sopts ($_scn $_topts), $_act -> $_out in $_ms ms"
+		cat "$isn_tmp/err" 2>/dev/null
+		tail -n 25 "$_slog"
+	} >&2
+	: >"$isn_tmp/err"
+	_why=
+	echo "$_out" | grep -E -q -x -- "$_want" || _why="$_out, want /$_want/"
+	[ -z "$_why" ] && [ "$_ms" -gt $((_max * 1000)) ] && _why="took $_ms ms > $_max s"
+	[ -z "$_why" ] && [ "$_re" != - ] && ! grep -E -i -q -- "$_re" "$_slog" &&
+		_why="daemon log does not match /$_re/"
+	[ -z "$_why" ] && _s=$(_h_sanitizer "$_slog") && _why="sanitizer: $_s"
+	_req="$_act:$_want <${_max}s"
+	[ "$_re" != - ] && _req="$_req /$_re/"
+	_h_verdict "$_name" "$_req" "$_out $((_ms / 1000)).$((_ms % 1000 / 100))s" "$_why"
+}

@@ -55,7 +55,8 @@ EXTRA_DIST += tests/hostile-lib.sh tests/integration/hostile-target.py
 HOSTILE_TESTS = \
 	tests/integration/hostile-login.sh \
 	tests/integration/hostile-data.sh \
-	tests/integration/hostile-geometry.sh
+	tests/integration/hostile-geometry.sh \
+	tests/integration/hostile-serve.sh
 TESTS += $(HOSTILE_TESTS)
 EXTRA_DIST += $(HOSTILE_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)

@@ -92,6 +92,7 @@ Capacity and geometry (--blocks, --block-size set the true geometry):
   inquiry-escape       vendor/product/serial with ESC, CR, forged lines
 Liveness and connections:
   silent               logs in, then never answers a SCSI command
+  silent-io            answers everything (NOP-Out too) but READ and WRITE
   silent-writes        answers everything but WRITEs
   slow                 Data-In trickled at 1 byte/s
   drop-mid-pdu         closes in the middle of a Data-In PDU (every conn)
@@ -484,7 +485,7 @@ class Conn:
         edtl = struct.unpack(">I", bhs[20:24])[0]
         self.reads += 1
         self.unsolicited(bhs)
-        if SCN == "silent":
+        if SCN in ("silent", "silent-io"):
             return
         if SCN.startswith("sense-"):
             s = sense_fixed(3, 0x11, 0x00)
@@ -587,7 +588,7 @@ class Conn:
 
     def write(self, bhs, lba, nblk, imm):
         edtl = struct.unpack(">I", bhs[20:24])[0]
-        if SCN in ("silent", "silent-writes"):
+        if SCN in ("silent", "silent-io", "silent-writes"):
             return
         if lba + nblk > LUN.blocks:
             return self.scsi_rsp(bhs, 2, sense_fixed(5, 0x21, 0))
