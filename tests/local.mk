@@ -56,7 +56,8 @@ HOSTILE_TESTS = \
 	tests/integration/hostile-login.sh \
 	tests/integration/hostile-data.sh \
 	tests/integration/hostile-geometry.sh \
-	tests/integration/hostile-serve.sh
+	tests/integration/hostile-serve.sh \
+	tests/integration/mp-hostile-relay.sh
 TESTS += $(HOSTILE_TESTS)
 EXTRA_DIST += $(HOSTILE_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)

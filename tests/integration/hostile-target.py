@@ -106,9 +106,12 @@ proxy: a relay for the data-integrity test: accepts connections on
 --addr PORT, opens one to UPSTREAM for each, copies initiator bytes as
 they are, and cuts the target's byte stream into PDUs (no digests) so it
 can corrupt read data on the way: every Nth read (--every, default 7)
-that takes three or more Data-In PDUs loses a middle one (FAULT
-"shorten"), gets one twice ("duplicate"), gets two swapped ("reorder"),
-or each in turn ("mix").
+that takes four or more Data-In PDUs has its last PDU (the one with GOOD
+status) cut to half its data (FAULT "shorten": offsets and DataSNs stay
+consistent, only the byte count is short), loses a middle PDU ("drop",
+DataSNs renumbered), gets one twice with the same DataSN ("duplicate"),
+gets two swapped ("reorder", DataSNs renumbered), or each in turn
+("mix").
 """
 import argparse
 import hashlib
@@ -843,13 +846,15 @@ def serve_target():
 class Relay:
     """One initiator connection relayed to the upstream target."""
 
-    faults = ["shorten", "duplicate", "reorder"]
+    faults = ["shorten", "drop", "duplicate", "reorder"]
+    done = 0  # reads corrupted, over all connections (mix takes turns)
+    lock = threading.Lock()
 
     def __init__(self, ci, up, num):
         self.ci, self.up, self.num = ci, up, num
         self.held = {}  # ITT -> Data-In PDUs of a read being tampered with
         self.reads = 0
-        self.done = 0
+        self.seen = 0
 
     def upstream(self):
         try:
@@ -866,20 +871,38 @@ class Relay:
             except OSError:
                 pass
 
+    @staticmethod
+    def renumber(pdus):
+        """DataSN 0, 1, 2... in sending order: only offsets or sizes lie."""
+        out = []
+        for i, raw in enumerate(pdus):
+            b = bytearray(raw)
+            struct.pack_into(">I", b, 36, i)
+            out.append(bytes(b))
+        return out
+
     def fault(self, pdus):
-        """pdus: [(bhs, raw)] of one read, the last with the S bit."""
+        """pdus: [raw PDU] of one read, the last with the S bit."""
         if len(pdus) < 4:
             return pdus
         f = OPT.fault
-        if f == "mix":
-            f = self.faults[self.done % 3]
-        self.done += 1
+        with Relay.lock:
+            if f == "mix":
+                f = self.faults[Relay.done % len(self.faults)]
+            Relay.done += 1
         log("relay%d fault %s on a read of %d PDUs" % (self.num, f, len(pdus)))
         if f == "shorten":
-            return pdus[:1] + pdus[2:]
+            # The last PDU (with GOOD status) carries half its data: offsets
+            # and DataSNs are consistent, only the byte count is short.
+            b = bytearray(pdus[-1][:48])
+            dsl = int.from_bytes(b[5:8], "big")
+            b[5:8] = (dsl // 2).to_bytes(3, "big")
+            return pdus[:-1] + [bytes(b) + pad(pdus[-1][48:48 + dsl // 2])]
+        if f == "drop":
+            return self.renumber(pdus[:1] + pdus[2:])
         if f == "duplicate":
             return pdus[:2] + [pdus[1]] + pdus[2:]
-        return pdus[:1] + [pdus[2], pdus[1]] + pdus[3:]
+        return self.renumber(pdus[:1] + [pdus[2], pdus[1]] + pdus[3:])
 
     def downstream(self):
         try:
@@ -894,6 +917,10 @@ class Relay:
                     continue
                 itt = bhs[16:20]
                 last = bool(bhs[1] & 0x01)
+                self.seen += dsl >= 4096
+                if self.seen <= 8 and dsl >= 4096:
+                    log("relay%d Data-In ITT %s offset %d length %d flags 0x%02x" % (
+                        self.num, itt.hex(), struct.unpack(">I", bhs[40:44])[0], dsl, bhs[1]))
                 if itt not in self.held:
                     if struct.unpack(">I", bhs[40:44])[0] != 0:
                         self.ci.sendall(raw)
@@ -967,7 +994,7 @@ def main():
     x = sub.add_parser("proxy")
     x.add_argument("port", type=int)
     x.add_argument("upstream")
-    x.add_argument("fault", choices=["shorten", "duplicate", "reorder", "mix", "none"])
+    x.add_argument("fault", choices=["shorten", "drop", "duplicate", "reorder", "mix", "none"])
     x.add_argument("--every", type=int, default=7)
     x.add_argument("--addr", default="127.0.0.1")
     x.add_argument("--log")
