@@ -19,48 +19,72 @@
 #            CR byte in stdout or stderr), noforged (noesc and no line that
 #            starts like a forged record), stdout:REGEX
 #
+# The target runs in a private network namespace when the test may make
+# one, else on the host's loopback: rows need neither root nor tgtd, and
+# only a missing python3 (or, for hserve, libnbd's python3 module) skips.
 # Every row also fails on an AddressSanitizer / UBSan / LeakSanitizer
 # report in stderr. Each test prints a table (scenario, required,
 # measured, verdict) and fails if any row failed: rows are never skipped.
 
 hostile_py=$top_srcdir/tests/integration/hostile-target.py
 h_iqn=iqn.2026-11.org.iscsi-nbd.test:hostile
-h_port=3300
 h_fail=0
 h_pass=0
 h_rows=
 
-# hostile_requires: root, namespaces, python3 (the target), iscsi-nbd.
+# hostile_requires SUBCMD...: python3 (the target) and our binary with
+# SUBCMD. A missing python3 skips; a binary that is not built or lacks
+# SUBCMD fails: that is a failure of the code under test, not of the bed.
 hostile_requires() {
-	requires_netns
-	requires python3 timeout ss cmp
-	requires_isn "$@"
+	requires python3 timeout cmp
+	[ -x "$isn_bin" ] || fail "iscsi-nbd is not built ($isn_bin)"
+	for _s in "$@"; do
+		"$isn_bin" "$_s" --help >/dev/null 2>&1 || fail "iscsi-nbd $_s --help fails"
+	done
 }
 
-# hostile_setup: the namespace, a 1 MiB random image, the table header.
+# hostile_setup: a private namespace when we may make one (root), else the
+# host's loopback (the target takes a free port either way); a 1 MiB
+# random image; the table header. $h_unreach: an address nothing answers
+# on, that stays inside the namespace or the loopback.
 hostile_setup() {
-	netns_new h_ns
+	h_run=
+	h_unreach=127.0.0.1:1
+	_n=isnprobe$$
+	if [ "$(id -u)" = 0 ] && ip netns add "$_n" 2>/dev/null; then
+		ip netns del "$_n"
+		netns_new h_ns
+		h_run="ip netns exec $h_ns"
+		h_unreach=10.255.255.1:3260
+	else
+		info "no network namespace here: the target runs on the host's loopback"
+	fi
 	h_image=$isn_tmp/image
 	random_file "$h_image" 1048576
 	h_tab=$isn_tmp/table
 	printf '%-26s %-34s %-26s %s\n' scenario required measured verdict >"$h_tab"
 }
 
-# hostile_start SCENARIO [OPTIONS...]: a fresh target on a fresh port.
+# hostile_start SCENARIO [OPTIONS...]: a fresh target on a free port
+# ($h_port).
+h_n=0
 hostile_start() {
-	h_port=$((h_port + 1))
-	h_tlog=$isn_tmp/target-$h_port.log
-	run_in "$h_ns" python3 "$hostile_py" target "$h_port" "$@" \
-		--image "$h_image" --log "$h_tlog" 2>"$isn_tmp/target-$h_port.err" &
+	h_n=$((h_n + 1))
+	h_tlog=$isn_tmp/target-$h_n.log
+	rm -f "$isn_tmp/port"
+	# shellcheck disable=SC2086
+	$h_run python3 "$hostile_py" target 0 "$@" --port-file "$isn_tmp/port" \
+		--image "$h_image" --log "$h_tlog" 2>"$isn_tmp/target-$h_n.err" &
 	h_tpid=$!
 	cleanup_add kill_quiet "$h_tpid"
 	_i=0
-	until run_in "$h_ns" ss -ltn | grep -q ":$h_port "; do
+	until [ -s "$isn_tmp/port" ]; do
 		_i=$((_i + 1))
-		kill -0 "$h_tpid" 2>/dev/null || fail "hostile-target.py died: $(cat "$isn_tmp/target-$h_port.err")"
-		[ $_i -lt 100 ] || fail "hostile-target.py does not listen on $h_port"
+		kill -0 "$h_tpid" 2>/dev/null || fail "hostile-target.py died: $(cat "$isn_tmp/target-$h_n.err")"
+		[ $_i -lt 100 ] || fail "hostile-target.py does not listen"
 		sleep 0.1
 	done
+	h_port=$(cat "$isn_tmp/port")
 }
 
 hostile_stop() {
@@ -128,7 +152,7 @@ hrow() {
 		-e "s|@P|127.0.0.1:$h_port|g")
 	_t0=$(_h_now_ms)
 	# shellcheck disable=SC2086
-	if timeout -k 2 $((_max + 5)) ip netns exec "$h_ns" "$isn_bin" $_cmd \
+	if timeout -k 2 $((_max + 5)) $h_run "$isn_bin" $_cmd \
 		>"$isn_tmp/out" 2>"$isn_tmp/err"; then _rc=0; else _rc=$?; fi
 	_ms=$(($(_h_now_ms) - _t0))
 	hostile_stop
@@ -258,7 +282,7 @@ hserve() {
 	_slog=$isn_tmp/serve-$h_port.log
 	mkdir -p "$isn_tmp/run"
 	# shellcheck disable=SC2086
-	ISCSI_NBD_RUNDIR=$isn_tmp/run ip netns exec "$h_ns" "$isn_bin" -v serve -f -t "$h_iqn" \
+	ISCSI_NBD_RUNDIR=$isn_tmp/run $h_run "$isn_bin" -v serve -f -t "$h_iqn" \
 		-P "127.0.0.1:$h_port" -l 0 --socket "$_sock" --name "h$h_port" $_sopts \
 		>"$_slog" 2>&1 &
 	_spid=$!

@@ -26,7 +26,7 @@ hrow login-reject     login-reject       ''    'inquiry @T --timeout 10'        
 hrow login-target-error login-target-error '' 'inquiry @T --timeout 10'                 3     10   -                -
 hrow redirect-loop    redirect-loop      ''    'inquiry @T --timeout 10'                 "$F"  12   -                -
 hrow redirect-garbage redirect-garbage   ''    'inquiry @T --timeout 10'                 "$F"  12   -                noesc
-hrow redirect-forged  redirect-forged    ''    'inquiry @T --timeout 5'                  "$F"  8    -                -
+hrow redirect-forged  redirect-forged    "--redirect-to $h_unreach" 'inquiry @T --timeout 5'                 "$F"  8    -                -
 hrow login-missing-keys login-missing-keys '' 'inquiry @T --timeout 10'                 '0|3|6' 10 -                -
 hrow login-no-tsih    login-no-tsih      ''    'inquiry @T --timeout 10'                 '3|6' 10   -                -
 hrow mrdsl-zero       mrdsl-zero         ''    'inquiry @T --timeout 10'                 '3|6' 10   MaxRecvDataSegmentLength -

@@ -4,6 +4,9 @@
     hostile-target.py target PORT SCENARIO [options]
     hostile-target.py proxy  PORT UPSTREAM_HOST:PORT FAULT [--every N]
 
+PORT 0 takes a free port; --port-file FILE then receives its number once
+the socket listens (so tests need no fixed ports and no `ss`).
+
 target: listens on --addr (default 127.0.0.1) PORT, serves any number of
 connections (one thread each; discovery or normal sessions, AuthMethod
 None or CHAP with --chap-user/--chap-secret, mutual with --mutual-user/
@@ -23,7 +26,8 @@ Login and text keys:
   login-target-error   Login Response status 0x0300 (target error)
   redirect-loop        every login redirected (0x0101) to this same portal
   redirect-garbage     redirected to TargetAddress "\\x1b[2J;;:99999:x"
-  redirect-forged      redirected to an unreachable 10.255.255.1:3260
+  redirect-forged      redirected to --redirect-to (default 10.255.255.1:3260,
+                       unreachable in a namespace with only loopback)
   login-missing-keys   operational keys offered are never answered
   login-no-tsih        final Login Response with TSIH 0
   mrdsl-zero           declares MaxRecvDataSegmentLength=0
@@ -299,7 +303,7 @@ class Conn:
             status = 0x0101
             addr = {"redirect-loop": "%s:%d" % (OPT.addr, OPT.port),
                     "redirect-garbage": "\x1b[2J;;:99999:x",
-                    "redirect-forged": "10.255.255.1:3260"}[SCN]
+                    "redirect-forged": OPT.redirect_to}[SCN]
             out.append(("TargetAddress", addr))
         done_stage = True
         if status == 0 and csg == 0:
@@ -826,13 +830,24 @@ class Conn:
                 pass
 
 
-def serve_target():
-    global LUN, CONN_COUNT
-    LUN = Lun(OPT)
+def listen():
+    """The listening socket; its port into --port-file once it listens."""
     ls = socket.socket(socket.AF_INET6 if ":" in OPT.addr else socket.AF_INET)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((OPT.addr, OPT.port))
     ls.listen(16)
+    OPT.port = ls.getsockname()[1]
+    if OPT.port_file:
+        with open(OPT.port_file + ".tmp", "w") as f:
+            print(OPT.port, file=f)
+        os.rename(OPT.port_file + ".tmp", OPT.port_file)
+    return ls
+
+
+def serve_target():
+    global LUN, CONN_COUNT
+    LUN = Lun(OPT)
+    ls = listen()
     while True:
         c, _ = ls.accept()
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -949,10 +964,7 @@ class Relay:
 
 def serve_proxy():
     host, port = OPT.upstream.rsplit(":", 1)
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((OPT.addr, OPT.port))
-    ls.listen(16)
+    ls = listen()
     n = 0
     while True:
         ci, _ = ls.accept()
@@ -990,6 +1002,8 @@ def main():
     t.add_argument("--mutual-user")
     t.add_argument("--mutual-secret")
     t.add_argument("--target-name", default="iqn.2026-11.org.iscsi-nbd.test:hostile")
+    t.add_argument("--redirect-to", default="10.255.255.1:3260")
+    t.add_argument("--port-file")
     t.add_argument("--log")
     x = sub.add_parser("proxy")
     x.add_argument("port", type=int)
@@ -997,6 +1011,7 @@ def main():
     x.add_argument("fault", choices=["shorten", "drop", "duplicate", "reorder", "mix", "none"])
     x.add_argument("--every", type=int, default=7)
     x.add_argument("--addr", default="127.0.0.1")
+    x.add_argument("--port-file")
     x.add_argument("--log")
     OPT = p.parse_args()
     if OPT.mode == "proxy":

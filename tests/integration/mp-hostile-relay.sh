@@ -15,18 +15,24 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 . "$top_srcdir/tests/mp-lib.sh"
 
-mp_requires
+# mp_requires, except that a binary without serve fails instead of skipping.
+requires_tgt
+requires python3 fio tc
+fio --enghelp=nbd >/dev/null 2>&1 || skip "fio has no nbd engine"
+for c in serve status; do
+	"$isn_bin" $c --help >/dev/null 2>&1 || fail "iscsi-nbd $c --help fails"
+done
 mp_networks 2
 mp_target 64
 tgt_small_bursts "$tgt_ns" 1
 relay_log=$isn_tmp/relay.log
 run_in "$tgt_ns" python3 "$top_srcdir/tests/integration/hostile-target.py" proxy 3261 \
 	"$mp_tgt_1:3260" "${FAULT:-mix}" --every 5 --addr "$mp_tgt_1" --log "$relay_log" \
-	2>"$isn_tmp/relay.err" &
+	--port-file "$isn_tmp/relay.port" 2>"$isn_tmp/relay.err" &
 relay_pid=$!
 cleanup_add kill_quiet "$relay_pid"
 i=0
-until run_in "$tgt_ns" ss -ltn | grep -q ":3261 "; do
+until [ -s "$isn_tmp/relay.port" ]; do
 	i=$((i + 1))
 	kill -0 "$relay_pid" 2>/dev/null || fail "the relay died: $(cat "$isn_tmp/relay.err")"
 	[ $i -lt 50 ] || fail "the relay does not listen"
