@@ -19,6 +19,7 @@ hrow no-rc16           no-rc16            ''                    "readcap @T $T" 
 hrow rc10-max-no-rc16  rc10-max-no-rc16   ''                    "readcap @T $T"  '5|6'  10  'capacity'        -
 hrow rc16-wrap         rc16-wrap          ''                    "readcap @T $T"  '5|6'  10  'capacity|size|overflow' -
 hrow rc16-huge         rc16-huge          ''                    "readcap @T $T"  '5|6'  10  'capacity|size|overflow' -
+hrow rc16-short        rc16-short         ''                    "readcap @T $T"  '5|6'  10  -                 -
 hrow bs-zero           bs-zero            ''                    "readcap @T $T"  '5|6'  10  'block'           -
 hrow big-lun-rc16      none               '--blocks 8589934592' "readcap @T $T"  0      10  -                 'stdout:size: 4398046511104 bytes'
 hrow inquiry-short-good inquiry-short-good ''                   "inquiry @T $T"  '5|6'  10  -                 -

@@ -26,7 +26,8 @@ hserve datain-gap       datain-gap            ''                      "$B" read 
 hserve datain-reorder   datain-reorder        ''                      "$B" read  eio      30  Data-In
 hserve datain-beyond-edtl datain-beyond-edtl  ''                      "$B" read  eio      30  Data-In
 hserve resp-residual-disagree resp-residual-disagree ''               "$B" read  eio      30  -
-hserve silent-start     silent                ''                      "$B" start refused  35  -
+hserve silent-start     silent                ''                      "$B --timeout 10" start refused 15 -
+hserve cmdsn-closed     cmdsn-closed          ''                      "$B --timeout 10" start refused 15 -
 hserve silent-io        silent-io             ''                      "$B" read  eio      30  -
 hserve silent-writes    silent-writes         ''                      "$B" write eio      30  -
 hserve slow             slow                  ''                      "$B" read  eio      30  -
@@ -41,4 +42,5 @@ hserve bs-3             none                  '--block-size 3'        ''   start
 hserve bs-1m            none                  '--block-size 1048576'  ''   start refused  20  'block size'
 hserve bs-zero          bs-zero               ''                      ''   start refused  20  'block'
 hserve rc16-huge        rc16-huge             ''                      ''   start refused  20  -
+hserve rc10-max-no-rc16 rc10-max-no-rc16      ''                      ''   start refused  20  -
 hostile_end

@@ -87,6 +87,7 @@ Capacity and geometry (--blocks, --block-size set the true geometry):
   no-rc16              READ CAPACITY(16) unsupported (RC10 is right)
   rc16-wrap            RC16 last LBA 2^64-1: blocks x size wraps
   rc16-huge            RC16 last LBA 2^55, 4096-byte blocks: 2^67 bytes
+  rc16-short           RC16 answers 8 bytes (honest residual): no block length
   bs-zero              block length 0 in RC10 and RC16
   report-luns-absurd   REPORT LUNS list length 0xFFFFFFF0, 8 bytes sent
                        (with the honest residual: only the length lies)
@@ -715,6 +716,8 @@ class Conn:
                 last, bl = 1 << 55, 4096
             elif SCN == "bs-zero":
                 bl = 0
+            elif SCN == "rc16-short":
+                return struct.pack(">Q", last)
             return struct.pack(">QI", last, bl) + b"\0" * 20
         if op in (0x1A, 0x5A):  # MODE SENSE 6/10: caching page, WCE=0
             page = bytes([0x08, 0x12]) + b"\0" * 18
