@@ -16,11 +16,11 @@ T='--timeout 10'
 hrow control-readcap   none               ''                    "readcap @T $T"  0      10  -                 'stdout:size: 1048576 bytes'
 hrow rc10-max          rc10-max           ''                    "readcap @T $T"  0      10  -                 'stdout:size: 1048576 bytes'
 hrow no-rc16           no-rc16            ''                    "readcap @T $T"  0      10  -                 'stdout:size: 1048576 bytes'
-hrow rc10-max-no-rc16  rc10-max-no-rc16   ''                    "readcap @T $T"  '5|6'  10  'capacity'        -
-hrow rc16-wrap         rc16-wrap          ''                    "readcap @T $T"  '5|6'  10  'capacity|size|overflow' -
-hrow rc16-huge         rc16-huge          ''                    "readcap @T $T"  '5|6'  10  'capacity|size|overflow' -
-hrow rc16-short        rc16-short         ''                    "readcap @T $T"  '5|6'  10  -                 -
-hrow bs-zero           bs-zero            ''                    "readcap @T $T"  '5|6'  10  'block'           -
+hrow rc10-max-no-rc16  rc10-max-no-rc16   ''                    "readcap @T $T"  '5|6|8' 10  'capacity'        -
+hrow rc16-wrap         rc16-wrap          ''                    "readcap @T $T"  '5|6|8' 10  'capacity|size|overflow' -
+hrow rc16-huge         rc16-huge          ''                    "readcap @T $T"  '5|6|8' 10  'capacity|size|overflow' -
+hrow rc16-short        rc16-short         ''                    "readcap @T $T"  '5|6|8' 10  -                 -
+hrow bs-zero           bs-zero            ''                    "readcap @T $T"  '5|6|8' 10  -                 -
 hrow big-lun-rc16      none               '--blocks 8589934592' "readcap @T $T"  0      10  -                 'stdout:size: 4398046511104 bytes'
 hrow inquiry-short-good inquiry-short-good ''                   "inquiry @T $T"  '5|6'  10  -                 -
 hrow inquiry-short-resid inquiry-short-resid ''                 "inquiry @T $T"  0      10  -                 'stdout:vendor: HOSTILE'
