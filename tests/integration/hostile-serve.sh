@@ -14,7 +14,12 @@
 hostile_requires serve status
 hostile_requires_nbd
 hostile_setup
+# The bounds a row's EIO must come within: 2 s per command, 5 s without
+# a path and, where serve has it, 10 s per request across all retries.
 B='--cmd-timeout 2000 --no-path-retry 5'
+if "$isn_bin" serve --help 2>&1 | grep -q -- --io-timeout; then
+	B="$B --io-timeout 10"
+fi
 
 # name                  scenario              target options          serve options action want     max log
 hserve control          none                  ''                      ''   read  ok       20  -

@@ -123,7 +123,6 @@ import hashlib
 import os
 import socket
 import struct
-import sys
 import threading
 import time
 
