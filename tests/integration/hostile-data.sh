@@ -44,6 +44,7 @@ hrow sense-absurd         sense-absurd             ''    "$R"    '5|6'  10   -  
 hrow sense-none           sense-none               ''    "$R"    '5|6'  10   -               nostale
 hrow sense-desc-bad       sense-desc-bad           ''    "$R"    '5|6'  10   -               nostale
 hrow async-logout         async-logout             ''    "$R"    0      10   -               data
+hrow async-logout-every   async-logout-every       ''    "$R"    0      10   -               data
 hrow async-capacity-storm async-capacity-storm     ''    "$R"    0      15   -               data
 hrow async-sense-absurd   async-sense-absurd       ''    "$R"    '0|6'  10   -               nostale
 hrow nop-flood            nop-flood                ''    "$R"    0      15   -               data

@@ -39,6 +39,7 @@ hserve slow             slow                  ''                      "$B" read 
 hserve drop-once        drop-once             ''                      ''   read  ok       30  -
 hserve drop-after-3     drop-after-3          ''                      "$B" read  'ok|eio' 60  -
 hserve async-logout     async-logout          ''                      ''   read  ok       30  -
+hserve async-logout-every async-logout-every  ''                      "$B" read  'ok|eio' 30  -
 hserve cmdsn-absurd     cmdsn-absurd          ''                      ''   read  ok       30  -
 hserve capacity-storm   async-capacity-storm  ''                      ''   rss   ok       30  -
 hserve nop-flood        nop-flood             '--flood 20000'         ''   rss   ok       30  -

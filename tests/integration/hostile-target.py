@@ -74,7 +74,9 @@ Sense (on READ):
   sense-medium         a correct MEDIUM ERROR (control scenario)
   sense-desc-bad       descriptor sense, additional length 244, 8 bytes
 Unsolicited PDUs, window (before the answer to each READ):
-  async-logout         Async logout request (event 1) on the first READ
+  async-logout         Async logout request (event 1) before the answer to
+                       the first READ of all connections (once)
+  async-logout-every   the same on every connection's first READ
   async-capacity-storm 2000 Async events: UA CAPACITY DATA HAS CHANGED
   async-sense-absurd   Async event 0 with SenseLength 65535
   nop-flood            5000 NOP-In pings that ask for an answer
@@ -130,6 +132,7 @@ SCN = "none"
 OPT = None
 LOG_LOCK = threading.Lock()
 CONN_COUNT = 0
+ASYNC_SENT = False  # async-logout: the one request was sent
 
 # Opcodes (RFC 7143 11.x)
 OP_NOP_OUT, OP_SCSI_CMD, OP_TMF, OP_LOGIN, OP_TEXT, OP_DATA_OUT, OP_LOGOUT = \
@@ -459,7 +462,10 @@ class Conn:
 
     def unsolicited(self, bhs):
         """What some scenarios send before the answer to a READ."""
-        if SCN == "async-logout" and self.reads == 1:
+        global ASYNC_SENT
+        if (SCN == "async-logout" and not ASYNC_SENT) or \
+                (SCN == "async-logout-every" and self.reads == 1):
+            ASYNC_SENT = True
             a = bytearray(48)
             a[0], a[1] = OP_ASYNC, 0x80
             a[16:20] = b"\xff" * 4
