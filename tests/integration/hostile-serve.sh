@@ -46,7 +46,7 @@ hserve nop-flood        nop-flood             '--flood 20000'         ''   rss  
 hserve bs-520           none                  '--block-size 520'      ''   start refused  20  'block size'
 hserve bs-3             none                  '--block-size 3'        ''   start refused  20  'block size'
 hserve bs-1m            none                  '--block-size 1048576'  ''   start refused  20  'block size'
-hserve bs-zero          bs-zero               ''                      ''   start refused  20  'block'
+hserve bs-zero          bs-zero               ''                      "$B --timeout 10" start refused 15 -
 hserve rc16-huge        rc16-huge             ''                      ''   start refused  20  -
 hserve rc10-max-no-rc16 rc10-max-no-rc16      ''                      ''   start refused  20  -
 hostile_end
