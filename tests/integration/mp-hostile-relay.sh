@@ -11,7 +11,8 @@
 # error at all: no corrupt read may ever be reported as success, every
 # one must be re-issued on a path that gives the right data. The
 # daemon's log must blame path0 for a protocol error, and never path1.
-# FAULT (default mix) and SECONDS (default 10) can be set to try one.
+# FAULT (shorten, drop, duplicate, reorder; default mix: each in turn) and
+# SECONDS_RUN (default 10) may be set in the environment.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 . "$top_srcdir/tests/mp-lib.sh"
 
