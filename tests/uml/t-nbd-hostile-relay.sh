@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 isn_require_attach
 requires tgtd tgtadm fio
-[ -x /usr/bin/python3 ] || skip "requires /usr/bin/python3"
+[ -x /usr/bin/python3 ] || { echo "SKIP: missing: /usr/bin/python3" >&2; exit 77; }
 uml_guest "$0" "$@"
 
 load_modules nbd veth
