@@ -63,6 +63,19 @@ INTEGRATION_TESTS = \
 	tests/integration/lun-lock.sh \
 	tests/integration/ctl-names.sh
 TESTS += $(INTEGRATION_TESTS)
+
+# The hostile-target suite (issue 9): a scripted misbehaving target
+# (hostile-target.py) and a table of scenarios per test, each with its
+# required outcome; tests/hostile-lib.sh runs the rows.
+EXTRA_DIST += tests/hostile-lib.sh tests/integration/hostile-target.py
+HOSTILE_TESTS = \
+	tests/integration/hostile-login.sh \
+	tests/integration/hostile-data.sh \
+	tests/integration/hostile-geometry.sh \
+	tests/integration/hostile-serve.sh \
+	tests/integration/mp-hostile-relay.sh
+TESTS += $(HOSTILE_TESTS)
+EXTRA_DIST += $(HOSTILE_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 
 # Unit tests of the command line's input parsing (portal strings, secret files).
