@@ -296,7 +296,21 @@ static int preflight_geometry(struct cli_sync *y, const struct cli_target *t, bo
 
 	got = preflight_readcap(y, t, true, buf, sizeof(buf));
 	if (got < 0 || scsi_readcap16_parse(buf, (size_t)got, &cap) < 0) {
+		bool answered16 = got >= 0;
+
 		got = preflight_readcap(y, t, false, buf, SCSI_READCAP10_LEN);
+		if (got >= 0 && answered16 && scsi_readcap10_parse(buf, (size_t)got, &cap) < 0) {
+			/*
+			 * Both commands completed and neither answer parses (a
+			 * block length of 0, a short answer): the probe would
+			 * fail the same way on every login until the start
+			 * timeout, so say it now.
+			 */
+			cli_err("LUN %u of %s answers READ CAPACITY(16) and (10) with no usable "
+				"capacity (block length 0 or a short answer)",
+				t->lun, t->target);
+			return CLI_EXIT_GEOMETRY;
+		}
 		if (got < 0 || scsi_readcap10_parse(buf, (size_t)got, &cap) < 0)
 			return 0;
 		if (cap.need_rc16) {
