@@ -18,6 +18,7 @@ UML_TESTS = \
 	tests/uml/t-nbd-two-luns.sh \
 	tests/uml/t-nbd-geometry.sh \
 	tests/uml/t-nbd-cablepulls.sh \
+	tests/uml/t-nbd-hostile-relay.sh \
 	tests/uml/t-nbd-detach.sh \
 	tests/uml/demo-guest.sh
 TESTS += $(UML_TESTS)

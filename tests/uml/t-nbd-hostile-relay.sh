@@ -9,9 +9,6 @@
 # /dev/nbd0 must end with no error, the kernel must log no I/O error for
 # nbd0, the relay must really have corrupted reads, and the daemon's log
 # must blame path0 (never path1) for them (issue 9 part 1).
-# Not yet in UML_TESTS: written on a host (kernel 6.18) where the UML
-# guest panics at boot ("ptrace set fp regs failed", t-boot.sh too), so
-# it has never run; register it in tests/local.mk once seen passing.
 . "$(dirname "$0")/lib.sh"
 isn_require_attach
 requires tgtd tgtadm fio
