@@ -15,6 +15,8 @@
  *	7  local error: file, permission, memory
  *	8  geometry: the LUN's block size or size cannot be exported or reported
  *	9  LUN busy: another daemon on this host attaches or serves the target LUN
+ *	10 LUN reserved by another host (SPC-5 persistent reservation), or
+ *	   reservations required and the target has none
  */
 #include "config.h"
 
@@ -65,6 +67,7 @@ static const struct subcmd subcmds[] = {
 	{"list", cmd_list, "list running devices"},
 	{"status", cmd_status, "devices, paths, states, latency, counters [--json]"},
 	{"config", cmd_config, "check or dump a configuration file (--dump NAME)"},
+	{"pr", cmd_pr, "persistent reservations: keys, reservation, register, reserve, preempt"},
 };
 
 static void usage(FILE *f)
@@ -99,7 +102,8 @@ static void usage(FILE *f)
 		"  6 protocol error from the target\n"
 		"  7 local error (file, permission)\n"
 		"  8 LUN geometry not exportable (block size, size)\n"
-		"  9 LUN busy: another daemon on this host serves the target LUN\n");
+		"  9 LUN busy: another daemon on this host serves the target LUN\n"
+		" 10 LUN reserved by another host (persistent reservation)\n");
 }
 
 int main(int argc, char **argv)

@@ -13,6 +13,7 @@ libpath_a_SOURCES = \
 	src/path/request.c \
 	src/path/transport.h \
 	src/path/transport_sess.c
+libpath_a_SOURCES += src/path/devresv.c src/path/reserve.c src/path/reserve.h
 libpath_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 
 PATH_UNIT_TESTS = \
