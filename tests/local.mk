@@ -60,7 +60,7 @@ INTEGRATION_TESTS = \
 	tests/integration/unmap.sh \
 	tests/integration/ctl-stall.sh \
 	tests/integration/lun-lock.sh
-INTEGRATION_TESTS += tests/integration/pr-exclusive.sh
+INTEGRATION_TESTS += tests/integration/pr-exclusive.sh tests/integration/pr-runtime.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 

@@ -11,7 +11,8 @@
  *                             is PREEMPT AND ABORT of --victim unless
  *                             --no-abort. The nexus stays registered
  *                             (run unregister after release).
- * Default --key: this host's key (the daemon's, low byte 0).
+ * Default --key: this host's key with low byte ff (the daemon's paths use
+ * 00, 01, ...: a key of our own, so that the daemon's keys stay apart).
  */
 #include "config.h"
 
@@ -73,7 +74,7 @@ static void pr_usage(FILE *f)
 	fputs(cli_target_help, f);
 	fprintf(f, "\nOptions:\n"
 		   "      --key KEY                our reservation key (default: this host's key,\n"
-		   "                               derived from the initiator name, low byte 0)\n"
+		   "                               derived from the initiator name, low byte ff)\n"
 		   "      --victim KEY             preempt: the key to remove\n"
 		   "      --type N                 reservation type (default 5: Write Exclusive -\n"
 		   "                               Registrants Only)\n"
@@ -389,6 +390,9 @@ static int do_out(struct cli_sync *y, const struct pr_args *a, uint64_t key)
 		return pr_out(y, a, SCSI_PR_OUT_CLEAR, 0, key, 0, "CLEAR");
 	rc = pr_out(y, a, a->no_abort ? SCSI_PR_OUT_PREEMPT : SCSI_PR_OUT_PREEMPT_AND_ABORT, type,
 		    key, a->victim, a->no_abort ? "PREEMPT" : "PREEMPT AND ABORT");
+	if (rc == CLI_EXIT_IO && !a->no_abort)
+		cli_err("if the target does not implement PREEMPT AND ABORT (tgtd does not), "
+			"--no-abort sends PREEMPT");
 	if (rc == 0 && !a->json)
 		printf("preempted key 0x%016" PRIx64 " with key 0x%016" PRIx64 "\n", a->victim,
 		       key);
@@ -423,7 +427,7 @@ int cmd_pr(int argc, char **argv)
 	else if (strcmp(a.action, "caps") == 0)
 		rc = do_caps(&y, &a);
 	else
-		rc = do_out(&y, &a, a.have_key ? a.key : ours);
+		rc = do_out(&y, &a, a.have_key ? a.key : ours | 0xff);
 	sync_close(&y);
 	if (fflush(stdout) != 0 && rc == 0) {
 		cli_err("cannot write to stdout: %s", strerror(errno));

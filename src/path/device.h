@@ -255,7 +255,7 @@ struct path_device_config {
 	 * Exclusive access (reserve.h, DESIGN.md "Exclusive access").
 	 * pr_key 0: no reservation. Otherwise the host's key
 	 * (path_resv_host_key()): before a path carries its first command
-	 * after each login, its nexus is registered with pr_key | path number
+	 * after each login, its nexus is registered with pr_key | path index
 	 * (REGISTER AND IGNORE EXISTING KEY) and, if no reservation exists,
 	 * the LUN is reserved Write Exclusive - Registrants Only. When another
 	 * host holds the LUN the path does not register; on_reservation says
@@ -306,14 +306,15 @@ int path_device_accept_size(struct path_device *dev, uint64_t size_bytes);
  */
 void path_device_rescan(struct path_device *dev);
 /*
- * Detach: release the reservation and unregister every live path's nexus
- * (reserve.h PATH_RESV_LEAVE); on_reservation(PATH_RESV_EV_RELEASED) when
- * all are done. Returns the number of paths working on it (0: nothing to do,
- * no event). Call before path_device_stop(); bounded by cmd_timeout_ms per
- * command like any command.
+ * Detach: release the reservation and remove our registrations, through one
+ * live path (reserve.h PATH_RESV_LEAVE: CLEAR when the reservation is
+ * ours); on_reservation(PATH_RESV_EV_RELEASED) when done. Returns 1 when
+ * started, 0 when there is nothing to do or no live path (then no event).
+ * Call before path_device_stop(); each command is bounded like any other.
  */
 unsigned int path_device_resv_leave(struct path_device *dev);
-/* The holder the device knows of: 1 ours, -1 another host's (key, type), 0 none / unknown. */
+/* The holder the device knows of: 1 ours, -1 another host's (key, type), -2 the target
+ * has no persistent reservations, 0 none / unknown / no pr_key. */
 int path_device_resv_state(const struct path_device *dev, uint64_t *key, uint8_t *type);
 
 /* Manual failback for the failover policy. */

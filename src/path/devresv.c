@@ -20,8 +20,8 @@ static void pd_resv_notify(struct path_device *dev, const struct path_resv_event
 
 static uint64_t path_key(const struct path *p)
 {
-	/* The low byte names the path (path1 = 01): each nexus its own key. */
-	return p->dev->cfg.pr_key | (uint64_t)((p->idx + 1) & 0xff);
+	/* The low byte is the path index (path0 = 00): each nexus its own key. */
+	return p->dev->cfg.pr_key | (uint64_t)(p->idx & 0xff);
 }
 
 static void pd_resv_taken(struct path_device *dev, struct path *p, uint64_t key, uint8_t type,
@@ -218,8 +218,10 @@ static void resv_leave_done(struct path_resv *rv, void *opaque)
 	if (rv->res.err)
 		log_warn("%s: unregistering: %s", p->name, strerror(-rv->res.err));
 	else
-		log_info("%s: reservation key 0x%016" PRIx64 " unregistered%s", p->name,
-			 path_key(p), rv->res.held ? "" : ", reservation released");
+		log_info("%s: %s", p->name,
+			 rv->res.held
+				 ? "this path's registration removed (the reservation is not ours)"
+				 : "reservation released, our registrations cleared (CLEAR)");
 	if (dev->resv_leaving && --dev->resv_leaving == 0) {
 		struct path_resv_event ev = {.kind = PATH_RESV_EV_RELEASED, .path = p->name};
 
@@ -231,35 +233,29 @@ static void resv_leave_done(struct path_resv *rv, void *opaque)
 
 unsigned int path_device_resv_leave(struct path_device *dev)
 {
-	unsigned int i, n = 0;
+	unsigned int i;
 
 	if (!dev->cfg.pr_key || dev->cfg.read_only || dev->resv_state != PD_RESV_OURS ||
 	    dev->resv_leaving)
 		return 0;
-	/* Count first: a leave that fails at once must not end the count early. */
+	/* One live path is enough: its CLEAR removes every registration of ours. */
 	for (i = 0; i < dev->npaths; i++) {
 		struct path *p = &dev->paths[i];
 
-		if (p->sess && (p->state == PATH_ACTIVE || p->state == PATH_STANDBY) &&
-		    p->resv_epoch == p->epoch && !path_resv_running(&p->resv))
-			p->resv_leaving = true;
-	}
-	for (i = 0; i < dev->npaths; i++)
-		n += dev->paths[i].resv_leaving;
-	dev->resv_leaving = n;
-	for (i = 0; i < dev->npaths; i++) {
-		struct path *p = &dev->paths[i];
-
-		if (!p->resv_leaving)
+		if (!p->sess || (p->state != PATH_ACTIVE && p->state != PATH_STANDBY) ||
+		    p->resv_epoch != p->epoch || path_resv_running(&p->resv))
 			continue;
 		if (path_resv_start(&p->resv, path_ops_of(p), p->sess, dev->cfg.lun, p->name,
-				    path_key(p), PATH_RESV_LEAVE, 0, resv_leave_done, p) < 0) {
-			p->resv_leaving = false;
-			n--;
-			dev->resv_leaving--;
-		}
+				    path_key(p), PATH_RESV_LEAVE, 0, resv_leave_done, p) < 0)
+			continue;
+		p->resv_leaving = true;
+		dev->resv_leaving = 1;
+		return 1;
 	}
-	return n;
+	log_warn("%s: no live path to release the reservation on: it stays until another "
+		 "host preempts it or this one attaches again",
+		 dev->name);
+	return 0;
 }
 
 int path_device_resv_state(const struct path_device *dev, uint64_t *key, uint8_t *type)
@@ -273,6 +269,8 @@ int path_device_resv_state(const struct path_device *dev, uint64_t *key, uint8_t
 		return 1;
 	case PD_RESV_TAKEN:
 		return -1;
+	case PD_RESV_OFF:
+		return dev->cfg.pr_key ? -2 : 0;
 	default:
 		return 0;
 	}

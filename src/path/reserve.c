@@ -21,7 +21,7 @@ enum resv_step {
 	S_PREEMPT_HOLDER,
 	S_READ_KEYS,
 	S_PREEMPT,
-	S_RELEASE,
+	S_CLEAR,
 	S_UNREGISTER,
 	S_DONE,
 };
@@ -34,7 +34,7 @@ static const char *const step_names[] = {
 	[S_PREEMPT_HOLDER] = "PREEMPT AND ABORT (holder)",
 	[S_READ_KEYS] = "READ KEYS",
 	[S_PREEMPT] = "PREEMPT AND ABORT",
-	[S_RELEASE] = "RELEASE",
+	[S_CLEAR] = "CLEAR",
 	[S_UNREGISTER] = "REGISTER (unregister)",
 	[S_DONE] = "done",
 };
@@ -140,8 +140,8 @@ static int resv_build(struct path_resv *rv)
 	case S_PREEMPT:
 		return resv_out(rv, preempt_sa(rv), PATH_RESV_TYPE, rv->key,
 				rv->keys.key[rv->victim]);
-	case S_RELEASE:
-		return resv_out(rv, SCSI_PR_OUT_RELEASE, rv->res.holder_type, rv->key, 0);
+	case S_CLEAR:
+		return resv_out(rv, SCSI_PR_OUT_CLEAR, 0, rv->key, 0);
 	case S_UNREGISTER:
 		/* SPC-5 5.14.11.3: REGISTER with SA key 0 removes this nexus's registration. */
 		return resv_out(rv, SCSI_PR_OUT_REGISTER, 0, rv->key, 0);
@@ -220,7 +220,7 @@ static int resv_parse(struct path_resv *rv, size_t got)
 		if (rv->mode == PATH_RESV_CHECK)
 			return S_DONE;
 		if (rv->mode == PATH_RESV_LEAVE)
-			return r.held && r.key == rv->key ? S_RELEASE : S_UNREGISTER;
+			return res->reserved ? S_CLEAR : S_UNREGISTER;
 		if (res->taken && !(rv->flags & PATH_RESV_F_PREEMPT))
 			return S_DONE;
 		return S_REGISTER;
@@ -264,10 +264,11 @@ static int resv_parse(struct path_resv *rv, size_t got)
 			res->preempted[res->npreempted++] = rv->keys.key[rv->victim];
 		rv->victim++;
 		return resv_next_victim(rv) ? S_PREEMPT : S_DONE;
-	case S_RELEASE:
+	case S_CLEAR:
 		res->held = false;
 		res->reserved = false;
-		return S_UNREGISTER;
+		res->registered = false;
+		return S_DONE;
 	case S_UNREGISTER:
 		res->registered = false;
 		return S_DONE;
@@ -311,7 +312,7 @@ static int resv_refused(struct path_resv *rv, const struct sess_task *t,
 			return S_DONE;
 		}
 		return err;
-	case S_RELEASE:
+	case S_CLEAR:
 		return S_UNREGISTER;
 	case S_UNREGISTER:
 		/* RESERVATION CONFLICT: we were not registered any more. */

@@ -6,7 +6,7 @@
  * Keys: a registration belongs to an I_T nexus, and each path is its own
  * nexus (its own ISID), so each path registers its own key: the host's
  * key (derived from the initiator name, path_resv_host_key()) with the
- * path number in the low byte. Any key whose upper 56 bits are the host's
+ * path index in the low byte (path0 00, path1 01, ...). Any key whose upper 56 bits are the host's
  * is "ours"; every other key is another host's.
  *
  * The reservation is Write Exclusive - Registrants Only (type 5): every
@@ -43,8 +43,14 @@
  *
  * PATH_RESV_CHECK: READ RESERVATION only (who holds the LUN now).
  *
- * PATH_RESV_LEAVE (detach): READ RESERVATION; RELEASE if this nexus holds
- *   it; REGISTER with SERVICE ACTION RESERVATION KEY 0 (unregister).
+ * PATH_RESV_LEAVE (detach, on one live path): READ RESERVATION; when a key
+ *   of this host holds it, CLEAR: the reservation and every registration
+ *   go, those of our other paths included, and also registrations left
+ *   behind by our earlier sessions (tgtd ties a registration to one
+ *   session's nexus, usr/spc.c lookup_registration_by_nexus: after a
+ *   re-login the old one stays, and may be the reservation holder, which
+ *   no RELEASE from the new session can release); otherwise REGISTER with
+ *   SERVICE ACTION RESERVATION KEY 0 (unregister this nexus only).
  *
  * The machine owns one sess_task and its buffers (no allocation). cb fires
  * exactly once after path_resv_start() returned 0, with res.err 0 or
