@@ -60,7 +60,8 @@ INTEGRATION_TESTS = \
 	tests/integration/unmap.sh \
 	tests/integration/ctl-stall.sh \
 	tests/integration/lun-lock.sh
-INTEGRATION_TESTS += tests/integration/pr-exclusive.sh tests/integration/pr-runtime.sh
+INTEGRATION_TESTS += tests/integration/pr-exclusive.sh tests/integration/pr-runtime.sh \
+	tests/integration/pr-takeover.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 
