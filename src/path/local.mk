@@ -46,3 +46,10 @@ tests_unit_test_path_tgt_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_path_tgt_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_path_tgt.sh tests/unit/test_path_failover.sh
 EXTRA_DIST += tests/unit/test_path_tgt.sh tests/unit/test_path_failover.sh
+
+# Persistent-reservation sequences of one path, over a scripted transport.
+check_PROGRAMS += tests/unit/test_path_resv
+TESTS += tests/unit/test_path_resv
+tests_unit_test_path_resv_SOURCES = tests/unit/test_path_resv.c
+tests_unit_test_path_resv_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_path_resv_LDADD = $(TEST_LIBS)

@@ -250,8 +250,12 @@ static int resv_parse(struct path_resv *rv, size_t got)
 		return resv_after_take(rv);
 	case S_READ_KEYS:
 		if (scsi_pr_read_keys_parse(rv->buf, got, &rv->keys) < 0) {
-			log_warn("%s: READ KEYS answer malformed (%zu bytes)", rv->name, got);
-			return -EPROTO;
+			/* The reservation is ours already: a foreign registration
+			 * we cannot see cannot reserve over us. */
+			log_warn("%s: READ KEYS answer malformed (%zu bytes): foreign "
+				 "registrations may remain",
+				 rv->name, got);
+			return rv->took ? S_DONE : -EPROTO;
 		}
 		rv->victim = 0;
 		return resv_next_victim(rv) ? S_PREEMPT : S_DONE;
