@@ -61,7 +61,7 @@ INTEGRATION_TESTS = \
 	tests/integration/ctl-stall.sh \
 	tests/integration/lun-lock.sh
 INTEGRATION_TESTS += tests/integration/pr-exclusive.sh tests/integration/pr-runtime.sh \
-	tests/integration/pr-takeover.sh
+	tests/integration/pr-takeover.sh tests/integration/pr-unsupported.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 
