@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "path/internal.h"
+#include "scsi/sam.h"
 #include "util/log.h"
 
 static void pd_resv_notify(struct path_device *dev, const struct path_resv_event *ev)
@@ -82,13 +83,19 @@ static void resv_join_finish(struct path_resv *rv, void *opaque)
 
 	if (p->state != PATH_PROBING || !p->sess || p->sess != rv->sess)
 		return; /* the path failed meanwhile: its next login joins again */
-	if (res->err) {
+	if (res->err && !res->malformed &&
+	    !(res->refused && res->refused_status != SCSI_STATUS_RESERVATION_CONFLICT)) {
 		path_fail(p, "persistent reservation: %s", strerror(-res->err));
 		return;
 	}
 	if (rv->flags & PATH_RESV_F_CAPS)
 		dev->resv_caps_done = true;
-	if (res->unsupported) {
+	if (res->err) {
+		/* It said it supports reservations (or nothing), then refused one or
+		 * answered garbage: as good as none, and said so. */
+		log_err("%s: the target claims persistent reservations but %s", p->name, res->why);
+	}
+	if (res->unsupported || res->err) {
 		struct path_resv_event ev = {.kind = PATH_RESV_EV_UNSUPPORTED, .path = p->name};
 
 		dev->resv_state = PD_RESV_OFF;

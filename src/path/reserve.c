@@ -364,6 +364,10 @@ static void resv_task_done(struct sess_task *t)
 			scsi_sense_format(sp, why, sizeof(why));
 		next = resv_refused(rv, t, sp, v.err ? v.err : -EIO);
 		if (next < 0) {
+			rv->res.refused = true;
+			rv->res.refused_status = t->status;
+			snprintf(rv->res.why, sizeof(rv->res.why), "%s: %s %s",
+				 step_names[rv->step], scsi_status_name(t->status), why);
 			log_warn("%s: reservation: %s failed: %s %s", rv->name,
 				 step_names[rv->step], scsi_status_name(t->status), why);
 			resv_finish(rv, next);
@@ -379,6 +383,9 @@ static void resv_task_done(struct sess_task *t)
 		got -= t->residual;
 	next = resv_parse(rv, got);
 	if (next < 0) {
+		rv->res.malformed = next == -EPROTO;
+		snprintf(rv->res.why, sizeof(rv->res.why), "%s: malformed answer (%zu bytes)",
+			 step_names[rv->step], got);
 		resv_finish(rv, next);
 		return;
 	}

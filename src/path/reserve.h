@@ -91,6 +91,11 @@ struct path_resv_result {
 	bool held;	  /* a reservation exists (holder_*) */
 	uint64_t holder_key;
 	uint8_t holder_type;
+	/* err from the target, not the session: a refused command (status, sense
+	 * text in why) or an answer that does not parse. */
+	bool refused, malformed;
+	uint8_t refused_status;
+	char why[128];
 	unsigned int npreempted; /* foreign keys removed */
 	uint64_t preempted[PATH_RESV_MAX_PREEMPT];
 };

@@ -308,6 +308,7 @@ START_TEST(bad_answers)
 	start(PATH_RESV_JOIN, 0);
 	answer(bad_res, sizeof(bad_res));
 	ck_assert_int_eq(rv.res.err, -EPROTO);
+	ck_assert(rv.res.malformed && !rv.res.refused);
 	ck_assert(!rv.res.registered);
 
 	/* Claims type 5, then refuses READ RESERVATION. */
@@ -317,6 +318,9 @@ START_TEST(bad_answers)
 	ck_assert_int_eq(done_count, 1);
 	ck_assert_int_lt(rv.res.err, 0);
 	ck_assert(!rv.res.registered);
+	ck_assert(rv.res.refused && !rv.res.malformed);
+	ck_assert_uint_eq(rv.res.refused_status, SCSI_STATUS_CHECK_CONDITION);
+	ck_assert_ptr_nonnull(strstr(rv.res.why, "READ RESERVATION"));
 
 	/* REGISTER refused. */
 	start(PATH_RESV_JOIN, 0);
@@ -339,6 +343,7 @@ START_TEST(bad_answers)
 	answer_dead();
 	ck_assert_int_eq(done_count, 1);
 	ck_assert_int_eq(rv.res.err, -ECONNABORTED);
+	ck_assert(!rv.res.malformed && !rv.res.refused);
 
 	/* Submit refused at start. */
 	memset(&rv, 0, sizeof(rv));
