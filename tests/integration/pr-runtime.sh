@@ -1,6 +1,8 @@
 #!/bin/sh
 # Exclusive access at run time (issue 10), against tgtd, host A serving
 # over two paths:
+# - a daemon killed with SIGKILL and started again keeps the LUN (the
+#   reservation stays at the target meanwhile, nobody else can take it);
 # - a path that logs in again registers its new nexus before it carries a
 #   write: tgtd ties a registration to one session (usr/spc.c
 #   lookup_registration_by_nexus), so without that every write on the
@@ -29,6 +31,20 @@ mp_wait_state 1 ACTIVE 10 || fail "path1 not active"
 key_a=$(sed -n 's/.*LUN reserved (.*key \(0x[0-9a-f]*\)).*/\1/p' "$mp_log" | head -1)
 [ -n "$key_a" ] || fail "A's log does not say the LUN is reserved"
 host_a=${key_a%??}
+
+# 0. A daemon restart keeps the LUN: A killed and started again (same
+#    initiator name) is not refused, and the reservation never left A.
+kill -9 "$mp_pid"
+wait "$mp_pid" 2>/dev/null
+mp_pid=
+isn "$ini_ns" pr reservation -t "$mp_iqn" -l 1 -P "$mp_tgt_1" --initiator-name "$name_c" |
+	grep -q "reserved by key $host_a" || fail "A's reservation did not outlive A"
+: >"$mp_log"
+mp_serve --initiator-name "$name_a" --nop-interval 300 --nop-timeout 1500 --io-timeout 20
+mp_wait_state 0 ACTIVE 10 || fail "restarted A: path0 not active"
+mp_wait_state 1 ACTIVE 10 || fail "restarted A: path1 not active"
+log_has "$mp_log" "LUN reserved" || fail "restarted A does not hold the LUN: $(tail "$mp_log")"
+info "A restarted after SIGKILL holds the LUN again"
 
 # 1. Path 1 logs in again, then carries writes.
 mp_cable_down 2
