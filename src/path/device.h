@@ -94,8 +94,15 @@
  *    logs in. A refused fence login is tried through the next such path;
  *    with none left, again after reconnect_max_ms. A fence login that
  *    answers with another TPGT is not a fence. With no healthy path in
- *    P's portal group (TPGTs differ, warned once), only P's own login or
- *    the time fence can release the writes.
+ *    P's portal group (TPGTs differ, warned once), only P's own login,
+ *    the reservation fence or the time fence can release the writes.
+ *  - Fence by reservation (pr_key set and the LUN ours; devresv.c): in
+ *    that case a live, registered path preempts P's key (PREEMPT AND
+ *    ABORT, SPC-5 5.14.12.5; PREEMPT where the target lacks it): P's old
+ *    nexus is unregistered, so under Write Exclusive - Registrants Only
+ *    nothing it still sends can write, and its queued tasks are aborted.
+ *    P does not log in meanwhile (its login would register the key being
+ *    removed); it registers again when it does.
  *  - Fence by time (fallback): the target drops the old session once it
  *    notices the connection is gone and DefaultTime2Wait +
  *    DefaultTime2Retain have passed (RFC 7143 13.15, 13.16; both

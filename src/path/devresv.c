@@ -265,6 +265,54 @@ unsigned int path_device_resv_leave(struct path_device *dev)
 	return 0;
 }
 
+static void resv_fence_done(struct path_resv *rv, void *opaque)
+{
+	struct path *q = opaque;
+	struct path_device *dev = q->dev;
+	struct path *p = &dev->paths[q->resv_fence_for_path];
+	double now = pd_now(dev);
+
+	p->resv_fencing = false;
+	if (rv->res.err) {
+		log_warn("%s: reservation fence of %s failed: %s", q->name, p->name,
+			 rv->res.why[0] ? rv->res.why : strerror(-rv->res.err));
+		p->resv_fence_retry_at = now + dev->cfg.reconnect_max_ms / 1000.0;
+		path_arm_timer(p);
+		return;
+	}
+	log_notice("%s: dead session fenced by reservation: %s of its key 0x%016" PRIx64
+		   " through %s, %.0f ms after it died",
+		   p->name, rv->plain_preempt ? "PREEMPT" : "PREEMPT AND ABORT", path_key(p),
+		   q->name, (now - p->died_at) * 1000.0);
+	path_fence_done(p, p->resv_fence_for, "reservation", NULL);
+	path_arm_timer(p);
+}
+
+bool pd_resv_fence(struct path_device *dev, struct path *p, double now)
+{
+	if (!dev->cfg.pr_key || dev->cfg.read_only || dev->resv_state != PD_RESV_OURS ||
+	    p->resv_fencing || now < p->resv_fence_retry_at)
+		return false;
+	for (unsigned int k = 1; k < dev->npaths; k++) {
+		struct path *q = &dev->paths[(p->idx + k) % dev->npaths];
+
+		if (!q->sess || (q->state != PATH_ACTIVE && q->state != PATH_STANDBY) ||
+		    q->resv_epoch != q->epoch || path_resv_running(&q->resv))
+			continue;
+		if (path_resv_fence(&q->resv, path_ops_of(q), q->sess, dev->cfg.lun, q->name,
+				    path_key(q), path_key(p), resv_fence_done, q) < 0)
+			continue;
+		q->resv_fence_for_path = p->idx;
+		p->resv_fencing = true;
+		p->resv_fence_for = p->dead_epoch;
+		log_info("%s: no healthy path to its portal group: fencing the dead session "
+			 "(epoch %u) by reservation, preempting its key through %s",
+			 p->name, p->dead_epoch, q->name);
+		return true;
+	}
+	return false;
+}
+
 int path_device_resv_state(const struct path_device *dev, uint64_t *key, uint8_t *type)
 {
 	if (key)

@@ -73,13 +73,14 @@ void path_taint(struct path *p, uint32_t epoch)
 
 bool path_fence_logging_in(const struct path *p)
 {
-	return p->fence_sess && !p->fence_ready;
+	/* A reservation fence too: p's own login would register the key it removes. */
+	return (p->fence_sess && !p->fence_ready) || p->resv_fencing;
 }
 
 /* A fence session may be started (path_fence_try) now. */
 bool path_fence_can_try(const struct path *p)
 {
-	return path_fence_pending(p) && !p->sess && !p->fence_sess &&
+	return path_fence_pending(p) && !p->sess && !p->fence_sess && !p->resv_fencing &&
 	       p->dead_epoch >= p->taint_epoch && p->dev->state == DEV_RUNNING && p->tpgt_known;
 }
 
@@ -216,6 +217,9 @@ void path_fence_try(struct path *p, double now)
 		break;
 	}
 	if (!via) {
+		/* No login can reinstate it: the reservation can still fence it. */
+		if (pd_resv_fence(dev, p, now))
+			return;
 		if (other_group && !p->fence_tpgt_warned) {
 			p->fence_tpgt_warned = true;
 			log_warn("%s: no healthy path to portal group %u: the dead session can "

@@ -138,6 +138,11 @@ struct path {
 	uint32_t resv_epoch;
 	bool resv_leaving;
 	bool resv_wait; /* another path is taking the reservation: join after it */
+	/* Reservation fence (devresv.c): another path preempts this one's key. */
+	bool resv_fencing;
+	uint32_t resv_fence_for;	  /* the epoch it fences: all up to this one */
+	unsigned int resv_fence_for_path; /* on the fencing path: whose key it preempts */
+	double resv_fence_retry_at;
 
 	uint64_t ios, bytes, errors, failures, retries;
 	double latency_ewma;
@@ -212,6 +217,9 @@ void pd_fence_released(struct path_device *dev);
 void pd_resv_conflict(struct path_device *dev, struct path *p);
 /* Start p's registration if it needs one; true: pd_path_ready runs again when done. */
 bool pd_resv_join(struct path_device *dev, struct path *p);
+/* p's dead session cannot be fenced by a login (no healthy path in its
+ * portal group): preempt its key from another path. true: started. */
+bool pd_resv_fence(struct path_device *dev, struct path *p, double now);
 /* Writes are refused locally: read-only export, or the LUN is another host's. */
 int pd_write_refused(const struct path_device *dev);
 /* Request bookkeeping kept in struct bdev_req's private words (request.c, deadline.c). */

@@ -53,3 +53,9 @@ TESTS += tests/unit/test_path_resv
 tests_unit_test_path_resv_SOURCES = tests/unit/test_path_resv.c
 tests_unit_test_path_resv_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_path_resv_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_path_resvfence
+TESTS += tests/unit/test_path_resvfence
+tests_unit_test_path_resvfence_SOURCES = tests/unit/test_path_resvfence.c \
+	tests/unit/fakesess.c tests/unit/fakesess.h
+tests_unit_test_path_resvfence_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_path_resvfence_LDADD = $(TEST_LIBS)

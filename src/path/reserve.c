@@ -23,6 +23,7 @@ enum resv_step {
 	S_PREEMPT,
 	S_CLEAR,
 	S_UNREGISTER,
+	S_FENCE,
 	S_DONE,
 };
 
@@ -36,6 +37,7 @@ static const char *const step_names[] = {
 	[S_PREEMPT] = "PREEMPT AND ABORT",
 	[S_CLEAR] = "CLEAR",
 	[S_UNREGISTER] = "REGISTER (unregister)",
+	[S_FENCE] = "PREEMPT AND ABORT (dead path)",
 	[S_DONE] = "done",
 };
 
@@ -142,6 +144,8 @@ static int resv_build(struct path_resv *rv)
 				rv->keys.key[rv->victim]);
 	case S_CLEAR:
 		return resv_out(rv, SCSI_PR_OUT_CLEAR, 0, rv->key, 0);
+	case S_FENCE:
+		return resv_out(rv, preempt_sa(rv), PATH_RESV_TYPE, rv->key, rv->fence_key);
 	case S_UNREGISTER:
 		/* SPC-5 5.14.11.3: REGISTER with SA key 0 removes this nexus's registration. */
 		return resv_out(rv, SCSI_PR_OUT_REGISTER, 0, rv->key, 0);
@@ -273,6 +277,10 @@ static int resv_parse(struct path_resv *rv, size_t got)
 		res->reserved = false;
 		res->registered = false;
 		return S_DONE;
+	case S_FENCE:
+		if (res->npreempted < PATH_RESV_MAX_PREEMPT)
+			res->preempted[res->npreempted++] = rv->fence_key;
+		return S_DONE;
 	case S_UNREGISTER:
 		res->registered = false;
 		return S_DONE;
@@ -284,8 +292,8 @@ static int resv_parse(struct path_resv *rv, size_t got)
 static int resv_refused(struct path_resv *rv, const struct sess_task *t,
 			const struct scsi_sense *sp, int err)
 {
-	if ((rv->step == S_PREEMPT_HOLDER || rv->step == S_PREEMPT) && !rv->plain_preempt && sp &&
-	    sp->key == SCSI_SK_ILLEGAL_REQUEST) {
+	if ((rv->step == S_PREEMPT_HOLDER || rv->step == S_PREEMPT || rv->step == S_FENCE) &&
+	    !rv->plain_preempt && sp && sp->key == SCSI_SK_ILLEGAL_REQUEST) {
 		log_warn("%s: the target refuses PREEMPT AND ABORT: using PREEMPT, which does "
 			 "not abort the commands the old holder still has queued at the target",
 			 rv->name);
@@ -392,10 +400,13 @@ static void resv_task_done(struct sess_task *t)
 	resv_issue(rv, next);
 }
 
-int path_resv_start(struct path_resv *rv, const struct path_transport_ops *ops, struct sess *s,
-		    uint64_t lun, const char *name, uint64_t key, enum path_resv_mode mode,
-		    unsigned int flags, path_resv_done_fn cb, void *opaque)
+static int resv_start(struct path_resv *rv, const struct path_transport_ops *ops, struct sess *s,
+		      uint64_t lun, const char *name, uint64_t key, uint64_t victim,
+		      enum path_resv_mode mode, unsigned int flags, path_resv_done_fn cb,
+		      void *opaque)
 {
+	int r;
+
 	if (rv->running)
 		return -EBUSY;
 	memset(rv, 0, sizeof(*rv));
@@ -404,12 +415,18 @@ int path_resv_start(struct path_resv *rv, const struct path_transport_ops *ops, 
 	rv->lun = lun;
 	rv->name = name;
 	rv->key = key;
+	rv->fence_key = victim;
 	rv->mode = mode;
 	rv->flags = flags;
 	rv->cb = cb;
 	rv->opaque = opaque;
 	rv->running = true;
-	rv->step = (flags & PATH_RESV_F_CAPS) && mode == PATH_RESV_JOIN ? S_CAPS : S_READ_RES;
+	if (mode == PATH_RESV_FENCE)
+		rv->step = S_FENCE;
+	else if ((flags & PATH_RESV_F_CAPS) && mode == PATH_RESV_JOIN)
+		rv->step = S_CAPS;
+	else
+		rv->step = S_READ_RES;
 	memset(&rv->task, 0, sizeof(rv->task));
 	rv->task.lun = lun;
 	rv->task.done = resv_task_done;
@@ -418,13 +435,26 @@ int path_resv_start(struct path_resv *rv, const struct path_transport_ops *ops, 
 		rv->running = false;
 		return -EINVAL;
 	}
-	{
-		int r = ops->submit(s, &rv->task);
-
-		if (r < 0) {
-			rv->running = false;
-			return r;
-		}
+	r = ops->submit(s, &rv->task);
+	if (r < 0) {
+		rv->running = false;
+		return r;
 	}
 	return 0;
+}
+
+int path_resv_start(struct path_resv *rv, const struct path_transport_ops *ops, struct sess *s,
+		    uint64_t lun, const char *name, uint64_t key, enum path_resv_mode mode,
+		    unsigned int flags, path_resv_done_fn cb, void *opaque)
+{
+	if (mode == PATH_RESV_FENCE)
+		return -EINVAL; /* path_resv_fence() names the victim */
+	return resv_start(rv, ops, s, lun, name, key, 0, mode, flags, cb, opaque);
+}
+
+int path_resv_fence(struct path_resv *rv, const struct path_transport_ops *ops, struct sess *s,
+		    uint64_t lun, const char *name, uint64_t key, uint64_t victim,
+		    path_resv_done_fn cb, void *opaque)
+{
+	return resv_start(rv, ops, s, lun, name, key, victim, PATH_RESV_FENCE, 0, cb, opaque);
 }

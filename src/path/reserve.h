@@ -43,6 +43,13 @@
  *
  * PATH_RESV_CHECK: READ RESERVATION only (who holds the LUN now).
  *
+ * PATH_RESV_FENCE (path_resv_fence(), a dead path's writes in doubt, no
+ *   fence session possible): PREEMPT AND ABORT of the dead path's key
+ *   from this live path: the dead nexus is unregistered, so nothing it
+ *   still sends can write any more (RESERVATION CONFLICT under type 5),
+ *   and its queued tasks are aborted (SPC-5 5.14.12.5). With PREEMPT only
+ *   (tgtd), commands already queued inside the target are not aborted.
+ *
  * PATH_RESV_LEAVE (detach, on one live path): READ RESERVATION; when a key
  *   of this host holds it, CLEAR: the reservation and every registration
  *   go, those of our other paths included, and also registrations left
@@ -75,6 +82,7 @@ enum path_resv_mode {
 	PATH_RESV_JOIN,
 	PATH_RESV_CHECK,
 	PATH_RESV_LEAVE,
+	PATH_RESV_FENCE,
 };
 
 enum path_resv_flags {
@@ -108,8 +116,9 @@ struct path_resv {
 	const struct path_transport_ops *ops;
 	struct sess *sess;
 	uint64_t lun;
-	const char *name; /* log prefix, borrowed */
-	uint64_t key;	  /* this nexus's key */
+	const char *name;   /* log prefix, borrowed */
+	uint64_t key;	    /* this nexus's key */
+	uint64_t fence_key; /* PATH_RESV_FENCE: the dead path's key */
 	enum path_resv_mode mode;
 	unsigned int flags;
 	path_resv_done_fn cb;
@@ -140,6 +149,10 @@ static inline bool path_resv_ours(uint64_t key, uint64_t ours)
 int path_resv_start(struct path_resv *rv, const struct path_transport_ops *ops, struct sess *s,
 		    uint64_t lun, const char *name, uint64_t key, enum path_resv_mode mode,
 		    unsigned int flags, path_resv_done_fn cb, void *opaque);
+/* PATH_RESV_FENCE of victim's registrations from s (key: this nexus's). */
+int path_resv_fence(struct path_resv *rv, const struct path_transport_ops *ops, struct sess *s,
+		    uint64_t lun, const char *name, uint64_t key, uint64_t victim,
+		    path_resv_done_fn cb, void *opaque);
 bool path_resv_running(const struct path_resv *rv);
 
 #endif
