@@ -185,6 +185,9 @@ static void status_text(struct export *e, struct outbuf *o)
 		    ps.latency_ewma * 1000.);
 		out(o, "    re-login back-off %u ms%s\n", ps.backoff_ms,
 		    ps.reinstated ? ", longer: another initiator reinstates our ISID" : "");
+		if (ps.last_fence[0])
+			out(o, "    last fence: %s, %.0f ms after the session died\n",
+			    ps.last_fence, ps.fence_ms);
 	}
 	export_foreach_conn(e, conn_text, o);
 }
@@ -212,6 +215,8 @@ static json_object *path_json(const struct export_config *cfg, struct path_devic
 	json_object_object_add(o, "latency_ms", jdouble3(ps.latency_ewma * 1000.));
 	json_object_object_add(o, "backoff_ms", json_object_new_uint64(ps.backoff_ms));
 	json_object_object_add(o, "reinstated", json_object_new_boolean(ps.reinstated));
+	json_object_object_add(o, "last_fence", ps.last_fence[0] ? jstr(ps.last_fence) : NULL);
+	json_object_object_add(o, "last_fence_ms", ps.last_fence[0] ? jdouble3(ps.fence_ms) : NULL);
 	return o;
 }
 

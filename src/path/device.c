@@ -611,6 +611,8 @@ void path_device_path_status(const struct path_device *dev, unsigned int idx,
 	out->latency_ewma = p->latency_ewma;
 	out->throughput = p->pol.throughput;
 	out->fence_pending = p->taint_epoch > p->fenced_epoch;
+	snprintf(out->last_fence, sizeof(out->last_fence), "%s", p->last_fence);
+	out->fence_ms = p->last_fence_ms;
 	out->backoff_ms = !p->sess && (p->state == PATH_FAILED || p->state == PATH_FENCED ||
 				       p->state == PATH_WRONG_LUN)
 				  ? p->relogin_delay_ms

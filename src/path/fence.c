@@ -37,9 +37,14 @@ void path_fence_done(struct path *p, uint32_t e, const char *how, const struct p
 {
 	if (e <= p->fenced_epoch)
 		return;
-	if (path_fence_pending(p))
+	if (path_fence_pending(p)) {
 		log_info("%s: old session fenced (%s)%s%s%s: held writes may complete", p->name,
 			 how, via ? " through " : "", via ? via->name : "", via ? "'s portal" : "");
+		/* For status: which fence held, how long after the death. */
+		snprintf(p->last_fence, sizeof(p->last_fence), "%s%s%s", how, via ? " via " : "",
+			 via ? via->name : "");
+		p->last_fence_ms = (pd_now(p->dev) - p->died_at) * 1000.0;
+	}
 	p->fenced_epoch = e;
 	if (!path_fence_pending(p)) {
 		p->fence_tried = 0;

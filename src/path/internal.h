@@ -143,6 +143,8 @@ struct path {
 	uint32_t resv_fence_for;	  /* the epoch it fences: all up to this one */
 	unsigned int resv_fence_for_path; /* on the fencing path: whose key it preempts */
 	double resv_fence_retry_at;
+	char last_fence[128]; /* path_status.last_fence */
+	double last_fence_ms;
 
 	uint64_t ios, bytes, errors, failures, retries;
 	double latency_ewma;

@@ -297,6 +297,13 @@ START_TEST(ghost_write_fenced_by_reservation)
 	ck_assert_int_eq(w.err, 0);
 	ck_assert(!dev->paths[0].resv_fencing);
 	ck_assert_int_eq(dev->paths[0].state, PATH_FAILED);
+	{
+		struct path_status ps;
+
+		path_device_path_status(dev, 0, &ps);
+		ck_assert_str_eq(ps.last_fence, "reservation");
+		ck_assert(ps.fence_ms >= 0 && ps.fence_ms < 1000);
+	}
 	fakesess_start_result = 0;
 }
 END_TEST
