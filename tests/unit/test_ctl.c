@@ -374,14 +374,18 @@ START_TEST(test_emfile_no_spin)
 	ck_assert_uint_eq(emfile_logs, 1);
 	ck_assert_uint_eq(handled, 0);
 	/*
-	 * Descriptors are back: the waiting clients are served. (Not under
-	 * valgrind: its EMFILE emulation accepts the connection, then closes it.)
+	 * Descriptors are back: the waiting clients are served. Not under
+	 * valgrind (the valgrind tier sets ISN_UNDER_VALGRIND): its EMFILE
+	 * emulation accepts the connection, then closes it. The native tiers
+	 * check it.
 	 */
 	run_for(0.3);
 	log_set_hook(NULL, NULL);
-	client_read_all(fds[0], buf, sizeof(buf), &closed);
-	ck_assert_str_eq(buf, "ok\nyou said 'status'\n");
-	ck_assert_uint_eq(handled, 1);
+	if (!getenv("ISN_UNDER_VALGRIND")) {
+		client_read_all(fds[0], buf, sizeof(buf), &closed);
+		ck_assert_str_eq(buf, "ok\nyou said 'status'\n");
+		ck_assert_uint_eq(handled, 1);
+	}
 	for (i = 0; i < 3; i++)
 		close(fds[i]);
 }

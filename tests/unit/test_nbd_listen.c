@@ -328,8 +328,15 @@ START_TEST(emfile_pauses_accept)
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
 	ck_assert_msg(cpu < 0.2, "%.3f s of CPU in 1 s while out of descriptors", cpu);
 	ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 0);
-	ck_assert_uint_eq(recv_all(fd, greet, 18), 18);
-	ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 1);
+	/*
+	 * Served once descriptors are back; not under valgrind (the valgrind
+	 * tier sets ISN_UNDER_VALGRIND), whose EMFILE emulation accepts the
+	 * waiting connection and closes it. The native tiers check it.
+	 */
+	if (!getenv("ISN_UNDER_VALGRIND")) {
+		ck_assert_uint_eq(recv_all(fd, greet, 18), 18);
+		ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 1);
+	}
 	close(fd);
 	teardown();
 }
