@@ -207,6 +207,43 @@ void pd_resv_conflict(struct path_device *dev, struct path *p)
 				      path_key(p), PATH_RESV_CHECK, 0, resv_check_done, p);
 }
 
+/*
+ * SPC-5 5.14 (Write Exclusive - Registrants Only): every registered
+ * I_T nexus may write. LIO (target_scsi3_pr_reservation_check, Linux
+ * 6.1 as in the UML guests) instead treats a nexus with the holder's
+ * initiator name and another ISID as unregistered, so of our paths only the one whose nexus
+ * took the reservation can write; the others get RESERVATION CONFLICT
+ * although READ KEYS lists them. Such a conflict on one of our paths,
+ * while the reservation is ours and held by another of our paths, is
+ * that quirk and not another host: from then on writes go to the holder's
+ * path (pd_resv_write_path), and this one is re-sent there. Returns the
+ * holder's path index, or -1 for a real conflict.
+ */
+int pd_resv_conflict_ours(struct path_device *dev, const struct path *p)
+{
+	unsigned int h = (unsigned int)(dev->resv_holder & 0xff);
+
+	if (!p || dev->resv_state != PD_RESV_OURS ||
+	    !path_resv_ours(dev->resv_holder, dev->cfg.pr_key) || h == p->idx || h >= dev->npaths)
+		return -1;
+	if (!dev->resv_holder_writes) {
+		dev->resv_holder_writes = true;
+		log_warn("%s: RESERVATION CONFLICT for a registered path of ours: the target "
+			 "lets only the nexus holding the reservation write (LIO does so); "
+			 "writes go through %s only",
+			 p->name, dev->paths[h].name);
+	}
+	return (int)h;
+}
+
+/* The path that must carry writes (pd_resv_conflict_ours), or -1 for any. */
+int pd_resv_write_path(const struct path_device *dev)
+{
+	if (!dev->resv_holder_writes || dev->resv_state != PD_RESV_OURS)
+		return -1;
+	return (int)(dev->resv_holder & 0xff);
+}
+
 int pd_write_refused(const struct path_device *dev)
 {
 	if (dev->cfg.read_only)
