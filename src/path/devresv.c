@@ -277,14 +277,20 @@ static void resv_leave_done(struct path_resv *rv, void *opaque)
 
 unsigned int path_device_resv_leave(struct path_device *dev)
 {
-	unsigned int i;
+	unsigned int i, h = (unsigned int)(dev->resv_holder & 0xff);
 
 	if (!dev->cfg.pr_key || dev->cfg.read_only || dev->resv_state != PD_RESV_OURS ||
 	    dev->resv_leaving)
 		return 0;
-	/* One live path is enough: its CLEAR removes every registration of ours. */
-	for (i = 0; i < dev->npaths; i++) {
-		struct path *p = &dev->paths[i];
+	/* One live path is enough: its CLEAR removes every registration of
+	 * ours. The holder's path first: LIO answers a CLEAR from any other
+	 * nexus of ours RESERVATION CONFLICT (pd_resv_conflict_ours), and the
+	 * reservation would stay behind. */
+	for (unsigned int k = 0; k < dev->npaths; k++) {
+		struct path *p;
+
+		i = h < dev->npaths ? (h + k) % dev->npaths : k;
+		p = &dev->paths[i];
 
 		if (!p->sess || (p->state != PATH_ACTIVE && p->state != PATH_STANDBY) ||
 		    p->resv_epoch != p->epoch || path_resv_running(&p->resv))
