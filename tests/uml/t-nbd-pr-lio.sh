@@ -18,9 +18,11 @@
 #   after A's --dead-conn-timeout); B attaches /dev/nbd1 with --preempt:
 #   the log says PREEMPT AND ABORT, not the PREEMPT fallback; e2fsck
 #   (journal replay, then -f -n) is clean; B mounts, reads A's two files,
-#   writes its own; e2fsck -f -n after umount is clean; A's keys are gone;
+#   writes its own; e2fsck -f -n after umount is clean; A's keys are gone
+#   (network 1 is slowed meanwhile, so that B's path1 holds the reservation);
 # - A restarted on /dev/nbd0 is refused with exit 11 naming B's key;
-# - B detaches: reservation and registrations are gone.
+# - B detaches: reservation and registrations are gone (the CLEAR must go
+#   through the holder's path: LIO refuses it from B's other nexus).
 # Prints the time of each step.
 . "$(dirname "$0")/lib.sh"
 isn_require_attach
@@ -185,7 +187,12 @@ step "host A SIGKILLed; /dev/nbd0 size $(blockdev_size /dev/nbd0), still mounted
 ) &
 a_read=$!
 
-step "host B: attach --preempt /dev/nbd1"
+# Network 1 slow while B attaches: path1 logs in first and takes the
+# reservation, so the holder is not path0, the first path B's detach
+# would try (LIO refuses a CLEAR from a nexus of ours that does not hold).
+cable_netem 1 delay 300ms
+on_exit "cable_clear 1"
+step "host B: attach --preempt /dev/nbd1 (network 1 delayed 300 ms each way)"
 t=$(now_ms)
 daemon b /dev/nbd1 --preempt
 B_PID=$DPID
@@ -198,6 +205,13 @@ grep -q "refuses PREEMPT AND ABORT" "$UML_OUT/b.log" &&
 	fail "LIO refused PREEMPT AND ABORT: B fell back to PREEMPT"
 key_b=$(sed -n 's/.*LUN reserved (.*key \(0x[0-9a-f]*\)).*/\1/p' "$UML_OUT/b.log" | tail -1)
 [ -n "$key_b" ] && [ "$key_b" != "$key_a" ] || fail "B's log does not say B reserved the LUN"
+case $key_b in
+*01) ;;
+*) fail "B's reservation is held by $key_b, not path1's key: the delay on network 1 did not work" ;;
+esac
+cable_clear 1
+wait_for 20 sh -c "ISCSI_NBD_RUNDIR=$run_b '$ISN_BIN' status | grep -c ': ACTIVE' | grep -qx 2" ||
+	fail "B's two paths are not both ACTIVE"
 pr keys
 grep "^0x" /scratch/pr.out | grep -q "^$host_a" && fail "A's keys are still registered"
 pr reservation
