@@ -30,7 +30,12 @@ die_guest() {
 }
 
 kver=$(uname -r)
-moddir=/usr/lib/uml/modules/$kver
+# ISN_GUEST (kernel command line): uml, or qemu for the QEMU back end,
+# whose initramfs (qemu-init.sh) mounted the host's / over virtio-9p instead
+# of hostfs and passes the unpacked Debian kernel's module tree as
+# ISN_MODDIR. Everything else is the same for both.
+ISN_GUEST=${ISN_GUEST:-uml}
+moddir=${ISN_MODDIR:-/usr/lib/uml/modules/$kver}
 
 if [ "${1:-}" != stage2 ]; then
 	[ -n "${UML_OUT:-}" ] || die_guest "UML_OUT not set on the kernel command line"
@@ -84,8 +89,12 @@ ip link set lo up 2>/dev/null
 
 # The results folder: the only place where the guest writes to the host.
 mkdir -p "$UML_OUT"
-mount -t hostfs -o "$UML_OUT" hostfs "$UML_OUT" ||
-	die_guest "cannot mount host folder $UML_OUT"
+if [ "$ISN_GUEST" = qemu ]; then
+	# run.sh exports it read-write as 9p tag "isnout".
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 isnout "$UML_OUT"
+else
+	mount -t hostfs -o "$UML_OUT" hostfs "$UML_OUT"
+fi || die_guest "cannot mount host folder $UML_OUT"
 [ -f "$UML_OUT/env" ] || die_guest "$UML_OUT/env missing"
 set -a
 # shellcheck disable=SC1091
