@@ -10,7 +10,17 @@ libinih-dev libsystemd-dev libjson-c-dev check
 tgt iproute2 iputils-ping libnl-utils user-mode-linux kmod util-linux e2fsprogs fdisk
 libnbd-bin python3-libnbd fio qemu-utils qemu-block-extra libiscsi-bin valgrind gnuplot-nox
 open-iscsi multipath-tools dmsetup
+qemu-system-x86 busybox-static
 "
+
+# The kernel tests' QEMU back end (tests/uml/run.sh, used where UML cannot
+# run) boots Debian 12's own kernel, fetched and unpacked into a cache, not
+# installed. Needs the packages above and apt's lists.
+qemu_kernel() {
+	[ "$(id -u)" = 0 ] || return 0
+	bash "$(dirname "$0")/../tests/uml/qemu.sh" kernel >/dev/null ||
+		echo "install-deps: no kernel for the QEMU test back end (tests/uml/qemu.sh kernel)" >&2
+}
 
 missing=""
 for p in $PKGS; do
@@ -18,6 +28,7 @@ for p in $PKGS; do
 done
 if [ -z "$missing" ]; then
 	echo "install-deps: all packages present"
+	qemu_kernel
 	exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -29,3 +40,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
+qemu_kernel

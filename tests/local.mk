@@ -21,10 +21,10 @@ UML_TESTS = \
 	tests/uml/demo-guest.sh
 TESTS += $(UML_TESTS)
 EXTRA_DIST += $(UML_TESTS) tests/uml/run.sh tests/uml/init.sh tests/uml/lib.sh \
-	tests/uml/README.md
+	tests/uml/README.md tests/uml/qemu.sh tests/uml/qemu-init.sh
 clean-local: clean-local-uml
 clean-local-uml:
-	-rm -rf tests/uml/logs tests/uml/overlay-probe.*
+	-rm -rf tests/uml/logs tests/uml/overlay-probe.* tests/uml/uml-probe tests/uml/qemu-probe
 .PHONY: clean-local-uml
 
 # Integration tests against tgtd in private network namespaces; each one

@@ -84,7 +84,7 @@ printf '%s\n' '. "$top_srcdir/tests/functions.sh"' 'requires no-such-tool-harnes
 printf '%s\n' '. "$top_srcdir/tests/functions.sh"' 'skip "feature not built yet"' \
 	>"$suite/own-code.sh"
 printf '%s\n' 'echo "nothing to see"' 'exit 77' >"$suite/no-reason.sh"
-printf '%s\n' 'LINUX_UML=/nonexistent/linux.uml exec bash "$top_srcdir/tests/uml/run.sh" \' \
+printf '%s\n' 'ISN_GUEST=uml LINUX_UML=/nonexistent/linux.uml exec bash "$top_srcdir/tests/uml/run.sh" \' \
 	'	"$top_srcdir/tests/uml/t-boot.sh"' \
 	>"$suite/uml-missing.sh"
 

@@ -66,7 +66,18 @@ kernel() {
 	# shellcheck disable=SC2064 # expand now: tmp is local
 	trap "rm -rf '$tmp'" EXIT
 	echo "$me: fetching $pkg from the Debian archive into $cache" >&2
-	(cd "$tmp" && apt-get download -q "$pkg" >&2) || die "apt-get download $pkg failed"
+	# Stale lists name a version the archive no longer has: as root,
+	# refresh them once and ask again.
+	if ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
+		[ "$(id -u)" = 0 ] && [ -z "${ISN_QEMU_KPKG:-}" ] || die "apt-get download $pkg failed"
+		apt-get update -q >&2 || die "apt-get update failed"
+		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+			sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -1)
+		[ -n "$pkg" ] || die "apt-cache knows no linux-image-amd64"
+		kver=${pkg#linux-image-}
+		dir=$cache/$kver
+		(cd "$tmp" && apt-get download -q "$pkg" >&2) || die "apt-get download $pkg failed"
+	fi
 	deb=$(ls "$tmp"/*.deb 2>/dev/null | head -1)
 	[ -n "$deb" ] || die "apt-get download left no .deb"
 	mkdir "$tmp/x" && dpkg-deb -x "$deb" "$tmp/x" || die "dpkg-deb -x $deb failed"
