@@ -1,6 +1,7 @@
 #!/bin/bash
-# Run one guest script inside a User-Mode Linux kernel and exit with its
-# status (0 pass, 77 skip, anything else fail).
+# Run one guest script inside a User-Mode Linux kernel, or where UML cannot
+# run, Debian's own kernel under QEMU, and exit with its status (0 pass, 77
+# skip, anything else fail).
 #
 #   tests/uml/run.sh GUEST_SCRIPT [KEY=VALUE ...]
 #
@@ -21,6 +22,11 @@
 #   UML_NAME      name of the run, used for the log folder (default: the
 #                 script's file name without .sh)
 #   top_builddir  logs are kept in $top_builddir/tests/uml/logs/$UML_NAME/
+#   ISN_GUEST     uml or qemu: the back end (default: UML where it can run
+#                 user processes on this host, else QEMU; README.md)
+#   ISN_QEMU_ACCEL  kvm or tcg (default: kvm where it boots Debian's kernel)
+#   ISN_QEMU_CACHE  where qemu.sh keeps the kernel (/var/cache/iscsi-nbd-tests)
+#   ISN_QEMU_SMP  guest CPUs under QEMU (default 1, as UML has)
 #
 # UML's own exit status says nothing about the test (0 after poweroff, 134
 # after a panic): the guest's init writes the script's status to
