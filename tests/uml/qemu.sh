@@ -21,6 +21,9 @@ set -u
 me=qemu.sh
 here=$(cd "$(dirname "$0")" && pwd) || exit 1
 
+# The temporary folders go on every exit path (their EXIT traps).
+trap 'exit 130' INT TERM HUP
+
 die() {
 	echo "$me: $*" >&2
 	exit 1
