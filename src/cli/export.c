@@ -357,6 +357,16 @@ static void nl_bind_done(struct nbdnl_async *a, int err, uint32_t index)
 			snprintf(msg, sizeof(msg),
 				 "/dev/nbd%d is in use by another process; pick another --device",
 				 e->cfg->index);
+		else if (err == -EINVAL && e->reattach && path_device_bdev(e->dev)->info.ident[0])
+			/*
+			 * nbd_genl_reconfigure compares our backend identifier with
+			 * the one the device was connected with ("backend image
+			 * doesn't match" in dmesg): another LUN is served there.
+			 */
+			snprintf(msg, sizeof(msg),
+				 "/dev/nbd%d is in use: it serves another backend than %.64s; "
+				 "pick another --device",
+				 e->cfg->index, path_device_bdev(e->dev)->info.ident);
 		else
 			snprintf(msg, sizeof(msg), "netlink %s failed: %s",
 				 e->reattach ? "RECONFIGURE" : "CONNECT", strerror(-err));

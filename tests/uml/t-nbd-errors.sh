@@ -92,9 +92,11 @@ grep -q alicesecret12 "$err" && fail "a secret was printed"
 #   case 1: the first daemon has the default control name nbd0, so the
 #           second one sees it before logging in;
 #   case 2: the first daemon runs under --name first, so the second one
-#           logs in and sends RECONFIGURE, which the kernel "succeeds"
-#           without taking a socket (no dead one to replace): the second
-#           daemon must notice, fail, and not DISCONNECT the device.
+#           logs in and sends RECONFIGURE with LUN 2's backend identifier,
+#           which the kernel refuses (EINVAL, "backend image doesn't match"
+#           in dmesg; with the same identifier it would "succeed" without
+#           taking a socket, which export.c also checks): the second
+#           daemon must say the device is in use and not DISCONNECT it.
 in_use_case() {
 	local n=$1 ctlname=$2 first rc
 	shift 2
