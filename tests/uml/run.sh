@@ -247,7 +247,7 @@ trap 'echo "$me: interrupted" >&2; exit 130' INT TERM HUP
 	printf 'top_srcdir=%q\n' "$top_srcdir"
 	printf 'top_builddir=%q\n' "$top_builddir"
 	while IFS='=' read -r k _; do
-		case $k in ISN_*) printf '%s=%q\n' "$k" "${!k}" ;; esac
+		case $k in ISN_GUEST) ;; ISN_*) printf '%s=%q\n' "$k" "${!k}" ;; esac
 	done < <(env)
 	for kv in "$@"; do
 		k=${kv%%=*}
@@ -308,7 +308,7 @@ if [ -f "$out/status" ]; then
 	[ "$rc" = 124 ] && why="guest script timed out after $guest_timeout s"
 elif [ "$uml_rc" = 124 ] || [ "$uml_rc" = 137 ]; then
 	rc=1 why="$guest guest killed after $timeout_s s without a status file"
-elif [ $guest = uml ] && grep -q 'ptrace set fp regs failed, errno = 14' "$out/console.log" 2>/dev/null; then
+elif [ "$guest" = uml ] && grep -q 'ptrace set fp regs failed, errno = 14' "$out/console.log" 2>/dev/null; then
 	# The host refused to restore a guest process's FPU state: its
 	# PTRACE_SETREGSET(NT_X86_XSTATE) takes only a buffer of the host's
 	# whole XSAVE size, and Debian's linux.uml (6.1 in bookworm, 6.12 in
