@@ -63,6 +63,8 @@ INTEGRATION_TESTS = \
 	tests/integration/ctl-stall.sh \
 	tests/integration/lun-lock.sh \
 	tests/integration/ctl-names.sh
+INTEGRATION_TESTS += tests/integration/pr-exclusive.sh tests/integration/pr-runtime.sh \
+	tests/integration/pr-takeover.sh tests/integration/pr-unsupported.sh
 TESTS += $(INTEGRATION_TESTS)
 
 # The hostile-target suite (issue 9): a scripted misbehaving target

@@ -31,6 +31,7 @@ enum cli_exit {
 	CLI_EXIT_GEOMETRY = 8, /* the LUN's block size or size cannot be exported / shown */
 	CLI_EXIT_BUSY = 9,     /* another daemon on this host holds the target LUN */
 	CLI_EXIT_IN_USE = 10,  /* detach refused: the device is in use (inuse.h) */
+	CLI_EXIT_RESERVED = 11, /* another host holds the LUN (persistent reservation) */
 };
 
 #define CLI_PROG "iscsi-nbd"
@@ -117,5 +118,6 @@ int cmd_list(int argc, char **argv); /* cmd_ctl.c */
 int cmd_status(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_config(int argc, char **argv); /* cmd_config.c */
+int cmd_pr(int argc, char **argv);     /* cmd_pr.c */
 
 #endif

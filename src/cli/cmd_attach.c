@@ -26,7 +26,10 @@
 #include "cli/sync.h"
 #include "nbd/netlink.h"
 #include "path/policy.h"
+#include "path/reserve.h"
+#include "scsi/sam.h"
 #include "scsi/sbc.h"
+#include "scsi/sense.h"
 #include "scsi/spc.h"
 #include "path/transport.h"
 #include "util/log.h"
@@ -53,6 +56,23 @@ enum {
 	OPT_COALESCE_US,
 	OPT_IO_TIMEOUT,
 	OPT_IO_RETRIES,
+	OPT_RESERVATION,
+	OPT_READ_ONLY,
+	OPT_PREEMPT,
+};
+
+/* --reservation (iscsi-nbd.8 EXCLUSIVE ACCESS). */
+enum resv_policy {
+	RESV_EXCLUSIVE, /* reserve; a target without PR: warned */
+	RESV_REQUIRED,	/* reserve; a target without PR: refused */
+	RESV_NONE,	/* no reservation: a cluster filesystem shares the LUN */
+};
+
+/* What the preflight needs besides the target: filled by export_main. */
+struct resv_opts {
+	enum resv_policy policy;
+	bool read_only, preempt;
+	bool serve;
 };
 
 static const struct option attach_opts[] = {
@@ -80,6 +100,9 @@ static const struct option attach_opts[] = {
 	{"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
 	{"io-retries", required_argument, NULL, OPT_IO_RETRIES},
 	{"config", required_argument, NULL, OPT_CONFIG},
+	{"reservation", required_argument, NULL, OPT_RESERVATION},
+	{"read-only", no_argument, NULL, OPT_READ_ONLY},
+	{"preempt", no_argument, NULL, OPT_PREEMPT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -135,6 +158,17 @@ static void attach_usage(FILE *f, bool serve)
 			   "      --connections N          kernel sockets (queues): default CPUs, max 4\n"
 			   "      --dead-conn-timeout SEC  how long the kernel keeps I/O for a restarted\n"
 			   "                               daemon (default 60)\n");
+	fprintf(f, "Exclusive access (SCSI-3 persistent reservations):\n"
+		   "      --reservation POLICY     exclusive (default): register every path and\n"
+		   "                               reserve the LUN (Write Exclusive - Registrants\n"
+		   "                               Only), refuse a LUN another host holds (exit\n"
+		   "                               10), warn if the target has no reservations;\n"
+		   "                               required: refuse such a target too; none: no\n"
+		   "                               reservation (only for a cluster filesystem)\n"
+		   "      --read-only              export read-only, take no reservation: shares\n"
+		   "                               a LUN another host holds; writes fail (EPERM)\n"
+		   "      --preempt                take the LUN from another host (PREEMPT AND\n"
+		   "                               ABORT): only when that host is dead\n");
 	fprintf(f, "Daemon options:\n"
 		   "  -f, --foreground             stay in the foreground, log to stderr\n"
 		   "      --name NAME              control socket name (default nbdN / serve-PID)\n"
@@ -341,8 +375,93 @@ static int preflight_geometry(struct cli_sync *y, const struct cli_target *t, bo
 	return 0;
 }
 
+/* One PR IN into buf: the bytes received, -1 refused (CHECK CONDITION), -2 failed. */
+static int preflight_prin(struct cli_sync *y, const struct cli_target *t, uint8_t sa, uint8_t *buf,
+			  uint16_t len)
+{
+	struct sess_task task = {0};
+	int n = scsi_build_pr_in(task.cdb, sizeof(task.cdb), sa, len);
+
+	task.cdb_len = (uint8_t)n;
+	task.lun = t->lun;
+	task.dir = SESS_DIR_READ;
+	task.iov[0].iov_base = buf;
+	task.iov[0].iov_len = len;
+	task.iov_cnt = 1;
+	task.xfer_len = len;
+	/* A UNIT ATTENTION after login is normal (RFC 7143): one more try. */
+	for (int tries = 0; tries < 3; tries++) {
+		if (n < 0 || sync_task(y, &task) != 0)
+			return -2;
+		if (task.response == 0 && task.status == 0)
+			return (int)(len - (task.residual_under ? task.residual : 0));
+		if (task.response == 0 && task.status == SCSI_STATUS_CHECK_CONDITION &&
+		    task.sense_len) {
+			struct scsi_sense sense;
+
+			if (scsi_sense_parse(task.sense, task.sense_len, &sense) == 0 &&
+			    sense.key == SCSI_SK_UNIT_ATTENTION)
+				continue;
+		}
+		return -1;
+	}
+	return -1;
+}
+
+/*
+ * Another host holds the LUN: say so before any write, before the daemon
+ * starts, with its key and what to do (iscsi-nbd.8 EXCLUSIVE ACCESS). Only
+ * PR IN is sent here (READ RESERVATION needs no registration), so a
+ * refused attach has changed nothing at the target. The path layer checks
+ * again before each path registers (a host may reserve in between).
+ */
+static int preflight_reservation(struct cli_sync *y, const struct cli_target *t,
+				 const struct resv_opts *ro, uint64_t host_key)
+{
+	uint8_t buf[24];
+	struct scsi_pr_reservation r;
+	struct scsi_pr_caps caps;
+	int got;
+
+	if (ro->read_only || ro->policy == RESV_NONE)
+		return 0;
+	got = preflight_prin(y, t, SCSI_PR_IN_REPORT_CAPABILITIES, buf, SCSI_PR_CAPS_LEN);
+	if (got == -1 ||
+	    (got >= 0 && (scsi_pr_caps_parse(buf, (size_t)got, &caps) < 0 ||
+			  !scsi_pr_caps_has_type(&caps, SCSI_PR_WRITE_EXCLUSIVE_RO)))) {
+		if (ro->policy == RESV_REQUIRED) {
+			cli_err("LUN %u of %s: the target does not support persistent reservations "
+				"(Write Exclusive - Registrants Only) and --reservation required "
+				"was given",
+				t->lun, t->target);
+			return CLI_EXIT_RESERVED;
+		}
+		return 0; /* the daemon warns */
+	}
+	got = preflight_prin(y, t, SCSI_PR_IN_READ_RESERVATION, buf, sizeof(buf));
+	if (got < 0 || scsi_pr_read_reservation_parse(buf, (size_t)got, &r) < 0)
+		return 0; /* the path layer tries again and reports */
+	if (!r.held || path_resv_ours(r.key, host_key))
+		return 0;
+	if (ro->preempt) {
+		log_notice("LUN %u of %s is reserved by key 0x%016" PRIx64 " (%s): preempting it",
+			   t->lun, t->target, r.key, scsi_pr_type_name(r.type));
+		return 0;
+	}
+	cli_err("LUN %u of %s is reserved by another host: key 0x%016" PRIx64 " (%s); nothing "
+		"was written. If that host is dead or detached, take the LUN over with "
+		"'" CLI_PROG
+		" %s ... --preempt' (PREEMPT AND ABORT: where the target supports it, that host's queued commands are aborted); "
+		"to use it beside that host, add --read-only; '" CLI_PROG " pr keys -t %s -P %s "
+		"-l %u' shows the registrations",
+		t->lun, t->target, r.key, scsi_pr_type_name(r.type), ro->serve ? "serve" : "attach",
+		t->target, t->portal, t->lun);
+	return CLI_EXIT_RESERVED;
+}
+
 /* Log in once on some portal to report a wrong IQN / secret / dead portals now. */
-static int preflight(struct cli_target *t, char **portals, unsigned int n, bool serve)
+static int preflight(struct cli_target *t, char **portals, unsigned int n, bool serve,
+		     const struct resv_opts *ro)
 {
 	int first = CLI_EXIT_CONNECT;
 	unsigned int i;
@@ -350,6 +469,7 @@ static int preflight(struct cli_target *t, char **portals, unsigned int n, bool 
 	for (i = 0; i < n; i++) {
 		struct sess_config sc;
 		struct cli_sync y;
+		uint64_t host_key;
 		int code;
 
 		t->portal = portals[i];
@@ -357,12 +477,15 @@ static int preflight(struct cli_target *t, char **portals, unsigned int n, bool 
 		if (code)
 			return code;
 		sc.isid[5] ^= 0x5a; /* never the ISID a path will use */
+		host_key = path_resv_host_key(sc.initiator_name);
 		code = sync_open(&y, &sc, t->timeout);
 		cli_config_release(&sc);
 		if (code == 0) {
 			code = preflight_lun(&y, t);
 			if (code == 0)
 				code = preflight_geometry(&y, t, serve);
+			if (code == 0)
+				code = preflight_reservation(&y, t, ro, host_key);
 			sync_close(&y);
 			return code;
 		}
@@ -421,6 +544,7 @@ static int export_take_lock(const struct cli_target *t, const char *name, bool s
 static int export_main(int argc, char **argv, bool serve, char **portals)
 {
 	struct export_config ec = {0};
+	struct resv_opts ro = {.policy = RESV_EXCLUSIVE};
 	struct cli_target t;
 	struct sess_config sc;
 	char *ifaces[PATH_MAX_PATHS] = {0};
@@ -451,6 +575,7 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 	if (code)
 		return code;
 	ec.mode = serve ? EXPORT_SERVER : EXPORT_KERNEL;
+	ro.serve = serve;
 	while ((c = getopt_long(argc, argv, "t:P:l:fh", attach_opts, NULL)) != -1) {
 		switch (c) {
 		case 'P':
@@ -588,6 +713,25 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 			continue;
 		case OPT_CONFIG: /* read by config_expand_args() */
 			continue;
+		case OPT_RESERVATION:
+			if (strcmp(optarg, "exclusive") == 0)
+				ro.policy = RESV_EXCLUSIVE;
+			else if (strcmp(optarg, "required") == 0)
+				ro.policy = RESV_REQUIRED;
+			else if (strcmp(optarg, "none") == 0)
+				ro.policy = RESV_NONE;
+			else {
+				cli_err("bad --reservation '%s': give exclusive, required or none",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			continue;
+		case OPT_READ_ONLY:
+			ro.read_only = true;
+			continue;
+		case OPT_PREEMPT:
+			ro.preempt = true;
+			continue;
 		default:
 			break;
 		}
@@ -609,6 +753,11 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 	}
 	if (serve && !ec.socket_path == !ec.listen_addr) {
 		cli_err("serve needs exactly one of --socket PATH or --listen HOST:PORT");
+		return CLI_EXIT_USAGE;
+	}
+	if (ro.preempt && (ro.read_only || ro.policy == RESV_NONE)) {
+		cli_err("--preempt takes the LUN's reservation: not with --read-only or "
+			"--reservation none");
 		return CLI_EXIT_USAGE;
 	}
 	code = export_take_lock(&t, ec.name, serve);
@@ -651,7 +800,7 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 		}
 	}
 
-	code = preflight(&t, portals, np, serve);
+	code = preflight(&t, portals, np, serve, &ro);
 	if (code)
 		return code;
 
@@ -689,6 +838,15 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 		stable_isid(pc->isid, sc.initiator_name, t.target, portals[i], t.lun);
 	}
 	ec.dev.npaths = np;
+	ec.dev.read_only = ro.read_only;
+	if (!ro.read_only && ro.policy != RESV_NONE) {
+		ec.dev.pr_key = path_resv_host_key(sc.initiator_name);
+		ec.dev.pr_required = ro.policy == RESV_REQUIRED;
+		ec.dev.pr_preempt = ro.preempt;
+	} else if (!ro.read_only) {
+		log_warn("--reservation none: nothing stops another host from writing this LUN "
+			 "at the same time (only for a cluster filesystem)");
+	}
 
 	if (!foreground) {
 		/* The log (and later the control socket) live in the run directory. */

@@ -25,6 +25,7 @@ static const char *const digest_values[] = {"none", "crc32c", "prefer-crc32c", "
 static const char *const policy_values[] = {"round-robin", "failover", "queue-length",
 					    "service-time", NULL};
 static const char *const mode_values[] = {"attach", "serve", NULL};
+static const char *const reservation_values[] = {"exclusive", "required", "none", NULL};
 
 #define MS(x)  ((uint64_t)(x))
 #define SEC(x) ((uint64_t)(x)*1000)
@@ -53,6 +54,12 @@ const struct config_key config_keys[] = {
 	 "InitiatorName= of /etc/iscsi/initiatorname.iscsi, else of /etc/iscsi-nbd/initiatorname "
 	 "(generated once)",
 	 "initiator-name", "our iSCSI name, as the target's ACLs know it"},
+	{"target", "reservation", CONFIG_ENUM, 0, 0, 0, NULL, reservation_values, "exclusive", NULL,
+	 "reservation",
+	 "exclusive access with SCSI-3 persistent reservations: exclusive (reserve the LUN for "
+	 "this host, refuse one another host holds; warn if the target lacks reservations), "
+	 "required (refuse such a target too) or none (no reservation: only for a cluster "
+	 "filesystem)"},
 	/* [auth] */
 	{"auth", "chap_user", CONFIG_STRING, 0, 0, 0, NULL, NULL, NULL, "no CHAP", "chap-user",
 	 "log in with CHAP as this user (needs chap_secret_file)"},

@@ -31,6 +31,7 @@
 #include "nbd/netlink.h"
 #include "nbd/proto.h"
 #include "nbd/server.h"
+#include "scsi/spc.h"
 #include "util/log.h"
 
 #define EXPORT_QUEUE_DEPTH 128
@@ -104,6 +105,9 @@ struct export {
 	enum { WB_IDLE, WB_SYNCING, WB_FLUSHING, WB_DONE } wb_state;
 	ev_timer wb_timer; /* bound on write-back + flush: half the stop timeout */
 	struct bdev_req preflush_req;
+	bool ran;	/* reached EX_RUNNING: there may be writes to flush */
+	bool resv_left; /* detach released the reservation (or had none to release) */
+	char resv[160]; /* the reservation as status shows it ("" = none) */
 };
 
 /*
@@ -156,8 +160,9 @@ static void export_status_update(struct export *e)
 			len += (size_t)snprintf(down + len, sizeof(down) - len, "%s %s %s",
 						len ? "," : ";", ps.name, path_state_name(ps.state));
 	}
-	snprintf(line, sizeof(line), "%s %s: %u/%u paths up%s", e->name,
-		 e->devpath[0] ? e->devpath : "starting", up, n, down);
+	snprintf(line, sizeof(line), "%s %s: %u/%u paths up%s%s%s", e->name,
+		 e->devpath[0] ? e->devpath : "starting", up, n, down, e->resv[0] ? "; " : "",
+		 e->resv);
 	/* PROBING -> STANDBY -> ACTIVE is one "up" for the reader: say it once. */
 	if (strcmp(line, last) == 0)
 		return;
@@ -188,11 +193,19 @@ static void export_stop_device(struct export *e)
 {
 	if (e->dev_stopping)
 		return;
-	e->dev_stopping = true;
 	if (!e->dev) {
+		e->dev_stopping = true;
 		export_finish(e);
 		return;
 	}
+	/* Detach gives the LUN back (iscsi-nbd.8 EXCLUSIVE ACCESS): RELEASE and
+	 * unregister every live path first; PATH_RESV_EV_RELEASED continues. */
+	if (!e->resv_left) {
+		e->resv_left = true;
+		if (path_device_resv_leave(e->dev) > 0)
+			return;
+	}
+	e->dev_stopping = true;
 	path_device_stop(e->dev);
 }
 
@@ -216,7 +229,10 @@ static void export_frontends_closed(struct export *e)
 	if (e->state != EX_STOPPING || e->flush_sent)
 		return;
 	e->flush_sent = true;
-	if (e->dev && path_device_ready(e->dev) && path_device_bdev(e->dev)->info.write_cache) {
+	/* Never exported (refused at start, a LUN another host holds): nothing
+	 * was written, and no path may be left to carry a flush. */
+	if (e->ran && e->dev && path_device_ready(e->dev) &&
+	    path_device_bdev(e->dev)->info.write_cache) {
 		e->flush_req = (struct bdev_req){
 			.op = BDEV_OP_FLUSH, .done = flush_done_cb, .opaque = e};
 		if (bdev_submit(path_device_bdev(e->dev), &e->flush_req) == 0)
@@ -583,6 +599,7 @@ static void nl_bind_done(struct nbdnl_async *a, int err, uint32_t index)
 	if (nbdnl_monitor_start(&e->mon, e->loop, link_dead_cb, e) == 0)
 		e->mon_on = true;
 	export_set_state(e, EX_RUNNING);
+	e->ran = true;
 	log_notice("%s: %s %s, %" PRIu64 " bytes, block %u, %u socket(s)", e->name,
 		   e->reattach ? "re-attached" : "attached", e->devpath, e->ex.size,
 		   e->ex.min_block, e->nconns);
@@ -702,6 +719,7 @@ static int export_bind_server(struct export *e)
 	if (!e->ctl)
 		log_warn("%s: no control socket in %s: %s", e->name, ctl_dir(), strerror(errno));
 	export_set_state(e, EX_RUNNING);
+	e->ran = true;
 	log_notice("%s: serving on %s", e->name, addr);
 	daemon_ready(addr);
 	export_status_update(e);
@@ -862,6 +880,60 @@ static void start_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	export_stop(e, CLI_EXIT_CONNECT);
 }
 
+/* Exclusive access (device.h pr_key): refusals at start, the LUN taken, detach. */
+static void dev_reservation_cb(struct path_device *dev, const struct path_resv_event *ev,
+			       void *opaque)
+{
+	struct export *e = opaque;
+	char msg[400];
+
+	switch (ev->kind) {
+	case PATH_RESV_EV_RESERVED:
+		snprintf(e->resv, sizeof(e->resv), "reserved, key 0x%016" PRIx64, ev->key);
+		for (unsigned int i = 0; i < ev->npreempted; i++)
+			log_notice("%s: preempted key 0x%016" PRIx64 " (PREEMPT AND ABORT)",
+				   e->name, ev->preempted[i]);
+		break;
+	case PATH_RESV_EV_TAKEN:
+		if (ev->key)
+			snprintf(e->resv, sizeof(e->resv),
+				 "LUN TAKEN by key 0x%016" PRIx64 " (%s): writes fail", ev->key,
+				 scsi_pr_type_name(ev->type));
+		else
+			snprintf(e->resv, sizeof(e->resv),
+				 "LUN TAKEN (reservation conflict): writes fail");
+		if (e->state == EX_STARTING) {
+			snprintf(msg, sizeof(msg),
+				 "the LUN is reserved by another host: key 0x%016" PRIx64
+				 " (%s); nothing was written. Take it over only if that host is "
+				 "dead or detached: add --preempt; or share it with --read-only",
+				 ev->key, scsi_pr_type_name(ev->type));
+			log_err("%s: %s", e->name, msg);
+			daemon_failed(CLI_EXIT_RESERVED, msg);
+			export_stop(e, CLI_EXIT_RESERVED);
+			return;
+		}
+		break;
+	case PATH_RESV_EV_UNSUPPORTED:
+		if (e->cfg->dev.pr_required && e->state == EX_STARTING) {
+			snprintf(msg, sizeof(msg),
+				 "the target does not support persistent reservations and "
+				 "--reservation required was given");
+			daemon_failed(CLI_EXIT_RESERVED, msg);
+			export_stop(e, CLI_EXIT_RESERVED);
+			return;
+		}
+		snprintf(e->resv, sizeof(e->resv), "NOT reserved (target lacks PR)");
+		break;
+	case PATH_RESV_EV_RELEASED:
+		e->resv[0] = 0;
+		if (e->state == EX_STOPPING)
+			export_stop_device(e);
+		return;
+	}
+	export_status_update(e);
+}
+
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct export *e = w->data;
@@ -965,6 +1037,7 @@ int export_run(struct export_config *cfg)
 	cfg->dev.on_stopped = dev_stopped_cb;
 	cfg->dev.on_capacity_change = dev_capacity_cb;
 	cfg->dev.on_path_state = path_state_cb;
+	cfg->dev.on_reservation = dev_reservation_cb;
 	cfg->dev.opaque = e;
 	e->dev = path_device_new(e->loop, &cfg->dev);
 	if (!e->dev) {

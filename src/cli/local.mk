@@ -6,6 +6,7 @@ CLI_SOURCES = \
 	src/cli/cmd_config.c \
 	src/cli/cmd_ctl.c \
 	src/cli/cmd_discover.c \
+	src/cli/cmd_pr.c \
 	src/cli/cmd_scsi.c \
 	src/cli/confdisc.c \
 	src/cli/conffile.c \

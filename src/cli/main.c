@@ -16,6 +16,8 @@
  *	8  geometry: the LUN's block size or size cannot be exported or reported
  *	9  LUN busy: another daemon on this host attaches or serves the target LUN
  *	10 device in use: detach refused (mounted, swap, held, open exclusively)
+ *	11 LUN reserved by another host (SPC-5 persistent reservation), or
+ *	   reservations required and the target has none
  */
 #include "config.h"
 
@@ -66,6 +68,7 @@ static const struct subcmd subcmds[] = {
 	{"list", cmd_list, "running devices: name, target, paths, mounts [--json]"},
 	{"status", cmd_status, "devices, paths, states, latency, counters [--json]"},
 	{"config", cmd_config, "check or dump a configuration file (--dump NAME)"},
+	{"pr", cmd_pr, "persistent reservations: keys, reservation, register, reserve, preempt"},
 };
 
 static void usage(FILE *f)
@@ -101,8 +104,8 @@ static void usage(FILE *f)
 		"  7 local error (file, permission)\n"
 		"  8 LUN geometry not exportable (block size, size)\n"
 		"  9 LUN busy: another daemon on this host serves the target LUN\n"
-
-		"  10 device in use: detach refused (mounted, swap, held by dm/md)\n");
+		"  10 device in use: detach refused (mounted, swap, held by dm/md)\n"
+		"  11 LUN reserved by another host (persistent reservation)\n");
 }
 
 int main(int argc, char **argv)

@@ -20,6 +20,7 @@
 #include "nbd/server.h"
 #include "path/device.h"
 #include "path/policy.h"
+#include "scsi/spc.h"
 #include "util/escape.h"
 
 struct outbuf {
@@ -107,6 +108,28 @@ static void conn_json(const struct nbdsrv_conn *c, void *arg)
 	json_object_array_add(arr, o);
 }
 
+/* Exclusive access (iscsi-nbd.8): the policy and what the device knows of the holder. */
+static const char *resv_state(const struct export_config *cfg, struct path_device *dev,
+			      uint64_t *key, uint8_t *type)
+{
+	*key = 0;
+	*type = 0;
+	if (cfg->dev.read_only)
+		return "read-only";
+	if (!cfg->dev.pr_key)
+		return "none";
+	switch (dev ? path_device_resv_state(dev, key, type) : 0) {
+	case 1:
+		return "reserved";
+	case -1:
+		return "taken";
+	case -2:
+		return "unsupported";
+	default:
+		return "pending";
+	}
+}
+
 static void status_text(struct export *e, struct outbuf *o)
 {
 	const struct export_config *cfg = export_config(e);
@@ -130,6 +153,19 @@ static void status_text(struct export *e, struct outbuf *o)
 		    info->discard ? "yes" : "no", info->write_zeroes ? "yes" : "no",
 		    info->read_only ? ", read-only" : "");
 	}
+	{
+		uint64_t key;
+		uint8_t type;
+		const char *st = resv_state(cfg, dev, &key, &type);
+
+		if (key)
+			out(o, "  reservation %s, key 0x%016" PRIx64 " (%s)%s\n", st, key,
+			    scsi_pr_type_name(type),
+			    strcmp(st, "taken") == 0 ? ": LUN TAKEN by another host, writes fail"
+						     : "");
+		else
+			out(o, "  reservation %s\n", st);
+	}
 	n = dev ? path_device_npaths(dev) : 0;
 	for (i = 0; i < n; i++) {
 		struct path_status ps;
@@ -149,6 +185,9 @@ static void status_text(struct export *e, struct outbuf *o)
 		    ps.latency_ewma * 1000.);
 		out(o, "    re-login back-off %u ms%s\n", ps.backoff_ms,
 		    ps.reinstated ? ", longer: another initiator reinstates our ISID" : "");
+		if (ps.last_fence[0])
+			out(o, "    last fence: %s, %.0f ms after the session died\n",
+			    ps.last_fence, ps.fence_ms);
 	}
 	export_foreach_conn(e, conn_text, o);
 }
@@ -176,6 +215,8 @@ static json_object *path_json(const struct export_config *cfg, struct path_devic
 	json_object_object_add(o, "latency_ms", jdouble3(ps.latency_ewma * 1000.));
 	json_object_object_add(o, "backoff_ms", json_object_new_uint64(ps.backoff_ms));
 	json_object_object_add(o, "reinstated", json_object_new_boolean(ps.reinstated));
+	json_object_object_add(o, "last_fence", ps.last_fence[0] ? jstr(ps.last_fence) : NULL);
+	json_object_object_add(o, "last_fence_ms", ps.last_fence[0] ? jdouble3(ps.fence_ms) : NULL);
 	return o;
 }
 
@@ -208,6 +249,18 @@ static json_object *status_json(struct export *e)
 		json_object_object_add(o, "write_cache",
 				       json_object_new_boolean(info->write_cache));
 		json_object_object_add(o, "read_only", json_object_new_boolean(info->read_only));
+	}
+	{
+		json_object *r = json_object_new_object();
+		uint64_t key;
+		uint8_t type;
+		char kb[24];
+
+		json_object_object_add(r, "state", jstr(resv_state(cfg, dev, &key, &type)));
+		snprintf(kb, sizeof(kb), "0x%016" PRIx64, key);
+		json_object_object_add(r, "key", key ? jstr(kb) : NULL);
+		json_object_object_add(r, "type", key ? json_object_new_int(type) : NULL);
+		json_object_object_add(o, "reservation", r);
 	}
 	paths = json_object_new_array();
 	n = dev ? path_device_npaths(dev) : 0;

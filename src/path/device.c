@@ -117,6 +117,8 @@ void pd_path_ready(struct path_device *dev, struct path *p)
 			return;
 		}
 		*di = *pi;
+		if (dev->cfg.read_only)
+			di->read_only = true; /* NBD READ_ONLY: no client sends a write */
 		if (pi->max_transfer_bytes && pi->max_transfer_bytes < rw)
 			rw = pi->max_transfer_bytes;
 		dev->max_rw_blocks = (uint32_t)MAX(rw / bs, 1);
@@ -152,6 +154,9 @@ void pd_path_ready(struct path_device *dev, struct path *p)
 		if (dev->cfg.on_capacity_change)
 			dev->cfg.on_capacity_change(dev, pi->size_bytes, dev->cfg.opaque);
 	}
+	/* Exclusive access: the nexus registers before it carries a command. */
+	if (pd_resv_join(dev, p))
+		return;
 	/* Not reset here: a path whose commands then time out would re-login
 	 * at once forever. Reset once it has carried I/O a while (path.c). */
 	p->pol.alua_rank = 0;
@@ -606,6 +611,8 @@ void path_device_path_status(const struct path_device *dev, unsigned int idx,
 	out->latency_ewma = p->latency_ewma;
 	out->throughput = p->pol.throughput;
 	out->fence_pending = p->taint_epoch > p->fenced_epoch;
+	snprintf(out->last_fence, sizeof(out->last_fence), "%s", p->last_fence);
+	out->fence_ms = p->last_fence_ms;
 	out->backoff_ms = !p->sess && (p->state == PATH_FAILED || p->state == PATH_FENCED ||
 				       p->state == PATH_WRONG_LUN)
 				  ? p->relogin_delay_ms

@@ -94,8 +94,15 @@
  *    logs in. A refused fence login is tried through the next such path;
  *    with none left, again after reconnect_max_ms. A fence login that
  *    answers with another TPGT is not a fence. With no healthy path in
- *    P's portal group (TPGTs differ, warned once), only P's own login or
- *    the time fence can release the writes.
+ *    P's portal group (TPGTs differ, warned once), only P's own login,
+ *    the reservation fence or the time fence can release the writes.
+ *  - Fence by reservation (pr_key set and the LUN ours; devresv.c): in
+ *    that case a live, registered path preempts P's key (PREEMPT AND
+ *    ABORT, SPC-5 5.14.12.5; PREEMPT where the target lacks it): P's old
+ *    nexus is unregistered, so under Write Exclusive - Registrants Only
+ *    nothing it still sends can write, and its queued tasks are aborted.
+ *    P does not log in meanwhile (its login would register the key being
+ *    removed); it registers again when it does.
  *  - Fence by time (fallback): the target drops the old session once it
  *    notices the connection is gone and DefaultTime2Wait +
  *    DefaultTime2Retain have passed (RFC 7143 13.15, 13.16; both
@@ -148,6 +155,24 @@
 #define PATH_MAX_PATHS 8
 
 struct path_device;
+
+/* What on_reservation reports (path_device_config). */
+enum path_resv_event_kind {
+	PATH_RESV_EV_RESERVED,	  /* the LUN is ours (first time, or after a preemption) */
+	PATH_RESV_EV_TAKEN,	  /* another host holds it (key, type): writes fail */
+	PATH_RESV_EV_UNSUPPORTED, /* the target has no persistent reservations */
+	PATH_RESV_EV_RELEASED,	  /* path_device_resv_leave() finished */
+};
+
+struct path_resv_event {
+	enum path_resv_event_kind kind;
+	const char *path; /* the path that saw it */
+	uint64_t key;	  /* TAKEN: the holder's key; RESERVED: ours */
+	uint8_t type;	  /* enum scsi_pr_type of the holder's reservation, 0 unknown */
+	bool at_runtime;  /* TAKEN: after the device was ready (RESERVATION CONFLICT) */
+	unsigned int npreempted;
+	const uint64_t *preempted; /* RESERVED: keys removed with PREEMPT AND ABORT */
+};
 
 struct path_config {
 	const char *name; /* "path1"; NULL: "path<index>" */
@@ -232,6 +257,27 @@ struct path_device_config {
 	 * shrank is refused (PATH_WRONG_LUN / the path is failed).
 	 */
 	void (*on_capacity_change)(struct path_device *dev, uint64_t new_size_bytes, void *opaque);
+
+	/*
+	 * Exclusive access (reserve.h, DESIGN.md "Exclusive access").
+	 * pr_key 0: no reservation. Otherwise the host's key
+	 * (path_resv_host_key()): before a path carries its first command
+	 * after each login, its nexus is registered with pr_key | path index
+	 * (REGISTER AND IGNORE EXISTING KEY) and, if no reservation exists,
+	 * the LUN is reserved Write Exclusive - Registrants Only. When another
+	 * host holds the LUN the path does not register; on_reservation says
+	 * so (PATH_RESV_EV_TAKEN) and no write is sent from then on: writes
+	 * complete with -EIO locally, reads go on (type 5 lets anyone read).
+	 * A RESERVATION CONFLICT at run time means the same (someone took the
+	 * LUN): never a path failure, never retried on another path.
+	 */
+	uint64_t pr_key;
+	bool pr_required; /* a target without PR support: PATH_RESV_EV_UNSUPPORTED, no path */
+	bool pr_preempt;  /* take the LUN from another host (PREEMPT AND ABORT), once */
+	/* Export read-only: bdev info read_only, writes fail with -EPERM, none is sent. */
+	bool read_only;
+	void (*on_reservation)(struct path_device *dev, const struct path_resv_event *ev,
+			       void *opaque);
 	void *opaque;
 };
 
@@ -266,6 +312,18 @@ int path_device_accept_size(struct path_device *dev, uint64_t size_bytes);
  * is already running.
  */
 void path_device_rescan(struct path_device *dev);
+/*
+ * Detach: release the reservation and remove our registrations, through one
+ * live path (reserve.h PATH_RESV_LEAVE: CLEAR when the reservation is
+ * ours); on_reservation(PATH_RESV_EV_RELEASED) when done. Returns 1 when
+ * started, 0 when there is nothing to do or no live path (then no event).
+ * Call before path_device_stop(); each command is bounded like any other.
+ */
+unsigned int path_device_resv_leave(struct path_device *dev);
+/* The holder the device knows of: 1 ours, -1 another host's (key, type), -2 the target
+ * has no persistent reservations, 0 none / unknown / no pr_key. */
+int path_device_resv_state(const struct path_device *dev, uint64_t *key, uint8_t *type);
+
 /* Manual failback for the failover policy. */
 void path_device_failback(struct path_device *dev);
 /* Fail a path now (link monitor: carrier lost). */

@@ -37,9 +37,14 @@ void path_fence_done(struct path *p, uint32_t e, const char *how, const struct p
 {
 	if (e <= p->fenced_epoch)
 		return;
-	if (path_fence_pending(p))
+	if (path_fence_pending(p)) {
 		log_info("%s: old session fenced (%s)%s%s%s: held writes may complete", p->name,
 			 how, via ? " through " : "", via ? via->name : "", via ? "'s portal" : "");
+		/* For status: which fence held, how long after the death. */
+		snprintf(p->last_fence, sizeof(p->last_fence), "%s%s%s", how, via ? " via " : "",
+			 via ? via->name : "");
+		p->last_fence_ms = (pd_now(p->dev) - p->died_at) * 1000.0;
+	}
 	p->fenced_epoch = e;
 	if (!path_fence_pending(p)) {
 		p->fence_tried = 0;
@@ -73,13 +78,14 @@ void path_taint(struct path *p, uint32_t epoch)
 
 bool path_fence_logging_in(const struct path *p)
 {
-	return p->fence_sess && !p->fence_ready;
+	/* A reservation fence too: p's own login would register the key it removes. */
+	return (p->fence_sess && !p->fence_ready) || p->resv_fencing;
 }
 
 /* A fence session may be started (path_fence_try) now. */
 bool path_fence_can_try(const struct path *p)
 {
-	return path_fence_pending(p) && !p->sess && !p->fence_sess &&
+	return path_fence_pending(p) && !p->sess && !p->fence_sess && !p->resv_fencing &&
 	       p->dead_epoch >= p->taint_epoch && p->dev->state == DEV_RUNNING && p->tpgt_known;
 }
 
@@ -216,6 +222,9 @@ void path_fence_try(struct path *p, double now)
 		break;
 	}
 	if (!via) {
+		/* No login can reinstate it: the reservation can still fence it. */
+		if (pd_resv_fence(dev, p, now))
+			return;
 		if (other_group && !p->fence_tpgt_warned) {
 			p->fence_tpgt_warned = true;
 			log_warn("%s: no healthy path to portal group %u: the dead session can "

@@ -30,6 +30,7 @@
 #include "path/path.h"
 #include "path/policy.h"
 #include "path/probe.h"
+#include "path/reserve.h"
 #include "path/transport.h"
 #include "util/list.h"
 
@@ -132,6 +133,18 @@ struct path {
 
 	struct path_probe probe;
 	struct path_probe_result id; /* of the last successful probe */
+	/* Persistent reservation of this nexus (reserve.h): joined for resv_epoch. */
+	struct path_resv resv;
+	uint32_t resv_epoch;
+	bool resv_leaving;
+	bool resv_wait; /* another path is taking the reservation: join after it */
+	/* Reservation fence (devresv.c): another path preempts this one's key. */
+	bool resv_fencing;
+	uint32_t resv_fence_for;	  /* the epoch it fences: all up to this one */
+	unsigned int resv_fence_for_path; /* on the fencing path: whose key it preempts */
+	double resv_fence_retry_at;
+	char last_fence[128]; /* path_status.last_fence */
+	double last_fence_ms;
 
 	uint64_t ios, bytes, errors, failures, retries;
 	double latency_ewma;
@@ -182,6 +195,14 @@ struct path_device {
 	bool stop_forced; /* the stop deadline passed: sessions were closed */
 	bool in_poll;
 
+	/* Exclusive access (device.h pr_key): what we know of the reservation. */
+	enum { PD_RESV_UNKNOWN, PD_RESV_OURS, PD_RESV_TAKEN, PD_RESV_OFF } resv_state;
+	bool resv_caps_done; /* REPORT CAPABILITIES answered once */
+	bool resv_preempted; /* --preempt used (once) */
+	uint64_t resv_holder;
+	uint8_t resv_type;
+	unsigned int resv_leaving; /* paths still leaving (path_device_resv_leave) */
+
 	ev_prepare kick; /* deferred path_device_poll (util/evdefer.h) */
 	struct ev_timer timer;
 	double timer_due;
@@ -194,6 +215,15 @@ void pd_kick(struct path_device *dev);
 void pd_regroup(struct path_device *dev);
 void pd_path_ready(struct path_device *dev, struct path *p); /* probe OK: identity check */
 void pd_fence_released(struct path_device *dev);
+/* reserve glue (device.c): a write got RESERVATION CONFLICT on p. */
+void pd_resv_conflict(struct path_device *dev, struct path *p);
+/* Start p's registration if it needs one; true: pd_path_ready runs again when done. */
+bool pd_resv_join(struct path_device *dev, struct path *p);
+/* p's dead session cannot be fenced by a login (no healthy path in its
+ * portal group): preempt its key from another path. true: started. */
+bool pd_resv_fence(struct path_device *dev, struct path *p, double now);
+/* Writes are refused locally: read-only export, or the LUN is another host's. */
+int pd_write_refused(const struct path_device *dev);
 /* Request bookkeeping kept in struct bdev_req's private words (request.c, deadline.c). */
 #define R_CUT(r)   ((r)->impl_u64[0]) /* bytes already cut into pieces */
 #define R_OUT(r)   ((r)->impl_u64[1]) /* pieces not yet completed */

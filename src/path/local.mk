@@ -13,6 +13,7 @@ libpath_a_SOURCES = \
 	src/path/request.c \
 	src/path/transport.h \
 	src/path/transport_sess.c
+libpath_a_SOURCES += src/path/devresv.c src/path/reserve.c src/path/reserve.h
 libpath_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 
 PATH_UNIT_TESTS = \
@@ -45,3 +46,16 @@ tests_unit_test_path_tgt_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_path_tgt_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_path_tgt.sh tests/unit/test_path_failover.sh
 EXTRA_DIST += tests/unit/test_path_tgt.sh tests/unit/test_path_failover.sh
+
+# Persistent-reservation sequences of one path, over a scripted transport.
+check_PROGRAMS += tests/unit/test_path_resv
+TESTS += tests/unit/test_path_resv
+tests_unit_test_path_resv_SOURCES = tests/unit/test_path_resv.c
+tests_unit_test_path_resv_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_path_resv_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_path_resvfence
+TESTS += tests/unit/test_path_resvfence
+tests_unit_test_path_resvfence_SOURCES = tests/unit/test_path_resvfence.c \
+	tests/unit/fakesess.c tests/unit/fakesess.h
+tests_unit_test_path_resvfence_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_path_resvfence_LDADD = $(TEST_LIBS)

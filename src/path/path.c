@@ -652,7 +652,8 @@ static void path_ping_done(void *opaque, int err)
 
 static bool path_busy(const struct path *p)
 {
-	return !list_empty(&p->outstanding) || p->ping_out || path_probe_running(&p->probe);
+	return !list_empty(&p->outstanding) || p->ping_out || path_probe_running(&p->probe) ||
+	       path_resv_running(&p->resv);
 }
 
 static bool session_ready_state(enum path_state st)

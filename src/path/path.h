@@ -124,6 +124,11 @@ struct path_status {
 	bool fence_pending;
 	uint32_t backoff_ms; /* the pending re-login delay, or the next one if it fails now */
 	bool reinstated;     /* someone else keeps logging in with this path's ISID */
+	/* The last fence that released held writes: "reinstatement login via
+	 * path1", "reinstatement login" (its own), "reservation", "retain
+	 * time"; "" if none yet. fence_ms: from the session's death to it. */
+	char last_fence[128];
+	double fence_ms;
 };
 
 #endif

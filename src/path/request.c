@@ -14,6 +14,7 @@
 
 #include "path/internal.h"
 #include "scsi/classify.h"
+#include "scsi/sam.h"
 #include "scsi/sbc.h"
 #include "scsi/sense.h"
 #include "util/log.h"
@@ -266,6 +267,13 @@ static void pd_task_done(struct sess_task *t)
 		io_resend(dev, io, p, now, why);
 		return;
 	case SCSI_CLASS_HARD:
+		if (t->status == SCSI_STATUS_RESERVATION_CONFLICT) {
+			/* DESIGN.md: a host-level answer (someone holds or took the
+			 * LUN), never a path failure; no other path would do better. */
+			pd_resv_conflict(dev, p);
+			io_finish(io, -EIO);
+			return;
+		}
 		log_err("%s: I/O error at %llu len %u: %s %s", p ? p->name : dev->name,
 			(unsigned long long)io->offset, io->len, scsi_status_name(t->status), why);
 		if (p)
@@ -489,6 +497,12 @@ void pd_dispatch(struct path_device *dev, double now)
 			return;
 		if (io->not_before > now || (barrier && io->is_write))
 			continue;
+		if (io->is_write && pd_write_refused(dev)) {
+			/* Read-only export, or the LUN is another host's: never sent. */
+			io_finish(io, pd_write_refused(dev));
+			tmp = dev->retry.next;
+			continue;
+		}
 		p = pick_path(dev, io->len, io->pref_path);
 		if (!p)
 			break;
@@ -538,6 +552,12 @@ void pd_dispatch(struct path_device *dev, double now)
 			continue;
 		}
 		list_add_tail(&dev->retry, &io->node);
+		if (io->is_write && pd_write_refused(dev)) {
+			/* Read-only export, or the LUN is another host's: never sent. */
+			pd_io_complete(io, pd_write_refused(dev));
+			n = dev->reqs.next;
+			continue;
+		}
 		io_send(dev, p, io);
 		n = dev->reqs.next;
 		barrier = pd_write_barrier(dev);

@@ -376,6 +376,31 @@ struct scsi_pr_reservation {
 
 int scsi_pr_read_reservation_parse(const uint8_t *buf, size_t len, struct scsi_pr_reservation *out);
 
+/* SPC-5 6.16.4 table 172: REPORT CAPABILITIES parameter data. */
+#define SCSI_PR_CAPS_LEN 8
+
+struct scsi_pr_caps {
+	bool crh;    /* CRH: RESERVE of a held reservation by its holder is not a conflict */
+	bool sip_c;  /* SIP_C: SPEC_I_PT supported */
+	bool atp_c;  /* ATP_C: ALL_TG_PT supported */
+	bool ptpl_c; /* PTPL_C: persist through power loss supported */
+	bool tmv;    /* TMV: type_mask is valid */
+	uint8_t allow_commands; /* ALLOW COMMANDS (0..5) */
+	bool ptpl_a;		/* PTPL_A: persist through power loss active */
+	/* PERSISTENT RESERVATION TYPE MASK, one bit per enum scsi_pr_type (1u << type). */
+	uint16_t type_mask;
+};
+
+/* -EPROTO when shorter than the 8 bytes of table 172 or LENGTH says so;
+ * longer answers (a later revision's fields) are read up to byte 7. */
+int scsi_pr_caps_parse(const uint8_t *buf, size_t len, struct scsi_pr_caps *out);
+
+/* Whether caps allow type t: with TMV clear the mask says nothing, so true. */
+bool scsi_pr_caps_has_type(const struct scsi_pr_caps *c, uint8_t type);
+
+/* "Write Exclusive - Registrants Only", ...; "unknown" for a reserved code. */
+const char *scsi_pr_type_name(uint8_t type);
+
 /* PR OUT CDB; type is ignored by the standard for REGISTER/CLEAR but sent as given.
  * The parameter list is always the 24-byte basic one (SPC-5 6.17.3). */
 #define SCSI_PR_OUT_PARAM_LEN 24

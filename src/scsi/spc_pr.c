@@ -101,3 +101,65 @@ int scsi_build_pr_out_params(uint8_t *buf, size_t len, const struct scsi_pr_out_
 			    (p->aptpl ? 0x01 : 0));	/* APTPL */
 	return SCSI_PR_OUT_PARAM_LEN;
 }
+
+int scsi_pr_caps_parse(const uint8_t *buf, size_t len, struct scsi_pr_caps *out)
+{
+	if (!buf || !out)
+		return -EINVAL;
+	/* 6.16.4 table 172: LENGTH (0008h), then two flag bytes and the type mask. */
+	if (len < SCSI_PR_CAPS_LEN || get_be16(buf) < SCSI_PR_CAPS_LEN)
+		return -EPROTO;
+	memset(out, 0, sizeof(*out));
+	out->crh = buf[2] & 0x10;		    /* CRH */
+	out->sip_c = buf[2] & 0x08;		    /* SIP_C */
+	out->atp_c = buf[2] & 0x04;		    /* ATP_C */
+	out->ptpl_c = buf[2] & 0x01;		    /* PTPL_C */
+	out->tmv = buf[3] & 0x80;		    /* TMV */
+	out->allow_commands = (buf[3] >> 4) & 0x07; /* ALLOW COMMANDS */
+	out->ptpl_a = buf[3] & 0x01;		    /* PTPL_A */
+	if (!out->tmv)
+		return 0;
+	/* Table 173: byte 4 WR_EX_AR(7) EX_AC_RO(6) WR_EX_RO(5) EX_AC(3) WR_EX(1),
+	 * byte 5 EX_AC_AR(0); mapped to one bit per TYPE code. */
+	if (buf[4] & 0x02)
+		out->type_mask |= 1u << SCSI_PR_WRITE_EXCLUSIVE;
+	if (buf[4] & 0x08)
+		out->type_mask |= 1u << SCSI_PR_EXCLUSIVE_ACCESS;
+	if (buf[4] & 0x20)
+		out->type_mask |= 1u << SCSI_PR_WRITE_EXCLUSIVE_RO;
+	if (buf[4] & 0x40)
+		out->type_mask |= 1u << SCSI_PR_EXCLUSIVE_ACCESS_RO;
+	if (buf[4] & 0x80)
+		out->type_mask |= 1u << SCSI_PR_WRITE_EXCLUSIVE_AR;
+	if (buf[5] & 0x01)
+		out->type_mask |= 1u << SCSI_PR_EXCLUSIVE_ACCESS_AR;
+	return 0;
+}
+
+bool scsi_pr_caps_has_type(const struct scsi_pr_caps *c, uint8_t type)
+{
+	if (type > 0x0f)
+		return false;
+	return !c->tmv || (c->type_mask & (1u << type));
+}
+
+const char *scsi_pr_type_name(uint8_t type)
+{
+	/* SPC-5 6.16.3.4 table 170 */
+	switch (type) {
+	case SCSI_PR_WRITE_EXCLUSIVE:
+		return "Write Exclusive";
+	case SCSI_PR_EXCLUSIVE_ACCESS:
+		return "Exclusive Access";
+	case SCSI_PR_WRITE_EXCLUSIVE_RO:
+		return "Write Exclusive - Registrants Only";
+	case SCSI_PR_EXCLUSIVE_ACCESS_RO:
+		return "Exclusive Access - Registrants Only";
+	case SCSI_PR_WRITE_EXCLUSIVE_AR:
+		return "Write Exclusive - All Registrants";
+	case SCSI_PR_EXCLUSIVE_ACCESS_AR:
+		return "Exclusive Access - All Registrants";
+	default:
+		return "unknown";
+	}
+}

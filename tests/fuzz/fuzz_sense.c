@@ -43,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct scsi_capacity cap;
 	struct scsi_mode_sense ms6, ms10;
 	struct scsi_pr_reservation res;
+	struct scsi_pr_caps prcaps;
 	struct scsi_lun_caps caps;
 	struct scsi_lun_caps_src src;
 	char text[SCSI_IDENT_MAX];
@@ -132,6 +133,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (scsi_pr_read_keys_parse(data, size, &keys) == 0)
 		CHECK(keys.n <= SCSI_PR_MAX_KEYS);
 	(void)scsi_pr_read_reservation_parse(data, size, &res);
+	if (scsi_pr_read_reservation_parse(data, size, &res) == 0 && res.held)
+		CHECK(scsi_pr_type_name(res.type) != NULL);
+	if (scsi_pr_caps_parse(data, size, &prcaps) == 0)
+		CHECK(prcaps.tmv || prcaps.type_mask == 0);
 
 	/* Combine whatever parsed: the caps builder must cope with any of it. */
 	if (have_cap) {

@@ -2,13 +2,13 @@
 # The one-shot commands under valgrind against tgtd: no invalid access, no
 # use of uninitialised memory, no definite leak, on the success paths
 # (CHAP login, inquiry, write and read of 1 MiB with both digests,
-# unmap, discover) and the failure paths (target not found, SCSI error,
+# unmap, discover, pr) and the failure paths (target not found, SCSI error,
 # usage error). valgrind's own exit code 99 marks an error it found.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 
 requires_tgt
 requires valgrind
-requires_isn inquiry read write unmap discover readcap
+requires_isn inquiry read write unmap discover readcap pr
 # valgrind cannot run an ASan binary; the sanitizer tier checks the same
 # paths with ASan itself (every other integration test runs there) and
 # leaves this test out (SANITIZER_EXCLUDED_TESTS in Makefile.am).
@@ -47,4 +47,15 @@ vg 0 discover 127.0.0.1
 vg 3 tur -t "$iqn-nosuch" -P 127.0.0.1 -l 1
 vg 5 readcap -t "$iqn" -P 127.0.0.1 -l 7 --chap-user alice --chap-secret-file "$sec"
 vg 1 read $T --offset 100 --length 512
+# Persistent reservations by hand (pr): JSON output, a refused PREEMPT AND
+# ABORT (tgtd lacks it), a usage error.
+vg 0 pr reserve $T
+vg 0 pr keys --json $T
+expect_stdout '"this_host": *true'
+vg 0 pr reservation --json $T
+expect_stdout '"type_name": *"Write Exclusive - Registrants Only"'
+vg 0 pr caps --json $T
+vg 5 pr preempt --victim 0x1234 $T
+vg 0 pr clear $T
+vg 1 pr frobnicate $T
 exit 0

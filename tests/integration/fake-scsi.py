@@ -16,6 +16,10 @@ else with ILLEGAL REQUEST. SCENARIO bends one answer:
   rc16-wrap      READ CAPACITY(16): 2^55 blocks of 512 bytes (2^64 bytes)
   rc10-only-big  READ CAPACITY(16) refused, (10) says 0xffffffff
   good           nothing bent (the control case)
+  no-pr          good, plus a VPD 0x83 identity so that attach / serve take
+                 the LUN; PERSISTENT RESERVE IN/OUT refused like the rest
+  pr-liar        no-pr, but REPORT CAPABILITIES claims every type and READ
+                 RESERVATION says none: PERSISTENT RESERVE OUT is refused
 """
 import socket
 import struct
@@ -119,6 +123,15 @@ class Conn:
                 self.data_in(itt, bytes(inq[:20]), 0, 0, status=0)
             else:
                 self.answer(itt, edtl, bytes(inq))
+        elif op == 0x5E and sc == "pr-liar" and cdb[1] & 0x1F in (1, 2):
+            if cdb[1] & 0x1F == 2:
+                self.answer(itt, edtl, bytes([0, 8, 0, 0x80, 0xEA, 0x01, 0, 0]))
+            else:
+                self.answer(itt, edtl, bytes([0, 0, 0, 0, 0, 0, 0, 0]))
+        elif op == 0x12 and cdb[2] == 0x83 and sc in ("no-pr", "pr-liar"):
+            naa = bytes([0x60, 0x01, 0x40, 0x5f, 0xa4, 0xe0, 0x00, 0x01] + [0] * 7 + [1])
+            page = bytes([0, 0x83, 0, 20, 0x01, 0x03, 0, 16]) + naa
+            self.answer(itt, edtl, page)
         elif op == 0x9E and cdb[1] & 0x1F == 0x10:
             if sc == "rc10-only-big":
                 return self.illegal(itt)

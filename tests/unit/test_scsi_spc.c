@@ -645,6 +645,116 @@ START_TEST(persistent_reservations)
 }
 END_TEST
 
+/* Every PR OUT service action the daemon sends, REPORT CAPABILITIES, and the
+ * answers a target can get wrong: truncated, oversized, unknown types. */
+START_TEST(persistent_reservation_actions)
+{
+	/* SPC-5 table 175: one CDB per service action, TYPE in byte 2, 24-byte list. */
+	static const struct {
+		uint8_t sa, type;
+	} outs[] = {
+		{SCSI_PR_OUT_REGISTER, 0},
+		{SCSI_PR_OUT_REGISTER_AND_IGNORE, 0},
+		{SCSI_PR_OUT_RESERVE, SCSI_PR_WRITE_EXCLUSIVE_RO},
+		{SCSI_PR_OUT_RELEASE, SCSI_PR_WRITE_EXCLUSIVE_RO},
+		{SCSI_PR_OUT_CLEAR, 0},
+		{SCSI_PR_OUT_PREEMPT, SCSI_PR_WRITE_EXCLUSIVE_RO},
+		{SCSI_PR_OUT_PREEMPT_AND_ABORT, SCSI_PR_WRITE_EXCLUSIVE_RO},
+	};
+	/* table 172: TMV, ALLOW COMMANDS 1, PTPL_C; types WR_EX, EX_AC, WR_EX_RO, EX_AC_AR */
+	static const uint8_t caps[8] = {0, 8, 0x11, 0x90, 0x2a, 0x01, 0, 0};
+	static const uint8_t caps_notmv[12] = {0, 12, 0x04, 0x00, 0, 0, 0, 0, 9, 9, 9, 9};
+	static const uint8_t caps_badlen[8] = {0, 6, 0, 0x80, 0xff, 0xff, 0, 0};
+	/* READ RESERVATION with a reserved TYPE code 0x2 and an oversized buffer */
+	static const uint8_t res_odd[32] = {
+		0, 0, 0, 0x01, 0,    0,	   0, 0x10, 0,	  0,	0,    0,    0,	  0,	0,    0x42,
+		0, 0, 0, 0,    0x00, 0x02, 0, 0,    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	};
+	static const uint8_t res_badlen[24] = {0, 0, 0, 0x01, 0, 0, 0, 0x08};
+	static uint8_t many[8 + 8 * (SCSI_PR_MAX_KEYS + 4)];
+	struct scsi_pr_out_params p = {.key = 0xa1a2a3a4a5a6a7a8ull,
+				       .sa_key = 0x0102030405060708ull};
+	struct scsi_pr_caps c;
+	struct scsi_pr_keys k;
+	struct scsi_pr_reservation rv;
+	uint8_t cdb[16], buf[24];
+
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+		memset(cdb, 0xee, sizeof(cdb));
+		ck_assert_int_eq(scsi_build_pr_out(cdb, sizeof(cdb), outs[i].sa, outs[i].type), 10);
+		ck_assert_uint_eq(cdb[0], 0x5f);
+		ck_assert_uint_eq(cdb[1], outs[i].sa);
+		ck_assert_uint_eq(cdb[2], outs[i].type);
+		ck_assert_uint_eq(cdb[3] | cdb[4], 0);
+		ck_assert_uint_eq(
+			((uint32_t)cdb[5] << 24) | (cdb[6] << 16) | (cdb[7] << 8) | cdb[8], 24);
+		ck_assert_uint_eq(cdb[9], 0); /* CONTROL */
+	}
+	ck_assert_int_eq(scsi_build_pr_out(cdb, sizeof(cdb), SCSI_PR_OUT_REGISTER, 0), 10);
+	ck_assert_uint_eq(((uint32_t)cdb[5] << 24) | (cdb[6] << 16) | (cdb[7] << 8) | cdb[8], 24);
+	ck_assert_int_eq(scsi_build_pr_out(cdb, sizeof(cdb), 0x20, 0), -EINVAL);
+	ck_assert_int_eq(scsi_build_pr_in(cdb, sizeof(cdb), SCSI_PR_IN_REPORT_CAPABILITIES, 8), 10);
+	ck_assert_uint_eq(cdb[0], 0x5e);
+	ck_assert_uint_eq(cdb[1], 0x02);
+	ck_assert_uint_eq(cdb[8], 8);
+	ck_assert_int_eq(scsi_build_pr_in(cdb, sizeof(cdb), 0x20, 8), -EINVAL);
+	/* The key to preempt goes in SERVICE ACTION RESERVATION KEY, ours in RESERVATION KEY. */
+	ck_assert_int_eq(scsi_build_pr_out_params(buf, sizeof(buf), &p), 24);
+	ck_assert_uint_eq(buf[0], 0xa1);
+	ck_assert_uint_eq(buf[7], 0xa8);
+	ck_assert_uint_eq(buf[8], 0x01);
+	ck_assert_uint_eq(buf[15], 0x08);
+	ck_assert_uint_eq(buf[20], 0);
+
+	ck_assert_int_eq(scsi_pr_caps_parse(vec(caps, 8), 8, &c), 0);
+	ck_assert(c.crh && !c.sip_c && !c.atp_c && c.ptpl_c && c.tmv && !c.ptpl_a);
+	ck_assert_uint_eq(c.allow_commands, 1);
+	ck_assert(scsi_pr_caps_has_type(&c, SCSI_PR_WRITE_EXCLUSIVE));
+	ck_assert(scsi_pr_caps_has_type(&c, SCSI_PR_EXCLUSIVE_ACCESS));
+	ck_assert(scsi_pr_caps_has_type(&c, SCSI_PR_WRITE_EXCLUSIVE_RO));
+	ck_assert(!scsi_pr_caps_has_type(&c, SCSI_PR_EXCLUSIVE_ACCESS_RO));
+	ck_assert(!scsi_pr_caps_has_type(&c, SCSI_PR_WRITE_EXCLUSIVE_AR));
+	ck_assert(scsi_pr_caps_has_type(&c, SCSI_PR_EXCLUSIVE_ACCESS_AR));
+	ck_assert(!scsi_pr_caps_has_type(&c, 0x10));
+	/* Oversized (a later revision's 12 bytes), TMV clear: every type assumed. */
+	ck_assert_int_eq(scsi_pr_caps_parse(vec(caps_notmv, 12), 12, &c), 0);
+	ck_assert(c.atp_c && !c.tmv);
+	ck_assert_uint_eq(c.type_mask, 0);
+	ck_assert(scsi_pr_caps_has_type(&c, SCSI_PR_WRITE_EXCLUSIVE_RO));
+	/* Truncated: by the buffer, or by its own LENGTH. */
+	ck_assert_int_eq(scsi_pr_caps_parse(vec(caps, 7), 7, &c), -EPROTO);
+	ck_assert_int_eq(scsi_pr_caps_parse(vec(caps, 0), 0, &c), -EPROTO);
+	ck_assert_int_eq(scsi_pr_caps_parse(vec(caps_badlen, 8), 8, &c), -EPROTO);
+
+	/* A reserved TYPE is passed up as is (the caller names it "unknown"). */
+	ck_assert_int_eq(scsi_pr_read_reservation_parse(vec(res_odd, 32), 32, &rv), 0);
+	ck_assert(rv.held);
+	ck_assert(rv.key == 0x42);
+	ck_assert_uint_eq(rv.type, 2);
+	ck_assert_str_eq(scsi_pr_type_name(rv.type), "unknown");
+	ck_assert_str_eq(scsi_pr_type_name(SCSI_PR_WRITE_EXCLUSIVE_RO),
+			 "Write Exclusive - Registrants Only");
+	/* ADDITIONAL LENGTH other than 0 or 0x10 is malformed. */
+	ck_assert_int_eq(scsi_pr_read_reservation_parse(vec(res_badlen, 24), 24, &rv), -EPROTO);
+	ck_assert_int_eq(scsi_pr_read_reservation_parse(vec(res_odd, 7), 7, &rv), -EPROTO);
+
+	/* More keys than we keep: the first SCSI_PR_MAX_KEYS, total and truncated say so. */
+	many[7] = (uint8_t)(8 * (SCSI_PR_MAX_KEYS + 4));
+	many[6] = (uint8_t)((8 * (SCSI_PR_MAX_KEYS + 4)) >> 8);
+	for (unsigned int i = 0; i < SCSI_PR_MAX_KEYS + 4; i++)
+		many[8 + 8 * i + 7] = (uint8_t)(i + 1);
+	ck_assert_int_eq(scsi_pr_read_keys_parse(vec(many, sizeof(many)), sizeof(many), &k), 0);
+	ck_assert_uint_eq(k.total, SCSI_PR_MAX_KEYS + 4);
+	ck_assert_uint_eq(k.n, SCSI_PR_MAX_KEYS);
+	ck_assert(k.truncated);
+	ck_assert(k.key[SCSI_PR_MAX_KEYS - 1] == SCSI_PR_MAX_KEYS);
+	/* Only the header of that answer arrived: nothing read, truncated. */
+	ck_assert_int_eq(scsi_pr_read_keys_parse(vec(many, 8), 8, &k), 0);
+	ck_assert_uint_eq(k.n, 0);
+	ck_assert(k.truncated);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scsi_spc");
@@ -666,6 +776,7 @@ int main(void)
 	tcase_add_test(tc, lun_encoding);
 	tcase_add_test(tc, rtpg);
 	tcase_add_test(tc, persistent_reservations);
+	tcase_add_test(tc, persistent_reservation_actions);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

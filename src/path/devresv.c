@@ -1,0 +1,332 @@
+/*
+ * Exclusive access of a path_device: when each path registers, who holds
+ * the LUN, what a RESERVATION CONFLICT means, and detach. The per-nexus
+ * command sequences are in reserve.c; device.h (pr_key) states the policy.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "path/internal.h"
+#include "scsi/sam.h"
+#include "util/log.h"
+
+static void pd_resv_notify(struct path_device *dev, const struct path_resv_event *ev)
+{
+	if (dev->cfg.on_reservation)
+		dev->cfg.on_reservation(dev, ev, dev->cfg.opaque);
+}
+
+static uint64_t path_key(const struct path *p)
+{
+	/* The low byte is the path index (path0 = 00): each nexus its own key. */
+	return p->dev->cfg.pr_key | (uint64_t)(p->idx & 0xff);
+}
+
+static void pd_resv_taken(struct path_device *dev, struct path *p, uint64_t key, uint8_t type,
+			  bool at_runtime)
+{
+	struct path_resv_event ev = {
+		.kind = PATH_RESV_EV_TAKEN,
+		.path = p->name,
+		.key = key,
+		.type = type,
+		.at_runtime = at_runtime,
+	};
+	bool news = dev->resv_state != PD_RESV_TAKEN || dev->resv_holder != key;
+
+	dev->resv_state = PD_RESV_TAKEN;
+	dev->resv_holder = key;
+	dev->resv_type = type;
+	if (!news)
+		return;
+	if (key)
+		log_err("%s: LUN taken by another host: reservation key 0x%016" PRIx64 " (%s)%s",
+			p->name, key, scsi_pr_type_name(type),
+			at_runtime ? ": writes fail with EIO, reads go on" : "");
+	else
+		log_err("%s: LUN taken by another host (RESERVATION CONFLICT): writes fail with "
+			"EIO, reads go on",
+			p->name);
+	pd_resv_notify(dev, &ev);
+}
+
+/* One path at a time takes the reservation: the others join after it. */
+static void pd_resv_wake(struct path_device *dev)
+{
+	for (unsigned int i = 0; i < dev->npaths; i++) {
+		struct path *q = &dev->paths[i];
+
+		if (!q->resv_wait)
+			continue;
+		q->resv_wait = false;
+		if (q->state == PATH_PROBING && q->sess)
+			pd_path_ready(dev, q);
+	}
+}
+
+static void resv_join_finish(struct path_resv *rv, void *opaque);
+
+static void resv_join_done(struct path_resv *rv, void *opaque)
+{
+	resv_join_finish(rv, opaque);
+	pd_resv_wake(((struct path *)opaque)->dev);
+}
+
+static void resv_join_finish(struct path_resv *rv, void *opaque)
+{
+	struct path *p = opaque;
+	struct path_device *dev = p->dev;
+	const struct path_resv_result *res = &rv->res;
+
+	if (p->state != PATH_PROBING || !p->sess || p->sess != rv->sess)
+		return; /* the path failed meanwhile: its next login joins again */
+	if (res->err && !res->malformed &&
+	    !(res->refused && res->refused_status != SCSI_STATUS_RESERVATION_CONFLICT)) {
+		path_fail(p, "persistent reservation: %s", strerror(-res->err));
+		return;
+	}
+	if (rv->flags & PATH_RESV_F_CAPS)
+		dev->resv_caps_done = true;
+	if (res->err) {
+		/* It said it supports reservations (or nothing), then refused one or
+		 * answered garbage: as good as none, and said so. */
+		log_err("%s: the target claims persistent reservations but %s", p->name, res->why);
+	}
+	if (res->unsupported || res->err) {
+		struct path_resv_event ev = {.kind = PATH_RESV_EV_UNSUPPORTED, .path = p->name};
+
+		dev->resv_state = PD_RESV_OFF;
+		if (dev->cfg.pr_required) {
+			log_err("%s: the target does not support persistent reservations "
+				"(Write Exclusive - Registrants Only): refused (reservation "
+				"required)",
+				p->name);
+			pd_resv_notify(dev, &ev);
+			path_fail(p, "no persistent reservations");
+			return;
+		}
+		log_warn("%s: the target does not support persistent reservations: this LUN "
+			 "is NOT protected against a second host writing it",
+			 p->name);
+		pd_resv_notify(dev, &ev);
+	} else if (res->taken) {
+		pd_resv_taken(dev, p, res->holder_key, res->holder_type, dev->ready_notified);
+		if (!dev->ready_notified) {
+			/* Refused before any write: the daemon stops (no I/O went out). */
+			path_fail(p, "LUN reserved by another host");
+			return;
+		}
+	} else if (res->reserved) {
+		bool first = dev->resv_state != PD_RESV_OURS;
+
+		dev->resv_state = PD_RESV_OURS;
+		dev->resv_holder = res->holder_key;
+		dev->resv_type = res->holder_type;
+		if (rv->flags & PATH_RESV_F_PREEMPT)
+			dev->resv_preempted = true;
+		if (first || res->npreempted) {
+			struct path_resv_event ev = {
+				.kind = PATH_RESV_EV_RESERVED,
+				.path = p->name,
+				.key = res->holder_key,
+				.type = res->holder_type,
+				.npreempted = res->npreempted,
+				.preempted = res->preempted,
+			};
+
+			log_info("%s: LUN reserved (%s, key 0x%016" PRIx64 ")%s", p->name,
+				 scsi_pr_type_name(res->holder_type), res->holder_key,
+				 res->npreempted ? ", other hosts' keys preempted" : "");
+			pd_resv_notify(dev, &ev);
+		}
+	}
+	dbg(LOG_SUB_PATH, "%s: reservation joined (key 0x%016" PRIx64 ")", p->name, path_key(p));
+	p->resv_epoch = p->epoch;
+	pd_path_ready(dev, p);
+}
+
+bool pd_resv_join(struct path_device *dev, struct path *p)
+{
+	unsigned int flags = 0;
+	int r;
+
+	if (!dev->cfg.pr_key || dev->cfg.read_only || dev->resv_state == PD_RESV_OFF ||
+	    p->resv_epoch == p->epoch)
+		return false;
+	/* The LUN is another host's: a path that logs in again stays unregistered. */
+	if (dev->resv_state == PD_RESV_TAKEN) {
+		p->resv_epoch = p->epoch;
+		return false;
+	}
+	if (dev->resv_state == PD_RESV_UNKNOWN) {
+		for (unsigned int i = 0; i < dev->npaths; i++) {
+			struct path *q = &dev->paths[i];
+
+			if (q != p && path_resv_running(&q->resv) &&
+			    q->resv.mode == PATH_RESV_JOIN) {
+				p->resv_wait = true;
+				return true;
+			}
+		}
+	}
+	if (!dev->resv_caps_done)
+		flags |= PATH_RESV_F_CAPS;
+	if (dev->cfg.pr_preempt && !dev->resv_preempted)
+		flags |= PATH_RESV_F_PREEMPT;
+	r = path_resv_start(&p->resv, path_ops_of(p), p->sess, dev->cfg.lun, p->name, path_key(p),
+			    PATH_RESV_JOIN, flags, resv_join_done, p);
+	if (r < 0) {
+		path_fail(p, "persistent reservation: %s", strerror(-r));
+		return true;
+	}
+	return true;
+}
+
+static void resv_check_done(struct path_resv *rv, void *opaque)
+{
+	struct path *p = opaque;
+	struct path_device *dev = p->dev;
+
+	if (rv->res.err || !rv->res.taken)
+		return;			   /* reported as taken already, with key 0 (unknown) */
+	dev->resv_state = PD_RESV_UNKNOWN; /* let pd_resv_taken report the key */
+	pd_resv_taken(dev, p, rv->res.holder_key, rv->res.holder_type, true);
+}
+
+void pd_resv_conflict(struct path_device *dev, struct path *p)
+{
+	if (dev->resv_state == PD_RESV_TAKEN)
+		return;
+	pd_resv_taken(dev, p, 0, 0, true);
+	/* Who took it: one READ RESERVATION on the path that saw the conflict. */
+	if (p && p->sess && !path_resv_running(&p->resv))
+		(void)path_resv_start(&p->resv, path_ops_of(p), p->sess, dev->cfg.lun, p->name,
+				      path_key(p), PATH_RESV_CHECK, 0, resv_check_done, p);
+}
+
+int pd_write_refused(const struct path_device *dev)
+{
+	if (dev->cfg.read_only)
+		return -EPERM;
+	if (dev->resv_state == PD_RESV_TAKEN)
+		return -EIO;
+	return 0;
+}
+
+static void resv_leave_done(struct path_resv *rv, void *opaque)
+{
+	struct path *p = opaque;
+	struct path_device *dev = p->dev;
+
+	p->resv_leaving = false;
+	if (rv->res.err)
+		log_warn("%s: unregistering: %s", p->name, strerror(-rv->res.err));
+	else
+		log_info("%s: %s", p->name,
+			 rv->res.held
+				 ? "this path's registration removed (the reservation is not ours)"
+				 : "reservation released, our registrations cleared (CLEAR)");
+	if (dev->resv_leaving && --dev->resv_leaving == 0) {
+		struct path_resv_event ev = {.kind = PATH_RESV_EV_RELEASED, .path = p->name};
+
+		if (dev->resv_state == PD_RESV_OURS)
+			dev->resv_state = PD_RESV_UNKNOWN;
+		pd_resv_notify(dev, &ev);
+	}
+}
+
+unsigned int path_device_resv_leave(struct path_device *dev)
+{
+	unsigned int i;
+
+	if (!dev->cfg.pr_key || dev->cfg.read_only || dev->resv_state != PD_RESV_OURS ||
+	    dev->resv_leaving)
+		return 0;
+	/* One live path is enough: its CLEAR removes every registration of ours. */
+	for (i = 0; i < dev->npaths; i++) {
+		struct path *p = &dev->paths[i];
+
+		if (!p->sess || (p->state != PATH_ACTIVE && p->state != PATH_STANDBY) ||
+		    p->resv_epoch != p->epoch || path_resv_running(&p->resv))
+			continue;
+		if (path_resv_start(&p->resv, path_ops_of(p), p->sess, dev->cfg.lun, p->name,
+				    path_key(p), PATH_RESV_LEAVE, 0, resv_leave_done, p) < 0)
+			continue;
+		p->resv_leaving = true;
+		dev->resv_leaving = 1;
+		return 1;
+	}
+	log_warn("%s: no live path to release the reservation on: it stays until another "
+		 "host preempts it or this one attaches again",
+		 dev->name);
+	return 0;
+}
+
+static void resv_fence_done(struct path_resv *rv, void *opaque)
+{
+	struct path *q = opaque;
+	struct path_device *dev = q->dev;
+	struct path *p = &dev->paths[q->resv_fence_for_path];
+	double now = pd_now(dev);
+
+	p->resv_fencing = false;
+	if (rv->res.err) {
+		log_warn("%s: reservation fence of %s failed: %s", q->name, p->name,
+			 rv->res.why[0] ? rv->res.why : strerror(-rv->res.err));
+		p->resv_fence_retry_at = now + dev->cfg.reconnect_max_ms / 1000.0;
+		path_arm_timer(p);
+		return;
+	}
+	log_notice("%s: dead session fenced by reservation: %s of its key 0x%016" PRIx64
+		   " through %s, %.0f ms after it died",
+		   p->name, rv->plain_preempt ? "PREEMPT" : "PREEMPT AND ABORT", path_key(p),
+		   q->name, (now - p->died_at) * 1000.0);
+	path_fence_done(p, p->resv_fence_for, "reservation", NULL);
+	path_arm_timer(p);
+}
+
+bool pd_resv_fence(struct path_device *dev, struct path *p, double now)
+{
+	if (!dev->cfg.pr_key || dev->cfg.read_only || dev->resv_state != PD_RESV_OURS ||
+	    p->resv_fencing || now < p->resv_fence_retry_at)
+		return false;
+	for (unsigned int k = 1; k < dev->npaths; k++) {
+		struct path *q = &dev->paths[(p->idx + k) % dev->npaths];
+
+		if (!q->sess || (q->state != PATH_ACTIVE && q->state != PATH_STANDBY) ||
+		    q->resv_epoch != q->epoch || path_resv_running(&q->resv))
+			continue;
+		if (path_resv_fence(&q->resv, path_ops_of(q), q->sess, dev->cfg.lun, q->name,
+				    path_key(q), path_key(p), resv_fence_done, q) < 0)
+			continue;
+		q->resv_fence_for_path = p->idx;
+		p->resv_fencing = true;
+		p->resv_fence_for = p->dead_epoch;
+		log_info("%s: no healthy path to its portal group: fencing the dead session "
+			 "(epoch %u) by reservation, preempting its key through %s",
+			 p->name, p->dead_epoch, q->name);
+		return true;
+	}
+	return false;
+}
+
+int path_device_resv_state(const struct path_device *dev, uint64_t *key, uint8_t *type)
+{
+	if (key)
+		*key = dev->resv_holder;
+	if (type)
+		*type = dev->resv_type;
+	switch (dev->resv_state) {
+	case PD_RESV_OURS:
+		return 1;
+	case PD_RESV_TAKEN:
+		return -1;
+	case PD_RESV_OFF:
+		return dev->cfg.pr_key ? -2 : 0;
+	default:
+		return 0;
+	}
+}

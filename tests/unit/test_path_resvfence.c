@@ -1,0 +1,359 @@
+/*
+ * Exclusive access in the path device (src/path/devresv.c) over fake
+ * sessions whose target also keeps persistent reservations: a small model
+ * of SPC-5 registrations (one per session ISID) and one reservation,
+ * answered by the test (pr_serve). Proves:
+ * - every path registers its own key (host key | path index) before it
+ *   carries I/O, and the first one reserves the LUN (type 5);
+ * - the reservation fence (issue 10 item 4): when a path dies with a write
+ *   in doubt and no healthy path shares its portal group (no fence
+ *   session can reinstate its ISID), another path preempts the dead
+ *   path's key, and the held write completes then, long before the time
+ *   fence; the dead path does not log in while that runs.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fakesess.h"
+#include "path/device.h"
+#include "path/internal.h"
+#include "scsi/sam.h"
+#include "util/bytes.h"
+
+static struct ev_loop *loop;
+static struct path_device *dev;
+static struct bdev *bd;
+static struct fakelun lun;
+static struct path_device_config cfg;
+static struct path_transport_ops ops;
+
+/* ---- the PR model behind the fake sessions ---- */
+
+#define MAXQ 16
+static struct {
+	struct sess *s;
+	struct sess_task *t;
+} q[MAXQ];
+static unsigned int nq;
+static struct {
+	uint8_t isid[6];
+	uint64_t key;
+} regs[16];
+static unsigned int nregs;
+static uint64_t holder;
+static unsigned int preempts, abort_preempts;
+static uint64_t last_preempted;
+
+static int wrap_submit(struct sess *s, struct sess_task *t)
+{
+	if (t->cdb[0] != 0x5e && t->cdb[0] != 0x5f)
+		return fakesess_ops.submit(s, t);
+	ck_assert_uint_lt(nq, MAXQ);
+	q[nq].s = s;
+	q[nq].t = t;
+	nq++;
+	return 0;
+}
+
+static int reg_find(const uint8_t *isid)
+{
+	for (unsigned int i = 0; i < nregs; i++)
+		if (memcmp(regs[i].isid, isid, 6) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void reg_drop_key(uint64_t key)
+{
+	for (unsigned int i = 0; i < nregs;) {
+		if (regs[i].key == key)
+			regs[i] = regs[--nregs];
+		else
+			i++;
+	}
+}
+
+/* Answer one PR command the way an SPC-5 target with type 5 would. */
+static void pr_answer(struct sess *s, struct sess_task *t)
+{
+	uint8_t out[8 + 8 * 16] = {0};
+	size_t len = 0;
+	const uint8_t *p = t->iov[0].iov_base;
+	uint8_t sa = t->cdb[1] & 0x1f;
+	int me = reg_find(s->isid);
+
+	t->result = 0;
+	t->status = SCSI_STATUS_GOOD;
+	if (t->cdb[0] == 0x5e) {
+		if (sa == 2) {
+			static const uint8_t c[8] = {0, 8, 0x10, 0x80, 0x2a, 0x01, 0, 0};
+
+			memcpy(out, c, 8);
+			len = 8;
+		} else if (sa == 1) {
+			len = 8;
+			if (holder) {
+				put_be32(out + 4, 16);
+				put_be64(out + 8, holder);
+				out[21] = 5;
+				len = 24;
+			}
+		} else {
+			put_be32(out + 4, 8 * nregs);
+			for (unsigned int i = 0; i < nregs; i++)
+				put_be64(out + 8 + 8 * i, regs[i].key);
+			len = 8 + 8 * nregs;
+		}
+		memcpy(t->iov[0].iov_base, out, len);
+		t->residual = (uint32_t)(t->xfer_len - len);
+		t->residual_under = len < t->xfer_len;
+	} else if (sa == 6) { /* REGISTER AND IGNORE EXISTING KEY */
+		if (me < 0) {
+			me = (int)nregs++;
+			memcpy(regs[me].isid, s->isid, 6);
+		}
+		regs[me].key = get_be64(p + 8);
+	} else if (me < 0 || regs[me].key != get_be64(p)) {
+		t->status = SCSI_STATUS_RESERVATION_CONFLICT;
+	} else if (sa == 1) { /* RESERVE */
+		if (holder && holder != regs[me].key)
+			t->status = SCSI_STATUS_RESERVATION_CONFLICT;
+		else
+			holder = regs[me].key;
+	} else if (sa == 4 || sa == 5) { /* PREEMPT (AND ABORT) */
+		uint64_t victim = get_be64(p + 8);
+
+		preempts++;
+		abort_preempts += sa == 5;
+		last_preempted = victim;
+		if (holder == victim)
+			holder = regs[me].key;
+		reg_drop_key(victim);
+	}
+	t->done(t);
+}
+
+/* Answer every queued PR command (and those they lead to). */
+static unsigned int pr_serve(void)
+{
+	unsigned int n = 0;
+
+	while (nq) {
+		struct sess *s = q[0].s;
+		struct sess_task *t = q[0].t;
+
+		memmove(q, q + 1, --nq * sizeof(q[0]));
+		pr_answer(s, t);
+		n++;
+	}
+	return n;
+}
+
+/* ---- the device ---- */
+
+struct treq {
+	struct bdev_req r;
+	int calls, err;
+	uint8_t buf[512];
+};
+
+static void treq_done(struct bdev_req *r, int err)
+{
+	struct treq *t = container_of(r, struct treq, r);
+
+	t->calls++;
+	t->err = err;
+}
+
+static void setup(void)
+{
+	loop = ev_loop_new(EVFLAG_AUTO);
+	fake_now = 1000.0;
+	fakelun_init(&lun, 4096, 512, 1);
+	for (int i = 0; i < 8; i++)
+		fakesess_lun_for[i] = &lun;
+	memset(&cfg, 0, sizeof(cfg));
+	ops = fakesess_ops;
+	ops.submit = wrap_submit;
+	cfg.name = "nbd0";
+	cfg.initiator_name = "iqn.2026-01.test:init";
+	cfg.target_name = "iqn.2026-01.test:tgt";
+	cfg.transport = &ops;
+	cfg.clock = fake_clock;
+	cfg.nop_interval_ms = 1000;
+	cfg.nop_timeout_ms = 3000;
+	cfg.cmd_timeout_ms = 10000;
+	cfg.no_path_retry_ms = 5000;
+	cfg.reconnect_min_ms = 100;
+	cfg.reconnect_max_ms = 1000;
+	cfg.retry_backoff_ms = 10;
+	cfg.stop_timeout_ms = 2000;
+	cfg.pr_key = path_resv_host_key(cfg.initiator_name);
+	nq = nregs = preempts = abort_preempts = 0;
+	holder = last_preempted = 0;
+}
+
+static void teardown(void)
+{
+	if (dev)
+		path_device_free(dev);
+	dev = NULL;
+	fakesess_reset();
+	fakelun_free(&lun);
+	ev_loop_destroy(loop);
+}
+
+static void mk(unsigned int npaths)
+{
+	cfg.npaths = npaths;
+	cfg.policy.kind = PATH_POLICY_FAILOVER;
+	for (unsigned int i = 0; i < npaths; i++) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&cfg.paths[i].portal;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)(3260 + i));
+		cfg.paths[i].portal_len = sizeof(*sin);
+	}
+	dev = path_device_new(loop, &cfg);
+	ck_assert_ptr_nonnull(dev);
+	bd = path_device_bdev(dev);
+	ck_assert_int_eq(path_device_start(dev), 0);
+}
+
+/* Log path i in, answer its probe and its reservation commands. */
+static void up(int i)
+{
+	struct sess *s = fakesess_latest(i);
+
+	ck_assert_ptr_nonnull(s);
+	fakesess_login(s);
+	fakesess_serve(s);
+	path_device_poll(dev);
+	pr_serve();
+	path_device_poll(dev);
+}
+
+START_TEST(paths_register_and_reserve)
+{
+	mk(2);
+	up(0);
+	ck_assert_int_eq(dev->paths[0].state, PATH_ACTIVE);
+	up(1);
+	ck_assert_int_eq(dev->paths[1].state, PATH_STANDBY);
+	ck_assert_uint_eq(nregs, 2);
+	ck_assert(regs[reg_find(fakesess_latest(0)->isid)].key == (cfg.pr_key | 0));
+	ck_assert(regs[reg_find(fakesess_latest(1)->isid)].key == (cfg.pr_key | 1));
+	ck_assert(holder == cfg.pr_key);
+	ck_assert_int_eq(path_device_resv_state(dev, NULL, NULL), 1);
+}
+END_TEST
+
+/* Path 0 dies with a write in doubt; path 1 is in another portal group,
+ * so no fence session can end path 0's old session: path 1 preempts path
+ * 0's key and the held write completes at once. */
+START_TEST(ghost_write_fenced_by_reservation)
+{
+	struct treq w = {0};
+	struct sess *s0;
+
+	fakesess_tpgt_for[1] = 2;
+	mk(2);
+	up(0);
+	up(1);
+	s0 = fakesess_latest(0);
+	fakesess_start_result = -ENETUNREACH; /* path 0 cannot come back */
+	w.r.op = BDEV_OP_WRITE;
+	w.r.len = 512;
+	w.r.buf = w.buf;
+	w.r.done = treq_done;
+	ck_assert_int_eq(bdev_submit(bd, &w.r), 0);
+	path_device_poll(dev);
+	ck_assert_uint_eq(s0->ntasks, 1);
+	fakesess_die(s0);
+	path_device_poll(dev);
+	ck_assert_uint_eq(fakesess_serve(fakesess_latest(1)), 1);
+	path_device_poll(dev);
+	ck_assert_int_eq(w.calls, 0); /* held: path 0's copy may still land */
+	ck_assert_uint_eq(fakesess_fences_for(1), 0);
+	/* The fence: PREEMPT AND ABORT of path 0's key through path 1. */
+	ck_assert_uint_eq(nq, 1);
+	ck_assert_ptr_eq(q[0].s, fakesess_latest(1));
+	ck_assert_uint_eq(q[0].t->cdb[1], SCSI_PR_OUT_PREEMPT_AND_ABORT);
+	ck_assert(dev->paths[0].resv_fencing);
+	ck_assert(path_fence_logging_in(&dev->paths[0])); /* path 0 waits */
+	pr_serve();
+	path_device_poll(dev);
+	ck_assert_uint_eq(abort_preempts, 1);
+	ck_assert(last_preempted == (cfg.pr_key | 0));
+	ck_assert_int_lt(reg_find(s0->isid), 0); /* the dead nexus is unregistered */
+	ck_assert(holder == (cfg.pr_key | 1));	 /* and the reservation moved */
+	ck_assert_int_eq(w.calls, 1);
+	ck_assert_int_eq(w.err, 0);
+	ck_assert(!dev->paths[0].resv_fencing);
+	ck_assert_int_eq(dev->paths[0].state, PATH_FAILED);
+	{
+		struct path_status ps;
+
+		path_device_path_status(dev, 0, &ps);
+		ck_assert_str_eq(ps.last_fence, "reservation");
+		ck_assert(ps.fence_ms >= 0 && ps.fence_ms < 1000);
+	}
+	fakesess_start_result = 0;
+}
+END_TEST
+
+/* Without a reservation (pr_key 0) the same case waits for the time fence. */
+START_TEST(no_reservation_no_reservation_fence)
+{
+	struct treq w = {0};
+	struct sess *s0;
+
+	cfg.pr_key = 0;
+	fakesess_tpgt_for[1] = 2;
+	mk(2);
+	up(0);
+	up(1);
+	ck_assert_uint_eq(nregs, 0);
+	s0 = fakesess_latest(0);
+	fakesess_start_result = -ENETUNREACH;
+	w.r.op = BDEV_OP_WRITE;
+	w.r.len = 512;
+	w.r.buf = w.buf;
+	w.r.done = treq_done;
+	ck_assert_int_eq(bdev_submit(bd, &w.r), 0);
+	path_device_poll(dev);
+	fakesess_die(s0);
+	path_device_poll(dev);
+	fakesess_serve(fakesess_latest(1));
+	fake_now += 1.0;
+	path_device_poll(dev);
+	ck_assert_uint_eq(nq, 0);
+	ck_assert_int_eq(w.calls, 0);
+	fakesess_start_result = 0;
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("path_resvfence");
+	TCase *tc = tcase_create("resvfence");
+	SRunner *sr;
+	int nf;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, paths_register_and_reserve);
+	tcase_add_test(tc, ghost_write_fenced_by_reservation);
+	tcase_add_test(tc, no_reservation_no_reservation_fence);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nf ? 1 : 0;
+}
