@@ -207,6 +207,43 @@ void pd_resv_conflict(struct path_device *dev, struct path *p)
 				      path_key(p), PATH_RESV_CHECK, 0, resv_check_done, p);
 }
 
+/*
+ * SPC-5 5.14 (Write Exclusive - Registrants Only): every registered
+ * I_T nexus may write. LIO (target_scsi3_pr_reservation_check, Linux
+ * 6.1 as in the UML guests) instead treats a nexus with the holder's
+ * initiator name and another ISID as unregistered, so of our paths only the one whose nexus
+ * took the reservation can write; the others get RESERVATION CONFLICT
+ * although READ KEYS lists them. Such a conflict on one of our paths,
+ * while the reservation is ours and held by another of our paths, is
+ * that quirk and not another host: from then on writes go to the holder's
+ * path (pd_resv_write_path), and this one is re-sent there. Returns the
+ * holder's path index, or -1 for a real conflict.
+ */
+int pd_resv_conflict_ours(struct path_device *dev, const struct path *p)
+{
+	unsigned int h = (unsigned int)(dev->resv_holder & 0xff);
+
+	if (!p || dev->resv_state != PD_RESV_OURS ||
+	    !path_resv_ours(dev->resv_holder, dev->cfg.pr_key) || h == p->idx || h >= dev->npaths)
+		return -1;
+	if (!dev->resv_holder_writes) {
+		dev->resv_holder_writes = true;
+		log_warn("%s: RESERVATION CONFLICT for a registered path of ours: the target "
+			 "lets only the nexus holding the reservation write (LIO does so); "
+			 "writes go through %s only",
+			 p->name, dev->paths[h].name);
+	}
+	return (int)h;
+}
+
+/* The path that must carry writes (pd_resv_conflict_ours), or -1 for any. */
+int pd_resv_write_path(const struct path_device *dev)
+{
+	if (!dev->resv_holder_writes || dev->resv_state != PD_RESV_OURS)
+		return -1;
+	return (int)(dev->resv_holder & 0xff);
+}
+
 int pd_write_refused(const struct path_device *dev)
 {
 	if (dev->cfg.read_only)
@@ -240,14 +277,20 @@ static void resv_leave_done(struct path_resv *rv, void *opaque)
 
 unsigned int path_device_resv_leave(struct path_device *dev)
 {
-	unsigned int i;
+	unsigned int i, h = (unsigned int)(dev->resv_holder & 0xff);
 
 	if (!dev->cfg.pr_key || dev->cfg.read_only || dev->resv_state != PD_RESV_OURS ||
 	    dev->resv_leaving)
 		return 0;
-	/* One live path is enough: its CLEAR removes every registration of ours. */
-	for (i = 0; i < dev->npaths; i++) {
-		struct path *p = &dev->paths[i];
+	/* One live path is enough: its CLEAR removes every registration of
+	 * ours. The holder's path first: LIO answers a CLEAR from any other
+	 * nexus of ours RESERVATION CONFLICT (pd_resv_conflict_ours), and the
+	 * reservation would stay behind. */
+	for (unsigned int k = 0; k < dev->npaths; k++) {
+		struct path *p;
+
+		i = h < dev->npaths ? (h + k) % dev->npaths : k;
+		p = &dev->paths[i];
 
 		if (!p->sess || (p->state != PATH_ACTIVE && p->state != PATH_STANDBY) ||
 		    p->resv_epoch != p->epoch || path_resv_running(&p->resv))

@@ -202,6 +202,7 @@ struct path_device {
 	uint64_t resv_holder;
 	uint8_t resv_type;
 	unsigned int resv_leaving; /* paths still leaving (path_device_resv_leave) */
+	bool resv_holder_writes;   /* the target lets only the holder's nexus write (LIO) */
 
 	ev_prepare kick; /* deferred path_device_poll (util/evdefer.h) */
 	struct ev_timer timer;
@@ -217,6 +218,8 @@ void pd_path_ready(struct path_device *dev, struct path *p); /* probe OK: identi
 void pd_fence_released(struct path_device *dev);
 /* reserve glue (device.c): a write got RESERVATION CONFLICT on p. */
 void pd_resv_conflict(struct path_device *dev, struct path *p);
+int pd_resv_conflict_ours(struct path_device *dev, const struct path *p);
+int pd_resv_write_path(const struct path_device *dev);
 /* Start p's registration if it needs one; true: pd_path_ready runs again when done. */
 bool pd_resv_join(struct path_device *dev, struct path *p);
 /* p's dead session cannot be fenced by a login (no healthy path in its

@@ -268,6 +268,15 @@ static void pd_task_done(struct sess_task *t)
 		return;
 	case SCSI_CLASS_HARD:
 		if (t->status == SCSI_STATUS_RESERVATION_CONFLICT) {
+			int h = io->is_write ? pd_resv_conflict_ours(dev, p) : -1;
+
+			if (h >= 0 && io->retries < dev->cfg.retry_max) {
+				/* Our own reservation, held by another of our
+				 * nexuses, on a target that wants it to write. */
+				io->retries++;
+				io_requeue(dev, io, 0, h);
+				return;
+			}
 			/* DESIGN.md: a host-level answer (someone holds or took the
 			 * LUN), never a path failure; no other path would do better. */
 			pd_resv_conflict(dev, p);
@@ -423,6 +432,23 @@ static struct path *pick_path(struct path_device *dev, uint32_t bytes, int pref)
 	return i < 0 ? NULL : &dev->paths[i];
 }
 
+/* For a write: the reservation holder's path where the target lets only
+ * that nexus write (pd_resv_write_path), waiting while it is busy. */
+static struct path *pick_write_path(struct path_device *dev, uint32_t bytes, int pref)
+{
+	int h = pd_resv_write_path(dev);
+
+	if (h >= 0 && (unsigned int)h < dev->npaths) {
+		struct path *hp = &dev->paths[h];
+
+		if (path_eligible(dev, hp))
+			return hp;
+		if (hp->state == PATH_ACTIVE && hp->sess)
+			return NULL;
+	}
+	return pick_path(dev, bytes, pref);
+}
+
 /* Send io on p; on failure the path is failed and io goes back to the retry list. */
 static void io_send(struct path_device *dev, struct path *p, struct path_io *io)
 {
@@ -503,7 +529,8 @@ void pd_dispatch(struct path_device *dev, double now)
 			tmp = dev->retry.next;
 			continue;
 		}
-		p = pick_path(dev, io->len, io->pref_path);
+		p = io->is_write ? pick_write_path(dev, io->len, io->pref_path)
+				 : pick_path(dev, io->len, io->pref_path);
 		if (!p)
 			break;
 		io_send(dev, p, io);
@@ -534,7 +561,8 @@ void pd_dispatch(struct path_device *dev, double now)
 			n = n->next;
 			continue;
 		}
-		p = pick_path(dev, next_piece_bytes(dev, req), -1);
+		p = pd_req_is_write(req) ? pick_write_path(dev, next_piece_bytes(dev, req), -1)
+					 : pick_path(dev, next_piece_bytes(dev, req), -1);
 		if (!p)
 			break;
 		io = list_entry(list_pop(&dev->free_ios), struct path_io, node);

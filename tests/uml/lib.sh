@@ -328,6 +328,14 @@ lio_start() {
 	grep -q ' /sys/kernel/config ' /proc/mounts ||
 		mount -t configfs configfs /sys/kernel/config || fail "mount configfs"
 	on_exit lio_stop
+	# LIO writes its persistent-reservation state (APTPL) to
+	# $db_root/pr/aptpl_SERIAL on every PERSISTENT RESERVE OUT, APTPL bit
+	# or not, and fails the command with NOT READY, LOGICAL UNIT
+	# COMMUNICATION FAILURE when it cannot: targetcli's packages create
+	# that folder. db_root is /var/target here (no /etc/target); the
+	# folder lands in the guest's overlay, never on the host.
+	mkdir -p "$(cat "$LIO_CFS/dbroot" 2>/dev/null || echo /var/target)/pr" ||
+		fail "LIO db_root pr folder"
 	local so=$LIO_CFS/core/fileio_0/disk1
 	if [ -n "$LIO_DEV" ]; then
 		modprobe target_core_iblock || fail "modprobe target_core_iblock"

@@ -9,7 +9,12 @@
  *   in doubt and no healthy path shares its portal group (no fence
  *   session can reinstate its ISID), another path preempts the dead
  *   path's key, and the held write completes then, long before the time
- *   fence; the dead path does not log in while that runs.
+ *   fence; the dead path does not log in while that runs;
+ * - on a target that lets only the holding nexus write (LIO: a nexus with
+ *   the holder's initiator name and another ISID counts as unregistered),
+ *   a write that gets RESERVATION CONFLICT on our other path is re-sent
+ *   through the holder's path, never failed as "LUN taken", and detach's
+ *   CLEAR goes through the holder's path (LIO refuses it elsewhere).
  */
 #include "config.h"
 
@@ -49,10 +54,27 @@ static unsigned int nregs;
 static uint64_t holder;
 static unsigned int preempts, abort_preempts;
 static uint64_t last_preempted;
+static bool lio;	 /* writes and CLEAR only from the holder's nexus */
+static bool round_robin; /* mk: both paths ACTIVE */
+static unsigned int lio_conflicts;
+
+static bool is_write_cdb(const uint8_t *cdb)
+{
+	return cdb[0] == 0x2a || cdb[0] == 0x8a;
+}
+
+static int reg_find(const uint8_t *isid);
 
 static int wrap_submit(struct sess *s, struct sess_task *t)
 {
-	if (t->cdb[0] != 0x5e && t->cdb[0] != 0x5f)
+	bool conflict = false;
+
+	if (lio && holder && is_write_cdb(t->cdb)) {
+		int me = reg_find(s->isid);
+
+		conflict = me < 0 || regs[me].key != holder;
+	}
+	if (t->cdb[0] != 0x5e && t->cdb[0] != 0x5f && !conflict)
 		return fakesess_ops.submit(s, t);
 	ck_assert_uint_lt(nq, MAXQ);
 	q[nq].s = s;
@@ -90,7 +112,10 @@ static void pr_answer(struct sess *s, struct sess_task *t)
 
 	t->result = 0;
 	t->status = SCSI_STATUS_GOOD;
-	if (t->cdb[0] == 0x5e) {
+	if (is_write_cdb(t->cdb)) { /* queued by wrap_submit: not the holder (LIO) */
+		lio_conflicts++;
+		t->status = SCSI_STATUS_RESERVATION_CONFLICT;
+	} else if (t->cdb[0] == 0x5e) {
 		if (sa == 2) {
 			static const uint8_t c[8] = {0, 8, 0x10, 0x80, 0x2a, 0x01, 0, 0};
 
@@ -121,6 +146,13 @@ static void pr_answer(struct sess *s, struct sess_task *t)
 		regs[me].key = get_be64(p + 8);
 	} else if (me < 0 || regs[me].key != get_be64(p)) {
 		t->status = SCSI_STATUS_RESERVATION_CONFLICT;
+	} else if (sa == 3) { /* CLEAR */
+		if (lio && regs[me].key != holder) {
+			t->status = SCSI_STATUS_RESERVATION_CONFLICT;
+		} else {
+			holder = 0;
+			nregs = 0;
+		}
 	} else if (sa == 1) { /* RESERVE */
 		if (holder && holder != regs[me].key)
 			t->status = SCSI_STATUS_RESERVATION_CONFLICT;
@@ -197,6 +229,8 @@ static void setup(void)
 	cfg.pr_key = path_resv_host_key(cfg.initiator_name);
 	nq = nregs = preempts = abort_preempts = 0;
 	holder = last_preempted = 0;
+	lio = round_robin = false;
+	lio_conflicts = 0;
 }
 
 static void teardown(void)
@@ -212,7 +246,7 @@ static void teardown(void)
 static void mk(unsigned int npaths)
 {
 	cfg.npaths = npaths;
-	cfg.policy.kind = PATH_POLICY_FAILOVER;
+	cfg.policy.kind = round_robin ? PATH_POLICY_ROUND_ROBIN : PATH_POLICY_FAILOVER;
 	for (unsigned int i = 0; i < npaths; i++) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&cfg.paths[i].portal;
 
@@ -339,6 +373,59 @@ START_TEST(no_reservation_no_reservation_fence)
 }
 END_TEST
 
+/* LIO: path 1 reserved first, so path 0's writes get RESERVATION CONFLICT
+ * although path 0 is registered. They go through path 1; detach CLEARs
+ * through path 1 too. */
+START_TEST(lio_writes_and_clear_through_holder)
+{
+	struct treq w[6] = {0};
+	struct sess *s0, *s1;
+
+	lio = round_robin = true;
+	mk(2);
+	up(1);
+	up(0);
+	s0 = fakesess_latest(0);
+	s1 = fakesess_latest(1);
+	ck_assert(holder == (cfg.pr_key | 1));
+	ck_assert_int_eq(dev->paths[0].state, PATH_ACTIVE);
+	ck_assert_int_eq(dev->paths[1].state, PATH_ACTIVE);
+	for (unsigned int i = 0; i < 6; i++) {
+		w[i].r.op = BDEV_OP_WRITE;
+		w[i].r.offset = 512 * (uint64_t)i;
+		w[i].r.len = 512;
+		w[i].r.buf = w[i].buf;
+		w[i].r.done = treq_done;
+		memset(w[i].buf, 'a' + (int)i, sizeof(w[i].buf));
+		ck_assert_int_eq(bdev_submit(bd, &w[i].r), 0);
+	}
+	for (int round = 0; round < 20; round++) {
+		path_device_poll(dev);
+		fakesess_serve(s0);
+		fakesess_serve(s1);
+		pr_serve();
+		fake_now += 0.05;
+	}
+	path_device_poll(dev);
+	ck_assert_uint_ge(lio_conflicts, 1); /* path 0 was tried, then avoided */
+	for (unsigned int i = 0; i < 6; i++) {
+		ck_assert_int_eq(w[i].calls, 1);
+		ck_assert_int_eq(w[i].err, 0);
+		ck_assert_int_eq(lun.data[512 * i], 'a' + (int)i);
+	}
+	ck_assert_int_eq(path_device_resv_state(dev, NULL, NULL), 1); /* still ours */
+	ck_assert_int_eq(dev->paths[0].state, PATH_ACTIVE);
+	ck_assert_uint_eq(dev->paths[0].failures, 0);
+	ck_assert_uint_eq(path_device_resv_leave(dev), 1);
+	pr_serve();
+	path_device_poll(dev);
+	pr_serve();
+	path_device_poll(dev);
+	ck_assert(holder == 0); /* CLEARed through path 1 */
+	ck_assert_uint_eq(nregs, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("path_resvfence");
@@ -350,6 +437,7 @@ int main(void)
 	tcase_add_test(tc, paths_register_and_reserve);
 	tcase_add_test(tc, ghost_write_fenced_by_reservation);
 	tcase_add_test(tc, no_reservation_no_reservation_fence);
+	tcase_add_test(tc, lio_writes_and_clear_through_holder);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
