@@ -516,6 +516,7 @@ void path_device_free(struct path_device *dev)
 	dev->linkmon = NULL;
 	for (unsigned int i = 0; i < dev->npaths; i++)
 		path_release(&dev->paths[i]);
+	pd_resv_release(dev);
 	if (dev->loop) {
 		evdefer_cancel(dev->loop, &dev->kick);
 		ev_timer_stop(dev->loop, &dev->timer);

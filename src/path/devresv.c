@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "path/internal.h"
@@ -327,15 +328,22 @@ static void resv_fence_done(struct path_resv *rv, void *opaque)
 		   " through %s, %.0f ms after it died",
 		   p->name, rv->plain_preempt ? "PREEMPT" : "PREEMPT AND ABORT", path_key(p),
 		   q->name, (now - p->died_at) * 1000.0);
+	if (dev->resv_state == PD_RESV_OURS && dev->resv_holder == path_key(p)) {
+		/* SPC-5 5.14.11.4: preempting the holder's key with our type
+		 * gave the reservation to q's nexus. */
+		dev->resv_holder = path_key(q);
+		log_notice("%s: the reservation is now held by %s (key 0x%016" PRIx64 ")%s",
+			   p->name, q->name, path_key(q),
+			   dev->resv_holder_writes ? ": writes go through it" : "");
+		pd_kick(dev);
+	}
 	path_fence_done(p, p->resv_fence_for, "reservation", NULL);
 	path_arm_timer(p);
 }
 
-bool pd_resv_fence(struct path_device *dev, struct path *p, double now)
+/* Preempt dead path p's key through the first live path of ours that can. */
+static struct path *resv_preempt_dead(struct path_device *dev, struct path *p)
 {
-	if (!dev->cfg.pr_key || dev->cfg.read_only || dev->resv_state != PD_RESV_OURS ||
-	    p->resv_fencing || now < p->resv_fence_retry_at)
-		return false;
 	for (unsigned int k = 1; k < dev->npaths; k++) {
 		struct path *q = &dev->paths[(p->idx + k) % dev->npaths];
 
@@ -348,12 +356,234 @@ bool pd_resv_fence(struct path_device *dev, struct path *p, double now)
 		q->resv_fence_for_path = p->idx;
 		p->resv_fencing = true;
 		p->resv_fence_for = p->dead_epoch;
-		log_info("%s: no healthy path to its portal group: fencing the dead session "
-			 "(epoch %u) by reservation, preempting its key through %s",
-			 p->name, p->dead_epoch, q->name);
+		return q;
+	}
+	return NULL;
+}
+
+bool pd_resv_fence(struct path_device *dev, struct path *p, double now)
+{
+	struct path *q;
+
+	if (!dev->cfg.pr_key || dev->cfg.read_only || dev->resv_state != PD_RESV_OURS ||
+	    p->resv_fencing || now < p->resv_fence_retry_at)
+		return false;
+	q = resv_preempt_dead(dev, p);
+	if (!q)
+		return false;
+	log_info("%s: no healthy path to its portal group: fencing the dead session "
+		 "(epoch %u) by reservation, preempting its key through %s",
+		 p->name, p->dead_epoch, q->name);
+	return true;
+}
+
+/*
+ * Where only the holder's nexus may write (pd_resv_conflict_ours, LIO),
+ * the holder's path going down would stop every write of ours until it
+ * logs in again, which a pulled cable may never allow. A live path q of
+ * ours must take the reservation over. SPC-5 5.14.11.4 would let q
+ * PREEMPT AND ABORT the dead key, but LIO treats q's nexus as not
+ * registered for PREEMPT, CLEAR and RELEASE too (the same ISID check
+ * as for writes: RESERVATION CONFLICT). What LIO does accept is the
+ * holder's own nexus: an I_T nexus is the initiator port (name and ISID)
+ * and the target port group, not the network, so a login with the dead
+ * path's ISID through q's portal of the same portal group is the holder.
+ * It reinstates - ends - the dead session (RFC 7143 6.3.5: the
+ * ghost-write fence, as path_fence_try's login), then CLEARs the
+ * reservation and our registrations (PATH_RESV_LEAVE), and is logged
+ * out; q then joins (PATH_RESV_JOIN: REGISTER, RESERVE, foreign keys
+ * swept) and holds it. The dead path registers again when it logs in
+ * (pd_resv_join); its own login, and its fence logins, wait meanwhile
+ * (p->resv_fencing, path_fence_logging_in).
+ */
+static void resv_move_end(struct path_device *dev, const char *why)
+{
+	struct path *p = &dev->paths[dev->resv_move_from];
+
+	if (dev->resv_move == PD_MOVE_IDLE)
+		return;
+	dev->resv_move = PD_MOVE_IDLE;
+	p->resv_fencing = false;
+	if (why) {
+		log_warn("%s: moving the reservation to %s failed: %s", p->name,
+			 dev->paths[dev->resv_move_to].name, why);
+		dev->resv_move_retry_at = pd_now(dev) + dev->cfg.reconnect_max_ms / 1000.0;
+	}
+	if (dev->resv_move_sess) {
+		struct sess *s = dev->resv_move_sess;
+
+		if (path_ops_of(p)->logout(s) < 0)
+			path_ops_of(p)->close(s);
+	}
+	path_arm_timer(p);
+	pd_kick(dev);
+}
+
+static void resv_move_joined(struct path_resv *rv, void *opaque)
+{
+	struct path_device *dev = opaque;
+	struct path *q = &dev->paths[dev->resv_move_to];
+	const struct path_resv_result *res = &rv->res;
+
+	if (dev->resv_move != PD_MOVE_JOIN)
+		return;
+	if (!res->err && res->taken) {
+		resv_move_end(dev, NULL);
+		pd_resv_taken(dev, q, res->holder_key, res->holder_type, true);
+		return;
+	}
+	if (res->err || !res->reserved) {
+		resv_move_end(dev, res->why[0] ? res->why : "not reserved after RESERVE");
+		return;
+	}
+	dev->resv_holder = res->holder_key;
+	dev->resv_type = res->holder_type;
+	log_notice("%s: the reservation is now held by %s (key 0x%016" PRIx64
+		   "): writes go through it",
+		   dev->paths[dev->resv_move_from].name, q->name, res->holder_key);
+	resv_move_end(dev, NULL);
+}
+
+static void resv_move_cleared(struct path_resv *rv, void *opaque)
+{
+	struct path_device *dev = opaque;
+	struct path *q = &dev->paths[dev->resv_move_to];
+	struct sess *s = dev->resv_move_sess;
+
+	if (dev->resv_move != PD_MOVE_CLEAR)
+		return;
+	if (rv->res.err) {
+		resv_move_end(dev, rv->res.why[0] ? rv->res.why : strerror(-rv->res.err));
+		return;
+	}
+	/* Done with the dead path's nexus: log it out again. */
+	dev->resv_move_sess = NULL;
+	if (s && path_ops_of(q)->logout(s) < 0)
+		path_ops_of(q)->close(s);
+	if (!q->sess || q->state != PATH_ACTIVE || path_resv_running(&q->resv) ||
+	    path_resv_start(&q->resv, path_ops_of(q), q->sess, dev->cfg.lun, q->name, path_key(q),
+			    PATH_RESV_JOIN, 0, resv_move_joined, dev) < 0) {
+		resv_move_end(dev, "the new holder's path is gone");
+		return;
+	}
+	dev->resv_move = PD_MOVE_JOIN;
+}
+
+static void resv_move_on_state(struct sess *s, enum sess_state st, enum sess_death why,
+			       const char *msg, void *opaque)
+{
+	struct path_device *dev = opaque;
+	struct path *p = &dev->paths[dev->resv_move_from];
+	struct path *q = &dev->paths[dev->resv_move_to];
+	const struct sess_negotiated *neg;
+
+	if (st == SESS_DEAD) {
+		/* Only the previous one may be freed here: s is inside its callback. */
+		if (dev->resv_move_parked && dev->resv_move_parked != s)
+			path_ops_of(p)->free(dev->resv_move_parked);
+		dev->resv_move_parked = s;
+		if (dev->resv_move_sess == s) {
+			dev->resv_move_sess = NULL;
+			if (dev->resv_move == PD_MOVE_LOGIN || dev->resv_move == PD_MOVE_CLEAR)
+				resv_move_end(dev, msg && *msg ? msg : "login failed");
+		}
+		return;
+	}
+	if (st != SESS_READY || s != dev->resv_move_sess || dev->resv_move != PD_MOVE_LOGIN)
+		return;
+	neg = path_ops_of(p)->negotiated ? path_ops_of(p)->negotiated(s) : NULL;
+	if (neg && neg->tpgt != p->tpgt) {
+		resv_move_end(dev,
+			      "the login reached another portal group: not the holder's nexus");
+		return;
+	}
+	/* The login reinstated the dead session: nothing of it lands any more. */
+	path_fence_done(p, p->dead_epoch, "reinstatement login", q);
+	if (path_resv_start(&dev->resv_move_rv, path_ops_of(p), s, dev->cfg.lun,
+			    dev->resv_move_name, path_key(p), PATH_RESV_LEAVE, 0, resv_move_cleared,
+			    dev) < 0) {
+		resv_move_end(dev, "cannot send CLEAR");
+		return;
+	}
+	dev->resv_move = PD_MOVE_CLEAR;
+}
+
+static void resv_move_on_event(struct sess *s, const struct sess_event *ev, void *opaque)
+{
+	/* It carries no I/O: only its login and one CLEAR. */
+}
+
+static const struct sess_callbacks resv_move_cb = {
+	.on_state = resv_move_on_state,
+	.on_event = resv_move_on_event,
+};
+
+bool pd_resv_move(struct path_device *dev)
+{
+	unsigned int h = (unsigned int)(dev->resv_holder & 0xff);
+	struct sess_config sc;
+	struct path *p;
+	struct sess *s;
+
+	if (pd_resv_write_path(dev) < 0 || h >= dev->npaths ||
+	    !path_resv_ours(dev->resv_holder, dev->cfg.pr_key))
+		return false;
+	if (dev->resv_move != PD_MOVE_IDLE)
 		return true;
+	p = &dev->paths[h];
+	if (p->sess || !p->tpgt_known || pd_now(dev) < dev->resv_move_retry_at)
+		return false;
+	if (p->fence_sess || p->resv_fencing)
+		return true; /* its ISID is logging in already: wait for that */
+	for (unsigned int k = 1; k < dev->npaths; k++) {
+		struct path *q = &dev->paths[(h + k) % dev->npaths];
+
+		if (!q->sess || q->state != PATH_ACTIVE || q->resv_epoch != q->epoch ||
+		    path_resv_running(&q->resv) || !q->tpgt_known || q->tpgt != p->tpgt)
+			continue;
+		snprintf(dev->resv_move_name, sizeof(dev->resv_move_name), "%s resv via %s",
+			 p->name, q->name);
+		path_sess_config(p, q, dev->resv_move_name, &sc);
+		s = path_ops_of(p)->new (dev->loop, &sc, &resv_move_cb, dev);
+		if (!s)
+			continue;
+		dev->resv_move_sess = s;
+		dev->resv_move = PD_MOVE_LOGIN;
+		dev->resv_move_from = h;
+		dev->resv_move_to = q->idx;
+		p->resv_fencing = true;
+		log_info("%s: holds the reservation and cannot write (%s): logging in its nexus "
+			 "through %s's portal to hand the reservation to %s",
+			 p->name, path_state_name(p->state), q->name, q->name);
+		if (path_ops_of(p)->start(s) < 0 && dev->resv_move_sess == s) {
+			dev->resv_move_sess = NULL;
+			path_ops_of(p)->free(s);
+			resv_move_end(dev, "cannot start the login");
+			return false;
+		}
+		return dev->resv_move != PD_MOVE_IDLE;
 	}
 	return false;
+}
+
+void pd_resv_release(struct path_device *dev)
+{
+	const struct path_transport_ops *ops = dev->npaths ? path_ops_of(&dev->paths[0]) : NULL;
+
+	dev->resv_move = PD_MOVE_IDLE;
+	if (dev->resv_move_sess) {
+		struct sess *s = dev->resv_move_sess;
+
+		ops->close(s);
+		if (dev->resv_move_sess == s) {
+			dev->resv_move_sess = NULL;
+			ops->free(s);
+		}
+	}
+	if (dev->resv_move_parked) {
+		ops->free(dev->resv_move_parked);
+		dev->resv_move_parked = NULL;
+	}
 }
 
 int path_device_resv_state(const struct path_device *dev, uint64_t *key, uint8_t *type)

@@ -203,6 +203,13 @@ struct path_device {
 	uint8_t resv_type;
 	unsigned int resv_leaving; /* paths still leaving (path_device_resv_leave) */
 	bool resv_holder_writes;   /* the target lets only the holder's nexus write (LIO) */
+	/* Moving the reservation off a dead holder's path (pd_resv_move). */
+	enum { PD_MOVE_IDLE, PD_MOVE_LOGIN, PD_MOVE_CLEAR, PD_MOVE_JOIN } resv_move;
+	unsigned int resv_move_from, resv_move_to;
+	struct sess *resv_move_sess, *resv_move_parked;
+	struct path_resv resv_move_rv;
+	double resv_move_retry_at;
+	char resv_move_name[96];
 
 	ev_prepare kick; /* deferred path_device_poll (util/evdefer.h) */
 	struct ev_timer timer;
@@ -225,6 +232,8 @@ bool pd_resv_join(struct path_device *dev, struct path *p);
 /* p's dead session cannot be fenced by a login (no healthy path in its
  * portal group): preempt its key from another path. true: started. */
 bool pd_resv_fence(struct path_device *dev, struct path *p, double now);
+bool pd_resv_move(struct path_device *dev);
+void pd_resv_release(struct path_device *dev);
 /* Writes are refused locally: read-only export, or the LUN is another host's. */
 int pd_write_refused(const struct path_device *dev);
 /* Request bookkeeping kept in struct bdev_req's private words (request.c, deadline.c). */

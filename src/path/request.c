@@ -445,6 +445,9 @@ static struct path *pick_write_path(struct path_device *dev, uint32_t bytes, int
 			return hp;
 		if (hp->state == PATH_ACTIVE && hp->sess)
 			return NULL;
+		/* The holder's path is down: wait while a live one takes over. */
+		if (pd_resv_move(dev))
+			return NULL;
 	}
 	return pick_path(dev, bytes, pref);
 }
