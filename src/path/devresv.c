@@ -541,7 +541,7 @@ bool pd_resv_move(struct path_device *dev)
 		if (!q->sess || q->state != PATH_ACTIVE || q->resv_epoch != q->epoch ||
 		    path_resv_running(&q->resv) || !q->tpgt_known || q->tpgt != p->tpgt)
 			continue;
-		snprintf(dev->resv_move_name, sizeof(dev->resv_move_name), "%s resv via %s",
+		snprintf(dev->resv_move_name, sizeof(dev->resv_move_name), "%s resv fence via %s",
 			 p->name, q->name);
 		path_sess_config(p, q, dev->resv_move_name, &sc);
 		s = path_ops_of(p)->new (dev->loop, &sc, &resv_move_cb, dev);

@@ -14,7 +14,11 @@
  *   the holder's initiator name and another ISID counts as unregistered),
  *   a write that gets RESERVATION CONFLICT on our other path is re-sent
  *   through the holder's path, never failed as "LUN taken", and detach's
- *   CLEAR goes through the holder's path (LIO refuses it elsewhere).
+ *   CLEAR goes through the holder's path (LIO refuses it elsewhere);
+ * - there, when the holder's path dies, writes carry on: a login with the
+ *   dead path's ISID through the live path's portal (the holder's nexus)
+ *   CLEARs, the live path reserves, and writes go through it (LIO also
+ *   refuses PREEMPT from a non-holder nexus of ours).
  */
 #include "config.h"
 
@@ -158,6 +162,10 @@ static void pr_answer(struct sess *s, struct sess_task *t)
 			t->status = SCSI_STATUS_RESERVATION_CONFLICT;
 		else
 			holder = regs[me].key;
+	} else if ((sa == 4 || sa == 5) && lio && holder && regs[me].key != holder) {
+		/* LIO: the same ISID check as for writes (isid_mismatch). */
+		preempts++;
+		t->status = SCSI_STATUS_RESERVATION_CONFLICT;
 	} else if (sa == 4 || sa == 5) { /* PREEMPT (AND ABORT) */
 		uint64_t victim = get_be64(p + 8);
 
@@ -426,6 +434,74 @@ START_TEST(lio_writes_and_clear_through_holder)
 }
 END_TEST
 
+/* LIO: path 1 holds the reservation and dies for good; path 0 takes the
+ * reservation over through a login with path 1's ISID, and writes, those
+ * in flight on path 1 included, complete without error. */
+START_TEST(lio_holder_path_dies_writes_continue)
+{
+	struct treq w[8] = {0};
+	struct sess *s0, *s1, *f;
+
+	lio = round_robin = true;
+	mk(2);
+	up(1);
+	up(0);
+	s0 = fakesess_latest(0);
+	s1 = fakesess_latest(1);
+	ck_assert(holder == (cfg.pr_key | 1));
+	for (unsigned int i = 0; i < 8; i++) {
+		w[i].r.op = BDEV_OP_WRITE;
+		w[i].r.offset = 512 * (uint64_t)i;
+		w[i].r.len = 512;
+		w[i].r.buf = w[i].buf;
+		w[i].r.done = treq_done;
+		memset(w[i].buf, 'a' + (int)i, sizeof(w[i].buf));
+	}
+	/* Two writes: path 0's conflict teaches the holder-only rule. */
+	for (unsigned int i = 0; i < 2; i++)
+		ck_assert_int_eq(bdev_submit(bd, &w[i].r), 0);
+	for (int round = 0; round < 5; round++) {
+		path_device_poll(dev);
+		fakesess_serve(s0);
+		fakesess_serve(s1);
+		pr_serve();
+	}
+	ck_assert(dev->resv_holder_writes);
+	/* Path 1 dies with a write in flight; its logins fail from now on. */
+	ck_assert_int_eq(bdev_submit(bd, &w[2].r), 0);
+	path_device_poll(dev);
+	ck_assert_uint_ge(s1->ntasks, 1);
+	fakesess_die(s1);
+	for (unsigned int i = 3; i < 8; i++)
+		ck_assert_int_eq(bdev_submit(bd, &w[i].r), 0);
+	for (int round = 0; round < 40; round++) {
+		struct sess *s = fakesess_latest(1);
+
+		if (s && s != s1 && s->st != SESS_DEAD)
+			fakesess_die(s); /* the cable stays out */
+		path_device_poll(dev);
+		f = fakesess_latest_fence(0);
+		if (f && f->st != SESS_READY && f->st != SESS_DEAD && f->st != SESS_LOGOUT)
+			fakesess_login(f);
+		path_device_poll(dev);
+		fakesess_serve(s0);
+		pr_serve();
+		fake_now += 0.05;
+	}
+	path_device_poll(dev);
+	for (unsigned int i = 0; i < 8; i++) {
+		ck_assert_int_eq(w[i].calls, 1);
+		ck_assert_int_eq(w[i].err, 0);
+		ck_assert_int_eq(lun.data[512 * i], 'a' + (int)i);
+	}
+	ck_assert(holder == (cfg.pr_key | 0)); /* the reservation moved to path 0 */
+	ck_assert(dev->resv_holder == (cfg.pr_key | 0));
+	ck_assert_int_eq(path_device_resv_state(dev, NULL, NULL), 1);
+	ck_assert_int_eq(dev->paths[0].state, PATH_ACTIVE);
+	ck_assert(!dev->paths[1].resv_fencing);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("path_resvfence");
@@ -438,6 +514,7 @@ int main(void)
 	tcase_add_test(tc, ghost_write_fenced_by_reservation);
 	tcase_add_test(tc, no_reservation_no_reservation_fence);
 	tcase_add_test(tc, lio_writes_and_clear_through_holder);
+	tcase_add_test(tc, lio_holder_path_dies_writes_continue);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
