@@ -531,10 +531,14 @@ bool pd_resv_move(struct path_device *dev)
 	if (dev->resv_move != PD_MOVE_IDLE)
 		return true;
 	p = &dev->paths[h];
-	if (p->sess || !p->tpgt_known || pd_now(dev) < dev->resv_move_retry_at)
+	if (p->state == PATH_ACTIVE && p->sess)
+		return false; /* it writes (pick_write_path waits while it is busy) */
+	/* Its own login or a fence login with its ISID runs: wait for that
+	 * rather than spend the writes' retries on RESERVATION CONFLICTs. */
+	if (p->sess || p->fence_sess || p->resv_fencing)
+		return true;
+	if (!p->tpgt_known || pd_now(dev) < dev->resv_move_retry_at)
 		return false;
-	if (p->fence_sess || p->resv_fencing)
-		return true; /* its ISID is logging in already: wait for that */
 	for (unsigned int k = 1; k < dev->npaths; k++) {
 		struct path *q = &dev->paths[(h + k) % dev->npaths];
 
