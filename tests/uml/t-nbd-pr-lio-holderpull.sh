@@ -16,6 +16,9 @@
 # - the cable back in: both paths ACTIVE, `pr keys` lists both our keys;
 #   detach leaves no reservation.
 # Prints the time from the pull to the first write done after it.
+# ISN_HOLDERPULL=blackhole (in the caller's environment): a silent cable
+# instead (100% loss, carrier up: only NOP-Out timeouts notice it, and the
+# holder's path keeps trying to log in).
 . "$(dirname "$0")/lib.sh"
 isn_require_attach
 requires sha256sum cmp
@@ -87,8 +90,16 @@ log "reservation held by $holder (path$idx): pulling cable $dead"
 
 n0=$(written)
 t0=$(now_ms)
-cable_pull $dead
-on_exit "cable_plug $dead 2>/dev/null"
+case ${ISN_HOLDERPULL:-pull} in
+blackhole)
+	cable_blackhole $dead
+	on_exit "cable_clear $dead"
+	;;
+*)
+	cable_pull $dead
+	on_exit "cable_plug $dead 2>/dev/null"
+	;;
+esac
 t_first=''
 while [ $(($(now_ms) - t0)) -lt 30000 ]; do
 	[ -e /scratch/wfail ] && break
@@ -120,7 +131,11 @@ for i in $(seq 0 $((n - 1))); do
 done
 log "all $n blocks verified"
 
-cable_plug $dead
+if [ "${ISN_HOLDERPULL:-pull}" = blackhole ]; then
+	cable_clear $dead
+else
+	cable_plug $dead
+fi
 wait_for 60 sh -c "[ \"\$('$ISN_BIN' status | grep -c ': ACTIVE')\" = 2 ]" ||
 	fail "path$idx did not come back ACTIVE within 60 s of the plug"
 wait_for 10 sh -c "ISCSI_NBD_RUNDIR=/run/isn-pr timeout 30 '$ISN_BIN' pr keys -t '$LIO_IQN' \
