@@ -108,6 +108,23 @@ void pd_path_ready(struct path_device *dev, struct path *p)
 	const struct bdev_info *pi = &p->id.info;
 	struct bdev_info *di = &dev->bd.info;
 
+	/*
+	 * MODE SENSE was refused for want of a registration (tgtd, Write
+	 * Exclusive - Registrants Only): register first, then probe again, so
+	 * that WCE and DPOFUA are known. A restarted daemon that re-attaches a
+	 * kernel device must not lose FUA: the kernel keeps the flags it got
+	 * from the first daemon and would send FUA writes we then refuse.
+	 */
+	if (p->id.mode_conflict && p->reprobe_epoch != p->epoch) {
+		if (pd_resv_join(dev, p))
+			return;
+		p->reprobe_epoch = p->epoch;
+		log_info("%s: the caching mode page was refused before registration: "
+			 "reading the LUN again",
+			 p->name);
+		path_reprobe(p);
+		return;
+	}
 	if (!dev->ready) {
 		uint32_t bs = pi->logical_block_size;
 		uint64_t rw = dev->cfg.max_io_bytes;

@@ -136,6 +136,8 @@ struct path {
 	/* Persistent reservation of this nexus (reserve.h): joined for resv_epoch. */
 	struct path_resv resv;
 	uint32_t resv_epoch;
+	/* The probe was repeated after registering for this session (device.c). */
+	uint32_t reprobe_epoch;
 	bool resv_leaving;
 	bool resv_wait; /* another path is taking the reservation: join after it */
 	/* Reservation fence (devresv.c): another path preempts this one's key. */
@@ -288,6 +290,7 @@ void path_release(struct path *p);
 void path_link_up(struct path *p);		      /* its link is back: reconnect now */
 void path_link_down(struct path *p, const char *why); /* fail now, retry slowly */
 void path_rescan(struct path *p);		      /* re-read the LUN's data on a live path */
+void path_reprobe(struct path *p); /* probe a PROBING path again (after its registration) */
 void path_default_isid(uint8_t isid[6], const char *initiator, const char *target, uint64_t lun,
 		       const struct sockaddr_storage *portal, socklen_t portal_len,
 		       unsigned int idx);

@@ -350,6 +350,15 @@ static void path_rescan_done(struct path_probe *pr, int err, void *opaque)
 	}
 }
 
+void path_reprobe(struct path *p)
+{
+	int r = path_probe_start(&p->probe, path_ops_of(p), p->sess, p->dev->cfg.lun, p->name,
+				 path_probe_done, p);
+
+	if (r < 0)
+		path_fail(p, "probe failed: %s", strerror(-r));
+}
+
 void path_rescan(struct path *p)
 {
 	int r;

@@ -387,6 +387,9 @@ static void probe_task_done(struct sess_task *t)
 			probe_finish(pr, v.err ? v.err : -ENOLINK);
 			return;
 		}
+		if ((pr->step == STEP_MODE_SENSE10 || pr->step == STEP_MODE_SENSE6) &&
+		    t->status == SCSI_STATUS_RESERVATION_CONFLICT)
+			pr->res.mode_conflict = true;
 		next = probe_refused(pr, v.err ? v.err : -EIO);
 		if (next < 0) {
 			log_warn("%s: probe: %s failed: %s %s", pr->name, step_names[pr->step],
@@ -425,6 +428,7 @@ int path_probe_start(struct path_probe *pr, const struct path_transport_ops *ops
 	pr->opaque = opaque;
 	pr->running = true;
 	pr->step = STEP_TUR;
+	pr->res.mode_conflict = false;
 	r = probe_issue(pr);
 	if (r < 0) {
 		pr->running = false;

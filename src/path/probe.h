@@ -53,6 +53,10 @@ struct path_probe_result {
 	uint8_t alua_state; /* enum scsi_alua_state of our port group */
 	uint32_t max_unmap_descriptors;
 	uint32_t max_write_same_bytes;
+	/* MODE SENSE got RESERVATION CONFLICT: the caching page (WCE, DPOFUA)
+	 * is unknown until this nexus registers (tgtd refuses MODE SENSE to an
+	 * unregistered nexus under Write Exclusive - Registrants Only). */
+	bool mode_conflict;
 };
 
 struct path_probe;
