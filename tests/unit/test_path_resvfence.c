@@ -353,8 +353,12 @@ END_TEST
 /* Without a reservation (pr_key 0) the same case waits for the time fence. */
 START_TEST(no_reservation_no_reservation_fence)
 {
-	struct treq w = {0};
+	/* Static: the write is still held when the test returns, and teardown
+	 * (path_device_free) completes it. */
+	static struct treq w;
 	struct sess *s0;
+
+	memset(&w, 0, sizeof(w));
 
 	cfg.pr_key = 0;
 	fakesess_tpgt_for[1] = 2;
