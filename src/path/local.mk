@@ -12,7 +12,8 @@ libpath_a_SOURCES = \
 	src/path/probe.c src/path/probe.h \
 	src/path/request.c \
 	src/path/transport.h \
-	src/path/transport_sess.c
+	src/path/transport_sess.c \
+	src/path/verdict.c src/path/verdict.h
 libpath_a_SOURCES += src/path/devresv.c src/path/reserve.c src/path/reserve.h
 libpath_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 

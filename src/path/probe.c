@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "path/probe.h"
+#include "path/verdict.h"
 #include "scsi/classify.h"
 #include "scsi/sense.h"
 #include "util/compiler.h"
@@ -358,15 +359,7 @@ static void probe_task_done(struct sess_task *t)
 		probe_finish(pr, t->result);
 		return;
 	}
-	if (t->sense_len && scsi_sense_parse(t->sense, t->sense_len, &sense) == 0)
-		sp = &sense;
-	v = scsi_classify(t->status, sp);
-	/* RFC 7143 11.4.3: no valid STATUS without "Command Completed at Target". */
-	if (t->response != 0) {
-		v.cls = SCSI_CLASS_RETRY;
-		v.err = -EIO;
-		sp = NULL;
-	}
+	v = path_task_verdict(t, &sense, &sp);
 	if (v.cls == SCSI_CLASS_RETRY && ++pr->tries <= PROBE_RETRY_MAX) {
 		int r = pr->ops->submit(pr->sess, &pr->task);
 

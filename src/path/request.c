@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "path/internal.h"
+#include "path/verdict.h"
 #include "scsi/classify.h"
 #include "scsi/sam.h"
 #include "scsi/sbc.h"
@@ -202,18 +203,10 @@ static void pd_task_done(struct sess_task *t)
 		io_resend(dev, io, p, now, strerror(-t->result));
 		return;
 	}
-	if (t->sense_len && scsi_sense_parse(t->sense, t->sense_len, &sense) == 0)
-		sp = &sense;
-	v = scsi_classify(t->status, sp);
-	/* RFC 7143 11.4.3: without "Command Completed at Target" the STATUS
-	 * field is not valid, so a 0 there is no GOOD: the target failed. */
-	if (t->response != 0) {
-		v.cls = SCSI_CLASS_RETRY;
-		v.err = -EIO;
-		v.hints = 0;
+	v = path_task_verdict(t, &sense, &sp);
+	if (t->response != 0)
 		snprintf(why, sizeof(why), "iSCSI response 0x%02x", t->response);
-	}
-	if (v.cls != SCSI_CLASS_OK && sp && t->response == 0)
+	else if (v.cls != SCSI_CLASS_OK && sp)
 		scsi_sense_format(sp, why, sizeof(why));
 	if ((v.hints & SCSI_HINT_RESCAN) && p && dev->state == DEV_RUNNING)
 		path_rescan(p);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "path/reserve.h"
+#include "path/verdict.h"
 #include "scsi/classify.h"
 #include "scsi/sam.h"
 #include "scsi/sense.h"
@@ -350,14 +351,7 @@ static void resv_task_done(struct sess_task *t)
 		resv_finish(rv, t->result);
 		return;
 	}
-	if (t->sense_len && scsi_sense_parse(t->sense, t->sense_len, &sense) == 0)
-		sp = &sense;
-	v = scsi_classify(t->status, sp);
-	if (t->response != 0) {
-		v.cls = SCSI_CLASS_RETRY;
-		v.err = -EIO;
-		sp = NULL;
-	}
+	v = path_task_verdict(t, &sense, &sp);
 	if (v.cls == SCSI_CLASS_RETRY && ++rv->tries <= RESV_RETRY_MAX) {
 		int r = rv->ops->submit(rv->sess, &rv->task);
 
