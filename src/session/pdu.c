@@ -1,7 +1,8 @@
 /*
  * iSCSI PDU codec: common header, framing, AHS, digests, dispatch.
- * The per-opcode BHS layouts and their encoders/decoders are in
- * pdu_initiator.c (opcodes 0x00-0x1f) and pdu_target.c (0x20-0x3f).
+ * The per-opcode BHS layouts are described once in pdu_wire.h; their
+ * encoders and decoders are generated in pdu_codec.c (the daemon's half)
+ * and pdu_peer.c (the test library's half).
  */
 #include "config.h"
 
@@ -266,34 +267,6 @@ int iscsi_pdu_dec_target(const uint8_t *bhs, struct iscsi_pdu_target_msg *m, con
 		return iscsi_pdu_dec_reject(bhs, &m->u.reject, why);
 	default:
 		return pdu_fail(why, iscsi_pdu_opcode_known(op) ? "initiator opcode from a target"
-								: "reserved opcode");
-	}
-}
-
-int iscsi_pdu_dec_initiator(const uint8_t *bhs, struct iscsi_pdu_initiator_msg *m, const char **why)
-{
-	unsigned int op = iscsi_pdu_opcode(bhs);
-
-	m->opcode = (uint8_t)op;
-	switch (op) {
-	case ISCSI_PDU_OP_NOP_OUT:
-		return iscsi_pdu_dec_nop_out(bhs, &m->u.nop_out, why);
-	case ISCSI_PDU_OP_SCSI_CMD:
-		return iscsi_pdu_dec_scsi_cmd(bhs, &m->u.scsi_cmd, why);
-	case ISCSI_PDU_OP_TMF_REQ:
-		return iscsi_pdu_dec_tmf_req(bhs, &m->u.tmf_req, why);
-	case ISCSI_PDU_OP_LOGIN_REQ:
-		return iscsi_pdu_dec_login_req(bhs, &m->u.login_req, why);
-	case ISCSI_PDU_OP_TEXT_REQ:
-		return iscsi_pdu_dec_text_req(bhs, &m->u.text_req, why);
-	case ISCSI_PDU_OP_DATA_OUT:
-		return iscsi_pdu_dec_data_out(bhs, &m->u.data_out, why);
-	case ISCSI_PDU_OP_LOGOUT_REQ:
-		return iscsi_pdu_dec_logout_req(bhs, &m->u.logout_req, why);
-	case ISCSI_PDU_OP_SNACK_REQ:
-		return iscsi_pdu_dec_snack_req(bhs, &m->u.snack_req, why);
-	default:
-		return pdu_fail(why, iscsi_pdu_opcode_known(op) ? "target opcode from an initiator"
 								: "reserved opcode");
 	}
 }
