@@ -28,19 +28,9 @@ const char *sess_state_name(enum sess_state st)
 	return (unsigned int)st < ARRAY_SIZE(state_names) ? state_names[st] : "?";
 }
 
-static const char *const death_names[] = {
-	[SESS_DEATH_NONE] = "none",
-	[SESS_DEATH_CONNECT] = "connect failed",
-	[SESS_DEATH_LOGIN] = "login failed",
-	[SESS_DEATH_AUTH] = "authentication failed",
-	[SESS_DEATH_LOGIN_TIMEOUT] = "login timeout",
-	[SESS_DEATH_CONN_LOST] = "connection lost",
-	[SESS_DEATH_PROTOCOL] = "protocol error",
-	[SESS_DEATH_DIGEST] = "digest error",
-	[SESS_DEATH_TARGET_DROP] = "dropped by target",
-	[SESS_DEATH_LOGOUT] = "logged out",
-	[SESS_DEATH_CLOSED] = "closed",
-};
+#define DEATH_NAME(id, name, exit, hint) [SESS_DEATH_##id] = name,
+static const char *const death_names[] = {SESS_DEATH_TABLE(DEATH_NAME)};
+#undef DEATH_NAME
 
 const char *sess_death_name(enum sess_death d)
 {
