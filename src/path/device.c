@@ -497,7 +497,7 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	dev->bd.impl = dev;
 	ev_prepare_init(&dev->kick, pd_kick_cb);
 	ev_init(&dev->timer, pd_timer_cb);
-	dev->state = DEV_NEW; /* the initial state, not a transition */
+	dev->state = DEV_NEW;
 	return dev;
 fail:
 	path_device_free(dev);
