@@ -11,30 +11,14 @@
 #include <string.h>
 
 #include "session/pdu.h"
+#include "session/pdu_gen.h"
 #include "session/pdu_wire.h"
 #include "util/compiler.h"
 #include "util/crc32c.h"
 
-static const char *const opcode_names[64] = {
-	[ISCSI_PDU_OP_NOP_OUT] = "NOP-Out",
-	[ISCSI_PDU_OP_SCSI_CMD] = "SCSI Command",
-	[ISCSI_PDU_OP_TMF_REQ] = "Task Management Request",
-	[ISCSI_PDU_OP_LOGIN_REQ] = "Login Request",
-	[ISCSI_PDU_OP_TEXT_REQ] = "Text Request",
-	[ISCSI_PDU_OP_DATA_OUT] = "SCSI Data-Out",
-	[ISCSI_PDU_OP_LOGOUT_REQ] = "Logout Request",
-	[ISCSI_PDU_OP_SNACK_REQ] = "SNACK Request",
-	[ISCSI_PDU_OP_NOP_IN] = "NOP-In",
-	[ISCSI_PDU_OP_SCSI_RSP] = "SCSI Response",
-	[ISCSI_PDU_OP_TMF_RSP] = "Task Management Response",
-	[ISCSI_PDU_OP_LOGIN_RSP] = "Login Response",
-	[ISCSI_PDU_OP_TEXT_RSP] = "Text Response",
-	[ISCSI_PDU_OP_DATA_IN] = "SCSI Data-In",
-	[ISCSI_PDU_OP_LOGOUT_RSP] = "Logout Response",
-	[ISCSI_PDU_OP_R2T] = "R2T",
-	[ISCSI_PDU_OP_ASYNC_MSG] = "Asynchronous Message",
-	[ISCSI_PDU_OP_REJECT] = "Reject",
-};
+#define OPCODE_NAME(name, op, sender, title) [ISCSI_PDU_OP_##op] = title,
+static const char *const opcode_names[64] = {PDU_LIST(OPCODE_NAME)};
+#undef OPCODE_NAME
 
 const char *iscsi_pdu_opcode_name(unsigned int opcode)
 {
@@ -245,26 +229,7 @@ int iscsi_pdu_dec_target(const uint8_t *bhs, struct iscsi_pdu_target_msg *m, con
 
 	m->opcode = (uint8_t)op;
 	switch (op) {
-	case ISCSI_PDU_OP_NOP_IN:
-		return iscsi_pdu_dec_nop_in(bhs, &m->u.nop_in, why);
-	case ISCSI_PDU_OP_SCSI_RSP:
-		return iscsi_pdu_dec_scsi_rsp(bhs, &m->u.scsi_rsp, why);
-	case ISCSI_PDU_OP_TMF_RSP:
-		return iscsi_pdu_dec_tmf_rsp(bhs, &m->u.tmf_rsp, why);
-	case ISCSI_PDU_OP_LOGIN_RSP:
-		return iscsi_pdu_dec_login_rsp(bhs, &m->u.login_rsp, why);
-	case ISCSI_PDU_OP_TEXT_RSP:
-		return iscsi_pdu_dec_text_rsp(bhs, &m->u.text_rsp, why);
-	case ISCSI_PDU_OP_DATA_IN:
-		return iscsi_pdu_dec_data_in(bhs, &m->u.data_in, why);
-	case ISCSI_PDU_OP_LOGOUT_RSP:
-		return iscsi_pdu_dec_logout_rsp(bhs, &m->u.logout_rsp, why);
-	case ISCSI_PDU_OP_R2T:
-		return iscsi_pdu_dec_r2t(bhs, &m->u.r2t, why);
-	case ISCSI_PDU_OP_ASYNC_MSG:
-		return iscsi_pdu_dec_async_msg(bhs, &m->u.async_msg, why);
-	case ISCSI_PDU_OP_REJECT:
-		return iscsi_pdu_dec_reject(bhs, &m->u.reject, why);
+		PDU_LIST(PDU_DEC_CASE_TARGET)
 	default:
 		return pdu_fail(why, iscsi_pdu_opcode_known(op) ? "initiator opcode from a target"
 								: "reserved opcode");

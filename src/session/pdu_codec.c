@@ -226,6 +226,6 @@ int pdu_valid_reject(const uint8_t *bhs, const struct iscsi_pdu_reject *m, const
 #define GEN_ENC_INITIATOR(name, op) PDU_GEN_ENC(name, op)
 #define GEN_ENC_TARGET(name, op)
 #define GEN_DEC_INITIATOR(name, op)
-#define GEN_DEC_TARGET(name, op) PDU_GEN_DEC(name, op)
-#define GEN(name, op, sender)	 GEN_ENC_##sender(name, op) GEN_DEC_##sender(name, op)
+#define GEN_DEC_TARGET(name, op)     PDU_GEN_DEC(name, op)
+#define GEN(name, op, sender, title) GEN_ENC_##sender(name, op) GEN_DEC_##sender(name, op)
 PDU_LIST(GEN)

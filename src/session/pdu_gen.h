@@ -106,9 +106,11 @@
                                                                                                    \
 		if (pdu_valid_##name(NULL, m, NULL) < 0)                                           \
 			return -EINVAL;                                                            \
-		PDU_FIELDS_##name(PDU_ENC_PRE) if (pdu_enc_start(bhs, ISCSI_PDU_OP_##op, imm, ahs, \
-								 dsl) < 0) return -EINVAL;         \
-		PDU_FIELDS_##name(PDU_ENC_ROW) return 0;                                           \
+		PDU_FIELDS_##name(PDU_ENC_PRE);                                                    \
+		if (pdu_enc_start(bhs, ISCSI_PDU_OP_##op, imm, ahs, dsl) < 0)                      \
+			return -EINVAL;                                                            \
+		PDU_FIELDS_##name(PDU_ENC_ROW);                                                    \
+		return 0;                                                                          \
 	}
 
 #define PDU_GEN_DEC(name, op)                                                                      \
@@ -118,7 +120,24 @@
                                                                                                    \
 		if (pdu_check_opcode(bhs, ISCSI_PDU_OP_##op, why) < 0)                             \
 			return -EPROTO;                                                            \
-		PDU_FIELDS_##name(PDU_DEC_ROW) return pdu_valid_##name(bhs, m, why);               \
+		PDU_FIELDS_##name(PDU_DEC_ROW);                                                    \
+		return pdu_valid_##name(bhs, m, why);                                              \
 	}
+
+/*
+ * The cases of a decode-by-opcode switch: PDU_LIST(PDU_DEC_CASE_INITIATOR)
+ * or PDU_LIST(PDU_DEC_CASE_TARGET), on a message with a union u whose
+ * members are named after the PDUs.
+ */
+#define PDU_DEC_CASE(name, op)                                                                     \
+	case ISCSI_PDU_OP_##op:                                                                    \
+		return iscsi_pdu_dec_##name(bhs, &m->u.name, why);
+#define PDU_DEC_CASE_INITIATOR(name, op, sender, title)                                            \
+	PDU_DEC_CASE_##sender##_IS_INITIATOR(name, op)
+#define PDU_DEC_CASE_TARGET(name, op, sender, title)  PDU_DEC_CASE_##sender##_IS_TARGET(name, op)
+#define PDU_DEC_CASE_INITIATOR_IS_INITIATOR(name, op) PDU_DEC_CASE(name, op)
+#define PDU_DEC_CASE_TARGET_IS_INITIATOR(name, op)
+#define PDU_DEC_CASE_INITIATOR_IS_TARGET(name, op)
+#define PDU_DEC_CASE_TARGET_IS_TARGET(name, op) PDU_DEC_CASE(name, op)
 
 #endif

@@ -18,7 +18,7 @@
 #define GEN_ENC_TARGET(name, op)    PDU_GEN_ENC(name, op)
 #define GEN_DEC_INITIATOR(name, op) PDU_GEN_DEC(name, op)
 #define GEN_DEC_TARGET(name, op)
-#define GEN(name, op, sender) GEN_ENC_##sender(name, op) GEN_DEC_##sender(name, op)
+#define GEN(name, op, sender, title) GEN_ENC_##sender(name, op) GEN_DEC_##sender(name, op)
 PDU_LIST(GEN)
 
 int iscsi_pdu_dec_initiator(const uint8_t *bhs, struct iscsi_pdu_initiator_msg *m, const char **why)
@@ -27,22 +27,7 @@ int iscsi_pdu_dec_initiator(const uint8_t *bhs, struct iscsi_pdu_initiator_msg *
 
 	m->opcode = (uint8_t)op;
 	switch (op) {
-	case ISCSI_PDU_OP_NOP_OUT:
-		return iscsi_pdu_dec_nop_out(bhs, &m->u.nop_out, why);
-	case ISCSI_PDU_OP_SCSI_CMD:
-		return iscsi_pdu_dec_scsi_cmd(bhs, &m->u.scsi_cmd, why);
-	case ISCSI_PDU_OP_TMF_REQ:
-		return iscsi_pdu_dec_tmf_req(bhs, &m->u.tmf_req, why);
-	case ISCSI_PDU_OP_LOGIN_REQ:
-		return iscsi_pdu_dec_login_req(bhs, &m->u.login_req, why);
-	case ISCSI_PDU_OP_TEXT_REQ:
-		return iscsi_pdu_dec_text_req(bhs, &m->u.text_req, why);
-	case ISCSI_PDU_OP_DATA_OUT:
-		return iscsi_pdu_dec_data_out(bhs, &m->u.data_out, why);
-	case ISCSI_PDU_OP_LOGOUT_REQ:
-		return iscsi_pdu_dec_logout_req(bhs, &m->u.logout_req, why);
-	case ISCSI_PDU_OP_SNACK_REQ:
-		return iscsi_pdu_dec_snack_req(bhs, &m->u.snack_req, why);
+		PDU_LIST(PDU_DEC_CASE_INITIATOR)
 	default:
 		return pdu_fail(why, iscsi_pdu_opcode_known(op) ? "target opcode from an initiator"
 								: "reserved opcode");

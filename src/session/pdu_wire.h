@@ -585,30 +585,31 @@ struct iscsi_pdu_bhs_reject {
 
 /*
  * Every PDU: its name, its opcode (enum iscsi_pdu_opcode without the
- * prefix) and who sends it (RFC 7143 11.2.1.2: bit 5 of the opcode).
+ * prefix), who sends it (RFC 7143 11.2.1.2: bit 5 of the opcode) and its
+ * name in log lines (iscsi_pdu_opcode_name()).
  * The daemon encodes what the INITIATOR sends and decodes what the TARGET
  * sends (pdu_codec.c); the other half serves fake targets in tests
  * (pdu_peer.c, libsessiontest.a).
  */
 #define PDU_LIST(X)                                                                                \
-	X(nop_out, NOP_OUT, INITIATOR)                                                             \
-	X(scsi_cmd, SCSI_CMD, INITIATOR)                                                           \
-	X(tmf_req, TMF_REQ, INITIATOR)                                                             \
-	X(login_req, LOGIN_REQ, INITIATOR)                                                         \
-	X(text_req, TEXT_REQ, INITIATOR)                                                           \
-	X(data_out, DATA_OUT, INITIATOR)                                                           \
-	X(logout_req, LOGOUT_REQ, INITIATOR)                                                       \
-	X(snack_req, SNACK_REQ, INITIATOR)                                                         \
-	X(nop_in, NOP_IN, TARGET)                                                                  \
-	X(scsi_rsp, SCSI_RSP, TARGET)                                                              \
-	X(tmf_rsp, TMF_RSP, TARGET)                                                                \
-	X(login_rsp, LOGIN_RSP, TARGET)                                                            \
-	X(text_rsp, TEXT_RSP, TARGET)                                                              \
-	X(data_in, DATA_IN, TARGET)                                                                \
-	X(logout_rsp, LOGOUT_RSP, TARGET)                                                          \
-	X(r2t, R2T, TARGET)                                                                        \
-	X(async_msg, ASYNC_MSG, TARGET)                                                            \
-	X(reject, REJECT, TARGET)
+	X(nop_out, NOP_OUT, INITIATOR, "NOP-Out")                                                  \
+	X(scsi_cmd, SCSI_CMD, INITIATOR, "SCSI Command")                                           \
+	X(tmf_req, TMF_REQ, INITIATOR, "Task Management Request")                                  \
+	X(login_req, LOGIN_REQ, INITIATOR, "Login Request")                                        \
+	X(text_req, TEXT_REQ, INITIATOR, "Text Request")                                           \
+	X(data_out, DATA_OUT, INITIATOR, "SCSI Data-Out")                                          \
+	X(logout_req, LOGOUT_REQ, INITIATOR, "Logout Request")                                     \
+	X(snack_req, SNACK_REQ, INITIATOR, "SNACK Request")                                        \
+	X(nop_in, NOP_IN, TARGET, "NOP-In")                                                        \
+	X(scsi_rsp, SCSI_RSP, TARGET, "SCSI Response")                                             \
+	X(tmf_rsp, TMF_RSP, TARGET, "Task Management Response")                                    \
+	X(login_rsp, LOGIN_RSP, TARGET, "Login Response")                                          \
+	X(text_rsp, TEXT_RSP, TARGET, "Text Response")                                             \
+	X(data_in, DATA_IN, TARGET, "SCSI Data-In")                                                \
+	X(logout_rsp, LOGOUT_RSP, TARGET, "Logout Response")                                       \
+	X(r2t, R2T, TARGET, "R2T")                                                                 \
+	X(async_msg, ASYNC_MSG, TARGET, "Asynchronous Message")                                    \
+	X(reject, REJECT, TARGET, "Reject")
 
 #define PDU_WIDTH_IMM	  1
 #define PDU_WIDTH_IMM1	  1
@@ -629,7 +630,7 @@ struct iscsi_pdu_bhs_reject {
 #define PDU_LAYOUT_ROW(kind, off, wire, msg, arg, cond)                                            \
 	_Static_assert(offsetof(pdu_bhs_t, wire) == (off), "offset of " #wire);                    \
 	_Static_assert(sizeof(((pdu_bhs_t *)0)->wire) == PDU_WIDTH_##kind, "width of " #wire);
-#define PDU_LAYOUT_CHECK(name, op, sender)                                                         \
+#define PDU_LAYOUT_CHECK(name, op, sender, title)                                                  \
 	static inline void pdu_layout_check_##name(void)                                           \
 	{                                                                                          \
 		typedef struct iscsi_pdu_bhs_##name pdu_bhs_t;                                     \
@@ -648,7 +649,7 @@ PDU_LIST(PDU_LAYOUT_CHECK)
  * encoders pass NULL and turn -EPROTO into -EINVAL, so we never send what
  * we would refuse.
  */
-#define PDU_VALID_DECL(name, op, sender)                                                           \
+#define PDU_VALID_DECL(name, op, sender, title)                                                    \
 	int pdu_valid_##name(const uint8_t *bhs, const struct iscsi_pdu_##name *m,                 \
 			     const char **why);
 PDU_LIST(PDU_VALID_DECL)
