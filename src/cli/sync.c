@@ -12,55 +12,23 @@
 /* Longest we wait for an orderly logout before just closing. */
 #define LOGOUT_MAX_S 5.0
 
+/* The exit code and the hint of each death reason, from the table in session.h. */
+#define DEATH_EXIT(id, name, exit, hint) [SESS_DEATH_##id] = CLI_EXIT_##exit,
+static const int death_exits[] = {SESS_DEATH_TABLE(DEATH_EXIT)};
+#undef DEATH_EXIT
+#define DEATH_HINT(id, name, exit, hint) [SESS_DEATH_##id] = hint,
+static const char *const death_hints[] = {SESS_DEATH_TABLE(DEATH_HINT)};
+#undef DEATH_HINT
+
 int sync_death_exit(enum sess_death why)
 {
-	switch (why) {
-	case SESS_DEATH_CONNECT:
-	case SESS_DEATH_LOGIN_TIMEOUT:
-	case SESS_DEATH_CONN_LOST:
-	case SESS_DEATH_TARGET_DROP:
-		return CLI_EXIT_CONNECT;
-	case SESS_DEATH_LOGIN:
-		return CLI_EXIT_LOGIN;
-	case SESS_DEATH_AUTH:
-		return CLI_EXIT_AUTH;
-	case SESS_DEATH_PROTOCOL:
-	case SESS_DEATH_DIGEST:
-		return CLI_EXIT_PROTOCOL;
-	case SESS_DEATH_NONE:
-	case SESS_DEATH_LOGOUT:
-	case SESS_DEATH_CLOSED:
-		break;
-	}
-	return CLI_EXIT_CONNECT;
+	return (unsigned int)why < ARRAY_SIZE(death_exits) ? death_exits[why] : CLI_EXIT_CONNECT;
 }
 
 /* What to tell the user to check, per death reason. */
 static const char *death_hint(enum sess_death why)
 {
-	switch (why) {
-	case SESS_DEATH_CONNECT:
-		return "check the portal address and port, that the target runs, and the network";
-	case SESS_DEATH_LOGIN_TIMEOUT:
-		return "the target did not complete the login in time: check it is reachable and "
-		       "healthy";
-	case SESS_DEATH_LOGIN:
-		return "check the target name (iscsi-nbd discover PORTAL lists them), that the "
-		       "target accepts this initiator name, and login options such as digests";
-	case SESS_DEATH_AUTH:
-		return "check --chap-user and the secret file (and --mutual-user / "
-		       "--mutual-secret-file for mutual CHAP) against the target's accounts";
-	case SESS_DEATH_PROTOCOL:
-		return "the target sent something RFC 7143 forbids; rerun with -d login,session "
-		       "and report it";
-	case SESS_DEATH_DIGEST:
-		return "a digest did not match: data was corrupted in transit";
-	case SESS_DEATH_CONN_LOST:
-	case SESS_DEATH_TARGET_DROP:
-		return "the connection was lost; check the target and the network";
-	default:
-		return "";
-	}
+	return (unsigned int)why < ARRAY_SIZE(death_hints) ? death_hints[why] : "";
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)

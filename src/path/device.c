@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,41 @@
 #include "scsi/sense.h"
 #include "util/evdefer.h"
 #include "util/log.h"
+
+static const char *const dev_state_names[] = {
+	[DEV_NEW] = "NEW",
+	[DEV_RUNNING] = "RUNNING",
+	[DEV_STOPPING] = "STOPPING",
+	[DEV_STOPPED] = "STOPPED",
+};
+
+const char *pd_state_name(enum dev_state st)
+{
+	return (unsigned int)st < ARRAY_SIZE(dev_state_names) ? dev_state_names[st] : "?";
+}
+
+/*
+ * Legal transitions, from the code as it is: start (NEW -> RUNNING), stop
+ * of a device never started (NEW -> STOPPED), stop (RUNNING -> STOPPING),
+ * the end of the stop (STOPPING -> STOPPED). STOPPED is terminal.
+ */
+#define ST_BIT(st) (1u << (st))
+static const unsigned int dev_legal[] = {
+	[DEV_NEW] = ST_BIT(DEV_RUNNING) | ST_BIT(DEV_STOPPED),
+	[DEV_RUNNING] = ST_BIT(DEV_STOPPING),
+	[DEV_STOPPING] = ST_BIT(DEV_STOPPED),
+	[DEV_STOPPED] = 0,
+};
+_Static_assert(ARRAY_SIZE(dev_legal) == ARRAY_SIZE(dev_state_names), "a row per state");
+
+/* The one place a device's state changes: checked (debug builds), logged at debug level. */
+static void pd_set_state(struct path_device *dev, enum dev_state st)
+{
+	assert(dev_legal[dev->state] & ST_BIT(st));
+	dbg(LOG_SUB_PATH, "%s: device %s -> %s", dev->name, pd_state_name(dev->state),
+	    pd_state_name(st));
+	dev->state = st;
+}
 
 double pd_now(const struct path_device *dev)
 {
@@ -232,7 +268,7 @@ static void pd_check(struct path_device *dev, double now)
 		for (unsigned int i = 0; i < dev->npaths; i++)
 			sessions |= dev->paths[i].sess != NULL || dev->paths[i].fence_sess != NULL;
 		if (!sessions) {
-			dev->state = DEV_STOPPED;
+			pd_set_state(dev, DEV_STOPPED);
 			evdefer_cancel(dev->loop, &dev->kick);
 			ev_timer_stop(dev->loop, &dev->timer);
 			for (unsigned int i = 0; i < dev->npaths; i++)
@@ -473,7 +509,7 @@ int path_device_start(struct path_device *dev)
 {
 	if (dev->state != DEV_NEW)
 		return -EALREADY;
-	dev->state = DEV_RUNNING;
+	pd_set_state(dev, DEV_RUNNING);
 	dev->no_path_since = pd_now(dev);
 	log_info("%s: starting: %s LUN %llu over %u path%s, %s policy", dev->name,
 		 dev->cfg.target_name, (unsigned long long)dev->cfg.lun, dev->npaths,
@@ -498,7 +534,7 @@ int path_device_start(struct path_device *dev)
 void path_device_stop(struct path_device *dev)
 {
 	if (dev->state == DEV_NEW) {
-		dev->state = DEV_STOPPED;
+		pd_set_state(dev, DEV_STOPPED);
 		if (dev->cfg.on_stopped)
 			dev->cfg.on_stopped(dev, dev->cfg.opaque);
 		return;
@@ -506,7 +542,7 @@ void path_device_stop(struct path_device *dev)
 	if (dev->state != DEV_RUNNING)
 		return;
 	log_info("%s: stopping (%u requests in flight)", dev->name, dev->live_reqs);
-	dev->state = DEV_STOPPING;
+	pd_set_state(dev, DEV_STOPPING);
 	dev->stop_deadline = pd_now(dev) + dev->cfg.stop_timeout_ms / 1000.0;
 	pd_fail_waiting(dev, -ESHUTDOWN);
 	while (!list_empty(&dev->held))

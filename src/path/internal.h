@@ -155,12 +155,20 @@ struct path {
 	double timer_due;
 };
 
+/*
+ * Device states: NEW (created, not started), RUNNING (paths connect, I/O
+ * flows), STOPPING (path_device_stop(): waiting for the requests in
+ * flight and the sessions' logouts, up to stop_timeout_ms), STOPPED
+ * (terminal). Changed only by pd_set_state() (device.c).
+ */
 enum dev_state {
 	DEV_NEW,
 	DEV_RUNNING,
 	DEV_STOPPING,
 	DEV_STOPPED,
 };
+
+const char *pd_state_name(enum dev_state st);
 
 struct path_device {
 	struct bdev bd;

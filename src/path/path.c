@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,32 @@ static const char *const path_state_names[] = {
 	[PATH_ACTIVE] = "ACTIVE",     [PATH_STANDBY] = "STANDBY",	[PATH_FAILED] = "FAILED",
 	[PATH_FENCED] = "FENCED",     [PATH_WRONG_LUN] = "WRONG_LUN",
 };
+
+/*
+ * Legal transitions, from the code as it is (a state may always be
+ * entered again, to update the reason). Every state may be disabled (by
+ * the administrator, or the device stopping); path_connect() starts from
+ * any state without a session and enters FAILED itself when it cannot
+ * create one; a re-probe of a usable path (rescan) may find the LUN
+ * verified (STANDBY) or changed (WRONG_LUN); a session that dies leaves
+ * FAILED, or FENCED while its writes must be fenced; the fence releases
+ * FENCED to FAILED and a late taint turns FAILED to FENCED. A session
+ * that ends on a DISABLED or WRONG_LUN path changes nothing.
+ */
+#define ST_BIT(st)  (1u << (st))
+#define PATH_DOWN   (ST_BIT(PATH_FAILED) | ST_BIT(PATH_FENCED) | ST_BIT(PATH_DISABLED))
+#define PATH_PROBED (ST_BIT(PATH_STANDBY) | ST_BIT(PATH_WRONG_LUN))
+static const unsigned int path_legal[] = {
+	[PATH_DISABLED] = ST_BIT(PATH_CONNECTING) | ST_BIT(PATH_FAILED),
+	[PATH_CONNECTING] = ST_BIT(PATH_PROBING) | PATH_DOWN,
+	[PATH_PROBING] = PATH_PROBED | PATH_DOWN,
+	[PATH_ACTIVE] = PATH_PROBED | PATH_DOWN,
+	[PATH_STANDBY] = ST_BIT(PATH_ACTIVE) | PATH_PROBED | PATH_DOWN,
+	[PATH_FAILED] = ST_BIT(PATH_CONNECTING) | PATH_DOWN,
+	[PATH_FENCED] = ST_BIT(PATH_CONNECTING) | PATH_DOWN,
+	[PATH_WRONG_LUN] = ST_BIT(PATH_CONNECTING) | PATH_DOWN,
+};
+_Static_assert(ARRAY_SIZE(path_legal) == ARRAY_SIZE(path_state_names), "a row per state");
 
 const char *path_state_name(enum path_state st)
 {
@@ -116,6 +143,7 @@ void path_set_state(struct path *p, enum path_state st, const char *fmt, ...)
 	enum path_state old = p->state;
 	va_list ap;
 
+	assert(old == st || (path_legal[old] & ST_BIT(st)));
 	va_start(ap, fmt);
 	vsnprintf(p->reason, sizeof(p->reason), fmt, ap);
 	va_end(ap);

@@ -16,8 +16,8 @@ libsession_a_SOURCES = \
 	src/session/param.h \
 	src/session/pdu.c \
 	src/session/pdu.h \
-	src/session/pdu_initiator.c \
-	src/session/pdu_target.c \
+	src/session/pdu_codec.c \
+	src/session/pdu_gen.h \
 	src/session/pdu_wire.h \
 	src/session/sess_int.h \
 	src/session/session.c \
@@ -26,6 +26,13 @@ libsession_a_SOURCES = \
 	src/session/text.c \
 	src/session/text.h
 libsession_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
+
+# The peer half of the PDU codec (what a target sends and receives): only
+# tests, fakes and fuzz targets link it (TEST_LIBS), never the daemon.
+check_LIBRARIES += libsessiontest.a
+libsessiontest_a_SOURCES = \
+	src/session/pdu_peer.c
+libsessiontest_a_CFLAGS = $(AM_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_pdu
 TESTS += tests/unit/test_pdu
@@ -98,7 +105,7 @@ tests_fuzz_fuzz_session_SOURCES = tests/fuzz/fuzz_session.c \
 	$(FUZZ_DRIVER)
 tests_fuzz_fuzz_session_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_session_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-tests_fuzz_fuzz_session_LDADD = libsession.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS) $(LIBEV_LIBS)
+tests_fuzz_fuzz_session_LDADD = libsessiontest.a libsession.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS) $(LIBEV_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/session
 
 # Data-In accounting: one READ answered by the fuzzer's Data-In / SCSI
@@ -115,7 +122,7 @@ tests_fuzz_fuzz_datain_SOURCES = tests/fuzz/fuzz_datain.c \
 	$(FUZZ_DRIVER)
 tests_fuzz_fuzz_datain_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_datain_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-tests_fuzz_fuzz_datain_LDADD = libsession.a libscsi.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS) \
+tests_fuzz_fuzz_datain_LDADD = libsessiontest.a libsession.a libscsi.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS) \
 	$(LIBEV_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/datain
 
@@ -131,8 +138,8 @@ tests_component_tgt_smoke_LDADD = $(TEST_LIBS)
 FUZZERS += tests/fuzz/fuzz_pdu tests/fuzz/fuzz_text
 tests_fuzz_fuzz_pdu_SOURCES = tests/fuzz/fuzz_pdu.c \
 	src/session/pdu.c \
-	src/session/pdu_initiator.c \
-	src/session/pdu_target.c \
+	src/session/pdu_codec.c \
+	src/session/pdu_peer.c \
 	$(FUZZ_DRIVER)
 tests_fuzz_fuzz_pdu_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_pdu_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
@@ -149,5 +156,5 @@ FUZZERS += tests/fuzz/fuzz_login
 tests_fuzz_fuzz_login_SOURCES = tests/fuzz/fuzz_login.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_login_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_login_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-tests_fuzz_fuzz_login_LDADD = libsession.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS)
+tests_fuzz_fuzz_login_LDADD = libsessiontest.a libsession.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/login

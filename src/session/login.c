@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,11 +54,36 @@ static const char *login_name(const struct login *l)
 	return l->cfg.name ? l->cfg.name : "login";
 }
 
-/* The one place a state changes. */
+/*
+ * Legal transitions, from the code as it is: the first request opens the
+ * security stage; AuthMethod=CHAP walks CHAP_A -> CHAP_R; the security
+ * stage (or CHAP_R) ends in OPERATIONAL, which ends in DONE. A redirect
+ * answers any request; any non-terminal state may fail (START when
+ * login_init() refuses its configuration). DONE, REDIRECT and FAILED are
+ * terminal.
+ */
+#define ST_BIT(st) (1u << (st))
+#define LOGIN_ENDS (ST_BIT(LOGIN_ST_REDIRECT) | ST_BIT(LOGIN_ST_FAILED))
+static const unsigned int login_legal[] = {
+	[LOGIN_ST_START] = ST_BIT(LOGIN_ST_SECURITY) | ST_BIT(LOGIN_ST_FAILED),
+	[LOGIN_ST_SECURITY] = ST_BIT(LOGIN_ST_CHAP_A) | ST_BIT(LOGIN_ST_OPERATIONAL) | LOGIN_ENDS,
+	[LOGIN_ST_CHAP_A] = ST_BIT(LOGIN_ST_CHAP_R) | LOGIN_ENDS,
+	[LOGIN_ST_CHAP_R] = ST_BIT(LOGIN_ST_OPERATIONAL) | LOGIN_ENDS,
+	[LOGIN_ST_OPERATIONAL] = ST_BIT(LOGIN_ST_DONE) | LOGIN_ENDS,
+	[LOGIN_ST_DONE] = 0,
+	[LOGIN_ST_REDIRECT] = 0,
+	[LOGIN_ST_FAILED] = 0,
+};
+_Static_assert(ARRAY_SIZE(login_legal) == ARRAY_SIZE(state_names), "a row per state");
+/* login_init() starts from a zeroed struct login: that is START. */
+_Static_assert(LOGIN_ST_START == 0, "a zeroed login is in START");
+
+/* The one place a state changes: checked (debug builds) and logged at debug level. */
 static void login_set_state(struct login *l, enum login_state st)
 {
 	if (l->state == st)
 		return;
+	assert(login_legal[l->state] & ST_BIT(st));
 	dbg(LOG_SUB_LOGIN, "%s: login %s -> %s%s%s", login_name(l), login_state_name(l->state),
 	    login_state_name(st), l->errmsg[0] ? ": " : "", l->errmsg);
 	l->state = st;
@@ -146,9 +172,8 @@ int login_init(struct login *l, const struct login_config *cfg)
 	struct iscsi_param_config op;
 	bool all_default = true;
 
-	memset(l, 0, sizeof(*l));
+	memset(l, 0, sizeof(*l)); /* state START */
 	l->cfg = *cfg;
-	l->state = LOGIN_ST_START;
 	iscsi_text_acc_init(&l->in, l->in_buf, sizeof(l->in_buf));
 	if (!l->cfg.max_send_data)
 		l->cfg.max_send_data = ISCSI_PDU_LOGIN_MAX_DSL;

@@ -1,7 +1,8 @@
 /*
  * iSCSI PDU codec: common header, framing, AHS, digests, dispatch.
- * The per-opcode BHS layouts and their encoders/decoders are in
- * pdu_initiator.c (opcodes 0x00-0x1f) and pdu_target.c (0x20-0x3f).
+ * The per-opcode BHS layouts are described once in pdu_wire.h; their
+ * encoders and decoders are generated in pdu_codec.c (the daemon's half)
+ * and pdu_peer.c (the test library's half).
  */
 #include "config.h"
 
@@ -10,30 +11,14 @@
 #include <string.h>
 
 #include "session/pdu.h"
+#include "session/pdu_gen.h"
 #include "session/pdu_wire.h"
 #include "util/compiler.h"
 #include "util/crc32c.h"
 
-static const char *const opcode_names[64] = {
-	[ISCSI_PDU_OP_NOP_OUT] = "NOP-Out",
-	[ISCSI_PDU_OP_SCSI_CMD] = "SCSI Command",
-	[ISCSI_PDU_OP_TMF_REQ] = "Task Management Request",
-	[ISCSI_PDU_OP_LOGIN_REQ] = "Login Request",
-	[ISCSI_PDU_OP_TEXT_REQ] = "Text Request",
-	[ISCSI_PDU_OP_DATA_OUT] = "SCSI Data-Out",
-	[ISCSI_PDU_OP_LOGOUT_REQ] = "Logout Request",
-	[ISCSI_PDU_OP_SNACK_REQ] = "SNACK Request",
-	[ISCSI_PDU_OP_NOP_IN] = "NOP-In",
-	[ISCSI_PDU_OP_SCSI_RSP] = "SCSI Response",
-	[ISCSI_PDU_OP_TMF_RSP] = "Task Management Response",
-	[ISCSI_PDU_OP_LOGIN_RSP] = "Login Response",
-	[ISCSI_PDU_OP_TEXT_RSP] = "Text Response",
-	[ISCSI_PDU_OP_DATA_IN] = "SCSI Data-In",
-	[ISCSI_PDU_OP_LOGOUT_RSP] = "Logout Response",
-	[ISCSI_PDU_OP_R2T] = "R2T",
-	[ISCSI_PDU_OP_ASYNC_MSG] = "Asynchronous Message",
-	[ISCSI_PDU_OP_REJECT] = "Reject",
-};
+#define OPCODE_NAME(name, op, sender, title) [ISCSI_PDU_OP_##op] = title,
+static const char *const opcode_names[64] = {PDU_LIST(OPCODE_NAME)};
+#undef OPCODE_NAME
 
 const char *iscsi_pdu_opcode_name(unsigned int opcode)
 {
@@ -244,56 +229,9 @@ int iscsi_pdu_dec_target(const uint8_t *bhs, struct iscsi_pdu_target_msg *m, con
 
 	m->opcode = (uint8_t)op;
 	switch (op) {
-	case ISCSI_PDU_OP_NOP_IN:
-		return iscsi_pdu_dec_nop_in(bhs, &m->u.nop_in, why);
-	case ISCSI_PDU_OP_SCSI_RSP:
-		return iscsi_pdu_dec_scsi_rsp(bhs, &m->u.scsi_rsp, why);
-	case ISCSI_PDU_OP_TMF_RSP:
-		return iscsi_pdu_dec_tmf_rsp(bhs, &m->u.tmf_rsp, why);
-	case ISCSI_PDU_OP_LOGIN_RSP:
-		return iscsi_pdu_dec_login_rsp(bhs, &m->u.login_rsp, why);
-	case ISCSI_PDU_OP_TEXT_RSP:
-		return iscsi_pdu_dec_text_rsp(bhs, &m->u.text_rsp, why);
-	case ISCSI_PDU_OP_DATA_IN:
-		return iscsi_pdu_dec_data_in(bhs, &m->u.data_in, why);
-	case ISCSI_PDU_OP_LOGOUT_RSP:
-		return iscsi_pdu_dec_logout_rsp(bhs, &m->u.logout_rsp, why);
-	case ISCSI_PDU_OP_R2T:
-		return iscsi_pdu_dec_r2t(bhs, &m->u.r2t, why);
-	case ISCSI_PDU_OP_ASYNC_MSG:
-		return iscsi_pdu_dec_async_msg(bhs, &m->u.async_msg, why);
-	case ISCSI_PDU_OP_REJECT:
-		return iscsi_pdu_dec_reject(bhs, &m->u.reject, why);
+		PDU_LIST(PDU_DEC_CASE_TARGET)
 	default:
 		return pdu_fail(why, iscsi_pdu_opcode_known(op) ? "initiator opcode from a target"
-								: "reserved opcode");
-	}
-}
-
-int iscsi_pdu_dec_initiator(const uint8_t *bhs, struct iscsi_pdu_initiator_msg *m, const char **why)
-{
-	unsigned int op = iscsi_pdu_opcode(bhs);
-
-	m->opcode = (uint8_t)op;
-	switch (op) {
-	case ISCSI_PDU_OP_NOP_OUT:
-		return iscsi_pdu_dec_nop_out(bhs, &m->u.nop_out, why);
-	case ISCSI_PDU_OP_SCSI_CMD:
-		return iscsi_pdu_dec_scsi_cmd(bhs, &m->u.scsi_cmd, why);
-	case ISCSI_PDU_OP_TMF_REQ:
-		return iscsi_pdu_dec_tmf_req(bhs, &m->u.tmf_req, why);
-	case ISCSI_PDU_OP_LOGIN_REQ:
-		return iscsi_pdu_dec_login_req(bhs, &m->u.login_req, why);
-	case ISCSI_PDU_OP_TEXT_REQ:
-		return iscsi_pdu_dec_text_req(bhs, &m->u.text_req, why);
-	case ISCSI_PDU_OP_DATA_OUT:
-		return iscsi_pdu_dec_data_out(bhs, &m->u.data_out, why);
-	case ISCSI_PDU_OP_LOGOUT_REQ:
-		return iscsi_pdu_dec_logout_req(bhs, &m->u.logout_req, why);
-	case ISCSI_PDU_OP_SNACK_REQ:
-		return iscsi_pdu_dec_snack_req(bhs, &m->u.snack_req, why);
-	default:
-		return pdu_fail(why, iscsi_pdu_opcode_known(op) ? "target opcode from an initiator"
 								: "reserved opcode");
 	}
 }

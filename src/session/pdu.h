@@ -10,7 +10,8 @@
  * - The message structs below (struct iscsi_pdu_scsi_cmd, ...) are plain C
  *   with host-order fields; the wire layout lives in the private
  *   pdu_wire.h (one named struct per RFC figure, each with
- *   _Static_assert(sizeof == 48)). Fields an opcode does not use are not in
+ *   _Static_assert(sizeof == 48), and one table per PDU from which both
+ *   its encoder and its decoder are generated). Fields an opcode does not use are not in
  *   its struct; the encoders write the RFC's fixed values (F bit where the
  *   figure shows "1", ITT 0xffffffff in Async/Reject, I bit on Login).
  * - Encoders: iscsi_pdu_enc_X(bhs, &msg) write exactly ISCSI_PDU_BHS_LEN bytes
@@ -653,11 +654,20 @@ struct iscsi_pdu_reject {
 
 /* ======== Encoders / decoders ========
  * bhs: ISCSI_PDU_BHS_LEN bytes, caller-owned. See the contract at the top.
+ * Both directions of every PDU are generated from one description of its
+ * BHS (pdu_wire.h). The daemon's library has the encoders of what an
+ * initiator sends and the decoders of what a target sends; the other half
+ * (marked "test library") is in libsessiontest.a, for fake targets and
+ * fuzzing, and is not linked into the daemon.
  */
-#define ISCSI_PDU_CODEC(name)                                                                      \
-	int iscsi_pdu_enc_##name(uint8_t *bhs, const struct iscsi_pdu_##name *m);                  \
+#define ISCSI_PDU_ENC(name) int iscsi_pdu_enc_##name(uint8_t *bhs, const struct iscsi_pdu_##name *m)
+#define ISCSI_PDU_DEC(name)                                                                        \
 	int iscsi_pdu_dec_##name(const uint8_t *bhs, struct iscsi_pdu_##name *m, const char **why)
+#define ISCSI_PDU_CODEC(name)                                                                      \
+	ISCSI_PDU_ENC(name);                                                                       \
+	ISCSI_PDU_DEC(name)
 
+/* Initiator PDUs: encoders in the daemon, decoders in the test library. */
 ISCSI_PDU_CODEC(nop_out);
 ISCSI_PDU_CODEC(scsi_cmd);
 ISCSI_PDU_CODEC(tmf_req);
@@ -666,6 +676,7 @@ ISCSI_PDU_CODEC(text_req);
 ISCSI_PDU_CODEC(data_out);
 ISCSI_PDU_CODEC(logout_req);
 ISCSI_PDU_CODEC(snack_req);
+/* Target PDUs: decoders in the daemon, encoders in the test library. */
 ISCSI_PDU_CODEC(nop_in);
 ISCSI_PDU_CODEC(scsi_rsp);
 ISCSI_PDU_CODEC(tmf_rsp);
@@ -678,6 +689,8 @@ ISCSI_PDU_CODEC(async_msg);
 ISCSI_PDU_CODEC(reject);
 
 #undef ISCSI_PDU_CODEC
+#undef ISCSI_PDU_DEC
+#undef ISCSI_PDU_ENC
 
 /*
  * Any target PDU: switch on opcode, then read the member of the same name.
@@ -699,7 +712,7 @@ struct iscsi_pdu_target_msg {
 	} u;
 };
 
-/* Same for initiator PDUs, for fake targets in tests. */
+/* Same for initiator PDUs, for fake targets in tests (test library). */
 struct iscsi_pdu_initiator_msg {
 	uint8_t opcode; /* 0x00-0x1f */
 	union {

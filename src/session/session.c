@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -28,35 +29,55 @@ const char *sess_state_name(enum sess_state st)
 	return (unsigned int)st < ARRAY_SIZE(state_names) ? state_names[st] : "?";
 }
 
-static const char *const death_names[] = {
-	[SESS_DEATH_NONE] = "none",
-	[SESS_DEATH_CONNECT] = "connect failed",
-	[SESS_DEATH_LOGIN] = "login failed",
-	[SESS_DEATH_AUTH] = "authentication failed",
-	[SESS_DEATH_LOGIN_TIMEOUT] = "login timeout",
-	[SESS_DEATH_CONN_LOST] = "connection lost",
-	[SESS_DEATH_PROTOCOL] = "protocol error",
-	[SESS_DEATH_DIGEST] = "digest error",
-	[SESS_DEATH_TARGET_DROP] = "dropped by target",
-	[SESS_DEATH_LOGOUT] = "logged out",
-	[SESS_DEATH_CLOSED] = "closed",
-};
+#define DEATH_NAME(id, name, exit, hint) [SESS_DEATH_##id] = name,
+static const char *const death_names[] = {SESS_DEATH_TABLE(DEATH_NAME)};
+#undef DEATH_NAME
 
 const char *sess_death_name(enum sess_death d)
 {
 	return (unsigned int)d < ARRAY_SIZE(death_names) ? death_names[d] : "?";
 }
 
-/* The one place that changes state and logs it (except death, below). */
-void sess_set_state(struct sess *s, enum sess_state st)
+/*
+ * Legal transitions, from the code as it is: sess_start() connects
+ * (IDLE -> CONNECTING), sess_start_fd() starts on a connected socket
+ * (IDLE -> LOGIN), a redirect reconnects but stays in LOGIN, only a READY
+ * session logs out, and every state but DEAD may die (sess_die(), or
+ * sess_close() of a session never started). DEAD is terminal.
+ */
+#define ST_BIT(st) (1u << (st))
+static const unsigned int sess_legal[] = {
+	[SESS_IDLE] = ST_BIT(SESS_CONNECTING) | ST_BIT(SESS_LOGIN) | ST_BIT(SESS_DEAD),
+	[SESS_CONNECTING] = ST_BIT(SESS_LOGIN) | ST_BIT(SESS_DEAD),
+	[SESS_LOGIN] = ST_BIT(SESS_READY) | ST_BIT(SESS_DEAD),
+	[SESS_READY] = ST_BIT(SESS_LOGOUT) | ST_BIT(SESS_DEAD),
+	[SESS_LOGOUT] = ST_BIT(SESS_DEAD),
+	[SESS_DEAD] = 0,
+};
+_Static_assert(ARRAY_SIZE(sess_legal) == ARRAY_SIZE(state_names), "a row per state");
+
+/*
+ * The one place that changes state: checks the transition (debug builds),
+ * logs it at debug level and reports it to the owner. why and msg are the
+ * death reason and message for DEAD, SESS_DEATH_NONE and "" otherwise.
+ */
+static void sess_enter(struct sess *s, enum sess_state st, enum sess_death why, const char *msg)
 {
-	if (s->state == st)
-		return;
+	assert(sess_legal[s->state] & ST_BIT(st));
 	dbg(LOG_SUB_SESSION, "%s: %s -> %s", s->name, sess_state_name(s->state),
 	    sess_state_name(st));
 	s->state = st;
 	if (s->cb.on_state)
-		s->cb.on_state(s, st, SESS_DEATH_NONE, "", s->opaque);
+		s->cb.on_state(s, st, why, msg, s->opaque);
+}
+
+/* Any state but DEAD, which only sess_die() / sess_close() enter. */
+void sess_set_state(struct sess *s, enum sess_state st)
+{
+	assert(st != SESS_DEAD);
+	if (s->state == st)
+		return;
+	sess_enter(s, st, SESS_DEATH_NONE, "");
 }
 
 static void sess_login_end(struct sess *s)
@@ -96,9 +117,7 @@ void sess_die(struct sess *s, enum sess_death why, const char *fmt, ...)
 	conn_close(&s->conn);
 	ev_timer_stop(s->loop, &s->login_timer);
 	sess_login_end(s);
-	s->state = SESS_DEAD;
-	if (s->cb.on_state)
-		s->cb.on_state(s, SESS_DEAD, why, s->death_msg, s->opaque);
+	sess_enter(s, SESS_DEAD, why, s->death_msg);
 	sess_tasks_abort_all(s, why == SESS_DEATH_CLOSED);
 }
 
@@ -586,10 +605,9 @@ void sess_close(struct sess *s)
 	if (s->state == SESS_DEAD)
 		return;
 	if (s->state == SESS_IDLE) {
+		/* Nothing to close or abort: just the transition, without sess_die()'s log line. */
 		s->death = SESS_DEATH_CLOSED;
-		s->state = SESS_DEAD;
-		if (s->cb.on_state)
-			s->cb.on_state(s, SESS_DEAD, SESS_DEATH_CLOSED, "", s->opaque);
+		sess_enter(s, SESS_DEAD, SESS_DEATH_CLOSED, "");
 		return;
 	}
 	sess_die(s, SESS_DEATH_CLOSED, "%s", "");

@@ -54,20 +54,50 @@ enum sess_state {
 
 const char *sess_state_name(enum sess_state st);
 
-/* Why a session died: the first cause wins and is kept for status output. */
-enum sess_death {
-	SESS_DEATH_NONE,
-	SESS_DEATH_CONNECT,       /* TCP connect failed (refused, unreachable, timeout) */
-	SESS_DEATH_LOGIN,         /* login rejected or login negotiation failed */
-	SESS_DEATH_AUTH,          /* authentication failure (either direction) */
-	SESS_DEATH_LOGIN_TIMEOUT, /* no login completion within login_timeout_ms */
-	SESS_DEATH_CONN_LOST,     /* EOF, ECONNRESET or another socket error */
-	SESS_DEATH_PROTOCOL,      /* malformed or illegal PDU from the target */
-	SESS_DEATH_DIGEST,        /* header or data digest mismatch */
-	SESS_DEATH_TARGET_DROP,   /* async message: connection / session dropped */
-	SESS_DEATH_LOGOUT,        /* orderly logout completed */
-	SESS_DEATH_CLOSED,        /* sess_close() by the owner */
-};
+/*
+ * Why a session died: the first cause wins and is kept for status output.
+ * The one table of death reasons, one row each: the enum suffix, the name
+ * (sess_death_name), the exit code of a one-shot command that dies of it
+ * (the suffix of a CLI_EXIT_* code, expanded only by src/cli/sync.c) and
+ * the hint that command prints to the user ("" for none).
+ */
+#define SESS_DEATH_TABLE(X)                                                                        \
+	X(NONE, "none", CONNECT, "")                                                               \
+	/* TCP connect failed (refused, unreachable, timeout) */                                   \
+	X(CONNECT, "connect failed", CONNECT,                                                      \
+	  "check the portal address and port, that the target runs, and the network")              \
+	/* login rejected or login negotiation failed */                                           \
+	X(LOGIN, "login failed", LOGIN,                                                            \
+	  "check the target name (iscsi-nbd discover PORTAL lists them), that the target accepts " \
+	  "this initiator name, and login options such as digests")                                \
+	/* authentication failure (either direction) */                                            \
+	X(AUTH, "authentication failed", AUTH,                                                     \
+	  "check --chap-user and the secret file (and --mutual-user / --mutual-secret-file for "   \
+	  "mutual CHAP) against the target's accounts")                                            \
+	/* no login completion within login_timeout_ms */                                          \
+	X(LOGIN_TIMEOUT, "login timeout", CONNECT,                                                 \
+	  "the target did not complete the login in time: check it is reachable and healthy")      \
+	/* EOF, ECONNRESET or another socket error */                                              \
+	X(CONN_LOST, "connection lost", CONNECT,                                                   \
+	  "the connection was lost; check the target and the network")                             \
+	/* malformed or illegal PDU from the target */                                             \
+	X(PROTOCOL, "protocol error", PROTOCOL,                                                    \
+	  "the target sent something RFC 7143 forbids; rerun with -d login,session and report "    \
+	  "it")                                                                                    \
+	/* header or data digest mismatch */                                                       \
+	X(DIGEST, "digest error", PROTOCOL,                                                        \
+	  "a digest did not match: data was corrupted in transit")                                 \
+	/* async message: connection / session dropped */                                          \
+	X(TARGET_DROP, "dropped by target", CONNECT,                                               \
+	  "the connection was lost; check the target and the network")                             \
+	/* orderly logout completed */                                                             \
+	X(LOGOUT, "logged out", CONNECT, "")                                                       \
+	/* sess_close() by the owner */                                                            \
+	X(CLOSED, "closed", CONNECT, "")
+
+#define SESS_DEATH_ENUM(id, name, exit, hint) SESS_DEATH_##id,
+enum sess_death { SESS_DEATH_TABLE(SESS_DEATH_ENUM) };
+#undef SESS_DEATH_ENUM
 
 const char *sess_death_name(enum sess_death d);
 
