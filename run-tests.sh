@@ -80,7 +80,7 @@ show_failures() { # $1 = build dir
 	done
 }
 
-run_tier normal check --enable-werror
+run_tier normal check --enable-werror --enable-debug
 if [ $quick = 0 ] && [ -f "$top/_build/normal/Makefile" ]; then
 	echo "=== tier: valgrind"
 	if ! make -C "$top/_build/normal" -j"$jobs" check-valgrind; then
@@ -103,7 +103,7 @@ fi
 if [ $quick = 0 ]; then
 	# UML and the longest integration tests add little under ASan: the
 	# sanitizer tier sets ISN_SANITIZER so slow tests can trim themselves.
-	ISN_SANITIZER=1 run_tier sanitize check-sanitizer --enable-werror --enable-sanitizers
+	ISN_SANITIZER=1 run_tier sanitize check-sanitizer --enable-werror --enable-debug --enable-sanitizers
 	echo "=== tier: fuzz (libFuzzer, bounded time)"
 	if ./tests/fuzz/run-fuzzers.sh "$top/_build/fuzz" "${FUZZ_SECONDS:-20}"; then
 		total_pass=$((total_pass + 1))

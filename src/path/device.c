@@ -17,6 +17,7 @@
 #include "scsi/sense.h"
 #include "util/evdefer.h"
 #include "util/log.h"
+#include "util/statecheck.h"
 
 static const char *const dev_state_names[] = {
 	[DEV_NEW] = "NEW",
@@ -47,7 +48,8 @@ _Static_assert(ARRAY_SIZE(dev_legal) == ARRAY_SIZE(dev_state_names), "a row per 
 /* The one place a device's state changes: checked (debug builds), logged at debug level. */
 static void pd_set_state(struct path_device *dev, enum dev_state st)
 {
-	assert(dev_legal[dev->state] & ST_BIT(st));
+	STATE_CHECK(dev_legal[dev->state] & ST_BIT(st), dev->name, pd_state_name(dev->state),
+		    pd_state_name(st));
 	dbg(LOG_SUB_PATH, "%s: device %s -> %s", dev->name, pd_state_name(dev->state),
 	    pd_state_name(st));
 	dev->state = st;

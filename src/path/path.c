@@ -14,6 +14,7 @@
 #include "path/internal.h"
 #include "path/linkmon.h"
 #include "util/log.h"
+#include "util/statecheck.h"
 
 static const char *const path_state_names[] = {
 	[PATH_DISABLED] = "DISABLED", [PATH_CONNECTING] = "CONNECTING", [PATH_PROBING] = "PROBING",
@@ -143,7 +144,8 @@ void path_set_state(struct path *p, enum path_state st, const char *fmt, ...)
 	enum path_state old = p->state;
 	va_list ap;
 
-	assert(old == st || (path_legal[old] & ST_BIT(st)));
+	STATE_CHECK(old == st || (path_legal[old] & ST_BIT(st)), p->name, path_state_name(old),
+		    path_state_name(st));
 	va_start(ap, fmt);
 	vsnprintf(p->reason, sizeof(p->reason), fmt, ap);
 	va_end(ap);

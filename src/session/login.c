@@ -25,6 +25,7 @@
 #include "util/compiler.h"
 #include "util/escape.h"
 #include "util/log.h"
+#include "util/statecheck.h"
 
 /* Exchanges allowed within one stage before we call the target stuck. */
 #define LOGIN_MAX_ROUNDS 16
@@ -83,7 +84,8 @@ static void login_set_state(struct login *l, enum login_state st)
 {
 	if (l->state == st)
 		return;
-	assert(login_legal[l->state] & ST_BIT(st));
+	STATE_CHECK(login_legal[l->state] & ST_BIT(st), login_name(l), login_state_name(l->state),
+		    login_state_name(st));
 	dbg(LOG_SUB_LOGIN, "%s: login %s -> %s%s%s", login_name(l), login_state_name(l->state),
 	    login_state_name(st), l->errmsg[0] ? ": " : "", l->errmsg);
 	l->state = st;

@@ -18,6 +18,7 @@
 #include "session/sess_int.h"
 #include "util/escape.h"
 #include "util/log.h"
+#include "util/statecheck.h"
 
 static const char *const state_names[] = {
 	[SESS_IDLE] = "IDLE",	[SESS_CONNECTING] = "CONNECTING", [SESS_LOGIN] = "LOGIN",
@@ -63,7 +64,8 @@ _Static_assert(ARRAY_SIZE(sess_legal) == ARRAY_SIZE(state_names), "a row per sta
  */
 static void sess_enter(struct sess *s, enum sess_state st, enum sess_death why, const char *msg)
 {
-	assert(sess_legal[s->state] & ST_BIT(st));
+	STATE_CHECK(sess_legal[s->state] & ST_BIT(st), s->name, sess_state_name(s->state),
+		    sess_state_name(st));
 	dbg(LOG_SUB_SESSION, "%s: %s -> %s", s->name, sess_state_name(s->state),
 	    sess_state_name(st));
 	s->state = st;

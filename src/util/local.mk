@@ -7,7 +7,7 @@ libutil_a_SOURCES = \
 	src/util/escape.c src/util/escape.h \
 	src/util/evdefer.h \
 	src/util/list.h \
-	src/util/log.c src/util/log.h \
+	src/util/log.c src/util/log.h src/util/statecheck.h \
 	src/util/rdahead.h
 libutil_a_CFLAGS = $(AM_CFLAGS) $(ISAL_CFLAGS)
 
