@@ -105,6 +105,8 @@ grep -i -e reserv -e preempt -e fence -e 'path0:.*fail' "$UML_OUT/iscsi-nbd.log"
 [ $t_new -lt $((FENCE_DELAY_S * 1000)) ] ||
 	fail "NEW was written only at +$t_new ms, after OLD may have landed: the test proves nothing"
 
+grep -q 'path0: ACTIVE -> FAILED: no traffic for .* while [1-9][0-9]* commands' "$UML_OUT/iscsi-nbd.log" ||
+	fail "path0 did not die silent with a command outstanding: OLD was never in doubt on it"
 line=$(grep 'path0: dead session fenced by reservation: PREEMPT AND ABORT' "$UML_OUT/iscsi-nbd.log" | tail -1)
 [ -n "$line" ] || fail "the daemon did not fence path0 by reservation (PREEMPT AND ABORT)"
 fence_ms=$(echo "$line" | sed -n 's/.*, \([0-9]*\) ms after it died.*/\1/p')
