@@ -891,8 +891,10 @@ static void dev_reservation_cb(struct path_device *dev, const struct path_resv_e
 	case PATH_RESV_EV_RESERVED:
 		snprintf(e->resv, sizeof(e->resv), "reserved, key 0x%016" PRIx64, ev->key);
 		for (unsigned int i = 0; i < ev->npreempted; i++)
-			log_notice("%s: preempted key 0x%016" PRIx64 " (PREEMPT AND ABORT)",
-				   e->name, ev->preempted[i]);
+			log_notice("%s: preempted key 0x%016" PRIx64 " (%s)", e->name,
+				   ev->preempted[i],
+				   ev->no_abort ? "PREEMPT: its queued commands were not aborted"
+						: "PREEMPT AND ABORT");
 		break;
 	case PATH_RESV_EV_TAKEN:
 		if (ev->key)

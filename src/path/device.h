@@ -172,6 +172,7 @@ struct path_resv_event {
 	bool at_runtime;  /* TAKEN: after the device was ready (RESERVATION CONFLICT) */
 	unsigned int npreempted;
 	const uint64_t *preempted; /* RESERVED: keys removed with PREEMPT AND ABORT */
+	bool no_abort;		   /* ... with PREEMPT: the target refused the abort (tgtd) */
 };
 
 struct path_config {

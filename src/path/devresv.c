@@ -136,6 +136,7 @@ static void resv_join_finish(struct path_resv *rv, void *opaque)
 				.type = res->holder_type,
 				.npreempted = res->npreempted,
 				.preempted = res->preempted,
+				.no_abort = rv->plain_preempt,
 			};
 
 			log_info("%s: LUN reserved (%s, key 0x%016" PRIx64 ")%s", p->name,

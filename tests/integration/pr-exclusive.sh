@@ -11,8 +11,8 @@
 # - B --read-only serves beside A: B reads what A wrote, a write from B's
 #   NBD client fails with EPERM and never reaches the target;
 # - A is killed (SIGKILL, its registrations stay at the target); B
-#   --preempt takes the LUN (PREEMPT AND ABORT, logged), writes, and reads
-#   its data back; A's keys are gone;
+#   --preempt takes the LUN (tgtd refuses PREEMPT AND ABORT: PREEMPT, and
+#   the log says so), writes, and reads its data back; A's keys are gone;
 # - A restarted is refused with exit 11 naming B's key; B's data is intact.
 # Prints the refusal times.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
@@ -126,7 +126,11 @@ poll_until 20 test -S "$b_sock" || fail "B --preempt does not serve: $(tail -30 
 wait_for 10 log_has "$b_log" "preempted the reservation of key $key_a"
 key_b=$(sed -n 's/.*LUN reserved (.*key \(0x[0-9a-f]*\)).*/\1/p' "$b_log" | head -1)
 [ -n "$key_b" ] || fail "B's log does not say the LUN is reserved"
-info "B took the LUN with key $key_b: $(grep -c "PREEMPT AND ABORT" "$b_log") preemption log lines"
+info "B took the LUN with key $key_b: $(grep -c -i "preempt" "$b_log") preemption log lines"
+grep -q "refuses PREEMPT AND ABORT" "$b_log" || fail "B's log does not say tgtd refused PREEMPT AND ABORT"
+if grep -q "preempted key .*(PREEMPT AND ABORT)" "$b_log"; then
+	fail "B's log claims PREEMPT AND ABORT, which tgtd refused: $(grep "preempted key" "$b_log")"
+fi
 mp_nbdsh -u "$b_uri" -c '
 h.pwrite(b"B" * 65536, 1 << 20)
 assert h.pread(65536, 1 << 20) == b"B" * 65536

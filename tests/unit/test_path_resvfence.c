@@ -19,6 +19,15 @@
  *   dead path's ISID through the live path's portal (the holder's nexus)
  *   CLEARs, the live path reserves, and writes go through it (LIO also
  *   refuses PREEMPT from a non-holder nexus of ours).
+ * - on a target that refuses MODE SENSE to a nexus that is not registered
+ *   while the LUN is reserved (tgtd, type 5), as a restarted daemon meets
+ *   it (its host key holds the reservation, the registrations went with
+ *   the old sessions): the path registers, then reads the LUN again, so
+ *   WCE and DPOFUA are not lost (commit 574d1c0);
+ * - on LIO, another host's PREEMPT AND ABORT while we write: writes fail
+ *   with EIO, the LUN is taken, no path fails; once the holder-only rule
+ *   is learned no write goes to another path (before, the first refused
+ *   write on the non-holder path is sent once more through the holder's).
  */
 #include "config.h"
 
@@ -61,6 +70,14 @@ static uint64_t last_preempted;
 static bool lio;	 /* writes and CLEAR only from the holder's nexus */
 static bool round_robin; /* mk: both paths ACTIVE */
 static unsigned int lio_conflicts;
+static unsigned int conflicts_on[8]; /* writes refused, by path */
+static bool tgtd_mode; /* MODE SENSE only from a registered nexus while reserved */
+static unsigned int mode_conflicts, mode_senses;
+
+static bool is_mode_sense_cdb(const uint8_t *cdb)
+{
+	return cdb[0] == 0x5a || cdb[0] == 0x1a;
+}
 
 static bool is_write_cdb(const uint8_t *cdb)
 {
@@ -77,6 +94,11 @@ static int wrap_submit(struct sess *s, struct sess_task *t)
 		int me = reg_find(s->isid);
 
 		conflict = me < 0 || regs[me].key != holder;
+	}
+	if (is_mode_sense_cdb(t->cdb)) {
+		mode_senses++;
+		if (tgtd_mode && holder && reg_find(s->isid) < 0)
+			conflict = true;
 	}
 	if (t->cdb[0] != 0x5e && t->cdb[0] != 0x5f && !conflict)
 		return fakesess_ops.submit(s, t);
@@ -118,6 +140,11 @@ static void pr_answer(struct sess *s, struct sess_task *t)
 	t->status = SCSI_STATUS_GOOD;
 	if (is_write_cdb(t->cdb)) { /* queued by wrap_submit: not the holder (LIO) */
 		lio_conflicts++;
+		if (s->path >= 0 && s->path < 8)
+			conflicts_on[s->path]++;
+		t->status = SCSI_STATUS_RESERVATION_CONFLICT;
+	} else if (is_mode_sense_cdb(t->cdb)) { /* queued: not registered (tgtd) */
+		mode_conflicts++;
 		t->status = SCSI_STATUS_RESERVATION_CONFLICT;
 	} else if (t->cdb[0] == 0x5e) {
 		if (sa == 2) {
@@ -237,8 +264,9 @@ static void setup(void)
 	cfg.pr_key = path_resv_host_key(cfg.initiator_name);
 	nq = nregs = preempts = abort_preempts = 0;
 	holder = last_preempted = 0;
-	lio = round_robin = false;
-	lio_conflicts = 0;
+	lio = round_robin = tgtd_mode = false;
+	lio_conflicts = mode_conflicts = mode_senses = 0;
+	memset(conflicts_on, 0, sizeof(conflicts_on));
 }
 
 static void teardown(void)
@@ -506,6 +534,127 @@ START_TEST(lio_holder_path_dies_writes_continue)
 }
 END_TEST
 
+/* Another host takes the LUN from us with PREEMPT AND ABORT (t-nbd-pr-preempt-lio). */
+static void other_host_preempts(void)
+{
+	static const uint8_t isid[6] = {0x80, 0, 0, 0, 0x42, 0};
+
+	nregs = 1;
+	memcpy(regs[0].isid, isid, 6);
+	regs[0].key = 0xfeedfacecafe0000ull;
+	holder = regs[0].key;
+}
+
+/* Submit n writes from w and let the paths and the target answer them. */
+static void lio_write(struct treq *w, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].r.op = BDEV_OP_WRITE;
+		w[i].r.offset = 512 * (uint64_t)i;
+		w[i].r.len = 512;
+		w[i].r.buf = w[i].buf;
+		w[i].r.done = treq_done;
+		ck_assert_int_eq(bdev_submit(bd, &w[i].r), 0);
+	}
+	for (int round = 0; round < 20; round++) {
+		path_device_poll(dev);
+		fakesess_serve(fakesess_latest(0));
+		fakesess_serve(fakesess_latest(1));
+		pr_serve();
+		fake_now += 0.05;
+	}
+	path_device_poll(dev);
+}
+
+static void assert_taken_by_other(struct treq *w, unsigned int n)
+{
+	uint64_t key = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		ck_assert_int_eq(w[i].calls, 1);
+		ck_assert_int_eq(w[i].err, -EIO);
+	}
+	ck_assert_int_eq(path_device_resv_state(dev, &key, NULL), -1);
+	ck_assert(key == 0xfeedfacecafe0000ull); /* READ RESERVATION named it */
+	ck_assert_int_eq(dev->paths[0].state, PATH_ACTIVE);
+	ck_assert_int_eq(dev->paths[1].state, PATH_ACTIVE);
+}
+
+START_TEST(lio_preempted_after_holder_rule_learned)
+{
+	struct treq w[4];
+
+	lio = round_robin = true;
+	mk(2);
+	up(1);
+	up(0);
+	lio_write(w, 2); /* path 0's conflict teaches the holder-only rule */
+	ck_assert(dev->resv_holder_writes);
+	ck_assert_int_eq(w[0].err, 0);
+	ck_assert_int_eq(w[1].err, 0);
+	memset(conflicts_on, 0, sizeof(conflicts_on));
+	other_host_preempts();
+	lio_write(w, 4);
+	assert_taken_by_other(w, 4);
+	ck_assert_uint_eq(conflicts_on[0], 0); /* nothing went to the other path */
+	ck_assert_uint_ge(conflicts_on[1], 1);
+}
+END_TEST
+
+/* Before the rule is learned, a refusal on the non-holder path looks like
+ * LIO's rule: that write is sent once more through the holder's path,
+ * which refuses it too. No path fails, nothing is sent a third time. */
+START_TEST(lio_preempted_before_holder_rule_learned)
+{
+	struct treq w[1];
+
+	lio = round_robin = true;
+	mk(2);
+	up(1);
+	up(0);
+	other_host_preempts();
+	lio_write(w, 1); /* round robin starts on path 0, the non-holder */
+	ck_assert_uint_eq(conflicts_on[0], 1);
+	ck_assert_uint_eq(conflicts_on[1], 1);
+	assert_taken_by_other(w, 1);
+}
+END_TEST
+
+/* tgtd refuses MODE SENSE to an unregistered nexus of a reserved LUN. A
+ * daemon restarted under writes finds the LUN reserved with its own host
+ * key and no registration of its new sessions: the path must register
+ * first and then probe again, or the caching page (WCE, DPOFUA) is lost,
+ * and with it FUA, which the kernel device kept from the first daemon
+ * (its FUA writes would then be refused with EINVAL). */
+START_TEST(mode_sense_conflict_registers_then_probes_again)
+{
+	struct sess *s0;
+
+	tgtd_mode = true;
+	holder = cfg.pr_key | 0; /* the first daemon's reservation */
+	mk(1);
+	s0 = fakesess_latest(0);
+	ck_assert_ptr_nonnull(s0);
+	fakesess_login(s0);
+	for (int round = 0; round < 10; round++) {
+		fakesess_serve(s0);
+		path_device_poll(dev);
+		pr_serve();
+		path_device_poll(dev);
+	}
+	ck_assert(bd->info.write_cache); /* the caching page was read after all */
+	ck_assert(bd->info.fua);
+	ck_assert_uint_ge(mode_conflicts, 1); /* the first probe met the conflict */
+	ck_assert_uint_gt(mode_senses, mode_conflicts); /* and MODE SENSE was sent again */
+	ck_assert_int_ge(reg_find(s0->isid), 0);	/* after the registration */
+	ck_assert(regs[reg_find(s0->isid)].key == (cfg.pr_key | 0));
+	ck_assert(holder == (cfg.pr_key | 0));
+	ck_assert_int_eq(dev->paths[0].state, PATH_ACTIVE);
+	ck_assert_int_eq(path_device_resv_state(dev, NULL, NULL), 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("path_resvfence");
@@ -519,6 +668,9 @@ int main(void)
 	tcase_add_test(tc, no_reservation_no_reservation_fence);
 	tcase_add_test(tc, lio_writes_and_clear_through_holder);
 	tcase_add_test(tc, lio_holder_path_dies_writes_continue);
+	tcase_add_test(tc, mode_sense_conflict_registers_then_probes_again);
+	tcase_add_test(tc, lio_preempted_after_holder_rule_learned);
+	tcase_add_test(tc, lio_preempted_before_holder_rule_learned);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
