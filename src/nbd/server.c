@@ -352,7 +352,6 @@ static int io_submit_next(struct nbdsrv_io *io)
 		flags |= BDEV_F_NO_UNMAP;
 
 	memset(b, 0, sizeof(*b));
-	list_init(&b->node);
 	b->op = bdev_op_of(r->type);
 	b->flags = flags;
 	b->offset = r->offset + io->done_len;

@@ -1,7 +1,6 @@
 # path: library sources, unit tests and fuzz targets of this module.
 noinst_LIBRARIES += libpath.a
 libpath_a_SOURCES = \
-	src/path/bdev.h \
 	src/path/deadline.c \
 	src/path/device.c src/path/device.h \
 	src/path/fence.c \
