@@ -25,6 +25,9 @@
  *   (for example -EIO medium error, -EROFS write protect, -ENOSPC, -EINVAL).
  *   Path failures are retried inside the implementation and never show up
  *   here unless no path is left for longer than the configured bound.
+ * - The implementation logs why a request failed (it alone knows: sense,
+ *   deadline, no path), rate-limited; the caller does not log the error it
+ *   is given again. A refusal by submit() is the caller's to log.
  */
 #ifndef ISN_BDEV_BDEV_H
 #define ISN_BDEV_BDEV_H

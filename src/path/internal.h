@@ -33,6 +33,7 @@
 #include "path/reserve.h"
 #include "path/transport.h"
 #include "util/list.h"
+#include "util/log.h"
 
 struct path;
 
@@ -182,8 +183,9 @@ struct path_device {
 	struct list_node reqs;	/* bdev_req with parts still to cut, FIFO */
 	struct list_node retry; /* path_io waiting to be sent */
 	struct list_node held;	/* path_io done, held for a fence */
-	struct list_node live;	/* every accepted bdev_req (impl_node), in deadline order */
+	struct list_node live;	/* every accepted bdev_req (priv.live_node), in deadline order */
 	unsigned int live_reqs;
+	struct log_ratelimit io_rl; /* the per-I/O failure lines of request.c, deadline.c */
 
 	/* Splitting, from the LUN's limits. */
 	uint32_t max_rw_blocks, max_unmap_blocks, max_ws_blocks;

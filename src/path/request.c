@@ -211,13 +211,13 @@ static void pd_task_done(struct sess_task *t)
 	if ((v.hints & SCSI_HINT_RESCAN) && p && dev->state == DEV_RUNNING)
 		path_rescan(p);
 	if (v.hints & SCSI_HINT_DEFERRED)
-		log_err("%s: deferred error reported: an earlier write may be lost: %s",
+		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: deferred error reported: an earlier write may be lost: %s",
 			p ? p->name : dev->name, why);
 	/* READ / WRITE CDBs name exactly EDTL bytes: an underflow is blocks not
 	 * transferred. (Not for UNMAP: tgtd reports its parameter list unused.) */
 	if (v.cls == SCSI_CLASS_OK && (t->dir == SESS_DIR_READ || io->req->op == BDEV_OP_WRITE) &&
 	    t->residual_under && t->residual) {
-		log_err("%s: short %s at %llu: %u bytes missing", p ? p->name : dev->name,
+		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: short %s at %llu: %u bytes missing", p ? p->name : dev->name,
 			t->dir == SESS_DIR_READ ? "read" : "write", (unsigned long long)io->offset,
 			t->residual);
 		v.cls = SCSI_CLASS_HARD;
@@ -245,7 +245,7 @@ static void pd_task_done(struct sess_task *t)
 			io_requeue(dev, io, now + backoff, p ? (int)p->idx : -1);
 			return;
 		}
-		log_err("%s: giving up at %llu after %u retries: %s %s", p ? p->name : dev->name,
+		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: giving up at %llu after %u retries: %s %s", p ? p->name : dev->name,
 			(unsigned long long)io->offset, io->retries, scsi_status_name(t->status),
 			why);
 		if (p)
@@ -276,7 +276,7 @@ static void pd_task_done(struct sess_task *t)
 			io_finish(io, -EIO);
 			return;
 		}
-		log_err("%s: I/O error at %llu len %u: %s %s", p ? p->name : dev->name,
+		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: I/O error at %llu len %u: %s %s", p ? p->name : dev->name,
 			(unsigned long long)io->offset, io->len, scsi_status_name(t->status), why);
 		if (p)
 			p->errors++;

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,6 +22,7 @@
 #include "nbd/server.h"
 #include "util/bytes.h"
 #include "util/compiler.h"
+#include "util/log.h"
 
 #define DISK_SIZE (4u << 20)
 
@@ -447,10 +449,25 @@ START_TEST(bad_requests_keep_stream_in_sync)
 }
 END_TEST
 
+/* Lines the server logs at warning or worse, the last one kept. */
+static unsigned int warn_lines;
+static char last_warn[256];
+
+static void count_warn(int prio, const char *line, void *opaque)
+{
+	(void)opaque;
+	if (prio > LOG_WARNING)
+		return;
+	warn_lines++;
+	snprintf(last_warn, sizeof(last_warn), "%s", line);
+}
+
 START_TEST(bdev_errors_mapped)
 {
 	static uint8_t w[512];
 
+	warn_lines = 0;
+	log_set_hook(count_warn, NULL);
 	start(DISK_SIZE, 0, NULL);
 	mem.fail_ops = 1u << BDEV_OP_WRITE;
 	mem.fail_count = -1;
@@ -481,6 +498,11 @@ START_TEST(bdev_errors_mapped)
 	expect_reply(6, 0);
 	ck_assert_uint_eq(recv_all(w, 512), 512);
 	ck_assert_uint_eq(nbdsrv_conn_stats(conn)->errors, 5);
+	/* A failure done() reports was logged by the bdev, which knows why
+	 * (bdev.h): only the refusal by submit() is the server's line. */
+	ck_assert_uint_eq(warn_lines, 1);
+	ck_assert_ptr_nonnull(strstr(last_warn, "FLUSH offset 0 len 0: submit failed"));
+	log_set_hook(NULL, NULL);
 	finish();
 }
 END_TEST
