@@ -1,6 +1,12 @@
 # Shell-level tests (integration against tgtd, UML kernel tests) and the
 # shared fuzz driver. Module unit tests live in src/*/local.mk.
 
+# The one main() of the check(1) programs (tests/checkmain.c), through
+# TEST_LIBS; built before the tests only (check_LIBRARIES).
+check_LIBRARIES = libcheckmain.a
+libcheckmain_a_SOURCES = tests/checkmain.c tests/checkmain.h
+libcheckmain_a_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+
 # Kernel tests in User-Mode Linux (tests/uml/README.md). Each t-*.sh runs
 # on the host and re-runs itself inside a UML guest through tests/uml/run.sh;
 # without /usr/bin/linux.uml they skip. Logs: tests/uml/logs/NAME/.

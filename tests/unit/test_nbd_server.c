@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../checkmain.h"
 #include "membdev.h"
 #include "nbd/bufpool.h"
 #include "nbd/proto.h"
@@ -878,12 +879,10 @@ START_TEST(bdev_completing_inside_submit)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("nbd_server");
 	TCase *tc = tcase_create("transmission");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, write_then_read_back);
@@ -908,9 +907,5 @@ int main(void)
 	tcase_add_test(tc, slow_reader_is_kept);
 	tcase_add_test(tc, burst_straddles_read_ahead);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

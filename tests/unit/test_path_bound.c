@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "fakesess.h"
 #include "path/device.h"
 #include "path/internal.h"
@@ -664,7 +665,7 @@ START_TEST(probation_healthy_paths_carry_load)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *su = suite_create("path_bound");
 	TCase *tc = tcase_create("bound");
@@ -680,15 +681,4 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, reinstatement_backoff, 0, 2);
 	suite_add_tcase(su, tc);
 	return su;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int nfail;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "fakesess.h"
 #include "path/device.h"
 #include "path/internal.h"
@@ -506,12 +507,10 @@ START_TEST(lio_holder_path_dies_writes_continue)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("path_resvfence");
 	TCase *tc = tcase_create("resvfence");
-	SRunner *sr;
-	int nf;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, paths_register_and_reserve);
@@ -520,9 +519,5 @@ int main(void)
 	tcase_add_test(tc, lio_writes_and_clear_through_holder);
 	tcase_add_test(tc, lio_holder_path_dies_writes_continue);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? 1 : 0;
+	return s;
 }

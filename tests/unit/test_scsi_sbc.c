@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "scsi/caps.h"
 #include "scsi/sbc.h"
 #include "scsi/spc.h"
@@ -366,12 +367,10 @@ START_TEST(caps_partial)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("scsi_sbc");
 	TCase *tc = tcase_create("sbc");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, NULL, vec_free);
 	tcase_add_test(tc, readcap_cdbs);
@@ -384,9 +383,5 @@ int main(void)
 	tcase_add_test(tc, caps_full);
 	tcase_add_test(tc, caps_partial);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

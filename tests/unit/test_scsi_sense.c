@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "scsi/classify.h"
 #include "scsi/sam.h"
 #include "scsi/sense.h"
@@ -326,12 +327,10 @@ START_TEST(classify_deferred_and_parsed)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("scsi_sense");
 	TCase *tc = tcase_create("sense");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, NULL, vec_free);
 	tcase_add_test(tc, sense_fixed);
@@ -342,9 +341,5 @@ int main(void)
 	tcase_add_loop_test(tc, classify_rows, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, classify_deferred_and_parsed);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "scsi/sam.h"
 #include "scsi/spc.h"
 #include "test_scsi_vec.h"
@@ -755,12 +756,10 @@ START_TEST(persistent_reservation_actions)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("scsi_spc");
 	TCase *tc = tcase_create("spc");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, NULL, vec_free);
 	tcase_add_test(tc, cdb_tur_inquiry);
@@ -778,9 +777,5 @@ int main(void)
 	tcase_add_test(tc, persistent_reservations);
 	tcase_add_test(tc, persistent_reservation_actions);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "scsi/caps.h"
 #include "scsi/classify.h"
 #include "scsi/sam.h"
@@ -540,12 +541,10 @@ START_TEST(prefix_sweep)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("scsi_tgt");
 	TCase *tc = tcase_create("tgt");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, NULL, vec_free);
 	tcase_add_test(tc, tgt_inquiry_and_vpd);
@@ -557,9 +556,5 @@ int main(void)
 	tcase_add_test(tc, lio_caps_and_alua);
 	tcase_add_test(tc, prefix_sweep);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../checkmain.h"
 #include "util/bytes.h"
 #include "util/compiler.h"
 #include "util/crc32c.h"
@@ -398,12 +399,10 @@ START_TEST(log_ratelimit_counts_what_it_drops)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("util");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, crc32c_rfc3720_b4);
 	tcase_add_test(tc, crc32c_incremental_matches_whole);
@@ -417,9 +416,5 @@ int main(void)
 	tcase_add_test(tc, log_lines_carry_no_control_bytes);
 	tcase_add_test(tc, log_ratelimit_counts_what_it_drops);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
