@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build iscsi-nbd and run every test tier:
-#   1. normal build, warnings as errors: unit, component, integration (tgtd),
+#   1. the format and layering checks (scripts/check-format.sh,
+#      scripts/check-layers.sh, before the build), then
+#      normal build, warnings as errors: unit, component, integration (tgtd),
 #      UML kernel tests, fuzz corpus replay;
 #   2. valgrind: every C test program of tier 1 again under memcheck;
 #      distcheck: the tarball is complete, builds from a read-only tree,
@@ -80,6 +82,17 @@ show_failures() { # $1 = build dir
 	done
 }
 
+# The C sources as .clang-format says and the layer order of their
+# includes, checked before anything is built.
+for check in check-format check-layers; do
+	echo "=== tier: normal: $check"
+	if ./scripts/$check.sh; then
+		total_pass=$((total_pass + 1))
+	else
+		total_fail=$((total_fail + 1))
+		status=1
+	fi
+done
 run_tier normal check --enable-werror --enable-debug
 if [ $quick = 0 ] && [ -f "$top/_build/normal/Makefile" ]; then
 	echo "=== tier: valgrind"

@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="
-build-essential autoconf automake pkg-config clang libclang-rt-14-dev
+build-essential autoconf automake pkg-config clang libclang-rt-14-dev clang-format
 libev-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libssl-dev libisal-dev
 libinih-dev libsystemd-dev libjson-c-dev check
 tgt iproute2 iputils-ping libnl-utils user-mode-linux kmod util-linux e2fsprogs fdisk

@@ -1,6 +1,12 @@
 # Shell-level tests (integration against tgtd, UML kernel tests) and the
 # shared fuzz driver. Module unit tests live in src/*/local.mk.
 
+# The one main() of the check(1) programs (tests/checkmain.c), through
+# TEST_LIBS; built before the tests only (check_LIBRARIES).
+check_LIBRARIES += libcheckmain.a
+libcheckmain_a_SOURCES = tests/checkmain.c tests/checkmain.h
+libcheckmain_a_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+
 # Kernel tests in User-Mode Linux (tests/uml/README.md). Each t-*.sh runs
 # on the host and re-runs itself inside a UML guest through tests/uml/run.sh;
 # without /usr/bin/linux.uml they skip. Logs: tests/uml/logs/NAME/.
@@ -69,6 +75,11 @@ INTEGRATION_TESTS = \
 	tests/integration/ctl-names.sh
 INTEGRATION_TESTS += tests/integration/pr-exclusive.sh tests/integration/pr-runtime.sh \
 	tests/integration/pr-takeover.sh tests/integration/pr-unsupported.sh
+# Tests of one layer against tgtd, through a C driver of check_PROGRAMS:
+# the path layer (tests/unit/test_path_tgt), the session engine
+# (tests/component/tgt_smoke).
+INTEGRATION_TESTS += tests/integration/path-tgt.sh tests/integration/path-failover.sh \
+	tests/integration/session-tgt.sh
 TESTS += $(INTEGRATION_TESTS)
 
 # The hostile-target suite (issue 9): a scripted misbehaving target

@@ -317,3 +317,20 @@ t = open(sys.argv[1]).read()
 d = json.loads(t[t.index("{"):])
 print(sum(j["read"]["total_ios"] + j["write"]["total_ios"] for j in d["jobs"]))' "$mp_fio_out"
 }
+
+# mp_two_paths_under_load FIO_SECONDS: the bed of the failover-under-load
+# tests (mp-cable-pull, mp-flap, mp-silent): two networks to one 64 MiB
+# LUN, `serve` round-robin with the busy-path silence check tight
+# (--nop-interval 300 --nop-timeout 1500) and --no-path-retry 15, both
+# paths ACTIVE, then the fio workload (mp_fio_start) running FIO_SECONDS
+# and flowing over both paths.
+mp_two_paths_under_load() {
+	mp_requires
+	mp_networks 2
+	mp_target 64
+	mp_serve --no-path-retry 15 --nop-interval 300 --nop-timeout 1500
+	mp_wait_state 0 ACTIVE 10 && mp_wait_state 1 ACTIVE 10 || fail "both paths not active at start"
+
+	mp_fio_start "$1"
+	mp_wait_flowing
+}

@@ -62,7 +62,10 @@ static const char *const export_state_names[] = {
 	[EX_STOPPING] = "stopping", [EX_DONE] = "done",
 };
 
+/* clang-format 14 takes C's "export" for C++'s keyword. */
+/* clang-format off */
 struct export {
+	/* clang-format on */
 	struct export_config *cfg;
 	struct ev_loop *loop;
 	enum export_state state;

@@ -25,7 +25,7 @@
 #include "nbd/bufpool.h"
 #include "nbd/proto.h"
 #include "nbd/server.h"
-#include "path/bdev.h"
+#include "bdev/bdev.h"
 
 struct nbdsrv_listener;
 

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "path/bdev.h"
+#include "bdev/bdev.h"
 
 /* Magics ("Newstyle negotiation", "Request message", "Simple reply message"). */
 #define NBDSRV_INIT_PASSWD	  0x4e42444d41474943ull /* "NBDMAGIC" */

@@ -52,6 +52,7 @@ struct nbdsrv_conn {
 	int fd;
 	enum nbdsrv_conn_state state;
 	int close_err;
+	struct log_ratelimit io_rl; /* per-request failure lines */
 
 	struct bdev *bd;
 	struct nbdsrv_export ex;
@@ -352,7 +353,6 @@ static int io_submit_next(struct nbdsrv_io *io)
 		flags |= BDEV_F_NO_UNMAP;
 
 	memset(b, 0, sizeof(*b));
-	list_init(&b->node);
 	b->op = bdev_op_of(r->type);
 	b->flags = flags;
 	b->offset = r->offset + io->done_len;
@@ -365,6 +365,18 @@ static int io_submit_next(struct nbdsrv_io *io)
 		b->len = 0;
 	}
 	return bdev_submit(io->conn->bd, b);
+}
+
+/* The bdev refused a request (submit() < 0): nothing started, so it logged
+ * nothing; the one line is here. */
+static void log_submit_failed(struct nbdsrv_io *io, int rc)
+{
+	struct nbdsrv_conn *c = io->conn;
+
+	log_rl_printf(&c->io_rl, ev_now(c->loop), LOG_WARNING,
+		      "%s: %s offset %llu len %u: submit failed: %s", c->name,
+		      nbdsrv_cmd_name(io->req.type), (unsigned long long)io->req.offset, io->req.len,
+		      strerror(-rc));
 }
 
 static void io_dispatch(struct nbdsrv_conn *c, struct nbdsrv_io *io)
@@ -384,9 +396,7 @@ static void io_dispatch(struct nbdsrv_conn *c, struct nbdsrv_io *io)
 	rc = io_submit_next(io);
 	if (rc < 0) {
 		c->stats.inflight--;
-		log_warn("%s: %s offset %llu len %u: submit failed: %s", c->name,
-			 nbdsrv_cmd_name(io->req.type), (unsigned long long)io->req.offset,
-			 io->req.len, strerror(-rc));
+		log_submit_failed(io, rc);
 		conn_queue_reply(c, io, nbdsrv_errno_to_nbd(rc));
 	}
 }
@@ -403,6 +413,7 @@ static void io_done(struct bdev_req *breq, int err)
 			err = io_submit_next(io);
 			if (!err)
 				return;
+			log_submit_failed(io, err);
 		} else if (io->flush_after) {
 			/* TRIM has no FUA in SBC; a SYNCHRONIZE CACHE makes it durable. */
 			io->flush_after = false;
@@ -411,6 +422,7 @@ static void io_done(struct bdev_req *breq, int err)
 			io->req.type = NBDSRV_CMD_TRIM;
 			if (!err)
 				return;
+			log_submit_failed(io, err);
 		}
 	}
 	assert(c->stats.inflight > 0);
@@ -422,10 +434,7 @@ static void io_done(struct bdev_req *breq, int err)
 		conn_maybe_finish(c);
 		return;
 	}
-	if (err)
-		log_warn("%s: %s offset %llu len %u failed: %s", c->name,
-			 nbdsrv_cmd_name(io->req.type), (unsigned long long)io->req.offset,
-			 io->req.len, strerror(-err));
+	/* The bdev logged why (bdev.h); the reply carries the error to the client. */
 	conn_queue_reply(c, io, nbdsrv_errno_to_nbd(err));
 }
 
@@ -698,6 +707,7 @@ struct nbdsrv_conn *nbdsrv_conn_new(struct ev_loop *loop, int fd, struct bdev *b
 		return NULL;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", cfg->name ? cfg->name : "nbd");
+	log_ratelimit_init(&c->io_rl, c->name, LOG_RL_INTERVAL, LOG_RL_BURST);
 	c->loop = loop;
 	c->fd = fd;
 	c->bd = bd;
@@ -755,6 +765,7 @@ void nbdsrv_conn_free(struct nbdsrv_conn *c)
 	ev_timer_stop(c->loop, &c->fin);
 	ev_timer_stop(c->loop, &c->stall);
 	ev_timer_stop(c->loop, &c->resume);
+	log_ratelimit_flush(&c->io_rl);
 	for (uint32_t i = 0; i < c->nslots; i++)
 		if (c->slots[i].buf)
 			nbdsrv_bufpool_put(c->pool, c->slots[i].buf);

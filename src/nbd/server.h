@@ -42,7 +42,7 @@
 
 #include "nbd/bufpool.h"
 #include "nbd/proto.h"
-#include "path/bdev.h"
+#include "bdev/bdev.h"
 
 enum nbdsrv_conn_state {
 	NBDSRV_CONN_READ_HDR,

@@ -89,14 +89,14 @@ void pd_req_log_fail(struct path_device *dev, struct bdev_req *req, double now, 
 	char why[320];
 	va_list ap;
 
-	if (R_FLAGS(req) & RF_LOGGED)
+	if (req->priv.flags & RF_LOGGED)
 		return;
-	R_FLAGS(req) |= RF_LOGGED;
+	req->priv.flags |= RF_LOGGED;
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	log_err("%s: %s %llu+%u failed with EIO after %.1f s: %s", dev->name, req_op_name(req->op),
-		(unsigned long long)req->offset, req->len, now - R_ARRIVED(req), why);
+	log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: %s %llu+%u failed with EIO after %.1f s: %s", dev->name, req_op_name(req->op),
+		(unsigned long long)req->offset, req->len, now - req->priv.accepted, why);
 }
 
 /* Where a request's pieces are, for its failure line. */
@@ -164,7 +164,7 @@ again:
 	{
 		struct path_io *io = list_entry(n, struct path_io, node);
 
-		if (R_FLAGS(io->req) & RF_EXPIRED) {
+		if (io->req->priv.flags & RF_EXPIRED) {
 			pd_io_fail_now(io, -EIO);
 			goto again;
 		}
@@ -173,19 +173,19 @@ again:
 	{
 		struct path_io *io = list_entry(n, struct path_io, node);
 
-		if (R_FLAGS(io->req) & RF_EXPIRED) {
+		if (io->req->priv.flags & RF_EXPIRED) {
 			pd_io_fail_now(io, io->held_err);
 			goto again;
 		}
 	}
 	list_for_each(n, &dev->reqs)
 	{
-		struct bdev_req *req = list_entry(n, struct bdev_req, node);
+		struct bdev_req *req = list_entry(n, struct bdev_req, priv.node);
 
-		if (R_FLAGS(req) & RF_EXPIRED) {
-			list_del(&req->node);
-			R_FLAGS(req) &= ~(uint64_t)RF_QUEUED;
-			R_FLAGS(req) |= RF_CUT;
+		if (req->priv.flags & RF_EXPIRED) {
+			list_del(&req->priv.node);
+			req->priv.flags &= ~RF_QUEUED;
+			req->priv.flags |= RF_CUT;
 			pd_req_maybe_done(dev, req);
 			goto again;
 		}
@@ -199,10 +199,10 @@ double pd_deadline_due(const struct path_device *dev)
 
 	list_for_each(n, &dev->live)
 	{
-		const struct bdev_req *req = list_entry(n, const struct bdev_req, impl_node);
+		const struct bdev_req *req = list_entry(n, const struct bdev_req, priv.live_node);
 
-		if (!(R_FLAGS(req) & RF_EXPIRED))
-			return R_ARRIVED(req) + dev->cfg.io_timeout_ms / 1000.0;
+		if (!(req->priv.flags & RF_EXPIRED))
+			return req->priv.accepted + dev->cfg.io_timeout_ms / 1000.0;
 	}
 	return 0;
 }
@@ -226,17 +226,17 @@ void pd_expire(struct path_device *dev, double now)
 		return;
 	list_for_each(n, &dev->live)
 	{
-		struct bdev_req *req = list_entry(n, struct bdev_req, impl_node);
+		struct bdev_req *req = list_entry(n, struct bdev_req, priv.live_node);
 		char where[200];
 
-		if (R_ARRIVED(req) + limit > now)
+		if (req->priv.accepted + limit > now)
 			break;
-		if (R_FLAGS(req) & RF_EXPIRED) {
+		if (req->priv.flags & RF_EXPIRED) {
 			any = true;
 			continue;
 		}
 		req_where(dev, req, now, where, sizeof(where));
-		R_FLAGS(req) |= RF_EXPIRED;
+		req->priv.flags |= RF_EXPIRED;
 		pd_req_set_err(req, -EIO);
 		pd_req_log_fail(dev, req, now, "deadline passed (io_timeout %u ms): %s",
 				dev->cfg.io_timeout_ms, where);

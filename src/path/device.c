@@ -419,6 +419,7 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	for (unsigned int i = 0; i < cfg->npaths; i++)
 		r |= dup_str(&ifnames[i], cfg->paths[i].bind_ifname);
 	c->name = dev->name;
+	log_ratelimit_init(&dev->io_rl, dev->name, LOG_RL_INTERVAL, LOG_RL_BURST);
 	c->initiator_name = dev->initiator_name;
 	c->initiator_alias = dev->initiator_alias;
 	c->target_name = dev->target_name;
@@ -567,6 +568,7 @@ void path_device_free(struct path_device *dev)
 		dev->in_poll = false;
 		path_device_poll(dev);
 	}
+	log_ratelimit_flush(&dev->io_rl);
 	path_linkmon_free(dev->linkmon);
 	dev->linkmon = NULL;
 	for (unsigned int i = 0; i < dev->npaths; i++)

@@ -146,7 +146,7 @@
 
 #include <ev.h>
 
-#include "path/bdev.h"
+#include "bdev/bdev.h"
 #include "path/path.h"
 #include "path/policy.h"
 #include "path/transport.h"

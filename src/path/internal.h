@@ -25,7 +25,7 @@
 
 #include <ev.h>
 
-#include "path/bdev.h"
+#include "bdev/bdev.h"
 #include "path/device.h"
 #include "path/path.h"
 #include "path/policy.h"
@@ -33,6 +33,7 @@
 #include "path/reserve.h"
 #include "path/transport.h"
 #include "util/list.h"
+#include "util/log.h"
 
 struct path;
 
@@ -190,8 +191,9 @@ struct path_device {
 	struct list_node reqs;	/* bdev_req with parts still to cut, FIFO */
 	struct list_node retry; /* path_io waiting to be sent */
 	struct list_node held;	/* path_io done, held for a fence */
-	struct list_node live;	/* every accepted bdev_req (impl_node), in deadline order */
+	struct list_node live;	/* every accepted bdev_req (priv.live_node), in deadline order */
 	unsigned int live_reqs;
+	struct log_ratelimit io_rl; /* the per-I/O failure lines of request.c, deadline.c */
 
 	/* Splitting, from the LUN's limits. */
 	uint32_t max_rw_blocks, max_unmap_blocks, max_ws_blocks;
@@ -246,17 +248,14 @@ bool pd_resv_move(struct path_device *dev);
 void pd_resv_release(struct path_device *dev);
 /* Writes are refused locally: read-only export, or the LUN is another host's. */
 int pd_write_refused(const struct path_device *dev);
-/* Request bookkeeping kept in struct bdev_req's private words (request.c, deadline.c). */
-#define R_CUT(r)   ((r)->impl_u64[0]) /* bytes already cut into pieces */
-#define R_OUT(r)   ((r)->impl_u64[1]) /* pieces not yet completed */
-#define R_ERR(r)   ((r)->impl_u64[2]) /* first error, as a positive errno */
-#define R_FLAGS(r) ((r)->impl_u64[3])
+/* struct bdev_req_priv (bdev/bdev.h) flags, as the path layer uses them
+ * (request.c, deadline.c): owner is the path_device, node links the
+ * request on dev->reqs while RF_QUEUED, live_node on dev->live, accepted
+ * starts the io_timeout_ms deadline. */
 #define RF_QUEUED  1u /* on dev->reqs */
 #define RF_CUT	   2u /* every piece has been cut */
 #define RF_EXPIRED 4u /* past its deadline or out of re-sends: its pieces fail */
 #define RF_LOGGED  8u /* its failure was logged (once per request) */
-/* When it was accepted: its deadline is this plus io_timeout_ms. */
-#define R_ARRIVED(r) ((r)->impl_time)
 
 /* request.c */
 int pd_submit(struct bdev *bd, struct bdev_req *req);

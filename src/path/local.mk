@@ -1,7 +1,6 @@
 # path: library sources, unit tests and fuzz targets of this module.
 noinst_LIBRARIES += libpath.a
 libpath_a_SOURCES = \
-	src/path/bdev.h \
 	src/path/deadline.c \
 	src/path/device.c src/path/device.h \
 	src/path/fence.c \
@@ -40,13 +39,12 @@ tests_unit_test_path_bound_SOURCES = tests/unit/test_path_bound.c \
 tests_unit_test_path_bound_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_path_bound_LDADD = $(TEST_LIBS)
 
-# Needs a real target: built by make check, run by hand (see its header).
+# Needs a real target: the integration tests path-tgt.sh and
+# path-failover.sh (tests/local.mk) run it against tgtd.
 check_PROGRAMS += tests/unit/test_path_tgt
 tests_unit_test_path_tgt_SOURCES = tests/unit/test_path_tgt.c
 tests_unit_test_path_tgt_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_path_tgt_LDADD = $(TEST_LIBS)
-TESTS += tests/unit/test_path_tgt.sh tests/unit/test_path_failover.sh
-EXTRA_DIST += tests/unit/test_path_tgt.sh tests/unit/test_path_failover.sh
 
 # Persistent-reservation sequences of one path, over a scripted transport.
 check_PROGRAMS += tests/unit/test_path_resv

@@ -168,7 +168,8 @@ static void probe_complete_caps(struct path_probe *pr)
 		.prov = pr->have_b2 ? &pr->b2 : NULL,
 		.cap = &pr->cap,
 		.mode = pr->have_mode ? &pr->mode : NULL,
-		/* Lets a LUN with no unique designator (LIO without a serial) fall back to target+LUN. */
+		/* Lets a LUN with no unique designator (LIO without a serial)
+		 * fall back to target+LUN. */
 		.have_lun = true,
 		.lun = (uint32_t)pr->lun,
 	};

@@ -35,7 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "path/bdev.h"
+#include "bdev/bdev.h"
 #include "path/transport.h"
 #include "scsi/caps.h"
 #include "scsi/sbc.h"

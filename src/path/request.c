@@ -26,22 +26,22 @@ static void req_maybe_done(struct path_device *dev, struct bdev_req *req)
 {
 	int err;
 
-	if (R_OUT(req) || !(R_FLAGS(req) & RF_CUT || R_ERR(req)))
+	if (req->priv.pieces || !(req->priv.flags & RF_CUT || req->priv.err))
 		return;
-	if (R_FLAGS(req) & RF_QUEUED)
-		list_del(&req->node);
-	list_del(&req->impl_node);
-	R_FLAGS(req) = 0;
-	err = -(int)R_ERR(req);
+	if (req->priv.flags & RF_QUEUED)
+		list_del(&req->priv.node);
+	list_del(&req->priv.live_node);
+	req->priv.flags = 0;
+	err = req->priv.err;
 	dev->live_reqs--;
-	req->impl = NULL;
+	req->priv.owner = NULL;
 	req->done(req, err);
 }
 
 static void req_set_err(struct bdev_req *req, int err)
 {
-	if (err && !R_ERR(req))
-		R_ERR(req) = (uint64_t)-err;
+	if (err && !req->priv.err)
+		req->priv.err = err;
 }
 
 /* For deadline.c. */
@@ -65,7 +65,7 @@ void pd_io_complete(struct path_io *io, int err)
 	io->req = NULL;
 	list_add_tail(&dev->free_ios, &io->node);
 	req_set_err(req, err);
-	R_OUT(req)--;
+	req->priv.pieces--;
 	req_maybe_done(dev, req);
 	pd_kick(dev);
 }
@@ -123,7 +123,7 @@ again:
 
 static void io_requeue(struct path_device *dev, struct path_io *io, double not_before, int pref)
 {
-	if (R_FLAGS(io->req) & RF_EXPIRED) {
+	if (io->req->priv.flags & RF_EXPIRED) {
 		/* Failed at a bound while it was out (pd_expire, re-send budget). */
 		pd_io_fail_now(io, -EIO);
 		return;
@@ -148,8 +148,8 @@ static void io_resend(struct path_device *dev, struct path_io *io, const struct 
 {
 	struct bdev_req *req = io->req;
 
-	if (io->task.sent && ++io->resends > dev->cfg.io_retries && !(R_FLAGS(req) & RF_EXPIRED)) {
-		R_FLAGS(req) |= RF_EXPIRED;
+	if (io->task.sent && ++io->resends > dev->cfg.io_retries && !(req->priv.flags & RF_EXPIRED)) {
+		req->priv.flags |= RF_EXPIRED;
 		req_set_err(req, -EIO);
 		pd_req_log_fail(dev, req, now,
 				"a command re-sent %u times after path failures (io_retries %u), "
@@ -211,13 +211,13 @@ static void pd_task_done(struct sess_task *t)
 	if ((v.hints & SCSI_HINT_RESCAN) && p && dev->state == DEV_RUNNING)
 		path_rescan(p);
 	if (v.hints & SCSI_HINT_DEFERRED)
-		log_err("%s: deferred error reported: an earlier write may be lost: %s",
+		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: deferred error reported: an earlier write may be lost: %s",
 			p ? p->name : dev->name, why);
 	/* READ / WRITE CDBs name exactly EDTL bytes: an underflow is blocks not
 	 * transferred. (Not for UNMAP: tgtd reports its parameter list unused.) */
 	if (v.cls == SCSI_CLASS_OK && (t->dir == SESS_DIR_READ || io->req->op == BDEV_OP_WRITE) &&
 	    t->residual_under && t->residual) {
-		log_err("%s: short %s at %llu: %u bytes missing", p ? p->name : dev->name,
+		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: short %s at %llu: %u bytes missing", p ? p->name : dev->name,
 			t->dir == SESS_DIR_READ ? "read" : "write", (unsigned long long)io->offset,
 			t->residual);
 		v.cls = SCSI_CLASS_HARD;
@@ -245,7 +245,7 @@ static void pd_task_done(struct sess_task *t)
 			io_requeue(dev, io, now + backoff, p ? (int)p->idx : -1);
 			return;
 		}
-		log_err("%s: giving up at %llu after %u retries: %s %s", p ? p->name : dev->name,
+		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: giving up at %llu after %u retries: %s %s", p ? p->name : dev->name,
 			(unsigned long long)io->offset, io->retries, scsi_status_name(t->status),
 			why);
 		if (p)
@@ -276,7 +276,7 @@ static void pd_task_done(struct sess_task *t)
 			io_finish(io, -EIO);
 			return;
 		}
-		log_err("%s: I/O error at %llu len %u: %s %s", p ? p->name : dev->name,
+		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: I/O error at %llu len %u: %s %s", p ? p->name : dev->name,
 			(unsigned long long)io->offset, io->len, scsi_status_name(t->status), why);
 		if (p)
 			p->errors++;
@@ -291,8 +291,8 @@ static void cut_piece(struct path_device *dev, struct bdev_req *req, struct path
 {
 	const struct bdev_info *info = &dev->bd.info;
 	uint32_t bs = info->logical_block_size;
-	uint64_t off = req->offset + R_CUT(req);
-	uint32_t left = req->len - (uint32_t)R_CUT(req);
+	uint64_t off = req->offset + req->priv.cut;
+	uint32_t left = req->len - req->priv.cut;
 	struct sess_task *t = &io->task;
 	uint32_t n = 0;
 	int r = -EINVAL;
@@ -316,7 +316,7 @@ static void cut_piece(struct path_device *dev, struct bdev_req *req, struct path
 		n = (uint32_t)MIN((uint64_t)left, (uint64_t)dev->max_rw_blocks * bs);
 		r = scsi_build_rw(t->cdb, sizeof(t->cdb), wr, off / bs, n / bs, fl);
 		t->dir = wr ? SESS_DIR_WRITE : SESS_DIR_READ;
-		t->iov[0].iov_base = (uint8_t *)req->buf + R_CUT(req);
+		t->iov[0].iov_base = (uint8_t *)req->buf + req->priv.cut;
 		t->iov[0].iov_len = n;
 		t->iov_cnt = 1;
 		t->xfer_len = n;
@@ -367,9 +367,9 @@ static void cut_piece(struct path_device *dev, struct bdev_req *req, struct path
 	}
 	io->offset = off;
 	io->len = n;
-	R_CUT(req) += n;
-	if (req->op == BDEV_OP_FLUSH || R_CUT(req) >= req->len)
-		R_FLAGS(req) |= RF_CUT;
+	req->priv.cut += n;
+	if (req->op == BDEV_OP_FLUSH || req->priv.cut >= req->len)
+		req->priv.flags |= RF_CUT;
 	if (r < 0) {
 		/* Cannot happen for a validated request; fail the piece, not the loop. */
 		log_err("%s: cannot build a command at %llu: %s", dev->name,
@@ -386,7 +386,7 @@ static void cut_piece(struct path_device *dev, struct bdev_req *req, struct path
 /* The bytes a request's next piece will carry (for the selector). */
 static uint32_t next_piece_bytes(const struct path_device *dev, const struct bdev_req *req)
 {
-	uint32_t left = req->len - (uint32_t)R_CUT(req);
+	uint32_t left = req->len - req->priv.cut;
 	uint32_t bs = dev->bd.info.logical_block_size;
 
 	switch (req->op) {
@@ -484,10 +484,10 @@ unsigned int pd_fail_waiting(struct path_device *dev, int err)
 		doubt += pd_io_fail_now(io, io->held_err ? io->held_err : err);
 	}
 	while (!list_empty(&dev->reqs)) {
-		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, node);
+		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, priv.node);
 
-		list_del(&req->node);
-		R_FLAGS(req) = RF_CUT;
+		list_del(&req->priv.node);
+		req->priv.flags = RF_CUT;
 		req_set_err(req, err);
 		req_maybe_done(dev, req);
 	}
@@ -541,14 +541,14 @@ void pd_dispatch(struct path_device *dev, double now)
 	 * head then. */
 	n = dev->reqs.next;
 	while (dev->state == DEV_RUNNING && n != &dev->reqs && !list_empty(&dev->free_ios)) {
-		struct bdev_req *req = list_entry(n, struct bdev_req, node);
+		struct bdev_req *req = list_entry(n, struct bdev_req, priv.node);
 		struct path_io *io;
 		struct path *p;
 
-		if (R_ERR(req) || R_FLAGS(req) & RF_CUT) {
-			list_del(&req->node);
-			R_FLAGS(req) &= ~(uint64_t)RF_QUEUED;
-			R_FLAGS(req) |= RF_CUT;
+		if (req->priv.err || req->priv.flags & RF_CUT) {
+			list_del(&req->priv.node);
+			req->priv.flags &= ~RF_QUEUED;
+			req->priv.flags |= RF_CUT;
 			req_maybe_done(dev, req);
 			n = dev->reqs.next;
 			continue;
@@ -563,11 +563,11 @@ void pd_dispatch(struct path_device *dev, double now)
 			break;
 		io = list_entry(list_pop(&dev->free_ios), struct path_io, node);
 		io->req = req;
-		R_OUT(req)++;
+		req->priv.pieces++;
 		cut_piece(dev, req, io);
-		if (R_FLAGS(req) & RF_CUT) {
-			list_del(&req->node);
-			R_FLAGS(req) &= ~(uint64_t)RF_QUEUED;
+		if (req->priv.flags & RF_CUT) {
+			list_del(&req->priv.node);
+			req->priv.flags &= ~RF_QUEUED;
 		}
 		if (io->held_err) {
 			list_add_tail(&dev->retry, &io->node);
@@ -621,14 +621,14 @@ int pd_submit(struct bdev *bd, struct bdev_req *req)
 	default:
 		return -EINVAL;
 	}
-	req->impl = dev;
-	R_CUT(req) = 0;
-	R_OUT(req) = 0;
-	R_ERR(req) = 0;
-	R_FLAGS(req) = RF_QUEUED;
-	R_ARRIVED(req) = pd_now(dev);
-	list_add_tail(&dev->reqs, &req->node);
-	list_add_tail(&dev->live, &req->impl_node);
+	req->priv.owner = dev;
+	req->priv.cut = 0;
+	req->priv.pieces = 0;
+	req->priv.err = 0;
+	req->priv.flags = RF_QUEUED;
+	req->priv.accepted = pd_now(dev);
+	list_add_tail(&dev->reqs, &req->priv.node);
+	list_add_tail(&dev->live, &req->priv.live_node);
 	dev->live_reqs++;
 	pd_kick(dev);
 	return 0;

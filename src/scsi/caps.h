@@ -1,7 +1,7 @@
 /*
  * What a logical unit can do, combined from its INQUIRY, VPD, READ
  * CAPACITY and MODE SENSE answers. The path layer copies these facts into
- * struct bdev_info (src/path/bdev.h) and the nbd layer turns them into NBD
+ * struct bdev_info (src/bdev/bdev.h) and the nbd layer turns them into NBD
  * flags (DESIGN.md: SEND_FLUSH from WCE, SEND_FUA from DPOFUA, SEND_TRIM
  * from LBPU, SEND_WRITE_ZEROES from LBPWS, READ_ONLY from WP, ROTATIONAL
  * from VPD B1). This header does not include path headers: layers only

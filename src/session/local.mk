@@ -126,7 +126,8 @@ tests_fuzz_fuzz_datain_LDADD = libsessiontest.a libsession.a libscsi.a libutil.a
 	$(LIBEV_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/datain
 
-# Manual check against a real target (needs tgtd): built, not run by make check.
+# The session engine against tgtd: run by tests/integration/session-tgt.sh
+# (tests/local.mk); by hand, see its header.
 check_PROGRAMS += tests/component/tgt_smoke
 tests_component_tgt_smoke_SOURCES = tests/component/tgt_smoke.c
 tests_component_tgt_smoke_CFLAGS = $(TEST_CFLAGS)

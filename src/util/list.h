@@ -14,7 +14,9 @@ struct list_node {
 	struct list_node *next, *prev;
 };
 
+/* clang-format off */
 #define LIST_INIT(name) {&(name), &(name)}
+/* clang-format on */
 
 static inline void list_init(struct list_node *h)
 {

@@ -86,6 +86,42 @@ void log_printf(int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_ratelimit_init(struct log_ratelimit *rl, const char *name, double interval,
+			unsigned int burst)
+{
+	*rl = (struct log_ratelimit){.name = name, .interval = interval, .burst = burst};
+}
+
+void log_ratelimit_flush(struct log_ratelimit *rl)
+{
+	if (!rl->suppressed)
+		return;
+	log_printf(rl->prio, "%s: %u similar messages suppressed", rl->name, rl->suppressed);
+	rl->suppressed = 0;
+}
+
+void log_rl_printf(struct log_ratelimit *rl, double now, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* A new window when the last one is over, or the clock went back. */
+	if (rl->in_window == 0 || now - rl->window_start >= rl->interval ||
+	    now < rl->window_start) {
+		rl->window_start = now;
+		rl->in_window = 0;
+	}
+	if (rl->in_window >= rl->burst) {
+		rl->suppressed++;
+		rl->prio = prio;
+		return;
+	}
+	rl->in_window++;
+	log_ratelimit_flush(rl);
+	va_start(ap, fmt);
+	log_vprintf(prio, fmt, ap);
+	va_end(ap);
+}
+
 int log_parse_debug(const char *spec)
 {
 	unsigned int mask = 0;

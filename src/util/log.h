@@ -56,6 +56,39 @@ void log_set_prefix(int on);
 typedef void (*log_hook_fn)(int prio, const char *line, void *opaque);
 void log_set_hook(log_hook_fn fn, void *opaque);
 
+/*
+ * A rate limiter for lines that can come once per I/O, so a failing LUN
+ * under a busy client cannot flood the journal: at most burst lines per
+ * window of interval seconds; the lines after them in the window are
+ * counted, not printed, and the first line let through in a later window
+ * is preceded by "NAME: N similar messages suppressed" at its priority.
+ * A count still pending when the lines stop is printed by
+ * log_ratelimit_flush(). The caller gives the time (the loop's ev_now(),
+ * a fake clock in tests), so the limiter reads no clock of its own.
+ * Owned by the object whose lines it limits; name is borrowed.
+ */
+struct log_ratelimit {
+	const char *name;	 /* the owner's short name, for the count line */
+	double interval;	 /* seconds per window */
+	unsigned int burst;	 /* lines printed per window */
+	double window_start;	 /* loop time the current window opened */
+	unsigned int in_window;	 /* lines printed in it */
+	unsigned int suppressed; /* lines dropped since the last count line */
+	int prio;		 /* priority of the last dropped line */
+};
+
+/* Sensible defaults for per-I/O error lines: 10 lines per 5 s. */
+#define LOG_RL_INTERVAL 5.0
+#define LOG_RL_BURST	10u
+
+void log_ratelimit_init(struct log_ratelimit *rl, const char *name, double interval,
+			unsigned int burst);
+/* Print the line unless the limit is reached (then count it). */
+void log_rl_printf(struct log_ratelimit *rl, double now, int prio, const char *fmt, ...)
+	ISN_PRINTF(4, 5);
+/* Print the pending count of suppressed lines, if any. */
+void log_ratelimit_flush(struct log_ratelimit *rl);
+
 #define log_err(...)    log_printf(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)   log_printf(LOG_WARNING, __VA_ARGS__)
 #define log_notice(...) log_printf(LOG_NOTICE, __VA_ARGS__)

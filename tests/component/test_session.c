@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "../checkmain.h"
 #include "tests/component/harness.h"
 
 /* Write then read back sizes around every limit; compare, check guards. */
@@ -729,12 +730,10 @@ START_TEST(connect_refused)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("session");
 	TCase *tc = tcase_create("normal");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, login_and_rw);
@@ -758,9 +757,5 @@ int main(void)
 	tcase_add_test(tc, connect_refused);
 	tcase_add_test(tc, connect_bound_source);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include "../checkmain.h"
 #include "session/pdu.h"
 #include "tests/component/harness.h"
 
@@ -487,12 +488,10 @@ START_TEST(check_condition_after_partial_data_ok)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("session-accounting");
 	TCase *tc = tcase_create("accounting");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, short_data_in_good);
@@ -517,9 +516,5 @@ int main(void)
 	tcase_add_test(tc, underflow_consistent_ok_on_data_in);
 	tcase_add_test(tc, check_condition_after_partial_data_ok);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

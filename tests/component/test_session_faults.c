@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include "../checkmain.h"
 #include "session/pdu.h"
 #include "tests/component/harness.h"
 
@@ -545,12 +546,10 @@ START_TEST(random_faults)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("session-faults");
 	TCase *tc = tcase_create("faults");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, header_digest_corrupt);
@@ -571,9 +570,5 @@ int main(void)
 	tcase_add_test(tc, close_from_callback);
 	tcase_add_test(tc, random_faults);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -1,6 +1,7 @@
 /*
- * Manual smoke test of the session engine against a real target (tgtd on
- * loopback). Not part of make check: it needs a running target.
+ * Smoke test of the session engine against a real target (tgtd on
+ * loopback). tests/integration/session-tgt.sh runs it in make check
+ * (discovery, then no digests, then CRC32C with small bursts).
  *
  *   tgt_smoke HOST PORT TARGET_IQN|-discover [digest: none|crc32c]
  *
@@ -12,7 +13,7 @@
  * SMOKE_IDLE=secs (sit through target NOP-In pings), SMOKE_PERF=secs
  * (+SMOKE_PERF_WRITE) throughput, SMOKE_DEBUG (all debug output).
  *
- * A private tgtd, as used when the engine was written:
+ * By hand, against a private tgtd:
  *   ip netns add isn-x; ip netns exec isn-x ip link set lo up
  *   truncate -s 64M /dev/shm/isn-x-lun; ip netns exec isn-x tgtd -f &
  *   T="ip netns exec isn-x tgtadm --lld iscsi"

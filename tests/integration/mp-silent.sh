@@ -13,14 +13,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 . "$top_srcdir/tests/mp-lib.sh"
 
-mp_requires
-mp_networks 2
-mp_target 64
-mp_serve --no-path-retry 15 --nop-interval 300 --nop-timeout 1500
-mp_wait_state 0 ACTIVE 10 && mp_wait_state 1 ACTIVE 10 || fail "both paths not active at start"
-
-mp_fio_start 30
-mp_wait_flowing
+mp_two_paths_under_load 30
 t0=$(mp_ms)
 mp_blackhole 1
 info "network 1 silent (every packet from the target end dropped)"

@@ -53,7 +53,7 @@ static void membdev_on_async(struct ev_loop *loop, ev_async *w, int revents)
 	list_splice_tail(&batch, &m->pending);
 	/* Completions may submit more (chunked requests): those go to the next round. */
 	while ((n = list_pop(&batch)) != NULL) {
-		struct bdev_req *req = list_entry(n, struct bdev_req, node);
+		struct bdev_req *req = list_entry(n, struct bdev_req, priv.node);
 
 		membdev_complete(m, req, membdev_exec(m, req));
 	}
@@ -87,7 +87,7 @@ static int membdev_submit(struct bdev *bd, struct bdev_req *req)
 		membdev_complete(m, req, membdev_exec(m, req));
 		return 0;
 	}
-	list_add_tail(&m->pending, &req->node);
+	list_add_tail(&m->pending, &req->priv.node);
 	if (!m->hold)
 		ev_async_send(m->loop, &m->wake);
 	return 0;
@@ -135,7 +135,7 @@ void membdev_destroy(struct membdev *m)
 	ev_ref(m->loop);
 	ev_async_stop(m->loop, &m->wake);
 	while ((n = list_pop(&m->pending)) != NULL)
-		membdev_complete(m, list_entry(n, struct bdev_req, node), -ESHUTDOWN);
+		membdev_complete(m, list_entry(n, struct bdev_req, priv.node), -ESHUTDOWN);
 	free(m->data);
 	m->data = NULL;
 }

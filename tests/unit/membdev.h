@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "path/bdev.h"
+#include "bdev/bdev.h"
 #include "util/list.h"
 
 #define MEMBDEV_OPS 5

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "session/chap.h"
 
 /*
@@ -344,7 +345,7 @@ START_TEST(own_challenges_fresh_per_login)
 }
 END_TEST
 
-static Suite *chap_suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("chap");
 	TCase *tc = tcase_create("core");
@@ -363,15 +364,4 @@ static Suite *chap_suite(void)
 	tcase_add_test(tc, own_challenges_fresh_per_login);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(chap_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
 }

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../checkmain.h"
 #include "cli/cli.h"
 #include "cli/portal.h"
 #include "cli/secret.h"
@@ -208,12 +209,10 @@ START_TEST(secret_owner)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("cli");
 	TCase *tc = tcase_create("portal");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, portal_forms);
 	tcase_add_test(tc, portal_names);
@@ -225,9 +224,5 @@ int main(void)
 	tcase_add_test(tc, secret_refused);
 	tcase_add_test(tc, secret_owner);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

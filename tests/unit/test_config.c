@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../checkmain.h"
 #include "cli/cli.h"
 #include "cli/conffile.h"
 #include "cli/initiator.h"
@@ -521,7 +522,7 @@ START_TEST(initiator_generated_once)
 }
 END_TEST
 
-static Suite *config_suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("config");
@@ -539,15 +540,4 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, initiator_generated_once);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

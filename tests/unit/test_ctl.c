@@ -29,6 +29,7 @@
 
 #include <ev.h>
 
+#include "../checkmain.h"
 #include "cli/ctl.h"
 #include "cli/lunlock.h"
 #include "util/log.h"
@@ -414,7 +415,7 @@ START_TEST(test_lunlock)
 }
 END_TEST
 
-static Suite *ctl_suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("ctl");
 	TCase *tc = tcase_create("server");
@@ -432,15 +433,4 @@ static Suite *ctl_suite(void)
 	tcase_add_test(tc, test_lunlock);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(ctl_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

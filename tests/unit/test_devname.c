@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../checkmain.h"
 #include "cli/devname.h"
 #include "cli/inuse.h"
 
@@ -290,12 +291,10 @@ START_TEST(inuse_many)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("devname");
 	TCase *tc = tcase_create("devname");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, parse_forms);
@@ -310,9 +309,5 @@ int main(void)
 	tcase_add_test(tc, inuse_swap_and_holders);
 	tcase_add_test(tc, inuse_many);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

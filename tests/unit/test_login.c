@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "../checkmain.h"
 #include "session/chap.h"
 #include "session/login.h"
 #include "util/log.h"
@@ -1151,12 +1152,10 @@ START_TEST(secrets_never_logged_or_kept)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("login");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	/* All login debug output on, captured (and so kept off stderr). */
 	log_debug_mask = LOG_SUB_LOGIN;
@@ -1183,9 +1182,5 @@ int main(void)
 	tcase_add_test(tc, init_errors);
 	tcase_add_test(tc, secrets_never_logged_or_kept);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

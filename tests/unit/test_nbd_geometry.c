@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "nbd/geometry.h"
 
 #define GIB (1ull << 30)
@@ -82,21 +83,15 @@ START_TEST(server_sizes)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("nbd-geometry");
 	TCase *tc = tcase_create("geometry");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, kernel_block_sizes);
 	tcase_add_test(tc, kernel_sizes);
 	tcase_add_test(tc, server_block_sizes);
 	tcase_add_test(tc, server_sizes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

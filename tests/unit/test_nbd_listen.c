@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../checkmain.h"
 #include "membdev.h"
 #include "nbd/listen.h"
 #include "util/bytes.h"
@@ -404,12 +405,10 @@ START_TEST(tcp_loopback)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("nbd_listen");
 	TCase *tc = tcase_create("listen");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, unix_go_pipelined_write);
 	tcase_add_test(tc, export_name_then_read);
@@ -419,9 +418,5 @@ int main(void)
 	tcase_add_test(tc, tcp_loopback);
 	tcase_add_test(tc, emfile_pauses_accept);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

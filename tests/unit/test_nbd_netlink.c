@@ -18,6 +18,7 @@
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 
+#include "../checkmain.h"
 #include "nbd/netlink.h"
 
 /* uapi numbers, from the kernel header's enums. */
@@ -381,12 +382,10 @@ START_TEST(async_reconfigure_keeps_loop_running)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("nbd_netlink");
 	TCase *tc = tcase_create("messages");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, connect_message);
 	tcase_add_test(tc, connect_requires_sockets_and_size);
@@ -397,9 +396,5 @@ int main(void)
 	tcase_add_test(tc, connect_reply_and_link_dead);
 	tcase_add_test(tc, async_reconfigure_keeps_loop_running);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

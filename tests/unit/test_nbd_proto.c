@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "nbd/handshake.h"
 #include "nbd/proto.h"
 #include "util/compiler.h"
@@ -637,13 +638,11 @@ END_TEST
 
 /* clang-format on */
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("nbd_proto");
 	TCase *tc = tcase_create("codec");
 	TCase *th = tcase_create("handshake");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, req_parse_bytes);
 	tcase_add_test(tc, reply_build_bytes);
@@ -675,9 +674,5 @@ int main(void)
 	tcase_add_test(th, hs_export_name_unknown_closes);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, th);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

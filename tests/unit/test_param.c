@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "session/param.h"
 
 static struct iscsi_negotiation n;
@@ -653,12 +654,10 @@ START_TEST(parse_numbers)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("param");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, offer_security_normal);
 	tcase_add_test(tc, offer_security_discovery_chap_only);
@@ -684,9 +683,5 @@ int main(void)
 	tcase_add_test(tc, reply_enospc);
 	tcase_add_test(tc, parse_numbers);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "fakesess.h"
 #include "path/device.h"
 #include "path/internal.h"
@@ -230,6 +231,71 @@ START_TEST(deadline_never_completing_target)
 	ck_assert_uint_eq(log_count("READ 4096+512"), 1);
 	ck_assert_uint_eq(log_count("deadline passed (io_timeout"), 1);
 	freereq(r);
+}
+END_TEST
+
+/* Run the loop with a target that answers NOPs but never a command, until
+ * every one of the n requests has completed. */
+static void run_silent_until_done(struct treq **r, int n)
+{
+	for (int step = 0; step < 400; step++) {
+		struct sess *s;
+		int left = 0;
+
+		for (int i = 0; i < n; i++)
+			left += r[i]->calls == 0;
+		if (!left)
+			return;
+		if (connecting(0))
+			up(0);
+		s = fakesess_latest(0);
+		if (s && s->st == SESS_READY)
+			fakesess_pong(s);
+		advance(0.25);
+	}
+}
+
+/*
+ * Many requests failing at once (a dead LUN under a busy client) log one
+ * line each only up to the limit (LOG_RL_BURST per LOG_RL_INTERVAL); the
+ * rest are counted, and the count is logged before the next line of a
+ * later window.
+ */
+START_TEST(failure_lines_rate_limited)
+{
+	enum { N = LOG_RL_BURST + 5 };
+	struct treq *r[N + 1];
+
+	cfg.io_timeout_ms = 2000;
+	cfg.io_retries = 1000;
+	cfg.no_path_retry_ms = 600000;
+	mk(1);
+	up(0);
+	for (int i = 0; i < N; i++) {
+		r[i] = mkreq(BDEV_OP_READ, 512u * (uint64_t)i, 512, 0);
+		ck_assert_int_eq(bdev_submit(bd, &r[i]->r), 0);
+	}
+	poll_dev();
+	run_silent_until_done(r, N);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(r[i]->calls, 1);
+		ck_assert_int_eq(r[i]->err, -EIO);
+	}
+	ck_assert_uint_eq(log_count("failed with EIO after"), LOG_RL_BURST);
+	ck_assert_uint_eq(log_count("similar messages suppressed"), 0);
+	/* A later window: the count of the 5 dropped lines, then the new line. */
+	advance(LOG_RL_INTERVAL);
+	r[N] = mkreq(BDEV_OP_READ, 512u * N, 512, 0);
+	ck_assert_int_eq(bdev_submit(bd, &r[N]->r), 0);
+	poll_dev();
+	run_silent_until_done(&r[N], 1);
+	ck_assert_int_eq(r[N]->calls, 1);
+	ck_assert_uint_eq(log_count("nbd0: 5 similar messages suppressed"), 1);
+	ck_assert_uint_eq(log_count("failed with EIO after"), LOG_RL_BURST + 1);
+	ck_assert_ptr_nonnull(strstr(logbuf, "READ 7680+512"));
+	ck_assert(strstr(logbuf, "suppressed") < strstr(logbuf, "READ 7680+512"));
+	for (int i = 0; i <= N; i++)
+		freereq(r[i]);
 }
 END_TEST
 
@@ -599,7 +665,7 @@ START_TEST(probation_healthy_paths_carry_load)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *su = suite_create("path_bound");
 	TCase *tc = tcase_create("bound");
@@ -607,6 +673,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, deadline_never_completing_target, 0, 3);
 	tcase_add_test(tc, flap_budget);
+	tcase_add_test(tc, failure_lines_rate_limited);
 	tcase_add_test(tc, backoff_grows_caps_resets);
 	tcase_add_test(tc, probation_healthy_paths_carry_load);
 	tcase_add_loop_test(tc, no_path_write_fails_at_bound, 0, 2);
@@ -614,15 +681,4 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, reinstatement_backoff, 0, 2);
 	suite_add_tcase(su, tc);
 	return su;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int nfail;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail ? EXIT_FAILURE : EXIT_SUCCESS;
 }

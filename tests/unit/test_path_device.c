@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "fakesess.h"
 #include "path/device.h"
 #include "path/internal.h"
@@ -1965,7 +1966,7 @@ START_TEST(ghost_write_storm_detects_missing_fence)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *su = suite_create("path_device");
 	TCase *tc = tcase_create("core");
@@ -2019,15 +2020,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, link_monitor_fails_unbound_path_on_its_route);
 	suite_add_tcase(su, tc);
 	return su;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
 }

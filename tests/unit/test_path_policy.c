@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "path/policy.h"
 
 static struct path_pol_stats st[4];
@@ -238,7 +239,7 @@ START_TEST(alua_rank_groups)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("path_policy");
 	TCase *tc = tcase_create("core");
@@ -254,15 +255,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, alua_rank_groups);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
 }

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "fakesess.h"
 #include "path/probe.h"
 
@@ -154,7 +155,7 @@ START_TEST(probe_refuses_missing_lun)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *su = suite_create("path_probe");
 	TCase *tc = tcase_create("core");
@@ -168,15 +169,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, probe_refuses_missing_lun);
 	suite_add_tcase(su, tc);
 	return su;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
 }

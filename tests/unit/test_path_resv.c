@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "path/reserve.h"
 #include "scsi/sam.h"
 #include "util/bytes.h"
@@ -387,12 +388,10 @@ START_TEST(leave)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("path_resv");
 	TCase *tc = tcase_create("resv");
-	SRunner *sr;
-	int nf;
 
 	tcase_add_test(tc, host_key_is_stable_and_per_host);
 	tcase_add_test(tc, join_reserves_free_lun);
@@ -405,9 +404,5 @@ int main(void)
 	tcase_add_test(tc, unit_attention_retried);
 	tcase_add_test(tc, leave);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? 1 : 0;
+	return s;
 }

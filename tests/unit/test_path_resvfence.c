@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "fakesess.h"
 #include "path/device.h"
 #include "path/internal.h"
@@ -655,12 +656,10 @@ START_TEST(mode_sense_conflict_registers_then_probes_again)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("path_resvfence");
 	TCase *tc = tcase_create("resvfence");
-	SRunner *sr;
-	int nf;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, paths_register_and_reserve);
@@ -672,9 +671,5 @@ int main(void)
 	tcase_add_test(tc, lio_preempted_after_holder_rule_learned);
 	tcase_add_test(tc, lio_preempted_before_holder_rule_learned);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? 1 : 0;
+	return s;
 }

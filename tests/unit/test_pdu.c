@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "session/pdu.h"
 #include "util/crc32c.h"
 
@@ -1024,7 +1025,7 @@ START_TEST(serial_arithmetic)
 }
 END_TEST
 
-static Suite *pdu_suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("pdu");
 	TCase *tc = tcase_create("core");
@@ -1056,15 +1057,4 @@ static Suite *pdu_suite(void)
 	tcase_add_test(tc, serial_arithmetic);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(pdu_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

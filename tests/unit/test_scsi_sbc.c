@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "scsi/caps.h"
 #include "scsi/sbc.h"
 #include "scsi/spc.h"
@@ -21,8 +22,10 @@ START_TEST(readcap_cdbs)
 {
 	static const uint8_t rc10[10] = {0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	/* SBC-4 table 63: SERVICE ACTION 10h, ALLOCATION LENGTH bytes 10-13 */
+	/* clang-format off */
 	static const uint8_t rc16[16] = {0x9e, 0x10, 0, 0, 0, 0, 0, 0,
 					 0, 0, 0x00, 0x00, 0x00, 0x20, 0, 0};
+	/* clang-format on */
 	uint8_t cdb[16];
 
 	memset(cdb, 0xee, sizeof(cdb));
@@ -42,11 +45,13 @@ START_TEST(readcap_parse)
 	/* table 64: last LBA 0x1_ffffffff, 512-byte logical blocks, P_TYPE 2 +
 	 * PROT_EN, 8 logical per physical (exponent 3), LBPME, LBPRZ, lowest
 	 * aligned LBA 0x102. */
+	/* clang-format off */
 	static const uint8_t rc16[32] = {
 		0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0xff, 0xff,
 		0x00, 0x00, 0x02, 0x00,
 		0x05, 0x03, 0xc1, 0x02,
 	};
+	/* clang-format on */
 	static const uint8_t rc16_full[32] = {
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x10, 0x00,
 	};
@@ -110,13 +115,19 @@ START_TEST(rw_cdbs)
 	/* DPO (bit 4) + FUA */
 	static const uint8_t rd10_dpo[10] = {0x28, 0x18, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x01, 0x00};
 	/* table 99 WRITE(16) FUA: LBA bytes 2-9, TRANSFER LENGTH bytes 10-13 */
+	/* clang-format off */
 	static const uint8_t wr16[16] = {0x8a, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
 					 0x00, 0x00, 0x00, 0x08, 0x00, 0x00};
+	/* clang-format on */
 	/* table 48 READ(16): 65536 blocks does not fit TRANSFER LENGTH(10) */
+	/* clang-format off */
 	static const uint8_t rd16_len[16] = {0x88, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
 					     0x00, 0x01, 0x00, 0x00, 0x00, 0x00};
+	/* clang-format on */
+	/* clang-format off */
 	static const uint8_t rd16_edge[16] = {0x88, 0x00, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
 					      0x00, 0x00, 0x00, 0x02, 0x00, 0x00};
+	/* clang-format on */
 	static const uint8_t rd10_max[10] = {0x28, 0x00, 0, 0, 0, 0, 0x00, 0xff, 0xff, 0x00};
 	uint8_t cdb[16];
 
@@ -152,8 +163,10 @@ START_TEST(sync_cache_cdbs)
 	static const uint8_t sc10[10] = {0x35, 0x00, 0, 0, 0, 0, 0, 0, 0, 0};
 	static const uint8_t sc10_immed[10] = {0x35, 0x02, 0x00, 0x00, 0x10, 0x00, 0, 0x00, 0x80, 0};
 	/* table 79 */
+	/* clang-format off */
 	static const uint8_t sc16[16] = {0x91, 0x02, 0, 0, 0, 0x01, 0, 0, 0, 0,
 					 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+	/* clang-format on */
 	uint8_t cdb[16];
 
 	memset(cdb, 0xee, sizeof(cdb));
@@ -172,6 +185,7 @@ START_TEST(unmap_cdb_and_params)
 	static const uint8_t cdb_want[10] = {0x42, 0x00, 0, 0, 0, 0, 0x00, 0x00, 0x28, 0x00};
 	static const uint8_t cdb_anchor[10] = {0x42, 0x01, 0, 0, 0, 0, 0x00, 0x00, 0x18, 0x00};
 	/* tables 88/89: two block descriptors */
+	/* clang-format off */
 	static const uint8_t params[40] = {
 		0x00, 0x26, /* UNMAP DATA LENGTH: 40 - 2 */
 		0x00, 0x20, /* UNMAP BLOCK DESCRIPTOR DATA LENGTH: 40 - 8 */
@@ -179,6 +193,7 @@ START_TEST(unmap_cdb_and_params)
 		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x08, 0, 0, 0, 0,
 		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0, 0, 0, 0,
 	};
+	/* clang-format on */
 	const struct scsi_unmap_extent e[2] = {{0x1000, 8}, {0x100000000ull, 0x10000}};
 	uint8_t cdb[16], buf[64];
 
@@ -197,10 +212,14 @@ END_TEST
 START_TEST(write_same_cdbs)
 {
 	/* SBC-4 table 110: ANCHOR bit 4, UNMAP bit 3, NDOB bit 0 of byte 1 */
+	/* clang-format off */
 	static const uint8_t ws16_unmap[16] = {0x93, 0x08, 0, 0, 0, 0, 0, 0, 0x20, 0x00,
 					       0x00, 0x00, 0x08, 0x00, 0x00, 0x00};
+	/* clang-format on */
+	/* clang-format off */
 	static const uint8_t ws16_ndob[16] = {0x93, 0x01, 0, 0, 0, 0x02, 0, 0, 0, 0,
 					      0x00, 0x01, 0x00, 0x00, 0x00, 0x00};
+	/* clang-format on */
 	/* table 108 WRITE SAME(10) */
 	static const uint8_t ws10[10] = {0x41, 0x18, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x10, 0x00};
 	uint8_t cdb[16];
@@ -218,25 +237,31 @@ END_TEST
 
 /* ---- scsi_lun_caps_build ---- */
 
+/* clang-format off */
 static const uint8_t inq_disk[36] = {0x00, 0x00, 0x06, 0x12, 0x1f, 0x00, 0x00, 0x02,
 				     'I', 'E', 'T', ' ', ' ', ' ', ' ', ' ',
 				     'V', 'I', 'R', 'T', 'U', 'A', 'L', '-',
 				     'D', 'I', 'S', 'K', ' ', ' ', ' ', ' ',
 				     '0', '0', '0', '1'};
+/* clang-format on */
 static const uint8_t devid_naa[24] = {0x00, 0x83, 0x00, 0x14, 0x01, 0x03, 0x00, 0x10,
 				      0x60, 0x01, 0x40, 0x5a, 0xbc, 0xde, 0xf0, 0x12,
 				      0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x12};
 static const uint8_t serial_pg[11] = {0x00, 0x80, 0x00, 0x07, 'b', 'e', 'a', 'a', '0', '0', '1'};
 /* B0: MAXIMUM TRANSFER LENGTH 16384, OPTIMAL 1024, MAXIMUM UNMAP LBA COUNT 8192 */
+/* clang-format off */
 static const uint8_t b0_pg[64] = {0x00, 0xb0, 0x00, 0x3c, 0, 0, 0, 0,
 				  0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x04, 0x00,
 				  0, 0, 0, 0, 0x00, 0x00, 0x20, 0x00,
 				  0x00, 0x00, 0x00, 0x01};
+/* clang-format on */
 static const uint8_t b1_ssd[8] = {0x00, 0xb1, 0x00, 0x3c, 0x00, 0x01, 0x00, 0x00};
 static const uint8_t b2_thin[8] = {0x00, 0xb2, 0x00, 0x04, 0x00, 0xc4, 0x02, 0x00};
 /* 2^21 blocks of 512 bytes, 4 KiB physical, LBPME */
+/* clang-format off */
 static const uint8_t rc16_thin[32] = {0, 0, 0, 0, 0x00, 0x1f, 0xff, 0xff, 0x00, 0x00, 0x02, 0x00,
 				      0x00, 0x03, 0x80, 0x00};
+/* clang-format on */
 /* MODE SENSE(6): DPOFUA, caching page with WCE */
 static const uint8_t ms_wce[24] = {0x17, 0x00, 0x10, 0x00, 0x08, 0x12, 0x04, 0x00};
 
@@ -366,12 +391,10 @@ START_TEST(caps_partial)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("scsi_sbc");
 	TCase *tc = tcase_create("sbc");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, NULL, vec_free);
 	tcase_add_test(tc, readcap_cdbs);
@@ -384,9 +407,5 @@ int main(void)
 	tcase_add_test(tc, caps_full);
 	tcase_add_test(tc, caps_partial);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "scsi/classify.h"
 #include "scsi/sam.h"
 #include "scsi/sense.h"
@@ -18,6 +19,7 @@
 
 /* Fixed format (SPC-5 table 48), 18 bytes: MEDIUM ERROR, unrecovered read
  * error at LBA 0x123456, VALID set. */
+/* clang-format off */
 static const uint8_t fixed_medium[18] = {
 	0xf0,                   /* VALID, RESPONSE CODE 70h */
 	0x00,
@@ -29,15 +31,20 @@ static const uint8_t fixed_medium[18] = {
 	0x00,                   /* FIELD REPLACEABLE UNIT CODE */
 	0x00, 0x00, 0x00,       /* SKSV, SENSE KEY SPECIFIC */
 };
+/* clang-format on */
 
 START_TEST(sense_fixed)
 {
 	/* ILLEGAL REQUEST, INVALID FIELD IN CDB, field pointer: C/D, byte 2. */
+	/* clang-format off */
 	static const uint8_t ill[18] = {0x70, 0x00, 0x05, 0, 0, 0, 0, 0x0a, 0, 0, 0, 0,
 					0x24, 0x00, 0x00, 0xc0, 0x00, 0x02};
+	/* clang-format on */
 	/* Deferred (71h), VALID clear: INFORMATION is not to be used. */
+	/* clang-format off */
 	static const uint8_t deferred[18] = {0x71, 0x00, 0x04, 0x00, 0x00, 0x00, 0x09, 0x0a, 0, 0,
 					     0, 0, 0x44, 0x00};
+	/* clang-format on */
 	struct scsi_sense s;
 
 	ck_assert_int_eq(scsi_sense_parse(vec(fixed_medium, 18), 18, &s), 0);
@@ -69,8 +76,10 @@ START_TEST(sense_fixed_short)
 {
 	static const uint8_t only_key[3] = {0x70, 0x00, 0x06};
 	/* ADDITIONAL SENSE LENGTH 4: ASC/ASCQ (bytes 12-13) are not part of it. */
+	/* clang-format off */
 	static const uint8_t short_asl[18] = {0x70, 0x00, 0x02, 0, 0, 0, 0, 0x04, 0, 0, 0, 0,
 					      0x04, 0x01};
+	/* clang-format on */
 	struct scsi_sense s;
 
 	ck_assert_int_eq(scsi_sense_parse(vec(fixed_medium, 0), 0, &s), -EPROTO);
@@ -101,15 +110,19 @@ START_TEST(sense_descriptor)
 	static const uint8_t ua[8] = {0x72, 0x06, 0x2a, 0x09, 0x00, 0x00, 0x00, 0x00};
 	/* MEDIUM ERROR with an information descriptor (table 29) and a sense key
 	 * specific descriptor (table 30) and an unknown one in between. */
+	/* clang-format off */
 	static const uint8_t med[32] = {
 		0x72, 0x03, 0x11, 0x00, 0x00, 0x00, 0x00, 0x18,
 		0x00, 0x0a, 0x80, 0x00, 0x00, 0x00, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89,
 		0x80, 0x02, 0xaa, 0xbb,
 		0x02, 0x06, 0x00, 0x00, 0x80, 0x00, 0x10, 0x00,
 	};
+	/* clang-format on */
 	/* Deferred descriptor sense whose descriptor claims more than is there. */
+	/* clang-format off */
 	static const uint8_t over[14] = {0x73, 0x0b, 0x47, 0x03, 0, 0, 0, 0x06,
 					 0x00, 0x0a, 0x80, 0x00, 0x00, 0x00};
+	/* clang-format on */
 	struct scsi_sense s;
 
 	ck_assert_int_eq(scsi_sense_parse(vec(ua, 8), 8, &s), 0);
@@ -210,6 +223,7 @@ struct cls_case {
 #define CC   0x02
 #define NS   -1
 
+/* clang-format off */
 static const struct cls_case cases[] = {
 	{GOOD, NS, 0, 0, SCSI_CLASS_OK, 0, 0},
 	{0x04, NS, 0, 0, SCSI_CLASS_OK, 0, 0},                  /* CONDITION MET */
@@ -283,6 +297,7 @@ static const struct cls_case cases[] = {
 	{CC, 0xd, 0x00, 0x00, SCSI_CLASS_HARD, -EIO, 0},
 	{CC, 0xe, 0x1d, 0x00, SCSI_CLASS_HARD, -EILSEQ, 0},     /* miscompare */
 };
+/* clang-format on */
 
 START_TEST(classify_rows)
 {
@@ -305,8 +320,10 @@ END_TEST
 
 START_TEST(classify_deferred_and_parsed)
 {
+	/* clang-format off */
 	static const uint8_t deferred_medium[18] = {0x71, 0x00, 0x03, 0, 0, 0, 0, 0x0a, 0, 0, 0, 0,
 						    0x0c, 0x00};
+	/* clang-format on */
 	static const uint8_t standby_desc[8] = {0x72, 0x02, 0x04, 0x0b, 0, 0, 0, 0};
 	struct scsi_sense s;
 	struct scsi_verdict v;
@@ -326,12 +343,10 @@ START_TEST(classify_deferred_and_parsed)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("scsi_sense");
 	TCase *tc = tcase_create("sense");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, NULL, vec_free);
 	tcase_add_test(tc, sense_fixed);
@@ -342,9 +357,5 @@ int main(void)
 	tcase_add_loop_test(tc, classify_rows, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, classify_deferred_and_parsed);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "scsi/sbc.h"
 #include "scsi/sense.h"
 #include "scsi/spc.h"
@@ -386,12 +387,10 @@ START_TEST(sense_prefixes)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("scsi-short");
 	TCase *tc = tcase_create("short");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, inquiry_prefixes);
 	tcase_add_test(tc, vpd_prefixes);
@@ -403,9 +402,5 @@ int main(void)
 	tcase_add_test(tc, rtpg_prefixes);
 	tcase_add_test(tc, sense_prefixes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "scsi/sam.h"
 #include "scsi/spc.h"
 #include "test_scsi_vec.h"
@@ -35,6 +36,7 @@ START_TEST(cdb_tur_inquiry)
 END_TEST
 
 /* Standard INQUIRY data as tgt sends it (SPC-5 table 148). */
+/* clang-format off */
 static const uint8_t inq_tgt[36] = {
 	0x00,                   /* PERIPHERAL QUALIFIER 0, DEVICE TYPE 0 (disk) */
 	0x00,                   /* RMB 0 */
@@ -48,6 +50,7 @@ static const uint8_t inq_tgt[36] = {
 	'V', 'I', 'R', 'T', 'U', 'A', 'L', '-', 'D', 'I', 'S', 'K', ' ', ' ', ' ', ' ',
 	'0', '0', '0', '1',
 };
+/* clang-format on */
 
 START_TEST(inquiry_standard)
 {
@@ -91,8 +94,10 @@ START_TEST(vpd_supported_and_serial)
 {
 	static const uint8_t sup[] = {0x00, 0x00, 0x00, 0x06, 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2};
 	/* Unit serial number padded with spaces on both sides. */
+	/* clang-format off */
 	static const uint8_t sn[] = {0x00, 0x80, 0x00, 0x0a, ' ', ' ', 'b', 'e', 'a',
 				     'a', '0', '0', '1', ' '};
+	/* clang-format on */
 	struct scsi_vpd_supported s;
 	struct scsi_vpd_serial ser;
 
@@ -122,6 +127,7 @@ END_TEST
 
 /* VPD 0x83 as LIO sends it (SPC-5 7.7.6): NAA 6, T10 vendor ID, then the
  * target-port designators of the port the INQUIRY came through. */
+/* clang-format off */
 static const uint8_t devid_lio[] = {
 	0x00, 0x83, 0x00, 0x48,
 	/* CODE SET 1 binary, ASSOCIATION 0 LU, TYPE 3 NAA, LENGTH 16 */
@@ -139,6 +145,7 @@ static const uint8_t devid_lio[] = {
 	0x53, 0x98, 0x00, 0x10,
 	'i', 'q', 'n', '.', 'x', ',', 't', ',', '0', 'x', '0', '0', '0', '1', 0, 0,
 };
+/* clang-format on */
 
 START_TEST(vpd83_parse)
 {
@@ -196,18 +203,26 @@ static int ident_of(const uint8_t *desc, size_t n, char *out, size_t outlen)
 
 START_TEST(vpd83_identity_choice)
 {
+	/* clang-format off */
 	static const uint8_t t10[] = {0x02, 0x01, 0x00, 0x0c, 'L', 'I', 'O', '-', 'O', 'R',
 				      'G', ' ', 'a', 'b', 'c', 'd'};
+	/* clang-format on */
 	static const uint8_t name[] = {0x03, 0x08, 0x00, 0x0c, 'i', 'q', 'n', '.',
 				       'a', '.', 'b', ':', 'l', 'u', 0, 0};
+	/* clang-format off */
 	static const uint8_t eui[] = {0x01, 0x02, 0x00, 0x08, 0x00, 0x11, 0x22, 0x33,
 				      0x44, 0x55, 0x66, 0x77};
+	/* clang-format on */
 	/* NAA 5 IEEE Registered, 8 bytes */
+	/* clang-format off */
 	static const uint8_t naa5[] = {0x01, 0x03, 0x00, 0x08, 0x50, 0x01, 0x40, 0x50,
 				       0xaa, 0xbb, 0xcc, 0xdd};
+	/* clang-format on */
 	/* NAA 6 in the target-port association: never the LU identity */
+	/* clang-format off */
 	static const uint8_t naa6_port[] = {0x01, 0x13, 0x00, 0x10, 0x60, 1, 2, 3, 4, 5, 6, 7,
 					    8, 9, 10, 11, 12, 13, 14, 15};
+	/* clang-format on */
 	/* NAA with CODE SET ASCII: malformed, ignored */
 	static const uint8_t naa_ascii[] = {0x02, 0x03, 0x00, 0x08, 0x50, 0, 0, 0, 0, 0, 0, 1};
 	uint8_t d[128];
@@ -260,8 +275,10 @@ START_TEST(vpd83_identity_choice)
 	{
 		static const uint8_t vendor_only[] = {0x02, 0x01, 0x00, 0x09, 'L', 'I', 'O',
 						      '-',  'O',  'R',  'G',  ' ', 0};
+		/* clang-format off */
 		static const uint8_t eight[] = {0x02, 0x01, 0x00, 0x08, 'L', 'I', 'O', '-',
 						'O',  'R',  'G',  ' '};
+		/* clang-format on */
 
 		ck_assert_int_eq(ident_of(vendor_only, sizeof(vendor_only), out, sizeof(out)),
 				 -ENOENT);
@@ -275,6 +292,7 @@ END_TEST
 START_TEST(vpd_b0_block_limits)
 {
 	/* SBC-4 table 230, PAGE LENGTH 3Ch */
+	/* clang-format off */
 	static const uint8_t b0[64] = {
 		0x00, 0xb0, 0x00, 0x3c,
 		0x01,                   /* WSNZ */
@@ -289,6 +307,7 @@ START_TEST(vpd_b0_block_limits)
 		0x80, 0x00, 0x00, 0x03, /* UGAVALID, UNMAP GRANULARITY ALIGNMENT 3 */
 		0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, /* MAXIMUM WRITE SAME LENGTH */
 	};
+	/* clang-format on */
 	/* SBC-2 era page: PAGE LENGTH 10h, ends after OPTIMAL TRANSFER LENGTH. */
 	static const uint8_t b0_old[20] = {0x00, 0xb0, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00,
 					   0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x80};
@@ -387,6 +406,7 @@ START_TEST(mode_sense_parse)
 	/* MODE SENSE(10): header (table 450), an 8-byte block descriptor, a
 	 * sub_page format Control Extension page, a page_0 R/W error recovery
 	 * page, then caching with RCD and WCE clear. */
+	/* clang-format off */
 	static const uint8_t ms10[] = {
 		0x00, 0x2e, /* MODE DATA LENGTH 46 */
 		0x00, 0x10, /* MEDIUM TYPE, DEVICE-SPECIFIC: DPOFUA only */
@@ -396,6 +416,7 @@ START_TEST(mode_sense_parse)
 		0x01, 0x02, 0xc0, 0x00,
 		0x08, 0x12, 0x01, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	};
+	/* clang-format on */
 	struct scsi_mode_sense ms;
 	const uint8_t *pg;
 	size_t pl;
@@ -442,12 +463,14 @@ START_TEST(report_luns)
 	/* SPC-5 table 225: SELECT REPORT byte 2, ALLOCATION LENGTH bytes 6-9. */
 	static const uint8_t cdb_want[12] = {0xa0, 0, 0x00, 0, 0, 0, 0x00, 0x00, 0x10, 0x00, 0, 0};
 	/* table 226: LUN LIST LENGTH 24, LUN 0, LUN 1 (peripheral), LUN 300 (flat). */
+	/* clang-format off */
 	static const uint8_t data[32] = {
 		0x00, 0x00, 0x00, 0x18, 0, 0, 0, 0,
 		0x00, 0x00, 0, 0, 0, 0, 0, 0,
 		0x00, 0x01, 0, 0, 0, 0, 0, 0,
 		0x41, 0x2c, 0, 0, 0, 0, 0, 0,
 	};
+	/* clang-format on */
 	struct scsi_report_luns r;
 	uint8_t cdb[16], bad[16];
 	uint32_t lun;
@@ -583,23 +606,29 @@ START_TEST(persistent_reservations)
 	static const uint8_t out_res[10] = {0x5f, 0x01, 0x05, 0, 0, 0x00, 0x00, 0x00, 0x18, 0};
 	static const uint8_t out_reg[10] = {0x5f, 0x00, 0x00, 0, 0, 0x00, 0x00, 0x00, 0x18, 0};
 	/* table 178: REGISTER a new key with ALL_TG_PT and APTPL. */
+	/* clang-format off */
 	static const uint8_t params[24] = {
 		0, 0, 0, 0, 0, 0, 0, 0,
 		0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
 		0, 0, 0, 0, 0x05, 0x00, 0x00, 0x00,
 	};
+	/* clang-format on */
 	/* table 165: PRGENERATION 5, two keys */
+	/* clang-format off */
 	static const uint8_t keys[24] = {
 		0, 0, 0, 0x05, 0, 0, 0, 0x10,
 		0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
 		0, 0, 0, 0, 0, 0, 0, 0x01,
 	};
+	/* clang-format on */
 	/* table 168: reservation held by key 0xabc, TYPE 5 */
+	/* clang-format off */
 	static const uint8_t res[24] = {
 		0, 0, 0, 0x07, 0, 0, 0, 0x10,
 		0, 0, 0, 0, 0, 0, 0x0a, 0xbc,
 		0, 0, 0, 0, 0x00, 0x05, 0, 0,
 	};
+	/* clang-format on */
 	static const uint8_t nores[8] = {0, 0, 0, 0x01, 0, 0, 0, 0};
 	struct scsi_pr_out_params p = {
 		.key = 0, .sa_key = 0x1122334455667788ull, .all_tg_pt = true, .aptpl = true};
@@ -755,12 +784,10 @@ START_TEST(persistent_reservation_actions)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("scsi_spc");
 	TCase *tc = tcase_create("spc");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, NULL, vec_free);
 	tcase_add_test(tc, cdb_tur_inquiry);
@@ -778,9 +805,5 @@ int main(void)
 	tcase_add_test(tc, persistent_reservations);
 	tcase_add_test(tc, persistent_reservation_actions);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkmain.h"
 #include "session/iscsi_name.h"
 #include "session/text.h"
 
@@ -431,12 +432,10 @@ START_TEST(iscsi_names)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("text");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, parse_basic);
 	tcase_add_test(tc, parse_edges);
@@ -450,9 +449,5 @@ int main(void)
 	tcase_add_test(tc, specials_and_lists);
 	tcase_add_test(tc, iscsi_names);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

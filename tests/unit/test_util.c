@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../checkmain.h"
 #include "util/bytes.h"
 #include "util/compiler.h"
 #include "util/crc32c.h"
@@ -338,12 +339,70 @@ START_TEST(log_lines_carry_no_control_bytes)
 }
 END_TEST
 
-int main(void)
+/* Every line the rate-limited logger prints, in order. */
+struct rl_lines {
+	char line[8][128];
+	int prio[8];
+	unsigned int n;
+};
+
+static void rl_grab(int prio, const char *line, void *opaque)
+{
+	struct rl_lines *l = opaque;
+
+	ck_assert_uint_lt(l->n, 8);
+	l->prio[l->n] = prio;
+	snprintf(l->line[l->n++], sizeof(l->line[0]), "%s", line);
+}
+
+/* A fake clock drives the limiter: 2 lines per 10 s window, the rest counted,
+ * the count printed before the next line let through and by flush(). */
+START_TEST(log_ratelimit_counts_what_it_drops)
+{
+	struct log_ratelimit rl;
+	struct rl_lines l = {0};
+	double now = 100.0;
+
+	log_ratelimit_init(&rl, "nbd0", 10.0, 2);
+	log_set_hook(rl_grab, &l);
+	for (int i = 0; i < 5; i++)
+		log_rl_printf(&rl, now + i, LOG_ERR, "nbd0: error %d", i);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_str_eq(l.line[0], "nbd0: error 0");
+	ck_assert_str_eq(l.line[1], "nbd0: error 1");
+	/* Still inside the window (opened at 100): dropped too. */
+	log_rl_printf(&rl, 109.9, LOG_ERR, "nbd0: error 5");
+	ck_assert_uint_eq(l.n, 2);
+	/* A new window: the count of the 4 dropped lines comes first. */
+	log_rl_printf(&rl, 110.0, LOG_WARNING, "nbd0: error 6");
+	ck_assert_uint_eq(l.n, 4);
+	ck_assert_str_eq(l.line[2], "nbd0: 4 similar messages suppressed");
+	ck_assert_int_eq(l.prio[2], LOG_ERR);
+	ck_assert_str_eq(l.line[3], "nbd0: error 6");
+	ck_assert_int_eq(l.prio[3], LOG_WARNING);
+	/* Nothing dropped since: flush prints nothing. */
+	log_ratelimit_flush(&rl);
+	ck_assert_uint_eq(l.n, 4);
+	log_rl_printf(&rl, 111.0, LOG_ERR, "nbd0: error 7");
+	log_rl_printf(&rl, 112.0, LOG_ERR, "nbd0: error 8");
+	ck_assert_uint_eq(l.n, 5);
+	log_ratelimit_flush(&rl);
+	ck_assert_uint_eq(l.n, 6);
+	ck_assert_str_eq(l.line[5], "nbd0: 1 similar messages suppressed");
+	log_ratelimit_flush(&rl);
+	ck_assert_uint_eq(l.n, 6);
+	/* A clock that went back opens a new window rather than muting forever. */
+	log_rl_printf(&rl, 50.0, LOG_ERR, "nbd0: error 9");
+	ck_assert_uint_eq(l.n, 7);
+	ck_assert_str_eq(l.line[6], "nbd0: error 9");
+	log_set_hook(NULL, NULL);
+}
+END_TEST
+
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("util");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, crc32c_rfc3720_b4);
 	tcase_add_test(tc, crc32c_incremental_matches_whole);
@@ -355,10 +414,7 @@ int main(void)
 	tcase_add_test(tc, escape_truncation_bounds);
 	tcase_add_test(tc, make_inert_in_place);
 	tcase_add_test(tc, log_lines_carry_no_control_bytes);
+	tcase_add_test(tc, log_ratelimit_counts_what_it_drops);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

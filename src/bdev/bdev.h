@@ -3,7 +3,9 @@
  * and NBD server) knows about what lies behind it.
  *
  * The path layer implements it over one or more iSCSI sessions; tests
- * implement it over memory. Everything runs on one libev loop: submit() and
+ * implement it over memory (tests/unit/membdev.c). It lives in its own
+ * directory because it belongs to neither side: it may include src/util
+ * only, and src/path and src/nbd both include it. Everything runs on one libev loop: submit() and
  * the completion callbacks are called on the loop thread only.
  *
  * Ownership and completion rules:
@@ -23,9 +25,12 @@
  *   (for example -EIO medium error, -EROFS write protect, -ENOSPC, -EINVAL).
  *   Path failures are retried inside the implementation and never show up
  *   here unless no path is left for longer than the configured bound.
+ * - The implementation logs why a request failed (it alone knows: sense,
+ *   deadline, no path), rate-limited; the caller does not log the error it
+ *   is given again. A refusal by submit() is the caller's to log.
  */
-#ifndef ISN_PATH_BDEV_H
-#define ISN_PATH_BDEV_H
+#ifndef ISN_BDEV_BDEV_H
+#define ISN_BDEV_BDEV_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -51,6 +56,26 @@ enum bdev_flags {
 struct bdev_req;
 typedef void (*bdev_done_fn)(struct bdev_req *req, int err);
 
+/*
+ * The implementation's bookkeeping for one request, embedded in it so that
+ * accepting a request allocates nothing (submit() cannot fail for memory).
+ * Typed fields, named for what any implementation that queues a request,
+ * cuts it into pieces and bounds it in time needs; an implementation uses
+ * those it needs (the memory device: node only) and the caller never reads
+ * or writes any of them. Their values are undefined outside the window
+ * between an accepting submit() and done.
+ */
+struct bdev_req_priv {
+	struct list_node node;	    /* on one of the implementation's queues */
+	struct list_node live_node; /* on its list of every accepted request */
+	void *owner;		    /* the object that accepted the request */
+	double accepted;	    /* loop time of acceptance: deadlines count from it */
+	uint32_t cut;		    /* bytes already cut into pieces (<= len) */
+	uint32_t pieces;	    /* pieces issued and not yet completed */
+	int err;		    /* first error, negative errno; 0: none yet */
+	uint32_t flags;		    /* the implementation's own flags */
+};
+
 struct bdev_req {
 	/* Set by the caller before submit(). */
 	enum bdev_op op;
@@ -61,12 +86,8 @@ struct bdev_req {
 	bdev_done_fn done;
 	void *opaque;     /* caller's */
 
-	/* Private to the implementation while the request is in flight. */
-	struct list_node node;
-	struct list_node impl_node;
-	void *impl;
-	uint64_t impl_u64[4];
-	double impl_time;
+	/* Private to the implementation from a successful submit() until done. */
+	struct bdev_req_priv priv;
 };
 
 /* What the LUN is, as the nbd layer needs it (from INQUIRY, VPD, READ CAPACITY, MODE SENSE). */
