@@ -36,8 +36,11 @@ enum scsi_optid {
 	OPT_IO_SIZE,
 };
 
+struct scsi_cmd;
+
 struct scsi_args {
 	const char *cmd;
+	const struct scsi_cmd *def;
 	struct cli_target t;
 	uint64_t offset;
 	uint64_t length;
@@ -57,39 +60,65 @@ struct lun_ctx {
 	struct scsi_vpd_b0 b0;
 };
 
-static const struct {
-	const char *name;
-	const char *args;
-	const char *what;
-} scsi_help[] = {
-	{"inquiry", "",
-	 "Print vendor, product, revision, serial, the VPD 0x83 identity,\n"
-	 "block limits and provisioning of the LUN."},
-	{"readcap", "", "Print the LUN's size, logical and physical block size, LBPME and LBPRZ."},
-	{"luns", "", "List the LUNs of the target (REPORT LUNS)."},
-	{"tur", "", "TEST UNIT READY: exit 0 when the LUN is ready."},
-	{"read", " --offset BYTES --length BYTES [--output FILE|-]",
-	 "Read LENGTH bytes at OFFSET (both multiples of the block size) to FILE\n"
-	 "(default: stdout)."},
-	{"write", " --offset BYTES [--input FILE|-] [--length BYTES] [--fua]",
-	 "Write FILE (default: stdin) at OFFSET; the amount must be a multiple of the\n"
-	 "block size. --fua: force unit access (data durable on completion)."},
-	{"unmap", " --offset BYTES --length BYTES", "UNMAP (discard) the byte range."},
-	{"sync", "", "SYNCHRONIZE CACHE of the whole LUN."},
+/* Which options a command takes (struct scsi_cmd.opts). */
+enum {
+	SO_RANGE = 1 << 0,   /* --offset, --length */
+	SO_OUTPUT = 1 << 1,  /* --output */
+	SO_INPUT = 1 << 2,   /* --input */
+	SO_FUA = 1 << 3,     /* --fua */
+	SO_IO_SIZE = 1 << 4, /* --io-size */
 };
 
-static void scsi_usage(FILE *f, const char *cmd)
-{
-	size_t i;
+static int do_inquiry(struct lun_ctx *c, const struct scsi_args *a);
+static int do_readcap(struct lun_ctx *c, const struct scsi_args *a);
+static int do_luns(struct lun_ctx *c, const struct scsi_args *a);
+static int do_tur(struct lun_ctx *c, const struct scsi_args *a);
+static int do_read(struct lun_ctx *c, const struct scsi_args *a);
+static int do_write(struct lun_ctx *c, const struct scsi_args *a);
+static int do_unmap(struct lun_ctx *c, const struct scsi_args *a);
+static int do_sync(struct lun_ctx *c, const struct scsi_args *a);
 
-	for (i = 0; i < ARRAY_SIZE(scsi_help); i++)
-		if (strcmp(scsi_help[i].name, cmd) == 0)
-			break;
-	if (i == ARRAY_SIZE(scsi_help))
-		return;
-	fprintf(f, "Usage: " CLI_PROG " %s -t IQN -P PORTAL [-l LUN]%s [OPTIONS]\n\n%s\n\n%s", cmd,
-		scsi_help[i].args, scsi_help[i].what, cli_target_help);
-	if (strcmp(cmd, "read") == 0 || strcmp(cmd, "write") == 0)
+/* The one-shot commands: name, what runs it, the options it takes, its help. */
+static const struct scsi_cmd {
+	const char *name;
+	int (*run)(struct lun_ctx *c, const struct scsi_args *a);
+	unsigned int opts;
+	const char *args;
+	const char *what;
+} scsi_cmds[] = {
+	{"inquiry", do_inquiry, 0, "",
+	 "Print vendor, product, revision, serial, the VPD 0x83 identity,\n"
+	 "block limits and provisioning of the LUN."},
+	{"readcap", do_readcap, 0, "",
+	 "Print the LUN's size, logical and physical block size, LBPME and LBPRZ."},
+	{"luns", do_luns, 0, "", "List the LUNs of the target (REPORT LUNS)."},
+	{"tur", do_tur, 0, "", "TEST UNIT READY: exit 0 when the LUN is ready."},
+	{"read", do_read, SO_RANGE | SO_OUTPUT | SO_IO_SIZE,
+	 " --offset BYTES --length BYTES [--output FILE|-]",
+	 "Read LENGTH bytes at OFFSET (both multiples of the block size) to FILE\n"
+	 "(default: stdout)."},
+	{"write", do_write, SO_RANGE | SO_INPUT | SO_FUA | SO_IO_SIZE,
+	 " --offset BYTES [--input FILE|-] [--length BYTES] [--fua]",
+	 "Write FILE (default: stdin) at OFFSET; the amount must be a multiple of the\n"
+	 "block size. --fua: force unit access (data durable on completion)."},
+	{"unmap", do_unmap, SO_RANGE, " --offset BYTES --length BYTES",
+	 "UNMAP (discard) the byte range."},
+	{"sync", do_sync, 0, "", "SYNCHRONIZE CACHE of the whole LUN."},
+};
+
+static const struct scsi_cmd *scsi_cmd_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(scsi_cmds); i++)
+		if (strcmp(scsi_cmds[i].name, name) == 0)
+			return &scsi_cmds[i];
+	return NULL;
+}
+
+static void scsi_usage(FILE *f, const struct scsi_cmd *def)
+{
+	fprintf(f, "Usage: " CLI_PROG " %s -t IQN -P PORTAL [-l LUN]%s [OPTIONS]\n\n%s\n\n%s",
+		def->name, def->args, def->what, cli_target_help);
+	if (def->opts & SO_IO_SIZE)
 		fprintf(f, "      --io-size BYTES          largest single command (default: the\n"
 			   "                               LUN's limit, at most 16M)\n");
 	fprintf(f, "  -h, --help\n"
@@ -285,7 +314,7 @@ static void print_blocks(const char *name, uint32_t v, const char *zero_means)
 		printf("%s: %u blocks\n", name, v);
 }
 
-static int do_inquiry(struct lun_ctx *c)
+static int do_inquiry(struct lun_ctx *c, const struct scsi_args *a)
 {
 	uint8_t cdb[SCSI_CDB_MAX];
 	CLEANUP_FREE uint8_t *buf = malloc(1024);
@@ -392,7 +421,7 @@ static int do_inquiry(struct lun_ctx *c)
 	return 0;
 }
 
-static int do_readcap(struct lun_ctx *c)
+static int do_readcap(struct lun_ctx *c, const struct scsi_args *a)
 {
 	int rc = get_capacity(c);
 
@@ -407,7 +436,7 @@ static int do_readcap(struct lun_ctx *c)
 	return 0;
 }
 
-static int do_luns(struct lun_ctx *c)
+static int do_luns(struct lun_ctx *c, const struct scsi_args *a)
 {
 	uint8_t cdb[SCSI_CDB_MAX];
 	uint32_t len = 16 + 8 * SCSI_REPORT_LUNS_MAX, got = 0;
@@ -443,7 +472,7 @@ static int do_luns(struct lun_ctx *c)
 	return 0;
 }
 
-static int do_tur(struct lun_ctx *c)
+static int do_tur(struct lun_ctx *c, const struct scsi_args *a)
 {
 	uint8_t cdb[SCSI_CDB_MAX];
 	int n = scsi_build_tur(cdb, sizeof(cdb));
@@ -454,7 +483,7 @@ static int do_tur(struct lun_ctx *c)
 	return rc;
 }
 
-static int do_sync(struct lun_ctx *c)
+static int do_sync(struct lun_ctx *c, const struct scsi_args *a)
 {
 	uint8_t cdb[SCSI_CDB_MAX];
 	int n = scsi_build_sync_cache(cdb, sizeof(cdb), 0, 0, false);
@@ -756,8 +785,7 @@ static int parse_args(int argc, char **argv, struct scsi_args *a)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	bool rw = strcmp(a->cmd, "read") == 0 || strcmp(a->cmd, "write") == 0;
-	bool ranged = rw || strcmp(a->cmd, "unmap") == 0;
+	unsigned int takes = a->def->opts;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "t:P:l:o:i:h", opts, NULL)) != -1) {
@@ -770,10 +798,10 @@ static int parse_args(int argc, char **argv, struct scsi_args *a)
 			continue;
 		switch (c) {
 		case 'h':
-			scsi_usage(stdout, a->cmd);
+			scsi_usage(stdout, a->def);
 			return -1;
 		case OPT_OFFSET:
-			if (!ranged)
+			if (!(takes & SO_RANGE))
 				bad = "--offset";
 			else if (cli_parse_u64(optarg, &a->offset) < 0) {
 				cli_err("bad --offset '%s': give bytes, e.g. 4096 or 1M", optarg);
@@ -781,7 +809,7 @@ static int parse_args(int argc, char **argv, struct scsi_args *a)
 			}
 			break;
 		case OPT_LENGTH:
-			if (!ranged)
+			if (!(takes & SO_RANGE))
 				bad = "--length";
 			else if (cli_parse_u64(optarg, &a->length) < 0) {
 				cli_err("bad --length '%s': give bytes, e.g. 4096 or 1M", optarg);
@@ -790,22 +818,22 @@ static int parse_args(int argc, char **argv, struct scsi_args *a)
 			a->have_length = true;
 			break;
 		case 'o':
-			if (strcmp(a->cmd, "read") != 0)
+			if (!(takes & SO_OUTPUT))
 				bad = "--output";
 			a->output = optarg;
 			break;
 		case 'i':
-			if (strcmp(a->cmd, "write") != 0)
+			if (!(takes & SO_INPUT))
 				bad = "--input";
 			a->input = optarg;
 			break;
 		case OPT_FUA:
-			if (strcmp(a->cmd, "write") != 0)
+			if (!(takes & SO_FUA))
 				bad = "--fua";
 			a->fua = true;
 			break;
 		case OPT_IO_SIZE:
-			if (!rw)
+			if (!(takes & SO_IO_SIZE))
 				bad = "--io-size";
 			else if (cli_parse_u64(optarg, &a->io_size) < 0 || a->io_size == 0) {
 				cli_err("bad --io-size '%s': give bytes, e.g. 1M", optarg);
@@ -843,6 +871,9 @@ int cmd_scsi(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	a.cmd = argv[0];
+	a.def = scsi_cmd_find(a.cmd);
+	if (!a.def)
+		return CLI_EXIT_USAGE; /* main.c's table and scsi_cmds[] disagree */
 	cli_target_init(&a.t);
 	rc = parse_args(argc, argv, &a);
 	if (rc)
@@ -863,24 +894,7 @@ int cmd_scsi(int argc, char **argv)
 		free(c);
 		return rc;
 	}
-	if (strcmp(a.cmd, "inquiry") == 0)
-		rc = do_inquiry(c);
-	else if (strcmp(a.cmd, "readcap") == 0)
-		rc = do_readcap(c);
-	else if (strcmp(a.cmd, "luns") == 0)
-		rc = do_luns(c);
-	else if (strcmp(a.cmd, "tur") == 0)
-		rc = do_tur(c);
-	else if (strcmp(a.cmd, "read") == 0)
-		rc = do_read(c, &a);
-	else if (strcmp(a.cmd, "write") == 0)
-		rc = do_write(c, &a);
-	else if (strcmp(a.cmd, "unmap") == 0)
-		rc = do_unmap(c, &a);
-	else if (strcmp(a.cmd, "sync") == 0)
-		rc = do_sync(c);
-	else
-		rc = CLI_EXIT_USAGE;
+	rc = a.def->run(c, &a);
 	sync_close(&c->y);
 	free(c);
 	if (fflush(stdout) != 0 && rc == 0) {
