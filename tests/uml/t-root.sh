@@ -1,0 +1,377 @@
+#!/bin/bash
+# The root filesystem on iscsi-nbd (issue 13): a UML guest boots through an
+# initramfs made by mkinitramfs from initramfs/hook and initramfs/local-top
+# (the project's files, as installed), with its / on an iSCSI LUN that
+# tgtd serves from the host side over two networks.
+#
+# Host side (this script, root): a network namespace with two TAP devices
+# (10.1.0.1/24 and 10.2.0.1/24) and tgtd listening on both; UML runs inside
+# that namespace with eth0=tuntap,TAP1 and eth1=tuntap,TAP2. The LUN is a
+# GPT disk image whose partition 1 is an ext4 root built here: static
+# busybox, our iscsi-nbd with its libraries, and /sbin/init below (no
+# debootstrap: no network and no minutes of download; what is proven is the
+# root on nbd, not a distribution). mkinitramfs targets the UML kernel in a
+# private mount namespace (an overlay on /usr/lib gives it
+# /usr/lib/modules/VERSION -> /usr/lib/uml/modules/VERSION, and /boot has a
+# config naming gzip): nothing on the host changes.
+#
+# Proves, from the guest console:
+# - the initramfs configured eth0 (ip=) and eth1 (iscsi_nbd.ip=), attached
+#   the LUN over both portals (status: 2 paths), / is /dev/nbd0p1;
+# - iscsi-nbd runs as @iscsi-nbd and `iscsi-nbd status root` works from the
+#   real root (the control socket in /run survived switch_root);
+# - a write-and-verify workload on / passes while network 2 is taken down
+#   and back on the host side (ip link set TAP2 down/up);
+# - a systemd-like final shutdown with network 1 down: every process whose
+#   argv[0] does not begin with '@' is killed, / is remounted read-only,
+#   the daemon is the last process standing, poweroff;
+# and from the host: e2fsck -f -n of the partition is clean.
+# This is not systemd as PID 1 (the guest's init is a busybox script doing
+# what systemd-shutdown does with '@' processes); see iscsi-nbd(8).
+# Bad input, each its own boot, each must end in the initramfs panic with
+# its message (panic=0 halts instead of waiting on the console shell):
+# - wrong target name (iscsi_nbd.target= on the command line): login refused;
+# - the target's CHAP secret changed: authentication failed, fix the secret;
+# - an initramfs made without /etc/iscsi-nbd/root.conf (the hook added
+#   nothing) with root=/dev/nbd0p1: no root LUN configuration.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
+
+requires_root
+requires_netns
+requires tgtd tgtadm mkinitramfs sfdisk mkfs.ext4 e2fsck timeout cpio
+requires_built "$isn_bin"
+uml=${LINUX_UML:-/usr/bin/linux.uml}
+[ -x "$uml" ] || skip_missing "User-Mode Linux kernel $uml" "apt-get install user-mode-linux"
+ver=$("$uml" --version 2>/dev/null | tail -1)
+[ -d "/usr/lib/uml/modules/$ver" ] || skip_missing "UML module tree /usr/lib/uml/modules/$ver"
+[ -c /dev/net/tun ] || skip_missing "/dev/net/tun" "TAP devices for UML's network"
+busybox=$(command -v busybox) || skip_missing busybox "apt-get install busybox-static"
+file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
+	ldd "$busybox" 2>&1 | grep -q 'not a dynamic' ||
+	skip_missing "a static busybox" "apt-get install busybox-static"
+if grep -qa __asan_init "$isn_bin"; then
+	skip_na "iscsi-nbd is an ASan build: sanitizer binaries cannot run under UML"
+fi
+src=$top_srcdir/initramfs
+[ -f "$src/hook" ] && [ -f "$src/local-top" ] || fail "initramfs/hook or initramfs/local-top missing"
+
+logs=$top_builddir/tests/uml/logs/t-root
+rm -rf "$logs" && mkdir -p "$logs" || fail "cannot make $logs"
+t0=$(date +%s)
+step() { echo "[$(($(date +%s) - t0)) s] $*"; }
+
+IQN=iqn.2026-12.org.iscsi-nbd.test:root
+CHAP_USER=rootuser
+CHAP_GOOD=Root-Secret-2026
+CHAP_OTHER=Changed-Secret-9
+
+# ---- the root filesystem --------------------------------------------------
+root=$isn_tmp/root
+mkdir -p "$root"/bin "$root"/sbin "$root"/dev "$root"/proc "$root"/sys "$root"/run \
+	"$root"/tmp "$root"/data "$root"/etc || fail "mkdir root"
+cp "$busybox" "$root/bin/busybox" || fail "copy busybox"
+for a in $("$busybox" --list); do
+	[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+done
+# The binary and every library it needs, at the paths ldd names.
+cp "$isn_bin" "$root/sbin/iscsi-nbd" || fail "copy iscsi-nbd"
+for l in $(ldd "$isn_bin" | grep -o '/[^ ]*'); do
+	mkdir -p "$root$(dirname "$l")" && cp -L "$l" "$root$l" || fail "copy $l"
+done
+cat >"$root/sbin/init" <<'EOF'
+#!/bin/sh
+# PID 1 of the real root (t-root): the checks, the workload, then what
+# systemd-shutdown does to processes before it powers off.
+export PATH=/sbin:/bin
+say() { echo "T-ROOT: $*"; }
+# argv[0] of PID $1 ("" for a kernel thread).
+argv0() { tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | head -n 1; }
+# The user processes but PID 1, as "PID ARGV0" lines in /run/procs: the
+# glob is expanded before any subshell of ours exists, and the readers
+# below are loops of PID 1 itself (no pipeline: no subshell to kill).
+procs() {
+	for p in /proc/[0-9]*; do
+		pid=${p#/proc/}
+		[ "$pid" = 1 ] && continue
+		a=$(argv0 "$pid")
+		[ -n "$a" ] && echo "$pid $a"
+	done >/run/procs
+}
+say "root-device $(awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)"
+say "mounts: $(grep -c . /proc/mounts) ($(awk '{ printf "%s on %s, ", $1, $2 }' /proc/mounts))"
+procs
+while read -r pid a; do say "process $pid $a"; done </run/procs
+iscsi-nbd status root 2>&1 | sed 's/^/T-ROOT: status-boot: /'
+sleep 600 &
+victim=$!
+say "workload start"
+: >/data/sums
+i=0
+while [ $i -lt 32 ]; do
+	dd if=/dev/urandom of=/data/f$i bs=256k count=4 conv=fsync 2>/dev/null ||
+		say "write /data/f$i FAILED"
+	sha256sum /data/f$i >>/data/sums
+	i=$((i + 1))
+	[ $i = 12 ] && iscsi-nbd status root 2>&1 | sed 's/^/T-ROOT: status-pulled: /'
+	sleep 0.4
+done
+sync
+echo 3 >/proc/sys/vm/drop_caches
+if sha256sum -c /data/sums >/dev/null 2>&1; then
+	say "verify ok: $i files"
+else
+	say "verify FAILED"
+fi
+iscsi-nbd status root 2>&1 | sed 's/^/T-ROOT: status-after: /'
+say "ready for shutdown"
+sleep 4
+say "shutdown: victim $victim"
+procs
+while read -r pid a; do
+	case $a in
+	@*) say "shutdown: spared $pid $a" ;;
+	*) kill -TERM "$pid" 2>/dev/null && say "shutdown: TERM $pid $a" ;;
+	esac
+done </run/procs
+sleep 1
+procs
+while read -r pid a; do
+	case $a in
+	@*) ;;
+	*) kill -KILL "$pid" 2>/dev/null && say "shutdown: KILL $pid $a" ;;
+	esac
+done </run/procs
+sync
+if mount -o remount,ro /; then
+	say "shutdown: / remounted read-only"
+else
+	say "shutdown: remount read-only FAILED"
+fi
+procs
+while read -r pid a; do say "last standing: $pid $a"; done </run/procs
+say "shutdown: poweroff"
+poweroff -f
+EOF
+chmod 0755 "$root/sbin/init"
+
+step "mkfs.ext4 -d on the root folder ($(du -sh "$root" | cut -f1))"
+disk=$isn_tmp/lun.img
+part=$isn_tmp/p1.img
+mkfs.ext4 -q -F -L isnroot -d "$root" "$part" 96M >"$logs/mkfs.log" 2>&1 ||
+	fail "mkfs.ext4 -d: $(cat "$logs/mkfs.log")"
+truncate -s 128M "$disk" || fail "truncate $disk"
+printf 'label: gpt\nstart=2048, size=196608, type=linux, name=root\n' |
+	sfdisk -q "$disk" >"$logs/sfdisk.log" 2>&1 || fail "sfdisk: $(cat "$logs/sfdisk.log")"
+dd if="$part" of="$disk" bs=1M seek=1 conv=notrunc,sparse status=none || fail "dd partition"
+rm -f "$part"
+
+# ---- the initramfs ----------------------------------------------------------
+# CONFDIR of mkinitramfs: only the modules hooks ask for (MODULES=list),
+# gzip, our hook and script under the names the package installs (they
+# override installed copies of the same name).
+etc=$isn_tmp/etc
+mkdir -p "$etc" || fail "mkdir $etc"
+printf '%s\n' "$CHAP_GOOD" >"$etc/root.secret" && chmod 0600 "$etc/root.secret" ||
+	fail "secret file"
+cat >"$etc/root.conf" <<EOF
+[target]
+name = $IQN
+lun = 1
+portal = 10.1.0.1
+portal = 10.2.0.1
+[auth]
+chap_user = $CHAP_USER
+chap_secret_file = $etc/root.secret
+[path]
+no_path_retry = 30s
+nop_interval = 500ms
+nop_timeout = 2s
+[attach]
+device = /dev/nbd0
+connections = 1
+EOF
+echo "InitiatorName=iqn.2026-12.org.iscsi-nbd.test:guest" >"$etc/initiatorname"
+
+# mk_initrd OUT CONFIGDIR: mkinitramfs for the UML kernel with our hook.
+mk_initrd() {
+	local out=$1 cdir=$2 w
+	w=$(mktemp -d "$isn_tmp/mkinitramfs.XXXXXX") || return 1
+	mkdir -p "$w/conf/hooks" "$w/conf/scripts/local-top" "$w/conf/conf.d" \
+		"$w/up" "$w/work" "$w/boot" || return 1
+	printf 'MODULES=list\nBUSYBOX=y\nCOMPRESS=gzip\nKEYMAP=n\nFSTYPE=ext4\nRUNSIZE=10%%\nUMASK=0077\n' \
+		>"$w/conf/initramfs.conf"
+	: >"$w/conf/modules"
+	cp "$src/hook" "$w/conf/hooks/iscsi-nbd" &&
+		cp "$src/local-top" "$w/conf/scripts/local-top/iscsi-nbd" &&
+		chmod 0755 "$w/conf/hooks/iscsi-nbd" "$w/conf/scripts/local-top/iscsi-nbd" || return 1
+	echo "CONFIG_RD_GZIP=y" >"$w/boot/config-$ver"
+	ISCSI_NBD_CONFDIR=$cdir ISCSI_NBD_BIN=$isn_bin unshare -m --propagation private sh -ec '
+		mount -t overlay overlay -o "lowerdir=/usr/lib,upperdir=$1/up,workdir=$1/work" /usr/lib
+		mkdir -p /usr/lib/modules
+		ln -sfn "/usr/lib/uml/modules/$2" "/usr/lib/modules/$2"
+		mount --bind "$1/boot" /boot
+		mkinitramfs -d "$1/conf" -o "$3" "$2"' sh "$w" "$ver" "$out"
+}
+step "mkinitramfs for UML $ver"
+initrd=$isn_tmp/initrd.img
+mk_initrd "$initrd" "$etc" >"$logs/mkinitramfs.log" 2>&1 ||
+	fail "mkinitramfs: $(tail -n 20 "$logs/mkinitramfs.log")"
+# The hook's work, checked in the image: binary, module, configuration,
+# secret with mode 0600.
+zcat "$initrd" | cpio -itv 2>/dev/null >"$logs/initrd.list"
+for f in usr/sbin/iscsi-nbd nbd.ko etc/iscsi-nbd/root.conf etc/iscsi-nbd/initiatorname \
+	scripts/local-top/iscsi-nbd "${etc#/}/root.secret"; do
+	grep -q "$f\$" "$logs/initrd.list" || fail "the initramfs lacks $f (see $logs/initrd.list)"
+done
+grep "${etc#/}/root.secret\$" "$logs/initrd.list" | grep -q '^-rw-------' ||
+	fail "the secret is not mode 0600 in the initramfs: $(grep root.secret "$logs/initrd.list")"
+
+# ---- the target side: namespace, TAPs, tgtd ---------------------------------
+netns_new ns
+tap1=isnr$$a tap2=isnr$$b
+for t in "$tap1" "$tap2"; do
+	ip -n "$ns" tuntap add dev "$t" mode tap || fail "tuntap add $t"
+	cleanup_add ip -n "$ns" link del "$t"
+done
+ip -n "$ns" addr add 10.1.0.1/24 dev "$tap1" && ip -n "$ns" addr add 10.2.0.1/24 dev "$tap2" &&
+	ip -n "$ns" link set "$tap1" up && ip -n "$ns" link set "$tap2" up || fail "TAP addresses"
+tgtd_start "$ns"
+_isn_logs="$_isn_logs $logs/console.log"
+tgtadm_ns "$ns" --mode target --op new --tid 1 --targetname "$IQN" || fail "tgtadm target"
+tgtadm_ns "$ns" --mode logicalunit --op new --tid 1 --lun 1 --backing-store "$disk" ||
+	fail "tgtadm lun"
+tgtadm_ns "$ns" --mode target --op bind --tid 1 --initiator-address ALL || fail "tgtadm bind"
+tgtadm_ns "$ns" --mode account --op new --user "$CHAP_USER" --password "$CHAP_GOOD" ||
+	fail "tgtadm account"
+tgtadm_ns "$ns" --mode account --op bind --tid 1 --user "$CHAP_USER" || fail "tgtadm account bind"
+
+# ---- booting ------------------------------------------------------------------
+shim=$isn_tmp/xstate-shim.so
+cc -O2 -shared -fPIC -o "$shim" "$top_srcdir/tests/uml/xstate-shim.c" -ldl 2>/dev/null || shim=
+uml_pid=''
+# boot NAME INITRD SECONDS [KERNEL ARGS..]: start UML in the namespace in the
+# background, console to $logs/NAME.console; sets uml_pid.
+boot() {
+	local name=$1 img=$2 secs=$3 dir
+	shift 3
+	dir=$(mktemp -d "$isn_tmp/uml.XXXXXX") || fail "mktemp"
+	mkfifo "$dir/console" || fail "mkfifo"
+	cat "$dir/console" >"$logs/$name.console" &
+	ip netns exec "$ns" env LD_PRELOAD="$shim" timeout -k 5 "$secs" "$uml" \
+		mem=384M umid="$(basename "$dir")" uml_dir="$dir" initrd="$img" \
+		con=null ssl=null con0=null,fd:1 loglevel=4 \
+		eth0=tuntap,"$tap1" eth1=tuntap,"$tap2" \
+		ip=10.1.0.2::10.1.0.1:255.255.255.0::eth0:off \
+		iscsi_nbd.ip=10.2.0.2::10.2.0.1:255.255.255.0::eth1:off \
+		panic=0 "$@" </dev/null >"$dir/console" 2>&1 &
+	uml_pid=$!
+	cleanup_add kill_uml
+}
+# shellcheck disable=SC2317 # called by the cleanup stack
+kill_uml() {
+	[ -n "$uml_pid" ] || return 0
+	kill -TERM "$uml_pid" 2>/dev/null
+	wait "$uml_pid" 2>/dev/null
+	uml_pid=
+}
+# wait_console NAME SECONDS PATTERN: until the console shows PATTERN.
+wait_console() {
+	local end=$(($(date +%s) + $2))
+	while ! grep -q -- "$3" "$logs/$1.console" 2>/dev/null; do
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		kill -0 "$uml_pid" 2>/dev/null || grep -q -- "$3" "$logs/$1.console" || return 1
+		sleep 0.2
+	done
+}
+# wait_uml SECONDS: UML has exited (bounded; it runs under timeout too).
+wait_uml() {
+	wait "$uml_pid"
+	uml_pid=
+	sleep 0.2
+}
+
+step "boot 1: root on /dev/nbd0p1"
+c=boot
+boot $c "$initrd" 200 root=/dev/nbd0p1 rw init=/sbin/init
+wait_console $c 120 'T-ROOT: workload start' ||
+	fail "the guest did not reach its workload: $(tail -n 30 "$logs/$c.console")"
+step "workload runs: network 2 down on the host side"
+sleep 1
+ip -n "$ns" link set "$tap2" down || fail "tap2 down"
+sleep 6
+ip -n "$ns" link set "$tap2" up || fail "tap2 up"
+step "network 2 up again"
+wait_console $c 120 'T-ROOT: ready for shutdown' ||
+	fail "the workload did not finish: $(tail -n 30 "$logs/$c.console")"
+ip -n "$ns" link set "$tap1" down || fail "tap1 down"
+step "network 1 down for the shutdown"
+wait_console $c 60 'T-ROOT: shutdown: poweroff' ||
+	fail "no poweroff: $(tail -n 30 "$logs/$c.console")"
+wait_uml
+ip -n "$ns" link set "$tap1" up || fail "tap1 up"
+con=$isn_tmp/$c.console
+tr -d '\r' <"$logs/$c.console" >"$con"
+grep '^T-ROOT\|^iscsi-nbd:' "$con"
+grep -q 'T-ROOT: root-device /dev/nbd0p1$' "$con" || fail "/ is not /dev/nbd0p1"
+grep -q '^iscsi-nbd: root LUN attached as /dev/nbd0' "$con" || fail "no attach line"
+grep -q 'T-ROOT: process [0-9]* @iscsi-nbd$' "$con" || fail "no @iscsi-nbd process"
+for ip in 10.1.0.1 10.2.0.1; do
+	grep -q "T-ROOT: status-boot: .*$ip:3260: ACTIVE" "$con" ||
+		fail "status from the real root does not show the path to $ip ACTIVE"
+done
+grep -q 'T-ROOT: verify ok: 32 files' "$con" || fail "workload verify"
+# The pull reached the daemon: the path over network 2 failed and is back.
+grep -q 'T-ROOT: status-after: .*path1 10.2.0.1:3260: ACTIVE' "$con" &&
+	grep -A1 'T-ROOT: status-after: .*path1 10.2.0.1:3260' "$con" | grep -q 'failures [1-9]' ||
+	fail "status after the workload: path1 did not fail and come back"
+grep -q 'FAILED' "$con" && fail "a step failed: $(grep FAILED "$con")"
+grep -q 'T-ROOT: shutdown: TERM [0-9]* sleep' "$con" || fail "the victim was not killed"
+grep -q 'T-ROOT: shutdown: spared [0-9]* @iscsi-nbd' "$con" || fail "the daemon was not spared"
+grep -q 'T-ROOT: shutdown: / remounted read-only' "$con" || fail "no read-only remount"
+last=$(grep 'T-ROOT: last standing:' "$con")
+[ "$(echo "$last" | grep -c .)" = 1 ] && echo "$last" | grep -q '@iscsi-nbd$' ||
+	fail "the daemon is not the last process standing: $last"
+grep -qi 'I/O error\|EXT4-fs error' "$con" && fail "kernel I/O errors: $(grep -i 'I/O error\|EXT4-fs error' "$con" | head)"
+
+# The filesystem, from the host (tgtd wrote every byte it acknowledged).
+dd if="$disk" of="$isn_tmp/p1-after.img" bs=1M skip=1 count=96 status=none || fail "dd p1"
+e2fsck -f -n "$isn_tmp/p1-after.img" >"$logs/e2fsck.log" 2>&1 ||
+	fail "e2fsck -f -n: $(cat "$logs/e2fsck.log")"
+rm -f "$isn_tmp/p1-after.img"
+step "boot 1 passed; e2fsck -f -n clean"
+
+# panic_boot NAME MESSAGE KERNEL ARGS..: the boot must end in the initramfs
+# panic (halt: panic=0) with MESSAGE on the console, within 90 s.
+panic_boot() {
+	local name=$1 msg=$2
+	shift 2
+	boot "$name" "${PANIC_INITRD:-$initrd}" 120 "$@"
+	wait_console "$name" 90 "$msg" || {
+		kill_uml
+		fail "$name: no panic with '$msg': $(tail -n 30 "$logs/$name.console")"
+	}
+	wait_console "$name" 30 'Halting automatically due to panic= boot argument' || {
+		kill_uml
+		fail "$name: the panic did not halt: $(tail -n 10 "$logs/$name.console")"
+	}
+	wait_uml
+	grep 'iscsi-nbd' "$logs/$name.console" | head -n 3
+	step "$name: panic with the message"
+}
+panic_boot wrong-target 'iscsi-nbd: the target refused the login' \
+	root=/dev/nbd0p1 rw iscsi_nbd.target=$IQN.nosuch
+tgtadm_ns "$ns" --mode account --op delete --user "$CHAP_USER" &&
+	tgtadm_ns "$ns" --mode account --op new --user "$CHAP_USER" --password "$CHAP_OTHER" &&
+	tgtadm_ns "$ns" --mode account --op bind --tid 1 --user "$CHAP_USER" || fail "CHAP change"
+panic_boot wrong-chap 'iscsi-nbd: CHAP authentication failed' root=/dev/nbd0p1 rw
+
+# An initramfs made on a machine without root.conf: the hook adds nothing.
+mkdir -p "$isn_tmp/etc-none"
+PANIC_INITRD=$isn_tmp/initrd-none.img
+mk_initrd "$PANIC_INITRD" "$isn_tmp/etc-none" >"$logs/mkinitramfs-none.log" 2>&1 ||
+	fail "mkinitramfs without configuration: $(tail -n 20 "$logs/mkinitramfs-none.log")"
+zcat "$PANIC_INITRD" | cpio -it 2>/dev/null | grep -q 'sbin/iscsi-nbd$\|nbd\.ko$' &&
+	fail "the hook added files without /etc/iscsi-nbd/root.conf"
+panic_boot no-config 'this initramfs has no root LUN configuration' root=/dev/nbd0p1 rw
+step "t-root passed"
+exit 0
