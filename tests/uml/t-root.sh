@@ -19,7 +19,9 @@
 # - the initramfs configured eth0 (ip=) and eth1 (iscsi_nbd.ip=), attached
 #   the LUN over both portals (status: 2 paths), / is /dev/nbd0p1;
 # - iscsi-nbd runs as @iscsi-nbd and `iscsi-nbd status root` works from the
-#   real root (the control socket in /run survived switch_root);
+#   real root (the control socket in /run survived switch_root); the
+#   unit's ExecCondition (run by the guest's shell, not by systemd) says
+#   "do not start" for instance root and "start" for one not running;
 # - a write-and-verify workload on / passes while network 2 is taken down
 #   and back on the host side (ip link set TAP2 down/up);
 # - a systemd-like final shutdown with network 1 down: every process whose
@@ -28,6 +30,7 @@
 # and from the host: e2fsck -f -n of the partition is clean.
 # This is not systemd as PID 1 (the guest's init is a busybox script doing
 # what systemd-shutdown does with '@' processes); see iscsi-nbd(8).
+# A root.conf with a bad value fails mkinitramfs (the hook's check).
 # Bad input, each its own boot, each must end in the initramfs panic with
 # its message (panic=0 halts instead of waiting on the console shell):
 # - wrong target name (iscsi_nbd.target= on the command line): login refused;
@@ -78,6 +81,9 @@ cp "$isn_bin" "$root/sbin/iscsi-nbd" || fail "copy iscsi-nbd"
 for l in $(ldd "$isn_bin" | grep -o '/[^ ]*'); do
 	mkdir -p "$root$(dirname "$l")" && cp -L "$l" "$root$l" || fail "copy $l"
 done
+# The unit as installed with sbindir /sbin: the guest runs its ExecCondition.
+sed 's|@sbindir@|/sbin|g' "$top_srcdir/systemd/iscsi-nbd@.service.in" >"$root/etc/iscsi-nbd@.service" ||
+	fail "unit"
 cat >"$root/sbin/init" <<'EOF'
 #!/bin/sh
 # PID 1 of the real root (t-root): the checks, the workload, then what
@@ -102,6 +108,14 @@ say "mounts: $(grep -c . /proc/mounts) ($(awk '{ printf "%s on %s, ", $1, $2 }' 
 procs
 while read -r pid a; do say "process $pid $a"; done </run/procs
 iscsi-nbd status root 2>&1 | sed 's/^/T-ROOT: status-boot: /'
+# The unit's ExecCondition, as systemd would run it for instance "root"
+# (the daemon runs: the start is skipped) and for one that does not run.
+cond=$(sed -n 's/^ExecCondition=//p' /etc/iscsi-nbd@.service)
+for inst in root other; do
+	c=$(echo "$cond" | sed "s/%i/$inst/g")
+	eval "$c"
+	say "unit condition $inst: exit $?"
+done
 sleep 600 &
 victim=$!
 say "workload start"
@@ -226,6 +240,15 @@ done
 grep "${etc#/}/root.secret\$" "$logs/initrd.list" | grep -q '^-rw-------' ||
 	fail "the secret is not mode 0600 in the initramfs: $(grep root.secret "$logs/initrd.list")"
 
+# A wrong root.conf fails update-initramfs at once, with the reason.
+mkdir -p "$isn_tmp/etc-bad" && printf '[target]\nname = %s\nlun = 1\nportal = 10.1.0.1\n[path]\nno_path_retry = soon\n' \
+	"$IQN" >"$isn_tmp/etc-bad/root.conf" || fail "bad root.conf"
+mk_initrd "$isn_tmp/initrd-bad.img" "$isn_tmp/etc-bad" >"$logs/mkinitramfs-bad.log" 2>&1 &&
+	fail "mkinitramfs accepted a root.conf with no_path_retry = soon"
+grep -q 'E: iscsi-nbd hook: .*/root.conf is not valid.*no_path_retry' "$logs/mkinitramfs-bad.log" ||
+	fail "the hook did not say what is wrong: $(tail -n 5 "$logs/mkinitramfs-bad.log")"
+step "a wrong root.conf fails mkinitramfs: $(grep -o 'E: iscsi-nbd hook.*' "$logs/mkinitramfs-bad.log" | head -c 200)"
+
 # ---- the target side: namespace, TAPs, tgtd ---------------------------------
 netns_new ns
 tap1=isnr$$a tap2=isnr$$b
@@ -319,6 +342,10 @@ for ip in 10.1.0.1 10.2.0.1; do
 	grep -q "T-ROOT: status-boot: .*$ip:3260: ACTIVE" "$con" ||
 		fail "status from the real root does not show the path to $ip ACTIVE"
 done
+grep -q 'T-ROOT: unit condition root: exit 1$' "$con" ||
+	fail "the unit's ExecCondition would start a second daemon for root"
+grep -q 'T-ROOT: unit condition other: exit 0$' "$con" ||
+	fail "the unit's ExecCondition would not start a daemon that does not run"
 grep -q 'T-ROOT: verify ok: 32 files' "$con" || fail "workload verify"
 # The pull reached the daemon: the path over network 2 failed and is back.
 grep -q 'T-ROOT: status-after: .*path1 10.2.0.1:3260: ACTIVE' "$con" &&
