@@ -28,8 +28,15 @@
 #   argv[0] does not begin with '@' is killed, / is remounted read-only,
 #   the daemon is the last process standing, poweroff;
 # and from the host: e2fsck -f -n of the partition is clean.
-# This is not systemd as PID 1 (the guest's init is a busybox script doing
-# what systemd-shutdown does with '@' processes); see iscsi-nbd(8).
+# Boot 2 runs the same root with systemd as PID 1 (the host's systemd 252,
+# systemd-shutdown and systemctl copied in, the poweroff units, stand-ins
+# for the targets our unit names, iscsi-nbd@root.service enabled):
+# systemd skips iscsi-nbd@root.service on its ExecCondition (the daemon
+# from the initramfs runs), a workload writes and verifies, network 1 goes
+# down, `systemctl poweroff`: systemd-shutdown's SIGTERM/SIGKILL rounds,
+# "Remounting '/' read-only", "All filesystems unmounted", "Powering off"
+# (/ stayed served: @iscsi-nbd was spared), no I/O error; e2fsck clean.
+# Boot 1's busybox init is what lists the processes left standing.
 # A root.conf with a bad value fails mkinitramfs (the hook's check).
 # Bad input, each its own boot, each must end in the initramfs panic with
 # its message (panic=0 halts instead of waiting on the console shell):
@@ -47,6 +54,9 @@ uml=${LINUX_UML:-/usr/bin/linux.uml}
 [ -x "$uml" ] || skip_missing "User-Mode Linux kernel $uml" "apt-get install user-mode-linux"
 ver=$("$uml" --version 2>/dev/null | tail -1)
 [ -d "/usr/lib/uml/modules/$ver" ] || skip_missing "UML module tree /usr/lib/uml/modules/$ver"
+[ -x /lib/systemd/systemd ] && [ -x /lib/systemd/systemd-shutdown ] ||
+	skip_missing "systemd (PID 1 of boot 2)" "apt-get install systemd"
+requires systemctl
 [ -c /dev/net/tun ] || skip_missing "/dev/net/tun" "TAP devices for UML's network"
 busybox=$(command -v busybox) || skip_missing busybox "apt-get install busybox-static"
 file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
@@ -167,6 +177,77 @@ say "shutdown: poweroff"
 poweroff -f
 EOF
 chmod 0755 "$root/sbin/init"
+
+# systemd as PID 1 for boot 2: the host's systemd, systemd-shutdown and
+# systemctl with their libraries, the units of poweroff, empty stand-ins
+# for the targets the iscsi-nbd unit orders itself against, our unit
+# enabled for instance root, and a oneshot workload that powers off.
+sd=/lib/systemd/systemd
+mkdir -p "$root/lib/systemd/system" "$root/etc/systemd/system/default.target.wants" \
+	"$root/var/tmp" || fail "mkdir systemd"
+for b in "$sd" /lib/systemd/systemd-shutdown "$(command -v systemctl)"; do
+	cp "$b" "$root/lib/systemd/" || fail "copy $b"
+	for l in $(ldd "$b" | grep -o '/[^ ]*'); do
+		[ -e "$root$l" ] || { mkdir -p "$root$(dirname "$l")" && cp -L "$l" "$root$l"; } ||
+			fail "copy $l"
+	done
+done
+mv "$root/lib/systemd/systemctl" "$root/bin/systemctl" || fail "systemctl"
+for u in poweroff.target systemd-poweroff.service shutdown.target umount.target \
+	final.target; do
+	cp "/lib/systemd/system/$u" "$root/lib/systemd/system/" || fail "unit $u"
+done
+for t in sysinit basic network-online remote-fs-pre; do
+	printf '[Unit]\nDescription=%s (t-root stand-in)\n' "$t" >"$root/lib/systemd/system/$t.target"
+done
+printf '0123456789abcdef0123456789abcdef\n' >"$root/etc/machine-id"
+ln -sf busybox "$root/bin/modprobe"
+cp "$root/etc/iscsi-nbd@.service" "$root/lib/systemd/system/iscsi-nbd@.service"
+ln -s /lib/systemd/system/iscsi-nbd@.service \
+	"$root/etc/systemd/system/default.target.wants/iscsi-nbd@root.service"
+cat >"$root/etc/systemd/system/default.target" <<'EOF'
+[Unit]
+Description=t-root with systemd as PID 1
+Wants=t-root-sd.service
+EOF
+cat >"$root/etc/systemd/system/t-root-sd.service" <<'EOF'
+[Unit]
+Description=t-root workload under systemd
+DefaultDependencies=no
+After=iscsi-nbd@root.service
+[Service]
+Type=oneshot
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/console
+ExecStart=/bin/sh /sbin/t-root-sd
+EOF
+cat >"$root/sbin/t-root-sd" <<'EOF'
+#!/bin/sh
+say() { echo "T-ROOT-SD: $*"; }
+say "pid1 $(tr '\0' ' ' </proc/1/cmdline)"
+say "root-device $(awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)"
+for p in /proc/[0-9]*; do
+	a=$(tr '\0' '\n' <"$p/cmdline" 2>/dev/null | head -n 1)
+	[ "$a" = @iscsi-nbd ] && say "daemon ${p#/proc/} $a"
+done
+say "unit $(systemctl show -p ActiveState -p Result iscsi-nbd@root.service | tr '\n' ' ')"
+iscsi-nbd status root 2>&1 | grep ': ACTIVE' | sed 's/^/T-ROOT-SD: status: /'
+i=0
+: >/data/sd-sums
+while [ $i -lt 8 ]; do
+	dd if=/dev/urandom of=/data/sd$i bs=256k count=4 conv=fsync 2>/dev/null || say "write FAILED"
+	sha256sum /data/sd$i >>/data/sd-sums
+	i=$((i + 1))
+done
+echo 3 >/proc/sys/vm/drop_caches
+if sha256sum -c /data/sd-sums >/dev/null 2>&1; then say "verify ok"; else say "verify FAILED"; fi
+say "ready for shutdown"
+sleep 4
+say "systemctl poweroff"
+systemctl --no-block poweroff
+EOF
+chmod 0755 "$root/sbin/t-root-sd"
 
 step "mkfs.ext4 -d on the root folder ($(du -sh "$root" | cut -f1))"
 disk=$isn_tmp/lun.img
@@ -366,6 +447,43 @@ e2fsck -f -n "$isn_tmp/p1-after.img" >"$logs/e2fsck.log" 2>&1 ||
 	fail "e2fsck -f -n: $(cat "$logs/e2fsck.log")"
 rm -f "$isn_tmp/p1-after.img"
 step "boot 1 passed; e2fsck -f -n clean"
+
+step "boot 2: systemd as PID 1, network 1 down at its shutdown"
+c=systemd
+boot $c "$initrd" 200 root=/dev/nbd0p1 rw init=$sd systemd.log_target=console \
+	systemd.log_level=info systemd.show_status=1
+wait_console $c 150 'T-ROOT-SD: ready for shutdown' ||
+	fail "systemd boot: no workload end: $(tail -n 40 "$logs/$c.console")"
+ip -n "$ns" link set "$tap1" down || fail "tap1 down"
+step "network 1 down before systemctl poweroff"
+wait_uml
+ip -n "$ns" link set "$tap1" up || fail "tap1 up"
+con=$isn_tmp/$c.console
+tr -d '\r' <"$logs/$c.console" >"$con"
+sed 's/\x1b\[[0-9;]*m//g' "$con" | grep 'T-ROOT-SD\|exec-condition\|Sending SIG\|[Rr]emount\|unmounted\|Powering off'
+grep -q 'T-ROOT-SD: pid1 /lib/systemd/systemd' "$con" || fail "systemd: PID 1 is not systemd"
+grep -q 'T-ROOT-SD: root-device /dev/nbd0p1$' "$con" || fail "systemd: / is not /dev/nbd0p1"
+grep -q 'T-ROOT-SD: daemon [0-9]* @iscsi-nbd$' "$con" || fail "systemd: no @iscsi-nbd"
+grep -q "iscsi-nbd@root.service: Skipped due to 'exec-condition'" "$con" &&
+	grep -q 'T-ROOT-SD: unit .*Result=exec-condition' "$con" ||
+	fail "systemd started iscsi-nbd@root.service instead of keeping the running daemon"
+[ "$(grep -c 'T-ROOT-SD: status: .*: ACTIVE' "$con")" = 2 ] || fail "systemd: status root"
+grep -q 'T-ROOT-SD: verify ok' "$con" || fail "systemd: workload verify"
+# systemd-shutdown: the killing spree, then / read-only, then power off;
+# / stayed served through all of it (it spared @iscsi-nbd).
+sed -n '/Sending SIGTERM to remaining processes/,$p' "$con" >"$isn_tmp/sd-final"
+grep -q 'Sending SIGKILL to remaining processes' "$isn_tmp/sd-final" &&
+	grep -q "Remounting '/' read-only" "$isn_tmp/sd-final" &&
+	grep -q 'All filesystems unmounted' "$isn_tmp/sd-final" &&
+	grep -q 'Powering off' "$isn_tmp/sd-final" ||
+	fail "systemd-shutdown did not end with / read-only and power off"
+grep -qi 'I/O error\|EXT4-fs error\|Failed to remount' "$con" &&
+	fail "systemd: $(grep -i 'I/O error\|EXT4-fs error\|Failed to remount' "$con" | head -n 3)"
+dd if="$disk" of="$isn_tmp/p1-after.img" bs=1M skip=1 count=96 status=none || fail "dd p1"
+e2fsck -f -n "$isn_tmp/p1-after.img" >"$logs/e2fsck-systemd.log" 2>&1 ||
+	fail "e2fsck -f -n after the systemd boot: $(cat "$logs/e2fsck-systemd.log")"
+rm -f "$isn_tmp/p1-after.img"
+step "boot 2 passed: systemd spared @iscsi-nbd, / read-only, power off; e2fsck -f -n clean"
 
 # panic_boot NAME MESSAGE KERNEL ARGS..: the boot must end in the initramfs
 # panic (halt: panic=0) with MESSAGE on the console, within 90 s.
