@@ -168,8 +168,9 @@ void daemon_root_storage_mark(char **argv)
 		nargv[n] = NULL;
 		fflush(NULL);
 		execv("/proc/self/exe", nargv);
-		log_warn("daemon: cannot re-execute as @" CLI_PROG " (%s); marking argv[0] "
-			 "in place", strerror(errno));
+		log_warn("daemon: cannot re-execute as @" CLI_PROG
+			 " (%s); marking argv[0] in place",
+			 strerror(errno));
 	}
 	argv[0][0] = '@';
 }
