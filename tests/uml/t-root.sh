@@ -68,6 +68,14 @@ fi
 src=$top_srcdir/initramfs
 [ -f "$src/hook" ] && [ -f "$src/local-top" ] || fail "initramfs/hook or initramfs/local-top missing"
 
+# mkinitramfs needs /usr/lib/modules/VER: an overlay on /usr/lib in a
+# private mount namespace (a kernel facility some containers lack).
+mkdir -p "$isn_tmp/ov/up" "$isn_tmp/ov/work" || fail "mkdir"
+unshare -m --propagation private sh -c 'mount -t overlay overlay \
+	-o "lowerdir=/usr/lib,upperdir=$1/up,workdir=$1/work" /usr/lib' sh "$isn_tmp/ov" 2>/dev/null ||
+	skip_missing "an overlay mount on /usr/lib in a mount namespace" "unshare -m, overlayfs"
+rm -rf "$isn_tmp/ov"
+
 logs=$top_builddir/tests/uml/logs/t-root
 rm -rf "$logs" && mkdir -p "$logs" || fail "cannot make $logs"
 t0=$(date +%s)
