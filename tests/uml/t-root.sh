@@ -37,6 +37,8 @@
 # "Remounting '/' read-only", "All filesystems unmounted", "Powering off"
 # (/ stayed served: @iscsi-nbd was spared), no I/O error; e2fsck clean.
 # Boot 1's busybox init is what lists the processes left standing.
+# Boot 3: an image made with only the flag file /etc/iscsi-nbd/initramfs
+# boots from iscsi_nbd.target= / .lun= / .portal= x2 alone (both paths).
 # A root.conf with a bad value fails mkinitramfs (the hook's check).
 # Bad input, each its own boot, each must end in the initramfs panic with
 # its message (panic=0 halts instead of waiting on the console shell):
@@ -185,6 +187,18 @@ say "shutdown: poweroff"
 poweroff -f
 EOF
 chmod 0755 "$root/sbin/init"
+
+cat >"$root/sbin/init-quick" <<'EOF'
+#!/bin/sh
+# PID 1 of boot 3 (configuration from the kernel command line only).
+export PATH=/sbin:/bin
+echo "T-ROOT-CMDLINE: root-device $(awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)"
+iscsi-nbd status root 2>&1 | grep ': ACTIVE' | sed 's/^/T-ROOT-CMDLINE: status: /'
+sync
+mount -o remount,ro / && echo "T-ROOT-CMDLINE: / read-only"
+poweroff -f
+EOF
+chmod 0755 "$root/sbin/init-quick"
 
 # systemd as PID 1 for boot 2: the host's systemd, systemd-shutdown and
 # systemctl with their libraries, the units of poweroff, empty stand-ins
@@ -492,6 +506,33 @@ e2fsck -f -n "$isn_tmp/p1-after.img" >"$logs/e2fsck-systemd.log" 2>&1 ||
 	fail "e2fsck -f -n after the systemd boot: $(cat "$logs/e2fsck-systemd.log")"
 rm -f "$isn_tmp/p1-after.img"
 step "boot 2 passed: systemd spared @iscsi-nbd, / read-only, power off; e2fsck -f -n clean"
+
+# Boot 3: no root.conf, the flag file /etc/iscsi-nbd/initramfs, the LUN
+# named on the kernel command line only (the target without CHAP now).
+# The same host, so the same initiator name: the LUN is still reserved
+# (SPC-3 PR) by boot 2's daemon, which powered off without a detach.
+mkdir -p "$isn_tmp/etc-flag" && : >"$isn_tmp/etc-flag/initramfs" &&
+	cp "$etc/initiatorname" "$isn_tmp/etc-flag/" || fail "flag file"
+initrd_flag=$isn_tmp/initrd-flag.img
+mk_initrd "$initrd_flag" "$isn_tmp/etc-flag" >"$logs/mkinitramfs-flag.log" 2>&1 ||
+	fail "mkinitramfs with the flag file: $(tail -n 20 "$logs/mkinitramfs-flag.log")"
+zcat "$initrd_flag" | cpio -it 2>/dev/null >"$isn_tmp/flag.list"
+grep -q 'sbin/iscsi-nbd$' "$isn_tmp/flag.list" && grep -q 'nbd\.ko$' "$isn_tmp/flag.list" ||
+	fail "the flag file did not make the hook add the program and nbd.ko"
+grep -q 'root\.conf$' "$isn_tmp/flag.list" && fail "a root.conf in the flag-file image"
+tgtadm_ns "$ns" --mode account --op unbind --tid 1 --user "$CHAP_USER" || fail "CHAP unbind"
+c=cmdline
+boot $c "$initrd_flag" 120 root=/dev/nbd0p1 rw init=/sbin/init-quick \
+	iscsi_nbd.target=$IQN iscsi_nbd.lun=1 iscsi_nbd.portal=10.1.0.1 iscsi_nbd.portal=10.2.0.1
+wait_console $c 90 'T-ROOT-CMDLINE: / read-only' ||
+	fail "boot from the command line's configuration: $(tail -n 30 "$logs/$c.console")"
+wait_uml
+tr -d '\r' <"$logs/$c.console" | grep 'T-ROOT-CMDLINE' >"$isn_tmp/$c.lines"
+cat "$isn_tmp/$c.lines"
+grep -q 'root-device /dev/nbd0p1$' "$isn_tmp/$c.lines" || fail "cmdline boot: / is not /dev/nbd0p1"
+[ "$(grep -c 'status: .*: ACTIVE' "$isn_tmp/$c.lines")" = 2 ] ||
+	fail "cmdline boot: status root does not show two ACTIVE paths"
+step "boot 3 passed: the LUN from iscsi_nbd.* alone, both paths"
 
 # panic_boot NAME MESSAGE KERNEL ARGS..: the boot must end in the initramfs
 # panic (halt: panic=0) with MESSAGE on the console, within 90 s.
