@@ -9,7 +9,8 @@ libev-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libssl-dev libisal-dev
 libinih-dev libsystemd-dev libjson-c-dev check
 tgt iproute2 iputils-ping libnl-utils user-mode-linux kmod util-linux e2fsprogs fdisk
 libnbd-bin python3-libnbd fio qemu-utils qemu-block-extra libiscsi-bin valgrind gnuplot-nox
-open-iscsi multipath-tools dmsetup
+open-iscsi multipath-tools dmsetup systemd
+initramfs-tools klibc-utils busybox-static cpio
 "
 
 missing=""

@@ -30,6 +30,7 @@ UML_TESTS = \
 	tests/uml/t-nbd-pr-lio-holderpull.sh \
 	tests/uml/t-nbd-pr-fence-lio.sh \
 	tests/uml/t-nbd-pr-preempt-lio.sh \
+	tests/uml/t-root.sh \
 	tests/uml/demo-guest.sh
 TESTS += $(UML_TESTS)
 EXTRA_DIST += $(UML_TESTS) tests/uml/run.sh tests/uml/init.sh tests/uml/lib.sh \

@@ -109,6 +109,12 @@ void cli_config_release(struct sess_config *cfg);
 /* Strict number parsing: decimal, 0x hex, or with a K/M/G (binary) suffix. */
 int cli_parse_u64(const char *s, uint64_t *out);
 
+/*
+ * main()'s argv: the process's own argument strings (what
+ * /proc/PID/cmdline shows), for attach --root-storage.
+ */
+extern char **cli_main_argv;
+
 /* Subcommands (cmd_*.c). argv[0] is the subcommand name. */
 int cmd_discover(int argc, char **argv);
 int cmd_scsi(int argc, char **argv);

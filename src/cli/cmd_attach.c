@@ -59,6 +59,7 @@ enum {
 	OPT_RESERVATION,
 	OPT_READ_ONLY,
 	OPT_PREEMPT,
+	OPT_ROOT_STORAGE,
 };
 
 /* --reservation (iscsi-nbd.8 EXCLUSIVE ACCESS). */
@@ -103,6 +104,7 @@ static const struct option attach_opts[] = {
 	{"reservation", required_argument, NULL, OPT_RESERVATION},
 	{"read-only", no_argument, NULL, OPT_READ_ONLY},
 	{"preempt", no_argument, NULL, OPT_PREEMPT},
+	{"root-storage", no_argument, NULL, OPT_ROOT_STORAGE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -173,6 +175,9 @@ static void attach_usage(FILE *f, bool serve)
 		   "  -f, --foreground             stay in the foreground, log to stderr\n"
 		   "      --name NAME              control socket name (default nbdN / serve-PID)\n"
 		   "      --log-file FILE          background log (default %s/NAME.log)\n"
+		   "      --root-storage           the device holds the root filesystem: run as\n"
+		   "                               @" CLI_PROG " (systemd's shutdown spares it),\n"
+		   "                               fail unless all memory can be locked\n"
 		   "      --config NAME            read %s/NAME.conf (or a file) after\n"
 		   "                               " CONFIG_GLOBAL_NAME ".conf; options given here win\n",
 		ctl_dir(), config_dir());
@@ -549,7 +554,7 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 	struct sess_config sc;
 	char *ifaces[PATH_MAX_PATHS] = {0};
 	unsigned int np = 0, i;
-	bool foreground = false;
+	bool foreground = false, root_storage = false;
 	const char *log_file = NULL;
 	char logbuf[300];
 	uint64_t v;
@@ -732,6 +737,9 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 		case OPT_PREEMPT:
 			ro.preempt = true;
 			continue;
+		case OPT_ROOT_STORAGE:
+			root_storage = true;
+			continue;
 		default:
 			break;
 		}
@@ -760,6 +768,13 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 			"--reservation none");
 		return CLI_EXIT_USAGE;
 	}
+	if (root_storage && serve) {
+		cli_err("--root-storage is for attach: serve exports no block device");
+		return CLI_EXIT_USAGE;
+	}
+	/* Before any lock or login: this may re-execute the whole command. */
+	if (root_storage)
+		daemon_root_storage_mark(cli_main_argv);
 	code = export_take_lock(&t, ec.name, serve);
 	if (code)
 		return code;
@@ -866,6 +881,19 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 	}
 	if (!serve)
 		daemon_writeback_safety();
+	/* The root filesystem's daemon must never page in from it. */
+	if (root_storage && (code = daemon_root_storage_lock()) < 0) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg),
+			 "--root-storage: cannot lock memory (mlockall: %s); raise "
+			 "RLIMIT_MEMLOCK or run as root",
+			 strerror(-code));
+		cli_err("%s", msg);
+		daemon_failed(CLI_EXIT_LOCAL, msg);
+		cli_config_release(&sc);
+		return CLI_EXIT_LOCAL;
+	}
 	/* The one-shot preflight stayed quiet; a daemon's log says what it does (-q still wins). */
 	if (log_max_priority == LOG_WARNING)
 		log_max_priority = LOG_INFO;

@@ -13,6 +13,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "cli/cli.h"
 #include "cli/daemon.h"
 #include "util/log.h"
 
@@ -151,4 +152,32 @@ int daemon_writeback_safety(void)
 		failed++;
 	}
 	return failed;
+}
+
+void daemon_root_storage_mark(char **argv)
+{
+	char *nargv[256];
+	size_t n;
+
+	if (!argv || !argv[0] || argv[0][0] == '@')
+		return;
+	nargv[0] = (char *)"@" CLI_PROG;
+	for (n = 1; argv[n] && n < sizeof(nargv) / sizeof(nargv[0]) - 1; n++)
+		nargv[n] = argv[n];
+	if (!argv[n]) {
+		nargv[n] = NULL;
+		fflush(NULL);
+		execv("/proc/self/exe", nargv);
+		log_warn("daemon: cannot re-execute as @" CLI_PROG
+			 " (%s); marking argv[0] in place",
+			 strerror(errno));
+	}
+	argv[0][0] = '@';
+}
+
+int daemon_root_storage_lock(void)
+{
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		return -errno;
+	return 0;
 }

@@ -43,4 +43,21 @@ void daemon_stopping(void);
  */
 int daemon_writeback_safety(void);
 
+/*
+ * attach --root-storage: mark the process as a storage daemon of the root
+ * filesystem, systemd's convention (argv[0][0] == '@': systemd's final
+ * killing spree at shutdown spares it, so it serves the root until the
+ * root is unmounted or remounted read-only). argv: main()'s. When argv[0]
+ * does not begin with '@', re-executes /proc/self/exe with argv[0]
+ * "@iscsi-nbd" and the same arguments (never returns then); if that exec
+ * fails, overwrites the first byte of argv[0] in place and returns.
+ */
+void daemon_root_storage_mark(char **argv);
+
+/*
+ * attach --root-storage: lock every page, now and future, so that the
+ * daemon never pages in from the disk it serves. Returns 0 or -errno.
+ */
+int daemon_root_storage_lock(void);
+
 #endif

@@ -45,6 +45,8 @@ void cli_err(const char *fmt, ...)
 	fprintf(stderr, CLI_PROG ": %s\n", line);
 }
 
+char **cli_main_argv;
+
 struct subcmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -120,6 +122,8 @@ int main(int argc, char **argv)
 	};
 	int c;
 	size_t i;
+
+	cli_main_argv = argv;
 
 	/* A peer closing on us must be an error return, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);

@@ -23,6 +23,11 @@ expect_rc 1 "$isn_bin" frobnicate
 expect_stderr "unknown command 'frobnicate'"
 expect_rc 1 "$isn_bin" -d nosuchsubsys tur
 expect_stderr "unknown debug subsystem"
+# --root-storage marks a daemon serving a block device: not serve.
+expect_rc 1 "$isn_bin" serve --root-storage -t iqn.2026-11.test:x -P 127.0.0.1 --socket "$isn_tmp/s"
+expect_stderr "root-storage is for attach"
+expect_rc 0 "$isn_bin" attach --help
+expect_stdout "--root-storage"
 expect_rc 1 "$isn_bin" tur -P 127.0.0.1
 expect_stderr "needs -t IQN"
 expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x

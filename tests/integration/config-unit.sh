@@ -34,6 +34,7 @@ want() {
 }
 want "Type=notify"
 want "ExecStart=$(dirname "$isn_bin")/iscsi-nbd attach --config %i -f"
+want "ExecCondition=/bin/sh -c '! $(dirname "$isn_bin")/iscsi-nbd status %i >/dev/null 2>&1'"
 want "After=network-online.target"
 want "Before=remote-fs-pre.target"
 want "Restart=on-failure"
