@@ -17,6 +17,10 @@ systemd/iscsi-nbd@.service: $(srcdir)/systemd/iscsi-nbd@.service.in Makefile
 
 dist_udevrules_DATA = udev/60-iscsi-nbd.rules
 
+# Bash completion, loaded by bash-completion on first use (tested by
+# completion.sh).
+dist_bashcompletion_DATA = completion/iscsi-nbd
+
 # conf/example.conf is `iscsi-nbd config --example` (checked by config-man.sh).
 dist_doc_DATA = conf/example.conf
 
@@ -29,6 +33,7 @@ CONFIG_TESTS = \
 	tests/integration/config-cli.sh \
 	tests/integration/config-man.sh \
 	tests/integration/config-unit.sh \
+	tests/integration/completion.sh \
 	tests/uml/t-systemd.sh
 TESTS += $(CONFIG_TESTS)
 EXTRA_DIST += $(CONFIG_TESTS)
