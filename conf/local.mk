@@ -43,3 +43,19 @@ clean-local: clean-local-conf
 clean-local-conf:
 	-rm -rf tests/etc
 .PHONY: clean-local-conf
+
+# The Debian package (debian/, native: README's "Install"; built from this
+# tarball by tests/package/deb.sh). Its version is debian/changelog's, which
+# must be AC_INIT's: make dist refuses a tarball where they differ.
+EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules \
+	debian/source/format debian/iscsi-nbd.install debian/conf/iscsi-nbd.conf \
+	debian/postinst debian/postrm
+dist-hook: dist-check-debian-version
+dist-check-debian-version:
+	@v=`sed -n '1s/^iscsi-nbd (\([^)]*\)).*/\1/p' $(srcdir)/debian/changelog`; \
+	if test "$$v" != "$(PACKAGE_VERSION)"; then \
+		echo "debian/changelog is at $$v, configure.ac at $(PACKAGE_VERSION):" \
+			"add a changelog entry for $(PACKAGE_VERSION) (dch -v $(PACKAGE_VERSION))" >&2; \
+		exit 1; \
+	fi
+.PHONY: dist-check-debian-version

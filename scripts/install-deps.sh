@@ -10,6 +10,7 @@ libinih-dev libsystemd-dev libjson-c-dev check
 tgt iproute2 iputils-ping libnl-utils user-mode-linux kmod util-linux e2fsprogs fdisk
 libnbd-bin python3-libnbd fio qemu-utils qemu-block-extra libiscsi-bin valgrind gnuplot-nox
 open-iscsi multipath-tools dmsetup
+debhelper dpkg-dev fakeroot lintian man-db bash-completion
 "
 
 missing=""
