@@ -12,7 +12,7 @@
 #   bash-completion loads it, and one serve round trip against tgtd
 #   (nbdcopy 4 MiB in and out through a Unix socket);
 # - the daemon's generated initiator name lands in /etc/iscsi-nbd;
-# - a conffile edited by the admin survives a reinstall;
+# - a conffile edited by the admin survives a reinstall and an upgrade;
 # - purge leaves no file of `dpkg -L`, no directory the package created,
 #   and no /etc/iscsi-nbd, unless the admin keeps files there: then
 #   exactly those stay (a NAME.conf and a secret file) and the generated
@@ -233,14 +233,25 @@ check_gone
 [ ! -e "$etc" ] || fail "purge left $etc: $(ls -A "$etc")"
 info "purged: nothing left"
 
-# Again, now with an edited conffile (kept over a reinstall) and files of
-# the admin's in /etc/iscsi-nbd (kept by purge).
+# Again, now with an edited conffile (kept over a reinstall and an
+# upgrade) and files of the admin's in /etc/iscsi-nbd (kept by purge).
 install_readme
 echo "# edited by the admin" >>"$etc/iscsi-nbd.conf"
 (cd "$b/deb" && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall \
 	"./iscsi-nbd_${version}_$arch.deb") >"$isn_tmp/reinstall.log" 2>&1 ||
 	fail "reinstall: $(tail -5 "$isn_tmp/reinstall.log")"
 grep -qx '# edited by the admin' "$etc/iscsi-nbd.conf" || fail "reinstall lost the admin's edit of the conffile"
+# And over an upgrade: the same package as version VERSION+test1 (repacked,
+# the conffile unchanged, as in most upgrades).
+dpkg-deb -R "$deb" "$isn_tmp/up" || fail "dpkg-deb -R"
+sed -i "s/^Version: .*/Version: $version+test1/" "$isn_tmp/up/DEBIAN/control"
+up=$isn_tmp/iscsi-nbd_$version+test1_$arch.deb
+dpkg-deb -b "$isn_tmp/up" "$up" >/dev/null || fail "dpkg-deb -b"
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$up" >"$isn_tmp/upgrade.log" 2>&1 ||
+	fail "upgrade: $(tail -5 "$isn_tmp/upgrade.log")"
+[ "$(dpkg-query -W -f='${db:Status-Status} ${Version}' iscsi-nbd)" = "installed $version+test1" ] ||
+	fail "after the upgrade: $(dpkg-query -W -f='${db:Status-Status} ${Version}' iscsi-nbd)"
+grep -qx '# edited by the admin' "$etc/iscsi-nbd.conf" || fail "the upgrade lost the admin's edit of the conffile"
 printf '[target]\nname = %s\nportal = 192.0.2.1\n[auth]\nchap_user = u\nchap_secret_file = %s/store.secret\n' \
 	"$iqn" "$etc" >"$etc/store.conf"
 (umask 077 && echo "secret-of-the-admin" >"$etc/store.secret")
