@@ -102,8 +102,12 @@ deb=$b/deb/iscsi-nbd_${version}_$arch.deb
 # lintian's whole report (the build log has it after the lintian command).
 echo "---- lintian:" >&2
 sed -n '/^+ lintian /,$p' "$isn_tmp/build.log" >&2
-lintian --fail-on error,warning "$deb" >"$isn_tmp/lintian.out" 2>&1 ||
-	fail "lintian reports warnings (each must be fixed or overridden with a reason): $(cat "$isn_tmp/lintian.out")"
+# Warnings fail too (each must be fixed or overridden with a reason);
+# info, pedantic and experimental tags are shown.
+lintian -I -E --pedantic --fail-on error,warning "$deb" >"$isn_tmp/lintian.out" 2>&1 ||
+	fail "lintian reports warnings: $(cat "$isn_tmp/lintian.out")"
+echo "---- lintian -I -E --pedantic:" >&2
+cat "$isn_tmp/lintian.out" >&2
 
 # Which directories of the package exist before it is installed: purge
 # must leave those, and remove the others.
