@@ -11,7 +11,9 @@
 #      run an ASan binary at all (UML guests, valgrind), which `make
 #      check-sanitizer` leaves out by name (SANITIZER_EXCLUDED_TESTS in
 #      Makefile.am) instead of letting them skip;
-#   4. libFuzzer build: each fuzz target for a bounded time.
+#   4. libFuzzer build: each fuzz target for a bounded time;
+#   5. package: the Debian package built as README's "Install" says,
+#      installed on this machine, used, purged (tests/package/deb.sh).
 # Skips are listed and policed (the rule is in tests/skip.sh): after each
 # tier, tests/skip-report.sh prints every test that skipped with the reason
 # it gave. A test may skip only for something the machine lacks, saying
@@ -124,6 +126,21 @@ if [ $quick = 0 ]; then
 		total_fail=$((total_fail + 1))
 		status=1
 	fi
+fi
+
+if [ $quick = 0 ] && [ -f "$top/_build/normal/Makefile" ]; then
+	# Not in make check's TESTS: it installs into this machine.
+	echo "=== tier: package"
+	t0=$(date +%s)
+	if ! make -C "$top/_build/normal" check TESTS=tests/package/deb.sh \
+		TEST_SUITE_LOG=test-suite-package.log; then
+		status=1
+		show_failures "$top/_build/normal"
+	fi
+	echo "=== tier package: $(($(date +%s) - t0)) s"
+	[ -f "$top/_build/normal/test-suite-package.log" ] &&
+		tally "$top/_build/normal" test-suite-package.log
+	skips package "$top/_build/normal/test-suite-package.log"
 fi
 
 echo

@@ -17,6 +17,10 @@ systemd/iscsi-nbd@.service: $(srcdir)/systemd/iscsi-nbd@.service.in Makefile
 
 dist_udevrules_DATA = udev/60-iscsi-nbd.rules
 
+# Bash completion, loaded by bash-completion on first use (tested by
+# completion.sh).
+dist_bashcompletion_DATA = completion/iscsi-nbd
+
 # conf/example.conf is `iscsi-nbd config --example` (checked by config-man.sh).
 dist_doc_DATA = conf/example.conf
 
@@ -29,6 +33,7 @@ CONFIG_TESTS = \
 	tests/integration/config-cli.sh \
 	tests/integration/config-man.sh \
 	tests/integration/config-unit.sh \
+	tests/integration/completion.sh \
 	tests/uml/t-systemd.sh
 TESTS += $(CONFIG_TESTS)
 EXTRA_DIST += $(CONFIG_TESTS)
@@ -38,3 +43,19 @@ clean-local: clean-local-conf
 clean-local-conf:
 	-rm -rf tests/etc
 .PHONY: clean-local-conf
+
+# The Debian package (debian/, native: README's "Install"; built from this
+# tarball by tests/package/deb.sh). Its version is debian/changelog's, which
+# must be AC_INIT's: make dist refuses a tarball where they differ.
+EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules \
+	debian/source/format debian/iscsi-nbd.install debian/conf/iscsi-nbd.conf \
+	debian/postinst debian/postrm
+dist-hook: dist-check-debian-version
+dist-check-debian-version:
+	@v=`sed -n '1s/^iscsi-nbd (\([^)]*\)).*/\1/p' $(srcdir)/debian/changelog`; \
+	if test "$$v" != "$(PACKAGE_VERSION)"; then \
+		echo "debian/changelog is at $$v, configure.ac at $(PACKAGE_VERSION):" \
+			"add a changelog entry for $(PACKAGE_VERSION) (dch -v $(PACKAGE_VERSION))" >&2; \
+		exit 1; \
+	fi
+.PHONY: dist-check-debian-version

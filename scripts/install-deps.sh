@@ -11,6 +11,7 @@ tgt iproute2 iputils-ping libnl-utils user-mode-linux kmod util-linux e2fsprogs 
 libnbd-bin python3-libnbd fio qemu-utils qemu-block-extra libiscsi-bin valgrind gnuplot-nox
 open-iscsi multipath-tools dmsetup systemd
 initramfs-tools klibc-utils busybox-static cpio
+debhelper dpkg-dev fakeroot lintian man-db bash-completion
 "
 
 missing=""

@@ -124,3 +124,9 @@ MP_TESTS = \
 	tests/integration/mp-slow-target.sh
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)
+
+# The Debian package built, installed, used and purged on this machine
+# (README's "Install"): not in TESTS, as it installs into the system;
+# run-tests.sh runs it as its own tier ("package"), through make check
+# TESTS=tests/package/deb.sh.
+EXTRA_DIST += tests/package/deb.sh
