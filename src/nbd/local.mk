@@ -49,6 +49,9 @@ tests_unit_nbdsrv_mem_CFLAGS = $(TEST_CFLAGS)
 tests_unit_nbdsrv_mem_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/nbd_clients_mem.sh
 EXTRA_DIST += tests/integration/nbd_clients_mem.sh
+# The same server over TLS: PSK, X.509, refusals, stalled handshakes (issue 14).
+TESTS += tests/integration/nbd-tls.sh
+EXTRA_DIST += tests/integration/nbd-tls.sh tests/integration/nbd-tls-raw.py
 
 check_PROGRAMS += tests/unit/test_nbd_listen
 TESTS += tests/unit/test_nbd_listen
