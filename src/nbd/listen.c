@@ -34,7 +34,8 @@
 struct client {
 	struct list_node node;
 	struct nbdsrv_listener *l;
-	char name[64];
+	char name[64 + 64];
+	char peer[64]; /* "HOST:PORT", "[V6]:PORT" or "" (numeric: INET6_ADDRSTRLEN + port fit) */
 	int fd;
 	ev_io io;	      /* handshake phase only */
 	ev_timer timer;	      /* handshake deadline */
@@ -116,6 +117,7 @@ static void client_handover(struct client *cl)
 	struct nbdsrv_listener *l = cl->l;
 	struct nbdsrv_conn_cfg ccfg = {
 		.name = cl->name,
+		.peer = cl->peer,
 		.queue_depth = l->cfg.queue_depth,
 		.send_timeout = l->cfg.send_timeout > 0 ? l->cfg.send_timeout : 0,
 		.closed = client_conn_closed,
@@ -293,9 +295,12 @@ static void name_peer(struct client *cl, const struct sockaddr_storage *ss, sock
 			NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		snprintf(cl->name, sizeof(cl->name), "nbdsrv client%llu",
 			 (unsigned long long)serial);
-	else
-		snprintf(cl->name, sizeof(cl->name), "nbdsrv client%llu %s:%s",
-			 (unsigned long long)serial, host, port);
+	else {
+		snprintf(cl->peer, sizeof(cl->peer), strchr(host, ':') ? "[%s]:%s" : "%s:%s",
+			 host, port);
+		snprintf(cl->name, sizeof(cl->name), "nbdsrv client%llu %.64s",
+			 (unsigned long long)serial, cl->peer);
+	}
 }
 
 static void listen_on_retry(struct ev_loop *loop, ev_timer *w, int revents)

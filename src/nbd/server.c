@@ -43,6 +43,7 @@ struct nbdsrv_io {
 
 struct nbdsrv_conn {
 	char name[CONN_NAME_MAX];
+	char peer[CONN_NAME_MAX];
 	struct ev_loop *loop;
 	ev_io rio;
 	ev_io wio;
@@ -915,6 +916,7 @@ struct nbdsrv_conn *nbdsrv_conn_new(struct ev_loop *loop, int fd, struct bdev *b
 		return NULL;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", cfg->name ? cfg->name : "nbd");
+	snprintf(c->peer, sizeof(c->peer), "%s", cfg->peer ? cfg->peer : "");
 	c->loop = loop;
 	c->fd = fd;
 	c->bd = bd;
@@ -1010,4 +1012,9 @@ const char *nbdsrv_conn_name(const struct nbdsrv_conn *c)
 SSL *nbdsrv_conn_ssl(const struct nbdsrv_conn *c)
 {
 	return c->ssl;
+}
+
+const char *nbdsrv_conn_peer(const struct nbdsrv_conn *c)
+{
+	return c->peer;
 }

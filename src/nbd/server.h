@@ -74,6 +74,7 @@ typedef void (*nbdsrv_conn_closed_fn)(struct nbdsrv_conn *c, int err, void *opaq
 
 struct nbdsrv_conn_cfg {
 	const char *name;     /* log prefix such as "nbd0 sock1", copied */
+	const char *peer;     /* client address "HOST:PORT" (server mode), copied; or NULL */
 	uint32_t queue_depth; /* request slots; 0 = 128 */
 	/*
 	 * Seconds replies may wait for a client that does not read them before
@@ -122,5 +123,8 @@ const char *nbdsrv_conn_name(const struct nbdsrv_conn *c);
 
 /* The TLS session, or NULL for plaintext (status output). */
 SSL *nbdsrv_conn_ssl(const struct nbdsrv_conn *c);
+
+/* The client's address as given in the config ("" for kernel sockets). */
+const char *nbdsrv_conn_peer(const struct nbdsrv_conn *c);
 
 #endif
