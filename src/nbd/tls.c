@@ -33,8 +33,13 @@ struct psk_entry {
 	unsigned keylen;
 };
 
-/* TLS 1.3: AES-GCM first (AES-NI); PSK handshakes need a SHA-256 suite. */
-#define TLS13_SUITES "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"
+/*
+ * TLS 1.3, AES-GCM first (AES-NI). A TLS 1.3 PSK from the PSK callback is
+ * bound to SHA-256, and with server preference a SHA-384 suite picked first
+ * would make OpenSSL drop the PSK and fall back to the certificate (seen
+ * with GnuTLS clients when both credentials are loaded): SHA-256 suites lead.
+ */
+#define TLS13_SUITES "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 /* SSL ex-data slot: the PSK entry a handshake used (OpenSSL does not keep it for TLS 1.3). */
 static int psk_ex_index = -1;

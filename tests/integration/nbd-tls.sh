@@ -192,6 +192,15 @@ done
 wait_for 5 log_has "$log" 'client certificate: unable to get local issuer certificate'
 wait_for 5 log_has "$log" 'client certificate: certificate has expired'
 
+stop_server
+
+# Both credentials at once: a PSK client and a certificate client are both served.
+start_server --tls require --tls-psk "$isn_tmp/keys.psk" --tls-certificates "$x/srv"
+nbdinfo --size "$(psk_uri)" >/dev/null || fail "PSK client refused when certificates are loaded too"
+nbdinfo --size "$(x509_uri cli)" >/dev/null || fail "certificate client refused when PSKs are loaded too"
+wait_for 5 log_has "$log" 'TLS established: .* psk:alice$'
+info "PSK and X.509 on one listener: both clients served"
+
 # ---- qemu-img --------------------------------------------------------------------------
 if command -v qemu-img >/dev/null 2>&1; then
 	mkdir -p "$isn_tmp/qpsk"
