@@ -34,12 +34,14 @@ struct psk_entry {
 };
 
 /*
- * TLS 1.3, AES-GCM first (AES-NI). A TLS 1.3 PSK from the PSK callback is
- * bound to SHA-256, and with server preference a SHA-384 suite picked first
- * would make OpenSSL drop the PSK and fall back to the certificate (seen
- * with GnuTLS clients when both credentials are loaded): SHA-256 suites lead.
+ * TLS 1.3 suites, AES-GCM first (AES-NI). A TLS 1.3 PSK from the PSK
+ * callback is bound to SHA-256: with server preference, a SHA-384 suite
+ * picked first makes OpenSSL drop the PSK and fall back to the certificate
+ * (seen with GnuTLS clients when both credentials are loaded), so with PSKs
+ * the SHA-256 suites lead.
  */
-#define TLS13_SUITES "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+#define TLS13_SUITES	 "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"
+#define TLS13_SUITES_PSK "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 /* SSL ex-data slot: the PSK entry a handshake used (OpenSSL does not keep it for TLS 1.3). */
 static int psk_ex_index = -1;
@@ -329,7 +331,7 @@ struct nbdsrv_tls *nbdsrv_tls_new(const struct nbdsrv_tls_cfg *cfg, char *err, s
 	if (psk_ex_index < 0)
 		psk_ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	if (SSL_CTX_set_cipher_list(t->ctx, TLS12_CIPHERS) != 1 ||
-	    SSL_CTX_set_ciphersuites(t->ctx, TLS13_SUITES) != 1) {
+	    SSL_CTX_set_ciphersuites(t->ctx, t->npsk ? TLS13_SUITES_PSK : TLS13_SUITES) != 1) {
 		snprintf(err, errlen, "cipher list: %s", ssl_err_text(e, sizeof(e)));
 		goto fail;
 	}

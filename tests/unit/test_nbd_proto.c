@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "nbd/handshake.h"
+#include "nbd/tls.h"
 #include "nbd/proto.h"
 #include "util/compiler.h"
 
@@ -727,6 +728,59 @@ END_TEST
 
 /* clang-format on */
 
+
+/* ---------------------------------------------------------------- TLS PSK */
+
+/* The psktool format, and what is refused with the line and reason. */
+START_TEST(tls_psk_parse)
+{
+	static const char good[] = "alice:0011aaBB\n\nbob:ff00\r\n";
+	char err[200];
+	struct nbdsrv_tls_cfg cfg = {0};
+	struct nbdsrv_tls *t;
+
+	ck_assert_int_eq(nbdsrv_tls_psk_parse(good, strlen(good), err, sizeof(err)), 2);
+	ck_assert_int_eq(nbdsrv_tls_psk_parse("alice", 5, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "line 1"));
+	ck_assert_int_eq(nbdsrv_tls_psk_parse("a:0\n", 4, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(nbdsrv_tls_psk_parse("a:zz\n", 5, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "hexadecimal"));
+	ck_assert_int_eq(nbdsrv_tls_psk_parse(":00\n", 4, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(nbdsrv_tls_psk_parse("\n\n", 2, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(nbdsrv_tls_psk_parse("a\x01b:00", 6, err, sizeof(err)), -EINVAL);
+	/* A key longer than 64 bytes. */
+	{
+		char longkey[2 + 2 * 65 + 1];
+
+		memset(longkey, '0', sizeof(longkey) - 1);
+		longkey[0] = 'a';
+		longkey[1] = ':';
+		longkey[sizeof(longkey) - 1] = 0;
+		ck_assert_int_eq(nbdsrv_tls_psk_parse(longkey, strlen(longkey), err, sizeof(err)),
+				 -EINVAL);
+	}
+	/* Credentials: an identity given twice, none at all, verify-peer without certificates. */
+	cfg.psk_text = "a:00\na:11\n";
+	cfg.psk_len = strlen(cfg.psk_text);
+	ck_assert_ptr_null(nbdsrv_tls_new(&cfg, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "twice"));
+	cfg.psk_text = NULL;
+	ck_assert_ptr_null(nbdsrv_tls_new(&cfg, err, sizeof(err)));
+	cfg.verify_peer = true;
+	cfg.psk_text = good;
+	cfg.psk_len = strlen(good);
+	ck_assert_ptr_null(nbdsrv_tls_new(&cfg, err, sizeof(err)));
+	cfg.verify_peer = false;
+	t = nbdsrv_tls_new(&cfg, err, sizeof(err));
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(nbdsrv_tls_psk_count(t), 2);
+	ck_assert(!nbdsrv_tls_has_certs(t));
+	nbdsrv_tls_free(t);
+	ck_assert_int_eq(nbdsrv_tls_mode_parse("require"), NBDSRV_TLS_REQUIRE);
+	ck_assert_int_eq(nbdsrv_tls_mode_parse("yes"), -1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("nbd_proto");
@@ -759,6 +813,7 @@ int main(void)
 	tcase_add_test(th, hs_tls_require);
 	tcase_add_test(th, hs_tls_require_export_name_closes);
 	tcase_add_test(th, hs_tls_on);
+	tcase_add_test(th, tls_psk_parse);
 	tcase_add_test(th, hs_oversized_option_skipped);
 	tcase_add_test(th, hs_oversized_export_name_closes);
 	tcase_add_test(th, hs_abort);
