@@ -16,6 +16,10 @@ server in FORCEDTLS mode answers and what it does with hostile bytes.
         N clients that get the STARTTLS ACK, send half a TLS record header
         and stall; prints, after SECONDS, how many the server has closed.
 
+    nbd-tls-raw.py HOST PORT flood N SECONDS
+        Like stall, but N may exceed the server's client limit: prints how
+        many got as far as the TLS handshake and how many the server
+        turned away at once, then, after SECONDS, how many it closed.
     nbd-tls-raw.py HOST PORT x509 DIR TLSVERSION
         STARTTLS, then a TLS handshake (Python's ssl, OpenSSL) as a client
         presenting DIR/client-cert.pem whatever the server's CA list says
@@ -171,6 +175,40 @@ def stall(host, port, n, seconds):
     print("closed by the server: %d" % closed)
 
 
+def flood(host, port, n, seconds):
+    socks, refused = [], 0
+    for _ in range(int(n)):
+        try:
+            s = socket.create_connection((host, int(port)), timeout=5)
+            s.settimeout(5)
+            hello = s.recv(18)
+            if len(hello) < 18:
+                raise ConnectionResetError
+            s.sendall(struct.pack(">I", FLAG_C_FIXED_NEWSTYLE))
+            send_opt(s, OPT_STARTTLS)
+            if len(s.recv(20)) < 20:
+                raise ConnectionResetError
+            s.sendall(b"\x16\x03\x01")
+            s.setblocking(False)
+            socks.append(s)
+        except (ConnectionResetError, BrokenPipeError, socket.timeout, OSError):
+            refused += 1
+    print("half-open in the TLS handshake: %d, turned away: %d" % (len(socks), refused))
+    sys.stdout.flush()
+    time.sleep(float(seconds))
+    closed = 0
+    for s in socks:
+        try:
+            if s.recv(4096) == b"":
+                closed += 1
+        except BlockingIOError:
+            pass
+        except ConnectionResetError:
+            closed += 1
+        s.close()
+    print("closed by the server: %d" % closed)
+
+
 def x509(host, port, cdir, version):
     import ssl
     s = starttls(host, port)
@@ -203,6 +241,8 @@ def main():
         export_name(host, port)
     elif what == "garbage":
         garbage(host, port)
+    elif what == "flood":
+        flood(host, port, sys.argv[4], sys.argv[5])
     elif what == "x509":
         x509(host, port, sys.argv[4], sys.argv[5])
     elif what == "stall":

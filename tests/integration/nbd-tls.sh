@@ -9,7 +9,9 @@
 #   EXPORT_NAME first: closed with no data), a wrong key and an unknown
 #   identity (each with its log line), garbage instead of a ClientHello;
 # - clients stalled half way into the TLS handshake do not delay another
-#   client and are dropped at the handshake deadline;
+#   client and are dropped at the handshake deadline; a flood of 40 such
+#   connections past the client limit is turned away or dropped, with the
+#   server's memory bounded and a connected client served throughout;
 # - --tls on serves plaintext and TLS clients alike;
 # - X.509 with --tls-verify-peer: nbdinfo with a client certificate, and
 #   refusals for a certificate signed by another CA, an expired one, none
@@ -101,6 +103,50 @@ log_count_ge "$log" 8 'handshake timed out' || fail "no 'handshake timed out' fo
 timeout 10 nbdinfo --size "$(psk_uri)" >/dev/null || fail "server unusable after the stalls"
 info "8 stalled TLS handshakes dropped at the deadline, nobody else waited"
 stop_server
+
+# A flood of half-open TLS handshakes past the client limit (8): a client
+# already in transmission keeps being served meanwhile, the server's memory
+# stays bounded, the extra connections are turned away at once and the
+# others dropped at the deadline; then new clients get in again.
+if /usr/bin/python3 -c 'import nbd' 2>/dev/null; then
+	start_server --tls require --tls-psk "$isn_tmp/keys.psk" --hs-timeout 3 --max-clients 8
+	rss0=$(awk '/VmRSS/ {print $2}' "/proc/$srv_pid/status")
+	/usr/bin/python3 - "$(psk_uri)" "$raw" "$port" "$isn_tmp/flood.out" "$srv_pid" <<'EOF' || fail "client during the flood"
+import subprocess, sys, time
+import nbd
+uri, raw, port, out, pid = sys.argv[1:6]
+h = nbd.NBD()
+h.set_uri_allow_local_file(True)
+h.connect_uri(uri)
+fl = subprocess.Popen(raw.split() + ["127.0.0.1", port, "flood", "40", "5"],
+                      stdout=open(out, "w"), stderr=subprocess.STDOUT)
+worst, n, rss = 0.0, 0, 0
+while fl.poll() is None:
+    t = time.monotonic()
+    h.pread(65536, (n * 65536) % (64 << 20))
+    worst = max(worst, time.monotonic() - t)
+    n += 1
+    for l in open("/proc/%s/status" % pid):
+        if l.startswith("VmRSS"):
+            rss = max(rss, int(l.split()[1]))
+    time.sleep(0.01)
+h.shutdown()
+print("during the flood: %d reads by the connected client, slowest %.0f ms; server RSS peak %d KiB"
+      % (n, worst * 1000, rss), file=sys.stderr)
+if n < 50 or worst > 2.0:
+    sys.exit("the connected client stalled during the flood")
+open(out + ".rss", "w").write(str(rss))
+EOF
+	cat "$isn_tmp/flood.out" >&2
+	grep -q 'half-open in the TLS handshake: 7, turned away: 33' "$isn_tmp/flood.out" ||
+		fail "client limit not applied to half-open TLS handshakes: $(cat "$isn_tmp/flood.out")"
+	grep -q 'closed by the server: 7' "$isn_tmp/flood.out" || fail "half-open handshakes not dropped: $(cat "$isn_tmp/flood.out")"
+	rss1=$(cat "$isn_tmp/flood.out.rss")
+	[ $((rss1 - rss0)) -lt 32768 ] || fail "server RSS grew by $((rss1 - rss0)) KiB during the flood"
+	nbdinfo --size "$(psk_uri)" >/dev/null || fail "no client gets in after the flood"
+	info "flood of 40 half-open TLS handshakes, limit 8: 33 turned away, 7 dropped at the deadline, RSS +$((rss1 - rss0)) KiB, connected client unaffected"
+	stop_server
+fi
 
 # --tls on: TLS offered, plaintext still served.
 start_server --tls on --tls-psk "$isn_tmp/keys.psk"
