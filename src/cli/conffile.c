@@ -27,6 +27,7 @@ static const char *const policy_values[] = {"round-robin", "failover", "queue-le
 static const char *const mode_values[] = {"attach", "serve", NULL};
 static const char *const reservation_values[] = {"exclusive", "required", "none", NULL};
 static const char *const tls_values[] = {"off", "on", "require", NULL};
+static const char *const yes_no_values[] = {"no", "yes", NULL};
 
 #define MS(x)  ((uint64_t)(x))
 #define SEC(x) ((uint64_t)(x)*1000)
@@ -141,6 +142,9 @@ const struct config_key config_keys[] = {
 	 "tls-certificates",
 	 "TLS X.509 directory: ca-cert.pem, server-cert.pem, server-key.pem (as nbdkit and qemu "
 	 "lay it out)"},
+	{"serve", "tls_verify_peer", CONFIG_ENUM, CONFIG_F_SERVE, 0, 0, NULL, yes_no_values, "no",
+	 NULL, "tls-verify-peer",
+	 "yes: require a client certificate signed by tls_certificates' ca-cert.pem"},
 	/* [daemon] */
 	{"daemon", "mode", CONFIG_ENUM, 0, 0, 0, NULL, mode_values, "attach", NULL, NULL,
 	 "attach: the LUN as /dev/nbdN; serve: an NBD server (attach --config and serve --config "

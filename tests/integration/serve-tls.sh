@@ -50,6 +50,16 @@ for a in "$addr" :10809; do
 	info "--listen $a without credentials refused at start: $(head -c 90 "$isn_tmp/refused")..."
 done
 
+# The configuration keys reach the same checks: tls_verify_peer = yes without certificates.
+mkdir -p "$isn_tmp/etc"
+printf '[target]\nname = %s\nlun = 1\nportal = 127.0.0.1\n[serve]\nlisten = %s\ntls_verify_peer = yes\n[daemon]\nmode = serve\n' \
+	"$iqn" "$addr" >"$isn_tmp/etc/v.conf"
+ISCSI_NBD_CONFDIR=$isn_tmp/etc ip netns exec "$ns" "$isn_bin" serve --config v -f >"$isn_tmp/refused" 2>&1 &&
+	fail "tls_verify_peer = yes without certificates started"
+grep -q -- '--tls-verify-peer needs --tls-certificates' "$isn_tmp/refused" ||
+	fail "config tls_verify_peer: $(cat "$isn_tmp/refused")"
+info "[serve] tls_verify_peer = yes reaches --tls-verify-peer"
+
 (cd "$isn_tmp" && psktool -u alice -p keys.psk >/dev/null) || fail "psktool"
 chmod 644 "$isn_tmp/keys.psk"
 serve --listen "$addr" --tls-psk "$isn_tmp/keys.psk" >"$isn_tmp/refused" 2>&1 &&
