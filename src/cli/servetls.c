@@ -17,7 +17,9 @@
 #include "util/log.h"
 
 /* Larger than any valid psktool file (256 identities of 128 bytes, 64-byte keys). */
-#define PSK_FILE_MAX (NBDSRV_TLS_PSK_MAX_ENTRIES * (NBDSRV_TLS_PSK_MAX_IDENTITY + 2 * NBDSRV_TLS_PSK_MAX_KEY + 4))
+#define PSK_FILE_MAX                                                                               \
+	(NBDSRV_TLS_PSK_MAX_ENTRIES *                                                              \
+	 (NBDSRV_TLS_PSK_MAX_IDENTITY + 2 * NBDSRV_TLS_PSK_MAX_KEY + 4))
 
 static bool sa_is_loopback(const struct sockaddr *sa)
 {

@@ -238,7 +238,7 @@ static void opt_starttls(struct nbdsrv_hs *hs)
 		put_rep(hs, NBDSRV_REP_ERR_UNSUP, 0);
 		return;
 	}
-	/* "when TLS has already been negotiated, it MUST reply with NBD_REP_ERR_INVALID"; no data. */
+	/* "when TLS has already been negotiated, it MUST reply with NBD_REP_ERR_INVALID". */
 	if (hs->tls_active || hs->opt_len != 0) {
 		put_rep(hs, NBDSRV_REP_ERR_INVALID, 0);
 		return;

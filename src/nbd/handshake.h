@@ -49,8 +49,8 @@ struct nbdsrv_hs {
 	uint32_t got;	  /* bytes of the current unit received */
 	const char *why;  /* reason for CLOSE, for the caller's log line */
 	uint32_t opt_count;
-	uint8_t tls;	  /* enum nbdsrv_tls_mode (nbd/tls.h): OFF, ON, REQUIRE */
-	bool tls_active;  /* TLS initiated: no more TLS_REQD, STARTTLS is INVALID */
+	uint8_t tls;	 /* enum nbdsrv_tls_mode (nbd/tls.h): OFF, ON, REQUIRE */
+	bool tls_active; /* TLS initiated: no more TLS_REQD, STARTTLS is INVALID */
 	uint8_t in[NBDSRV_OPT_MAX_LEN];
 	uint8_t out[NBDSRV_HS_OUT_MAX];
 	size_t out_len;

@@ -296,8 +296,8 @@ static void name_peer(struct client *cl, const struct sockaddr_storage *ss, sock
 		snprintf(cl->name, sizeof(cl->name), "nbdsrv client%llu",
 			 (unsigned long long)serial);
 	else {
-		snprintf(cl->peer, sizeof(cl->peer), strchr(host, ':') ? "[%s]:%s" : "%s:%s",
-			 host, port);
+		snprintf(cl->peer, sizeof(cl->peer), strchr(host, ':') ? "[%s]:%s" : "%s:%s", host,
+			 port);
 		snprintf(cl->name, sizeof(cl->name), "nbdsrv client%llu %.64s",
 			 (unsigned long long)serial, cl->peer);
 	}

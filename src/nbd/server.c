@@ -362,7 +362,7 @@ static void conn_flush_tls(struct nbdsrv_conn *c)
 			break;
 		staged = conn_stage_fill(c, &direct, &dlen);
 		if (staged) {
-			/* Copied: these replies are ours no more (a READ's buffer goes back now). */
+			/* Copied: these replies are done with (a READ's buffer goes back now). */
 			conn_sent(c, staged);
 			continue;
 		}

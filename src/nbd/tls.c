@@ -22,9 +22,9 @@
  * the PSK families GnuTLS clients (libnbd, qemu) offer; TLS 1.3 keeps
  * OpenSSL's default suites, which are all AEAD.
  */
-#define TLS12_CIPHERS                                                                           \
-	"ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:"                                   \
-	"kECDHEPSK+CHACHA20:kDHEPSK+AESGCM:kDHEPSK+CHACHA20:kPSK+AESGCM:kPSK+CHACHA20:"         \
+#define TLS12_CIPHERS                                                                              \
+	"ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:"                                     \
+	"kECDHEPSK+CHACHA20:kDHEPSK+AESGCM:kDHEPSK+CHACHA20:kPSK+AESGCM:kPSK+CHACHA20:"            \
 	"!aNULL:!eNULL:!kRSAPSK"
 
 struct psk_entry {
@@ -40,8 +40,9 @@ struct psk_entry {
  * (seen with GnuTLS clients when both credentials are loaded), so with PSKs
  * the SHA-256 suites lead.
  */
-#define TLS13_SUITES	 "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"
-#define TLS13_SUITES_PSK "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+#define TLS13_SUITES "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"
+#define TLS13_SUITES_PSK                                                                           \
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 /* SSL ex-data slot: the PSK entry a handshake used (OpenSSL does not keep it for TLS 1.3). */
 static int psk_ex_index = -1;
@@ -112,7 +113,8 @@ static int psk_parse(const char *text, size_t len, struct psk_entry *out, unsign
 			continue;
 		colon = memchr(line, ':', ll);
 		if (!colon) {
-			snprintf(err, errlen, "line %u: no ':' (want identity:hexkey, as psktool writes)",
+			snprintf(err, errlen,
+				 "line %u: no ':' (want identity:hexkey, as psktool writes)",
 				 lineno);
 			return -EINVAL;
 		}
@@ -132,8 +134,8 @@ static int psk_parse(const char *text, size_t len, struct psk_entry *out, unsign
 			}
 		if (hexlen == 0 || hexlen % 2 || hexlen / 2 > NBDSRV_TLS_PSK_MAX_KEY) {
 			snprintf(err, errlen,
-				 "line %u: key must be an even number of hex digits, 2 to %d", lineno,
-				 2 * NBDSRV_TLS_PSK_MAX_KEY);
+				 "line %u: key must be an even number of hex digits, 2 to %d",
+				 lineno, 2 * NBDSRV_TLS_PSK_MAX_KEY);
 			return -EINVAL;
 		}
 		for (i = 0; i < hexlen; i++)
@@ -151,7 +153,8 @@ static int psk_parse(const char *text, size_t len, struct psk_entry *out, unsign
 			for (unsigned j = 0; j < n; j++)
 				if (strlen(out[j].identity) == idlen &&
 				    memcmp(out[j].identity, line, idlen) == 0) {
-					snprintf(err, errlen, "line %u: identity given twice", lineno);
+					snprintf(err, errlen, "line %u: identity given twice",
+						 lineno);
 					return -EINVAL;
 				}
 			memcpy(e->identity, line, idlen);
@@ -257,7 +260,7 @@ static int load_certs(struct nbdsrv_tls *t, const struct nbdsrv_tls_cfg *cfg, ch
 			return -EINVAL;
 		}
 	} else {
-		STACK_OF(X509_NAME) *names;
+		STACK_OF(X509_NAME) * names;
 
 		fclose(f);
 		if (SSL_CTX_load_verify_locations(t->ctx, path, NULL) != 1) {
@@ -282,8 +285,9 @@ struct nbdsrv_tls *nbdsrv_tls_new(const struct nbdsrv_tls_cfg *cfg, char *err, s
 	int n;
 
 	if (!cfg->psk_text && !cfg->cert_dir) {
-		snprintf(err, errlen, "TLS needs credentials: --tls-psk FILE or "
-				      "--tls-certificates DIR");
+		snprintf(err, errlen,
+			 "TLS needs credentials: --tls-psk FILE or "
+			 "--tls-certificates DIR");
 		return NULL;
 	}
 	if (cfg->verify_peer && !cfg->cert_dir) {

@@ -47,9 +47,9 @@ enum nbdsrv_tls_mode {
 struct nbdsrv_tls_cfg {
 	const char *psk_text; /* psktool file content, or NULL; borrowed */
 	size_t psk_len;
-	const char *psk_file;  /* its name, for messages */
-	const char *cert_dir;  /* X.509 directory, or NULL */
-	bool verify_peer;      /* require a client certificate signed by ca-cert.pem */
+	const char *psk_file; /* its name, for messages */
+	const char *cert_dir; /* X.509 directory, or NULL */
+	bool verify_peer;     /* require a client certificate signed by ca-cert.pem */
 };
 
 struct nbdsrv_tls;

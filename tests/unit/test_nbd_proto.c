@@ -728,7 +728,6 @@ END_TEST
 
 /* clang-format on */
 
-
 /* ---------------------------------------------------------------- TLS PSK */
 
 /* The psktool format, and what is refused with the line and reason. */
