@@ -316,11 +316,11 @@ static size_t conn_stage_fill(struct nbdsrv_conn *c, const uint8_t **direct, siz
 	return staged;
 }
 
-static bool conn_tls_blocked(struct nbdsrv_conn *c, int events)
+static void conn_tls_blocked(struct nbdsrv_conn *c, int events)
 {
 	if (events & EV_WRITE) {
 		conn_wait_writable(c);
-		return true;
+		return;
 	}
 	/* TLS needs to read first: the read watcher calls conn_flush again. */
 	c->tls_wr_wants_read = true;
@@ -329,7 +329,6 @@ static bool conn_tls_blocked(struct nbdsrv_conn *c, int events)
 		ev_timer_set(&c->stall, c->send_timeout, 0);
 		ev_timer_start(c->loop, &c->stall);
 	}
-	return true;
 }
 
 /* conn_flush over TLS: SSL_write has no writev, so small pieces go through the stage. */
@@ -764,9 +763,12 @@ static int conn_read_tls(struct nbdsrv_conn *c, uint8_t *dst, size_t want)
 	int events = 0;
 	ssize_t r;
 
-	if (c->tls_reads_left == 0)
-		return 1;
-	c->tls_reads_left--;
+	/* The budget counts trips to the socket; decrypted bytes TLS holds are a copy away. */
+	if (!nbdsrv_tls_pending(c->ssl)) {
+		if (c->tls_reads_left == 0)
+			return 1;
+		c->tls_reads_left--;
+	}
 	r = nbdsrv_tls_read(c->ssl, c->name, dst, want, &events);
 	if (r == -EAGAIN) {
 		if (events & EV_WRITE) {
