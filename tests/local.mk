@@ -67,6 +67,7 @@ INTEGRATION_TESTS = \
 	tests/integration/login.sh \
 	tests/integration/rw.sh \
 	tests/integration/serve-clients.sh \
+	tests/integration/serve-tls.sh \
 	tests/integration/short-answers.sh \
 	tests/integration/status-hostile.sh \
 	tests/integration/two-networks.sh \

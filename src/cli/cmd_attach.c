@@ -23,6 +23,7 @@
 #include "cli/export.h"
 #include "cli/lunlock.h"
 #include "cli/portal.h"
+#include "cli/servetls.h"
 #include "cli/sync.h"
 #include "nbd/netlink.h"
 #include "path/policy.h"
@@ -56,6 +57,10 @@ enum {
 	OPT_COALESCE_US,
 	OPT_IO_TIMEOUT,
 	OPT_IO_RETRIES,
+	OPT_TLS,
+	OPT_TLS_PSK,
+	OPT_TLS_CERTIFICATES,
+	OPT_TLS_VERIFY_PEER,
 	OPT_RESERVATION,
 	OPT_READ_ONLY,
 	OPT_PREEMPT,
@@ -88,6 +93,10 @@ static const struct option attach_opts[] = {
 	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"export-name", required_argument, NULL, OPT_EXPORT_NAME},
 	{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+	{"tls", required_argument, NULL, OPT_TLS},
+	{"tls-psk", required_argument, NULL, OPT_TLS_PSK},
+	{"tls-certificates", required_argument, NULL, OPT_TLS_CERTIFICATES},
+	{"tls-verify-peer", no_argument, NULL, OPT_TLS_VERIFY_PEER},
 	{"no-path-retry", required_argument, NULL, OPT_NO_PATH_RETRY},
 	{"nop-interval", required_argument, NULL, OPT_NOP_INTERVAL},
 	{"nop-timeout", required_argument, NULL, OPT_NOP_TIMEOUT},
@@ -151,9 +160,20 @@ static void attach_usage(FILE *f, bool serve)
 	if (serve)
 		fprintf(f, "Server options:\n"
 			   "      --socket PATH            Unix socket (mode 0600)\n"
-			   "      --listen HOST:PORT       TCP socket\n"
+			   "      --listen HOST:PORT       TCP socket: any client can read and\n"
+			   "                               write the LUN: TLS required by default\n"
 			   "      --export-name NAME       export name (default \"\")\n"
-			   "      --max-clients N          (default 16)\n");
+			   "      --max-clients N          (default 16)\n"
+			   "      --tls MODE               off, on (offer TLS) or require (refuse\n"
+			   "                               plaintext clients); default: require\n"
+			   "                               off loopback or with credentials, else\n"
+			   "                               off (Unix socket, loopback)\n"
+			   "      --tls-psk FILE           pre-shared keys, psktool format\n"
+			   "                               (NAME:HEXKEY lines), mode 0600\n"
+			   "      --tls-certificates DIR   X.509: ca-cert.pem, server-cert.pem,\n"
+			   "                               server-key.pem\n"
+			   "      --tls-verify-peer        require a client certificate that\n"
+			   "                               DIR/ca-cert.pem signed\n");
 	else
 		fprintf(f, "Device options:\n"
 			   "      --device /dev/nbdN       device to use (default: first free)\n"
@@ -546,7 +566,7 @@ static int export_take_lock(const struct cli_target *t, const char *name, bool s
 	return 0;
 }
 
-static int export_main(int argc, char **argv, bool serve, char **portals)
+static int export_main(int argc, char **argv, bool serve, char **portals, struct serve_tls *stls)
 {
 	struct export_config ec = {0};
 	struct resv_opts ro = {.policy = RESV_EXCLUSIVE};
@@ -560,6 +580,7 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 	uint64_t v;
 	long ncpu;
 	int c, code;
+	bool tls_opt = false;
 
 	cli_target_init(&t);
 	ec.mode = serve ? EXPORT_SERVER : EXPORT_KERNEL;
@@ -662,6 +683,22 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 		case OPT_EXPORT_NAME:
 			ec.export_name = optarg;
 			continue;
+		case OPT_TLS:
+			stls->mode_arg = optarg;
+			tls_opt = true;
+			continue;
+		case OPT_TLS_PSK:
+			stls->psk_file = optarg;
+			tls_opt = true;
+			continue;
+		case OPT_TLS_CERTIFICATES:
+			stls->cert_dir = optarg;
+			tls_opt = true;
+			continue;
+		case OPT_TLS_VERIFY_PEER:
+			stls->verify_peer = true;
+			tls_opt = true;
+			continue;
 		case OPT_MAX_CLIENTS:
 			if (parse_uint("--max-clients", optarg, 1024, &v) < 0 || v == 0)
 				return CLI_EXIT_USAGE;
@@ -762,6 +799,18 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 	if (serve && !ec.socket_path == !ec.listen_addr) {
 		cli_err("serve needs exactly one of --socket PATH or --listen HOST:PORT");
 		return CLI_EXIT_USAGE;
+	}
+	if (!serve && tls_opt) {
+		cli_err("--tls options are for serve: attach exports /dev/nbdN on this host only");
+		return CLI_EXIT_USAGE;
+	}
+	/* Before any login: a network listen without credentials is refused right here. */
+	if (serve) {
+		code = serve_tls_setup(stls, ec.listen_addr, ec.socket_path);
+		if (code)
+			return code;
+		ec.tls_mode = stls->mode;
+		ec.tls = stls->tls;
 	}
 	if (ro.preempt && (ro.read_only || ro.policy == RESV_NONE)) {
 		cli_err("--preempt takes the LUN's reservation: not with --read-only or "
@@ -897,6 +946,8 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 	/* The one-shot preflight stayed quiet; a daemon's log says what it does (-q still wins). */
 	if (log_max_priority == LOG_WARNING)
 		log_max_priority = LOG_INFO;
+	if (serve)
+		serve_tls_warn(stls, ec.listen_addr ? ec.listen_addr : ec.socket_path);
 	code = export_run(&ec);
 	cli_config_release(&sc);
 	return code;
@@ -906,9 +957,11 @@ static int export_main(int argc, char **argv, bool serve, char **portals)
 static int cmd_export(int argc, char **argv, bool serve)
 {
 	char *portals[PATH_MAX_PATHS] = {0};
+	struct serve_tls stls = {0};
 	unsigned int i;
-	int code = export_main(argc, argv, serve, portals);
+	int code = export_main(argc, argv, serve, portals, &stls);
 
+	serve_tls_release(&stls);
 	for (i = 0; i < PATH_MAX_PATHS; i++)
 		free(portals[i]);
 	lunlock_release(export_lock);

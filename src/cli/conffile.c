@@ -26,6 +26,8 @@ static const char *const policy_values[] = {"round-robin", "failover", "queue-le
 					    "service-time", NULL};
 static const char *const mode_values[] = {"attach", "serve", NULL};
 static const char *const reservation_values[] = {"exclusive", "required", "none", NULL};
+static const char *const tls_values[] = {"off", "on", "require", NULL};
+static const char *const yes_no_values[] = {"no", "yes", NULL};
 
 #define MS(x)  ((uint64_t)(x))
 #define SEC(x) ((uint64_t)(x)*1000)
@@ -129,6 +131,20 @@ const struct config_key config_keys[] = {
 	 "the empty name", "export-name", "NBD export name"},
 	{"serve", "max_clients", CONFIG_UINT, CONFIG_F_SERVE, 1, 1024, NULL, NULL, "16", NULL,
 	 "max-clients", "NBD clients served at once"},
+	{"serve", "tls", CONFIG_ENUM, CONFIG_F_SERVE, 0, 0, NULL, tls_values, NULL,
+	 "require on a non-loopback listen address or with credentials, else off", "tls",
+	 "NBD over TLS (NBD_OPT_STARTTLS): off, on (offered; plaintext clients served too) or "
+	 "require (clients without TLS get nothing)"},
+	{"serve", "tls_psk", CONFIG_PATH, CONFIG_F_SERVE | CONFIG_F_SECRET, 0, 0, NULL, NULL, NULL,
+	 NULL, "tls-psk",
+	 "TLS pre-shared keys in psktool's format (NAME:HEXKEY lines): owned by root, mode 0600"},
+	{"serve", "tls_certificates", CONFIG_PATH, CONFIG_F_SERVE, 0, 0, NULL, NULL, NULL, NULL,
+	 "tls-certificates",
+	 "TLS X.509 directory: ca-cert.pem, server-cert.pem, server-key.pem (as nbdkit and qemu "
+	 "lay it out)"},
+	{"serve", "tls_verify_peer", CONFIG_ENUM, CONFIG_F_SERVE, 0, 0, NULL, yes_no_values, "no",
+	 NULL, "tls-verify-peer",
+	 "yes: require a client certificate signed by tls_certificates' ca-cert.pem"},
 	/* [daemon] */
 	{"daemon", "mode", CONFIG_ENUM, 0, 0, 0, NULL, mode_values, "attach", NULL, NULL,
 	 "attach: the LUN as /dev/nbdN; serve: an NBD server (attach --config and serve --config "

@@ -172,6 +172,14 @@ static int find_opt_val(const struct option *opts, const char *name)
 	return -1;
 }
 
+static int find_opt_has_arg(const struct option *opts, const char *name)
+{
+	for (; opts->name; opts++)
+		if (strcmp(opts->name, name) == 0)
+			return opts->has_arg;
+	return -1;
+}
+
 int config_expand_args(int *argc, char ***argv, const struct option *opts, const char *shortopts,
 		       int config_opt, bool *serve)
 {
@@ -257,6 +265,21 @@ int config_expand_args(int *argc, char ***argv, const struct option *opts, const
 		/* Defaults equal the command's own: pass only what a file set. */
 		if (!c.v[k].text || !c.v[k].file)
 			continue;
+		/* A yes/no key of an option without argument: the bare option, or nothing. */
+		if (find_opt_has_arg(opts, key->option) == no_argument) {
+			char *a_ = NULL;
+
+			if (strcmp(c.v[k].text, "yes") != 0)
+				continue;
+			if (asprintf(&a_, "--%s", key->option) < 0) {
+				config_free(&c);
+				cli_err("out of memory");
+				return CLI_EXIT_LOCAL;
+			}
+			out[i++] = a_;
+			expanded_nalloc = i - 1;
+			continue;
+		}
 		option_value(key, c.v[k].text, val, sizeof(val));
 		ADD(key->option, key->type == CONFIG_DURATION ? val : c.v[k].text);
 	}

@@ -706,6 +706,8 @@ static int export_bind_server(struct export *e)
 		.max_clients = e->cfg->max_clients,
 		.drained = listener_drained_cb,
 		.opaque = e,
+		.tls_mode = e->cfg->tls_mode,
+		.tls = e->cfg->tls,
 	};
 
 	/* A bare file name is a Unix socket too, not a TCP address. */

@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "nbd/tls.h"
 #include "path/device.h"
 
 struct lunlock;
@@ -60,6 +61,8 @@ struct export_config {
 	const char *listen_addr; /* HOST:PORT, or NULL */
 	unsigned int max_clients;
 	const char *export_name;
+	enum nbdsrv_tls_mode tls_mode; /* decided by servetls.c */
+	struct nbdsrv_tls *tls;	       /* credentials, borrowed; NULL when tls_mode is off */
 
 	uint32_t rescan_interval_s; /* capacity re-read for online growth; 0 = only on a UA */
 	/*

@@ -33,6 +33,8 @@ CLI_SOURCES = \
 	src/cli/running.c \
 	src/cli/running.h \
 	src/cli/secret.c \
+	src/cli/servetls.c \
+	src/cli/servetls.h \
 	src/cli/secret.h \
 	src/cli/status.c \
 	src/cli/status.h \

@@ -18,9 +18,34 @@ void secret_wipe(void *p, size_t n)
 
 int secret_read(const char *path, uint8_t *out, size_t *len)
 {
+	uint8_t buf[SECRET_MAX + 2];
+	size_t n = 0;
+	int code = secret_read_file(path, buf, sizeof(buf), &n);
+
+	if (code)
+		return code;
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n > SECRET_MAX) {
+		cli_err("secret in %s is longer than %d bytes", path, SECRET_MAX);
+		secret_wipe(buf, sizeof(buf));
+		return CLI_EXIT_LOCAL;
+	}
+	if (n == 0) {
+		cli_err("secret file %s is empty", path);
+		return CLI_EXIT_LOCAL;
+	}
+	memcpy(out, buf, n);
+	out[n] = 0;
+	*len = n;
+	secret_wipe(buf, sizeof(buf));
+	return 0;
+}
+
+int secret_read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
+{
 	CLEANUP_CLOSE int fd = -1;
 	struct stat st;
-	uint8_t buf[SECRET_MAX + 2];
 	size_t n = 0;
 	mode_t mode;
 
@@ -52,31 +77,20 @@ int secret_read(const char *path, uint8_t *out, size_t *len)
 		return CLI_EXIT_LOCAL;
 	}
 	for (;;) {
-		ssize_t r = read(fd, buf + n, sizeof(buf) - n);
+		ssize_t r = read(fd, buf + n, cap - n);
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			cli_err("cannot read secret file %s: %s", path, strerror(errno));
-			secret_wipe(buf, sizeof(buf));
+			secret_wipe(buf, cap);
 			return CLI_EXIT_LOCAL;
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
-		if (n == sizeof(buf))
+		if (n == cap)
 			break;
-	}
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	if (n > SECRET_MAX) {
-		cli_err("secret in %s is longer than %d bytes", path, SECRET_MAX);
-		secret_wipe(buf, sizeof(buf));
-		return CLI_EXIT_LOCAL;
-	}
-	if (n == 0) {
-		cli_err("secret file %s is empty", path);
-		return CLI_EXIT_LOCAL;
 	}
 	/*
 	 * From now on this process holds a secret: no core dump (and no
@@ -85,9 +99,6 @@ int secret_read(const char *path, uint8_t *out, size_t *len)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		cli_err("warning: cannot disable core dumps (%s): a crash could leak the secret",
 			strerror(errno));
-	memcpy(out, buf, n);
-	out[n] = 0;
 	*len = n;
-	secret_wipe(buf, sizeof(buf));
 	return 0;
 }

@@ -21,6 +21,14 @@
  */
 int secret_read(const char *path, uint8_t *out, size_t *len);
 
+/*
+ * The same checks, then up to cap bytes of the file as they are (TLS PSK
+ * files: many lines); a file of cap bytes or more is cut at cap (the
+ * caller makes cap larger than any valid file). Returns 0 or a cli_exit
+ * code after printing the reason.
+ */
+int secret_read_file(const char *path, uint8_t *buf, size_t cap, size_t *len);
+
 /* Wipe a secret buffer so the compiler cannot drop the stores. */
 void secret_wipe(void *p, size_t n);
 

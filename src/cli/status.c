@@ -86,12 +86,42 @@ static void path_portal(const struct export_config *cfg, unsigned int i, char *b
 static void conn_text(const struct nbdsrv_conn *c, void *arg)
 {
 	const struct nbdsrv_conn_stats *st = nbdsrv_conn_stats(c);
+	SSL *ssl = nbdsrv_conn_ssl(c);
 
 	out(arg,
 	    "  %s: requests %" PRIu64 ", read %" PRIu64 " bytes, written %" PRIu64
 	    " bytes, errors %" PRIu64 ", in flight %u\n",
 	    nbdsrv_conn_name(c), st->requests, st->bytes_read, st->bytes_written, st->errors,
 	    st->inflight);
+	if (ssl) {
+		struct nbdsrv_tls_info ti;
+
+		nbdsrv_tls_describe(ssl, &ti);
+		out(arg, "    TLS: %s, %s%s%s\n", ti.version, ti.cipher, ti.peer[0] ? ", " : "",
+		    ti.peer);
+	} else if (nbdsrv_conn_peer(c)[0]) {
+		out(arg, "    TLS: no\n");
+	}
+}
+
+/* {version, cipher, psk_identity, certificate_subject}, or null without TLS. */
+static json_object *conn_tls_json(const struct nbdsrv_conn *c)
+{
+	SSL *ssl = nbdsrv_conn_ssl(c);
+	struct nbdsrv_tls_info ti;
+	json_object *t;
+
+	if (!ssl)
+		return NULL;
+	nbdsrv_tls_describe(ssl, &ti);
+	t = json_object_new_object();
+	json_object_object_add(t, "version", jstr(ti.version));
+	json_object_object_add(t, "cipher", jstr(ti.cipher));
+	json_object_object_add(t, "psk_identity",
+			       strncmp(ti.peer, "psk:", 4) == 0 ? jstr(ti.peer + 4) : NULL);
+	json_object_object_add(t, "certificate_subject",
+			       strncmp(ti.peer, "x509:", 5) == 0 ? jstr_peer(ti.peer + 5) : NULL);
+	return t;
 }
 
 static void conn_json(const struct nbdsrv_conn *c, void *arg)
@@ -100,6 +130,9 @@ static void conn_json(const struct nbdsrv_conn *c, void *arg)
 	const struct nbdsrv_conn_stats *st = nbdsrv_conn_stats(c);
 
 	json_object_object_add(o, "name", jstr(nbdsrv_conn_name(c)));
+	json_object_object_add(o, "address",
+			       nbdsrv_conn_peer(c)[0] ? jstr(nbdsrv_conn_peer(c)) : NULL);
+	json_object_object_add(o, "tls", conn_tls_json(c));
 	json_object_object_add(o, "requests", json_object_new_uint64(st->requests));
 	json_object_object_add(o, "bytes_read", json_object_new_uint64(st->bytes_read));
 	json_object_object_add(o, "bytes_written", json_object_new_uint64(st->bytes_written));

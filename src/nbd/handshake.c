@@ -17,6 +17,7 @@ static const char *const hs_state_names[NBDSRV_HS__COUNT] = {
 	[NBDSRV_HS_OPT_HDR] = "OPT_HDR",
 	[NBDSRV_HS_OPT_DATA] = "OPT_DATA",
 	[NBDSRV_HS_OPT_SKIP] = "OPT_SKIP",
+	[NBDSRV_HS_TLS] = "TLS",
 	[NBDSRV_HS_DONE] = "DONE",
 	[NBDSRV_HS_CLOSE] = "CLOSE",
 };
@@ -218,11 +219,58 @@ static void opt_info_go(struct nbdsrv_hs *hs)
 		hs_set_state(hs, NBDSRV_HS_DONE);
 }
 
+void nbdsrv_hs_set_tls(struct nbdsrv_hs *hs, unsigned mode)
+{
+	hs->tls = (uint8_t)mode;
+}
+
+void nbdsrv_hs_tls_started(struct nbdsrv_hs *hs)
+{
+	assert(hs->state == NBDSRV_HS_TLS);
+	hs->tls_active = true;
+	hs_set_state(hs, NBDSRV_HS_OPT_HDR);
+}
+
+static void opt_starttls(struct nbdsrv_hs *hs)
+{
+	/* NOTLS: "MUST respond with NBD_REP_ERR_POLICY ... NBD_REP_ERR_UNSUP". */
+	if (hs->tls == 0) {
+		put_rep(hs, NBDSRV_REP_ERR_UNSUP, 0);
+		return;
+	}
+	/* "when TLS has already been negotiated, it MUST reply with NBD_REP_ERR_INVALID". */
+	if (hs->tls_active || hs->opt_len != 0) {
+		put_rep(hs, NBDSRV_REP_ERR_INVALID, 0);
+		return;
+	}
+	put_rep(hs, NBDSRV_REP_ACK, 0);
+	hs_set_state(hs, NBDSRV_HS_TLS);
+}
+
+/* FORCEDTLS before the upgrade: true when the option was answered (or the session ended). */
+static bool tls_required(struct nbdsrv_hs *hs)
+{
+	if (hs->tls != 2 || hs->tls_active || hs->opt == NBDSRV_OPT_STARTTLS ||
+	    hs->opt == NBDSRV_OPT_ABORT)
+		return false;
+	/* "as this request cannot error, it MUST terminate the session". */
+	if (hs->opt == NBDSRV_OPT_EXPORT_NAME)
+		hs_fail(hs, "EXPORT_NAME without TLS, which this server requires");
+	else
+		put_rep(hs, NBDSRV_REP_ERR_TLS_REQD, 0);
+	return true;
+}
+
 static void handle_option(struct nbdsrv_hs *hs)
 {
 	hs->opt_count++;
 	hs_set_state(hs, NBDSRV_HS_OPT_HDR);
+	if (tls_required(hs))
+		return;
 	switch (hs->opt) {
+	case NBDSRV_OPT_STARTTLS:
+		opt_starttls(hs);
+		break;
 	case NBDSRV_OPT_EXPORT_NAME:
 		opt_export_name(hs);
 		break;
@@ -240,7 +288,7 @@ static void handle_option(struct nbdsrv_hs *hs)
 		break;
 	default:
 		/*
-		 * STARTTLS (NOTLS mode may answer UNSUP), STRUCTURED_REPLY
+		 * STRUCTURED_REPLY
 		 * (optional; the kernel never uses it), meta contexts (need
 		 * structured replies), extended headers and anything unknown.
 		 */
@@ -274,6 +322,10 @@ static void unit_complete(struct nbdsrv_hs *hs)
 		hs->opt_len = get_be32(hs->in + 12);
 		if (hs->opt_len > NBDSRV_OPT_MAX_LEN) {
 			/* EXPORT_NAME cannot answer an error: the session must end. */
+			if (hs->opt == NBDSRV_OPT_EXPORT_NAME && hs->tls == 2 && !hs->tls_active) {
+				hs_fail(hs, "EXPORT_NAME without TLS, which this server requires");
+				return;
+			}
 			if (hs->opt == NBDSRV_OPT_EXPORT_NAME) {
 				hs_fail(hs, "EXPORT_NAME too long");
 				return;
@@ -290,7 +342,8 @@ static void unit_complete(struct nbdsrv_hs *hs)
 		break;
 	case NBDSRV_HS_OPT_SKIP:
 		hs_set_state(hs, NBDSRV_HS_OPT_HDR);
-		put_rep(hs, NBDSRV_REP_ERR_TOO_BIG, 0);
+		if (!tls_required(hs))
+			put_rep(hs, NBDSRV_REP_ERR_TOO_BIG, 0);
 		break;
 	default:
 		break;

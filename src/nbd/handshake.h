@@ -33,6 +33,7 @@ enum nbdsrv_hs_state {
 	NBDSRV_HS_OPT_HDR,	/* IHAVEOPT, option, length: 16 bytes */
 	NBDSRV_HS_OPT_DATA,	/* reading option data into opt[] */
 	NBDSRV_HS_OPT_SKIP,	/* discarding oversized option data */
+	NBDSRV_HS_TLS,		/* STARTTLS acknowledged: the caller runs the TLS handshake */
 	NBDSRV_HS_DONE,		/* transmission phase: send output, then hand the socket over */
 	NBDSRV_HS_CLOSE,	/* abort or protocol violation: send output, then close */
 	NBDSRV_HS__COUNT,
@@ -48,6 +49,8 @@ struct nbdsrv_hs {
 	uint32_t got;	  /* bytes of the current unit received */
 	const char *why;  /* reason for CLOSE, for the caller's log line */
 	uint32_t opt_count;
+	uint8_t tls;	 /* enum nbdsrv_tls_mode (nbd/tls.h): OFF, ON, REQUIRE */
+	bool tls_active; /* TLS initiated: no more TLS_REQD, STARTTLS is INVALID */
 	uint8_t in[NBDSRV_OPT_MAX_LEN];
 	uint8_t out[NBDSRV_HS_OUT_MAX];
 	size_t out_len;
@@ -64,6 +67,17 @@ size_t nbdsrv_hs_want(const struct nbdsrv_hs *hs);
  * end of the handshake; it consumes all of len otherwise.
  */
 size_t nbdsrv_hs_feed(struct nbdsrv_hs *hs, const uint8_t *buf, size_t len);
+
+/* 0 off, 1 on, 2 require (enum nbdsrv_tls_mode); call right after init. */
+void nbdsrv_hs_set_tls(struct nbdsrv_hs *hs, unsigned mode);
+
+/* The TLS handshake after STARTTLS succeeded: back to reading options. */
+void nbdsrv_hs_tls_started(struct nbdsrv_hs *hs);
+
+static inline bool nbdsrv_hs_wants_tls(const struct nbdsrv_hs *hs)
+{
+	return hs->state == NBDSRV_HS_TLS && hs->out_len == 0;
+}
 
 static inline const uint8_t *nbdsrv_hs_output(const struct nbdsrv_hs *hs, size_t *len)
 {

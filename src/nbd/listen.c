@@ -20,6 +20,7 @@
 
 #include "nbd/handshake.h"
 #include "nbd/listen.h"
+#include "nbd/tls.h"
 #include "util/cleanup.h"
 #include "util/compiler.h"
 #include "util/list.h"
@@ -33,12 +34,14 @@
 struct client {
 	struct list_node node;
 	struct nbdsrv_listener *l;
-	char name[64];
+	char name[64 + 64];
+	char peer[64]; /* "HOST:PORT", "[V6]:PORT" or "" (numeric: INET6_ADDRSTRLEN + port fit) */
 	int fd;
 	ev_io io;	      /* handshake phase only */
 	ev_timer timer;	      /* handshake deadline */
 	struct nbdsrv_hs *hs; /* NULL once in transmission */
 	struct nbdsrv_conn *conn;
+	SSL *ssl; /* after STARTTLS; handed to conn with the socket */
 	uint8_t buf[512];
 };
 
@@ -85,6 +88,7 @@ static void client_free(struct client *cl)
 
 	ev_io_stop(l->loop, &cl->io);
 	ev_timer_stop(l->loop, &cl->timer);
+	nbdsrv_tls_close(cl->ssl, false);
 	if (cl->fd >= 0)
 		close(cl->fd);
 	free(cl->hs);
@@ -113,10 +117,12 @@ static void client_handover(struct client *cl)
 	struct nbdsrv_listener *l = cl->l;
 	struct nbdsrv_conn_cfg ccfg = {
 		.name = cl->name,
+		.peer = cl->peer,
 		.queue_depth = l->cfg.queue_depth,
 		.send_timeout = l->cfg.send_timeout > 0 ? l->cfg.send_timeout : 0,
 		.closed = client_conn_closed,
 		.opaque = cl,
+		.ssl = cl->ssl,
 	};
 
 	ev_io_stop(l->loop, &cl->io);
@@ -129,7 +135,8 @@ static void client_handover(struct client *cl)
 		client_free(cl);
 		return;
 	}
-	cl->fd = -1; /* the connection owns it now */
+	cl->fd = -1; /* the connection owns it now, and the TLS session */
+	cl->ssl = NULL;
 	dbg(LOG_SUB_NBD, "%s: handshake done, transmission phase", cl->name);
 }
 
@@ -144,6 +151,59 @@ static void client_wait(struct client *cl, int events)
 	ev_io_start(l->loop, &cl->io);
 }
 
+/* Plain or TLS send / receive: > 0 bytes, 0 EOF, -EAGAIN (*events), -errno. */
+static ssize_t client_send(struct client *cl, const void *buf, size_t len, int *events)
+{
+	ssize_t n;
+
+	if (cl->ssl)
+		return nbdsrv_tls_write(cl->ssl, cl->name, buf, len, events);
+	n = send(cl->fd, buf, len, MSG_NOSIGNAL);
+	if (n >= 0)
+		return n;
+	*events = EV_WRITE;
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? -EAGAIN : -errno;
+}
+
+static ssize_t client_recv(struct client *cl, void *buf, size_t len, int *events)
+{
+	ssize_t n;
+
+	if (cl->ssl) {
+		n = nbdsrv_tls_read(cl->ssl, cl->name, buf, len, events);
+		return n == -ECONNRESET ? 0 : n;
+	}
+	n = recv(cl->fd, buf, len, 0);
+	if (n >= 0)
+		return n;
+	*events = EV_READ;
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? -EAGAIN : -errno;
+}
+
+/* After the STARTTLS ACK went out: step the TLS handshake. 0 done, -EAGAIN, <0 failed. */
+static int client_tls_step(struct client *cl, int *events)
+{
+	struct nbdsrv_listener *l = cl->l;
+	struct nbdsrv_tls_info ti;
+	int rc;
+
+	if (!cl->ssl) {
+		cl->ssl = nbdsrv_tls_session(l->cfg.tls, cl->fd, cl->name);
+		if (!cl->ssl) {
+			log_err("%s: cannot start TLS: out of memory", cl->name);
+			return -ENOMEM;
+		}
+	}
+	rc = nbdsrv_tls_accept(cl->ssl, cl->name, events);
+	if (rc < 0)
+		return rc;
+	nbdsrv_tls_describe(cl->ssl, &ti);
+	log_info("%s: TLS established: %s %s%s%s", cl->name, ti.version, ti.cipher,
+		 ti.peer[0] ? " " : "", ti.peer);
+	nbdsrv_hs_tls_started(cl->hs);
+	return 0;
+}
+
 /* Drive the handshake until it blocks, ends or fails. */
 static void client_hs_run(struct client *cl)
 {
@@ -152,19 +212,19 @@ static void client_hs_run(struct client *cl)
 	for (;;) {
 		size_t outlen, want;
 		const uint8_t *out = nbdsrv_hs_output(hs, &outlen);
+		int events = EV_READ;
 		ssize_t n;
 
 		/* Write first; EV_WRITE only when the socket is full. */
 		if (outlen) {
-			n = send(cl->fd, out, outlen, MSG_NOSIGNAL);
-			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-				client_wait(cl, EV_WRITE);
+			n = client_send(cl, out, outlen, &events);
+			if (n == -EAGAIN) {
+				client_wait(cl, events);
 				return;
 			}
-			if (n < 0 && errno == EINTR)
-				continue;
 			if (n < 0) {
-				log_info("%s: handshake: %s", cl->name, strerror(errno));
+				if (n != -EPROTO)
+					log_info("%s: handshake: %s", cl->name, strerror((int)-n));
 				client_free(cl);
 				return;
 			}
@@ -180,17 +240,31 @@ static void client_hs_run(struct client *cl)
 			client_free(cl);
 			return;
 		}
+		if (nbdsrv_hs_wants_tls(hs)) {
+			int rc = client_tls_step(cl, &events);
+
+			if (rc == -EAGAIN) {
+				client_wait(cl, events);
+				return;
+			}
+			if (rc < 0) {
+				client_free(cl);
+				return;
+			}
+			continue;
+		}
 		/* Never read past what the handshake needs: the rest is transmission data. */
 		want = MIN(nbdsrv_hs_want(hs), sizeof(cl->buf));
-		n = recv(cl->fd, cl->buf, want, 0);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			client_wait(cl, EV_READ);
+		n = client_recv(cl, cl->buf, want, &events);
+		if (n == -EAGAIN) {
+			client_wait(cl, events);
 			return;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n <= 0) {
-			dbg(LOG_SUB_NBD, "%s: closed during handshake", cl->name);
+			if (n < 0 && n != -EPROTO && n != -ECONNRESET)
+				log_info("%s: handshake: %s", cl->name, strerror((int)-n));
+			else
+				dbg(LOG_SUB_NBD, "%s: closed during handshake", cl->name);
 			client_free(cl);
 			return;
 		}
@@ -221,9 +295,12 @@ static void name_peer(struct client *cl, const struct sockaddr_storage *ss, sock
 			NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		snprintf(cl->name, sizeof(cl->name), "nbdsrv client%llu",
 			 (unsigned long long)serial);
-	else
-		snprintf(cl->name, sizeof(cl->name), "nbdsrv client%llu %s:%s",
-			 (unsigned long long)serial, host, port);
+	else {
+		snprintf(cl->peer, sizeof(cl->peer), strchr(host, ':') ? "[%s]:%s" : "%s:%s", host,
+			 port);
+		snprintf(cl->name, sizeof(cl->name), "nbdsrv client%llu %.64s",
+			 (unsigned long long)serial, cl->peer);
+	}
 }
 
 static void listen_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
@@ -295,6 +372,7 @@ static void listen_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		list_add_tail(&l->clients, &cl->node);
 		l->nclients++;
 		nbdsrv_hs_init(cl->hs, &l->ex);
+		nbdsrv_hs_set_tls(cl->hs, l->cfg.tls_mode);
 		ev_io_init(&cl->io, client_on_io, fd, EV_READ);
 		ev_timer_init(&cl->timer, client_on_timeout, l->cfg.hs_timeout, 0);
 		ev_timer_start(loop, &cl->timer);
@@ -425,7 +503,7 @@ struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
 	const char *addr = cfg->addr;
 	int rc;
 
-	if (!addr || !*addr) {
+	if (!addr || !*addr || (cfg->tls_mode != NBDSRV_TLS_OFF && !cfg->tls)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -464,7 +542,7 @@ struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
 	ev_io_start(loop, &l->accept_io);
 	ev_timer_init(&l->drained_timer, listen_on_drained, 0, 0);
 	ev_init(&l->retry_timer, listen_on_retry);
-	log_info("nbdsrv: listening on %s", addr);
+	log_info("nbdsrv: listening on %s (TLS %s)", addr, nbdsrv_tls_mode_name(l->cfg.tls_mode));
 	return l;
 }
 

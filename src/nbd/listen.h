@@ -12,7 +12,14 @@
  *	HOST:PORT, [V6ADDR]:PORT, :PORT             TCP, IPv4 or IPv6, TCP_NODELAY
  *
  * A client that does not finish its handshake within hs_timeout seconds is
- * dropped (one timer per client during the handshake only).
+ * dropped (one timer per client during the handshake only); the TLS
+ * handshake after STARTTLS is part of it, so a client that stalls in it
+ * costs one slot of max_clients for at most hs_timeout.
+ *
+ * TLS (tls.h): tls_mode OFF serves plaintext only; ON offers STARTTLS;
+ * REQUIRE refuses every option before it (NBD_REP_ERR_TLS_REQD). ON and
+ * REQUIRE need tls (the credentials, borrowed: they must outlive the
+ * listener). Which mode an address should get is the caller's policy.
  * All calls on the loop thread.
  */
 #ifndef ISN_NBD_LISTEN_H
@@ -26,6 +33,7 @@
 #include "nbd/proto.h"
 #include "nbd/server.h"
 #include "bdev/bdev.h"
+#include "nbd/tls.h"
 
 struct nbdsrv_listener;
 
@@ -36,6 +44,8 @@ struct nbdsrv_listen_cfg {
 	uint32_t max_clients; /* 0 = 64; further connections are closed at once */
 	double hs_timeout;    /* seconds; 0 = 30 */
 	double send_timeout;  /* seconds a client may leave replies unread; 0 = 60, < 0 = never */
+	enum nbdsrv_tls_mode tls_mode;
+	struct nbdsrv_tls *tls; /* borrowed; needed unless tls_mode is OFF */
 	/* Optional: after nbdsrv_listen_stop(), called once from the loop when no client is left */
 	void (*drained)(struct nbdsrv_listener *l, void *opaque);
 	void *opaque;

@@ -7,6 +7,7 @@ libnbdbridge_a_SOURCES = \
 	src/nbd/server.c src/nbd/server.h \
 	src/nbd/netlink.c src/nbd/netlink.h \
 	src/nbd/listen.c src/nbd/listen.h \
+	src/nbd/tls.c src/nbd/tls.h \
 	src/nbd/geometry.c src/nbd/geometry.h
 libnbdbridge_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 
@@ -33,11 +34,12 @@ FUZZERS += tests/fuzz/fuzz_nbdreq tests/fuzz/fuzz_handshake
 tests_fuzz_fuzz_nbdreq_SOURCES = tests/fuzz/fuzz_nbdreq.c tests/unit/membdev.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_nbdreq_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_nbdreq_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-tests_fuzz_fuzz_nbdreq_LDADD = libnbdbridge.a libutil.a $(ISAL_LIBS) $(LIBEV_LIBS)
+tests_fuzz_fuzz_nbdreq_LDADD = libnbdbridge.a libutil.a $(SSL_LIBS) $(CRYPTO_LIBS) $(ISAL_LIBS) \
+	$(LIBEV_LIBS)
 tests_fuzz_fuzz_handshake_SOURCES = tests/fuzz/fuzz_handshake.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_handshake_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_handshake_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-tests_fuzz_fuzz_handshake_LDADD = libnbdbridge.a libutil.a $(ISAL_LIBS)
+tests_fuzz_fuzz_handshake_LDADD = libnbdbridge.a libutil.a $(SSL_LIBS) $(CRYPTO_LIBS) $(ISAL_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/nbdreq tests/fuzz/corpus/handshake
 
 # End to end with real NBD clients (libnbd-bin) against a memory disk.
@@ -47,6 +49,9 @@ tests_unit_nbdsrv_mem_CFLAGS = $(TEST_CFLAGS)
 tests_unit_nbdsrv_mem_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/nbd_clients_mem.sh
 EXTRA_DIST += tests/integration/nbd_clients_mem.sh
+# The same server over TLS: PSK, X.509, refusals, stalled handshakes (issue 14).
+TESTS += tests/integration/nbd-tls.sh
+EXTRA_DIST += tests/integration/nbd-tls.sh tests/integration/nbd-tls-raw.py
 
 check_PROGRAMS += tests/unit/test_nbd_listen
 TESTS += tests/unit/test_nbd_listen

@@ -26,6 +26,7 @@
 #define SEND_IOV_MAX	    64		/* replies batched into one sendmsg */
 #define READ_BUDGET	    16		/* reads per wakeup before yielding to other sockets */
 #define RA_SIZE		    (32u << 10) /* read-ahead: request headers and small payloads */
+#define TLS_STAGE	    16384	/* one TLS record of plaintext */
 
 struct nbdsrv_io {
 	struct bdev_req breq; /* first: the bdev borrows it while in flight */
@@ -42,6 +43,7 @@ struct nbdsrv_io {
 
 struct nbdsrv_conn {
 	char name[CONN_NAME_MAX];
+	char peer[CONN_NAME_MAX];
 	struct ev_loop *loop;
 	ev_io rio;
 	ev_io wio;
@@ -78,6 +80,19 @@ struct nbdsrv_conn {
 	struct list_node free_slots;
 	struct list_node sendq; /* replies ready, head possibly partly sent */
 	size_t send_off;	/* bytes of the head reply (header + payload) already sent */
+
+	/*
+	 * TLS: what SSL_write has not yet taken of the staged bytes
+	 * (stage[stage_off, stage_len)), already counted in send_off. It is
+	 * filled only when empty, so a write that would block is retried with
+	 * the same bytes, as SSL_write requires.
+	 */
+	SSL *ssl;
+	uint8_t *stage;
+	uint32_t stage_off, stage_len;
+	bool tls_rd_wants_write; /* SSL_read needs the socket writable */
+	bool tls_wr_wants_read;	 /* SSL_write needs the socket readable */
+	unsigned tls_reads_left; /* read budget of this wakeup */
 
 	struct nbdsrv_conn_stats stats;
 	nbdsrv_conn_closed_fn closed;
@@ -118,8 +133,9 @@ static void conn_set_state(struct nbdsrv_conn *c, enum nbdsrv_conn_state s)
 	c->state = s;
 	if (state_reads(s) && c->fd >= 0) {
 		ev_io_start(c->loop, &c->rio);
-		/* Requests already read ahead would not wake the poll. */
-		if (rdahead_avail(&c->ra) && !was_reading)
+		/* Requests already read ahead (by us or by TLS) would not wake the poll. */
+		if ((rdahead_avail(&c->ra) || (c->ssl && nbdsrv_tls_pending(c->ssl))) &&
+		    !was_reading)
 			ev_feed_event(c->loop, &c->rio, EV_READ);
 	} else {
 		ev_io_stop(c->loop, &c->rio);
@@ -134,6 +150,11 @@ static void conn_close_fd(struct nbdsrv_conn *c)
 	ev_timer_stop(c->loop, &c->resume);
 	evdefer_cancel(c->loop, &c->flush_w);
 	rdahead_reset(&c->ra);
+	if (c->ssl) {
+		/* close_notify only on an orderly end (DRAIN); never after an error. */
+		nbdsrv_tls_close(c->ssl, c->state == NBDSRV_CONN_DRAIN);
+		c->ssl = NULL;
+	}
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
@@ -157,7 +178,8 @@ static void slot_release(struct nbdsrv_conn *c, struct nbdsrv_io *io)
 /* DONE once the socket is closed and the bdev holds nothing of ours. */
 static void conn_maybe_finish(struct nbdsrv_conn *c)
 {
-	if (c->state == NBDSRV_CONN_DRAIN && c->stats.inflight == 0 && list_empty(&c->sendq)) {
+	if (c->state == NBDSRV_CONN_DRAIN && c->stats.inflight == 0 && list_empty(&c->sendq) &&
+	    c->stage_len == 0) {
 		conn_close_fd(c);
 		conn_set_state(c, NBDSRV_CONN_DONE);
 		ev_timer_start(c->loop, &c->fin);
@@ -194,6 +216,7 @@ static void conn_dead(struct nbdsrv_conn *c, int err)
 	while ((n = list_pop(&c->sendq)) != NULL)
 		slot_release(c, list_entry(n, struct nbdsrv_io, node));
 	c->send_off = 0;
+	c->stage_off = c->stage_len = 0;
 	conn_maybe_finish(c);
 }
 
@@ -214,16 +237,166 @@ static size_t reply_len(const struct nbdsrv_io *io)
 	return NBDSRV_REPLY_HDR_LEN;
 }
 
+/* n more bytes of the queued replies left us: retire the replies fully sent. */
+static void conn_sent(struct nbdsrv_conn *c, size_t n)
+{
+	n += c->send_off;
+	while (!list_empty(&c->sendq)) {
+		struct nbdsrv_io *io = list_entry(c->sendq.next, struct nbdsrv_io, node);
+		size_t len = reply_len(io);
+
+		if (n < len)
+			break;
+		n -= len;
+		if (io->req.type == NBDSRV_CMD_READ && io->error == 0)
+			c->stats.bytes_read += io->req.len;
+		slot_release(c, io);
+	}
+	c->send_off = n;
+}
+
+/* The socket is full: wait for EV_WRITE, with the stall timer (see conn_on_stall). */
+static void conn_wait_writable(struct nbdsrv_conn *c)
+{
+	if (!ev_is_active(&c->wio)) {
+		ev_io_start(c->loop, &c->wio);
+		if (c->send_timeout > 0 && !ev_is_active(&c->stall)) {
+			ev_timer_set(&c->stall, c->send_timeout, 0);
+			ev_timer_start(c->loop, &c->stall);
+		}
+	}
+}
+
+/* Everything queued is out. */
+static void conn_flushed(struct nbdsrv_conn *c)
+{
+	ev_io_stop(c->loop, &c->wio);
+	ev_timer_stop(c->loop, &c->stall);
+	conn_maybe_finish(c);
+}
+
+/*
+ * TLS: copy the next queued bytes into the stage (headers, small payloads,
+ * the head of a large one), up to a record; returns how many. A large
+ * payload met with an empty stage is not copied: conn_flush_tls() writes
+ * it from its buffer.
+ */
+static size_t conn_stage_fill(struct nbdsrv_conn *c, const uint8_t **direct, size_t *dlen)
+{
+	size_t skip = c->send_off, staged = 0;
+	struct list_node *pos;
+
+	*direct = NULL;
+	*dlen = 0;
+	list_for_each(pos, &c->sendq)
+	{
+		struct nbdsrv_io *io = list_entry(pos, struct nbdsrv_io, node);
+		size_t hlen = NBDSRV_REPLY_HDR_LEN, len = reply_len(io);
+
+		for (; skip < len;) {
+			const uint8_t *p = skip < hlen ? io->reply + skip
+						       : (const uint8_t *)io->buf + (skip - hlen);
+			size_t n = (skip < hlen ? hlen : len) - skip;
+			size_t room = TLS_STAGE - c->stage_len;
+
+			if (c->stage_len == 0 && n >= TLS_STAGE) {
+				*direct = p;
+				*dlen = n;
+				return staged;
+			}
+			if (room == 0)
+				return staged;
+			n = MIN(n, room);
+			memcpy(c->stage + c->stage_len, p, n);
+			c->stage_len += (uint32_t)n;
+			staged += n;
+			skip += n;
+		}
+		skip = 0;
+	}
+	return staged;
+}
+
+static void conn_tls_blocked(struct nbdsrv_conn *c, int events)
+{
+	if (events & EV_WRITE) {
+		conn_wait_writable(c);
+		return;
+	}
+	/* TLS needs to read first: the read watcher calls conn_flush again. */
+	c->tls_wr_wants_read = true;
+	ev_io_start(c->loop, &c->rio);
+	if (c->send_timeout > 0 && !ev_is_active(&c->stall)) {
+		ev_timer_set(&c->stall, c->send_timeout, 0);
+		ev_timer_start(c->loop, &c->stall);
+	}
+}
+
+/* conn_flush over TLS: SSL_write has no writev, so small pieces go through the stage. */
+static void conn_flush_tls(struct nbdsrv_conn *c)
+{
+	for (;;) {
+		const uint8_t *direct;
+		size_t dlen, staged;
+		int events = 0;
+		ssize_t w;
+
+		if (c->stage_off < c->stage_len) {
+			w = nbdsrv_tls_write(c->ssl, c->name, c->stage + c->stage_off,
+					     c->stage_len - c->stage_off, &events);
+			if (w == -EAGAIN) {
+				conn_tls_blocked(c, events);
+				return;
+			}
+			if (w < 0) {
+				conn_dead(c, (int)w);
+				return;
+			}
+			c->last_send = ev_now(c->loop);
+			c->stage_off += (uint32_t)w;
+			if (c->stage_off < c->stage_len)
+				continue;
+			c->stage_off = c->stage_len = 0;
+		}
+		if (list_empty(&c->sendq))
+			break;
+		staged = conn_stage_fill(c, &direct, &dlen);
+		if (staged) {
+			/* Copied: these replies are done with (a READ's buffer goes back now). */
+			conn_sent(c, staged);
+			continue;
+		}
+		if (!direct)
+			break;
+		w = nbdsrv_tls_write(c->ssl, c->name, direct, dlen, &events);
+		if (w == -EAGAIN) {
+			conn_tls_blocked(c, events);
+			return;
+		}
+		if (w < 0) {
+			conn_dead(c, (int)w);
+			return;
+		}
+		c->last_send = ev_now(c->loop);
+		conn_sent(c, (size_t)w);
+	}
+	conn_flushed(c);
+}
+
 /* Write queued replies until done or EAGAIN. */
 static void conn_flush(struct nbdsrv_conn *c)
 {
 	if (c->fd < 0)
 		return;
+	if (c->ssl) {
+		conn_flush_tls(c);
+		return;
+	}
 	while (!list_empty(&c->sendq)) {
 		struct iovec iov[SEND_IOV_MAX];
 		struct msghdr msg = {.msg_iov = iov};
 		struct list_node *pos;
-		size_t skip = c->send_off, n;
+		size_t skip = c->send_off;
 		ssize_t w;
 
 		list_for_each(pos, &c->sendq)
@@ -251,38 +424,16 @@ static void conn_flush(struct nbdsrv_conn *c)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if (!ev_is_active(&c->wio)) {
-					ev_io_start(c->loop, &c->wio);
-					/* Armed when blocking begins: see conn_on_stall. */
-					if (c->send_timeout > 0 && !ev_is_active(&c->stall)) {
-						ev_timer_set(&c->stall, c->send_timeout, 0);
-						ev_timer_start(c->loop, &c->stall);
-					}
-				}
+				conn_wait_writable(c);
 				return;
 			}
 			conn_dead(c, -errno);
 			return;
 		}
 		c->last_send = ev_now(c->loop);
-		/* Retire fully sent replies. */
-		n = (size_t)w + c->send_off;
-		while (!list_empty(&c->sendq)) {
-			struct nbdsrv_io *io = list_entry(c->sendq.next, struct nbdsrv_io, node);
-			size_t len = reply_len(io);
-
-			if (n < len)
-				break;
-			n -= len;
-			if (io->req.type == NBDSRV_CMD_READ && io->error == 0)
-				c->stats.bytes_read += io->req.len;
-			slot_release(c, io);
-		}
-		c->send_off = n;
+		conn_sent(c, (size_t)w);
 	}
-	ev_io_stop(c->loop, &c->wio);
-	ev_timer_stop(c->loop, &c->stall);
-	conn_maybe_finish(c);
+	conn_flushed(c);
 }
 
 static void conn_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -545,6 +696,9 @@ static void conn_got_header(struct nbdsrv_conn *c)
 	conn_start_request(c);
 }
 
+static int conn_read_tls(struct nbdsrv_conn *c, uint8_t *dst, size_t want);
+static void conn_got_bytes(struct nbdsrv_conn *c, size_t r);
+
 /* One step of reading. Returns 0 progress, 1 would block, <0 connection gone. */
 static int conn_read_step(struct nbdsrv_conn *c)
 {
@@ -570,6 +724,8 @@ static int conn_read_step(struct nbdsrv_conn *c)
 	default:
 		return 1;
 	}
+	if (c->ssl)
+		return conn_read_tls(c, dst, want);
 	if (rdahead_avail(&c->ra)) {
 		r = (ssize_t)rdahead_take(&c->ra, dst, want);
 		goto got;
@@ -603,6 +759,52 @@ static int conn_read_step(struct nbdsrv_conn *c)
 	}
 	r = (ssize_t)rdahead_got(&c->ra, (size_t)r, want);
 got:
+	conn_got_bytes(c, (size_t)r);
+	return 0;
+}
+
+/*
+ * TLS: SSL_read straight into the step's destination (OpenSSL keeps what
+ * the record holds past it; nbdsrv_tls_pending() says so).
+ */
+static int conn_read_tls(struct nbdsrv_conn *c, uint8_t *dst, size_t want)
+{
+	int events = 0;
+	ssize_t r;
+
+	/* The budget counts trips to the socket; decrypted bytes TLS holds are a copy away. */
+	if (!nbdsrv_tls_pending(c->ssl)) {
+		if (c->tls_reads_left == 0)
+			return 1;
+		c->tls_reads_left--;
+	}
+	r = nbdsrv_tls_read(c->ssl, c->name, dst, want, &events);
+	if (r == -EAGAIN) {
+		if (events & EV_WRITE) {
+			c->tls_rd_wants_write = true;
+			ev_io_start(c->loop, &c->wio);
+		}
+		return 1;
+	}
+	if (r == -ECONNRESET) {
+		if (c->state == NBDSRV_CONN_READ_HDR && c->hdr_got == 0)
+			dbg(LOG_SUB_NBD, "%s: client closed the connection", c->name);
+		else
+			log_info("%s: EOF in the middle of a request", c->name);
+	}
+	if (r <= 0) {
+		conn_dead(c, r < 0 ? (int)r : -ECONNRESET);
+		return -1;
+	}
+	conn_got_bytes(c, (size_t)r);
+	return 0;
+}
+
+/* r bytes of the current step arrived. */
+static void conn_got_bytes(struct nbdsrv_conn *c, size_t r)
+{
+	struct nbdsrv_io *io = c->cur;
+
 	switch (c->state) {
 	case NBDSRV_CONN_READ_HDR:
 		c->rx_big = false;
@@ -630,7 +832,6 @@ got:
 	default:
 		break;
 	}
-	return 0;
 }
 
 static void conn_on_read(struct ev_loop *loop, ev_io *w, int revents)
@@ -643,15 +844,34 @@ static void conn_on_read(struct ev_loop *loop, ev_io *w, int revents)
 	 * for a state that stopped reading (it feeds itself a read event).
 	 */
 	rdahead_wakeup(&c->ra, READ_BUDGET);
+	c->tls_reads_left = READ_BUDGET;
+	if (c->tls_wr_wants_read) {
+		c->tls_wr_wants_read = false;
+		if (!state_reads(c->state))
+			ev_io_stop(loop, w);
+		conn_flush(c);
+		if (c->fd < 0)
+			return;
+	}
 	while (state_reads(c->state))
 		if (conn_read_step(c) != 0)
 			break;
+	/* Budget spent with requests decrypted and waiting: come back next iteration. */
+	if (c->ssl && state_reads(c->state) && nbdsrv_tls_pending(c->ssl))
+		ev_feed_event(loop, w, EV_READ);
 }
 
 static void conn_on_write(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct nbdsrv_conn *c = container_of(w, struct nbdsrv_conn, wio);
 
+	if (c->tls_rd_wants_write) {
+		c->tls_rd_wants_write = false;
+		if (list_empty(&c->sendq) && !c->stage_len)
+			ev_io_stop(loop, w);
+		if (state_reads(c->state))
+			ev_feed_event(loop, &c->rio, EV_READ);
+	}
 	conn_flush(c);
 }
 
@@ -666,7 +886,7 @@ static void conn_on_stall(struct ev_loop *loop, ev_timer *w, int revents)
 	struct nbdsrv_conn *c = container_of(w, struct nbdsrv_conn, stall);
 	ev_tstamp left = c->last_send + c->send_timeout - ev_now(loop);
 
-	if (list_empty(&c->sendq))
+	if (list_empty(&c->sendq) && c->stage_len == 0)
 		return;
 	if (left > 0) {
 		ev_timer_set(w, left, 0);
@@ -708,6 +928,7 @@ struct nbdsrv_conn *nbdsrv_conn_new(struct ev_loop *loop, int fd, struct bdev *b
 	}
 	snprintf(c->name, sizeof(c->name), "%s", cfg->name ? cfg->name : "nbd");
 	log_ratelimit_init(&c->io_rl, c->name, LOG_RL_INTERVAL, LOG_RL_BURST);
+	snprintf(c->peer, sizeof(c->peer), "%s", cfg->peer ? cfg->peer : "");
 	c->loop = loop;
 	c->fd = fd;
 	c->bd = bd;
@@ -738,7 +959,19 @@ struct nbdsrv_conn *nbdsrv_conn_new(struct ev_loop *loop, int fd, struct bdev *b
 	c->ra.buf = c->ra_buf;
 	c->ra.size = sizeof(c->ra_buf);
 	c->state = NBDSRV_CONN_READ_HDR;
+	if (cfg->ssl) {
+		c->stage = malloc(TLS_STAGE);
+		if (!c->stage) {
+			free(c->slots);
+			free(c);
+			return NULL;
+		}
+		c->ssl = cfg->ssl;
+	}
 	ev_io_start(loop, &c->rio);
+	/* The handshake's last TLS record may have carried the first requests. */
+	if (c->ssl && nbdsrv_tls_pending(c->ssl))
+		ev_feed_event(loop, &c->rio, EV_READ);
 	return c;
 }
 
@@ -770,6 +1003,7 @@ void nbdsrv_conn_free(struct nbdsrv_conn *c)
 		if (c->slots[i].buf)
 			nbdsrv_bufpool_put(c->pool, c->slots[i].buf);
 	free(c->slots);
+	free(c->stage);
 	free(c);
 }
 
@@ -786,4 +1020,14 @@ enum nbdsrv_conn_state nbdsrv_conn_get_state(const struct nbdsrv_conn *c)
 const char *nbdsrv_conn_name(const struct nbdsrv_conn *c)
 {
 	return c->name;
+}
+
+SSL *nbdsrv_conn_ssl(const struct nbdsrv_conn *c)
+{
+	return c->ssl;
+}
+
+const char *nbdsrv_conn_peer(const struct nbdsrv_conn *c)
+{
+	return c->peer;
 }

@@ -43,6 +43,7 @@
 #include "nbd/bufpool.h"
 #include "nbd/proto.h"
 #include "bdev/bdev.h"
+#include "nbd/tls.h"
 
 enum nbdsrv_conn_state {
 	NBDSRV_CONN_READ_HDR,
@@ -73,6 +74,7 @@ typedef void (*nbdsrv_conn_closed_fn)(struct nbdsrv_conn *c, int err, void *opaq
 
 struct nbdsrv_conn_cfg {
 	const char *name;     /* log prefix such as "nbd0 sock1", copied */
+	const char *peer;     /* client address "HOST:PORT" (server mode), copied; or NULL */
 	uint32_t queue_depth; /* request slots; 0 = 128 */
 	/*
 	 * Seconds replies may wait for a client that does not read them before
@@ -82,6 +84,14 @@ struct nbdsrv_conn_cfg {
 	double send_timeout;
 	nbdsrv_conn_closed_fn closed;
 	void *opaque;
+	/*
+	 * TLS session on fd after STARTTLS (server mode), or NULL: owned by the
+	 * connection from nbdsrv_conn_new() on. Requests are then read with
+	 * SSL_read straight into their buffers; replies are written with
+	 * SSL_write, headers and small payloads gathered into one record
+	 * (a 16 KiB staging copy), large payloads from their buffers.
+	 */
+	SSL *ssl;
 };
 
 /*
@@ -110,5 +120,11 @@ const struct nbdsrv_conn_stats *nbdsrv_conn_stats(const struct nbdsrv_conn *c);
 enum nbdsrv_conn_state nbdsrv_conn_get_state(const struct nbdsrv_conn *c);
 const char *nbdsrv_conn_state_name(enum nbdsrv_conn_state s);
 const char *nbdsrv_conn_name(const struct nbdsrv_conn *c);
+
+/* The TLS session, or NULL for plaintext (status output). */
+SSL *nbdsrv_conn_ssl(const struct nbdsrv_conn *c);
+
+/* The client's address as given in the config ("" for kernel sockets). */
+const char *nbdsrv_conn_peer(const struct nbdsrv_conn *c);
 
 #endif

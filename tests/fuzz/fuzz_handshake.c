@@ -33,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	info.write_cache = info.fua = info.discard = true;
 	nbdsrv_export_from_info(&ex, &info, false, "lun0", "a test export");
 	nbdsrv_hs_init(&hs, &ex);
+	/* The first byte picks the chunk size and the TLS mode (off, on, require). */
+	nbdsrv_hs_set_tls(&hs, data[0] % 3);
 	chunk = data[0] ? data[0] : 1;
 
 	while (steps++ < 100000) {
@@ -46,6 +48,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (nbdsrv_hs_want(&hs) != 0 || nbdsrv_hs_feed(&hs, data, size) != 0)
 				abort();
 			break;
+		}
+		if (nbdsrv_hs_wants_tls(&hs)) {
+			/* A TLS handshake that succeeded: options continue "over TLS". */
+			if (hs.tls == 0 || hs.tls_active || nbdsrv_hs_want(&hs) != 0)
+				abort();
+			nbdsrv_hs_tls_started(&hs);
+			continue;
 		}
 		if (pos >= size)
 			break;

@@ -4,7 +4,11 @@
  * the handshake and the transmission engine end to end.
  *
  *	nbdsrv_mem ADDR SIZE_MIB [LOGICAL_BLOCK_SIZE] [--read-only] [--name NAME]
+ *		[--tls off|on|require] [--tls-psk FILE] [--tls-certificates DIR]
+ *		[--tls-verify-peer] [--hs-timeout SECONDS] [--max-clients N]
  *
+ * Prints "ready" (and "port N" for TCP) once listening. The PSK file is read
+ * as is (the daemon's ownership checks are src/cli's).
  * Exits 0 on SIGTERM / SIGINT after every client has drained.
  */
 #include "config.h"
@@ -19,6 +23,7 @@
 #include "nbd/bufpool.h"
 #include "nbd/listen.h"
 #include "nbd/proto.h"
+#include "nbd/tls.h"
 #include "util/log.h"
 
 static struct nbdsrv_listener *listener;
@@ -48,7 +53,10 @@ int main(int argc, char **argv)
 	const char *name = "mem";
 	uint32_t lbs = 512;
 	bool ro = false;
-	int i;
+	struct nbdsrv_tls_cfg tc = {0};
+	struct nbdsrv_tls *tls = NULL;
+	static char psk[1 << 16];
+	int i, mode = NBDSRV_TLS_OFF;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s ADDR SIZE_MIB [LBS] [--read-only] [--name NAME]\n",
@@ -60,11 +68,49 @@ int main(int argc, char **argv)
 			ro = true;
 		else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
 			name = argv[++i];
+		else if (strcmp(argv[i], "--tls") == 0 && i + 1 < argc)
+			mode = nbdsrv_tls_mode_parse(argv[++i]);
+		else if (strcmp(argv[i], "--tls-psk") == 0 && i + 1 < argc)
+			tc.psk_file = argv[++i];
+		else if (strcmp(argv[i], "--tls-certificates") == 0 && i + 1 < argc)
+			tc.cert_dir = argv[++i];
+		else if (strcmp(argv[i], "--tls-verify-peer") == 0)
+			tc.verify_peer = true;
+		else if (strcmp(argv[i], "--hs-timeout") == 0 && i + 1 < argc)
+			cfg.hs_timeout = strtod(argv[++i], NULL);
+		else if (strcmp(argv[i], "--max-clients") == 0 && i + 1 < argc)
+			cfg.max_clients = (uint32_t)strtoul(argv[++i], NULL, 0);
 		else
 			lbs = (uint32_t)strtoul(argv[i], NULL, 0);
 	}
 	if (getenv("NBDSRV_DEBUG"))
 		log_parse_debug("all");
+	if (mode < 0) {
+		fprintf(stderr, "bad --tls: off, on or require\n");
+		return 2;
+	}
+	if (tc.psk_file) {
+		FILE *f = fopen(tc.psk_file, "r");
+
+		if (!f) {
+			perror(tc.psk_file);
+			return 1;
+		}
+		tc.psk_len = fread(psk, 1, sizeof(psk), f);
+		tc.psk_text = psk;
+		fclose(f);
+	}
+	if (mode != NBDSRV_TLS_OFF || tc.psk_file || tc.cert_dir) {
+		char err[300];
+
+		tls = nbdsrv_tls_new(&tc, err, sizeof(err));
+		if (!tls) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+	}
+	cfg.tls = tls;
+	cfg.tls_mode = (enum nbdsrv_tls_mode)mode;
 	if (membdev_init(&mem, loop, strtoull(argv[2], NULL, 0) << 20, lbs) < 0)
 		return 1;
 	mem.bd.info.read_only = ro;
@@ -81,11 +127,14 @@ int main(int argc, char **argv)
 	ev_signal_start(loop, &sterm);
 	ev_signal_start(loop, &sint);
 	printf("ready\n");
+	if (nbdsrv_listen_port(listener) >= 0)
+		printf("port %d\n", nbdsrv_listen_port(listener));
 	fflush(stdout);
 	ev_run(loop, 0);
 	ev_timer_stop(loop, &drain_timer);
 	nbdsrv_listen_free(listener);
 	nbdsrv_bufpool_free(pool);
+	nbdsrv_tls_free(tls);
 	membdev_destroy(&mem);
 	return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "../checkmain.h"
 #include "nbd/handshake.h"
+#include "nbd/tls.h"
 #include "nbd/proto.h"
 #include "util/compiler.h"
 
@@ -523,6 +524,96 @@ START_TEST(hs_unknown_and_structured_unsup)
 }
 END_TEST
 
+/* FORCEDTLS: every option but STARTTLS / ABORT gets TLS_REQD, STARTTLS enters TLS. */
+START_TEST(hs_tls_require)
+{
+	static const uint8_t in[] = {
+		0, 0, 0, 1,
+		IHAVEOPT, 0, 0, 0, 7, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, /* GO "" */
+		IHAVEOPT, 0, 0, 0, 3, 0, 0, 0, 0,                   /* LIST */
+		IHAVEOPT, 0, 0, 0, 0x2a, 0, 0, 0, 0,                /* unknown 42 */
+		IHAVEOPT, 0, 0, 0, 5, 0, 0, 0, 0,                   /* STARTTLS */
+	};
+	static const uint32_t opts[4] = {7, 3, 0x2a, 5};
+	static const size_t lens[4] = {4 + 22, 16, 16, 16};
+	uint8_t out[512];
+	size_t outlen, used = 0;
+
+	hs_setup();
+	nbdsrv_hs_set_tls(&hs, 2);
+	expect_out(greeting, sizeof(greeting));
+	for (int i = 0; i < 3; i++) {
+		uint8_t want[20] = {REPMAGIC, 0, 0, 0, (uint8_t)opts[i], 0x80, 0, 0, 5, 0, 0, 0, 0};
+
+		used += feed_all(in + used, lens[i], out, &outlen);
+		ck_assert_uint_eq(outlen, 20);
+		ck_assert_mem_eq(out, want, 20);
+	}
+	{
+		uint8_t ack[20] = {REPMAGIC, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0, 0, 0};
+
+		used += feed_all(in + used, lens[3], out, &outlen);
+		ck_assert_uint_eq(outlen, 20);
+		ck_assert_mem_eq(out, ack, 20);
+	}
+	ck_assert_uint_eq(used, sizeof(in));
+	/* Nothing more is read in plaintext: the caller runs the TLS handshake. */
+	ck_assert_int_eq(hs.state, NBDSRV_HS_TLS);
+	ck_assert(nbdsrv_hs_wants_tls(&hs));
+	ck_assert_uint_eq(nbdsrv_hs_want(&hs), 0);
+	nbdsrv_hs_tls_started(&hs);
+	ck_assert_int_eq(hs.state, NBDSRV_HS_OPT_HDR);
+	{
+		/* Over TLS: STARTTLS again is INVALID, GO is served. */
+		static const uint8_t again[] = {IHAVEOPT, 0, 0, 0, 5, 0, 0, 0, 0};
+		static const uint8_t inval[] = {REPMAGIC, 0, 0, 0, 5, 0x80, 0, 0, 3, 0, 0, 0, 0};
+		static const uint8_t go[] = {IHAVEOPT, 0, 0, 0, 7, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0};
+
+		feed_all(again, sizeof(again), out, &outlen);
+		ck_assert_uint_eq(outlen, 20);
+		ck_assert_mem_eq(out, inval, 20);
+		feed_all(go, sizeof(go), out, &outlen);
+		ck_assert(nbdsrv_hs_done(&hs));
+	}
+}
+END_TEST
+
+/* FORCEDTLS: EXPORT_NAME cannot be answered with an error, so the session ends, no data. */
+START_TEST(hs_tls_require_export_name_closes)
+{
+	static const uint8_t in[] = {0, 0, 0, 1, IHAVEOPT, 0, 0, 0, 1, 0, 0, 0, 4, 'l', 'u', 'n', '0'};
+	uint8_t out[256];
+	size_t outlen;
+
+	hs_setup();
+	nbdsrv_hs_set_tls(&hs, 2);
+	expect_out(greeting, sizeof(greeting));
+	feed_all(in, sizeof(in), out, &outlen);
+	ck_assert_uint_eq(outlen, 0);
+	ck_assert(nbdsrv_hs_failed(&hs));
+}
+END_TEST
+
+/* SELECTIVETLS serves plaintext; STARTTLS with data is INVALID and stays in plaintext. */
+START_TEST(hs_tls_on)
+{
+	static const uint8_t in[] = {0, 0, 0, 1, IHAVEOPT, 0, 0, 0, 5, 0, 0, 0, 1, 'x'};
+	static const uint8_t inval[] = {REPMAGIC, 0, 0, 0, 5, 0x80, 0, 0, 3, 0, 0, 0, 0};
+	static const uint8_t go[] = {IHAVEOPT, 0, 0, 0, 7, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0};
+	uint8_t out[512];
+	size_t outlen;
+
+	hs_setup();
+	nbdsrv_hs_set_tls(&hs, 1);
+	expect_out(greeting, sizeof(greeting));
+	feed_all(in, sizeof(in), out, &outlen);
+	ck_assert_uint_eq(outlen, 20);
+	ck_assert_mem_eq(out, inval, 20);
+	feed_all(go, sizeof(go), out, &outlen);
+	ck_assert(nbdsrv_hs_done(&hs));
+}
+END_TEST
+
 START_TEST(hs_oversized_option_skipped)
 {
 	/* An INFO claiming 1 MiB of data: skipped without storing, ERR_TOO_BIG, stream kept. */
@@ -638,6 +729,58 @@ END_TEST
 
 /* clang-format on */
 
+/* ---------------------------------------------------------------- TLS PSK */
+
+/* The psktool format, and what is refused with the line and reason. */
+START_TEST(tls_psk_parse)
+{
+	static const char good[] = "alice:0011aaBB\n\nbob:ff00\r\n";
+	char err[200];
+	struct nbdsrv_tls_cfg cfg = {0};
+	struct nbdsrv_tls *t;
+
+	ck_assert_int_eq(nbdsrv_tls_psk_parse(good, strlen(good), err, sizeof(err)), 2);
+	ck_assert_int_eq(nbdsrv_tls_psk_parse("alice", 5, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "line 1"));
+	ck_assert_int_eq(nbdsrv_tls_psk_parse("a:0\n", 4, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(nbdsrv_tls_psk_parse("a:zz\n", 5, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "hexadecimal"));
+	ck_assert_int_eq(nbdsrv_tls_psk_parse(":00\n", 4, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(nbdsrv_tls_psk_parse("\n\n", 2, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(nbdsrv_tls_psk_parse("a\x01b:00", 6, err, sizeof(err)), -EINVAL);
+	/* A key longer than 64 bytes. */
+	{
+		char longkey[2 + 2 * 65 + 1];
+
+		memset(longkey, '0', sizeof(longkey) - 1);
+		longkey[0] = 'a';
+		longkey[1] = ':';
+		longkey[sizeof(longkey) - 1] = 0;
+		ck_assert_int_eq(nbdsrv_tls_psk_parse(longkey, strlen(longkey), err, sizeof(err)),
+				 -EINVAL);
+	}
+	/* Credentials: an identity given twice, none at all, verify-peer without certificates. */
+	cfg.psk_text = "a:00\na:11\n";
+	cfg.psk_len = strlen(cfg.psk_text);
+	ck_assert_ptr_null(nbdsrv_tls_new(&cfg, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "twice"));
+	cfg.psk_text = NULL;
+	ck_assert_ptr_null(nbdsrv_tls_new(&cfg, err, sizeof(err)));
+	cfg.verify_peer = true;
+	cfg.psk_text = good;
+	cfg.psk_len = strlen(good);
+	ck_assert_ptr_null(nbdsrv_tls_new(&cfg, err, sizeof(err)));
+	cfg.verify_peer = false;
+	t = nbdsrv_tls_new(&cfg, err, sizeof(err));
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(nbdsrv_tls_psk_count(t), 2);
+	ck_assert(!nbdsrv_tls_has_certs(t));
+	nbdsrv_tls_free(t);
+	ck_assert_int_eq(nbdsrv_tls_mode_parse("require"), NBDSRV_TLS_REQUIRE);
+	ck_assert_int_eq(nbdsrv_tls_mode_parse("yes"), -1);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("nbd_proto");
@@ -665,6 +808,10 @@ Suite *test_suite(void)
 	tcase_add_test(th, hs_go_bad_lengths);
 	tcase_add_test(th, hs_list);
 	tcase_add_test(th, hs_unknown_and_structured_unsup);
+	tcase_add_test(th, hs_tls_require);
+	tcase_add_test(th, hs_tls_require_export_name_closes);
+	tcase_add_test(th, hs_tls_on);
+	tcase_add_test(th, tls_psk_parse);
 	tcase_add_test(th, hs_oversized_option_skipped);
 	tcase_add_test(th, hs_oversized_export_name_closes);
 	tcase_add_test(th, hs_abort);
