@@ -38,18 +38,18 @@
 #include "util/list.h"
 
 #define BDEV_MAX_REQ_BYTES (32u << 20)
-#define BDEV_IDENT_MAX     256
+#define BDEV_IDENT_MAX	   256
 
 enum bdev_op {
 	BDEV_OP_READ,
 	BDEV_OP_WRITE,
-	BDEV_OP_FLUSH,        /* SYNCHRONIZE CACHE over the whole LUN; offset/len ignored */
+	BDEV_OP_FLUSH,	      /* SYNCHRONIZE CACHE over the whole LUN; offset/len ignored */
 	BDEV_OP_DISCARD,      /* UNMAP */
 	BDEV_OP_WRITE_ZEROES, /* WRITE SAME(16) of a zero block */
 };
 
 enum bdev_flags {
-	BDEV_F_FUA = 1u << 0,      /* WRITE / WRITE_ZEROES: data durable before done */
+	BDEV_F_FUA = 1u << 0,	   /* WRITE / WRITE_ZEROES: data durable before done */
 	BDEV_F_NO_UNMAP = 1u << 1, /* WRITE_ZEROES: allocate, do not deallocate (NBD NO_HOLE) */
 };
 
@@ -79,12 +79,12 @@ struct bdev_req_priv {
 struct bdev_req {
 	/* Set by the caller before submit(). */
 	enum bdev_op op;
-	uint32_t flags;   /* enum bdev_flags */
-	uint64_t offset;  /* bytes */
-	uint32_t len;     /* bytes */
-	void *buf;        /* READ/WRITE: len bytes; borrowed until done */
+	uint32_t flags;	 /* enum bdev_flags */
+	uint64_t offset; /* bytes */
+	uint32_t len;	 /* bytes */
+	void *buf;	 /* READ/WRITE: len bytes; borrowed until done */
 	bdev_done_fn done;
-	void *opaque;     /* caller's */
+	void *opaque; /* caller's */
 
 	/* Private to the implementation from a successful submit() until done. */
 	struct bdev_req_priv priv;
@@ -98,13 +98,13 @@ struct bdev_info {
 	uint32_t max_transfer_bytes;  /* 0 = no limit reported */
 	uint32_t opt_transfer_bytes;  /* 0 = none reported */
 	uint32_t max_unmap_bytes;     /* 0 = none reported */
-	bool write_cache;             /* WCE: the kernel must send FLUSH */
-	bool fua;                     /* DPOFUA */
-	bool discard;                 /* LBPU */
-	bool write_zeroes;            /* LBPWS */
+	bool write_cache;	      /* WCE: the kernel must send FLUSH */
+	bool fua;		      /* DPOFUA */
+	bool discard;		      /* LBPU */
+	bool write_zeroes;	      /* LBPWS */
 	bool read_zeroes_after_unmap; /* LBPRZ */
-	bool read_only;               /* WP */
-	bool rotational;              /* VPD B1 medium rotation rate != 1 */
+	bool read_only;		      /* WP */
+	bool rotational;	      /* VPD B1 medium rotation rate != 1 */
 	/* VPD 0x83 designator used as the device identity, printable (e.g. "naa.6001405..."). */
 	char ident[BDEV_IDENT_MAX];
 };

@@ -21,16 +21,16 @@
 /* Exit codes: documented in `iscsi-nbd --help` and the table in main.c. */
 enum cli_exit {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_USAGE = 1,    /* bad command line */
-	CLI_EXIT_CONNECT = 2,  /* portal unreachable / refused / connection lost */
-	CLI_EXIT_LOGIN = 3,    /* login failed: target not found, rejected */
-	CLI_EXIT_AUTH = 4,     /* authentication failed (CHAP, either direction) */
-	CLI_EXIT_IO = 5,       /* SCSI command failed (CHECK CONDITION, ...) */
-	CLI_EXIT_PROTOCOL = 6, /* the target broke the protocol */
-	CLI_EXIT_LOCAL = 7,    /* local error: file, permission, memory */
-	CLI_EXIT_GEOMETRY = 8, /* the LUN's block size or size cannot be exported / shown */
-	CLI_EXIT_BUSY = 9,     /* another daemon on this host holds the target LUN */
-	CLI_EXIT_IN_USE = 10,  /* detach refused: the device is in use (inuse.h) */
+	CLI_EXIT_USAGE = 1,	/* bad command line */
+	CLI_EXIT_CONNECT = 2,	/* portal unreachable / refused / connection lost */
+	CLI_EXIT_LOGIN = 3,	/* login failed: target not found, rejected */
+	CLI_EXIT_AUTH = 4,	/* authentication failed (CHAP, either direction) */
+	CLI_EXIT_IO = 5,	/* SCSI command failed (CHECK CONDITION, ...) */
+	CLI_EXIT_PROTOCOL = 6,	/* the target broke the protocol */
+	CLI_EXIT_LOCAL = 7,	/* local error: file, permission, memory */
+	CLI_EXIT_GEOMETRY = 8,	/* the LUN's block size or size cannot be exported / shown */
+	CLI_EXIT_BUSY = 9,	/* another daemon on this host holds the target LUN */
+	CLI_EXIT_IN_USE = 10,	/* detach refused: the device is in use (inuse.h) */
 	CLI_EXIT_RESERVED = 11, /* another host holds the LUN (persistent reservation) */
 };
 
@@ -43,9 +43,9 @@ void cli_err(const char *fmt, ...) ISN_PRINTF(1, 2);
 
 /* Where and how to log in; filled by cli_target_opt() from the command line. */
 struct cli_target {
-	const char *target;      /* -t IQN */
-	const char *portal;      /* -P PORTAL, as typed */
-	uint32_t lun;            /* -l */
+	const char *target; /* -t IQN */
+	const char *portal; /* -P PORTAL, as typed */
+	uint32_t lun;	    /* -l */
 	const char *chap_user;
 	const char *chap_secret_file;
 	const char *mutual_user;
@@ -54,7 +54,7 @@ struct cli_target {
 	enum sess_digest_pref data_digest;
 	const char *initiator_name;
 	uint32_t max_recv_dsl; /* our MaxRecvDataSegmentLength; 0 = session default */
-	double timeout; /* seconds, whole command */
+	double timeout;	       /* seconds, whole command */
 };
 
 /* Long option ids of the shared target options (values above any short option). */
@@ -83,7 +83,9 @@ enum cli_target_optid {
 		{"data-digest", required_argument, NULL, CLI_OPT_DATA_DIGEST},                     \
 		{"initiator-name", required_argument, NULL, CLI_OPT_INITIATOR_NAME},               \
 		{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},                             \
-		{"max-recv-dsl", required_argument, NULL, CLI_OPT_MAX_RECV_DSL}
+	{                                                                                          \
+		"max-recv-dsl", required_argument, NULL, CLI_OPT_MAX_RECV_DSL                      \
+	}
 
 void cli_target_init(struct cli_target *t);
 

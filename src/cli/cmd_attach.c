@@ -125,14 +125,15 @@ static void attach_usage(FILE *f, bool serve)
 			   "Serve the LUN, over all its paths, to NBD clients (qemu, nbdcopy,\n"
 			   "nbdinfo, fio) with the fixed newstyle handshake.\n\n");
 	else
-		fprintf(f, "Usage: " CLI_PROG " attach -t IQN -P PORTAL [-P PORTAL ...] [-l LUN]\n"
-			   "       [--device /dev/nbdN] [OPTIONS]\n\n"
-			   "Attach the LUN, over all its paths, as /dev/nbdN. Prints the device\n"
-			   "when it is ready and stays in the background (or in the foreground\n"
-			   "with -f). If --device names a device still connected after a daemon\n"
-			   "crash, the device is taken back without failing its I/O (requests the\n"
-			   "dead daemon held are re-sent by the kernel when its 30 s request timer\n"
-			   "fires). Online resize: when the LUN grows, /dev/nbdN grows with it.\n\n");
+		fprintf(f,
+			"Usage: " CLI_PROG " attach -t IQN -P PORTAL [-P PORTAL ...] [-l LUN]\n"
+			"       [--device /dev/nbdN] [OPTIONS]\n\n"
+			"Attach the LUN, over all its paths, as /dev/nbdN. Prints the device\n"
+			"when it is ready and stays in the background (or in the foreground\n"
+			"with -f). If --device names a device still connected after a daemon\n"
+			"crash, the device is taken back without failing its I/O (requests the\n"
+			"dead daemon held are re-sent by the kernel when its 30 s request timer\n"
+			"fires). Online resize: when the LUN grows, /dev/nbdN grows with it.\n\n");
 	fputs(cli_target_help, f);
 	fprintf(f,
 		"  (-P may be given up to %d times, one path each; PORTAL@IFACE binds that\n"
@@ -177,8 +178,10 @@ static void attach_usage(FILE *f, bool serve)
 	else
 		fprintf(f, "Device options:\n"
 			   "      --device /dev/nbdN       device to use (default: first free)\n"
-			   "      --connections N          kernel sockets (queues): default CPUs, max 4\n"
-			   "      --dead-conn-timeout SEC  how long the kernel keeps I/O for a restarted\n"
+			   "      --connections N          kernel sockets (queues): default CPUs, "
+			   "max 4\n"
+			   "      --dead-conn-timeout SEC  how long the kernel keeps I/O for a "
+			   "restarted\n"
 			   "                               daemon (default 60)\n");
 	fprintf(f, "Exclusive access (SCSI-3 persistent reservations):\n"
 		   "      --reservation POLICY     exclusive (default): register every path and\n"
@@ -191,22 +194,25 @@ static void attach_usage(FILE *f, bool serve)
 		   "                               a LUN another host holds; writes fail (EPERM)\n"
 		   "      --preempt                take the LUN from another host (PREEMPT AND\n"
 		   "                               ABORT): only when that host is dead\n");
-	fprintf(f, "Daemon options:\n"
-		   "  -f, --foreground             stay in the foreground, log to stderr\n"
-		   "      --name NAME              control socket name (default nbdN / serve-PID)\n"
-		   "      --log-file FILE          background log (default %s/NAME.log)\n"
-		   "      --root-storage           the device holds the root filesystem: run as\n"
-		   "                               @" CLI_PROG " (systemd's shutdown spares it),\n"
-		   "                               fail unless all memory can be locked\n"
-		   "      --config NAME            read %s/NAME.conf (or a file) after\n"
-		   "                               " CONFIG_GLOBAL_NAME ".conf; options given here win\n",
+	fprintf(f,
+		"Daemon options:\n"
+		"  -f, --foreground             stay in the foreground, log to stderr\n"
+		"      --name NAME              control socket name (default nbdN / serve-PID)\n"
+		"      --log-file FILE          background log (default %s/NAME.log)\n"
+		"      --root-storage           the device holds the root filesystem: run as\n"
+		"                               @" CLI_PROG " (systemd's shutdown spares it),\n"
+		"                               fail unless all memory can be locked\n"
+		"      --config NAME            read %s/NAME.conf (or a file) after\n"
+		"                               " CONFIG_GLOBAL_NAME
+		".conf; options given here win\n",
 		ctl_dir(), config_dir());
 }
 
 static int parse_uint(const char *what, const char *arg, uint64_t max, uint64_t *out)
 {
 	if (cli_parse_u64(arg, out) < 0 || *out > max) {
-		cli_err("bad %s '%s': give a number up to %llu", what, arg, (unsigned long long)max);
+		cli_err("bad %s '%s': give a number up to %llu", what, arg,
+			(unsigned long long)max);
 		return -1;
 	}
 	return 0;
@@ -251,8 +257,7 @@ static int bind_source(const char *s, struct path_config *pc)
  * Format "random" (T = 10b, RFC 7143 11.12.5): 0x80 then 5 bytes of an
  * FNV-1a hash.
  */
-static void stable_isid(uint8_t isid[6], const char *a, const char *b, const char *c,
-			uint32_t lun)
+static void stable_isid(uint8_t isid[6], const char *a, const char *b, const char *c, uint32_t lun)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	char lunbuf[16];
@@ -284,8 +289,8 @@ static int preflight_lun(struct cli_sync *y, const struct cli_target *t)
 	struct scsi_inquiry inq;
 	uint8_t buf[96];
 
-	task.cdb_len = (uint8_t)scsi_build_inquiry(task.cdb, sizeof(task.cdb), false, 0,
-						   sizeof(buf));
+	task.cdb_len =
+		(uint8_t)scsi_build_inquiry(task.cdb, sizeof(task.cdb), false, 0, sizeof(buf));
 	task.lun = t->lun;
 	task.dir = SESS_DIR_READ;
 	task.iov[0].iov_base = buf;
@@ -296,15 +301,16 @@ static int preflight_lun(struct cli_sync *y, const struct cli_target *t)
 		return CLI_EXIT_CONNECT;
 	/* The session checked that the residual fits EDTL and the data agrees. */
 	if (task.response != 0 || task.status != 0 ||
-	    scsi_inquiry_parse(buf, sizeof(buf) - (task.residual_under ? task.residual : 0),
-			       &inq) < 0) {
+	    scsi_inquiry_parse(buf, sizeof(buf) - (task.residual_under ? task.residual : 0), &inq) <
+		    0) {
 		cli_err("INQUIRY of LUN %u on %s failed (status 0x%02x): is the LUN number right? "
 			"('" CLI_PROG " luns -t %s -P %s' lists them)",
 			t->lun, t->target, task.status, t->target, t->portal);
 		return CLI_EXIT_IO;
 	}
 	if (inq.qualifier != 0 || inq.device_type != 0) {
-		cli_err("LUN %u of %s is not a connected disk (peripheral qualifier %u, type 0x%02x%s); "
+		cli_err("LUN %u of %s is not a connected disk (peripheral qualifier %u, type "
+			"0x%02x%s); "
 			"give the data LUN with -l ('" CLI_PROG " luns -t %s -P %s' lists them)",
 			t->lun, t->target, inq.qualifier, inq.device_type,
 			inq.device_type == 0x0c ? ": a storage controller" : "", t->target,
@@ -475,8 +481,8 @@ static int preflight_reservation(struct cli_sync *y, const struct cli_target *t,
 	}
 	cli_err("LUN %u of %s is reserved by another host: key 0x%016" PRIx64 " (%s); nothing "
 		"was written. If that host is dead or detached, take the LUN over with "
-		"'" CLI_PROG
-		" %s ... --preempt' (PREEMPT AND ABORT: where the target supports it, that host's queued commands are aborted); "
+		"'" CLI_PROG " %s ... --preempt' (PREEMPT AND ABORT: where the target supports it, "
+		"that host's queued commands are aborted); "
 		"to use it beside that host, add --read-only; '" CLI_PROG " pr keys -t %s -P %s "
 		"-l %u' shows the registrations",
 		t->lun, t->target, r.key, scsi_pr_type_name(r.type), ro->serve ? "serve" : "attach",
@@ -918,7 +924,9 @@ static int export_main(int argc, char **argv, bool serve, char **portals, struct
 			log_warn("cannot create %s: %s", ctl_dir(), strerror(errno));
 		if (!log_file) {
 			snprintf(logbuf, sizeof(logbuf), "%s/%s.log", ctl_dir(),
-				 ec.name ? ec.name : serve ? "serve" : "attach");
+				 ec.name ? ec.name
+				 : serve ? "serve"
+					 : "attach");
 			log_file = logbuf;
 		}
 		if (daemon_background(log_file) < 0) {

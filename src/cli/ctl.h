@@ -22,10 +22,10 @@
 #include <ev.h>
 
 #define CTL_DIR_DEFAULT "/run/iscsi-nbd"
-#define CTL_REQ_MAX     256
-#define CTL_RSP_MAX     (64 * 1024)
+#define CTL_REQ_MAX	256
+#define CTL_RSP_MAX	(64 * 1024)
 
-#define CTL_MAX_CLIENTS    8
+#define CTL_MAX_CLIENTS	   8
 #define CTL_CLIENT_TIMEOUT 2.0 /* seconds, request and answer together */
 #define CTL_ACCEPT_RETRY   0.1 /* seconds between accepts while out of descriptors */
 #define CTL_ACCEPT_BATCH   16  /* accepts per wakeup */

@@ -58,7 +58,8 @@ int daemon_background(const char *log_path)
 		int code;
 
 		close(pfd[1]);
-		while (got < sizeof(buf) - 1 && (n = read(pfd[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+		while (got < sizeof(buf) - 1 &&
+		       (n = read(pfd[0], buf + got, sizeof(buf) - 1 - got)) > 0)
 			got += (size_t)n;
 		buf[got] = 0;
 		buf[strcspn(buf, "\n")] = 0;

@@ -161,7 +161,8 @@ static void export_status_update(struct export *e)
 			up++;
 		else if (len < sizeof(down))
 			len += (size_t)snprintf(down + len, sizeof(down) - len, "%s %s %s",
-						len ? "," : ";", ps.name, path_state_name(ps.state));
+						len ? "," : ";", ps.name,
+						path_state_name(ps.state));
 	}
 	snprintf(line, sizeof(line), "%s %s: %u/%u paths up%s%s%s", e->name,
 		 e->devpath[0] ? e->devpath : "starting", up, n, down, e->resv[0] ? "; " : "",
@@ -236,8 +237,8 @@ static void export_frontends_closed(struct export *e)
 	 * was written, and no path may be left to carry a flush. */
 	if (e->ran && e->dev && path_device_ready(e->dev) &&
 	    path_device_bdev(e->dev)->info.write_cache) {
-		e->flush_req = (struct bdev_req){
-			.op = BDEV_OP_FLUSH, .done = flush_done_cb, .opaque = e};
+		e->flush_req =
+			(struct bdev_req){.op = BDEV_OP_FLUSH, .done = flush_done_cb, .opaque = e};
 		if (bdev_submit(path_device_bdev(e->dev), &e->flush_req) == 0)
 			return;
 	}
@@ -526,8 +527,7 @@ static unsigned int kernel_socks_taken(struct export *e)
 	for (i = 0; i < e->nconns; i++) {
 		struct pollfd p = {.fd = e->ufds[i], .events = POLLIN | POLLRDHUP};
 
-		if (e->ufds[i] >= 0 && poll(&p, 1, 0) >= 0 &&
-		    !(p.revents & (POLLHUP | POLLRDHUP)))
+		if (e->ufds[i] >= 0 && poll(&p, 1, 0) >= 0 && !(p.revents & (POLLHUP | POLLRDHUP)))
 			taken++;
 	}
 	return taken;
@@ -544,7 +544,8 @@ static void nl_bind_done(struct nbdnl_async *a, int err, uint32_t index)
 	if (!err && e->reattach) {
 		taken = kernel_socks_taken(e);
 		if (taken == 0) {
-			/* Not ours: never DISCONNECT it on the way out (kernel_bound stays false). */
+			/* Not ours: never DISCONNECT it on the way out (kernel_bound stays false).
+			 */
 			snprintf(msg, sizeof(msg),
 				 "/dev/nbd%d is in use: it is connected and none of its sockets is "
 				 "dead (another daemon serves it); pick another --device",
@@ -634,8 +635,8 @@ static int export_bind_kernel(struct export *e)
 {
 	const struct bdev_info *info = &path_device_bdev(e->dev)->info;
 	struct nbdnl_config nc = {0};
-	struct nbdsrv_conn_cfg cc = {.queue_depth = EXPORT_QUEUE_DEPTH, .closed = conn_closed_cb,
-				     .opaque = e};
+	struct nbdsrv_conn_cfg cc = {
+		.queue_depth = EXPORT_QUEUE_DEPTH, .closed = conn_closed_cb, .opaque = e};
 	enum nbdnl_async_op op = NBDNL_ASYNC_CONNECT;
 	unsigned int i;
 	bool connected = false;
@@ -767,8 +768,8 @@ static void export_resize_kernel(struct export *e, uint64_t size)
 	/* The kernel wants the backend identifier repeated in every RECONFIGURE. */
 	nc.backend = path_device_bdev(e->dev)->info.ident[0] ? path_device_bdev(e->dev)->info.ident
 							     : NULL;
-	if (nbdnl_async_start(&e->resize_req, e->loop, NBDNL_ASYNC_RECONFIGURE, &nc,
-			      nl_resize_done, e) == 0)
+	if (nbdnl_async_start(&e->resize_req, e->loop, NBDNL_ASYNC_RECONFIGURE, &nc, nl_resize_done,
+			      e) == 0)
 		e->resize_busy = true;
 	else
 		log_err("%s: cannot start the netlink resize of %s", e->name, e->devpath);
@@ -795,8 +796,7 @@ static void dev_capacity_cb(struct path_device *dev, uint64_t size, void *opaque
 			 e->name, size);
 		return;
 	}
-	log_notice("%s: LUN grew from %" PRIu64 " to %" PRIu64 " bytes", e->name, e->ex.size,
-		   size);
+	log_notice("%s: LUN grew from %" PRIu64 " to %" PRIu64 " bytes", e->name, e->ex.size, size);
 	/* Growing: the connections accept the new range before the kernel can use it. */
 	e->ex.size = size;
 	for (i = 0; i < e->nconns; i++)

@@ -52,8 +52,8 @@ struct export_config {
 	const char *name; /* control socket name; NULL: "nbdN" (kernel) or "serve-PID" */
 
 	/* Kernel mode. */
-	int32_t index;                /* -1: first free device */
-	unsigned int nconns;          /* kernel sockets = hardware queues */
+	int32_t index;		      /* -1: first free device */
+	unsigned int nconns;	      /* kernel sockets = hardware queues */
 	uint32_t dead_conn_timeout_s; /* how long the kernel waits for a restarted daemon */
 
 	/* Server mode. */
@@ -74,7 +74,7 @@ struct export_config {
 	uint32_t coalesce_us;
 	uint32_t start_timeout_ms; /* how long to wait for the first usable path */
 	uint32_t stop_timeout_ms;  /* bound of the whole stop sequence */
-	struct lunlock *lock;      /* held for the LUN (lunlock.h); its record is kept current */
+	struct lunlock *lock;	   /* held for the LUN (lunlock.h); its record is kept current */
 
 	struct path_device_config dev;
 };

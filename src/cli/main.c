@@ -77,48 +77,43 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f,
-		"Usage: " CLI_PROG " [GLOBAL OPTIONS] COMMAND [OPTIONS]\n"
-		"\n"
-		"A userspace iSCSI initiator. Commands:\n");
+	fprintf(f, "Usage: " CLI_PROG " [GLOBAL OPTIONS] COMMAND [OPTIONS]\n"
+		   "\n"
+		   "A userspace iSCSI initiator. Commands:\n");
 	for (i = 0; i < ARRAY_SIZE(subcmds); i++)
 		fprintf(f, "  %-10s %s\n", subcmds[i].name, subcmds[i].summary);
-	fprintf(f,
-		"\n"
-		"'" CLI_PROG " COMMAND --help' shows the options of a command.\n"
-		"\n"
-		"Global options:\n"
-		"  -d, --debug SUBSYS,...  debug output: scsi pdu login session path nbd\n"
-		"                          netlink ctl, all or none\n"
-		"  -q, --quiet             errors only\n"
-		"  -v, --verbose           progress: connections, login, negotiated values\n"
-		"  -h, --help              this text\n"
-		"  -V, --version           version\n"
-		"\n"
-		"Exit status:\n"
-		"  0 success\n"
-		"  1 usage error\n"
-		"  2 connection failure (portal unreachable, refused, timed out)\n"
-		"  3 login failure (target not found, initiator rejected)\n"
-		"  4 authentication failure (CHAP)\n"
-		"  5 SCSI / I/O error\n"
-		"  6 protocol error from the target\n"
-		"  7 local error (file, permission)\n"
-		"  8 LUN geometry not exportable (block size, size)\n"
-		"  9 LUN busy: another daemon on this host serves the target LUN\n"
-		"  10 device in use: detach refused (mounted, swap, held by dm/md)\n"
-		"  11 LUN reserved by another host (persistent reservation)\n");
+	fprintf(f, "\n"
+		   "'" CLI_PROG " COMMAND --help' shows the options of a command.\n"
+		   "\n"
+		   "Global options:\n"
+		   "  -d, --debug SUBSYS,...  debug output: scsi pdu login session path nbd\n"
+		   "                          netlink ctl, all or none\n"
+		   "  -q, --quiet             errors only\n"
+		   "  -v, --verbose           progress: connections, login, negotiated values\n"
+		   "  -h, --help              this text\n"
+		   "  -V, --version           version\n"
+		   "\n"
+		   "Exit status:\n"
+		   "  0 success\n"
+		   "  1 usage error\n"
+		   "  2 connection failure (portal unreachable, refused, timed out)\n"
+		   "  3 login failure (target not found, initiator rejected)\n"
+		   "  4 authentication failure (CHAP)\n"
+		   "  5 SCSI / I/O error\n"
+		   "  6 protocol error from the target\n"
+		   "  7 local error (file, permission)\n"
+		   "  8 LUN geometry not exportable (block size, size)\n"
+		   "  9 LUN busy: another daemon on this host serves the target LUN\n"
+		   "  10 device in use: detach refused (mounted, swap, held by dm/md)\n"
+		   "  11 LUN reserved by another host (persistent reservation)\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"debug", required_argument, NULL, 'd'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+		{"debug", required_argument, NULL, 'd'}, {"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},	 {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	 {NULL, 0, NULL, 0},
 	};
 	int c;
 	size_t i;
@@ -138,7 +133,8 @@ int main(int argc, char **argv)
 		case 'd':
 			if (log_parse_debug(optarg) < 0) {
 				cli_err("unknown debug subsystem in '%s': use scsi, pdu, login, "
-					"session, path, nbd, netlink, ctl, all or none", optarg);
+					"session, path, nbd, netlink, ctl, all or none",
+					optarg);
 				exit(CLI_EXIT_USAGE);
 			}
 			break;

@@ -29,7 +29,7 @@
 #define DEFAULT_MAX_CLIENTS  64
 #define DEFAULT_HS_TIMEOUT   30.0
 #define DEFAULT_SEND_TIMEOUT 60.0
-#define LISTEN_RETRY         0.1 /* seconds between accepts while out of descriptors */
+#define LISTEN_RETRY	     0.1 /* seconds between accepts while out of descriptors */
 
 struct client {
 	struct list_node node;
@@ -49,8 +49,8 @@ struct nbdsrv_listener {
 	struct ev_loop *loop;
 	ev_io accept_io;
 	ev_timer drained_timer; /* 0 s: defers cfg.drained to the next loop iteration */
-	ev_timer retry_timer;   /* accepting again after running out of descriptors */
-	bool starved;           /* accept lacked descriptors; logged once per episode */
+	ev_timer retry_timer;	/* accepting again after running out of descriptors */
+	bool starved;		/* accept lacked descriptors; logged once per episode */
 	int fd;
 	char *unix_path; /* to unlink at the end */
 	struct bdev *bd;

@@ -526,8 +526,8 @@ static void log_submit_failed(struct nbdsrv_io *io, int rc)
 
 	log_rl_printf(&c->io_rl, ev_now(c->loop), LOG_WARNING,
 		      "%s: %s offset %llu len %u: submit failed: %s", c->name,
-		      nbdsrv_cmd_name(io->req.type), (unsigned long long)io->req.offset, io->req.len,
-		      strerror(-rc));
+		      nbdsrv_cmd_name(io->req.type), (unsigned long long)io->req.offset,
+		      io->req.len, strerror(-rc));
 }
 
 static void io_dispatch(struct nbdsrv_conn *c, struct nbdsrv_io *io)

@@ -95,8 +95,9 @@ void pd_req_log_fail(struct path_device *dev, struct bdev_req *req, double now, 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: %s %llu+%u failed with EIO after %.1f s: %s", dev->name, req_op_name(req->op),
-		(unsigned long long)req->offset, req->len, now - req->priv.accepted, why);
+	log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: %s %llu+%u failed with EIO after %.1f s: %s",
+		      dev->name, req_op_name(req->op), (unsigned long long)req->offset, req->len,
+		      now - req->priv.accepted, why);
 }
 
 /* Where a request's pieces are, for its failure line. */

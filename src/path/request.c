@@ -148,7 +148,8 @@ static void io_resend(struct path_device *dev, struct path_io *io, const struct 
 {
 	struct bdev_req *req = io->req;
 
-	if (io->task.sent && ++io->resends > dev->cfg.io_retries && !(req->priv.flags & RF_EXPIRED)) {
+	if (io->task.sent && ++io->resends > dev->cfg.io_retries &&
+	    !(req->priv.flags & RF_EXPIRED)) {
 		req->priv.flags |= RF_EXPIRED;
 		req_set_err(req, -EIO);
 		pd_req_log_fail(dev, req, now,
@@ -211,15 +212,16 @@ static void pd_task_done(struct sess_task *t)
 	if ((v.hints & SCSI_HINT_RESCAN) && p && dev->state == DEV_RUNNING)
 		path_rescan(p);
 	if (v.hints & SCSI_HINT_DEFERRED)
-		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: deferred error reported: an earlier write may be lost: %s",
-			p ? p->name : dev->name, why);
+		log_rl_printf(&dev->io_rl, now, LOG_ERR,
+			      "%s: deferred error reported: an earlier write may be lost: %s",
+			      p ? p->name : dev->name, why);
 	/* READ / WRITE CDBs name exactly EDTL bytes: an underflow is blocks not
 	 * transferred. (Not for UNMAP: tgtd reports its parameter list unused.) */
 	if (v.cls == SCSI_CLASS_OK && (t->dir == SESS_DIR_READ || io->req->op == BDEV_OP_WRITE) &&
 	    t->residual_under && t->residual) {
-		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: short %s at %llu: %u bytes missing", p ? p->name : dev->name,
-			t->dir == SESS_DIR_READ ? "read" : "write", (unsigned long long)io->offset,
-			t->residual);
+		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: short %s at %llu: %u bytes missing",
+			      p ? p->name : dev->name, t->dir == SESS_DIR_READ ? "read" : "write",
+			      (unsigned long long)io->offset, t->residual);
 		v.cls = SCSI_CLASS_HARD;
 		v.err = -EIO;
 	}
@@ -245,9 +247,10 @@ static void pd_task_done(struct sess_task *t)
 			io_requeue(dev, io, now + backoff, p ? (int)p->idx : -1);
 			return;
 		}
-		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: giving up at %llu after %u retries: %s %s", p ? p->name : dev->name,
-			(unsigned long long)io->offset, io->retries, scsi_status_name(t->status),
-			why);
+		log_rl_printf(&dev->io_rl, now, LOG_ERR,
+			      "%s: giving up at %llu after %u retries: %s %s",
+			      p ? p->name : dev->name, (unsigned long long)io->offset, io->retries,
+			      scsi_status_name(t->status), why);
 		if (p)
 			p->errors++;
 		io_finish(io, -EIO);
@@ -276,8 +279,9 @@ static void pd_task_done(struct sess_task *t)
 			io_finish(io, -EIO);
 			return;
 		}
-		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: I/O error at %llu len %u: %s %s", p ? p->name : dev->name,
-			(unsigned long long)io->offset, io->len, scsi_status_name(t->status), why);
+		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: I/O error at %llu len %u: %s %s",
+			      p ? p->name : dev->name, (unsigned long long)io->offset, io->len,
+			      scsi_status_name(t->status), why);
 		if (p)
 			p->errors++;
 		io_finish(io, v.err ? v.err : -EIO);

@@ -102,8 +102,8 @@ enum sess_death { SESS_DEATH_TABLE(SESS_DEATH_ENUM) };
 const char *sess_death_name(enum sess_death d);
 
 enum sess_digest_pref {
-	SESS_DIGEST_NONE,          /* offer None only */
-	SESS_DIGEST_CRC32C,        /* offer CRC32C only (login fails if refused) */
+	SESS_DIGEST_NONE,	   /* offer None only */
+	SESS_DIGEST_CRC32C,	   /* offer CRC32C only (login fails if refused) */
 	SESS_DIGEST_PREFER_CRC32C, /* offer CRC32C,None */
 	SESS_DIGEST_PREFER_NONE,   /* offer None,CRC32C */
 };
@@ -119,12 +119,12 @@ struct sess_config {
 	/* Resolved portal; the owner resolves names (getaddrinfo) and IPv6 scopes. */
 	struct sockaddr_storage portal;
 	socklen_t portal_len;
-	const char *bind_ifname; /* SO_BINDTODEVICE, or NULL */
+	const char *bind_ifname;	   /* SO_BINDTODEVICE, or NULL */
 	struct sockaddr_storage bind_addr; /* source address, or family AF_UNSPEC */
 	socklen_t bind_addr_len;
 
 	uint8_t isid[6]; /* chosen by the owner, stable per path (RFC 7143 10.12.5) */
-	uint16_t tsih;   /* 0 for a new session */
+	uint16_t tsih;	 /* 0 for a new session */
 
 	/* CHAP: NULL user means AuthMethod=None. Secrets are copied and wiped on free. */
 	const char *chap_user;
@@ -138,12 +138,12 @@ struct sess_config {
 	enum sess_digest_pref data_digest;
 
 	/* Operational proposals; 0 means the built-in default. */
-	uint32_t max_recv_dsl;   /* our MaxRecvDataSegmentLength (default 256 KiB) */
-	uint32_t first_burst;    /* default 256 KiB */
-	uint32_t max_burst;      /* default 16 MiB */
+	uint32_t max_recv_dsl;	      /* our MaxRecvDataSegmentLength (default 256 KiB) */
+	uint32_t first_burst;	      /* default 256 KiB */
+	uint32_t max_burst;	      /* default 16 MiB */
 	uint32_t max_outstanding_r2t; /* default 1 */
-	bool initial_r2t;        /* we propose No unless set */
-	bool no_immediate_data;  /* we propose Yes unless set */
+	bool initial_r2t;	      /* we propose No unless set */
+	bool no_immediate_data;	      /* we propose Yes unless set */
 
 	uint32_t login_timeout_ms; /* default 15000 */
 	/*
@@ -153,8 +153,8 @@ struct sess_config {
 	 * 0: the system's defaults (minutes).
 	 */
 	uint32_t tcp_user_timeout_ms;
-	uint32_t cmd_window_max;   /* cap on commands in flight (default 128) */
-	uint32_t initial_cmdsn;    /* CmdSN of the leading login; 0 means 1 (tests use the wrap) */
+	uint32_t cmd_window_max; /* cap on commands in flight (default 128) */
+	uint32_t initial_cmdsn;	 /* CmdSN of the leading login; 0 means 1 (tests use the wrap) */
 };
 
 /* Values agreed at login, readable once SESS_READY is reached. */
@@ -180,7 +180,7 @@ struct sess_negotiated {
 /* A SCSI command. The owner allocates it and keeps it alive until done. */
 enum sess_dir {
 	SESS_DIR_NONE,
-	SESS_DIR_READ,  /* Data-In into iov */
+	SESS_DIR_READ,	/* Data-In into iov */
 	SESS_DIR_WRITE, /* Data-Out from iov */
 };
 
@@ -194,11 +194,11 @@ struct sess_task {
 	/* Set by the owner before sess_submit(). */
 	uint8_t cdb[16];
 	uint8_t cdb_len;
-	uint64_t lun;       /* integer LUN; encoded per SAM by the session */
+	uint64_t lun; /* integer LUN; encoded per SAM by the session */
 	enum sess_dir dir;
 	struct iovec iov[SESS_IOV_MAX]; /* data buffers; borrowed until done */
 	unsigned int iov_cnt;
-	uint32_t xfer_len;  /* expected data transfer length, bytes */
+	uint32_t xfer_len; /* expected data transfer length, bytes */
 	sess_task_done_fn done;
 	void *opaque;
 
@@ -237,11 +237,11 @@ struct sess_task {
 
 /* Events the target announces (RFC 7143 11.9), delivered to on_event. */
 enum sess_event_type {
-	SESS_EV_SCSI_ASYNC,       /* SCSI asynchronous event: sense carried (e.g. capacity change) */
-	SESS_EV_LOGOUT_REQUEST,   /* target asks us to log out within param3 seconds */
-	SESS_EV_DROP_CONNECTION,  /* target will drop / dropped the connection */
-	SESS_EV_DROP_SESSION,     /* target will drop all connections */
-	SESS_EV_NEGOTIATE,        /* target requests text negotiation */
+	SESS_EV_SCSI_ASYNC,	 /* SCSI asynchronous event: sense carried (e.g. capacity change) */
+	SESS_EV_LOGOUT_REQUEST,	 /* target asks us to log out within param3 seconds */
+	SESS_EV_DROP_CONNECTION, /* target will drop / dropped the connection */
+	SESS_EV_DROP_SESSION,	 /* target will drop all connections */
+	SESS_EV_NEGOTIATE,	 /* target requests text negotiation */
 	SESS_EV_VENDOR,
 };
 
@@ -249,14 +249,14 @@ struct sess_event {
 	enum sess_event_type type;
 	uint64_t lun;
 	uint16_t param1, param2, param3; /* AsyncVCode parameters (RFC 7143 11.9.1) */
-	const uint8_t *sense; /* SCSI_ASYNC: sense data, borrowed for the call */
+	const uint8_t *sense;		 /* SCSI_ASYNC: sense data, borrowed for the call */
 	uint16_t sense_len;
 };
 
 struct sess_callbacks {
 	/* Every state change; for SESS_DEAD also the death reason and a message. */
-	void (*on_state)(struct sess *s, enum sess_state st, enum sess_death why,
-			 const char *msg, void *opaque);
+	void (*on_state)(struct sess *s, enum sess_state st, enum sess_death why, const char *msg,
+			 void *opaque);
 	void (*on_event)(struct sess *s, const struct sess_event *ev, void *opaque);
 };
 
@@ -336,7 +336,7 @@ void sess_get_stats(const struct sess *s, struct sess_stats *out);
 
 /* SendTargets discovery (RFC 7143 appendix C) on a discovery session. */
 struct sess_disc_target {
-	const char *name;        /* TargetName */
+	const char *name;	 /* TargetName */
 	const char *const *addr; /* TargetAddress values "host:port,tpgt" */
 	unsigned int naddr;
 };

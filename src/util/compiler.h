@@ -9,13 +9,13 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Recover the owning struct from an embedded member (ev_io, ev_timer, list). */
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 #define ISN_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define ISN_UNUSED       __attribute__((unused))
+#define ISN_UNUSED	 __attribute__((unused))
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))

@@ -89,10 +89,10 @@ void log_rl_printf(struct log_ratelimit *rl, double now, int prio, const char *f
 /* Print the pending count of suppressed lines, if any. */
 void log_ratelimit_flush(struct log_ratelimit *rl);
 
-#define log_err(...)    log_printf(LOG_ERR, __VA_ARGS__)
-#define log_warn(...)   log_printf(LOG_WARNING, __VA_ARGS__)
+#define log_err(...)	log_printf(LOG_ERR, __VA_ARGS__)
+#define log_warn(...)	log_printf(LOG_WARNING, __VA_ARGS__)
 #define log_notice(...) log_printf(LOG_NOTICE, __VA_ARGS__)
-#define log_info(...)   log_printf(LOG_INFO, __VA_ARGS__)
+#define log_info(...)	log_printf(LOG_INFO, __VA_ARGS__)
 
 #define dbg(sub, ...)                                                                              \
 	do {                                                                                       \

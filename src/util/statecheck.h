@@ -16,11 +16,11 @@
 #ifdef ISN_DEBUG
 #define STATE_CHECK(ok, machine, from, to) assert(ok)
 #else
-#define STATE_CHECK(ok, machine, from, to)                                                     \
-	do {                                                                                   \
-		if (!(ok))                                                                     \
-			log_err("%s: illegal state change %s -> %s (a bug: please report it)", \
-				(machine), (from), (to));                                      \
+#define STATE_CHECK(ok, machine, from, to)                                                         \
+	do {                                                                                       \
+		if (!(ok))                                                                         \
+			log_err("%s: illegal state change %s -> %s (a bug: please report it)",     \
+				(machine), (from), (to));                                          \
 	} while (0)
 #endif
 

@@ -175,7 +175,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * quotes them ("\xff" + "uzz-initiator-secret" spells the secret).
 	 */
 	if ((memmem(&L, sizeof(L), secret, sizeof(secret) - 1) && !peer_sent(data, size, secret)) ||
-	    (memmem(&L, sizeof(L), tsecret, sizeof(tsecret) - 1) && !peer_sent(data, size, tsecret)))
+	    (memmem(&L, sizeof(L), tsecret, sizeof(tsecret) - 1) &&
+	     !peer_sent(data, size, tsecret)))
 		abort();
 	return 0;
 }

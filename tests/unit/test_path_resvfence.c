@@ -72,7 +72,7 @@ static bool lio;	 /* writes and CLEAR only from the holder's nexus */
 static bool round_robin; /* mk: both paths ACTIVE */
 static unsigned int lio_conflicts;
 static unsigned int conflicts_on[8]; /* writes refused, by path */
-static bool tgtd_mode; /* MODE SENSE only from a registered nexus while reserved */
+static bool tgtd_mode;		     /* MODE SENSE only from a registered nexus while reserved */
 static unsigned int mode_conflicts, mode_senses;
 
 static bool is_mode_sense_cdb(const uint8_t *cdb)
@@ -646,7 +646,7 @@ START_TEST(mode_sense_conflict_registers_then_probes_again)
 	}
 	ck_assert(bd->info.write_cache); /* the caching page was read after all */
 	ck_assert(bd->info.fua);
-	ck_assert_uint_ge(mode_conflicts, 1); /* the first probe met the conflict */
+	ck_assert_uint_ge(mode_conflicts, 1);		/* the first probe met the conflict */
 	ck_assert_uint_gt(mode_senses, mode_conflicts); /* and MODE SENSE was sent again */
 	ck_assert_int_ge(reg_find(s0->isid), 0);	/* after the registration */
 	ck_assert(regs[reg_find(s0->isid)].key == (cfg.pr_key | 0));

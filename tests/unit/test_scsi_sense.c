@@ -311,10 +311,11 @@ START_TEST(classify_rows)
 	s.asc = c->asc;
 	s.ascq = c->ascq;
 	v = scsi_classify(c->status, c->key == NS ? NULL : &s);
-	ck_assert_msg(v.cls == c->cls && v.err == c->err && v.hints == c->hints,
-		      "case %d: status %02x key %d %02x/%02x: got %s %d hints %x, want %s %d hints %x",
-		      _i, c->status, c->key, c->asc, c->ascq, scsi_class_name(v.cls), v.err, v.hints,
-		      scsi_class_name(c->cls), c->err, c->hints);
+	ck_assert_msg(
+		v.cls == c->cls && v.err == c->err && v.hints == c->hints,
+		"case %d: status %02x key %d %02x/%02x: got %s %d hints %x, want %s %d hints %x",
+		_i, c->status, c->key, c->asc, c->ascq, scsi_class_name(v.cls), v.err, v.hints,
+		scsi_class_name(c->cls), c->err, c->hints);
 }
 END_TEST
 

@@ -208,7 +208,7 @@ START_TEST(vpd83_identity_choice)
 				      'G', ' ', 'a', 'b', 'c', 'd'};
 	/* clang-format on */
 	static const uint8_t name[] = {0x03, 0x08, 0x00, 0x0c, 'i', 'q', 'n', '.',
-				       'a', '.', 'b', ':', 'l', 'u', 0, 0};
+				       'a',  '.',  'b',	 ':',  'l', 'u', 0,   0};
 	/* clang-format off */
 	static const uint8_t eui[] = {0x01, 0x02, 0x00, 0x08, 0x00, 0x11, 0x22, 0x33,
 				      0x44, 0x55, 0x66, 0x77};
@@ -233,9 +233,9 @@ START_TEST(vpd83_identity_choice)
 	{
 		struct scsi_vpd83 v;
 
-		ck_assert_int_eq(scsi_vpd83_parse(vec(devid_lio, sizeof(devid_lio)),
-						  sizeof(devid_lio), &v),
-				 0);
+		ck_assert_int_eq(
+			scsi_vpd83_parse(vec(devid_lio, sizeof(devid_lio)), sizeof(devid_lio), &v),
+			0);
 		ck_assert_int_eq(scsi_vpd83_identity(&v, out, sizeof(out)), 36);
 		ck_assert_str_eq(out, "naa.6001405abcdef0123456789abcdef012");
 		/* Exactly large enough, and one byte short. */
@@ -274,7 +274,7 @@ START_TEST(vpd83_identity_choice)
 	 * the vendor, not the LU, so it is no identity. */
 	{
 		static const uint8_t vendor_only[] = {0x02, 0x01, 0x00, 0x09, 'L', 'I', 'O',
-						      '-',  'O',  'R',  'G',  ' ', 0};
+						      '-',  'O',  'R',	'G',  ' ', 0};
 		/* clang-format off */
 		static const uint8_t eight[] = {0x02, 0x01, 0x00, 0x08, 'L', 'I', 'O', '-',
 						'O',  'R',  'G',  ' '};
@@ -379,7 +379,8 @@ START_TEST(cdb_mode_sense)
 	/* SPC-5 table 192: DBD byte 1 bit 3; PC bits 7-6 and PAGE CODE of byte 2. */
 	static const uint8_t ms6[6] = {0x1a, 0x08, 0x08, 0x00, 0xff, 0x00};
 	/* table 196: changeable values of all pages, ALLOCATION LENGTH bytes 7-8. */
-	static const uint8_t ms10[10] = {0x5a, 0x00, 0x7f, 0xff, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00};
+	static const uint8_t ms10[10] = {0x5a, 0x00, 0x7f, 0xff, 0x00,
+					 0x00, 0x00, 0x10, 0x00, 0x00};
 	uint8_t cdb[16];
 
 	CDB_EQ(scsi_build_mode_sense6(cdb, 6, true, SCSI_MODE_PC_CURRENT, 0x08, 0, 0xff), cdb, ms6);
@@ -538,8 +539,9 @@ END_TEST
 /* RTPG descriptors (SPC-5 table 232/233): group 1 active/optimized and
  * preferred with port 1; group 2 standby with port 2. */
 #define TPG_DESCS                                                                                  \
-	0x80, 0x8f, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, /* group 1 */     \
-	0x02, 0x0f, 0x00, 0x02, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02  /* group 2 */
+	0x80, 0x8f, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, /* group 1 */      \
+		0x02, 0x0f, 0x00, 0x02, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x00,                  \
+		0x02 /* group 2 */
 
 START_TEST(rtpg)
 {
