@@ -46,6 +46,11 @@ struct psk_entry {
 
 /* SSL ex-data slot: the PSK entry a handshake used (OpenSSL does not keep it for TLS 1.3). */
 static int psk_ex_index = -1;
+/* Set on a connection whose refusal was already logged with its reason
+ * (an unknown PSK identity), so the handshake failure that OpenSSL then
+ * reports in its own words is not logged a second time. */
+static int refused_ex_index = -1;
+static char refused_mark;
 
 struct nbdsrv_tls {
 	SSL_CTX *ctx;
@@ -211,6 +216,7 @@ static unsigned int psk_server_cb(SSL *ssl, const char *identity, unsigned char 
 	}
 	sanitize(safe, sizeof(safe), identity);
 	log_info("%s: TLS refused: unknown PSK identity '%s'", name ? name : "nbdsrv", safe);
+	SSL_set_ex_data(ssl, refused_ex_index, &refused_mark);
 	return 0;
 }
 
@@ -334,6 +340,8 @@ struct nbdsrv_tls *nbdsrv_tls_new(const struct nbdsrv_tls_cfg *cfg, char *err, s
 	SSL_CTX_set_dh_auto(t->ctx, 1);
 	if (psk_ex_index < 0)
 		psk_ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (refused_ex_index < 0)
+		refused_ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	if (SSL_CTX_set_cipher_list(t->ctx, TLS12_CIPHERS) != 1 ||
 	    SSL_CTX_set_ciphersuites(t->ctx, t->npsk ? TLS13_SUITES_PSK : TLS13_SUITES) != 1) {
 		snprintf(err, errlen, "cipher list: %s", ssl_err_text(e, sizeof(e)));
@@ -421,7 +429,9 @@ static int ssl_fail(SSL *ssl, int r, const char *name, const char *what, int *ev
 		long v = SSL_get_verify_result(ssl);
 
 		ssl_err_text(buf, sizeof(buf));
-		if (v != X509_V_OK)
+		if (SSL_get_ex_data(ssl, refused_ex_index) == &refused_mark)
+			; /* the reason is logged already */
+		else if (v != X509_V_OK)
 			log_info("%s: %s failed: %s: client certificate: %s", name, what, buf,
 				 X509_verify_cert_error_string(v));
 		else if (strstr(buf, "binder") || strstr(buf, "bad record mac") ||
