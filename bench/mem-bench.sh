@@ -24,52 +24,12 @@ peers=" ${BENCH_PEERS:-iscsi-nbd qemu-nbd} "
 want_peer() { [[ $peers == *" $1 "* ]]; }
 npaths=8
 
-for t in tgtd tgtadm fio qemu-nbd ip python3; do
-	command -v $t >/dev/null || { echo "mem-bench: $t missing (scripts/install-deps.sh)" >&2; exit 1; }
-done
-[ -x "$bin" ] || { echo "mem-bench: $bin not built (make)" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "mem-bench: needs root (network namespace)" >&2; exit 1; }
-
-ns=isn-mem-$$
-ctl=$((20000 + $$ % 10000))
-work=$(mktemp -d /tmp/isn-mem.XXXXXX)
-backing=/dev/shm/isn-mem-$$.img
+me=mem-bench
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+bench_require tgtd tgtadm fio qemu-nbd ip python3
 iqn=iqn.2026-11.org.iscsi-nbd:mem
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	if [ -n "${tgtd_pid:-}" ]; then
-		ip netns exec $ns tgtadm -C $ctl --op delete --mode system >/dev/null 2>&1 || true
-		sleep 0.2
-		kill -9 "$tgtd_pid" 2>/dev/null || true
-		wait "$tgtd_pid" 2>/dev/null || true
-	fi
-	ip netns del $ns 2>/dev/null || true
-	rm -rf "$work" "$backing"
-}
-trap cleanup EXIT INT TERM
-
-nsx() { ip netns exec $ns "$@"; }
-
-ip netns add $ns
-nsx ip link set lo up
-dd if=/dev/urandom of="$backing" bs=1M count="$lun_mb" status=none
-ip netns exec $ns tgtd -f -C $ctl >"$work/tgtd.log" 2>&1 &
-tgtd_pid=$!
-for _ in $(seq 50); do nsx tgtadm -C $ctl --op show --mode target >/dev/null 2>&1 && break; sleep 0.1; done
-nsx tgtadm -C $ctl --lld iscsi --op new --mode target --tid 1 -T $iqn
-nsx tgtadm -C $ctl --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$backing"
-nsx tgtadm -C $ctl --lld iscsi --op bind --mode target --tid 1 -I ALL
-
-wait_sock() {
-	local i
-	for i in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.1; done
-	echo "mem-bench: $1 did not appear" >&2
-	return 1
-}
+bench_tgtd $iqn
 
 kib() { # FIELD PID: a /proc/PID/status field in KiB
 	awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/status"
@@ -105,7 +65,7 @@ if want_peer iscsi-nbd; then
 	ip netns exec $ns "$bin" serve -t $iqn -l 1 "${portals[@]}" --reservation none \
 		--socket "$work/isn.sock" -f --name mem-$$ >"$work/isn.log" 2>&1 &
 	isn_pid=$!
-	pids+=("$isn_pid")
+	bench_track "$isn_pid"
 	wait_sock "$work/isn.sock"
 	up=$(ip netns exec $ns "$bin" status mem-$$ 2>/dev/null | grep -c ACTIVE || true)
 	echo "  paths ACTIVE: $up of $npaths"
@@ -120,7 +80,7 @@ if want_peer qemu-nbd; then
 	ip netns exec $ns qemu-nbd -f raw -t -e 8 -k "$work/qemu.sock" --cache=none "iscsi://127.0.0.1/$iqn/1" \
 		>"$work/qemu.log" 2>&1 &
 	q_pid=$!
-	pids+=("$q_pid")
+	bench_track "$q_pid"
 	wait_sock "$work/qemu.sock"
 	load qemu-nbd "$work/qemu.sock" "$q_pid"
 	kill "$q_pid"

@@ -27,60 +27,13 @@ job_re=${BENCH_JOBS:-.}
 peers=" ${BENCH_PEERS:-iscsi-nbd qemu-nbd iscsi-perf} "
 want_peer() { [[ $peers == *" $1 "* ]]; }
 
-for t in tgtd tgtadm fio qemu-nbd iscsi-perf ip python3; do
-	command -v $t >/dev/null || { echo "nbd-bench: $t missing (scripts/install-deps.sh)" >&2; exit 1; }
-done
-[ -x "$bin" ] || { echo "nbd-bench: $bin not built (make)" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "nbd-bench: needs root (network namespace)" >&2; exit 1; }
+me=nbd-bench
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+bench_require tgtd tgtadm fio qemu-nbd iscsi-perf ip python3
 fio --enghelp 2>/dev/null | grep -qw nbd || { echo "nbd-bench: this fio has no nbd engine" >&2; exit 1; }
-
-ns=isn-bench-$$
-ctl=$((20000 + $$ % 10000))
-work=$(mktemp -d /tmp/isn-bench.XXXXXX)
-backing=/dev/shm/isn-bench-$$.img
 iqn=iqn.2026-11.org.iscsi-nbd:bench
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	if [ -n "${tgtd_pid:-}" ]; then
-		ip netns exec $ns tgtadm -C $ctl --op delete --mode system >/dev/null 2>&1 || true
-		sleep 0.2
-		kill -9 "$tgtd_pid" 2>/dev/null || true
-		wait "$tgtd_pid" 2>/dev/null || true
-	fi
-	ip netns del $ns 2>/dev/null || true
-	rm -rf "$work" "$backing"
-}
-trap cleanup EXIT INT TERM
-
-# Foreground helper only: a backgrounded shell function would leave $! naming
-# a subshell instead of the daemon (ip netns exec itself execs, keeping the PID).
-nsx() { ip netns exec $ns "$@"; }
-
-ip netns add $ns
-nsx ip link set lo up
-# Fill the LUN so that reads move real data, not holes.
-dd if=/dev/urandom of="$backing" bs=1M count="$lun_mb" status=none
-ip netns exec $ns tgtd -f -C $ctl >"$work/tgtd.log" 2>&1 &
-tgtd_pid=$!
-for _ in $(seq 50); do nsx tgtadm -C $ctl --op show --mode target >/dev/null 2>&1 && break; sleep 0.1; done
-nsx tgtadm -C $ctl --lld iscsi --op new --mode target --tid 1 -T $iqn
-nsx tgtadm -C $ctl --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$backing"
-nsx tgtadm -C $ctl --lld iscsi --op bind --mode target --tid 1 -I ALL
-
-cpu_ticks() { # utime + stime of a pid, in clock ticks
-	awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
-
-wait_sock() {
-	local i
-	for i in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.1; done
-	echo "nbd-bench: $1 did not appear" >&2
-	return 1
-}
+bench_tgtd $iqn
 
 # name rw bs iodepth
 jobs=(
@@ -141,7 +94,7 @@ ip netns exec $ns "$bin" serve -t $iqn -l 1 -P 127.0.0.1 --socket "$work/isn.soc
 	${BENCH_ISN_ARGS:-} \
 	>"$work/isn.log" 2>&1 &
 isn_pid=$!
-pids+=("$isn_pid")
+bench_track "$isn_pid"
 wait_sock "$work/isn.sock"
 # The serve process is $isn_pid itself: ip netns exec execs, it does not fork.
 run_fio iscsi-nbd "$work/isn.sock" "$isn_pid"
@@ -154,7 +107,7 @@ echo "== qemu-nbd (libiscsi)"
 ip netns exec $ns qemu-nbd -f raw -t -k "$work/qemu.sock" --cache=none "iscsi://127.0.0.1/$iqn/1" \
 	>"$work/qemu.log" 2>&1 &
 q_pid=$!
-pids+=("$q_pid")
+bench_track "$q_pid"
 wait_sock "$work/qemu.sock"
 run_fio qemu-nbd "$work/qemu.sock" "$q_pid"
 kill "$q_pid"

@@ -29,47 +29,14 @@ rounds=${BENCH_ROUNDS:-3}
 lun_mb=${BENCH_LUN_MB:-1024}
 out=${BENCH_OUT:-$build/bench/nbd-tls-bench.md}
 
-for t in tgtd tgtadm fio qemu-nbd openssl setpriv ip python3; do
-	command -v $t >/dev/null || { echo "nbd-tls-bench: $t missing (scripts/install-deps.sh)" >&2; exit 1; }
-done
-[ -x "$bin" ] || { echo "nbd-tls-bench: $bin not built (make)" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "nbd-tls-bench: needs root (network namespace)" >&2; exit 1; }
+me=nbd-tls-bench
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+bench_require tgtd tgtadm fio qemu-nbd openssl setpriv ip python3
 fio --enghelp 2>/dev/null | grep -qw nbd || { echo "nbd-tls-bench: this fio has no nbd engine" >&2; exit 1; }
-
-ns=isn-tlsb-$$
-ctl=$((20000 + $$ % 10000))
-work=$(mktemp -d /tmp/isn-tls-bench.XXXXXX)
-chmod 755 "$work"
-backing=/dev/shm/isn-tls-bench-$$.img
 iqn=iqn.2026-12.org.iscsi-nbd:tls-bench
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	if [ -n "${tgtd_pid:-}" ]; then
-		ip netns exec $ns tgtadm -C $ctl --op delete --mode system >/dev/null 2>&1 || true
-		sleep 0.2
-		kill -9 "$tgtd_pid" 2>/dev/null || true
-		wait "$tgtd_pid" 2>/dev/null || true
-	fi
-	ip netns del $ns 2>/dev/null || true
-	rm -rf "$work" "$backing"
-}
-trap cleanup EXIT INT TERM
-
-nsx() { ip netns exec $ns "$@"; }
-
-ip netns add $ns
-nsx ip link set lo up
-dd if=/dev/urandom of="$backing" bs=1M count="$lun_mb" status=none
-ip netns exec $ns tgtd -f -C $ctl >"$work/tgtd.log" 2>&1 &
-tgtd_pid=$!
-for _ in $(seq 50); do nsx tgtadm -C $ctl --op show --mode target >/dev/null 2>&1 && break; sleep 0.1; done
-nsx tgtadm -C $ctl --lld iscsi --op new --mode target --tid 1 -T $iqn
-nsx tgtadm -C $ctl --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$backing"
-nsx tgtadm -C $ctl --lld iscsi --op bind --mode target --tid 1 -I ALL
+bench_tgtd $iqn
+chmod 755 "$work"
 
 # Certificates: one CA, a server certificate for 127.0.0.1, a client one for libnbd.
 x=$work/x509
@@ -89,7 +56,6 @@ cp "$x/ca-cert.pem" "$x/client-cert.pem" "$x/client-key.pem" "$work/home/.pki/li
 mkdir -p "$work/fio"
 chown -R 65534:65534 "$work/home" "$work/fio"
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 wait_port() {
 	local i
 	for i in $(seq 300); do nsx bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0; sleep 0.1; done
@@ -101,12 +67,12 @@ echo "== starting iscsi-nbd serve --tls on (port 10809) and qemu-nbd with TLS (p
 ip netns exec $ns "$bin" serve -t $iqn -l 1 -P 127.0.0.1 --listen 127.0.0.1:10809 --tls on \
 	--tls-certificates "$x/srv" -f --name tlsbench-$$ >"$work/isn.log" 2>&1 &
 isn_pid=$!
-pids+=("$isn_pid")
+bench_track "$isn_pid"
 ip netns exec $ns qemu-nbd -f raw -t --cache=none -b 127.0.0.1 -p 10810 -x "" \
 	--object "tls-creds-x509,id=tls0,endpoint=server,dir=$x/srv,verify-peer=off" --tls-creds tls0 \
 	"iscsi://127.0.0.1/$iqn/1" >"$work/qemu.log" 2>&1 &
 q_pid=$!
-pids+=("$q_pid")
+bench_track "$q_pid"
 wait_port 10809
 wait_port 10810
 

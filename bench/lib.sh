@@ -1,0 +1,69 @@
+# Shared by the bench/*.sh scripts that drive one tgtd LUN on loopback:
+# sourced after the script sets $me (its name, for messages) and $lun_mb.
+#   bench_require CMD...    every command present, we are root, else exit 1
+#   bench_tgtd IQN          a private network namespace $ns with tgtd in it
+#                           serving a $lun_mb MiB LUN of random bytes (a
+#                           file in /dev/shm) as LUN 1 of IQN; $work is a
+#                           scratch directory; everything is removed on exit
+#   nsx CMD...              run CMD in the namespace (foreground only: a
+#                           backgrounded shell function leaves $! naming a
+#                           subshell, so start daemons with ip netns exec)
+#   bench_track PID         kill PID on exit
+#   cpu_ticks PID           utime + stime of PID in clock ticks
+#   wait_sock PATH          wait up to 10 s for a Unix socket
+# shellcheck shell=bash
+
+bench_require() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null || { echo "$me: $t missing (scripts/install-deps.sh)" >&2; exit 1; }
+	done
+	[ -x "$bin" ] || { echo "$me: $bin not built (make)" >&2; exit 1; }
+	[ "$(id -u)" = 0 ] || { echo "$me: needs root (network namespace)" >&2; exit 1; }
+}
+
+bench_pids=()
+bench_track() { bench_pids+=("$1"); }
+
+bench_cleanup() {
+	local p
+	for p in "${bench_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${bench_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ -n "${tgtd_pid:-}" ]; then
+		ip netns exec "$ns" tgtadm -C "$ctl" --op delete --mode system >/dev/null 2>&1 || true
+		sleep 0.2
+		kill -9 "$tgtd_pid" 2>/dev/null || true
+		wait "$tgtd_pid" 2>/dev/null || true
+	fi
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$work" "$backing"
+}
+
+nsx() { ip netns exec "$ns" "$@"; }
+
+bench_tgtd() {
+	ns=isn-$me-$$
+	ctl=$((20000 + $$ % 10000))
+	work=$(mktemp -d "/tmp/isn-$me.XXXXXX")
+	backing=/dev/shm/isn-$me-$$.img
+	trap bench_cleanup EXIT INT TERM
+	ip netns add "$ns"
+	nsx ip link set lo up
+	# Fill the LUN so that reads move real data, not holes.
+	dd if=/dev/urandom of="$backing" bs=1M count="$lun_mb" status=none
+	ip netns exec "$ns" tgtd -f -C "$ctl" >"$work/tgtd.log" 2>&1 &
+	tgtd_pid=$!
+	for _ in $(seq 50); do nsx tgtadm -C "$ctl" --op show --mode target >/dev/null 2>&1 && break; sleep 0.1; done
+	nsx tgtadm -C "$ctl" --lld iscsi --op new --mode target --tid 1 -T "$1"
+	nsx tgtadm -C "$ctl" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$backing"
+	nsx tgtadm -C "$ctl" --lld iscsi --op bind --mode target --tid 1 -I ALL
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+wait_sock() {
+	local i
+	for i in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.1; done
+	echo "$me: $1 did not appear" >&2
+	return 1
+}
