@@ -1,8 +1,12 @@
 #!/bin/bash
 # The root filesystem on iscsi-nbd (issue 13): a UML guest boots through an
-# initramfs made by mkinitramfs from initramfs/hook and initramfs/local-top
-# (the project's files, as installed), with its / on an iSCSI LUN that
-# tgtd serves from the host side over two networks.
+# initramfs made by update-initramfs from initramfs/hook and
+# initramfs/local-top (the project's files, as installed), with its / on an
+# iSCSI LUN that tgtd serves from the host side over two networks. README's
+# "Root on iscsi-nbd" is followed word for word: its commands (root.conf,
+# the secret, update-initramfs -u) run as they stand, its kernel command
+# line is every boot's, its target name, CHAP user and secret are the
+# target's, and its addresses are the test bed's.
 #
 # Host side (this script, root): a network namespace with two TAP devices
 # (10.1.0.1/24 and 10.2.0.1/24) and tgtd listening on both; UML runs inside
@@ -10,10 +14,12 @@
 # GPT disk image whose partition 1 is an ext4 root built here: static
 # busybox, our iscsi-nbd with its libraries, and /sbin/init below (no
 # debootstrap: no network and no minutes of download; what is proven is the
-# root on nbd, not a distribution). mkinitramfs targets the UML kernel in a
-# private mount namespace (an overlay on /usr/lib gives it
-# /usr/lib/modules/VERSION -> /usr/lib/uml/modules/VERSION, and /boot has a
-# config naming gzip): nothing on the host changes.
+# root on nbd, not a distribution). update-initramfs targets the UML kernel
+# in a private mount namespace (overlays on /usr and /etc: our files where
+# the package puts them, /usr/lib/modules/VERSION ->
+# /usr/lib/uml/modules/VERSION, an initramfs.conf; /boot has only the UML
+# kernel's version, with a config naming gzip): nothing on the host
+# changes. The other images come from mkinitramfs -d with the same files.
 #
 # Proves, from the guest console:
 # - the initramfs configured eth0 (ip=) and eth1 (iscsi_nbd.ip=), attached
@@ -29,13 +35,18 @@
 #   the daemon is the last process standing, poweroff;
 # and from the host: e2fsck -f -n of the partition is clean.
 # Boot 2 runs the same root with systemd as PID 1 (the host's systemd 252,
-# systemd-shutdown and systemctl copied in, the poweroff units, stand-ins
-# for the targets our unit names, iscsi-nbd@root.service enabled):
+# systemd-shutdown and systemctl copied in, the poweroff and reboot units,
+# stand-ins for the targets our unit names, iscsi-nbd@root.service
+# enabled):
 # systemd skips iscsi-nbd@root.service on its ExecCondition (the daemon
 # from the initramfs runs), a workload writes and verifies, network 1 goes
-# down, `systemctl poweroff`: systemd-shutdown's SIGTERM/SIGKILL rounds,
-# "Remounting '/' read-only", "All filesystems unmounted", "Powering off"
-# (/ stayed served: @iscsi-nbd was spared), no I/O error; e2fsck clean.
+# down, `systemctl reboot`: systemd-shutdown's SIGTERM/SIGKILL rounds,
+# "Remounting '/' read-only", "All filesystems unmounted", "Rebooting"
+# (/ stayed served: @iscsi-nbd was spared); UML runs its kernel again with
+# the same arguments, so the guest boots again through the initramfs with
+# / on /dev/nbd0p1 (both paths), ext4 has no journal to recover, the first
+# boot's files verify; network 1 down again, `systemctl poweroff`: the same
+# rounds ending in "Powering off", no I/O error; e2fsck clean.
 # Boot 1's busybox init is what lists the processes left standing.
 # Boot 3: an image made with only the flag file /etc/iscsi-nbd/initramfs
 # boots from iscsi_nbd.target= / .lun= / .portal= x2 alone (both paths).
@@ -83,10 +94,38 @@ rm -rf "$logs" && mkdir -p "$logs" || fail "cannot make $logs"
 t0=$(date +%s)
 step() { echo "[$(($(date +%s) - t0)) s] $*"; }
 
-IQN=iqn.2026-12.org.iscsi-nbd.test:root
-CHAP_USER=rootuser
-CHAP_GOOD=Root-Secret-2026
+# README's "Root on iscsi-nbd", word for word: block 1 (root.conf, the
+# secret, update-initramfs) runs as it stands, block 2 is the kernel
+# command line of every boot. The test bed has the README's addresses
+# (portals 10.1.0.1 and 10.2.0.1 on the host side, the guest's eth0 and
+# eth1 10.1.0.2 and 10.2.0.2), and the target is made with the README's
+# target name, CHAP user and secret, read from block 1.
+readme=$top_srcdir/README.md
+# root_block N: the Nth indented code block of that section, unindented.
+root_block() {
+	awk -v want="$1" '
+	/^## / { on = ($0 == "## Root on iscsi-nbd"); next }
+	!on { next }
+	/^    / { if (!inb) { n++; inb = 1 } if (n == want) print substr($0, 5); next }
+	/^$/ { next }
+	{ inb = 0 }' "$readme"
+}
+root_block 1 >"$isn_tmp/readme-root.sh"
+cmdline=$(root_block 2)
+IQN=$(sed -n 's/^name = //p' "$isn_tmp/readme-root.sh")
+CHAP_USER=$(sed -n 's/^chap_user = //p' "$isn_tmp/readme-root.sh")
+CHAP_GOOD=$(sed -n "s|^echo '\([^']*\)' >/etc/iscsi-nbd/root.secret.*|\1|p" "$isn_tmp/readme-root.sh")
 CHAP_OTHER=Changed-Secret-9
+[ -n "$IQN" ] && [ -n "$CHAP_USER" ] && [ -n "$CHAP_GOOD" ] &&
+	grep -q '^update-initramfs -u' "$isn_tmp/readme-root.sh" ||
+	fail "README's Root on iscsi-nbd: block 1 lacks name =, chap_user =, the echo of the secret or update-initramfs -u"
+for w in portal\ =\ 10.1.0.1 portal\ =\ 10.2.0.1 device\ =\ /dev/nbd0; do
+	grep -qx "$w" "$isn_tmp/readme-root.sh" || fail "README's root.conf lacks '$w' (the test bed's)"
+done
+[ "$(echo "$cmdline" | grep -c .)" = 1 ] &&
+	echo " $cmdline " | grep -q ' root=/dev/nbd0p1 ip=10\.1\.0\.2::10\.1\.0\.1:255\.255\.255\.0::eth0:off .*iscsi_nbd\.ip=10\.2\.0\.2::10\.2\.0\.1:255\.255\.255\.0::eth1:off ' ||
+	fail "README's kernel command line is not the test bed's: $cmdline"
+step "README: target $IQN, CHAP user $CHAP_USER, command line: $cmdline"
 
 # ---- the root filesystem --------------------------------------------------
 root=$isn_tmp/root
@@ -201,9 +240,10 @@ EOF
 chmod 0755 "$root/sbin/init-quick"
 
 # systemd as PID 1 for boot 2: the host's systemd, systemd-shutdown and
-# systemctl with their libraries, the units of poweroff, empty stand-ins
-# for the targets the iscsi-nbd unit orders itself against, our unit
-# enabled for instance root, and a oneshot workload that powers off.
+# systemctl with their libraries, the units of poweroff and reboot,
+# stand-ins for the targets the iscsi-nbd unit orders itself against, our
+# unit enabled for instance root, and a oneshot workload that reboots, then
+# (in the boot after) powers off.
 sd=/lib/systemd/systemd
 mkdir -p "$root/lib/systemd/system" "$root/etc/systemd/system/default.target.wants" \
 	"$root/var/tmp" || fail "mkdir systemd"
@@ -215,7 +255,8 @@ for b in "$sd" /lib/systemd/systemd-shutdown "$(command -v systemctl)"; do
 	done
 done
 mv "$root/lib/systemd/systemctl" "$root/bin/systemctl" || fail "systemctl"
-for u in poweroff.target systemd-poweroff.service shutdown.target umount.target \
+for u in poweroff.target systemd-poweroff.service reboot.target systemd-reboot.service \
+	shutdown.target umount.target \
 	final.target; do
 	cp "/lib/systemd/system/$u" "$root/lib/systemd/system/" || fail "unit $u"
 done
@@ -246,6 +287,27 @@ ExecStart=/bin/sh /sbin/t-root-sd
 EOF
 cat >"$root/sbin/t-root-sd" <<'EOF'
 #!/bin/sh
+# The first boot writes, verifies and reboots; the boot after the reboot
+# (UML runs its kernel again: the same initramfs and command line) finds
+# the marker, checks the first boot's files and that ext4 needed no
+# journal recovery, and powers off.
+if [ -e /data/sd-rebooted ]; then
+	say() { echo "T-ROOT-SD2: $*"; }
+	say "pid1 $(tr '\0' ' ' </proc/1/cmdline)"
+	say "root-device $(awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)"
+	# The kernel log of this boot: / mounted, and no journal recovery.
+	dmesg >/run/dmesg
+	say "ext4 mounts: $(grep -c 'EXT4-fs (nbd0p1): mounted' /run/dmesg)"
+	say "journal recoveries: $(grep -c 'EXT4-fs (nbd0p1):.*recover' /run/dmesg)"
+	iscsi-nbd status root 2>&1 | grep ': ACTIVE' | sed 's/^/T-ROOT-SD2: status: /'
+	if sha256sum -c /data/sd-sums >/dev/null 2>&1; then say "verify ok"; else say "verify FAILED"; fi
+	rm -f /data/sd-rebooted
+	say "ready for shutdown"
+	sleep 4
+	say "systemctl poweroff"
+	systemctl --no-block poweroff
+	exit 0
+fi
 say() { echo "T-ROOT-SD: $*"; }
 say "pid1 $(tr '\0' ' ' </proc/1/cmdline)"
 say "root-device $(awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)"
@@ -264,10 +326,11 @@ while [ $i -lt 8 ]; do
 done
 echo 3 >/proc/sys/vm/drop_caches
 if sha256sum -c /data/sd-sums >/dev/null 2>&1; then say "verify ok"; else say "verify FAILED"; fi
-say "ready for shutdown"
+: >/data/sd-rebooted
+say "ready for reboot"
 sleep 4
-say "systemctl poweroff"
-systemctl --no-block poweroff
+say "systemctl reboot"
+systemctl --no-block reboot
 EOF
 chmod 0755 "$root/sbin/t-root-sd"
 
@@ -288,25 +351,6 @@ rm -f "$part"
 # override installed copies of the same name).
 etc=$isn_tmp/etc
 mkdir -p "$etc" || fail "mkdir $etc"
-printf '%s\n' "$CHAP_GOOD" >"$etc/root.secret" && chmod 0600 "$etc/root.secret" ||
-	fail "secret file"
-cat >"$etc/root.conf" <<EOF
-[target]
-name = $IQN
-lun = 1
-portal = 10.1.0.1
-portal = 10.2.0.1
-[auth]
-chap_user = $CHAP_USER
-chap_secret_file = $etc/root.secret
-[path]
-no_path_retry = 30s
-nop_interval = 500ms
-nop_timeout = 2s
-[attach]
-device = /dev/nbd0
-connections = 1
-EOF
 echo "InitiatorName=iqn.2026-12.org.iscsi-nbd.test:guest" >"$etc/initiatorname"
 
 # mk_initrd OUT CONFIGDIR: mkinitramfs for the UML kernel with our hook.
@@ -329,18 +373,54 @@ mk_initrd() {
 		mount --bind "$1/boot" /boot
 		mkinitramfs -d "$1/conf" -o "$3" "$2"' sh "$w" "$ver" "$out"
 }
-step "mkinitramfs for UML $ver"
+# readme_initrd OUT: README's block 1 run word for word by sh -e, as root
+# on a machine with the package installed: a private mount namespace with
+# overlays on /usr (our binary, hook and boot script where the package puts
+# them; /usr/lib/modules/VERSION for the UML kernel) and /etc (an
+# initramfs.conf that lists no modules and uses gzip, the initiator name,
+# /etc/iscsi-nbd), and /boot a folder with the UML kernel's version only,
+# so that update-initramfs -u makes /boot/initrd.img-VERSION for it.
+readme_initrd() {
+	local out=$1 w
+	w=$(mktemp -d "$isn_tmp/readme-initrd.XXXXXX") || return 1
+	mkdir -p "$w/usr-up" "$w/usr-work" "$w/etc-up" "$w/etc-work" "$w/boot" || return 1
+	: >"$w/boot/vmlinuz-$ver" && : >"$w/boot/initrd.img-$ver" &&
+		echo "CONFIG_RD_GZIP=y" >"$w/boot/config-$ver" || return 1
+	env -u ISCSI_NBD_CONFDIR -u ISCSI_NBD_RUNDIR -u ISCSI_NBD_BIN \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin unshare -m --propagation private sh -ec '
+		w=$1 ver=$2 bin=$3 src=$4 initiatorname=$5
+		mount -t overlay overlay -o "lowerdir=/usr,upperdir=$w/usr-up,workdir=$w/usr-work" /usr
+		mount -t overlay overlay -o "lowerdir=/etc,upperdir=$w/etc-up,workdir=$w/etc-work" /etc
+		mount --bind "$w/boot" /boot
+		mkdir -p /usr/lib/modules /usr/share/initramfs-tools/scripts/local-top
+		ln -sfn "/usr/lib/uml/modules/$ver" "/usr/lib/modules/$ver"
+		install -m 0755 "$bin" /usr/sbin/iscsi-nbd
+		install -m 0755 "$src/hook" /usr/share/initramfs-tools/hooks/iscsi-nbd
+		install -m 0755 "$src/local-top" /usr/share/initramfs-tools/scripts/local-top/iscsi-nbd
+		rm -rf /etc/iscsi-nbd
+		mkdir -p /etc/iscsi-nbd /etc/initramfs-tools/conf.d
+		cp "$initiatorname" /etc/iscsi-nbd/initiatorname
+		printf "MODULES=list\nBUSYBOX=y\nCOMPRESS=gzip\nKEYMAP=n\nFSTYPE=ext4\nRUNSIZE=10%%\n" \
+			>/etc/initramfs-tools/initramfs.conf
+		: >/etc/initramfs-tools/modules
+		echo "README block 1:"
+		sh -ex "$7"
+		cp "/boot/initrd.img-$ver" "$6"' sh "$w" "$ver" "$isn_bin" "$src" "$etc/initiatorname" "$out" "$isn_tmp/readme-root.sh"
+}
+step "README block 1 with update-initramfs -u for UML $ver"
 initrd=$isn_tmp/initrd.img
-mk_initrd "$initrd" "$etc" >"$logs/mkinitramfs.log" 2>&1 ||
-	fail "mkinitramfs: $(tail -n 20 "$logs/mkinitramfs.log")"
+readme_initrd "$initrd" >"$logs/update-initramfs.log" 2>&1 ||
+	fail "README block 1: $(tail -n 20 "$logs/update-initramfs.log")"
+grep -q 'W: iscsi-nbd hook' "$logs/update-initramfs.log" &&
+	fail "the hook warned: $(grep 'W: iscsi-nbd hook' "$logs/update-initramfs.log")"
 # The hook's work, checked in the image: binary, module, configuration,
 # secret with mode 0600.
 zcat "$initrd" | cpio -itv 2>/dev/null >"$logs/initrd.list"
 for f in usr/sbin/iscsi-nbd nbd.ko etc/iscsi-nbd/root.conf etc/iscsi-nbd/initiatorname \
-	scripts/local-top/iscsi-nbd "${etc#/}/root.secret"; do
+	scripts/local-top/iscsi-nbd etc/iscsi-nbd/root.secret; do
 	grep -q "$f\$" "$logs/initrd.list" || fail "the initramfs lacks $f (see $logs/initrd.list)"
 done
-grep "${etc#/}/root.secret\$" "$logs/initrd.list" | grep -q '^-rw-------' ||
+grep "etc/iscsi-nbd/root.secret\$" "$logs/initrd.list" | grep -q '^-rw-------' ||
 	fail "the secret is not mode 0600 in the initramfs: $(grep root.secret "$logs/initrd.list")"
 
 # A wrong root.conf fails update-initramfs at once, with the reason.
@@ -383,13 +463,12 @@ boot() {
 	dir=$(mktemp -d "$isn_tmp/uml.XXXXXX") || fail "mktemp"
 	mkfifo "$dir/console" || fail "mkfifo"
 	cat "$dir/console" >"$logs/$name.console" &
+	# shellcheck disable=SC2086 # README's command line: words
 	ip netns exec "$ns" env LD_PRELOAD="$shim" timeout -k 5 "$secs" "$uml" \
 		mem=384M umid="$(basename "$dir")" uml_dir="$dir" initrd="$img" \
 		con=null ssl=null con0=null,fd:1 loglevel=4 \
 		eth0=tuntap,"$tap1" eth1=tuntap,"$tap2" \
-		ip=10.1.0.2::10.1.0.1:255.255.255.0::eth0:off \
-		iscsi_nbd.ip=10.2.0.2::10.2.0.1:255.255.255.0::eth1:off \
-		panic=0 "$@" </dev/null >"$dir/console" 2>&1 &
+		$cmdline panic=0 "$@" </dev/null >"$dir/console" 2>&1 &
 	uml_pid=$!
 	cleanup_add kill_uml
 }
@@ -418,7 +497,7 @@ wait_uml() {
 
 step "boot 1: root on /dev/nbd0p1"
 c=boot
-boot $c "$initrd" 200 root=/dev/nbd0p1 rw init=/sbin/init
+boot $c "$initrd" 200 rw init=/sbin/init
 wait_console $c 120 'T-ROOT: workload start' ||
 	fail "the guest did not reach its workload: $(tail -n 30 "$logs/$c.console")"
 step "workload runs: network 2 down on the host side"
@@ -470,42 +549,69 @@ e2fsck -f -n "$isn_tmp/p1-after.img" >"$logs/e2fsck.log" 2>&1 ||
 rm -f "$isn_tmp/p1-after.img"
 step "boot 1 passed; e2fsck -f -n clean"
 
-step "boot 2: systemd as PID 1, network 1 down at its shutdown"
+step "boot 2: systemd as PID 1, network 1 down at its reboot and its shutdown"
 c=systemd
-boot $c "$initrd" 200 root=/dev/nbd0p1 rw init=$sd systemd.log_target=console \
+boot $c "$initrd" 260 rw init=$sd systemd.log_target=console \
 	systemd.log_level=info systemd.show_status=1
-wait_console $c 150 'T-ROOT-SD: ready for shutdown' ||
+wait_console $c 150 'T-ROOT-SD: ready for reboot' ||
 	fail "systemd boot: no workload end: $(tail -n 40 "$logs/$c.console")"
+ip -n "$ns" link set "$tap1" down || fail "tap1 down"
+step "network 1 down before systemctl reboot"
+wait_console $c 60 'Rebooting\.\|reboot: Restarting system' ||
+	fail "systemd boot: no reboot: $(tail -n 40 "$logs/$c.console")"
+ip -n "$ns" link set "$tap1" up || fail "tap1 up"
+step "rebooting; network 1 up again"
+wait_console $c 120 'T-ROOT-SD2: ready for shutdown' ||
+	fail "systemd boot: the boot after the reboot did not come up: $(tail -n 40 "$logs/$c.console")"
 ip -n "$ns" link set "$tap1" down || fail "tap1 down"
 step "network 1 down before systemctl poweroff"
 wait_uml
 ip -n "$ns" link set "$tap1" up || fail "tap1 up"
 con=$isn_tmp/$c.console
-tr -d '\r' <"$logs/$c.console" >"$con"
-sed 's/\x1b\[[0-9;]*m//g' "$con" | grep 'T-ROOT-SD\|exec-condition\|Sending SIG\|[Rr]emount\|unmounted\|Powering off'
+tr -d '\r' <"$logs/$c.console" | sed 's/\x1b\[[0-9;]*m//g' >"$con"
+grep 'T-ROOT-SD\|exec-condition\|Sending SIG\|[Rr]emount\|unmounted\|Rebooting\|Powering off' "$con"
+# The first boot, up to the reboot; the second, after it.
+sed -n '1,/T-ROOT-SD: systemctl reboot/p' "$con" >"$isn_tmp/sd-1"
+sed -n '/T-ROOT-SD: systemctl reboot/,/T-ROOT-SD2: pid1/p' "$con" >"$isn_tmp/sd-reboot"
+sed -n '/T-ROOT-SD2: pid1/,$p' "$con" >"$isn_tmp/sd-2"
 grep -q 'T-ROOT-SD: pid1 /lib/systemd/systemd' "$con" || fail "systemd: PID 1 is not systemd"
 grep -q 'T-ROOT-SD: root-device /dev/nbd0p1$' "$con" || fail "systemd: / is not /dev/nbd0p1"
 grep -q 'T-ROOT-SD: daemon [0-9]* @iscsi-nbd$' "$con" || fail "systemd: no @iscsi-nbd"
-grep -q "iscsi-nbd@root.service: Skipped due to 'exec-condition'" "$con" &&
+grep -q "iscsi-nbd@root.service: Skipped due to 'exec-condition'" "$isn_tmp/sd-1" &&
 	grep -q 'T-ROOT-SD: unit .*Result=exec-condition' "$con" ||
 	fail "systemd started iscsi-nbd@root.service instead of keeping the running daemon"
 [ "$(grep -c 'T-ROOT-SD: status: .*: ACTIVE' "$con")" = 2 ] || fail "systemd: status root"
 grep -q 'T-ROOT-SD: verify ok' "$con" || fail "systemd: workload verify"
-# systemd-shutdown: the killing spree, then / read-only, then power off;
-# / stayed served through all of it (it spared @iscsi-nbd).
-sed -n '/Sending SIGTERM to remaining processes/,$p' "$con" >"$isn_tmp/sd-final"
-grep -q 'Sending SIGKILL to remaining processes' "$isn_tmp/sd-final" &&
-	grep -q "Remounting '/' read-only" "$isn_tmp/sd-final" &&
-	grep -q 'All filesystems unmounted' "$isn_tmp/sd-final" &&
-	grep -q 'Powering off' "$isn_tmp/sd-final" ||
-	fail "systemd-shutdown did not end with / read-only and power off"
+# systemd-shutdown: the killing spree, then / read-only, then reboot and
+# later power off; / stayed served through all of it (it spared
+# @iscsi-nbd).
+for f in reboot:Rebooting 2:'Powering off'; do
+	sed -n '/Sending SIGTERM to remaining processes/,$p' "$isn_tmp/sd-${f%%:*}" >"$isn_tmp/sd-final"
+	grep -q 'Sending SIGKILL to remaining processes' "$isn_tmp/sd-final" &&
+		grep -q "Remounting '/' read-only" "$isn_tmp/sd-final" &&
+		grep -q 'All filesystems unmounted' "$isn_tmp/sd-final" &&
+		grep -q "${f#*:}" "$isn_tmp/sd-final" ||
+		fail "systemd-shutdown did not end with / read-only and ${f#*:}"
+done
+# The boot after the reboot: through the initramfs again, / on nbd over
+# both paths, no journal to recover (the reboot left ext4 clean), the
+# first boot's files intact.
+grep -q '^iscsi-nbd: root LUN attached as /dev/nbd0' "$isn_tmp/sd-reboot" ||
+	fail "after the reboot: no attach by the initramfs"
+grep -q 'T-ROOT-SD2: pid1 /lib/systemd/systemd' "$con" &&
+	grep -q 'T-ROOT-SD2: root-device /dev/nbd0p1$' "$con" ||
+	fail "after the reboot: not systemd with / on /dev/nbd0p1"
+grep -q 'T-ROOT-SD2: ext4 mounts: [1-9]' "$con" && grep -q 'T-ROOT-SD2: journal recoveries: 0$' "$con" ||
+	fail "after the reboot: ext4 recovered its journal (the reboot did not leave it clean)"
+[ "$(grep -c 'T-ROOT-SD2: status: .*: ACTIVE' "$con")" = 2 ] || fail "after the reboot: status root"
+grep -q 'T-ROOT-SD2: verify ok' "$con" || fail "after the reboot: the first boot's files"
 grep -qi 'I/O error\|EXT4-fs error\|Failed to remount' "$con" &&
 	fail "systemd: $(grep -i 'I/O error\|EXT4-fs error\|Failed to remount' "$con" | head -n 3)"
 dd if="$disk" of="$isn_tmp/p1-after.img" bs=1M skip=1 count=96 status=none || fail "dd p1"
 e2fsck -f -n "$isn_tmp/p1-after.img" >"$logs/e2fsck-systemd.log" 2>&1 ||
 	fail "e2fsck -f -n after the systemd boot: $(cat "$logs/e2fsck-systemd.log")"
 rm -f "$isn_tmp/p1-after.img"
-step "boot 2 passed: systemd spared @iscsi-nbd, / read-only, power off; e2fsck -f -n clean"
+step "boot 2 passed: systemd spared @iscsi-nbd at reboot and power off, / read-only, the boot after the reboot through the initramfs clean; e2fsck -f -n clean"
 
 # Boot 3: no root.conf, the flag file /etc/iscsi-nbd/initramfs, the LUN
 # named on the kernel command line only (the target without CHAP now).
@@ -522,8 +628,8 @@ grep -q 'sbin/iscsi-nbd$' "$isn_tmp/flag.list" && grep -q 'nbd\.ko$' "$isn_tmp/f
 grep -q 'root\.conf$' "$isn_tmp/flag.list" && fail "a root.conf in the flag-file image"
 tgtadm_ns "$ns" --mode account --op unbind --tid 1 --user "$CHAP_USER" || fail "CHAP unbind"
 c=cmdline
-boot $c "$initrd_flag" 120 root=/dev/nbd0p1 rw init=/sbin/init-quick \
-	iscsi_nbd.target=$IQN iscsi_nbd.lun=1 iscsi_nbd.portal=10.1.0.1 iscsi_nbd.portal=10.2.0.1
+boot $c "$initrd_flag" 120 rw init=/sbin/init-quick \
+	iscsi_nbd.target="$IQN" iscsi_nbd.lun=1 iscsi_nbd.portal=10.1.0.1 iscsi_nbd.portal=10.2.0.1
 wait_console $c 90 'T-ROOT-CMDLINE: / read-only' ||
 	fail "boot from the command line's configuration: $(tail -n 30 "$logs/$c.console")"
 wait_uml
@@ -553,11 +659,11 @@ panic_boot() {
 	step "$name: panic with the message"
 }
 panic_boot wrong-target 'iscsi-nbd: the target refused the login' \
-	root=/dev/nbd0p1 rw iscsi_nbd.target=$IQN.nosuch
+	rw iscsi_nbd.target="$IQN.nosuch"
 tgtadm_ns "$ns" --mode account --op delete --user "$CHAP_USER" &&
 	tgtadm_ns "$ns" --mode account --op new --user "$CHAP_USER" --password "$CHAP_OTHER" &&
 	tgtadm_ns "$ns" --mode account --op bind --tid 1 --user "$CHAP_USER" || fail "CHAP change"
-panic_boot wrong-chap 'iscsi-nbd: CHAP authentication failed' root=/dev/nbd0p1 rw
+panic_boot wrong-chap 'iscsi-nbd: CHAP authentication failed' rw
 
 # An initramfs made on a machine without root.conf: the hook adds nothing.
 mkdir -p "$isn_tmp/etc-none"
@@ -566,6 +672,6 @@ mk_initrd "$PANIC_INITRD" "$isn_tmp/etc-none" >"$logs/mkinitramfs-none.log" 2>&1
 	fail "mkinitramfs without configuration: $(tail -n 20 "$logs/mkinitramfs-none.log")"
 zcat "$PANIC_INITRD" | cpio -it 2>/dev/null | grep -q 'sbin/iscsi-nbd$\|nbd\.ko$' &&
 	fail "the hook added files without /etc/iscsi-nbd/root.conf"
-panic_boot no-config 'this initramfs has no root LUN configuration' root=/dev/nbd0p1 rw
+panic_boot no-config 'this initramfs has no root LUN configuration' rw
 step "t-root passed"
 exit 0
