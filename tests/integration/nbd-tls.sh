@@ -147,7 +147,11 @@ EOF
 		fail "client limit not applied to half-open TLS handshakes: $(cat "$isn_tmp/flood.out")"
 	grep -q 'closed by the server: 7' "$isn_tmp/flood.out" || fail "half-open handshakes not dropped: $(cat "$isn_tmp/flood.out")"
 	rss1=$(cat "$isn_tmp/flood.out.rss")
-	[ $((rss1 - rss0)) -lt 32768 ] || fail "server RSS grew by $((rss1 - rss0)) KiB during the flood"
+	# The memory bound holds for the real allocator; under ASan freed memory
+	# sits in its quarantine and RSS says nothing about our buffers.
+	if [ -z "${ISN_SANITIZER:-}" ]; then
+		[ $((rss1 - rss0)) -lt 32768 ] || fail "server RSS grew by $((rss1 - rss0)) KiB during the flood"
+	fi
 	nbdinfo --size "$(psk_uri)" >/dev/null || fail "no client gets in after the flood"
 	info "flood of 40 half-open TLS handshakes, limit 8: 33 turned away, 7 dropped at the deadline, RSS +$((rss1 - rss0)) KiB, connected client unaffected"
 	stop_server
