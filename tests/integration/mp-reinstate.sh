@@ -40,7 +40,13 @@ while [ -z "$loser" ]; do
 	grep -q "same ISID" "$mp_log" && loser=a
 	grep -q "same ISID" "$b_log" && loser=b
 	i=$((i + 1))
-	[ $i -lt 300 ] || fail "no reinstatement episode reported within 30 s"
+	if [ $i -ge 300 ]; then
+		echo "--- first daemon's log (tail):" >&2
+		tail -25 "$mp_log" >&2
+		echo "--- second daemon's log (tail):" >&2
+		tail -25 "$b_log" >&2
+		fail "no reinstatement episode reported within 30 s"
+	fi
 	sleep 0.1
 done
 t1=$(date +%s)
