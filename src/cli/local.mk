@@ -1,6 +1,8 @@
 # cli: the iscsi-nbd program. One file per group of subcommands; main.c
 # holds the dispatch table. It links every layer; only main() may exit.
 CLI_SOURCES = \
+	src/cli/attach.h \
+	src/cli/attach_parse.c \
 	src/cli/cli.h \
 	src/cli/cmd_attach.c \
 	src/cli/cmd_config.c \
