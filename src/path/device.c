@@ -388,26 +388,18 @@ static int dup_mem(uint8_t **dst, const uint8_t *src, size_t len)
 			c->f = (v);                                                                \
 	} while (0)
 
-struct path_device *path_device_new(struct ev_loop *loop, const struct path_device_config *cfg)
+/*
+ * The device keeps its own copies of the caller's strings and secrets
+ * (the caller's config is borrowed only during path_device_new()); c
+ * points at them. Nonzero if a copy failed (what was copied is freed with
+ * the device).
+ */
+static int pd_copy_config(struct path_device *dev, const struct path_device_config *cfg)
 {
-	struct path_device *dev;
-	struct path_device_config *c;
+	struct path_device_config *c = &dev->cfg;
 	char *ifnames[PATH_MAX_PATHS] = {0};
 	int r = 0;
 
-	if (!loop || !cfg || !cfg->target_name || !cfg->initiator_name || cfg->npaths == 0 ||
-	    cfg->npaths > PATH_MAX_PATHS) {
-		errno = EINVAL;
-		return NULL;
-	}
-	dev = calloc(1, sizeof(*dev));
-	if (!dev)
-		return NULL;
-	dev->loop = loop;
-	dev->cfg = *cfg;
-	c = &dev->cfg;
-	if (!c->transport)
-		c->transport = &path_transport_sess;
 	r |= dup_str(&dev->name, cfg->name ? cfg->name : "dev");
 	r |= dup_str(&dev->initiator_name, cfg->initiator_name);
 	r |= dup_str(&dev->initiator_alias, cfg->initiator_alias);
@@ -419,7 +411,6 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	for (unsigned int i = 0; i < cfg->npaths; i++)
 		r |= dup_str(&ifnames[i], cfg->paths[i].bind_ifname);
 	c->name = dev->name;
-	log_ratelimit_init(&dev->io_rl, dev->name, LOG_RL_INTERVAL, LOG_RL_BURST);
 	c->initiator_name = dev->initiator_name;
 	c->initiator_alias = dev->initiator_alias;
 	c->target_name = dev->target_name;
@@ -431,6 +422,14 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 		c->paths[i].bind_ifname = ifnames[i];
 		c->paths[i].name = NULL;
 	}
+	return r;
+}
+
+/* A zero in the config means "the default": the defaults of the path layer. */
+static void pd_config_defaults(struct path_device *dev)
+{
+	struct path_device_config *c = &dev->cfg;
+
 	DEFAULT(nop_interval_ms, 1000);
 	DEFAULT(nop_timeout_ms, 1500);
 	DEFAULT(cmd_timeout_ms, 30000);
@@ -454,7 +453,11 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 		log_warn("%s: io_timeout %u ms is shorter than no_path_retry %u ms or cmd_timeout "
 			 "%u ms: requests fail at io_timeout first",
 			 dev->name, c->io_timeout_ms, c->no_path_retry_ms, c->cmd_timeout_ms);
+}
 
+/* The paths, named, each with an ISID of its own. */
+static void pd_paths_init(struct path_device *dev, const struct path_device_config *cfg)
+{
 	dev->npaths = cfg->npaths;
 	for (unsigned int i = 0; i < cfg->npaths; i++) {
 		path_init(&dev->paths[i], dev, i, &cfg->paths[i]);
@@ -478,6 +481,31 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 			j = (unsigned int)-1; /* check the new value against all again */
 		}
 	}
+}
+
+struct path_device *path_device_new(struct ev_loop *loop, const struct path_device_config *cfg)
+{
+	struct path_device *dev;
+	struct path_device_config *c;
+	int r;
+
+	if (!loop || !cfg || !cfg->target_name || !cfg->initiator_name || cfg->npaths == 0 ||
+	    cfg->npaths > PATH_MAX_PATHS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return NULL;
+	dev->loop = loop;
+	dev->cfg = *cfg;
+	c = &dev->cfg;
+	if (!c->transport)
+		c->transport = &path_transport_sess;
+	r = pd_copy_config(dev, cfg);
+	log_ratelimit_init(&dev->io_rl, dev->name, LOG_RL_INTERVAL, LOG_RL_BURST);
+	pd_config_defaults(dev);
+	pd_paths_init(dev, cfg);
 	path_policy_init(&dev->pol, &c->policy);
 
 	/* Every command slot the I/O path will ever use, allocated now. */
