@@ -314,6 +314,58 @@ static void print_blocks(const char *name, uint32_t v, const char *zero_means)
 		printf("%s: %u blocks\n", name, v);
 }
 
+/* The Block Limits VPD page (SBC-4 6.6.4): 0 means "no limit reported", all ones "no limit". */
+static void print_block_limits(const struct scsi_vpd_b0 *b0)
+{
+	print_blocks("max transfer", b0->max_xfer_len, "no limit");
+	print_blocks("optimal transfer", b0->opt_xfer_len, "not reported");
+	print_blocks("optimal transfer granularity", b0->opt_xfer_granularity, "not reported");
+	print_blocks("max unmap", b0->max_unmap_lba_count, "none");
+	if (b0->max_unmap_desc_count == 0xffffffffu)
+		printf("max unmap descriptors: unlimited\n");
+	else
+		printf("max unmap descriptors: %u\n", b0->max_unmap_desc_count);
+	print_blocks("unmap granularity", b0->opt_unmap_granularity, "not reported");
+	printf("max write same: %llu blocks\n", (unsigned long long)b0->max_write_same_len);
+}
+
+/* The Block Device Characteristics VPD page: the rotation rate. 0 or a cli_exit code. */
+static int inquiry_rotation(struct lun_ctx *c, uint8_t *buf)
+{
+	struct scsi_vpd_b1 b1;
+	uint32_t got = 0;
+	int rc = get_vpd(c, SCSI_VPD_BLOCK_DEV_CHAR, buf, 64, &got, "INQUIRY VPD B1");
+
+	if (rc > 0)
+		return rc;
+	if (rc == 0 && scsi_vpd_b1_parse(buf, got, &b1) == 0) {
+		if (b1.rotation_rate == SCSI_ROTATION_NONE)
+			printf("rotation: non-rotating\n");
+		else if (b1.rotation_rate == SCSI_ROTATION_NOT_REPORTED)
+			printf("rotation: not reported\n");
+		else
+			printf("rotation: %u rpm\n", b1.rotation_rate);
+	}
+	return 0;
+}
+
+/* The Logical Block Provisioning VPD page. 0 or a cli_exit code. */
+static int inquiry_provisioning(struct lun_ctx *c, uint8_t *buf)
+{
+	static const char *const types[] = {"full", "resource", "thin"};
+	struct scsi_vpd_b2 b2;
+	uint32_t got = 0;
+	int rc = get_vpd(c, SCSI_VPD_LB_PROVISIONING, buf, 64, &got, "INQUIRY VPD B2");
+
+	if (rc > 0)
+		return rc;
+	if (rc == 0 && scsi_vpd_b2_parse(buf, got, &b2) == 0)
+		printf("provisioning: %s lbpu=%d lbpws=%d lbpws10=%d lbprz=%d\n",
+		       b2.provisioning_type < 3 ? types[b2.provisioning_type] : "reserved", b2.lbpu,
+		       b2.lbpws, b2.lbpws10, b2.lbprz_zero);
+	return 0;
+}
+
 static int do_inquiry(struct lun_ctx *c, const struct scsi_args *a)
 {
 	uint8_t cdb[SCSI_CDB_MAX];
@@ -373,50 +425,13 @@ static int do_inquiry(struct lun_ctx *c, const struct scsi_args *a)
 		rc = get_b0(c);
 		if (rc)
 			return rc;
-		if (c->have_b0) {
-			/* SBC-4 6.6.4: 0 means "no limit reported", all ones "no limit". */
-			print_blocks("max transfer", c->b0.max_xfer_len, "no limit");
-			print_blocks("optimal transfer", c->b0.opt_xfer_len, "not reported");
-			print_blocks("optimal transfer granularity", c->b0.opt_xfer_granularity,
-				     "not reported");
-			print_blocks("max unmap", c->b0.max_unmap_lba_count, "none");
-			if (c->b0.max_unmap_desc_count == 0xffffffffu)
-				printf("max unmap descriptors: unlimited\n");
-			else
-				printf("max unmap descriptors: %u\n", c->b0.max_unmap_desc_count);
-			print_blocks("unmap granularity", c->b0.opt_unmap_granularity,
-				     "not reported");
-			printf("max write same: %llu blocks\n",
-			       (unsigned long long)c->b0.max_write_same_len);
-		}
+		if (c->have_b0)
+			print_block_limits(&c->b0);
 	}
-	if (HAS(SCSI_VPD_BLOCK_DEV_CHAR)) {
-		struct scsi_vpd_b1 b1;
-
-		rc = get_vpd(c, SCSI_VPD_BLOCK_DEV_CHAR, buf, 64, &got, "INQUIRY VPD B1");
-		if (rc > 0)
-			return rc;
-		if (rc == 0 && scsi_vpd_b1_parse(buf, got, &b1) == 0) {
-			if (b1.rotation_rate == SCSI_ROTATION_NONE)
-				printf("rotation: non-rotating\n");
-			else if (b1.rotation_rate == SCSI_ROTATION_NOT_REPORTED)
-				printf("rotation: not reported\n");
-			else
-				printf("rotation: %u rpm\n", b1.rotation_rate);
-		}
-	}
-	if (HAS(SCSI_VPD_LB_PROVISIONING)) {
-		struct scsi_vpd_b2 b2;
-		static const char *const types[] = {"full", "resource", "thin"};
-
-		rc = get_vpd(c, SCSI_VPD_LB_PROVISIONING, buf, 64, &got, "INQUIRY VPD B2");
-		if (rc > 0)
-			return rc;
-		if (rc == 0 && scsi_vpd_b2_parse(buf, got, &b2) == 0)
-			printf("provisioning: %s lbpu=%d lbpws=%d lbpws10=%d lbprz=%d\n",
-			       b2.provisioning_type < 3 ? types[b2.provisioning_type] : "reserved",
-			       b2.lbpu, b2.lbpws, b2.lbpws10, b2.lbprz_zero);
-	}
+	if (HAS(SCSI_VPD_BLOCK_DEV_CHAR) && (rc = inquiry_rotation(c, buf)) != 0)
+		return rc;
+	if (HAS(SCSI_VPD_LB_PROVISIONING) && (rc = inquiry_provisioning(c, buf)) != 0)
+		return rc;
 #undef HAS
 	return 0;
 }
@@ -625,34 +640,34 @@ static int do_read(struct lun_ctx *c, const struct scsi_args *a)
 	return 0;
 }
 
-static int do_write(struct lun_ctx *c, const struct scsi_args *a)
+/* write's input: the file, or a copy of stdin. 0 or a cli_exit code. */
+static int write_open_input(const char *in, int *fd)
 {
-	CLEANUP_CLOSE int fd = -1;
-	CLEANUP_FREE uint8_t *buf = NULL;
-	const char *in = a->input && strcmp(a->input, "-") != 0 ? a->input : "stdin";
-	uint32_t chunk, bs;
-	uint64_t off = a->offset, done = 0;
-	struct stat st;
-	int rc;
-
 	if (strcmp(in, "stdin") == 0) {
-		fd = dup(STDIN_FILENO);
+		*fd = dup(STDIN_FILENO);
 	} else {
-		fd = open(in, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
+		*fd = open(in, O_RDONLY | O_CLOEXEC);
+		if (*fd < 0) {
 			cli_err("cannot open %s: %s", in, strerror(errno));
 			return CLI_EXIT_LOCAL;
 		}
 	}
-	if (fd < 0) {
+	if (*fd < 0) {
 		cli_err("cannot use stdin: %s", strerror(errno));
 		return CLI_EXIT_LOCAL;
 	}
-	rc = get_capacity(c);
-	if (rc)
-		return rc;
-	bs = c->cap.block_size;
-	/* A regular file's size is known: refuse a bad range before writing anything. */
+	return 0;
+}
+
+/*
+ * The range to write must fit the LUN; a regular file's size is known, so
+ * a bad range is refused before writing anything. 0 or a cli_exit code.
+ */
+static int write_check_range(struct lun_ctx *c, const struct scsi_args *a, int fd, const char *in)
+{
+	uint32_t bs = c->cap.block_size;
+	struct stat st;
+
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		uint64_t len = a->have_length ? a->length : (uint64_t)st.st_size;
 
@@ -667,10 +682,28 @@ static int do_write(struct lun_ctx *c, const struct scsi_args *a)
 				in, (unsigned long long)len, bs);
 			return CLI_EXIT_USAGE;
 		}
-		rc = check_range(c, a->offset, len, true);
-	} else {
-		rc = check_range(c, a->offset, a->length, a->have_length);
+		return check_range(c, a->offset, len, true);
 	}
+	return check_range(c, a->offset, a->length, a->have_length);
+}
+
+static int do_write(struct lun_ctx *c, const struct scsi_args *a)
+{
+	CLEANUP_CLOSE int fd = -1;
+	CLEANUP_FREE uint8_t *buf = NULL;
+	const char *in = a->input && strcmp(a->input, "-") != 0 ? a->input : "stdin";
+	uint32_t chunk, bs;
+	uint64_t off = a->offset, done = 0;
+	int rc;
+
+	rc = write_open_input(in, &fd);
+	if (rc)
+		return rc;
+	rc = get_capacity(c);
+	if (rc)
+		return rc;
+	bs = c->cap.block_size;
+	rc = write_check_range(c, a, fd, in);
 	if (rc)
 		return rc;
 	rc = get_b0(c);
