@@ -1009,53 +1009,23 @@ static void export_coalesce_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 				   n >= EXPORT_COALESCE_DEPTH ? e->cfg->coalesce_us * 1e-6 : 0.);
 }
 
-int export_run(struct export_config *cfg)
+/* The control socket name: --name, else nbdN / nbd (kernel) or serve-PID. */
+static void export_set_name(struct export *e)
 {
-	struct export *e = calloc(1, sizeof(*e));
-	unsigned int i;
-	int code;
-
-	if (!e) {
-		cli_err("out of memory");
-		return CLI_EXIT_LOCAL;
-	}
-	e->cfg = cfg;
-	e->loop = ev_default_loop(EVFLAG_AUTO);
-	if (cfg->coalesce_us) {
-		ev_prepare_init(&e->coalesce, export_coalesce_cb);
-		ev_prepare_start(e->loop, &e->coalesce);
-	}
-	e->nconns = cfg->mode == EXPORT_KERNEL ? cfg->nconns : 0;
-	for (i = 0; i < NBDNL_MAX_SOCKS; i++)
-		e->kfds[i] = e->ufds[i] = -1;
-	if (cfg->name)
-		snprintf(e->name, sizeof(e->name), "%s", cfg->name);
-	else if (cfg->mode == EXPORT_KERNEL && cfg->index >= 0)
-		snprintf(e->name, sizeof(e->name), "nbd%d", cfg->index);
-	else if (cfg->mode == EXPORT_KERNEL)
+	if (e->cfg->name)
+		snprintf(e->name, sizeof(e->name), "%s", e->cfg->name);
+	else if (e->cfg->mode == EXPORT_KERNEL && e->cfg->index >= 0)
+		snprintf(e->name, sizeof(e->name), "nbd%d", e->cfg->index);
+	else if (e->cfg->mode == EXPORT_KERNEL)
 		snprintf(e->name, sizeof(e->name), "nbd");
 	else
 		snprintf(e->name, sizeof(e->name), "serve-%d", (int)getpid());
+}
 
-	/* Our PID now (the lock was taken before the fork) and our name. */
-	lunlock_update(cfg->lock, e->name, NULL);
-	cfg->dev.name = e->name;
-	cfg->dev.on_ready = dev_ready_cb;
-	cfg->dev.on_stopped = dev_stopped_cb;
-	cfg->dev.on_capacity_change = dev_capacity_cb;
-	cfg->dev.on_path_state = path_state_cb;
-	cfg->dev.on_reservation = dev_reservation_cb;
-	cfg->dev.opaque = e;
-	e->dev = path_device_new(e->loop, &cfg->dev);
-	if (!e->dev) {
-		char msg[160];
-
-		snprintf(msg, sizeof(msg), "cannot create the device: %s", strerror(errno));
-		daemon_failed(CLI_EXIT_LOCAL, msg);
-		cli_err("%s", msg);
-		free(e);
-		return CLI_EXIT_LOCAL;
-	}
+/* Signals and timers: start, stop, write-back, rescan; the rescan and start timers run. */
+static void export_watchers_start(struct export *e)
+{
+	const struct export_config *cfg = e->cfg;
 
 	/* An ignored SIGPIPE turns a write to a closed socket into EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
@@ -1076,13 +1046,16 @@ int export_run(struct export_config *cfg)
 	if (cfg->rescan_interval_s)
 		ev_timer_start(e->loop, &e->rescan_timer);
 	ev_timer_start(e->loop, &e->start_timer);
+}
 
-	if (path_device_start(e->dev) < 0) {
-		daemon_failed(CLI_EXIT_LOCAL, "cannot start the paths");
-		e->exit_code = CLI_EXIT_LOCAL;
-	} else {
-		ev_run(e->loop, 0);
-	}
+/*
+ * After the loop: free what is finished and stop every watcher. An object
+ * still in use (a client still connected, a device not stopped) is left
+ * to the process exit.
+ */
+static void export_teardown(struct export *e)
+{
+	unsigned int i;
 
 	if (e->mon_on)
 		nbdnl_monitor_stop(&e->mon);
@@ -1103,7 +1076,6 @@ int export_run(struct export_config *cfg)
 		path_device_free(e->dev);
 	if (e->pool && e->state == EX_DONE && !export_frontends_open(e))
 		nbdsrv_bufpool_free(e->pool);
-	code = e->exit_code;
 	ev_timer_stop(e->loop, &e->rescan_timer);
 	ev_prepare_stop(e->loop, &e->coalesce);
 	ev_set_io_collect_interval(e->loop, 0.);
@@ -1112,6 +1084,59 @@ int export_run(struct export_config *cfg)
 	ev_timer_stop(e->loop, &e->wb_timer);
 	/* A write-back thread still blocked may signal it later: harmless once stopped. */
 	ev_async_stop(e->loop, &wb.done);
+}
+
+int export_run(struct export_config *cfg)
+{
+	struct export *e = calloc(1, sizeof(*e));
+	unsigned int i;
+	int code;
+
+	if (!e) {
+		cli_err("out of memory");
+		return CLI_EXIT_LOCAL;
+	}
+	e->cfg = cfg;
+	e->loop = ev_default_loop(EVFLAG_AUTO);
+	if (cfg->coalesce_us) {
+		ev_prepare_init(&e->coalesce, export_coalesce_cb);
+		ev_prepare_start(e->loop, &e->coalesce);
+	}
+	e->nconns = cfg->mode == EXPORT_KERNEL ? cfg->nconns : 0;
+	for (i = 0; i < NBDNL_MAX_SOCKS; i++)
+		e->kfds[i] = e->ufds[i] = -1;
+	export_set_name(e);
+	/* Our PID now (the lock was taken before the fork) and our name. */
+	lunlock_update(cfg->lock, e->name, NULL);
+	cfg->dev.name = e->name;
+	cfg->dev.on_ready = dev_ready_cb;
+	cfg->dev.on_stopped = dev_stopped_cb;
+	cfg->dev.on_capacity_change = dev_capacity_cb;
+	cfg->dev.on_path_state = path_state_cb;
+	cfg->dev.on_reservation = dev_reservation_cb;
+	cfg->dev.opaque = e;
+	e->dev = path_device_new(e->loop, &cfg->dev);
+	if (!e->dev) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "cannot create the device: %s", strerror(errno));
+		daemon_failed(CLI_EXIT_LOCAL, msg);
+		cli_err("%s", msg);
+		free(e);
+		return CLI_EXIT_LOCAL;
+	}
+
+	export_watchers_start(e);
+
+	if (path_device_start(e->dev) < 0) {
+		daemon_failed(CLI_EXIT_LOCAL, "cannot start the paths");
+		e->exit_code = CLI_EXIT_LOCAL;
+	} else {
+		ev_run(e->loop, 0);
+	}
+
+	export_teardown(e);
+	code = e->exit_code;
 	free(e);
 	return code;
 }
