@@ -11,6 +11,7 @@ CLI_SOURCES = \
 	src/cli/cmd_pr.c \
 	src/cli/cmd_scsi.c \
 	src/cli/confdisc.c \
+	src/cli/confkeys.c \
 	src/cli/conffile.c \
 	src/cli/conffile.h \
 	src/cli/conffile_int.h \
@@ -51,7 +52,7 @@ iscsi_nbd_LDADD = $(LAYER_LIBS) $(EXT_LIBS)
 # Configuration files and the initiator name (conffile.c, confout.c, initiator.c).
 check_PROGRAMS += tests/unit/test_config
 TESTS += tests/unit/test_config
-tests_unit_test_config_SOURCES = tests/unit/test_config.c src/cli/conffile.c \
+tests_unit_test_config_SOURCES = tests/unit/test_config.c src/cli/conffile.c src/cli/confkeys.c \
 	src/cli/conffile_int.h src/cli/confout.c src/cli/confdisc.c src/cli/sync.c \
 	src/cli/initiator.c src/cli/target.c src/cli/portal.c src/cli/secret.c
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
