@@ -14,6 +14,8 @@ libsession_a_SOURCES = \
 	src/session/login.h \
 	src/session/param.c \
 	src/session/param.h \
+	src/session/param_keys.c \
+	src/session/param_keys.h \
 	src/session/pdu.c \
 	src/session/pdu.h \
 	src/session/pdu_codec.c \
