@@ -35,6 +35,8 @@ CLI_SOURCES = \
 	src/cli/portal.h \
 	src/cli/running.c \
 	src/cli/running.h \
+	src/cli/scsi_cmd.h \
+	src/cli/scsi_cmds.c \
 	src/cli/secret.c \
 	src/cli/servetls.c \
 	src/cli/servetls.h \
