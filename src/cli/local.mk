@@ -24,6 +24,9 @@ CLI_SOURCES = \
 	src/cli/devname.h \
 	src/cli/export.c \
 	src/cli/export.h \
+	src/cli/export_int.h \
+	src/cli/export_kernel.c \
+	src/cli/export_stop.c \
 	src/cli/initiator.c \
 	src/cli/initiator.h \
 	src/cli/lunlock.c \
