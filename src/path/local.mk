@@ -2,6 +2,7 @@
 noinst_LIBRARIES += libpath.a
 libpath_a_SOURCES = \
 	src/path/deadline.c \
+	src/path/devctl.c \
 	src/path/device.c src/path/device.h \
 	src/path/fence.c \
 	src/path/internal.h \
