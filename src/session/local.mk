@@ -12,6 +12,8 @@ libsession_a_SOURCES = \
 	src/session/iscsi_name.h \
 	src/session/login.c \
 	src/session/login.h \
+	src/session/login_chap.c \
+	src/session/login_int.h \
 	src/session/param.c \
 	src/session/param.h \
 	src/session/param_keys.c \
