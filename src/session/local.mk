@@ -27,6 +27,7 @@ libsession_a_SOURCES = \
 	src/session/session.c \
 	src/session/session.h \
 	src/session/task.c \
+	src/session/task_rx.c \
 	src/session/text.c \
 	src/session/text.h
 libsession_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
@@ -106,6 +107,7 @@ tests_fuzz_fuzz_session_SOURCES = tests/fuzz/fuzz_session.c \
 	src/session/iscsi_name.h \
 	src/session/session.c \
 	src/session/task.c \
+	src/session/task_rx.c \
 	$(FUZZ_DRIVER)
 tests_fuzz_fuzz_session_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_session_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
@@ -123,6 +125,7 @@ tests_fuzz_fuzz_datain_SOURCES = tests/fuzz/fuzz_datain.c \
 	src/session/discovery.c \
 	src/session/session.c \
 	src/session/task.c \
+	src/session/task_rx.c \
 	$(FUZZ_DRIVER)
 tests_fuzz_fuzz_datain_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_datain_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
