@@ -20,6 +20,7 @@ libsession_a_SOURCES = \
 	src/session/param_keys.h \
 	src/session/pdu.c \
 	src/session/pdu.h \
+	src/session/pdu_bhs.h \
 	src/session/pdu_codec.c \
 	src/session/pdu_gen.h \
 	src/session/pdu_wire.h \
