@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/attach.h"
 #include "cli/cli.h"
 #include "cli/conffile.h"
 #include "cli/ctl.h"
@@ -34,189 +35,6 @@
 #include "scsi/spc.h"
 #include "path/transport.h"
 #include "util/log.h"
-
-enum {
-	OPT_POLICY = CLI_OPT_FIRST_FREE,
-	OPT_DEVICE,
-	OPT_CONNECTIONS,
-	OPT_NAME,
-	OPT_SOCKET,
-	OPT_LISTEN,
-	OPT_EXPORT_NAME,
-	OPT_NO_PATH_RETRY,
-	OPT_NOP_INTERVAL,
-	OPT_NOP_TIMEOUT,
-	OPT_CMD_TIMEOUT,
-	OPT_DEAD_CONN_TIMEOUT,
-	OPT_RR_MIN_IO,
-	OPT_FAILBACK,
-	OPT_LOG_FILE,
-	OPT_MAX_CLIENTS,
-	OPT_CONFIG,
-	OPT_RESCAN_INTERVAL,
-	OPT_COALESCE_US,
-	OPT_IO_TIMEOUT,
-	OPT_IO_RETRIES,
-	OPT_TLS,
-	OPT_TLS_PSK,
-	OPT_TLS_CERTIFICATES,
-	OPT_TLS_VERIFY_PEER,
-	OPT_RESERVATION,
-	OPT_READ_ONLY,
-	OPT_PREEMPT,
-	OPT_ROOT_STORAGE,
-};
-
-/* --reservation (iscsi-nbd.8 EXCLUSIVE ACCESS). */
-enum resv_policy {
-	RESV_EXCLUSIVE, /* reserve; a target without PR: warned */
-	RESV_REQUIRED,	/* reserve; a target without PR: refused */
-	RESV_NONE,	/* no reservation: a cluster filesystem shares the LUN */
-};
-
-/* What the preflight needs besides the target: filled by export_main. */
-struct resv_opts {
-	enum resv_policy policy;
-	bool read_only, preempt;
-	bool serve;
-};
-
-static const struct option attach_opts[] = {
-	CLI_TARGET_LONGOPTS,
-	{"foreground", no_argument, NULL, 'f'},
-	{"help", no_argument, NULL, 'h'},
-	{"policy", required_argument, NULL, OPT_POLICY},
-	{"device", required_argument, NULL, OPT_DEVICE},
-	{"connections", required_argument, NULL, OPT_CONNECTIONS},
-	{"name", required_argument, NULL, OPT_NAME},
-	{"socket", required_argument, NULL, OPT_SOCKET},
-	{"listen", required_argument, NULL, OPT_LISTEN},
-	{"export-name", required_argument, NULL, OPT_EXPORT_NAME},
-	{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
-	{"tls", required_argument, NULL, OPT_TLS},
-	{"tls-psk", required_argument, NULL, OPT_TLS_PSK},
-	{"tls-certificates", required_argument, NULL, OPT_TLS_CERTIFICATES},
-	{"tls-verify-peer", no_argument, NULL, OPT_TLS_VERIFY_PEER},
-	{"no-path-retry", required_argument, NULL, OPT_NO_PATH_RETRY},
-	{"nop-interval", required_argument, NULL, OPT_NOP_INTERVAL},
-	{"nop-timeout", required_argument, NULL, OPT_NOP_TIMEOUT},
-	{"cmd-timeout", required_argument, NULL, OPT_CMD_TIMEOUT},
-	{"dead-conn-timeout", required_argument, NULL, OPT_DEAD_CONN_TIMEOUT},
-	{"rr-min-io", required_argument, NULL, OPT_RR_MIN_IO},
-	{"failback", required_argument, NULL, OPT_FAILBACK},
-	{"log-file", required_argument, NULL, OPT_LOG_FILE},
-	{"rescan-interval", required_argument, NULL, OPT_RESCAN_INTERVAL},
-	{"coalesce-us", required_argument, NULL, OPT_COALESCE_US},
-	{"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
-	{"io-retries", required_argument, NULL, OPT_IO_RETRIES},
-	{"config", required_argument, NULL, OPT_CONFIG},
-	{"reservation", required_argument, NULL, OPT_RESERVATION},
-	{"read-only", no_argument, NULL, OPT_READ_ONLY},
-	{"preempt", no_argument, NULL, OPT_PREEMPT},
-	{"root-storage", no_argument, NULL, OPT_ROOT_STORAGE},
-	{NULL, 0, NULL, 0},
-};
-
-static void attach_usage(FILE *f, bool serve)
-{
-	if (serve)
-		fprintf(f, "Usage: " CLI_PROG " serve -t IQN -P PORTAL [-P PORTAL ...] [-l LUN]\n"
-			   "       (--socket PATH | --listen HOST:PORT) [OPTIONS]\n\n"
-			   "Serve the LUN, over all its paths, to NBD clients (qemu, nbdcopy,\n"
-			   "nbdinfo, fio) with the fixed newstyle handshake.\n\n");
-	else
-		fprintf(f,
-			"Usage: " CLI_PROG " attach -t IQN -P PORTAL [-P PORTAL ...] [-l LUN]\n"
-			"       [--device /dev/nbdN] [OPTIONS]\n\n"
-			"Attach the LUN, over all its paths, as /dev/nbdN. Prints the device\n"
-			"when it is ready and stays in the background (or in the foreground\n"
-			"with -f). If --device names a device still connected after a daemon\n"
-			"crash, the device is taken back without failing its I/O (requests the\n"
-			"dead daemon held are re-sent by the kernel when its 30 s request timer\n"
-			"fires). Online resize: when the LUN grows, /dev/nbdN grows with it.\n\n");
-	fputs(cli_target_help, f);
-	fprintf(f,
-		"  (-P may be given up to %d times, one path each; PORTAL@IFACE binds that\n"
-		"   path to a network interface, PORTAL@ADDR to a local source address)\n\n"
-		"Path options:\n"
-		"      --policy NAME            round-robin (default), failover, queue-length,\n"
-		"                               service-time\n"
-		"      --rr-min-io N            round-robin: commands per path turn (default 1)\n"
-		"      --failback WHEN          failover: immediate (default), manual, or seconds\n"
-		"      --no-path-retry SECONDS  how long I/O waits for a path (default 15)\n"
-		"      --nop-interval MS        NOP-Out after this much silence (default 1000)\n"
-		"      --nop-timeout MS         silence that fails a busy path (default 1500)\n"
-		"      --cmd-timeout MS         per-command deadline (default 30000)\n"
-		"      --io-timeout SECONDS     deadline of one request across all its\n"
-		"                               retries and waits, then EIO (default 60)\n"
-		"      --io-retries N           re-sends of a command after path failures\n"
-		"                               before its request fails (default 8)\n"
-		"      --rescan-interval SEC    re-read the LUN's capacity for online resize\n"
-		"                               (default 10; 0: only on a capacity-changed\n"
-		"                               unit attention)\n"
-		"      --coalesce-us US         with %d or more requests in flight, gather\n"
-		"                               events this long before each wait (default\n"
-		"                               %d; 0: never)\n\n",
-		PATH_MAX_PATHS, EXPORT_COALESCE_DEPTH, EXPORT_COALESCE_US);
-	if (serve)
-		fprintf(f, "Server options:\n"
-			   "      --socket PATH            Unix socket (mode 0600)\n"
-			   "      --listen HOST:PORT       TCP socket: any client can read and\n"
-			   "                               write the LUN: TLS required by default\n"
-			   "      --export-name NAME       export name (default \"\")\n"
-			   "      --max-clients N          (default 16)\n"
-			   "      --tls MODE               off, on (offer TLS) or require (refuse\n"
-			   "                               plaintext clients); default: require\n"
-			   "                               off loopback or with credentials, else\n"
-			   "                               off (Unix socket, loopback)\n"
-			   "      --tls-psk FILE           pre-shared keys, psktool format\n"
-			   "                               (NAME:HEXKEY lines), mode 0600\n"
-			   "      --tls-certificates DIR   X.509: ca-cert.pem, server-cert.pem,\n"
-			   "                               server-key.pem\n"
-			   "      --tls-verify-peer        require a client certificate that\n"
-			   "                               DIR/ca-cert.pem signed\n");
-	else
-		fprintf(f, "Device options:\n"
-			   "      --device /dev/nbdN       device to use (default: first free)\n"
-			   "      --connections N          kernel sockets (queues): default CPUs, "
-			   "max 4\n"
-			   "      --dead-conn-timeout SEC  how long the kernel keeps I/O for a "
-			   "restarted\n"
-			   "                               daemon (default 60)\n");
-	fprintf(f, "Exclusive access (SCSI-3 persistent reservations):\n"
-		   "      --reservation POLICY     exclusive (default): register every path and\n"
-		   "                               reserve the LUN (Write Exclusive - Registrants\n"
-		   "                               Only), refuse a LUN another host holds (exit\n"
-		   "                               10), warn if the target has no reservations;\n"
-		   "                               required: refuse such a target too; none: no\n"
-		   "                               reservation (only for a cluster filesystem)\n"
-		   "      --read-only              export read-only, take no reservation: shares\n"
-		   "                               a LUN another host holds; writes fail (EPERM)\n"
-		   "      --preempt                take the LUN from another host (PREEMPT AND\n"
-		   "                               ABORT): only when that host is dead\n");
-	fprintf(f,
-		"Daemon options:\n"
-		"  -f, --foreground             stay in the foreground, log to stderr\n"
-		"      --name NAME              control socket name (default nbdN / serve-PID)\n"
-		"      --log-file FILE          background log (default %s/NAME.log)\n"
-		"      --root-storage           the device holds the root filesystem: run as\n"
-		"                               @" CLI_PROG " (systemd's shutdown spares it),\n"
-		"                               fail unless all memory can be locked\n"
-		"      --config NAME            read %s/NAME.conf (or a file) after\n"
-		"                               " CONFIG_GLOBAL_NAME
-		".conf; options given here win\n",
-		ctl_dir(), config_dir());
-}
-
-static int parse_uint(const char *what, const char *arg, uint64_t max, uint64_t *out)
-{
-	if (cli_parse_u64(arg, out) < 0 || *out > max) {
-		cli_err("bad %s '%s': give a number up to %llu", what, arg,
-			(unsigned long long)max);
-		return -1;
-	}
-	return 0;
-}
 
 /* "192.0.2.7" / "2001:db8::7" (or "[2001:db8::7]"): a source address for the path. */
 static int bind_source(const char *s, struct path_config *pc)
@@ -572,269 +390,23 @@ static int export_take_lock(const struct cli_target *t, const char *name, bool s
 	return 0;
 }
 
-static int export_main(int argc, char **argv, bool serve, char **portals, struct serve_tls *stls)
+/*
+ * The local checks before any login: the LUN lock, the kernel's nbd
+ * driver, a --device another daemon of ours serves; then one login to
+ * check the target, the LUN, its geometry and its reservation.
+ */
+static int attach_preflight(struct attach_cmd *a)
 {
-	struct export_config ec = {0};
-	struct resv_opts ro = {.policy = RESV_EXCLUSIVE};
-	struct cli_target t;
-	struct sess_config sc;
-	char *ifaces[PATH_MAX_PATHS] = {0};
-	unsigned int np = 0, i;
-	bool foreground = false, root_storage = false;
-	const char *log_file = NULL;
-	char logbuf[300];
-	uint64_t v;
-	long ncpu;
-	int c, code;
-	bool tls_opt = false;
+	int code;
 
-	cli_target_init(&t);
-	ec.mode = serve ? EXPORT_SERVER : EXPORT_KERNEL;
-	ec.index = -1;
-	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	ec.nconns = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (unsigned int)ncpu;
-	ec.dead_conn_timeout_s = 60;
-	ec.max_clients = 16;
-	ec.start_timeout_ms = 30000;
-	ec.rescan_interval_s = 10;
-	ec.coalesce_us = EXPORT_COALESCE_US;
-	ec.stop_timeout_ms = 20000;
-	ec.dev.policy.kind = PATH_POLICY_ROUND_ROBIN;
-	ec.dev.transport = &path_transport_sess;
-
-	/* --config NAME: the file's values become options placed first. */
-	code = config_expand_args(&argc, &argv, attach_opts, "t:P:l:fh", OPT_CONFIG, &serve);
-	if (code)
-		return code;
-	ec.mode = serve ? EXPORT_SERVER : EXPORT_KERNEL;
-	ro.serve = serve;
-	while ((c = getopt_long(argc, argv, "t:P:l:fh", attach_opts, NULL)) != -1) {
-		switch (c) {
-		case 'P':
-			if (np == PATH_MAX_PATHS) {
-				cli_err("at most %d portals (paths)", PATH_MAX_PATHS);
-				return CLI_EXIT_USAGE;
-			}
-			portals[np] = strdup(optarg);
-			if (!portals[np])
-				return CLI_EXIT_LOCAL;
-			/* PORTAL@IFACE: bind this path to an interface. */
-			ifaces[np] = strrchr(portals[np], '@');
-			if (ifaces[np])
-				*ifaces[np]++ = 0;
-			np++;
-			continue;
-		case 'f':
-			foreground = true;
-			continue;
-		case 'h':
-			attach_usage(stdout, serve);
-			return CLI_EXIT_OK;
-		case OPT_POLICY:
-			if (path_policy_parse(optarg, &ec.dev.policy.kind) < 0) {
-				cli_err("unknown policy '%s': give round-robin, failover, "
-					"queue-length or service-time",
-					optarg);
-				return CLI_EXIT_USAGE;
-			}
-			continue;
-		case OPT_RR_MIN_IO:
-			if (parse_uint("--rr-min-io", optarg, 1u << 20, &v) < 0)
-				return CLI_EXIT_USAGE;
-			ec.dev.policy.rr_min_io = (uint32_t)v;
-			continue;
-		case OPT_FAILBACK:
-			if (path_failback_parse(optarg, &ec.dev.policy.failback,
-						&ec.dev.policy.failback_delay_ms) < 0) {
-				cli_err("bad --failback '%s': give immediate, manual or seconds",
-					optarg);
-				return CLI_EXIT_USAGE;
-			}
-			continue;
-		case OPT_DEVICE: {
-			const char *p = optarg;
-			char *end;
-			long idx;
-
-			if (strncmp(p, "/dev/", 5) == 0)
-				p += 5;
-			if (strncmp(p, "nbd", 3) == 0)
-				p += 3;
-			idx = strtol(p, &end, 10);
-			if (*p == 0 || *end || idx < 0 || idx > 65535) {
-				cli_err("bad --device '%s': give /dev/nbdN", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			ec.index = (int32_t)idx;
-			continue;
-		}
-		case OPT_CONNECTIONS:
-			if (parse_uint("--connections", optarg, 16, &v) < 0 || v == 0)
-				return CLI_EXIT_USAGE;
-			ec.nconns = (unsigned int)v;
-			continue;
-		case OPT_NAME:
-			if (!*optarg || strchr(optarg, '/') || strlen(optarg) > 48) {
-				cli_err("bad --name '%s': a short name without '/'", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			ec.name = optarg;
-			continue;
-		case OPT_SOCKET:
-			ec.socket_path = optarg;
-			continue;
-		case OPT_LISTEN:
-			ec.listen_addr = optarg;
-			continue;
-		case OPT_EXPORT_NAME:
-			ec.export_name = optarg;
-			continue;
-		case OPT_TLS:
-			stls->mode_arg = optarg;
-			tls_opt = true;
-			continue;
-		case OPT_TLS_PSK:
-			stls->psk_file = optarg;
-			tls_opt = true;
-			continue;
-		case OPT_TLS_CERTIFICATES:
-			stls->cert_dir = optarg;
-			tls_opt = true;
-			continue;
-		case OPT_TLS_VERIFY_PEER:
-			stls->verify_peer = true;
-			tls_opt = true;
-			continue;
-		case OPT_MAX_CLIENTS:
-			if (parse_uint("--max-clients", optarg, 1024, &v) < 0 || v == 0)
-				return CLI_EXIT_USAGE;
-			ec.max_clients = (unsigned int)v;
-			continue;
-		case OPT_NO_PATH_RETRY:
-			if (parse_uint("--no-path-retry", optarg, 3600, &v) < 0)
-				return CLI_EXIT_USAGE;
-			/* 0 would mean "the default": fail at once is 1 ms. */
-			ec.dev.no_path_retry_ms = v ? (uint32_t)v * 1000 : 1;
-			continue;
-		case OPT_NOP_INTERVAL:
-			if (parse_uint("--nop-interval", optarg, 3600000, &v) < 0)
-				return CLI_EXIT_USAGE;
-			ec.dev.nop_interval_ms = (uint32_t)v;
-			continue;
-		case OPT_NOP_TIMEOUT:
-			if (parse_uint("--nop-timeout", optarg, 3600000, &v) < 0)
-				return CLI_EXIT_USAGE;
-			ec.dev.nop_timeout_ms = (uint32_t)v;
-			continue;
-		case OPT_CMD_TIMEOUT:
-			if (parse_uint("--cmd-timeout", optarg, 3600000, &v) < 0)
-				return CLI_EXIT_USAGE;
-			ec.dev.cmd_timeout_ms = (uint32_t)v;
-			continue;
-		case OPT_DEAD_CONN_TIMEOUT:
-			if (parse_uint("--dead-conn-timeout", optarg, 86400, &v) < 0)
-				return CLI_EXIT_USAGE;
-			ec.dead_conn_timeout_s = (uint32_t)v;
-			continue;
-		case OPT_LOG_FILE:
-			log_file = optarg;
-			continue;
-		case OPT_RESCAN_INTERVAL:
-			if (parse_uint("--rescan-interval", optarg, 86400, &v) < 0)
-				return CLI_EXIT_USAGE;
-			ec.rescan_interval_s = (uint32_t)v;
-			continue;
-		case OPT_COALESCE_US:
-			if (parse_uint("--coalesce-us", optarg, 10000, &v) < 0)
-				return CLI_EXIT_USAGE;
-			ec.coalesce_us = (uint32_t)v;
-			continue;
-		case OPT_IO_TIMEOUT:
-			if (parse_uint("--io-timeout", optarg, 86400, &v) < 0 || v == 0)
-				return CLI_EXIT_USAGE;
-			ec.dev.io_timeout_ms = (uint32_t)v * 1000;
-			continue;
-		case OPT_IO_RETRIES:
-			if (parse_uint("--io-retries", optarg, 1000, &v) < 0 || v == 0)
-				return CLI_EXIT_USAGE;
-			ec.dev.io_retries = (uint32_t)v;
-			continue;
-		case OPT_CONFIG: /* read by config_expand_args() */
-			continue;
-		case OPT_RESERVATION:
-			if (strcmp(optarg, "exclusive") == 0)
-				ro.policy = RESV_EXCLUSIVE;
-			else if (strcmp(optarg, "required") == 0)
-				ro.policy = RESV_REQUIRED;
-			else if (strcmp(optarg, "none") == 0)
-				ro.policy = RESV_NONE;
-			else {
-				cli_err("bad --reservation '%s': give exclusive, required or none",
-					optarg);
-				return CLI_EXIT_USAGE;
-			}
-			continue;
-		case OPT_READ_ONLY:
-			ro.read_only = true;
-			continue;
-		case OPT_PREEMPT:
-			ro.preempt = true;
-			continue;
-		case OPT_ROOT_STORAGE:
-			root_storage = true;
-			continue;
-		default:
-			break;
-		}
-		code = cli_target_opt(&t, c, optarg);
-		if (code == 1)
-			continue;
-		if (code == 0)
-			attach_usage(stderr, serve);
-		return CLI_EXIT_USAGE;
-	}
-	if (optind < argc) {
-		cli_err("unexpected argument '%s'", argv[optind]);
-		return CLI_EXIT_USAGE;
-	}
-	if (!t.target || np == 0) {
-		cli_err("%s needs -t IQN and at least one -P PORTAL (see --help)",
-			serve ? "serve" : "attach");
-		return CLI_EXIT_USAGE;
-	}
-	if (serve && !ec.socket_path == !ec.listen_addr) {
-		cli_err("serve needs exactly one of --socket PATH or --listen HOST:PORT");
-		return CLI_EXIT_USAGE;
-	}
-	if (!serve && tls_opt) {
-		cli_err("--tls options are for serve: attach exports /dev/nbdN on this host only");
-		return CLI_EXIT_USAGE;
-	}
-	/* Before any login: a network listen without credentials is refused right here. */
-	if (serve) {
-		code = serve_tls_setup(stls, ec.listen_addr, ec.socket_path);
-		if (code)
-			return code;
-		ec.tls_mode = stls->mode;
-		ec.tls = stls->tls;
-	}
-	if (ro.preempt && (ro.read_only || ro.policy == RESV_NONE)) {
-		cli_err("--preempt takes the LUN's reservation: not with --read-only or "
-			"--reservation none");
-		return CLI_EXIT_USAGE;
-	}
-	if (root_storage && serve) {
-		cli_err("--root-storage is for attach: serve exports no block device");
-		return CLI_EXIT_USAGE;
-	}
 	/* Before any lock or login: this may re-execute the whole command. */
-	if (root_storage)
+	if (a->root_storage)
 		daemon_root_storage_mark(cli_main_argv);
-	code = export_take_lock(&t, ec.name, serve);
+	code = export_take_lock(&a->t, a->ec.name, a->serve);
 	if (code)
 		return code;
-	ec.lock = export_lock;
-	if (!serve) {
+	a->ec.lock = export_lock;
+	if (!a->serve) {
 		struct nbdnl nl;
 		int err = nbdnl_open(&nl);
 
@@ -857,89 +429,110 @@ static int export_main(int argc, char **argv, bool serve, char **portals, struct
 	 * reinstate (kill) its sessions, and RECONFIGURE cannot take a device
 	 * whose sockets are alive anyway.
 	 */
-	if (!serve && ec.index >= 0) {
+	if (!a->serve && a->ec.index >= 0) {
 		char nm[32], rsp[64];
 
-		snprintf(nm, sizeof(nm), "nbd%d", ec.index);
+		snprintf(nm, sizeof(nm), "nbd%d", a->ec.index);
 		if (ctl_request(nm, "status", rsp, sizeof(rsp), 2000) == 0) {
 			cli_err("/dev/nbd%d is in use: a running " CLI_PROG " serves it (control "
 				"socket %s/%s.sock answers); detach it first or pick another "
 				"--device",
-				ec.index, ctl_dir(), nm);
+				a->ec.index, ctl_dir(), nm);
 			return CLI_EXIT_LOCAL;
 		}
 	}
+	return preflight(&a->t, a->portals, a->np, a->serve, &a->ro);
+}
 
-	code = preflight(&t, portals, np, serve, &ro);
+/*
+ * The device config: credentials and initiator name as the one-shot
+ * commands find them (sc, which the caller releases after the run), one
+ * path per portal, the reservation key.
+ */
+static int attach_resolve(struct attach_cmd *a, struct sess_config *sc)
+{
+	struct path_device_config *dev = &a->ec.dev;
+	const struct resv_opts *ro = &a->ro;
+	unsigned int i;
+	int code;
+
+	a->t.portal = a->portals[0];
+	code = cli_config_build(&a->t, false, sc);
 	if (code)
 		return code;
-
-	/* The device config: credentials and initiator name as the one-shot commands find them. */
-	t.portal = portals[0];
-	code = cli_config_build(&t, false, &sc);
-	if (code)
-		return code;
-	ec.dev.initiator_name = sc.initiator_name;
-	ec.dev.target_name = t.target;
-	ec.dev.lun = t.lun;
-	ec.dev.chap_user = sc.chap_user;
-	ec.dev.chap_secret = sc.chap_secret;
-	ec.dev.chap_secret_len = sc.chap_secret_len;
-	ec.dev.mutual_user = sc.mutual_user;
-	ec.dev.mutual_secret = sc.mutual_secret;
-	ec.dev.mutual_secret_len = sc.mutual_secret_len;
-	ec.dev.header_digest = t.header_digest;
-	ec.dev.max_recv_dsl = t.max_recv_dsl;
-	ec.dev.data_digest = t.data_digest;
-	for (i = 0; i < np; i++) {
-		struct path_config *pc = &ec.dev.paths[i];
+	dev->initiator_name = sc->initiator_name;
+	dev->target_name = a->t.target;
+	dev->lun = a->t.lun;
+	dev->chap_user = sc->chap_user;
+	dev->chap_secret = sc->chap_secret;
+	dev->chap_secret_len = sc->chap_secret_len;
+	dev->mutual_user = sc->mutual_user;
+	dev->mutual_secret = sc->mutual_secret;
+	dev->mutual_secret_len = sc->mutual_secret_len;
+	dev->header_digest = a->t.header_digest;
+	dev->max_recv_dsl = a->t.max_recv_dsl;
+	dev->data_digest = a->t.data_digest;
+	for (i = 0; i < a->np; i++) {
+		struct path_config *pc = &dev->paths[i];
 		char err[160];
 
-		if (portal_parse(portals[i], &pc->portal, &pc->portal_len, err, sizeof(err)) < 0) {
+		if (portal_parse(a->portals[i], &pc->portal, &pc->portal_len, err, sizeof(err)) <
+		    0) {
 			cli_err("%s", err);
-			cli_config_release(&sc);
+			cli_config_release(sc);
 			return CLI_EXIT_USAGE;
 		}
 		/* PORTAL@IFACE binds the path to an interface, PORTAL@ADDR to a source address. */
-		if (ifaces[i] && bind_source(ifaces[i], pc) == 0)
+		if (a->ifaces[i] && bind_source(a->ifaces[i], pc) == 0)
 			pc->bind_ifname = NULL;
 		else
-			pc->bind_ifname = ifaces[i];
-		stable_isid(pc->isid, sc.initiator_name, t.target, portals[i], t.lun);
+			pc->bind_ifname = a->ifaces[i];
+		stable_isid(pc->isid, sc->initiator_name, a->t.target, a->portals[i], a->t.lun);
 	}
-	ec.dev.npaths = np;
-	ec.dev.read_only = ro.read_only;
-	if (!ro.read_only && ro.policy != RESV_NONE) {
-		ec.dev.pr_key = path_resv_host_key(sc.initiator_name);
-		ec.dev.pr_required = ro.policy == RESV_REQUIRED;
-		ec.dev.pr_preempt = ro.preempt;
-	} else if (!ro.read_only) {
+	dev->npaths = a->np;
+	dev->read_only = ro->read_only;
+	if (!ro->read_only && ro->policy != RESV_NONE) {
+		dev->pr_key = path_resv_host_key(sc->initiator_name);
+		dev->pr_required = ro->policy == RESV_REQUIRED;
+		dev->pr_preempt = ro->preempt;
+	} else if (!ro->read_only) {
 		log_warn("--reservation none: nothing stops another host from writing this LUN "
 			 "at the same time (only for a cluster filesystem)");
 	}
+	return 0;
+}
 
-	if (!foreground) {
+/*
+ * Into the background unless -f (the log in the run directory), then the
+ * daemon's own setup: writeback safety, locked memory for root storage.
+ */
+static int attach_daemonize(struct attach_cmd *a)
+{
+	const char *log_file = a->log_file;
+	char logbuf[300];
+	int code;
+
+	if (!a->foreground) {
 		/* The log (and later the control socket) live in the run directory. */
 		if (mkdir(ctl_dir(), 0755) < 0 && errno != EEXIST)
 			log_warn("cannot create %s: %s", ctl_dir(), strerror(errno));
 		if (!log_file) {
 			snprintf(logbuf, sizeof(logbuf), "%s/%s.log", ctl_dir(),
-				 ec.name ? ec.name
-				 : serve ? "serve"
-					 : "attach");
+				 a->ec.name ? a->ec.name
+				 : a->serve ? "serve"
+					    : "attach");
 			log_file = logbuf;
 		}
 		if (daemon_background(log_file) < 0) {
 			cli_err("cannot fork: %s", strerror(errno));
-			cli_config_release(&sc);
 			return CLI_EXIT_LOCAL;
 		}
 		ev_loop_fork(EV_DEFAULT);
 	}
-	if (!serve)
+	if (!a->serve)
 		daemon_writeback_safety();
 	/* The root filesystem's daemon must never page in from it. */
-	if (root_storage && (code = daemon_root_storage_lock()) < 0) {
+	if (a->root_storage && (code = daemon_root_storage_lock()) < 0) {
 		char msg[200];
 
 		snprintf(msg, sizeof(msg),
@@ -948,15 +541,38 @@ static int export_main(int argc, char **argv, bool serve, char **portals, struct
 			 strerror(-code));
 		cli_err("%s", msg);
 		daemon_failed(CLI_EXIT_LOCAL, msg);
-		cli_config_release(&sc);
 		return CLI_EXIT_LOCAL;
+	}
+	return 0;
+}
+
+/* Parse, preflight, resolve the configuration, daemonize, run. */
+static int export_main(int argc, char **argv, bool serve, char **portals, struct serve_tls *stls)
+{
+	struct attach_cmd a = {.serve = serve, .portals = portals, .stls = stls};
+	struct sess_config sc;
+	int code;
+
+	code = attach_parse(argc, argv, &a);
+	if (code || a.help)
+		return code;
+	code = attach_preflight(&a);
+	if (code)
+		return code;
+	code = attach_resolve(&a, &sc);
+	if (code)
+		return code;
+	code = attach_daemonize(&a);
+	if (code) {
+		cli_config_release(&sc);
+		return code;
 	}
 	/* The one-shot preflight stayed quiet; a daemon's log says what it does (-q still wins). */
 	if (log_max_priority == LOG_WARNING)
 		log_max_priority = LOG_INFO;
-	if (serve)
-		serve_tls_warn(stls, ec.listen_addr ? ec.listen_addr : ec.socket_path);
-	code = export_run(&ec);
+	if (a.serve)
+		serve_tls_warn(stls, a.ec.listen_addr ? a.ec.listen_addr : a.ec.socket_path);
+	code = export_run(&a.ec);
 	cli_config_release(&sc);
 	return code;
 }

@@ -382,6 +382,79 @@ static void detach_usage(FILE *f)
 		   "attached.\n");
 }
 
+/*
+ * Before the disconnect: refuse a device in use (unless force), claim a
+ * free one (*excl, O_EXCL, the caller closes it after the disconnect) so
+ * nothing can mount or claim it in between, and flush it. users gets who
+ * uses it; *flush_failed is set when a flush failed under --force.
+ * Returns 0 or a cli_exit code.
+ */
+static int detach_prepare(const char *dev, const char *name, bool force, struct inuse *in,
+			  char *users, size_t users_cap, int *excl, bool *flush_failed)
+{
+	const char *disk = dev + 5;
+	char advice[2048], why[PATH_MAX + 64];
+	int err = inuse_scan("", disk, in);
+
+	if (err) {
+		cli_err("cannot tell whether %s is in use: %s", dev, strerror(-err));
+		if (!force)
+			return CLI_EXIT_LOCAL;
+	}
+	/*
+	 * Not in use: keep it claimed (O_EXCL) until the disconnect, so
+	 * nothing can mount or claim it between this check and then.
+	 */
+	if (!err && in->n == 0) {
+		*excl = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC | O_NONBLOCK);
+		if (*excl < 0 && errno == EBUSY)
+			inuse_scan("", disk, in); /* claimed since: say by whom */
+	}
+	if (in->n) {
+		inuse_format(in, users, users_cap);
+		printable(users);
+		if (!force) {
+			inuse_advice(in, advice, sizeof(advice));
+			cli_err("%s (%s) is in use: %s. Detaching it now would lose what "
+				"they have not written yet. First %s; then detach again. "
+				"--force detaches anyway.",
+				dev, name, users, advice);
+			return CLI_EXIT_IN_USE;
+		}
+		cli_err("warning: --force: detaching %s (%s) although it is in use: %s. "
+			"Syncing and flushing first; anything written to it after this is "
+			"lost and the kernel will report I/O errors for it.",
+			dev, name, users);
+	}
+	if (inuse_flush(disk, in, why, sizeof(why)) < 0) {
+		cli_err("%s", why);
+		*flush_failed = true;
+		if (!force) {
+			cli_err("%s stays attached: its data may not all be on the LUN. "
+				"See '" CLI_PROG " status %s'; --force detaches anyway.",
+				dev, name);
+			return CLI_EXIT_IO;
+		}
+	}
+	return 0;
+}
+
+/* The daemon unlinks its socket as its last act: wait for that (30 s). */
+static int detach_wait(const char *name)
+{
+	char path[256];
+	int i;
+
+	snprintf(path, sizeof(path), "%s/%s.sock", ctl_dir(), name);
+	for (i = 0; i < 300; i++) {
+		if (access(path, F_OK) < 0)
+			return 0;
+		usleep(100 * 1000);
+	}
+	cli_err("%s: the daemon did not finish within 30 s; see its log", name);
+	return CLI_EXIT_IO;
+}
+
 int cmd_detach(int argc, char **argv)
 {
 	enum { OPT_FORCE = CLI_OPT_FIRST_FREE };
@@ -393,10 +466,10 @@ int cmd_detach(int argc, char **argv)
 	struct running r;
 	struct running_target t;
 	struct inuse in = {0};
-	char path[256], users[2048], advice[2048], name[64], dev[32], why[PATH_MAX + 64];
+	char users[2048], name[64], dev[32];
 	bool force = false, flush_failed = false;
 	CLEANUP_CLOSE int excl = -1; /* our claim on the disk until the disconnect */
-	int c, rc, i;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -428,64 +501,17 @@ int cmd_detach(int argc, char **argv)
 	running_free(&r);
 
 	if (dev[0]) {
-		const char *disk = dev + 5;
-		int err = inuse_scan("", disk, &in);
-
-		if (err) {
-			cli_err("cannot tell whether %s is in use: %s", dev, strerror(-err));
-			if (!force)
-				return CLI_EXIT_LOCAL;
-		}
-		/*
-		 * Not in use: keep it claimed (O_EXCL) until the disconnect, so
-		 * nothing can mount or claim it between this check and then.
-		 */
-		if (!err && in.n == 0) {
-			excl = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC | O_NONBLOCK);
-			if (excl < 0 && errno == EBUSY)
-				inuse_scan("", disk, &in); /* claimed since: say by whom */
-		}
-		if (in.n) {
-			inuse_format(&in, users, sizeof(users));
-			printable(users);
-			if (!force) {
-				inuse_advice(&in, advice, sizeof(advice));
-				cli_err("%s (%s) is in use: %s. Detaching it now would lose what "
-					"they have not written yet. First %s; then detach again. "
-					"--force detaches anyway.",
-					dev, name, users, advice);
-				return CLI_EXIT_IN_USE;
-			}
-			cli_err("warning: --force: detaching %s (%s) although it is in use: %s. "
-				"Syncing and flushing first; anything written to it after this is "
-				"lost and the kernel will report I/O errors for it.",
-				dev, name, users);
-		}
-		if (inuse_flush(disk, &in, why, sizeof(why)) < 0) {
-			cli_err("%s", why);
-			flush_failed = true;
-			if (!force) {
-				cli_err("%s stays attached: its data may not all be on the LUN. "
-					"See '" CLI_PROG " status %s'; --force detaches anyway.",
-					dev, name);
-				return CLI_EXIT_IO;
-			}
-		}
+		rc = detach_prepare(dev, name, force, &in, users, sizeof(users), &excl,
+				    &flush_failed);
+		if (rc)
+			return rc;
 	}
 	rc = ctl_call(name, "detach", true);
 	if (rc)
 		return rc;
-	/* The daemon unlinks its socket as its last act: wait for that. */
-	snprintf(path, sizeof(path), "%s/%s.sock", ctl_dir(), name);
-	for (i = 0; i < 300; i++) {
-		if (access(path, F_OK) < 0)
-			break;
-		usleep(100 * 1000);
-	}
-	if (i == 300) {
-		cli_err("%s: the daemon did not finish within 30 s; see its log", name);
-		return CLI_EXIT_IO;
-	}
+	rc = detach_wait(name);
+	if (rc)
+		return rc;
 	if (force && in.n)
 		printf("%s: detached by force; it was in use: %s\n", dev, users);
 	if (flush_failed) {

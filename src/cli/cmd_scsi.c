@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/scsi_cmd.h"
 #include "cli/sync.h"
 #include "scsi/classify.h"
 #include "scsi/sam.h"
@@ -24,8 +25,6 @@
 #include "scsi/spc.h"
 #include "util/cleanup.h"
 
-/* Largest single READ/WRITE we issue unless the LUN asks for less (VPD B0). */
-#define IO_SIZE_MAX (16u << 20)
 /* UNIT ATTENTION after login, BUSY, ...: how often a command is re-sent. */
 #define RETRIES 5
 
@@ -34,30 +33,6 @@ enum scsi_optid {
 	OPT_LENGTH,
 	OPT_FUA,
 	OPT_IO_SIZE,
-};
-
-struct scsi_cmd;
-
-struct scsi_args {
-	const char *cmd;
-	const struct scsi_cmd *def;
-	struct cli_target t;
-	uint64_t offset;
-	uint64_t length;
-	bool have_length;
-	const char *output;
-	const char *input;
-	bool fua;
-	uint64_t io_size;
-};
-
-struct lun_ctx {
-	struct cli_sync y;
-	uint32_t lun;
-	struct scsi_capacity cap;
-	uint64_t size_bytes; /* cap.nblocks * cap.block_size, checked */
-	bool have_b0;
-	struct scsi_vpd_b0 b0;
 };
 
 /* Which options a command takes (struct scsi_cmd.opts). */
@@ -69,15 +44,6 @@ enum {
 	SO_IO_SIZE = 1 << 4, /* --io-size */
 };
 
-static int do_inquiry(struct lun_ctx *c, const struct scsi_args *a);
-static int do_readcap(struct lun_ctx *c, const struct scsi_args *a);
-static int do_luns(struct lun_ctx *c, const struct scsi_args *a);
-static int do_tur(struct lun_ctx *c, const struct scsi_args *a);
-static int do_read(struct lun_ctx *c, const struct scsi_args *a);
-static int do_write(struct lun_ctx *c, const struct scsi_args *a);
-static int do_unmap(struct lun_ctx *c, const struct scsi_args *a);
-static int do_sync(struct lun_ctx *c, const struct scsi_args *a);
-
 /* The one-shot commands: name, what runs it, the options it takes, its help. */
 static const struct scsi_cmd {
 	const char *name;
@@ -86,24 +52,24 @@ static const struct scsi_cmd {
 	const char *args;
 	const char *what;
 } scsi_cmds[] = {
-	{"inquiry", do_inquiry, 0, "",
+	{"inquiry", lun_cmd_inquiry, 0, "",
 	 "Print vendor, product, revision, serial, the VPD 0x83 identity,\n"
 	 "block limits and provisioning of the LUN."},
-	{"readcap", do_readcap, 0, "",
+	{"readcap", lun_cmd_readcap, 0, "",
 	 "Print the LUN's size, logical and physical block size, LBPME and LBPRZ."},
-	{"luns", do_luns, 0, "", "List the LUNs of the target (REPORT LUNS)."},
-	{"tur", do_tur, 0, "", "TEST UNIT READY: exit 0 when the LUN is ready."},
-	{"read", do_read, SO_RANGE | SO_OUTPUT | SO_IO_SIZE,
+	{"luns", lun_cmd_luns, 0, "", "List the LUNs of the target (REPORT LUNS)."},
+	{"tur", lun_cmd_tur, 0, "", "TEST UNIT READY: exit 0 when the LUN is ready."},
+	{"read", lun_cmd_read, SO_RANGE | SO_OUTPUT | SO_IO_SIZE,
 	 " --offset BYTES --length BYTES [--output FILE|-]",
 	 "Read LENGTH bytes at OFFSET (both multiples of the block size) to FILE\n"
 	 "(default: stdout)."},
-	{"write", do_write, SO_RANGE | SO_INPUT | SO_FUA | SO_IO_SIZE,
+	{"write", lun_cmd_write, SO_RANGE | SO_INPUT | SO_FUA | SO_IO_SIZE,
 	 " --offset BYTES [--input FILE|-] [--length BYTES] [--fua]",
 	 "Write FILE (default: stdin) at OFFSET; the amount must be a multiple of the\n"
 	 "block size. --fua: force unit access (data durable on completion)."},
-	{"unmap", do_unmap, SO_RANGE, " --offset BYTES --length BYTES",
+	{"unmap", lun_cmd_unmap, SO_RANGE, " --offset BYTES --length BYTES",
 	 "UNMAP (discard) the byte range."},
-	{"sync", do_sync, 0, "", "SYNCHRONIZE CACHE of the whole LUN."},
+	{"sync", lun_cmd_sync, 0, "", "SYNCHRONIZE CACHE of the whole LUN."},
 };
 
 static const struct scsi_cmd *scsi_cmd_find(const char *name)
@@ -127,15 +93,9 @@ static void scsi_usage(FILE *f, const struct scsi_cmd *def)
 
 /* ---- running one command ---------------------------------------------------- */
 
-/*
- * Run one CDB; retried while the classification says the condition is
- * transient (UNIT ATTENTION after login, BUSY). *got: bytes transferred.
- * Returns 0 or an exit code after printing "WHAT failed: SENSE".
- * quiet: ILLEGAL REQUEST is expected (optional command): say nothing,
- * return -1.
- */
-static int run_cdb(struct lun_ctx *c, const uint8_t *cdb, int cdb_len, enum sess_dir dir, void *buf,
-		   uint32_t len, uint32_t *got, const char *what, bool quiet)
+/* scsi_cmd.h: one CDB, re-sent up to RETRIES times while the condition is transient. */
+int lun_run_cdb(struct lun_ctx *c, const uint8_t *cdb, int cdb_len, enum sess_dir dir, void *buf,
+		uint32_t len, uint32_t *got, const char *what, bool quiet)
 {
 	struct sess_task *t;
 	int tries, rc;
@@ -225,14 +185,15 @@ static int capacity_bytes(struct lun_ctx *c, const char *what)
  * the fallback for targets that refuse (16) (optional for small LUNs, SBC-4
  * 4.5.1); if (10) then says 0xffffffff, the size is unknowable.
  */
-static int get_capacity(struct lun_ctx *c)
+int lun_get_capacity(struct lun_ctx *c)
 {
 	uint8_t cdb[SCSI_CDB_MAX], buf[SCSI_READCAP16_LEN];
 	uint32_t got = 0;
 	int n, rc;
 
 	n = scsi_build_readcap16(cdb, sizeof(cdb), sizeof(buf));
-	rc = run_cdb(c, cdb, n, SESS_DIR_READ, buf, sizeof(buf), &got, "READ CAPACITY(16)", true);
+	rc = lun_run_cdb(c, cdb, n, SESS_DIR_READ, buf, sizeof(buf), &got, "READ CAPACITY(16)",
+			 true);
 	if (rc == 0) {
 		if (scsi_readcap16_parse(buf, got, &c->cap) < 0) {
 			cli_err("the target's READ CAPACITY(16) data is malformed (%u bytes)", got);
@@ -243,8 +204,8 @@ static int get_capacity(struct lun_ctx *c)
 	if (rc > 0)
 		return rc;
 	n = scsi_build_readcap10(cdb, sizeof(cdb));
-	rc = run_cdb(c, cdb, n, SESS_DIR_READ, buf, SCSI_READCAP10_LEN, &got, "READ CAPACITY(10)",
-		     false);
+	rc = lun_run_cdb(c, cdb, n, SESS_DIR_READ, buf, SCSI_READCAP10_LEN, &got,
+			 "READ CAPACITY(10)", false);
 	if (rc)
 		return rc;
 	if (scsi_readcap10_parse(buf, got, &c->cap) < 0) {
@@ -260,513 +221,25 @@ static int get_capacity(struct lun_ctx *c)
 	return capacity_bytes(c, "READ CAPACITY(10)");
 }
 
-/* VPD page into buf (len bytes); 0, -1 when not supported, or an exit code. */
-static int get_vpd(struct lun_ctx *c, uint8_t page, uint8_t *buf, uint16_t len, uint32_t *got,
-		   const char *what)
+int lun_get_vpd(struct lun_ctx *c, uint8_t page, uint8_t *buf, uint16_t len, uint32_t *got,
+		const char *what)
 {
 	uint8_t cdb[SCSI_CDB_MAX];
 	int n = scsi_build_inquiry(cdb, sizeof(cdb), true, page, len);
 
-	return run_cdb(c, cdb, n, SESS_DIR_READ, buf, len, got, what, true);
+	return lun_run_cdb(c, cdb, n, SESS_DIR_READ, buf, len, got, what, true);
 }
 
-static int get_b0(struct lun_ctx *c)
+int lun_get_b0(struct lun_ctx *c)
 {
 	uint8_t buf[64];
 	uint32_t got = 0;
-	int rc = get_vpd(c, SCSI_VPD_BLOCK_LIMITS, buf, sizeof(buf), &got, "INQUIRY VPD B0");
+	int rc = lun_get_vpd(c, SCSI_VPD_BLOCK_LIMITS, buf, sizeof(buf), &got, "INQUIRY VPD B0");
 
 	if (rc > 0)
 		return rc;
 	if (rc == 0 && scsi_vpd_b0_parse(buf, got, &c->b0) == 0)
 		c->have_b0 = true;
-	return 0;
-}
-
-/* ---- the commands ---------------------------------------------------------------- */
-
-static const char *device_type_name(uint8_t t)
-{
-	switch (t) {
-	case 0x00:
-		return "direct access block device";
-	case 0x05:
-		return "CD/DVD";
-	case 0x0c:
-		return "storage array controller";
-	case 0x0d:
-		return "enclosure services";
-	case 0x1f:
-		return "unknown or no device";
-	default:
-		return "other";
-	}
-}
-
-/* "NAME: N blocks", "NAME: unlimited" for all ones, or zero_means for 0. */
-static void print_blocks(const char *name, uint32_t v, const char *zero_means)
-{
-	if (v == 0xffffffffu)
-		printf("%s: unlimited\n", name);
-	else if (v == 0)
-		printf("%s: %s\n", name, zero_means);
-	else
-		printf("%s: %u blocks\n", name, v);
-}
-
-static int do_inquiry(struct lun_ctx *c, const struct scsi_args *a)
-{
-	uint8_t cdb[SCSI_CDB_MAX];
-	CLEANUP_FREE uint8_t *buf = malloc(1024);
-	struct scsi_inquiry inq;
-	struct scsi_vpd_supported sup;
-	bool have_sup = false;
-	uint32_t got = 0;
-	int n, rc;
-
-	if (!buf) {
-		cli_err("out of memory");
-		return CLI_EXIT_LOCAL;
-	}
-	n = scsi_build_inquiry(cdb, sizeof(cdb), false, 0, 96);
-	rc = run_cdb(c, cdb, n, SESS_DIR_READ, buf, 96, &got, "INQUIRY", false);
-	if (rc)
-		return rc;
-	if (scsi_inquiry_parse(buf, got, &inq) < 0) {
-		cli_err("the target's INQUIRY data is malformed (%u bytes)", got);
-		return CLI_EXIT_PROTOCOL;
-	}
-	printf("vendor: %s\nproduct: %s\nrevision: %s\n", inq.vendor, inq.product, inq.revision);
-	printf("device type: 0x%02x (%s)%s\n", inq.device_type, device_type_name(inq.device_type),
-	       inq.qualifier ? ", not connected" : "");
-
-	rc = get_vpd(c, SCSI_VPD_SUPPORTED_PAGES, buf, 255, &got, "INQUIRY VPD 00");
-	if (rc > 0)
-		return rc;
-	if (rc == 0 && scsi_vpd_supported_parse(buf, got, &sup) == 0)
-		have_sup = true;
-#define HAS(p) (!have_sup || scsi_vpd_supported_has(&sup, (p)))
-
-	if (HAS(SCSI_VPD_UNIT_SERIAL)) {
-		struct scsi_vpd_serial ser;
-
-		rc = get_vpd(c, SCSI_VPD_UNIT_SERIAL, buf, 255, &got, "INQUIRY VPD 80");
-		if (rc > 0)
-			return rc;
-		if (rc == 0 && scsi_vpd_serial_parse(buf, got, &ser) == 0)
-			printf("serial: %s%s\n", ser.serial, ser.truncated ? " (truncated)" : "");
-	}
-	if (HAS(SCSI_VPD_DEVICE_ID)) {
-		struct scsi_vpd83 v;
-		char ident[256];
-
-		rc = get_vpd(c, SCSI_VPD_DEVICE_ID, buf, 1024, &got, "INQUIRY VPD 83");
-		if (rc > 0)
-			return rc;
-		if (rc == 0 && scsi_vpd83_parse(buf, got, &v) == 0 &&
-		    scsi_vpd83_identity(&v, ident, sizeof(ident)) >= 0)
-			printf("identity: %s\n", ident);
-		else
-			printf("identity: none\n");
-	}
-	if (HAS(SCSI_VPD_BLOCK_LIMITS)) {
-		rc = get_b0(c);
-		if (rc)
-			return rc;
-		if (c->have_b0) {
-			/* SBC-4 6.6.4: 0 means "no limit reported", all ones "no limit". */
-			print_blocks("max transfer", c->b0.max_xfer_len, "no limit");
-			print_blocks("optimal transfer", c->b0.opt_xfer_len, "not reported");
-			print_blocks("optimal transfer granularity", c->b0.opt_xfer_granularity,
-				     "not reported");
-			print_blocks("max unmap", c->b0.max_unmap_lba_count, "none");
-			if (c->b0.max_unmap_desc_count == 0xffffffffu)
-				printf("max unmap descriptors: unlimited\n");
-			else
-				printf("max unmap descriptors: %u\n", c->b0.max_unmap_desc_count);
-			print_blocks("unmap granularity", c->b0.opt_unmap_granularity,
-				     "not reported");
-			printf("max write same: %llu blocks\n",
-			       (unsigned long long)c->b0.max_write_same_len);
-		}
-	}
-	if (HAS(SCSI_VPD_BLOCK_DEV_CHAR)) {
-		struct scsi_vpd_b1 b1;
-
-		rc = get_vpd(c, SCSI_VPD_BLOCK_DEV_CHAR, buf, 64, &got, "INQUIRY VPD B1");
-		if (rc > 0)
-			return rc;
-		if (rc == 0 && scsi_vpd_b1_parse(buf, got, &b1) == 0) {
-			if (b1.rotation_rate == SCSI_ROTATION_NONE)
-				printf("rotation: non-rotating\n");
-			else if (b1.rotation_rate == SCSI_ROTATION_NOT_REPORTED)
-				printf("rotation: not reported\n");
-			else
-				printf("rotation: %u rpm\n", b1.rotation_rate);
-		}
-	}
-	if (HAS(SCSI_VPD_LB_PROVISIONING)) {
-		struct scsi_vpd_b2 b2;
-		static const char *const types[] = {"full", "resource", "thin"};
-
-		rc = get_vpd(c, SCSI_VPD_LB_PROVISIONING, buf, 64, &got, "INQUIRY VPD B2");
-		if (rc > 0)
-			return rc;
-		if (rc == 0 && scsi_vpd_b2_parse(buf, got, &b2) == 0)
-			printf("provisioning: %s lbpu=%d lbpws=%d lbpws10=%d lbprz=%d\n",
-			       b2.provisioning_type < 3 ? types[b2.provisioning_type] : "reserved",
-			       b2.lbpu, b2.lbpws, b2.lbpws10, b2.lbprz_zero);
-	}
-#undef HAS
-	return 0;
-}
-
-static int do_readcap(struct lun_ctx *c, const struct scsi_args *a)
-{
-	int rc = get_capacity(c);
-
-	if (rc)
-		return rc;
-	printf("size: %llu bytes\n", (unsigned long long)c->size_bytes);
-	printf("blocks: %llu\n", (unsigned long long)c->cap.nblocks);
-	printf("block size: %u\n", c->cap.block_size);
-	printf("physical block size: %llu\n",
-	       (unsigned long long)c->cap.block_size << (c->cap.lbppbe < 32 ? c->cap.lbppbe : 0));
-	printf("lbpme: %d\nlbprz: %d\n", c->cap.lbpme, c->cap.lbprz);
-	return 0;
-}
-
-static int do_luns(struct lun_ctx *c, const struct scsi_args *a)
-{
-	uint8_t cdb[SCSI_CDB_MAX];
-	uint32_t len = 16 + 8 * SCSI_REPORT_LUNS_MAX, got = 0;
-	CLEANUP_FREE uint8_t *buf = malloc(len);
-	CLEANUP_FREE struct scsi_report_luns *rl = malloc(sizeof(*rl));
-	unsigned int i;
-	int n, rc;
-
-	if (!buf || !rl) {
-		cli_err("out of memory");
-		return CLI_EXIT_LOCAL;
-	}
-	n = scsi_build_report_luns(cdb, sizeof(cdb), 0, len);
-	rc = run_cdb(c, cdb, n, SESS_DIR_READ, buf, len, &got, "REPORT LUNS", false);
-	if (rc)
-		return rc;
-	if (scsi_report_luns_parse(buf, got, rl) < 0) {
-		cli_err("the target's REPORT LUNS data is malformed");
-		return CLI_EXIT_PROTOCOL;
-	}
-	for (i = 0; i < rl->n; i++) {
-		uint32_t lun;
-
-		if (scsi_lun_from_wire(rl->lun[i], &lun) == 0)
-			printf("%u\n", lun);
-		else
-			printf("0x%02x%02x%02x%02x%02x%02x%02x%02x\n", rl->lun[i][0], rl->lun[i][1],
-			       rl->lun[i][2], rl->lun[i][3], rl->lun[i][4], rl->lun[i][5],
-			       rl->lun[i][6], rl->lun[i][7]);
-	}
-	if (rl->truncated)
-		fprintf(stderr, CLI_PROG ": the target has %u LUNs, %u listed\n", rl->total, rl->n);
-	return 0;
-}
-
-static int do_tur(struct lun_ctx *c, const struct scsi_args *a)
-{
-	uint8_t cdb[SCSI_CDB_MAX];
-	int n = scsi_build_tur(cdb, sizeof(cdb));
-	int rc = run_cdb(c, cdb, n, SESS_DIR_NONE, NULL, 0, NULL, "TEST UNIT READY", false);
-
-	if (rc == 0)
-		printf("ready\n");
-	return rc;
-}
-
-static int do_sync(struct lun_ctx *c, const struct scsi_args *a)
-{
-	uint8_t cdb[SCSI_CDB_MAX];
-	int n = scsi_build_sync_cache(cdb, sizeof(cdb), 0, 0, false);
-
-	return run_cdb(c, cdb, n, SESS_DIR_NONE, NULL, 0, NULL, "SYNCHRONIZE CACHE", false);
-}
-
-/* Offset and length against the LUN: block multiples, inside it. */
-static int check_range(struct lun_ctx *c, uint64_t off, uint64_t len, bool len_known)
-{
-	uint32_t bs = c->cap.block_size;
-	uint64_t size = c->size_bytes, end;
-
-	if (off % bs || (len_known && len % bs)) {
-		cli_err("offset %llu and length %llu must be multiples of the LUN's block size "
-			"(%u bytes)",
-			(unsigned long long)off, (unsigned long long)len, bs);
-		return CLI_EXIT_USAGE;
-	}
-	if (add_overflow(off, len_known ? len : 0, &end) || end > size) {
-		cli_err("range %llu+%llu is beyond the end of the LUN (%llu bytes)",
-			(unsigned long long)off, (unsigned long long)len, (unsigned long long)size);
-		return CLI_EXIT_USAGE;
-	}
-	return 0;
-}
-
-/* Largest single READ/WRITE: --io-size, the LUN's MAXIMUM TRANSFER LENGTH, 16 MiB. */
-static uint32_t io_chunk(struct lun_ctx *c, uint64_t want)
-{
-	uint64_t chunk = want ? want : IO_SIZE_MAX;
-	uint32_t bs = c->cap.block_size;
-
-	if (c->have_b0 && c->b0.max_xfer_len && (uint64_t)c->b0.max_xfer_len * bs < chunk)
-		chunk = (uint64_t)c->b0.max_xfer_len * bs;
-	if (chunk > IO_SIZE_MAX)
-		chunk = IO_SIZE_MAX;
-	chunk -= chunk % bs;
-	return chunk ? (uint32_t)chunk : bs;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Read until n bytes or EOF; returns bytes read or -errno. */
-static ssize_t read_full(int fd, uint8_t *p, size_t n)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t r = read(fd, p + done, n - done);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		done += (size_t)r;
-	}
-	return (ssize_t)done;
-}
-
-static int do_read(struct lun_ctx *c, const struct scsi_args *a)
-{
-	CLEANUP_CLOSE int fd = -1;
-	CLEANUP_FREE uint8_t *buf = NULL;
-	uint32_t chunk, bs;
-	uint64_t off = a->offset, left = a->length;
-	int rc;
-
-	if (!a->have_length) {
-		cli_err("read: how much? add --length BYTES");
-		return CLI_EXIT_USAGE;
-	}
-	rc = get_capacity(c);
-	if (rc)
-		return rc;
-	rc = check_range(c, a->offset, a->length, true);
-	if (rc)
-		return rc;
-	rc = get_b0(c);
-	if (rc)
-		return rc;
-	bs = c->cap.block_size;
-	chunk = io_chunk(c, a->io_size);
-	if (!a->output || strcmp(a->output, "-") == 0) {
-		fd = dup(STDOUT_FILENO);
-	} else {
-		fd = open(a->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			cli_err("cannot create %s: %s", a->output, strerror(errno));
-			return CLI_EXIT_LOCAL;
-		}
-	}
-	buf = malloc(chunk);
-	if (!buf || fd < 0) {
-		cli_err("out of memory");
-		return CLI_EXIT_LOCAL;
-	}
-	while (left) {
-		uint8_t cdb[SCSI_CDB_MAX];
-		uint32_t n = left < chunk ? (uint32_t)left : chunk, got = 0;
-		int cl = scsi_build_rw(cdb, sizeof(cdb), false, off / bs, n / bs, 0);
-
-		rc = run_cdb(c, cdb, cl, SESS_DIR_READ, buf, n, &got, "READ", false);
-		if (rc)
-			return rc;
-		if (got != n) {
-			cli_err("READ at byte %llu returned %u of %u bytes",
-				(unsigned long long)off, got, n);
-			return CLI_EXIT_IO;
-		}
-		rc = write_all(fd, buf, n);
-		if (rc < 0) {
-			cli_err("cannot write %s: %s", a->output ? a->output : "stdout",
-				strerror(-rc));
-			return CLI_EXIT_LOCAL;
-		}
-		off += n;
-		left -= n;
-	}
-	if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS) {
-		cli_err("cannot flush %s: %s", a->output ? a->output : "stdout", strerror(errno));
-		return CLI_EXIT_LOCAL;
-	}
-	return 0;
-}
-
-static int do_write(struct lun_ctx *c, const struct scsi_args *a)
-{
-	CLEANUP_CLOSE int fd = -1;
-	CLEANUP_FREE uint8_t *buf = NULL;
-	const char *in = a->input && strcmp(a->input, "-") != 0 ? a->input : "stdin";
-	uint32_t chunk, bs;
-	uint64_t off = a->offset, done = 0;
-	struct stat st;
-	int rc;
-
-	if (strcmp(in, "stdin") == 0) {
-		fd = dup(STDIN_FILENO);
-	} else {
-		fd = open(in, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			cli_err("cannot open %s: %s", in, strerror(errno));
-			return CLI_EXIT_LOCAL;
-		}
-	}
-	if (fd < 0) {
-		cli_err("cannot use stdin: %s", strerror(errno));
-		return CLI_EXIT_LOCAL;
-	}
-	rc = get_capacity(c);
-	if (rc)
-		return rc;
-	bs = c->cap.block_size;
-	/* A regular file's size is known: refuse a bad range before writing anything. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		uint64_t len = a->have_length ? a->length : (uint64_t)st.st_size;
-
-		if (a->have_length && a->length > (uint64_t)st.st_size) {
-			cli_err("%s holds %llu bytes, less than --length %llu", in,
-				(unsigned long long)st.st_size, (unsigned long long)a->length);
-			return CLI_EXIT_USAGE;
-		}
-		if (len % bs) {
-			cli_err("%s holds %llu bytes, not a multiple of the LUN's block size (%u); "
-				"pad it or give --length",
-				in, (unsigned long long)len, bs);
-			return CLI_EXIT_USAGE;
-		}
-		rc = check_range(c, a->offset, len, true);
-	} else {
-		rc = check_range(c, a->offset, a->length, a->have_length);
-	}
-	if (rc)
-		return rc;
-	rc = get_b0(c);
-	if (rc)
-		return rc;
-	chunk = io_chunk(c, a->io_size);
-	buf = malloc(chunk);
-	if (!buf) {
-		cli_err("out of memory");
-		return CLI_EXIT_LOCAL;
-	}
-	for (;;) {
-		uint8_t cdb[SCSI_CDB_MAX];
-		uint64_t want = chunk;
-		ssize_t n;
-		int cl;
-
-		if (a->have_length && a->length - done < want)
-			want = a->length - done;
-		if (want == 0)
-			break;
-		n = read_full(fd, buf, (size_t)want);
-		if (n < 0) {
-			cli_err("cannot read %s: %s", in, strerror((int)-n));
-			return CLI_EXIT_LOCAL;
-		}
-		if (n == 0)
-			break;
-		if (n % bs) {
-			cli_err("%s ended after %llu bytes, not a multiple of the block size (%u): "
-				"the last %zd bytes were not written",
-				in, (unsigned long long)(done + (uint64_t)n), bs, n % bs);
-			return CLI_EXIT_USAGE;
-		}
-		if (off + (uint64_t)n > c->cap.nblocks * bs) {
-			cli_err("%s is larger than the LUN from offset %llu", in,
-				(unsigned long long)a->offset);
-			return CLI_EXIT_USAGE;
-		}
-		cl = scsi_build_rw(cdb, sizeof(cdb), true, off / bs, (uint32_t)n / bs,
-				   a->fua ? SCSI_RW_FUA : 0);
-		rc = run_cdb(c, cdb, cl, SESS_DIR_WRITE, buf, (uint32_t)n, NULL, "WRITE", false);
-		if (rc)
-			return rc;
-		off += (uint64_t)n;
-		done += (uint64_t)n;
-		if ((uint64_t)n < want)
-			break;
-	}
-	if (a->have_length && done < a->length) {
-		cli_err("%s ended after %llu of %llu bytes", in, (unsigned long long)done,
-			(unsigned long long)a->length);
-		return CLI_EXIT_LOCAL;
-	}
-	return 0;
-}
-
-static int do_unmap(struct lun_ctx *c, const struct scsi_args *a)
-{
-	uint32_t bs, max = 0xffffffffu;
-	uint64_t lba, left;
-	int rc;
-
-	if (!a->have_length) {
-		cli_err("unmap: how much? add --length BYTES");
-		return CLI_EXIT_USAGE;
-	}
-	rc = get_capacity(c);
-	if (rc)
-		return rc;
-	rc = check_range(c, a->offset, a->length, true);
-	if (rc)
-		return rc;
-	rc = get_b0(c);
-	if (rc)
-		return rc;
-	bs = c->cap.block_size;
-	if (c->have_b0 && c->b0.max_unmap_lba_count)
-		max = c->b0.max_unmap_lba_count;
-	lba = a->offset / bs;
-	left = a->length / bs;
-	/* One extent per command, each within MAXIMUM UNMAP LBA COUNT (SBC-4 6.6.4). */
-	while (left) {
-		struct scsi_unmap_extent e = {.lba = lba,
-					      .nblocks = left < max ? (uint32_t)left : max};
-		uint8_t cdb[SCSI_CDB_MAX], params[24];
-		int pl = scsi_build_unmap_params(params, sizeof(params), &e, 1);
-		int cl = scsi_build_unmap(cdb, sizeof(cdb), (uint16_t)pl, false);
-
-		rc = run_cdb(c, cdb, cl, SESS_DIR_WRITE, params, (uint32_t)pl, NULL, "UNMAP",
-			     false);
-		if (rc)
-			return rc;
-		lba += e.nblocks;
-		left -= e.nblocks;
-	}
 	return 0;
 }
 

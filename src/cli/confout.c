@@ -180,143 +180,187 @@ static int find_opt_has_arg(const struct option *opts, const char *name)
 	return -1;
 }
 
-int config_expand_args(int *argc, char ***argv, const struct option *opts, const char *shortopts,
-		       int config_opt, bool *serve)
+/*
+ * Find --config and -P with the command's own table (abbreviations,
+ * clusters), without consuming argv. Returns 0 or a cli_exit code.
+ */
+static int scan_config_opt(int n, char **argv, const struct option *opts, const char *shortopts,
+			   int config_opt, const char **cfgname, bool *user_portal)
 {
-	char **scan, **out;
-	const char *cfgname = NULL;
-	bool user_portal = false;
-	struct config c;
-	char err[600];
-	int n = *argc, i, o, opt_p = find_opt_val(opts, "portal");
-	size_t k;
-	int saved_opterr = opterr;
-	char val[64];
+	int saved_opterr = opterr, opt_p = find_opt_val(opts, "portal"), o;
+	char **scan = calloc((size_t)n + 1, sizeof(*scan));
 
-	/* Find --config and -P with the command's own table (abbreviations, clusters). */
-	scan = calloc((size_t)n + 1, sizeof(*scan));
 	if (!scan) {
 		cli_err("out of memory");
 		return CLI_EXIT_LOCAL;
 	}
-	memcpy(scan, *argv, (size_t)n * sizeof(*scan));
+	memcpy(scan, argv, (size_t)n * sizeof(*scan));
 	opterr = 0;
 	optind = 0;
 	while ((o = getopt_long(n, scan, shortopts, opts, NULL)) != -1) {
 		if (o == config_opt) {
-			if (cfgname) {
+			if (*cfgname) {
 				free(scan);
 				opterr = saved_opterr;
 				optind = 0;
 				cli_err("--config given twice");
 				return CLI_EXIT_USAGE;
 			}
-			cfgname = optarg;
+			*cfgname = optarg;
 		} else if (o == opt_p) {
-			user_portal = true;
+			*user_portal = true;
 		}
 	}
 	free(scan);
 	opterr = saved_opterr;
 	optind = 0;
-	if (!cfgname)
-		return 0;
+	return 0;
+}
 
+/* The rebuilt argv being filled: expanded_argv, words 1 .. n-1 owned by it. */
+struct argv_out {
+	char **v;
+	int n;
+};
+
+/* Append a word the array now owns (NULL: out of memory, said here). */
+static int out_push(struct argv_out *o, char *word)
+{
+	o->v[o->n++] = word;
+	expanded_nalloc = o->n - 1;
+	if (!word) {
+		cli_err("out of memory");
+		return CLI_EXIT_LOCAL;
+	}
+	return 0;
+}
+
+/* Append "--opt" and, unless val is NULL, a copy of val. */
+static int out_add(struct argv_out *o, const char *opt, const char *val)
+{
+	char *a = NULL;
+	char *b = val ? strdup(val) : NULL;
+
+	if (asprintf(&a, "--%s", opt) < 0 || (val && !b)) {
+		free(b);
+		cli_err("out of memory");
+		return CLI_EXIT_LOCAL;
+	}
+	o->v[o->n++] = a;
+	if (val)
+		o->v[o->n++] = b;
+	expanded_nalloc = o->n - 1;
+	return 0;
+}
+
+/* The keys a file set that have an option of this command (serve or attach). */
+static int add_key_args(const struct config *c, const struct option *opts, bool serve,
+			struct argv_out *o)
+{
+	char val[64];
+	size_t k;
+	int code;
+
+	for (k = 0; k < config_nkeys; k++) {
+		const struct config_key *key = &config_keys[k];
+
+		if (!key->option || (key->flags & CONFIG_F_LIST))
+			continue;
+		if ((key->flags & CONFIG_F_ATTACH) && serve)
+			continue;
+		if ((key->flags & CONFIG_F_SERVE) && !serve)
+			continue;
+		/* Defaults equal the command's own: pass only what a file set. */
+		if (!c->v[k].text || !c->v[k].file)
+			continue;
+		/* A yes/no key of an option without argument: the bare option, or nothing. */
+		if (find_opt_has_arg(opts, key->option) == no_argument) {
+			if (strcmp(c->v[k].text, "yes") != 0)
+				continue;
+			code = out_add(o, key->option, NULL);
+		} else {
+			option_value(key, c->v[k].text, val, sizeof(val));
+			code = out_add(o, key->option,
+				       key->type == CONFIG_DURATION ? val : c->v[k].text);
+		}
+		if (code)
+			return code;
+	}
+	return 0;
+}
+
+/* The file's portals, or those its discovery finds when it lists none. */
+static int add_portal_args(struct config *c, struct argv_out *o)
+{
+	const struct config_list *pl = config_get_list(c, "target", "portal");
+	char *found[CONFIG_MAX_PORTALS];
+	unsigned int nfound = 0;
+	size_t k;
+	int rc;
+
+	for (k = 0; k < pl->n; k++)
+		if ((rc = out_add(o, "portal", pl->v[k].text)) != 0)
+			return rc;
+	if (pl->n)
+		return 0;
+	rc = config_discover(c, found, &nfound);
+	if (rc)
+		return rc;
+	for (k = 0; k < nfound; k++) {
+		o->v[o->n++] = strdup("--portal");
+		if ((rc = out_push(o, found[k])) != 0)
+			return rc;
+		if (!o->v[o->n - 2]) {
+			cli_err("out of memory");
+			return CLI_EXIT_LOCAL;
+		}
+	}
+	return 0;
+}
+
+int config_expand_args(int *argc, char ***argv, const struct option *opts, const char *shortopts,
+		       int config_opt, bool *serve)
+{
+	const char *cfgname = NULL;
+	bool user_portal = false;
+	struct argv_out o;
+	struct config c;
+	char err[600];
+	int n = *argc, code;
+
+	code = scan_config_opt(n, *argv, opts, shortopts, config_opt, &cfgname, &user_portal);
+	if (code || !cfgname)
+		return code;
 	if (config_load(cfgname, &c, err, sizeof(err)) < 0) {
 		cli_err("%s", err);
 		config_free(&c);
 		return CLI_EXIT_USAGE;
 	}
 	/* argv[0], two words per key, the portals, --name, the command line, NULL. */
-	out = calloc((size_t)n + 2 * (config_nkeys + CONFIG_MAX_PORTALS + 1) + 2, sizeof(*out));
-	if (!out) {
+	o.v = calloc((size_t)n + 2 * (config_nkeys + CONFIG_MAX_PORTALS + 1) + 2, sizeof(*o.v));
+	if (!o.v) {
 		config_free(&c);
 		cli_err("out of memory");
 		return CLI_EXIT_LOCAL;
 	}
 	/* A second expansion (tests) replaces the first; on errors out stays reachable. */
 	expanded_free();
-	expanded_argv = out;
+	expanded_argv = o.v;
 	*serve = strcmp(config_get(&c, "daemon", "mode"), "serve") == 0;
-	i = 0;
-	out[i++] = (*argv)[0];
-#define ADD(opt, val)                                                                              \
-	do {                                                                                       \
-		char *a_ = NULL, *b_ = strdup(val);                                                \
-		if (asprintf(&a_, "--%s", opt) < 0 || !b_) {                                       \
-			free(b_);                                                                  \
-			config_free(&c);                                                           \
-			cli_err("out of memory");                                                  \
-			return CLI_EXIT_LOCAL;                                                     \
-		}                                                                                  \
-		out[i++] = a_;                                                                     \
-		out[i++] = b_;                                                                     \
-		expanded_nalloc = i - 1;                                                           \
-	} while (0)
-	for (k = 0; k < config_nkeys; k++) {
-		const struct config_key *key = &config_keys[k];
-
-		if (!key->option || (key->flags & CONFIG_F_LIST))
-			continue;
-		if ((key->flags & CONFIG_F_ATTACH) && *serve)
-			continue;
-		if ((key->flags & CONFIG_F_SERVE) && !*serve)
-			continue;
-		/* Defaults equal the command's own: pass only what a file set. */
-		if (!c.v[k].text || !c.v[k].file)
-			continue;
-		/* A yes/no key of an option without argument: the bare option, or nothing. */
-		if (find_opt_has_arg(opts, key->option) == no_argument) {
-			char *a_ = NULL;
-
-			if (strcmp(c.v[k].text, "yes") != 0)
-				continue;
-			if (asprintf(&a_, "--%s", key->option) < 0) {
-				config_free(&c);
-				cli_err("out of memory");
-				return CLI_EXIT_LOCAL;
-			}
-			out[i++] = a_;
-			expanded_nalloc = i - 1;
-			continue;
-		}
-		option_value(key, c.v[k].text, val, sizeof(val));
-		ADD(key->option, key->type == CONFIG_DURATION ? val : c.v[k].text);
-	}
-	if (!user_portal) {
-		const struct config_list *pl = config_get_list(&c, "target", "portal");
-		char *found[CONFIG_MAX_PORTALS];
-		unsigned int nfound = 0;
-		int rc;
-
-		for (k = 0; k < pl->n; k++)
-			ADD("portal", pl->v[k].text);
-		if (!pl->n) {
-			rc = config_discover(&c, found, &nfound);
-			if (rc) {
-				config_free(&c);
-				return rc;
-			}
-			for (k = 0; k < nfound; k++) {
-				out[i++] = strdup("--portal");
-				out[i++] = found[k];
-				expanded_nalloc = i - 1;
-				if (!out[i - 2]) {
-					config_free(&c);
-					cli_err("out of memory");
-					return CLI_EXIT_LOCAL;
-				}
-			}
-		}
-	}
-	if (!config_get(&c, "daemon", "name"))
-		ADD("name", c.name);
-#undef ADD
-	memcpy(out + i, *argv + 1, (size_t)(n - 1) * sizeof(*out));
-	i += n - 1;
-	out[i] = NULL;
+	o.n = 0;
+	o.v[o.n++] = (*argv)[0];
+	code = add_key_args(&c, opts, *serve, &o);
+	if (!code && !user_portal)
+		code = add_portal_args(&c, &o);
+	if (!code && !config_get(&c, "daemon", "name"))
+		code = out_add(&o, "name", c.name);
 	config_free(&c);
-	*argc = i;
-	*argv = out;
+	if (code)
+		return code;
+	memcpy(o.v + o.n, *argv + 1, (size_t)(n - 1) * sizeof(*o.v));
+	o.n += n - 1;
+	o.v[o.n] = NULL;
+	*argc = o.n;
+	*argv = o.v;
 	return 0;
 }

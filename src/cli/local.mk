@@ -1,6 +1,8 @@
 # cli: the iscsi-nbd program. One file per group of subcommands; main.c
 # holds the dispatch table. It links every layer; only main() may exit.
 CLI_SOURCES = \
+	src/cli/attach.h \
+	src/cli/attach_parse.c \
 	src/cli/cli.h \
 	src/cli/cmd_attach.c \
 	src/cli/cmd_config.c \
@@ -9,6 +11,7 @@ CLI_SOURCES = \
 	src/cli/cmd_pr.c \
 	src/cli/cmd_scsi.c \
 	src/cli/confdisc.c \
+	src/cli/confkeys.c \
 	src/cli/conffile.c \
 	src/cli/conffile.h \
 	src/cli/conffile_int.h \
@@ -21,6 +24,9 @@ CLI_SOURCES = \
 	src/cli/devname.h \
 	src/cli/export.c \
 	src/cli/export.h \
+	src/cli/export_int.h \
+	src/cli/export_kernel.c \
+	src/cli/export_stop.c \
 	src/cli/initiator.c \
 	src/cli/initiator.h \
 	src/cli/lunlock.c \
@@ -32,6 +38,8 @@ CLI_SOURCES = \
 	src/cli/portal.h \
 	src/cli/running.c \
 	src/cli/running.h \
+	src/cli/scsi_cmd.h \
+	src/cli/scsi_cmds.c \
 	src/cli/secret.c \
 	src/cli/servetls.c \
 	src/cli/servetls.h \
@@ -49,7 +57,7 @@ iscsi_nbd_LDADD = $(LAYER_LIBS) $(EXT_LIBS)
 # Configuration files and the initiator name (conffile.c, confout.c, initiator.c).
 check_PROGRAMS += tests/unit/test_config
 TESTS += tests/unit/test_config
-tests_unit_test_config_SOURCES = tests/unit/test_config.c src/cli/conffile.c \
+tests_unit_test_config_SOURCES = tests/unit/test_config.c src/cli/conffile.c src/cli/confkeys.c \
 	src/cli/conffile_int.h src/cli/confout.c src/cli/confdisc.c src/cli/sync.c \
 	src/cli/initiator.c src/cli/target.c src/cli/portal.c src/cli/secret.c
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)

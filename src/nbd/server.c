@@ -15,90 +15,12 @@
 #include <unistd.h>
 
 #include "nbd/server.h"
+#include "nbd/server_int.h"
 #include "util/compiler.h"
 #include "util/evdefer.h"
 #include "util/list.h"
 #include "util/log.h"
 #include "util/rdahead.h"
-
-#define CONN_NAME_MAX	    64
-#define DEFAULT_QUEUE_DEPTH 128
-#define SEND_IOV_MAX	    64		/* replies batched into one sendmsg */
-#define READ_BUDGET	    16		/* reads per wakeup before yielding to other sockets */
-#define RA_SIZE		    (32u << 10) /* read-ahead: request headers and small payloads */
-#define TLS_STAGE	    16384	/* one TLS record of plaintext */
-
-struct nbdsrv_io {
-	struct bdev_req breq; /* first: the bdev borrows it while in flight */
-	struct nbdsrv_conn *conn;
-	struct nbdsrv_req req; /* header as received */
-	void *buf;	       /* pool buffer for READ / WRITE, else NULL */
-	uint32_t done_len;     /* TRIM / WRITE_ZEROES: bytes completed (chunked) */
-	uint32_t got;	       /* WRITE: payload bytes received */
-	bool flush_after;      /* TRIM with FUA: FLUSH before replying */
-	uint32_t error;	       /* NBD error of the reply */
-	uint8_t reply[NBDSRV_REPLY_HDR_LEN];
-	struct list_node node; /* free slots or send queue */
-};
-
-struct nbdsrv_conn {
-	char name[CONN_NAME_MAX];
-	char peer[CONN_NAME_MAX];
-	struct ev_loop *loop;
-	ev_io rio;
-	ev_io wio;
-	ev_timer stall; /* runs only while replies wait for the socket (send_timeout) */
-	ev_tstamp send_timeout;
-	ev_tstamp last_send; /* last time the socket took reply bytes */
-	ev_timer fin;	     /* fires closed() from the next loop iteration, once per connection */
-	int fd;
-	enum nbdsrv_conn_state state;
-	int close_err;
-	struct log_ratelimit io_rl; /* per-request failure lines */
-
-	struct bdev *bd;
-	struct nbdsrv_export ex;
-	struct nbdsrv_bufpool *pool;
-	struct nbdsrv_bufwait bufwait;
-	ev_timer resume; /* 0 s: retry the buffer from the loop, not from inside bufpool_put */
-
-	uint8_t hdr[NBDSRV_REQ_HDR_LEN];
-	uint32_t hdr_got;
-	/*
-	 * Bytes read past the current step. Empty whenever the connection
-	 * waits for its socket: a state that stops reading with bytes here
-	 * gets a fed read event when it reads again (conn_set_state).
-	 */
-	struct rdahead ra;
-	bool rx_big;	       /* the last WRITE payload was larger than the read-ahead */
-	ev_prepare flush_w;    /* deferred reply write (util/evdefer.h) */
-	struct nbdsrv_io *cur; /* request being read (payload, discard, waiting for a buffer) */
-	uint64_t discard_left;
-
-	struct nbdsrv_io *slots;
-	uint32_t nslots;
-	struct list_node free_slots;
-	struct list_node sendq; /* replies ready, head possibly partly sent */
-	size_t send_off;	/* bytes of the head reply (header + payload) already sent */
-
-	/*
-	 * TLS: what SSL_write has not yet taken of the staged bytes
-	 * (stage[stage_off, stage_len)), already counted in send_off. It is
-	 * filled only when empty, so a write that would block is retried with
-	 * the same bytes, as SSL_write requires.
-	 */
-	SSL *ssl;
-	uint8_t *stage;
-	uint32_t stage_off, stage_len;
-	bool tls_rd_wants_write; /* SSL_read needs the socket writable */
-	bool tls_wr_wants_read;	 /* SSL_write needs the socket readable */
-	unsigned tls_reads_left; /* read budget of this wakeup */
-
-	struct nbdsrv_conn_stats stats;
-	nbdsrv_conn_closed_fn closed;
-	void *opaque;
-	uint8_t ra_buf[RA_SIZE];
-};
 
 /* Rejected WRITE payloads land here; single-threaded, and the bytes are never looked at. */
 static uint8_t discard_buf[64 << 10];
@@ -161,7 +83,7 @@ static void conn_close_fd(struct nbdsrv_conn *c)
 	}
 }
 
-static void slot_release(struct nbdsrv_conn *c, struct nbdsrv_io *io)
+void srv_slot_release(struct nbdsrv_conn *c, struct nbdsrv_io *io)
 {
 	if (io->buf) {
 		void *b = io->buf;
@@ -176,7 +98,7 @@ static void slot_release(struct nbdsrv_conn *c, struct nbdsrv_io *io)
 }
 
 /* DONE once the socket is closed and the bdev holds nothing of ours. */
-static void conn_maybe_finish(struct nbdsrv_conn *c)
+void srv_conn_maybe_finish(struct nbdsrv_conn *c)
 {
 	if (c->state == NBDSRV_CONN_DRAIN && c->stats.inflight == 0 && list_empty(&c->sendq) &&
 	    c->stage_len == 0) {
@@ -195,13 +117,13 @@ static void conn_drop_cur(struct nbdsrv_conn *c)
 	nbdsrv_bufpool_cancel(&c->bufwait);
 	ev_timer_stop(c->loop, &c->resume);
 	if (c->cur) {
-		slot_release(c, c->cur);
+		srv_slot_release(c, c->cur);
 		c->cur = NULL;
 	}
 }
 
 /* Hard end: EOF, socket error, protocol violation. In-flight requests still complete. */
-static void conn_dead(struct nbdsrv_conn *c, int err)
+void srv_conn_dead(struct nbdsrv_conn *c, int err)
 {
 	struct list_node *n;
 
@@ -214,10 +136,10 @@ static void conn_dead(struct nbdsrv_conn *c, int err)
 	conn_close_fd(c);
 	conn_drop_cur(c);
 	while ((n = list_pop(&c->sendq)) != NULL)
-		slot_release(c, list_entry(n, struct nbdsrv_io, node));
+		srv_slot_release(c, list_entry(n, struct nbdsrv_io, node));
 	c->send_off = 0;
 	c->stage_off = c->stage_len = 0;
-	conn_maybe_finish(c);
+	srv_conn_maybe_finish(c);
 }
 
 static void conn_drain(struct nbdsrv_conn *c)
@@ -227,10 +149,10 @@ static void conn_drain(struct nbdsrv_conn *c)
 		return;
 	conn_drop_cur(c);
 	conn_set_state(c, NBDSRV_CONN_DRAIN);
-	conn_maybe_finish(c);
+	srv_conn_maybe_finish(c);
 }
 
-static size_t reply_len(const struct nbdsrv_io *io)
+size_t srv_reply_len(const struct nbdsrv_io *io)
 {
 	if (io->req.type == NBDSRV_CMD_READ && io->error == 0)
 		return NBDSRV_REPLY_HDR_LEN + io->req.len;
@@ -238,25 +160,25 @@ static size_t reply_len(const struct nbdsrv_io *io)
 }
 
 /* n more bytes of the queued replies left us: retire the replies fully sent. */
-static void conn_sent(struct nbdsrv_conn *c, size_t n)
+void srv_conn_sent(struct nbdsrv_conn *c, size_t n)
 {
 	n += c->send_off;
 	while (!list_empty(&c->sendq)) {
 		struct nbdsrv_io *io = list_entry(c->sendq.next, struct nbdsrv_io, node);
-		size_t len = reply_len(io);
+		size_t len = srv_reply_len(io);
 
 		if (n < len)
 			break;
 		n -= len;
 		if (io->req.type == NBDSRV_CMD_READ && io->error == 0)
 			c->stats.bytes_read += io->req.len;
-		slot_release(c, io);
+		srv_slot_release(c, io);
 	}
 	c->send_off = n;
 }
 
 /* The socket is full: wait for EV_WRITE, with the stall timer (see conn_on_stall). */
-static void conn_wait_writable(struct nbdsrv_conn *c)
+void srv_conn_wait_writable(struct nbdsrv_conn *c)
 {
 	if (!ev_is_active(&c->wio)) {
 		ev_io_start(c->loop, &c->wio);
@@ -268,119 +190,11 @@ static void conn_wait_writable(struct nbdsrv_conn *c)
 }
 
 /* Everything queued is out. */
-static void conn_flushed(struct nbdsrv_conn *c)
+void srv_conn_flushed(struct nbdsrv_conn *c)
 {
 	ev_io_stop(c->loop, &c->wio);
 	ev_timer_stop(c->loop, &c->stall);
-	conn_maybe_finish(c);
-}
-
-/*
- * TLS: copy the next queued bytes into the stage (headers, small payloads,
- * the head of a large one), up to a record; returns how many. A large
- * payload met with an empty stage is not copied: conn_flush_tls() writes
- * it from its buffer.
- */
-static size_t conn_stage_fill(struct nbdsrv_conn *c, const uint8_t **direct, size_t *dlen)
-{
-	size_t skip = c->send_off, staged = 0;
-	struct list_node *pos;
-
-	*direct = NULL;
-	*dlen = 0;
-	list_for_each(pos, &c->sendq)
-	{
-		struct nbdsrv_io *io = list_entry(pos, struct nbdsrv_io, node);
-		size_t hlen = NBDSRV_REPLY_HDR_LEN, len = reply_len(io);
-
-		for (; skip < len;) {
-			const uint8_t *p = skip < hlen ? io->reply + skip
-						       : (const uint8_t *)io->buf + (skip - hlen);
-			size_t n = (skip < hlen ? hlen : len) - skip;
-			size_t room = TLS_STAGE - c->stage_len;
-
-			if (c->stage_len == 0 && n >= TLS_STAGE) {
-				*direct = p;
-				*dlen = n;
-				return staged;
-			}
-			if (room == 0)
-				return staged;
-			n = MIN(n, room);
-			memcpy(c->stage + c->stage_len, p, n);
-			c->stage_len += (uint32_t)n;
-			staged += n;
-			skip += n;
-		}
-		skip = 0;
-	}
-	return staged;
-}
-
-static void conn_tls_blocked(struct nbdsrv_conn *c, int events)
-{
-	if (events & EV_WRITE) {
-		conn_wait_writable(c);
-		return;
-	}
-	/* TLS needs to read first: the read watcher calls conn_flush again. */
-	c->tls_wr_wants_read = true;
-	ev_io_start(c->loop, &c->rio);
-	if (c->send_timeout > 0 && !ev_is_active(&c->stall)) {
-		ev_timer_set(&c->stall, c->send_timeout, 0);
-		ev_timer_start(c->loop, &c->stall);
-	}
-}
-
-/* conn_flush over TLS: SSL_write has no writev, so small pieces go through the stage. */
-static void conn_flush_tls(struct nbdsrv_conn *c)
-{
-	for (;;) {
-		const uint8_t *direct;
-		size_t dlen, staged;
-		int events = 0;
-		ssize_t w;
-
-		if (c->stage_off < c->stage_len) {
-			w = nbdsrv_tls_write(c->ssl, c->name, c->stage + c->stage_off,
-					     c->stage_len - c->stage_off, &events);
-			if (w == -EAGAIN) {
-				conn_tls_blocked(c, events);
-				return;
-			}
-			if (w < 0) {
-				conn_dead(c, (int)w);
-				return;
-			}
-			c->last_send = ev_now(c->loop);
-			c->stage_off += (uint32_t)w;
-			if (c->stage_off < c->stage_len)
-				continue;
-			c->stage_off = c->stage_len = 0;
-		}
-		if (list_empty(&c->sendq))
-			break;
-		staged = conn_stage_fill(c, &direct, &dlen);
-		if (staged) {
-			/* Copied: these replies are done with (a READ's buffer goes back now). */
-			conn_sent(c, staged);
-			continue;
-		}
-		if (!direct)
-			break;
-		w = nbdsrv_tls_write(c->ssl, c->name, direct, dlen, &events);
-		if (w == -EAGAIN) {
-			conn_tls_blocked(c, events);
-			return;
-		}
-		if (w < 0) {
-			conn_dead(c, (int)w);
-			return;
-		}
-		c->last_send = ev_now(c->loop);
-		conn_sent(c, (size_t)w);
-	}
-	conn_flushed(c);
+	srv_conn_maybe_finish(c);
 }
 
 /* Write queued replies until done or EAGAIN. */
@@ -389,7 +203,7 @@ static void conn_flush(struct nbdsrv_conn *c)
 	if (c->fd < 0)
 		return;
 	if (c->ssl) {
-		conn_flush_tls(c);
+		srv_conn_flush_tls(c);
 		return;
 	}
 	while (!list_empty(&c->sendq)) {
@@ -402,7 +216,7 @@ static void conn_flush(struct nbdsrv_conn *c)
 		list_for_each(pos, &c->sendq)
 		{
 			struct nbdsrv_io *io = list_entry(pos, struct nbdsrv_io, node);
-			size_t hlen = NBDSRV_REPLY_HDR_LEN, plen = reply_len(io) - hlen;
+			size_t hlen = NBDSRV_REPLY_HDR_LEN, plen = srv_reply_len(io) - hlen;
 
 			if (msg.msg_iovlen + 2 > SEND_IOV_MAX)
 				break;
@@ -424,16 +238,16 @@ static void conn_flush(struct nbdsrv_conn *c)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				conn_wait_writable(c);
+				srv_conn_wait_writable(c);
 				return;
 			}
-			conn_dead(c, -errno);
+			srv_conn_dead(c, -errno);
 			return;
 		}
 		c->last_send = ev_now(c->loop);
-		conn_sent(c, (size_t)w);
+		srv_conn_sent(c, (size_t)w);
 	}
-	conn_flushed(c);
+	srv_conn_flushed(c);
 }
 
 static void conn_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -445,7 +259,7 @@ static void conn_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		conn_flush(c);
 }
 
-static void conn_queue_reply(struct nbdsrv_conn *c, struct nbdsrv_io *io, uint32_t error)
+void srv_conn_queue_reply(struct nbdsrv_conn *c, struct nbdsrv_io *io, uint32_t error)
 {
 	io->error = error;
 	if (error)
@@ -472,123 +286,6 @@ static void conn_queue_reply(struct nbdsrv_conn *c, struct nbdsrv_io *io, uint32
 		evdefer_kick(c->loop, &c->flush_w);
 }
 
-static void io_done(struct bdev_req *breq, int err);
-
-static enum bdev_op bdev_op_of(uint16_t type)
-{
-	switch (type) {
-	case NBDSRV_CMD_READ:
-		return BDEV_OP_READ;
-	case NBDSRV_CMD_WRITE:
-		return BDEV_OP_WRITE;
-	case NBDSRV_CMD_TRIM:
-		return BDEV_OP_DISCARD;
-	case NBDSRV_CMD_WRITE_ZEROES:
-		return BDEV_OP_WRITE_ZEROES;
-	default:
-		return BDEV_OP_FLUSH;
-	}
-}
-
-/* Submit the next piece of io: the whole request, or its next chunk. Returns 0 or -errno. */
-static int io_submit_next(struct nbdsrv_io *io)
-{
-	struct bdev_req *b = &io->breq;
-	const struct nbdsrv_req *r = &io->req;
-	uint32_t flags = 0;
-
-	if (r->flags & NBDSRV_CMD_FLAG_FUA &&
-	    (r->type == NBDSRV_CMD_WRITE || r->type == NBDSRV_CMD_WRITE_ZEROES))
-		flags |= BDEV_F_FUA;
-	if (r->type == NBDSRV_CMD_WRITE_ZEROES && r->flags & NBDSRV_CMD_FLAG_NO_HOLE)
-		flags |= BDEV_F_NO_UNMAP;
-
-	memset(b, 0, sizeof(*b));
-	b->op = bdev_op_of(r->type);
-	b->flags = flags;
-	b->offset = r->offset + io->done_len;
-	b->len = MIN(r->len - io->done_len, BDEV_MAX_REQ_BYTES);
-	b->buf = io->buf;
-	b->done = io_done;
-	b->opaque = io;
-	if (b->op == BDEV_OP_FLUSH) {
-		b->offset = 0;
-		b->len = 0;
-	}
-	return bdev_submit(io->conn->bd, b);
-}
-
-/* The bdev refused a request (submit() < 0): nothing started, so it logged
- * nothing; the one line is here. */
-static void log_submit_failed(struct nbdsrv_io *io, int rc)
-{
-	struct nbdsrv_conn *c = io->conn;
-
-	log_rl_printf(&c->io_rl, ev_now(c->loop), LOG_WARNING,
-		      "%s: %s offset %llu len %u: submit failed: %s", c->name,
-		      nbdsrv_cmd_name(io->req.type), (unsigned long long)io->req.offset,
-		      io->req.len, strerror(-rc));
-}
-
-static void io_dispatch(struct nbdsrv_conn *c, struct nbdsrv_io *io)
-{
-	int rc;
-
-	io->done_len = 0;
-	io->flush_after = io->req.type == NBDSRV_CMD_TRIM && (io->req.flags & NBDSRV_CMD_FLAG_FUA);
-	/* Zero-length requests are legal ("SHOULD NOT disconnect") and do nothing. */
-	if (io->req.len == 0 && io->req.type != NBDSRV_CMD_FLUSH) {
-		conn_queue_reply(c, io, 0);
-		return;
-	}
-	/* Counted before submit(), so a bdev that completes inside submit() stays consistent. */
-	if (++c->stats.inflight > c->stats.max_inflight)
-		c->stats.max_inflight = c->stats.inflight;
-	rc = io_submit_next(io);
-	if (rc < 0) {
-		c->stats.inflight--;
-		log_submit_failed(io, rc);
-		conn_queue_reply(c, io, nbdsrv_errno_to_nbd(rc));
-	}
-}
-
-static void io_done(struct bdev_req *breq, int err)
-{
-	struct nbdsrv_io *io = breq->opaque;
-	struct nbdsrv_conn *c = io->conn;
-
-	if (!err && (io->req.type == NBDSRV_CMD_TRIM || io->req.type == NBDSRV_CMD_WRITE_ZEROES) &&
-	    breq->op != BDEV_OP_FLUSH) {
-		io->done_len += breq->len;
-		if (io->done_len < io->req.len) {
-			err = io_submit_next(io);
-			if (!err)
-				return;
-			log_submit_failed(io, err);
-		} else if (io->flush_after) {
-			/* TRIM has no FUA in SBC; a SYNCHRONIZE CACHE makes it durable. */
-			io->flush_after = false;
-			io->req.type = NBDSRV_CMD_FLUSH;
-			err = io_submit_next(io);
-			io->req.type = NBDSRV_CMD_TRIM;
-			if (!err)
-				return;
-			log_submit_failed(io, err);
-		}
-	}
-	assert(c->stats.inflight > 0);
-	c->stats.inflight--;
-	if (!err && io->req.type == NBDSRV_CMD_WRITE)
-		c->stats.bytes_written += io->req.len;
-	if (c->state == NBDSRV_CONN_DEAD || c->state == NBDSRV_CONN_DONE) {
-		slot_release(c, io);
-		conn_maybe_finish(c);
-		return;
-	}
-	/* The bdev logged why (bdev.h); the reply carries the error to the client. */
-	conn_queue_reply(c, io, nbdsrv_errno_to_nbd(err));
-}
-
 static enum nbdsrv_conn_state next_hdr_state(struct nbdsrv_conn *c)
 {
 	return list_empty(&c->free_slots) ? NBDSRV_CONN_WAIT_SLOT : NBDSRV_CONN_READ_HDR;
@@ -606,7 +303,7 @@ static void conn_start_request(struct nbdsrv_conn *c)
 	}
 	c->cur = NULL;
 	conn_set_state(c, next_hdr_state(c));
-	io_dispatch(c, io);
+	srv_io_dispatch(c, io);
 }
 
 static bool conn_get_buf(struct nbdsrv_conn *c)
@@ -661,8 +358,8 @@ static void conn_got_header(struct nbdsrv_conn *c)
 	rc = nbdsrv_req_validate(&io->req, &c->ex);
 	if (rc < 0) {
 		log_warn("%s: bad request magic %#x: dropping connection", c->name, io->req.magic);
-		slot_release(c, io);
-		conn_dead(c, rc);
+		srv_slot_release(c, io);
+		srv_conn_dead(c, rc);
 		return;
 	}
 	if (rc > 0) {
@@ -679,13 +376,13 @@ static void conn_got_header(struct nbdsrv_conn *c)
 			return;
 		}
 		conn_set_state(c, next_hdr_state(c));
-		conn_queue_reply(c, io, (uint32_t)rc);
+		srv_conn_queue_reply(c, io, (uint32_t)rc);
 		return;
 	}
 	if (io->req.type == NBDSRV_CMD_DISC) {
 		/* "The server MUST handle all outstanding requests ... and close". No reply. */
 		dbg(LOG_SUB_NBD, "%s: disconnect requested", c->name);
-		slot_release(c, io);
+		srv_slot_release(c, io);
 		conn_drain(c);
 		return;
 	}
@@ -695,9 +392,6 @@ static void conn_got_header(struct nbdsrv_conn *c)
 		return;
 	conn_start_request(c);
 }
-
-static int conn_read_tls(struct nbdsrv_conn *c, uint8_t *dst, size_t want);
-static void conn_got_bytes(struct nbdsrv_conn *c, size_t r);
 
 /* One step of reading. Returns 0 progress, 1 would block, <0 connection gone. */
 static int conn_read_step(struct nbdsrv_conn *c)
@@ -725,7 +419,7 @@ static int conn_read_step(struct nbdsrv_conn *c)
 		return 1;
 	}
 	if (c->ssl)
-		return conn_read_tls(c, dst, want);
+		return srv_conn_read_tls(c, dst, want);
 	if (rdahead_avail(&c->ra)) {
 		r = (ssize_t)rdahead_take(&c->ra, dst, want);
 		goto got;
@@ -745,7 +439,7 @@ static int conn_read_step(struct nbdsrv_conn *c)
 			return 0;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 1;
-		conn_dead(c, -errno);
+		srv_conn_dead(c, -errno);
 		return -1;
 	}
 	if (r == 0) {
@@ -754,54 +448,17 @@ static int conn_read_step(struct nbdsrv_conn *c)
 			dbg(LOG_SUB_NBD, "%s: client closed the connection", c->name);
 		else
 			log_info("%s: EOF in the middle of a request", c->name);
-		conn_dead(c, -ECONNRESET);
+		srv_conn_dead(c, -ECONNRESET);
 		return -1;
 	}
 	r = (ssize_t)rdahead_got(&c->ra, (size_t)r, want);
 got:
-	conn_got_bytes(c, (size_t)r);
-	return 0;
-}
-
-/*
- * TLS: SSL_read straight into the step's destination (OpenSSL keeps what
- * the record holds past it; nbdsrv_tls_pending() says so).
- */
-static int conn_read_tls(struct nbdsrv_conn *c, uint8_t *dst, size_t want)
-{
-	int events = 0;
-	ssize_t r;
-
-	/* The budget counts trips to the socket; decrypted bytes TLS holds are a copy away. */
-	if (!nbdsrv_tls_pending(c->ssl)) {
-		if (c->tls_reads_left == 0)
-			return 1;
-		c->tls_reads_left--;
-	}
-	r = nbdsrv_tls_read(c->ssl, c->name, dst, want, &events);
-	if (r == -EAGAIN) {
-		if (events & EV_WRITE) {
-			c->tls_rd_wants_write = true;
-			ev_io_start(c->loop, &c->wio);
-		}
-		return 1;
-	}
-	if (r == -ECONNRESET) {
-		if (c->state == NBDSRV_CONN_READ_HDR && c->hdr_got == 0)
-			dbg(LOG_SUB_NBD, "%s: client closed the connection", c->name);
-		else
-			log_info("%s: EOF in the middle of a request", c->name);
-	}
-	if (r <= 0) {
-		conn_dead(c, r < 0 ? (int)r : -ECONNRESET);
-		return -1;
-	}
-	conn_got_bytes(c, (size_t)r);
+	srv_conn_got_bytes(c, (size_t)r);
 	return 0;
 }
 
 /* r bytes of the current step arrived. */
-static void conn_got_bytes(struct nbdsrv_conn *c, size_t r)
+void srv_conn_got_bytes(struct nbdsrv_conn *c, size_t r)
 {
 	struct nbdsrv_io *io = c->cur;
 
@@ -818,7 +475,7 @@ static void conn_got_bytes(struct nbdsrv_conn *c, size_t r)
 			c->rx_big = io->req.len >= RA_SIZE;
 			c->cur = NULL;
 			conn_set_state(c, next_hdr_state(c));
-			io_dispatch(c, io);
+			srv_io_dispatch(c, io);
 		}
 		break;
 	case NBDSRV_CONN_DISCARD:
@@ -826,7 +483,7 @@ static void conn_got_bytes(struct nbdsrv_conn *c, size_t r)
 		if (c->discard_left == 0) {
 			c->cur = NULL;
 			conn_set_state(c, next_hdr_state(c));
-			conn_queue_reply(c, io, io->error);
+			srv_conn_queue_reply(c, io, io->error);
 		}
 		break;
 	default:
@@ -894,7 +551,7 @@ static void conn_on_stall(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	log_warn("%s: client has not read its replies for %.1f s", c->name, c->send_timeout);
-	conn_dead(c, -ETIMEDOUT);
+	srv_conn_dead(c, -ETIMEDOUT);
 }
 
 static void conn_on_fin(struct ev_loop *loop, ev_timer *w, int revents)

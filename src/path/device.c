@@ -388,26 +388,18 @@ static int dup_mem(uint8_t **dst, const uint8_t *src, size_t len)
 			c->f = (v);                                                                \
 	} while (0)
 
-struct path_device *path_device_new(struct ev_loop *loop, const struct path_device_config *cfg)
+/*
+ * The device keeps its own copies of the caller's strings and secrets
+ * (the caller's config is borrowed only during path_device_new()); c
+ * points at them. Nonzero if a copy failed (what was copied is freed with
+ * the device).
+ */
+static int pd_copy_config(struct path_device *dev, const struct path_device_config *cfg)
 {
-	struct path_device *dev;
-	struct path_device_config *c;
+	struct path_device_config *c = &dev->cfg;
 	char *ifnames[PATH_MAX_PATHS] = {0};
 	int r = 0;
 
-	if (!loop || !cfg || !cfg->target_name || !cfg->initiator_name || cfg->npaths == 0 ||
-	    cfg->npaths > PATH_MAX_PATHS) {
-		errno = EINVAL;
-		return NULL;
-	}
-	dev = calloc(1, sizeof(*dev));
-	if (!dev)
-		return NULL;
-	dev->loop = loop;
-	dev->cfg = *cfg;
-	c = &dev->cfg;
-	if (!c->transport)
-		c->transport = &path_transport_sess;
 	r |= dup_str(&dev->name, cfg->name ? cfg->name : "dev");
 	r |= dup_str(&dev->initiator_name, cfg->initiator_name);
 	r |= dup_str(&dev->initiator_alias, cfg->initiator_alias);
@@ -419,7 +411,6 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	for (unsigned int i = 0; i < cfg->npaths; i++)
 		r |= dup_str(&ifnames[i], cfg->paths[i].bind_ifname);
 	c->name = dev->name;
-	log_ratelimit_init(&dev->io_rl, dev->name, LOG_RL_INTERVAL, LOG_RL_BURST);
 	c->initiator_name = dev->initiator_name;
 	c->initiator_alias = dev->initiator_alias;
 	c->target_name = dev->target_name;
@@ -431,6 +422,14 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 		c->paths[i].bind_ifname = ifnames[i];
 		c->paths[i].name = NULL;
 	}
+	return r;
+}
+
+/* A zero in the config means "the default": the defaults of the path layer. */
+static void pd_config_defaults(struct path_device *dev)
+{
+	struct path_device_config *c = &dev->cfg;
+
 	DEFAULT(nop_interval_ms, 1000);
 	DEFAULT(nop_timeout_ms, 1500);
 	DEFAULT(cmd_timeout_ms, 30000);
@@ -454,7 +453,11 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 		log_warn("%s: io_timeout %u ms is shorter than no_path_retry %u ms or cmd_timeout "
 			 "%u ms: requests fail at io_timeout first",
 			 dev->name, c->io_timeout_ms, c->no_path_retry_ms, c->cmd_timeout_ms);
+}
 
+/* The paths, named, each with an ISID of its own. */
+static void pd_paths_init(struct path_device *dev, const struct path_device_config *cfg)
+{
 	dev->npaths = cfg->npaths;
 	for (unsigned int i = 0; i < cfg->npaths; i++) {
 		path_init(&dev->paths[i], dev, i, &cfg->paths[i]);
@@ -478,6 +481,31 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 			j = (unsigned int)-1; /* check the new value against all again */
 		}
 	}
+}
+
+struct path_device *path_device_new(struct ev_loop *loop, const struct path_device_config *cfg)
+{
+	struct path_device *dev;
+	struct path_device_config *c;
+	int r;
+
+	if (!loop || !cfg || !cfg->target_name || !cfg->initiator_name || cfg->npaths == 0 ||
+	    cfg->npaths > PATH_MAX_PATHS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return NULL;
+	dev->loop = loop;
+	dev->cfg = *cfg;
+	c = &dev->cfg;
+	if (!c->transport)
+		c->transport = &path_transport_sess;
+	r = pd_copy_config(dev, cfg);
+	log_ratelimit_init(&dev->io_rl, dev->name, LOG_RL_INTERVAL, LOG_RL_BURST);
+	pd_config_defaults(dev);
+	pd_paths_init(dev, cfg);
 	path_policy_init(&dev->pol, &c->policy);
 
 	/* Every command slot the I/O path will ever use, allocated now. */
@@ -595,121 +623,4 @@ void path_device_free(struct path_device *dev)
 	free(dev->chap_secret);
 	free(dev->mutual_secret);
 	free(dev);
-}
-
-struct bdev *path_device_bdev(struct path_device *dev)
-{
-	return &dev->bd;
-}
-
-int path_device_accept_size(struct path_device *dev, uint64_t size_bytes)
-{
-	struct bdev_info *info = &dev->bd.info;
-
-	if (size_bytes < info->size_bytes || !info->logical_block_size ||
-	    size_bytes % info->logical_block_size)
-		return -EINVAL;
-	if (size_bytes != info->size_bytes)
-		log_notice("%s: size %llu -> %llu bytes", dev->name,
-			   (unsigned long long)info->size_bytes, (unsigned long long)size_bytes);
-	info->size_bytes = size_bytes;
-	return 0;
-}
-
-void path_device_rescan(struct path_device *dev)
-{
-	unsigned int i;
-
-	for (i = 0; i < dev->npaths; i++) {
-		struct path *p = &dev->paths[i];
-
-		if (p->sess && p->state == PATH_ACTIVE) {
-			path_rescan(p);
-			return;
-		}
-	}
-}
-
-bool path_device_ready(const struct path_device *dev)
-{
-	return dev->ready;
-}
-
-unsigned int path_device_npaths(const struct path_device *dev)
-{
-	return dev->npaths;
-}
-
-unsigned int path_device_inflight(const struct path_device *dev)
-{
-	return dev->live_reqs;
-}
-
-void path_device_path_status(const struct path_device *dev, unsigned int idx,
-			     struct path_status *out)
-{
-	const struct path *p;
-
-	memset(out, 0, sizeof(*out));
-	if (idx >= dev->npaths)
-		return;
-	p = &dev->paths[idx];
-	snprintf(out->name, sizeof(out->name), "%s", p->name);
-	out->state = p->state;
-	snprintf(out->reason, sizeof(out->reason), "%s", p->reason);
-	out->since = p->since;
-	memcpy(out->isid, p->isid, 6);
-	out->ios = p->ios;
-	out->bytes = p->bytes;
-	out->errors = p->errors;
-	out->failures = p->failures;
-	out->retries = p->retries;
-	out->inflight_cmds = p->pol.inflight_cmds;
-	out->inflight_bytes = p->pol.inflight_bytes;
-	out->latency_ewma = p->latency_ewma;
-	out->throughput = p->pol.throughput;
-	out->fence_pending = p->taint_epoch > p->fenced_epoch;
-	snprintf(out->last_fence, sizeof(out->last_fence), "%s", p->last_fence);
-	out->fence_ms = p->last_fence_ms;
-	out->backoff_ms = !p->sess && (p->state == PATH_FAILED || p->state == PATH_FENCED ||
-				       p->state == PATH_WRONG_LUN)
-				  ? p->relogin_delay_ms
-				  : p->backoff_ms;
-	out->reinstated = p->reinstate_episode;
-}
-
-int path_device_set_enabled(struct path_device *dev, unsigned int idx, bool on)
-{
-	struct path *p;
-
-	if (idx >= dev->npaths)
-		return -EINVAL;
-	p = &dev->paths[idx];
-	if (p->enabled == on)
-		return 0;
-	p->enabled = on;
-	if (dev->state != DEV_RUNNING)
-		return 0;
-	if (on) {
-		p->reconnect_at = 0;
-		path_connect(p);
-	} else {
-		path_stop(p);
-		path_set_state(p, PATH_DISABLED, "disabled by the administrator");
-		pd_regroup(dev);
-	}
-	pd_kick(dev);
-	return 0;
-}
-
-void path_device_failback(struct path_device *dev)
-{
-	path_policy_request_failback(&dev->pol);
-	pd_regroup(dev);
-}
-
-void path_device_fail_path(struct path_device *dev, unsigned int idx, const char *why)
-{
-	if (idx < dev->npaths)
-		path_fail(&dev->paths[idx], "%s", why ? why : "failed by request");
 }

@@ -285,10 +285,14 @@ void path_set_state(struct path *p, enum path_state st, const char *fmt, ...) IS
 void path_connect(struct path *p);
 void path_fail(struct path *p, const char *fmt, ...) ISN_PRINTF(2, 3);
 void path_stop(struct path *p);
+/* pathcheck.c */
 void path_check(struct path *p, double now); /* the timer's work */
 void path_arm_timer(struct path *p);
 double path_next_due(const struct path *p); /* 0: nothing due */
+/* path.c */
 bool path_usable(const struct path *p);
+/* Sessions ended by the target this soon after login count as reinstated (seconds). */
+double path_reinstate_window(const struct path_device *dev);
 /* Failed again after each of its last logins: I/O goes to other paths first. */
 bool path_probation(const struct path *p);
 int path_submit(struct path *p, struct path_io *io);

@@ -2,11 +2,13 @@
 noinst_LIBRARIES += libpath.a
 libpath_a_SOURCES = \
 	src/path/deadline.c \
+	src/path/devctl.c \
 	src/path/device.c src/path/device.h \
 	src/path/fence.c \
 	src/path/internal.h \
 	src/path/linkmon.c src/path/linkmon.h \
 	src/path/path.c src/path/path.h \
+	src/path/pathcheck.c \
 	src/path/policy.c src/path/policy.h \
 	src/path/probe.c src/path/probe.h \
 	src/path/request.c \

@@ -1,7 +1,7 @@
 /*
- * One path: its session's life, health checks and reconnect with backoff.
- * See path.h for the states; the ghost-write fence is in fence.c
- * (device.h says why).
+ * One path: its session's life and reconnect with backoff. See path.h
+ * for the states; the health checks and the path timer are in
+ * pathcheck.c, the ghost-write fence in fence.c (device.h says why).
  */
 #include "config.h"
 
@@ -211,7 +211,7 @@ static double path_next_delay(struct path *p)
 }
 
 /* Sessions ended by the target this soon after login count as reinstated. */
-static double reinstate_window(const struct path_device *dev)
+double path_reinstate_window(const struct path_device *dev)
 {
 	return 2 * dev->cfg.reconnect_max_ms / 1000.0;
 }
@@ -233,7 +233,7 @@ static void path_reinstate_note(struct path *p, const char *how)
 	double now = pd_now(dev);
 
 	if (p->login_epoch != p->epoch || p->reinstate_epoch == p->epoch ||
-	    now - p->login_at > reinstate_window(dev))
+	    now - p->login_at > path_reinstate_window(dev))
 		return;
 	p->reinstate_epoch = p->epoch;
 	p->reinstate_count++;
@@ -247,8 +247,8 @@ static void path_reinstate_note(struct path *p, const char *how)
 		"%02x%02x%02x%02x%02x%02x and initiator name %s - a second iscsi-nbd for this "
 		"LUN, or another host with the same initiator name. Backing off: re-login every "
 		"%u s instead of taking the session back",
-		p->name, p->reinstate_count, reinstate_window(dev), how, p->isid[0], p->isid[1],
-		p->isid[2], p->isid[3], p->isid[4], p->isid[5], dev->cfg.initiator_name,
+		p->name, p->reinstate_count, path_reinstate_window(dev), how, p->isid[0],
+		p->isid[1], p->isid[2], p->isid[3], p->isid[4], p->isid[5], dev->cfg.initiator_name,
 		dev->cfg.reinstate_backoff_ms / 1000);
 }
 
@@ -631,230 +631,6 @@ void path_io_finished(struct path *p, struct path_io *io, double now)
 		p->pol.throughput =
 			p->pol.throughput > 0 ? p->pol.throughput * 0.875 + tput * 0.125 : tput;
 	}
-}
-
-static bool path_backoff_due(const struct path *p)
-{
-	return (p->backoff_ms > p->dev->cfg.reconnect_min_ms || p->fail_streak) &&
-	       p->login_epoch == p->epoch;
-}
-
-/*
- * A live session that has lasted: the re-login back-off is reset once it
- * has carried I/O successfully for backoff_reset_ms (or carried none and
- * answered its NOPs: a standby path), with no command stuck now; a
- * reinstatement episode ends once a session outlives its window.
- */
-static void path_check_stable(struct path *p, double now)
-{
-	struct path_device *dev = p->dev;
-	double up = now - p->login_at;
-	bool was;
-
-	if (p->login_epoch != p->epoch)
-		return;
-	if ((p->reinstate_count || p->reinstate_episode) && up > reinstate_window(dev)) {
-		if (p->reinstate_episode)
-			log_notice(
-				"%s: session up for %.0f s: no more reinstatement from elsewhere",
-				p->name, up);
-		p->reinstate_count = 0;
-		p->reinstate_episode = false;
-	}
-	if (path_backoff_due(p) && up >= dev->cfg.backoff_reset_ms / 1000.0 &&
-	    (p->sess_ok || !p->sess_sent)) {
-		if (!list_empty(&p->outstanding)) {
-			const struct path_io *head =
-				list_entry(p->outstanding.next, struct path_io, node);
-
-			if (now - head->sent_at >= dev->cfg.nop_interval_ms / 1000.0)
-				return;
-		}
-		was = path_probation(p);
-		log_info("%s: healthy for %.0f s: re-login back-off reset from %u ms", p->name, up,
-			 p->backoff_ms);
-		p->backoff_ms = dev->cfg.reconnect_min_ms;
-		p->fail_streak = 0;
-		if (was)
-			pd_regroup(dev);
-	}
-}
-
-static void path_ping_done(void *opaque, int err)
-{
-	struct path *p = opaque;
-
-	if (p->ping_epoch != p->epoch || !p->sess)
-		return;
-	p->ping_out = false;
-}
-
-static bool path_busy(const struct path *p)
-{
-	return !list_empty(&p->outstanding) || p->ping_out || path_probe_running(&p->probe) ||
-	       path_resv_running(&p->resv);
-}
-
-static bool session_ready_state(enum path_state st)
-{
-	return st == PATH_PROBING || st == PATH_ACTIVE || st == PATH_STANDBY;
-}
-
-/* A session that cannot even queue a NOP is not usable. */
-static void path_send_ping(struct path *p, double now)
-{
-	int r = path_ops_of(p)->ping(p->sess, path_ping_done, p);
-
-	if (r < 0) {
-		p->errors++;
-		path_fail(p, "cannot send a NOP-Out: %s", strerror(-r));
-		return;
-	}
-	p->ping_out = true;
-	p->ping_epoch = p->epoch;
-}
-
-void path_check(struct path *p, double now)
-{
-	struct path_device *dev = p->dev;
-
-	if (path_fence_pending(p) && p->dead_epoch >= p->taint_epoch && now >= p->fence_deadline)
-		path_fence_done(p, p->taint_epoch, "retain time", NULL);
-	if (p->fence_parked) { /* from the timer or the kick watcher: never inside its callback */
-		path_ops_of(p)->free(p->fence_parked);
-		p->fence_parked = NULL;
-	}
-	if (p->fence_sess && now >= path_fence_sess_due(p)) {
-		log_warn("%s: fence session: %s did not finish in time: closing", p->name,
-			 p->fence_ready ? "logout" : "login");
-		path_fence_sess_close(p);
-	}
-	path_fence_try(p, now);
-
-	if (p->sess && session_ready_state(p->state)) {
-		double last_rx = path_ops_of(p)->last_rx(p->sess);
-		double nop_timeout = dev->cfg.nop_timeout_ms / 1000.0;
-
-		path_check_stable(p, now);
-		if (path_busy(p)) {
-			/* Any received byte is life: silence counts from the later of the
-			 * last byte and the moment we started waiting for one. */
-			double ref = MAX(last_rx, p->busy_since);
-
-			if (now - ref >= nop_timeout) {
-				p->errors++;
-				path_fail(p,
-					  "no traffic for %.0f ms while %u commands%s outstanding",
-					  (now - ref) * 1000, p->pol.inflight_cmds,
-					  p->ping_out ? " and a NOP" : "");
-				return;
-			}
-			if (!list_empty(&p->outstanding)) {
-				struct path_io *head =
-					list_entry(p->outstanding.next, struct path_io, node);
-
-				if (now >= head->sent_at + dev->cfg.cmd_timeout_ms / 1000.0) {
-					p->errors++;
-					path_fail(p, "command timed out after %u ms",
-						  dev->cfg.cmd_timeout_ms);
-					return;
-				}
-			}
-			/* Busy but quiet (a slow command): ask for a NOP-In, whose
-			 * answer is traffic. Nothing is sent while bytes flow, so a
-			 * NOP never queues behind a busy connection's data. */
-			if (!p->ping_out && now - ref >= dev->cfg.nop_interval_ms / 1000.0)
-				path_send_ping(p, now);
-		} else if (now - last_rx >= dev->cfg.nop_interval_ms / 1000.0) {
-			p->busy_since = now;
-			path_send_ping(p, now);
-		}
-		return;
-	}
-	if (p->sess && (p->state == PATH_WRONG_LUN || p->state == PATH_FAILED) &&
-	    now >= p->reconnect_at) {
-		/* A logout (wrong LUN, or asked by the target) did not finish in
-		 * time: stop waiting for it. */
-		path_fail(p, "logout did not finish in time");
-		p->reconnect_at = now;
-	}
-	/* Not while a fence session logs in with this path's ISID: the two
-	 * logins would reinstate each other. */
-	if (!p->sess && p->enabled && dev->state == DEV_RUNNING && !path_fence_logging_in(p) &&
-	    (p->state == PATH_FAILED || p->state == PATH_FENCED || p->state == PATH_WRONG_LUN) &&
-	    now >= p->reconnect_at)
-		path_connect(p);
-}
-
-double path_next_due(const struct path *p)
-{
-	struct path_device *dev = p->dev;
-	double due = 0;
-
-#define TAKE(t)                                                                                    \
-	do {                                                                                       \
-		double t_ = (t);                                                                   \
-		if (due == 0 || t_ < due)                                                          \
-			due = t_;                                                                  \
-	} while (0)
-	if (path_fence_pending(p) && p->dead_epoch >= p->taint_epoch)
-		TAKE(p->fence_deadline);
-	if (p->fence_sess)
-		TAKE(path_fence_sess_due(p));
-	if (path_fence_can_try(p) && p->fence_retry_at)
-		TAKE(p->fence_retry_at);
-	if (p->sess && session_ready_state(p->state)) {
-		double last_rx = path_ops_of(p)->last_rx(p->sess);
-
-		if (path_busy(p)) {
-			TAKE(MAX(last_rx, p->busy_since) + dev->cfg.nop_timeout_ms / 1000.0);
-			if (!p->ping_out)
-				TAKE(MAX(last_rx, p->busy_since) +
-				     dev->cfg.nop_interval_ms / 1000.0);
-			if (!list_empty(&p->outstanding)) {
-				struct path_io *head =
-					list_entry(p->outstanding.next, struct path_io, node);
-
-				TAKE(head->sent_at + dev->cfg.cmd_timeout_ms / 1000.0);
-			}
-		} else {
-			TAKE(last_rx + dev->cfg.nop_interval_ms / 1000.0);
-		}
-		/* Only while still ahead: afterwards the NOP cadence re-checks. */
-		if (path_backoff_due(p) &&
-		    p->login_at + dev->cfg.backoff_reset_ms / 1000.0 > pd_now(dev))
-			TAKE(p->login_at + dev->cfg.backoff_reset_ms / 1000.0);
-	} else if ((p->sess && (p->state == PATH_WRONG_LUN || p->state == PATH_FAILED)) ||
-		   (!p->sess && p->enabled && dev->state == DEV_RUNNING &&
-		    !path_fence_logging_in(p) &&
-		    (p->state == PATH_FAILED || p->state == PATH_FENCED ||
-		     p->state == PATH_WRONG_LUN))) {
-		/* Exactly the cases path_check() acts on, so a due time in the
-		 * past cannot make the timer spin. */
-		TAKE(p->reconnect_at);
-	}
-#undef TAKE
-	return due;
-}
-
-/* One timer per path, set to the earliest thing that can come due. */
-void path_arm_timer(struct path *p)
-{
-	struct path_device *dev = p->dev;
-	double due = path_next_due(p);
-	double after;
-
-	/* libev's "be smart about timeouts": a timer that fires too early just
-	 * re-arms for the rest, so only an earlier deadline touches it; with
-	 * traffic flowing (the due time moving later on every completion) the
-	 * timer is left alone. */
-	if (due == 0 || (ev_is_active(&p->timer) && p->timer_due <= due))
-		return;
-	ev_timer_stop(dev->loop, &p->timer);
-	p->timer_due = due;
-	after = due - pd_now(dev);
-	ev_timer_set(&p->timer, after > 0 ? after + 0.0005 : 0, 0);
-	ev_timer_start(dev->loop, &p->timer);
 }
 
 void path_release(struct path *p)

@@ -162,6 +162,95 @@ static void io_resend(struct path_device *dev, struct path_io *io, const struct 
 	io_requeue(dev, io, 0, -1);
 }
 
+/*
+ * The command did not complete at the SCSI level: a Reject (the session
+ * lives on: retried after a backoff), or a session that died or dropped
+ * it (a path problem: re-sent, and a write that reached the socket may
+ * still execute on the old session, so that path is fenced for it).
+ */
+static void task_not_done(struct path_device *dev, struct path_io *io, struct path *p, double now,
+			  const struct sess_task *t)
+{
+	if (t->result == -EIO && dev->state == DEV_RUNNING) {
+		/* The target rejected the PDU (Reject); the session lives on. */
+		if (io->retries < dev->cfg.retry_max) {
+			io->retries++;
+			io_requeue(dev, io, now + dev->cfg.retry_backoff_ms / 1000.0, -1);
+		} else {
+			io_finish(io, -EIO);
+		}
+		return;
+	}
+	/* The session died or dropped the command: a path problem. A write
+	 * that reached the socket may still execute on the old session. */
+	if (p && io->is_write && t->sent) {
+		io->fence_mask |= 1u << p->idx;
+		io->fence_epoch[p->idx] = io->sent_epoch;
+		path_taint(p, io->sent_epoch);
+	}
+	if (dev->state != DEV_RUNNING) {
+		pd_io_complete(io, -ESHUTDOWN);
+		return;
+	}
+	/* -ECONNABORTED / -ESHUTDOWN: the session is dying and reports it
+	 * (with its reason) through on_state; anything else it survived. */
+	if (p && p->sess && p->epoch == io->sent_epoch && t->result != -ECONNABORTED &&
+	    t->result != -ESHUTDOWN)
+		path_fail(p, "command failed: %s", strerror(-t->result));
+	io_resend(dev, io, p, now, strerror(-t->result));
+}
+
+/* A transient status: the same path again after a growing backoff, a bounded number of times. */
+static void task_retry(struct path_device *dev, struct path_io *io, struct path *p, double now,
+		       const struct sess_task *t, const char *why)
+{
+	if (io->retries < dev->cfg.retry_max) {
+		double backoff = dev->cfg.retry_backoff_ms / 1000.0 * (1u << MIN(io->retries, 10));
+
+		io->retries++;
+		if (p)
+			p->retries++;
+		dbg(LOG_SUB_PATH, "%s: retry %u at %llu: %s %s", p ? p->name : dev->name,
+		    io->retries, (unsigned long long)io->offset, scsi_status_name(t->status), why);
+		io_requeue(dev, io, now + backoff, p ? (int)p->idx : -1);
+		return;
+	}
+	log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: giving up at %llu after %u retries: %s %s",
+		      p ? p->name : dev->name, (unsigned long long)io->offset, io->retries,
+		      scsi_status_name(t->status), why);
+	if (p)
+		p->errors++;
+	io_finish(io, -EIO);
+}
+
+/* An error no other path would answer differently: a reservation conflict or a medium error. */
+static void task_hard(struct path_device *dev, struct path_io *io, struct path *p, double now,
+		      const struct sess_task *t, int err, const char *why)
+{
+	if (t->status == SCSI_STATUS_RESERVATION_CONFLICT) {
+		int h = io->is_write ? pd_resv_conflict_ours(dev, p) : -1;
+
+		if (h >= 0 && io->retries < dev->cfg.retry_max) {
+			/* Our own reservation, held by another of our
+			 * nexuses, on a target that wants it to write. */
+			io->retries++;
+			io_requeue(dev, io, 0, h);
+			return;
+		}
+		/* DESIGN.md: a host-level answer (someone holds or took the
+		 * LUN), never a path failure; no other path would do better. */
+		pd_resv_conflict(dev, p);
+		io_finish(io, -EIO);
+		return;
+	}
+	log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: I/O error at %llu len %u: %s %s",
+		      p ? p->name : dev->name, (unsigned long long)io->offset, io->len,
+		      scsi_status_name(t->status), why);
+	if (p)
+		p->errors++;
+	io_finish(io, err ? err : -EIO);
+}
+
 static void pd_task_done(struct sess_task *t)
 {
 	struct path_io *io = t->opaque;
@@ -174,34 +263,8 @@ static void pd_task_done(struct sess_task *t)
 
 	if (p)
 		path_io_finished(p, io, now);
-	if (t->result == -EIO && dev->state == DEV_RUNNING) {
-		/* The target rejected the PDU (Reject); the session lives on. */
-		if (io->retries < dev->cfg.retry_max) {
-			io->retries++;
-			io_requeue(dev, io, now + dev->cfg.retry_backoff_ms / 1000.0, -1);
-		} else {
-			io_finish(io, -EIO);
-		}
-		return;
-	}
 	if (t->result != 0) {
-		/* The session died or dropped the command: a path problem. A write
-		 * that reached the socket may still execute on the old session. */
-		if (p && io->is_write && t->sent) {
-			io->fence_mask |= 1u << p->idx;
-			io->fence_epoch[p->idx] = io->sent_epoch;
-			path_taint(p, io->sent_epoch);
-		}
-		if (dev->state != DEV_RUNNING) {
-			pd_io_complete(io, -ESHUTDOWN);
-			return;
-		}
-		/* -ECONNABORTED / -ESHUTDOWN: the session is dying and reports it
-		 * (with its reason) through on_state; anything else it survived. */
-		if (p && p->sess && p->epoch == io->sent_epoch && t->result != -ECONNABORTED &&
-		    t->result != -ESHUTDOWN)
-			path_fail(p, "command failed: %s", strerror(-t->result));
-		io_resend(dev, io, p, now, strerror(-t->result));
+		task_not_done(dev, io, p, now, t);
 		return;
 	}
 	v = path_task_verdict(t, &sense, &sp);
@@ -234,26 +297,7 @@ static void pd_task_done(struct sess_task *t)
 		io_finish(io, 0);
 		return;
 	case SCSI_CLASS_RETRY:
-		if (io->retries < dev->cfg.retry_max) {
-			double backoff =
-				dev->cfg.retry_backoff_ms / 1000.0 * (1u << MIN(io->retries, 10));
-
-			io->retries++;
-			if (p)
-				p->retries++;
-			dbg(LOG_SUB_PATH, "%s: retry %u at %llu: %s %s", p ? p->name : dev->name,
-			    io->retries, (unsigned long long)io->offset,
-			    scsi_status_name(t->status), why);
-			io_requeue(dev, io, now + backoff, p ? (int)p->idx : -1);
-			return;
-		}
-		log_rl_printf(&dev->io_rl, now, LOG_ERR,
-			      "%s: giving up at %llu after %u retries: %s %s",
-			      p ? p->name : dev->name, (unsigned long long)io->offset, io->retries,
-			      scsi_status_name(t->status), why);
-		if (p)
-			p->errors++;
-		io_finish(io, -EIO);
+		task_retry(dev, io, p, now, t, why);
 		return;
 	case SCSI_CLASS_PATH:
 		if (p) {
@@ -263,28 +307,7 @@ static void pd_task_done(struct sess_task *t)
 		io_resend(dev, io, p, now, why);
 		return;
 	case SCSI_CLASS_HARD:
-		if (t->status == SCSI_STATUS_RESERVATION_CONFLICT) {
-			int h = io->is_write ? pd_resv_conflict_ours(dev, p) : -1;
-
-			if (h >= 0 && io->retries < dev->cfg.retry_max) {
-				/* Our own reservation, held by another of our
-				 * nexuses, on a target that wants it to write. */
-				io->retries++;
-				io_requeue(dev, io, 0, h);
-				return;
-			}
-			/* DESIGN.md: a host-level answer (someone holds or took the
-			 * LUN), never a path failure; no other path would do better. */
-			pd_resv_conflict(dev, p);
-			io_finish(io, -EIO);
-			return;
-		}
-		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: I/O error at %llu len %u: %s %s",
-			      p ? p->name : dev->name, (unsigned long long)io->offset, io->len,
-			      scsi_status_name(t->status), why);
-		if (p)
-			p->errors++;
-		io_finish(io, v.err ? v.err : -EIO);
+		task_hard(dev, io, p, now, t, v.err, why);
 		return;
 	}
 }

@@ -12,10 +12,15 @@ libsession_a_SOURCES = \
 	src/session/iscsi_name.h \
 	src/session/login.c \
 	src/session/login.h \
+	src/session/login_chap.c \
+	src/session/login_int.h \
 	src/session/param.c \
 	src/session/param.h \
+	src/session/param_keys.c \
+	src/session/param_keys.h \
 	src/session/pdu.c \
 	src/session/pdu.h \
+	src/session/pdu_bhs.h \
 	src/session/pdu_codec.c \
 	src/session/pdu_gen.h \
 	src/session/pdu_wire.h \
@@ -23,6 +28,7 @@ libsession_a_SOURCES = \
 	src/session/session.c \
 	src/session/session.h \
 	src/session/task.c \
+	src/session/task_rx.c \
 	src/session/text.c \
 	src/session/text.h
 libsession_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
@@ -102,6 +108,7 @@ tests_fuzz_fuzz_session_SOURCES = tests/fuzz/fuzz_session.c \
 	src/session/iscsi_name.h \
 	src/session/session.c \
 	src/session/task.c \
+	src/session/task_rx.c \
 	$(FUZZ_DRIVER)
 tests_fuzz_fuzz_session_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_session_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
@@ -119,6 +126,7 @@ tests_fuzz_fuzz_datain_SOURCES = tests/fuzz/fuzz_datain.c \
 	src/session/discovery.c \
 	src/session/session.c \
 	src/session/task.c \
+	src/session/task_rx.c \
 	$(FUZZ_DRIVER)
 tests_fuzz_fuzz_datain_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_datain_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)

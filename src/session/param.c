@@ -1,6 +1,7 @@
 /*
- * Login key negotiation: one table of RFC 7143 section 13 keys and the
- * section 6.2 rules that combine an offer with an answer. See param.h.
+ * Login key negotiation: the section 6.2 rules that combine an offer with
+ * an answer, driven by the table of RFC 7143 section 13 keys in
+ * param_keys.c. See param.h.
  *
  * The table drives everything: what we offer in which stage, how the
  * target's answer is checked, what we answer to the target's offers, and
@@ -18,227 +19,10 @@
 
 #include "session/iscsi_name.h"
 #include "session/param.h"
+#include "session/param_keys.h"
 #include "util/compiler.h"
 #include "util/escape.h"
 #include "util/log.h"
-
-enum key_type {
-	KT_NUM,	   /* numerical-value (RFC 7143 5.1) */
-	KT_BOOL,   /* Yes / No; result 0 or 1 */
-	KT_LIST,   /* one of row.values; result is the index */
-	KT_STRING, /* free text (names, alias, address) */
-};
-
-/* RFC 7143 6.2 / 6.2.1 negotiation outcome functions. */
-enum key_rule {
-	RULE_DECLARATIVE, /* each side states its own value, nobody answers */
-	RULE_MIN,	  /* numerical minimum of offer and answer */
-	RULE_MAX,	  /* numerical maximum */
-	RULE_AND,	  /* boolean AND */
-	RULE_OR,	  /* boolean OR */
-	RULE_LIST,	  /* first offered value the responder supports */
-	RULE_REJECT,	  /* obsolete key (RFC 7143 13.26): always answer Reject */
-};
-
-static const char *const rule_names[] = {
-	[RULE_DECLARATIVE] = "declarative",
-	[RULE_MIN] = "minimum",
-	[RULE_MAX] = "maximum",
-	[RULE_AND] = "AND",
-	[RULE_OR] = "OR",
-	[RULE_LIST] = "list",
-	[RULE_REJECT] = "obsolete",
-};
-
-/* Where a key may appear (RFC 7143 6.3 and each key's "Use:"). */
-enum key_phase {
-	PH_SECURITY, /* security negotiation stage only */
-	PH_LOGIN,    /* any login stage ("IO"/"LO") */
-	PH_ANY,	     /* login and full feature phase ("ALL") */
-};
-
-enum key_sender {
-	S_INITIATOR,
-	S_TARGET,
-	S_BOTH,
-};
-
-/* Which of our requests carries our offer of the key. */
-enum key_offer {
-	OFFER_NEVER,	   /* we never offer it, only answer */
-	OFFER_SECURITY,	   /* first PDU of the security stage */
-	OFFER_OPERATIONAL, /* first PDU of the operational stage */
-};
-
-struct key_def {
-	const char *name;
-	enum key_type type;
-	enum key_rule rule;
-	enum key_phase phase;
-	enum key_sender sender;
-	enum key_offer offer;
-	bool leading_only;	      /* "LO": leading connection only */
-	bool irrelevant_in_discovery; /* "Irrelevant when: SessionType=Discovery" */
-	uint32_t min, max;	      /* numerical range, inclusive */
-	uint32_t def;		      /* default: number, boolean, or values[] index */
-	const char *const *values;    /* KT_LIST: known values (KT_BOOL: No, Yes) */
-};
-
-/* Key indexes, in table order. */
-enum {
-	K_HEADER_DIGEST,
-	K_DATA_DIGEST,
-	K_MAX_CONNECTIONS,
-	K_TARGET_NAME,
-	K_INITIATOR_NAME,
-	K_TARGET_ALIAS,
-	K_INITIATOR_ALIAS,
-	K_TARGET_ADDRESS,
-	K_TPGT,
-	K_INITIAL_R2T,
-	K_IMMEDIATE_DATA,
-	K_MAX_RECV_DSL,
-	K_MAX_BURST,
-	K_FIRST_BURST,
-	K_TIME2WAIT,
-	K_TIME2RETAIN,
-	K_MAX_R2T,
-	K_DATA_PDU_IN_ORDER,
-	K_DATA_SEQ_IN_ORDER,
-	K_ERL,
-	K_SESSION_TYPE,
-	K_AUTH_METHOD,
-	K_OF_MARKER,
-	K_IF_MARKER,
-	K_OF_MARK_INT,
-	K_IF_MARK_INT,
-	K_TASK_REPORTING,
-	K_COUNT
-};
-
-_Static_assert(K_COUNT == ISCSI_PARAM_NKEYS, "ISCSI_PARAM_NKEYS must match the key table");
-
-static const char *const v_bool[] = {"No", "Yes", NULL};
-static const char *const v_digest[] = {"None", "CRC32C", NULL};
-static const char *const v_session[] = {"Normal", "Discovery", NULL};
-/* Only what we implement: a target offering KRB5, SRP... gets Reject. */
-static const char *const v_auth[] = {"None", "CHAP", NULL};
-/* RFC 7143 13.23: we do not implement ResponseFence / FastAbort. */
-static const char *const v_task_reporting[] = {"RFC3720", NULL};
-
-#define DSL_MAX 16777215u /* 2^24 - 1 */
-
-/*
- * RFC 7143 section 13, one row per key (the members of struct key_def;
- * a member left out is false / 0 / NULL).
- */
-/* A table reads best one key to two or three lines: */
-/* clang-format off */
-static const struct key_def keys[K_COUNT] = {
-	/* 13.1 */
-	[K_HEADER_DIGEST] = {.name = "HeaderDigest", .type = KT_LIST, .rule = RULE_LIST,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.values = v_digest},
-	[K_DATA_DIGEST] = {.name = "DataDigest", .type = KT_LIST, .rule = RULE_LIST,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.values = v_digest},
-	/* 13.2 */
-	[K_MAX_CONNECTIONS] = {.name = "MaxConnections", .type = KT_NUM, .rule = RULE_MIN,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .min = 1, .max = 65535,
-		.def = 1},
-	/* 13.4: a target sends TargetName only in SendTargets answers; tolerated, ignored. */
-	[K_TARGET_NAME] = {.name = "TargetName", .type = KT_STRING, .rule = RULE_DECLARATIVE,
-		.phase = PH_ANY, .sender = S_BOTH, .offer = OFFER_SECURITY},
-	/* 13.5 */
-	[K_INITIATOR_NAME] = {.name = "InitiatorName", .type = KT_STRING, .rule = RULE_DECLARATIVE,
-		.phase = PH_LOGIN, .sender = S_INITIATOR, .offer = OFFER_SECURITY},
-	/* 13.6 */
-	[K_TARGET_ALIAS] = {.name = "TargetAlias", .type = KT_STRING, .rule = RULE_DECLARATIVE,
-		.phase = PH_ANY, .sender = S_TARGET, .offer = OFFER_NEVER},
-	/* 13.7 */
-	[K_INITIATOR_ALIAS] = {.name = "InitiatorAlias", .type = KT_STRING,
-		.rule = RULE_DECLARATIVE, .phase = PH_ANY, .sender = S_INITIATOR,
-		.offer = OFFER_SECURITY},
-	/* 13.8: in a login, only with status class 1 (redirect); login.c reads it there. */
-	[K_TARGET_ADDRESS] = {.name = "TargetAddress", .type = KT_STRING, .rule = RULE_DECLARATIVE,
-		.phase = PH_ANY, .sender = S_TARGET, .offer = OFFER_NEVER},
-	/* 13.9 */
-	[K_TPGT] = {.name = "TargetPortalGroupTag", .type = KT_NUM, .rule = RULE_DECLARATIVE,
-		.phase = PH_LOGIN, .sender = S_TARGET, .offer = OFFER_NEVER, .max = 65535},
-	/* 13.10 */
-	[K_INITIAL_R2T] = {.name = "InitialR2T", .type = KT_BOOL, .rule = RULE_OR,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .max = 1, .def = 1,
-		.values = v_bool},
-	/* 13.11 */
-	[K_IMMEDIATE_DATA] = {.name = "ImmediateData", .type = KT_BOOL, .rule = RULE_AND,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .max = 1, .def = 1,
-		.values = v_bool},
-	/* 13.12 */
-	[K_MAX_RECV_DSL] = {.name = "MaxRecvDataSegmentLength", .type = KT_NUM,
-		.rule = RULE_DECLARATIVE, .phase = PH_ANY, .sender = S_BOTH,
-		.offer = OFFER_OPERATIONAL, .min = 512, .max = DSL_MAX, .def = 8192},
-	/* 13.13 */
-	[K_MAX_BURST] = {.name = "MaxBurstLength", .type = KT_NUM, .rule = RULE_MIN,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .min = 512, .max = DSL_MAX,
-		.def = 262144},
-	/* 13.14 */
-	[K_FIRST_BURST] = {.name = "FirstBurstLength", .type = KT_NUM, .rule = RULE_MIN,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .min = 512, .max = DSL_MAX,
-		.def = 65536},
-	/* 13.15 */
-	[K_TIME2WAIT] = {.name = "DefaultTime2Wait", .type = KT_NUM, .rule = RULE_MAX,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .max = 3600, .def = 2},
-	/* 13.16 */
-	[K_TIME2RETAIN] = {.name = "DefaultTime2Retain", .type = KT_NUM, .rule = RULE_MIN,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .max = 3600, .def = 20},
-	/* 13.17 */
-	[K_MAX_R2T] = {.name = "MaxOutstandingR2T", .type = KT_NUM, .rule = RULE_MIN,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .min = 1, .max = 65535,
-		.def = 1},
-	/* 13.18 */
-	[K_DATA_PDU_IN_ORDER] = {.name = "DataPDUInOrder", .type = KT_BOOL, .rule = RULE_OR,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .max = 1, .def = 1,
-		.values = v_bool},
-	/* 13.19 */
-	[K_DATA_SEQ_IN_ORDER] = {.name = "DataSequenceInOrder", .type = KT_BOOL, .rule = RULE_OR,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .max = 1, .def = 1,
-		.values = v_bool},
-	/* 13.20: we implement level 0 only, and MIN keeps it there. */
-	[K_ERL] = {.name = "ErrorRecoveryLevel", .type = KT_NUM, .rule = RULE_MIN,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .max = 2},
-	/* 13.21 */
-	[K_SESSION_TYPE] = {.name = "SessionType", .type = KT_LIST, .rule = RULE_DECLARATIVE,
-		.phase = PH_LOGIN, .sender = S_INITIATOR, .offer = OFFER_SECURITY,
-		.leading_only = true, .values = v_session},
-	/* 12.1 */
-	[K_AUTH_METHOD] = {.name = "AuthMethod", .type = KT_LIST, .rule = RULE_LIST,
-		.phase = PH_SECURITY, .sender = S_BOTH, .offer = OFFER_SECURITY, .values = v_auth},
-	/* 13.26 obsoletes the markers: answer No to the booleans, Reject to the intervals. */
-	[K_OF_MARKER] = {.name = "OFMarker", .type = KT_BOOL, .rule = RULE_AND, .phase = PH_LOGIN,
-		.sender = S_BOTH, .offer = OFFER_NEVER, .max = 1, .values = v_bool},
-	[K_IF_MARKER] = {.name = "IFMarker", .type = KT_BOOL, .rule = RULE_AND, .phase = PH_LOGIN,
-		.sender = S_BOTH, .offer = OFFER_NEVER, .max = 1, .values = v_bool},
-	[K_OF_MARK_INT] = {.name = "OFMarkInt", .type = KT_STRING, .rule = RULE_REJECT,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_NEVER},
-	[K_IF_MARK_INT] = {.name = "IFMarkInt", .type = KT_STRING, .rule = RULE_REJECT,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_NEVER},
-	/* 13.23 */
-	[K_TASK_REPORTING] = {.name = "TaskReporting", .type = KT_LIST, .rule = RULE_LIST,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_NEVER, .leading_only = true,
-		.irrelevant_in_discovery = true, .values = v_task_reporting},
-};
-/* clang-format on */
 
 /* Per-key state flags. */
 enum {
@@ -384,7 +168,7 @@ void iscsi_param_init(struct iscsi_negotiation *n, const struct iscsi_param_conf
 
 	/* Our preference for every key, whether we offer it or only answer it. */
 	for (int i = 0; i < K_COUNT; i++)
-		n->key[i].ours = keys[i].def;
+		n->key[i].ours = param_keys[i].def;
 	n->key[K_MAX_CONNECTIONS].ours = 1;
 	n->key[K_INITIAL_R2T].ours = c->initial_r2t;
 	n->key[K_IMMEDIATE_DATA].ours = !c->no_immediate_data;
@@ -421,7 +205,7 @@ void iscsi_param_init(struct iscsi_negotiation *n, const struct iscsi_param_conf
 /* Text of our offer for row i, or NULL when we do not offer it in this login. */
 static const char *offer_text(const struct iscsi_negotiation *n, int i, char *tmp, size_t cap)
 {
-	const struct key_def *k = &keys[i];
+	const struct key_def *k = &param_keys[i];
 	const struct iscsi_param_key_state *st = &n->key[i];
 	size_t len = 0;
 
@@ -464,16 +248,16 @@ int iscsi_param_build_offer(struct iscsi_negotiation *n, enum iscsi_param_stage 
 		const char *v;
 		int ret;
 
-		if (keys[i].offer != want || (n->key[i].flags & (KF_OFFERED | KF_RECEIVED)))
+		if (param_keys[i].offer != want || (n->key[i].flags & (KF_OFFERED | KF_RECEIVED)))
 			continue;
 		v = offer_text(n, i, tmp, sizeof(tmp));
 		if (!v)
 			continue;
-		ret = append_kv(buf, cap, len, keys[i].name, v);
+		ret = append_kv(buf, cap, len, param_keys[i].name, v);
 		if (ret < 0)
 			return ret;
 		n->key[i].flags |= KF_OFFERED;
-		dbg(LOG_SUB_LOGIN, "%s: offer %s=%s", n->name, keys[i].name, v);
+		dbg(LOG_SUB_LOGIN, "%s: offer %s=%s", n->name, param_keys[i].name, v);
 	}
 	return 0;
 }
@@ -481,7 +265,7 @@ int iscsi_param_build_offer(struct iscsi_negotiation *n, enum iscsi_param_stage 
 static int find_key(const char *key)
 {
 	for (int i = 0; i < K_COUNT; i++)
-		if (!strcmp(keys[i].name, key))
+		if (!strcmp(param_keys[i].name, key))
 			return i;
 	return -1;
 }
@@ -511,7 +295,7 @@ static int parse_value(const struct key_def *k, const char *v, uint32_t *out)
 /* Store a declaration the target made about itself. */
 static int take_declaration(struct iscsi_negotiation *n, int i, const char *value)
 {
-	const struct key_def *k = &keys[i];
+	const struct key_def *k = &param_keys[i];
 	uint32_t v;
 
 	if (k->type == KT_STRING) {
@@ -547,7 +331,7 @@ static int take_declaration(struct iscsi_negotiation *n, int i, const char *valu
 /* The target answered our offer of row i with value. */
 static int take_answer(struct iscsi_negotiation *n, int i, const char *value)
 {
-	const struct key_def *k = &keys[i];
+	const struct key_def *k = &param_keys[i];
 	struct iscsi_param_key_state *st = &n->key[i];
 	uint32_t v;
 
@@ -604,7 +388,7 @@ static int take_answer(struct iscsi_negotiation *n, int i, const char *value)
 static int answer_offer(struct iscsi_negotiation *n, int i, const char *value, char *ans,
 			size_t cap)
 {
-	const struct key_def *k = &keys[i];
+	const struct key_def *k = &param_keys[i];
 	struct iscsi_param_key_state *st = &n->key[i];
 	uint32_t v = 0;
 	const char *p;
@@ -682,7 +466,7 @@ int iscsi_param_process(struct iscsi_negotiation *n, enum iscsi_param_stage stag
 		dbg(LOG_SUB_LOGIN, "%s: answering %s=NotUnderstood", n->name, key);
 		return append_kv(reply, cap, rlen, key, "NotUnderstood");
 	}
-	k = &keys[i];
+	k = &param_keys[i];
 	st = &n->key[i];
 	dbg(LOG_SUB_LOGIN, "%s: target sent %s=%s", n->name, key, value);
 
@@ -715,7 +499,7 @@ int iscsi_param_process(struct iscsi_negotiation *n, enum iscsi_param_stage stag
 	if (ret < 0)
 		return ret;
 	dbg(LOG_SUB_LOGIN, "%s: answer %s=%s (rule: %s)", n->name, k->name, ans,
-	    rule_names[k->rule]);
+	    param_rule_names[k->rule]);
 	return append_kv(reply, cap, rlen, k->name, ans);
 }
 
@@ -727,7 +511,7 @@ bool iscsi_param_stage_answered(const struct iscsi_negotiation *n, enum iscsi_pa
 	for (int i = 0; i < K_COUNT; i++) {
 		const struct iscsi_param_key_state *st = &n->key[i];
 
-		if (keys[i].offer == want && keys[i].rule != RULE_DECLARATIVE &&
+		if (param_keys[i].offer == want && param_keys[i].rule != RULE_DECLARATIVE &&
 		    (st->flags & KF_OFFERED) && !(st->flags & KF_ANSWERED))
 			return false;
 	}
@@ -741,7 +525,7 @@ bool iscsi_param_stage_answered(const struct iscsi_negotiation *n, enum iscsi_pa
  */
 static int final_value(struct iscsi_negotiation *n, int i, uint32_t *out)
 {
-	const struct key_def *k = &keys[i];
+	const struct key_def *k = &param_keys[i];
 	const struct iscsi_param_key_state *st = &n->key[i];
 
 	if (st->flags & KF_RESULT) {
@@ -800,7 +584,7 @@ int iscsi_param_finish(struct iscsi_negotiation *n)
 	/* Each side declares what it receives (RFC 7143 13.12). */
 	p->our_max_recv_dsl = (n->key[K_MAX_RECV_DSL].flags & KF_OFFERED)
 				      ? n->key[K_MAX_RECV_DSL].ours
-				      : keys[K_MAX_RECV_DSL].def;
+				      : param_keys[K_MAX_RECV_DSL].def;
 	p->target_max_recv_dsl = v[K_MAX_RECV_DSL];
 	p->max_burst = v[K_MAX_BURST];
 	p->first_burst = v[K_FIRST_BURST];

@@ -1,6 +1,7 @@
 /*
- * Private to the session engine (session.c, task.c, discovery.c): the
- * session object, the task table and the functions the files share.
+ * Private to the session engine (session.c, task.c, task_rx.c,
+ * discovery.c, control.c): the session object, the task table and the
+ * functions the files share.
  * Nothing outside src/session includes this.
  */
 #ifndef ISN_SESSION_SESS_INT_H
@@ -147,7 +148,7 @@ struct sess {
 void sess_die(struct sess *s, enum sess_death why, const char *fmt, ...) ISN_PRINTF(3, 4);
 void sess_set_state(struct sess *s, enum sess_state st);
 
-/* task.c */
+/* task.c, task_rx.c */
 int sess_tasks_init(struct sess *s);
 void sess_tasks_fini(struct sess *s);
 /* Hand back everything outstanding at death; closing: unsent tasks get -ESHUTDOWN. */
@@ -170,6 +171,18 @@ struct sess_slot *sess_rx_match(struct sess *s, uint32_t itt, enum sess_slot_kin
 /* Complete a task (deferred while one of its PDUs is half written). */
 void sess_task_finish(struct sess *s, struct sess_slot *sl, int result);
 const char *sess_op_name(unsigned int op);
+/* Bursts a write slot keeps queued: the outstanding R2Ts and the unsolicited one. */
+#define SESS_BURST_RING (SESS_R2T_MAX + 1)
+/* Queue one Data-Out sequence (an R2T's, or the unsolicited one) on a write slot. */
+void sess_slot_push_burst(struct sess_slot *sl, uint32_t off, uint32_t len, uint32_t ttt, bool r2t);
+/* Refill the slot's Data-Out PDUs from its bursts. */
+void sess_slot_dout_next(struct sess *s, struct sess_slot *sl);
+/*
+ * The target's answer to this command is malformed: the command comes back
+ * with -EPROTO (session.h), the session dies, the others get -ECONNABORTED.
+ */
+void sess_task_malformed(struct sess *s, struct sess_slot *sl, const char *fmt, ...)
+	ISN_PRINTF(3, 4);
 
 /* control.c */
 uint64_t sess_lun_from_wire(uint64_t w);

@@ -46,7 +46,7 @@ want "RuntimeDirectoryPreserve=yes"
 want "LimitMEMLOCK=infinity"
 want "CapabilityBoundingSet=CAP_SYS_ADMIN CAP_IPC_LOCK CAP_SYS_RESOURCE"
 # The daemon's own stop bound (export stop_timeout_ms, 20 s) fits in TimeoutStopSec.
-grep -q 'stop_timeout_ms = 20000' "$top_srcdir/src/cli/cmd_attach.c" ||
+grep -q 'stop_timeout_ms = 20000' "$top_srcdir/src/cli/attach_parse.c" ||
 	fail "the daemon's stop bound changed: check TimeoutStopSec"
 
 # The udev rule: links from the backend attribute, for disks and partitions.

@@ -1,0 +1,53 @@
+/*
+ * Private to attach / serve (cmd_attach.c, attach_parse.c): the command
+ * line parsed into one struct, which the later phases (preflight,
+ * daemonize, run) read. Nothing else includes this.
+ */
+#ifndef ISN_CLI_ATTACH_H
+#define ISN_CLI_ATTACH_H
+
+#include <stdbool.h>
+
+#include "cli/cli.h"
+#include "cli/export.h"
+#include "cli/servetls.h"
+
+/* --reservation (iscsi-nbd.8 EXCLUSIVE ACCESS). */
+enum resv_policy {
+	RESV_EXCLUSIVE, /* reserve; a target without PR: warned */
+	RESV_REQUIRED,	/* reserve; a target without PR: refused */
+	RESV_NONE,	/* no reservation: a cluster filesystem shares the LUN */
+};
+
+/* What the preflight needs besides the target: filled by attach_parse(). */
+struct resv_opts {
+	enum resv_policy policy;
+	bool read_only, preempt;
+	bool serve;
+};
+
+/* One attach / serve command line. Strings are borrowed from argv unless said. */
+struct attach_cmd {
+	bool serve;
+	bool help; /* --help was printed: exit 0 without doing anything */
+	struct export_config ec;
+	struct resv_opts ro;
+	struct cli_target t;
+	char **portals;		      /* PATH_MAX_PATHS slots, -P copies: the caller frees them */
+	char *ifaces[PATH_MAX_PATHS]; /* the part after '@' of each portal copy, or NULL */
+	unsigned int np;
+	bool foreground, root_storage;
+	bool tls_opt; /* a --tls* option was given */
+	const char *log_file;
+	struct serve_tls *stls; /* borrowed; the caller releases it */
+};
+
+/*
+ * Fill a (portals and stls set by the caller) from the configuration file
+ * named by --config and the command line, and check the options against
+ * each other, serve's TLS credentials included. Returns 0, or a cli_exit
+ * code after printing the reason; a->help is set when --help was printed.
+ */
+int attach_parse(int argc, char **argv, struct attach_cmd *a);
+
+#endif

@@ -1,0 +1,504 @@
+/*
+ * iscsi-nbd attach / serve, first phase: the command line (and the
+ * configuration file --config names) into a struct attach_cmd, with the
+ * options checked against each other before anything logs in.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/attach.h"
+#include "cli/cli.h"
+#include "cli/conffile.h"
+#include "cli/ctl.h"
+#include "cli/export.h"
+#include "cli/servetls.h"
+#include "path/policy.h"
+#include "path/transport.h"
+
+enum {
+	OPT_POLICY = CLI_OPT_FIRST_FREE,
+	OPT_DEVICE,
+	OPT_CONNECTIONS,
+	OPT_NAME,
+	OPT_SOCKET,
+	OPT_LISTEN,
+	OPT_EXPORT_NAME,
+	OPT_NO_PATH_RETRY,
+	OPT_NOP_INTERVAL,
+	OPT_NOP_TIMEOUT,
+	OPT_CMD_TIMEOUT,
+	OPT_DEAD_CONN_TIMEOUT,
+	OPT_RR_MIN_IO,
+	OPT_FAILBACK,
+	OPT_LOG_FILE,
+	OPT_MAX_CLIENTS,
+	OPT_CONFIG,
+	OPT_RESCAN_INTERVAL,
+	OPT_COALESCE_US,
+	OPT_IO_TIMEOUT,
+	OPT_IO_RETRIES,
+	OPT_TLS,
+	OPT_TLS_PSK,
+	OPT_TLS_CERTIFICATES,
+	OPT_TLS_VERIFY_PEER,
+	OPT_RESERVATION,
+	OPT_READ_ONLY,
+	OPT_PREEMPT,
+	OPT_ROOT_STORAGE,
+};
+
+static const struct option attach_opts[] = {
+	CLI_TARGET_LONGOPTS,
+	{"foreground", no_argument, NULL, 'f'},
+	{"help", no_argument, NULL, 'h'},
+	{"policy", required_argument, NULL, OPT_POLICY},
+	{"device", required_argument, NULL, OPT_DEVICE},
+	{"connections", required_argument, NULL, OPT_CONNECTIONS},
+	{"name", required_argument, NULL, OPT_NAME},
+	{"socket", required_argument, NULL, OPT_SOCKET},
+	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"export-name", required_argument, NULL, OPT_EXPORT_NAME},
+	{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+	{"tls", required_argument, NULL, OPT_TLS},
+	{"tls-psk", required_argument, NULL, OPT_TLS_PSK},
+	{"tls-certificates", required_argument, NULL, OPT_TLS_CERTIFICATES},
+	{"tls-verify-peer", no_argument, NULL, OPT_TLS_VERIFY_PEER},
+	{"no-path-retry", required_argument, NULL, OPT_NO_PATH_RETRY},
+	{"nop-interval", required_argument, NULL, OPT_NOP_INTERVAL},
+	{"nop-timeout", required_argument, NULL, OPT_NOP_TIMEOUT},
+	{"cmd-timeout", required_argument, NULL, OPT_CMD_TIMEOUT},
+	{"dead-conn-timeout", required_argument, NULL, OPT_DEAD_CONN_TIMEOUT},
+	{"rr-min-io", required_argument, NULL, OPT_RR_MIN_IO},
+	{"failback", required_argument, NULL, OPT_FAILBACK},
+	{"log-file", required_argument, NULL, OPT_LOG_FILE},
+	{"rescan-interval", required_argument, NULL, OPT_RESCAN_INTERVAL},
+	{"coalesce-us", required_argument, NULL, OPT_COALESCE_US},
+	{"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
+	{"io-retries", required_argument, NULL, OPT_IO_RETRIES},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"reservation", required_argument, NULL, OPT_RESERVATION},
+	{"read-only", no_argument, NULL, OPT_READ_ONLY},
+	{"preempt", no_argument, NULL, OPT_PREEMPT},
+	{"root-storage", no_argument, NULL, OPT_ROOT_STORAGE},
+	{NULL, 0, NULL, 0},
+};
+
+static void attach_usage(FILE *f, bool serve)
+{
+	if (serve)
+		fprintf(f, "Usage: " CLI_PROG " serve -t IQN -P PORTAL [-P PORTAL ...] [-l LUN]\n"
+			   "       (--socket PATH | --listen HOST:PORT) [OPTIONS]\n\n"
+			   "Serve the LUN, over all its paths, to NBD clients (qemu, nbdcopy,\n"
+			   "nbdinfo, fio) with the fixed newstyle handshake.\n\n");
+	else
+		fprintf(f,
+			"Usage: " CLI_PROG " attach -t IQN -P PORTAL [-P PORTAL ...] [-l LUN]\n"
+			"       [--device /dev/nbdN] [OPTIONS]\n\n"
+			"Attach the LUN, over all its paths, as /dev/nbdN. Prints the device\n"
+			"when it is ready and stays in the background (or in the foreground\n"
+			"with -f). If --device names a device still connected after a daemon\n"
+			"crash, the device is taken back without failing its I/O (requests the\n"
+			"dead daemon held are re-sent by the kernel when its 30 s request timer\n"
+			"fires). Online resize: when the LUN grows, /dev/nbdN grows with it.\n\n");
+	fputs(cli_target_help, f);
+	fprintf(f,
+		"  (-P may be given up to %d times, one path each; PORTAL@IFACE binds that\n"
+		"   path to a network interface, PORTAL@ADDR to a local source address)\n\n"
+		"Path options:\n"
+		"      --policy NAME            round-robin (default), failover, queue-length,\n"
+		"                               service-time\n"
+		"      --rr-min-io N            round-robin: commands per path turn (default 1)\n"
+		"      --failback WHEN          failover: immediate (default), manual, or seconds\n"
+		"      --no-path-retry SECONDS  how long I/O waits for a path (default 15)\n"
+		"      --nop-interval MS        NOP-Out after this much silence (default 1000)\n"
+		"      --nop-timeout MS         silence that fails a busy path (default 1500)\n"
+		"      --cmd-timeout MS         per-command deadline (default 30000)\n"
+		"      --io-timeout SECONDS     deadline of one request across all its\n"
+		"                               retries and waits, then EIO (default 60)\n"
+		"      --io-retries N           re-sends of a command after path failures\n"
+		"                               before its request fails (default 8)\n"
+		"      --rescan-interval SEC    re-read the LUN's capacity for online resize\n"
+		"                               (default 10; 0: only on a capacity-changed\n"
+		"                               unit attention)\n"
+		"      --coalesce-us US         with %d or more requests in flight, gather\n"
+		"                               events this long before each wait (default\n"
+		"                               %d; 0: never)\n\n",
+		PATH_MAX_PATHS, EXPORT_COALESCE_DEPTH, EXPORT_COALESCE_US);
+	if (serve)
+		fprintf(f, "Server options:\n"
+			   "      --socket PATH            Unix socket (mode 0600)\n"
+			   "      --listen HOST:PORT       TCP socket: any client can read and\n"
+			   "                               write the LUN: TLS required by default\n"
+			   "      --export-name NAME       export name (default \"\")\n"
+			   "      --max-clients N          (default 16)\n"
+			   "      --tls MODE               off, on (offer TLS) or require (refuse\n"
+			   "                               plaintext clients); default: require\n"
+			   "                               off loopback or with credentials, else\n"
+			   "                               off (Unix socket, loopback)\n"
+			   "      --tls-psk FILE           pre-shared keys, psktool format\n"
+			   "                               (NAME:HEXKEY lines), mode 0600\n"
+			   "      --tls-certificates DIR   X.509: ca-cert.pem, server-cert.pem,\n"
+			   "                               server-key.pem\n"
+			   "      --tls-verify-peer        require a client certificate that\n"
+			   "                               DIR/ca-cert.pem signed\n");
+	else
+		fprintf(f, "Device options:\n"
+			   "      --device /dev/nbdN       device to use (default: first free)\n"
+			   "      --connections N          kernel sockets (queues): default CPUs, "
+			   "max 4\n"
+			   "      --dead-conn-timeout SEC  how long the kernel keeps I/O for a "
+			   "restarted\n"
+			   "                               daemon (default 60)\n");
+	fprintf(f, "Exclusive access (SCSI-3 persistent reservations):\n"
+		   "      --reservation POLICY     exclusive (default): register every path and\n"
+		   "                               reserve the LUN (Write Exclusive - Registrants\n"
+		   "                               Only), refuse a LUN another host holds (exit\n"
+		   "                               10), warn if the target has no reservations;\n"
+		   "                               required: refuse such a target too; none: no\n"
+		   "                               reservation (only for a cluster filesystem)\n"
+		   "      --read-only              export read-only, take no reservation: shares\n"
+		   "                               a LUN another host holds; writes fail (EPERM)\n"
+		   "      --preempt                take the LUN from another host (PREEMPT AND\n"
+		   "                               ABORT): only when that host is dead\n");
+	fprintf(f,
+		"Daemon options:\n"
+		"  -f, --foreground             stay in the foreground, log to stderr\n"
+		"      --name NAME              control socket name (default nbdN / serve-PID)\n"
+		"      --log-file FILE          background log (default %s/NAME.log)\n"
+		"      --root-storage           the device holds the root filesystem: run as\n"
+		"                               @" CLI_PROG " (systemd's shutdown spares it),\n"
+		"                               fail unless all memory can be locked\n"
+		"      --config NAME            read %s/NAME.conf (or a file) after\n"
+		"                               " CONFIG_GLOBAL_NAME
+		".conf; options given here win\n",
+		ctl_dir(), config_dir());
+}
+
+static int parse_uint(const char *what, const char *arg, uint64_t max, uint64_t *out)
+{
+	if (cli_parse_u64(arg, out) < 0 || *out > max) {
+		cli_err("bad %s '%s': give a number up to %llu", what, arg,
+			(unsigned long long)max);
+		return -1;
+	}
+	return 0;
+}
+
+/* An option handler's answer for an option of another group. */
+#define OPT_NOT_MINE (-1)
+
+/* The defaults of everything the command line and the configuration file can set. */
+static void attach_defaults(struct attach_cmd *a)
+{
+	struct export_config *ec = &a->ec;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	cli_target_init(&a->t);
+	a->ro.policy = RESV_EXCLUSIVE;
+	ec->index = -1;
+	ec->nconns = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (unsigned int)ncpu;
+	ec->dead_conn_timeout_s = 60;
+	ec->max_clients = 16;
+	ec->start_timeout_ms = 30000;
+	ec->rescan_interval_s = 10;
+	ec->coalesce_us = EXPORT_COALESCE_US;
+	ec->stop_timeout_ms = 20000;
+	ec->dev.policy.kind = PATH_POLICY_ROUND_ROBIN;
+	ec->dev.transport = &path_transport_sess;
+}
+
+/* Path options: selection policy, timeouts, retries, rescans. */
+static int attach_opt_path(struct attach_cmd *a, int c, const char *arg)
+{
+	struct export_config *ec = &a->ec;
+	uint64_t v;
+
+	switch (c) {
+	case OPT_POLICY:
+		if (path_policy_parse(arg, &ec->dev.policy.kind) < 0) {
+			cli_err("unknown policy '%s': give round-robin, failover, "
+				"queue-length or service-time",
+				arg);
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
+	case OPT_RR_MIN_IO:
+		if (parse_uint("--rr-min-io", arg, 1u << 20, &v) < 0)
+			return CLI_EXIT_USAGE;
+		ec->dev.policy.rr_min_io = (uint32_t)v;
+		return 0;
+	case OPT_FAILBACK:
+		if (path_failback_parse(arg, &ec->dev.policy.failback,
+					&ec->dev.policy.failback_delay_ms) < 0) {
+			cli_err("bad --failback '%s': give immediate, manual or seconds", arg);
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
+	case OPT_NO_PATH_RETRY:
+		if (parse_uint("--no-path-retry", arg, 3600, &v) < 0)
+			return CLI_EXIT_USAGE;
+		/* 0 would mean "the default": fail at once is 1 ms. */
+		ec->dev.no_path_retry_ms = v ? (uint32_t)v * 1000 : 1;
+		return 0;
+	case OPT_NOP_INTERVAL:
+		if (parse_uint("--nop-interval", arg, 3600000, &v) < 0)
+			return CLI_EXIT_USAGE;
+		ec->dev.nop_interval_ms = (uint32_t)v;
+		return 0;
+	case OPT_NOP_TIMEOUT:
+		if (parse_uint("--nop-timeout", arg, 3600000, &v) < 0)
+			return CLI_EXIT_USAGE;
+		ec->dev.nop_timeout_ms = (uint32_t)v;
+		return 0;
+	case OPT_CMD_TIMEOUT:
+		if (parse_uint("--cmd-timeout", arg, 3600000, &v) < 0)
+			return CLI_EXIT_USAGE;
+		ec->dev.cmd_timeout_ms = (uint32_t)v;
+		return 0;
+	case OPT_RESCAN_INTERVAL:
+		if (parse_uint("--rescan-interval", arg, 86400, &v) < 0)
+			return CLI_EXIT_USAGE;
+		ec->rescan_interval_s = (uint32_t)v;
+		return 0;
+	case OPT_COALESCE_US:
+		if (parse_uint("--coalesce-us", arg, 10000, &v) < 0)
+			return CLI_EXIT_USAGE;
+		ec->coalesce_us = (uint32_t)v;
+		return 0;
+	case OPT_IO_TIMEOUT:
+		if (parse_uint("--io-timeout", arg, 86400, &v) < 0 || v == 0)
+			return CLI_EXIT_USAGE;
+		ec->dev.io_timeout_ms = (uint32_t)v * 1000;
+		return 0;
+	case OPT_IO_RETRIES:
+		if (parse_uint("--io-retries", arg, 1000, &v) < 0 || v == 0)
+			return CLI_EXIT_USAGE;
+		ec->dev.io_retries = (uint32_t)v;
+		return 0;
+	default:
+		return OPT_NOT_MINE;
+	}
+}
+
+/* --device /dev/nbdN (or nbdN, or N) into ec.index. */
+static int attach_opt_device(struct attach_cmd *a, const char *arg)
+{
+	const char *p = arg;
+	char *end;
+	long idx;
+
+	if (strncmp(p, "/dev/", 5) == 0)
+		p += 5;
+	if (strncmp(p, "nbd", 3) == 0)
+		p += 3;
+	idx = strtol(p, &end, 10);
+	if (*p == 0 || *end || idx < 0 || idx > 65535) {
+		cli_err("bad --device '%s': give /dev/nbdN", arg);
+		return CLI_EXIT_USAGE;
+	}
+	a->ec.index = (int32_t)idx;
+	return 0;
+}
+
+/* -P PORTAL[@IFACE]: one path more; the copy goes to a->portals. */
+static int attach_opt_portal(struct attach_cmd *a, const char *arg)
+{
+	unsigned int np = a->np;
+
+	if (np == PATH_MAX_PATHS) {
+		cli_err("at most %d portals (paths)", PATH_MAX_PATHS);
+		return CLI_EXIT_USAGE;
+	}
+	a->portals[np] = strdup(arg);
+	if (!a->portals[np])
+		return CLI_EXIT_LOCAL;
+	/* PORTAL@IFACE: bind this path to an interface. */
+	a->ifaces[np] = strrchr(a->portals[np], '@');
+	if (a->ifaces[np])
+		*a->ifaces[np]++ = 0;
+	a->np++;
+	return 0;
+}
+
+/* Export options: the kernel device or the NBD server and its TLS. */
+static int attach_opt_export(struct attach_cmd *a, int c, const char *arg)
+{
+	struct export_config *ec = &a->ec;
+	uint64_t v;
+
+	switch (c) {
+	case OPT_DEVICE:
+		return attach_opt_device(a, arg);
+	case OPT_CONNECTIONS:
+		if (parse_uint("--connections", arg, 16, &v) < 0 || v == 0)
+			return CLI_EXIT_USAGE;
+		ec->nconns = (unsigned int)v;
+		return 0;
+	case OPT_DEAD_CONN_TIMEOUT:
+		if (parse_uint("--dead-conn-timeout", arg, 86400, &v) < 0)
+			return CLI_EXIT_USAGE;
+		ec->dead_conn_timeout_s = (uint32_t)v;
+		return 0;
+	case OPT_SOCKET:
+		ec->socket_path = arg;
+		return 0;
+	case OPT_LISTEN:
+		ec->listen_addr = arg;
+		return 0;
+	case OPT_EXPORT_NAME:
+		ec->export_name = arg;
+		return 0;
+	case OPT_MAX_CLIENTS:
+		if (parse_uint("--max-clients", arg, 1024, &v) < 0 || v == 0)
+			return CLI_EXIT_USAGE;
+		ec->max_clients = (unsigned int)v;
+		return 0;
+	case OPT_TLS:
+		a->stls->mode_arg = arg;
+		break;
+	case OPT_TLS_PSK:
+		a->stls->psk_file = arg;
+		break;
+	case OPT_TLS_CERTIFICATES:
+		a->stls->cert_dir = arg;
+		break;
+	case OPT_TLS_VERIFY_PEER:
+		a->stls->verify_peer = true;
+		break;
+	default:
+		return OPT_NOT_MINE;
+	}
+	a->tls_opt = true; /* the --tls* options fall through to here */
+	return 0;
+}
+
+/* Daemon and access options: name, log, reservation, root storage. */
+static int attach_opt_daemon(struct attach_cmd *a, int c, const char *arg)
+{
+	switch (c) {
+	case 'f':
+		a->foreground = true;
+		return 0;
+	case OPT_NAME:
+		if (!*arg || strchr(arg, '/') || strlen(arg) > 48) {
+			cli_err("bad --name '%s': a short name without '/'", arg);
+			return CLI_EXIT_USAGE;
+		}
+		a->ec.name = arg;
+		return 0;
+	case OPT_LOG_FILE:
+		a->log_file = arg;
+		return 0;
+	case OPT_CONFIG: /* read by config_expand_args() */
+		return 0;
+	case OPT_RESERVATION:
+		if (strcmp(arg, "exclusive") == 0)
+			a->ro.policy = RESV_EXCLUSIVE;
+		else if (strcmp(arg, "required") == 0)
+			a->ro.policy = RESV_REQUIRED;
+		else if (strcmp(arg, "none") == 0)
+			a->ro.policy = RESV_NONE;
+		else {
+			cli_err("bad --reservation '%s': give exclusive, required or none", arg);
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
+	case OPT_READ_ONLY:
+		a->ro.read_only = true;
+		return 0;
+	case OPT_PREEMPT:
+		a->ro.preempt = true;
+		return 0;
+	case OPT_ROOT_STORAGE:
+		a->root_storage = true;
+		return 0;
+	default:
+		return OPT_NOT_MINE;
+	}
+}
+
+/*
+ * The options against each other, and serve's TLS credentials: before any
+ * login, a network listen without credentials is refused right here.
+ */
+static int attach_check(struct attach_cmd *a)
+{
+	int code;
+
+	if (!a->t.target || a->np == 0) {
+		cli_err("%s needs -t IQN and at least one -P PORTAL (see --help)",
+			a->serve ? "serve" : "attach");
+		return CLI_EXIT_USAGE;
+	}
+	if (a->serve && !a->ec.socket_path == !a->ec.listen_addr) {
+		cli_err("serve needs exactly one of --socket PATH or --listen HOST:PORT");
+		return CLI_EXIT_USAGE;
+	}
+	if (!a->serve && a->tls_opt) {
+		cli_err("--tls options are for serve: attach exports /dev/nbdN on this host only");
+		return CLI_EXIT_USAGE;
+	}
+	if (a->serve) {
+		code = serve_tls_setup(a->stls, a->ec.listen_addr, a->ec.socket_path);
+		if (code)
+			return code;
+		a->ec.tls_mode = a->stls->mode;
+		a->ec.tls = a->stls->tls;
+	}
+	if (a->ro.preempt && (a->ro.read_only || a->ro.policy == RESV_NONE)) {
+		cli_err("--preempt takes the LUN's reservation: not with --read-only or "
+			"--reservation none");
+		return CLI_EXIT_USAGE;
+	}
+	if (a->root_storage && a->serve) {
+		cli_err("--root-storage is for attach: serve exports no block device");
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int attach_parse(int argc, char **argv, struct attach_cmd *a)
+{
+	int c, code;
+
+	attach_defaults(a);
+	/* --config NAME: the file's values become options placed first. */
+	code = config_expand_args(&argc, &argv, attach_opts, "t:P:l:fh", OPT_CONFIG, &a->serve);
+	if (code)
+		return code;
+	a->ec.mode = a->serve ? EXPORT_SERVER : EXPORT_KERNEL;
+	a->ro.serve = a->serve;
+	while ((c = getopt_long(argc, argv, "t:P:l:fh", attach_opts, NULL)) != -1) {
+		if (c == 'h') {
+			attach_usage(stdout, a->serve);
+			a->help = true;
+			return CLI_EXIT_OK;
+		}
+		code = c == 'P' ? attach_opt_portal(a, optarg) : attach_opt_path(a, c, optarg);
+		if (code == OPT_NOT_MINE)
+			code = attach_opt_export(a, c, optarg);
+		if (code == OPT_NOT_MINE)
+			code = attach_opt_daemon(a, c, optarg);
+		if (code != OPT_NOT_MINE) {
+			if (code)
+				return code;
+			continue;
+		}
+		code = cli_target_opt(&a->t, c, optarg);
+		if (code == 1)
+			continue;
+		if (code == 0)
+			attach_usage(stderr, a->serve);
+		return CLI_EXIT_USAGE;
+	}
+	if (optind < argc) {
+		cli_err("unexpected argument '%s'", argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	return attach_check(a);
+}
