@@ -189,6 +189,17 @@ static int parse_uint(const char *what, const char *arg, uint64_t max, uint64_t 
 	return 0;
 }
 
+/* The same for a count or time that must not be 0. */
+static int parse_uint1(const char *what, const char *arg, uint64_t max, uint64_t *out)
+{
+	if (cli_parse_u64(arg, out) < 0 || *out == 0 || *out > max) {
+		cli_err("bad %s '%s': give a number from 1 to %llu", what, arg,
+			(unsigned long long)max);
+		return -1;
+	}
+	return 0;
+}
+
 /* An option handler's answer for an option of another group. */
 #define OPT_NOT_MINE (-1)
 
@@ -271,12 +282,12 @@ static int attach_opt_path(struct attach_cmd *a, int c, const char *arg)
 		ec->coalesce_us = (uint32_t)v;
 		return 0;
 	case OPT_IO_TIMEOUT:
-		if (parse_uint("--io-timeout", arg, 86400, &v) < 0 || v == 0)
+		if (parse_uint1("--io-timeout", arg, 86400, &v) < 0)
 			return CLI_EXIT_USAGE;
 		ec->dev.io_timeout_ms = (uint32_t)v * 1000;
 		return 0;
 	case OPT_IO_RETRIES:
-		if (parse_uint("--io-retries", arg, 1000, &v) < 0 || v == 0)
+		if (parse_uint1("--io-retries", arg, 1000, &v) < 0)
 			return CLI_EXIT_USAGE;
 		ec->dev.io_retries = (uint32_t)v;
 		return 0;
@@ -335,7 +346,7 @@ static int attach_opt_export(struct attach_cmd *a, int c, const char *arg)
 	case OPT_DEVICE:
 		return attach_opt_device(a, arg);
 	case OPT_CONNECTIONS:
-		if (parse_uint("--connections", arg, 16, &v) < 0 || v == 0)
+		if (parse_uint1("--connections", arg, 16, &v) < 0)
 			return CLI_EXIT_USAGE;
 		ec->nconns = (unsigned int)v;
 		return 0;
@@ -354,7 +365,7 @@ static int attach_opt_export(struct attach_cmd *a, int c, const char *arg)
 		ec->export_name = arg;
 		return 0;
 	case OPT_MAX_CLIENTS:
-		if (parse_uint("--max-clients", arg, 1024, &v) < 0 || v == 0)
+		if (parse_uint1("--max-clients", arg, 1024, &v) < 0)
 			return CLI_EXIT_USAGE;
 		ec->max_clients = (unsigned int)v;
 		return 0;

@@ -43,6 +43,11 @@ expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1 --offset 4096
 expect_stderr "does not apply"
 expect_rc 1 "$isn_bin" read -t iqn.2026-11.test:x -P 127.0.0.1 --offset 12x
 expect_stderr "bad --offset"
+# A count or time that must not be 0 says so (it used to exit 1 silently).
+for o in --io-timeout --io-retries --connections --max-clients; do
+	expect_rc 1 "$isn_bin" attach -t iqn.2026-11.test:x -P 127.0.0.1 $o 0
+	expect_stderr "bad $o '0': give a number from 1 to"
+done
 expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1 -l 99999
 expect_stderr "bad LUN"
 expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1 --header-digest md5
