@@ -18,21 +18,44 @@
 #include "session/session.h"
 #include "util/compiler.h"
 
-/* Exit codes: documented in `iscsi-nbd --help` and the table in main.c. */
-enum cli_exit {
-	CLI_EXIT_OK = 0,
-	CLI_EXIT_USAGE = 1,	/* bad command line */
-	CLI_EXIT_CONNECT = 2,	/* portal unreachable / refused / connection lost */
-	CLI_EXIT_LOGIN = 3,	/* login failed: target not found, rejected */
-	CLI_EXIT_AUTH = 4,	/* authentication failed (CHAP, either direction) */
-	CLI_EXIT_IO = 5,	/* SCSI command failed (CHECK CONDITION, ...) */
-	CLI_EXIT_PROTOCOL = 6,	/* the target broke the protocol */
-	CLI_EXIT_LOCAL = 7,	/* local error: file, permission, memory */
-	CLI_EXIT_GEOMETRY = 8,	/* the LUN's block size or size cannot be exported / shown */
-	CLI_EXIT_BUSY = 9,	/* another daemon on this host holds the target LUN */
-	CLI_EXIT_IN_USE = 10,	/* detach refused: the device is in use (inuse.h) */
-	CLI_EXIT_RESERVED = 11, /* another host holds the LUN (persistent reservation) */
-};
+/*
+ * Exit codes, the one place they are defined: id, code and the line
+ * `iscsi-nbd --help` and `iscsi-nbd help COMMAND` print for it (main.c).
+ * Scripts and tests rely on the codes; man/iscsi-nbd.8 (EXIT STATUS)
+ * explains each at length, and tests/integration/cli-usage.sh checks that
+ * it lists every code here.
+ *
+ *	0  success
+ *	1  usage error: bad option, missing argument, bad number
+ *	2  connection failure: portal unreachable, refused, timed out, lost
+ *	3  login failure: target not found, initiator rejected, negotiation failed
+ *	4  authentication failure: CHAP (one-way or mutual) refused
+ *	5  SCSI / I/O error: the command reached the LUN and failed
+ *	6  protocol error: the target broke RFC 7143 (or a digest mismatched)
+ *	7  local error: file, permission, memory
+ *	8  geometry: the LUN's block size or size cannot be exported or reported
+ *	9  LUN busy: another daemon on this host attaches or serves the target LUN
+ *	10 device in use: detach refused (mounted, swap, held, open exclusively)
+ *	11 LUN reserved by another host (SPC-5 persistent reservation), or
+ *	   reservations required and the target has none
+ */
+#define CLI_EXIT_TABLE(X)                                                                          \
+	X(OK, 0, "success")                                                                        \
+	X(USAGE, 1, "usage error")                                                                 \
+	X(CONNECT, 2, "connection failure (portal unreachable, refused, timed out)")               \
+	X(LOGIN, 3, "login failure (target not found, initiator rejected)")                        \
+	X(AUTH, 4, "authentication failure (CHAP)")                                                \
+	X(IO, 5, "SCSI / I/O error")                                                               \
+	X(PROTOCOL, 6, "protocol error from the target")                                           \
+	X(LOCAL, 7, "local error (file, permission)")                                              \
+	X(GEOMETRY, 8, "LUN geometry not exportable (block size, size)")                           \
+	X(BUSY, 9, "LUN busy: another daemon on this host serves the target LUN")                  \
+	X(IN_USE, 10, "device in use: detach refused (mounted, swap, held by dm/md)")              \
+	X(RESERVED, 11, "LUN reserved by another host (persistent reservation)")
+
+#define CLI_EXIT_ENUM(id, code, text) CLI_EXIT_##id = (code),
+enum cli_exit { CLI_EXIT_TABLE(CLI_EXIT_ENUM) };
+#undef CLI_EXIT_ENUM
 
 #define CLI_PROG "iscsi-nbd"
 

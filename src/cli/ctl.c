@@ -18,6 +18,7 @@
 #include "util/compiler.h"
 #include "util/list.h"
 #include "util/log.h"
+#include "util/statecheck.h"
 
 /*
  * The server never blocks the loop it shares with block I/O: every socket
@@ -113,8 +114,29 @@ int ctl_dir_make(void)
 	return mkdir_p(ctl_dir());
 }
 
+/*
+ * Legal transitions, from the code as it is: a free slot takes a new
+ * client, which reads its request; the answer goes out at once (FREE
+ * again) or, when the socket is full, the rest is written later. Timeouts
+ * and errors free the slot from either state.
+ */
+#define ST_BIT(st) (1u << (st))
+static const unsigned int ctl_client_legal[] = {
+	[CTL_CL_FREE] = ST_BIT(CTL_CL_READING),
+	[CTL_CL_READING] = ST_BIT(CTL_CL_WRITING) | ST_BIT(CTL_CL_FREE),
+	[CTL_CL_WRITING] = ST_BIT(CTL_CL_FREE),
+};
+_Static_assert(ARRAY_SIZE(ctl_client_legal) == ARRAY_SIZE(ctl_client_state_names),
+	       "a row per state");
+
+/*
+ * The one place a client slot changes state: checks the transition (debug
+ * builds) and logs it at debug level.
+ */
 static void ctl_client_set_state(struct ctl_client *c, enum ctl_client_state st)
 {
+	STATE_CHECK(ctl_client_legal[c->state] & ST_BIT(st), c->cs->name,
+		    ctl_client_state_names[c->state], ctl_client_state_names[st]);
 	dbg(LOG_SUB_CTL, "%s ctl%u: %s -> %s", c->cs->name, c->id, ctl_client_state_names[c->state],
 	    ctl_client_state_names[st]);
 	c->state = st;

@@ -34,6 +34,7 @@
 #include "nbd/server.h"
 #include "scsi/spc.h"
 #include "util/log.h"
+#include "util/statecheck.h"
 
 /*
  * Request buffers, all allocated (and, in attach mode, locked) at start:
@@ -53,10 +54,36 @@ static const char *const export_state_names[] = {
 	[EX_STOPPING] = "stopping", [EX_DONE] = "done",
 };
 
+/*
+ * Legal transitions, from the code as it is: a kernel export binds
+ * (STARTING -> BINDING -> RUNNING), a server export runs once it listens
+ * (STARTING -> RUNNING); a stop may come in any state but DONE. A stop that
+ * came while the netlink CONNECT / RECONFIGURE was in flight is run again
+ * when the answer arrives, by going back to BINDING first (export_stop()
+ * ignores a second stop in STOPPING): STOPPING -> BINDING. DONE follows
+ * STOPPING only, and is terminal.
+ */
+#define ST_BIT(st) (1u << (st))
+static const unsigned int export_legal[] = {
+	[EX_STARTING] = ST_BIT(EX_BINDING) | ST_BIT(EX_RUNNING) | ST_BIT(EX_STOPPING),
+	[EX_BINDING] = ST_BIT(EX_RUNNING) | ST_BIT(EX_STOPPING),
+	[EX_RUNNING] = ST_BIT(EX_STOPPING),
+	[EX_STOPPING] = ST_BIT(EX_BINDING) | ST_BIT(EX_DONE),
+	[EX_DONE] = 0,
+};
+_Static_assert(ARRAY_SIZE(export_legal) == ARRAY_SIZE(export_state_names), "a row per state");
+
+/*
+ * The one place the export changes state: checks the transition (debug
+ * builds) and logs it (at info, as it always has: an operator follows a
+ * daemon's life in these lines).
+ */
 void export_set_state(struct export *e, enum export_state st)
 {
 	if (e->state == st)
 		return;
+	STATE_CHECK(export_legal[e->state] & ST_BIT(st), e->name, export_state_names[e->state],
+		    export_state_names[st]);
 	log_info("%s: %s -> %s", e->name, export_state_names[e->state], export_state_names[st]);
 	e->state = st;
 }

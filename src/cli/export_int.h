@@ -28,6 +28,14 @@ enum export_state {
 	EX_DONE,
 };
 
+/* Kernel mode stop: write-back of the kernel's cache, then a flush of the LUN. */
+enum export_wb_state {
+	WB_IDLE,
+	WB_SYNCING,  /* the write-back thread runs syncfs/fsync on the device */
+	WB_FLUSHING, /* SYNCHRONIZE CACHE in flight */
+	WB_DONE,
+};
+
 /* clang-format 14 takes C's "export" for C++'s keyword. */
 /* clang-format off */
 struct export {
@@ -71,8 +79,8 @@ struct export {
 	bool flush_sent, dev_stopping;
 
 	/* Kernel mode stop, before the DISCONNECT: write-back, then a flush. */
-	enum { WB_IDLE, WB_SYNCING, WB_FLUSHING, WB_DONE } wb_state;
-	ev_timer wb_timer; /* bound on write-back + flush: half the stop timeout */
+	enum export_wb_state wb_state; /* changed by wb_set_state() only */
+	ev_timer wb_timer;	       /* bound on write-back + flush: half the stop timeout */
 	struct bdev_req preflush_req;
 	bool ran;	/* reached EX_RUNNING: there may be writes to flush */
 	bool resv_left; /* detach released the reservation (or had none to release) */

@@ -112,7 +112,7 @@ static void nl_bind_done(struct nbdnl_async *a, int err, uint32_t index)
 			log_err("%s: %s", e->name, msg);
 			daemon_failed(CLI_EXIT_LOCAL, msg);
 			if (e->state == EX_STOPPING)
-				e->state = EX_BINDING; /* a stop came meanwhile: run it now */
+				export_set_state(e, EX_BINDING); /* a stop came meanwhile: run it */
 			export_stop(e, CLI_EXIT_LOCAL);
 			return;
 		}
@@ -150,7 +150,7 @@ static void nl_bind_done(struct nbdnl_async *a, int err, uint32_t index)
 		snprintf(e->name, sizeof(e->name), "nbd%u", e->index);
 	if (e->state == EX_STOPPING) {
 		/* A stop arrived while binding: undo it. */
-		e->state = EX_BINDING;
+		export_set_state(e, EX_BINDING);
 		export_stop(e, 0);
 		return;
 	}

@@ -33,6 +33,7 @@
 #include "nbd/server.h"
 #include "scsi/spc.h"
 #include "util/log.h"
+#include "util/statecheck.h"
 
 /*
  * The write-back thread's state. Static, not in struct export: when the
@@ -170,11 +171,43 @@ static void export_io_failed(struct export *e)
 		e->exit_code = CLI_EXIT_IO;
 }
 
+static const char *const wb_state_names[] = {
+	[WB_IDLE] = "idle",
+	[WB_SYNCING] = "syncing",
+	[WB_FLUSHING] = "flushing",
+	[WB_DONE] = "done",
+};
+
+/*
+ * Legal transitions, from the code as it is: the write-back starts
+ * (IDLE -> SYNCING), then the LUN is flushed (SYNCING -> FLUSHING; at once
+ * when the thread cannot start), then the stop goes on (DONE), or the
+ * bound passes first (SYNCING or FLUSHING -> DONE). DONE is terminal.
+ */
+#define ST_BIT(st) (1u << (st))
+static const unsigned int wb_legal[] = {
+	[WB_IDLE] = ST_BIT(WB_SYNCING),
+	[WB_SYNCING] = ST_BIT(WB_FLUSHING) | ST_BIT(WB_DONE),
+	[WB_FLUSHING] = ST_BIT(WB_DONE),
+	[WB_DONE] = 0,
+};
+_Static_assert(ARRAY_SIZE(wb_legal) == ARRAY_SIZE(wb_state_names), "a row per state");
+
+/* The one place the write-back changes state: checked (debug builds), logged at debug level. */
+static void wb_set_state(struct export *e, enum export_wb_state st)
+{
+	STATE_CHECK(wb_legal[e->wb_state] & ST_BIT(st), e->name, wb_state_names[e->wb_state],
+		    wb_state_names[st]);
+	dbg(LOG_SUB_NBD, "%s: write-back %s -> %s", e->name, wb_state_names[e->wb_state],
+	    wb_state_names[st]);
+	e->wb_state = st;
+}
+
 static void wb_finish(struct export *e)
 {
 	if (e->wb_state == WB_DONE)
 		return;
-	e->wb_state = WB_DONE;
+	wb_set_state(e, WB_DONE);
 	ev_timer_stop(e->loop, &e->wb_timer);
 	export_disconnect(e);
 }
@@ -197,7 +230,7 @@ static void preflush_done_cb(struct bdev_req *req, int err)
 /* The kernel's cache is written back: now the LUN's (SBC-4 5.24, SYNC NV = 0). */
 static void wb_flush_lun(struct export *e)
 {
-	e->wb_state = WB_FLUSHING;
+	wb_set_state(e, WB_FLUSHING);
 	if (path_device_bdev(e->dev)->info.write_cache) {
 		e->preflush_req = (struct bdev_req){
 			.op = BDEV_OP_FLUSH, .done = preflush_done_cb, .opaque = e};
@@ -301,7 +334,7 @@ static void export_writeback(struct export *e)
 	wb.err = 0;
 	ev_timer_set(&e->wb_timer, e->cfg->stop_timeout_ms / 2000., 0.);
 	ev_timer_start(e->loop, &e->wb_timer);
-	e->wb_state = WB_SYNCING;
+	wb_set_state(e, WB_SYNCING);
 	/* A small stack: with mlockall(MCL_FUTURE) all of it is locked at once. */
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256u << 10);

@@ -1,23 +1,10 @@
 /*
  * iscsi-nbd: command line entry point. Global options, then a subcommand
- * from the dispatch table; each subcommand parses its own options
- * (getopt_long) and returns an exit code. Only main() calls exit().
- *
- * Exit codes (also in `iscsi-nbd --help`; scripts and tests rely on them):
- *
- *	0  success
- *	1  usage error: bad option, missing argument, bad number
- *	2  connection failure: portal unreachable, refused, timed out, lost
- *	3  login failure: target not found, initiator rejected, negotiation failed
- *	4  authentication failure: CHAP (one-way or mutual) refused
- *	5  SCSI / I/O error: the command reached the LUN and failed
- *	6  protocol error: the target broke RFC 7143 (or a digest mismatched)
- *	7  local error: file, permission, memory
- *	8  geometry: the LUN's block size or size cannot be exported or reported
- *	9  LUN busy: another daemon on this host attaches or serves the target LUN
- *	10 device in use: detach refused (mounted, swap, held, open exclusively)
- *	11 LUN reserved by another host (SPC-5 persistent reservation), or
- *	   reservations required and the target has none
+ * from the command table below, the one place a subcommand is declared:
+ * its name, handler, summary (for --help) and the exit codes it can
+ * return (for `help COMMAND`). Each subcommand parses its own options
+ * (getopt_long) and returns an exit code (cli.h: CLI_EXIT_TABLE). Only
+ * main() calls exit().
  */
 #include "config.h"
 
@@ -51,27 +38,99 @@ struct subcmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
+	unsigned int exits; /* the exit codes it can return: a bit per code */
 };
 
-/* Later commands (attach, serve, detach, list, status, config) join here. */
+#define EX(id) (1u << CLI_EXIT_##id)
+/* What every command that logs in to a target can end with. */
+#define EX_LOGIN                                                                                   \
+	(EX(OK) | EX(USAGE) | EX(CONNECT) | EX(LOGIN) | EX(AUTH) | EX(PROTOCOL) | EX(LOCAL))
+/* The one-shot SCSI commands (cmd_scsi.c): a failed command, a size that does not fit. */
+#define EX_SCSI (EX_LOGIN | EX(IO) | EX(GEOMETRY))
+/* attach and serve: a failed start, or how the daemon ended. */
+#define EX_DAEMON (EX_SCSI | EX(BUSY) | EX(RESERVED))
+/* Commands that reach no target: running daemons, files. */
+#define EX_LOCAL_CMD (EX(OK) | EX(USAGE) | EX(LOCAL))
+
+static int cmd_help(int argc, char **argv);
+
 static const struct subcmd subcmds[] = {
-	{"discover", cmd_discover, "SendTargets discovery on a portal"},
-	{"inquiry", cmd_scsi, "INQUIRY: vendor, product, identity, limits, provisioning"},
-	{"readcap", cmd_scsi, "READ CAPACITY: size and block sizes"},
-	{"luns", cmd_scsi, "REPORT LUNS"},
-	{"tur", cmd_scsi, "TEST UNIT READY"},
-	{"read", cmd_scsi, "read a byte range of a LUN to a file or stdout"},
-	{"write", cmd_scsi, "write a file or stdin to a LUN"},
-	{"unmap", cmd_scsi, "UNMAP (discard) a byte range"},
-	{"sync", cmd_scsi, "SYNCHRONIZE CACHE"},
-	{"attach", cmd_attach, "attach a LUN over its paths as /dev/nbdN (daemon)"},
-	{"serve", cmd_serve, "serve a LUN over its paths as an NBD server (daemon)"},
-	{"detach", cmd_detach, "flush, disconnect and stop a device not in use [--force]"},
-	{"list", cmd_list, "running devices: name, target, paths, mounts [--json]"},
-	{"status", cmd_status, "devices, paths, states, latency, counters [--json]"},
-	{"config", cmd_config, "check or dump a configuration file (--dump NAME)"},
-	{"pr", cmd_pr, "persistent reservations: keys, reservation, register, reserve, preempt"},
+	{.name = "discover",
+	 .fn = cmd_discover,
+	 .exits = EX_LOGIN,
+	 .summary = "SendTargets discovery on a portal"},
+	{.name = "inquiry",
+	 .fn = cmd_scsi,
+	 .exits = EX_SCSI,
+	 .summary = "INQUIRY: vendor, product, identity, limits, provisioning"},
+	{.name = "readcap",
+	 .fn = cmd_scsi,
+	 .exits = EX_SCSI,
+	 .summary = "READ CAPACITY: size and block sizes"},
+	{.name = "luns", .fn = cmd_scsi, .exits = EX_SCSI, .summary = "REPORT LUNS"},
+	{.name = "tur", .fn = cmd_scsi, .exits = EX_SCSI, .summary = "TEST UNIT READY"},
+	{.name = "read",
+	 .fn = cmd_scsi,
+	 .exits = EX_SCSI,
+	 .summary = "read a byte range of a LUN to a file or stdout"},
+	{.name = "write",
+	 .fn = cmd_scsi,
+	 .exits = EX_SCSI,
+	 .summary = "write a file or stdin to a LUN"},
+	{.name = "unmap",
+	 .fn = cmd_scsi,
+	 .exits = EX_SCSI,
+	 .summary = "UNMAP (discard) a byte range"},
+	{.name = "sync", .fn = cmd_scsi, .exits = EX_SCSI, .summary = "SYNCHRONIZE CACHE"},
+	{.name = "attach",
+	 .fn = cmd_attach,
+	 .exits = EX_DAEMON,
+	 .summary = "attach a LUN over its paths as /dev/nbdN (daemon)"},
+	{.name = "serve",
+	 .fn = cmd_serve,
+	 .exits = EX_DAEMON,
+	 .summary = "serve a LUN over its paths as an NBD server (daemon)"},
+	{.name = "detach",
+	 .fn = cmd_detach,
+	 .exits = EX_LOCAL_CMD | EX(IO) | EX(IN_USE),
+	 .summary = "flush, disconnect and stop a device not in use [--force]"},
+	{.name = "list",
+	 .fn = cmd_list,
+	 .exits = EX_LOCAL_CMD,
+	 .summary = "running devices: name, target, paths, mounts [--json]"},
+	{.name = "status",
+	 .fn = cmd_status,
+	 .exits = EX_LOCAL_CMD,
+	 .summary = "devices, paths, states, latency, counters [--json]"},
+	{.name = "config",
+	 .fn = cmd_config,
+	 .exits = EX_LOCAL_CMD,
+	 .summary = "check or dump a configuration file (--dump NAME)"},
+	{.name = "pr",
+	 .fn = cmd_pr,
+	 .exits = EX_LOGIN | EX(IO) | EX(RESERVED),
+	 .summary = "persistent reservations: keys, reservation, register, reserve, preempt"},
+	{.name = "help",
+	 .fn = cmd_help,
+	 .exits = EX(OK) | EX(USAGE),
+	 .summary = "the options and exit status of a command (help COMMAND)"},
 };
+
+#define EXIT_TEXT(id, code, text) [CLI_EXIT_##id] = text,
+static const char *const exit_texts[] = {CLI_EXIT_TABLE(EXIT_TEXT)};
+#undef EXIT_TEXT
+_Static_assert(ARRAY_SIZE(exit_texts) <= 32, "an exit code per bit of subcmd.exits");
+
+/* "Exit status:" and a line per code in mask. */
+static void exit_status_help(FILE *f, unsigned int mask)
+{
+	size_t i;
+
+	fprintf(f, "Exit status:\n");
+	for (i = 0; i < ARRAY_SIZE(exit_texts); i++)
+		if (exit_texts[i] && (mask & (1u << i)))
+			fprintf(f, "  %zu %s\n", i, exit_texts[i]);
+}
 
 static void usage(FILE *f)
 {
@@ -92,20 +151,60 @@ static void usage(FILE *f)
 		   "  -v, --verbose           progress: connections, login, negotiated values\n"
 		   "  -h, --help              this text\n"
 		   "  -V, --version           version\n"
-		   "\n"
-		   "Exit status:\n"
-		   "  0 success\n"
-		   "  1 usage error\n"
-		   "  2 connection failure (portal unreachable, refused, timed out)\n"
-		   "  3 login failure (target not found, initiator rejected)\n"
-		   "  4 authentication failure (CHAP)\n"
-		   "  5 SCSI / I/O error\n"
-		   "  6 protocol error from the target\n"
-		   "  7 local error (file, permission)\n"
-		   "  8 LUN geometry not exportable (block size, size)\n"
-		   "  9 LUN busy: another daemon on this host serves the target LUN\n"
-		   "  10 device in use: detach refused (mounted, swap, held by dm/md)\n"
-		   "  11 LUN reserved by another host (persistent reservation)\n");
+		   "\n");
+	exit_status_help(f, ~0u);
+}
+
+static const struct subcmd *subcmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(subcmds); i++)
+		if (strcmp(name, subcmds[i].name) == 0)
+			return &subcmds[i];
+	return NULL;
+}
+
+/*
+ * help: the global help; help COMMAND: the command's own --help, then the
+ * exit codes the table says it can return.
+ */
+static int cmd_help(int argc, char **argv)
+{
+	const struct subcmd *sc;
+	char *sub[3];
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (argc > 2) {
+		cli_err("help takes one command; '" CLI_PROG " --help' lists them");
+		return CLI_EXIT_USAGE;
+	}
+	sc = subcmd_find(argv[1]);
+	if (!sc) {
+		cli_err("unknown command '%s'; '" CLI_PROG " --help' lists the commands", argv[1]);
+		return CLI_EXIT_USAGE;
+	}
+	if (sc->fn == cmd_help) {
+		printf("Usage: " CLI_PROG " help [COMMAND]\n\n"
+		       "Without COMMAND, the global help; with it, the command's options and the\n"
+		       "exit codes it can return.\n\n");
+	} else {
+		sub[0] = argv[1];
+		sub[1] = (char *)"--help";
+		sub[2] = NULL;
+		optind = 0;
+		rc = sc->fn(2, sub);
+		if (rc != CLI_EXIT_OK)
+			return rc;
+		printf("\n");
+	}
+	fflush(stdout);
+	exit_status_help(stdout, sc->exits);
+	return CLI_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -115,8 +214,8 @@ int main(int argc, char **argv)
 		{"verbose", no_argument, NULL, 'v'},	 {"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},	 {NULL, 0, NULL, 0},
 	};
+	const struct subcmd *sc;
 	int c;
-	size_t i;
 
 	cli_main_argv = argv;
 
@@ -159,14 +258,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		exit(CLI_EXIT_USAGE);
 	}
-	for (i = 0; i < ARRAY_SIZE(subcmds); i++) {
-		if (strcmp(argv[optind], subcmds[i].name) == 0) {
-			char **sub = argv + optind;
-			int subc = argc - optind;
+	sc = subcmd_find(argv[optind]);
+	if (sc) {
+		char **sub = argv + optind;
+		int subc = argc - optind;
 
-			optind = 0; /* full getopt re-initialisation for the command */
-			exit(subcmds[i].fn(subc, sub));
-		}
+		optind = 0; /* full getopt re-initialisation for the command */
+		exit(sc->fn(subc, sub));
 	}
 	cli_err("unknown command '%s'; '" CLI_PROG " --help' lists the commands", argv[optind]);
 	exit(CLI_EXIT_USAGE);

@@ -11,6 +11,7 @@
 #include "util/bytes.h"
 #include "util/compiler.h"
 #include "util/log.h"
+#include "util/statecheck.h"
 
 static const char *const hs_state_names[NBDSRV_HS__COUNT] = {
 	[NBDSRV_HS_CLIENT_FLAGS] = "CLIENT_FLAGS",
@@ -27,9 +28,35 @@ const char *nbdsrv_hs_state_name(enum nbdsrv_hs_state s)
 	return (unsigned)s < NBDSRV_HS__COUNT ? hs_state_names[s] : "?";
 }
 
-/* The one place a handshake changes state. */
+/*
+ * Legal transitions, from the code as it is: client flags, then options
+ * (header, then data or a skip of oversized data, then the next header:
+ * OPT_HDR -> OPT_HDR when an option has no data), STARTTLS pauses in TLS
+ * until the caller has upgraded the socket. An option's answer may end the
+ * negotiation (DONE) and any step may fail (CLOSE); both are terminal.
+ * Entering OPT_HDR again is a transition too: it restarts the unit.
+ */
+#define ST_BIT(st) (1u << (st))
+static const unsigned int hs_legal[NBDSRV_HS__COUNT] = {
+	[NBDSRV_HS_CLIENT_FLAGS] = ST_BIT(NBDSRV_HS_OPT_HDR) | ST_BIT(NBDSRV_HS_CLOSE),
+	[NBDSRV_HS_OPT_HDR] = ST_BIT(NBDSRV_HS_OPT_HDR) | ST_BIT(NBDSRV_HS_OPT_DATA) |
+			      ST_BIT(NBDSRV_HS_OPT_SKIP) | ST_BIT(NBDSRV_HS_TLS) |
+			      ST_BIT(NBDSRV_HS_DONE) | ST_BIT(NBDSRV_HS_CLOSE),
+	[NBDSRV_HS_OPT_DATA] = ST_BIT(NBDSRV_HS_OPT_HDR),
+	[NBDSRV_HS_OPT_SKIP] = ST_BIT(NBDSRV_HS_OPT_HDR),
+	[NBDSRV_HS_TLS] = ST_BIT(NBDSRV_HS_OPT_HDR),
+	[NBDSRV_HS_DONE] = 0,
+	[NBDSRV_HS_CLOSE] = 0,
+};
+
+/*
+ * The one place a handshake changes state: checks the transition (debug
+ * builds) and logs it at debug level.
+ */
 static void hs_set_state(struct nbdsrv_hs *hs, enum nbdsrv_hs_state s)
 {
+	STATE_CHECK(hs_legal[hs->state] & ST_BIT(s), "nbd handshake",
+		    nbdsrv_hs_state_name(hs->state), nbdsrv_hs_state_name(s));
 	dbg(LOG_SUB_NBD, "nbd handshake: %s -> %s", nbdsrv_hs_state_name(hs->state),
 	    nbdsrv_hs_state_name(s));
 	hs->state = s;
@@ -85,7 +112,7 @@ void nbdsrv_hs_init(struct nbdsrv_hs *hs, const struct nbdsrv_export *ex)
 	memset(hs, 0, offsetof(struct nbdsrv_hs, in));
 	hs->out_len = 0;
 	hs->ex = ex;
-	hs->state = NBDSRV_HS_CLIENT_FLAGS;
+	hs->state = NBDSRV_HS_CLIENT_FLAGS; /* the initial state: not a transition */
 	/* "Newstyle negotiation": NBDMAGIC, IHAVEOPT, 16-bit handshake flags. */
 	p = out_reserve(hs, 18);
 	put_be64(p, NBDSRV_INIT_PASSWD);

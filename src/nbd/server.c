@@ -21,6 +21,7 @@
 #include "util/list.h"
 #include "util/log.h"
 #include "util/rdahead.h"
+#include "util/statecheck.h"
 
 /* Rejected WRITE payloads land here; single-threaded, and the bytes are never looked at. */
 static uint8_t discard_buf[64 << 10];
@@ -43,13 +44,43 @@ static bool state_reads(enum nbdsrv_conn_state s)
 	       s == NBDSRV_CONN_DISCARD;
 }
 
-/* The one place a connection changes state; it also decides whether the socket is read. */
+/*
+ * Legal transitions, from the code as it is (the diagram in server.h): a
+ * header leads to its payload, a wait for a buffer or a slot, or a
+ * discard; every reading or waiting state goes back to READ_HDR (or
+ * WAIT_SLOT when the slots ran out) when its request is dispatched. Every
+ * state before DEAD may end hard (DEAD) and every reading or waiting state
+ * may drain (DISC, nbdsrv_conn_shutdown()); DRAIN and DEAD end in DONE,
+ * which is terminal.
+ */
+#define ST_BIT(st)    (1u << (st))
+#define CONN_ENDS     (ST_BIT(NBDSRV_CONN_DRAIN) | ST_BIT(NBDSRV_CONN_DEAD))
+#define CONN_NEXT_HDR (ST_BIT(NBDSRV_CONN_READ_HDR) | ST_BIT(NBDSRV_CONN_WAIT_SLOT))
+static const unsigned int conn_legal[NBDSRV_CONN__COUNT] = {
+	[NBDSRV_CONN_READ_HDR] = ST_BIT(NBDSRV_CONN_WAIT_SLOT) | ST_BIT(NBDSRV_CONN_WAIT_BUF) |
+				 ST_BIT(NBDSRV_CONN_READ_PAYLOAD) | ST_BIT(NBDSRV_CONN_DISCARD) |
+				 CONN_ENDS,
+	[NBDSRV_CONN_WAIT_SLOT] = ST_BIT(NBDSRV_CONN_READ_HDR) | CONN_ENDS,
+	[NBDSRV_CONN_WAIT_BUF] = ST_BIT(NBDSRV_CONN_READ_PAYLOAD) | CONN_NEXT_HDR | CONN_ENDS,
+	[NBDSRV_CONN_READ_PAYLOAD] = CONN_NEXT_HDR | CONN_ENDS,
+	[NBDSRV_CONN_DISCARD] = CONN_NEXT_HDR | CONN_ENDS,
+	[NBDSRV_CONN_DRAIN] = ST_BIT(NBDSRV_CONN_DEAD) | ST_BIT(NBDSRV_CONN_DONE),
+	[NBDSRV_CONN_DEAD] = ST_BIT(NBDSRV_CONN_DONE),
+	[NBDSRV_CONN_DONE] = 0,
+};
+
+/*
+ * The one place a connection changes state: checks the transition (debug
+ * builds), logs it at debug level and decides whether the socket is read.
+ */
 static void conn_set_state(struct nbdsrv_conn *c, enum nbdsrv_conn_state s)
 {
 	bool was_reading = state_reads(c->state);
 
 	if (c->state == s)
 		return;
+	STATE_CHECK(conn_legal[c->state] & ST_BIT(s), c->name, nbdsrv_conn_state_name(c->state),
+		    nbdsrv_conn_state_name(s));
 	dbg(LOG_SUB_NBD, "%s: %s -> %s", c->name, nbdsrv_conn_state_name(c->state),
 	    nbdsrv_conn_state_name(s));
 	c->state = s;
@@ -615,7 +646,7 @@ struct nbdsrv_conn *nbdsrv_conn_new(struct ev_loop *loop, int fd, struct bdev *b
 	ev_prepare_init(&c->flush_w, conn_flush_cb);
 	c->ra.buf = c->ra_buf;
 	c->ra.size = sizeof(c->ra_buf);
-	c->state = NBDSRV_CONN_READ_HDR;
+	c->state = NBDSRV_CONN_READ_HDR; /* the initial state: not a transition */
 	if (cfg->ssl) {
 		c->stage = malloc(TLS_STAGE);
 		if (!c->stage) {

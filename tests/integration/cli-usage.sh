@@ -11,6 +11,26 @@ requires_isn tur discover
 expect_rc 0 "$isn_bin" --help
 expect_stdout "^Exit status:"
 expect_stdout "4 authentication failure"
+# Every exit code --help lists has its entry in the man page's EXIT STATUS.
+man8="$top_srcdir/man/iscsi-nbd.8"
+codes=$(sed -n '/^Exit status:/,$s/^  \([0-9][0-9]*\) .*/\1/p' "$isn_tmp/stdout")
+[ -n "$codes" ] || fail "no exit codes in iscsi-nbd --help"
+man_codes=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$man8" | sed -n '/^\.TP/{n;s/^\.B \([0-9][0-9]*\)$/\1/p}')
+[ "$(echo $codes)" = "$(echo $man_codes)" ] ||
+	fail "exit codes in --help ($(echo $codes)) and iscsi-nbd.8 ($(echo $man_codes)) differ"
+# help COMMAND: the command's usage, then only the exit codes it can return.
+expect_rc 0 "$isn_bin" help detach
+expect_stdout "^Usage: iscsi-nbd detach"
+expect_stdout "^  10 device in use"
+if grep -q "^  2 connection" "$isn_tmp/stdout"; then fail "help detach lists exit 2"; fi
+expect_rc 0 "$isn_bin" help tur
+expect_stdout "^Usage: iscsi-nbd tur"
+expect_stdout "^  8 LUN geometry"
+if grep -q "^  10 device in use" "$isn_tmp/stdout"; then fail "help tur lists exit 10"; fi
+expect_rc 0 "$isn_bin" help
+expect_stdout "^Exit status:"
+expect_rc 1 "$isn_bin" help frobnicate
+expect_stderr "unknown command 'frobnicate'"
 expect_rc 0 "$isn_bin" --version
 expect_stdout "^iscsi-nbd [0-9]"
 for c in discover inquiry readcap luns tur read write unmap sync; do
