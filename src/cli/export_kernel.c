@@ -140,6 +140,8 @@ static void nl_bind_done(struct nbdnl_async *a, int err, uint32_t index)
 				 e->reattach ? "RECONFIGURE" : "CONNECT", strerror(-err));
 		log_err("%s: %s", e->name, msg);
 		daemon_failed(CLI_EXIT_LOCAL, msg);
+		if (e->state == EX_STOPPING)
+			export_set_state(e, EX_BINDING); /* a stop came meanwhile: run it */
 		export_stop(e, CLI_EXIT_LOCAL);
 		return;
 	}
