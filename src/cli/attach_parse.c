@@ -14,6 +14,7 @@
 #include "cli/attach.h"
 #include "cli/cli.h"
 #include "cli/conffile.h"
+#include "cli/conffile_int.h"
 #include "cli/ctl.h"
 #include "cli/export.h"
 #include "cli/servetls.h"
@@ -179,55 +180,98 @@ static void attach_usage(FILE *f, bool serve)
 		ctl_dir(), config_dir());
 }
 
-static int parse_uint(const char *what, const char *arg, uint64_t max, uint64_t *out)
-{
-	if (cli_parse_u64(arg, out) < 0 || *out > max) {
-		cli_err("bad %s '%s': give a number up to %llu", what, arg,
-			(unsigned long long)max);
-		return -1;
-	}
-	return 0;
-}
-
-/* The same for a count or time that must not be 0. */
-static int parse_uint1(const char *what, const char *arg, uint64_t max, uint64_t *out)
-{
-	if (cli_parse_u64(arg, out) < 0 || *out == 0 || *out > max) {
-		cli_err("bad %s '%s': give a number from 1 to %llu", what, arg,
-			(unsigned long long)max);
-		return -1;
-	}
-	return 0;
-}
-
 /* An option handler's answer for an option of another group. */
 #define OPT_NOT_MINE (-1)
 
-/* The defaults of everything the command line and the configuration file can set. */
+/*
+ * A number the key table places (config_key.store): v in milliseconds for
+ * a duration, as is for a count, into its field of struct export_config.
+ */
+static void store_number(struct export_config *ec, const struct config_key *k, uint64_t v)
+{
+	uint32_t *field = (uint32_t *)(void *)((char *)ec + k->field);
+
+	if (k->store == CONFIG_STORE_S)
+		v /= 1000;
+	if (v == 0 && (k->flags & CONFIG_F_ZERO_1MS))
+		v = 1;
+	*field = (uint32_t)v;
+}
+
+/*
+ * The defaults of everything the command line and the configuration file
+ * can set: the key table's, then those it cannot state (computed).
+ */
 static void attach_defaults(struct attach_cmd *a)
 {
 	struct export_config *ec = &a->ec;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t v;
+	size_t i;
 
 	cli_target_init(&a->t);
+	for (i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		int rc;
+
+		if (k->store == CONFIG_STORE_NONE || !k->def)
+			continue;
+		rc = k->type == CONFIG_DURATION ? config_parse_duration(k->def, k->unit, &v)
+						: cli_parse_u64(k->def, &v);
+		if (rc < 0)
+			abort(); /* a table that lies; config_init() aborts on it too */
+		store_number(ec, k, v);
+	}
 	a->ro.policy = RESV_EXCLUSIVE;
 	ec->index = -1;
 	ec->nconns = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (unsigned int)ncpu;
-	ec->dead_conn_timeout_s = 60;
-	ec->max_clients = 16;
 	ec->start_timeout_ms = 30000;
-	ec->rescan_interval_s = 10;
-	ec->coalesce_us = EXPORT_COALESCE_US;
 	ec->stop_timeout_ms = 20000;
 	ec->dev.policy.kind = PATH_POLICY_ROUND_ROBIN;
 	ec->dev.transport = &path_transport_sess;
 }
 
-/* Path options: selection policy, timeouts, retries, rescans. */
+/* The key whose option getopt returned as c, if the table places its number. */
+static const struct config_key *number_key(int c)
+{
+	const struct option *o;
+	size_t i;
+
+	for (o = attach_opts; o->name && o->val != c; o++)
+		;
+	for (i = 0; o->name && i < config_nkeys; i++)
+		if (config_keys[i].store != CONFIG_STORE_NONE && config_keys[i].option &&
+		    strcmp(config_keys[i].option, o->name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+/*
+ * A number option: the key's range in the option's unit (a duration's
+ * k->unit, whole numbers), 0 too with CONFIG_F_OPT_ZERO.
+ */
+static int attach_opt_number(struct attach_cmd *a, const struct config_key *k, const char *arg)
+{
+	uint64_t unit = k->type == CONFIG_DURATION && strcmp(k->unit, "s") == 0 ? 1000 : 1;
+	uint64_t lo = k->flags & CONFIG_F_OPT_ZERO ? 0 : k->min / unit, hi = k->max / unit, v;
+
+	if (cli_parse_u64(arg, &v) < 0 || v < lo || v > hi) {
+		if (lo)
+			cli_err("bad --%s '%s': give a number from %llu to %llu", k->option, arg,
+				(unsigned long long)lo, (unsigned long long)hi);
+		else
+			cli_err("bad --%s '%s': give a number up to %llu", k->option, arg,
+				(unsigned long long)hi);
+		return CLI_EXIT_USAGE;
+	}
+	store_number(&a->ec, k, v * unit);
+	return 0;
+}
+
+/* Path options besides the numbers: selection policy and failback. */
 static int attach_opt_path(struct attach_cmd *a, int c, const char *arg)
 {
 	struct export_config *ec = &a->ec;
-	uint64_t v;
 
 	switch (c) {
 	case OPT_POLICY:
@@ -238,58 +282,12 @@ static int attach_opt_path(struct attach_cmd *a, int c, const char *arg)
 			return CLI_EXIT_USAGE;
 		}
 		return 0;
-	case OPT_RR_MIN_IO:
-		if (parse_uint("--rr-min-io", arg, 1u << 20, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->dev.policy.rr_min_io = (uint32_t)v;
-		return 0;
 	case OPT_FAILBACK:
 		if (path_failback_parse(arg, &ec->dev.policy.failback,
 					&ec->dev.policy.failback_delay_ms) < 0) {
 			cli_err("bad --failback '%s': give immediate, manual or seconds", arg);
 			return CLI_EXIT_USAGE;
 		}
-		return 0;
-	case OPT_NO_PATH_RETRY:
-		if (parse_uint("--no-path-retry", arg, 3600, &v) < 0)
-			return CLI_EXIT_USAGE;
-		/* 0 would mean "the default": fail at once is 1 ms. */
-		ec->dev.no_path_retry_ms = v ? (uint32_t)v * 1000 : 1;
-		return 0;
-	case OPT_NOP_INTERVAL:
-		if (parse_uint("--nop-interval", arg, 3600000, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->dev.nop_interval_ms = (uint32_t)v;
-		return 0;
-	case OPT_NOP_TIMEOUT:
-		if (parse_uint("--nop-timeout", arg, 3600000, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->dev.nop_timeout_ms = (uint32_t)v;
-		return 0;
-	case OPT_CMD_TIMEOUT:
-		if (parse_uint("--cmd-timeout", arg, 3600000, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->dev.cmd_timeout_ms = (uint32_t)v;
-		return 0;
-	case OPT_RESCAN_INTERVAL:
-		if (parse_uint("--rescan-interval", arg, 86400, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->rescan_interval_s = (uint32_t)v;
-		return 0;
-	case OPT_COALESCE_US:
-		if (parse_uint("--coalesce-us", arg, 10000, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->coalesce_us = (uint32_t)v;
-		return 0;
-	case OPT_IO_TIMEOUT:
-		if (parse_uint1("--io-timeout", arg, 86400, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->dev.io_timeout_ms = (uint32_t)v * 1000;
-		return 0;
-	case OPT_IO_RETRIES:
-		if (parse_uint1("--io-retries", arg, 1000, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->dev.io_retries = (uint32_t)v;
 		return 0;
 	default:
 		return OPT_NOT_MINE;
@@ -340,21 +338,10 @@ static int attach_opt_portal(struct attach_cmd *a, const char *arg)
 static int attach_opt_export(struct attach_cmd *a, int c, const char *arg)
 {
 	struct export_config *ec = &a->ec;
-	uint64_t v;
 
 	switch (c) {
 	case OPT_DEVICE:
 		return attach_opt_device(a, arg);
-	case OPT_CONNECTIONS:
-		if (parse_uint1("--connections", arg, 16, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->nconns = (unsigned int)v;
-		return 0;
-	case OPT_DEAD_CONN_TIMEOUT:
-		if (parse_uint("--dead-conn-timeout", arg, 86400, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->dead_conn_timeout_s = (uint32_t)v;
-		return 0;
 	case OPT_SOCKET:
 		ec->socket_path = arg;
 		return 0;
@@ -363,11 +350,6 @@ static int attach_opt_export(struct attach_cmd *a, int c, const char *arg)
 		return 0;
 	case OPT_EXPORT_NAME:
 		ec->export_name = arg;
-		return 0;
-	case OPT_MAX_CLIENTS:
-		if (parse_uint1("--max-clients", arg, 1024, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->max_clients = (unsigned int)v;
 		return 0;
 	case OPT_TLS:
 		a->stls->mode_arg = arg;
@@ -475,6 +457,7 @@ static int attach_check(struct attach_cmd *a)
 
 int attach_parse(int argc, char **argv, struct attach_cmd *a)
 {
+	const struct config_key *k;
 	int c, code;
 
 	attach_defaults(a);
@@ -490,7 +473,10 @@ int attach_parse(int argc, char **argv, struct attach_cmd *a)
 			a->help = true;
 			return CLI_EXIT_OK;
 		}
-		code = c == 'P' ? attach_opt_portal(a, optarg) : attach_opt_path(a, c, optarg);
+		k = number_key(c);
+		code = k	  ? attach_opt_number(a, k, optarg)
+		       : c == 'P' ? attach_opt_portal(a, optarg)
+				  : attach_opt_path(a, c, optarg);
 		if (code == OPT_NOT_MINE)
 			code = attach_opt_export(a, c, optarg);
 		if (code == OPT_NOT_MINE)

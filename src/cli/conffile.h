@@ -50,6 +50,22 @@ enum config_type {
 #define CONFIG_F_SERVE	  0x8  /* only used in mode = serve */
 #define CONFIG_F_REQUIRED 0x10 /* needed to attach (after global + NAME) */
 #define CONFIG_F_FRACTION 0x20 /* duration: option takes fractional seconds */
+#define CONFIG_F_OPT_ZERO 0x40 /* the option also takes 0: the built-in default */
+#define CONFIG_F_ZERO_1MS 0x80 /* a 0 is stored as 1 ms (a stored 0 means the default) */
+
+/*
+ * Where the attach / serve option of a number key lands in struct
+ * export_config (cli/export.h), and in which unit: the option's number is
+ * checked against the key's range in the option's unit (k->unit for a
+ * duration) and stored there, and the key's default is stored there
+ * before the command line is read. NONE: the option has its own handler.
+ */
+enum config_store {
+	CONFIG_STORE_NONE,
+	CONFIG_STORE_U32, /* a count, as given */
+	CONFIG_STORE_MS,  /* a duration, in milliseconds */
+	CONFIG_STORE_S,	  /* a duration, in seconds */
+};
 
 struct config_key {
 	const char *section;
@@ -63,6 +79,8 @@ struct config_key {
 	const char *def_text;	   /* what the default is when def is NULL (docs) */
 	const char *option;	   /* attach / serve long option it sets */
 	const char *help;
+	enum config_store store; /* with field: where the option's number goes */
+	size_t field;		 /* offsetof(struct export_config, ...) */
 };
 
 extern const struct config_key config_keys[];
