@@ -89,6 +89,37 @@ static const struct option attach_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/*
+ * The options of the keys of one section that have a help entry, as the
+ * key table describes them: the option and its argument in 25 columns,
+ * then the text, its further lines in the same column.
+ */
+static void usage_keys(FILE *f, const char *section, bool serve)
+{
+	char opt[64];
+	size_t i;
+
+	for (i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		const char *p;
+
+		if (!k->usage || strcmp(k->section, section) != 0 ||
+		    (k->flags & (serve ? CONFIG_F_ATTACH : CONFIG_F_SERVE)))
+			continue;
+		snprintf(opt, sizeof(opt), "--%s%s%s", k->option, k->arg ? " " : "",
+			 k->arg ? k->arg : "");
+		fprintf(f, "      %-25s", opt);
+		for (p = k->usage; *p;) {
+			size_t n = strcspn(p, "\n");
+
+			fprintf(f, "%.*s\n", (int)n, p);
+			p += n;
+			if (*p == '\n' && *++p)
+				fprintf(f, "%31s", "");
+		}
+	}
+}
+
 static void attach_usage(FILE *f, bool serve)
 {
 	if (serve)
@@ -110,51 +141,12 @@ static void attach_usage(FILE *f, bool serve)
 	fprintf(f,
 		"  (-P may be given up to %d times, one path each; PORTAL@IFACE binds that\n"
 		"   path to a network interface, PORTAL@ADDR to a local source address)\n\n"
-		"Path options:\n"
-		"      --policy NAME            round-robin (default), failover, queue-length,\n"
-		"                               service-time\n"
-		"      --rr-min-io N            round-robin: commands per path turn (default 1)\n"
-		"      --failback WHEN          failover: immediate (default), manual, or seconds\n"
-		"      --no-path-retry SECONDS  how long I/O waits for a path (default 15)\n"
-		"      --nop-interval MS        NOP-Out after this much silence (default 1000)\n"
-		"      --nop-timeout MS         silence that fails a busy path (default 1500)\n"
-		"      --cmd-timeout MS         per-command deadline (default 30000)\n"
-		"      --io-timeout SECONDS     deadline of one request across all its\n"
-		"                               retries and waits, then EIO (default 60)\n"
-		"      --io-retries N           re-sends of a command after path failures\n"
-		"                               before its request fails (default 8)\n"
-		"      --rescan-interval SEC    re-read the LUN's capacity for online resize\n"
-		"                               (default 10; 0: only on a capacity-changed\n"
-		"                               unit attention)\n"
-		"      --coalesce-us US         with %d or more requests in flight, gather\n"
-		"                               events this long before each wait (default\n"
-		"                               %d; 0: never)\n\n",
-		PATH_MAX_PATHS, EXPORT_COALESCE_DEPTH, EXPORT_COALESCE_US);
-	if (serve)
-		fprintf(f, "Server options:\n"
-			   "      --socket PATH            Unix socket (mode 0600)\n"
-			   "      --listen HOST:PORT       TCP socket: any client can read and\n"
-			   "                               write the LUN: TLS required by default\n"
-			   "      --export-name NAME       export name (default \"\")\n"
-			   "      --max-clients N          (default 16)\n"
-			   "      --tls MODE               off, on (offer TLS) or require (refuse\n"
-			   "                               plaintext clients); default: require\n"
-			   "                               off loopback or with credentials, else\n"
-			   "                               off (Unix socket, loopback)\n"
-			   "      --tls-psk FILE           pre-shared keys, psktool format\n"
-			   "                               (NAME:HEXKEY lines), mode 0600\n"
-			   "      --tls-certificates DIR   X.509: ca-cert.pem, server-cert.pem,\n"
-			   "                               server-key.pem\n"
-			   "      --tls-verify-peer        require a client certificate that\n"
-			   "                               DIR/ca-cert.pem signed\n");
-	else
-		fprintf(f, "Device options:\n"
-			   "      --device /dev/nbdN       device to use (default: first free)\n"
-			   "      --connections N          kernel sockets (queues): default CPUs, "
-			   "max 4\n"
-			   "      --dead-conn-timeout SEC  how long the kernel keeps I/O for a "
-			   "restarted\n"
-			   "                               daemon (default 60)\n");
+		"Path options:\n",
+		PATH_MAX_PATHS);
+	usage_keys(f, "path", serve);
+	fputc('\n', f);
+	fputs(serve ? "Server options:\n" : "Device options:\n", f);
+	usage_keys(f, serve ? "serve" : "attach", serve);
 	fprintf(f, "Exclusive access (SCSI-3 persistent reservations):\n"
 		   "      --reservation POLICY     exclusive (default): register every path and\n"
 		   "                               reserve the LUN (Write Exclusive - Registrants\n"

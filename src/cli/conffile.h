@@ -79,6 +79,12 @@ struct config_key {
 	const char *def_text;	   /* what the default is when def is NULL (docs) */
 	const char *option;	   /* attach / serve long option it sets */
 	const char *help;
+	/*
+	 * The option in `attach --help` / `serve --help`: its argument's name
+	 * (NULL: none) and text, lines split by \n, each printed in the help
+	 * column. NULL usage: the option is described by hand (attach_parse.c).
+	 */
+	const char *arg, *usage;
 	enum config_store store; /* with field: where the option's number goes */
 	size_t field;		 /* offsetof(struct export_config, ...) */
 };

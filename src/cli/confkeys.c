@@ -1,7 +1,8 @@
 /*
  * The configuration keys (conffile.h): every key with its section, type,
  * range, default, option and help line, in one table that the parser
- * (conffile.c) and the outputs (confout.c) read.
+ * (conffile.c), the outputs (confout.c) and attach / serve (attach_parse.c:
+ * number options, their defaults, the --help entries) read.
  */
 #include "config.h"
 
@@ -21,6 +22,9 @@ static const char *const yes_no_values[] = {"no", "yes", NULL};
 
 #define MS(x)  ((uint64_t)(x))
 #define SEC(x) ((uint64_t)(x)*1000)
+
+#define STR(x)	#x
+#define XSTR(x) STR(x)
 
 /* The attach / serve option's number goes to this field of struct export_config. */
 #define FIELD(kind, member)                                                                        \
@@ -141,7 +145,10 @@ const struct config_key config_keys[] = {
 	 .values = policy_values,
 	 .def = "round-robin",
 	 .option = "policy",
-	 .help = "path selector: round-robin, failover, queue-length or service-time"},
+	 .help = "path selector: round-robin, failover, queue-length or service-time",
+	 .arg = "NAME",
+	 .usage = "round-robin (default), failover, queue-length,\n"
+		  "service-time"},
 	{.section = "path",
 	 .name = "rr_min_io",
 	 .type = CONFIG_UINT,
@@ -151,14 +158,18 @@ const struct config_key config_keys[] = {
 	 .def = "1",
 	 .option = "rr-min-io",
 	 .help = "round-robin: commands sent on a path before moving to the next",
-	 FIELD(U32, dev.policy.rr_min_io)},
+	 FIELD(U32, dev.policy.rr_min_io),
+	 .arg = "N",
+	 .usage = "round-robin: commands per path turn (default 1)"},
 	{.section = "path",
 	 .name = "failback",
 	 .type = CONFIG_FAILBACK,
 	 .def = "immediate",
 	 .option = "failback",
 	 .help = "failover: when the preferred path takes over again: immediate, manual, or a "
-		 "number of seconds it must have been up"},
+		 "number of seconds it must have been up",
+	 .arg = "WHEN",
+	 .usage = "failover: immediate (default), manual, or seconds"},
 	{.section = "path",
 	 .name = "no_path_retry",
 	 .type = CONFIG_DURATION,
@@ -169,7 +180,9 @@ const struct config_key config_keys[] = {
 	 .def = "15s",
 	 .option = "no-path-retry",
 	 .help = "how long I/O waits when no path is left before it fails (0: fail at once)",
-	 FIELD(MS, dev.no_path_retry_ms)},
+	 FIELD(MS, dev.no_path_retry_ms),
+	 .arg = "SECONDS",
+	 .usage = "how long I/O waits for a path (default 15)"},
 	{.section = "path",
 	 .name = "nop_interval",
 	 .type = CONFIG_DURATION,
@@ -180,7 +193,9 @@ const struct config_key config_keys[] = {
 	 .def = "1s",
 	 .option = "nop-interval",
 	 .help = "send a NOP-Out on a path after this much silence",
-	 FIELD(MS, dev.nop_interval_ms)},
+	 FIELD(MS, dev.nop_interval_ms),
+	 .arg = "MS",
+	 .usage = "NOP-Out after this much silence (default 1000)"},
 	{.section = "path",
 	 .name = "nop_timeout",
 	 .type = CONFIG_DURATION,
@@ -191,7 +206,9 @@ const struct config_key config_keys[] = {
 	 .def = "1500ms",
 	 .option = "nop-timeout",
 	 .help = "silence that fails a path that has commands outstanding",
-	 FIELD(MS, dev.nop_timeout_ms)},
+	 FIELD(MS, dev.nop_timeout_ms),
+	 .arg = "MS",
+	 .usage = "silence that fails a busy path (default 1500)"},
 	{.section = "path",
 	 .name = "cmd_timeout",
 	 .type = CONFIG_DURATION,
@@ -202,7 +219,9 @@ const struct config_key config_keys[] = {
 	 .def = "30s",
 	 .option = "cmd-timeout",
 	 .help = "deadline of one command on a path; past it the path is failed",
-	 FIELD(MS, dev.cmd_timeout_ms)},
+	 FIELD(MS, dev.cmd_timeout_ms),
+	 .arg = "MS",
+	 .usage = "per-command deadline (default 30000)"},
 	{.section = "path",
 	 .name = "io_timeout",
 	 .type = CONFIG_DURATION,
@@ -213,7 +232,10 @@ const struct config_key config_keys[] = {
 	 .option = "io-timeout",
 	 .help = "deadline of one request across all its retries, re-sends and waits for a path; "
 		 "past it the request fails with EIO",
-	 FIELD(MS, dev.io_timeout_ms)},
+	 FIELD(MS, dev.io_timeout_ms),
+	 .arg = "SECONDS",
+	 .usage = "deadline of one request across all its\n"
+		  "retries and waits, then EIO (default 60)"},
 	{.section = "path",
 	 .name = "io_retries",
 	 .type = CONFIG_UINT,
@@ -223,7 +245,10 @@ const struct config_key config_keys[] = {
 	 .option = "io-retries",
 	 .help = "times a command is sent again after path failures before its request fails with "
 		 "EIO",
-	 FIELD(U32, dev.io_retries)},
+	 FIELD(U32, dev.io_retries),
+	 .arg = "N",
+	 .usage =
+		 "re-sends of a command after path failures\nbefore its request fails (default 8)"},
 	{.section = "path",
 	 .name = "rescan_interval",
 	 .type = CONFIG_DURATION,
@@ -234,16 +259,26 @@ const struct config_key config_keys[] = {
 	 .option = "rescan-interval",
 	 .help = "re-read the LUN's capacity this often so an online growth reaches the device (0: "
 		 "only on a capacity-changed unit attention)",
-	 FIELD(S, rescan_interval_s)},
+	 FIELD(S, rescan_interval_s),
+	 .arg = "SEC",
+	 .usage = "re-read the LUN's capacity for online resize\n"
+		  "(default 10; 0: only on a capacity-changed\n"
+		  "unit attention)"},
 	{.section = "path",
 	 .name = "coalesce_us",
 	 .type = CONFIG_UINT,
 	 .max = 10000,
-	 .def = "100",
+	 .def = XSTR(EXPORT_COALESCE_US),
 	 .option = "coalesce-us",
-	 .help = "with 16 or more requests in flight, gather events this many microseconds before "
-		 "each wait, so one wakeup serves many requests (0: never)",
-	 FIELD(U32, coalesce_us)},
+	 .help = "with " XSTR(
+		 EXPORT_COALESCE_DEPTH) " or more requests in flight, gather events this many "
+					"microseconds before "
+					"each wait, so one wakeup serves many requests (0: never)",
+	 FIELD(U32, coalesce_us),
+	 .arg = "US",
+	 .usage = "with " XSTR(EXPORT_COALESCE_DEPTH) " or more requests in flight, gather\nevents "
+						      "this long before each wait (default\n" XSTR(
+							      EXPORT_COALESCE_US) "; 0: never)"},
 	/* [attach] */
 	{.section = "attach",
 	 .name = "device",
@@ -253,7 +288,9 @@ const struct config_key config_keys[] = {
 	 .def_text = "the first free /dev/nbdN",
 	 .option = "device",
 	 .help = "the device to use, /dev/nbdN; naming it lets a restarted daemon take a still "
-		 "connected device back (RECONFIGURE) without failing its I/O"},
+		 "connected device back (RECONFIGURE) without failing its I/O",
+	 .arg = "/dev/nbdN",
+	 .usage = "device to use (default: first free)"},
 	{.section = "attach",
 	 .name = "connections",
 	 .type = CONFIG_UINT,
@@ -263,7 +300,9 @@ const struct config_key config_keys[] = {
 	 .def_text = "the number of CPUs, at most 4",
 	 .option = "connections",
 	 .help = "kernel sockets (hardware queues) of the device",
-	 FIELD(U32, nconns)},
+	 FIELD(U32, nconns),
+	 .arg = "N",
+	 .usage = "kernel sockets (queues): default CPUs, max 4"},
 	{.section = "attach",
 	 .name = "dead_conn_timeout",
 	 .type = CONFIG_DURATION,
@@ -274,27 +313,37 @@ const struct config_key config_keys[] = {
 	 .def = "60s",
 	 .option = "dead-conn-timeout",
 	 .help = "how long the kernel keeps the device's I/O for a restarted daemon",
-	 FIELD(S, dead_conn_timeout_s)},
+	 FIELD(S, dead_conn_timeout_s),
+	 .arg = "SEC",
+	 .usage = "how long the kernel keeps I/O for a restarted\n"
+		  "daemon (default 60)"},
 	/* [serve] */
 	{.section = "serve",
 	 .name = "socket",
 	 .type = CONFIG_PATH,
 	 .flags = CONFIG_F_SERVE,
 	 .option = "socket",
-	 .help = "Unix socket to serve NBD on (mode 0600); socket or listen is needed"},
+	 .help = "Unix socket to serve NBD on (mode 0600); socket or listen is needed",
+	 .arg = "PATH",
+	 .usage = "Unix socket (mode 0600)"},
 	{.section = "serve",
 	 .name = "listen",
 	 .type = CONFIG_STRING,
 	 .flags = CONFIG_F_SERVE,
 	 .option = "listen",
-	 .help = "TCP address HOST:PORT to serve NBD on"},
+	 .help = "TCP address HOST:PORT to serve NBD on",
+	 .arg = "HOST:PORT",
+	 .usage = "TCP socket: any client can read and\n"
+		  "write the LUN: TLS required by default"},
 	{.section = "serve",
 	 .name = "export_name",
 	 .type = CONFIG_STRING,
 	 .flags = CONFIG_F_SERVE,
 	 .def_text = "the empty name",
 	 .option = "export-name",
-	 .help = "NBD export name"},
+	 .help = "NBD export name",
+	 .arg = "NAME",
+	 .usage = "export name (default \"\")"},
 	{.section = "serve",
 	 .name = "max_clients",
 	 .type = CONFIG_UINT,
@@ -304,7 +353,9 @@ const struct config_key config_keys[] = {
 	 .def = "16",
 	 .option = "max-clients",
 	 .help = "NBD clients served at once",
-	 FIELD(U32, max_clients)},
+	 FIELD(U32, max_clients),
+	 .arg = "N",
+	 .usage = "(default 16)"},
 	{.section = "serve",
 	 .name = "tls",
 	 .type = CONFIG_ENUM,
@@ -313,21 +364,32 @@ const struct config_key config_keys[] = {
 	 .def_text = "require on a non-loopback listen address or with credentials, else off",
 	 .option = "tls",
 	 .help = "NBD over TLS (NBD_OPT_STARTTLS): off, on (offered; plaintext clients served too) "
-		 "or require (clients without TLS get nothing)"},
+		 "or require (clients without TLS get nothing)",
+	 .arg = "MODE",
+	 .usage = "off, on (offer TLS) or require (refuse\n"
+		  "plaintext clients); default: require\n"
+		  "off loopback or with credentials, else\n"
+		  "off (Unix socket, loopback)"},
 	{.section = "serve",
 	 .name = "tls_psk",
 	 .type = CONFIG_PATH,
 	 .flags = CONFIG_F_SERVE | CONFIG_F_SECRET,
 	 .option = "tls-psk",
 	 .help = "TLS pre-shared keys in psktool's format (NAME:HEXKEY lines): owned by root, mode "
-		 "0600"},
+		 "0600",
+	 .arg = "FILE",
+	 .usage = "pre-shared keys, psktool format\n"
+		  "(NAME:HEXKEY lines), mode 0600"},
 	{.section = "serve",
 	 .name = "tls_certificates",
 	 .type = CONFIG_PATH,
 	 .flags = CONFIG_F_SERVE,
 	 .option = "tls-certificates",
 	 .help = "TLS X.509 directory: ca-cert.pem, server-cert.pem, server-key.pem (as nbdkit and "
-		 "qemu lay it out)"},
+		 "qemu lay it out)",
+	 .arg = "DIR",
+	 .usage = "X.509: ca-cert.pem, server-cert.pem,\n"
+		  "server-key.pem"},
 	{.section = "serve",
 	 .name = "tls_verify_peer",
 	 .type = CONFIG_ENUM,
@@ -335,7 +397,9 @@ const struct config_key config_keys[] = {
 	 .values = yes_no_values,
 	 .def = "no",
 	 .option = "tls-verify-peer",
-	 .help = "yes: require a client certificate signed by tls_certificates' ca-cert.pem"},
+	 .help = "yes: require a client certificate signed by tls_certificates' ca-cert.pem",
+	 .usage = "require a client certificate that\n"
+		  "DIR/ca-cert.pem signed"},
 	/* [daemon] */
 	{.section = "daemon",
 	 .name = "mode",
