@@ -20,29 +20,18 @@
 #include "cli/servetls.h"
 #include "path/policy.h"
 #include "path/transport.h"
+#include "util/compiler.h"
 
 enum {
 	OPT_POLICY = CLI_OPT_FIRST_FREE,
 	OPT_DEVICE,
-	OPT_CONNECTIONS,
 	OPT_NAME,
 	OPT_SOCKET,
 	OPT_LISTEN,
 	OPT_EXPORT_NAME,
-	OPT_NO_PATH_RETRY,
-	OPT_NOP_INTERVAL,
-	OPT_NOP_TIMEOUT,
-	OPT_CMD_TIMEOUT,
-	OPT_DEAD_CONN_TIMEOUT,
-	OPT_RR_MIN_IO,
 	OPT_FAILBACK,
 	OPT_LOG_FILE,
-	OPT_MAX_CLIENTS,
 	OPT_CONFIG,
-	OPT_RESCAN_INTERVAL,
-	OPT_COALESCE_US,
-	OPT_IO_TIMEOUT,
-	OPT_IO_RETRIES,
 	OPT_TLS,
 	OPT_TLS_PSK,
 	OPT_TLS_CERTIFICATES,
@@ -51,36 +40,30 @@ enum {
 	OPT_READ_ONLY,
 	OPT_PREEMPT,
 	OPT_ROOT_STORAGE,
+	OPT_NUMBER_KEY = 0x1000, /* + index in config_keys[]: a number option of the table */
 };
 
-static const struct option attach_opts[] = {
+/*
+ * The options attach_parse.c handles itself; attach_longopts() adds one
+ * per number key of the table (config_key.store), so a new number key is
+ * an option without another edit.
+ */
+static const struct option hand_opts[] = {
 	CLI_TARGET_LONGOPTS,
 	{"foreground", no_argument, NULL, 'f'},
 	{"help", no_argument, NULL, 'h'},
 	{"policy", required_argument, NULL, OPT_POLICY},
 	{"device", required_argument, NULL, OPT_DEVICE},
-	{"connections", required_argument, NULL, OPT_CONNECTIONS},
 	{"name", required_argument, NULL, OPT_NAME},
 	{"socket", required_argument, NULL, OPT_SOCKET},
 	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"export-name", required_argument, NULL, OPT_EXPORT_NAME},
-	{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
 	{"tls", required_argument, NULL, OPT_TLS},
 	{"tls-psk", required_argument, NULL, OPT_TLS_PSK},
 	{"tls-certificates", required_argument, NULL, OPT_TLS_CERTIFICATES},
 	{"tls-verify-peer", no_argument, NULL, OPT_TLS_VERIFY_PEER},
-	{"no-path-retry", required_argument, NULL, OPT_NO_PATH_RETRY},
-	{"nop-interval", required_argument, NULL, OPT_NOP_INTERVAL},
-	{"nop-timeout", required_argument, NULL, OPT_NOP_TIMEOUT},
-	{"cmd-timeout", required_argument, NULL, OPT_CMD_TIMEOUT},
-	{"dead-conn-timeout", required_argument, NULL, OPT_DEAD_CONN_TIMEOUT},
-	{"rr-min-io", required_argument, NULL, OPT_RR_MIN_IO},
 	{"failback", required_argument, NULL, OPT_FAILBACK},
 	{"log-file", required_argument, NULL, OPT_LOG_FILE},
-	{"rescan-interval", required_argument, NULL, OPT_RESCAN_INTERVAL},
-	{"coalesce-us", required_argument, NULL, OPT_COALESCE_US},
-	{"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
-	{"io-retries", required_argument, NULL, OPT_IO_RETRIES},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"reservation", required_argument, NULL, OPT_RESERVATION},
 	{"read-only", no_argument, NULL, OPT_READ_ONLY},
@@ -88,6 +71,24 @@ static const struct option attach_opts[] = {
 	{"root-storage", no_argument, NULL, OPT_ROOT_STORAGE},
 	{NULL, 0, NULL, 0},
 };
+
+/* conffile.h: at most 64 keys. */
+static struct option attach_opts[ARRAY_SIZE(hand_opts) + 64];
+
+/* hand_opts, then the number keys' options in table order. */
+static void attach_longopts(void)
+{
+	size_t n = ARRAY_SIZE(hand_opts) - 1, i;
+
+	if (attach_opts[0].name)
+		return;
+	memcpy(attach_opts, hand_opts, n * sizeof(hand_opts[0]));
+	for (i = 0; i < config_nkeys; i++)
+		if (config_keys[i].store != CONFIG_STORE_NONE)
+			attach_opts[n++] = (struct option){config_keys[i].option, required_argument,
+							   NULL, OPT_NUMBER_KEY + (int)i};
+	attach_opts[n] = (struct option){NULL, 0, NULL, 0};
+}
 
 /*
  * The options of the keys of one section that have a help entry, as the
@@ -226,16 +227,9 @@ static void attach_defaults(struct attach_cmd *a)
 /* The key whose option getopt returned as c, if the table places its number. */
 static const struct config_key *number_key(int c)
 {
-	const struct option *o;
-	size_t i;
-
-	for (o = attach_opts; o->name && o->val != c; o++)
-		;
-	for (i = 0; o->name && i < config_nkeys; i++)
-		if (config_keys[i].store != CONFIG_STORE_NONE && config_keys[i].option &&
-		    strcmp(config_keys[i].option, o->name) == 0)
-			return &config_keys[i];
-	return NULL;
+	if (c < OPT_NUMBER_KEY || c >= OPT_NUMBER_KEY + (int)config_nkeys)
+		return NULL;
+	return &config_keys[c - OPT_NUMBER_KEY];
 }
 
 /*
@@ -453,6 +447,7 @@ int attach_parse(int argc, char **argv, struct attach_cmd *a)
 	int c, code;
 
 	attach_defaults(a);
+	attach_longopts();
 	/* --config NAME: the file's values become options placed first. */
 	code = config_expand_args(&argc, &argv, attach_opts, "t:P:l:fh", OPT_CONFIG, &a->serve);
 	if (code)
