@@ -7,7 +7,10 @@
  * default, the attach/serve option it stands for and a description. The
  * same table drives parsing, `iscsi-nbd config --dump`, the example file
  * (`iscsi-nbd config --example`, checked in as conf/example.conf) and the
- * key list of iscsi-nbd.conf(5); tests check that all of them agree.
+ * key list of iscsi-nbd.conf(5); tests check that all of them agree. For
+ * attach / serve it also gives the --help entries of the path, device and
+ * server options, and the getopt entry, range, unit, default and target
+ * field of every number option (attach_parse.c).
  *
  * Precedence: table defaults < global file < NAME.conf < command line.
  * A list key (portal) set in NAME.conf replaces the global list; -P on the
