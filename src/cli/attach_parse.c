@@ -84,7 +84,7 @@ static void attach_longopts(void)
 		return;
 	memcpy(attach_opts, hand_opts, n * sizeof(hand_opts[0]));
 	for (i = 0; i < config_nkeys; i++)
-		if (config_keys[i].store != CONFIG_STORE_NONE)
+		if (config_keys[i].store != CONFIG_STORE_NONE && config_keys[i].option)
 			attach_opts[n++] = (struct option){config_keys[i].option, required_argument,
 							   NULL, OPT_NUMBER_KEY + (int)i};
 	attach_opts[n] = (struct option){NULL, 0, NULL, 0};

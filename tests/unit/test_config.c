@@ -220,6 +220,15 @@ START_TEST(defaults_pass_their_own_check)
 			ck_assert_ptr_nonnull(c.v[i].text);
 	ck_assert_str_eq(config_get(&c, "path", "policy"), "round-robin");
 	ck_assert_str_eq(config_get(&c, "path", "no_path_retry"), "15s");
+	/* A number the table stores for attach / serve needs its option and a number type. */
+	for (i = 0; i < config_nkeys; i++)
+		if (config_keys[i].store != CONFIG_STORE_NONE) {
+			ck_assert_ptr_nonnull(config_keys[i].option);
+			ck_assert(config_keys[i].type == CONFIG_UINT ||
+				  config_keys[i].type == CONFIG_DURATION);
+			ck_assert(config_keys[i].type == CONFIG_DURATION ||
+				  config_keys[i].store == CONFIG_STORE_U32);
+		}
 	config_free(&c);
 }
 END_TEST
