@@ -14,34 +14,24 @@
 #include "cli/attach.h"
 #include "cli/cli.h"
 #include "cli/conffile.h"
+#include "cli/conffile_int.h"
 #include "cli/ctl.h"
 #include "cli/export.h"
 #include "cli/servetls.h"
 #include "path/policy.h"
 #include "path/transport.h"
+#include "util/compiler.h"
 
 enum {
 	OPT_POLICY = CLI_OPT_FIRST_FREE,
 	OPT_DEVICE,
-	OPT_CONNECTIONS,
 	OPT_NAME,
 	OPT_SOCKET,
 	OPT_LISTEN,
 	OPT_EXPORT_NAME,
-	OPT_NO_PATH_RETRY,
-	OPT_NOP_INTERVAL,
-	OPT_NOP_TIMEOUT,
-	OPT_CMD_TIMEOUT,
-	OPT_DEAD_CONN_TIMEOUT,
-	OPT_RR_MIN_IO,
 	OPT_FAILBACK,
 	OPT_LOG_FILE,
-	OPT_MAX_CLIENTS,
 	OPT_CONFIG,
-	OPT_RESCAN_INTERVAL,
-	OPT_COALESCE_US,
-	OPT_IO_TIMEOUT,
-	OPT_IO_RETRIES,
 	OPT_TLS,
 	OPT_TLS_PSK,
 	OPT_TLS_CERTIFICATES,
@@ -50,36 +40,30 @@ enum {
 	OPT_READ_ONLY,
 	OPT_PREEMPT,
 	OPT_ROOT_STORAGE,
+	OPT_NUMBER_KEY = 0x1000, /* + index in config_keys[]: a number option of the table */
 };
 
-static const struct option attach_opts[] = {
+/*
+ * The options attach_parse.c handles itself; attach_longopts() adds one
+ * per number key of the table (config_key.store), so a new number key is
+ * an option without another edit.
+ */
+static const struct option hand_opts[] = {
 	CLI_TARGET_LONGOPTS,
 	{"foreground", no_argument, NULL, 'f'},
 	{"help", no_argument, NULL, 'h'},
 	{"policy", required_argument, NULL, OPT_POLICY},
 	{"device", required_argument, NULL, OPT_DEVICE},
-	{"connections", required_argument, NULL, OPT_CONNECTIONS},
 	{"name", required_argument, NULL, OPT_NAME},
 	{"socket", required_argument, NULL, OPT_SOCKET},
 	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"export-name", required_argument, NULL, OPT_EXPORT_NAME},
-	{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
 	{"tls", required_argument, NULL, OPT_TLS},
 	{"tls-psk", required_argument, NULL, OPT_TLS_PSK},
 	{"tls-certificates", required_argument, NULL, OPT_TLS_CERTIFICATES},
 	{"tls-verify-peer", no_argument, NULL, OPT_TLS_VERIFY_PEER},
-	{"no-path-retry", required_argument, NULL, OPT_NO_PATH_RETRY},
-	{"nop-interval", required_argument, NULL, OPT_NOP_INTERVAL},
-	{"nop-timeout", required_argument, NULL, OPT_NOP_TIMEOUT},
-	{"cmd-timeout", required_argument, NULL, OPT_CMD_TIMEOUT},
-	{"dead-conn-timeout", required_argument, NULL, OPT_DEAD_CONN_TIMEOUT},
-	{"rr-min-io", required_argument, NULL, OPT_RR_MIN_IO},
 	{"failback", required_argument, NULL, OPT_FAILBACK},
 	{"log-file", required_argument, NULL, OPT_LOG_FILE},
-	{"rescan-interval", required_argument, NULL, OPT_RESCAN_INTERVAL},
-	{"coalesce-us", required_argument, NULL, OPT_COALESCE_US},
-	{"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
-	{"io-retries", required_argument, NULL, OPT_IO_RETRIES},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"reservation", required_argument, NULL, OPT_RESERVATION},
 	{"read-only", no_argument, NULL, OPT_READ_ONLY},
@@ -87,6 +71,55 @@ static const struct option attach_opts[] = {
 	{"root-storage", no_argument, NULL, OPT_ROOT_STORAGE},
 	{NULL, 0, NULL, 0},
 };
+
+/* conffile.h: at most 64 keys. */
+static struct option attach_opts[ARRAY_SIZE(hand_opts) + 64];
+
+/* hand_opts, then the number keys' options in table order. */
+static void attach_longopts(void)
+{
+	size_t n = ARRAY_SIZE(hand_opts) - 1, i;
+
+	if (attach_opts[0].name)
+		return;
+	memcpy(attach_opts, hand_opts, n * sizeof(hand_opts[0]));
+	for (i = 0; i < config_nkeys; i++)
+		if (config_keys[i].store != CONFIG_STORE_NONE && config_keys[i].option)
+			attach_opts[n++] = (struct option){config_keys[i].option, required_argument,
+							   NULL, OPT_NUMBER_KEY + (int)i};
+	attach_opts[n] = (struct option){NULL, 0, NULL, 0};
+}
+
+/*
+ * The options of the keys of one section that have a help entry, as the
+ * key table describes them: the option and its argument in 25 columns,
+ * then the text, its further lines in the same column.
+ */
+static void usage_keys(FILE *f, const char *section, bool serve)
+{
+	char opt[64];
+	size_t i;
+
+	for (i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		const char *p;
+
+		if (!k->usage || strcmp(k->section, section) != 0 ||
+		    (k->flags & (serve ? CONFIG_F_ATTACH : CONFIG_F_SERVE)))
+			continue;
+		snprintf(opt, sizeof(opt), "--%s%s%s", k->option, k->arg ? " " : "",
+			 k->arg ? k->arg : "");
+		fprintf(f, "      %-25s", opt);
+		for (p = k->usage; *p;) {
+			size_t n = strcspn(p, "\n");
+
+			fprintf(f, "%.*s\n", (int)n, p);
+			p += n;
+			if (*p == '\n' && *++p)
+				fprintf(f, "%31s", "");
+		}
+	}
+}
 
 static void attach_usage(FILE *f, bool serve)
 {
@@ -109,51 +142,12 @@ static void attach_usage(FILE *f, bool serve)
 	fprintf(f,
 		"  (-P may be given up to %d times, one path each; PORTAL@IFACE binds that\n"
 		"   path to a network interface, PORTAL@ADDR to a local source address)\n\n"
-		"Path options:\n"
-		"      --policy NAME            round-robin (default), failover, queue-length,\n"
-		"                               service-time\n"
-		"      --rr-min-io N            round-robin: commands per path turn (default 1)\n"
-		"      --failback WHEN          failover: immediate (default), manual, or seconds\n"
-		"      --no-path-retry SECONDS  how long I/O waits for a path (default 15)\n"
-		"      --nop-interval MS        NOP-Out after this much silence (default 1000)\n"
-		"      --nop-timeout MS         silence that fails a busy path (default 1500)\n"
-		"      --cmd-timeout MS         per-command deadline (default 30000)\n"
-		"      --io-timeout SECONDS     deadline of one request across all its\n"
-		"                               retries and waits, then EIO (default 60)\n"
-		"      --io-retries N           re-sends of a command after path failures\n"
-		"                               before its request fails (default 8)\n"
-		"      --rescan-interval SEC    re-read the LUN's capacity for online resize\n"
-		"                               (default 10; 0: only on a capacity-changed\n"
-		"                               unit attention)\n"
-		"      --coalesce-us US         with %d or more requests in flight, gather\n"
-		"                               events this long before each wait (default\n"
-		"                               %d; 0: never)\n\n",
-		PATH_MAX_PATHS, EXPORT_COALESCE_DEPTH, EXPORT_COALESCE_US);
-	if (serve)
-		fprintf(f, "Server options:\n"
-			   "      --socket PATH            Unix socket (mode 0600)\n"
-			   "      --listen HOST:PORT       TCP socket: any client can read and\n"
-			   "                               write the LUN: TLS required by default\n"
-			   "      --export-name NAME       export name (default \"\")\n"
-			   "      --max-clients N          (default 16)\n"
-			   "      --tls MODE               off, on (offer TLS) or require (refuse\n"
-			   "                               plaintext clients); default: require\n"
-			   "                               off loopback or with credentials, else\n"
-			   "                               off (Unix socket, loopback)\n"
-			   "      --tls-psk FILE           pre-shared keys, psktool format\n"
-			   "                               (NAME:HEXKEY lines), mode 0600\n"
-			   "      --tls-certificates DIR   X.509: ca-cert.pem, server-cert.pem,\n"
-			   "                               server-key.pem\n"
-			   "      --tls-verify-peer        require a client certificate that\n"
-			   "                               DIR/ca-cert.pem signed\n");
-	else
-		fprintf(f, "Device options:\n"
-			   "      --device /dev/nbdN       device to use (default: first free)\n"
-			   "      --connections N          kernel sockets (queues): default CPUs, "
-			   "max 4\n"
-			   "      --dead-conn-timeout SEC  how long the kernel keeps I/O for a "
-			   "restarted\n"
-			   "                               daemon (default 60)\n");
+		"Path options:\n",
+		PATH_MAX_PATHS);
+	usage_keys(f, "path", serve);
+	fputc('\n', f);
+	fputs(serve ? "Server options:\n" : "Device options:\n", f);
+	usage_keys(f, serve ? "serve" : "attach", serve);
 	fprintf(f, "Exclusive access (SCSI-3 persistent reservations):\n"
 		   "      --reservation POLICY     exclusive (default): register every path and\n"
 		   "                               reserve the LUN (Write Exclusive - Registrants\n"
@@ -179,55 +173,91 @@ static void attach_usage(FILE *f, bool serve)
 		ctl_dir(), config_dir());
 }
 
-static int parse_uint(const char *what, const char *arg, uint64_t max, uint64_t *out)
-{
-	if (cli_parse_u64(arg, out) < 0 || *out > max) {
-		cli_err("bad %s '%s': give a number up to %llu", what, arg,
-			(unsigned long long)max);
-		return -1;
-	}
-	return 0;
-}
-
-/* The same for a count or time that must not be 0. */
-static int parse_uint1(const char *what, const char *arg, uint64_t max, uint64_t *out)
-{
-	if (cli_parse_u64(arg, out) < 0 || *out == 0 || *out > max) {
-		cli_err("bad %s '%s': give a number from 1 to %llu", what, arg,
-			(unsigned long long)max);
-		return -1;
-	}
-	return 0;
-}
-
 /* An option handler's answer for an option of another group. */
 #define OPT_NOT_MINE (-1)
 
-/* The defaults of everything the command line and the configuration file can set. */
+/*
+ * A number the key table places (config_key.store): v in milliseconds for
+ * a duration, as is for a count, into its field of struct export_config.
+ */
+static void store_number(struct export_config *ec, const struct config_key *k, uint64_t v)
+{
+	uint32_t *field = (uint32_t *)(void *)((char *)ec + k->field);
+
+	if (k->store == CONFIG_STORE_S)
+		v /= 1000;
+	if (v == 0 && (k->flags & CONFIG_F_ZERO_1MS))
+		v = 1;
+	*field = (uint32_t)v;
+}
+
+/*
+ * The defaults of everything the command line and the configuration file
+ * can set: the key table's, then those it cannot state (computed).
+ */
 static void attach_defaults(struct attach_cmd *a)
 {
 	struct export_config *ec = &a->ec;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t v;
+	size_t i;
 
 	cli_target_init(&a->t);
+	for (i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		int rc;
+
+		if (k->store == CONFIG_STORE_NONE || !k->def)
+			continue;
+		rc = k->type == CONFIG_DURATION ? config_parse_duration(k->def, k->unit, &v)
+						: cli_parse_u64(k->def, &v);
+		if (rc < 0)
+			abort(); /* a table that lies; config_init() aborts on it too */
+		store_number(ec, k, v);
+	}
 	a->ro.policy = RESV_EXCLUSIVE;
 	ec->index = -1;
 	ec->nconns = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (unsigned int)ncpu;
-	ec->dead_conn_timeout_s = 60;
-	ec->max_clients = 16;
 	ec->start_timeout_ms = 30000;
-	ec->rescan_interval_s = 10;
-	ec->coalesce_us = EXPORT_COALESCE_US;
 	ec->stop_timeout_ms = 20000;
 	ec->dev.policy.kind = PATH_POLICY_ROUND_ROBIN;
 	ec->dev.transport = &path_transport_sess;
 }
 
-/* Path options: selection policy, timeouts, retries, rescans. */
+/* The key whose option getopt returned as c, if the table places its number. */
+static const struct config_key *number_key(int c)
+{
+	if (c < OPT_NUMBER_KEY || c >= OPT_NUMBER_KEY + (int)config_nkeys)
+		return NULL;
+	return &config_keys[c - OPT_NUMBER_KEY];
+}
+
+/*
+ * A number option: the key's range in the option's unit (a duration's
+ * k->unit, whole numbers), 0 too with CONFIG_F_OPT_ZERO.
+ */
+static int attach_opt_number(struct attach_cmd *a, const struct config_key *k, const char *arg)
+{
+	uint64_t unit = k->type == CONFIG_DURATION && strcmp(k->unit, "s") == 0 ? 1000 : 1;
+	uint64_t lo = k->flags & CONFIG_F_OPT_ZERO ? 0 : k->min / unit, hi = k->max / unit, v;
+
+	if (cli_parse_u64(arg, &v) < 0 || v < lo || v > hi) {
+		if (lo)
+			cli_err("bad --%s '%s': give a number from %llu to %llu", k->option, arg,
+				(unsigned long long)lo, (unsigned long long)hi);
+		else
+			cli_err("bad --%s '%s': give a number up to %llu", k->option, arg,
+				(unsigned long long)hi);
+		return CLI_EXIT_USAGE;
+	}
+	store_number(&a->ec, k, v * unit);
+	return 0;
+}
+
+/* Path options besides the numbers: selection policy and failback. */
 static int attach_opt_path(struct attach_cmd *a, int c, const char *arg)
 {
 	struct export_config *ec = &a->ec;
-	uint64_t v;
 
 	switch (c) {
 	case OPT_POLICY:
@@ -238,58 +268,12 @@ static int attach_opt_path(struct attach_cmd *a, int c, const char *arg)
 			return CLI_EXIT_USAGE;
 		}
 		return 0;
-	case OPT_RR_MIN_IO:
-		if (parse_uint("--rr-min-io", arg, 1u << 20, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->dev.policy.rr_min_io = (uint32_t)v;
-		return 0;
 	case OPT_FAILBACK:
 		if (path_failback_parse(arg, &ec->dev.policy.failback,
 					&ec->dev.policy.failback_delay_ms) < 0) {
 			cli_err("bad --failback '%s': give immediate, manual or seconds", arg);
 			return CLI_EXIT_USAGE;
 		}
-		return 0;
-	case OPT_NO_PATH_RETRY:
-		if (parse_uint("--no-path-retry", arg, 3600, &v) < 0)
-			return CLI_EXIT_USAGE;
-		/* 0 would mean "the default": fail at once is 1 ms. */
-		ec->dev.no_path_retry_ms = v ? (uint32_t)v * 1000 : 1;
-		return 0;
-	case OPT_NOP_INTERVAL:
-		if (parse_uint("--nop-interval", arg, 3600000, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->dev.nop_interval_ms = (uint32_t)v;
-		return 0;
-	case OPT_NOP_TIMEOUT:
-		if (parse_uint("--nop-timeout", arg, 3600000, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->dev.nop_timeout_ms = (uint32_t)v;
-		return 0;
-	case OPT_CMD_TIMEOUT:
-		if (parse_uint("--cmd-timeout", arg, 3600000, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->dev.cmd_timeout_ms = (uint32_t)v;
-		return 0;
-	case OPT_RESCAN_INTERVAL:
-		if (parse_uint("--rescan-interval", arg, 86400, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->rescan_interval_s = (uint32_t)v;
-		return 0;
-	case OPT_COALESCE_US:
-		if (parse_uint("--coalesce-us", arg, 10000, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->coalesce_us = (uint32_t)v;
-		return 0;
-	case OPT_IO_TIMEOUT:
-		if (parse_uint1("--io-timeout", arg, 86400, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->dev.io_timeout_ms = (uint32_t)v * 1000;
-		return 0;
-	case OPT_IO_RETRIES:
-		if (parse_uint1("--io-retries", arg, 1000, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->dev.io_retries = (uint32_t)v;
 		return 0;
 	default:
 		return OPT_NOT_MINE;
@@ -340,21 +324,10 @@ static int attach_opt_portal(struct attach_cmd *a, const char *arg)
 static int attach_opt_export(struct attach_cmd *a, int c, const char *arg)
 {
 	struct export_config *ec = &a->ec;
-	uint64_t v;
 
 	switch (c) {
 	case OPT_DEVICE:
 		return attach_opt_device(a, arg);
-	case OPT_CONNECTIONS:
-		if (parse_uint1("--connections", arg, 16, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->nconns = (unsigned int)v;
-		return 0;
-	case OPT_DEAD_CONN_TIMEOUT:
-		if (parse_uint("--dead-conn-timeout", arg, 86400, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->dead_conn_timeout_s = (uint32_t)v;
-		return 0;
 	case OPT_SOCKET:
 		ec->socket_path = arg;
 		return 0;
@@ -363,11 +336,6 @@ static int attach_opt_export(struct attach_cmd *a, int c, const char *arg)
 		return 0;
 	case OPT_EXPORT_NAME:
 		ec->export_name = arg;
-		return 0;
-	case OPT_MAX_CLIENTS:
-		if (parse_uint1("--max-clients", arg, 1024, &v) < 0)
-			return CLI_EXIT_USAGE;
-		ec->max_clients = (unsigned int)v;
 		return 0;
 	case OPT_TLS:
 		a->stls->mode_arg = arg;
@@ -475,9 +443,11 @@ static int attach_check(struct attach_cmd *a)
 
 int attach_parse(int argc, char **argv, struct attach_cmd *a)
 {
+	const struct config_key *k;
 	int c, code;
 
 	attach_defaults(a);
+	attach_longopts();
 	/* --config NAME: the file's values become options placed first. */
 	code = config_expand_args(&argc, &argv, attach_opts, "t:P:l:fh", OPT_CONFIG, &a->serve);
 	if (code)
@@ -490,7 +460,10 @@ int attach_parse(int argc, char **argv, struct attach_cmd *a)
 			a->help = true;
 			return CLI_EXIT_OK;
 		}
-		code = c == 'P' ? attach_opt_portal(a, optarg) : attach_opt_path(a, c, optarg);
+		k = number_key(c);
+		code = k	  ? attach_opt_number(a, k, optarg)
+		       : c == 'P' ? attach_opt_portal(a, optarg)
+				  : attach_opt_path(a, c, optarg);
 		if (code == OPT_NOT_MINE)
 			code = attach_opt_export(a, c, optarg);
 		if (code == OPT_NOT_MINE)

@@ -7,7 +7,10 @@
  * default, the attach/serve option it stands for and a description. The
  * same table drives parsing, `iscsi-nbd config --dump`, the example file
  * (`iscsi-nbd config --example`, checked in as conf/example.conf) and the
- * key list of iscsi-nbd.conf(5); tests check that all of them agree.
+ * key list of iscsi-nbd.conf(5); tests check that all of them agree. For
+ * attach / serve it also gives the --help entries of the path, device and
+ * server options, and the getopt entry, range, unit, default and target
+ * field of every number option (attach_parse.c).
  *
  * Precedence: table defaults < global file < NAME.conf < command line.
  * A list key (portal) set in NAME.conf replaces the global list; -P on the
@@ -50,6 +53,22 @@ enum config_type {
 #define CONFIG_F_SERVE	  0x8  /* only used in mode = serve */
 #define CONFIG_F_REQUIRED 0x10 /* needed to attach (after global + NAME) */
 #define CONFIG_F_FRACTION 0x20 /* duration: option takes fractional seconds */
+#define CONFIG_F_OPT_ZERO 0x40 /* the option also takes 0: the built-in default */
+#define CONFIG_F_ZERO_1MS 0x80 /* a 0 is stored as 1 ms (a stored 0 means the default) */
+
+/*
+ * Where the attach / serve option of a number key lands in struct
+ * export_config (cli/export.h), and in which unit: the option's number is
+ * checked against the key's range in the option's unit (k->unit for a
+ * duration) and stored there, and the key's default is stored there
+ * before the command line is read. NONE: the option has its own handler.
+ */
+enum config_store {
+	CONFIG_STORE_NONE,
+	CONFIG_STORE_U32, /* a count, as given */
+	CONFIG_STORE_MS,  /* a duration, in milliseconds */
+	CONFIG_STORE_S,	  /* a duration, in seconds */
+};
 
 struct config_key {
 	const char *section;
@@ -63,6 +82,14 @@ struct config_key {
 	const char *def_text;	   /* what the default is when def is NULL (docs) */
 	const char *option;	   /* attach / serve long option it sets */
 	const char *help;
+	/*
+	 * The option in `attach --help` / `serve --help`: its argument's name
+	 * (NULL: none) and text, lines split by \n, each printed in the help
+	 * column. NULL usage: the option is described by hand (attach_parse.c).
+	 */
+	const char *arg, *usage;
+	enum config_store store; /* with field: where the option's number goes */
+	size_t field;		 /* offsetof(struct export_config, ...) */
 };
 
 extern const struct config_key config_keys[];

@@ -1,5 +1,6 @@
 /*
- * Private to the configuration code (conffile.c, confout.c): what the
+ * Private to the configuration code (conffile.c, confout.c, and
+ * attach_parse.c for the table's defaults): what the
  * reading side shares with the output side. Nothing else includes this.
  */
 #ifndef ISN_CLI_CONFFILE_INT_H

@@ -11,7 +11,6 @@ CLI_SOURCES = \
 	src/cli/cmd_pr.c \
 	src/cli/cmd_scsi.c \
 	src/cli/confdisc.c \
-	src/cli/confkeys.c \
 	src/cli/conffile.c \
 	src/cli/conffile.h \
 	src/cli/conffile_int.h \
@@ -49,10 +48,30 @@ CLI_SOURCES = \
 	src/cli/sync.c \
 	src/cli/sync.h \
 	src/cli/target.c
+# All of it but the key table (the options and config keys, confkeys.c) as
+# a library, so that tests/isn-extra-option links it with a table of one
+# key more: tests/integration/option-table.sh shows that key become an
+# option, a --help line, a config key and a man-page check without any
+# other edit.
+noinst_LIBRARIES += libcli.a
+libcli_a_SOURCES = $(CLI_SOURCES)
+libcli_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 sbin_PROGRAMS += iscsi-nbd
-iscsi_nbd_SOURCES = $(CLI_SOURCES)
+iscsi_nbd_SOURCES = src/cli/confkeys.c
 iscsi_nbd_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
-iscsi_nbd_LDADD = $(LAYER_LIBS) $(EXT_LIBS)
+iscsi_nbd_LDADD = libcli.a $(LAYER_LIBS) $(EXT_LIBS)
+
+check_PROGRAMS += tests/isn-extra-option
+nodist_tests_isn_extra_option_SOURCES = tests/extra-option-keys.c
+tests_isn_extra_option_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
+tests_isn_extra_option_LDADD = libcli.a $(LAYER_LIBS) $(EXT_LIBS)
+CLEANFILES += tests/extra-option-keys.c
+tests/extra-option-keys.c: $(top_srcdir)/src/cli/confkeys.c $(top_srcdir)/tests/integration/option-table.sed
+	$(AM_V_GEN)$(MKDIR_P) tests && \
+	sed -f $(top_srcdir)/tests/integration/option-table.sed $(top_srcdir)/src/cli/confkeys.c >$@.tmp && \
+	mv $@.tmp $@
+TESTS += tests/integration/option-table.sh
+EXTRA_DIST += tests/integration/option-table.sh tests/integration/option-table.sed
 
 # Configuration files and the initiator name (conffile.c, confout.c, initiator.c).
 check_PROGRAMS += tests/unit/test_config

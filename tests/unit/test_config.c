@@ -4,7 +4,9 @@
  * value, unknown keys and sections, FILE:LINE in every error, the
  * precedence defaults < global < NAME < command line, the dump never
  * showing a secret, the generated example being a valid file, and the
- * initiator name generated once, atomically, then kept.
+ * initiator name generated once, atomically, then kept; and every option
+ * of the table in iscsi-nbd.8, a number option with the table's default
+ * in its man entry and its --help text.
  */
 #include "config.h"
 
@@ -20,6 +22,7 @@
 #include "../checkmain.h"
 #include "cli/cli.h"
 #include "cli/conffile.h"
+#include "cli/conffile_int.h"
 #include "cli/initiator.h"
 
 /* main.c's, which this test does not link. */
@@ -217,7 +220,109 @@ START_TEST(defaults_pass_their_own_check)
 			ck_assert_ptr_nonnull(c.v[i].text);
 	ck_assert_str_eq(config_get(&c, "path", "policy"), "round-robin");
 	ck_assert_str_eq(config_get(&c, "path", "no_path_retry"), "15s");
+	/* A number the table stores for attach / serve needs its option and a number type. */
+	for (i = 0; i < config_nkeys; i++)
+		if (config_keys[i].store != CONFIG_STORE_NONE) {
+			ck_assert_ptr_nonnull(config_keys[i].option);
+			ck_assert(config_keys[i].type == CONFIG_UINT ||
+				  config_keys[i].type == CONFIG_DURATION);
+			ck_assert(config_keys[i].type == CONFIG_DURATION ||
+				  config_keys[i].store == CONFIG_STORE_U32);
+		}
 	config_free(&c);
+}
+END_TEST
+
+/* A key's default as its attach / serve option writes it (a duration in the option's unit). */
+static void option_default(const struct config_key *k, char *buf, size_t len)
+{
+	uint64_t v;
+
+	if (k->type == CONFIG_DURATION) {
+		ck_assert_int_eq(config_parse_duration(k->def, k->unit, &v), 0);
+		if (strcmp(k->unit, "s") == 0)
+			v /= 1000;
+	} else {
+		ck_assert_int_eq(cli_parse_u64(k->def, &v), 0);
+	}
+	snprintf(buf, len, "default %llu", (unsigned long long)v);
+}
+
+/* s with every run of white space made one space (roff lines, help lines). */
+static void squeeze(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 1 < len; s++)
+		if (!strchr(" \t\n", *s))
+			out[n++] = *s;
+		else if (n && out[n - 1] != ' ')
+			out[n++] = ' ';
+	out[n] = 0;
+}
+
+/*
+ * The man page against the table: every option of a key is in
+ * iscsi-nbd.8 as an entry (.B \-\-OPTION), and the entry of a number
+ * option and its --help text state the table's default. Adding a key
+ * without documenting it fails here.
+ */
+START_TEST(options_in_man_page_with_defaults)
+{
+	const char *top = getenv("top_srcdir");
+	char path[512], man[1 << 17], want[64], entry[4096], text[1024], esc[128];
+	size_t i, n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/man/iscsi-nbd.8", top ? top : ".");
+	f = fopen(path, "r");
+	ck_assert_msg(f, "%s: %s", path, strerror(errno));
+	n = fread(man, 1, sizeof(man) - 1, f);
+	ck_assert_msg(n < sizeof(man) - 1, "%s: larger than this test reads", path);
+	man[n] = 0;
+	fclose(f);
+	for (i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		const char *o, *e, *end;
+		size_t j = 0;
+
+		if (!k->option)
+			continue;
+		/* roff: "\-" for every hyphen of the option. */
+		j = (size_t)snprintf(esc, sizeof(esc), "\n.TP\n.B \\-\\-");
+		for (o = k->option; *o && j + 3 < sizeof(esc); o++) {
+			if (*o == '-')
+				esc[j++] = '\\';
+			esc[j++] = *o;
+		}
+		esc[j] = 0;
+		/* Named somewhere; most have an entry of their own (the target options share one).
+		 */
+		ck_assert_msg(strstr(man, esc + 8), "--%s is not in iscsi-nbd.8", k->option);
+		/* The entry: a paragraph that starts with the option and its argument. */
+		for (e = strstr(man, esc); e && !strchr(" \n", e[j]); e = strstr(e + 1, esc))
+			;
+		if (k->store == CONFIG_STORE_NONE || !k->def)
+			continue;
+		ck_assert_msg(e, "iscsi-nbd.8 has no entry (.TP .B) for --%s", k->option);
+		option_default(k, want, sizeof(want));
+		/* The entry: its lines up to the next paragraph or section. */
+		end = e + 1;
+		while ((end = strchr(end, '\n')) && strncmp(end + 1, ".TP", 3) &&
+		       strncmp(end + 1, ".SH", 3) && strncmp(end + 1, ".SS", 3))
+			end++;
+		n = end ? (size_t)(end - e) : strlen(e);
+		snprintf(entry, sizeof(entry), "%.*s",
+			 (int)(n < sizeof(entry) ? n : sizeof(entry) - 1), e);
+		squeeze(entry, text, sizeof(text));
+		ck_assert_msg(strstr(text, want), "iscsi-nbd.8 --%s: '%s' lacks '%s'", k->option,
+			      text, want);
+		if (k->usage) {
+			squeeze(k->usage, text, sizeof(text));
+			ck_assert_msg(strstr(text, want), "--help of --%s: '%s' lacks '%s'",
+				      k->option, text, want);
+		}
+	}
 }
 END_TEST
 
@@ -531,6 +636,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, every_key_good_and_bad);
 	tcase_add_test(tc, target_names_checked);
 	tcase_add_test(tc, defaults_pass_their_own_check);
+	tcase_add_test(tc, options_in_man_page_with_defaults);
 	tcase_add_test(tc, syntax_errors);
 	tcase_add_test(tc, whole_file_rules);
 	tcase_add_test(tc, precedence_global_then_name);
