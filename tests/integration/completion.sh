@@ -80,7 +80,7 @@ expect_lacks() {
 }
 
 # Subcommands: exactly main.c's dispatch table.
-cmds=$(sed -n 's/^[[:space:]]*{"\([a-z]*\)", cmd_[a-z_]*,.*/\1/p' "$top_srcdir/src/cli/main.c")
+cmds=$(sed -n 's/^[[:space:]]*{\.name = "\([a-z]*\)",.*/\1/p' "$top_srcdir/src/cli/main.c")
 [ "$(echo "$cmds" | wc -l)" -ge 16 ] || fail "cannot read the dispatch table of main.c: $cmds"
 expect_reply "$cmds" ""
 expect_reply "detach discover" d
