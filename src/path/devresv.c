@@ -299,11 +299,13 @@ void pd_resv_ask_expire(struct path_device *dev, double now)
 		return;
 	dev->resv_asking = false;
 	dev->resv_ask_due = 0;
-	p->errors++;
 	log_warn("%s: READ RESERVATION after a RESERVATION CONFLICT timed out after %u ms: the "
 		 "writes it refused fail with EIO",
 		 p->name, dev->cfg.cmd_timeout_ms);
-	path_fail(p, "READ RESERVATION timed out after %u ms", dev->cfg.cmd_timeout_ms);
+	if (path_resv_running(&p->resv) && p->sess) { /* still stuck on this session */
+		p->errors++;
+		path_fail(p, "READ RESERVATION timed out after %u ms", dev->cfg.cmd_timeout_ms);
+	}
 	pd_resv_wait_end(dev, -1);
 }
 
