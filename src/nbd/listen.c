@@ -58,7 +58,9 @@ struct nbdsrv_listener {
 	struct nbdsrv_export ex;
 	struct nbdsrv_listen_cfg cfg;
 	struct list_node clients;
-	unsigned nclients;
+	unsigned nclients; /* open: in the handshake or in transmission */
+	unsigned nhs;	   /* of them, still in the handshake (hs != NULL) */
+	struct log_ratelimit evict_rl;
 	uint64_t serial;
 	bool stopped;
 };
@@ -91,6 +93,8 @@ static void client_free(struct client *cl)
 	nbdsrv_tls_close(cl->ssl, false);
 	if (cl->fd >= 0)
 		close(cl->fd);
+	if (cl->hs)
+		l->nhs--;
 	free(cl->hs);
 	list_del(&cl->node);
 	l->nclients--;
@@ -129,6 +133,14 @@ static void client_handover(struct client *cl)
 	ev_timer_stop(l->loop, &cl->timer);
 	free(cl->hs);
 	cl->hs = NULL;
+	l->nhs--;
+	/* The transmission slots are counted apart from the handshakes (listen.h). */
+	if (l->nclients - l->nhs > l->cfg.max_clients) {
+		log_warn("%s: %u clients in transmission already: closing this one", cl->name,
+			 l->nclients - l->nhs - 1);
+		client_free(cl);
+		return;
+	}
 	cl->conn = nbdsrv_conn_new(l->loop, cl->fd, l->bd, &l->ex, l->pool, &ccfg);
 	if (!cl->conn) {
 		log_err("%s: cannot start transmission: %s", cl->name, strerror(errno));
@@ -328,6 +340,32 @@ static void listen_pause(struct nbdsrv_listener *l, int err)
 	ev_timer_start(l->loop, &l->retry_timer);
 }
 
+/*
+ * Every handshake slot taken: drop the oldest handshake for the new one.
+ * A legitimate handshake takes a few round trips, so a flood of
+ * half-open connections (a TLS ClientHello that never ends, a client that
+ * never sends its flags) pushes out only its own oldest members, and a
+ * real client still gets in while it lasts.
+ */
+static void listen_evict_oldest(struct nbdsrv_listener *l)
+{
+	struct list_node *pos;
+
+	list_for_each(pos, &l->clients)
+	{
+		struct client *cl = list_entry(pos, struct client, node);
+
+		if (cl->hs) {
+			log_rl_printf(&l->evict_rl, ev_now(l->loop), LOG_WARNING,
+				      "%s: %u handshakes open already: dropping this oldest one "
+				      "for a new client",
+				      cl->name, l->nhs);
+			client_free(cl);
+			return;
+		}
+	}
+}
+
 static void listen_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct nbdsrv_listener *l = container_of(w, struct nbdsrv_listener, accept_io);
@@ -350,11 +388,14 @@ static void listen_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			log_notice("nbdsrv: accepting again");
 			l->starved = false;
 		}
-		if (l->nclients >= l->cfg.max_clients) {
-			log_warn("nbdsrv: %u clients already: refusing another", l->nclients);
+		if (l->nclients - l->nhs >= l->cfg.max_clients) {
+			log_warn("nbdsrv: %u clients in transmission already: refusing another",
+				 l->nclients - l->nhs);
 			close(fd);
 			continue;
 		}
+		if (l->nhs >= l->cfg.max_clients)
+			listen_evict_oldest(l);
 		cl = calloc(1, sizeof(*cl));
 		if (cl)
 			cl->hs = malloc(sizeof(*cl->hs));
@@ -371,6 +412,7 @@ static void listen_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		name_peer(cl, &ss, len, ++l->serial);
 		list_add_tail(&l->clients, &cl->node);
 		l->nclients++;
+		l->nhs++;
 		nbdsrv_hs_init(cl->hs, &l->ex);
 		nbdsrv_hs_set_tls(cl->hs, l->cfg.tls_mode);
 		ev_io_init(&cl->io, client_on_io, fd, EV_READ);
@@ -526,6 +568,7 @@ struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
 	if (l->cfg.send_timeout == 0)
 		l->cfg.send_timeout = DEFAULT_SEND_TIMEOUT;
 	list_init(&l->clients);
+	log_ratelimit_init(&l->evict_rl, "nbdsrv", LOG_RL_INTERVAL, LOG_RL_BURST);
 	if (strncmp(addr, "unix:", 5) == 0)
 		rc = listen_unix(l, addr + 5, cfg->unix_mode ? cfg->unix_mode : 0600);
 	else if (strchr(addr, '/'))
@@ -619,6 +662,7 @@ void nbdsrv_listen_free(struct nbdsrv_listener *l)
 	if (!l)
 		return;
 	assert(l->nclients == 0);
+	log_ratelimit_flush(&l->evict_rl);
 	ev_io_stop(l->loop, &l->accept_io);
 	ev_timer_stop(l->loop, &l->drained_timer);
 	ev_timer_stop(l->loop, &l->retry_timer);

@@ -13,8 +13,12 @@
  *
  * A client that does not finish its handshake within hs_timeout seconds is
  * dropped (one timer per client during the handshake only); the TLS
- * handshake after STARTTLS is part of it, so a client that stalls in it
- * costs one slot of max_clients for at most hs_timeout.
+ * handshake after STARTTLS is part of it. max_clients bounds two counts
+ * apart: clients in transmission (one more connection is closed at once,
+ * and one that ends its handshake while they are full is closed then), and
+ * clients in the handshake (one more connection drops the oldest of them),
+ * so half-open handshakes never keep a client out of transmission and
+ * never hold more than max_clients handshake states.
  *
  * TLS (tls.h): tls_mode OFF serves plaintext only; ON offers STARTTLS;
  * REQUIRE refuses every option before it (NBD_REP_ERR_TLS_REQD). ON and
@@ -41,7 +45,7 @@ struct nbdsrv_listen_cfg {
 	const char *addr;     /* see above */
 	mode_t unix_mode;     /* 0 = 0600 */
 	uint32_t queue_depth; /* per client; 0 = server.c's default */
-	uint32_t max_clients; /* 0 = 64; further connections are closed at once */
+	uint32_t max_clients; /* 0 = 64; in transmission, and apart in the handshake */
 	double hs_timeout;    /* seconds; 0 = 30 */
 	double send_timeout;  /* seconds a client may leave replies unread; 0 = 60, < 0 = never */
 	enum nbdsrv_tls_mode tls_mode;

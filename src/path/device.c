@@ -298,6 +298,8 @@ double pd_next_due(const struct path_device *dev)
 	if (dev->ready && dev->no_path_since && !dev->no_path_failing && dev->state == DEV_RUNNING)
 		TAKE(dev->no_path_since + dev->cfg.no_path_retry_ms / 1000.0);
 	TAKE(dev->failback_due);
+	if (dev->resv_asking)
+		TAKE(dev->resv_ask_due);
 	if (dev->state == DEV_RUNNING && dev->ready)
 		TAKE(pd_deadline_due(dev));
 	if (dev->state == DEV_STOPPING && !dev->stop_forced)
@@ -345,6 +347,7 @@ void path_device_poll(struct path_device *dev)
 	now = pd_now(dev);
 	for (unsigned int i = 0; i < dev->npaths; i++)
 		path_check(&dev->paths[i], now);
+	pd_resv_ask_expire(dev, now);
 	pd_dispatch(dev, now);
 	pd_check(dev, now);
 	if (dev->state != DEV_STOPPED) {
@@ -519,6 +522,7 @@ struct path_device *path_device_new(struct ev_loop *loop, const struct path_devi
 	list_init(&dev->reqs);
 	list_init(&dev->retry);
 	list_init(&dev->held);
+	list_init(&dev->resv_ask_ios);
 	list_init(&dev->live);
 	for (unsigned int i = 0; i < dev->nios; i++) {
 		dev->ios[i].dev = dev;
@@ -578,6 +582,8 @@ void path_device_stop(struct path_device *dev)
 	pd_fail_waiting(dev, -ESHUTDOWN);
 	while (!list_empty(&dev->held))
 		pd_io_complete(list_entry(dev->held.next, struct path_io, node), -ESHUTDOWN);
+	dev->resv_asking = false;
+	pd_resv_wait_end(dev, -1);
 	for (unsigned int i = 0; i < dev->npaths; i++)
 		path_stop(&dev->paths[i]);
 	pd_kick(dev);

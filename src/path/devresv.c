@@ -216,26 +216,97 @@ void pd_resv_conflict(struct path_device *dev, struct path *p)
  * initiator name and another ISID as unregistered, so of our paths only the one whose nexus
  * took the reservation can write; the others get RESERVATION CONFLICT
  * although READ KEYS lists them. Such a conflict on one of our paths,
- * while the reservation is ours and held by another of our paths, is
- * that quirk and not another host: from then on writes go to the holder's
- * path (pd_resv_write_path), and this one is re-sent there. Returns the
- * holder's path index, or -1 for a real conflict.
+ * while we believe the reservation ours and held by another of our paths,
+ * is either that quirk or another host that took the LUN from us since
+ * (PREEMPT AND ABORT): a READ RESERVATION tells them apart before the
+ * write goes anywhere else (resv_ask_done). Once the quirk is confirmed,
+ * writes go to the holder's path (pd_resv_write_path) and a conflict
+ * elsewhere is re-sent there. Returns the holder's path index or a
+ * PD_CONFLICT_ code.
  */
-int pd_resv_conflict_ours(struct path_device *dev, const struct path *p)
+static void resv_ask_done(struct path_resv *rv, void *opaque)
+{
+	struct path *p = opaque;
+	struct path_device *dev = p->dev;
+	const struct path_resv_result *res = &rv->res;
+	unsigned int h = (unsigned int)(res->holder_key & 0xff);
+	int via = -1;
+
+	if (!dev->resv_asking || dev->resv_ask_path != p->idx)
+		return; /* timed out: its writes failed already (pd_resv_ask_expire) */
+	dev->resv_asking = false;
+	dev->resv_ask_due = 0;
+	if (res->err) {
+		log_warn(
+			"%s: READ RESERVATION after a RESERVATION CONFLICT failed (%s): the writes "
+			"it refused fail with EIO",
+			p->name, strerror(-res->err));
+	} else if (dev->resv_state != PD_RESV_OURS) {
+		/* Taken meanwhile (a conflict on the holder's path): reported. */
+	} else if (res->reserved && h != p->idx && h < dev->npaths) {
+		dev->resv_holder = res->holder_key;
+		dev->resv_holder_writes = true;
+		via = (int)h;
+		log_warn("%s: RESERVATION CONFLICT although %s of ours holds the reservation: the "
+			 "target lets only the nexus holding it write (LIO does so); writes go "
+			 "through %s only",
+			 p->name, dev->paths[h].name, dev->paths[h].name);
+	} else if (res->reserved) {
+		log_err("%s: RESERVATION CONFLICT although this path's key holds the reservation: "
+			"the writes it refused fail with EIO",
+			p->name);
+	} else {
+		pd_resv_taken(dev, p, res->holder_key, res->holder_type, true);
+	}
+	pd_resv_wait_end(dev, via);
+}
+
+int pd_resv_conflict_ours(struct path_device *dev, struct path *p)
 {
 	unsigned int h = (unsigned int)(dev->resv_holder & 0xff);
 
 	if (!p || dev->resv_state != PD_RESV_OURS ||
 	    !path_resv_ours(dev->resv_holder, dev->cfg.pr_key) || h == p->idx || h >= dev->npaths)
-		return -1;
-	if (!dev->resv_holder_writes) {
-		dev->resv_holder_writes = true;
-		log_warn("%s: RESERVATION CONFLICT for a registered path of ours: the target "
-			 "lets only the nexus holding the reservation write (LIO does so); "
-			 "writes go through %s only",
-			 p->name, dev->paths[h].name);
+		return PD_CONFLICT_OTHER;
+	if (dev->resv_holder_writes)
+		return (int)h;
+	if (dev->resv_asking)
+		return PD_CONFLICT_ASKING;
+	/* The answer comes from the event loop, never inside path_resv_start. */
+	if (!p->sess || path_resv_running(&p->resv) ||
+	    path_resv_start(&p->resv, path_ops_of(p), p->sess, dev->cfg.lun, p->name, path_key(p),
+			    PATH_RESV_CHECK, 0, resv_ask_done, p) < 0) {
+		log_warn("%s: RESERVATION CONFLICT for a registered path of ours, and no READ "
+			 "RESERVATION can ask why now: the write fails with EIO",
+			 p->name);
+		return PD_CONFLICT_UNKNOWN;
 	}
-	return (int)h;
+	log_info("%s: RESERVATION CONFLICT for a registered path of ours: READ RESERVATION "
+		 "tells whether another host took the LUN; the write waits for it",
+		 p->name);
+	dev->resv_asking = true;
+	dev->resv_ask_path = p->idx;
+	dev->resv_ask_due = pd_now(dev) + dev->cfg.cmd_timeout_ms / 1000.0;
+	return PD_CONFLICT_ASKING;
+}
+
+/* The same bound as an I/O command's: a target that does not answer fails the path. */
+void pd_resv_ask_expire(struct path_device *dev, double now)
+{
+	struct path *p = &dev->paths[dev->resv_ask_path];
+
+	if (!dev->resv_asking || now < dev->resv_ask_due)
+		return;
+	dev->resv_asking = false;
+	dev->resv_ask_due = 0;
+	log_warn("%s: READ RESERVATION after a RESERVATION CONFLICT timed out after %u ms: the "
+		 "writes it refused fail with EIO",
+		 p->name, dev->cfg.cmd_timeout_ms);
+	if (path_resv_running(&p->resv) && p->sess) { /* still stuck on this session */
+		p->errors++;
+		path_fail(p, "READ RESERVATION timed out after %u ms", dev->cfg.cmd_timeout_ms);
+	}
+	pd_resv_wait_end(dev, -1);
 }
 
 /* The path that must carry writes (pd_resv_conflict_ours), or -1 for any. */

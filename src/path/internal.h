@@ -215,6 +215,13 @@ struct path_device {
 	uint8_t resv_type;
 	unsigned int resv_leaving; /* paths still leaving (path_device_resv_leave) */
 	bool resv_holder_writes;   /* the target lets only the holder's nexus write (LIO) */
+	/* A RESERVATION CONFLICT not explained yet (pd_resv_conflict_ours):
+	 * READ RESERVATION on path resv_ask_path, due by resv_ask_due; the
+	 * writes it refused wait on resv_ask_ios (path_io) for the answer. */
+	bool resv_asking;
+	unsigned int resv_ask_path;
+	double resv_ask_due;
+	struct list_node resv_ask_ios;
 	/* Moving the reservation off a dead holder's path (pd_resv_move). */
 	enum { PD_MOVE_IDLE, PD_MOVE_LOGIN, PD_MOVE_CLEAR, PD_MOVE_JOIN } resv_move;
 	unsigned int resv_move_from, resv_move_to;
@@ -237,7 +244,14 @@ void pd_path_ready(struct path_device *dev, struct path *p); /* probe OK: identi
 void pd_fence_released(struct path_device *dev);
 /* reserve glue (device.c): a write got RESERVATION CONFLICT on p. */
 void pd_resv_conflict(struct path_device *dev, struct path *p);
-int pd_resv_conflict_ours(struct path_device *dev, const struct path *p);
+/* What a write's RESERVATION CONFLICT on p means: the holder's path index
+ * (re-send there), or one of these. */
+#define PD_CONFLICT_OTHER   (-1) /* another host's: pd_resv_conflict, EIO */
+#define PD_CONFLICT_ASKING  (-2) /* the write waits on dev->resv_ask_ios */
+#define PD_CONFLICT_UNKNOWN (-3) /* cannot ask now: EIO, the LUN stays ours */
+int pd_resv_conflict_ours(struct path_device *dev, struct path *p);
+/* The READ RESERVATION of pd_resv_conflict_ours past resv_ask_due: its path fails. */
+void pd_resv_ask_expire(struct path_device *dev, double now);
 int pd_resv_write_path(const struct path_device *dev);
 /* Start p's registration if it needs one; true: pd_path_ready runs again when done. */
 bool pd_resv_join(struct path_device *dev, struct path *p);
@@ -268,6 +282,9 @@ bool pd_write_barrier(const struct path_device *dev);
 /* Complete a piece at a bound, fence or not (raises the write barrier); true: in doubt. */
 bool pd_io_fail_now(struct path_io *io, int err);
 bool pd_req_is_write(const struct bdev_req *req);
+/* request.c: end the wait of dev->resv_ask_ios: re-send through path via, or
+ * (via < 0) fail with EIO. */
+void pd_resv_wait_end(struct path_device *dev, int via);
 void pd_req_log_fail(struct path_device *dev, struct bdev_req *req, double now, const char *fmt,
 		     ...) ISN_PRINTF(4, 5);
 /* request.c */

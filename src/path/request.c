@@ -228,8 +228,14 @@ static void task_hard(struct path_device *dev, struct path_io *io, struct path *
 		      const struct sess_task *t, int err, const char *why)
 {
 	if (t->status == SCSI_STATUS_RESERVATION_CONFLICT) {
-		int h = io->is_write ? pd_resv_conflict_ours(dev, p) : -1;
+		int h = io->is_write ? pd_resv_conflict_ours(dev, p) : PD_CONFLICT_OTHER;
 
+		if (h == PD_CONFLICT_ASKING) {
+			/* devresv.c asks who holds the LUN: pd_resv_wait_end. */
+			list_del(&io->node);
+			list_add_tail(&dev->resv_ask_ios, &io->node);
+			return;
+		}
 		if (h >= 0 && io->retries < dev->cfg.retry_max) {
 			/* Our own reservation, held by another of our
 			 * nexuses, on a target that wants it to write. */
@@ -239,7 +245,8 @@ static void task_hard(struct path_device *dev, struct path_io *io, struct path *
 		}
 		/* DESIGN.md: a host-level answer (someone holds or took the
 		 * LUN), never a path failure; no other path would do better. */
-		pd_resv_conflict(dev, p);
+		if (h != PD_CONFLICT_UNKNOWN)
+			pd_resv_conflict(dev, p);
 		io_finish(io, -EIO);
 		return;
 	}
@@ -249,6 +256,23 @@ static void task_hard(struct path_device *dev, struct path_io *io, struct path *
 	if (p)
 		p->errors++;
 	io_finish(io, err ? err : -EIO);
+}
+
+void pd_resv_wait_end(struct path_device *dev, int via)
+{
+	/* A done callback may stop the device, which empties the list. */
+	while (!list_empty(&dev->resv_ask_ios)) {
+		struct path_io *io = list_entry(dev->resv_ask_ios.next, struct path_io, node);
+
+		if (dev->state != DEV_RUNNING) {
+			pd_io_complete(io, -ESHUTDOWN);
+		} else if (via >= 0 && io->retries < dev->cfg.retry_max) {
+			io->retries++;
+			io_requeue(dev, io, 0, via);
+		} else {
+			io_finish(io, -EIO);
+		}
+	}
 }
 
 static void pd_task_done(struct sess_task *t)

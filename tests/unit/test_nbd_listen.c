@@ -262,22 +262,38 @@ START_TEST(stale_live_and_foreign_paths)
 }
 END_TEST
 
+/* max_clients 1 bounds the handshakes and, apart, the clients in transmission. */
 START_TEST(handshake_timeout_and_client_limit)
 {
-	uint8_t greet[18], b;
+	static const uint8_t opt[] = {
+		0, 0, 0, 1, 'I', 'H', 'A', 'V', 'E', 'O', 'P', 'T', 0, 0, 0, 1, 0, 0, 0, 0,
+	};
+	uint8_t greet[18], rep[134], b;
 	int fd, fd2;
 
 	setup();
 	lis = listen_at(path, 0.2, 1);
 	fd = connect_unix();
 	ck_assert_uint_eq(recv_all(fd, greet, 18), 18);
-	/* The limit is one client: a second connection is closed at once. */
+	/* One handshake slot: a second connection pushes the silent first out. */
+	fd2 = connect_unix();
+	ck_assert_uint_eq(recv_all(fd2, greet, 18), 18);
+	ck_assert_uint_eq(recv_all(fd, &b, 1), 0);
+	close(fd);
+	ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 1);
+	/* The silent second client is dropped after 0.2 s. */
+	ck_assert_uint_eq(recv_all(fd2, &b, 1), 0);
+	ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 0);
+	close(fd2);
+	/* One transmission slot, taken: the next connection is closed at once. */
+	fd = connect_unix();
+	ck_assert_uint_eq(recv_all(fd, greet, 18), 18);
+	send_all(fd, opt, sizeof(opt));
+	ck_assert_uint_eq(recv_all(fd, rep, 134), 134);
 	fd2 = connect_unix();
 	ck_assert_uint_eq(recv_all(fd2, &b, 1), 0);
 	close(fd2);
-	/* The silent first client is dropped after 0.2 s. */
-	ck_assert_uint_eq(recv_all(fd, &b, 1), 0);
-	ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 0);
+	ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 1);
 	close(fd);
 	teardown();
 }

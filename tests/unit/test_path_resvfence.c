@@ -603,9 +603,10 @@ START_TEST(lio_preempted_after_holder_rule_learned)
 }
 END_TEST
 
-/* Before the rule is learned, a refusal on the non-holder path looks like
- * LIO's rule: that write is sent once more through the holder's path,
- * which refuses it too. No path fails, nothing is sent a third time. */
+/* Before the rule is learned, a refusal on the non-holder path could be
+ * LIO's rule or another host's preemption: READ RESERVATION tells, and
+ * names another host, so the write fails with EIO and is never sent
+ * through the holder's path (issue 10). No path fails. */
 START_TEST(lio_preempted_before_holder_rule_learned)
 {
 	struct treq w[1];
@@ -617,8 +618,53 @@ START_TEST(lio_preempted_before_holder_rule_learned)
 	other_host_preempts();
 	lio_write(w, 1); /* round robin starts on path 0, the non-holder */
 	ck_assert_uint_eq(conflicts_on[0], 1);
-	ck_assert_uint_eq(conflicts_on[1], 1);
+	ck_assert_uint_eq(conflicts_on[1], 0); /* not re-sent through the old holder */
+	ck_assert(!dev->resv_holder_writes);
+	ck_assert(!dev->resv_asking);
 	assert_taken_by_other(w, 1);
+}
+END_TEST
+
+/* The READ RESERVATION that explains a conflict gets no answer: after
+ * cmd_timeout the write fails with EIO (not re-sent), its path fails,
+ * and the LUN is not reported as another host's. */
+START_TEST(lio_conflict_question_times_out)
+{
+	struct treq w[1];
+
+	lio = round_robin = true;
+	mk(2);
+	up(1);
+	up(0);
+	memset(&w[0], 0, sizeof(w[0]));
+	w[0].r.op = BDEV_OP_WRITE;
+	w[0].r.len = 512;
+	w[0].r.buf = w[0].buf;
+	w[0].r.done = treq_done;
+	ck_assert_int_eq(bdev_submit(bd, &w[0].r), 0);
+	path_device_poll(dev);
+	fakesess_serve(fakesess_latest(0));
+	fakesess_serve(fakesess_latest(1));
+	ck_assert_uint_eq(nq, 1); /* the write refused on path 0 */
+	nq = 0;
+	pr_answer(q[0].s, q[0].t); /* READ RESERVATION is queued, never answered */
+	ck_assert_uint_eq(nq, 1);
+	ck_assert_uint_eq(q[0].t->cdb[0], 0x5e);
+	path_device_poll(dev);
+	ck_assert(dev->resv_asking);
+	ck_assert_int_eq(w[0].calls, 0); /* held while asking */
+	fake_now += cfg.cmd_timeout_ms / 1000.0 - 0.5;
+	path_device_poll(dev);
+	ck_assert_int_eq(w[0].calls, 0);
+	fake_now += 1.0;
+	path_device_poll(dev);
+	ck_assert_int_eq(w[0].calls, 1);
+	ck_assert_int_eq(w[0].err, -EIO);
+	ck_assert_uint_eq(conflicts_on[1], 0);
+	ck_assert(!dev->resv_holder_writes);
+	ck_assert_int_eq(path_device_resv_state(dev, NULL, NULL), 1); /* still ours */
+	ck_assert_int_ne(dev->paths[0].state, PATH_ACTIVE);	      /* its path failed */
+	nq = 0; /* the unanswered READ RESERVATION died with path 0's session */
 }
 END_TEST
 
@@ -670,6 +716,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, mode_sense_conflict_registers_then_probes_again);
 	tcase_add_test(tc, lio_preempted_after_holder_rule_learned);
 	tcase_add_test(tc, lio_preempted_before_holder_rule_learned);
+	tcase_add_test(tc, lio_conflict_question_times_out);
 	suite_add_tcase(s, tc);
 	return s;
 }
