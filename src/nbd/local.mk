@@ -4,7 +4,7 @@ libnbdbridge_a_SOURCES = \
 	src/nbd/proto.c src/nbd/proto.h \
 	src/nbd/handshake.c src/nbd/handshake.h \
 	src/nbd/bufpool.c src/nbd/bufpool.h \
-	src/nbd/server.c src/nbd/server.h src/nbd/server_int.h src/nbd/server_io.c src/nbd/server_tls.c \
+	src/nbd/server.c src/nbd/server.h src/nbd/server_int.h src/nbd/server_io.c src/nbd/server_state.c src/nbd/server_tls.c \
 	src/nbd/netlink.c src/nbd/netlink.h \
 	src/nbd/listen.c src/nbd/listen.h \
 	src/nbd/tls.c src/nbd/tls.h \

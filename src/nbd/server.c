@@ -26,75 +26,6 @@
 /* Rejected WRITE payloads land here; single-threaded, and the bytes are never looked at. */
 static uint8_t discard_buf[64 << 10];
 
-static const char *const conn_state_names[NBDSRV_CONN__COUNT] = {
-	[NBDSRV_CONN_READ_HDR] = "READ_HDR", [NBDSRV_CONN_WAIT_SLOT] = "WAIT_SLOT",
-	[NBDSRV_CONN_WAIT_BUF] = "WAIT_BUF", [NBDSRV_CONN_READ_PAYLOAD] = "READ_PAYLOAD",
-	[NBDSRV_CONN_DISCARD] = "DISCARD",   [NBDSRV_CONN_DRAIN] = "DRAIN",
-	[NBDSRV_CONN_DEAD] = "DEAD",	     [NBDSRV_CONN_DONE] = "DONE",
-};
-
-const char *nbdsrv_conn_state_name(enum nbdsrv_conn_state s)
-{
-	return (unsigned)s < NBDSRV_CONN__COUNT ? conn_state_names[s] : "?";
-}
-
-static bool state_reads(enum nbdsrv_conn_state s)
-{
-	return s == NBDSRV_CONN_READ_HDR || s == NBDSRV_CONN_READ_PAYLOAD ||
-	       s == NBDSRV_CONN_DISCARD;
-}
-
-/*
- * Legal transitions, from the code as it is (the diagram in server.h): a
- * header leads to its payload, a wait for a buffer or a slot, or a
- * discard; every reading or waiting state goes back to READ_HDR (or
- * WAIT_SLOT when the slots ran out) when its request is dispatched. Every
- * state before DEAD may end hard (DEAD) and every reading or waiting state
- * may drain (DISC, nbdsrv_conn_shutdown()); DRAIN and DEAD end in DONE,
- * which is terminal.
- */
-#define ST_BIT(st)    (1u << (st))
-#define CONN_ENDS     (ST_BIT(NBDSRV_CONN_DRAIN) | ST_BIT(NBDSRV_CONN_DEAD))
-#define CONN_NEXT_HDR (ST_BIT(NBDSRV_CONN_READ_HDR) | ST_BIT(NBDSRV_CONN_WAIT_SLOT))
-static const unsigned int conn_legal[NBDSRV_CONN__COUNT] = {
-	[NBDSRV_CONN_READ_HDR] = ST_BIT(NBDSRV_CONN_WAIT_SLOT) | ST_BIT(NBDSRV_CONN_WAIT_BUF) |
-				 ST_BIT(NBDSRV_CONN_READ_PAYLOAD) | ST_BIT(NBDSRV_CONN_DISCARD) |
-				 CONN_ENDS,
-	[NBDSRV_CONN_WAIT_SLOT] = ST_BIT(NBDSRV_CONN_READ_HDR) | CONN_ENDS,
-	[NBDSRV_CONN_WAIT_BUF] = ST_BIT(NBDSRV_CONN_READ_PAYLOAD) | CONN_NEXT_HDR | CONN_ENDS,
-	[NBDSRV_CONN_READ_PAYLOAD] = CONN_NEXT_HDR | CONN_ENDS,
-	[NBDSRV_CONN_DISCARD] = CONN_NEXT_HDR | CONN_ENDS,
-	[NBDSRV_CONN_DRAIN] = ST_BIT(NBDSRV_CONN_DEAD) | ST_BIT(NBDSRV_CONN_DONE),
-	[NBDSRV_CONN_DEAD] = ST_BIT(NBDSRV_CONN_DONE),
-	[NBDSRV_CONN_DONE] = 0,
-};
-
-/*
- * The one place a connection changes state: checks the transition (debug
- * builds), logs it at debug level and decides whether the socket is read.
- */
-static void conn_set_state(struct nbdsrv_conn *c, enum nbdsrv_conn_state s)
-{
-	bool was_reading = state_reads(c->state);
-
-	if (c->state == s)
-		return;
-	STATE_CHECK(conn_legal[c->state] & ST_BIT(s), c->name, nbdsrv_conn_state_name(c->state),
-		    nbdsrv_conn_state_name(s));
-	dbg(LOG_SUB_NBD, "%s: %s -> %s", c->name, nbdsrv_conn_state_name(c->state),
-	    nbdsrv_conn_state_name(s));
-	c->state = s;
-	if (state_reads(s) && c->fd >= 0) {
-		ev_io_start(c->loop, &c->rio);
-		/* Requests already read ahead (by us or by TLS) would not wake the poll. */
-		if ((rdahead_avail(&c->ra) || (c->ssl && nbdsrv_tls_pending(c->ssl))) &&
-		    !was_reading)
-			ev_feed_event(c->loop, &c->rio, EV_READ);
-	} else {
-		ev_io_stop(c->loop, &c->rio);
-	}
-}
-
 static void conn_close_fd(struct nbdsrv_conn *c)
 {
 	ev_io_stop(c->loop, &c->rio);
@@ -125,7 +56,7 @@ void srv_slot_release(struct nbdsrv_conn *c, struct nbdsrv_io *io)
 	list_del(&io->node);
 	list_add_head(&c->free_slots, &io->node);
 	if (c->state == NBDSRV_CONN_WAIT_SLOT)
-		conn_set_state(c, NBDSRV_CONN_READ_HDR);
+		srv_conn_set_state(c, NBDSRV_CONN_READ_HDR);
 }
 
 /* DONE once the socket is closed and the bdev holds nothing of ours. */
@@ -134,10 +65,10 @@ void srv_conn_maybe_finish(struct nbdsrv_conn *c)
 	if (c->state == NBDSRV_CONN_DRAIN && c->stats.inflight == 0 && list_empty(&c->sendq) &&
 	    c->stage_len == 0) {
 		conn_close_fd(c);
-		conn_set_state(c, NBDSRV_CONN_DONE);
+		srv_conn_set_state(c, NBDSRV_CONN_DONE);
 		ev_timer_start(c->loop, &c->fin);
 	} else if (c->state == NBDSRV_CONN_DEAD && c->stats.inflight == 0) {
-		conn_set_state(c, NBDSRV_CONN_DONE);
+		srv_conn_set_state(c, NBDSRV_CONN_DONE);
 		ev_timer_start(c->loop, &c->fin);
 	}
 }
@@ -163,7 +94,7 @@ void srv_conn_dead(struct nbdsrv_conn *c, int err)
 	if (err && err != -ECONNRESET) /* EOF was logged where it was seen */
 		log_info("%s: connection closed: %s", c->name, strerror(-err));
 	c->close_err = err;
-	conn_set_state(c, NBDSRV_CONN_DEAD);
+	srv_conn_set_state(c, NBDSRV_CONN_DEAD);
 	conn_close_fd(c);
 	conn_drop_cur(c);
 	while ((n = list_pop(&c->sendq)) != NULL)
@@ -179,7 +110,7 @@ static void conn_drain(struct nbdsrv_conn *c)
 	    c->state == NBDSRV_CONN_DRAIN)
 		return;
 	conn_drop_cur(c);
-	conn_set_state(c, NBDSRV_CONN_DRAIN);
+	srv_conn_set_state(c, NBDSRV_CONN_DRAIN);
 	srv_conn_maybe_finish(c);
 }
 
@@ -329,11 +260,11 @@ static void conn_start_request(struct nbdsrv_conn *c)
 
 	if (io->req.type == NBDSRV_CMD_WRITE && io->req.len > 0) {
 		io->got = 0;
-		conn_set_state(c, NBDSRV_CONN_READ_PAYLOAD);
+		srv_conn_set_state(c, NBDSRV_CONN_READ_PAYLOAD);
 		return;
 	}
 	c->cur = NULL;
-	conn_set_state(c, next_hdr_state(c));
+	srv_conn_set_state(c, next_hdr_state(c));
 	srv_io_dispatch(c, io);
 }
 
@@ -344,7 +275,7 @@ static bool conn_get_buf(struct nbdsrv_conn *c)
 	io->buf = nbdsrv_bufpool_get(c->pool, io->req.len);
 	if (io->buf)
 		return true;
-	conn_set_state(c, NBDSRV_CONN_WAIT_BUF);
+	srv_conn_set_state(c, NBDSRV_CONN_WAIT_BUF);
 	nbdsrv_bufpool_wait(c->pool, &c->bufwait);
 	return false;
 }
@@ -403,10 +334,10 @@ static void conn_got_header(struct nbdsrv_conn *c)
 		if (c->discard_left) {
 			io->error = (uint32_t)rc;
 			c->cur = io;
-			conn_set_state(c, NBDSRV_CONN_DISCARD);
+			srv_conn_set_state(c, NBDSRV_CONN_DISCARD);
 			return;
 		}
-		conn_set_state(c, next_hdr_state(c));
+		srv_conn_set_state(c, next_hdr_state(c));
 		srv_conn_queue_reply(c, io, (uint32_t)rc);
 		return;
 	}
@@ -505,7 +436,7 @@ void srv_conn_got_bytes(struct nbdsrv_conn *c, size_t r)
 		if (io->got == io->req.len) {
 			c->rx_big = io->req.len >= RA_SIZE;
 			c->cur = NULL;
-			conn_set_state(c, next_hdr_state(c));
+			srv_conn_set_state(c, next_hdr_state(c));
 			srv_io_dispatch(c, io);
 		}
 		break;
@@ -513,7 +444,7 @@ void srv_conn_got_bytes(struct nbdsrv_conn *c, size_t r)
 		c->discard_left -= (uint64_t)r;
 		if (c->discard_left == 0) {
 			c->cur = NULL;
-			conn_set_state(c, next_hdr_state(c));
+			srv_conn_set_state(c, next_hdr_state(c));
 			srv_conn_queue_reply(c, io, io->error);
 		}
 		break;
@@ -535,17 +466,17 @@ static void conn_on_read(struct ev_loop *loop, ev_io *w, int revents)
 	c->tls_reads_left = READ_BUDGET;
 	if (c->tls_wr_wants_read) {
 		c->tls_wr_wants_read = false;
-		if (!state_reads(c->state))
+		if (!srv_state_reads(c->state))
 			ev_io_stop(loop, w);
 		conn_flush(c);
 		if (c->fd < 0)
 			return;
 	}
-	while (state_reads(c->state))
+	while (srv_state_reads(c->state))
 		if (conn_read_step(c) != 0)
 			break;
 	/* Budget spent with requests decrypted and waiting: come back next iteration. */
-	if (c->ssl && state_reads(c->state) && nbdsrv_tls_pending(c->ssl))
+	if (c->ssl && srv_state_reads(c->state) && nbdsrv_tls_pending(c->ssl))
 		ev_feed_event(loop, w, EV_READ);
 }
 
@@ -557,7 +488,7 @@ static void conn_on_write(struct ev_loop *loop, ev_io *w, int revents)
 		c->tls_rd_wants_write = false;
 		if (list_empty(&c->sendq) && !c->stage_len)
 			ev_io_stop(loop, w);
-		if (state_reads(c->state))
+		if (srv_state_reads(c->state))
 			ev_feed_event(loop, &c->rio, EV_READ);
 	}
 	conn_flush(c);

@@ -133,4 +133,9 @@ void srv_conn_flush_tls(struct nbdsrv_conn *c);
 /* One read step over TLS (server_tls.c): 0 progress, 1 would block, <0 connection gone. */
 int srv_conn_read_tls(struct nbdsrv_conn *c, uint8_t *dst, size_t want);
 
+/* The one place a connection changes state (server_state.c). */
+void srv_conn_set_state(struct nbdsrv_conn *c, enum nbdsrv_conn_state s);
+/* The states in which the socket is read. */
+bool srv_state_reads(enum nbdsrv_conn_state s);
+
 #endif
