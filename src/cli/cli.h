@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "session/session.h"
@@ -119,8 +120,8 @@ void cli_target_init(struct cli_target *t);
  */
 int cli_target_opt(struct cli_target *t, int c, const char *arg);
 
-/* Help text for the shared options. */
-extern const char cli_target_help[];
+/* Help text for the shared options, from the table (conffile.h). */
+void cli_target_usage(FILE *f);
 
 /*
  * Build a session config from t: resolve the portal, read the secrets,

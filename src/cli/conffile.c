@@ -1,7 +1,9 @@
 /*
  * Configuration files (conffile.h): checking values and parsing with
- * inih; the key table is in confkeys.c. What a loaded configuration is turned into (the dump,
- * the example file, the options of attach / serve) is in confout.c.
+ * inih, and the one check of each kind of value, which the command line
+ * uses too (optset.c); the table is in confkeys.c. What a loaded
+ * configuration is turned into (the dump, the example file) and the
+ * --help blocks are in confout.c.
  */
 #include "config.h"
 
@@ -18,6 +20,7 @@
 #include "cli/cli.h"
 #include "cli/conffile.h"
 #include "cli/conffile_int.h"
+#include "path/policy.h"
 #include "session/iscsi_name.h"
 #include "util/compiler.h"
 
@@ -36,10 +39,20 @@ int config_key_index(const char *section, const char *name)
 	size_t i;
 
 	for (i = 0; i < config_nkeys; i++)
-		if (strcmp(config_keys[i].section, section) == 0 &&
+		if (config_keys[i].name && strcmp(config_keys[i].section, section) == 0 &&
 		    strcmp(config_keys[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+const struct config_key *config_key_of_option(const char *option)
+{
+	size_t i;
+
+	for (i = 0; i < config_nkeys; i++)
+		if (config_keys[i].option && strcmp(config_keys[i].option, option) == 0)
+			return &config_keys[i];
+	return NULL;
 }
 
 static const struct config_key *key_of(const char *section, const char *name)
@@ -214,16 +227,61 @@ static int check_device(const struct config_key *k, const char *text, char **can
 	return *canon ? 0 : -ENOMEM;
 }
 
-/*
- * Check text against k; on success *canon holds the canonical text (what
- * is passed to the option; caller frees). why: what is wrong and allowed.
- */
-static int check_value(const struct config_key *k, const char *text, char **canon, char *why,
-		       size_t whylen)
+int config_enum_index(const struct config_key *k, const char *text)
+{
+	int i;
+
+	for (i = 0; k->values[i]; i++)
+		if ((k->flags & CONFIG_F_NOCASE) ? strcasecmp(text, k->values[i]) == 0
+						 : strcmp(text, k->values[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* A value of several kinds: a name, an enum, a failback (canonical: as given / as listed). */
+static int check_text(const struct config_key *k, const char *text, char **canon, char *why,
+		      size_t whylen)
+{
+	enum path_failback fb;
+	uint32_t delay;
+	int i;
+
+	switch (k->type) {
+	case CONFIG_NAME:
+		if (strchr(text, '/') || strlen(text) > 48)
+			return err_set(why, whylen, "a short name without '/' (at most 48 bytes)");
+		break;
+	case CONFIG_ENUM:
+		i = config_enum_index(k, text);
+		if (i < 0) {
+			char list[160];
+
+			allowed_values(k, list, sizeof(list));
+			return err_set(why, whylen, "give one of: %s", list);
+		}
+		text = k->values[i];
+		break;
+	case CONFIG_FAILBACK:
+		if (!isdigit((unsigned char)*text) && strcmp(text, "immediate") &&
+		    strcmp(text, "manual"))
+			return err_set(why, whylen,
+				       "give immediate, manual or a number of seconds (0-86400)");
+		if (path_failback_parse(text, &fb, &delay) < 0)
+			return err_set(why, whylen,
+				       "give immediate, manual or a number of seconds (0-86400)");
+		break;
+	default:
+		break;
+	}
+	*canon = strdup(text);
+	return *canon ? 0 : -ENOMEM;
+}
+
+int config_check(const struct config_key *k, const char *text, char **canon, char *why,
+		 size_t whylen)
 {
 	char buf[64];
 	uint64_t v;
-	size_t i;
 
 	*canon = NULL;
 	if (!*text)
@@ -259,23 +317,10 @@ static int check_value(const struct config_key *k, const char *text, char **cano
 		return *canon ? 0 : -ENOMEM;
 	case CONFIG_DURATION:
 		return check_duration(k, text, canon, why, whylen);
+	case CONFIG_NAME:
 	case CONFIG_ENUM:
-		for (i = 0; k->values[i]; i++)
-			if (strcmp(text, k->values[i]) == 0)
-				break;
-		if (!k->values[i]) {
-			char list[160];
-
-			allowed_values(k, list, sizeof(list));
-			return err_set(why, whylen, "give one of: %s", list);
-		}
-		break;
 	case CONFIG_FAILBACK:
-		if (strcmp(text, "immediate") && strcmp(text, "manual") &&
-		    (cli_parse_u64(text, &v) < 0 || v > 86400 || !isdigit((unsigned char)*text)))
-			return err_set(why, whylen,
-				       "give immediate, manual or a number of seconds (0-86400)");
-		break;
+		return check_text(k, text, canon, why, whylen);
 	case CONFIG_DEVICE:
 		return check_device(k, text, canon, why, whylen);
 	case CONFIG_PORTAL:
@@ -362,7 +407,8 @@ static int handler(void *user, const char *section, const char *name, const char
 
 		list[0] = 0;
 		for (i = 0; i < config_nkeys; i++)
-			if (strcmp(config_keys[i].section, section) == 0 && n < sizeof(list))
+			if (config_keys[i].name && strcmp(config_keys[i].section, section) == 0 &&
+			    n < sizeof(list))
 				n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
 						      n ? ", " : "", config_keys[i].name);
 		if (strstr(name, "secret") || strstr(name, "password"))
@@ -373,7 +419,7 @@ static int handler(void *user, const char *section, const char *name, const char
 				name, section, hint, section, list);
 		return 0;
 	}
-	rc = check_value(k, value, &canon, why, sizeof(why));
+	rc = config_check(k, value, &canon, why, sizeof(why));
 	if (rc == -ENOMEM) {
 		p->rc = err_set(p->err, p->errlen, "out of memory");
 		return 0;
@@ -439,8 +485,8 @@ void config_init(struct config *c)
 			char why[200];
 
 			/* Defaults go through the same check: the table cannot lie. */
-			if (check_value(&config_keys[i], config_keys[i].def, &c->v[i].text, why,
-					sizeof(why)) < 0)
+			if (config_check(&config_keys[i], config_keys[i].def, &c->v[i].text, why,
+					 sizeof(why)) < 0)
 				abort();
 		}
 }

@@ -29,6 +29,7 @@ CLI_SOURCES = \
 	src/cli/initiator.c \
 	src/cli/initiator.h \
 	src/cli/lunlock.c \
+	src/cli/optset.c \
 	src/cli/lunlock.h \
 	src/cli/inuse.c \
 	src/cli/inuse.h \
@@ -78,7 +79,7 @@ check_PROGRAMS += tests/unit/test_config
 TESTS += tests/unit/test_config
 tests_unit_test_config_SOURCES = tests/unit/test_config.c src/cli/conffile.c src/cli/confkeys.c \
 	src/cli/conffile_int.h src/cli/confout.c src/cli/confdisc.c src/cli/sync.c \
-	src/cli/initiator.c src/cli/target.c src/cli/portal.c src/cli/secret.c
+	src/cli/initiator.c src/cli/target.c src/cli/portal.c src/cli/secret.c src/cli/optset.c
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(TEST_LIBS)
 
