@@ -288,7 +288,7 @@ static int attach_getopt(int argc, char **argv, struct attach_cmd *a, struct giv
 			attach_usage(stderr, a->serve);
 			return CLI_EXIT_USAGE;
 		}
-		if (k->store == CONFIG_STORE_NONE) { /* --config */
+		if (strcmp(k->option, "config") == 0) {
 			if (*config) {
 				cli_err("--config given twice");
 				return CLI_EXIT_USAGE;

@@ -249,7 +249,7 @@ static int check_text(const struct config_key *k, const char *text, char **canon
 	switch (k->type) {
 	case CONFIG_NAME:
 		if (strchr(text, '/') || strlen(text) > 48)
-			return err_set(why, whylen, "a short name without '/' (at most 48 bytes)");
+			return err_set(why, whylen, "give a short name without '/' (at most 48 bytes)");
 		break;
 	case CONFIG_ENUM:
 		i = config_enum_index(k, text);

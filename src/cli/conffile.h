@@ -113,7 +113,8 @@ struct config_key {
 	char shortopt;		   /* its one-letter option, or 0 */
 	const char *help;
 	/*
-	 * The option in `--help`: its argument's name (NULL: none) and text,
+	 * The option in `--help`: its argument's name (NULL: none, or an
+	 * enum's values a|b|c) and text,
 	 * lines split by \n, each printed in the help column; "(default X)"
 	 * is added from def. {rundir} and {confdir} stand for the run and
 	 * configuration directories. NULL usage: not listed.

@@ -117,7 +117,7 @@ const struct config_key config_keys[] = {
 	 .usage = "exclusive: register every path and\n"
 		  "reserve the LUN (Write Exclusive - Registrants\n"
 		  "Only), refuse a LUN another host holds (exit\n"
-		  "10), warn if the target has no reservations;\n"
+		  "11), warn if the target has no reservations;\n"
 		  "required: refuse such a target too; none: no\n"
 		  "reservation (only for a cluster filesystem)",
 	 .enum_map = reservation_map,
@@ -189,8 +189,7 @@ const struct config_key config_keys[] = {
 	 .def = "none",
 	 .option = "header-digest",
 	 .help = "CRC32C header digest: none, crc32c, prefer-crc32c or prefer-none",
-	 .arg = "MODE",
-	 .usage = "header digest: none, crc32c, prefer-crc32c or\nprefer-none",
+	 .usage = "CRC32C header digest",
 	 TGT(ENUM, header_digest)},
 	{.section = "iscsi",
 	 .name = "data_digest",
@@ -201,8 +200,7 @@ const struct config_key config_keys[] = {
 	 .def = "none",
 	 .option = "data-digest",
 	 .help = "CRC32C data digest: none, crc32c, prefer-crc32c or prefer-none",
-	 .arg = "MODE",
-	 .usage = "data digest: none, crc32c, prefer-crc32c or\nprefer-none",
+	 .usage = "CRC32C data digest",
 	 TGT(ENUM, data_digest)},
 	{.section = "iscsi",
 	 .name = "login_timeout",

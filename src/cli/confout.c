@@ -195,17 +195,30 @@ static void usage_text(const struct config_key *k, const char *rundir, const cha
 	snprintf(out + n, len - n, "%s", suffix);
 }
 
+/* The option's argument: its name, else an enum's values as a|b|c (completion offers them). */
+static void usage_arg(const struct config_key *k, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = 0;
+	if (k->arg)
+		snprintf(buf, len, " %s", k->arg);
+	else if (k->type == CONFIG_ENUM && !(k->flags & CONFIG_F_FLAG))
+		for (i = 0; k->values[i] && n < len; i++)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "|" : " ",
+					      k->values[i]);
+}
+
 void config_usage_row(FILE *f, const struct config_key *k, const char *rundir, const char *confdir)
 {
-	char opt[64], text[600];
+	char opt[160], arg[120], text[600];
 	const char *p;
 
+	usage_arg(k, arg, sizeof(arg));
 	if (k->shortopt)
-		snprintf(opt, sizeof(opt), "-%c, --%s%s%s", k->shortopt, k->option,
-			 k->arg ? " " : "", k->arg ? k->arg : "");
+		snprintf(opt, sizeof(opt), "-%c, --%s%s", k->shortopt, k->option, arg);
 	else
-		snprintf(opt, sizeof(opt), "    --%s%s%s", k->option, k->arg ? " " : "",
-			 k->arg ? k->arg : "");
+		snprintf(opt, sizeof(opt), "    --%s%s", k->option, arg);
 	/* The option and its argument in 29 columns, the text from column 31. */
 	if (strlen(opt) > 27)
 		fprintf(f, "  %s\n%31s", opt, "");

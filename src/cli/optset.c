@@ -168,8 +168,11 @@ int opt_set(struct attach_cmd *a, struct cli_target *t, const struct config_key 
 	uint64_t v;
 	int rc;
 
-	if (!field)
-		return 0;
+	if (!field) { /* kept nowhere (yet): still checked */
+		rc = text ? config_check(k, text, &canon, why, whylen) : 0;
+		free(canon);
+		return rc;
+	}
 	if (cli && (k->flags & CONFIG_F_FLAG)) {
 		*(bool *)field = true;
 		return 0;
