@@ -46,8 +46,8 @@ static void attach_longopts(void)
 
 		if (!k->option)
 			continue;
-		attach_opts[n++] = (struct option){k->option, flag ? no_argument : required_argument,
-						   NULL, OPT_ROW + (int)i};
+		attach_opts[n++] = (struct option){
+			k->option, flag ? no_argument : required_argument, NULL, OPT_ROW + (int)i};
 		if (k->shortopt) {
 			attach_shortopts[s++] = k->shortopt;
 			if (!flag)
@@ -134,8 +134,7 @@ static bool row_for_mode(const struct config_key *k, bool serve)
 }
 
 /* One value of a->conf through the setter (already checked by config_load). */
-static int conf_set(struct attach_cmd *a, const struct config_key *k,
-		    const struct config_value *v)
+static int conf_set(struct attach_cmd *a, const struct config_key *k, const struct config_value *v)
 {
 	char why[300];
 	int rc = opt_set(a, NULL, k, v->text, false, why, sizeof(why));
@@ -239,8 +238,8 @@ static int attach_check(struct attach_cmd *a)
 		cli_err("serve needs exactly one of --socket PATH or --listen HOST:PORT");
 		return CLI_EXIT_USAGE;
 	}
-	if (!a->serve && (a->stls.mode_arg || a->stls.psk_file || a->stls.cert_dir ||
-			  a->stls.verify_peer)) {
+	if (!a->serve &&
+	    (a->stls.mode_arg || a->stls.psk_file || a->stls.cert_dir || a->stls.verify_peer)) {
 		cli_err("--tls options are for serve: attach exports /dev/nbdN on this host only");
 		return CLI_EXIT_USAGE;
 	}
@@ -270,8 +269,8 @@ struct given {
 };
 
 /* The command line into given[] (*n of them) and --config's name; 0, or an exit code. */
-static int attach_getopt(int argc, char **argv, struct attach_cmd *a, struct given *given,
-			 int *n, const char **config)
+static int attach_getopt(int argc, char **argv, struct attach_cmd *a, struct given *given, int *n,
+			 const char **config)
 {
 	const struct config_key *k;
 	int c;

@@ -113,7 +113,7 @@ int cmd_config(int argc, char **argv)
 		for (size_t i = 0; i < config_nkeys; i++)
 			if (config_keys[i].name)
 				printf("[%s] %s %s\n", config_keys[i].section, config_keys[i].name,
-			       type_names[config_keys[i].type]);
+				       type_names[config_keys[i].type]);
 		return CLI_EXIT_OK;
 	case OPT_INAME: {
 		char *n = initiator_name_default();

@@ -3,14 +3,15 @@
  * LUN) and /etc/iscsi-nbd/NAME.conf (one attached LUN), INI syntax read
  * with inih. The directory is $ISCSI_NBD_CONFDIR when set (tests).
  *
- * One table (config_keys[]) lists every key with its section, type, range,
- * default, the attach/serve option it stands for and a description. The
- * same table drives parsing, `iscsi-nbd config --dump`, the example file
- * (`iscsi-nbd config --example`, checked in as conf/example.conf) and the
- * key list of iscsi-nbd.conf(5); tests check that all of them agree. For
- * attach / serve it also gives the --help entries of the path, device and
- * server options, and the getopt entry, range, unit, default and target
- * field of every number option (attach_parse.c).
+ * One table (config_keys[], confkeys.c) lists every setting: its key
+ * (section, name, type, range, default, description), its attach / serve
+ * option (long and short name, argument, --help text) and where its value
+ * goes in struct attach_cmd. The same table drives the file parser, `iscsi-nbd
+ * config --dump`, the example file (`iscsi-nbd config --example`, checked
+ * in as conf/example.conf), the key list of iscsi-nbd.conf(5), the getopt
+ * tables and --help blocks of attach / serve, and the one setter
+ * (optset.c) that both a file's values and the options go through; tests
+ * check that all of them and the man pages agree.
  *
  * Precedence: table defaults < global file < NAME.conf < command line.
  * A list key (portal) set in NAME.conf replaces the global list; -P on the
@@ -47,14 +48,14 @@ enum config_type {
 };
 
 /* Key flags. */
-#define CONFIG_F_LIST	  0x1  /* may repeat: each line adds one value */
-#define CONFIG_F_SECRET	  0x2  /* names a secret file: shown, never read here */
-#define CONFIG_F_ATTACH	  0x4  /* only used in mode = attach */
-#define CONFIG_F_SERVE	  0x8  /* only used in mode = serve */
-#define CONFIG_F_REQUIRED 0x10 /* needed to attach (after global + NAME) */
-#define CONFIG_F_FRACTION 0x20 /* duration: option takes fractional seconds */
-#define CONFIG_F_OPT_ZERO 0x40 /* the option also takes 0: the built-in default */
-#define CONFIG_F_ZERO_1MS 0x80 /* a 0 is stored as 1 ms (a stored 0 means the default) */
+#define CONFIG_F_LIST	  0x1	/* may repeat: each line adds one value */
+#define CONFIG_F_SECRET	  0x2	/* names a secret file: shown, never read here */
+#define CONFIG_F_ATTACH	  0x4	/* only used in mode = attach */
+#define CONFIG_F_SERVE	  0x8	/* only used in mode = serve */
+#define CONFIG_F_REQUIRED 0x10	/* needed to attach (after global + NAME) */
+#define CONFIG_F_FRACTION 0x20	/* duration: option takes fractional seconds */
+#define CONFIG_F_OPT_ZERO 0x40	/* the option also takes 0: the built-in default */
+#define CONFIG_F_ZERO_1MS 0x80	/* a 0 is stored as 1 ms (a stored 0 means the default) */
 #define CONFIG_F_NOCASE	  0x100 /* enum: any case on the command line and in files */
 #define CONFIG_F_FLAG	  0x200 /* the option takes no argument: it means yes / true */
 
@@ -70,7 +71,7 @@ enum config_type {
  * one-shot commands' target options go (target.c).
  */
 enum config_store {
-	CONFIG_STORE_NONE, /* nothing: --config (attach_parse.c reads it), keys without option */
+	CONFIG_STORE_NONE, /* nowhere: --config (attach_parse.c reads it), keys without option */
 	CONFIG_STORE_U32,  /* a count, as given */
 	CONFIG_STORE_MS,   /* a duration, in milliseconds */
 	CONFIG_STORE_S,	   /* a duration, in seconds */

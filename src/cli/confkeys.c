@@ -365,8 +365,9 @@ const struct config_key config_keys[] = {
 					"each wait, so one wakeup serves many requests (0: never)",
 	 FIELD(U32, coalesce_us),
 	 .arg = "US",
-	 .usage = "with " XSTR(EXPORT_COALESCE_DEPTH) " or more requests in flight, gather\n"
-						      "events this long before each wait (0: never)"},
+	 .usage = "with " XSTR(
+		 EXPORT_COALESCE_DEPTH) " or more requests in flight, gather\n"
+					"events this long before each wait (0: never)"},
 	/* [attach] */
 	{.section = "attach",
 	 .name = "device",

@@ -189,8 +189,8 @@ static void usage_text(const struct config_key *k, const char *rundir, const cha
 	last = strrchr(out, '\n');
 	last = last ? last + 1 : out;
 	/* On the last line if it fits in 79 columns, else a line of its own. */
-	snprintf(suffix, sizeof(suffix), "%s(default %s)", strlen(last) + strlen(def) < 37 ? " " : "\n",
-		 def);
+	snprintf(suffix, sizeof(suffix), "%s(default %s)",
+		 strlen(last) + strlen(def) < 37 ? " " : "\n", def);
 	n = strlen(out);
 	snprintf(out + n, len - n, "%s", suffix);
 }

@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,18 +44,6 @@ static void *field_of(struct attach_cmd *a, struct cli_target *t, const struct c
 	return a ? (char *)a + k->field : NULL;
 }
 
-static int why_set(char *why, size_t whylen, const char *fmt, ...) ISN_PRINTF(3, 4);
-
-static int why_set(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /*
  * A number option: the row's range in the option's unit (a duration's
  * k->unit, whole numbers), 0 too with CONFIG_F_OPT_ZERO; *v in
@@ -70,9 +57,9 @@ static int cli_number(const struct config_key *k, const char *arg, uint64_t *v, 
 
 	if (cli_parse_u64(arg, v) < 0 || *v < lo || *v > hi) {
 		if (lo)
-			return why_set(why, whylen, "give a number from %llu to %llu",
-				       (unsigned long long)lo, (unsigned long long)hi);
-		return why_set(why, whylen, "give a number up to %llu", (unsigned long long)hi);
+			return config_err(why, whylen, "give a number from %llu to %llu",
+					  (unsigned long long)lo, (unsigned long long)hi);
+		return config_err(why, whylen, "give a number up to %llu", (unsigned long long)hi);
 	}
 	*v *= unit;
 	return 0;
@@ -106,8 +93,8 @@ static int cli_seconds(const struct config_key *k, const char *arg, uint64_t *ms
 	double d = strtod(arg, &end);
 
 	if (*arg == 0 || *end || !(d > 0) || d > (double)(k->max / 1000) || d * 1000 < 1)
-		return why_set(why, whylen, "give seconds up to %llu, e.g. 30 or 0.5",
-			       (unsigned long long)(k->max / 1000));
+		return config_err(why, whylen, "give seconds up to %llu, e.g. 30 or 0.5",
+				  (unsigned long long)(k->max / 1000));
 	*ms = (uint64_t)(d * 1000 + 0.5);
 	return 0;
 }
@@ -118,7 +105,7 @@ static int add_portal(struct attach_cmd *a, const char *text, char *why, size_t 
 	unsigned int np = a->np;
 
 	if (np == PATH_MAX_PATHS)
-		return why_set(why, whylen, "at most %d portals (paths)", PATH_MAX_PATHS);
+		return config_err(why, whylen, "at most %d portals (paths)", PATH_MAX_PATHS);
 	a->portals[np] = strdup(text);
 	if (!a->portals[np])
 		return -ENOMEM;

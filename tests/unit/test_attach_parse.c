@@ -191,8 +191,9 @@ START_TEST(errors_and_shared_checks)
 	write_file("db.conf", "[path]\npolicy = sideways\n");
 	ck_assert_int_eq(parse(false, "--config", "db", NULL), CLI_EXIT_USAGE);
 	/* No portal, a discovery portal nobody answers on: a connection error (2). */
-	write_file("db.conf", "[target]\nname = %s\ndiscovery = 127.0.0.1:1\n"
-			      "[iscsi]\nlogin_timeout = 2s\n",
+	write_file("db.conf",
+		   "[target]\nname = %s\ndiscovery = 127.0.0.1:1\n"
+		   "[iscsi]\nlogin_timeout = 2s\n",
 		   t);
 	ck_assert_int_eq(parse(false, "--config", "db", NULL), CLI_EXIT_CONNECT);
 

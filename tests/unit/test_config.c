@@ -246,7 +246,8 @@ START_TEST(defaults_pass_their_own_check)
 		if (k->type == CONFIG_ENUM)
 			ck_assert_ptr_nonnull(k->values);
 		if (k->flags & CONFIG_F_FLAG)
-			ck_assert(k->type == CONFIG_ENUM && k->values && strcmp(k->values[1], "yes") == 0);
+			ck_assert(k->type == CONFIG_ENUM && k->values &&
+				  strcmp(k->values[1], "yes") == 0);
 		if (k->store == CONFIG_STORE_ENUM)
 			ck_assert(k->type == CONFIG_ENUM);
 	}
@@ -319,9 +320,11 @@ START_TEST(options_in_man_page_with_defaults)
 		 * (".B \-\-opt ARG", ".BR \-x \", \" \-\-opt", or a shared one).
 		 */
 		for (e = strstr(man, "\n.TP\n"); e; e = strstr(e + 1, "\n.TP\n")) {
-			const char *line = e + 5, *eol = strchr(line, '\n'), *hit = strstr(line, esc);
+			const char *line = e + 5, *eol = strchr(line, '\n'),
+				   *hit = strstr(line, esc);
 
-			if (hit && eol && hit < eol && !strchr("abcdefghijklmnopqrstuvwxyz\\", hit[j]))
+			if (hit && eol && hit < eol &&
+			    !strchr("abcdefghijklmnopqrstuvwxyz\\", hit[j]))
 				break;
 		}
 		ck_assert_msg(e, "iscsi-nbd.8 has no entry (.TP .B) for --%s", k->option);
