@@ -160,6 +160,15 @@ int opt_set(struct attach_cmd *a, struct cli_target *t, const struct config_key 
 		free(canon);
 		return rc;
 	}
+	/*
+	 * An option's text or file name is taken as given: a relative name is
+	 * relative to where the command runs (a file's names must be absolute).
+	 */
+	if (cli && k->store == CONFIG_STORE_STR &&
+	    (k->type == CONFIG_STRING || k->type == CONFIG_PATH)) {
+		*(const char **)field = text;
+		return 0;
+	}
 	if (cli && (k->flags & CONFIG_F_FLAG)) {
 		*(bool *)field = true;
 		return 0;

@@ -222,6 +222,14 @@ START_TEST(errors_and_shared_checks)
 	ck_assert_int_eq(a.ro.policy, RESV_NONE);
 	ck_assert_int_eq(parse(false, "-t", t, "-P", "192.0.2.1", "--tls-verify-peer", NULL),
 			 CLI_EXIT_USAGE);
+	/* An option's file name may be relative (a file's may not), its text empty. */
+	ck_assert_int_eq(parse(true, "-t", t, "-P", "192.0.2.1", "--socket", "rel.sock",
+			       "--export-name", "", NULL),
+			 0);
+	ck_assert_str_eq(a.ec.socket_path, "rel.sock");
+	ck_assert_str_eq(a.ec.export_name, "");
+	write_file("db.conf", MINIMAL "[daemon]\nmode = serve\n[serve]\nsocket = rel.sock\n");
+	ck_assert_int_eq(parse(false, "--config", "db", NULL), CLI_EXIT_USAGE);
 	ck_assert_int_eq(parse(false, "-t", t, "-P", "192.0.2.1", "--no-path-retry", "0", NULL), 0);
 	ck_assert_uint_eq(a.ec.dev.no_path_retry_ms, 1); /* 0: fail at once, stored as 1 ms */
 }
