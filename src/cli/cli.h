@@ -95,7 +95,12 @@ enum cli_target_optid {
 	CLI_OPT_FIRST_FREE, /* commands number their own long options from here */
 };
 
-/* The getopt_long entries of the shared target options (-t -P -l and the long ones). */
+/*
+ * The getopt_long entries of the shared target options (-t -P -l and the
+ * long ones): the table's target rows (conffile.h), whose checks and
+ * setter cli_target_opt() applies; tests/unit/test_config checks that the
+ * two list the same options.
+ */
 #define CLI_TARGET_LONGOPTS                                                                        \
 	{"target", required_argument, NULL, 't'}, {"portal", required_argument, NULL, 'P'},        \
 		{"lun", required_argument, NULL, 'l'},                                             \

@@ -12,6 +12,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "../checkmain.h"
+#include "cli/attach.h"
 #include "cli/cli.h"
 #include "cli/conffile.h"
 #include "cli/conffile_int.h"
@@ -358,6 +360,36 @@ START_TEST(options_in_man_page_with_defaults)
 }
 END_TEST
 
+/*
+ * The one-shot commands' getopt entries of the shared target options
+ * (CLI_TARGET_LONGOPTS, cli.h) are the table's target rows: the same
+ * options, the same argument or none, the same short option.
+ */
+START_TEST(target_longopts_are_the_table_rows)
+{
+	static const struct option opts[] = {CLI_TARGET_LONGOPTS, {NULL, 0, NULL, 0}};
+	const struct option *o;
+	size_t i, rows = 0;
+
+	for (o = opts; o->name; o++) {
+		const struct config_key *k = config_key_of_option(o->name);
+
+		ck_assert_msg(k, "--%s of CLI_TARGET_LONGOPTS has no row in the table", o->name);
+		ck_assert_msg(opt_is_target(k) || k->store == CONFIG_STORE_PORTAL,
+			      "--%s: not a struct cli_target row", o->name);
+		ck_assert_int_eq(o->has_arg,
+				 (k->flags & CONFIG_F_FLAG) ? no_argument : required_argument);
+		if (k->shortopt)
+			ck_assert_int_eq(o->val, k->shortopt);
+	}
+	for (i = 0; i < config_nkeys; i++)
+		if (config_keys[i].option &&
+		    (opt_is_target(&config_keys[i]) || config_keys[i].store == CONFIG_STORE_PORTAL))
+			rows++;
+	ck_assert_uint_eq(rows, (size_t)(o - opts));
+}
+END_TEST
+
 static void expect_error(const char *content, const char *want1, const char *want2)
 {
 	const char *path = write_file("e.conf", "%s", content);
@@ -581,6 +613,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, target_names_checked);
 	tcase_add_test(tc, defaults_pass_their_own_check);
 	tcase_add_test(tc, options_in_man_page_with_defaults);
+	tcase_add_test(tc, target_longopts_are_the_table_rows);
 	tcase_add_test(tc, syntax_errors);
 	tcase_add_test(tc, whole_file_rules);
 	tcase_add_test(tc, precedence_global_then_name);
