@@ -307,10 +307,15 @@ static int attach_getopt(int argc, char **argv, struct attach_cmd *a, struct giv
 int attach_parse(int argc, char **argv, struct attach_cmd *a)
 {
 	const char *config = NULL;
-	struct given *given = calloc((size_t)argc + 1, sizeof(*given));
+	struct given *given;
 	bool cli_portal = false;
+	size_t cap = 1;
 	int i, n = 0, code;
 
+	/* At most one option per character: clustered flags (-ff) share a word. */
+	for (i = 0; i < argc; i++)
+		cap += strlen(argv[i]);
+	given = calloc(cap, sizeof(*given));
 	if (!given) {
 		cli_err("out of memory");
 		return CLI_EXIT_LOCAL;

@@ -140,6 +140,10 @@ START_TEST(file_mode_portals_and_cli_portal)
 				      "policy = queue-length\ncmd_timeout = 2s\n[daemon]\n"
 				      "mode = serve\nname = dbsrv\n[serve]\nsocket = /run/x.sock\n"
 				      "[attach]\ndevice = nbd3\n");
+	/* More options than words: flags clustered in one word. */
+	ck_assert_int_eq(parse(false, "-ffffffffffffffffffffffffffffffff", "-fffffffffff", NULL),
+			 CLI_EXIT_USAGE);
+	ck_assert(a.foreground); /* all of them taken, then refused: no -t, no -P */
 	/* Abbreviated --config, clustered -fP: -P replaces the file's two portals. */
 	ck_assert_int_eq(parse(false, "-fP", "10.7.7.7", "--conf=db", "--policy", "failover", NULL),
 			 0);
