@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "cli/cli.h"
+#include "cli/conffile.h"
 #include "cli/export.h"
 #include "cli/servetls.h"
 
@@ -37,9 +38,10 @@ struct attach_cmd {
 	char *ifaces[PATH_MAX_PATHS]; /* the part after '@' of each portal copy, or NULL */
 	unsigned int np;
 	bool foreground, root_storage;
-	bool tls_opt; /* a --tls* option was given */
 	const char *log_file;
-	struct serve_tls *stls; /* borrowed; the caller releases it */
+	struct serve_tls stls; /* --tls*; the caller releases it (serve_tls_release) */
+	struct config conf;    /* --config's files, loaded: file values point into it */
+	bool have_conf;
 };
 
 /*
@@ -49,5 +51,22 @@ struct attach_cmd {
  * code after printing the reason; a->help is set when --help was printed.
  */
 int attach_parse(int argc, char **argv, struct attach_cmd *a);
+
+/* What attach_parse() keeps besides portals and stls (the loaded configuration). */
+void attach_cmd_release(struct attach_cmd *a);
+
+/*
+ * The one setter (optset.c): the value of row k, from the command line
+ * (cli: the option's syntax; a number in the option's unit) or from a file
+ * (checked, canonical text), checked and stored where the row says: in a,
+ * or, with a NULL, in t for a row of struct cli_target. text must outlive
+ * a (argv, or a->conf); NULL for a flag. Returns 0, or -EINVAL with what
+ * is wrong and allowed in why, or -ENOMEM.
+ */
+int opt_set(struct attach_cmd *a, struct cli_target *t, const struct config_key *k,
+	    const char *text, bool cli, char *why, size_t whylen);
+
+/* Whether row k's field is in struct cli_target (every login command's). */
+bool opt_is_target(const struct config_key *k);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "session/session.h"
@@ -94,7 +95,12 @@ enum cli_target_optid {
 	CLI_OPT_FIRST_FREE, /* commands number their own long options from here */
 };
 
-/* The getopt_long entries of the shared target options (-t -P -l and the long ones). */
+/*
+ * The getopt_long entries of the shared target options (-t -P -l and the
+ * long ones): the table's target rows (conffile.h), whose checks and
+ * setter cli_target_opt() applies; tests/unit/test_config checks that the
+ * two list the same options.
+ */
 #define CLI_TARGET_LONGOPTS                                                                        \
 	{"target", required_argument, NULL, 't'}, {"portal", required_argument, NULL, 'P'},        \
 		{"lun", required_argument, NULL, 'l'},                                             \
@@ -119,8 +125,8 @@ void cli_target_init(struct cli_target *t);
  */
 int cli_target_opt(struct cli_target *t, int c, const char *arg);
 
-/* Help text for the shared options. */
-extern const char cli_target_help[];
+/* Help text for the shared options, from the table (conffile.h). */
+void cli_target_usage(FILE *f);
 
 /*
  * Build a session config from t: resolve the portal, read the secrets,

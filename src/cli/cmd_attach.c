@@ -547,22 +547,21 @@ static int attach_daemonize(struct attach_cmd *a)
 }
 
 /* Parse, preflight, resolve the configuration, daemonize, run. */
-static int export_main(int argc, char **argv, bool serve, char **portals, struct serve_tls *stls)
+static int export_main(int argc, char **argv, struct attach_cmd *a)
 {
-	struct attach_cmd a = {.serve = serve, .portals = portals, .stls = stls};
 	struct sess_config sc;
 	int code;
 
-	code = attach_parse(argc, argv, &a);
-	if (code || a.help)
+	code = attach_parse(argc, argv, a);
+	if (code || a->help)
 		return code;
-	code = attach_preflight(&a);
+	code = attach_preflight(a);
 	if (code)
 		return code;
-	code = attach_resolve(&a, &sc);
+	code = attach_resolve(a, &sc);
 	if (code)
 		return code;
-	code = attach_daemonize(&a);
+	code = attach_daemonize(a);
 	if (code) {
 		cli_config_release(&sc);
 		return code;
@@ -570,22 +569,23 @@ static int export_main(int argc, char **argv, bool serve, char **portals, struct
 	/* The one-shot preflight stayed quiet; a daemon's log says what it does (-q still wins). */
 	if (log_max_priority == LOG_WARNING)
 		log_max_priority = LOG_INFO;
-	if (a.serve)
-		serve_tls_warn(stls, a.ec.listen_addr ? a.ec.listen_addr : a.ec.socket_path);
-	code = export_run(&a.ec);
+	if (a->serve)
+		serve_tls_warn(&a->stls, a->ec.listen_addr ? a->ec.listen_addr : a->ec.socket_path);
+	code = export_run(&a->ec);
 	cli_config_release(&sc);
 	return code;
 }
 
-/* The portal copies (-P) are freed here, whichever way export_main returns. */
+/* The portal copies (-P), TLS and the configuration are freed here, whichever way it returns. */
 static int cmd_export(int argc, char **argv, bool serve)
 {
 	char *portals[PATH_MAX_PATHS] = {0};
-	struct serve_tls stls = {0};
+	struct attach_cmd a = {.serve = serve, .portals = portals};
 	unsigned int i;
-	int code = export_main(argc, argv, serve, portals, &stls);
+	int code = export_main(argc, argv, &a);
 
-	serve_tls_release(&stls);
+	serve_tls_release(&a.stls);
+	attach_cmd_release(&a);
 	for (i = 0; i < PATH_MAX_PATHS; i++)
 		free(portals[i]);
 	lunlock_release(export_lock);

@@ -46,7 +46,7 @@ static const char *const type_names[] = {
 	[CONFIG_PATH] = "path",		 [CONFIG_UINT] = "uint",
 	[CONFIG_DURATION] = "duration",	 [CONFIG_ENUM] = "enum",
 	[CONFIG_FAILBACK] = "failback",	 [CONFIG_DEVICE] = "device",
-	[CONFIG_PORTAL] = "portal-list",
+	[CONFIG_PORTAL] = "portal-list", [CONFIG_NAME] = "string",
 };
 
 int cmd_config(int argc, char **argv)
@@ -111,8 +111,9 @@ int cmd_config(int argc, char **argv)
 		return CLI_EXIT_OK;
 	case OPT_KEYS:
 		for (size_t i = 0; i < config_nkeys; i++)
-			printf("[%s] %s %s\n", config_keys[i].section, config_keys[i].name,
-			       type_names[config_keys[i].type]);
+			if (config_keys[i].name)
+				printf("[%s] %s %s\n", config_keys[i].section, config_keys[i].name,
+				       type_names[config_keys[i].type]);
 		return CLI_EXIT_OK;
 	case OPT_INAME: {
 		char *n = initiator_name_default();

@@ -71,7 +71,7 @@ static void pr_usage(FILE *f)
 		"  preempt       register, then PREEMPT AND ABORT --victim (with --no-abort:\n"
 		"                PREEMPT): the victim's registrations go, its tasks are aborted\n"
 		"  clear         register, then CLEAR: every registration and the reservation\n\n");
-	fputs(cli_target_help, f);
+	cli_target_usage(f);
 	fprintf(f, "\nOptions:\n"
 		   "      --key KEY                our reservation key (default: this host's key,\n"
 		   "                               derived from the initiator name, low byte ff)\n"

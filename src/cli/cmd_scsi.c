@@ -82,8 +82,9 @@ static const struct scsi_cmd *scsi_cmd_find(const char *name)
 
 static void scsi_usage(FILE *f, const struct scsi_cmd *def)
 {
-	fprintf(f, "Usage: " CLI_PROG " %s -t IQN -P PORTAL [-l LUN]%s [OPTIONS]\n\n%s\n\n%s",
-		def->name, def->args, def->what, cli_target_help);
+	fprintf(f, "Usage: " CLI_PROG " %s -t IQN -P PORTAL [-l LUN]%s [OPTIONS]\n\n%s\n\n",
+		def->name, def->args, def->what);
+	cli_target_usage(f);
 	if (def->opts & SO_IO_SIZE)
 		fprintf(f, "      --io-size BYTES          largest single command (default: the\n"
 			   "                               LUN's limit, at most 16M)\n");

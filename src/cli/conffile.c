@@ -1,7 +1,9 @@
 /*
  * Configuration files (conffile.h): checking values and parsing with
- * inih; the key table is in confkeys.c. What a loaded configuration is turned into (the dump,
- * the example file, the options of attach / serve) is in confout.c.
+ * inih, and the one check of each kind of value, which the command line
+ * uses too (optset.c); the table is in confkeys.c. What a loaded
+ * configuration is turned into (the dump, the example file) and the
+ * --help blocks are in confout.c.
  */
 #include "config.h"
 
@@ -18,6 +20,7 @@
 #include "cli/cli.h"
 #include "cli/conffile.h"
 #include "cli/conffile_int.h"
+#include "path/policy.h"
 #include "session/iscsi_name.h"
 #include "util/compiler.h"
 
@@ -36,10 +39,20 @@ int config_key_index(const char *section, const char *name)
 	size_t i;
 
 	for (i = 0; i < config_nkeys; i++)
-		if (strcmp(config_keys[i].section, section) == 0 &&
+		if (config_keys[i].name && strcmp(config_keys[i].section, section) == 0 &&
 		    strcmp(config_keys[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+const struct config_key *config_key_of_option(const char *option)
+{
+	size_t i;
+
+	for (i = 0; i < config_nkeys; i++)
+		if (config_keys[i].option && strcmp(config_keys[i].option, option) == 0)
+			return &config_keys[i];
+	return NULL;
 }
 
 static const struct config_key *key_of(const char *section, const char *name)
@@ -51,9 +64,7 @@ static const struct config_key *key_of(const char *section, const char *name)
 
 /* ---- values ---- */
 
-static int err_set(char *err, size_t errlen, const char *fmt, ...) ISN_PRINTF(3, 4);
-
-static int err_set(char *err, size_t errlen, const char *fmt, ...)
+int config_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -109,22 +120,22 @@ static int check_portal(const char *s, char *why, size_t whylen)
 	const char *colon;
 
 	if (hostlen == 0)
-		return err_set(why, whylen, "no host before '@'");
+		return config_err(why, whylen, "no host before '@'");
 	/* An interface name has at most 15 characters; a source address up to 47 ("[v6]"). */
 	if (at && (!at[1] || strlen(at + 1) > 47 || strchr(at + 1, '/') || strchr(at + 1, ' ')))
-		return err_set(why, whylen,
-			       "bad interface name or source address after '@' (at most 15 / 47 "
-			       "characters)");
+		return config_err(why, whylen,
+				  "bad interface name or source address after '@' (at most 15 / 47 "
+				  "characters)");
 	if (memchr(s, ' ', hostlen) || memchr(s, '\t', hostlen))
-		return err_set(why, whylen, "spaces in the address");
+		return config_err(why, whylen, "spaces in the address");
 	if (s[0] == '[') {
 		const char *rb = memchr(s, ']', hostlen);
 
 		if (!rb)
-			return err_set(why, whylen, "'[' without ']'");
+			return config_err(why, whylen, "'[' without ']'");
 		colon = rb + 1 < s + hostlen ? rb + 1 : NULL;
 		if (colon && *colon != ':')
-			return err_set(why, whylen, "only :PORT may follow ']'");
+			return config_err(why, whylen, "only :PORT may follow ']'");
 	} else {
 		colon = memchr(s, ':', hostlen);
 		/* Several colons without brackets: a bare IPv6 address, no port. */
@@ -136,16 +147,16 @@ static int check_portal(const char *s, char *why, size_t whylen)
 		unsigned long port = 0;
 
 		if (p == s + hostlen)
-			return err_set(why, whylen, "no port after ':'");
+			return config_err(why, whylen, "no port after ':'");
 		for (; p < s + hostlen && *p != ','; p++) {
 			if (!isdigit((unsigned char)*p))
-				return err_set(why, whylen, "the port is not a number");
+				return config_err(why, whylen, "the port is not a number");
 			port = port * 10 + (unsigned long)(*p - '0');
 			if (port > 65535)
 				break;
 		}
 		if (port == 0 || port > 65535)
-			return err_set(why, whylen, "port out of range 1-65535");
+			return config_err(why, whylen, "port out of range 1-65535");
 	}
 	return 0;
 }
@@ -180,13 +191,13 @@ static int check_duration(const struct config_key *k, const char *text, char **c
 	format_ms(hi, sizeof(hi), k->max);
 	if (config_parse_duration(text, k->unit, &v) < 0 || v < k->min || v > k->max ||
 	    (v % unit && !(k->flags & CONFIG_F_FRACTION)))
-		return err_set(why, whylen,
-			       "give a duration from %s to %s%s: a number with ms, s, m "
-			       "or h (a bare number is in %s)",
-			       lo, hi,
-			       unit > 1 && !(k->flags & CONFIG_F_FRACTION) ? " in whole seconds"
-									   : "",
-			       strcmp(k->unit, "s") == 0 ? "seconds" : "milliseconds");
+		return config_err(why, whylen,
+				  "give a duration from %s to %s%s: a number with ms, s, m "
+				  "or h (a bare number is in %s)",
+				  lo, hi,
+				  unit > 1 && !(k->flags & CONFIG_F_FRACTION) ? " in whole seconds"
+									      : "",
+				  strcmp(k->unit, "s") == 0 ? "seconds" : "milliseconds");
 	format_ms(buf, sizeof(buf), v);
 	*canon = strdup(buf);
 	return *canon ? 0 : -ENOMEM;
@@ -207,83 +218,120 @@ static int check_device(const struct config_key *k, const char *text, char **can
 	errno = 0;
 	idx = strtol(p, &end, 10);
 	if (!isdigit((unsigned char)*p) || *end || errno || idx < 0 || idx > (long)k->max)
-		return err_set(why, whylen, "give /dev/nbdN (N from 0 to %llu)",
-			       (unsigned long long)k->max);
+		return config_err(why, whylen, "give /dev/nbdN (N from 0 to %llu)",
+				  (unsigned long long)k->max);
 	snprintf(buf, sizeof(buf), "/dev/nbd%ld", idx);
 	*canon = strdup(buf);
 	return *canon ? 0 : -ENOMEM;
 }
 
-/*
- * Check text against k; on success *canon holds the canonical text (what
- * is passed to the option; caller frees). why: what is wrong and allowed.
- */
-static int check_value(const struct config_key *k, const char *text, char **canon, char *why,
-		       size_t whylen)
+int config_enum_index(const struct config_key *k, const char *text)
+{
+	int i;
+
+	for (i = 0; k->values[i]; i++)
+		if ((k->flags & CONFIG_F_NOCASE) ? strcasecmp(text, k->values[i]) == 0
+						 : strcmp(text, k->values[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* A value of several kinds: a name, an enum, a failback (canonical: as given / as listed). */
+static int check_text(const struct config_key *k, const char *text, char **canon, char *why,
+		      size_t whylen)
+{
+	enum path_failback fb;
+	uint32_t delay;
+	int i;
+
+	switch (k->type) {
+	case CONFIG_NAME:
+		if (strchr(text, '/') || strlen(text) > 48)
+			return config_err(why, whylen,
+					  "give a short name without '/' (at most 48 bytes)");
+		break;
+	case CONFIG_ENUM:
+		i = config_enum_index(k, text);
+		if (i < 0) {
+			char list[160];
+
+			allowed_values(k, list, sizeof(list));
+			return config_err(why, whylen, "give one of: %s", list);
+		}
+		text = k->values[i];
+		break;
+	case CONFIG_FAILBACK:
+		if (!isdigit((unsigned char)*text) && strcmp(text, "immediate") &&
+		    strcmp(text, "manual"))
+			return config_err(
+				why, whylen,
+				"give immediate, manual or a number of seconds (0-86400)");
+		if (path_failback_parse(text, &fb, &delay) < 0)
+			return config_err(
+				why, whylen,
+				"give immediate, manual or a number of seconds (0-86400)");
+		break;
+	default:
+		break;
+	}
+	*canon = strdup(text);
+	return *canon ? 0 : -ENOMEM;
+}
+
+int config_check(const struct config_key *k, const char *text, char **canon, char *why,
+		 size_t whylen)
 {
 	char buf[64];
 	uint64_t v;
-	size_t i;
 
 	*canon = NULL;
 	if (!*text)
-		return err_set(why, whylen, "empty value");
+		return config_err(why, whylen, "empty value");
 	if (!printable(text))
-		return err_set(why, whylen, "give printable text (no control characters)");
+		return config_err(why, whylen, "give printable text (no control characters)");
 	switch (k->type) {
 	case CONFIG_STRING:
 		if (strchr(text, ' ') && k->option && strcmp(k->option, "listen") == 0)
-			return err_set(why, whylen, "give HOST:PORT without spaces");
+			return config_err(why, whylen, "give HOST:PORT without spaces");
 		break;
 	case CONFIG_IQN: {
 		const char *bad;
 
 		if (iscsi_name_check(text, strlen(text), &bad) < 0)
-			return err_set(why, whylen,
-				       "give an iSCSI name: iqn.YYYY-MM.reversed.domain[:id], "
-				       "eui.HEX (16 digits) or naa.HEX (16 or 32 digits), at most "
-				       "223 bytes; this one: %s",
-				       bad);
+			return config_err(
+				why, whylen,
+				"give an iSCSI name: iqn.YYYY-MM.reversed.domain[:id], "
+				"eui.HEX (16 digits) or naa.HEX (16 or 32 digits), at most "
+				"223 bytes; this one: %s",
+				bad);
 		break;
 	}
 	case CONFIG_PATH:
 		if (text[0] != '/')
-			return err_set(why, whylen, "give an absolute file name (starting with /)");
+			return config_err(why, whylen,
+					  "give an absolute file name (starting with /)");
 		break;
 	case CONFIG_UINT:
 		if (cli_parse_u64(text, &v) < 0 || v < k->min || v > k->max)
-			return err_set(why, whylen, "give a whole number from %llu to %llu",
-				       (unsigned long long)k->min, (unsigned long long)k->max);
+			return config_err(why, whylen, "give a whole number from %llu to %llu",
+					  (unsigned long long)k->min, (unsigned long long)k->max);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
 		*canon = strdup(buf);
 		return *canon ? 0 : -ENOMEM;
 	case CONFIG_DURATION:
 		return check_duration(k, text, canon, why, whylen);
+	case CONFIG_NAME:
 	case CONFIG_ENUM:
-		for (i = 0; k->values[i]; i++)
-			if (strcmp(text, k->values[i]) == 0)
-				break;
-		if (!k->values[i]) {
-			char list[160];
-
-			allowed_values(k, list, sizeof(list));
-			return err_set(why, whylen, "give one of: %s", list);
-		}
-		break;
 	case CONFIG_FAILBACK:
-		if (strcmp(text, "immediate") && strcmp(text, "manual") &&
-		    (cli_parse_u64(text, &v) < 0 || v > 86400 || !isdigit((unsigned char)*text)))
-			return err_set(why, whylen,
-				       "give immediate, manual or a number of seconds (0-86400)");
-		break;
+		return check_text(k, text, canon, why, whylen);
 	case CONFIG_DEVICE:
 		return check_device(k, text, canon, why, whylen);
 	case CONFIG_PORTAL:
 		if (check_portal(text, buf, sizeof(buf)) < 0)
-			return err_set(why, whylen,
-				       "%s: give HOST[:PORT][@IFACE], e.g. 192.0.2.10, "
-				       "192.0.2.10:3260@eth1 or [2001:db8::1]:3260",
-				       buf);
+			return config_err(why, whylen,
+					  "%s: give HOST[:PORT][@IFACE], e.g. 192.0.2.10, "
+					  "192.0.2.10:3260@eth1 or [2001:db8::1]:3260",
+					  buf);
 		break;
 	}
 	*canon = strdup(text);
@@ -338,20 +386,22 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (p->rc)
 		return 0;
 	if (!*section) {
-		p->rc = err_set(p->err, p->errlen,
-				"%s:%u: '%s' is outside a section: put it under [target], [auth], "
-				"[iscsi], [path], [attach], [serve] or [daemon]",
-				p->file, p->line, name);
+		p->rc = config_err(
+			p->err, p->errlen,
+			"%s:%u: '%s' is outside a section: put it under [target], [auth], "
+			"[iscsi], [path], [attach], [serve] or [daemon]",
+			p->file, p->line, name);
 		return 0;
 	}
 	for (i = 0; i < ARRAY_SIZE(config_sections); i++)
 		if (strcmp(section, config_sections[i]) == 0)
 			break;
 	if (i == ARRAY_SIZE(config_sections)) {
-		p->rc = err_set(p->err, p->errlen,
-				"%s:%u: unknown section [%s]: the sections are [target], [auth], "
-				"[iscsi], [path], [attach], [serve] and [daemon]",
-				p->file, p->line, section);
+		p->rc = config_err(
+			p->err, p->errlen,
+			"%s:%u: unknown section [%s]: the sections are [target], [auth], "
+			"[iscsi], [path], [attach], [serve] and [daemon]",
+			p->file, p->line, section);
 		return 0;
 	}
 	k = key_of(section, name);
@@ -362,26 +412,27 @@ static int handler(void *user, const char *section, const char *name, const char
 
 		list[0] = 0;
 		for (i = 0; i < config_nkeys; i++)
-			if (strcmp(config_keys[i].section, section) == 0 && n < sizeof(list))
+			if (config_keys[i].name && strcmp(config_keys[i].section, section) == 0 &&
+			    n < sizeof(list))
 				n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
 						      n ? ", " : "", config_keys[i].name);
 		if (strstr(name, "secret") || strstr(name, "password"))
 			hint = " (secrets are never written in the configuration: put the secret "
 			       "in a file of mode 0600 and name it with chap_secret_file)";
-		p->rc = err_set(p->err, p->errlen,
-				"%s:%u: unknown key '%s' in [%s]%s; [%s] has: %s", p->file, p->line,
-				name, section, hint, section, list);
+		p->rc = config_err(p->err, p->errlen,
+				   "%s:%u: unknown key '%s' in [%s]%s; [%s] has: %s", p->file,
+				   p->line, name, section, hint, section, list);
 		return 0;
 	}
-	rc = check_value(k, value, &canon, why, sizeof(why));
+	rc = config_check(k, value, &canon, why, sizeof(why));
 	if (rc == -ENOMEM) {
-		p->rc = err_set(p->err, p->errlen, "out of memory");
+		p->rc = config_err(p->err, p->errlen, "out of memory");
 		return 0;
 	}
 	if (rc < 0) {
 		/* Never echo control characters to a terminal. */
-		p->rc = err_set(p->err, p->errlen, "%s:%u: [%s] %s = %s: %s", p->file, p->line,
-				section, name, printable(value) ? value : "(unprintable)", why);
+		p->rc = config_err(p->err, p->errlen, "%s:%u: [%s] %s = %s: %s", p->file, p->line,
+				   section, name, printable(value) ? value : "(unprintable)", why);
 		return 0;
 	}
 	if (k->flags & CONFIG_F_LIST) {
@@ -396,9 +447,9 @@ static int handler(void *user, const char *section, const char *name, const char
 		}
 		if (l->n == CONFIG_MAX_PORTALS) {
 			free(canon);
-			p->rc = err_set(p->err, p->errlen,
-					"%s:%u: [%s] %s: at most %d (one per path)", p->file,
-					p->line, section, name, CONFIG_MAX_PORTALS);
+			p->rc = config_err(p->err, p->errlen,
+					   "%s:%u: [%s] %s: at most %d (one per path)", p->file,
+					   p->line, section, name, CONFIG_MAX_PORTALS);
 			return 0;
 		}
 		slot = &l->v[l->n++];
@@ -406,10 +457,10 @@ static int handler(void *user, const char *section, const char *name, const char
 		slot = &c->v[k - config_keys];
 		if (slot->file == p->file) {
 			free(canon);
-			p->rc = err_set(p->err, p->errlen,
-					"%s:%u: [%s] %s is already set at line %u (or a value "
-					"continues on an indented line)",
-					p->file, p->line, section, name, slot->line);
+			p->rc = config_err(p->err, p->errlen,
+					   "%s:%u: [%s] %s is already set at line %u (or a value "
+					   "continues on an indented line)",
+					   p->file, p->line, section, name, slot->line);
 			return 0;
 		}
 		free(slot->text);
@@ -439,8 +490,8 @@ void config_init(struct config *c)
 			char why[200];
 
 			/* Defaults go through the same check: the table cannot lie. */
-			if (check_value(&config_keys[i], config_keys[i].def, &c->v[i].text, why,
-					sizeof(why)) < 0)
+			if (config_check(&config_keys[i], config_keys[i].def, &c->v[i].text, why,
+					 sizeof(why)) < 0)
 				abort();
 		}
 }
@@ -469,12 +520,12 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 	int r;
 
 	if (!c->v)
-		return err_set(err, errlen, "out of memory");
+		return config_err(err, errlen, "out of memory");
 	if (*slot)
-		return err_set(err, errlen, "%s: a third configuration file", path);
+		return config_err(err, errlen, "%s: a third configuration file", path);
 	*slot = strdup(path);
 	if (!*slot)
-		return err_set(err, errlen, "out of memory");
+		return config_err(err, errlen, "out of memory");
 	p.file = *slot;
 	p.f = fopen(path, "re");
 	if (!p.f) {
@@ -487,15 +538,15 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 	if (p.rc)
 		return p.rc;
 	if (p.long_line)
-		return err_set(err, errlen, "%s:%u: line longer than %d characters", path,
-			       p.long_line, CONFIG_MAX_LINE);
+		return config_err(err, errlen, "%s:%u: line longer than %d characters", path,
+				  p.long_line, CONFIG_MAX_LINE);
 	if (r > 0)
-		return err_set(err, errlen,
-			       "%s:%d: not a [section] or a key = value line (comments start "
-			       "with # or ;)",
-			       path, r);
+		return config_err(err, errlen,
+				  "%s:%d: not a [section] or a key = value line (comments start "
+				  "with # or ;)",
+				  path, r);
 	if (r < 0)
-		return err_set(err, errlen, "%s: cannot parse (out of memory)", path);
+		return config_err(err, errlen, "%s: cannot parse (out of memory)", path);
 	return 0;
 }
 
@@ -531,30 +582,32 @@ static int check_whole(const struct config *c, const char *nfile, char *err, siz
 		bool set = k->flags & CONFIG_F_LIST ? c->lists[i].n > 0 : c->v[i].text != NULL;
 
 		if ((k->flags & CONFIG_F_REQUIRED) && !set)
-			return err_set(err, errlen, "%s: [%s] %s is missing: %s", nfile, k->section,
-				       k->name, k->help);
+			return config_err(err, errlen, "%s: [%s] %s is missing: %s", nfile,
+					  k->section, k->name, k->help);
 	}
 	if (!config_get(c, "target", "portal") && !config_get(c, "target", "discovery"))
-		return err_set(
+		return config_err(
 			err, errlen,
 			"%s: [target] portal is missing (or discovery, to find the portals): "
 			"give HOST[:PORT][@IFACE], one portal key per path",
 			nfile);
 	if (!config_get(c, "auth", "chap_user") != !config_get(c, "auth", "chap_secret_file"))
-		return err_set(err, errlen, "%s: [auth] chap_user and chap_secret_file go together",
-			       nfile);
+		return config_err(err, errlen,
+				  "%s: [auth] chap_user and chap_secret_file go together", nfile);
 	if (!config_get(c, "auth", "mutual_user") != !config_get(c, "auth", "mutual_secret_file"))
-		return err_set(err, errlen,
-			       "%s: [auth] mutual_user and mutual_secret_file go together", nfile);
+		return config_err(err, errlen,
+				  "%s: [auth] mutual_user and mutual_secret_file go together",
+				  nfile);
 	if (config_get(c, "auth", "mutual_user") && !config_get(c, "auth", "chap_user"))
-		return err_set(err, errlen,
-			       "%s: [auth] mutual CHAP needs one-way CHAP too: set chap_user and "
-			       "chap_secret_file",
-			       nfile);
+		return config_err(
+			err, errlen,
+			"%s: [auth] mutual CHAP needs one-way CHAP too: set chap_user and "
+			"chap_secret_file",
+			nfile);
 	if (serve && !config_get(c, "serve", "socket") == !config_get(c, "serve", "listen"))
-		return err_set(err, errlen,
-			       "%s: mode = serve needs exactly one of [serve] socket or listen",
-			       nfile);
+		return config_err(err, errlen,
+				  "%s: mode = serve needs exactly one of [serve] socket or listen",
+				  nfile);
 	return 0;
 }
 
@@ -576,7 +629,7 @@ int config_load(const char *name, struct config *c, char *err, size_t errlen)
 
 	config_init(c);
 	if (!c->v)
-		return err_set(err, errlen, "out of memory");
+		return config_err(err, errlen, "out of memory");
 	if (strchr(name, '/')) {
 		snprintf(path, sizeof(path), "%s", name);
 		base = strrchr(name, '/') + 1;
@@ -584,22 +637,23 @@ int config_load(const char *name, struct config *c, char *err, size_t errlen)
 		c->name = strndup(base, dot && strcmp(dot, ".conf") == 0 ? (size_t)(dot - base)
 									 : strlen(base));
 		if (!c->name)
-			return err_set(err, errlen, "out of memory");
+			return config_err(err, errlen, "out of memory");
 		if (!good_name(c->name))
-			return err_set(err, errlen,
-				       "%s: the file name (without .conf) must be a usable name: "
-				       "letters, digits, - _ . : @",
-				       name);
+			return config_err(
+				err, errlen,
+				"%s: the file name (without .conf) must be a usable name: "
+				"letters, digits, - _ . : @",
+				name);
 	} else {
 		if (!good_name(name) || strcmp(name, CONFIG_GLOBAL_NAME) == 0)
-			return err_set(err, errlen,
-				       "bad configuration name '%s': give NAME of %s/NAME.conf "
-				       "(letters, digits, - _ . : @; not %s) or a file path",
-				       name, config_dir(), CONFIG_GLOBAL_NAME);
+			return config_err(err, errlen,
+					  "bad configuration name '%s': give NAME of %s/NAME.conf "
+					  "(letters, digits, - _ . : @; not %s) or a file path",
+					  name, config_dir(), CONFIG_GLOBAL_NAME);
 		snprintf(path, sizeof(path), "%s/%s.conf", config_dir(), name);
 		c->name = strdup(name);
 		if (!c->name)
-			return err_set(err, errlen, "out of memory");
+			return config_err(err, errlen, "out of memory");
 	}
 	snprintf(global, sizeof(global), "%s/" CONFIG_GLOBAL_NAME ".conf", config_dir());
 	if (access(global, F_OK) == 0) {

@@ -3,14 +3,15 @@
  * LUN) and /etc/iscsi-nbd/NAME.conf (one attached LUN), INI syntax read
  * with inih. The directory is $ISCSI_NBD_CONFDIR when set (tests).
  *
- * One table (config_keys[]) lists every key with its section, type, range,
- * default, the attach/serve option it stands for and a description. The
- * same table drives parsing, `iscsi-nbd config --dump`, the example file
- * (`iscsi-nbd config --example`, checked in as conf/example.conf) and the
- * key list of iscsi-nbd.conf(5); tests check that all of them agree. For
- * attach / serve it also gives the --help entries of the path, device and
- * server options, and the getopt entry, range, unit, default and target
- * field of every number option (attach_parse.c).
+ * One table (config_keys[], confkeys.c) lists every setting: its key
+ * (section, name, type, range, default, description), its attach / serve
+ * option (long and short name, argument, --help text) and where its value
+ * goes in struct attach_cmd. The same table drives the file parser, `iscsi-nbd
+ * config --dump`, the example file (`iscsi-nbd config --example`, checked
+ * in as conf/example.conf), the key list of iscsi-nbd.conf(5), the getopt
+ * tables and --help blocks of attach / serve, and the one setter
+ * (optset.c) that both a file's values and the options go through; tests
+ * check that all of them and the man pages agree.
  *
  * Precedence: table defaults < global file < NAME.conf < command line.
  * A list key (portal) set in NAME.conf replaces the global list; -P on the
@@ -23,7 +24,6 @@
 #ifndef ISN_CLI_CONFFILE_H
 #define ISN_CLI_CONFFILE_H
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,52 +44,86 @@ enum config_type {
 	CONFIG_FAILBACK, /* immediate, manual or a number of seconds */
 	CONFIG_DEVICE,	 /* /dev/nbdN, nbdN or N */
 	CONFIG_PORTAL,	 /* HOST[:PORT][@IFACE], a list: one key per path */
+	CONFIG_NAME,	 /* a short name (control socket, log): no '/', at most 48 bytes */
 };
 
 /* Key flags. */
-#define CONFIG_F_LIST	  0x1  /* may repeat: each line adds one value */
-#define CONFIG_F_SECRET	  0x2  /* names a secret file: shown, never read here */
-#define CONFIG_F_ATTACH	  0x4  /* only used in mode = attach */
-#define CONFIG_F_SERVE	  0x8  /* only used in mode = serve */
-#define CONFIG_F_REQUIRED 0x10 /* needed to attach (after global + NAME) */
-#define CONFIG_F_FRACTION 0x20 /* duration: option takes fractional seconds */
-#define CONFIG_F_OPT_ZERO 0x40 /* the option also takes 0: the built-in default */
-#define CONFIG_F_ZERO_1MS 0x80 /* a 0 is stored as 1 ms (a stored 0 means the default) */
+#define CONFIG_F_LIST	  0x1	/* may repeat: each line adds one value */
+#define CONFIG_F_SECRET	  0x2	/* names a secret file: shown, never read here */
+#define CONFIG_F_ATTACH	  0x4	/* only used in mode = attach */
+#define CONFIG_F_SERVE	  0x8	/* only used in mode = serve */
+#define CONFIG_F_REQUIRED 0x10	/* needed to attach (after global + NAME) */
+#define CONFIG_F_FRACTION 0x20	/* duration: option takes fractional seconds */
+#define CONFIG_F_OPT_ZERO 0x40	/* the option also takes 0: the built-in default */
+#define CONFIG_F_ZERO_1MS 0x80	/* a 0 is stored as 1 ms (a stored 0 means the default) */
+#define CONFIG_F_NOCASE	  0x100 /* enum: any case on the command line and in files */
+#define CONFIG_F_FLAG	  0x200 /* the option takes no argument: it means yes / true */
 
 /*
- * Where the attach / serve option of a number key lands in struct
- * export_config (cli/export.h), and in which unit: the option's number is
- * checked against the key's range in the option's unit (k->unit for a
- * duration) and stored there, and the key's default is stored there
- * before the command line is read. NONE: the option has its own handler.
+ * Where a row's value lands, through the one setter (optset.c) that both
+ * the command line and a configuration file go through: the kind of
+ * store, and the field (offsetof) in struct attach_cmd (cli/attach.h), or
+ * its struct cli_target (the options every command that logs in shares).
+ * A number of the command line is checked
+ * against the row's range in the option's unit (k->unit for a duration);
+ * the row's default is stored before the files and the command line.
+ * A field inside attach_cmd.t (struct cli_target) is also where the
+ * one-shot commands' target options go (target.c).
  */
 enum config_store {
-	CONFIG_STORE_NONE,
-	CONFIG_STORE_U32, /* a count, as given */
-	CONFIG_STORE_MS,  /* a duration, in milliseconds */
-	CONFIG_STORE_S,	  /* a duration, in seconds */
+	CONFIG_STORE_NONE, /* nowhere: --config (attach_parse.c reads it), keys without option */
+	CONFIG_STORE_U32,  /* a count, as given */
+	CONFIG_STORE_MS,   /* a duration, in milliseconds */
+	CONFIG_STORE_S,	   /* a duration, in seconds */
+	CONFIG_STORE_SECD, /* a duration, in seconds as a double (--timeout) */
+	CONFIG_STORE_STR,  /* const char *: the text itself (argv or the loaded file) */
+	CONFIG_STORE_ENUM, /* an enum: the index in values[] (through enum_map if set) */
+	CONFIG_STORE_BOOL, /* bool: a flag option, or yes / no in a file */
+	CONFIG_STORE_DEV,  /* int32_t: N of /dev/nbdN */
+	CONFIG_STORE_FAILBACK, /* struct path_policy_config: failback and its delay */
+	CONFIG_STORE_PORTAL,   /* one path more (attach_cmd.portals) */
 };
 
+/* The --help block a row's option is listed in (0: from its section). */
+enum config_block {
+	CONFIG_BLOCK_SECTION,
+	CONFIG_BLOCK_TARGET, /* [target] [auth] [iscsi]: every command that logs in */
+	CONFIG_BLOCK_PATH,
+	CONFIG_BLOCK_EXPORT, /* [attach]: Device options, [serve]: Server options */
+	CONFIG_BLOCK_ACCESS, /* exclusive access (persistent reservations) */
+	CONFIG_BLOCK_DAEMON,
+};
+
+/*
+ * One row: a setting with its configuration key, its option, or both. A
+ * row without name is an option only (a flag such as --foreground, or
+ * --config); the dump, the example, --keys and the file parser skip it.
+ */
 struct config_key {
 	const char *section;
-	const char *name;
+	const char *name; /* the key; NULL: an option only */
 	enum config_type type;
 	unsigned int flags;
 	uint64_t min, max; /* UINT: the value; DURATION: milliseconds */
 	const char *unit;  /* DURATION: "s" or "ms", the option's unit and a bare number's */
 	const char *const *values; /* ENUM: NULL-terminated */
+	const int *enum_map;	   /* ENUM: the C value of each of values[] (NULL: its index) */
 	const char *def;	   /* default, as it would be written; NULL: none / computed */
 	const char *def_text;	   /* what the default is when def is NULL (docs) */
 	const char *option;	   /* attach / serve long option it sets */
+	char shortopt;		   /* its one-letter option, or 0 */
 	const char *help;
 	/*
-	 * The option in `attach --help` / `serve --help`: its argument's name
-	 * (NULL: none) and text, lines split by \n, each printed in the help
-	 * column. NULL usage: the option is described by hand (attach_parse.c).
+	 * The option in `--help`: its argument's name (NULL: none, or an
+	 * enum's values a|b|c) and text,
+	 * lines split by \n, each printed in the help column; "(default X)"
+	 * is added from def. {rundir} and {confdir} stand for the run and
+	 * configuration directories. NULL usage: not listed.
 	 */
 	const char *arg, *usage;
-	enum config_store store; /* with field: where the option's number goes */
-	size_t field;		 /* offsetof(struct export_config, ...) */
+	enum config_block block;
+	enum config_store store; /* with field: where the value goes */
+	size_t field;		 /* offsetof(struct attach_cmd or struct cli_target, ...) */
 };
 
 extern const struct config_key config_keys[];
@@ -145,18 +179,6 @@ void config_dump(const struct config *c, FILE *f);
 void config_example(FILE *f);
 
 /*
- * attach / serve --config NAME: build the argument vector the command
- * parses: argv[0], the options the configuration stands for, then the
- * command line unchanged (its options come later and so win). -P on the
- * command line drops the file's portals; with no portal but discovery
- * portals, SendTargets on them (config_discover) gives the portals. The
- * file's mode sets *serve.
- * opts / shortopts: the command's getopt table; config_opt is the val of
- * its "config" option. Without --config nothing changes. Returns 0 or a
- * cli_exit code after printing the problem. The new vector lives until
- * the process exits.
- */
-/*
  * SendTargets on every discovery portal of c; the portals offered for the
  * target (each once, at most CONFIG_MAX_PORTALS) into out[] (caller
  * frees each). Returns 0, or a cli_exit code after printing why.
@@ -164,7 +186,28 @@ void config_example(FILE *f);
  */
 int config_discover(const struct config *c, char **out, unsigned int *n);
 
-int config_expand_args(int *argc, char ***argv, const struct option *opts, const char *shortopts,
-		       int config_opt, bool *serve);
+/* The row of a long option (NULL: none). */
+const struct config_key *config_key_of_option(const char *option);
+
+/*
+ * Check text against row k, the one check of each kind of value: 0 with
+ * *canon the canonical text (caller frees), or -EINVAL with what is wrong
+ * and allowed in why (-ENOMEM). For files and the text options alike.
+ */
+int config_check(const struct config_key *k, const char *text, char **canon, char *why,
+		 size_t whylen);
+/* The index in k->values[] of text (CONFIG_F_NOCASE: any case), or -1. */
+int config_enum_index(const struct config_key *k, const char *text);
+/* The default of row k as its option takes it (a duration in the option's unit; "": none). */
+void config_option_default(const struct config_key *k, char *buf, size_t len);
+
+/*
+ * --help (confout.c): one row's option and text, its default added, and
+ * every row of a block (serve: without the attach-only rows, and the other
+ * way round); rundir and confdir fill {rundir} and {confdir}.
+ */
+void config_usage_row(FILE *f, const struct config_key *k, const char *rundir, const char *confdir);
+void config_usage_block(FILE *f, enum config_block b, bool serve, const char *rundir,
+			const char *confdir);
 
 #endif

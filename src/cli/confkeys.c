@@ -1,22 +1,32 @@
 /*
- * The configuration keys (conffile.h): every key with its section, type,
- * range, default, option and help line, in one table that the parser
- * (conffile.c), the outputs (confout.c) and attach / serve (attach_parse.c:
- * number options, their defaults, the --help entries) read.
+ * The settings (conffile.h): every configuration key and every option of
+ * attach / serve with its section, type, values, range, default, option,
+ * help line and where its value goes, in one table that the file parser
+ * (conffile.c), the outputs (confout.c: dump, example, --help blocks), the
+ * one setter (optset.c) and the command line (attach_parse.c, target.c)
+ * read. Adding a row is adding a setting: nothing else needs an edit.
  */
 #include "config.h"
 
 #include <stddef.h>
 
+#include "cli/attach.h"
 #include "cli/conffile.h"
 #include "cli/export.h"
+#include "cli/initiator.h"
+#include "path/policy.h"
 #include "util/compiler.h"
 
 static const char *const digest_values[] = {"none", "crc32c", "prefer-crc32c", "prefer-none", NULL};
+static const int digest_map[] = {SESS_DIGEST_NONE, SESS_DIGEST_CRC32C, SESS_DIGEST_PREFER_CRC32C,
+				 SESS_DIGEST_PREFER_NONE};
 static const char *const policy_values[] = {"round-robin", "failover", "queue-length",
 					    "service-time", NULL};
+static const int policy_map[] = {PATH_POLICY_ROUND_ROBIN, PATH_POLICY_FAILOVER,
+				 PATH_POLICY_QUEUE_LENGTH, PATH_POLICY_SERVICE_TIME};
 static const char *const mode_values[] = {"attach", "serve", NULL};
 static const char *const reservation_values[] = {"exclusive", "required", "none", NULL};
+static const int reservation_map[] = {RESV_EXCLUSIVE, RESV_REQUIRED, RESV_NONE};
 static const char *const tls_values[] = {"off", "on", "require", NULL};
 static const char *const yes_no_values[] = {"no", "yes", NULL};
 
@@ -26,16 +36,17 @@ static const char *const yes_no_values[] = {"no", "yes", NULL};
 #define STR(x)	#x
 #define XSTR(x) STR(x)
 
-/* The attach / serve option's number goes to this field of struct export_config. */
+/* Where the value goes: a field of struct export_config, of attach_cmd, of its cli_target. */
 #define FIELD(kind, member)                                                                        \
-	.store = CONFIG_STORE_##kind, .field = offsetof(struct export_config, member)
-/* Every stored number is a uint32_t (nconns and max_clients are unsigned int). */
-_Static_assert(sizeof(unsigned int) == sizeof(uint32_t), "FIELD stores 32 bits");
+	.store = CONFIG_STORE_##kind, .field = offsetof(struct attach_cmd, ec.member)
+#define CMD(kind, member) .store = CONFIG_STORE_##kind, .field = offsetof(struct attach_cmd, member)
+#define TGT(kind, member)                                                                          \
+	.store = CONFIG_STORE_##kind, .field = offsetof(struct attach_cmd, t.member)
 
 /*
- * The keys, in the order the dump and the example show them. Defaults are
- * those of the attach / serve options (`iscsi-nbd attach --help`): a key
- * left unset passes no option, so the command's own default applies.
+ * The rows, in the order the dump, the example and --help show them. A
+ * default is stored before the files and the command line are read; a key
+ * left unset in the files keeps it.
  */
 const struct config_key config_keys[] = {
 	/* [target] */
@@ -44,23 +55,35 @@ const struct config_key config_keys[] = {
 	 .type = CONFIG_IQN,
 	 .flags = CONFIG_F_REQUIRED,
 	 .option = "target",
-	 .help = "iSCSI name (IQN) of the target"},
+	 .shortopt = 't',
+	 .help = "iSCSI name (IQN) of the target",
+	 .arg = "IQN",
+	 .usage = "target name (required)",
+	 TGT(STR, target)},
 	{.section = "target",
 	 .name = "lun",
 	 .type = CONFIG_UINT,
 	 .max = 16383,
 	 .def = "0",
 	 .option = "lun",
-	 .help = "logical unit number of the LUN to attach"},
+	 .shortopt = 'l',
+	 .help = "logical unit number of the LUN to attach",
+	 .arg = "N",
+	 .usage = "logical unit number",
+	 TGT(U32, lun)},
 	{.section = "target",
 	 .name = "portal",
 	 .type = CONFIG_PORTAL,
 	 .flags = CONFIG_F_LIST,
 	 .def_text = "found by discovery",
 	 .option = "portal",
+	 .shortopt = 'P',
 	 .help = "one path: HOST[:PORT] (IPv4, [IPv6]:PORT or a name; port 3260), optionally "
 		 "@IFACE to bind the path to a network interface or @ADDR to a local source "
-		 "address; repeat the key for each path, up to 8"},
+		 "address; repeat the key for each path, up to 8",
+	 .arg = "HOST[:PORT]",
+	 .usage = "portal (IPv4, [IPv6]:PORT or name; port 3260)",
+	 CMD(PORTAL, portals)},
 	{.section = "target",
 	 .name = "discovery",
 	 .type = CONFIG_PORTAL,
@@ -75,7 +98,11 @@ const struct config_key config_keys[] = {
 	 .def_text = "InitiatorName= of /etc/iscsi/initiatorname.iscsi, else of "
 		     "/etc/iscsi-nbd/initiatorname (generated once)",
 	 .option = "initiator-name",
-	 .help = "our iSCSI name, as the target's ACLs know it"},
+	 .help = "our iSCSI name, as the target's ACLs know it",
+	 .arg = "NAME",
+	 .usage = "default: " INITIATOR_OPENISCSI_FILE ",\n"
+		  "else /etc/iscsi-nbd/initiatorname (made once)",
+	 TGT(STR, initiator_name)},
 	{.section = "target",
 	 .name = "reservation",
 	 .type = CONFIG_ENUM,
@@ -85,48 +112,96 @@ const struct config_key config_keys[] = {
 	 .help = "exclusive access with SCSI-3 persistent reservations: exclusive (reserve the LUN "
 		 "for this host, refuse one another host holds; warn if the target lacks "
 		 "reservations), required (refuse such a target too) or none (no reservation: only "
-		 "for a cluster filesystem)"},
+		 "for a cluster filesystem)",
+	 .arg = "POLICY",
+	 .usage = "exclusive: register every path and\n"
+		  "reserve the LUN (Write Exclusive - Registrants\n"
+		  "Only), refuse a LUN another host holds (exit\n"
+		  "11), warn if the target has no reservations;\n"
+		  "required: refuse such a target too; none: no\n"
+		  "reservation (only for a cluster filesystem)",
+	 .enum_map = reservation_map,
+	 .block = CONFIG_BLOCK_ACCESS,
+	 CMD(ENUM, ro.policy)},
+	{.section = "target",
+	 .type = CONFIG_ENUM,
+	 .flags = CONFIG_F_FLAG,
+	 .values = yes_no_values,
+	 .option = "read-only",
+	 .usage = "export read-only, take no reservation: shares\n"
+		  "a LUN another host holds; writes fail (EPERM)",
+	 .block = CONFIG_BLOCK_ACCESS,
+	 CMD(BOOL, ro.read_only)},
+	{.section = "target",
+	 .type = CONFIG_ENUM,
+	 .flags = CONFIG_F_FLAG,
+	 .values = yes_no_values,
+	 .option = "preempt",
+	 .usage = "take the LUN from another host (PREEMPT AND\n"
+		  "ABORT): only when that host is dead",
+	 .block = CONFIG_BLOCK_ACCESS,
+	 CMD(BOOL, ro.preempt)},
 	/* [auth] */
 	{.section = "auth",
 	 .name = "chap_user",
 	 .type = CONFIG_STRING,
 	 .def_text = "no CHAP",
 	 .option = "chap-user",
-	 .help = "log in with CHAP as this user (needs chap_secret_file)"},
+	 .help = "log in with CHAP as this user (needs chap_secret_file)",
+	 .arg = "USER",
+	 .usage = "log in with CHAP as USER",
+	 TGT(STR, chap_user)},
 	{.section = "auth",
 	 .name = "chap_secret_file",
 	 .type = CONFIG_PATH,
 	 .flags = CONFIG_F_SECRET,
 	 .option = "chap-secret-file",
 	 .help = "file holding the CHAP secret: owned by root, mode 0600 (its content is never "
-		 "shown)"},
+		 "shown)",
+	 .arg = "FILE",
+	 .usage = "CHAP secret (file owned by root, mode 0600)",
+	 TGT(STR, chap_secret_file)},
 	{.section = "auth",
 	 .name = "mutual_user",
 	 .type = CONFIG_STRING,
 	 .def_text = "one-way CHAP",
 	 .option = "mutual-user",
-	 .help = "mutual CHAP: the name the target must answer with"},
+	 .help = "mutual CHAP: the name the target must answer with",
+	 .arg = "USER",
+	 .usage = "mutual CHAP: the name the target must answer with",
+	 TGT(STR, mutual_user)},
 	{.section = "auth",
 	 .name = "mutual_secret_file",
 	 .type = CONFIG_PATH,
 	 .flags = CONFIG_F_SECRET,
 	 .option = "mutual-secret-file",
-	 .help = "file holding the target's secret for mutual CHAP (mode 0600)"},
+	 .help = "file holding the target's secret for mutual CHAP (mode 0600)",
+	 .arg = "FILE",
+	 .usage = "the target's secret (mode 0600)",
+	 TGT(STR, mutual_secret_file)},
 	/* [iscsi] */
 	{.section = "iscsi",
 	 .name = "header_digest",
 	 .type = CONFIG_ENUM,
+	 .flags = CONFIG_F_NOCASE,
 	 .values = digest_values,
+	 .enum_map = digest_map,
 	 .def = "none",
 	 .option = "header-digest",
-	 .help = "CRC32C header digest: none, crc32c, prefer-crc32c or prefer-none"},
+	 .help = "CRC32C header digest: none, crc32c, prefer-crc32c or prefer-none",
+	 .usage = "CRC32C header digest",
+	 TGT(ENUM, header_digest)},
 	{.section = "iscsi",
 	 .name = "data_digest",
 	 .type = CONFIG_ENUM,
+	 .flags = CONFIG_F_NOCASE,
 	 .values = digest_values,
+	 .enum_map = digest_map,
 	 .def = "none",
 	 .option = "data-digest",
-	 .help = "CRC32C data digest: none, crc32c, prefer-crc32c or prefer-none"},
+	 .help = "CRC32C data digest: none, crc32c, prefer-crc32c or prefer-none",
+	 .usage = "CRC32C data digest",
+	 TGT(ENUM, data_digest)},
 	{.section = "iscsi",
 	 .name = "login_timeout",
 	 .type = CONFIG_DURATION,
@@ -137,7 +212,20 @@ const struct config_key config_keys[] = {
 	 .def = "30s",
 	 .option = "timeout",
 	 .help = "bound of the first login that checks the target, the secrets and the LUN before "
-		 "the daemon starts"},
+		 "the daemon starts",
+	 .arg = "SECONDS",
+	 .usage = "bound of the command (attach, serve: of the\n"
+		  "first login, before the daemon starts)",
+	 TGT(SECD, timeout)},
+	{.section = "iscsi",
+	 .type = CONFIG_UINT,
+	 .min = 512,
+	 .max = 0xffffff,
+	 .option = "max-recv-dsl",
+	 .arg = "BYTES",
+	 .usage = "our MaxRecvDataSegmentLength (512-16M-1): the\n"
+		  "largest PDU the target may send us",
+	 TGT(U32, max_recv_dsl)},
 	/* [path] */
 	{.section = "path",
 	 .name = "policy",
@@ -147,8 +235,10 @@ const struct config_key config_keys[] = {
 	 .option = "policy",
 	 .help = "path selector: round-robin, failover, queue-length or service-time",
 	 .arg = "NAME",
-	 .usage = "round-robin (default), failover, queue-length,\n"
-		  "service-time"},
+	 .usage = "round-robin, failover, queue-length or\n"
+		  "service-time",
+	 .enum_map = policy_map,
+	 FIELD(ENUM, dev.policy.kind)},
 	{.section = "path",
 	 .name = "rr_min_io",
 	 .type = CONFIG_UINT,
@@ -160,7 +250,7 @@ const struct config_key config_keys[] = {
 	 .help = "round-robin: commands sent on a path before moving to the next",
 	 FIELD(U32, dev.policy.rr_min_io),
 	 .arg = "N",
-	 .usage = "round-robin: commands per path turn (default 1)"},
+	 .usage = "round-robin: commands per path turn"},
 	{.section = "path",
 	 .name = "failback",
 	 .type = CONFIG_FAILBACK,
@@ -169,7 +259,8 @@ const struct config_key config_keys[] = {
 	 .help = "failover: when the preferred path takes over again: immediate, manual, or a "
 		 "number of seconds it must have been up",
 	 .arg = "WHEN",
-	 .usage = "failover: immediate (default), manual, or seconds"},
+	 .usage = "failover: immediate, manual, or seconds",
+	 FIELD(FAILBACK, dev.policy)},
 	{.section = "path",
 	 .name = "no_path_retry",
 	 .type = CONFIG_DURATION,
@@ -182,7 +273,7 @@ const struct config_key config_keys[] = {
 	 .help = "how long I/O waits when no path is left before it fails (0: fail at once)",
 	 FIELD(MS, dev.no_path_retry_ms),
 	 .arg = "SECONDS",
-	 .usage = "how long I/O waits for a path (default 15)"},
+	 .usage = "how long I/O waits for a path"},
 	{.section = "path",
 	 .name = "nop_interval",
 	 .type = CONFIG_DURATION,
@@ -195,7 +286,7 @@ const struct config_key config_keys[] = {
 	 .help = "send a NOP-Out on a path after this much silence",
 	 FIELD(MS, dev.nop_interval_ms),
 	 .arg = "MS",
-	 .usage = "NOP-Out after this much silence (default 1000)"},
+	 .usage = "NOP-Out after this much silence"},
 	{.section = "path",
 	 .name = "nop_timeout",
 	 .type = CONFIG_DURATION,
@@ -208,7 +299,7 @@ const struct config_key config_keys[] = {
 	 .help = "silence that fails a path that has commands outstanding",
 	 FIELD(MS, dev.nop_timeout_ms),
 	 .arg = "MS",
-	 .usage = "silence that fails a busy path (default 1500)"},
+	 .usage = "silence that fails a busy path"},
 	{.section = "path",
 	 .name = "cmd_timeout",
 	 .type = CONFIG_DURATION,
@@ -221,7 +312,7 @@ const struct config_key config_keys[] = {
 	 .help = "deadline of one command on a path; past it the path is failed",
 	 FIELD(MS, dev.cmd_timeout_ms),
 	 .arg = "MS",
-	 .usage = "per-command deadline (default 30000)"},
+	 .usage = "per-command deadline"},
 	{.section = "path",
 	 .name = "io_timeout",
 	 .type = CONFIG_DURATION,
@@ -235,7 +326,7 @@ const struct config_key config_keys[] = {
 	 FIELD(MS, dev.io_timeout_ms),
 	 .arg = "SECONDS",
 	 .usage = "deadline of one request across all its\n"
-		  "retries and waits, then EIO (default 60)"},
+		  "retries and waits, then EIO"},
 	{.section = "path",
 	 .name = "io_retries",
 	 .type = CONFIG_UINT,
@@ -247,8 +338,7 @@ const struct config_key config_keys[] = {
 		 "EIO",
 	 FIELD(U32, dev.io_retries),
 	 .arg = "N",
-	 .usage =
-		 "re-sends of a command after path failures\nbefore its request fails (default 8)"},
+	 .usage = "re-sends of a command after path failures\nbefore its request fails"},
 	{.section = "path",
 	 .name = "rescan_interval",
 	 .type = CONFIG_DURATION,
@@ -262,8 +352,7 @@ const struct config_key config_keys[] = {
 	 FIELD(S, rescan_interval_s),
 	 .arg = "SEC",
 	 .usage = "re-read the LUN's capacity for online resize\n"
-		  "(default 10; 0: only on a capacity-changed\n"
-		  "unit attention)"},
+		  "(0: only on a capacity-changed unit attention)"},
 	{.section = "path",
 	 .name = "coalesce_us",
 	 .type = CONFIG_UINT,
@@ -276,9 +365,9 @@ const struct config_key config_keys[] = {
 					"each wait, so one wakeup serves many requests (0: never)",
 	 FIELD(U32, coalesce_us),
 	 .arg = "US",
-	 .usage = "with " XSTR(EXPORT_COALESCE_DEPTH) " or more requests in flight, gather\nevents "
-						      "this long before each wait (default\n" XSTR(
-							      EXPORT_COALESCE_US) "; 0: never)"},
+	 .usage = "with " XSTR(
+		 EXPORT_COALESCE_DEPTH) " or more requests in flight, gather\n"
+					"events this long before each wait (0: never)"},
 	/* [attach] */
 	{.section = "attach",
 	 .name = "device",
@@ -290,7 +379,8 @@ const struct config_key config_keys[] = {
 	 .help = "the device to use, /dev/nbdN; naming it lets a restarted daemon take a still "
 		 "connected device back (RECONFIGURE) without failing its I/O",
 	 .arg = "/dev/nbdN",
-	 .usage = "device to use (default: first free)"},
+	 .usage = "device to use (default: first free)",
+	 FIELD(DEV, index)},
 	{.section = "attach",
 	 .name = "connections",
 	 .type = CONFIG_UINT,
@@ -316,7 +406,7 @@ const struct config_key config_keys[] = {
 	 FIELD(S, dead_conn_timeout_s),
 	 .arg = "SEC",
 	 .usage = "how long the kernel keeps I/O for a restarted\n"
-		  "daemon (default 60)"},
+		  "daemon"},
 	/* [serve] */
 	{.section = "serve",
 	 .name = "socket",
@@ -325,7 +415,8 @@ const struct config_key config_keys[] = {
 	 .option = "socket",
 	 .help = "Unix socket to serve NBD on (mode 0600); socket or listen is needed",
 	 .arg = "PATH",
-	 .usage = "Unix socket (mode 0600)"},
+	 .usage = "Unix socket (mode 0600)",
+	 FIELD(STR, socket_path)},
 	{.section = "serve",
 	 .name = "listen",
 	 .type = CONFIG_STRING,
@@ -334,7 +425,8 @@ const struct config_key config_keys[] = {
 	 .help = "TCP address HOST:PORT to serve NBD on",
 	 .arg = "HOST:PORT",
 	 .usage = "TCP socket: any client can read and\n"
-		  "write the LUN: TLS required by default"},
+		  "write the LUN: TLS required by default",
+	 FIELD(STR, listen_addr)},
 	{.section = "serve",
 	 .name = "export_name",
 	 .type = CONFIG_STRING,
@@ -343,7 +435,8 @@ const struct config_key config_keys[] = {
 	 .option = "export-name",
 	 .help = "NBD export name",
 	 .arg = "NAME",
-	 .usage = "export name (default \"\")"},
+	 .usage = "export name (default \"\")",
+	 FIELD(STR, export_name)},
 	{.section = "serve",
 	 .name = "max_clients",
 	 .type = CONFIG_UINT,
@@ -355,7 +448,7 @@ const struct config_key config_keys[] = {
 	 .help = "NBD clients served at once",
 	 FIELD(U32, max_clients),
 	 .arg = "N",
-	 .usage = "(default 16)"},
+	 .usage = "NBD clients served at once"},
 	{.section = "serve",
 	 .name = "tls",
 	 .type = CONFIG_ENUM,
@@ -369,7 +462,8 @@ const struct config_key config_keys[] = {
 	 .usage = "off, on (offer TLS) or require (refuse\n"
 		  "plaintext clients); default: require\n"
 		  "off loopback or with credentials, else\n"
-		  "off (Unix socket, loopback)"},
+		  "off (Unix socket, loopback)",
+	 CMD(STR, stls.mode_arg)},
 	{.section = "serve",
 	 .name = "tls_psk",
 	 .type = CONFIG_PATH,
@@ -379,7 +473,8 @@ const struct config_key config_keys[] = {
 		 "0600",
 	 .arg = "FILE",
 	 .usage = "pre-shared keys, psktool format\n"
-		  "(NAME:HEXKEY lines), mode 0600"},
+		  "(NAME:HEXKEY lines), mode 0600",
+	 CMD(STR, stls.psk_file)},
 	{.section = "serve",
 	 .name = "tls_certificates",
 	 .type = CONFIG_PATH,
@@ -389,18 +484,28 @@ const struct config_key config_keys[] = {
 		 "qemu lay it out)",
 	 .arg = "DIR",
 	 .usage = "X.509: ca-cert.pem, server-cert.pem,\n"
-		  "server-key.pem"},
+		  "server-key.pem",
+	 CMD(STR, stls.cert_dir)},
 	{.section = "serve",
 	 .name = "tls_verify_peer",
 	 .type = CONFIG_ENUM,
-	 .flags = CONFIG_F_SERVE,
+	 .flags = CONFIG_F_SERVE | CONFIG_F_FLAG,
 	 .values = yes_no_values,
 	 .def = "no",
 	 .option = "tls-verify-peer",
 	 .help = "yes: require a client certificate signed by tls_certificates' ca-cert.pem",
 	 .usage = "require a client certificate that\n"
-		  "DIR/ca-cert.pem signed"},
+		  "DIR/ca-cert.pem signed",
+	 CMD(BOOL, stls.verify_peer)},
 	/* [daemon] */
+	{.section = "daemon",
+	 .type = CONFIG_ENUM,
+	 .flags = CONFIG_F_FLAG,
+	 .values = yes_no_values,
+	 .option = "foreground",
+	 .shortopt = 'f',
+	 .usage = "stay in the foreground, log to stderr",
+	 CMD(BOOL, foreground)},
 	{.section = "daemon",
 	 .name = "mode",
 	 .type = CONFIG_ENUM,
@@ -410,17 +515,38 @@ const struct config_key config_keys[] = {
 		 "--config both run what this says)"},
 	{.section = "daemon",
 	 .name = "name",
-	 .type = CONFIG_STRING,
+	 .type = CONFIG_NAME,
 	 .def_text = "NAME of NAME.conf",
 	 .option = "name",
-	 .help = "control socket name: what detach and status take"},
+	 .help = "control socket name: what detach and status take",
+	 .arg = "NAME",
+	 .usage = "control socket name (default nbdN / serve-PID)",
+	 FIELD(STR, name)},
 	{.section = "daemon",
 	 .name = "log_file",
 	 .type = CONFIG_PATH,
 	 .def_text = "/run/iscsi-nbd/NAME.log",
 	 .option = "log-file",
-	 .help = "log of a daemon in the background (with -f it logs to stderr)"},
+	 .help = "log of a daemon in the background (with -f it logs to stderr)",
+	 .arg = "FILE",
+	 .usage = "background log (default {rundir}/NAME.log)",
+	 CMD(STR, log_file)},
+	{.section = "daemon",
+	 .type = CONFIG_ENUM,
+	 .flags = CONFIG_F_FLAG,
+	 .values = yes_no_values,
+	 .option = "root-storage",
+	 .usage = "the device holds the root filesystem: run as\n"
+		  "@" CLI_PROG " (systemd's shutdown spares it),\n"
+		  "fail unless all memory can be locked",
+	 CMD(BOOL, root_storage)},
+	{.section = "daemon",
+	 .type = CONFIG_STRING,
+	 .option = "config",
+	 .arg = "NAME",
+	 .usage = "read {confdir}/NAME.conf (or a file) after\n" CONFIG_GLOBAL_NAME
+		  ".conf; options given here win"},
 };
 const size_t config_nkeys = ARRAY_SIZE(config_keys);
-/* conffile.c's parse_ctx.list_reset has one flag per key, 64 of them. */
+/* conffile.c's parse_ctx.list_reset has one flag per row, 64 of them. */
 _Static_assert(ARRAY_SIZE(config_keys) <= 64, "conffile.c's parse_ctx.list_reset is too small");

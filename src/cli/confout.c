@@ -2,12 +2,11 @@
  * What a loaded configuration becomes (conffile.h): the effective
  * configuration with where each value came from (config --dump), the
  * example file generated from the key table (config --example), and the
- * options of attach / serve --config. Reading and checking the files is
+ * --help blocks of the options. Reading and checking the files is
  * conffile.c's job; this side only reads the table and a struct config.
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,8 @@ void config_dump(const struct config *c, FILE *f)
 	for (i = 0; i < config_nkeys; i++) {
 		const struct config_key *k = &config_keys[i];
 
+		if (!k->name)
+			continue; /* an option only */
 		if (strcmp(section, k->section) != 0) {
 			section = k->section;
 			fprintf(f, "\n[%s]\n", section);
@@ -95,6 +96,8 @@ void config_example(FILE *f)
 	for (i = 0; i < config_nkeys; i++) {
 		const struct config_key *k = &config_keys[i];
 
+		if (!k->name)
+			continue; /* an option only */
 		if (strcmp(section, k->section) != 0) {
 			section = k->section;
 			fprintf(f, "\n[%s]\n", section);
@@ -123,244 +126,125 @@ void config_example(FILE *f)
 	}
 }
 
-/* ---- attach / serve --config ---- */
+/* ---- --help ---- */
 
-/* The option's argument for a checked canonical value (durations in the option's unit). */
-static void option_value(const struct config_key *k, const char *text, char *buf, size_t len)
+void config_option_default(const struct config_key *k, char *buf, size_t len)
 {
-	uint64_t ms;
+	uint64_t v;
 
-	if (k->type != CONFIG_DURATION || config_parse_duration(text, k->unit, &ms) < 0) {
-		snprintf(buf, len, "%s", text);
+	buf[0] = 0;
+	if (!k->def)
 		return;
+	if (k->type == CONFIG_DURATION && config_parse_duration(k->def, k->unit, &v) == 0) {
+		if (strcmp(k->unit, "ms") == 0)
+			snprintf(buf, len, "%llu", (unsigned long long)v);
+		else if (v % 1000)
+			snprintf(buf, len, "%llu.%03llu", (unsigned long long)(v / 1000),
+				 (unsigned long long)(v % 1000));
+		else
+			snprintf(buf, len, "%llu", (unsigned long long)(v / 1000));
+	} else if (k->type == CONFIG_UINT && cli_parse_u64(k->def, &v) == 0) {
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	} else {
+		snprintf(buf, len, "%s", k->def);
 	}
-	if (strcmp(k->unit, "ms") == 0)
-		snprintf(buf, len, "%llu", (unsigned long long)ms);
-	else if (ms % 1000)
-		snprintf(buf, len, "%llu.%03llu", (unsigned long long)(ms / 1000),
-			 (unsigned long long)(ms % 1000));
+}
+
+/* The block a row's option is listed in. */
+static enum config_block block_of(const struct config_key *k)
+{
+	if (k->block != CONFIG_BLOCK_SECTION)
+		return k->block;
+	if (strcmp(k->section, "path") == 0)
+		return CONFIG_BLOCK_PATH;
+	if (strcmp(k->section, "attach") == 0 || strcmp(k->section, "serve") == 0)
+		return CONFIG_BLOCK_EXPORT;
+	if (strcmp(k->section, "daemon") == 0)
+		return CONFIG_BLOCK_DAEMON;
+	return CONFIG_BLOCK_TARGET;
+}
+
+/* The usage text with {rundir} and {confdir} filled in and the default added. */
+static void usage_text(const struct config_key *k, const char *rundir, const char *confdir,
+		       char *out, size_t len)
+{
+	const char *p = k->usage, *last;
+	char def[64], suffix[80];
+	size_t n = 0;
+
+	while (*p && n + 1 < len) {
+		if (strncmp(p, "{rundir}", 8) == 0 || strncmp(p, "{confdir}", 9) == 0) {
+			bool run = p[1] == 'r';
+
+			n += (size_t)snprintf(out + n, len - n, "%s", run ? rundir : confdir);
+			p += run ? 8 : 9;
+			continue;
+		}
+		out[n++] = *p++;
+	}
+	out[n < len ? n : len - 1] = 0;
+	config_option_default(k, def, sizeof(def));
+	if (!def[0] || (k->flags & CONFIG_F_FLAG))
+		return;
+	last = strrchr(out, '\n');
+	last = last ? last + 1 : out;
+	/* On the last line if it fits in 79 columns, else a line of its own. */
+	snprintf(suffix, sizeof(suffix), "%s(default %s)",
+		 strlen(last) + strlen(def) < 37 ? " " : "\n", def);
+	n = strlen(out);
+	snprintf(out + n, len - n, "%s", suffix);
+}
+
+/* The option's argument: its name, else an enum's values as a|b|c (completion offers them). */
+static void usage_arg(const struct config_key *k, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = 0;
+	if (k->arg)
+		snprintf(buf, len, " %s", k->arg);
+	else if (k->type == CONFIG_ENUM && !(k->flags & CONFIG_F_FLAG))
+		for (i = 0; k->values[i] && n < len; i++)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "|" : " ",
+					      k->values[i]);
+}
+
+void config_usage_row(FILE *f, const struct config_key *k, const char *rundir, const char *confdir)
+{
+	char opt[160], arg[120], text[600];
+	const char *p;
+
+	usage_arg(k, arg, sizeof(arg));
+	if (k->shortopt)
+		snprintf(opt, sizeof(opt), "-%c, --%s%s", k->shortopt, k->option, arg);
 	else
-		snprintf(buf, len, "%llu", (unsigned long long)(ms / 1000));
-}
+		snprintf(opt, sizeof(opt), "    --%s%s", k->option, arg);
+	/* The option and its argument in 29 columns, the text from column 31. */
+	if (strlen(opt) > 27)
+		fprintf(f, "  %s\n%31s", opt, "");
+	else
+		fprintf(f, "  %-29s", opt);
+	usage_text(k, rundir, confdir, text, sizeof(text));
+	for (p = text; *p;) {
+		size_t n = strcspn(p, "\n");
 
-/*
- * The last vector built, kept for the process's life (options point into
- * it; a static root also keeps leak checkers quiet). Entries 1 to
- * expanded_nalloc are ours; the rest are the caller's.
- */
-static char **expanded_argv;
-static int expanded_nalloc;
-
-static void expanded_free(void)
-{
-	int j;
-
-	if (!expanded_argv)
-		return;
-	for (j = 1; j <= expanded_nalloc; j++)
-		free(expanded_argv[j]);
-	free(expanded_argv);
-	expanded_argv = NULL;
-	expanded_nalloc = 0;
-}
-
-static int find_opt_val(const struct option *opts, const char *name)
-{
-	for (; opts->name; opts++)
-		if (strcmp(opts->name, name) == 0)
-			return opts->val;
-	return -1;
-}
-
-static int find_opt_has_arg(const struct option *opts, const char *name)
-{
-	for (; opts->name; opts++)
-		if (strcmp(opts->name, name) == 0)
-			return opts->has_arg;
-	return -1;
-}
-
-/*
- * Find --config and -P with the command's own table (abbreviations,
- * clusters), without consuming argv. Returns 0 or a cli_exit code.
- */
-static int scan_config_opt(int n, char **argv, const struct option *opts, const char *shortopts,
-			   int config_opt, const char **cfgname, bool *user_portal)
-{
-	int saved_opterr = opterr, opt_p = find_opt_val(opts, "portal"), o;
-	char **scan = calloc((size_t)n + 1, sizeof(*scan));
-
-	if (!scan) {
-		cli_err("out of memory");
-		return CLI_EXIT_LOCAL;
+		fprintf(f, "%.*s\n", (int)n, p);
+		p += n;
+		if (*p == '\n' && *++p)
+			fprintf(f, "%31s", "");
 	}
-	memcpy(scan, argv, (size_t)n * sizeof(*scan));
-	opterr = 0;
-	optind = 0;
-	while ((o = getopt_long(n, scan, shortopts, opts, NULL)) != -1) {
-		if (o == config_opt) {
-			if (*cfgname) {
-				free(scan);
-				opterr = saved_opterr;
-				optind = 0;
-				cli_err("--config given twice");
-				return CLI_EXIT_USAGE;
-			}
-			*cfgname = optarg;
-		} else if (o == opt_p) {
-			*user_portal = true;
-		}
-	}
-	free(scan);
-	opterr = saved_opterr;
-	optind = 0;
-	return 0;
 }
 
-/* The rebuilt argv being filled: expanded_argv, words 1 .. n-1 owned by it. */
-struct argv_out {
-	char **v;
-	int n;
-};
-
-/* Append a word the array now owns (NULL: out of memory, said here). */
-static int out_push(struct argv_out *o, char *word)
+void config_usage_block(FILE *f, enum config_block b, bool serve, const char *rundir,
+			const char *confdir)
 {
-	o->v[o->n++] = word;
-	expanded_nalloc = o->n - 1;
-	if (!word) {
-		cli_err("out of memory");
-		return CLI_EXIT_LOCAL;
+	size_t i;
+
+	for (i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (k->option && k->usage && block_of(k) == b &&
+		    !(k->flags & (serve ? CONFIG_F_ATTACH : CONFIG_F_SERVE)))
+			config_usage_row(f, k, rundir, confdir);
 	}
-	return 0;
-}
-
-/* Append "--opt" and, unless val is NULL, a copy of val. */
-static int out_add(struct argv_out *o, const char *opt, const char *val)
-{
-	char *a = NULL;
-	char *b = val ? strdup(val) : NULL;
-
-	if (asprintf(&a, "--%s", opt) < 0 || (val && !b)) {
-		free(b);
-		cli_err("out of memory");
-		return CLI_EXIT_LOCAL;
-	}
-	o->v[o->n++] = a;
-	if (val)
-		o->v[o->n++] = b;
-	expanded_nalloc = o->n - 1;
-	return 0;
-}
-
-/* The keys a file set that have an option of this command (serve or attach). */
-static int add_key_args(const struct config *c, const struct option *opts, bool serve,
-			struct argv_out *o)
-{
-	char val[64];
-	size_t k;
-	int code;
-
-	for (k = 0; k < config_nkeys; k++) {
-		const struct config_key *key = &config_keys[k];
-
-		if (!key->option || (key->flags & CONFIG_F_LIST))
-			continue;
-		if ((key->flags & CONFIG_F_ATTACH) && serve)
-			continue;
-		if ((key->flags & CONFIG_F_SERVE) && !serve)
-			continue;
-		/* Defaults equal the command's own: pass only what a file set. */
-		if (!c->v[k].text || !c->v[k].file)
-			continue;
-		/* A yes/no key of an option without argument: the bare option, or nothing. */
-		if (find_opt_has_arg(opts, key->option) == no_argument) {
-			if (strcmp(c->v[k].text, "yes") != 0)
-				continue;
-			code = out_add(o, key->option, NULL);
-		} else {
-			option_value(key, c->v[k].text, val, sizeof(val));
-			code = out_add(o, key->option,
-				       key->type == CONFIG_DURATION ? val : c->v[k].text);
-		}
-		if (code)
-			return code;
-	}
-	return 0;
-}
-
-/* The file's portals, or those its discovery finds when it lists none. */
-static int add_portal_args(struct config *c, struct argv_out *o)
-{
-	const struct config_list *pl = config_get_list(c, "target", "portal");
-	char *found[CONFIG_MAX_PORTALS];
-	unsigned int nfound = 0;
-	size_t k;
-	int rc;
-
-	for (k = 0; k < pl->n; k++)
-		if ((rc = out_add(o, "portal", pl->v[k].text)) != 0)
-			return rc;
-	if (pl->n)
-		return 0;
-	rc = config_discover(c, found, &nfound);
-	if (rc)
-		return rc;
-	for (k = 0; k < nfound; k++) {
-		o->v[o->n++] = strdup("--portal");
-		if ((rc = out_push(o, found[k])) != 0)
-			return rc;
-		if (!o->v[o->n - 2]) {
-			cli_err("out of memory");
-			return CLI_EXIT_LOCAL;
-		}
-	}
-	return 0;
-}
-
-int config_expand_args(int *argc, char ***argv, const struct option *opts, const char *shortopts,
-		       int config_opt, bool *serve)
-{
-	const char *cfgname = NULL;
-	bool user_portal = false;
-	struct argv_out o;
-	struct config c;
-	char err[600];
-	int n = *argc, code;
-
-	code = scan_config_opt(n, *argv, opts, shortopts, config_opt, &cfgname, &user_portal);
-	if (code || !cfgname)
-		return code;
-	if (config_load(cfgname, &c, err, sizeof(err)) < 0) {
-		cli_err("%s", err);
-		config_free(&c);
-		return CLI_EXIT_USAGE;
-	}
-	/* argv[0], two words per key, the portals, --name, the command line, NULL. */
-	o.v = calloc((size_t)n + 2 * (config_nkeys + CONFIG_MAX_PORTALS + 1) + 2, sizeof(*o.v));
-	if (!o.v) {
-		config_free(&c);
-		cli_err("out of memory");
-		return CLI_EXIT_LOCAL;
-	}
-	/* A second expansion (tests) replaces the first; on errors out stays reachable. */
-	expanded_free();
-	expanded_argv = o.v;
-	*serve = strcmp(config_get(&c, "daemon", "mode"), "serve") == 0;
-	o.n = 0;
-	o.v[o.n++] = (*argv)[0];
-	code = add_key_args(&c, opts, *serve, &o);
-	if (!code && !user_portal)
-		code = add_portal_args(&c, &o);
-	if (!code && !config_get(&c, "daemon", "name"))
-		code = out_add(&o, "name", c.name);
-	config_free(&c);
-	if (code)
-		return code;
-	memcpy(o.v + o.n, *argv + 1, (size_t)(n - 1) * sizeof(*o.v));
-	o.n += n - 1;
-	o.v[o.n] = NULL;
-	*argc = o.n;
-	*argv = o.v;
-	return 0;
 }

@@ -29,6 +29,7 @@ CLI_SOURCES = \
 	src/cli/initiator.c \
 	src/cli/initiator.h \
 	src/cli/lunlock.c \
+	src/cli/optset.c \
 	src/cli/lunlock.h \
 	src/cli/inuse.c \
 	src/cli/inuse.h \
@@ -73,12 +74,19 @@ tests/extra-option-keys.c: $(top_srcdir)/src/cli/confkeys.c $(top_srcdir)/tests/
 TESTS += tests/integration/option-table.sh
 EXTRA_DIST += tests/integration/option-table.sh tests/integration/option-table.sed
 
+# attach / serve's command line and --config into struct attach_cmd (attach_parse.c).
+check_PROGRAMS += tests/unit/test_attach_parse
+TESTS += tests/unit/test_attach_parse
+tests_unit_test_attach_parse_SOURCES = tests/unit/test_attach_parse.c src/cli/confkeys.c
+tests_unit_test_attach_parse_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_attach_parse_LDADD = libcheckmain.a libcli.a $(TEST_LIBS)
+
 # Configuration files and the initiator name (conffile.c, confout.c, initiator.c).
 check_PROGRAMS += tests/unit/test_config
 TESTS += tests/unit/test_config
 tests_unit_test_config_SOURCES = tests/unit/test_config.c src/cli/conffile.c src/cli/confkeys.c \
 	src/cli/conffile_int.h src/cli/confout.c src/cli/confdisc.c src/cli/sync.c \
-	src/cli/initiator.c src/cli/target.c src/cli/portal.c src/cli/secret.c
+	src/cli/initiator.c src/cli/target.c src/cli/portal.c src/cli/secret.c src/cli/optset.c
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(TEST_LIBS)
 

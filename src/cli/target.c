@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,30 +13,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/attach.h"
 #include "cli/cli.h"
+#include "cli/conffile.h"
 #include "cli/initiator.h"
 #include "cli/portal.h"
 #include "cli/secret.h"
-#include "session/iscsi_name.h"
 #include "util/cleanup.h"
 #include "util/escape.h"
 
-const char cli_target_help[] =
-	"Target options:\n"
-	"  -t, --target IQN             target name (required)\n"
-	"  -P, --portal HOST[:PORT]     portal (IPv4, [IPv6]:PORT or name; port 3260)\n"
-	"  -l, --lun N                  logical unit number (default 0)\n"
-	"      --chap-user USER         log in with CHAP as USER\n"
-	"      --chap-secret-file FILE  CHAP secret (file owned by root, mode 0600)\n"
-	"      --mutual-user USER       mutual CHAP: the name the target must answer with\n"
-	"      --mutual-secret-file FILE  the target's secret (mode 0600)\n"
-	"      --header-digest none|crc32c|prefer-crc32c\n"
-	"      --data-digest none|crc32c|prefer-crc32c  (default none)\n"
-	"      --initiator-name NAME    default: " INITIATOR_OPENISCSI_FILE ",\n"
-	"                               else /etc/iscsi-nbd/initiatorname (made once)\n"
-	"      --timeout SECONDS        bound of the whole command (default 30)\n"
-	"      --max-recv-dsl BYTES     our MaxRecvDataSegmentLength (512-16M-1): the\n"
-	"                               largest PDU the target may send us\n";
+void cli_target_usage(FILE *f)
+{
+	fputs("Target options:\n", f);
+	config_usage_block(f, CONFIG_BLOCK_TARGET, false, "", config_dir());
+}
 
 void cli_target_init(struct cli_target *t)
 {
@@ -88,95 +79,32 @@ int cli_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int parse_digest(const char *s, enum sess_digest_pref *out)
-{
-	if (strcmp(s, "none") == 0)
-		*out = SESS_DIGEST_NONE;
-	else if (strcmp(s, "crc32c") == 0 || strcmp(s, "CRC32C") == 0)
-		*out = SESS_DIGEST_CRC32C;
-	else if (strcmp(s, "prefer-crc32c") == 0)
-		*out = SESS_DIGEST_PREFER_CRC32C;
-	else if (strcmp(s, "prefer-none") == 0)
-		*out = SESS_DIGEST_PREFER_NONE;
-	else
-		return -EINVAL;
-	return 0;
-}
+/* The shared options' getopt entries, to find the table row of getopt's answer. */
+static const struct option target_opts[] = {CLI_TARGET_LONGOPTS, {NULL, 0, NULL, 0}};
 
 int cli_target_opt(struct cli_target *t, int c, const char *arg)
 {
-	uint64_t v;
+	const struct config_key *k = NULL;
+	char why[300], esc[STR_ESC_VALUE_MAX];
+	size_t i;
+	int rc;
 
-	switch (c) {
-	case 't': {
-		const char *why;
-
-		/* RFC 7143 4.2.7: refuse here what a target would refuse less clearly. */
-		if (iscsi_name_check(arg, strlen(arg), &why) < 0) {
-			char esc[STR_ESC_VALUE_MAX];
-
-			cli_err("bad target name '%s': %s", str_esc(esc, sizeof(esc), arg), why);
-			return -1;
-		}
-		t->target = arg;
-		return 1;
-	}
-	case 'P':
+	if (c == 'P') { /* one portal: checked when it is resolved (portal.c) */
 		t->portal = arg;
 		return 1;
-	case 'l':
-		if (cli_parse_u64(arg, &v) < 0 || v > 16383) {
-			cli_err("bad LUN '%s': give a number 0-16383", arg);
-			return -1;
-		}
-		t->lun = (uint32_t)v;
-		return 1;
-	case CLI_OPT_CHAP_USER:
-		t->chap_user = arg;
-		return 1;
-	case CLI_OPT_CHAP_SECRET_FILE:
-		t->chap_secret_file = arg;
-		return 1;
-	case CLI_OPT_MUTUAL_USER:
-		t->mutual_user = arg;
-		return 1;
-	case CLI_OPT_MUTUAL_SECRET_FILE:
-		t->mutual_secret_file = arg;
-		return 1;
-	case CLI_OPT_HEADER_DIGEST:
-	case CLI_OPT_DATA_DIGEST:
-		if (parse_digest(arg, c == CLI_OPT_HEADER_DIGEST ? &t->header_digest
-								 : &t->data_digest) < 0) {
-			cli_err("bad digest '%s': give none, crc32c, prefer-crc32c or prefer-none",
-				arg);
-			return -1;
-		}
-		return 1;
-	case CLI_OPT_INITIATOR_NAME:
-		t->initiator_name = arg;
-		return 1;
-	case CLI_OPT_MAX_RECV_DSL:
-		/* RFC 7143 13.12: 512 to 2^24-1. */
-		if (cli_parse_u64(arg, &v) < 0 || v < 512 || v > 0xffffff) {
-			cli_err("bad --max-recv-dsl '%s': give bytes from 512 to 16777215", arg);
-			return -1;
-		}
-		t->max_recv_dsl = (uint32_t)v;
-		return 1;
-	case CLI_OPT_TIMEOUT: {
-		char *end;
-		double d = strtod(arg, &end);
-
-		if (*arg == 0 || *end || !(d > 0) || d > 86400) {
-			cli_err("bad timeout '%s': give seconds, e.g. 30 or 0.5", arg);
-			return -1;
-		}
-		t->timeout = d;
-		return 1;
 	}
-	default:
+	for (i = 0; !k && target_opts[i].name; i++)
+		if (target_opts[i].val == c)
+			k = config_key_of_option(target_opts[i].name);
+	if (!k || !opt_is_target(k))
 		return 0;
-	}
+	/* The same setter and checks as attach and the configuration files. */
+	rc = opt_set(NULL, t, k, arg, true, why, sizeof(why));
+	if (rc == -ENOMEM)
+		cli_err("out of memory");
+	else if (rc < 0)
+		cli_err("bad --%s '%s': %s", k->option, str_esc(esc, sizeof(esc), arg), why);
+	return rc < 0 ? -1 : 1;
 }
 
 /*

@@ -54,9 +54,9 @@ expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x
 expect_stderr "needs -t IQN and -P PORTAL"
 # RFC 7143 4.2.7 names only, refused before any connection; the name escaped.
 expect_rc 1 "$isn_bin" tur -t iqn.2026-13.org.x:y -P 127.0.0.1
-expect_stderr "bad target name 'iqn.2026-13.org.x:y': the month"
+expect_stderr "bad --target 'iqn.2026-13.org.x:y': give an iSCSI name.*the month"
 expect_rc 1 "$isn_bin" tur -t "$(printf 'iqn.2026-11.org.x:\033[2J')" -P 127.0.0.1
-expect_stderr "bad target name 'iqn.2026-11.org.x:.x1b\\[2J'"
+expect_stderr "bad --target 'iqn.2026-11.org.x:.x1b\\[2J'"
 expect_rc 1 "$isn_bin" tur -t eui.0123 -P 127.0.0.1
 expect_stderr "16 hex digits"
 expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1 --offset 4096
@@ -69,9 +69,9 @@ for o in --io-timeout --io-retries --connections --max-clients; do
 	expect_stderr "bad $o '0': give a number from 1 to"
 done
 expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1 -l 99999
-expect_stderr "bad LUN"
+expect_stderr "bad --lun '99999': give a number up to 16383"
 expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1 --header-digest md5
-expect_stderr "bad digest"
+expect_stderr "bad --header-digest 'md5': give one of: none, crc32c"
 expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P '[::1'
 expect_stderr "missing '\]'"
 expect_rc 1 "$isn_bin" tur -t iqn.2026-11.test:x -P 127.0.0.1:0

@@ -105,11 +105,11 @@ expect_has "--offset --length --output --io-size" read --
 # Option arguments.
 expect_reply "" attach -t ""
 expect_reply "" attach -t iqn.x -l ""
-expect_reply "none crc32c prefer-crc32c" attach --header-digest ""
-expect_reply "prefer-crc32c" serve --data-digest p
-expect_reply "prefer-crc32c" attach --header-digest=p
-expect_reply "prefer-crc32c" attach --header-digest = p
-expect_reply "none crc32c prefer-crc32c" attach --header-digest =
+expect_reply "none crc32c prefer-crc32c prefer-none" attach --header-digest ""
+expect_reply "prefer-crc32c prefer-none" serve --data-digest p
+expect_reply "prefer-crc32c prefer-none" attach --header-digest=p
+expect_reply "prefer-crc32c prefer-none" attach --header-digest = p
+expect_reply "none crc32c prefer-crc32c prefer-none" attach --header-digest =
 expect_reply "round-robin failover queue-length service-time" attach --policy ""
 expect_reply "exclusive required none" serve --reservation ""
 expect_reply "immediate manual" attach --failback ""

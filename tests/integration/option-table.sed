@@ -1,5 +1,7 @@
-# tests/integration/option-table.sh: one key more in a copy of the key
-# table (src/cli/confkeys.c), placed at the end of its [path] section.
+# tests/integration/option-table.sh: two rows more in a copy of the table
+# (src/cli/confkeys.c), placed at the end of its [path] section: a
+# duration stored in a field, and an enum (checked; a real one names its
+# field with FIELD(ENUM, ...)).
 /^\t\/\* \[attach\] \*\/$/i\
 \t{.section = "path",\
 \t .name = "extra_wait",\
@@ -12,4 +14,12 @@
 \t .help = "a key that only tests/integration/option-table.sh adds",\
 \t FIELD(MS, start_timeout_ms),\
 \t .arg = "MS",\
-\t .usage = "an option added by a test\\n(default 250)"},
+\t .usage = "an option added by a test"},\
+\t{.section = "path",\
+\t .name = "extra_mode",\
+\t .type = CONFIG_ENUM,\
+\t .values = (const char *const[]){"calm", "brisk", NULL},\
+\t .def = "calm",\
+\t .option = "extra-mode",\
+\t .help = "an enum key that only tests/integration/option-table.sh adds",\
+\t .usage = "an enum option added by a test"},

@@ -1,12 +1,13 @@
 #!/bin/sh
-# The key table (src/cli/confkeys.c) is the one place an option is written:
+# The table (src/cli/confkeys.c) is the one place an option is written:
 # tests/isn-extra-option is the program built with a copy of the table
-# that has one key more, [path] extra_wait / --extra-wait
-# (tests/integration/option-table.sed), and nothing else changed. This
-# test shows that key in attach and serve --help, config --keys, --example
-# and --dump, parsed and range-checked as an option and as a key (also
-# through attach --config), and caught by the man-page check, which fails
-# until iscsi-nbd.8 documents it.
+# that has two rows more (tests/integration/option-table.sed), and nothing
+# else changed: a number, [path] extra_wait / --extra-wait, and an enum,
+# [path] extra_mode / --extra-mode calm|brisk. This test shows both in
+# attach and serve --help with their defaults, config --keys, --example
+# and --dump, parsed and checked as options and as keys (also through
+# attach --config), and caught by the man-page check, which fails until
+# iscsi-nbd.8 documents them.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 
 requires_isn attach config
@@ -16,37 +17,54 @@ T="-t iqn.2026-01.com.example:x -P 192.0.2.1"
 
 # The real program has no such option: the test proves something.
 "$isn_bin" attach --help | grep -q -- '--extra-wait' && fail "iscsi-nbd itself has --extra-wait"
+"$isn_bin" attach --help | grep -q -- '--extra-mode' && fail "iscsi-nbd itself has --extra-mode"
 
 # --help: the table's argument and text in the Path options block.
 for c in attach serve; do
 	"$xbin" $c --help >"$isn_tmp/help" || fail "$c --help"
 	sed -n '/^Path options:/,/^$/p' "$isn_tmp/help" >"$isn_tmp/path"
-	grep -qx -- '      --extra-wait MS          an option added by a test' "$isn_tmp/path" ||
-		fail "$c --help: no --extra-wait line in the Path options"
-	grep -qx -- '                               (default 250)' "$isn_tmp/path" ||
-		fail "$c --help: --extra-wait's second line is missing"
+	grep -qx -- '      --extra-wait MS          an option added by a test (default 250)' \
+		"$isn_tmp/path" || fail "$c --help: no --extra-wait line in the Path options"
+	# An enum's values are its argument (completion offers them), its default added.
+	grep -qx -- '      --extra-mode calm|brisk  an enum option added by a test (default calm)' \
+		"$isn_tmp/path" || fail "$c --help: no --extra-mode line in the Path options"
 done
 
 # The configuration side.
 "$xbin" config --keys | grep -qx '\[path\] extra_wait duration' || fail "config --keys lacks extra_wait"
+"$xbin" config --keys | grep -qx '\[path\] extra_mode enum' || fail "config --keys lacks extra_mode"
 "$xbin" config --example >"$isn_tmp/example" || fail "config --example"
 grep -q '^# a key that only tests/integration/option-table.sh adds$' "$isn_tmp/example" ||
 	fail "config --example: no description of extra_wait"
 grep -qx '#extra_wait = 250ms' "$isn_tmp/example" || fail "config --example: no '#extra_wait = 250ms'"
+grep -q '^# an enum key that only tests/integration/option-table.sh adds$' "$isn_tmp/example" ||
+	fail "config --example: no description of extra_mode"
+grep -qx '#extra_mode = calm' "$isn_tmp/example" || fail "config --example: no '#extra_mode = calm'"
 "$xbin" config --check "$isn_tmp/example" || fail "the example with extra_wait is not valid"
 conf=$isn_tmp/etc
 mkdir -p "$conf"
 printf '[target]\nname = iqn.2026-01.com.example:x\nportal = 192.0.2.1\n' >"$conf/d.conf"
-ISCSI_NBD_CONFDIR=$conf "$xbin" config --dump d | grep -qx 'extra_wait = 250ms	# default' ||
+ISCSI_NBD_CONFDIR=$conf "$xbin" config --dump d >"$isn_tmp/dump" || fail "config --dump d"
+grep -qx 'extra_wait = 250ms	# default' "$isn_tmp/dump" ||
 	fail "config --dump: extra_wait is not at its default"
-printf '[path]\nextra_wait = 2s\n' >>"$conf/d.conf"
-ISCSI_NBD_CONFDIR=$conf "$xbin" config --dump d | grep -qx "extra_wait = 2s	# $conf/d.conf:5" ||
+grep -qx 'extra_mode = calm	# default' "$isn_tmp/dump" ||
+	fail "config --dump: extra_mode is not at its default"
+printf '[path]\nextra_wait = 2s\nextra_mode = brisk\n' >>"$conf/d.conf"
+ISCSI_NBD_CONFDIR=$conf "$xbin" config --dump d >"$isn_tmp/dump" || fail "config --dump d"
+grep -qx "extra_wait = 2s	# $conf/d.conf:5" "$isn_tmp/dump" ||
 	fail "config --dump: extra_wait = 2s from d.conf:5 not shown"
+grep -qx "extra_mode = brisk	# $conf/d.conf:6" "$isn_tmp/dump" ||
+	fail "config --dump: extra_mode = brisk from d.conf:6 not shown"
 printf '[target]\nname = iqn.2026-01.com.example:x\nportal = 192.0.2.1\n[path]\nextra_wait = 0\n' \
 	>"$conf/z.conf"
 ISCSI_NBD_CONFDIR=$conf "$xbin" config --dump z 2>"$isn_tmp/err" && fail "extra_wait = 0 accepted"
 grep -q 'z.conf:5: \[path\] extra_wait = 0: give a duration from 1ms to 3600s' "$isn_tmp/err" ||
 	fail "extra_wait = 0: $(cat "$isn_tmp/err")"
+printf '[target]\nname = iqn.2026-01.com.example:x\nportal = 192.0.2.1\n[path]\nextra_mode = x\n' \
+	>"$conf/z.conf"
+ISCSI_NBD_CONFDIR=$conf "$xbin" config --dump z 2>"$isn_tmp/err" && fail "extra_mode = x accepted"
+grep -q 'z.conf:5: \[path\] extra_mode = x: give one of: calm, brisk' "$isn_tmp/err" ||
+	fail "extra_mode = x: $(cat "$isn_tmp/err")"
 
 # The option: ranged in its unit (ms), accepted when in range. An error of
 # a later option (--policy) shows an accepted --extra-wait.
@@ -59,9 +77,11 @@ expect_err() {
 }
 expect_err "bad --extra-wait '3600001': give a number from 1 to 3600000" --extra-wait 3600001
 expect_err "bad --extra-wait '0': give a number from 1 to 3600000" --extra-wait 0
-expect_err "unknown policy 'x'" --extra-wait 3600000 --policy x
-# attach --config: the file's extra_wait becomes the option and is accepted.
-ISCSI_NBD_CONFDIR=$conf expect_err "unknown policy 'x'" --config d --policy x
+expect_err "bad --policy 'x'" --extra-wait 3600000 --policy x
+expect_err "bad --extra-mode 'x': give one of: calm, brisk" --extra-mode x
+expect_err "bad --policy 'x'" --extra-mode brisk --policy x
+# attach --config: the file's extra_wait and extra_mode are set and accepted.
+ISCSI_NBD_CONFDIR=$conf expect_err "bad --policy 'x'" --config d --policy x
 
 # The man-page check (config-man.sh) run on this program fails, naming the
 # new option: documenting it is the one edit left, and the check demands it.
@@ -71,5 +91,7 @@ top_builddir=$isn_tmp/build sh "$top_srcdir/tests/integration/config-man.sh" >"$
 	fail "config-man.sh passes for a program with an undocumented --extra-wait"
 grep -q 'not in iscsi-nbd.8:.*--extra-wait' "$isn_tmp/man" ||
 	fail "config-man.sh failed, but not for --extra-wait: $(cat "$isn_tmp/man")"
-info "--extra-wait from one table entry: in --help, config --keys/--example/--dump, parsed, and demanded by the man-page check"
+grep -q 'not in iscsi-nbd.8:.*--extra-mode' "$isn_tmp/man" ||
+	fail "config-man.sh failed, but not for --extra-mode: $(cat "$isn_tmp/man")"
+info "--extra-wait and --extra-mode, one table row each: in --help, config --keys/--example/--dump, parsed, and demanded by the man-page check"
 exit 0

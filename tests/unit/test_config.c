@@ -12,6 +12,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "../checkmain.h"
+#include "cli/attach.h"
 #include "cli/cli.h"
 #include "cli/conffile.h"
 #include "cli/conffile_int.h"
@@ -83,6 +85,7 @@ static const char *good_value(const struct config_key *k, const char **canon)
 
 	switch (k->type) {
 	case CONFIG_STRING:
+	case CONFIG_NAME:
 		return *canon = "abc-1";
 	case CONFIG_IQN:
 		return *canon = "iqn.2026-01.com.example:x";
@@ -122,6 +125,8 @@ static const char *bad_value(const struct config_key *k)
 	case CONFIG_STRING:
 		return "a\x01"
 		       "b";
+	case CONFIG_NAME:
+		return "a/b";
 	case CONFIG_IQN:
 		return "store";
 	case CONFIG_PATH:
@@ -154,6 +159,8 @@ START_TEST(every_key_good_and_bad)
 		char err[600], want[300];
 		int rc;
 
+		if (!k->name)
+			continue; /* an option only */
 		/* Good: stored canonical, with its file and line. */
 		path = write_file("k.conf", "# comment\n[%s]\n%s = %s\n", k->section, k->name, val);
 		config_init(&c);
@@ -220,32 +227,44 @@ START_TEST(defaults_pass_their_own_check)
 			ck_assert_ptr_nonnull(c.v[i].text);
 	ck_assert_str_eq(config_get(&c, "path", "policy"), "round-robin");
 	ck_assert_str_eq(config_get(&c, "path", "no_path_retry"), "15s");
-	/* A number the table stores for attach / serve needs its option and a number type. */
-	for (i = 0; i < config_nkeys; i++)
-		if (config_keys[i].store != CONFIG_STORE_NONE) {
-			ck_assert_ptr_nonnull(config_keys[i].option);
-			ck_assert(config_keys[i].type == CONFIG_UINT ||
-				  config_keys[i].type == CONFIG_DURATION);
-			ck_assert(config_keys[i].type == CONFIG_DURATION ||
-				  config_keys[i].store == CONFIG_STORE_U32);
-		}
+	/*
+	 * A row the setter stores needs its option, a number store a number
+	 * type, an enum its values, a flag a yes / no value; a row is a key,
+	 * an option, or both.
+	 */
+	for (i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		bool num = k->store == CONFIG_STORE_U32 || k->store == CONFIG_STORE_MS ||
+			   k->store == CONFIG_STORE_S || k->store == CONFIG_STORE_SECD;
+
+		ck_assert(k->name || k->option);
+		ck_assert(k->section);
+		if (k->store != CONFIG_STORE_NONE)
+			ck_assert_ptr_nonnull(k->option);
+		ck_assert(num == (k->type == CONFIG_UINT || k->type == CONFIG_DURATION) ||
+			  k->store == CONFIG_STORE_NONE);
+		ck_assert(k->type == CONFIG_DURATION || k->store != CONFIG_STORE_MS);
+		ck_assert(k->type == CONFIG_DURATION || k->store != CONFIG_STORE_S);
+		if (k->type == CONFIG_ENUM)
+			ck_assert_ptr_nonnull(k->values);
+		if (k->flags & CONFIG_F_FLAG)
+			ck_assert(k->type == CONFIG_ENUM && k->values &&
+				  strcmp(k->values[1], "yes") == 0);
+		if (k->store == CONFIG_STORE_ENUM)
+			ck_assert(k->type == CONFIG_ENUM);
+	}
 	config_free(&c);
 }
 END_TEST
 
-/* A key's default as its attach / serve option writes it (a duration in the option's unit). */
+/* A row's default as its option writes it (a duration in the option's unit). */
 static void option_default(const struct config_key *k, char *buf, size_t len)
 {
-	uint64_t v;
+	char v[48];
 
-	if (k->type == CONFIG_DURATION) {
-		ck_assert_int_eq(config_parse_duration(k->def, k->unit, &v), 0);
-		if (strcmp(k->unit, "s") == 0)
-			v /= 1000;
-	} else {
-		ck_assert_int_eq(cli_parse_u64(k->def, &v), 0);
-	}
-	snprintf(buf, len, "default %llu", (unsigned long long)v);
+	config_option_default(k, v, sizeof(v));
+	ck_assert_msg(v[0], "--%s: no default", k->option);
+	snprintf(buf, len, "default %s", v);
 }
 
 /* s with every run of white space made one space (roff lines, help lines). */
@@ -262,10 +281,11 @@ static void squeeze(const char *s, char *out, size_t len)
 }
 
 /*
- * The man page against the table: every option of a key is in
- * iscsi-nbd.8 as an entry (.B \-\-OPTION), and the entry of a number
- * option and its --help text state the table's default. Adding a key
- * without documenting it fails here.
+ * The man page against the table: every option of the table (string,
+ * enum, flag, list, number) is in iscsi-nbd.8 as an entry (.B
+ * \-\-OPTION), and the entry of an option with a default and its
+ * generated --help text state it. Adding a row without documenting it
+ * fails here.
  */
 START_TEST(options_in_man_page_with_defaults)
 {
@@ -289,22 +309,29 @@ START_TEST(options_in_man_page_with_defaults)
 		if (!k->option)
 			continue;
 		/* roff: "\-" for every hyphen of the option. */
-		j = (size_t)snprintf(esc, sizeof(esc), "\n.TP\n.B \\-\\-");
+		j = (size_t)snprintf(esc, sizeof(esc), "\\-\\-");
 		for (o = k->option; *o && j + 3 < sizeof(esc); o++) {
 			if (*o == '-')
 				esc[j++] = '\\';
 			esc[j++] = *o;
 		}
 		esc[j] = 0;
-		/* Named somewhere; most have an entry of their own (the target options share one).
+		ck_assert_msg(strstr(man, esc), "--%s is not in iscsi-nbd.8", k->option);
+		/*
+		 * Its entry: a paragraph (.TP) whose first line names the option
+		 * (".B \-\-opt ARG", ".BR \-x \", \" \-\-opt", or a shared one).
 		 */
-		ck_assert_msg(strstr(man, esc + 8), "--%s is not in iscsi-nbd.8", k->option);
-		/* The entry: a paragraph that starts with the option and its argument. */
-		for (e = strstr(man, esc); e && !strchr(" \n", e[j]); e = strstr(e + 1, esc))
-			;
-		if (k->store == CONFIG_STORE_NONE || !k->def)
-			continue;
+		for (e = strstr(man, "\n.TP\n"); e; e = strstr(e + 1, "\n.TP\n")) {
+			const char *line = e + 5, *eol = strchr(line, '\n'),
+				   *hit = strstr(line, esc);
+
+			if (hit && eol && hit < eol &&
+			    !strchr("abcdefghijklmnopqrstuvwxyz\\", hit[j]))
+				break;
+		}
 		ck_assert_msg(e, "iscsi-nbd.8 has no entry (.TP .B) for --%s", k->option);
+		if (k->store == CONFIG_STORE_NONE || !k->def || (k->flags & CONFIG_F_FLAG))
+			continue;
 		option_default(k, want, sizeof(want));
 		/* The entry: its lines up to the next paragraph or section. */
 		end = e + 1;
@@ -318,11 +345,48 @@ START_TEST(options_in_man_page_with_defaults)
 		ck_assert_msg(strstr(text, want), "iscsi-nbd.8 --%s: '%s' lacks '%s'", k->option,
 			      text, want);
 		if (k->usage) {
-			squeeze(k->usage, text, sizeof(text));
+			char *help = NULL;
+			size_t hlen;
+			FILE *hf = open_memstream(&help, &hlen);
+
+			config_usage_row(hf, k, "/run", "/etc");
+			fclose(hf);
+			squeeze(help, text, sizeof(text));
+			free(help);
 			ck_assert_msg(strstr(text, want), "--help of --%s: '%s' lacks '%s'",
 				      k->option, text, want);
 		}
 	}
+}
+END_TEST
+
+/*
+ * The one-shot commands' getopt entries of the shared target options
+ * (CLI_TARGET_LONGOPTS, cli.h) are the table's target rows: the same
+ * options, the same argument or none, the same short option.
+ */
+START_TEST(target_longopts_are_the_table_rows)
+{
+	static const struct option opts[] = {CLI_TARGET_LONGOPTS, {NULL, 0, NULL, 0}};
+	const struct option *o;
+	size_t i, rows = 0;
+
+	for (o = opts; o->name; o++) {
+		const struct config_key *k = config_key_of_option(o->name);
+
+		ck_assert_msg(k, "--%s of CLI_TARGET_LONGOPTS has no row in the table", o->name);
+		ck_assert_msg(opt_is_target(k) || k->store == CONFIG_STORE_PORTAL,
+			      "--%s: not a struct cli_target row", o->name);
+		ck_assert_int_eq(o->has_arg,
+				 (k->flags & CONFIG_F_FLAG) ? no_argument : required_argument);
+		if (k->shortopt)
+			ck_assert_int_eq(o->val, k->shortopt);
+	}
+	for (i = 0; i < config_nkeys; i++)
+		if (config_keys[i].option &&
+		    (opt_is_target(&config_keys[i]) || config_keys[i].store == CONFIG_STORE_PORTAL))
+			rows++;
+	ck_assert_uint_eq(rows, (size_t)(o - opts));
 }
 END_TEST
 
@@ -485,6 +549,8 @@ START_TEST(example_is_valid_and_complete)
 	config_example(f);
 	fclose(f);
 	for (i = 0; i < config_nkeys; i++) {
+		if (!config_keys[i].name)
+			continue;
 		snprintf(line, sizeof(line), "\n%s%s =",
 			 (config_keys[i].flags & CONFIG_F_REQUIRED) ||
 					 strcmp(config_keys[i].name, "portal") == 0
@@ -494,96 +560,6 @@ START_TEST(example_is_valid_and_complete)
 		ck_assert_msg(strstr(out, line), "example lacks %s", config_keys[i].name);
 	}
 	free(out);
-}
-END_TEST
-
-static const struct option test_opts[] = {
-	{"portal", required_argument, NULL, 'P'},      {"target", required_argument, NULL, 't'},
-	{"policy", required_argument, NULL, 300},      {"name", required_argument, NULL, 301},
-	{"config", required_argument, NULL, 302},      {"foreground", no_argument, NULL, 'f'},
-	{"cmd-timeout", required_argument, NULL, 303}, {NULL, 0, NULL, 0},
-};
-
-static int find_arg(int argc, char **argv, const char *a, int from)
-{
-	int i;
-
-	for (i = from; i < argc; i++)
-		if (strcmp(argv[i], a) == 0)
-			return i;
-	return -1;
-}
-
-START_TEST(command_line_overrides)
-{
-	char *args1[] = {"attach", "-fP", "10.7.7.7", "--conf=db", "--policy", "failover", NULL};
-	char *args2[] = {"attach", "--config", "db", NULL};
-	char *args3[] = {"attach", "-t", "iqn.x", NULL};
-	char **argv = args1;
-	int argc = 6, p;
-	bool serve = false;
-
-	write_file("db.conf", MINIMAL "[path]\npolicy = queue-length\ncmd_timeout = 2s\n"
-				      "[daemon]\nmode = serve\n[serve]\nsocket = /run/x.sock\n");
-	ck_assert_int_eq(config_expand_args(&argc, &argv, test_opts, "t:P:f", 302, &serve), 0);
-	ck_assert(serve);
-	ck_assert_str_eq(argv[0], "attach");
-	ck_assert_ptr_null(argv[argc]);
-	/* The file's options first, the command line after them, unchanged. */
-	p = find_arg(argc, argv, "--policy", 1);
-	ck_assert_int_gt(p, 0);
-	ck_assert_str_eq(argv[p + 1], "queue-length");
-	ck_assert_int_gt(find_arg(argc, argv, "--policy", p + 2), p);
-	ck_assert_str_eq(argv[argc - 2], "--policy");
-	ck_assert_str_eq(argv[argc - 1], "failover");
-	/* Durations in the option's unit (milliseconds here). */
-	p = find_arg(argc, argv, "--cmd-timeout", 1);
-	ck_assert_str_eq(argv[p + 1], "2000");
-	ck_assert_str_eq(argv[find_arg(argc, argv, "--socket", 1) + 1], "/run/x.sock");
-	ck_assert_str_eq(argv[find_arg(argc, argv, "--name", 1) + 1], "db");
-	/* -P given (in a cluster): the file's portals are dropped. */
-	ck_assert_int_lt(find_arg(argc, argv, "192.0.2.1", 1), 0);
-	/* Table defaults are not passed: the command's own apply. */
-	ck_assert_int_lt(find_arg(argc, argv, "--nop-timeout", 1), 0);
-
-	argv = args2;
-	argc = 3;
-	ck_assert_int_eq(config_expand_args(&argc, &argv, test_opts, "t:P:f", 302, &serve), 0);
-	ck_assert_str_eq(argv[find_arg(argc, argv, "--portal", 1) + 1], "192.0.2.1");
-
-	/* Long values pass whole (an IQN may be 223 bytes). */
-	write_file("db.conf", "[target]\nname = iqn.2026-01.com.example:%s\nportal = 192.0.2.1\n",
-		   "a-rather-long-target-name-that-is-longer-than-sixty-four-characters-x");
-	argv = args2;
-	argc = 3;
-	ck_assert_int_eq(config_expand_args(&argc, &argv, test_opts, "t:P:f", 302, &serve), 0);
-	ck_assert_str_eq(
-		argv[find_arg(argc, argv, "--target", 1) + 1],
-		"iqn.2026-01.com.example:a-rather-long-target-name-that-is-longer-than-sixty-"
-		"four-characters-x");
-
-	/* No --config: nothing changes. */
-	argv = args3;
-	argc = 3;
-	ck_assert_int_eq(config_expand_args(&argc, &argv, test_opts, "t:P:f", 302, &serve), 0);
-	ck_assert_ptr_eq(argv, args3);
-	ck_assert_int_eq(argc, 3);
-
-	/* No portal, a discovery portal nobody answers on: a connection error (2). */
-	write_file("db.conf",
-		   "[target]\nname = iqn.2026-01.com.example:t\ndiscovery = 127.0.0.1:1\n"
-		   "[iscsi]\nlogin_timeout = 2s\n");
-	argv = args2;
-	argc = 3;
-	ck_assert_int_eq(config_expand_args(&argc, &argv, test_opts, "t:P:f", 302, &serve),
-			 CLI_EXIT_CONNECT);
-
-	/* A broken file stops the command with a usage error. */
-	write_file("db.conf", "[path]\npolicy = sideways\n");
-	argv = args2;
-	argc = 3;
-	ck_assert_int_eq(config_expand_args(&argc, &argv, test_opts, "t:P:f", 302, &serve),
-			 CLI_EXIT_USAGE);
 }
 END_TEST
 
@@ -637,12 +613,12 @@ Suite *test_suite(void)
 	tcase_add_test(tc, target_names_checked);
 	tcase_add_test(tc, defaults_pass_their_own_check);
 	tcase_add_test(tc, options_in_man_page_with_defaults);
+	tcase_add_test(tc, target_longopts_are_the_table_rows);
 	tcase_add_test(tc, syntax_errors);
 	tcase_add_test(tc, whole_file_rules);
 	tcase_add_test(tc, precedence_global_then_name);
 	tcase_add_test(tc, dump_names_secret_file_never_content);
 	tcase_add_test(tc, example_is_valid_and_complete);
-	tcase_add_test(tc, command_line_overrides);
 	tcase_add_test(tc, initiator_generated_once);
 	suite_add_tcase(s, tc);
 	return s;
