@@ -114,7 +114,7 @@ start_serve() { # index
 		${var_args[$i]} ${BENCH_ISN_ARGS:-} >"$work/isn-$name.log" 2>&1 &
 	pid=$!
 	bench_track "$pid"
-	wait_sock "$work/isn-$name.sock" || { cat "$work/isn-$name.log" >&2; exit 1; }
+	wait_sock "$work/isn-$name.sock" "$pid" || { cat "$work/isn-$name.log" >&2; exit 1; }
 	# The serve process is $pid itself: ip netns exec execs, it does not fork.
 	peer_list+=("isn $name $work/isn-$name.sock $pid")
 	echo "  iscsi-nbd [$name] PID $pid: serve ${var_args[$i]:-(defaults)} ${BENCH_ISN_ARGS:-}"
@@ -129,7 +129,7 @@ if want_peer qemu-nbd; then
 		>"$work/qemu.log" 2>&1 &
 	q_pid=$!
 	bench_track "$q_pid"
-	wait_sock "$work/qemu.sock" || { cat "$work/qemu.log" >&2; exit 1; }
+	wait_sock "$work/qemu.sock" "$q_pid" || { cat "$work/qemu.log" >&2; exit 1; }
 	peer_list+=("qemu - $work/qemu.sock $q_pid")
 	echo "  qemu-nbd PID $q_pid"
 fi
@@ -155,7 +155,7 @@ run_fio() { # round kind variant socket pid name rw bs qd
 	nsx fio --name="$name" --ioengine=nbd --uri="nbd+unix:///?socket=$sock" \
 		--rw="$rw" --bs="$bs" --iodepth="$qd" --size="${lun_mb}M" \
 		--time_based --runtime="$secs" --ramp_time="$ramp" --output-format=json \
-		--output="$json" >/dev/null
+		--output="$json" >/dev/null || { alive; echo "$me: fio $name against $kind $var failed" >&2; exit 1; }
 	c1=$(cpu_ticks "$pid")
 	t1=$(cpu_ticks "$tgtd_pid")
 	python3 - "$json" "$r" "$kind" "$var" "$name" "$c0" "$c1" "$hz" "$t0" "$t1" "$ramp" >>"$results" <<'EOF'
@@ -195,7 +195,9 @@ run_perf() { # round name rw bs qd
 }
 
 npeers=${#peer_list[@]}
+round_loads=()
 for r in $(seq "$rounds"); do
+	round_loads+=("$(cut -d' ' -f1 /proc/loadavg)")
 	echo "== round $r of $rounds (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 	for j in "${picked[@]}"; do
 		read -r name rw bs qd <<<"$j"
@@ -229,9 +231,9 @@ python3 "$top/bench/nbd-report.py" --tsv "$base.tsv" --out "$out" --readme "$bas
 	--date "$date0" --commit "$rev" --cpu "$cpu_model" --nproc "$(nproc)" \
 	--load-before "$load0" --load-after "$load1" --rounds "$rounds" --seconds "$secs" \
 	--ramp "$ramp" --lun-mb "$lun_mb" --wall "$((t_end - t_start))" \
-	--isn-args "${BENCH_ISN_ARGS:-}" --plot-name "$(basename "$base").png" \
+	--round-loads "${round_loads[*]}" --isn-args "${BENCH_ISN_ARGS:-}" --plot-name "$(basename "$base").png" \
 	"${var_desc[@]/#/--variant=}"
-gnuplot -e "dat='$base-plot.dat'; out='$base.png'; jobs='$(cat "$base-plot.jobs")'; ttl='iscsi-nbd $rev, $date0: median and range of $rounds rounds'" \
+gnuplot -e "dat='$base-plot.dat'; out='$base.png'; jobs='$(cat "$base-plot.jobs")'; ttl='iscsi-nbd $rev, $date0, $(nproc) CPUs: median and range of $rounds rounds'; ttl2='load average $load0 before, $load1 after'" \
 	"$top/bench/nbd-plot.gp"
 
 echo

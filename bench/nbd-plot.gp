@@ -1,18 +1,21 @@
 # Throughput and bridge CPU per GiB by job, iscsi-nbd beside its peers,
 # median bars with min-max range bars, from bench/nbd-report.py's data:
-#   gnuplot -e "dat='X-plot.dat'; out='X.png'; jobs='JOB JOB ...'; ttl='TITLE'" bench/nbd-plot.gp
+#   gnuplot -e "dat='X-plot.dat'; out='X.png'; jobs='JOB JOB ...'; ttl='TITLE'; ttl2='LINE 2'" \
+#     bench/nbd-plot.gp
 # One column of two panels per job (MiB/s above, CPU s/GiB below): the
 # jobs' scales differ by 30x, so each panel has its own.
 if (!exists("ttl")) ttl = "NBD bridge benchmark"
+if (exists("ttl2")) ttl = ttl."\n".ttl2
 n = words(jobs)
 stats dat index 0 using 2 nooutput
 peers = STATS_records
 pw = peers * 60 + 110
 pw = pw < 260 ? 260 : pw
+w = n * pw < 720 ? 720 : n * pw
 if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-	set terminal pngcairo size n * pw, 760 font "sans,9" noenhanced
+	set terminal pngcairo size w, 780 font "sans,9" noenhanced
 } else {
-	set terminal png size n * pw, 760 noenhanced
+	set terminal png size w, 780 noenhanced
 }
 set output out
 set datafile missing "?"

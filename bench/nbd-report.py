@@ -53,7 +53,7 @@ def main():
     ap = argparse.ArgumentParser()
     for a in ("tsv", "out", "readme", "plot-data", "plot-jobs", "date", "commit", "cpu",
               "nproc", "load-before", "load-after", "rounds", "seconds", "ramp", "lun-mb",
-              "wall", "isn-args", "plot-name"):
+              "wall", "round-loads", "isn-args", "plot-name"):
         ap.add_argument("--" + a, required=True)
     ap.add_argument("--variant", action="append", default=[], help="NAME=ARGS")
     o = ap.parse_args()
@@ -86,6 +86,17 @@ def main():
     w(f"Run of {o.date}, commit {o.commit}; {o.cpu}, {o.nproc} CPUs; load average "
       f"{o.load_before} before, {o.load_after} after; {o.rounds} rounds of {o.seconds} s "
       f"jobs after {o.ramp} s of ramp, {o.lun_mb} MiB LUN; {int(o.wall) / 60:.1f} min in all.")
+    loads = [float(x) for x in (o.load_before.split()[:1] + o.round_loads.split() +
+                                o.load_after.split()[:1])]
+    # fio, tgtd and the bridge keep about three processes runnable during
+    # the run: only more than that says that something else ran too.
+    quiet_before, quiet_during = int(o.nproc) / 2, int(o.nproc) + 2
+    busy = loads[0] > quiet_before or max(loads[1:]) > quiet_during
+    w(f"1-minute load average at the start of each round: {', '.join(o.round_loads.split())}." +
+      (f" **A loaded machine** (above {quiet_before:g} before the run or {quiet_during:g} during "
+       "it, where the benchmark's own processes make about 3): the figures are noisy; compare "
+       "peers within this run only, and re-run on a quiet machine for figures to keep."
+       if busy else ""))
     w("")
     if not single or o.isn_args:
         w("iscsi-nbd serve variants, each its own process: " + "; ".join(
@@ -171,7 +182,8 @@ def main():
     first = variants[0][0]
     r.append(f"`make bench`, {o.date}, commit {o.commit}, {o.nproc} CPUs, load average "
              f"{o.load_before} at the start; medians of {o.rounds} interleaved rounds "
-             f"(ranges in docs/bench/nbd-bench.md):")
+             f"(ranges in docs/bench/nbd-bench.md)" +
+             (f"; **a loaded machine** (load average up to {max(loads):g}): noisy figures." if busy else ":"))
     r.append("")
     r.append("| job | iscsi-nbd MiB/s | vs iscsi-perf | vs qemu-nbd | CPU/GiB vs qemu-nbd | targets |")
     r.append("|---|---|---|---|---|---|")
