@@ -92,6 +92,8 @@ cpu_model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | h
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 date0=$(date -u '+%Y-%m-%d %H:%M UTC')
 
+echo "$me: $date0, iscsi-nbd $rev, $cpu_model, $(nproc) CPUs, load average $load0;" \
+	"$rounds rounds of $secs s jobs after $ramp s of ramp"
 iqn=iqn.2026-11.org.iscsi-nbd:bench
 bench_tgtd $iqn
 results=$work/results.tsv

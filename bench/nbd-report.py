@@ -49,6 +49,17 @@ class Cell:
         return f"{f(self.med)} [{f(self.lo)}-{f(self.hi)}]"
 
 
+def table(w, caption, heads, rows):
+    """A caption paragraph, then a markdown table of HEADS and ROWS (lists of cells)."""
+    w("")
+    w(caption)
+    w("")
+    w("| " + " | ".join(heads) + " |")
+    w("|---" * len(heads) + "|")
+    for r in rows:
+        w("| " + " | ".join(r) + " |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("tsv", "out", "readme", "plot-data", "plot-jobs", "date", "commit", "cpu",
@@ -86,6 +97,7 @@ def main():
     w(f"Run of {o.date}, commit {o.commit}; {o.cpu}, {o.nproc} CPUs; load average "
       f"{o.load_before} before, {o.load_after} after; {o.rounds} rounds of {o.seconds} s "
       f"jobs after {o.ramp} s of ramp, {o.lun_mb} MiB LUN; {int(o.wall) / 60:.1f} min in all.")
+    w("")
     loads = [float(x) for x in (o.load_before.split()[:1] + o.round_loads.split() +
                                 o.load_after.split()[:1])]
     # fio, tgtd and the bridge keep about three processes runnable during
@@ -103,38 +115,22 @@ def main():
             f"**{n}** `{(a + ' ' + o.isn_args).strip() or '(defaults)'}`" for n, a in variants) + ".")
         w("")
     w(f"Median [min-max] over the rounds. ![throughput and CPU per GiB by job]({o.plot_name})")
-    w("")
-    w("Throughput, MiB/s:")
-    w("")
-    w("| job | " + " | ".join(p[2] for p in peers) + " |")
-    w("|---" * (len(peers) + 1) + "|")
-    for j in jobs:
-        w(f"| {j} | " + " | ".join(cell(p[0], p[1], j, 0).md() for p in peers) + " |")
+    heads = ["job"] + [p[2] for p in peers]
+    table(w, "Throughput, MiB/s:", heads,
+          [[j] + [cell(p[0], p[1], j, 0).md() for p in peers] for j in jobs])
     small = [j for j in jobs if "4K" in j]
     if small:
-        w("")
-        w("4 KiB jobs, thousands of IOPS:")
-        w("")
-        w("| job | " + " | ".join(p[2] for p in peers) + " |")
-        w("|---" * (len(peers) + 1) + "|")
-        for j in small:
-            w(f"| {j} | " + " | ".join(cell(p[0], p[1], j, 1).md(2, 1000.0) for p in peers) + " |")
+        table(w, "4 KiB jobs, thousands of IOPS:", heads,
+              [[j] + [cell(p[0], p[1], j, 1).md(2, 1000.0) for p in peers] for j in small])
     bridges = [p for p in peers if p[0] != "perf"]
+
+    def cpu(p, j):
+        c, t, f = (cell(p[0], p[1], j, k) for k in (2, 3, 4))
+        return "-" if c.med is None else f"{c.md(3)} [{fmt(t.med, 2)}, {fmt(f.med, 2)}]"
     if bridges:
-        w("")
-        w("CPU of the bridge process (user+system), s/GiB; in brackets the medians of tgtd's "
-          "and fio's CPU per GiB in the same jobs, which share the cores with it:")
-        w("")
-        w("| job | " + " | ".join(p[2] for p in bridges) + " |")
-        w("|---" * (len(bridges) + 1) + "|")
-        for j in jobs:
-            cells = []
-            for p in bridges:
-                c = cell(p[0], p[1], j, 2)
-                t, f = cell(p[0], p[1], j, 3), cell(p[0], p[1], j, 4)
-                cells.append("-" if c.med is None else
-                             f"{c.md(3)} [{fmt(t.med, 2)}, {fmt(f.med, 2)}]")
-            w(f"| {j} | " + " | ".join(cells) + " |")
+        table(w, "CPU of the bridge process (user+system), s/GiB; in brackets the medians of "
+              "tgtd's and fio's CPU per GiB in the same jobs, which share the cores with it:",
+              ["job"] + [p[2] for p in bridges], [[j] + [cpu(p, j) for p in bridges] for j in jobs])
 
     # Ratios of the medians and the targets, per iscsi-nbd variant.
     ratio_rows = []
@@ -164,16 +160,12 @@ def main():
             verdict = "-" if not checks else ("met" if all(checks) else "**NOT met**")
             ratio_rows.append((p, j, rp, rq, rc, verdict))
     if ratio_rows:
-        w("")
-        w("Ratios of the medians against issue 11's targets (reads >= 0.95x iscsi-perf; "
-          ">= 1.3x qemu-nbd at QD32, >= 1.1x at QD1; CPU per GiB <= 0.33x qemu-nbd's):")
-        w("")
-        head = "| job |" + ("" if single else " variant |")
-        w(head + " vs iscsi-perf | vs qemu-nbd | CPU vs qemu-nbd | row |")
-        w("|---" * (5 if single else 6) + "|")
-        for p, j, rp, rq, rc, verdict in ratio_rows:
-            w(f"| {j} |" + ("" if single else f" {p[1]} |") +
-              f" {rp[0]} | {rq[0]} | {rc[0]} | {verdict} |")
+        var = [] if single else ["variant"]
+        table(w, "Ratios of the medians against issue 11's targets (reads >= 0.95x iscsi-perf; "
+              ">= 1.3x qemu-nbd at QD32, >= 1.1x at QD1; CPU per GiB <= 0.33x qemu-nbd's):",
+              ["job"] + var + ["vs iscsi-perf", "vs qemu-nbd", "CPU vs qemu-nbd", "row"],
+              [[j] + ([] if single else [p[1]]) + [rp[0], rq[0], rc[0], verdict]
+               for p, j, rp, rq, rc, verdict in ratio_rows])
     with open(o.out, "w") as f:
         f.write("\n".join(lines) + "\n")
 
