@@ -10,7 +10,7 @@
 #                           subshell, so start daemons with ip netns exec)
 #   bench_track PID         kill PID on exit
 #   cpu_ticks PID           utime + stime of PID in clock ticks
-#   wait_sock PATH          wait up to 10 s for a Unix socket
+#   wait_sock PATH [PID]    wait up to 10 s for a Unix socket (less if PID exits)
 # shellcheck shell=bash
 
 bench_require() {
@@ -61,9 +61,16 @@ bench_tgtd() {
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-wait_sock() {
+wait_sock() { # PATH [PID: give up as soon as it has exited]
 	local i
-	for i in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.1; done
+	for i in $(seq 100); do
+		[ -S "$1" ] && return 0
+		if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
+			echo "$me: PID $2 exited before $1 appeared" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
 	echo "$me: $1 did not appear" >&2
 	return 1
 }
