@@ -17,19 +17,39 @@
 /* Field at body offset off (page offset off + 4) of width w, if present. */
 #define HAVE(n, off, w) ((n) + 4 >= (size_t)(off) + (w))
 
+/*
+ * The common start of the three parsers: the page's header checked by
+ * scsi_vpd_body, at least min_body bytes of body, out cleared, and *p set
+ * to the page start so that fields are indexed with the page offsets of
+ * the SBC-4 tables; *n is the body length for HAVE().
+ */
+static int vpd_page(const uint8_t *buf, size_t len, uint8_t page, size_t min_body, void *out,
+		    size_t out_size, const uint8_t **p, size_t *n)
+{
+	int r;
+
+	if (!out)
+		return -EINVAL;
+	r = scsi_vpd_body(buf, len, page, p, n, NULL);
+	if (r)
+		return r;
+	if (*n < min_body)
+		return -EPROTO;
+	memset(out, 0, out_size);
+	*p -= 4;
+	return 0;
+}
+
 int scsi_vpd_b0_parse(const uint8_t *buf, size_t len, struct scsi_vpd_b0 *out)
 {
 	const uint8_t *p;
 	size_t n;
 	int r;
 
-	if (!out)
-		return -EINVAL;
-	r = scsi_vpd_body(buf, len, SCSI_VPD_BLOCK_LIMITS, &p, &n, NULL);
+	/* Page offsets of SBC-4 table 230; every field past the header is optional. */
+	r = vpd_page(buf, len, SCSI_VPD_BLOCK_LIMITS, 0, out, sizeof(*out), &p, &n);
 	if (r)
 		return r;
-	memset(out, 0, sizeof(*out));
-	p -= 4; /* index with the page offsets of SBC-4 table 230 */
 	if (HAVE(n, 4, 1))
 		out->wsnz = p[4] & 0x01; /* WSNZ */
 	if (HAVE(n, 5, 1))
@@ -66,16 +86,10 @@ int scsi_vpd_b1_parse(const uint8_t *buf, size_t len, struct scsi_vpd_b1 *out)
 	size_t n;
 	int r;
 
-	if (!out)
-		return -EINVAL;
-	r = scsi_vpd_body(buf, len, SCSI_VPD_BLOCK_DEV_CHAR, &p, &n, NULL);
+	/* SBC-4 table 225: MEDIUM ROTATION RATE is the field the page exists for. */
+	r = vpd_page(buf, len, SCSI_VPD_BLOCK_DEV_CHAR, 2, out, sizeof(*out), &p, &n);
 	if (r)
 		return r;
-	/* SBC-4 table 225: MEDIUM ROTATION RATE is the field the page exists for. */
-	if (n < 2)
-		return -EPROTO;
-	memset(out, 0, sizeof(*out));
-	p -= 4;
 	out->rotation_rate = get_be16(p + 4); /* MEDIUM ROTATION RATE */
 	if (HAVE(n, 6, 1))
 		out->product_type = p[6]; /* PRODUCT TYPE */
@@ -92,16 +106,10 @@ int scsi_vpd_b2_parse(const uint8_t *buf, size_t len, struct scsi_vpd_b2 *out)
 	size_t n;
 	int r;
 
-	if (!out)
-		return -EINVAL;
-	r = scsi_vpd_body(buf, len, SCSI_VPD_LB_PROVISIONING, &p, &n, NULL);
+	/* SBC-4 table 234: the flags byte (byte 5) is what we need; PAGE LENGTH >= 4. */
+	r = vpd_page(buf, len, SCSI_VPD_LB_PROVISIONING, 2, out, sizeof(*out), &p, &n);
 	if (r)
 		return r;
-	/* SBC-4 table 234: the flags byte (byte 5) is what we need; PAGE LENGTH >= 4. */
-	if (n < 2)
-		return -EPROTO;
-	memset(out, 0, sizeof(*out));
-	p -= 4;
 	out->threshold_exponent = p[4]; /* THRESHOLD EXPONENT */
 	out->lbpu = p[5] & 0x80;	/* LBPU */
 	out->lbpws = p[5] & 0x40;	/* LBPWS */
