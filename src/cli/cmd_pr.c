@@ -98,13 +98,10 @@ static int pr_parse(int argc, char **argv, struct pr_args *a)
 	uint64_t v;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "t:P:l:h", opts, NULL)) != -1) {
-		r = cli_target_opt(&a->t, c, optarg);
-		if (r < 0)
-			return CLI_EXIT_USAGE;
-		if (r > 0)
-			continue;
+	while ((c = cli_getopt_target(argc, argv, "t:P:l:h", opts, &a->t)) != -1) {
 		switch (c) {
+		case CLI_GETOPT_BAD:
+			return CLI_EXIT_USAGE;
 		case 'h':
 			pr_usage(stdout);
 			return -1;
@@ -350,8 +347,8 @@ static int do_caps(struct cli_sync *y, const struct pr_args *a)
 		const char *key, *label;
 		bool on;
 	} bits[] = {
-		{"crh", "CRH", c.crh},	     {"sip_c", "SIP_C", c.sip_c},
-		{"atp_c", "ATP_C", c.atp_c}, {"ptpl_c", "PTPL_C", c.ptpl_c},
+		{"crh", "CRH", c.crh},		{"sip_c", "SIP_C", c.sip_c},
+		{"atp_c", "ATP_C", c.atp_c},	{"ptpl_c", "PTPL_C", c.ptpl_c},
 		{"ptpl_a", "PTPL_A", c.ptpl_a},
 	};
 	if (a->json) {
