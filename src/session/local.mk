@@ -1,13 +1,21 @@
 # session: library sources, unit tests and fuzz targets of this module.
 # Keep each list one file per line, alphabetical.
-noinst_LIBRARIES += libsession.a
-libsession_a_SOURCES = \
-	src/session/chap.c \
-	src/session/chap.h \
+
+# The session engine (one session on one connection): in the library, and
+# compiled again into the two fuzz targets that drive it (below).
+SESSION_ENGINE = \
 	src/session/conn.c \
-	src/session/conn.h \
 	src/session/control.c \
 	src/session/discovery.c \
+	src/session/session.c \
+	src/session/task.c \
+	src/session/task_rx.c
+
+noinst_LIBRARIES += libsession.a
+libsession_a_SOURCES = $(SESSION_ENGINE) \
+	src/session/chap.c \
+	src/session/chap.h \
+	src/session/conn.h \
 	src/session/iscsi_name.c \
 	src/session/iscsi_name.h \
 	src/session/login.c \
@@ -25,10 +33,7 @@ libsession_a_SOURCES = \
 	src/session/pdu_gen.h \
 	src/session/pdu_wire.h \
 	src/session/sess_int.h \
-	src/session/session.c \
 	src/session/session.h \
-	src/session/task.c \
-	src/session/task_rx.c \
 	src/session/text.c \
 	src/session/text.h
 
@@ -61,15 +66,6 @@ tests_component_test_session_SOURCES = tests/component/test_session.c $(FAKETARG
 tests_component_test_session_faults_SOURCES = tests/component/test_session_faults.c $(FAKETARGET)
 tests_component_test_session_accounting_SOURCES = tests/component/test_session_accounting.c \
 	$(FAKETARGET)
-
-# The session engine, compiled into the two fuzz targets that drive it.
-SESSION_ENGINE = \
-	src/session/conn.c \
-	src/session/control.c \
-	src/session/discovery.c \
-	src/session/session.c \
-	src/session/task.c \
-	src/session/task_rx.c
 
 # The session engine's receive path, fed by the fuzzer after a real login.
 FUZZERS += tests/fuzz/fuzz_session
