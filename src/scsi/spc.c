@@ -263,25 +263,35 @@ int scsi_build_report_luns(uint8_t *cdb, size_t cdblen, uint8_t select_report, u
 	return 12;
 }
 
-int scsi_report_luns_parse(const uint8_t *buf, size_t len, struct scsi_report_luns *out)
+int scsi_list8_parse(const uint8_t *buf, size_t len, size_t len_off, unsigned int max, void *out,
+		     size_t out_size, uint32_t *total)
 {
 	uint32_t list_len;
 	size_t avail;
 
 	if (!buf || !out)
 		return -EINVAL;
-	/* SPC-5 6.33 table 226: LUN LIST LENGTH, 4 reserved bytes, then 8-byte LUNs. */
 	if (len < 8)
 		return -EPROTO;
-	list_len = get_be32(buf);
+	list_len = get_be32(buf + len_off);
 	if (list_len % 8)
 		return -EPROTO;
-	memset(out, 0, sizeof(*out));
-	out->total = list_len / 8;
+	memset(out, 0, out_size);
+	*total = list_len / 8;
 	avail = MIN((size_t)list_len, len - 8) / 8;
-	if (avail > SCSI_REPORT_LUNS_MAX)
-		avail = SCSI_REPORT_LUNS_MAX;
-	out->n = (unsigned int)avail;
+	return (int)MIN(avail, (size_t)max);
+}
+
+int scsi_report_luns_parse(const uint8_t *buf, size_t len, struct scsi_report_luns *out)
+{
+	uint32_t total;
+	/* SPC-5 6.33 table 226: LUN LIST LENGTH, 4 reserved bytes, then 8-byte LUNs. */
+	int n = scsi_list8_parse(buf, len, 0, SCSI_REPORT_LUNS_MAX, out, sizeof(*out), &total);
+
+	if (n < 0)
+		return n;
+	out->total = total;
+	out->n = (unsigned int)n;
 	out->truncated = out->n < out->total;
 	for (unsigned int i = 0; i < out->n; i++)
 		memcpy(out->lun[i], buf + 8 + 8 * (size_t)i, 8);

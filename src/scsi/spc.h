@@ -272,6 +272,17 @@ struct scsi_report_luns {
 
 int scsi_report_luns_parse(const uint8_t *buf, size_t len, struct scsi_report_luns *out);
 
+/*
+ * The lists of 8-byte entries after an 8-byte header (REPORT LUNS, PERSISTENT
+ * RESERVE IN READ KEYS): the header's 32-bit list length in bytes, a
+ * multiple of 8, stands at len_off. Clears out (out_size bytes), sets
+ * *total to the entries the target has and returns how many of them buf
+ * holds, at most max; -EINVAL without buf or out, -EPROTO for a short or
+ * malformed header.
+ */
+int scsi_list8_parse(const uint8_t *buf, size_t len, size_t len_off, unsigned int max, void *out,
+		     size_t out_size, uint32_t *total);
+
 /* ---- REPORT TARGET PORT GROUPS (SPC-5 6.36) ---- */
 
 /* SPC-5 6.36.2 table 232: ASYMMETRIC ACCESS STATE. */
