@@ -1,16 +1,15 @@
 /*
  * SBC-4 6.6 VPD pages of block devices: B0 Block Limits, B1 Block Device
  * Characteristics, B2 Logical Block Provisioning. They travel as INQUIRY
- * data, so they share the VPD header parser of spc.c and are declared in
- * spc.h. Older targets send shorter pages (SBC-2 B0 stops after OPTIMAL
- * TRANSFER LENGTH): fields past the end stay 0, which each field defines
- * as "not reported".
+ * data, so they share the VPD header parser of spc.c (scsi_vpd_start) and
+ * are declared in spc.h. Older targets send shorter pages (SBC-2 B0 stops
+ * after OPTIMAL TRANSFER LENGTH): fields past the end stay 0, which each
+ * field defines as "not reported".
  */
 #include "config.h"
 
 #include <errno.h>
 #include <stdbool.h>
-#include <string.h>
 
 #include "scsi/spc.h"
 #include "util/bytes.h"
@@ -21,24 +20,15 @@ struct vpd_page {
 	size_t n;
 };
 
-/*
- * The common start of the three parsers: the page's header checked by
- * scsi_vpd_body, at least min_body bytes of body, and out cleared.
- */
+/* scsi_vpd_start, with the page indexed from its start as the SBC-4 tables number it. */
 static int vpd_page(const uint8_t *buf, size_t len, uint8_t page, size_t min_body, void *out,
 		    size_t out_size, struct vpd_page *pg)
 {
 	const uint8_t *body;
-	int r;
+	int r = scsi_vpd_start(buf, len, page, min_body, out, out_size, &body, &pg->n, NULL);
 
-	if (!out)
-		return -EINVAL;
-	r = scsi_vpd_body(buf, len, page, &body, &pg->n, NULL);
 	if (r)
 		return r;
-	if (pg->n < min_body)
-		return -EPROTO;
-	memset(out, 0, out_size);
 	pg->p = body - 4;
 	return 0;
 }
