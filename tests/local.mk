@@ -1,11 +1,10 @@
 # Shell-level tests (integration against tgtd, UML kernel tests) and the
-# shared fuzz driver. Module unit tests live in src/*/local.mk.
+# shared fuzz driver. Module unit tests live in src/*/local.mk (C_TESTS).
 
 # The one main() of the check(1) programs (tests/checkmain.c), through
 # TEST_LIBS; built before the tests only (check_LIBRARIES).
 check_LIBRARIES += libcheckmain.a
 libcheckmain_a_SOURCES = tests/checkmain.c tests/checkmain.h
-libcheckmain_a_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 
 # Kernel tests in User-Mode Linux (tests/uml/README.md). Each t-*.sh runs
 # on the host and re-runs itself inside a UML guest through tests/uml/run.sh;
@@ -99,11 +98,8 @@ EXTRA_DIST += $(HOSTILE_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 
 # Unit tests of the command line's input parsing (portal strings, secret files).
-check_PROGRAMS += tests/unit/test_cli
-TESTS += tests/unit/test_cli
+C_TESTS += tests/unit/test_cli
 tests_unit_test_cli_SOURCES = tests/unit/test_cli.c src/cli/portal.c src/cli/secret.c
-tests_unit_test_cli_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_cli_LDADD = $(TEST_LIBS)
 
 # Multipath host tests: `iscsi-nbd serve` over two or three veth networks
 # to one tgtd, driven by fio (nbd engine, crc32c verify) or nbdsh, with

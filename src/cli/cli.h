@@ -125,6 +125,17 @@ void cli_target_init(struct cli_target *t);
  */
 int cli_target_opt(struct cli_target *t, int c, const char *arg);
 
+/*
+ * getopt_long(argc, argv, shortopts, opts) for a command that takes the
+ * shared options: those are handled here (cli_target_opt into *t) and the
+ * next other option returned, -1 at the end, or CLI_GETOPT_BAD after a
+ * usage error about a shared option was printed.
+ */
+#define CLI_GETOPT_BAD (-2)
+struct option;
+int cli_getopt_target(int argc, char **argv, const char *shortopts, const struct option *opts,
+		      struct cli_target *t);
+
 /* Help text for the shared options, from the table (conffile.h). */
 void cli_target_usage(FILE *f);
 

@@ -67,18 +67,15 @@ int cmd_discover(int argc, char **argv)
 	int c, rc;
 
 	cli_target_init(&t);
-	while ((c = getopt_long(argc, argv, "P:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt_target(argc, argv, "P:h", opts, &t)) != -1) {
+		if (c == CLI_GETOPT_BAD)
+			return CLI_EXIT_USAGE;
 		if (c == 'h') {
 			discover_usage(stdout);
 			return CLI_EXIT_OK;
 		}
-		rc = cli_target_opt(&t, c, optarg);
-		if (rc < 0)
-			return CLI_EXIT_USAGE;
-		if (rc == 0) {
-			discover_usage(stderr);
-			return CLI_EXIT_USAGE;
-		}
+		discover_usage(stderr);
+		return CLI_EXIT_USAGE;
 	}
 	if (optind < argc && !t.portal)
 		t.portal = argv[optind++];

@@ -31,6 +31,7 @@
 #include "scsi/sam.h"
 #include "scsi/sense.h"
 #include "scsi/spc.h"
+#include "util/compiler.h"
 
 enum pr_optid {
 	OPT_KEY = CLI_OPT_FIRST_FREE,
@@ -97,13 +98,10 @@ static int pr_parse(int argc, char **argv, struct pr_args *a)
 	uint64_t v;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "t:P:l:h", opts, NULL)) != -1) {
-		r = cli_target_opt(&a->t, c, optarg);
-		if (r < 0)
-			return CLI_EXIT_USAGE;
-		if (r > 0)
-			continue;
+	while ((c = cli_getopt_target(argc, argv, "t:P:l:h", opts, &a->t)) != -1) {
 		switch (c) {
+		case CLI_GETOPT_BAD:
+			return CLI_EXIT_USAGE;
 		case 'h':
 			pr_usage(stdout);
 			return -1;
@@ -344,14 +342,20 @@ static int do_caps(struct cli_sync *y, const struct pr_args *a)
 		cli_err("REPORT CAPABILITIES: malformed answer (%zu bytes)", got);
 		return CLI_EXIT_PROTOCOL;
 	}
+	/* The capability bits (SPC-5 6.16.4 table 172), named as in JSON and in the text line. */
+	const struct {
+		const char *key, *label;
+		bool on;
+	} bits[] = {
+		{"crh", "CRH", c.crh},		{"sip_c", "SIP_C", c.sip_c},
+		{"atp_c", "ATP_C", c.atp_c},	{"ptpl_c", "PTPL_C", c.ptpl_c},
+		{"ptpl_a", "PTPL_A", c.ptpl_a},
+	};
 	if (a->json) {
 		json_object *o = json_object_new_object(), *arr = json_object_new_array();
 
-		json_object_object_add(o, "crh", json_object_new_boolean(c.crh));
-		json_object_object_add(o, "sip_c", json_object_new_boolean(c.sip_c));
-		json_object_object_add(o, "atp_c", json_object_new_boolean(c.atp_c));
-		json_object_object_add(o, "ptpl_c", json_object_new_boolean(c.ptpl_c));
-		json_object_object_add(o, "ptpl_a", json_object_new_boolean(c.ptpl_a));
+		for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
+			json_object_object_add(o, bits[i].key, json_object_new_boolean(bits[i].on));
 		json_object_object_add(o, "type_mask_valid", json_object_new_boolean(c.tmv));
 		for (size_t i = 0; i < sizeof(types); i++)
 			if (c.tmv && scsi_pr_caps_has_type(&c, types[i]))
@@ -360,8 +364,9 @@ static int do_caps(struct cli_sync *y, const struct pr_args *a)
 		print_json(o);
 		return 0;
 	}
-	printf("CRH %d SIP_C %d ATP_C %d PTPL_C %d PTPL_A %d\n", c.crh, c.sip_c, c.atp_c, c.ptpl_c,
-	       c.ptpl_a);
+	for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
+		printf("%s%s %d", i ? " " : "", bits[i].label, bits[i].on);
+	printf("\n");
 	if (!c.tmv)
 		printf("types: not reported\n");
 	for (size_t i = 0; c.tmv && i < sizeof(types); i++)

@@ -246,6 +246,45 @@ int lun_get_b0(struct lun_ctx *c)
 
 /* ---- option parsing ------------------------------------------------------------- */
 
+/* The SO_* bit a command needs to take option c; 0 for the options all take. */
+static unsigned int option_bit(int c)
+{
+	switch (c) {
+	case OPT_OFFSET:
+	case OPT_LENGTH:
+		return SO_RANGE;
+	case 'o':
+		return SO_OUTPUT;
+	case 'i':
+		return SO_INPUT;
+	case OPT_FUA:
+		return SO_FUA;
+	case OPT_IO_SIZE:
+		return SO_IO_SIZE;
+	default:
+		return 0;
+	}
+}
+
+/* The long name of option c in opts. */
+static const char *option_name(const struct option *opts, int c)
+{
+	for (; opts->name; opts++)
+		if (opts->val == c)
+			return opts->name;
+	return "?";
+}
+
+/* --offset / --length: a byte count. 0 or CLI_EXIT_USAGE. */
+static int parse_bytes(const char *opt, const char *arg, uint64_t *v)
+{
+	if (cli_parse_u64(arg, v) < 0) {
+		cli_err("bad --%s '%s': give bytes, e.g. 4096 or 1M", opt, arg);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct scsi_args *a)
 {
 	static const struct option opts[] = {
@@ -259,68 +298,48 @@ static int parse_args(int argc, char **argv, struct scsi_args *a)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	unsigned int takes = a->def->opts;
-	int c, r;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "t:P:l:o:i:h", opts, NULL)) != -1) {
-		const char *bad = NULL;
+	while ((c = cli_getopt_target(argc, argv, "t:P:l:o:i:h", opts, &a->t)) != -1) {
+		unsigned int bit = option_bit(c);
 
-		r = cli_target_opt(&a->t, c, optarg);
-		if (r < 0)
+		if (bit && !(a->def->opts & bit)) {
+			cli_err("%s: option --%s does not apply; see '" CLI_PROG " %s --help'",
+				a->cmd, option_name(opts, c), a->cmd);
 			return CLI_EXIT_USAGE;
-		if (r > 0)
-			continue;
+		}
 		switch (c) {
+		case CLI_GETOPT_BAD:
+			return CLI_EXIT_USAGE;
 		case 'h':
 			scsi_usage(stdout, a->def);
 			return -1;
 		case OPT_OFFSET:
-			if (!(takes & SO_RANGE))
-				bad = "--offset";
-			else if (cli_parse_u64(optarg, &a->offset) < 0) {
-				cli_err("bad --offset '%s': give bytes, e.g. 4096 or 1M", optarg);
+			if (parse_bytes("offset", optarg, &a->offset))
 				return CLI_EXIT_USAGE;
-			}
 			break;
 		case OPT_LENGTH:
-			if (!(takes & SO_RANGE))
-				bad = "--length";
-			else if (cli_parse_u64(optarg, &a->length) < 0) {
-				cli_err("bad --length '%s': give bytes, e.g. 4096 or 1M", optarg);
+			if (parse_bytes("length", optarg, &a->length))
 				return CLI_EXIT_USAGE;
-			}
 			a->have_length = true;
 			break;
 		case 'o':
-			if (!(takes & SO_OUTPUT))
-				bad = "--output";
 			a->output = optarg;
 			break;
 		case 'i':
-			if (!(takes & SO_INPUT))
-				bad = "--input";
 			a->input = optarg;
 			break;
 		case OPT_FUA:
-			if (!(takes & SO_FUA))
-				bad = "--fua";
 			a->fua = true;
 			break;
 		case OPT_IO_SIZE:
-			if (!(takes & SO_IO_SIZE))
-				bad = "--io-size";
-			else if (cli_parse_u64(optarg, &a->io_size) < 0 || a->io_size == 0) {
+			if (cli_parse_u64(optarg, &a->io_size) < 0 || a->io_size == 0) {
 				cli_err("bad --io-size '%s': give bytes, e.g. 1M", optarg);
 				return CLI_EXIT_USAGE;
 			}
 			break;
 		default:
 			fprintf(stderr, "Try '" CLI_PROG " %s --help'.\n", a->cmd);
-			return CLI_EXIT_USAGE;
-		}
-		if (bad) {
-			cli_err("%s: option %s does not apply; see '" CLI_PROG " %s --help'",
-				a->cmd, bad, a->cmd);
 			return CLI_EXIT_USAGE;
 		}
 	}

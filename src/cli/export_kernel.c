@@ -92,6 +92,16 @@ static unsigned int kernel_socks_taken(struct export *e)
 	return taken;
 }
 
+/* The device cannot be bound: say why, to the log and the waiting parent, and stop. */
+static void nl_bind_failed(struct export *e, const char *msg)
+{
+	log_err("%s: %s", e->name, msg);
+	daemon_failed(CLI_EXIT_LOCAL, msg);
+	if (e->state == EX_STOPPING)
+		export_set_state(e, EX_BINDING); /* a stop came meanwhile: run it */
+	export_stop(e, CLI_EXIT_LOCAL);
+}
+
 static void nl_bind_done(struct nbdnl_async *a, int err, uint32_t index)
 {
 	struct export *e = a->opaque;
@@ -109,11 +119,7 @@ static void nl_bind_done(struct nbdnl_async *a, int err, uint32_t index)
 				 "/dev/nbd%d is in use: it is connected and none of its sockets is "
 				 "dead (another daemon serves it); pick another --device",
 				 e->cfg->index);
-			log_err("%s: %s", e->name, msg);
-			daemon_failed(CLI_EXIT_LOCAL, msg);
-			if (e->state == EX_STOPPING)
-				export_set_state(e, EX_BINDING); /* a stop came meanwhile: run it */
-			export_stop(e, CLI_EXIT_LOCAL);
+			nl_bind_failed(e, msg);
 			return;
 		}
 		if (taken < e->nconns)
@@ -138,11 +144,7 @@ static void nl_bind_done(struct nbdnl_async *a, int err, uint32_t index)
 		else
 			snprintf(msg, sizeof(msg), "netlink %s failed: %s",
 				 e->reattach ? "RECONFIGURE" : "CONNECT", strerror(-err));
-		log_err("%s: %s", e->name, msg);
-		daemon_failed(CLI_EXIT_LOCAL, msg);
-		if (e->state == EX_STOPPING)
-			export_set_state(e, EX_BINDING); /* a stop came meanwhile: run it */
-		export_stop(e, CLI_EXIT_LOCAL);
+		nl_bind_failed(e, msg);
 		return;
 	}
 	e->index = e->reattach ? (uint32_t)e->cfg->index : index;

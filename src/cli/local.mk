@@ -56,15 +56,12 @@ CLI_SOURCES = \
 # other edit.
 noinst_LIBRARIES += libcli.a
 libcli_a_SOURCES = $(CLI_SOURCES)
-libcli_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 sbin_PROGRAMS += iscsi-nbd
 iscsi_nbd_SOURCES = src/cli/confkeys.c
-iscsi_nbd_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 iscsi_nbd_LDADD = libcli.a $(LAYER_LIBS) $(EXT_LIBS)
 
 check_PROGRAMS += tests/isn-extra-option
 nodist_tests_isn_extra_option_SOURCES = tests/extra-option-keys.c
-tests_isn_extra_option_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 tests_isn_extra_option_LDADD = libcli.a $(LAYER_LIBS) $(EXT_LIBS)
 CLEANFILES += tests/extra-option-keys.c
 tests/extra-option-keys.c: $(top_srcdir)/src/cli/confkeys.c $(top_srcdir)/tests/integration/option-table.sed
@@ -74,31 +71,21 @@ tests/extra-option-keys.c: $(top_srcdir)/src/cli/confkeys.c $(top_srcdir)/tests/
 TESTS += tests/integration/option-table.sh
 EXTRA_DIST += tests/integration/option-table.sh tests/integration/option-table.sed
 
-# attach / serve's command line and --config into struct attach_cmd (attach_parse.c).
-check_PROGRAMS += tests/unit/test_attach_parse
-TESTS += tests/unit/test_attach_parse
+# attach / serve's command line and --config into struct attach_cmd
+# (attach_parse.c), through libcli.a; test_config: configuration files and
+# the initiator name (conffile.c, confout.c, initiator.c); test_ctl: the
+# control socket's server (ctl.c) on a private loop, and the LUN lock;
+# test_devname: device names and in-use detection (devname.c, inuse.c) over
+# a fake /dev, /sys, /proc.
+C_TESTS += \
+	tests/unit/test_attach_parse \
+	tests/unit/test_config \
+	tests/unit/test_ctl \
+	tests/unit/test_devname
 tests_unit_test_attach_parse_SOURCES = tests/unit/test_attach_parse.c src/cli/confkeys.c
-tests_unit_test_attach_parse_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_attach_parse_LDADD = libcheckmain.a libcli.a $(TEST_LIBS)
-
-# Configuration files and the initiator name (conffile.c, confout.c, initiator.c).
-check_PROGRAMS += tests/unit/test_config
-TESTS += tests/unit/test_config
 tests_unit_test_config_SOURCES = tests/unit/test_config.c src/cli/conffile.c src/cli/confkeys.c \
 	src/cli/conffile_int.h src/cli/confout.c src/cli/confdisc.c src/cli/sync.c \
 	src/cli/initiator.c src/cli/target.c src/cli/portal.c src/cli/secret.c src/cli/optset.c
-tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_config_LDADD = $(TEST_LIBS)
-
-# The control socket's server (ctl.c) on a private loop, and the LUN lock.
-check_PROGRAMS += tests/unit/test_ctl
-TESTS += tests/unit/test_ctl
 tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c src/cli/ctl.c src/cli/lunlock.c
-tests_unit_test_ctl_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_ctl_LDADD = $(TEST_LIBS)
-# Device names and in-use detection (devname.c, inuse.c) over a fake /dev, /sys, /proc.
-check_PROGRAMS += tests/unit/test_devname
-TESTS += tests/unit/test_devname
 tests_unit_test_devname_SOURCES = tests/unit/test_devname.c src/cli/devname.c src/cli/inuse.c
-tests_unit_test_devname_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_devname_LDADD = $(TEST_LIBS)

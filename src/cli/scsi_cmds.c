@@ -262,6 +262,28 @@ static int check_range(struct lun_ctx *c, uint64_t off, uint64_t len, bool len_k
 	return 0;
 }
 
+/*
+ * What read and unmap need before their first command: an explicit
+ * --length, the capacity, the range inside the LUN, and the Block Limits
+ * page. 0 or a cli_exit code.
+ */
+static int lun_prepare_range(struct lun_ctx *c, const struct scsi_args *a, const char *what)
+{
+	int rc;
+
+	if (!a->have_length) {
+		cli_err("%s: how much? add --length BYTES", what);
+		return CLI_EXIT_USAGE;
+	}
+	rc = lun_get_capacity(c);
+	if (rc)
+		return rc;
+	rc = check_range(c, a->offset, a->length, true);
+	if (rc)
+		return rc;
+	return lun_get_b0(c);
+}
+
 /* Largest single READ/WRITE: --io-size, the LUN's MAXIMUM TRANSFER LENGTH, 16 MiB. */
 static uint32_t io_chunk(struct lun_ctx *c, uint64_t want)
 {
@@ -318,17 +340,7 @@ int lun_cmd_read(struct lun_ctx *c, const struct scsi_args *a)
 	uint64_t off = a->offset, left = a->length;
 	int rc;
 
-	if (!a->have_length) {
-		cli_err("read: how much? add --length BYTES");
-		return CLI_EXIT_USAGE;
-	}
-	rc = lun_get_capacity(c);
-	if (rc)
-		return rc;
-	rc = check_range(c, a->offset, a->length, true);
-	if (rc)
-		return rc;
-	rc = lun_get_b0(c);
+	rc = lun_prepare_range(c, a, "read");
 	if (rc)
 		return rc;
 	bs = c->cap.block_size;
@@ -504,17 +516,7 @@ int lun_cmd_unmap(struct lun_ctx *c, const struct scsi_args *a)
 	uint64_t lba, left;
 	int rc;
 
-	if (!a->have_length) {
-		cli_err("unmap: how much? add --length BYTES");
-		return CLI_EXIT_USAGE;
-	}
-	rc = lun_get_capacity(c);
-	if (rc)
-		return rc;
-	rc = check_range(c, a->offset, a->length, true);
-	if (rc)
-		return rc;
-	rc = lun_get_b0(c);
+	rc = lun_prepare_range(c, a, "unmap");
 	if (rc)
 		return rc;
 	bs = c->cap.block_size;

@@ -30,6 +30,21 @@ static int fail(char *why, size_t cap, int err, const char *fmt, ...)
 	return err;
 }
 
+/*
+ * Both exports take a size from 1 byte to INT64_MAX: above, the kernel's
+ * loff_t or an NBD client's offsets would wrap. whose_limit names which.
+ */
+static int size_check(uint64_t size_bytes, const char *whose_limit, char *why, size_t cap)
+{
+	if (size_bytes == 0)
+		return fail(why, cap, -EINVAL, "size 0 bytes: an empty LUN cannot be exported");
+	if (size_bytes > INT64_MAX)
+		return fail(why, cap, -EOVERFLOW, "size %llu bytes: above %s (%llu bytes)",
+			    (unsigned long long)size_bytes, whose_limit,
+			    (unsigned long long)INT64_MAX);
+	return 0;
+}
+
 int nbdnl_geometry_check(uint32_t block_size, uint64_t size_bytes, long page_size, char *why,
 			 size_t cap)
 {
@@ -40,13 +55,7 @@ int nbdnl_geometry_check(uint32_t block_size, uint64_t size_bytes, long page_siz
 			    "logical block size %llu: the kernel NBD driver takes a power of two "
 			    "from 512 to the page size (%llu)",
 			    (unsigned long long)block_size, page);
-	if (size_bytes == 0)
-		return fail(why, cap, -EINVAL, "size 0 bytes: an empty LUN cannot be exported");
-	if (size_bytes > INT64_MAX)
-		return fail(why, cap, -EOVERFLOW,
-			    "size %llu bytes: above the kernel's limit of %llu bytes (loff_t)",
-			    (unsigned long long)size_bytes, (unsigned long long)INT64_MAX);
-	return 0;
+	return size_check(size_bytes, "the kernel's limit (loff_t)", why, cap);
 }
 
 int nbdsrv_geometry_check(uint32_t block_size, uint32_t phys_block_size, uint64_t size_bytes,
@@ -64,11 +73,5 @@ int nbdsrv_geometry_check(uint32_t block_size, uint32_t phys_block_size, uint64_
 			    "physical block size %llu: NBD needs a power of two no larger than "
 			    "the maximum payload (%llu)",
 			    (unsigned long long)phys_block_size, (unsigned long long)max_payload);
-	if (size_bytes == 0)
-		return fail(why, cap, -EINVAL, "size 0 bytes: an empty LUN cannot be exported");
-	if (size_bytes > INT64_MAX)
-		return fail(why, cap, -EOVERFLOW,
-			    "size %llu bytes: above the %llu bytes NBD clients can address",
-			    (unsigned long long)size_bytes, (unsigned long long)INT64_MAX);
-	return 0;
+	return size_check(size_bytes, "what NBD clients can address", why, cap);
 }

@@ -9,26 +9,19 @@ libnbdbridge_a_SOURCES = \
 	src/nbd/listen.c src/nbd/listen.h \
 	src/nbd/tls.c src/nbd/tls.h \
 	src/nbd/geometry.c src/nbd/geometry.h
-libnbdbridge_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 
-check_PROGRAMS += tests/unit/test_nbd_proto
-TESTS += tests/unit/test_nbd_proto
-tests_unit_test_nbd_proto_SOURCES = tests/unit/test_nbd_proto.c
-tests_unit_test_nbd_proto_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_nbd_proto_LDADD = $(TEST_LIBS)
-
-check_PROGRAMS += tests/unit/test_nbd_server
-TESTS += tests/unit/test_nbd_server
-tests_unit_test_nbd_server_SOURCES = tests/unit/test_nbd_server.c \
-	tests/unit/membdev.c tests/unit/membdev.h
-tests_unit_test_nbd_server_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_nbd_server_LDADD = $(TEST_LIBS)
-
-check_PROGRAMS += tests/unit/test_nbd_netlink
-TESTS += tests/unit/test_nbd_netlink
-tests_unit_test_nbd_netlink_SOURCES = tests/unit/test_nbd_netlink.c
-tests_unit_test_nbd_netlink_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_nbd_netlink_LDADD = $(TEST_LIBS)
+# test_nbd_server and test_nbd_listen serve a memory disk (MEMBDEV);
+# test_nbd_geometry: the geometries an export refuses (kernel driver and
+# NBD protocol limits).
+C_TESTS += \
+	tests/unit/test_nbd_proto \
+	tests/unit/test_nbd_server \
+	tests/unit/test_nbd_netlink \
+	tests/unit/test_nbd_listen \
+	tests/unit/test_nbd_geometry
+MEMBDEV = tests/unit/membdev.c tests/unit/membdev.h
+tests_unit_test_nbd_server_SOURCES = tests/unit/test_nbd_server.c $(MEMBDEV)
+tests_unit_test_nbd_listen_SOURCES = tests/unit/test_nbd_listen.c $(MEMBDEV)
 
 FUZZERS += tests/fuzz/fuzz_nbdreq tests/fuzz/fuzz_handshake
 tests_fuzz_fuzz_nbdreq_SOURCES = tests/fuzz/fuzz_nbdreq.c tests/unit/membdev.c $(FUZZ_DRIVER)
@@ -44,33 +37,15 @@ EXTRA_DIST += tests/fuzz/corpus/nbdreq tests/fuzz/corpus/handshake
 
 # End to end with real NBD clients (libnbd-bin) against a memory disk.
 check_PROGRAMS += tests/unit/nbdsrv_mem
-tests_unit_nbdsrv_mem_SOURCES = tests/unit/nbdsrv_mem.c tests/unit/membdev.c tests/unit/membdev.h
-tests_unit_nbdsrv_mem_CFLAGS = $(TEST_CFLAGS)
-tests_unit_nbdsrv_mem_LDADD = $(TEST_LIBS)
+tests_unit_nbdsrv_mem_SOURCES = tests/unit/nbdsrv_mem.c $(MEMBDEV)
 TESTS += tests/integration/nbd_clients_mem.sh
 EXTRA_DIST += tests/integration/nbd_clients_mem.sh
 # The same server over TLS: PSK, X.509, refusals, stalled handshakes (issue 14).
 TESTS += tests/integration/nbd-tls.sh
 EXTRA_DIST += tests/integration/nbd-tls.sh tests/integration/nbd-tls-raw.py
 
-check_PROGRAMS += tests/unit/test_nbd_listen
-TESTS += tests/unit/test_nbd_listen
-tests_unit_test_nbd_listen_SOURCES = tests/unit/test_nbd_listen.c \
-	tests/unit/membdev.c tests/unit/membdev.h
-tests_unit_test_nbd_listen_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_nbd_listen_LDADD = $(TEST_LIBS)
-
 # Kernel bridge against a real /dev/nbdN in User-Mode Linux (tests/uml).
 check_PROGRAMS += tests/unit/nbdnl_mem
-tests_unit_nbdnl_mem_SOURCES = tests/unit/nbdnl_mem.c tests/unit/membdev.c tests/unit/membdev.h
-tests_unit_nbdnl_mem_CFLAGS = $(TEST_CFLAGS)
-tests_unit_nbdnl_mem_LDADD = $(TEST_LIBS)
+tests_unit_nbdnl_mem_SOURCES = tests/unit/nbdnl_mem.c $(MEMBDEV)
 TESTS += tests/uml/t-nbdnl-mem.sh
 EXTRA_DIST += tests/uml/t-nbdnl-mem.sh
-
-# Geometries an export refuses (kernel driver and NBD protocol limits).
-check_PROGRAMS += tests/unit/test_nbd_geometry
-TESTS += tests/unit/test_nbd_geometry
-tests_unit_test_nbd_geometry_SOURCES = tests/unit/test_nbd_geometry.c
-tests_unit_test_nbd_geometry_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_nbd_geometry_LDADD = $(TEST_LIBS)

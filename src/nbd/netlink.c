@@ -309,14 +309,24 @@ static int on_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
-/* Send msg (consumed), wait for the ack; reply() sees each data message. */
-static int transact(struct nbdnl *nl, struct nl_msg *msg,
+/*
+ * Send msg, wait for the ack; reply() sees each data message. built is
+ * what the nbdnl_msg_* builder returned, or -ENOMEM when msg could not be
+ * allocated (NULL): a message that was not built is not sent and its
+ * error returned. msg is consumed in every case.
+ */
+static int transact(struct nbdnl *nl, struct nl_msg *msg, int built,
 		    int (*reply)(struct nlmsghdr *nlh, void *arg), void *arg)
 {
 	struct xfer x = {.reply = reply, .arg = arg};
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	struct nl_cb *cb;
 	int rc;
 
+	if (built < 0) {
+		nlmsg_free(msg);
+		return built;
+	}
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!cb) {
 		nlmsg_free(msg);
 		return -ENOMEM;
@@ -376,16 +386,9 @@ int nbdnl_connect(struct nbdnl *nl, const struct nbdnl_config *cfg, uint32_t *in
 {
 	struct nl_msg *msg = nlmsg_alloc();
 	uint32_t idx = UINT32_MAX;
-	int rc;
+	int rc = msg ? nbdnl_msg_connect(msg, nl->family, cfg) : -ENOMEM;
 
-	if (!msg)
-		return -ENOMEM;
-	rc = nbdnl_msg_connect(msg, nl->family, cfg);
-	if (rc < 0) {
-		nlmsg_free(msg);
-		return rc;
-	}
-	rc = transact(nl, msg, reply_index, &idx);
+	rc = transact(nl, msg, rc, reply_index, &idx);
 	if (rc < 0) {
 		log_err("nbd netlink: CONNECT failed: %s", strerror(-rc));
 		return rc;
@@ -405,16 +408,9 @@ int nbdnl_connect(struct nbdnl *nl, const struct nbdnl_config *cfg, uint32_t *in
 int nbdnl_reconfigure(struct nbdnl *nl, const struct nbdnl_config *cfg)
 {
 	struct nl_msg *msg = nlmsg_alloc();
-	int rc;
+	int rc = msg ? nbdnl_msg_reconfigure(msg, nl->family, cfg) : -ENOMEM;
 
-	if (!msg)
-		return -ENOMEM;
-	rc = nbdnl_msg_reconfigure(msg, nl->family, cfg);
-	if (rc < 0) {
-		nlmsg_free(msg);
-		return rc;
-	}
-	rc = transact(nl, msg, NULL, NULL);
+	rc = transact(nl, msg, rc, NULL, NULL);
 	if (rc < 0)
 		log_err("nbd%d: RECONFIGURE failed: %s", cfg->index, strerror(-rc));
 	return rc;
@@ -423,16 +419,9 @@ int nbdnl_reconfigure(struct nbdnl *nl, const struct nbdnl_config *cfg)
 int nbdnl_disconnect(struct nbdnl *nl, uint32_t index)
 {
 	struct nl_msg *msg = nlmsg_alloc();
-	int rc;
+	int rc = msg ? nbdnl_msg_disconnect(msg, nl->family, index) : -ENOMEM;
 
-	if (!msg)
-		return -ENOMEM;
-	rc = nbdnl_msg_disconnect(msg, nl->family, index);
-	if (rc < 0) {
-		nlmsg_free(msg);
-		return rc;
-	}
-	rc = transact(nl, msg, NULL, NULL);
+	rc = transact(nl, msg, rc, NULL, NULL);
 	if (rc < 0)
 		log_err("nbd%u: DISCONNECT failed: %s", index, strerror(-rc));
 	return rc;
@@ -459,16 +448,9 @@ int nbdnl_status(struct nbdnl *nl, int32_t index, struct nbdnl_dev_status *devs,
 {
 	struct status_ctx s = {.devs = devs, .max = max};
 	struct nl_msg *msg = nlmsg_alloc();
-	int rc;
+	int rc = msg ? nbdnl_msg_status(msg, nl->family, index) : -ENOMEM;
 
-	if (!msg)
-		return -ENOMEM;
-	rc = nbdnl_msg_status(msg, nl->family, index);
-	if (rc < 0) {
-		nlmsg_free(msg);
-		return rc;
-	}
-	rc = transact(nl, msg, reply_status, &s);
+	rc = transact(nl, msg, rc, reply_status, &s);
 	*n = s.n;
 	return rc;
 }

@@ -72,26 +72,38 @@ static void conn_tls_blocked(struct nbdsrv_conn *c, int events)
 }
 
 /* conn_flush over TLS: SSL_write has no writev, so small pieces go through the stage. */
+/*
+ * One SSL_write: the bytes it took, or -1 when the connection is parked
+ * until the TLS layer can go on (conn_tls_blocked) or dead.
+ */
+static ssize_t conn_tls_send(struct nbdsrv_conn *c, const uint8_t *p, size_t len)
+{
+	int events = 0;
+	ssize_t w = nbdsrv_tls_write(c->ssl, c->name, p, len, &events);
+
+	if (w == -EAGAIN) {
+		conn_tls_blocked(c, events);
+		return -1;
+	}
+	if (w < 0) {
+		srv_conn_dead(c, (int)w);
+		return -1;
+	}
+	c->last_send = ev_now(c->loop);
+	return w;
+}
+
 void srv_conn_flush_tls(struct nbdsrv_conn *c)
 {
 	for (;;) {
 		const uint8_t *direct;
 		size_t dlen, staged;
-		int events = 0;
 		ssize_t w;
 
 		if (c->stage_off < c->stage_len) {
-			w = nbdsrv_tls_write(c->ssl, c->name, c->stage + c->stage_off,
-					     c->stage_len - c->stage_off, &events);
-			if (w == -EAGAIN) {
-				conn_tls_blocked(c, events);
+			w = conn_tls_send(c, c->stage + c->stage_off, c->stage_len - c->stage_off);
+			if (w < 0)
 				return;
-			}
-			if (w < 0) {
-				srv_conn_dead(c, (int)w);
-				return;
-			}
-			c->last_send = ev_now(c->loop);
 			c->stage_off += (uint32_t)w;
 			if (c->stage_off < c->stage_len)
 				continue;
@@ -107,16 +119,9 @@ void srv_conn_flush_tls(struct nbdsrv_conn *c)
 		}
 		if (!direct)
 			break;
-		w = nbdsrv_tls_write(c->ssl, c->name, direct, dlen, &events);
-		if (w == -EAGAIN) {
-			conn_tls_blocked(c, events);
+		w = conn_tls_send(c, direct, dlen);
+		if (w < 0)
 			return;
-		}
-		if (w < 0) {
-			srv_conn_dead(c, (int)w);
-			return;
-		}
-		c->last_send = ev_now(c->loop);
 		srv_conn_sent(c, (size_t)w);
 	}
 	srv_conn_flushed(c);

@@ -394,6 +394,16 @@ SSL *nbdsrv_tls_session(struct nbdsrv_tls *t, int fd, const char *name)
 	return ssl;
 }
 
+/*
+ * Before each SSL_accept / read / write: what ssl_fail reads afterwards
+ * (the error queue, errno for SSL_ERROR_SYSCALL) must be this call's.
+ */
+static void ssl_call_begin(void)
+{
+	ERR_clear_error();
+	errno = 0;
+}
+
 /* Map SSL_get_error(); logs real failures. Returns -EAGAIN or -errno. */
 static int ssl_fail(SSL *ssl, int r, const char *name, const char *what, int *events)
 {
@@ -449,8 +459,7 @@ int nbdsrv_tls_accept(SSL *ssl, const char *name, int *events)
 {
 	int r;
 
-	ERR_clear_error();
-	errno = 0;
+	ssl_call_begin();
 	r = SSL_accept(ssl);
 	if (r == 1)
 		return 0;
@@ -464,8 +473,7 @@ ssize_t nbdsrv_tls_read(SSL *ssl, const char *name, void *buf, size_t len, int *
 {
 	size_t got = 0;
 
-	ERR_clear_error();
-	errno = 0;
+	ssl_call_begin();
 	if (SSL_read_ex(ssl, buf, len, &got) == 1)
 		return (ssize_t)got;
 	return ssl_fail(ssl, 0, name, "TLS read", events);
@@ -475,8 +483,7 @@ ssize_t nbdsrv_tls_write(SSL *ssl, const char *name, const void *buf, size_t len
 {
 	size_t put = 0;
 
-	ERR_clear_error();
-	errno = 0;
+	ssl_call_begin();
 	if (SSL_write_ex(ssl, buf, len, &put) == 1)
 		return (ssize_t)put;
 	return ssl_fail(ssl, 0, name, "TLS write", events);

@@ -60,6 +60,23 @@ double pd_now(const struct path_device *dev)
 	return dev->cfg.clock ? dev->cfg.clock(dev->cfg.clock_opaque) : ev_now(dev->loop);
 }
 
+void pd_timer_arm(struct path_device *dev, ev_timer *w, double *timer_due, double due)
+{
+	double after;
+
+	/* libev's "be smart about timeouts": a timer that fires too early just
+	 * re-arms for the rest, so only an earlier deadline touches it; with
+	 * traffic flowing (the due time moving later on every completion) the
+	 * timer is left alone. */
+	if (due == 0 || (ev_is_active(w) && *timer_due <= due))
+		return;
+	ev_timer_stop(dev->loop, w);
+	*timer_due = due;
+	after = due - pd_now(dev);
+	ev_timer_set(w, after > 0 ? after + 0.0005 : 0, 0);
+	ev_timer_start(dev->loop, w);
+}
+
 void pd_kick(struct path_device *dev)
 {
 	evdefer_kick(dev->loop, &dev->kick);
@@ -321,19 +338,8 @@ double pd_next_due(const struct path_device *dev)
 
 void pd_arm_timer(struct path_device *dev)
 {
-	double due, after;
-
-	if (dev->state == DEV_STOPPED)
-		return;
-	due = pd_next_due(dev);
-	/* Only an earlier deadline re-arms; an early wakeup re-arms for the rest. */
-	if (due == 0 || (ev_is_active(&dev->timer) && dev->timer_due <= due))
-		return;
-	ev_timer_stop(dev->loop, &dev->timer);
-	dev->timer_due = due;
-	after = due - pd_now(dev);
-	ev_timer_set(&dev->timer, after > 0 ? after + 0.0005 : 0, 0);
-	ev_timer_start(dev->loop, &dev->timer);
+	if (dev->state != DEV_STOPPED)
+		pd_timer_arm(dev, &dev->timer, &dev->timer_due, pd_next_due(dev));
 }
 
 void path_device_poll(struct path_device *dev)

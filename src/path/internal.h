@@ -238,6 +238,8 @@ struct path_device {
 
 /* device.c */
 double pd_now(const struct path_device *dev);
+/* Arm w, whose armed due time is *timer_due, for due (pd_now's clock; 0: nothing due). */
+void pd_timer_arm(struct path_device *dev, ev_timer *w, double *timer_due, double due);
 void pd_kick(struct path_device *dev);
 void pd_regroup(struct path_device *dev);
 void pd_path_ready(struct path_device *dev, struct path *p); /* probe OK: identity check */

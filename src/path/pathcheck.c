@@ -218,19 +218,5 @@ double path_next_due(const struct path *p)
 /* One timer per path, set to the earliest thing that can come due. */
 void path_arm_timer(struct path *p)
 {
-	struct path_device *dev = p->dev;
-	double due = path_next_due(p);
-	double after;
-
-	/* libev's "be smart about timeouts": a timer that fires too early just
-	 * re-arms for the rest, so only an earlier deadline touches it; with
-	 * traffic flowing (the due time moving later on every completion) the
-	 * timer is left alone. */
-	if (due == 0 || (ev_is_active(&p->timer) && p->timer_due <= due))
-		return;
-	ev_timer_stop(dev->loop, &p->timer);
-	p->timer_due = due;
-	after = due - pd_now(dev);
-	ev_timer_set(&p->timer, after > 0 ? after + 0.0005 : 0, 0);
-	ev_timer_start(dev->loop, &p->timer);
+	pd_timer_arm(p->dev, &p->timer, &p->timer_due, path_next_due(p));
 }

@@ -12,31 +12,14 @@ libscsi_a_SOURCES = \
 	src/scsi/spc_alua.c \
 	src/scsi/spc_devid.c \
 	src/scsi/spc_pr.c
-libscsi_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 
-SCSI_UNIT_TESTS = \
+C_TESTS += \
 	tests/unit/test_scsi_spc \
 	tests/unit/test_scsi_sbc \
 	tests/unit/test_scsi_sense \
 	tests/unit/test_scsi_tgt \
 	tests/unit/test_scsi_short
-check_PROGRAMS += $(SCSI_UNIT_TESTS)
-TESTS += $(SCSI_UNIT_TESTS)
-tests_unit_test_scsi_spc_SOURCES = tests/unit/test_scsi_spc.c tests/unit/test_scsi_vec.h
-tests_unit_test_scsi_spc_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_scsi_spc_LDADD = $(TEST_LIBS)
-tests_unit_test_scsi_sbc_SOURCES = tests/unit/test_scsi_sbc.c tests/unit/test_scsi_vec.h
-tests_unit_test_scsi_sbc_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_scsi_sbc_LDADD = $(TEST_LIBS)
-tests_unit_test_scsi_sense_SOURCES = tests/unit/test_scsi_sense.c tests/unit/test_scsi_vec.h
-tests_unit_test_scsi_sense_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_scsi_sense_LDADD = $(TEST_LIBS)
-tests_unit_test_scsi_tgt_SOURCES = tests/unit/test_scsi_tgt.c tests/unit/test_scsi_vec.h
-tests_unit_test_scsi_tgt_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_scsi_tgt_LDADD = $(TEST_LIBS)
-tests_unit_test_scsi_short_SOURCES = tests/unit/test_scsi_short.c tests/unit/test_scsi_vec.h
-tests_unit_test_scsi_short_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_scsi_short_LDADD = $(TEST_LIBS)
+noinst_HEADERS += tests/unit/test_scsi_vec.h
 
 # The scsi sources are compiled into the fuzzer itself rather than linked
 # from libscsi.a: only code built with $(FUZZ_FLAGS) carries the coverage

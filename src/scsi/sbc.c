@@ -128,35 +128,24 @@ int scsi_build_rw(uint8_t *cdb, size_t cdblen, bool write, uint64_t lba, uint32_
 	return scsi_build_rw16(cdb, cdblen, write, lba, nblocks, flags);
 }
 
-int scsi_build_sync_cache10(uint8_t *cdb, size_t cdblen, uint32_t lba, uint16_t nblocks, bool immed)
-{
-	/* SBC-4 5.26 table 78 */
-	if (cdb_start(cdb, cdblen, 10, SCSI_OP_SYNCHRONIZE_CACHE_10))
-		return -EINVAL;
-	cdb[1] = immed ? 0x02 : 0x00; /* IMMED */
-	put_be32(cdb + 2, lba);	      /* LOGICAL BLOCK ADDRESS */
-	put_be16(cdb + 7, nblocks);   /* NUMBER OF LOGICAL BLOCKS */
-	return 10;
-}
-
-int scsi_build_sync_cache16(uint8_t *cdb, size_t cdblen, uint64_t lba, uint32_t nblocks, bool immed)
-{
-	/* SBC-4 5.27 table 79 */
-	if (cdb_start(cdb, cdblen, 16, SCSI_OP_SYNCHRONIZE_CACHE_16))
-		return -EINVAL;
-	cdb[1] = immed ? 0x02 : 0x00; /* IMMED */
-	put_be64(cdb + 2, lba);	      /* LOGICAL BLOCK ADDRESS */
-	put_be32(cdb + 10, nblocks);  /* NUMBER OF LOGICAL BLOCKS */
-	return 16;
-}
-
 int scsi_build_sync_cache(uint8_t *cdb, size_t cdblen, uint64_t lba, uint32_t nblocks, bool immed)
 {
 	/* nblocks 0 reaches the end of the medium, so only the LBA must fit (10). */
-	if (lba <= 0xffffffffu && (nblocks == 0 || fits10(lba, nblocks)))
-		return scsi_build_sync_cache10(cdb, cdblen, (uint32_t)lba, (uint16_t)nblocks,
-					       immed);
-	return scsi_build_sync_cache16(cdb, cdblen, lba, nblocks, immed);
+	bool ten = lba <= 0xffffffffu && (nblocks == 0 || fits10(lba, nblocks));
+
+	/* SBC-4 5.26 table 78 (10) / 5.27 table 79 (16): byte 1 alike, then the fields widen. */
+	if (cdb_start(cdb, cdblen, ten ? 10 : 16,
+		      ten ? SCSI_OP_SYNCHRONIZE_CACHE_10 : SCSI_OP_SYNCHRONIZE_CACHE_16))
+		return -EINVAL;
+	cdb[1] = immed ? 0x02 : 0x00; /* IMMED */
+	if (ten) {
+		put_be32(cdb + 2, (uint32_t)lba);     /* LOGICAL BLOCK ADDRESS */
+		put_be16(cdb + 7, (uint16_t)nblocks); /* NUMBER OF LOGICAL BLOCKS */
+		return 10;
+	}
+	put_be64(cdb + 2, lba);	     /* LOGICAL BLOCK ADDRESS */
+	put_be32(cdb + 10, nblocks); /* NUMBER OF LOGICAL BLOCKS */
+	return 16;
 }
 
 int scsi_build_unmap(uint8_t *cdb, size_t cdblen, uint16_t param_len, bool anchor)

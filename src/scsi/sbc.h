@@ -90,10 +90,6 @@ int scsi_build_rw(uint8_t *cdb, size_t cdblen, bool write, uint64_t lba, uint32_
 
 /* nblocks 0 = from lba to the end of the medium (SBC-4 5.26). Picks (10) or (16). */
 int scsi_build_sync_cache(uint8_t *cdb, size_t cdblen, uint64_t lba, uint32_t nblocks, bool immed);
-int scsi_build_sync_cache10(uint8_t *cdb, size_t cdblen, uint32_t lba, uint16_t nblocks,
-			    bool immed);
-int scsi_build_sync_cache16(uint8_t *cdb, size_t cdblen, uint64_t lba, uint32_t nblocks,
-			    bool immed);
 
 /* ---- UNMAP (SBC-4 5.31) ---- */
 

@@ -58,12 +58,12 @@ int scsi_inquiry_parse(const uint8_t *buf, size_t len, struct scsi_inquiry *out)
 	return 0;
 }
 
-int scsi_vpd_body(const uint8_t *buf, size_t len, uint8_t page, const uint8_t **body,
-		  size_t *body_len, bool *truncated)
+int scsi_vpd_start(const uint8_t *buf, size_t len, uint8_t page, size_t min_body, void *out,
+		   size_t out_size, const uint8_t **body, size_t *body_len, bool *truncated)
 {
 	size_t page_len;
 
-	if (!buf || !body || !body_len)
+	if (!buf || !out || !body || !body_len)
 		return -EINVAL;
 	/* SPC-5 7.7.1 table 477: byte 1 PAGE CODE, bytes 2-3 PAGE LENGTH. */
 	if (len < 4 || buf[1] != page)
@@ -71,8 +71,11 @@ int scsi_vpd_body(const uint8_t *buf, size_t len, uint8_t page, const uint8_t **
 	page_len = get_be16(buf + 2);
 	*body = buf + 4;
 	*body_len = MIN(page_len, len - 4);
+	if (*body_len < min_body)
+		return -EPROTO;
 	if (truncated)
 		*truncated = page_len > len - 4;
+	memset(out, 0, out_size);
 	return 0;
 }
 
@@ -80,22 +83,17 @@ int scsi_vpd_supported_parse(const uint8_t *buf, size_t len, struct scsi_vpd_sup
 {
 	const uint8_t *p;
 	size_t n;
-	int r;
-
-	if (!out)
-		return -EINVAL;
-	r = scsi_vpd_body(buf, len, SCSI_VPD_SUPPORTED_PAGES, &p, &n, NULL);
-	if (r)
-		return r;
 	/*
 	 * SPC-5 7.7.16: the list begins with page 00h itself, so an empty list
-	 * is not a list. LIO answers that way for a device without a unit
-	 * serial number and still serves 0x83 / B0 / B2: -EPROTO tells the
-	 * caller to probe the pages it needs instead of trusting "none".
+	 * is not a list (min_body 1). LIO answers that way for a device without
+	 * a unit serial number and still serves 0x83 / B0 / B2: -EPROTO tells
+	 * the caller to probe the pages it needs instead of trusting "none".
 	 */
-	if (n == 0)
-		return -EPROTO;
-	memset(out, 0, sizeof(*out));
+	int r = scsi_vpd_start(buf, len, SCSI_VPD_SUPPORTED_PAGES, 1, out, sizeof(*out), &p, &n,
+			       NULL);
+
+	if (r)
+		return r;
 	/* One SUPPORTED VPD PAGE LIST byte per page code. */
 	for (size_t i = 0; i < n; i++)
 		out->map[p[i] >> 3] |= (uint8_t)(1u << (p[i] & 7));
@@ -112,14 +110,10 @@ int scsi_vpd_serial_parse(const uint8_t *buf, size_t len, struct scsi_vpd_serial
 	const uint8_t *p;
 	size_t n;
 	bool cut;
-	int r;
+	int r = scsi_vpd_start(buf, len, SCSI_VPD_UNIT_SERIAL, 0, out, sizeof(*out), &p, &n, &cut);
 
-	if (!out)
-		return -EINVAL;
-	r = scsi_vpd_body(buf, len, SCSI_VPD_UNIT_SERIAL, &p, &n, &cut);
 	if (r)
 		return r;
-	memset(out, 0, sizeof(*out));
 	/* A page cut short (PAGE LENGTH beyond the data) holds only part of the serial. */
 	out->truncated = cut;
 	/* SPC-5 7.7.18: PRODUCT SERIAL NUMBER, ASCII, may be space padded either side. */
@@ -263,25 +257,35 @@ int scsi_build_report_luns(uint8_t *cdb, size_t cdblen, uint8_t select_report, u
 	return 12;
 }
 
-int scsi_report_luns_parse(const uint8_t *buf, size_t len, struct scsi_report_luns *out)
+int scsi_list8_parse(const uint8_t *buf, size_t len, size_t len_off, unsigned int max, void *out,
+		     size_t out_size, uint32_t *total)
 {
 	uint32_t list_len;
 	size_t avail;
 
 	if (!buf || !out)
 		return -EINVAL;
-	/* SPC-5 6.33 table 226: LUN LIST LENGTH, 4 reserved bytes, then 8-byte LUNs. */
 	if (len < 8)
 		return -EPROTO;
-	list_len = get_be32(buf);
+	list_len = get_be32(buf + len_off);
 	if (list_len % 8)
 		return -EPROTO;
-	memset(out, 0, sizeof(*out));
-	out->total = list_len / 8;
+	memset(out, 0, out_size);
+	*total = list_len / 8;
 	avail = MIN((size_t)list_len, len - 8) / 8;
-	if (avail > SCSI_REPORT_LUNS_MAX)
-		avail = SCSI_REPORT_LUNS_MAX;
-	out->n = (unsigned int)avail;
+	return (int)MIN(avail, (size_t)max);
+}
+
+int scsi_report_luns_parse(const uint8_t *buf, size_t len, struct scsi_report_luns *out)
+{
+	uint32_t total;
+	/* SPC-5 6.33 table 226: LUN LIST LENGTH, 4 reserved bytes, then 8-byte LUNs. */
+	int n = scsi_list8_parse(buf, len, 0, SCSI_REPORT_LUNS_MAX, out, sizeof(*out), &total);
+
+	if (n < 0)
+		return n;
+	out->total = total;
+	out->n = (unsigned int)n;
 	out->truncated = out->n < out->total;
 	for (unsigned int i = 0; i < out->n; i++)
 		memcpy(out->lun[i], buf + 8 + 8 * (size_t)i, 8);

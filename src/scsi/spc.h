@@ -79,13 +79,16 @@ struct scsi_inquiry {
 int scsi_inquiry_parse(const uint8_t *buf, size_t len, struct scsi_inquiry *out);
 
 /*
- * The common VPD page header (SPC-5 7.7.1): checks that buf holds a page
- * with code `page` and returns its body (after the 4-byte header), cut to
- * what both len and PAGE LENGTH allow. *truncated is set when len ends
- * before PAGE LENGTH does. -EPROTO for another page code or len < 4.
+ * The start of every VPD page parser, on the common header (SPC-5 7.7.1):
+ * checks that buf holds a page with code `page` and at least min_body
+ * bytes of body, clears out (out_size bytes) and returns the body (after
+ * the 4-byte header), cut to what both len and PAGE LENGTH allow.
+ * *truncated (may be NULL) is set when len ends before PAGE LENGTH does.
+ * -EINVAL without buf or out; -EPROTO for another page code, len < 4 or a
+ * shorter body.
  */
-int scsi_vpd_body(const uint8_t *buf, size_t len, uint8_t page, const uint8_t **body,
-		  size_t *body_len, bool *truncated);
+int scsi_vpd_start(const uint8_t *buf, size_t len, uint8_t page, size_t min_body, void *out,
+		   size_t out_size, const uint8_t **body, size_t *body_len, bool *truncated);
 
 /* VPD 0x00 Supported VPD Pages (SPC-5 7.7.16), kept as a bitmap. */
 struct scsi_vpd_supported {
@@ -271,6 +274,17 @@ struct scsi_report_luns {
 };
 
 int scsi_report_luns_parse(const uint8_t *buf, size_t len, struct scsi_report_luns *out);
+
+/*
+ * The lists of 8-byte entries after an 8-byte header (REPORT LUNS, PERSISTENT
+ * RESERVE IN READ KEYS): the header's 32-bit list length in bytes, a
+ * multiple of 8, stands at len_off. Clears out (out_size bytes), sets
+ * *total to the entries the target has and returns how many of them buf
+ * holds, at most max; -EINVAL without buf or out, -EPROTO for a short or
+ * malformed header.
+ */
+int scsi_list8_parse(const uint8_t *buf, size_t len, size_t len_off, unsigned int max, void *out,
+		     size_t out_size, uint32_t *total);
 
 /* ---- REPORT TARGET PORT GROUPS (SPC-5 6.36) ---- */
 

@@ -18,14 +18,11 @@ int scsi_vpd83_parse(const uint8_t *buf, size_t len, struct scsi_vpd83 *out)
 	const uint8_t *p;
 	size_t n, off = 0;
 	bool truncated;
-	int r;
+	int r = scsi_vpd_start(buf, len, SCSI_VPD_DEVICE_ID, 0, out, sizeof(*out), &p, &n,
+			       &truncated);
 
-	if (!out)
-		return -EINVAL;
-	r = scsi_vpd_body(buf, len, SCSI_VPD_DEVICE_ID, &p, &n, &truncated);
 	if (r)
 		return r;
-	memset(out, 0, sizeof(*out));
 	out->truncated = truncated;
 	/* 7.7.6.1 table 489: designation descriptors, each 4 header bytes + DESIGNATOR LENGTH. */
 	while (off < n) {

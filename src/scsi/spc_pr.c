@@ -28,24 +28,15 @@ int scsi_build_pr_in(uint8_t *cdb, size_t cdblen, uint8_t service_action, uint16
 
 int scsi_pr_read_keys_parse(const uint8_t *buf, size_t len, struct scsi_pr_keys *out)
 {
-	uint32_t add_len;
-	size_t avail;
-
-	if (!buf || !out)
-		return -EINVAL;
+	uint32_t total;
 	/* 6.16.2 table 165: PRGENERATION, ADDITIONAL LENGTH, then 8-byte keys. */
-	if (len < 8)
-		return -EPROTO;
-	add_len = get_be32(buf + 4);
-	if (add_len % 8)
-		return -EPROTO;
-	memset(out, 0, sizeof(*out));
+	int n = scsi_list8_parse(buf, len, 4, SCSI_PR_MAX_KEYS, out, sizeof(*out), &total);
+
+	if (n < 0)
+		return n;
 	out->generation = get_be32(buf);
-	out->total = add_len / 8;
-	avail = MIN((size_t)add_len, len - 8) / 8;
-	if (avail > SCSI_PR_MAX_KEYS)
-		avail = SCSI_PR_MAX_KEYS;
-	out->n = (unsigned int)avail;
+	out->total = total;
+	out->n = (unsigned int)n;
 	out->truncated = out->n < out->total;
 	for (unsigned int i = 0; i < out->n; i++)
 		out->key[i] = get_be64(buf + 8 + 8 * (size_t)i);

@@ -390,14 +390,29 @@ static int process_pairs(struct login *l, const struct iscsi_text_pair *pairs, i
 
 /* ---- Operational stage and the end ---- */
 
-static int finish(struct login *l, const struct iscsi_pdu_login_rsp *rsp)
+/*
+ * The target ended a stage, or the login, with T=1 (what says which):
+ * RFC 7143 11.13.6, a T=1 response needs no further answer in its stage,
+ * so it may not still offer keys that need one; and it may not have
+ * skipped the mutual CHAP it owes us. 0 or the login's error.
+ */
+static int stage_end_check(struct login *l, const char *what)
 {
 	if (l->out_len)
 		return login_fail(l, -EPROTO,
-				  "target ended the login (T=1) while offering keys "
-				  "that need an answer");
+				  "target ended %s (T=1) while offering keys that need an answer",
+				  what);
 	if (l->mutual && !l->chap_verified)
 		return login_fail(l, -EKEYREJECTED, "target skipped mutual authentication");
+	return 0;
+}
+
+static int finish(struct login *l, const struct iscsi_pdu_login_rsp *rsp)
+{
+	int r = stage_end_check(l, "the login");
+
+	if (r < 0)
+		return r;
 	if (iscsi_param_finish(&l->neg) < 0)
 		return login_fail(l, -EPROTO, "negotiation failed: %s", l->neg.error);
 	/* RFC 7143 11.13.3: a new session gets its TSIH in the final response. */
@@ -412,13 +427,10 @@ static int finish(struct login *l, const struct iscsi_pdu_login_rsp *rsp)
 /* Both sides agreed to leave the current stage for nsg (RFC 7143 6.3). */
 int login_enter_stage(struct login *l, uint8_t nsg)
 {
-	/* RFC 7143 11.13.6: a T=1 response needs no further answer in its stage. */
-	if (l->out_len)
-		return login_fail(l, -EPROTO,
-				  "target ended the security stage (T=1) while "
-				  "offering keys that need an answer");
-	if (l->mutual && !l->chap_verified)
-		return login_fail(l, -EKEYREJECTED, "target skipped mutual authentication");
+	int r = stage_end_check(l, "the security stage");
+
+	if (r < 0)
+		return r;
 	if (l->neg.cfg.auth == ISCSI_AUTH_CHAP && !l->chap_verified && l->state != LOGIN_ST_CHAP_R)
 		return login_fail(l, -EACCES, "target skipped authentication, which we require");
 	/* We never ask for more than the operational stage from security. */

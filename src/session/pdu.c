@@ -223,15 +223,5 @@ int iscsi_pdu_sense(const uint8_t *data, size_t len, const uint8_t **sense, size
 	return 0;
 }
 
-int iscsi_pdu_dec_target(const uint8_t *bhs, struct iscsi_pdu_target_msg *m, const char **why)
-{
-	unsigned int op = iscsi_pdu_opcode(bhs);
-
-	m->opcode = (uint8_t)op;
-	switch (op) {
-		PDU_LIST(PDU_DEC_CASE_TARGET)
-	default:
-		return pdu_fail(why, iscsi_pdu_opcode_known(op) ? "initiator opcode from a target"
-								: "reserved opcode");
-	}
-}
+PDU_GEN_DEC_FROM(iscsi_pdu_dec_target, iscsi_pdu_target_msg, TARGET,
+		 "initiator opcode from a target")

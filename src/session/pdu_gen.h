@@ -140,4 +140,25 @@
 #define PDU_DEC_CASE_INITIATOR_IS_TARGET(name, op)
 #define PDU_DEC_CASE_TARGET_IS_TARGET(name, op) PDU_DEC_CASE(name, op)
 
+/*
+ * The decode-by-opcode function fn for the PDUs SENDER (TARGET or
+ * INITIATOR) sends, into struct msg_type; an opcode of the other side is
+ * refused with other_side, one RFC 7143 reserves as such. pdu.c makes
+ * the initiator's (decoding what a target sends), pdu_peer.c the fake
+ * target's.
+ */
+#define PDU_GEN_DEC_FROM(fn, msg_type, SENDER, other_side)                                         \
+	int fn(const uint8_t *bhs, struct msg_type *m, const char **why)                           \
+	{                                                                                          \
+		unsigned int op = iscsi_pdu_opcode(bhs);                                           \
+                                                                                                   \
+		m->opcode = (uint8_t)op;                                                           \
+		switch (op) {                                                                      \
+			PDU_LIST(PDU_DEC_CASE_##SENDER)                                            \
+		default:                                                                           \
+			return pdu_fail(why, iscsi_pdu_opcode_known(op) ? (other_side)             \
+									: "reserved opcode");      \
+		}                                                                                  \
+	}
+
 #endif

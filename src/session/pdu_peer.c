@@ -21,15 +21,5 @@
 #define GEN(name, op, sender, title) GEN_ENC_##sender(name, op) GEN_DEC_##sender(name, op)
 PDU_LIST(GEN)
 
-int iscsi_pdu_dec_initiator(const uint8_t *bhs, struct iscsi_pdu_initiator_msg *m, const char **why)
-{
-	unsigned int op = iscsi_pdu_opcode(bhs);
-
-	m->opcode = (uint8_t)op;
-	switch (op) {
-		PDU_LIST(PDU_DEC_CASE_INITIATOR)
-	default:
-		return pdu_fail(why, iscsi_pdu_opcode_known(op) ? "target opcode from an initiator"
-								: "reserved opcode");
-	}
-}
+PDU_GEN_DEC_FROM(iscsi_pdu_dec_initiator, iscsi_pdu_initiator_msg, INITIATOR,
+		 "target opcode from an initiator")

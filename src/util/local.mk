@@ -9,10 +9,5 @@ libutil_a_SOURCES = \
 	src/util/list.h \
 	src/util/log.c src/util/log.h src/util/statecheck.h \
 	src/util/rdahead.h
-libutil_a_CFLAGS = $(AM_CFLAGS) $(ISAL_CFLAGS)
 
-check_PROGRAMS += tests/unit/test_util
-TESTS += tests/unit/test_util
-tests_unit_test_util_SOURCES = tests/unit/test_util.c
-tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_util_LDADD = $(TEST_LIBS)
+C_TESTS += tests/unit/test_util
