@@ -104,10 +104,10 @@ echo "$me: report $out/kernel-bench.md, plot $out/kernel-bench.png"
 # replace_between FILE BEGIN END CONTENT-FILE: the lines between the two
 # marker lines (kept) become CONTENT-FILE's; the markers must exist.
 replace_between() {
-	grep -qxF "$2" "$1" && grep -qxF "$3" "$1" || {
+	if ! grep -qxF "$2" "$1" || ! grep -qxF "$3" "$1"; then
 		echo "$me: $1 has no $2 / $3 markers: not updated" >&2
 		return 0
-	}
+	fi
 	awk -v b="$2" -v e="$3" -v f="$4" '
 		$0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
 		$0 == e { skip = 0 }

@@ -193,7 +193,10 @@ L.append("Guest CPU seconds (user + system + irq + softirq from the guest's /pro
          "and kernel threads, tgtd included) per GiB moved, median of the rounds; in brackets the "
          "same without tgtd's own CPU (its /proc/PID/stat). The window is the whole fio process, "
          "start and exit included. busy: share of the window the guest CPU was not idle (UML has one "
-         "CPU: at 100% the guest is CPU-bound). For nbd0 also the daemon's own CPU per I/O and "
+         "CPU: at 100% the guest is CPU-bound). UML reports no steal time: when the host "
+         "runs something else, the guest still counts that time as its own, so on a loaded "
+         "host these figures grow with the host's load; compare the two stacks within one "
+         "run only. For nbd0 also the daemon's own CPU per I/O and "
          "its context switches per I/O (voluntary + involuntary, /proc/PID/status).")
 L.append("")
 L.append("| row | %s s/GiB [excl. tgtd] | busy | nbd0 s/GiB [excl. tgtd] | busy | CPU nbd0 / %s | "
@@ -210,9 +213,23 @@ for row in rows:
 L.append("")
 busy = [j["busy_frac"] for v in jobs.values() for j in v]
 if busy and min(busy) > 0.9:
-    L.append("The guest's one CPU was busy %.0f-%.0f%% of every job, for both stacks: each row is "
+    span = "%.0f%%" % (100 * min(busy))
+    if round(100 * min(busy)) != round(100 * max(busy)):
+        span = "%.0f-%.0f%%" % (100 * min(busy), 100 * max(busy))
+    L.append("The guest's one CPU was busy %s of every job, for both stacks: each row is "
              "bound by the guest's CPU, so a stack's throughput goes with its CPU cost per I/O."
-             % (100 * min(busy), 100 * max(busy)))
+             % span)
+    L.append("")
+
+fails = meta.get("path_failure", [])
+if isinstance(fails, str):
+    fails = [fails]
+if fails:
+    L.append("**Path failures during the run** (each costs the job it falls in a failover; "
+             "the kernel stack's NOP-Out timeout is 5 s, the daemon's 1.5 s):")
+    L.append("")
+    for f in fails:
+        L.append("    " + f.replace("\t", ": ", 1).replace("\t", " "))
     L.append("")
 
 # ---- why -----------------------------------------------------------------
@@ -221,9 +238,11 @@ L.append("")
 
 
 def strace_table(path):
+    """Calls by name; None without a trace (strace -c writes nothing when the
+    process made no call: an empty file is zero calls)."""
     calls = {}
     if not os.path.exists(path):
-        return calls
+        return None
     for line in open(path):
         m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$", line)
         if m and m.group(2) != "total":
@@ -245,10 +264,10 @@ if gns:
     L.append("")
 traces = []
 for name, row in (("nbd0", "randwrite-4k-qd1"), ("nbd0", "randread-4k-qd32"),
-                  ("iscsid", "randwrite-4k-qd1")):
+                  ("nbd0", "read-1m-qd32"), ("iscsid", "randwrite-4k-qd1")):
     calls = strace_table(os.path.join(gdir, "strace-%s-%s.txt" % (name, row)))
     fj = os.path.join(gdir, "fio-strace-%s-%s.json" % (name, row))
-    if not calls or not os.path.exists(fj):
+    if calls is None or not os.path.exists(fj):
         continue
     ios = fio(fj)["ios"]
     traces.append((name, row, calls, ios))
@@ -265,7 +284,7 @@ if traces:
         by = ", ".join("%s %.2f" % (c, n / ios) for c, n in
                        sorted(calls.items(), key=lambda x: -x[1]) if n / ios >= 0.01)
         L.append("| %s | %s | %d | %.2f | %s |" % ("iscsi-nbd (nbd0)" if name == "nbd0" else name,
-                                                   row, ios, tot / ios, by or "-"))
+                                                   row, ios, tot / ios, by or "none"))
     L.append("")
     qd1 = [t for t in traces if t[0] == "nbd0" and t[1] == "randwrite-4k-qd1"]
     if qd1 and gns:

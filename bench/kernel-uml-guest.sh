@@ -71,7 +71,9 @@ for v in "${variants[@]}"; do
 	[ -n "${v// /}" ] || continue
 	name=${v%%=*}
 	args=${v#*=}
-	[ "$name" != "$v" ] && [ -n "$name" ] || fail "BENCH_VARIANTS entry '$v' is not NAME=ARGS"
+	if [ "$name" = "$v" ] || [ -z "$name" ]; then
+		fail "BENCH_VARIANTS entry '$v' is not NAME=ARGS"
+	fi
 	case $name in *[!A-Za-z0-9_.-]*) fail "variant name '$name': letters, digits, _ . - only" ;; esac
 	lun=$((lun + 1))
 	nbd=$((nbd + 1))
@@ -190,7 +192,14 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 "$ISN_BIN" status >"$UML_OUT/status-after.txt" 2>&1
-grep -q 'failures [1-9]' "$UML_OUT/status-after.txt" && log "a path of iscsi-nbd failed during the run"
+echo "proc_stat_cpu	$(grep '^cpu ' /proc/stat)" >>"$META"
+# A path failure in the middle of a job costs that job a failover: the
+# report names every one (a loaded host can slow the guest past the
+# daemon's 1.5 s NOP timeout).
+for s in "${STACKS[@]}"; do
+	IFS='|' read -r name _ _ _ <<<"$s"
+	grep -E 'ACTIVE -> FAILED' "$UML_OUT/iscsi-nbd-$name.log" | sed "s/^/path_failure	$name	/" >>"$META"
+done
 
 # ---- why: the price of a guest system call, and who makes how many -------
 if [ "$PROBE" = 1 ]; then
@@ -221,6 +230,7 @@ if [ "$PROBE" = 1 ]; then
 		}
 		trace nbd0 "${PID_OF[nbd0]}" /dev/nbd0 randwrite-4k-qd1
 		trace nbd0 "${PID_OF[nbd0]}" /dev/nbd0 randread-4k-qd32
+		trace nbd0 "${PID_OF[nbd0]}" /dev/nbd0 read-1m-qd32
 		trace iscsid "$ISCSID_PID" "$KDEV" randwrite-4k-qd1
 	else
 		log "no strace: system calls per I/O not counted"
