@@ -41,7 +41,7 @@ nvar=0
 if [ -n "${BENCH_VARIANTS:-}" ]; then
 	nvar=$(tr ';' '\n' <<<"$BENCH_VARIANTS" | grep -c '[^[:space:]]' || true)
 fi
-mem=$((384 + (2 + nvar) * lun_mb))
+mem=$((448 + (2 + nvar) * lun_mb))
 [ $mem -ge 768 ] || mem=768
 nrows=$(wc -w <<<"${BENCH_ROWS:-a b c d e f}")
 # Bound of the whole guest run: setup, warm-up, jobs (with fio's start in

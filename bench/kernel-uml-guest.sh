@@ -56,11 +56,6 @@ INAME=iqn.2026-01.com.example:uml-isn
 	echo "fio	$(fio --version)"
 } >"$META"
 
-load_modules nbd veth
-kstack_modules
-net2_setup
-tgtd_start "$LUN_MB"
-
 # Stacks: NAME DEVICE LUN EXTRA-ARGS (for attach; "-" for the kernel stack).
 STACKS=()
 IFS=';' read -r -a variants <<<"${BENCH_VARIANTS:-}"
@@ -79,16 +74,27 @@ for v in "${variants[@]}"; do
 	nbd=$((nbd + 1))
 	STACKS+=("$name|/dev/nbd$nbd|$lun|$args")
 done
+
+load_modules nbd veth
+kstack_modules
+net2_setup
+# The LUNs in a tmpfs of their own, sized for them: a full tmpfs makes
+# tgtd fail writes with MEDIUM ERROR, which is not what is measured.
+mkdir -p /scratch/luns
+mount -t tmpfs -o size=$((lun * LUN_MB + 16))m luns /scratch/luns || fail "tmpfs for the LUNs"
+TGT_BACKING=/scratch/luns/tgt-lun1.img
+tgtd_start "$LUN_MB"
 for ((l = 2; l <= lun; l++)); do
-	truncate -s "${LUN_MB}M" "/scratch/tgt-lun$l.img" || fail "backing file of LUN $l"
-	tgt_adm --mode logicalunit --op new --tid 1 --lun $l --backing-store "/scratch/tgt-lun$l.img" ||
+	truncate -s "${LUN_MB}M" "/scratch/luns/tgt-lun$l.img" || fail "backing file of LUN $l"
+	tgt_adm --mode logicalunit --op new --tid 1 --lun $l --backing-store "/scratch/luns/tgt-lun$l.img" ||
 		fail "tgtadm LUN $l"
 done
 # The first touch of guest memory is slow in UML: fill every LUN before
 # measuring, so that neither stack pays for it.
-dd if=/dev/zero of="$TGT_BACKING" bs=1M count="$LUN_MB" conv=notrunc status=none
+dd if=/dev/zero of="$TGT_BACKING" bs=1M count="$LUN_MB" conv=notrunc status=none || fail "fill LUN 1"
 for ((l = 2; l <= lun; l++)); do
-	dd if=/dev/zero of="/scratch/tgt-lun$l.img" bs=1M count="$LUN_MB" conv=notrunc status=none
+	dd if=/dev/zero of="/scratch/luns/tgt-lun$l.img" bs=1M count="$LUN_MB" conv=notrunc status=none ||
+		fail "fill LUN $l"
 done
 
 # open-iscsi's defaults (NOP-Out 5/5 s, replacement_timeout 120 s): no
