@@ -120,7 +120,10 @@ if [ -z "${BENCH_NO_DOCS:-}" ]; then
 	{
 		echo
 		echo "Median of $rounds interleaved rounds (\`make bench-kernel\`, commit $commit, load $load_before;"
-		echo "table, CPU per GiB and the system-call analysis in \`docs/bench/kernel-bench.md\`):"
+		echo "table, CPU per GiB and the system-call analysis in \`docs/bench/kernel-bench.md\`)."
+		if awk -v l="${load_before%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n) }'; then
+			echo "Taken on a loaded machine (load above its $(nproc) CPUs): for choosing, not final."
+		fi
 		echo
 		cat "$out/readme-table.md"
 		echo
