@@ -309,6 +309,17 @@ if traces:
                  "round trip in UML."
                  % (per, int(gns) / 1000, cost, "; ".join(lines)))
         L.append("")
+        ik, i0 = med("kernel", "randwrite-4k-qd1", "iops"), med("nbd0", "randwrite-4k-qd1", "iops")
+        dcpu = med("nbd0", "randwrite-4k-qd1", "dcpu_us")
+        if ik and i0 and i0 < ik and dcpu:
+            gap = 1e6 / i0 - 1e6 / ik
+            L.append("At that row nbd0 takes %.0f us per I/O more than %s, and the daemon's own CPU "
+                     "is %.0f us per I/O (CPU table above): on the guest's one CPU, the daemon's "
+                     "time is %.0f%% of the difference; the rest lies outside its own account "
+                     "(the kernel's NBD socket work, the scheduling of its %.1f context switches "
+                     "per I/O)."
+                     % (gap, kdev, dcpu, 100 * dcpu / gap, med("nbd0", "randwrite-4k-qd1", "dcs")))
+            L.append("")
     cg = [t for t in traces if t[0] == "nbd0"]
     if cg:
         cgt = sum(t[2].get("clock_gettime", 0) + t[2].get("gettimeofday", 0) for t in cg)
