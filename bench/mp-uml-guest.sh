@@ -18,6 +18,7 @@
 #   cd BUILD && bash SRC/tests/uml/run.sh SRC/bench/mp-uml-guest.sh
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tests/uml/lib.sh"
+. "$here/uml-stacks.sh"
 requires tgtd fio iscsiadm iscsid dmsetup python3
 isn_require_attach
 uml_guest "$0"
@@ -31,10 +32,8 @@ KCONFS=${MP_KCONFS-"kdef:2:2:5 ktuned:1:1:2"}
 RES=$UML_OUT/results.tsv
 : >"$RES"
 
-load_modules nbd veth
-for m in iscsi_tcp sd_mod dm_multipath dm_round_robin sch_netem; do
-	modprobe $m || fail "modprobe $m"
-done
+load_modules nbd veth sch_netem
+kstack_modules
 net2_setup
 tgtd_start 256
 # First touch of guest memory is slow: fill the LUN before measuring.
@@ -81,75 +80,20 @@ measure() {
 	log "$tag: stall/steady/maxclat/err/kiops: $line"
 }
 
-# ---- open-iscsi + dm-multipath -------------------------------------------
-ISCSID_PID=
-kernel_setup() { # nop_interval nop_timeout replacement_timeout
-	mkdir -p /etc/iscsi /run/lock/iscsi /var/lib/iscsi
-	rm -rf /etc/iscsi/nodes /etc/iscsi/send_targets /var/lib/iscsi/nodes /var/lib/iscsi/send_targets
-	echo "InitiatorName=iqn.2026-01.com.example:uml-kernel" >/etc/iscsi/initiatorname.iscsi
-	cat >/etc/iscsi/iscsid.conf <<EOF
-iscsid.startup = /bin/true
-node.startup = manual
-node.session.timeo.replacement_timeout = $3
-node.conn[0].timeo.noop_out_interval = $1
-node.conn[0].timeo.noop_out_timeout = $2
-node.conn[0].timeo.login_timeout = 5
-node.session.initial_login_retry_max = 2
-EOF
-	if [ -z "$ISCSID_PID" ]; then
-		# Its own session: iscsid's shutdown signals its whole process
-		# group, which would otherwise be this script's. setsid is not
-		# a group leader here, so it execs in place and $! is iscsid.
-		setsid iscsid -f >"$UML_OUT/iscsid.log" 2>&1 &
-		ISCSID_PID=$!
-		on_exit '[ -n "$ISCSID_PID" ] && { iscsiadm -m node -u >/dev/null 2>&1; kill_wait $ISCSID_PID 3; }'
-		sleep 1
-	fi
-	local ip
-	for ip in "$TGT_IP1" "$TGT_IP2"; do
-		iscsiadm -m discovery -t st -p "$ip" >/dev/null || fail "iscsiadm discovery $ip"
-		iscsiadm -m node -T "$TGT_IQN" -p "$ip:3260" -l || fail "iscsiadm login $ip"
-	done
-	sd_two() { [ "$(ls -d /sys/block/sd* 2>/dev/null | wc -l)" = 2 ]; }
-	wait_for 20 sd_two || fail "two sd disks did not appear"
-	local d mm=() sz
-	for d in /sys/block/sd*; do
-		wait_for 10 blockdev_has_size "/dev/$(basename "$d")"
-		mm+=("$(cat "$d/dev")")
-		sz=$(cat "$d/size")
-	done
-	dmsetup create --noudevsync mpb --table \
-		"0 $sz multipath 0 0 1 1 round-robin 0 2 1 ${mm[0]} 1 ${mm[1]} 1" ||
-		fail "dmsetup create"
-	KDEV=/dev/dm-$(dmsetup info -c --noheadings -o minor mpb | tr -d ' ')
-	[ -b "$KDEV" ] || fail "$KDEV missing"
-	dmsetup table mpb
-	log "kernel stack: $KDEV over ${mm[*]} (NOP $1/$2 s, replacement_timeout $3 s)"
-}
-kernel_teardown() {
-	dmsetup status mpb
-	dmsetup remove --noudevsync mpb || dmsetup remove --noudevsync -f mpb
-	iscsiadm -m node -u >/dev/null 2>&1
-	iscsiadm -m node -o delete >/dev/null 2>&1
-	wait_for 20 sh -c '! ls -d /sys/block/sd* >/dev/null 2>&1' || log "sd disks still there"
-}
-
+# ---- open-iscsi + dm-multipath (bench/uml-stacks.sh) -------------------
 for kc in $KCONFS; do
 	IFS=: read -r kname ni nt rt <<<"$kc"
 	kinds="pull silent"
 	[ "$kname" = kdef ] || kinds=pull
 	for kind in $kinds; do
-		kernel_setup "$ni" "$nt" "$rt"
+		kstack_setup "$ni" "$nt" "$rt"
 		measure "kernel-$kind-$kname-randwrite" "$KDEV" "$kind"
 		# Let the session come back before logging out.
 		sleep 3
-		kernel_teardown
+		kstack_teardown
 	done
 done
-if [ -n "$ISCSID_PID" ]; then
-	kill_wait "$ISCSID_PID" 3
-	ISCSID_PID=
-fi
+kstack_stop
 
 # ---- iscsi-nbd attach --------------------------------------------------------
 # The last two: after `tgtadm ... DefaultTime2Retain 0` on the target, which

@@ -8,7 +8,7 @@ build-essential autoconf automake pkg-config clang libclang-rt-14-dev clang-form
 libev-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libssl-dev libisal-dev
 libinih-dev libsystemd-dev libjson-c-dev check
 tgt iproute2 iputils-ping libnl-utils user-mode-linux kmod util-linux e2fsprogs fdisk
-libnbd-bin python3-libnbd gnutls-bin openssl fio qemu-utils qemu-block-extra libiscsi-bin valgrind gnuplot-nox
+libnbd-bin python3-libnbd gnutls-bin openssl fio qemu-utils qemu-block-extra libiscsi-bin valgrind gnuplot-nox strace
 open-iscsi multipath-tools dmsetup systemd
 initramfs-tools klibc-utils busybox-static cpio
 debhelper dpkg-dev fakeroot lintian man-db bash-completion
