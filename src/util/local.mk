@@ -6,6 +6,7 @@ libutil_a_SOURCES = \
 	src/util/crc32c.c src/util/crc32c.h \
 	src/util/escape.c src/util/escape.h \
 	src/util/evdefer.h \
+	src/util/hpoll.c src/util/hpoll.h \
 	src/util/list.h \
 	src/util/log.c src/util/log.h src/util/statecheck.h \
 	src/util/rdahead.h
@@ -16,3 +17,9 @@ TESTS += tests/unit/test_util
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_util_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_hpoll
+TESTS += tests/unit/test_hpoll
+tests_unit_test_hpoll_SOURCES = tests/unit/test_hpoll.c
+tests_unit_test_hpoll_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_hpoll_LDADD = $(TEST_LIBS)
