@@ -18,6 +18,7 @@ UML_TESTS = \
 	tests/uml/t-nbd-qemu.sh \
 	tests/uml/t-nbd-kernel.sh \
 	tests/uml/t-nbd-restart.sh \
+	tests/uml/t-nbd-poll-restart.sh \
 	tests/uml/t-nbd-lio.sh \
 	tests/uml/t-nbd-errors.sh \
 	tests/uml/t-nbd-resize.sh \
