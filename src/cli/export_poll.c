@@ -16,12 +16,17 @@
  *   watcher but the idle one, which libev queues only when nothing else
  *   is pending.
  *
+ * Every 20 ms or so the check watcher also reads the thread's involuntary
+ * context switches: spinning that gets preempted is taking the CPU from
+ * the target or the client, and the tuner backs off.
+ *
  * With --coalesce-us and a deep queue (EXPORT_COALESCE_DEPTH or more in
  * flight) the loop sleeps before each poll to gather events: there the
  * tuner is held, so the two never run in the same iteration.
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <time.h>
 
 #include "cli/export_int.h"
@@ -52,10 +57,15 @@ static void poll_check_cb(struct ev_loop *loop, ev_check *w, int revents)
 {
 	struct export *e = container_of(w, struct export, poll_check);
 	unsigned int n = ev_pending_count(loop);
+	uint64_t now = mono_ns();
+	struct rusage ru;
 
 	if (ev_is_pending(&e->poll_idle))
 		n--;
-	hpoll_after(&e->hpoll, mono_ns(), n > 0);
+	hpoll_after(&e->hpoll, now, n > 0);
+	/* Preemptions say whether the CPU is contended (hpoll.h); a system call every 20 ms. */
+	if (hpoll_sample_due(&e->hpoll, now) && getrusage(RUSAGE_THREAD, &ru) == 0)
+		hpoll_preempted(&e->hpoll, now, (uint64_t)ru.ru_nivcsw);
 }
 
 /* Its being active is what counts (no sleep in the poll). */

@@ -173,8 +173,8 @@ static void poll_text(const struct hpoll *h, struct outbuf *o)
 	}
 	out(o,
 	    "  polling up to %" PRIu64 " us: %" PRIu64 " spins, %" PRIu64
-	    " found an event, %.3f s spinning\n",
-	    h->max_ns / 1000, h->spins, h->hits, h->spin_ns * 1e-9);
+	    " found an event, %.3f s spinning, %" PRIu64 " back-offs (CPU contended)\n",
+	    h->max_ns / 1000, h->spins, h->hits, h->spin_ns * 1e-9, h->backoffs);
 }
 
 static json_object *poll_json(const struct hpoll *h)
@@ -188,6 +188,7 @@ static json_object *poll_json(const struct hpoll *h)
 	json_object_object_add(o, "spins", json_object_new_uint64(h->spins));
 	json_object_object_add(o, "hits", json_object_new_uint64(h->hits));
 	json_object_object_add(o, "spin_seconds", jdouble3(h->spin_ns * 1e-9));
+	json_object_object_add(o, "backoffs", json_object_new_uint64(h->backoffs));
 	return o;
 }
 

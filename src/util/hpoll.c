@@ -59,7 +59,7 @@ bool hpoll_before(struct hpoll *h, uint64_t now, bool hold)
 	 * some: an empty bucket sleeps until a window's worth has come back,
 	 * instead of spinning in slivers as it refills.
 	 */
-	spin = !hold && h->last_event && now < h->spin_until &&
+	spin = !hold && h->last_event && now < h->spin_until && now >= h->backoff_until &&
 	       (h->spinning ? h->tokens > 0 : h->tokens >= h->spin_until - now);
 	if (spin && !h->spinning)
 		h->spins++;
@@ -90,8 +90,42 @@ void hpoll_after(struct hpoll *h, uint64_t now, bool events)
 		gap = now > h->last_event ? now - h->last_event : 0;
 		if (gap > cap)
 			gap = cap;
-		h->gap_avg = h->gap_avg - (h->gap_avg >> HPOLL_GAP_SHIFT) + (gap >> HPOLL_GAP_SHIFT);
+		h->gap_avg =
+			h->gap_avg - (h->gap_avg >> HPOLL_GAP_SHIFT) + (gap >> HPOLL_GAP_SHIFT);
 	}
 	h->last_event = now;
 	h->spin_until = now + hpoll_window(h);
+}
+
+bool hpoll_sample_due(const struct hpoll *h, uint64_t now)
+{
+	return h->max_ns && now - h->sample_at >= HPOLL_SAMPLE_NS;
+}
+
+/*
+ * Preemptions are counted over stretches that contain spinning only (a
+ * stretch without any restarts the count), until there is evidence either
+ * way: two preemptions, or 2 * HPOLL_PREEMPT_NS of spinning.
+ */
+void hpoll_preempted(struct hpoll *h, uint64_t now, uint64_t nivcsw)
+{
+	uint64_t dn = nivcsw - h->sample_nivcsw, ds = h->spin_ns - h->sample_spin;
+	bool first = !h->sample_at;
+
+	h->sample_at = now;
+	if (!first && ds) {
+		if (dn >= 2 && dn * HPOLL_PREEMPT_NS > ds) {
+			h->backoff = h->backoff ? h->backoff * 2 : HPOLL_BACKOFF_MIN_NS;
+			if (h->backoff > HPOLL_BACKOFF_MAX_NS)
+				h->backoff = HPOLL_BACKOFF_MAX_NS;
+			h->backoff_until = now + h->backoff;
+			h->backoffs++;
+		} else if (ds >= 2 * HPOLL_PREEMPT_NS) {
+			h->backoff = 0; /* spun without being preempted: the CPU is free again */
+		} else {
+			return; /* not enough spinning yet to tell */
+		}
+	}
+	h->sample_nivcsw = nivcsw;
+	h->sample_spin = h->spin_ns;
 }

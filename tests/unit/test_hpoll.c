@@ -7,7 +7,8 @@
  * catch events; a gap longer than the window sleeps; an exhausted budget
  * sleeps and bounds the spin time; --poll-us 0 never spins; an idle loop
  * (a timer a second) never spins; a held iteration (deep queue) never
- * spins.
+ * spins; preemptions while spinning (a contended CPU) back off, doubling,
+ * and a clean spell resets the back-off.
  */
 #include "config.h"
 
@@ -24,7 +25,19 @@ struct sim {
 	struct hpoll h;
 	uint64_t now;
 	uint64_t polls, spin_polls, sleeps;
+	uint64_t preempt_every; /* a preemption per this much spin time (0: never) */
+	uint64_t nivcsw;
 };
+
+/* The contention sample, as the glue takes it after each poll. */
+static void sim_sample(struct sim *s)
+{
+	if (!hpoll_sample_due(&s->h, s->now))
+		return;
+	if (s->preempt_every)
+		s->nivcsw = s->h.spin_ns / s->preempt_every;
+	hpoll_preempted(&s->h, s->now, s->nivcsw);
+}
 
 /*
  * Run the loop until the event at time ev has been handled: spins while
@@ -41,6 +54,7 @@ static void sim_event_at(struct sim *s, uint64_t ev, bool hold)
 			s->now += 1 * US;
 			if (s->now < ev) {
 				hpoll_after(&s->h, s->now, false);
+				sim_sample(s);
 				continue;
 			}
 		} else {
@@ -49,6 +63,7 @@ static void sim_event_at(struct sim *s, uint64_t ev, bool hold)
 				s->now = ev + 5 * US;
 		}
 		hpoll_after(&s->h, s->now, true);
+		sim_sample(s);
 		s->now += 2 * US;
 		return;
 	}
@@ -210,6 +225,40 @@ START_TEST(held_iterations_never_spin)
 }
 END_TEST
 
+START_TEST(contended_cpu_backs_off)
+{
+	struct sim s;
+	uint64_t t0, spin0, spin1, elapsed;
+
+	/* QD1-like events 30 us apart: on a free CPU it spins all along, never backing off. */
+	sim_init(&s, 50, 100);
+	sim_events(&s, 3000, 30 * US, false);
+	ck_assert_uint_eq(s.h.backoffs, 0);
+	spin0 = s.h.spin_ns;
+	ck_assert_uint_gt(spin0, 3000 * 20 * US);
+	/* Preempted every 3 ms of spinning (a busy machine): back-offs, doubling to the cap. */
+	s.preempt_every = 3 * MS;
+	s.nivcsw = s.h.spin_ns / s.preempt_every;
+	t0 = s.now;
+	while (s.now - t0 < 10000 * MS)
+		sim_event_at(&s, s.now + 30 * US, false);
+	elapsed = s.now - t0;
+	ck_assert_uint_ge(s.h.backoffs, 3);
+	ck_assert_uint_eq(s.h.backoff, HPOLL_BACKOFF_MAX_NS);
+	/* Spinning took a small share of those 10 s, not the ~90% it takes on a free CPU. */
+	spin1 = s.h.spin_ns - spin0;
+	ck_assert_uint_le(spin1, elapsed / 20);
+	/* The CPU free again: the next spell of spinning is clean and the back-off resets. */
+	s.preempt_every = 0;
+	t0 = s.now;
+	spin0 = s.h.spin_ns;
+	while (s.now - t0 < 3000 * MS)
+		sim_event_at(&s, s.now + 30 * US, false);
+	ck_assert_uint_eq(s.h.backoff, 0);
+	ck_assert_uint_gt(s.h.spin_ns - spin0, (s.now - t0) / 2);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("hpoll");
@@ -221,6 +270,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, poll_us_zero_never_spins);
 	tcase_add_test(tc, idle_loop_never_spins);
 	tcase_add_test(tc, held_iterations_never_spin);
+	tcase_add_test(tc, contended_cpu_backs_off);
 	suite_add_tcase(s, tc);
 	return s;
 }
