@@ -72,7 +72,7 @@ vcsw() { awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
 echo "# load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs"
 echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
-printf '#round\tpoll_us\tjob\tMiB/s\tIOPS\tcpu_s/GiB\ttgtd_s/GiB\tfio_s/GiB\tsyscalls/io\tsleeps/io\tspins\thits\tspin_s\n'
+printf '#round\tpoll_us\tjob\tMiB/s\tIOPS\tcpu_s/GiB\ttgtd_s/GiB\tfio_s/GiB\tsyscalls/io\tsleeps/io\tspins\thits\tspin_s\tbackoffs\n'
 tsv=$work/runs.tsv
 : >"$tsv"
 set -- $values
@@ -130,7 +130,7 @@ try:
 except (ValueError, IndexError):
     p = {}
 print(f"{r}\t{v}\t{j}\t{bw / 2**20:.1f}\t{iops:.0f}\t{cpu:.3f}\t{tcpu:.3f}\t{fcpu:.3f}\t{scio}"
-      f"\t{sleeps:.2f}\t{p.get('spins', '-')}\t{p.get('hits', '-')}\t{p.get('spin_seconds', '-')}")
+      f"\t{sleeps:.2f}\t{p.get('spins', '-')}\t{p.get('hits', '-')}\t{p.get('spin_seconds', '-')}\t{p.get('backoffs', '-')}")
 EOF
 		done
 	done
