@@ -47,7 +47,7 @@ enum export_mode {
 #define EXPORT_COALESCE_US    100
 #define EXPORT_COALESCE_DEPTH 16
 /* Hybrid polling (--poll-us): the longest spin by default, and its CPU budget. */
-#define EXPORT_POLL_US	       50
+#define EXPORT_POLL_US	       0
 #define EXPORT_POLL_BUDGET_PCT 50
 
 struct export_config {
