@@ -17,6 +17,7 @@ UML_TESTS = \
 	tests/uml/t-nbd-qemu.sh \
 	tests/uml/t-nbd-kernel.sh \
 	tests/uml/t-nbd-restart.sh \
+	tests/uml/t-nbd-poll-restart.sh \
 	tests/uml/t-nbd-lio.sh \
 	tests/uml/t-nbd-errors.sh \
 	tests/uml/t-nbd-resize.sh \
@@ -66,6 +67,7 @@ INTEGRATION_TESTS = \
 	tests/integration/login.sh \
 	tests/integration/rw.sh \
 	tests/integration/serve-clients.sh \
+	tests/integration/poll-serve-clients.sh \
 	tests/integration/serve-tls.sh \
 	tests/integration/short-answers.sh \
 	tests/integration/status-hostile.sh \
@@ -105,7 +107,7 @@ tests_unit_test_cli_SOURCES = tests/unit/test_cli.c src/cli/portal.c src/cli/sec
 # to one tgtd, driven by fio (nbd engine, crc32c verify) or nbdsh, with
 # cable pulls, silent loss, flapping, a tgtd restart, a wrong LUN and the
 # ghost write (tests/mp-lib.sh has their common helpers).
-EXTRA_DIST += tests/mp-lib.sh
+EXTRA_DIST += tests/mp-lib.sh tests/integration/poll-status.py
 MP_TESTS = \
 	tests/integration/mp-cable-pull.sh \
 	tests/integration/mp-no-path.sh \
@@ -118,7 +120,9 @@ MP_TESTS = \
 	tests/integration/mp-medium-error.sh \
 	tests/integration/mp-busy-link.sh \
 	tests/integration/mp-reinstate.sh \
-	tests/integration/mp-slow-target.sh
+	tests/integration/mp-slow-target.sh \
+	tests/integration/poll-cable-pull.sh \
+	tests/integration/poll-tgtd-restart.sh
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)
 

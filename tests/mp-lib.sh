@@ -115,6 +115,9 @@ _mp_qdisc() {
 # one path per network (PORTAL@IFACE), round-robin unless OPTIONS say
 # otherwise, control socket in a private run dir. Sets mp_sock (the NBD
 # Unix socket), mp_uri, mp_pid, mp_log. Waits until the socket is served.
+# $ISN_SERVE_ARGS: more options, after OPTIONS (a wrapper test runs an
+# mp test with a mode on; mp_fio_ok then runs $ISN_SERVE_CHECK on the
+# status --json, the wrapper's proof that its mode ran).
 mp_serve() {
 	mp_rundir=$isn_tmp/run
 	mkdir -p "$mp_rundir"
@@ -130,7 +133,7 @@ mp_serve() {
 		_k=$((_k - 1))
 	done
 	ip netns exec "$ini_ns" "$isn_bin" -v ${mp_global:-} serve -f -t "$mp_iqn" -l 1 \
-		--socket "$mp_sock" "$@" >>"$mp_log" 2>&1 &
+		--socket "$mp_sock" "$@" ${ISN_SERVE_ARGS:-} >>"$mp_log" 2>&1 &
 	mp_pid=$!
 	cleanup_add mp_serve_stop
 	_i=0
@@ -279,6 +282,11 @@ t = open(sys.argv[1]).read()
 d = json.loads(t[t.index("{"):])
 print(sum(j["read"]["total_ios"] for j in d["jobs"]))' "$mp_fio_out")
 	[ "${_r:-0}" -gt 0 ] || fail "fio read nothing back: nothing was verified"
+	if [ -n "${ISN_SERVE_CHECK:-}" ]; then
+		mp_status_json >"$isn_tmp/status-end.json" || fail "status --json at the end"
+		$ISN_SERVE_CHECK "$isn_tmp/status-end.json" ||
+			fail "$ISN_SERVE_CHECK: $(cat "$isn_tmp/status-end.json")"
+	fi
 }
 
 # mp_ms: the time in milliseconds, as fio's logs give it (for mp_fio_gap

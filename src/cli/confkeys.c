@@ -368,6 +368,18 @@ const struct config_key config_keys[] = {
 	 .usage = "with " XSTR(
 		 EXPORT_COALESCE_DEPTH) " or more requests in flight, gather\n"
 					"events this long before each wait (0: never)"},
+	{.section = "path",
+	 .name = "poll_us",
+	 .type = CONFIG_UINT,
+	 .max = 1000,
+	 .def = XSTR(EXPORT_POLL_US),
+	 .option = "poll-us",
+	 .help = "when requests and completions come fast, keep polling the sockets up to this "
+		 "many microseconds before sleeping, which saves a wakeup per event at the cost of "
+		 "up to " XSTR(EXPORT_POLL_BUDGET_PCT) "% of a CPU (0: never)",
+	 FIELD(U32, poll_us),
+	 .arg = "US",
+	 .usage = "when events come fast, poll this long before\nsleeping (0: never)"},
 	/* [attach] */
 	{.section = "attach",
 	 .name = "device",

@@ -522,6 +522,7 @@ static void export_teardown(struct export *e)
 	ev_timer_stop(e->loop, &e->rescan_timer);
 	ev_prepare_stop(e->loop, &e->coalesce);
 	ev_set_io_collect_interval(e->loop, 0.);
+	export_poll_stop(e);
 	ev_signal_stop(e->loop, &e->sig_term);
 	ev_signal_stop(e->loop, &e->sig_int);
 	ev_timer_stop(e->loop, &e->wb_timer);
@@ -544,6 +545,7 @@ int export_run(struct export_config *cfg)
 		ev_prepare_init(&e->coalesce, export_coalesce_cb);
 		ev_prepare_start(e->loop, &e->coalesce);
 	}
+	export_poll_start(e);
 	e->nconns = cfg->mode == EXPORT_KERNEL ? cfg->nconns : 0;
 	for (i = 0; i < NBDNL_MAX_SOCKS; i++)
 		e->kfds[i] = e->ufds[i] = -1;

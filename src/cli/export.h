@@ -46,6 +46,9 @@ enum export_mode {
 
 #define EXPORT_COALESCE_US    100
 #define EXPORT_COALESCE_DEPTH 16
+/* Hybrid polling (--poll-us): the longest spin by default, and its CPU budget. */
+#define EXPORT_POLL_US	       0
+#define EXPORT_POLL_BUDGET_PCT 50
 
 struct export_config {
 	enum export_mode mode;
@@ -72,6 +75,12 @@ struct export_config {
 	 * requests. 0 = never.
 	 */
 	uint32_t coalesce_us;
+	/*
+	 * Before sleeping in the poll, keep polling for up to this long when
+	 * events come fast (util/hpoll.h, export_poll.c), at most
+	 * EXPORT_POLL_BUDGET_PCT percent of a core. 0 = never.
+	 */
+	uint32_t poll_us;
 	uint32_t start_timeout_ms; /* how long to wait for the first usable path */
 	uint32_t stop_timeout_ms;  /* bound of the whole stop sequence */
 	struct lunlock *lock;	   /* held for the LUN (lunlock.h); its record is kept current */

@@ -17,6 +17,7 @@
 #include "nbd/bufpool.h"
 #include "nbd/netlink.h"
 #include "nbd/server.h"
+#include "util/hpoll.h"
 
 #define EXPORT_QUEUE_DEPTH 128
 
@@ -49,6 +50,11 @@ struct export {
 
 	struct path_device *dev;
 	ev_prepare coalesce; /* sets the I/O collect interval from the queue depth */
+	/* Hybrid polling (export_poll.c), when cfg->poll_us. */
+	struct hpoll hpoll;
+	ev_prepare poll_prepare;
+	ev_check poll_check;
+	ev_idle poll_idle;
 	struct nbdsrv_export ex;
 	struct nbdsrv_bufpool *pool;
 
@@ -102,6 +108,10 @@ void export_frontends_closed(struct export *e);
 bool export_frontends_open(const struct export *e);
 void export_wb_start(struct export *e);
 void export_wb_stop(struct export *e);
+
+/* export_poll.c: --poll-us. */
+void export_poll_start(struct export *e);
+void export_poll_stop(struct export *e);
 
 /* export_kernel.c */
 int export_bind_kernel(struct export *e);

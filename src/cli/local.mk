@@ -25,6 +25,7 @@ CLI_SOURCES = \
 	src/cli/export.h \
 	src/cli/export_int.h \
 	src/cli/export_kernel.c \
+	src/cli/export_poll.c \
 	src/cli/export_stop.c \
 	src/cli/initiator.c \
 	src/cli/initiator.h \

@@ -21,6 +21,7 @@
 #include "path/device.h"
 #include "path/policy.h"
 #include "scsi/spc.h"
+#include "util/hpoll.h"
 #include "util/escape.h"
 
 struct outbuf {
@@ -163,6 +164,34 @@ static const char *resv_state(const struct export_config *cfg, struct path_devic
 	}
 }
 
+/* Hybrid polling (--poll-us): how often the loop polled instead of sleeping, and for how long. */
+static void poll_text(const struct hpoll *h, struct outbuf *o)
+{
+	if (!h) {
+		out(o, "  polling off\n");
+		return;
+	}
+	out(o,
+	    "  polling up to %" PRIu64 " us: %" PRIu64 " spins, %" PRIu64
+	    " found an event, %.3f s spinning, %" PRIu64 " back-offs (CPU contended)\n",
+	    h->max_ns / 1000, h->spins, h->hits, h->spin_ns * 1e-9, h->backoffs);
+}
+
+static json_object *poll_json(const struct hpoll *h)
+{
+	json_object *o;
+
+	if (!h)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "max_us", json_object_new_uint64(h->max_ns / 1000));
+	json_object_object_add(o, "spins", json_object_new_uint64(h->spins));
+	json_object_object_add(o, "hits", json_object_new_uint64(h->hits));
+	json_object_object_add(o, "spin_seconds", jdouble3(h->spin_ns * 1e-9));
+	json_object_object_add(o, "backoffs", json_object_new_uint64(h->backoffs));
+	return o;
+}
+
 static void status_text(struct export *e, struct outbuf *o)
 {
 	const struct export_config *cfg = export_config(e);
@@ -199,6 +228,7 @@ static void status_text(struct export *e, struct outbuf *o)
 		else
 			out(o, "  reservation %s\n", st);
 	}
+	poll_text(export_poll_state(e), o);
 	n = dev ? path_device_npaths(dev) : 0;
 	for (i = 0; i < n; i++) {
 		struct path_status ps;
@@ -295,6 +325,7 @@ static json_object *status_json(struct export *e)
 		json_object_object_add(r, "type", key ? json_object_new_int(type) : NULL);
 		json_object_object_add(o, "reservation", r);
 	}
+	json_object_object_add(o, "poll", poll_json(export_poll_state(e)));
 	paths = json_object_new_array();
 	n = dev ? path_device_npaths(dev) : 0;
 	for (i = 0; i < n; i++)

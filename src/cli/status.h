@@ -22,6 +22,8 @@ const struct export_config *export_config(const struct export *e);
 void export_foreach_conn(struct export *e, void (*fn)(const struct nbdsrv_conn *c, void *arg),
 			 void *arg);
 void export_request_stop(struct export *e);
+/* The hybrid polling tuner (its counters), or NULL when --poll-us is 0. */
+const struct hpoll *export_poll_state(const struct export *e);
 
 /* ctl_handler_fn for the export's control socket; opaque is the struct export. */
 size_t status_ctl_handler(const char *req, char *out, size_t cap, void *opaque);

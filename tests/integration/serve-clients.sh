@@ -12,6 +12,9 @@
 #   zeroes (the LUN reports LBPRZ), the bytes around them keep their data;
 # - the daemon's status --json counts requests and bytes on its sockets;
 # - `iscsi-nbd detach` stops the daemon, which exits 0.
+# $ISN_SERVE_ARGS: more serve options (a wrapper runs this test with a mode
+# on); $ISN_SERVE_CHECK: a command run on the status --json file taken while
+# connected, which must succeed (the wrapper's proof that its mode ran).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 
 requires_tgt
@@ -41,8 +44,9 @@ log=$isn_tmp/serve.log
 _isn_logs="$_isn_logs $log"
 
 # The daemon, directly (ip netns exec execs it: $! is its PID).
+# shellcheck disable=SC2086 # ISN_SERVE_ARGS is a list of words
 ip netns exec "$ns" "$isn_bin" -v serve -f -t "$iqn" -l 1 -P 127.0.0.1 \
-	--socket "$sock" --name "$name" >"$log" 2>&1 &
+	--socket "$sock" --name "$name" ${ISN_SERVE_ARGS:-} >"$log" 2>&1 &
 pid=$!
 serve_kill() {
 	[ -n "${pid:-}" ] || return 0
@@ -211,6 +215,9 @@ print("status: socket %s: requests %d, bytes read %d, written %d" %
 if not (s["requests"] > 0 and s["bytes_read"] > 0 and s["bytes_written"] > 0):
     sys.exit(1)
 EOF
+if [ -n "${ISN_SERVE_CHECK:-}" ]; then
+	$ISN_SERVE_CHECK "$isn_tmp/status.json" || fail "$ISN_SERVE_CHECK: $(cat "$isn_tmp/status.json")"
+fi
 
 # ---- stop ---------------------------------------------------------------------
 expect_rc 0 timeout 40 "$isn_bin" detach "$name"

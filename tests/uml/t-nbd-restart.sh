@@ -20,6 +20,9 @@
 # dead sockets, never add one): 1 by default, RESTART_CONNS=2 for two
 # sockets (then the kernel re-sends the held requests after the same 30 s,
 # logging "Connection timed out, retrying").
+# $ISN_ATTACH_ARGS: more options for both daemons (a wrapper runs this test
+# with a mode on); $ISN_ATTACH_EXPECT: an extended regex the restarted
+# daemon's `status` must match (the wrapper's proof that its mode is on).
 . "$(dirname "$0")/lib.sh"
 isn_require_attach
 requires tgtd tgtadm mkfs.ext4 e2fsck sha256sum pgrep
@@ -30,8 +33,9 @@ load_modules nbd veth
 net2_setup
 tgtd_start 256
 export ISCSI_NBD_RUNDIR=/run/iscsi-nbd
+# shellcheck disable=SC2206 # ISN_ATTACH_ARGS is a list of words
 A=(-t "$TGT_IQN" -P "$TGT_IP1" -P "$TGT_IP2" -l 1 --device /dev/nbd0
-	--connections "$conns" --dead-conn-timeout 60)
+	--connections "$conns" --dead-conn-timeout 60 ${ISN_ATTACH_ARGS:-})
 
 isn_attach 30 -- "${A[@]}"
 dev=$ISN_DEV
@@ -112,6 +116,12 @@ log "data verified"
 
 [ "$("$ISN_BIN" status nbd0 | grep -c ': ACTIVE for')" = 2 ] ||
 	fail "the restarted daemon does not have both paths ACTIVE"
+if [ -n "${ISN_ATTACH_EXPECT:-}" ]; then
+	"$ISN_BIN" status nbd0 >"$UML_OUT/status-end.txt"
+	cat "$UML_OUT/status-end.txt"
+	grep -E -q "$ISN_ATTACH_EXPECT" "$UML_OUT/status-end.txt" ||
+		fail "the restarted daemon's status does not match '$ISN_ATTACH_EXPECT'"
+fi
 "$ISN_BIN" detach nbd0 || fail "detach nbd0"
 wait_for 15 test "$(blockdev_size "$dev")" = 0 || fail "$dev still has a size after detach"
 wait_for 15 sh -c '! pgrep -x iscsi-nbd >/dev/null' || fail "the restarted daemon did not exit"
