@@ -40,6 +40,7 @@ enum {
 	OPT_READ_ONLY,
 	OPT_PREEMPT,
 	OPT_ROOT_STORAGE,
+	OPT_IO_ENGINE,
 	OPT_NUMBER_KEY = 0x1000, /* + index in config_keys[]: a number option of the table */
 };
 
@@ -69,6 +70,7 @@ static const struct option hand_opts[] = {
 	{"read-only", no_argument, NULL, OPT_READ_ONLY},
 	{"preempt", no_argument, NULL, OPT_PREEMPT},
 	{"root-storage", no_argument, NULL, OPT_ROOT_STORAGE},
+	{"io-engine", required_argument, NULL, OPT_IO_ENGINE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -254,7 +256,7 @@ static int attach_opt_number(struct attach_cmd *a, const struct config_key *k, c
 	return 0;
 }
 
-/* Path options besides the numbers: selection policy and failback. */
+/* Path options besides the numbers: selection policy, failback, I/O engine. */
 static int attach_opt_path(struct attach_cmd *a, int c, const char *arg)
 {
 	struct export_config *ec = &a->ec;
@@ -272,6 +274,12 @@ static int attach_opt_path(struct attach_cmd *a, int c, const char *arg)
 		if (path_failback_parse(arg, &ec->dev.policy.failback,
 					&ec->dev.policy.failback_delay_ms) < 0) {
 			cli_err("bad --failback '%s': give immediate, manual or seconds", arg);
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
+	case OPT_IO_ENGINE:
+		if (io_engine_parse(arg, &ec->io_engine) < 0) {
+			cli_err("unknown --io-engine '%s': give epoll or uring", arg);
 			return CLI_EXIT_USAGE;
 		}
 		return 0;

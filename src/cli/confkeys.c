@@ -19,6 +19,7 @@ static const char *const mode_values[] = {"attach", "serve", NULL};
 static const char *const reservation_values[] = {"exclusive", "required", "none", NULL};
 static const char *const tls_values[] = {"off", "on", "require", NULL};
 static const char *const yes_no_values[] = {"no", "yes", NULL};
+static const char *const io_engine_values[] = {"epoll", "uring", NULL};
 
 #define MS(x)  ((uint64_t)(x))
 #define SEC(x) ((uint64_t)(x)*1000)
@@ -279,6 +280,18 @@ const struct config_key config_keys[] = {
 	 .usage = "with " XSTR(EXPORT_COALESCE_DEPTH) " or more requests in flight, gather\nevents "
 						      "this long before each wait (default\n" XSTR(
 							      EXPORT_COALESCE_US) "; 0: never)"},
+	{.section = "path",
+	 .name = "io_engine",
+	 .type = CONFIG_ENUM,
+	 .values = io_engine_values,
+	 .def = "epoll",
+	 .option = "io-engine",
+	 .help = "how the iSCSI sockets are read and written: epoll (readiness, then one system "
+		 "call per read or send) or uring (one io_uring per loop: the receives and sends of "
+		 "a loop iteration go in one system call)",
+	 .arg = "NAME",
+	 .usage = "epoll (default) or uring: the iSCSI sockets'\n"
+		  "receives and sends through one io_uring"},
 	/* [attach] */
 	{.section = "attach",
 	 .name = "device",

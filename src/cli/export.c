@@ -540,6 +540,7 @@ int export_run(struct export_config *cfg)
 	}
 	e->cfg = cfg;
 	e->loop = ev_default_loop(EVFLAG_AUTO);
+	io_engine_set(cfg->io_engine); /* before the paths create their connections */
 	if (cfg->coalesce_us) {
 		ev_prepare_init(&e->coalesce, export_coalesce_cb);
 		ev_prepare_start(e->loop, &e->coalesce);

@@ -6,6 +6,8 @@ libsession_a_SOURCES = \
 	src/session/chap.h \
 	src/session/conn.c \
 	src/session/conn.h \
+	src/session/conn_int.h \
+	src/session/conn_uring.c \
 	src/session/control.c \
 	src/session/discovery.c \
 	src/session/iscsi_name.c \
@@ -87,6 +89,10 @@ tests_component_test_session_faults_SOURCES = tests/component/test_session_fault
 tests_component_test_session_faults_CFLAGS = $(TEST_CFLAGS)
 tests_component_test_session_faults_LDADD = $(TEST_LIBS)
 
+# The two above again with --io-engine uring (the ring's cancel on close).
+TESTS += tests/component/session-uring.sh
+EXTRA_DIST += tests/component/session-uring.sh
+
 # Data-In accounting: short, gapped, overlapping Data-In and lying residuals.
 check_PROGRAMS += tests/component/test_session_accounting
 TESTS += tests/component/test_session_accounting
@@ -102,6 +108,7 @@ tests_fuzz_fuzz_session_SOURCES = tests/fuzz/fuzz_session.c \
 	tests/component/faketarget.c tests/component/faketarget.h \
 	tests/component/faketarget_int.h tests/component/faketarget_login.c \
 	src/session/conn.c \
+	src/session/conn_uring.c \
 	src/session/control.c \
 	src/session/discovery.c \
 	src/session/iscsi_name.c \
@@ -112,7 +119,8 @@ tests_fuzz_fuzz_session_SOURCES = tests/fuzz/fuzz_session.c \
 	$(FUZZ_DRIVER)
 tests_fuzz_fuzz_session_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_session_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-tests_fuzz_fuzz_session_LDADD = libsessiontest.a libsession.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS) $(LIBEV_LIBS)
+tests_fuzz_fuzz_session_LDADD = libsessiontest.a libsession.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS) $(LIBEV_LIBS) \
+	$(LIBURING_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/session
 
 # Data-In accounting: one READ answered by the fuzzer's Data-In / SCSI
@@ -122,6 +130,7 @@ tests_fuzz_fuzz_datain_SOURCES = tests/fuzz/fuzz_datain.c \
 	tests/component/faketarget.c tests/component/faketarget.h \
 	tests/component/faketarget_int.h tests/component/faketarget_login.c \
 	src/session/conn.c \
+	src/session/conn_uring.c \
 	src/session/control.c \
 	src/session/discovery.c \
 	src/session/session.c \
@@ -131,7 +140,7 @@ tests_fuzz_fuzz_datain_SOURCES = tests/fuzz/fuzz_datain.c \
 tests_fuzz_fuzz_datain_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_datain_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_datain_LDADD = libsessiontest.a libsession.a libscsi.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS) \
-	$(LIBEV_LIBS)
+	$(LIBEV_LIBS) $(LIBURING_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/datain
 
 # The session engine against tgtd: run by tests/integration/session-tgt.sh

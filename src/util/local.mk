@@ -8,8 +8,9 @@ libutil_a_SOURCES = \
 	src/util/evdefer.h \
 	src/util/list.h \
 	src/util/log.c src/util/log.h src/util/statecheck.h \
-	src/util/rdahead.h
-libutil_a_CFLAGS = $(AM_CFLAGS) $(ISAL_CFLAGS)
+	src/util/rdahead.h \
+	src/util/uring.c src/util/uring.h
+libutil_a_CFLAGS = $(AM_CFLAGS) $(ISAL_CFLAGS) $(LIBURING_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_util
 TESTS += tests/unit/test_util
