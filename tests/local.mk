@@ -123,6 +123,9 @@ MP_TESTS = \
 	tests/integration/mp-busy-link.sh \
 	tests/integration/mp-reinstate.sh \
 	tests/integration/mp-slow-target.sh
+# The same scenarios with --io-engine uring (MP_SERVE_ARGS, tests/mp-lib.sh).
+MP_TESTS += tests/integration/mp-cable-pull-uring.sh \
+	tests/integration/mp-tgtd-restart-uring.sh
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)
 

@@ -287,8 +287,8 @@ const struct config_key config_keys[] = {
 	 .def = "epoll",
 	 .option = "io-engine",
 	 .help = "how the iSCSI sockets are read and written: epoll (readiness, then one system "
-		 "call per read or send) or uring (one io_uring per loop: the receives and sends of "
-		 "a loop iteration go in one system call)",
+		 "call per read or send) or uring (one io_uring per loop: the receives and sends "
+		 "of a loop iteration go in one system call)",
 	 .arg = "NAME",
 	 .usage = "epoll (default) or uring: the iSCSI sockets'\n"
 		  "receives and sends through one io_uring"},

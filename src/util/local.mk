@@ -17,3 +17,10 @@ TESTS += tests/unit/test_util
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_util_LDADD = $(TEST_LIBS)
+
+# The io_uring engine's ring: recv / sendmsg, one ring per loop, cancel.
+check_PROGRAMS += tests/unit/test_uring
+TESTS += tests/unit/test_uring
+tests_unit_test_uring_SOURCES = tests/unit/test_uring.c
+tests_unit_test_uring_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_uring_LDADD = $(TEST_LIBS)

@@ -34,8 +34,8 @@ struct uring {
 	struct io_uring ring;
 	struct ev_loop *loop;
 	unsigned int refs;
-	struct uring *next; /* in the list of rings */
-	ev_io cq_w;	    /* the ring's fd: readable while completions wait */
+	struct uring *next;  /* in the list of rings */
+	ev_io cq_w;	     /* the ring's fd: readable while completions wait */
 	ev_prepare submit_w; /* one io_uring_enter() per loop iteration */
 	/*
 	 * The operation behind each user_data; NULL once cancelled. A slot is
@@ -255,8 +255,7 @@ int uring_recv(struct uring *r, struct uring_op *op, int fd, void *buf, size_t l
 	return 0;
 }
 
-int uring_sendmsg(struct uring *r, struct uring_op *op, int fd, const struct msghdr *mh,
-		  int flags)
+int uring_sendmsg(struct uring *r, struct uring_op *op, int fd, const struct msghdr *mh, int flags)
 {
 	int err = 0;
 	struct io_uring_sqe *sqe = uring_sqe_for(r, op, &err);
@@ -330,6 +329,7 @@ int uring_cancel(struct uring *r, struct uring_op *const *ops, unsigned int n)
 		ops[i]->busy = ops[i]->seen = false;
 	}
 	if (r->pend_cnt)
-		ev_feed_event(r->loop, &r->cq_w, EV_READ); /* kept completions: the ring may be empty */
+		ev_feed_event(r->loop, &r->cq_w,
+			      EV_READ); /* kept completions: the ring may be empty */
 	return ret;
 }

@@ -64,8 +64,7 @@ int uring_recv(struct uring *r, struct uring_op *op, int fd, void *buf, size_t l
  * Queue a sendmsg(); mh and its iovec are borrowed too (the kernel may read
  * them after this returns). 0 or -errno.
  */
-int uring_sendmsg(struct uring *r, struct uring_op *op, int fd, const struct msghdr *mh,
-		  int flags);
+int uring_sendmsg(struct uring *r, struct uring_op *op, int fd, const struct msghdr *mh, int flags);
 
 /*
  * Cancel the n given operations (those in flight; the others are skipped)
