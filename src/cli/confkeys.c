@@ -286,12 +286,12 @@ const struct config_key config_keys[] = {
 	 .values = io_engine_values,
 	 .def = "epoll",
 	 .option = "io-engine",
-	 .help = "how the iSCSI sockets are read and written: epoll (readiness, then one system "
-		 "call per read or send) or uring (one io_uring per loop: the receives and sends "
-		 "of a loop iteration go in one system call)",
+	 .help = "how the iSCSI and plaintext NBD sockets are read and written: epoll "
+		 "(readiness, then one system call per read or send) or uring (one io_uring per "
+		 "loop: the receives and sends of a loop iteration go in one system call)",
 	 .arg = "NAME",
-	 .usage = "epoll (default) or uring: the iSCSI sockets'\n"
-		  "receives and sends through one io_uring"},
+	 .usage = "epoll (default) or uring: the iSCSI and NBD\n"
+		  "sockets' receives and sends through one io_uring"},
 	/* [attach] */
 	{.section = "attach",
 	 .name = "device",

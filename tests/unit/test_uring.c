@@ -158,7 +158,8 @@ START_TEST(cancel_lets_go_of_the_buffer)
 		ev_run(loop, EVRUN_ONCE | EVRUN_NOWAIT);
 	ck_assert_int_eq(rx.calls, 0);
 	ck_assert_uint_eq(buf[0], 0xa5); /* nothing landed in the cancelled buffer */
-	ck_assert_int_eq(recv(sv[0], left, sizeof(left), MSG_DONTWAIT), 4); /* still in the socket */
+	ck_assert_int_eq(recv(sv[0], left, sizeof(left), MSG_DONTWAIT),
+			 4); /* still in the socket */
 	/* Cancelling what is not in flight is a no-op. */
 	ck_assert_int_eq(uring_cancel(r, ops, 1), 0);
 	close(sv[0]);
