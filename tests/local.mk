@@ -24,6 +24,8 @@ UML_TESTS = \
 	tests/uml/t-nbd-two-luns.sh \
 	tests/uml/t-nbd-geometry.sh \
 	tests/uml/t-nbd-cablepulls.sh \
+	tests/uml/t-nbd-cablepulls-uring.sh \
+	tests/uml/t-nbd-restart-uring.sh \
 	tests/uml/t-nbd-hostile-relay.sh \
 	tests/uml/t-nbd-detach.sh \
 	tests/uml/t-nbd-pr-lio.sh \
@@ -67,6 +69,7 @@ INTEGRATION_TESTS = \
 	tests/integration/login.sh \
 	tests/integration/rw.sh \
 	tests/integration/serve-clients.sh \
+	tests/integration/serve-clients-uring.sh \
 	tests/integration/serve-tls.sh \
 	tests/integration/short-answers.sh \
 	tests/integration/status-hostile.sh \

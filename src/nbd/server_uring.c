@@ -78,7 +78,8 @@ static void srv_uring_rx_done(struct uring_op *op, int res)
 	} else if (res > 0) {
 		c->ra.off = 0;
 		c->ra.len = (uint32_t)res;
-		/* server.c's read callback: the steps take the bytes, then it queues the next recv. */
+		/* server.c's read callback: the steps take the bytes, then it queues the next recv.
+		 */
 		ev_invoke(c->loop, &c->rio, EV_READ);
 		return;
 	}

@@ -144,7 +144,9 @@ struct conn {
 
 	/* --io-engine uring (conn_uring.c); NULL: libev readiness and read / sendmsg. */
 	struct uring *ring;
-	struct uring_op rx_op, tx_op; /* a recv into ra.buf, a sendmsg of tx_iov */
+	struct uring_op rx_op, tx_op; /* a recv into ra.buf (or readv of rx_uiov), a sendmsg */
+	bool rx_udirect;	      /* the receive goes straight to the data segment's buffers */
+	struct iovec rx_uiov[CONN_PDU_IOV + 1];
 	struct msghdr tx_mh;
 	struct iovec tx_iov[CONN_TX_IOV];
 };

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "session/conn.h"
 #include "session/conn_int.h"
@@ -32,11 +33,26 @@ int conn_uring_init(struct conn *c)
 	return 0;
 }
 
-/* Queue the next recv; the read-ahead buffer is used up (the steps took it all). */
+/*
+ * Queue the next receive; the read-ahead buffer is used up (the steps took
+ * it all). A data segment with a read-ahead's worth or more still to come
+ * is read straight into its buffers (as the epoll path does): those stay
+ * valid until the PDU is complete or the connection closes, and closing
+ * cancels this read first.
+ */
 int conn_uring_rx_arm(struct conn *c)
 {
 	assert(rdahead_avail(&c->ra) == 0);
 	rdahead_reset(&c->ra);
+	c->rx_udirect = c->rx_state == RX_DATA && c->rx_need - c->rx_got >= CONN_RA_SIZE;
+	if (c->rx_udirect) {
+		int n = conn_iov_slice(c->rx_iov, c->rx_iov_cnt, c->rx_got, c->rx_need - c->rx_got,
+				       c->rx_uiov, ARRAY_SIZE(c->rx_uiov));
+
+		if (n < 0)
+			return n;
+		return uring_readv(c->ring, &c->rx_op, c->fd, c->rx_uiov, (unsigned int)n);
+	}
 	return uring_recv(c->ring, &c->rx_op, c->fd, c->ra.buf, c->ra.size);
 }
 
@@ -55,8 +71,12 @@ static void conn_uring_rx_done(struct uring_op *op, int res)
 	}
 	if (res > 0) {
 		c->stats.bytes_in += (uint64_t)res;
-		c->ra.off = 0;
-		c->ra.len = (uint32_t)res;
+		if (c->rx_udirect) {
+			c->rx_got += (uint32_t)res;
+		} else {
+			c->ra.off = 0;
+			c->ra.len = (uint32_t)res;
+		}
 		conn_rx_run(c, 0);
 		if (c->fd < 0 || c->epoch != epoch)
 			return; /* closed, maybe reconnected: a new socket arms its own recv */
@@ -114,6 +134,9 @@ void conn_uring_cancel(struct conn *c)
 {
 	struct uring_op *const ops[] = {&c->rx_op, &c->tx_op};
 
+	if (uring_cancel(c->ring, ops, ARRAY_SIZE(ops)) == 0)
+		return;
+	shutdown(c->fd, SHUT_RDWR); /* ends a socket operation for sure */
 	if (uring_cancel(c->ring, ops, ARRAY_SIZE(ops)) == 0)
 		return;
 	c->ra.buf = malloc(c->ra.size); /* NULL: the next recv fails, and says so */

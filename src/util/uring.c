@@ -103,10 +103,9 @@ static void uring_harvest(struct uring *r)
 	io_uring_cq_advance(&r->ring, n);
 }
 
-static void uring_cq_cb(struct ev_loop *loop, ev_io *w, int revents)
+/* Hand every reaped completion to its operation, oldest first. */
+static void uring_dispatch(struct uring *r)
 {
-	struct uring *r = container_of(w, struct uring, cq_w);
-
 	r->refs++; /* a done callback may drop the last other reference */
 	uring_harvest(r);
 	while (r->pend_cnt) {
@@ -123,8 +122,13 @@ static void uring_cq_cb(struct ev_loop *loop, ev_io *w, int revents)
 		op->done(op, d.res);
 	}
 	if (io_uring_sq_ready(&r->ring))
-		evdefer_kick(loop, &r->submit_w); /* a failed submit is retried */
+		evdefer_kick(r->loop, &r->submit_w); /* a failed submit is retried */
 	uring_put(r);
+}
+
+static void uring_cq_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	uring_dispatch(container_of(w, struct uring, cq_w));
 }
 
 static void uring_submit_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -142,6 +146,12 @@ static void uring_submit_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	 */
 	if (ret < 0 && ret != -EBUSY && ret != -EAGAIN && ret != -EINTR)
 		log_printf(LOG_ERR, "io_uring submit failed: %s", strerror(-ret));
+	/*
+	 * A send to a socket with room completes inside the submit: hand it
+	 * over now rather than after a poll that would return at once for it.
+	 */
+	if (io_uring_cq_ready(&r->ring))
+		uring_dispatch(r);
 }
 
 struct uring *uring_get(struct ev_loop *loop)
@@ -251,6 +261,19 @@ int uring_recv(struct uring *r, struct uring_op *op, int fd, void *buf, size_t l
 	if (!sqe)
 		return err;
 	io_uring_prep_recv(sqe, fd, buf, len, 0);
+	uring_queued(r, op, sqe);
+	return 0;
+}
+
+int uring_readv(struct uring *r, struct uring_op *op, int fd, const struct iovec *iov,
+		unsigned int n)
+{
+	int err = 0;
+	struct io_uring_sqe *sqe = uring_sqe_for(r, op, &err);
+
+	if (!sqe)
+		return err;
+	io_uring_prep_readv(sqe, fd, iov, n, 0);
 	uring_queued(r, op, sqe);
 	return 0;
 }

@@ -60,6 +60,9 @@ void uring_put(struct uring *r);
 
 /* Queue a recv() of up to len bytes into buf. 0 or -errno (-EBUSY: op in flight). */
 int uring_recv(struct uring *r, struct uring_op *op, int fd, void *buf, size_t len);
+/* Queue a readv(); the iovec array is borrowed too. 0 or -errno. */
+int uring_readv(struct uring *r, struct uring_op *op, int fd, const struct iovec *iov,
+		unsigned int n);
 /*
  * Queue a sendmsg(); mh and its iovec are borrowed too (the kernel may read
  * them after this returns). 0 or -errno.

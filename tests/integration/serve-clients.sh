@@ -41,8 +41,10 @@ log=$isn_tmp/serve.log
 _isn_logs="$_isn_logs $log"
 
 # The daemon, directly (ip netns exec execs it: $! is its PID).
+# $ISN_SERVE_ARGS: more options (serve-clients-uring.sh runs it all in a mode).
+# shellcheck disable=SC2086 # a list of words
 ip netns exec "$ns" "$isn_bin" -v serve -f -t "$iqn" -l 1 -P 127.0.0.1 \
-	--socket "$sock" --name "$name" >"$log" 2>&1 &
+	--socket "$sock" --name "$name" ${ISN_SERVE_ARGS:-} >"$log" 2>&1 &
 pid=$!
 serve_kill() {
 	[ -n "${pid:-}" ] || return 0
