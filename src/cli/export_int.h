@@ -49,6 +49,7 @@ struct export {
 
 	struct path_device *dev;
 	ev_prepare coalesce; /* sets the I/O collect interval from the queue depth */
+	struct uring *ring;  /* --io-engine uring: the loop's ring, held for the daemon's life */
 	struct nbdsrv_export ex;
 	struct nbdsrv_bufpool *pool;
 
