@@ -6,7 +6,7 @@ set -eu
 PKGS="
 build-essential autoconf automake pkg-config clang libclang-rt-14-dev clang-format
 libev-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libssl-dev libisal-dev
-libinih-dev libsystemd-dev libjson-c-dev check
+libinih-dev libsystemd-dev libjson-c-dev liburing-dev check
 tgt iproute2 iputils-ping libnl-utils user-mode-linux kmod util-linux e2fsprogs fdisk
 libnbd-bin python3-libnbd gnutls-bin openssl fio qemu-utils qemu-block-extra libiscsi-bin valgrind gnuplot-nox strace
 open-iscsi multipath-tools dmsetup systemd

@@ -24,6 +24,8 @@ UML_TESTS = \
 	tests/uml/t-nbd-two-luns.sh \
 	tests/uml/t-nbd-geometry.sh \
 	tests/uml/t-nbd-cablepulls.sh \
+	tests/uml/t-nbd-cablepulls-uring.sh \
+	tests/uml/t-nbd-restart-uring.sh \
 	tests/uml/t-nbd-hostile-relay.sh \
 	tests/uml/t-nbd-detach.sh \
 	tests/uml/t-nbd-pr-lio.sh \
@@ -68,6 +70,7 @@ INTEGRATION_TESTS = \
 	tests/integration/rw.sh \
 	tests/integration/serve-clients.sh \
 	tests/integration/poll-serve-clients.sh \
+	tests/integration/serve-clients-uring.sh \
 	tests/integration/serve-tls.sh \
 	tests/integration/short-answers.sh \
 	tests/integration/status-hostile.sh \
@@ -123,6 +126,9 @@ MP_TESTS = \
 	tests/integration/mp-slow-target.sh \
 	tests/integration/poll-cable-pull.sh \
 	tests/integration/poll-tgtd-restart.sh
+# The same scenarios with --io-engine uring (MP_SERVE_ARGS, tests/mp-lib.sh).
+MP_TESTS += tests/integration/mp-cable-pull-uring.sh \
+	tests/integration/mp-tgtd-restart-uring.sh
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)
 

@@ -29,6 +29,7 @@ static const char *const reservation_values[] = {"exclusive", "required", "none"
 static const int reservation_map[] = {RESV_EXCLUSIVE, RESV_REQUIRED, RESV_NONE};
 static const char *const tls_values[] = {"off", "on", "require", NULL};
 static const char *const yes_no_values[] = {"no", "yes", NULL};
+static const char *const io_engine_values[] = {"epoll", "uring", NULL};
 
 #define MS(x)  ((uint64_t)(x))
 #define SEC(x) ((uint64_t)(x)*1000)
@@ -380,6 +381,19 @@ const struct config_key config_keys[] = {
 	 FIELD(U32, poll_us),
 	 .arg = "US",
 	 .usage = "when events come fast, poll this long before\nsleeping (0: never)"},
+	{.section = "path",
+	 .name = "io_engine",
+	 .type = CONFIG_ENUM,
+	 .values = io_engine_values,
+	 .def = "epoll",
+	 .option = "io-engine",
+	 .help = "how the iSCSI and plaintext NBD sockets are read and written: epoll "
+		 "(readiness, then one system call per read or send) or uring (one io_uring per "
+		 "loop: the receives and sends of a loop iteration go in one system call)",
+	 .arg = "NAME",
+	 .usage = "epoll or uring: the iSCSI and NBD sockets'\n"
+		  "receives and sends through one io_uring",
+	 FIELD(ENUM, io_engine)},
 	/* [attach] */
 	{.section = "attach",
 	 .name = "device",

@@ -456,6 +456,28 @@ static void export_coalesce_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 				   n >= EXPORT_COALESCE_DEPTH ? e->cfg->coalesce_us * 1e-6 : 0.);
 }
 
+/*
+ * --io-engine uring: set the loop's ring up now, so that a kernel without
+ * io_uring (or kernel.io_uring_disabled set) is one clear error at start
+ * rather than paths that fail to connect; holding it keeps it across
+ * reconnects.
+ */
+static int export_ring_get(struct export *e)
+{
+	char msg[200];
+
+	e->ring = uring_get(e->loop);
+	if (e->ring)
+		return 0;
+	snprintf(msg, sizeof(msg),
+		 "cannot set up io_uring for --io-engine uring: %s (is kernel.io_uring_disabled "
+		 "set?)",
+		 strerror(errno));
+	daemon_failed(CLI_EXIT_LOCAL, msg);
+	cli_err("%s", msg);
+	return -1;
+}
+
 /* The control socket name: --name, else nbdN / nbd (kernel) or serve-PID. */
 static void export_set_name(struct export *e)
 {
@@ -527,6 +549,8 @@ static void export_teardown(struct export *e)
 	ev_signal_stop(e->loop, &e->sig_int);
 	ev_timer_stop(e->loop, &e->wb_timer);
 	export_wb_stop(e);
+	uring_put(e->ring); /* connections still open keep their own references */
+	e->ring = NULL;
 }
 
 int export_run(struct export_config *cfg)
@@ -541,6 +565,11 @@ int export_run(struct export_config *cfg)
 	}
 	e->cfg = cfg;
 	e->loop = ev_default_loop(EVFLAG_AUTO);
+	io_engine_set(cfg->io_engine); /* before the paths create their connections */
+	if (cfg->io_engine == IO_ENGINE_URING && export_ring_get(e) < 0) {
+		free(e);
+		return CLI_EXIT_LOCAL;
+	}
 	if (cfg->coalesce_us) {
 		ev_prepare_init(&e->coalesce, export_coalesce_cb);
 		ev_prepare_start(e->loop, &e->coalesce);

@@ -36,6 +36,7 @@
 
 #include "nbd/tls.h"
 #include "path/device.h"
+#include "util/uring.h"
 
 struct lunlock;
 
@@ -81,6 +82,7 @@ struct export_config {
 	 * EXPORT_POLL_BUDGET_PCT percent of a core. 0 = never.
 	 */
 	uint32_t poll_us;
+	enum io_engine io_engine;  /* how the iSCSI sockets do their I/O (util/uring.h) */
 	uint32_t start_timeout_ms; /* how long to wait for the first usable path */
 	uint32_t stop_timeout_ms;  /* bound of the whole stop sequence */
 	struct lunlock *lock;	   /* held for the LUN (lunlock.h); its record is kept current */

@@ -5,6 +5,7 @@ libnbdbridge_a_SOURCES = \
 	src/nbd/handshake.c src/nbd/handshake.h \
 	src/nbd/bufpool.c src/nbd/bufpool.h \
 	src/nbd/server.c src/nbd/server.h src/nbd/server_int.h src/nbd/server_io.c src/nbd/server_state.c src/nbd/server_tls.c \
+	src/nbd/server_uring.c \
 	src/nbd/netlink.c src/nbd/netlink.h \
 	src/nbd/listen.c src/nbd/listen.h \
 	src/nbd/tls.c src/nbd/tls.h \
@@ -22,13 +23,16 @@ C_TESTS += \
 MEMBDEV = tests/unit/membdev.c tests/unit/membdev.h
 tests_unit_test_nbd_server_SOURCES = tests/unit/test_nbd_server.c $(MEMBDEV)
 tests_unit_test_nbd_listen_SOURCES = tests/unit/test_nbd_listen.c $(MEMBDEV)
+# test_nbd_server again with --io-engine uring.
+TESTS += tests/unit/nbd-server-uring.sh
+EXTRA_DIST += tests/unit/nbd-server-uring.sh
 
 FUZZERS += tests/fuzz/fuzz_nbdreq tests/fuzz/fuzz_handshake
 tests_fuzz_fuzz_nbdreq_SOURCES = tests/fuzz/fuzz_nbdreq.c tests/unit/membdev.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_nbdreq_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_nbdreq_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_nbdreq_LDADD = libnbdbridge.a libutil.a $(SSL_LIBS) $(CRYPTO_LIBS) $(ISAL_LIBS) \
-	$(LIBEV_LIBS)
+	$(LIBEV_LIBS) $(LIBURING_LIBS)
 tests_fuzz_fuzz_handshake_SOURCES = tests/fuzz/fuzz_handshake.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_handshake_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_handshake_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)

@@ -33,6 +33,8 @@ static void conn_close_fd(struct nbdsrv_conn *c)
 	ev_timer_stop(c->loop, &c->stall);
 	ev_timer_stop(c->loop, &c->resume);
 	evdefer_cancel(c->loop, &c->flush_w);
+	if (c->ring && c->fd >= 0)
+		srv_uring_cancel(c, false); /* before the buffers and the socket go */
 	rdahead_reset(&c->ra);
 	if (c->ssl) {
 		/* close_notify only on an orderly end (DRAIN); never after an error. */
@@ -78,6 +80,8 @@ static void conn_drop_cur(struct nbdsrv_conn *c)
 {
 	nbdsrv_bufpool_cancel(&c->bufwait);
 	ev_timer_stop(c->loop, &c->resume);
+	if (c->ring && c->cur)
+		srv_uring_cancel(c, true); /* a recv may be filling cur's buffer */
 	if (c->cur) {
 		srv_slot_release(c, c->cur);
 		c->cur = NULL;
@@ -159,6 +163,34 @@ void srv_conn_flushed(struct nbdsrv_conn *c)
 	srv_conn_maybe_finish(c);
 }
 
+size_t srv_reply_iov(struct nbdsrv_conn *c, struct iovec *iov)
+{
+	struct list_node *pos;
+	size_t skip = c->send_off, n = 0;
+
+	list_for_each(pos, &c->sendq)
+	{
+		struct nbdsrv_io *io = list_entry(pos, struct nbdsrv_io, node);
+		size_t hlen = NBDSRV_REPLY_HDR_LEN, plen = srv_reply_len(io) - hlen;
+
+		if (n + 2 > SEND_IOV_MAX)
+			break;
+		if (skip < hlen) {
+			iov[n].iov_base = io->reply + skip;
+			iov[n++].iov_len = hlen - skip;
+			skip = 0;
+		} else {
+			skip -= hlen;
+		}
+		if (plen) {
+			iov[n].iov_base = (uint8_t *)io->buf + skip;
+			iov[n++].iov_len = plen - skip;
+		}
+		skip = 0;
+	}
+	return n;
+}
+
 /* Write queued replies until done or EAGAIN. */
 static void conn_flush(struct nbdsrv_conn *c)
 {
@@ -168,33 +200,16 @@ static void conn_flush(struct nbdsrv_conn *c)
 		srv_conn_flush_tls(c);
 		return;
 	}
+	if (c->ring) {
+		srv_uring_flush(c);
+		return;
+	}
 	while (!list_empty(&c->sendq)) {
 		struct iovec iov[SEND_IOV_MAX];
 		struct msghdr msg = {.msg_iov = iov};
-		struct list_node *pos;
-		size_t skip = c->send_off;
 		ssize_t w;
 
-		list_for_each(pos, &c->sendq)
-		{
-			struct nbdsrv_io *io = list_entry(pos, struct nbdsrv_io, node);
-			size_t hlen = NBDSRV_REPLY_HDR_LEN, plen = srv_reply_len(io) - hlen;
-
-			if (msg.msg_iovlen + 2 > SEND_IOV_MAX)
-				break;
-			if (skip < hlen) {
-				iov[msg.msg_iovlen].iov_base = io->reply + skip;
-				iov[msg.msg_iovlen++].iov_len = hlen - skip;
-				skip = 0;
-			} else {
-				skip -= hlen;
-			}
-			if (plen) {
-				iov[msg.msg_iovlen].iov_base = (uint8_t *)io->buf + skip;
-				iov[msg.msg_iovlen++].iov_len = plen - skip;
-			}
-			skip = 0;
-		}
+		msg.msg_iovlen = srv_reply_iov(c, iov);
 		w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EINTR)
@@ -462,7 +477,7 @@ static void conn_on_read(struct ev_loop *loop, ev_io *w, int revents)
 	 * others on this loop; what they brought is always consumed, or kept
 	 * for a state that stopped reading (it feeds itself a read event).
 	 */
-	rdahead_wakeup(&c->ra, READ_BUDGET);
+	rdahead_wakeup(&c->ra, c->ring ? 0 : READ_BUDGET); /* the ring reads, not us */
 	c->tls_reads_left = READ_BUDGET;
 	if (c->tls_wr_wants_read) {
 		c->tls_wr_wants_read = false;
@@ -475,6 +490,8 @@ static void conn_on_read(struct ev_loop *loop, ev_io *w, int revents)
 	while (srv_state_reads(c->state))
 		if (conn_read_step(c) != 0)
 			break;
+	if (c->ring)
+		srv_uring_rx_arm(c);
 	/* Budget spent with requests decrypted and waiting: come back next iteration. */
 	if (c->ssl && srv_state_reads(c->state) && nbdsrv_tls_pending(c->ssl))
 		ev_feed_event(loop, w, EV_READ);
@@ -586,8 +603,16 @@ struct nbdsrv_conn *nbdsrv_conn_new(struct ev_loop *loop, int fd, struct bdev *b
 			return NULL;
 		}
 		c->ssl = cfg->ssl;
+	} else if (io_engine_get() == IO_ENGINE_URING && srv_uring_init(c) < 0) {
+		log_err("%s: cannot set up io_uring: %s", c->name, strerror(errno));
+		free(c->slots);
+		free(c);
+		return NULL;
 	}
-	ev_io_start(loop, &c->rio);
+	if (c->ring)
+		srv_uring_rx_arm(c);
+	else
+		ev_io_start(loop, &c->rio);
 	/* The handshake's last TLS record may have carried the first requests. */
 	if (c->ssl && nbdsrv_tls_pending(c->ssl))
 		ev_feed_event(loop, &c->rio, EV_READ);
@@ -623,6 +648,10 @@ void nbdsrv_conn_free(struct nbdsrv_conn *c)
 			nbdsrv_bufpool_put(c->pool, c->slots[i].buf);
 	free(c->slots);
 	free(c->stage);
+	uring_put(c->ring);
+	if (c->ring_stuck)
+		return; /* the kernel may still use c's buffers: leak it rather than free under it
+			 */
 	free(c);
 }
 

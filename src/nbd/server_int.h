@@ -16,6 +16,7 @@
 #include "util/list.h"
 #include "util/log.h"
 #include "util/rdahead.h"
+#include "util/uring.h"
 
 #define CONN_NAME_MAX	    64
 #define DEFAULT_QUEUE_DEPTH 128
@@ -93,6 +94,19 @@ struct nbdsrv_conn {
 	struct nbdsrv_conn_stats stats;
 	nbdsrv_conn_closed_fn closed;
 	void *opaque;
+
+	/*
+	 * --io-engine uring (server_uring.c), plaintext only; NULL: libev
+	 * readiness and readv / sendmsg. One recv in flight, into ra_buf or
+	 * (rx_direct) straight into the payload of c->cur; one sendmsg in flight
+	 * for the head of sendq.
+	 */
+	struct uring *ring;
+	struct uring_op rx_op, tx_op;
+	bool rx_direct;
+	bool ring_stuck; /* the kernel kept a buffer past the cancel: c is never freed */
+	struct msghdr tx_mh;
+	struct iovec tx_iov[SEND_IOV_MAX];
 	uint8_t ra_buf[RA_SIZE];
 };
 
@@ -126,6 +140,17 @@ void srv_conn_queue_reply(struct nbdsrv_conn *c, struct nbdsrv_io *io, uint32_t 
 
 /* Start a received request on the block device (server_io.c). */
 void srv_io_dispatch(struct nbdsrv_conn *c, struct nbdsrv_io *io);
+
+/* The head of sendq (unsent part) as iov, SEND_IOV_MAX entries at most; returns the count. */
+size_t srv_reply_iov(struct nbdsrv_conn *c, struct iovec *iov);
+
+/* server_uring.c: the socket I/O through the loop's io_uring. */
+int srv_uring_init(struct nbdsrv_conn *c); /* -1 with errno set */
+/* Queue the next recv if the state reads, nothing is buffered and none is in flight. */
+void srv_uring_rx_arm(struct nbdsrv_conn *c);
+void srv_uring_flush(struct nbdsrv_conn *c);
+/* Cancel the recv (rx_only) or both, and wait for the kernel to let go of the buffers. */
+void srv_uring_cancel(struct nbdsrv_conn *c, bool rx_only);
 
 /* conn_flush over TLS (server_tls.c). */
 void srv_conn_flush_tls(struct nbdsrv_conn *c);

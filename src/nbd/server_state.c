@@ -72,11 +72,14 @@ void srv_conn_set_state(struct nbdsrv_conn *c, enum nbdsrv_conn_state s)
 	    nbdsrv_conn_state_name(s));
 	c->state = s;
 	if (srv_state_reads(s) && c->fd >= 0) {
-		ev_io_start(c->loop, &c->rio);
+		if (!c->ring)
+			ev_io_start(c->loop, &c->rio);
 		/* Requests already read ahead (by us or by TLS) would not wake the poll. */
 		if ((rdahead_avail(&c->ra) || (c->ssl && nbdsrv_tls_pending(c->ssl))) &&
 		    !was_reading)
 			ev_feed_event(c->loop, &c->rio, EV_READ);
+		else if (c->ring)
+			srv_uring_rx_arm(c);
 	} else {
 		ev_io_stop(c->loop, &c->rio);
 	}

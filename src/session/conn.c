@@ -16,27 +16,19 @@
 #include <unistd.h>
 
 #include "session/conn.h"
+#include "session/conn_int.h"
 #include "util/compiler.h"
 #include "util/crc32c.h"
 #include "util/evdefer.h"
 
-enum conn_rx_state {
-	RX_BHS,	 /* the 48-byte BHS */
-	RX_AHS,	 /* AHS + header digest */
-	RX_DATA, /* data segment + pad + data digest */
-};
-
 /* Socket reads per readable event before the loop gets a turn. */
 #define CONN_RX_READS 16
-/* iovecs gathered into one sendmsg(). */
-#define CONN_TX_IOV 64
-/* Read-ahead buffer; a step with more than this left reads without it. */
-#define CONN_RA_SIZE (64u * 1024)
 
 static void conn_rio_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_wio_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_flush(struct conn *c);
 static void conn_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents);
+static int conn_rx_start(struct conn *c);
 
 int conn_init(struct conn *c, struct ev_loop *loop, const struct conn_ops *ops, void *owner,
 	      uint32_t rx_buf_size)
@@ -60,6 +52,14 @@ int conn_init(struct conn *c, struct ev_loop *loop, const struct conn_ops *ops, 
 	c->ra.size = CONN_RA_SIZE;
 	c->rx_buf_size = rx_buf_size;
 	c->rx.max_recv_dsl = ISCSI_PDU_LOGIN_MAX_DSL;
+	if (io_engine_get() == IO_ENGINE_URING && conn_uring_init(c) < 0) {
+		int err = -errno;
+
+		free(c->rx_buf);
+		free(c->ra.buf);
+		c->rx_buf = c->ra.buf = NULL;
+		return err;
+	}
 	ev_init(&c->rio, conn_rio_cb);
 	ev_init(&c->wio, conn_wio_cb);
 	ev_prepare_init(&c->flush_w, conn_flush_cb);
@@ -79,7 +79,7 @@ void conn_set_tx_digests(struct conn *c, bool header, bool data)
 	c->tx_data_digest = data;
 }
 
-static void conn_fail(struct conn *c, enum conn_err e, int err, const char *what)
+void conn_fail(struct conn *c, enum conn_err e, int err, const char *what)
 {
 	conn_close(c);
 	c->ops->on_error(c, e, err, what);
@@ -118,8 +118,20 @@ int conn_attach_fd(struct conn *c, int fd)
 	r = conn_setup_fd(c, fd);
 	if (r < 0)
 		return r;
-	ev_io_start(c->loop, &c->rio);
-	return 0;
+	r = conn_rx_start(c);
+	if (r < 0)
+		c->fd = -1; /* the caller keeps the socket */
+	return r;
+}
+
+/* Start receiving on a connected socket: the readable watcher, or the first recv on the ring. */
+static int conn_rx_start(struct conn *c)
+{
+	if (!c->ring) {
+		ev_io_start(c->loop, &c->rio);
+		return 0;
+	}
+	return conn_uring_rx_arm(c);
 }
 
 int conn_connect(struct conn *c, const struct sockaddr *to, socklen_t to_len,
@@ -184,14 +196,19 @@ void conn_close(struct conn *c)
 	if (c->fd >= 0) {
 		ev_io_stop(c->loop, &c->rio);
 		ev_io_stop(c->loop, &c->wio);
+		if (c->ring)
+			conn_uring_cancel(c); /* the kernel lets go of our buffers first */
 		close(c->fd);
 		c->fd = -1;
 	}
 	evdefer_cancel(c->loop, &c->flush_w);
 	rdahead_reset(&c->ra);
 	c->connecting = false;
-	while ((n = list_pop(&c->txq)))
-		list_entry(n, struct conn_pdu, node)->queued = false;
+	while ((n = list_pop(&c->txq))) {
+		struct conn_pdu *p = list_entry(n, struct conn_pdu, node);
+
+		p->queued = p->inflight = false;
+	}
 }
 
 void conn_fini(struct conn *c)
@@ -200,6 +217,8 @@ void conn_fini(struct conn *c)
 	free(c->rx_buf);
 	free(c->ra.buf);
 	c->rx_buf = c->ra.buf = NULL;
+	uring_put(c->ring);
+	c->ring = NULL;
 }
 
 int conn_iov_slice(const struct iovec *src, unsigned int src_cnt, uint64_t off, uint32_t len,
@@ -275,7 +294,7 @@ int conn_cancel(struct conn *c, struct conn_pdu *p)
 {
 	if (!p->queued)
 		return 0;
-	if (p->off > 0)
+	if (p->off > 0 || p->inflight)
 		return -EBUSY;
 	list_del(&p->node);
 	p->queued = false;
@@ -310,33 +329,70 @@ static unsigned int iov_add(struct iovec *iov, unsigned int n, void *base, size_
 	return n + 1;
 }
 
+unsigned int conn_tx_gather(struct conn *c, struct iovec *iov, bool mark)
+{
+	struct list_node *pos;
+	unsigned int n = 0;
+
+	list_for_each(pos, &c->txq)
+	{
+		struct conn_pdu *p = list_entry(pos, struct conn_pdu, node);
+		uint32_t skip = p->off;
+		unsigned int i;
+
+		if (n + 2 + p->data_cnt > CONN_TX_IOV)
+			break;
+		n = iov_add(iov, n, p->hdr, p->hdr_len, &skip);
+		for (i = 0; i < p->data_cnt; i++)
+			n = iov_add(iov, n, p->data[i].iov_base, p->data[i].iov_len, &skip);
+		n = iov_add(iov, n, p->trailer, p->trailer_len, &skip);
+		p->inflight = mark;
+	}
+	return n;
+}
+
+int conn_tx_advance(struct conn *c, size_t w)
+{
+	c->stats.bytes_out += (uint64_t)w;
+	while (w > 0 && !list_empty(&c->txq)) {
+		struct conn_pdu *p = list_entry(c->txq.next, struct conn_pdu, node);
+		uint32_t left = p->total - p->off;
+
+		if (w < left) {
+			p->off += (uint32_t)w;
+			break;
+		}
+		w -= left;
+		p->off = p->total;
+		list_del(&p->node);
+		p->queued = false;
+		c->stats.pdus_out++;
+		if (p->sent) {
+			p->sent(c, p);
+			if (c->fd < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* Write queued PDUs until the queue is empty or the socket is full. */
 static void conn_flush(struct conn *c)
 {
 	struct iovec iov[CONN_TX_IOV];
 
+	if (c->ring) {
+		conn_uring_flush(c);
+		return;
+	}
 	if (c->in_flush)
 		return; /* a sent callback queued more: the running loop picks it up */
 	c->in_flush = true;
 	while (c->fd >= 0 && !list_empty(&c->txq)) {
-		struct list_node *pos;
-		unsigned int n = 0;
+		unsigned int n = conn_tx_gather(c, iov, false);
 		struct msghdr mh;
 		ssize_t w;
 
-		list_for_each(pos, &c->txq)
-		{
-			struct conn_pdu *p = list_entry(pos, struct conn_pdu, node);
-			uint32_t skip = p->off;
-			unsigned int i;
-
-			if (n + 2 + p->data_cnt > CONN_TX_IOV)
-				break;
-			n = iov_add(iov, n, p->hdr, p->hdr_len, &skip);
-			for (i = 0; i < p->data_cnt; i++)
-				n = iov_add(iov, n, p->data[i].iov_base, p->data[i].iov_len, &skip);
-			n = iov_add(iov, n, p->trailer, p->trailer_len, &skip);
-		}
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_iov = iov;
 		mh.msg_iovlen = n;
@@ -352,27 +408,9 @@ static void conn_flush(struct conn *c)
 			conn_fail(c, CONN_ERR_IO, errno, "send failed");
 			return;
 		}
-		c->stats.bytes_out += (uint64_t)w;
-		while (w > 0 && !list_empty(&c->txq)) {
-			struct conn_pdu *p = list_entry(c->txq.next, struct conn_pdu, node);
-			uint32_t left = p->total - p->off;
-
-			if ((size_t)w < left) {
-				p->off += (uint32_t)w;
-				break;
-			}
-			w -= left;
-			p->off = p->total;
-			list_del(&p->node);
-			p->queued = false;
-			c->stats.pdus_out++;
-			if (p->sent) {
-				p->sent(c, p);
-				if (c->fd < 0) {
-					c->in_flush = false;
-					return;
-				}
-			}
+		if (conn_tx_advance(c, (size_t)w) < 0) {
+			c->in_flush = false;
+			return;
 		}
 	}
 	if (c->fd >= 0 && list_empty(&c->txq))
@@ -398,7 +436,11 @@ static void conn_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
 			conn_fail(c, CONN_ERR_CONNECT, err, "connect failed");
 			return;
 		}
-		ev_io_start(loop, &c->rio);
+		err = conn_rx_start(c);
+		if (err < 0) {
+			conn_fail(c, CONN_ERR_IO, -err, "cannot queue a receive");
+			return;
+		}
 		c->ops->on_connected(c);
 		if (c->fd < 0)
 			return;
@@ -550,16 +592,20 @@ static int conn_rx_data_done(struct conn *c)
 
 static void conn_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct conn *c = container_of(w, struct conn, rio);
-	unsigned int epoch = c->epoch;
-
 	/*
 	 * Up to CONN_RX_READS reads per wakeup, then the loop gets a turn;
 	 * whatever they brought is handled before returning (the read-ahead
 	 * buffer is empty between wakeups, so a level-triggered poll is all
 	 * it takes to come back).
 	 */
-	rdahead_wakeup(&c->ra, CONN_RX_READS);
+	conn_rx_run(container_of(w, struct conn, rio), CONN_RX_READS);
+}
+
+void conn_rx_run(struct conn *c, unsigned int reads)
+{
+	unsigned int epoch = c->epoch;
+
+	rdahead_wakeup(&c->ra, reads);
 	conn_cork(c);
 	while (c->fd >= 0 && c->epoch == epoch) {
 		const char *why = NULL;

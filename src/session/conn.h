@@ -22,6 +22,12 @@
  * PDU's sent callback once its last byte is in the socket. A PDU must stay
  * alive and unchanged while queued.
  *
+ * With the io_uring engine (util/uring.h) the socket I/O goes through the
+ * loop's ring instead: one recv in flight into the read-ahead buffer (the
+ * steps take everything from there), one sendmsg in flight for the head of
+ * the queue; conn_close cancels both and waits for the kernel to let go of
+ * the buffers before it returns.
+ *
  * Errors are reported once through on_error with a static description; the
  * connection logs nothing itself (the session logs the death, once).
  *
@@ -40,11 +46,14 @@
 #include "session/pdu.h"
 #include "util/list.h"
 #include "util/rdahead.h"
+#include "util/uring.h"
 
 struct conn;
 
 /* A data segment spans at most this many caller buffers. */
 #define CONN_PDU_IOV 8
+/* iovecs gathered into one sendmsg(). */
+#define CONN_TX_IOV 64
 
 struct conn_pdu {
 	struct list_node node;
@@ -62,6 +71,7 @@ struct conn_pdu {
 	uint32_t hdr_len, trailer_len, total;
 	uint32_t off; /* bytes written; > 0 means the target may have seen part of it */
 	bool queued;
+	bool inflight; /* in the io_uring send in flight (the target may see it) */
 };
 
 enum conn_err {
@@ -131,6 +141,14 @@ struct conn {
 	ev_prepare flush_w; /* the deferred write (util/evdefer.h) */
 
 	struct conn_stats stats;
+
+	/* --io-engine uring (conn_uring.c); NULL: libev readiness and read / sendmsg. */
+	struct uring *ring;
+	struct uring_op rx_op, tx_op; /* a recv into ra.buf (or readv of rx_uiov), a sendmsg */
+	bool rx_udirect;	      /* the receive goes straight to the data segment's buffers */
+	struct iovec rx_uiov[CONN_PDU_IOV + 1];
+	struct msghdr tx_mh;
+	struct iovec tx_iov[CONN_TX_IOV];
 };
 
 /* Set up (no socket). rx_buf_size: largest data segment we will accept. */

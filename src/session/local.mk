@@ -5,6 +5,8 @@
 # compiled again into the two fuzz targets that drive it (below).
 SESSION_ENGINE = \
 	src/session/conn.c \
+	src/session/conn_int.h \
+	src/session/conn_uring.c \
 	src/session/control.c \
 	src/session/discovery.c \
 	src/session/session.c \
@@ -64,6 +66,9 @@ C_TESTS += \
 	tests/component/test_session_accounting
 tests_component_test_session_SOURCES = tests/component/test_session.c $(FAKETARGET)
 tests_component_test_session_faults_SOURCES = tests/component/test_session_faults.c $(FAKETARGET)
+# The two above again with --io-engine uring (the ring's cancel on close).
+TESTS += tests/component/session-uring.sh
+EXTRA_DIST += tests/component/session-uring.sh
 tests_component_test_session_accounting_SOURCES = tests/component/test_session_accounting.c \
 	$(FAKETARGET)
 
@@ -73,7 +78,8 @@ tests_fuzz_fuzz_session_SOURCES = tests/fuzz/fuzz_session.c $(FAKETARGET) $(SESS
 	src/session/iscsi_name.c src/session/iscsi_name.h $(FUZZ_DRIVER)
 tests_fuzz_fuzz_session_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_session_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-tests_fuzz_fuzz_session_LDADD = libsessiontest.a libsession.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS) $(LIBEV_LIBS)
+tests_fuzz_fuzz_session_LDADD = libsessiontest.a libsession.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS) $(LIBEV_LIBS) \
+	$(LIBURING_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/session
 
 # Data-In accounting: one READ answered by the fuzzer's Data-In / SCSI
@@ -84,7 +90,7 @@ tests_fuzz_fuzz_datain_SOURCES = tests/fuzz/fuzz_datain.c $(FAKETARGET) $(SESSIO
 tests_fuzz_fuzz_datain_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_datain_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_datain_LDADD = libsessiontest.a libsession.a libscsi.a libutil.a $(CRYPTO_LIBS) $(ISAL_LIBS) \
-	$(LIBEV_LIBS)
+	$(LIBEV_LIBS) $(LIBURING_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/datain
 
 # The session engine against tgtd: run by tests/integration/session-tgt.sh

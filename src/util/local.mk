@@ -9,6 +9,8 @@ libutil_a_SOURCES = \
 	src/util/hpoll.c src/util/hpoll.h \
 	src/util/list.h \
 	src/util/log.c src/util/log.h src/util/statecheck.h \
-	src/util/rdahead.h
+	src/util/rdahead.h \
+	src/util/uring.c src/util/uring.h
 
-C_TESTS += tests/unit/test_util tests/unit/test_hpoll
+# test_uring: the io_uring engine's ring (recv / sendmsg, one ring per loop, cancel).
+C_TESTS += tests/unit/test_util tests/unit/test_hpoll tests/unit/test_uring

@@ -19,6 +19,7 @@
 #include "tests/component/faketarget.h"
 #include "util/bytes.h"
 #include "util/log.h"
+#include "util/uring.h"
 
 struct env {
 	struct ev_loop *loop;
@@ -90,6 +91,20 @@ static void env_cfg_default(struct sess_config *c)
 	c->login_timeout_ms = 5000;
 }
 
+/*
+ * ISN_TEST_IO_ENGINE=uring (tests/component/session-uring.sh): the same
+ * tests with the session's socket I/O through io_uring.
+ */
+static void env_io_engine(void)
+{
+	const char *name = getenv("ISN_TEST_IO_ENGINE");
+	enum io_engine ie = IO_ENGINE_EPOLL;
+
+	if (name)
+		ck_assert_msg(io_engine_parse(name, &ie) == 0, "bad ISN_TEST_IO_ENGINE %s", name);
+	io_engine_set(ie);
+}
+
 /* Start a session on a socketpair with a fake target; does not wait for login. */
 static void env_start(struct env *e, const struct ft_config *fc, const struct sess_config *sc)
 {
@@ -98,6 +113,7 @@ static void env_start(struct env *e, const struct ft_config *fc, const struct se
 	int sv[2];
 
 	memset(e, 0, sizeof(*e));
+	env_io_engine();
 	err_lines = 0;
 	last_err[0] = '\0';
 	log_set_hook(log_hook, NULL);

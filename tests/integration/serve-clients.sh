@@ -44,7 +44,8 @@ log=$isn_tmp/serve.log
 _isn_logs="$_isn_logs $log"
 
 # The daemon, directly (ip netns exec execs it: $! is its PID).
-# shellcheck disable=SC2086 # ISN_SERVE_ARGS is a list of words
+# $ISN_SERVE_ARGS: more options (poll-serve-clients.sh, serve-clients-uring.sh run it all in a mode).
+# shellcheck disable=SC2086 # a list of words
 ip netns exec "$ns" "$isn_bin" -v serve -f -t "$iqn" -l 1 -P 127.0.0.1 \
 	--socket "$sock" --name "$name" ${ISN_SERVE_ARGS:-} >"$log" 2>&1 &
 pid=$!

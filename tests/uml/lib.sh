@@ -412,15 +412,19 @@ isn_require_attach() {
 # isn_attach [SECONDS] -- ARGS..: run `iscsi-nbd attach ARGS.. -f` in the
 # background (stdout $UML_OUT/attach.out, stderr $UML_OUT/iscsi-nbd.log),
 # stopped at exit; wait up to SECONDS (default 30) for the device it prints
-# (or /dev/nbd0) to get a size. Sets ISN_PID and ISN_DEV.
+# (or /dev/nbd0) to get a size. Sets ISN_PID and ISN_DEV. $ISN_ATTACH_ARGS
+# (passed into the guest like every ISN_* variable) is added to ARGS: a
+# wrapper runs a test in a mode, e.g. ISN_ATTACH_ARGS='--io-engine uring'.
 isn_attach() {
 	local t=30
 	if [ "$1" != -- ]; then t=$1; shift; fi
 	[ "$1" = -- ] && shift
 	# The log is appended to, so a test that attaches twice (or restarts
 	# the daemon) keeps both daemons' logs.
-	echo "=== iscsi-nbd attach $* -f" >>"$UML_OUT/iscsi-nbd.log"
-	"$ISN_BIN" $(isn_verbose) attach "$@" -f >"$UML_OUT/attach.out" 2>>"$UML_OUT/iscsi-nbd.log" &
+	echo "=== iscsi-nbd attach $* ${ISN_ATTACH_ARGS:-} -f" >>"$UML_OUT/iscsi-nbd.log"
+	# shellcheck disable=SC2086 # ISN_ATTACH_ARGS is a list of words
+	"$ISN_BIN" $(isn_verbose) attach "$@" ${ISN_ATTACH_ARGS:-} -f >"$UML_OUT/attach.out" \
+		2>>"$UML_OUT/iscsi-nbd.log" &
 	ISN_PID=$!
 	on_exit "[ -n \"\$ISN_PID\" ] && kill_wait \$ISN_PID 10"
 	log "iscsi-nbd attach $* -> pid $ISN_PID"
