@@ -279,6 +279,19 @@ const struct config_key config_keys[] = {
 	 .usage = "with " XSTR(EXPORT_COALESCE_DEPTH) " or more requests in flight, gather\nevents "
 						      "this long before each wait (default\n" XSTR(
 							      EXPORT_COALESCE_US) "; 0: never)"},
+	{.section = "path",
+	 .name = "threads",
+	 .type = CONFIG_UINT,
+	 .min = 1,
+	 .max = EXPORT_THREADS_MAX,
+	 .def = "1",
+	 .option = "threads",
+	 .help = "threads that carry I/O: above 1, the NBD sockets (kernel sockets or clients) are "
+		 "served by this many minus one worker threads, the paths stay on the main thread",
+	 FIELD(U32, threads),
+	 .arg = "N",
+	 .usage = "threads carrying I/O (default 1: one loop;\nN > 1: N-1 threads serve the NBD "
+		  "sockets)"},
 	/* [attach] */
 	{.section = "attach",
 	 .name = "device",

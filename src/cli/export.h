@@ -46,6 +46,7 @@ enum export_mode {
 
 #define EXPORT_COALESCE_US    100
 #define EXPORT_COALESCE_DEPTH 16
+#define EXPORT_THREADS_MAX    17 /* 16 workers (NBDSRV_WORKERS_MAX) and the main loop */
 
 struct export_config {
 	enum export_mode mode;
@@ -72,6 +73,11 @@ struct export_config {
 	 * requests. 0 = never.
 	 */
 	uint32_t coalesce_us;
+	/*
+	 * 1: one loop runs everything. N > 1: N - 1 worker threads
+	 * (nbd/worker.h) serve the NBD sockets, the main loop the paths.
+	 */
+	uint32_t threads;
 	uint32_t start_timeout_ms; /* how long to wait for the first usable path */
 	uint32_t stop_timeout_ms;  /* bound of the whole stop sequence */
 	struct lunlock *lock;	   /* held for the LUN (lunlock.h); its record is kept current */

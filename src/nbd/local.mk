@@ -8,7 +8,8 @@ libnbdbridge_a_SOURCES = \
 	src/nbd/netlink.c src/nbd/netlink.h \
 	src/nbd/listen.c src/nbd/listen.h \
 	src/nbd/tls.c src/nbd/tls.h \
-	src/nbd/geometry.c src/nbd/geometry.h
+	src/nbd/geometry.c src/nbd/geometry.h \
+	src/nbd/worker.c src/nbd/worker.h
 libnbdbridge_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_nbd_proto
@@ -49,6 +50,9 @@ tests_unit_nbdsrv_mem_CFLAGS = $(TEST_CFLAGS)
 tests_unit_nbdsrv_mem_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/nbd_clients_mem.sh
 EXTRA_DIST += tests/integration/nbd_clients_mem.sh
+# The same clients, several at once, on worker threads (--threads, nbd/worker.h).
+TESTS += tests/integration/nbd-threads-mem.sh
+EXTRA_DIST += tests/integration/nbd-threads-mem.sh
 # The same server over TLS: PSK, X.509, refusals, stalled handshakes (issue 14).
 TESTS += tests/integration/nbd-tls.sh
 EXTRA_DIST += tests/integration/nbd-tls.sh tests/integration/nbd-tls-raw.py
