@@ -21,7 +21,6 @@
 #include "nbd/handshake.h"
 #include "nbd/listen.h"
 #include "nbd/tls.h"
-#include "nbd/worker.h"
 #include "util/cleanup.h"
 #include "util/compiler.h"
 #include "util/list.h"
