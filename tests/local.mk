@@ -126,6 +126,16 @@ MP_TESTS = \
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)
 
+# --threads (issue 11, scale with cores): the NBD sockets on worker
+# threads, checked with data (several clients at once), a cable pull and
+# a target restart under load, and a detach under load.
+THREADS_TESTS = \
+	tests/integration/serve-threads.sh \
+	tests/integration/mp-cable-pull-threads.sh \
+	tests/integration/mp-tgtd-restart-threads.sh
+TESTS += $(THREADS_TESTS)
+EXTRA_DIST += $(THREADS_TESTS)
+
 # The Debian package built, installed, used and purged on this machine
 # (README's "Install"): not in TESTS, as it installs into the system;
 # run-tests.sh runs it as its own tier ("package"), through make check

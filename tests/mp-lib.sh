@@ -115,6 +115,8 @@ _mp_qdisc() {
 # one path per network (PORTAL@IFACE), round-robin unless OPTIONS say
 # otherwise, control socket in a private run dir. Sets mp_sock (the NBD
 # Unix socket), mp_uri, mp_pid, mp_log. Waits until the socket is served.
+# ISN_MP_SERVE_ARGS, when set, adds options to every such daemon (a
+# wrapper runs a scenario with a mode on: mp-*-threads.sh).
 mp_serve() {
 	mp_rundir=$isn_tmp/run
 	mkdir -p "$mp_rundir"
@@ -130,7 +132,7 @@ mp_serve() {
 		_k=$((_k - 1))
 	done
 	ip netns exec "$ini_ns" "$isn_bin" -v ${mp_global:-} serve -f -t "$mp_iqn" -l 1 \
-		--socket "$mp_sock" "$@" >>"$mp_log" 2>&1 &
+		--socket "$mp_sock" ${ISN_MP_SERVE_ARGS:-} "$@" >>"$mp_log" 2>&1 &
 	mp_pid=$!
 	cleanup_add mp_serve_stop
 	_i=0
