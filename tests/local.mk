@@ -24,6 +24,8 @@ UML_TESTS = \
 	tests/uml/t-nbd-two-luns.sh \
 	tests/uml/t-nbd-geometry.sh \
 	tests/uml/t-nbd-cablepulls.sh \
+	tests/uml/t-nbd-cablepulls-threads.sh \
+	tests/uml/t-nbd-restart-threads.sh \
 	tests/uml/t-nbd-hostile-relay.sh \
 	tests/uml/t-nbd-detach.sh \
 	tests/uml/t-nbd-pr-lio.sh \

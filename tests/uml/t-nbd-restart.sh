@@ -76,7 +76,7 @@ kill -0 $dd_pid 2>/dev/null || fail "dd ended while no daemon ran"
 # the kernel took its socket (export.c checks that); the killed daemon's
 # control socket is stale, nobody answers it.
 log "restarting iscsi-nbd attach ${A[*]} (background)"
-out2=$(timeout 60 "$ISN_BIN" $(isn_verbose) attach "${A[@]}" \
+out2=$(timeout 60 "$ISN_BIN" $(isn_verbose) attach "${A[@]}" $(isn_mode_args) \
 	--log-file "$UML_OUT/iscsi-nbd-2.log") || {
 	cat "$UML_OUT/iscsi-nbd-2.log"
 	fail "the restart attach exited $?"
