@@ -129,7 +129,9 @@ static unsigned int kernel_socks_taken(struct export *e)
 	for (i = 0; i < e->nconns; i++) {
 		struct pollfd p = {.fd = e->ufds[i], .events = POLLIN | POLLRDHUP};
 
-		if (e->ufds[i] >= 0 && poll(&p, 1, 0) >= 0 && !(p.revents & (POLLHUP | POLLRDHUP)))
+		/* POLLNVAL: a worker closed it (wconns[]), it hung up. */
+		if (e->ufds[i] >= 0 && poll(&p, 1, 0) >= 0 &&
+		    !(p.revents & (POLLHUP | POLLRDHUP | POLLNVAL)))
 			taken++;
 	}
 	return taken;
@@ -278,7 +280,7 @@ int export_bind_kernel(struct export *e)
 			close(sv[0]);
 			return err;
 		}
-		e->ufds[i] = sv[0];
+		e->ufds[i] = e->wconns[i] ? nbdsrv_wconn_fd(e->wconns[i]) : sv[0];
 		e->nconns_open++;
 	}
 	nc.index = e->cfg->index;

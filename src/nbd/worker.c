@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -563,6 +564,7 @@ struct nbdsrv_wconn *nbdsrv_wconn_new(struct nbdsrv_workers *ws, int fd,
 	struct nbdsrv_worker *w = &ws->w[0];
 	struct nbdsrv_wconn *wc;
 	unsigned i;
+	int nfd;
 
 	for (i = 1; i < ws->n; i++)
 		if (ws->w[i].nconns_m < w->nconns_m)
@@ -570,6 +572,24 @@ struct nbdsrv_wconn *nbdsrv_wconn_new(struct nbdsrv_workers *ws, int fd,
 	wc = calloc(1, sizeof(*wc));
 	if (!wc)
 		return NULL;
+	/*
+	 * The worker gets a duplicate; the number the main loop knows is
+	 * closed here. fd may have been watched on the main loop (the
+	 * handshake in server mode), and libev's epoll backend keeps a
+	 * stopped descriptor in its set until an event shows it unwanted,
+	 * then removes it by number: with the number closed here that
+	 * happens on this thread alone (libev rebuilds its set on EBADF),
+	 * never on a descriptor the worker is using or closing.
+	 */
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (nfd < 0) {
+		free(wc);
+		return NULL;
+	}
+	close(fd);
+	fd = nfd;
+	if (cfg->ssl)
+		nbdsrv_tls_move_fd(cfg->ssl, fd);
 	wc->w = w;
 	list_init(&wc->ctl_node);
 	list_init(&wc->node);
@@ -608,6 +628,11 @@ void nbdsrv_wconn_free(struct nbdsrv_wconn *wc)
 		list_del(&wc->ctl_node);
 	pthread_mutex_unlock(&wc->w->mu);
 	free(wc);
+}
+
+int nbdsrv_wconn_fd(const struct nbdsrv_wconn *wc)
+{
+	return wc->fd;
 }
 
 const char *nbdsrv_wconn_name(const struct nbdsrv_wconn *wc)

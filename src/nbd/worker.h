@@ -82,8 +82,9 @@ uint32_t nbdsrv_workers_max_len(const struct nbdsrv_workers *ws);
  * Hand fd (and cfg->ssl) to the worker with the fewest connections; the
  * connection starts there as nbdsrv_conn_new() would start it (cfg's
  * closed and opaque are ignored: closed fires on main as given here).
- * The strings of cfg and ex are copied. Returns NULL with errno set, fd
- * and ssl then still the caller's.
+ * The strings of cfg and ex are copied. fd itself is closed here: the
+ * worker serves a duplicate (nbdsrv_wconn_fd). Returns NULL with errno
+ * set, fd and ssl then still the caller's.
  */
 struct nbdsrv_wconn *nbdsrv_wconn_new(struct nbdsrv_workers *ws, int fd,
 				      const struct nbdsrv_export *ex,
@@ -100,6 +101,12 @@ void nbdsrv_wconn_set_export(struct nbdsrv_wconn *wc, const struct nbdsrv_export
 void nbdsrv_wconn_free(struct nbdsrv_wconn *wc);
 
 const char *nbdsrv_wconn_name(const struct nbdsrv_wconn *wc);
+
+/*
+ * The descriptor the worker serves: only to look at (poll) from here,
+ * and only while closed() has not fired.
+ */
+int nbdsrv_wconn_fd(const struct nbdsrv_wconn *wc);
 
 /*
  * Call fn for every connection of every worker (status output), on the

@@ -8,13 +8,15 @@
 #   verify, fatal) on disjoint halves while nbdcopy reads the image, all
 #   concurrently; no error, no verify failure;
 # - zeroing (WRITE_ZEROES / TRIM, chunked) reads back as zeroes;
+# - over TLS (PSK): a TLS session handed to a worker after its handshake
+#   keeps working, an image in and out over 4 connections;
 # - stop under load: SIGTERM while fio writes; the server drains every
 #   connection, joins its threads and exits 0 within 10 s.
 # Run it with a -fsanitize=thread build to check the hand-offs (see
 # docs/perf-design.md "Threads").
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 
-requires nbdcopy cmp fio
+requires nbdcopy cmp fio psktool
 srv=$top_builddir/tests/unit/nbdsrv_mem
 requires_built "$srv"
 fio --enghelp=nbd >/dev/null 2>&1 || skip_missing "fio's nbd engine" "a fio built with libnbd"
@@ -104,3 +106,14 @@ kill -0 "$fl" 2>/dev/null || fail "fio ended before the stop: $(cat "$isn_tmp/lo
 stop_server
 wait "$fl" 2>/dev/null || true
 info "SIGTERM under load: drained, threads joined, exit 0"
+
+# TLS: the session moves to the worker with its socket.
+(cd "$isn_tmp" && psktool -u alice -p keys.psk >/dev/null) || fail "psktool"
+rm -f "$sock"
+start_server $size_mib 512 --name lun0 --workers 2 --tls require --tls-psk "$isn_tmp/keys.psk"
+tls_uri="nbds+unix://alice@/lun0?socket=$sock&tls-psk-file=$isn_tmp/keys.psk"
+nbdcopy --connections=4 "$isn_tmp/in.img" "$tls_uri" || fail "nbdcopy to server over TLS failed"
+nbdcopy --connections=4 "$tls_uri" "$isn_tmp/out3.img" || fail "nbdcopy from server over TLS failed"
+cmp "$isn_tmp/in.img" "$isn_tmp/out3.img" || fail "data read back over TLS differs"
+stop_server
+info "TLS (PSK): round trip over 4 connections on 2 workers ok"
