@@ -67,7 +67,10 @@ ISN_PID=
 # Nothing to wait for: dd must simply still be there, not failed, a
 # moment after the daemon died (a bounded pause, not a wait).
 sleep 1
-kill -0 $dd_pid 2>/dev/null || fail "dd ended while no daemon ran"
+if ! kill -0 $dd_pid 2>/dev/null; then
+	wait $dd_pid
+	fail "dd ended (exit $?) while no daemon ran: $(cat /scratch/dd.err)"
+fi
 
 # Restart the way users do: in the background. The parent prints the
 # device and exits 0 only once the daemon has taken the device back (the
