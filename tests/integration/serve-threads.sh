@@ -1,6 +1,7 @@
 #!/bin/sh
-# `iscsi-nbd serve --threads 3` (two NBD worker threads, the path on the
-# main loop) in front of a tgtd LUN; every byte is checked:
+# `iscsi-nbd serve --threads 3` (two NBD worker threads, the paths on the
+# main loop) over two networks to a tgtd LUN (tests/mp-lib.sh); every
+# byte is checked:
 # - nbdcopy: a random 64 MiB file in and back out over 4 connections
 #   (more connections than workers), identical to the file and to tgtd's
 #   backing file;
@@ -10,63 +11,22 @@
 #   threads) with requests and bytes counted;
 # - detach under load: fio is still writing when `iscsi-nbd detach`
 #   comes; the daemon drains every worker's connections, flushes, logs
-#   out and exits 0; what fio wrote before is on the LUN.
+#   out, joins its threads and exits 0.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
+. "$top_srcdir/tests/mp-lib.sh"
 
-requires_tgt
-requires_isn serve status detach
-requires nbdcopy fio cmp
-fio --enghelp=nbd >/dev/null 2>&1 || skip_missing "fio's nbd engine" "a fio built with libnbd"
+mp_requires
+requires_isn detach
+requires nbdcopy cmp
 py=/usr/bin/python3
+size=$((64 * 1048576))
 
-MiB=1048576
-size_mib=64
-size=$((size_mib * MiB))
-
-netns_new ns
-tgtd_start "$ns" 127.0.0.1:3260
-iqn=iqn.2026-12.org.iscsi-nbd.test:serve-threads
-shm_file disk "$size_mib" zero
-tgt_simple "$ns" "$iqn" "$disk" thin
-
-rundir=$isn_tmp/run
-mkdir -p "$rundir"
-export ISCSI_NBD_RUNDIR="$rundir"
-sock=$isn_tmp/nbd.sock
-uri="nbd+unix:///?socket=$sock"
-name=st
-log=$isn_tmp/serve.log
-_isn_logs="$_isn_logs $log"
-
-ip netns exec "$ns" "$isn_bin" -v serve -f -t "$iqn" -l 1 -P 127.0.0.1 \
-	--socket "$sock" --name "$name" --threads 3 >"$log" 2>&1 &
-pid=$!
-serve_kill() {
-	[ -n "${pid:-}" ] || return 0
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		_i=0
-		while kill -0 "$pid" 2>/dev/null && [ $_i -lt 100 ]; do
-			sleep 0.1
-			_i=$((_i + 1))
-		done
-		kill -9 "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-	pid=
-	return 0
-}
-cleanup_add serve_kill
-status_json() {
-	timeout 10 "$isn_bin" status "$name" --json
-}
-i=0
-until [ -S "$sock" ] && status_json >/dev/null 2>&1; do
-	kill -0 "$pid" 2>/dev/null || fail "iscsi-nbd serve died at start: $(tail -20 "$log")"
-	i=$((i + 1))
-	[ $i -lt 300 ] || fail "iscsi-nbd serve not ready after 30 s"
-	sleep 0.1
-done
+mp_networks 2
+mp_target 64
+mp_serve --threads 3
+uri=$mp_uri
+log=$mp_log
+status_json() { mp_status_json; }
 grep -q "2 NBD worker thread" "$log" || fail "no worker threads started: $(tail -20 "$log")"
 
 # ---- nbdcopy in and out over 4 connections -------------------------------------
@@ -74,8 +34,8 @@ random_file "$isn_tmp/in" "$size"
 timeout 60 nbdcopy --connections=4 --flush "$isn_tmp/in" "$uri" || fail "nbdcopy into the export"
 timeout 60 nbdcopy --connections=4 "$uri" "$isn_tmp/out" || fail "nbdcopy out of the export"
 cmp "$isn_tmp/in" "$isn_tmp/out" || fail "nbdcopy: read back differs from what was written"
-cmp "$isn_tmp/in" "$disk" || fail "nbdcopy: backing file differs from what was written"
-info "nbdcopy: $size_mib MiB in and out over 4 connections, identical, backing file identical"
+cmp "$isn_tmp/in" "$mp_disk" || fail "nbdcopy: backing file differs from what was written"
+info "nbdcopy: 64 MiB in and out over 4 connections, identical, backing file identical"
 
 # ---- several clients at once, status across threads ----------------------------
 fio_run() { # NAME OFFSET_MIB
@@ -127,9 +87,9 @@ cleanup_add kill_quiet "$fl"
 # A moment of load is the scenario, not a wait for an event.
 sleep 1
 kill -0 "$fl" 2>/dev/null || fail "fio ended before the detach: $(tail "$isn_tmp/load.out")"
-expect_rc 0 timeout 40 "$isn_bin" detach "$name"
-if wait "$pid"; then rc=0; else rc=$?; fi
-pid=
+expect_rc 0 timeout 40 "$isn_bin" detach mp
+if wait "$mp_pid"; then rc=0; else rc=$?; fi
+mp_pid=
 [ "$rc" = 0 ] || fail "iscsi-nbd serve --threads 3 exited $rc after a detach under load"
 grep -q "did not stop" "$log" && fail "a worker thread did not stop: $(grep 'did not stop' "$log")"
 wait "$fl" 2>/dev/null || true
