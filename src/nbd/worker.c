@@ -18,6 +18,7 @@
 #include "nbd/tls.h"
 #include "nbd/worker.h"
 #include "util/compiler.h"
+#include "util/evdefer.h"
 #include "util/list.h"
 #include "util/log.h"
 
@@ -99,6 +100,8 @@ struct nbdsrv_worker {
 	struct list_node out_closed; /* wconns closed */
 
 	/* Worker only (before the thread starts: main). */
+	struct list_node w_subs; /* submitted by this loop round, pushed once after it */
+	ev_prepare w_flush;	 /* evdefer: pushes w_subs */
 	struct nbdsrv_bufpool *pool;
 	struct bdev proxy;
 	struct list_node free_x;
@@ -108,7 +111,9 @@ struct nbdsrv_worker {
 	unsigned nconns_w;
 
 	/* Main only. */
-	unsigned nconns_m; /* handed over and not yet reported closed */
+	unsigned nconns_m;	 /* handed over and not yet reported closed */
+	struct list_node m_done; /* completed in this loop round, pushed once after it */
+	ev_prepare m_flush;	 /* evdefer: pushes m_done */
 };
 
 struct nbdsrv_workers {
@@ -129,8 +134,6 @@ static int proxy_submit(struct bdev *bd, struct bdev_req *req)
 	struct nbdsrv_worker *w = bd->impl;
 	struct list_node *n = list_pop(&w->free_x);
 	struct xreq *x;
-	bool kick;
-
 	if (!n)
 		return -EBUSY;
 	x = list_entry(n, struct xreq, node);
@@ -143,13 +146,27 @@ static int proxy_submit(struct bdev *bd, struct bdev_req *req)
 				   .buf = req->buf, /* the main loop's until done */
 				   .done = proxy_main_done,
 				   .opaque = x};
+	/* Pushed once per loop round (one lock, at most one wakeup per batch). */
+	list_add_tail(&w->w_subs, &x->node);
+	evdefer_kick(w->loop, &w->w_flush);
+	return 0;
+}
+
+/* Worker thread: this round's submissions to the main loop. */
+static void proxy_flush_subs(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+	struct nbdsrv_worker *w = p->data;
+	bool kick;
+
+	evdefer_done(loop, p);
+	if (list_empty(&w->w_subs))
+		return;
 	pthread_mutex_lock(&w->mu);
 	kick = list_empty(&w->out_sub); /* one producer: a non-empty queue is already signalled */
-	list_add_tail(&w->out_sub, &x->node);
+	list_splice_tail(&w->out_sub, &w->w_subs);
 	pthread_mutex_unlock(&w->mu);
 	if (kick)
 		ev_async_send(w->ws->main, &w->main_wake);
-	return 0;
 }
 
 static const struct bdev_ops proxy_ops = {.submit = proxy_submit};
@@ -167,15 +184,23 @@ static void proxy_complete(struct nbdsrv_worker *w, struct list_node *done)
 		ev_async_send(w->loop, &w->wake);
 }
 
-/* Main loop: the real bdev completed a forwarded request. */
+/* Main loop: the real bdev completed a forwarded request; pushed after this round. */
 static void proxy_main_done(struct bdev_req *sub, int err)
 {
 	struct xreq *x = sub->opaque;
-	struct list_node one = LIST_INIT(one);
 
 	x->err = err;
-	list_add_tail(&one, &x->node);
-	proxy_complete(x->w, &one);
+	list_add_tail(&x->w->m_done, &x->node);
+	evdefer_kick(x->w->ws->main, &x->w->m_flush);
+}
+
+static void proxy_flush_done(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+	struct nbdsrv_worker *w = p->data;
+
+	evdefer_done(loop, p);
+	if (!list_empty(&w->m_done))
+		proxy_complete(w, &w->m_done);
 }
 
 /* ---- main loop side ---- */
@@ -369,10 +394,12 @@ static void worker_destroy(struct nbdsrv_worker *w)
 	struct xchunk *ch, *next;
 
 	if (w->loop) {
+		evdefer_cancel(w->loop, &w->w_flush);
 		ev_async_stop(w->loop, &w->wake);
 		ev_loop_destroy(w->loop);
 	}
 	ev_async_stop(w->ws->main, &w->main_wake);
+	evdefer_cancel(w->ws->main, &w->m_flush);
 	nbdsrv_bufpool_free(w->pool);
 	for (ch = w->chunks; ch; ch = next) {
 		next = ch->next;
@@ -398,6 +425,12 @@ static int worker_init(struct nbdsrv_workers *ws, struct nbdsrv_worker *w, unsig
 	list_init(&w->out_closed);
 	list_init(&w->free_x);
 	list_init(&w->conns);
+	list_init(&w->w_subs);
+	list_init(&w->m_done);
+	ev_prepare_init(&w->m_flush, proxy_flush_done);
+	w->m_flush.data = w;
+	ev_prepare_init(&w->w_flush, proxy_flush_subs);
+	w->w_flush.data = w;
 	ev_async_init(&w->main_wake, main_wake_cb);
 	w->main_wake.data = w;
 	ev_async_start(ws->main, &w->main_wake);
@@ -523,6 +556,7 @@ int nbdsrv_workers_free(struct nbdsrv_workers *ws, double timeout)
 			worker_destroy(w);
 		} else {
 			ev_async_stop(ws->main, &w->main_wake);
+			evdefer_cancel(ws->main, &w->m_flush);
 			left = true;
 		}
 	}
