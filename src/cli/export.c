@@ -305,7 +305,10 @@ static void dev_ready_cb(struct path_device *dev, void *opaque)
 	else
 		e->pool = nbdsrv_bufpool_new(export_buf_classes, ARRAY_SIZE(export_buf_classes));
 	if (!e->pool && !e->workers) {
-		daemon_failed(CLI_EXIT_LOCAL, "out of memory for the request buffers");
+		snprintf(msg, sizeof(msg), "cannot set up the request buffers%s: %s",
+			 e->cfg->threads > 1 ? " and worker threads" : "", strerror(errno));
+		log_err("%s: %s", e->name, msg);
+		daemon_failed(CLI_EXIT_LOCAL, msg);
 		export_stop(e, CLI_EXIT_LOCAL);
 		return;
 	}
