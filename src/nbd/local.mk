@@ -9,7 +9,7 @@ libnbdbridge_a_SOURCES = \
 	src/nbd/listen.c src/nbd/listen.h \
 	src/nbd/tls.c src/nbd/tls.h \
 	src/nbd/geometry.c src/nbd/geometry.h \
-	src/nbd/worker.c src/nbd/worker.h
+	src/nbd/worker.c src/nbd/worker.h src/nbd/worker_int.h src/nbd/worker_loop.c
 libnbdbridge_a_CFLAGS = $(AM_CFLAGS) $(EXT_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_nbd_proto

@@ -17,6 +17,7 @@
 
 #include "nbd/tls.h"
 #include "nbd/worker.h"
+#include "nbd/worker_int.h"
 #include "util/compiler.h"
 #include "util/evdefer.h"
 #include "util/list.h"
@@ -24,368 +25,6 @@
 
 #define WORKER_STACK	(256u << 10)
 #define FOREACH_TIMEOUT 0.1 /* seconds a status waits for one worker */
-
-/* What the main loop asked of a connection (wconn.pending, under the worker's mutex). */
-enum {
-	WC_START = 1u << 0,
-	WC_SHUTDOWN = 1u << 1,
-	WC_SETEX = 1u << 2,
-};
-
-/* A status query to one worker (worker.q_state, under its mutex). */
-enum { Q_IDLE, Q_ASKED, Q_DONE };
-
-struct nbdsrv_worker;
-
-/* The main loop's copy of one request of a worker's connection. */
-struct xreq {
-	struct bdev_req sub;   /* submitted to the real bdev on the main loop */
-	struct bdev_req *orig; /* the connection's request, on the worker */
-	struct nbdsrv_worker *w;
-	int err;
-	struct list_node node; /* free list (worker), or a queue (under mu) */
-};
-
-struct xchunk {
-	struct xchunk *next;
-	struct xreq x[];
-};
-
-struct nbdsrv_wconn {
-	struct nbdsrv_worker *w;
-	/* Main -> worker, under w->mu. */
-	struct list_node ctl_node; /* on w->in_ctl while pending != 0 */
-	unsigned pending;
-	struct nbdsrv_export ex; /* for WC_START and WC_SETEX */
-	/* Handed over with WC_START. */
-	int fd;
-	SSL *ssl;
-	char name[64], peer[64];
-	uint32_t queue_depth;
-	double send_timeout;
-	/* Worker only. */
-	struct nbdsrv_conn *conn;
-	struct list_node node; /* w->conns */
-	bool gone;	       /* closed on the worker */
-	/* Worker -> main: written before closed_node is queued. */
-	struct list_node closed_node;
-	int close_err;
-	struct nbdsrv_conn_stats final;
-	/* Main only. */
-	nbdsrv_wconn_closed_fn closed;
-	void *opaque;
-};
-
-struct nbdsrv_worker {
-	struct nbdsrv_workers *ws;
-	char name[80];
-	pthread_t th;
-	bool started;
-	struct ev_loop *loop;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-
-	/* To the worker, under mu. */
-	ev_async wake;		  /* on the worker's loop */
-	struct list_node in_ctl;  /* wconns with pending work */
-	struct list_node in_done; /* xreqs completed (or refused) on main */
-	bool quit;
-	int q_state;
-	void (*q_fn)(const struct nbdsrv_conn *c, void *arg);
-	void *q_arg;
-
-	/* To main, under mu. */
-	ev_async main_wake;	     /* on the main loop */
-	struct list_node out_sub;    /* xreqs to submit */
-	struct list_node out_closed; /* wconns closed */
-
-	/* Worker only (before the thread starts: main). */
-	struct list_node w_subs; /* submitted by this loop round, pushed once after it */
-	ev_prepare w_flush;	 /* evdefer: pushes w_subs */
-	struct nbdsrv_bufpool *pool;
-	struct bdev proxy;
-	struct list_node free_x;
-	struct xchunk *chunks;
-	uint32_t xcap, xneed; /* xreqs allocated; request slots of live connections */
-	struct list_node conns;
-	unsigned nconns_w;
-
-	/* Main only. */
-	unsigned nconns_m;	 /* handed over and not yet reported closed */
-	struct list_node m_done; /* completed in this loop round, pushed once after it */
-	ev_prepare m_flush;	 /* evdefer: pushes m_done */
-};
-
-struct nbdsrv_workers {
-	struct ev_loop *main;
-	struct bdev *bd;
-	unsigned n;
-	uint32_t max_len;
-	struct nbdsrv_worker w[];
-};
-
-/* ---- the proxy bdev: worker side ---- */
-
-static void proxy_main_done(struct bdev_req *sub, int err);
-
-/* Worker thread. One xreq per request slot exists (worker_grow), so one is always free. */
-static int proxy_submit(struct bdev *bd, struct bdev_req *req)
-{
-	struct nbdsrv_worker *w = bd->impl;
-	struct list_node *n = list_pop(&w->free_x);
-	struct xreq *x;
-	if (!n)
-		return -EBUSY;
-	x = list_entry(n, struct xreq, node);
-	x->orig = req;
-	x->err = 0;
-	x->sub = (struct bdev_req){.op = req->op,
-				   .flags = req->flags,
-				   .offset = req->offset,
-				   .len = req->len,
-				   .buf = req->buf, /* the main loop's until done */
-				   .done = proxy_main_done,
-				   .opaque = x};
-	/* Pushed once per loop round (one lock, at most one wakeup per batch). */
-	list_add_tail(&w->w_subs, &x->node);
-	evdefer_kick(w->loop, &w->w_flush);
-	return 0;
-}
-
-/* Worker thread: this round's submissions to the main loop. */
-static void proxy_flush_subs(struct ev_loop *loop, ev_prepare *p, int revents)
-{
-	struct nbdsrv_worker *w = p->data;
-	bool kick;
-
-	evdefer_done(loop, p);
-	if (list_empty(&w->w_subs))
-		return;
-	pthread_mutex_lock(&w->mu);
-	kick = list_empty(&w->out_sub); /* one producer: a non-empty queue is already signalled */
-	list_splice_tail(&w->out_sub, &w->w_subs);
-	pthread_mutex_unlock(&w->mu);
-	if (kick)
-		ev_async_send(w->ws->main, &w->main_wake);
-}
-
-static const struct bdev_ops proxy_ops = {.submit = proxy_submit};
-
-/* Main loop: hand completions (one list) back to the worker. */
-static void proxy_complete(struct nbdsrv_worker *w, struct list_node *done)
-{
-	bool kick;
-
-	pthread_mutex_lock(&w->mu);
-	kick = list_empty(&w->in_done);
-	list_splice_tail(&w->in_done, done);
-	pthread_mutex_unlock(&w->mu);
-	if (kick)
-		ev_async_send(w->loop, &w->wake);
-}
-
-/* Main loop: the real bdev completed a forwarded request; pushed after this round. */
-static void proxy_main_done(struct bdev_req *sub, int err)
-{
-	struct xreq *x = sub->opaque;
-
-	x->err = err;
-	list_add_tail(&x->w->m_done, &x->node);
-	evdefer_kick(x->w->ws->main, &x->w->m_flush);
-}
-
-static void proxy_flush_done(struct ev_loop *loop, ev_prepare *p, int revents)
-{
-	struct nbdsrv_worker *w = p->data;
-
-	evdefer_done(loop, p);
-	if (!list_empty(&w->m_done))
-		proxy_complete(w, &w->m_done);
-}
-
-/* ---- main loop side ---- */
-
-static void main_wake_cb(struct ev_loop *loop, ev_async *a, int revents)
-{
-	struct nbdsrv_worker *w = a->data;
-	struct list_node subs = LIST_INIT(subs), closed = LIST_INIT(closed);
-	struct list_node refused = LIST_INIT(refused);
-	struct list_node *n, *t;
-	int r;
-
-	pthread_mutex_lock(&w->mu);
-	list_splice_tail(&subs, &w->out_sub);
-	list_splice_tail(&closed, &w->out_closed);
-	pthread_mutex_unlock(&w->mu);
-	list_for_each_safe(n, t, &subs)
-	{
-		struct xreq *x = list_entry(n, struct xreq, node);
-
-		list_del(n);
-		r = bdev_submit(w->ws->bd, &x->sub);
-		if (r < 0) {
-			x->err = r; /* done never fires: report the refusal through done */
-			list_add_tail(&refused, n);
-		}
-	}
-	if (!list_empty(&refused))
-		proxy_complete(w, &refused);
-	while ((n = list_pop(&closed))) {
-		struct nbdsrv_wconn *wc = list_entry(n, struct nbdsrv_wconn, closed_node);
-
-		w->nconns_m--;
-		wc->closed(wc, wc->close_err, &wc->final, wc->opaque); /* may free wc */
-	}
-}
-
-/* ---- worker side ---- */
-
-/* Enough xreqs for every request slot of the live connections. Worker thread. */
-static int worker_grow(struct nbdsrv_worker *w, uint32_t slots)
-{
-	uint32_t i, more;
-	struct xchunk *ch;
-
-	if (w->xneed + slots <= w->xcap) {
-		w->xneed += slots;
-		return 0;
-	}
-	more = w->xneed + slots - w->xcap;
-	ch = calloc(1, sizeof(*ch) + more * sizeof(struct xreq));
-	if (!ch)
-		return -ENOMEM;
-	ch->next = w->chunks;
-	w->chunks = ch;
-	for (i = 0; i < more; i++) {
-		ch->x[i].w = w;
-		list_init(&ch->x[i].node);
-		list_add_tail(&w->free_x, &ch->x[i].node);
-	}
-	w->xcap += more;
-	w->xneed += slots;
-	return 0;
-}
-
-/* Tell main that wc is gone on this worker (worker thread; locked: w->mu is held). */
-static void worker_report_closed(struct nbdsrv_worker *w, struct nbdsrv_wconn *wc, int err,
-				 bool locked)
-{
-	bool kick;
-
-	wc->gone = true;
-	wc->close_err = err;
-	if (!locked)
-		pthread_mutex_lock(&w->mu);
-	kick = list_empty(&w->out_closed);
-	list_add_tail(&w->out_closed, &wc->closed_node);
-	if (!locked)
-		pthread_mutex_unlock(&w->mu);
-	if (kick)
-		ev_async_send(w->ws->main, &w->main_wake);
-}
-
-static void worker_conn_closed(struct nbdsrv_conn *c, int err, void *opaque)
-{
-	struct nbdsrv_wconn *wc = opaque;
-	struct nbdsrv_worker *w = wc->w;
-
-	wc->final = *nbdsrv_conn_stats(c);
-	nbdsrv_conn_free(c);
-	wc->conn = NULL;
-	list_del(&wc->node);
-	w->nconns_w--;
-	w->xneed -= wc->queue_depth;
-	worker_report_closed(w, wc, err, false);
-}
-
-/* WC_START on the worker thread, under w->mu: the connection begins here. */
-static void worker_start_conn(struct nbdsrv_worker *w, struct nbdsrv_wconn *wc)
-{
-	struct nbdsrv_conn_cfg cc = {.name = wc->name,
-				     .peer = wc->peer[0] ? wc->peer : NULL,
-				     .queue_depth = wc->queue_depth,
-				     .send_timeout = wc->send_timeout,
-				     .closed = worker_conn_closed,
-				     .opaque = wc,
-				     .ssl = wc->ssl};
-	int err = worker_grow(w, wc->queue_depth);
-
-	if (!err) {
-		wc->conn = nbdsrv_conn_new(w->loop, wc->fd, &w->proxy, &wc->ex, w->pool, &cc);
-		if (!wc->conn) {
-			err = -errno;
-			w->xneed -= wc->queue_depth;
-		}
-	}
-	if (err) {
-		log_err("%s: cannot start on %s: %s", wc->name, w->name, strerror(-err));
-		nbdsrv_tls_close(wc->ssl, false);
-		close(wc->fd);
-		worker_report_closed(w, wc, err, true);
-		return;
-	}
-	list_add_tail(&w->conns, &wc->node);
-	w->nconns_w++;
-}
-
-/* The main loop's requests; under w->mu (nothing here calls back into this file). */
-static void worker_ctl_locked(struct nbdsrv_worker *w)
-{
-	struct list_node *n, *t;
-
-	while ((n = list_pop(&w->in_ctl))) {
-		struct nbdsrv_wconn *wc = list_entry(n, struct nbdsrv_wconn, ctl_node);
-		unsigned p = wc->pending;
-
-		wc->pending = 0;
-		if (p & WC_START)
-			worker_start_conn(w, wc);
-		if (wc->gone || !wc->conn)
-			continue;
-		if (p & WC_SETEX)
-			nbdsrv_conn_set_export(wc->conn, &wc->ex);
-		if (p & WC_SHUTDOWN)
-			nbdsrv_conn_shutdown(wc->conn);
-	}
-	if (w->q_state == Q_ASKED) {
-		list_for_each_safe(n, t, &w->conns)
-			w->q_fn(list_entry(n, struct nbdsrv_wconn, node)->conn, w->q_arg);
-		w->q_state = Q_DONE;
-		pthread_cond_broadcast(&w->cv);
-	}
-	if (w->quit)
-		ev_break(w->loop, EVBREAK_ALL);
-}
-
-static void worker_wake_cb(struct ev_loop *loop, ev_async *a, int revents)
-{
-	struct nbdsrv_worker *w = a->data;
-	struct list_node done = LIST_INIT(done);
-	struct list_node *n;
-
-	pthread_mutex_lock(&w->mu);
-	list_splice_tail(&done, &w->in_done);
-	worker_ctl_locked(w);
-	pthread_mutex_unlock(&w->mu);
-	while ((n = list_pop(&done))) {
-		struct xreq *x = list_entry(n, struct xreq, node);
-		struct bdev_req *orig = x->orig;
-
-		/* Back on the free list first: done may submit the request's next piece. */
-		list_add_tail(&w->free_x, n);
-		orig->done(orig, x->err);
-	}
-}
-
-static void *worker_main(void *arg)
-{
-	struct nbdsrv_worker *w = arg;
-
-	dbg(LOG_SUB_NBD, "%s: running", w->name);
-	ev_run(w->loop, 0);
-	dbg(LOG_SUB_NBD, "%s: stopped", w->name);
-	return NULL;
-}
 
 /* ---- the set ---- */
 
@@ -427,11 +66,11 @@ static int worker_init(struct nbdsrv_workers *ws, struct nbdsrv_worker *w, unsig
 	list_init(&w->conns);
 	list_init(&w->w_subs);
 	list_init(&w->m_done);
-	ev_prepare_init(&w->m_flush, proxy_flush_done);
+	ev_prepare_init(&w->m_flush, wk_flush_done);
 	w->m_flush.data = w;
-	ev_prepare_init(&w->w_flush, proxy_flush_subs);
+	ev_prepare_init(&w->w_flush, wk_flush_subs);
 	w->w_flush.data = w;
-	ev_async_init(&w->main_wake, main_wake_cb);
+	ev_async_init(&w->main_wake, wk_main_wake_cb);
 	w->main_wake.data = w;
 	ev_async_start(ws->main, &w->main_wake);
 	if (nclasses > ARRAY_SIZE(cl)) {
@@ -445,13 +84,13 @@ static int worker_init(struct nbdsrv_workers *ws, struct nbdsrv_worker *w, unsig
 	w->pool = nbdsrv_bufpool_new(cl, nclasses);
 	if (!w->pool)
 		return -1;
-	w->proxy.ops = &proxy_ops;
+	w->proxy.ops = &wk_proxy_ops;
 	w->proxy.info = ws->bd->info;
 	w->proxy.impl = w;
 	w->loop = ev_loop_new(EVFLAG_AUTO);
 	if (!w->loop)
 		return -1;
-	ev_async_init(&w->wake, worker_wake_cb);
+	ev_async_init(&w->wake, wk_worker_wake_cb);
 	w->wake.data = w;
 	ev_async_start(w->loop, &w->wake);
 	return 0;
@@ -469,7 +108,7 @@ static int worker_spawn(struct nbdsrv_worker *w)
 	pthread_attr_init(&attr);
 	/* A small stack: with mlockall(MCL_FUTURE) all of it is locked at once. */
 	pthread_attr_setstacksize(&attr, WORKER_STACK);
-	err = pthread_create(&w->th, &attr, worker_main, w);
+	err = pthread_create(&w->th, &attr, wk_thread_main, w);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
