@@ -33,6 +33,7 @@ static int proxy_submit(struct bdev *bd, struct bdev_req *req)
 	struct nbdsrv_worker *w = bd->impl;
 	struct list_node *n = list_pop(&w->free_x);
 	struct xreq *x;
+
 	if (!n)
 		return -EBUSY;
 	x = list_entry(n, struct xreq, node);
