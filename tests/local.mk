@@ -26,6 +26,8 @@ UML_TESTS = \
 	tests/uml/t-nbd-cablepulls.sh \
 	tests/uml/t-nbd-cablepulls-uring.sh \
 	tests/uml/t-nbd-restart-uring.sh \
+	tests/uml/t-nbd-cablepulls-threads.sh \
+	tests/uml/t-nbd-restart-threads.sh \
 	tests/uml/t-nbd-hostile-relay.sh \
 	tests/uml/t-nbd-detach.sh \
 	tests/uml/t-nbd-pr-lio.sh \
@@ -126,11 +128,21 @@ MP_TESTS = \
 	tests/integration/mp-slow-target.sh \
 	tests/integration/poll-cable-pull.sh \
 	tests/integration/poll-tgtd-restart.sh
-# The same scenarios with --io-engine uring (MP_SERVE_ARGS, tests/mp-lib.sh).
+# The same scenarios with --io-engine uring (ISN_SERVE_ARGS, tests/mp-lib.sh).
 MP_TESTS += tests/integration/mp-cable-pull-uring.sh \
 	tests/integration/mp-tgtd-restart-uring.sh
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)
+
+# --threads (issue 11, scale with cores): the NBD sockets on worker
+# threads, checked with data (several clients at once), a cable pull and
+# a target restart under load, and a detach under load.
+THREADS_TESTS = \
+	tests/integration/serve-threads.sh \
+	tests/integration/mp-cable-pull-threads.sh \
+	tests/integration/mp-tgtd-restart-threads.sh
+TESTS += $(THREADS_TESTS)
+EXTRA_DIST += $(THREADS_TESTS)
 
 # The Debian package built, installed, used and purged on this machine
 # (README's "Install"): not in TESTS, as it installs into the system;

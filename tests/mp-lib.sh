@@ -113,13 +113,12 @@ _mp_qdisc() {
 
 # mp_serve [OPTIONS...]: iscsi-nbd serve in the foreground inside $ini_ns,
 # one path per network (PORTAL@IFACE), round-robin unless OPTIONS say
-# otherwise, control socket in a private run dir. $MP_SERVE_ARGS, if set,
-# goes first among the options (a wrapper test runs a scenario in a mode,
-# e.g. MP_SERVE_ARGS='--io-engine uring'). Sets mp_sock (the NBD
+# otherwise, control socket in a private run dir. Sets mp_sock (the NBD
 # Unix socket), mp_uri, mp_pid, mp_log. Waits until the socket is served.
 # $ISN_SERVE_ARGS: more options, after OPTIONS (a wrapper test runs an
-# mp test with a mode on; mp_fio_ok then runs $ISN_SERVE_CHECK on the
-# status --json, the wrapper's proof that its mode ran).
+# mp test with a mode on: poll-*.sh, mp-*-uring.sh, mp-*-threads.sh);
+# mp_fio_ok then runs $ISN_SERVE_CHECK, if set, on the status --json, the
+# wrapper's proof that its mode ran.
 mp_serve() {
 	mp_rundir=$isn_tmp/run
 	mkdir -p "$mp_rundir"
@@ -135,7 +134,7 @@ mp_serve() {
 		_k=$((_k - 1))
 	done
 	ip netns exec "$ini_ns" "$isn_bin" -v ${mp_global:-} serve -f -t "$mp_iqn" -l 1 \
-		--socket "$mp_sock" ${MP_SERVE_ARGS:-} "$@" ${ISN_SERVE_ARGS:-} >>"$mp_log" 2>&1 &
+		--socket "$mp_sock" "$@" ${ISN_SERVE_ARGS:-} >>"$mp_log" 2>&1 &
 	mp_pid=$!
 	cleanup_add mp_serve_stop
 	_i=0

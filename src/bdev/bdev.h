@@ -6,7 +6,9 @@
  * implement it over memory (tests/unit/membdev.c). It lives in its own
  * directory because it belongs to neither side: it may include src/util
  * only, and src/path and src/nbd both include it. Everything runs on one libev loop: submit() and
- * the completion callbacks are called on the loop thread only.
+ * the completion callbacks are called on the loop thread only (a
+ * connection on a worker thread reaches the path layer through
+ * src/nbd/worker.c's proxy, which keeps this true for the path layer).
  *
  * Ownership and completion rules:
  * - The caller owns the struct bdev_req and the data buffer; both are

@@ -394,6 +394,18 @@ const struct config_key config_keys[] = {
 	 .usage = "epoll or uring: the iSCSI and NBD sockets'\n"
 		  "receives and sends through one io_uring",
 	 FIELD(ENUM, io_engine)},
+	{.section = "path",
+	 .name = "threads",
+	 .type = CONFIG_UINT,
+	 .min = 1,
+	 .max = EXPORT_THREADS_MAX,
+	 .def = "1",
+	 .option = "threads",
+	 .help = "threads that carry I/O: above 1, the NBD sockets (kernel sockets or clients) are "
+		 "served by this many minus one worker threads, the paths stay on the main thread",
+	 FIELD(U32, threads),
+	 .arg = "N",
+	 .usage = "threads carrying I/O (1: one loop; N > 1:\nN-1 threads serve the NBD sockets)"},
 	/* [attach] */
 	{.section = "attach",
 	 .name = "device",

@@ -156,6 +156,7 @@ static int export_bind_server(struct export *e)
 		.opaque = e,
 		.tls_mode = e->cfg->tls_mode,
 		.tls = e->cfg->tls,
+		.workers = e->workers,
 	};
 
 	/* A bare file name is a Unix socket too, not a TCP address. */
@@ -227,7 +228,6 @@ static void dev_capacity_cb(struct path_device *dev, uint64_t size, void *opaque
 	struct export *e = opaque;
 	const struct bdev_info *info = &path_device_bdev(dev)->info;
 	char why[160];
-	unsigned int i;
 
 	if (e->state != EX_RUNNING || size <= e->ex.size)
 		return;
@@ -246,9 +246,7 @@ static void dev_capacity_cb(struct path_device *dev, uint64_t size, void *opaque
 	log_notice("%s: LUN grew from %" PRIu64 " to %" PRIu64 " bytes", e->name, e->ex.size, size);
 	/* Growing: the connections accept the new range before the kernel can use it. */
 	e->ex.size = size;
-	for (i = 0; i < e->nconns; i++)
-		if (e->conns[i])
-			nbdsrv_conn_set_export(e->conns[i], &e->ex);
+	export_kernel_set_export(e);
 	if (e->listener)
 		nbdsrv_listen_set_export(e->listener, &e->ex);
 	if (e->kernel_bound)
@@ -300,9 +298,17 @@ static void dev_ready_cb(struct path_device *dev, void *opaque)
 	}
 	nbdsrv_export_from_info(&e->ex, info, e->cfg->mode == EXPORT_SERVER || e->nconns > 1,
 				e->cfg->export_name ? e->cfg->export_name : "", info->ident);
-	e->pool = nbdsrv_bufpool_new(export_buf_classes, ARRAY_SIZE(export_buf_classes));
-	if (!e->pool) {
-		daemon_failed(CLI_EXIT_LOCAL, "out of memory for the request buffers");
+	if (e->cfg->threads > 1)
+		e->workers = nbdsrv_workers_new(e->loop, path_device_bdev(dev), export_buf_classes,
+						ARRAY_SIZE(export_buf_classes), e->cfg->threads - 1,
+						e->name);
+	else
+		e->pool = nbdsrv_bufpool_new(export_buf_classes, ARRAY_SIZE(export_buf_classes));
+	if (!e->pool && !e->workers) {
+		snprintf(msg, sizeof(msg), "cannot set up the request buffers%s: %s",
+			 e->cfg->threads > 1 ? " and worker threads" : "", strerror(errno));
+		log_err("%s: %s", e->name, msg);
+		daemon_failed(CLI_EXIT_LOCAL, msg);
 		export_stop(e, CLI_EXIT_LOCAL);
 		return;
 	}
@@ -435,6 +441,8 @@ void export_foreach_conn(struct export *e, void (*fn)(const struct nbdsrv_conn *
 	for (i = 0; i < e->nconns; i++)
 		if (e->conns[i])
 			fn(e->conns[i], arg);
+	if (e->nconns && e->workers)
+		nbdsrv_workers_foreach(e->workers, fn, arg);
 	if (e->listener)
 		nbdsrv_listen_foreach(e->listener, fn, arg);
 }
@@ -537,7 +545,10 @@ static void export_teardown(struct export *e)
 		nbdsrv_listen_free(e->listener);
 		e->listener = NULL;
 	}
-	if (e->state == EX_DONE && e->dev_stopping)
+	/* Joined before the bdev they forward to goes; bounded. */
+	if (e->workers && nbdsrv_workers_free(e->workers, 1.0) == 0)
+		e->workers = NULL;
+	if (e->state == EX_DONE && e->dev_stopping && !e->workers)
 		path_device_free(e->dev);
 	if (e->pool && e->state == EX_DONE && !export_frontends_open(e))
 		nbdsrv_bufpool_free(e->pool);

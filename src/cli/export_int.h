@@ -18,6 +18,7 @@
 #include "nbd/netlink.h"
 #include "nbd/server.h"
 #include "util/hpoll.h"
+#include "nbd/worker.h"
 
 #define EXPORT_QUEUE_DEPTH 128
 
@@ -57,10 +58,12 @@ struct export {
 	ev_idle poll_idle;
 	struct uring *ring;  /* --io-engine uring: the loop's ring, held for the daemon's life */
 	struct nbdsrv_export ex;
-	struct nbdsrv_bufpool *pool;
+	struct nbdsrv_bufpool *pool;	/* NULL with workers: each has its own */
+	struct nbdsrv_workers *workers; /* --threads N > 1: the NBD sockets' threads */
 
 	/* Kernel mode. */
 	struct nbdsrv_conn *conns[NBDNL_MAX_SOCKS];
+	struct nbdsrv_wconn *wconns[NBDNL_MAX_SOCKS]; /* instead of conns[], with workers */
 	int kfds[NBDNL_MAX_SOCKS];
 	int ufds[NBDNL_MAX_SOCKS]; /* our ends, owned by conns[]: only looked at */
 	unsigned int nconns, nconns_open;
@@ -117,5 +120,8 @@ void export_poll_stop(struct export *e);
 /* export_kernel.c */
 int export_bind_kernel(struct export *e);
 void export_close_kernel_ends(struct export *e);
+/* Every kernel socket, on this loop or a worker: drain and close; take a new export. */
+void export_kernel_shutdown(struct export *e);
+void export_kernel_set_export(struct export *e);
 
 #endif

@@ -36,12 +36,11 @@
 
 /* ---- kernel front end ---- */
 
-static void conn_closed_cb(struct nbdsrv_conn *c, int err, void *opaque)
+/* A kernel socket's connection closed, on this loop or on a worker. */
+static void kconn_closed(struct export *e, const char *cname, int err)
 {
-	struct export *e = opaque;
-
 	if (err && e->state == EX_RUNNING)
-		log_warn("%s: %s closed: %s", e->name, nbdsrv_conn_name(c), strerror(-err));
+		log_warn("%s: %s closed: %s", e->name, cname, strerror(-err));
 	e->nconns_open--;
 	if (e->nconns_open == 0 && e->state == EX_RUNNING) {
 		/* Every kernel socket is gone: the device was disconnected under us. */
@@ -51,6 +50,50 @@ static void conn_closed_cb(struct nbdsrv_conn *c, int err, void *opaque)
 	}
 	if (!export_frontends_open(e))
 		export_frontends_closed(e);
+}
+
+static void conn_closed_cb(struct nbdsrv_conn *c, int err, void *opaque)
+{
+	kconn_closed(opaque, nbdsrv_conn_name(c), err);
+}
+
+static void wconn_closed_cb(struct nbdsrv_wconn *wc, int err, const struct nbdsrv_conn_stats *st,
+			    void *opaque)
+{
+	struct export *e = opaque;
+	char cname[64];
+	unsigned int i;
+
+	snprintf(cname, sizeof(cname), "%s", nbdsrv_wconn_name(wc));
+	for (i = 0; i < e->nconns; i++)
+		if (e->wconns[i] == wc)
+			e->wconns[i] = NULL;
+	nbdsrv_wconn_free(wc);
+	kconn_closed(e, cname, err);
+}
+
+void export_kernel_shutdown(struct export *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nconns; i++) {
+		if (e->conns[i])
+			nbdsrv_conn_shutdown(e->conns[i]);
+		if (e->wconns[i])
+			nbdsrv_wconn_shutdown(e->wconns[i]);
+	}
+}
+
+void export_kernel_set_export(struct export *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nconns; i++) {
+		if (e->conns[i])
+			nbdsrv_conn_set_export(e->conns[i], &e->ex);
+		if (e->wconns[i])
+			nbdsrv_wconn_set_export(e->wconns[i], &e->ex);
+	}
 }
 
 void export_close_kernel_ends(struct export *e)
@@ -86,7 +129,9 @@ static unsigned int kernel_socks_taken(struct export *e)
 	for (i = 0; i < e->nconns; i++) {
 		struct pollfd p = {.fd = e->ufds[i], .events = POLLIN | POLLRDHUP};
 
-		if (e->ufds[i] >= 0 && poll(&p, 1, 0) >= 0 && !(p.revents & (POLLHUP | POLLRDHUP)))
+		/* POLLNVAL: a worker closed it (wconns[]), it hung up. */
+		if (e->ufds[i] >= 0 && poll(&p, 1, 0) >= 0 &&
+		    !(p.revents & (POLLHUP | POLLRDHUP | POLLNVAL)))
 			taken++;
 	}
 	return taken;
@@ -226,14 +271,18 @@ int export_bind_kernel(struct export *e)
 		e->kfds[i] = sv[1];
 		snprintf(cname, sizeof(cname), "%s sock%u", e->name, i);
 		cc.name = cname;
-		e->conns[i] = nbdsrv_conn_new(e->loop, sv[0], path_device_bdev(e->dev), &e->ex,
-					      e->pool, &cc);
-		if (!e->conns[i]) {
+		if (e->workers)
+			e->wconns[i] = nbdsrv_wconn_new(e->workers, sv[0], &e->ex, &cc,
+							wconn_closed_cb, e);
+		else
+			e->conns[i] = nbdsrv_conn_new(e->loop, sv[0], path_device_bdev(e->dev),
+						      &e->ex, e->pool, &cc);
+		if (!e->conns[i] && !e->wconns[i]) {
 			err = -errno;
 			close(sv[0]);
 			return err;
 		}
-		e->ufds[i] = sv[0];
+		e->ufds[i] = e->wconns[i] ? nbdsrv_wconn_fd(e->wconns[i]) : sv[0];
 		e->nconns_open++;
 	}
 	nc.index = e->cfg->index;

@@ -142,8 +142,6 @@ static void nl_disconnect_done(struct nbdnl_async *a, int err, uint32_t index)
 /* Netlink DISCONNECT (kernel mode) and close every front end. */
 static void export_disconnect(struct export *e)
 {
-	unsigned int i;
-
 	if (e->kernel_bound && !e->nl_busy) {
 		struct nbdnl_config nc = {.index = (int32_t)e->index};
 
@@ -153,11 +151,8 @@ static void export_disconnect(struct export *e)
 		else
 			log_warn("%s: could not start netlink DISCONNECT", e->name);
 	}
-	if (!e->nl_busy) {
-		for (i = 0; i < e->nconns; i++)
-			if (e->conns[i])
-				nbdsrv_conn_shutdown(e->conns[i]);
-	}
+	if (!e->nl_busy)
+		export_kernel_shutdown(e);
 	if (!export_frontends_open(e))
 		export_frontends_closed(e);
 }

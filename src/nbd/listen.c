@@ -41,7 +41,8 @@ struct client {
 	ev_timer timer;	      /* handshake deadline */
 	struct nbdsrv_hs *hs; /* NULL once in transmission */
 	struct nbdsrv_conn *conn;
-	SSL *ssl; /* after STARTTLS; handed to conn with the socket */
+	struct nbdsrv_wconn *wconn; /* instead of conn, on a worker thread (cfg.workers) */
+	SSL *ssl;		    /* after STARTTLS; handed to conn with the socket */
 	uint8_t buf[512];
 };
 
@@ -102,18 +103,29 @@ static void client_free(struct client *cl)
 	listen_check_drained(l);
 }
 
-static void client_conn_closed(struct nbdsrv_conn *c, int err, void *opaque)
+/* The client's connection is gone (on this loop or a worker's): log its counters, free it. */
+static void client_wconn_closed(struct nbdsrv_wconn *wc, int err,
+				const struct nbdsrv_conn_stats *st, void *opaque)
 {
 	struct client *cl = opaque;
-	const struct nbdsrv_conn_stats *st = nbdsrv_conn_stats(c);
 
 	log_info(
 		"%s: disconnected after %llu requests (%llu bytes read, %llu written, %llu errors)",
 		cl->name, (unsigned long long)st->requests, (unsigned long long)st->bytes_read,
 		(unsigned long long)st->bytes_written, (unsigned long long)st->errors);
+	nbdsrv_wconn_free(wc);
+	cl->wconn = NULL;
+	client_free(cl);
+}
+
+static void client_conn_closed(struct nbdsrv_conn *c, int err, void *opaque)
+{
+	struct client *cl = opaque;
+	struct nbdsrv_conn_stats st = *nbdsrv_conn_stats(c);
+
 	nbdsrv_conn_free(c);
 	cl->conn = NULL;
-	client_free(cl);
+	client_wconn_closed(NULL, err, &st, cl);
 }
 
 static void client_handover(struct client *cl)
@@ -141,8 +153,12 @@ static void client_handover(struct client *cl)
 		client_free(cl);
 		return;
 	}
-	cl->conn = nbdsrv_conn_new(l->loop, cl->fd, l->bd, &l->ex, l->pool, &ccfg);
-	if (!cl->conn) {
+	if (l->cfg.workers)
+		cl->wconn = nbdsrv_wconn_new(l->cfg.workers, cl->fd, &l->ex, &ccfg,
+					     client_wconn_closed, cl);
+	else
+		cl->conn = nbdsrv_conn_new(l->loop, cl->fd, l->bd, &l->ex, l->pool, &ccfg);
+	if (!cl->conn && !cl->wconn) {
 		log_err("%s: cannot start transmission: %s", cl->name, strerror(errno));
 		client_free(cl);
 		return;
@@ -558,7 +574,9 @@ struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
 	l->pool = pool;
 	l->ex = *ex;
 	/* Advertise only what the pool can hold (NBD_INFO_BLOCK_SIZE maximum). */
-	l->ex.max_payload = MIN(l->ex.max_payload, nbdsrv_bufpool_max_len(pool));
+	l->ex.max_payload =
+		MIN(l->ex.max_payload, cfg->workers ? nbdsrv_workers_max_len(cfg->workers)
+						    : nbdsrv_bufpool_max_len(pool));
 	l->cfg = *cfg;
 	l->cfg.addr = NULL;
 	if (!l->cfg.max_clients)
@@ -602,6 +620,8 @@ void nbdsrv_listen_stop(struct nbdsrv_listener *l)
 
 		if (cl->conn)
 			nbdsrv_conn_shutdown(cl->conn); /* closed() frees the client later */
+		else if (cl->wconn)
+			nbdsrv_wconn_shutdown(cl->wconn);
 		else
 			client_free(cl);
 	}
@@ -632,6 +652,8 @@ void nbdsrv_listen_foreach(struct nbdsrv_listener *l,
 {
 	struct list_node *pos;
 
+	if (l->cfg.workers) /* every connection there is one of our clients */
+		nbdsrv_workers_foreach(l->cfg.workers, fn, arg);
 	list_for_each(pos, &l->clients)
 	{
 		struct client *cl = list_entry(pos, struct client, node);
@@ -654,6 +676,8 @@ void nbdsrv_listen_set_export(struct nbdsrv_listener *l, const struct nbdsrv_exp
 
 		if (cl->conn)
 			nbdsrv_conn_set_export(cl->conn, &l->ex);
+		else if (cl->wconn)
+			nbdsrv_wconn_set_export(cl->wconn, &l->ex);
 	}
 }
 

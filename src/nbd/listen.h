@@ -38,6 +38,7 @@
 #include "nbd/server.h"
 #include "bdev/bdev.h"
 #include "nbd/tls.h"
+#include "nbd/worker.h"
 
 struct nbdsrv_listener;
 
@@ -50,6 +51,11 @@ struct nbdsrv_listen_cfg {
 	double send_timeout;  /* seconds a client may leave replies unread; 0 = 60, < 0 = never */
 	enum nbdsrv_tls_mode tls_mode;
 	struct nbdsrv_tls *tls; /* borrowed; needed unless tls_mode is OFF */
+	/*
+	 * Optional: clients in transmission run on these worker threads
+	 * (worker.h, borrowed), not on loop; pool and bd are then unused.
+	 */
+	struct nbdsrv_workers *workers;
 	/* Optional: after nbdsrv_listen_stop(), called once from the loop when no client is left */
 	void (*drained)(struct nbdsrv_listener *l, void *opaque);
 	void *opaque;

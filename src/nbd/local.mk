@@ -9,7 +9,8 @@ libnbdbridge_a_SOURCES = \
 	src/nbd/netlink.c src/nbd/netlink.h \
 	src/nbd/listen.c src/nbd/listen.h \
 	src/nbd/tls.c src/nbd/tls.h \
-	src/nbd/geometry.c src/nbd/geometry.h
+	src/nbd/geometry.c src/nbd/geometry.h \
+	src/nbd/worker.c src/nbd/worker.h src/nbd/worker_int.h src/nbd/worker_loop.c
 
 # test_nbd_server and test_nbd_listen serve a memory disk (MEMBDEV);
 # test_nbd_geometry: the geometries an export refuses (kernel driver and
@@ -44,6 +45,9 @@ check_PROGRAMS += tests/unit/nbdsrv_mem
 tests_unit_nbdsrv_mem_SOURCES = tests/unit/nbdsrv_mem.c $(MEMBDEV)
 TESTS += tests/integration/nbd_clients_mem.sh
 EXTRA_DIST += tests/integration/nbd_clients_mem.sh
+# The same clients, several at once, on worker threads (--threads, nbd/worker.h).
+TESTS += tests/integration/nbd-threads-mem.sh
+EXTRA_DIST += tests/integration/nbd-threads-mem.sh
 # The same server over TLS: PSK, X.509, refusals, stalled handshakes (issue 14).
 TESTS += tests/integration/nbd-tls.sh
 EXTRA_DIST += tests/integration/nbd-tls.sh tests/integration/nbd-tls-raw.py

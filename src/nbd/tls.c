@@ -404,6 +404,12 @@ static void ssl_call_begin(void)
 	errno = 0;
 }
 
+void nbdsrv_tls_move_fd(SSL *ssl, int fd)
+{
+	/* SSL_set_fd made one socket BIO for both directions; it buffers nothing. */
+	BIO_set_fd(SSL_get_rbio(ssl), fd, BIO_NOCLOSE);
+}
+
 /* Map SSL_get_error(); logs real failures. Returns -EAGAIN or -errno. */
 static int ssl_fail(SSL *ssl, int r, const char *name, const char *what, int *events)
 {

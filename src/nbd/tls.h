@@ -92,6 +92,12 @@ ssize_t nbdsrv_tls_write(SSL *ssl, const char *name, const void *buf, size_t len
 /* Decrypted bytes waiting inside the TLS layer (the socket will not signal them). */
 bool nbdsrv_tls_pending(SSL *ssl);
 
+/*
+ * The session's socket is now fd, a duplicate of the one it was made with
+ * (a connection handed to a worker thread, worker.h); keeps every state.
+ */
+void nbdsrv_tls_move_fd(SSL *ssl, int fd);
+
 /* End the session: one non-blocking close_notify when clean, then free. */
 void nbdsrv_tls_close(SSL *ssl, bool clean);
 

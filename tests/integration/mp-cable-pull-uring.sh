@@ -4,6 +4,6 @@
 # and maybe a send in flight on the ring, and nothing may be lost or
 # misplaced.
 top_srcdir=${top_srcdir:-$(dirname "$0")/../..}
-MP_SERVE_ARGS='--io-engine uring'
-export top_srcdir MP_SERVE_ARGS
+ISN_SERVE_ARGS='--io-engine uring'
+export top_srcdir ISN_SERVE_ARGS
 exec sh "$top_srcdir/tests/integration/mp-cable-pull.sh"

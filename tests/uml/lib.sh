@@ -415,10 +415,20 @@ isn_require_attach() {
 # (or /dev/nbd0) to get a size. Sets ISN_PID and ISN_DEV. $ISN_ATTACH_ARGS
 # (passed into the guest like every ISN_* variable) is added to ARGS: a
 # wrapper runs a test in a mode, e.g. ISN_ATTACH_ARGS='--io-engine uring'.
+# isn_mode_args: the options a wrapper asks every attach to add
+# (ISN_ATTACH_THREADS=N: --threads N; ISN_ATTACH_CONNS=N: --connections N),
+# so that a scenario runs again with a mode on (t-*-threads.sh).
+isn_mode_args() {
+	echo ${ISN_ATTACH_THREADS:+--threads $ISN_ATTACH_THREADS} \
+		${ISN_ATTACH_CONNS:+--connections $ISN_ATTACH_CONNS}
+}
+
 isn_attach() {
 	local t=30
 	if [ "$1" != -- ]; then t=$1; shift; fi
 	[ "$1" = -- ] && shift
+	# shellcheck disable=SC2046 # words on purpose
+	set -- "$@" $(isn_mode_args)
 	# The log is appended to, so a test that attaches twice (or restarts
 	# the daemon) keeps both daemons' logs.
 	echo "=== iscsi-nbd attach $* ${ISN_ATTACH_ARGS:-} -f" >>"$UML_OUT/iscsi-nbd.log"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # A crashed daemon restarted within DEAD_CONN_TIMEOUT takes its device back
 # without failing any I/O. `iscsi-nbd attach` exports tgtd's LUN as
-# /dev/nbd0 with ext4 mounted; while a dd (O_DIRECT, fsync) writes 48 MiB
+# /dev/nbd0 with ext4 mounted; while a dd (O_DIRECT, fsync) writes 48 MiB (RESTART_MB)
 # into a file, the daemon is killed with SIGKILL (no cleanup at all: its
 # sockets just close and the kernel marks them dead, its iSCSI sessions are
 # left at the target). A second `iscsi-nbd attach --device /dev/nbd0` finds
@@ -26,7 +26,7 @@
 . "$(dirname "$0")/lib.sh"
 isn_require_attach
 requires tgtd tgtadm mkfs.ext4 e2fsck sha256sum pgrep
-UML_SANITIZER_OK=1 uml_guest "$0" RESTART_CONNS="${RESTART_CONNS:-1}"
+UML_SANITIZER_OK=1 uml_guest "$0" RESTART_CONNS="${RESTART_CONNS:-1}" RESTART_MB="${RESTART_MB:-48}"
 
 conns=${RESTART_CONNS:-1}
 load_modules nbd veth
@@ -45,11 +45,11 @@ mkdir -p $mnt
 mount "$dev" $mnt || fail "mount $dev"
 on_exit "umount $mnt 2>/dev/null"
 
-head -c 48M /dev/urandom >/scratch/src || fail "source file"
+head -c "${RESTART_MB:-48}M" /dev/urandom >/scratch/src || fail "source file"
 sum=$(sha256sum </scratch/src)
 dmesg_mark=$(dmesg | wc -l)
 
-log "dd 48 MiB (O_DIRECT) to $mnt/big"
+log "dd ${RESTART_MB:-48} MiB (O_DIRECT) to $mnt/big"
 dd if=/scratch/src of=$mnt/big bs=1M oflag=direct conv=fsync status=none 2>/scratch/dd.err &
 dd_pid=$!
 on_exit "kill $dd_pid 2>/dev/null"
@@ -71,7 +71,10 @@ ISN_PID=
 # Nothing to wait for: dd must simply still be there, not failed, a
 # moment after the daemon died (a bounded pause, not a wait).
 sleep 1
-kill -0 $dd_pid 2>/dev/null || fail "dd ended while no daemon ran"
+if ! kill -0 $dd_pid 2>/dev/null; then
+	wait $dd_pid
+	fail "dd ended (exit $?) while no daemon ran: $(cat /scratch/dd.err)"
+fi
 
 # Restart the way users do: in the background. The parent prints the
 # device and exits 0 only once the daemon has taken the device back (the
@@ -80,7 +83,7 @@ kill -0 $dd_pid 2>/dev/null || fail "dd ended while no daemon ran"
 # the kernel took its socket (export.c checks that); the killed daemon's
 # control socket is stale, nobody answers it.
 log "restarting iscsi-nbd attach ${A[*]} (background)"
-out2=$(timeout 60 "$ISN_BIN" $(isn_verbose) attach "${A[@]}" \
+out2=$(timeout 60 "$ISN_BIN" $(isn_verbose) attach "${A[@]}" $(isn_mode_args) \
 	--log-file "$UML_OUT/iscsi-nbd-2.log") || {
 	cat "$UML_OUT/iscsi-nbd-2.log"
 	fail "the restart attach exited $?"

@@ -6,9 +6,12 @@
  *	nbdsrv_mem ADDR SIZE_MIB [LOGICAL_BLOCK_SIZE] [--read-only] [--name NAME]
  *		[--tls off|on|require] [--tls-psk FILE] [--tls-certificates DIR]
  *		[--tls-verify-peer] [--hs-timeout SECONDS] [--max-clients N]
+ *		[--workers N]
  *
  * Prints "ready" (and "port N" for TCP) once listening. The PSK file is read
- * as is (the daemon's ownership checks are src/cli's).
+ * as is (the daemon's ownership checks are src/cli's). --workers N serves
+ * the clients on N worker threads (nbd/worker.h), the memory disk staying
+ * on the main loop, as `serve --threads N+1` does.
  * Exits 0 on SIGTERM / SIGINT after every client has drained.
  */
 #include "config.h"
@@ -24,6 +27,7 @@
 #include "nbd/listen.h"
 #include "nbd/proto.h"
 #include "nbd/tls.h"
+#include "nbd/worker.h"
 #include "util/log.h"
 
 static struct nbdsrv_listener *listener;
@@ -57,6 +61,8 @@ int main(int argc, char **argv)
 	struct nbdsrv_tls *tls = NULL;
 	static char psk[1 << 16];
 	int i, mode = NBDSRV_TLS_OFF;
+	unsigned nworkers = 0;
+	struct nbdsrv_workers *ws = NULL;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s ADDR SIZE_MIB [LBS] [--read-only] [--name NAME]\n",
@@ -80,6 +86,8 @@ int main(int argc, char **argv)
 			cfg.hs_timeout = strtod(argv[++i], NULL);
 		else if (strcmp(argv[i], "--max-clients") == 0 && i + 1 < argc)
 			cfg.max_clients = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
+			nworkers = (unsigned)strtoul(argv[++i], NULL, 0);
 		else
 			lbs = (uint32_t)strtoul(argv[i], NULL, 0);
 	}
@@ -118,6 +126,18 @@ int main(int argc, char **argv)
 	if (!pool)
 		return 1;
 	nbdsrv_export_from_info(&ex, &mem.bd.info, true, name, "iscsi-nbd test memory disk");
+	if (nworkers) {
+		static const struct nbdsrv_bufclass cl[] = {
+			{.size = 256u << 10, .count = 64},
+			{.size = 2u << 20, .count = 8},
+			{.size = NBDSRV_MAX_PAYLOAD, .count = 2},
+		};
+
+		ws = nbdsrv_workers_new(loop, &mem.bd, cl, 3, nworkers, "mem");
+		if (!ws)
+			return 1;
+		cfg.workers = ws;
+	}
 	cfg.addr = argv[1];
 	listener = nbdsrv_listen_new(loop, &mem.bd, pool, &ex, &cfg);
 	if (!listener)
@@ -133,6 +153,8 @@ int main(int argc, char **argv)
 	ev_run(loop, 0);
 	ev_timer_stop(loop, &drain_timer);
 	nbdsrv_listen_free(listener);
+	if (nbdsrv_workers_free(ws, 5.0) < 0)
+		return 1;
 	nbdsrv_bufpool_free(pool);
 	nbdsrv_tls_free(tls);
 	membdev_destroy(&mem);
