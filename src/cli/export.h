@@ -50,7 +50,7 @@ enum export_mode {
 /* Hybrid polling (--poll-us): the longest spin by default, and its CPU budget. */
 #define EXPORT_POLL_US	       0
 #define EXPORT_POLL_BUDGET_PCT 50
-#define EXPORT_THREADS_MAX    17 /* 16 workers (NBDSRV_WORKERS_MAX) and the main loop */
+#define EXPORT_THREADS_MAX     17 /* 16 workers (NBDSRV_WORKERS_MAX) and the main loop */
 
 struct export_config {
 	enum export_mode mode;
@@ -83,7 +83,7 @@ struct export_config {
 	 * EXPORT_POLL_BUDGET_PCT percent of a core. 0 = never.
 	 */
 	uint32_t poll_us;
-	enum io_engine io_engine;  /* how the iSCSI sockets do their I/O (util/uring.h) */
+	enum io_engine io_engine; /* how the iSCSI sockets do their I/O (util/uring.h) */
 	/*
 	 * 1: one loop runs everything. N > 1: N - 1 worker threads
 	 * (nbd/worker.h) serve the NBD sockets, the main loop the paths.

@@ -56,7 +56,7 @@ struct export {
 	ev_prepare poll_prepare;
 	ev_check poll_check;
 	ev_idle poll_idle;
-	struct uring *ring;  /* --io-engine uring: the loop's ring, held for the daemon's life */
+	struct uring *ring; /* --io-engine uring: the loop's ring, held for the daemon's life */
 	struct nbdsrv_export ex;
 	struct nbdsrv_bufpool *pool;	/* NULL with workers: each has its own */
 	struct nbdsrv_workers *workers; /* --threads N > 1: the NBD sockets' threads */
