@@ -15,7 +15,8 @@
 #        BENCH_VARIANTS='name=extra attach args;...' (one more attach per
 #        entry, on its own LUN and /dev/nbdN, e.g. 'nocoal=--coalesce-us 0'),
 #        BENCH_ROWS (a subset of the fio rows), BENCH_PROBE=0 (no system call
-#        counts), BENCH_NO_DOCS=1 (leave docs/ and README.md alone)
+#        counts), BENCH_DOCS (yes: write docs/bench/kernel-bench.* and the
+#        README table; default yes, no when BENCH_ROWS picks a subset)
 set -euo pipefail
 
 t_start=$SECONDS
@@ -44,6 +45,7 @@ fi
 mem=$((448 + (2 + nvar) * lun_mb))
 [ $mem -ge 768 ] || mem=768
 nrows=$(wc -w <<<"${BENCH_ROWS:-a b c d e f}")
+if [ -z "${BENCH_ROWS:-}" ]; then docs=${BENCH_DOCS:-yes}; else docs=${BENCH_DOCS:-no}; fi
 # Bound of the whole guest run: setup, warm-up, jobs (with fio's start in
 # UML), the probe; twice that for a loaded machine.
 bound=$(((60 + (2 + nvar) * (2 * (warm + 3) + rounds * nrows * (secs + 4)) + 60) * 2))
@@ -101,19 +103,7 @@ gnuplot -e "dir='$out'; n=$nstacks" "$top/bench/kernel-plot.gp"
 printf '\nPlot: kernel-bench.png beside this file.\n' >>"$out/kernel-bench.md"
 echo "$me: report $out/kernel-bench.md, plot $out/kernel-bench.png"
 
-# replace_between FILE BEGIN END CONTENT-FILE: the lines between the two
-# marker lines (kept) become CONTENT-FILE's; the markers must exist.
-replace_between() {
-	if ! grep -qxF "$2" "$1" || ! grep -qxF "$3" "$1"; then
-		echo "$me: $1 has no $2 / $3 markers: not updated" >&2
-		return 0
-	fi
-	awk -v b="$2" -v e="$3" -v f="$4" '
-		$0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
-		$0 == e { skip = 0 }
-		!skip' "$1" >"$1.tmp" && mv "$1.tmp" "$1"
-}
-if [ -z "${BENCH_NO_DOCS:-}" ]; then
+if [ "$docs" = yes ]; then
 	mkdir -p "$top/docs/bench"
 	cp "$out/kernel-bench.md" "$top/docs/bench/kernel-bench.md"
 	cp "$out/kernel-bench.png" "$top/docs/bench/kernel-bench.png"
@@ -128,8 +118,7 @@ if [ -z "${BENCH_NO_DOCS:-}" ]; then
 		cat "$out/readme-table.md"
 		echo
 	} >"$out/readme-section.md"
-	replace_between "$top/README.md" '<!-- bench:kernel:begin -->' '<!-- bench:kernel:end -->' \
-		"$out/readme-section.md"
+	python3 "$top/bench/report-insert.py" "$top/README.md" bench:kernel "$out/readme-section.md"
 	echo "$me: docs/bench/kernel-bench.md, docs/bench/kernel-bench.png and README.md updated"
 fi
 echo
