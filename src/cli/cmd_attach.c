@@ -164,7 +164,8 @@ static int preflight_read(struct cli_sync *y, const struct cli_target *t, struct
 		if (retry_any)
 			continue;
 		if (task->response == 0 && task->status == SCSI_STATUS_CHECK_CONDITION &&
-		    task->sense_len && scsi_sense_parse(task->sense, task->sense_len, &sense) == 0 &&
+		    task->sense_len &&
+		    scsi_sense_parse(task->sense, task->sense_len, &sense) == 0 &&
 		    sense.key == SCSI_SK_UNIT_ATTENTION)
 			continue;
 		return -1;
