@@ -138,6 +138,41 @@ static int preflight_lun(struct cli_sync *y, const struct cli_target *t)
 	return 0;
 }
 
+/*
+ * One data-in command (CDB length n, or n < 0 if it did not fit) into buf:
+ * the bytes received, -1 refused (bad status), -2 failed. A UNIT ATTENTION
+ * after login is normal (RFC 7143): up to three tries, on a UNIT ATTENTION
+ * only unless retry_any.
+ */
+static int preflight_read(struct cli_sync *y, const struct cli_target *t, struct sess_task *task,
+			  int n, uint8_t *buf, uint32_t len, bool retry_any)
+{
+	task->cdb_len = (uint8_t)n;
+	task->lun = t->lun;
+	task->dir = SESS_DIR_READ;
+	task->iov[0].iov_base = buf;
+	task->iov[0].iov_len = len;
+	task->iov_cnt = 1;
+	task->xfer_len = len;
+	for (int tries = 0; tries < 3; tries++) {
+		struct scsi_sense sense;
+
+		if (n < 0 || sync_task(y, task) != 0)
+			return -2;
+		if (task->response == 0 && task->status == 0)
+			return (int)(len - (task->residual_under ? task->residual : 0));
+		if (retry_any)
+			continue;
+		if (task->response == 0 && task->status == SCSI_STATUS_CHECK_CONDITION &&
+		    task->sense_len &&
+		    scsi_sense_parse(task->sense, task->sense_len, &sense) == 0 &&
+		    sense.key == SCSI_SK_UNIT_ATTENTION)
+			continue;
+		return -1;
+	}
+	return -1;
+}
+
 /* One READ CAPACITY into buf; the bytes received, or -1 (refused or failed). */
 static int preflight_readcap(struct cli_sync *y, const struct cli_target *t, bool sixteen,
 			     uint8_t *buf, uint32_t len)
@@ -145,22 +180,9 @@ static int preflight_readcap(struct cli_sync *y, const struct cli_target *t, boo
 	struct sess_task task = {0};
 	int n = sixteen ? scsi_build_readcap16(task.cdb, sizeof(task.cdb), len)
 			: scsi_build_readcap10(task.cdb, sizeof(task.cdb));
+	int got = preflight_read(y, t, &task, n, buf, len, true);
 
-	task.cdb_len = (uint8_t)n;
-	task.lun = t->lun;
-	task.dir = SESS_DIR_READ;
-	task.iov[0].iov_base = buf;
-	task.iov[0].iov_len = len;
-	task.iov_cnt = 1;
-	task.xfer_len = len;
-	/* A UNIT ATTENTION after login is normal (RFC 7143): one more try. */
-	for (int tries = 0; tries < 3; tries++) {
-		if (n < 0 || sync_task(y, &task) != 0)
-			return -1;
-		if (task.response == 0 && task.status == 0)
-			return (int)(len - (task.residual_under ? task.residual : 0));
-	}
-	return -1;
+	return got < 0 ? -1 : got;
 }
 
 /*
@@ -231,30 +253,7 @@ static int preflight_prin(struct cli_sync *y, const struct cli_target *t, uint8_
 	struct sess_task task = {0};
 	int n = scsi_build_pr_in(task.cdb, sizeof(task.cdb), sa, len);
 
-	task.cdb_len = (uint8_t)n;
-	task.lun = t->lun;
-	task.dir = SESS_DIR_READ;
-	task.iov[0].iov_base = buf;
-	task.iov[0].iov_len = len;
-	task.iov_cnt = 1;
-	task.xfer_len = len;
-	/* A UNIT ATTENTION after login is normal (RFC 7143): one more try. */
-	for (int tries = 0; tries < 3; tries++) {
-		if (n < 0 || sync_task(y, &task) != 0)
-			return -2;
-		if (task.response == 0 && task.status == 0)
-			return (int)(len - (task.residual_under ? task.residual : 0));
-		if (task.response == 0 && task.status == SCSI_STATUS_CHECK_CONDITION &&
-		    task.sense_len) {
-			struct scsi_sense sense;
-
-			if (scsi_sense_parse(task.sense, task.sense_len, &sense) == 0 &&
-			    sense.key == SCSI_SK_UNIT_ATTENTION)
-				continue;
-		}
-		return -1;
-	}
-	return -1;
+	return preflight_read(y, t, &task, n, buf, len, false);
 }
 
 /*

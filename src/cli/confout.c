@@ -17,6 +17,23 @@
 
 /* ---- dump and example ---- */
 
+/*
+ * Key i of the table if it belongs in a file (NULL for an option only),
+ * after the [section] header when it opens a new section.
+ */
+static const struct config_key *file_key(FILE *f, size_t i, const char **section)
+{
+	const struct config_key *k = &config_keys[i];
+
+	if (!k->name)
+		return NULL;
+	if (strcmp(*section, k->section) != 0) {
+		*section = k->section;
+		fprintf(f, "\n[%s]\n", *section);
+	}
+	return k;
+}
+
 void config_dump(const struct config *c, FILE *f)
 {
 	const char *section = "";
@@ -27,14 +44,10 @@ void config_dump(const struct config *c, FILE *f)
 		c->files[1] ? c->files[1] : c->files[0]);
 	fprintf(f, "# Secret files are named, never read: their content is not shown.\n");
 	for (i = 0; i < config_nkeys; i++) {
-		const struct config_key *k = &config_keys[i];
+		const struct config_key *k = file_key(f, i, &section);
 
-		if (!k->name)
+		if (!k)
 			continue; /* an option only */
-		if (strcmp(section, k->section) != 0) {
-			section = k->section;
-			fprintf(f, "\n[%s]\n", section);
-		}
 		if (k->flags & CONFIG_F_LIST) {
 			const struct config_list *l = &c->lists[i];
 
@@ -94,14 +107,10 @@ void config_example(FILE *f)
 		   "# described in iscsi-nbd.conf(5); lines starting with # or ; are comments.\n"
 		   "# Precedence: defaults < iscsi-nbd.conf < NAME.conf < command line.\n");
 	for (i = 0; i < config_nkeys; i++) {
-		const struct config_key *k = &config_keys[i];
+		const struct config_key *k = file_key(f, i, &section);
 
-		if (!k->name)
+		if (!k)
 			continue; /* an option only */
-		if (strcmp(section, k->section) != 0) {
-			section = k->section;
-			fprintf(f, "\n[%s]\n", section);
-		}
 		comment_wrapped(f, k->help);
 		/* Written out: the example is a valid file (tests check it). */
 		if ((k->flags & CONFIG_F_REQUIRED) || strcmp(k->name, "portal") == 0) {

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,15 +114,9 @@ void daemon_failed(int exit_code, const char *msg)
 	sd_notifyf(0, "STATUS=failed: %s", msg);
 }
 
-void daemon_status(const char *fmt, ...)
+void daemon_status(const char *line)
 {
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	sd_notifyf(0, "STATUS=%s", buf);
+	sd_notifyf(0, "STATUS=%s", line);
 }
 
 void daemon_stopping(void)

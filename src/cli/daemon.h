@@ -29,7 +29,7 @@ void daemon_ready(const char *msg);
 void daemon_failed(int exit_code, const char *msg);
 
 /* Tell systemd (if NOTIFY_SOCKET is set) a status line, e.g. "2/2 paths active". */
-void daemon_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void daemon_status(const char *line);
 
 /* Tell systemd we are stopping. */
 void daemon_stopping(void);

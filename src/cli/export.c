@@ -122,7 +122,7 @@ void export_status_update(struct export *e)
 	if (strcmp(line, last) == 0)
 		return;
 	memcpy(last, line, sizeof(last));
-	daemon_status("%s", line);
+	daemon_status(line);
 }
 
 static void path_state_cb(struct path_device *dev, unsigned int idx, enum path_state st,
