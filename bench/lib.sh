@@ -10,6 +10,8 @@
 #                           subshell, so start daemons with ip netns exec)
 #   bench_track PID         kill PID on exit
 #   cpu_ticks PID           utime + stime of PID in clock ticks
+#   bound_begin; bound_end  between the two: CPUs busy on the machine and
+#                           tgtd's busiest thread (% of one CPU), tab-separated
 #   wait_sock PATH [PID]    wait up to 10 s for a Unix socket (less if PID exits)
 # shellcheck shell=bash
 
@@ -60,6 +62,35 @@ bench_tgtd() {
 }
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# What bounds a job: is the machine out of CPU, or is one thread of tgtd
+# (its event loop, which handles every PDU) out of its one CPU?
+# /proc/stat's cpu line: user nice system idle iowait irq softirq steal
+# (guest time is already inside user and nice).
+machine_ticks() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat; }
+thread_ticks() { cat /proc/"$1"/task/*/stat 2>/dev/null | awk '{ print $1, $14 + $15 }'; }
+
+bound_begin() {
+	b_w0=$(date +%s.%N)
+	b_m0=$(machine_ticks)
+	thread_ticks "$tgtd_pid" >"$work/threads0"
+}
+
+bound_end() {
+	local w1 m1
+	w1=$(date +%s.%N)
+	m1=$(machine_ticks)
+	thread_ticks "$tgtd_pid" >"$work/threads1"
+	awk -v m0="$b_m0" -v m1="$m1" -v w0="$b_w0" -v w1="$w1" -v hz="$(getconf CLK_TCK)" \
+		-v n="$(nproc)" '
+		FNR == NR { t0[$1] = $2; next }
+		{ d = $2 - t0[$1]; if (d > max) max = d }
+		END {
+			split(m0, a, " "); split(m1, b, " ")
+			printf "%.2f\t%.0f\n", (b[2] > a[2] ? (b[1] - a[1]) / (b[2] - a[2]) * n : 0),
+				100 * max / hz / (w1 - w0)
+		}' "$work/threads0" "$work/threads1"
+}
 
 wait_sock() { # PATH [PID: give up as soon as it has exited]
 	local i

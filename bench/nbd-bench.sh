@@ -12,7 +12,9 @@
 # the other (the first peer rotates from round to round), so that a change
 # in the machine's load hits every peer alike; the report gives the median
 # and range over the rounds. CPU is the bridge process's user+system time
-# over the job (from /proc/PID/stat), per GiB moved.
+# over the job (from /proc/PID/stat), per GiB moved. For every peer, also
+# what bounds the job: the machine's CPUs busy, and the CPU share of tgtd's
+# busiest thread.
 #
 # Usage: bench/nbd-bench.sh [BUILD_DIR]   (as root; `make bench` passes it)
 # Env:   BENCH_ROUNDS (default 3), BENCH_SECONDS (per job, default 5, after
@@ -150,19 +152,21 @@ alive() { # every server still up, else its log and exit
 }
 
 run_fio() { # round kind variant socket pid name rw bs qd
-	local r=$1 kind=$2 var=$3 sock=$4 pid=$5 name=$6 rw=$7 bs=$8 qd=$9 c0 c1 t0 t1 json
+	local r=$1 kind=$2 var=$3 sock=$4 pid=$5 name=$6 rw=$7 bs=$8 qd=$9 c0 c1 t0 t1 json bound
 	json=$work/$kind-$var-$name-$r.json
 	c0=$(cpu_ticks "$pid")
 	t0=$(cpu_ticks "$tgtd_pid")
+	bound_begin
 	nsx fio --name="$name" --ioengine=nbd --uri="nbd+unix:///?socket=$sock" \
 		--rw="$rw" --bs="$bs" --iodepth="$qd" --size="${lun_mb}M" \
 		--time_based --runtime="$secs" --ramp_time="$ramp" --output-format=json \
 		--output="$json" >/dev/null || { alive; echo "$me: fio $name against $kind $var failed" >&2; exit 1; }
+	bound=$(bound_end)
 	c1=$(cpu_ticks "$pid")
 	t1=$(cpu_ticks "$tgtd_pid")
-	python3 - "$json" "$r" "$kind" "$var" "$name" "$c0" "$c1" "$hz" "$t0" "$t1" "$ramp" >>"$results" <<'EOF'
+	python3 - "$json" "$r" "$kind" "$var" "$name" "$c0" "$c1" "$hz" "$t0" "$t1" "$ramp" "$bound" >>"$results" <<'EOF'
 import json, sys
-path, rnd, kind, var, name, c0, c1, hz, t0, t1, ramp = sys.argv[1:]
+path, rnd, kind, var, name, c0, c1, hz, t0, t1, ramp, bound = sys.argv[1:]
 d = json.load(open(path))["jobs"][0]
 bw = d["read"]["bw_bytes"] + d["write"]["bw_bytes"]
 io = d["read"]["io_bytes"] + d["write"]["io_bytes"]
@@ -179,21 +183,23 @@ def per(ticks):
 fcpu = (d["usr_cpu"] + d["sys_cpu"]) / 100.0 * rt
 print(f"{rnd}\t{kind}\t{var}\t{name}\t{bw / 2**20:.1f}\t{iops:.0f}"
       f"\t{per(int(c1) - int(c0))}\t{per(int(t1) - int(t0))}"
-      f"\t{fcpu / gib if gib else 0:.3f}")
+      f"\t{fcpu / gib if gib else 0:.3f}\t{bound}")
 EOF
 }
 
 run_perf() { # round name rw bs qd
-	local r=$1 name=$2 rw=$3 bs=$4 qd=$5 blocks extra= line
+	local r=$1 name=$2 rw=$3 bs=$4 qd=$5 blocks extra= line bound
 	case $rw in read) ;; randread) extra=-r ;; *) return 0 ;; esac
 	case $bs in 1M) blocks=2048 ;; 4k) blocks=8 ;; *) echo "$me: block size $bs" >&2; exit 1 ;; esac
+	bound_begin
 	# shellcheck disable=SC2086 # $extra is empty or one word
 	line=$(nsx timeout $((secs + 15)) iscsi-perf -m "$qd" -b "$blocks" -t "$secs" $extra \
 		"iscsi://127.0.0.1/$iqn/1" 2>&1 | tr '\r' '\n' | grep -o 'iops average [0-9]* ([0-9]* MB/s)' | tail -1) || true
+	bound=$(bound_end)
 	[ -n "$line" ] || { echo "$me: iscsi-perf printed no average for $name" >&2; exit 1; }
 	# "iops average N (M MB/s)": MB here is 10^6 bytes; report MiB/s like fio.
-	echo "$line" | awk -v r="$r" -v n="$name" -v bs="$((blocks * 512))" \
-		'{ iops = $3; printf "%s\tperf\t-\t%s\t%.1f\t%d\t-\t-\t-\n", r, n, iops * bs / 1048576, iops }' >>"$results"
+	echo "$line" | awk -v r="$r" -v n="$name" -v bs="$((blocks * 512))" -v b="$bound" \
+		'{ iops = $3; printf "%s\tperf\t-\t%s\t%.1f\t%d\t-\t-\t-\t%s\n", r, n, iops * bs / 1048576, iops, b }' >>"$results"
 }
 
 npeers=${#peer_list[@]}

@@ -2,8 +2,10 @@
 """The report of bench/nbd-bench.sh from its raw figures.
 
 Input: one tab-separated line per job run, "round kind variant job MiB/s
-IOPS bridge-CPU tgtd-CPU fio-CPU" (kind isn, qemu or perf; CPU in s/GiB,
-"-" where not measured). Output: the markdown report (medians and ranges
+IOPS bridge-CPU tgtd-CPU fio-CPU CPUs-busy tgtd-thread" (kind isn, qemu or
+perf; CPU in s/GiB, "-" where not measured; CPUs-busy: the machine's CPUs
+busy over the job; tgtd-thread: the CPU share of tgtd's busiest thread, in
+percent of one CPU). Output: the markdown report (medians and ranges
 over the rounds, ratios of the medians, the issue-11 targets met or not),
 a short table for README.md, and the data and job list for
 bench/nbd-plot.gp.
@@ -74,9 +76,9 @@ def main():
     runs = {}
     jobs = []
     for line in open(o.tsv):
-        rnd, kind, var, job, bw, iops, cpu, tcpu, fcpu = line.rstrip("\n").split("\t")
+        rnd, kind, var, job, bw, iops, cpu, tcpu, fcpu, cores, thr = line.rstrip("\n").split("\t")
         runs.setdefault((kind, var, job), []).append(
-            (float(bw), float(iops), num(cpu), num(tcpu), num(fcpu)))
+            (float(bw), float(iops), num(cpu), num(tcpu), num(fcpu), num(cores), num(thr)))
         if job not in jobs:
             jobs.append(job)
 
@@ -131,6 +133,15 @@ def main():
         table(w, "CPU of the bridge process (user+system), s/GiB; in brackets the medians of "
               "tgtd's and fio's CPU per GiB in the same jobs, which share the cores with it:",
               ["job"] + [p[2] for p in bridges], [[j] + [cpu(p, j) for p in bridges] for j in jobs])
+
+    def bound(p, j):
+        b, t = cell(p[0], p[1], j, 5), cell(p[0], p[1], j, 6)
+        return "-" if b.med is None else f"{b.med:.2f} / {t.med:.0f}%"
+    table(w, f"What bounds each job, medians over the rounds: the machine's CPUs busy (of "
+          f"{o.nproc}) / the busiest thread of tgtd, in percent of one CPU. A thread near 100% "
+          f"is a limit of the target's own; near {o.nproc} CPUs busy the machine is the limit, "
+          "shared by fio, the bridge and tgtd:",
+          heads, [[j] + [bound(p, j) for p in peers] for j in jobs])
 
     # Ratios of the medians and the targets, per iscsi-nbd variant.
     ratio_rows = []
