@@ -106,13 +106,27 @@ struct cli_opts {
 };
 
 /*
+ * A command's own option: its getopt entry (a letter as val is its short
+ * option too) and its --help entry, the argument's name (NULL: none) and
+ * text (lines split by \n; NULL: not listed), which cli_own_usage()
+ * prints in the layout of the table's.
+ */
+struct cli_own_opt {
+	struct option opt;
+	const char *arg, *usage;
+};
+
+/*
  * Fill o with the target options of the kind (discovery or not), then
- * own[] (ended by a NULL name; NULL: none) with their short letters
+ * own[] (ended by a NULL opt.name; NULL: none) with their short letters
  * own_short ("o:i:", NULL: none), then --help. A command's own option
  * never reuses a target option's name or letter (asserted).
  */
-void cli_opts_init(struct cli_opts *o, bool discovery, const struct option *own,
+void cli_opts_init(struct cli_opts *o, bool discovery, const struct cli_own_opt *own,
 		   const char *own_short);
+
+/* The --help entry of own (nothing if it has no usage text). */
+void cli_own_usage(FILE *f, const struct cli_own_opt *own);
 
 /*
  * getopt_long over o's tables: a target option is checked and set here

@@ -52,6 +52,24 @@ struct pr_args {
 	bool no_abort, json;
 };
 
+/* pr's own options: getopt entry and --help entry each. */
+static const struct cli_own_opt pr_opts[] = {
+	{.opt = {"key", required_argument, NULL, OPT_KEY},
+	 .arg = "KEY",
+	 .usage = "our reservation key (default: this host's key,\n"
+		  "derived from the initiator name, low byte ff)"},
+	{.opt = {"victim", required_argument, NULL, OPT_VICTIM},
+	 .arg = "KEY",
+	 .usage = "preempt: the key to remove"},
+	{.opt = {"type", required_argument, NULL, OPT_TYPE},
+	 .arg = "N",
+	 .usage = "reservation type (default 5: Write Exclusive -\nRegistrants Only)"},
+	{.opt = {"no-abort", no_argument, NULL, OPT_NO_ABORT},
+	 .usage = "preempt without aborting the victim's tasks"},
+	{.opt = {"json", no_argument, NULL, OPT_JSON}, .usage = "print JSON"},
+	{.opt = {NULL, 0, NULL, 0}},
+};
+
 static const char *const pr_actions[] = {"keys",       "reservation", "caps",	 "register",
 					 "unregister", "reserve",     "release", "preempt",
 					 "clear",      NULL};
@@ -73,34 +91,21 @@ static void pr_usage(FILE *f)
 		"                PREEMPT): the victim's registrations go, its tasks are aborted\n"
 		"  clear         register, then CLEAR: every registration and the reservation\n\n");
 	cli_target_usage(f, false);
-	fprintf(f, "\nOptions:\n"
-		   "      --key KEY                our reservation key (default: this host's key,\n"
-		   "                               derived from the initiator name, low byte ff)\n"
-		   "      --victim KEY             preempt: the key to remove\n"
-		   "      --type N                 reservation type (default 5: Write Exclusive -\n"
-		   "                               Registrants Only)\n"
-		   "      --no-abort               preempt without aborting the victim's tasks\n"
-		   "      --json                   print JSON\n");
+	fputs("\nOptions:\n", f);
+	for (const struct cli_own_opt *p = pr_opts; p->opt.name; p++)
+		cli_own_usage(f, p);
 }
 
 /* The command line into *a (zeroed, the table's defaults): 0, -1 after --help, or an exit code. */
 static int pr_parse(int argc, char **argv, struct pr_args *a)
 {
-	static const struct option own[] = {
-		{"key", required_argument, NULL, OPT_KEY},
-		{"victim", required_argument, NULL, OPT_VICTIM},
-		{"type", required_argument, NULL, OPT_TYPE},
-		{"no-abort", no_argument, NULL, OPT_NO_ABORT},
-		{"json", no_argument, NULL, OPT_JSON},
-		{NULL, 0, NULL, 0},
-	};
 	struct cli_opts o;
 	uint64_t v;
 	int c, r;
 
 	memset(a, 0, sizeof(*a));
 	cli_target_init(&a->t);
-	cli_opts_init(&o, false, own, NULL); /* the target options and --help, from the table */
+	cli_opts_init(&o, false, pr_opts, NULL); /* the target options and --help, from the table */
 	while ((c = cli_getopt_target(argc, argv, &o, &a->t)) != -1) {
 		switch (c) {
 		case CLI_GETOPT_BAD:

@@ -44,6 +44,42 @@ enum {
 	SO_IO_SIZE = 1 << 4, /* --io-size */
 };
 
+/* The SO_* bit a command needs to take option c; 0 for the options all take. */
+static unsigned int option_bit(int c)
+{
+	switch (c) {
+	case OPT_OFFSET:
+	case OPT_LENGTH:
+		return SO_RANGE;
+	case 'o':
+		return SO_OUTPUT;
+	case 'i':
+		return SO_INPUT;
+	case OPT_FUA:
+		return SO_FUA;
+	case OPT_IO_SIZE:
+		return SO_IO_SIZE;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The commands' own options; each command's synopsis names those it takes
+ * (scsi_cmds[].args), --help lists the others.
+ */
+static const struct cli_own_opt scsi_opts[] = {
+	{.opt = {"offset", required_argument, NULL, OPT_OFFSET}},
+	{.opt = {"length", required_argument, NULL, OPT_LENGTH}},
+	{.opt = {"output", required_argument, NULL, 'o'}},
+	{.opt = {"input", required_argument, NULL, 'i'}},
+	{.opt = {"fua", no_argument, NULL, OPT_FUA}},
+	{.opt = {"io-size", required_argument, NULL, OPT_IO_SIZE},
+	 .arg = "BYTES",
+	 .usage = "largest single command (default: the\nLUN's limit, at most 16M)"},
+	{.opt = {NULL, 0, NULL, 0}},
+};
+
 /* The one-shot commands: name, what runs it, the options it takes, its help. */
 static const struct scsi_cmd {
 	const char *name;
@@ -85,9 +121,9 @@ static void scsi_usage(FILE *f, const struct scsi_cmd *def)
 	fprintf(f, "Usage: " CLI_PROG " %s -t IQN -P PORTAL [-l LUN]%s [OPTIONS]\n\n%s\n\n",
 		def->name, def->args, def->what);
 	cli_target_usage(f, false);
-	if (def->opts & SO_IO_SIZE)
-		fprintf(f, "      --io-size BYTES          largest single command (default: the\n"
-			   "                               LUN's limit, at most 16M)\n");
+	for (const struct cli_own_opt *p = scsi_opts; p->opt.name; p++)
+		if (!option_bit(p->opt.val) || (def->opts & option_bit(p->opt.val)))
+			cli_own_usage(f, p);
 	fprintf(f, "  -h, --help\n"
 		   "Numbers take K, M, G suffixes (powers of 1024) or 0x hex.\n");
 }
@@ -246,26 +282,6 @@ int lun_get_b0(struct lun_ctx *c)
 
 /* ---- option parsing ------------------------------------------------------------- */
 
-/* The SO_* bit a command needs to take option c; 0 for the options all take. */
-static unsigned int option_bit(int c)
-{
-	switch (c) {
-	case OPT_OFFSET:
-	case OPT_LENGTH:
-		return SO_RANGE;
-	case 'o':
-		return SO_OUTPUT;
-	case 'i':
-		return SO_INPUT;
-	case OPT_FUA:
-		return SO_FUA;
-	case OPT_IO_SIZE:
-		return SO_IO_SIZE;
-	default:
-		return 0;
-	}
-}
-
 /* --offset / --length: a byte count. 0 or CLI_EXIT_USAGE. */
 static int parse_bytes(const char *opt, const char *arg, uint64_t *v)
 {
@@ -279,15 +295,6 @@ static int parse_bytes(const char *opt, const char *arg, uint64_t *v)
 /* The command line into *a (zeroed, the table's defaults): 0, -1 after --help, or an exit code. */
 static int parse_args(int argc, char **argv, struct scsi_args *a)
 {
-	static const struct option own[] = {
-		{"offset", required_argument, NULL, OPT_OFFSET},
-		{"length", required_argument, NULL, OPT_LENGTH},
-		{"output", required_argument, NULL, 'o'},
-		{"input", required_argument, NULL, 'i'},
-		{"fua", no_argument, NULL, OPT_FUA},
-		{"io-size", required_argument, NULL, OPT_IO_SIZE},
-		{NULL, 0, NULL, 0},
-	};
 	struct cli_opts o;
 	int c;
 
@@ -297,7 +304,8 @@ static int parse_args(int argc, char **argv, struct scsi_args *a)
 	if (!a->def)
 		return CLI_EXIT_USAGE; /* main.c's table and scsi_cmds[] disagree */
 	cli_target_init(&a->t);
-	cli_opts_init(&o, false, own, "o:i:"); /* the target options and --help, from the table */
+	cli_opts_init(&o, false, scsi_opts,
+		      "o:i:"); /* the target options and --help, from the table */
 	while ((c = cli_getopt_target(argc, argv, &o, &a->t)) != -1) {
 		unsigned int bit = option_bit(c);
 

@@ -217,6 +217,12 @@ void config_option_default(const struct config_key *k, char *buf, size_t len);
  * way round); rundir and confdir fill {rundir} and {confdir}.
  */
 void config_usage_row(FILE *f, const struct config_key *k, const char *rundir, const char *confdir);
+/*
+ * One --help entry in that layout: -S, --OPTION ARG (shortopt 0, arg NULL:
+ * none) in 29 columns, then text's lines (split by \n) from column 31.
+ */
+void config_usage_line(FILE *f, char shortopt, const char *option, const char *arg,
+		       const char *text);
 void config_usage_block(FILE *f, enum config_block b, bool serve, const char *rundir,
 			const char *confdir);
 

@@ -97,7 +97,7 @@ static bool opt_taken(const struct cli_opts *o, size_t n, const char *name)
 	return false;
 }
 
-void cli_opts_init(struct cli_opts *o, bool discovery, const struct option *own,
+void cli_opts_init(struct cli_opts *o, bool discovery, const struct cli_own_opt *own,
 		   const char *own_short)
 {
 	size_t n = 0, s = 0;
@@ -105,9 +105,9 @@ void cli_opts_init(struct cli_opts *o, bool discovery, const struct option *own,
 	memset(o, 0, sizeof(*o));
 	o->discovery = discovery;
 	opt_getopt_rows(kind_flag(discovery), o->longopts, &n, o->shortopts, &s);
-	for (; own && own->name; own++) {
-		assert(n < CLI_OPTS_MAX && !opt_taken(o, n, own->name));
-		o->longopts[n++] = *own;
+	for (; own && own->opt.name; own++) {
+		assert(n < CLI_OPTS_MAX && !opt_taken(o, n, own->opt.name));
+		o->longopts[n++] = own->opt;
 	}
 	for (; own_short && *own_short; own_short++) {
 		/* A letter of a target option would never reach the command. */
@@ -117,6 +117,15 @@ void cli_opts_init(struct cli_opts *o, bool discovery, const struct option *own,
 	}
 	o->longopts[n] = (struct option){"help", no_argument, NULL, 'h'};
 	o->shortopts[s] = 'h';
+}
+
+void cli_own_usage(FILE *f, const struct cli_own_opt *own)
+{
+	int c = own->opt.val;
+
+	if (own->usage)
+		config_usage_line(f, c > ' ' && c < 0x7f ? (char)c : 0, own->opt.name, own->arg,
+				  own->usage);
 }
 
 const char *cli_opt_name(const struct cli_opts *o, int c)

@@ -412,10 +412,10 @@ static bool has_short(const char *shortopts, char c, bool arg)
  */
 START_TEST(oneshot_getopt_tables_from_the_rows)
 {
-	static const struct option own[] = {
-		{"offset", required_argument, NULL, CLI_OPT_FIRST_FREE},
-		{"output", required_argument, NULL, 'o'},
-		{NULL, 0, NULL, 0},
+	static const struct cli_own_opt own[] = {
+		{.opt = {"offset", required_argument, NULL, CLI_OPT_FIRST_FREE}},
+		{.opt = {"output", required_argument, NULL, 'o'}},
+		{.opt = {NULL, 0, NULL, 0}},
 	};
 	static struct cli_opts o;
 	size_t i, n;
@@ -468,9 +468,9 @@ END_TEST
  */
 START_TEST(oneshot_getopt_sets_and_checks)
 {
-	static const struct option own[] = {
-		{"offset", required_argument, NULL, CLI_OPT_FIRST_FREE},
-		{NULL, 0, NULL, 0},
+	static const struct cli_own_opt own[] = {
+		{.opt = {"offset", required_argument, NULL, CLI_OPT_FIRST_FREE}},
+		{.opt = {NULL, 0, NULL, 0}},
 	};
 	char *argv[] = {"inquiry",
 			"-t",
