@@ -69,4 +69,15 @@ int opt_set(struct attach_cmd *a, struct cli_target *t, const struct config_key 
 /* Whether row k's field is in struct cli_target (every login command's). */
 bool opt_is_target(const struct config_key *k);
 
+/*
+ * The getopt_long entries of the rows that have an option (flag: and that
+ * flag), val CLI_OPT_ROW + row, appended to lo[*n], and their short
+ * letters ("t:P:l:") to so[*s]; both must have room for every row (at
+ * most 64, conffile.h). opt_row_of() is the way back: the row of
+ * getopt's answer c (a short letter too) among them, or NULL.
+ */
+struct option;
+void opt_getopt_rows(unsigned int flag, struct option *lo, size_t *n, char *so, size_t *s);
+const struct config_key *opt_row_of(int c, unsigned int flag);
+
 #endif

@@ -26,9 +26,6 @@
 #include "util/compiler.h"
 #include "util/escape.h"
 
-/* getopt's val of a long option: this + its row in config_keys[]. */
-#define OPT_ROW 0x1000
-
 /* conffile.h: at most 64 rows; and --help. */
 static struct option attach_opts[64 + 2];
 static char attach_shortopts[2 * 64 + 2];
@@ -36,39 +33,13 @@ static char attach_shortopts[2 * 64 + 2];
 /* Every row's option, then --help: the getopt tables, built once. */
 static void attach_longopts(void)
 {
-	size_t n = 0, s = 0, i;
+	size_t n = 0, s = 0;
 
 	if (attach_opts[0].name)
 		return;
-	for (i = 0; i < config_nkeys; i++) {
-		const struct config_key *k = &config_keys[i];
-		bool flag = k->flags & CONFIG_F_FLAG;
-
-		if (!k->option)
-			continue;
-		attach_opts[n++] = (struct option){
-			k->option, flag ? no_argument : required_argument, NULL, OPT_ROW + (int)i};
-		if (k->shortopt) {
-			attach_shortopts[s++] = k->shortopt;
-			if (!flag)
-				attach_shortopts[s++] = ':';
-		}
-	}
+	opt_getopt_rows(0, attach_opts, &n, attach_shortopts, &s);
 	attach_opts[n] = (struct option){"help", no_argument, NULL, 'h'};
 	attach_shortopts[s] = 'h';
-}
-
-/* The row of getopt's answer c (NULL: not an option of the table). */
-static const struct config_key *row_of(int c)
-{
-	size_t i;
-
-	if (c >= OPT_ROW && c < OPT_ROW + (int)config_nkeys)
-		return &config_keys[c - OPT_ROW];
-	for (i = 0; c > 0 && i < config_nkeys; i++)
-		if (config_keys[i].shortopt == c)
-			return &config_keys[i];
-	return NULL;
 }
 
 static void attach_usage(FILE *f, bool serve)
@@ -282,7 +253,7 @@ static int attach_getopt(int argc, char **argv, struct attach_cmd *a, struct giv
 			a->help = true;
 			return CLI_EXIT_OK;
 		}
-		k = row_of(c);
+		k = opt_row_of(c, 0);
 		if (!k) {
 			attach_usage(stderr, a->serve);
 			return CLI_EXIT_USAGE;

@@ -10,6 +10,7 @@
 #ifndef ISN_CLI_CLI_H
 #define ISN_CLI_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,10 +63,7 @@ enum cli_exit { CLI_EXIT_TABLE(CLI_EXIT_ENUM) };
 
 void cli_err(const char *fmt, ...) ISN_PRINTF(1, 2);
 
-/* Default overall timeout of one command, seconds (--timeout). */
-#define CLI_DEFAULT_TIMEOUT 30.0
-
-/* Where and how to log in; filled by cli_target_opt() from the command line. */
+/* Where and how to log in; filled from the command line by cli_getopt_target(). */
 struct cli_target {
 	const char *target; /* -t IQN */
 	const char *portal; /* -P PORTAL, as typed */
@@ -81,63 +79,69 @@ struct cli_target {
 	double timeout;	       /* seconds, whole command */
 };
 
-/* Long option ids of the shared target options (values above any short option). */
-enum cli_target_optid {
-	CLI_OPT_CHAP_USER = 0x100,
-	CLI_OPT_CHAP_SECRET_FILE,
-	CLI_OPT_MUTUAL_USER,
-	CLI_OPT_MUTUAL_SECRET_FILE,
-	CLI_OPT_HEADER_DIGEST,
-	CLI_OPT_DATA_DIGEST,
-	CLI_OPT_INITIATOR_NAME,
-	CLI_OPT_TIMEOUT,
-	CLI_OPT_MAX_RECV_DSL,
-	CLI_OPT_FIRST_FREE, /* commands number their own long options from here */
-};
-
 /*
- * The getopt_long entries of the shared target options (-t -P -l and the
- * long ones): the table's target rows (conffile.h), whose checks and
- * setter cli_target_opt() applies; tests/unit/test_config checks that the
- * two list the same options.
+ * getopt_long's val of a command's own long options starts here: above any
+ * short option, below CLI_OPT_ROW.
  */
-#define CLI_TARGET_LONGOPTS                                                                        \
-	{"target", required_argument, NULL, 't'}, {"portal", required_argument, NULL, 'P'},        \
-		{"lun", required_argument, NULL, 'l'},                                             \
-		{"chap-user", required_argument, NULL, CLI_OPT_CHAP_USER},                         \
-		{"chap-secret-file", required_argument, NULL, CLI_OPT_CHAP_SECRET_FILE},           \
-		{"mutual-user", required_argument, NULL, CLI_OPT_MUTUAL_USER},                     \
-		{"mutual-secret-file", required_argument, NULL, CLI_OPT_MUTUAL_SECRET_FILE},       \
-		{"header-digest", required_argument, NULL, CLI_OPT_HEADER_DIGEST},                 \
-		{"data-digest", required_argument, NULL, CLI_OPT_DATA_DIGEST},                     \
-		{"initiator-name", required_argument, NULL, CLI_OPT_INITIATOR_NAME},               \
-		{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},                             \
-	{                                                                                          \
-		"max-recv-dsl", required_argument, NULL, CLI_OPT_MAX_RECV_DSL                      \
-	}
+#define CLI_OPT_FIRST_FREE 0x100
+/* getopt_long's val of a target option: this + its row in config_keys[] (conffile.h). */
+#define CLI_OPT_ROW 0x1000
 
+/* t with the table's defaults (conffile.h: the rows stored in struct cli_target). */
 void cli_target_init(struct cli_target *t);
 
 /*
- * Handle one of the shared options (getopt_long's return c with optarg).
- * Returns 1 if c was one of them (and valid), 0 if not ours, or -1 after
- * printing a usage error.
+ * The getopt_long tables of a one-shot command: the target options, then
+ * the command's own, then --help (-h). The target options are the rows of
+ * the table (conffile.h) flagged CONFIG_F_ONESHOT, for discover those
+ * flagged CONFIG_F_DISCOVERY: each one's getopt entry, short letter (-t -P
+ * -l), --help line, check and setter come from its row. A command writes
+ * only its own options.
  */
-int cli_target_opt(struct cli_target *t, int c, const char *arg);
+#define CLI_OPTS_MAX 96
+struct cli_opts {
+	bool discovery;
+	struct option longopts[CLI_OPTS_MAX + 1];
+	char shortopts[2 * CLI_OPTS_MAX + 1];
+};
 
 /*
- * getopt_long(argc, argv, shortopts, opts) for a command that takes the
- * shared options: those are handled here (cli_target_opt into *t) and the
- * next other option returned, -1 at the end, or CLI_GETOPT_BAD after a
- * usage error about a shared option was printed.
+ * A command's own option: its getopt entry (a letter as val is its short
+ * option too) and its --help entry, the argument's name (NULL: none) and
+ * text (lines split by \n; NULL: not listed), which cli_own_usage()
+ * prints in the layout of the table's.
+ */
+struct cli_own_opt {
+	struct option opt;
+	const char *arg, *usage;
+};
+
+/*
+ * Fill o with the target options of the kind (discovery or not), then
+ * own[] (ended by a NULL opt.name; NULL: none) with their short letters
+ * own_short ("o:i:", NULL: none), then --help. A command's own option
+ * never reuses a target option's name or letter (asserted).
+ */
+void cli_opts_init(struct cli_opts *o, bool discovery, const struct cli_own_opt *own,
+		   const char *own_short);
+
+/* The --help entry of own (nothing if it has no usage text). */
+void cli_own_usage(FILE *f, const struct cli_own_opt *own);
+
+/*
+ * getopt_long over o's tables: a target option is checked and set here
+ * (into *t, through the table's setter) and the next other option
+ * returned ('h' for --help), -1 at the end, or CLI_GETOPT_BAD after a
+ * usage error about a target option was printed.
  */
 #define CLI_GETOPT_BAD (-2)
-struct option;
-int cli_getopt_target(int argc, char **argv, const char *shortopts, const struct option *opts,
-		      struct cli_target *t);
+int cli_getopt_target(int argc, char **argv, const struct cli_opts *o, struct cli_target *t);
 
-/* Help text for the shared options, from the table (conffile.h). */
-void cli_target_usage(FILE *f);
+/* The long name of getopt's answer c in o, for messages ("?": none). */
+const char *cli_opt_name(const struct cli_opts *o, int c);
+
+/* "Target options:" and the --help line of each (discovery: discover's), from the table. */
+void cli_target_usage(FILE *f, bool discovery);
 
 /*
  * Build a session config from t: resolve the portal, read the secrets,

@@ -15,15 +15,11 @@ static void discover_usage(FILE *f)
 		   "\n"
 		   "Ask the portal which targets it offers (SendTargets=All) and print each\n"
 		   "target with the portals it can be reached on (HOST:PORT,TPGT).\n"
-		   "PORTAL is HOST[:PORT], [IPv6][:PORT] or a name; the port defaults to 3260.\n"
-		   "\n"
-		   "Options:\n"
-		   "      --chap-user USER         discovery CHAP user\n"
-		   "      --chap-secret-file FILE  its secret (owned by root, mode 0600)\n"
-		   "      --mutual-user USER, --mutual-secret-file FILE  mutual CHAP\n"
-		   "      --initiator-name NAME\n"
-		   "      --timeout SECONDS        default 30\n"
-		   "  -h, --help\n");
+		   "PORTAL is HOST[:PORT], [IPv6][:PORT] or a name; the port defaults to 3260;\n"
+		   "-P PORTAL may stand for it.\n"
+		   "\n");
+	cli_target_usage(f, true);
+	fputs("  -h, --help\n", f);
 }
 
 static void print_targets(void *opaque, int err, const struct sess_disc_target *t, unsigned int n)
@@ -48,26 +44,15 @@ static void print_targets(void *opaque, int err, const struct sess_disc_target *
 
 int cmd_discover(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"chap-user", required_argument, NULL, CLI_OPT_CHAP_USER},
-		{"chap-secret-file", required_argument, NULL, CLI_OPT_CHAP_SECRET_FILE},
-		{"mutual-user", required_argument, NULL, CLI_OPT_MUTUAL_USER},
-		{"mutual-secret-file", required_argument, NULL, CLI_OPT_MUTUAL_SECRET_FILE},
-		{"initiator-name", required_argument, NULL, CLI_OPT_INITIATOR_NAME},
-		{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
-		{"max-recv-dsl", required_argument, NULL, CLI_OPT_MAX_RECV_DSL},
-		{"portal", required_argument, NULL, 'P'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	struct cli_opts o;
 	struct cli_target t;
-	struct sess_config cfg;
 	struct cli_sync y;
 	unsigned int count = 0;
 	int c, rc;
 
 	cli_target_init(&t);
-	while ((c = cli_getopt_target(argc, argv, "P:h", opts, &t)) != -1) {
+	cli_opts_init(&o, true, NULL, NULL); /* discover's target options, from the table */
+	while ((c = cli_getopt_target(argc, argv, &o, &t)) != -1) {
 		if (c == CLI_GETOPT_BAD)
 			return CLI_EXIT_USAGE;
 		if (c == 'h') {
@@ -87,11 +72,7 @@ int cmd_discover(int argc, char **argv)
 		cli_err("discover: which portal? e.g. " CLI_PROG " discover 192.0.2.10");
 		return CLI_EXIT_USAGE;
 	}
-	rc = cli_config_build(&t, true, &cfg);
-	if (rc)
-		return rc;
-	rc = sync_open(&y, &cfg, t.timeout);
-	cli_config_release(&cfg);
+	rc = sync_login(&y, &t, true, NULL);
 	if (rc)
 		return rc;
 	rc = sync_send_targets(&y, "All", print_targets, &count);

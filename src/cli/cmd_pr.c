@@ -52,6 +52,24 @@ struct pr_args {
 	bool no_abort, json;
 };
 
+/* pr's own options: getopt entry and --help entry each. */
+static const struct cli_own_opt pr_opts[] = {
+	{.opt = {"key", required_argument, NULL, OPT_KEY},
+	 .arg = "KEY",
+	 .usage = "our reservation key (default: this host's key,\n"
+		  "derived from the initiator name, low byte ff)"},
+	{.opt = {"victim", required_argument, NULL, OPT_VICTIM},
+	 .arg = "KEY",
+	 .usage = "preempt: the key to remove"},
+	{.opt = {"type", required_argument, NULL, OPT_TYPE},
+	 .arg = "N",
+	 .usage = "reservation type (default 5: Write Exclusive -\nRegistrants Only)"},
+	{.opt = {"no-abort", no_argument, NULL, OPT_NO_ABORT},
+	 .usage = "preempt without aborting the victim's tasks"},
+	{.opt = {"json", no_argument, NULL, OPT_JSON}, .usage = "print JSON"},
+	{.opt = {NULL, 0, NULL, 0}},
+};
+
 static const char *const pr_actions[] = {"keys",       "reservation", "caps",	 "register",
 					 "unregister", "reserve",     "release", "preempt",
 					 "clear",      NULL};
@@ -72,33 +90,23 @@ static void pr_usage(FILE *f)
 		"  preempt       register, then PREEMPT AND ABORT --victim (with --no-abort:\n"
 		"                PREEMPT): the victim's registrations go, its tasks are aborted\n"
 		"  clear         register, then CLEAR: every registration and the reservation\n\n");
-	cli_target_usage(f);
-	fprintf(f, "\nOptions:\n"
-		   "      --key KEY                our reservation key (default: this host's key,\n"
-		   "                               derived from the initiator name, low byte ff)\n"
-		   "      --victim KEY             preempt: the key to remove\n"
-		   "      --type N                 reservation type (default 5: Write Exclusive -\n"
-		   "                               Registrants Only)\n"
-		   "      --no-abort               preempt without aborting the victim's tasks\n"
-		   "      --json                   print JSON\n");
+	cli_target_usage(f, false);
+	fputs("\nOptions:\n", f);
+	for (const struct cli_own_opt *p = pr_opts; p->opt.name; p++)
+		cli_own_usage(f, p);
 }
 
+/* The command line into *a (zeroed, the table's defaults): 0, -1 after --help, or an exit code. */
 static int pr_parse(int argc, char **argv, struct pr_args *a)
 {
-	static const struct option opts[] = {
-		CLI_TARGET_LONGOPTS,
-		{"key", required_argument, NULL, OPT_KEY},
-		{"victim", required_argument, NULL, OPT_VICTIM},
-		{"type", required_argument, NULL, OPT_TYPE},
-		{"no-abort", no_argument, NULL, OPT_NO_ABORT},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	struct cli_opts o;
 	uint64_t v;
 	int c, r;
 
-	while ((c = cli_getopt_target(argc, argv, "t:P:l:h", opts, &a->t)) != -1) {
+	memset(a, 0, sizeof(*a));
+	cli_target_init(&a->t);
+	cli_opts_init(&o, false, pr_opts, NULL); /* the target options and --help, from the table */
+	while ((c = cli_getopt_target(argc, argv, &o, &a->t)) != -1) {
 		switch (c) {
 		case CLI_GETOPT_BAD:
 			return CLI_EXIT_USAGE;
@@ -407,24 +415,18 @@ static int do_out(struct cli_sync *y, const struct pr_args *a, uint64_t key)
 int cmd_pr(int argc, char **argv)
 {
 	struct pr_args a;
-	struct sess_config cfg;
 	struct cli_sync y;
+	char *initiator;
 	uint64_t ours;
-	int rc;
+	int rc = pr_parse(argc, argv, &a);
 
-	memset(&a, 0, sizeof(a));
-	cli_target_init(&a.t);
-	rc = pr_parse(argc, argv, &a);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	rc = cli_config_build(&a.t, false, &cfg);
+	rc = sync_login(&y, &a.t, false, &initiator);
 	if (rc)
 		return rc;
-	ours = path_resv_host_key(cfg.initiator_name);
-	rc = sync_open(&y, &cfg, a.t.timeout);
-	cli_config_release(&cfg);
-	if (rc)
-		return rc;
+	ours = path_resv_host_key(initiator);
+	free(initiator);
 	if (strcmp(a.action, "keys") == 0)
 		rc = do_keys(&y, &a, ours);
 	else if (strcmp(a.action, "reservation") == 0)
@@ -433,10 +435,5 @@ int cmd_pr(int argc, char **argv)
 		rc = do_caps(&y, &a);
 	else
 		rc = do_out(&y, &a, a.have_key ? a.key : ours | 0xff);
-	sync_close(&y);
-	if (fflush(stdout) != 0 && rc == 0) {
-		cli_err("cannot write to stdout: %s", strerror(errno));
-		rc = CLI_EXIT_LOCAL;
-	}
-	return rc;
+	return sync_done(&y, rc);
 }

@@ -44,6 +44,42 @@ enum {
 	SO_IO_SIZE = 1 << 4, /* --io-size */
 };
 
+/* The SO_* bit a command needs to take option c; 0 for the options all take. */
+static unsigned int option_bit(int c)
+{
+	switch (c) {
+	case OPT_OFFSET:
+	case OPT_LENGTH:
+		return SO_RANGE;
+	case 'o':
+		return SO_OUTPUT;
+	case 'i':
+		return SO_INPUT;
+	case OPT_FUA:
+		return SO_FUA;
+	case OPT_IO_SIZE:
+		return SO_IO_SIZE;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The commands' own options; each command's synopsis names those it takes
+ * (scsi_cmds[].args), --help lists the others.
+ */
+static const struct cli_own_opt scsi_opts[] = {
+	{.opt = {"offset", required_argument, NULL, OPT_OFFSET}},
+	{.opt = {"length", required_argument, NULL, OPT_LENGTH}},
+	{.opt = {"output", required_argument, NULL, 'o'}},
+	{.opt = {"input", required_argument, NULL, 'i'}},
+	{.opt = {"fua", no_argument, NULL, OPT_FUA}},
+	{.opt = {"io-size", required_argument, NULL, OPT_IO_SIZE},
+	 .arg = "BYTES",
+	 .usage = "largest single command (default: the\nLUN's limit, at most 16M)"},
+	{.opt = {NULL, 0, NULL, 0}},
+};
+
 /* The one-shot commands: name, what runs it, the options it takes, its help. */
 static const struct scsi_cmd {
 	const char *name;
@@ -84,10 +120,10 @@ static void scsi_usage(FILE *f, const struct scsi_cmd *def)
 {
 	fprintf(f, "Usage: " CLI_PROG " %s -t IQN -P PORTAL [-l LUN]%s [OPTIONS]\n\n%s\n\n",
 		def->name, def->args, def->what);
-	cli_target_usage(f);
-	if (def->opts & SO_IO_SIZE)
-		fprintf(f, "      --io-size BYTES          largest single command (default: the\n"
-			   "                               LUN's limit, at most 16M)\n");
+	cli_target_usage(f, false);
+	for (const struct cli_own_opt *p = scsi_opts; p->opt.name; p++)
+		if (!option_bit(p->opt.val) || (def->opts & option_bit(p->opt.val)))
+			cli_own_usage(f, p);
 	fprintf(f, "  -h, --help\n"
 		   "Numbers take K, M, G suffixes (powers of 1024) or 0x hex.\n");
 }
@@ -246,35 +282,6 @@ int lun_get_b0(struct lun_ctx *c)
 
 /* ---- option parsing ------------------------------------------------------------- */
 
-/* The SO_* bit a command needs to take option c; 0 for the options all take. */
-static unsigned int option_bit(int c)
-{
-	switch (c) {
-	case OPT_OFFSET:
-	case OPT_LENGTH:
-		return SO_RANGE;
-	case 'o':
-		return SO_OUTPUT;
-	case 'i':
-		return SO_INPUT;
-	case OPT_FUA:
-		return SO_FUA;
-	case OPT_IO_SIZE:
-		return SO_IO_SIZE;
-	default:
-		return 0;
-	}
-}
-
-/* The long name of option c in opts. */
-static const char *option_name(const struct option *opts, int c)
-{
-	for (; opts->name; opts++)
-		if (opts->val == c)
-			return opts->name;
-	return "?";
-}
-
 /* --offset / --length: a byte count. 0 or CLI_EXIT_USAGE. */
 static int parse_bytes(const char *opt, const char *arg, uint64_t *v)
 {
@@ -285,27 +292,26 @@ static int parse_bytes(const char *opt, const char *arg, uint64_t *v)
 	return 0;
 }
 
+/* The command line into *a (zeroed, the table's defaults): 0, -1 after --help, or an exit code. */
 static int parse_args(int argc, char **argv, struct scsi_args *a)
 {
-	static const struct option opts[] = {
-		CLI_TARGET_LONGOPTS,
-		{"offset", required_argument, NULL, OPT_OFFSET},
-		{"length", required_argument, NULL, OPT_LENGTH},
-		{"output", required_argument, NULL, 'o'},
-		{"input", required_argument, NULL, 'i'},
-		{"fua", no_argument, NULL, OPT_FUA},
-		{"io-size", required_argument, NULL, OPT_IO_SIZE},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	struct cli_opts o;
 	int c;
 
-	while ((c = cli_getopt_target(argc, argv, "t:P:l:o:i:h", opts, &a->t)) != -1) {
+	memset(a, 0, sizeof(*a));
+	a->cmd = argv[0];
+	a->def = scsi_cmd_find(a->cmd);
+	if (!a->def)
+		return CLI_EXIT_USAGE; /* main.c's table and scsi_cmds[] disagree */
+	cli_target_init(&a->t);
+	cli_opts_init(&o, false, scsi_opts,
+		      "o:i:"); /* the target options and --help, from the table */
+	while ((c = cli_getopt_target(argc, argv, &o, &a->t)) != -1) {
 		unsigned int bit = option_bit(c);
 
 		if (bit && !(a->def->opts & bit)) {
 			cli_err("%s: option --%s does not apply; see '" CLI_PROG " %s --help'",
-				a->cmd, option_name(opts, c), a->cmd);
+				a->cmd, cli_opt_name(&o, c), a->cmd);
 			return CLI_EXIT_USAGE;
 		}
 		switch (c) {
@@ -358,41 +364,20 @@ static int parse_args(int argc, char **argv, struct scsi_args *a)
 int cmd_scsi(int argc, char **argv)
 {
 	struct scsi_args a;
-	struct sess_config cfg;
 	struct lun_ctx *c;
-	int rc;
+	int rc = parse_args(argc, argv, &a);
 
-	memset(&a, 0, sizeof(a));
-	a.cmd = argv[0];
-	a.def = scsi_cmd_find(a.cmd);
-	if (!a.def)
-		return CLI_EXIT_USAGE; /* main.c's table and scsi_cmds[] disagree */
-	cli_target_init(&a.t);
-	rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	rc = cli_config_build(&a.t, false, &cfg);
-	if (rc)
-		return rc;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
-		cli_config_release(&cfg);
 		cli_err("out of memory");
 		return CLI_EXIT_LOCAL;
 	}
 	c->lun = a.t.lun;
-	rc = sync_open(&c->y, &cfg, a.t.timeout);
-	cli_config_release(&cfg);
-	if (rc) {
-		free(c);
-		return rc;
-	}
-	rc = a.def->run(c, &a);
-	sync_close(&c->y);
+	rc = sync_login(&c->y, &a.t, false, NULL);
+	if (rc == 0)
+		rc = sync_done(&c->y, a.def->run(c, &a));
 	free(c);
-	if (fflush(stdout) != 0 && rc == 0) {
-		cli_err("cannot write to stdout: %s", strerror(errno));
-		rc = CLI_EXIT_LOCAL;
-	}
 	return rc;
 }

@@ -62,7 +62,6 @@ int config_discover(const struct config *c, char **out, unsigned int *n)
 	}
 	for (i = 0; i < dl->n; i++) {
 		struct cli_target t;
-		struct sess_config sc;
 		struct cli_sync y;
 		int rc;
 
@@ -82,11 +81,7 @@ int config_discover(const struct config *c, char **out, unsigned int *n)
 				c->name, t.portal);
 			return CLI_EXIT_USAGE;
 		}
-		rc = cli_config_build(&t, true, &sc);
-		if (!rc) {
-			rc = sync_open(&y, &sc, t.timeout);
-			cli_config_release(&sc);
-		}
+		rc = sync_login(&y, &t, true, NULL);
 		if (!rc) {
 			rc = sync_send_targets(&y, "All", disc_cb, &d);
 			sync_close(&y);

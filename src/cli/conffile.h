@@ -9,7 +9,8 @@
  * goes in struct attach_cmd. The same table drives the file parser, `iscsi-nbd
  * config --dump`, the example file (`iscsi-nbd config --example`, checked
  * in as conf/example.conf), the key list of iscsi-nbd.conf(5), the getopt
- * tables and --help blocks of attach / serve, and the one setter
+ * tables and --help blocks of attach / serve and of the one-shot commands'
+ * target options (the rows flagged CONFIG_F_ONESHOT), and the one setter
  * (optset.c) that both a file's values and the options go through; tests
  * check that all of them and the man pages agree.
  *
@@ -58,6 +59,15 @@ enum config_type {
 #define CONFIG_F_ZERO_1MS 0x80	/* a 0 is stored as 1 ms (a stored 0 means the default) */
 #define CONFIG_F_NOCASE	  0x100 /* enum: any case on the command line and in files */
 #define CONFIG_F_FLAG	  0x200 /* the option takes no argument: it means yes / true */
+/*
+ * A target option of the one-shot commands (inquiry, readcap, ..., pr):
+ * their getopt entries, --help lines, checks and setter all come from the
+ * rows with this flag (target.c). Its value goes to struct cli_target
+ * (TGT()), or is only checked; the portal is the one exception, -P of a
+ * one-shot command being one portal (cli_target.portal).
+ */
+#define CONFIG_F_ONESHOT   0x400
+#define CONFIG_F_DISCOVERY 0x800 /* discover takes it too: about the login, not the LUN */
 
 /*
  * Where a row's value lands, through the one setter (optset.c) that both
@@ -110,7 +120,7 @@ struct config_key {
 	const int *enum_map;	   /* ENUM: the C value of each of values[] (NULL: its index) */
 	const char *def;	   /* default, as it would be written; NULL: none / computed */
 	const char *def_text;	   /* what the default is when def is NULL (docs) */
-	const char *option;	   /* attach / serve long option it sets */
+	const char *option;	   /* its long option (attach / serve; flagged: one-shot) */
 	char shortopt;		   /* its one-letter option, or 0 */
 	const char *help;
 	/*
@@ -207,6 +217,12 @@ void config_option_default(const struct config_key *k, char *buf, size_t len);
  * way round); rundir and confdir fill {rundir} and {confdir}.
  */
 void config_usage_row(FILE *f, const struct config_key *k, const char *rundir, const char *confdir);
+/*
+ * One --help entry in that layout: -S, --OPTION ARG (shortopt 0, arg NULL:
+ * none) in 29 columns, then text's lines (split by \n) from column 31.
+ */
+void config_usage_line(FILE *f, char shortopt, const char *option, const char *arg,
+		       const char *text);
 void config_usage_block(FILE *f, enum config_block b, bool serve, const char *rundir,
 			const char *confdir);
 

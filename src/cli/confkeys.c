@@ -3,8 +3,10 @@
  * attach / serve with its section, type, values, range, default, option,
  * help line and where its value goes, in one table that the file parser
  * (conffile.c), the outputs (confout.c: dump, example, --help blocks), the
- * one setter (optset.c) and the command line (attach_parse.c, target.c)
- * read. Adding a row is adding a setting: nothing else needs an edit.
+ * one setter (optset.c), the command line of attach / serve
+ * (attach_parse.c) and the target options of the one-shot commands (the
+ * rows flagged CONFIG_F_ONESHOT, target.c) read. Adding a row is adding a
+ * setting: nothing else needs an edit.
  */
 #include "config.h"
 
@@ -45,6 +47,13 @@ static const char *const io_engine_values[] = {"epoll", "uring", NULL};
 	.store = CONFIG_STORE_##kind, .field = offsetof(struct attach_cmd, t.member)
 
 /*
+ * A target option every one-shot command takes, discover too: it concerns
+ * the login (where, as whom, how long), not the target's name or its LUN.
+ * The digests are not among them: discover has never taken them.
+ */
+#define LOGIN (CONFIG_F_ONESHOT | CONFIG_F_DISCOVERY)
+
+/*
  * The rows, in the order the dump, the example and --help show them. A
  * default is stored before the files and the command line are read; a key
  * left unset in the files keeps it.
@@ -54,7 +63,7 @@ const struct config_key config_keys[] = {
 	{.section = "target",
 	 .name = "name",
 	 .type = CONFIG_IQN,
-	 .flags = CONFIG_F_REQUIRED,
+	 .flags = CONFIG_F_REQUIRED | CONFIG_F_ONESHOT,
 	 .option = "target",
 	 .shortopt = 't',
 	 .help = "iSCSI name (IQN) of the target",
@@ -64,6 +73,7 @@ const struct config_key config_keys[] = {
 	{.section = "target",
 	 .name = "lun",
 	 .type = CONFIG_UINT,
+	 .flags = CONFIG_F_ONESHOT,
 	 .max = 16383,
 	 .def = "0",
 	 .option = "lun",
@@ -75,7 +85,7 @@ const struct config_key config_keys[] = {
 	{.section = "target",
 	 .name = "portal",
 	 .type = CONFIG_PORTAL,
-	 .flags = CONFIG_F_LIST,
+	 .flags = CONFIG_F_LIST | LOGIN,
 	 .def_text = "found by discovery",
 	 .option = "portal",
 	 .shortopt = 'P',
@@ -96,6 +106,7 @@ const struct config_key config_keys[] = {
 	{.section = "target",
 	 .name = "initiator_name",
 	 .type = CONFIG_IQN,
+	 .flags = LOGIN,
 	 .def_text = "InitiatorName= of /etc/iscsi/initiatorname.iscsi, else of "
 		     "/etc/iscsi-nbd/initiatorname (generated once)",
 	 .option = "initiator-name",
@@ -146,6 +157,7 @@ const struct config_key config_keys[] = {
 	{.section = "auth",
 	 .name = "chap_user",
 	 .type = CONFIG_STRING,
+	 .flags = LOGIN,
 	 .def_text = "no CHAP",
 	 .option = "chap-user",
 	 .help = "log in with CHAP as this user (needs chap_secret_file)",
@@ -155,7 +167,7 @@ const struct config_key config_keys[] = {
 	{.section = "auth",
 	 .name = "chap_secret_file",
 	 .type = CONFIG_PATH,
-	 .flags = CONFIG_F_SECRET,
+	 .flags = CONFIG_F_SECRET | LOGIN,
 	 .option = "chap-secret-file",
 	 .help = "file holding the CHAP secret: owned by root, mode 0600 (its content is never "
 		 "shown)",
@@ -165,6 +177,7 @@ const struct config_key config_keys[] = {
 	{.section = "auth",
 	 .name = "mutual_user",
 	 .type = CONFIG_STRING,
+	 .flags = LOGIN,
 	 .def_text = "one-way CHAP",
 	 .option = "mutual-user",
 	 .help = "mutual CHAP: the name the target must answer with",
@@ -174,7 +187,7 @@ const struct config_key config_keys[] = {
 	{.section = "auth",
 	 .name = "mutual_secret_file",
 	 .type = CONFIG_PATH,
-	 .flags = CONFIG_F_SECRET,
+	 .flags = CONFIG_F_SECRET | LOGIN,
 	 .option = "mutual-secret-file",
 	 .help = "file holding the target's secret for mutual CHAP (mode 0600)",
 	 .arg = "FILE",
@@ -184,7 +197,7 @@ const struct config_key config_keys[] = {
 	{.section = "iscsi",
 	 .name = "header_digest",
 	 .type = CONFIG_ENUM,
-	 .flags = CONFIG_F_NOCASE,
+	 .flags = CONFIG_F_NOCASE | CONFIG_F_ONESHOT,
 	 .values = digest_values,
 	 .enum_map = digest_map,
 	 .def = "none",
@@ -195,7 +208,7 @@ const struct config_key config_keys[] = {
 	{.section = "iscsi",
 	 .name = "data_digest",
 	 .type = CONFIG_ENUM,
-	 .flags = CONFIG_F_NOCASE,
+	 .flags = CONFIG_F_NOCASE | CONFIG_F_ONESHOT,
 	 .values = digest_values,
 	 .enum_map = digest_map,
 	 .def = "none",
@@ -206,7 +219,7 @@ const struct config_key config_keys[] = {
 	{.section = "iscsi",
 	 .name = "login_timeout",
 	 .type = CONFIG_DURATION,
-	 .flags = CONFIG_F_FRACTION,
+	 .flags = CONFIG_F_FRACTION | LOGIN,
 	 .min = MS(1),
 	 .max = SEC(86400),
 	 .unit = "s",
@@ -220,6 +233,7 @@ const struct config_key config_keys[] = {
 	 TGT(SECD, timeout)},
 	{.section = "iscsi",
 	 .type = CONFIG_UINT,
+	 .flags = LOGIN,
 	 .min = 512,
 	 .max = 0xffffff,
 	 .option = "max-recv-dsl",

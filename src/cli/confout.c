@@ -211,29 +211,39 @@ static void usage_arg(const struct config_key *k, char *buf, size_t len)
 
 	buf[0] = 0;
 	if (k->arg)
-		snprintf(buf, len, " %s", k->arg);
+		snprintf(buf, len, "%s", k->arg);
 	else if (k->type == CONFIG_ENUM && !(k->flags & CONFIG_F_FLAG))
 		for (i = 0; k->values[i] && n < len; i++)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "|" : " ",
-					      k->values[i]);
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "|" : "", k->values[i]);
 }
 
 void config_usage_row(FILE *f, const struct config_key *k, const char *rundir, const char *confdir)
 {
-	char opt[160], arg[120], text[600];
-	const char *p;
+	char arg[120], text[600];
 
 	usage_arg(k, arg, sizeof(arg));
-	if (k->shortopt)
-		snprintf(opt, sizeof(opt), "-%c, --%s%s", k->shortopt, k->option, arg);
+	usage_text(k, rundir, confdir, text, sizeof(text));
+	config_usage_line(f, k->shortopt, k->option, arg, text);
+}
+
+void config_usage_line(FILE *f, char shortopt, const char *option, const char *arg,
+		       const char *text)
+{
+	char opt[160];
+	const char *p;
+	int w;
+
+	if (shortopt)
+		w = snprintf(opt, sizeof(opt), "-%c, --%s", shortopt, option);
 	else
-		snprintf(opt, sizeof(opt), "    --%s%s", k->option, arg);
+		w = snprintf(opt, sizeof(opt), "    --%s", option);
+	if (arg && *arg && w > 0 && (size_t)w < sizeof(opt))
+		snprintf(opt + w, sizeof(opt) - (size_t)w, " %s", arg);
 	/* The option and its argument in 29 columns, the text from column 31. */
 	if (strlen(opt) > 27)
 		fprintf(f, "  %s\n%31s", opt, "");
 	else
 		fprintf(f, "  %-29s", opt);
-	usage_text(k, rundir, confdir, text, sizeof(text));
 	for (p = text; *p;) {
 		size_t n = strcspn(p, "\n");
 

@@ -32,23 +32,6 @@ void cli_err(const char *fmt, ...)
 	fprintf(stderr, CLI_PROG ": %s\n", line);
 }
 
-int cli_getopt_target(int argc, char **argv, const char *shortopts, const struct option *opts,
-		      struct cli_target *t)
-{
-	for (;;) {
-		int c = getopt_long(argc, argv, shortopts, opts, NULL);
-		int r;
-
-		if (c == -1)
-			return -1;
-		r = cli_target_opt(t, c, optarg);
-		if (r < 0)
-			return CLI_GETOPT_BAD;
-		if (r == 0)
-			return c;
-	}
-}
-
 char **cli_main_argv;
 
 struct subcmd {

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,36 @@ bool opt_is_target(const struct config_key *k)
 
 	return k->store != CONFIG_STORE_NONE && k->field >= t &&
 	       k->field < t + sizeof(struct cli_target);
+}
+
+void opt_getopt_rows(unsigned int flag, struct option *lo, size_t *n, char *so, size_t *s)
+{
+	for (size_t i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		bool noarg = k->flags & CONFIG_F_FLAG;
+
+		if (!k->option || (flag && !(k->flags & flag)))
+			continue;
+		lo[(*n)++] = (struct option){k->option, noarg ? no_argument : required_argument,
+					     NULL, CLI_OPT_ROW + (int)i};
+		if (k->shortopt) {
+			so[(*s)++] = k->shortopt;
+			if (!noarg)
+				so[(*s)++] = ':';
+		}
+	}
+}
+
+const struct config_key *opt_row_of(int c, unsigned int flag)
+{
+	const struct config_key *k = NULL;
+
+	if (c >= CLI_OPT_ROW && c < CLI_OPT_ROW + (int)config_nkeys)
+		k = &config_keys[c - CLI_OPT_ROW];
+	for (size_t i = 0; !k && c > 0 && c < CLI_OPT_FIRST_FREE && i < config_nkeys; i++)
+		if (config_keys[i].shortopt == c)
+			k = &config_keys[i];
+	return k && k->option && (!flag || (k->flags & flag)) ? k : NULL;
 }
 
 /* Where row k's value goes: in a, or in t (a's own when a is given); NULL: nowhere. */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -229,6 +230,40 @@ int sync_send_targets(struct cli_sync *y, const char *which,
 		return w.err == -EPROTO ? CLI_EXIT_PROTOCOL : CLI_EXIT_CONNECT;
 	}
 	return 0;
+}
+
+int sync_login(struct cli_sync *y, const struct cli_target *t, bool discovery, char **initiator)
+{
+	struct sess_config cfg;
+	int rc = cli_config_build(t, discovery, &cfg);
+
+	if (rc)
+		return rc;
+	if (initiator) {
+		*initiator = strdup(cfg.initiator_name);
+		if (!*initiator) {
+			cli_config_release(&cfg);
+			cli_err("out of memory");
+			return CLI_EXIT_LOCAL;
+		}
+	}
+	rc = sync_open(y, &cfg, t->timeout);
+	cli_config_release(&cfg);
+	if (rc && initiator) {
+		free(*initiator);
+		*initiator = NULL;
+	}
+	return rc;
+}
+
+int sync_done(struct cli_sync *y, int rc)
+{
+	sync_close(y);
+	if (fflush(stdout) != 0 && rc == 0) {
+		cli_err("cannot write to stdout: %s", strerror(errno));
+		rc = CLI_EXIT_LOCAL;
+	}
+	return rc;
 }
 
 void sync_close(struct cli_sync *y)

@@ -33,6 +33,23 @@ struct cli_sync {
 int sync_open(struct cli_sync *y, const struct sess_config *cfg, double timeout);
 
 /*
+ * A one-shot command's login: the session config from its target options
+ * (cli_config_build(), secrets read and wiped again) and sync_open()
+ * within t->timeout. discovery: a discovery session. initiator: NULL, or
+ * where a copy of the initiator name used goes (caller frees). Returns 0
+ * with y open, or an exit code after printing why.
+ */
+struct cli_target;
+int sync_login(struct cli_sync *y, const struct cli_target *t, bool discovery, char **initiator);
+
+/*
+ * The end of a one-shot command that printed its answer: sync_close(y),
+ * then stdout flushed. Returns rc, or CLI_EXIT_LOCAL (said) if rc was 0
+ * and the answer could not be written.
+ */
+int sync_done(struct cli_sync *y, int rc);
+
+/*
  * Submit t and wait for its completion. Returns 0 when the target answered
  * (look at t->status: it may be CHECK CONDITION), or an exit code after
  * printing what happened (session death, timeout, submit refused).

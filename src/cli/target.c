@@ -1,9 +1,12 @@
 /*
- * The options every command that logs in shares, and turning them into a
+ * The target options of the one-shot commands, from the table's rows
+ * (conffile.h: CONFIG_F_ONESHOT, CONFIG_F_DISCOVERY): their getopt tables,
+ * --help lines, defaults, checks and setter; and turning them into a
  * struct sess_config: portal resolution, secrets, initiator name, ISID.
  */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -22,18 +25,16 @@
 #include "util/cleanup.h"
 #include "util/escape.h"
 
-void cli_target_usage(FILE *f)
-{
-	fputs("Target options:\n", f);
-	config_usage_block(f, CONFIG_BLOCK_TARGET, false, "", config_dir());
-}
-
+/* The defaults of the table's rows kept in struct cli_target (30 s, LUN 0, no digests). */
 void cli_target_init(struct cli_target *t)
 {
+	char why[300];
+
 	memset(t, 0, sizeof(*t));
-	t->header_digest = SESS_DIGEST_NONE;
-	t->data_digest = SESS_DIGEST_NONE;
-	t->timeout = CLI_DEFAULT_TIMEOUT;
+	for (size_t i = 0; i < config_nkeys; i++)
+		if (config_keys[i].def && opt_is_target(&config_keys[i]) &&
+		    opt_set(NULL, t, &config_keys[i], config_keys[i].def, false, why, sizeof(why)))
+			abort(); /* a table that lies; config_init() aborts on it too */
 }
 
 int cli_parse_u64(const char *s, uint64_t *out)
@@ -79,32 +80,103 @@ int cli_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* The shared options' getopt entries, to find the table row of getopt's answer. */
-static const struct option target_opts[] = {CLI_TARGET_LONGOPTS, {NULL, 0, NULL, 0}};
+/* ---- the target options of the one-shot commands, from the table ---- */
 
-int cli_target_opt(struct cli_target *t, int c, const char *arg)
+/* The flag of the rows a command of this kind takes. */
+static unsigned int kind_flag(bool discovery)
 {
-	const struct config_key *k = NULL;
+	return discovery ? CONFIG_F_DISCOVERY : CONFIG_F_ONESHOT;
+}
+
+/* Whether one of the first n long options of o has this name. */
+static bool opt_taken(const struct cli_opts *o, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(o->longopts[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+void cli_opts_init(struct cli_opts *o, bool discovery, const struct cli_own_opt *own,
+		   const char *own_short)
+{
+	size_t n = 0, s = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->discovery = discovery;
+	opt_getopt_rows(kind_flag(discovery), o->longopts, &n, o->shortopts, &s);
+	for (; own && own->opt.name; own++) {
+		assert(n < CLI_OPTS_MAX && !opt_taken(o, n, own->opt.name));
+		o->longopts[n++] = own->opt;
+	}
+	for (; own_short && *own_short; own_short++) {
+		/* A letter of a target option would never reach the command. */
+		assert(*own_short == ':' || !strchr(o->shortopts, *own_short));
+		assert(s + 2 < sizeof(o->shortopts));
+		o->shortopts[s++] = *own_short;
+	}
+	o->longopts[n] = (struct option){"help", no_argument, NULL, 'h'};
+	o->shortopts[s] = 'h';
+}
+
+void cli_own_usage(FILE *f, const struct cli_own_opt *own)
+{
+	int c = own->opt.val;
+
+	if (own->usage)
+		config_usage_line(f, c > ' ' && c < 0x7f ? (char)c : 0, own->opt.name, own->arg,
+				  own->usage);
+}
+
+const char *cli_opt_name(const struct cli_opts *o, int c)
+{
+	for (const struct option *p = o->longopts; p->name; p++)
+		if (p->val == c)
+			return p->name;
+	return "?";
+}
+
+/* Row k's value arg into t, through the setter attach and the files use: 0 or -1 (said). */
+static int target_set(struct cli_target *t, const struct config_key *k, const char *arg)
+{
 	char why[300], esc[STR_ESC_VALUE_MAX];
-	size_t i;
 	int rc;
 
-	if (c == 'P') { /* one portal: checked when it is resolved (portal.c) */
+	if (k->store == CONFIG_STORE_PORTAL) {
+		/* One portal, not attach's list: checked when it is resolved (portal.c). */
 		t->portal = arg;
-		return 1;
-	}
-	for (i = 0; !k && target_opts[i].name; i++)
-		if (target_opts[i].val == c)
-			k = config_key_of_option(target_opts[i].name);
-	if (!k || !opt_is_target(k))
 		return 0;
-	/* The same setter and checks as attach and the configuration files. */
+	}
 	rc = opt_set(NULL, t, k, arg, true, why, sizeof(why));
 	if (rc == -ENOMEM)
 		cli_err("out of memory");
 	else if (rc < 0)
 		cli_err("bad --%s '%s': %s", k->option, str_esc(esc, sizeof(esc), arg), why);
-	return rc < 0 ? -1 : 1;
+	return rc < 0 ? -1 : 0;
+}
+
+int cli_getopt_target(int argc, char **argv, const struct cli_opts *o, struct cli_target *t)
+{
+	for (;;) {
+		int c = getopt_long(argc, argv, o->shortopts, o->longopts, NULL);
+		const struct config_key *k =
+			c == -1 ? NULL : opt_row_of(c, kind_flag(o->discovery));
+
+		if (!k)
+			return c;
+		if (target_set(t, k, optarg) < 0)
+			return CLI_GETOPT_BAD;
+	}
+}
+
+void cli_target_usage(FILE *f, bool discovery)
+{
+	unsigned int flag = kind_flag(discovery);
+
+	fputs("Target options:\n", f);
+	for (size_t i = 0; i < config_nkeys; i++)
+		if (config_keys[i].option && config_keys[i].usage && (config_keys[i].flags & flag))
+			config_usage_row(f, &config_keys[i], "", config_dir());
 }
 
 /*
@@ -132,11 +204,40 @@ static void pick_isid(uint8_t isid[6])
 	isid[5] = (uint8_t)pid;
 }
 
+/* A buffer of chap_secret_load(), wiped and freed (NULL: nothing). */
+static void chap_secret_drop(const uint8_t *secret)
+{
+	if (!secret)
+		return;
+	secret_wipe((void *)secret, SECRET_MAX + 1);
+	free((void *)secret);
+}
+
+/*
+ * A CHAP secret, one-way or mutual, from its file into a buffer that
+ * chap_secret_drop() frees: 0, or an exit code after saying why.
+ */
+static int chap_secret_load(const char *path, const uint8_t **secret, size_t *len)
+{
+	uint8_t *buf = malloc(SECRET_MAX + 1);
+	int rc;
+
+	if (!buf) {
+		cli_err("out of memory");
+		return CLI_EXIT_LOCAL;
+	}
+	rc = secret_read(path, buf, len);
+	if (rc) {
+		chap_secret_drop(buf);
+		return rc;
+	}
+	*secret = buf;
+	return 0;
+}
+
 int cli_config_build(const struct cli_target *t, bool discovery, struct sess_config *cfg)
 {
 	char err[256];
-	uint8_t *secret = NULL, *msecret = NULL;
-	size_t len;
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -185,53 +286,26 @@ int cli_config_build(const struct cli_target *t, bool discovery, struct sess_con
 		return CLI_EXIT_LOCAL;
 	}
 
+	rc = 0;
 	if (t->chap_user) {
-		secret = malloc(SECRET_MAX + 1);
-		if (!secret) {
-			cli_config_release(cfg);
-			cli_err("out of memory");
-			return CLI_EXIT_LOCAL;
-		}
-		rc = secret_read(t->chap_secret_file, secret, &len);
-		if (rc) {
-			free(secret);
-			cli_config_release(cfg);
-			return rc;
-		}
 		cfg->chap_user = t->chap_user;
-		cfg->chap_secret = secret;
-		cfg->chap_secret_len = len;
+		rc = chap_secret_load(t->chap_secret_file, &cfg->chap_secret,
+				      &cfg->chap_secret_len);
 	}
-	if (t->mutual_user) {
-		msecret = malloc(SECRET_MAX + 1);
-		if (!msecret) {
-			cli_config_release(cfg);
-			cli_err("out of memory");
-			return CLI_EXIT_LOCAL;
-		}
-		rc = secret_read(t->mutual_secret_file, msecret, &len);
-		if (rc) {
-			free(msecret);
-			cli_config_release(cfg);
-			return rc;
-		}
+	if (!rc && t->mutual_user) {
 		cfg->mutual_user = t->mutual_user;
-		cfg->mutual_secret = msecret;
-		cfg->mutual_secret_len = len;
+		rc = chap_secret_load(t->mutual_secret_file, &cfg->mutual_secret,
+				      &cfg->mutual_secret_len);
 	}
-	return 0;
+	if (rc)
+		cli_config_release(cfg);
+	return rc;
 }
 
 void cli_config_release(struct sess_config *cfg)
 {
-	if (cfg->chap_secret) {
-		secret_wipe((void *)cfg->chap_secret, SECRET_MAX + 1);
-		free((void *)cfg->chap_secret);
-	}
-	if (cfg->mutual_secret) {
-		secret_wipe((void *)cfg->mutual_secret, SECRET_MAX + 1);
-		free((void *)cfg->mutual_secret);
-	}
+	chap_secret_drop(cfg->chap_secret);
+	chap_secret_drop(cfg->mutual_secret);
 	free((void *)cfg->initiator_name);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -1,7 +1,23 @@
-# tests/integration/option-table.sh: two rows more in a copy of the table
-# (src/cli/confkeys.c), placed at the end of its [path] section: a
-# duration stored in a field, and an enum (checked; a real one names its
-# field with FIELD(ENUM, ...)).
+# tests/integration/option-table.sh: three rows more in a copy of the
+# table (src/cli/confkeys.c). At the end of its [iscsi] section a target
+# option of the one-shot commands (CONFIG_F_ONESHOT), a number with a
+# short letter (checked; a real one names its struct cli_target field with
+# TGT(U32, ...)); at the end of its [path] section a duration stored in a
+# field, and an enum (checked; a real one names its field with
+# FIELD(ENUM, ...)).
+/^\t\/\* \[path\] \*\/$/i\
+\t{.section = "iscsi",\
+\t .name = "extra_tries",\
+\t .type = CONFIG_UINT,\
+\t .flags = CONFIG_F_ONESHOT,\
+\t .min = 1,\
+\t .max = 100,\
+\t .def = "3",\
+\t .option = "extra-tries",\
+\t .shortopt = 'x',\
+\t .help = "a target key that only tests/integration/option-table.sh adds",\
+\t .arg = "N",\
+\t .usage = "a target option added by a test"},
 /^\t\/\* \[attach\] \*\/$/i\
 \t{.section = "path",\
 \t .name = "extra_wait",\

@@ -1,16 +1,20 @@
 #!/bin/sh
 # The table (src/cli/confkeys.c) is the one place an option is written:
 # tests/isn-extra-option is the program built with a copy of the table
-# that has two rows more (tests/integration/option-table.sed), and nothing
-# else changed: a number, [path] extra_wait / --extra-wait, and an enum,
-# [path] extra_mode / --extra-mode calm|brisk. This test shows both in
-# attach and serve --help with their defaults, config --keys, --example
-# and --dump, parsed and checked as options and as keys (also through
-# attach --config), and caught by the man-page check, which fails until
-# iscsi-nbd.8 documents them.
+# that has three rows more (tests/integration/option-table.sed), and
+# nothing else changed: a number, [path] extra_wait / --extra-wait, an
+# enum, [path] extra_mode / --extra-mode calm|brisk, and a target option
+# of the one-shot commands, [iscsi] extra_tries / -x, --extra-tries N.
+# This test shows the first two in attach and serve --help with their
+# defaults, the third in the Target options of attach and of the one-shot
+# commands' --help (inquiry, pr; not discover, whose rows are flagged
+# apart), all three in config --keys, --example and --dump, parsed and
+# checked as options (the third by inquiry, long and short) and as keys
+# (also through attach --config), and caught by the man-page check, which
+# fails until iscsi-nbd.8 documents them.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 
-requires_isn attach config
+requires_isn attach config inquiry pr discover
 xbin=$top_builddir/tests/isn-extra-option
 requires_built "$xbin"
 T="-t iqn.2026-01.com.example:x -P 192.0.2.1"
@@ -18,6 +22,7 @@ T="-t iqn.2026-01.com.example:x -P 192.0.2.1"
 # The real program has no such option: the test proves something.
 "$isn_bin" attach --help | grep -q -- '--extra-wait' && fail "iscsi-nbd itself has --extra-wait"
 "$isn_bin" attach --help | grep -q -- '--extra-mode' && fail "iscsi-nbd itself has --extra-mode"
+"$isn_bin" inquiry --help | grep -q -- '--extra-tries' && fail "iscsi-nbd itself has --extra-tries"
 
 # --help: the table's argument and text in the Path options block.
 for c in attach serve; do
@@ -30,9 +35,22 @@ for c in attach serve; do
 		"$isn_tmp/path" || fail "$c --help: no --extra-mode line in the Path options"
 done
 
+# A target option: in the Target options of attach and of the one-shot
+# commands, its short letter and default from the row; not in discover's.
+for c in attach inquiry pr; do
+	"$xbin" $c --help >"$isn_tmp/help" || fail "$c --help"
+	sed -n '/^Target options:/,/^$/p' "$isn_tmp/help" >"$isn_tmp/target"
+	grep -qx -- '  -x, --extra-tries N          a target option added by a test (default 3)' \
+		"$isn_tmp/target" || fail "$c --help: no --extra-tries line in the Target options"
+done
+"$xbin" discover --help >"$isn_tmp/help" || fail "discover --help"
+grep -q -- '--timeout' "$isn_tmp/help" || fail "discover --help lists no target option"
+grep -q -- '--extra-tries' "$isn_tmp/help" && fail "discover --help lists --extra-tries"
+
 # The configuration side.
 "$xbin" config --keys | grep -qx '\[path\] extra_wait duration' || fail "config --keys lacks extra_wait"
 "$xbin" config --keys | grep -qx '\[path\] extra_mode enum' || fail "config --keys lacks extra_mode"
+"$xbin" config --keys | grep -qx '\[iscsi\] extra_tries uint' || fail "config --keys lacks extra_tries"
 "$xbin" config --example >"$isn_tmp/example" || fail "config --example"
 grep -q '^# a key that only tests/integration/option-table.sh adds$' "$isn_tmp/example" ||
 	fail "config --example: no description of extra_wait"
@@ -40,6 +58,7 @@ grep -qx '#extra_wait = 250ms' "$isn_tmp/example" || fail "config --example: no 
 grep -q '^# an enum key that only tests/integration/option-table.sh adds$' "$isn_tmp/example" ||
 	fail "config --example: no description of extra_mode"
 grep -qx '#extra_mode = calm' "$isn_tmp/example" || fail "config --example: no '#extra_mode = calm'"
+grep -qx '#extra_tries = 3' "$isn_tmp/example" || fail "config --example: no '#extra_tries = 3'"
 "$xbin" config --check "$isn_tmp/example" || fail "the example with extra_wait is not valid"
 conf=$isn_tmp/etc
 mkdir -p "$conf"
@@ -49,6 +68,8 @@ grep -qx 'extra_wait = 250ms	# default' "$isn_tmp/dump" ||
 	fail "config --dump: extra_wait is not at its default"
 grep -qx 'extra_mode = calm	# default' "$isn_tmp/dump" ||
 	fail "config --dump: extra_mode is not at its default"
+grep -qx 'extra_tries = 3	# default' "$isn_tmp/dump" ||
+	fail "config --dump: extra_tries is not at its default"
 printf '[path]\nextra_wait = 2s\nextra_mode = brisk\n' >>"$conf/d.conf"
 ISCSI_NBD_CONFDIR=$conf "$xbin" config --dump d >"$isn_tmp/dump" || fail "config --dump d"
 grep -qx "extra_wait = 2s	# $conf/d.conf:5" "$isn_tmp/dump" ||
@@ -80,8 +101,33 @@ expect_err "bad --extra-wait '0': give a number from 1 to 3600000" --extra-wait 
 expect_err "bad --policy 'x'" --extra-wait 3600000 --policy x
 expect_err "bad --extra-mode 'x': give one of: calm, brisk" --extra-mode x
 expect_err "bad --policy 'x'" --extra-mode brisk --policy x
+expect_err "bad --extra-tries '0': give a whole number from 1 to 100" --extra-tries 0
+expect_err "bad --policy 'x'" -x 100 --policy x
 # attach --config: the file's extra_wait and extra_mode are set and accepted.
 ISCSI_NBD_CONFDIR=$conf expect_err "bad --policy 'x'" --config d --policy x
+
+# The target option in a one-shot command: checked in its range, long and
+# short; accepted, as an error of a later option (--lun) shows. Each exits
+# 1 before any connection. iscsi-nbd itself and discover do not know it.
+oneshot_err() {
+	prog=$1
+	want=$2
+	shift 2
+	rc=0
+	"$prog" "$@" >"$isn_tmp/out" 2>&1 || rc=$?
+	[ "$rc" = 1 ] || fail "$*: exit $rc, not 1: $(cat "$isn_tmp/out")"
+	grep -qF -- "$want" "$isn_tmp/out" || fail "$*: '$(cat "$isn_tmp/out")' lacks '$want'"
+}
+# shellcheck disable=SC2086
+{
+	oneshot_err "$xbin" "bad --extra-tries '0': give a whole number from 1 to 100" inquiry $T --extra-tries 0
+	oneshot_err "$xbin" "bad --extra-tries '101': give a whole number from 1 to 100" inquiry $T -x 101
+	oneshot_err "$xbin" "bad --lun '99999'" inquiry $T --extra-tries 100 --lun 99999
+	oneshot_err "$xbin" "bad --lun '99999'" inquiry $T -x 1 -l 99999
+	oneshot_err "$xbin" "bad --lun '99999'" pr keys $T --extra-tries 2 -l 99999
+	oneshot_err "$isn_bin" "unrecognized option '--extra-tries'" inquiry $T --extra-tries 3
+	oneshot_err "$xbin" "unrecognized option '--extra-tries'" discover 192.0.2.1 --extra-tries 3
+}
 
 # The man-page check (config-man.sh) run on this program fails, naming the
 # new option: documenting it is the one edit left, and the check demands it.
@@ -93,5 +139,7 @@ grep -q 'not in iscsi-nbd.8:.*--extra-wait' "$isn_tmp/man" ||
 	fail "config-man.sh failed, but not for --extra-wait: $(cat "$isn_tmp/man")"
 grep -q 'not in iscsi-nbd.8:.*--extra-mode' "$isn_tmp/man" ||
 	fail "config-man.sh failed, but not for --extra-mode: $(cat "$isn_tmp/man")"
-info "--extra-wait and --extra-mode, one table row each: in --help, config --keys/--example/--dump, parsed, and demanded by the man-page check"
+grep -q 'not in iscsi-nbd.8:.*inquiry:--extra-tries' "$isn_tmp/man" ||
+	fail "config-man.sh failed, but not for inquiry's --extra-tries: $(cat "$isn_tmp/man")"
+info "--extra-wait, --extra-mode and --extra-tries, one table row each: in --help (the last in the one-shot commands' too), config --keys/--example/--dump, parsed, and demanded by the man-page check"
 exit 0

@@ -361,32 +361,165 @@ START_TEST(options_in_man_page_with_defaults)
 END_TEST
 
 /*
- * The one-shot commands' getopt entries of the shared target options
- * (CLI_TARGET_LONGOPTS, cli.h) are the table's target rows: the same
- * options, the same argument or none, the same short option.
+ * The rows the table flags as the one-shot commands' target options are
+ * those whose value lands in struct cli_target (and the portal, one per
+ * command): a field there without the flag would be one no one-shot
+ * command could set; a flagged row stored elsewhere would be set nowhere
+ * (only a row kept nowhere yet, CONFIG_STORE_NONE, is merely checked).
+ * discover's rows are among them.
  */
-START_TEST(target_longopts_are_the_table_rows)
+START_TEST(oneshot_flags_match_struct_cli_target)
 {
-	static const struct option opts[] = {CLI_TARGET_LONGOPTS, {NULL, 0, NULL, 0}};
-	const struct option *o;
-	size_t i, rows = 0;
+	size_t i, n = 0;
 
-	for (o = opts; o->name; o++) {
-		const struct config_key *k = config_key_of_option(o->name);
+	for (i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		bool flagged = k->flags & CONFIG_F_ONESHOT;
 
-		ck_assert_msg(k, "--%s of CLI_TARGET_LONGOPTS has no row in the table", o->name);
-		ck_assert_msg(opt_is_target(k) || k->store == CONFIG_STORE_PORTAL,
-			      "--%s: not a struct cli_target row", o->name);
-		ck_assert_int_eq(o->has_arg,
-				 (k->flags & CONFIG_F_FLAG) ? no_argument : required_argument);
-		if (k->shortopt)
-			ck_assert_int_eq(o->val, k->shortopt);
+		if (k->flags & CONFIG_F_DISCOVERY)
+			ck_assert_msg(flagged, "row %zu: a discover option, not a one-shot one", i);
+		if (!k->option) {
+			ck_assert_msg(!flagged, "row %zu: a one-shot option without option", i);
+			continue;
+		}
+		if (opt_is_target(k))
+			ck_assert_msg(flagged, "--%s: in struct cli_target, not flagged",
+				      k->option);
+		if (flagged) {
+			ck_assert_msg(opt_is_target(k) || k->store == CONFIG_STORE_PORTAL ||
+					      k->store == CONFIG_STORE_NONE,
+				      "--%s: flagged, but not kept in struct cli_target",
+				      k->option);
+			n++;
+		}
 	}
-	for (i = 0; i < config_nkeys; i++)
-		if (config_keys[i].option &&
-		    (opt_is_target(&config_keys[i]) || config_keys[i].store == CONFIG_STORE_PORTAL))
-			rows++;
-	ck_assert_uint_eq(rows, (size_t)(o - opts));
+	ck_assert_uint_ge(n, 11); /* -t -l -P, CHAP (4), digests (2), timeout, max-recv-dsl */
+}
+END_TEST
+
+/* Whether shortopts has letter c, with ':' when arg. */
+static bool has_short(const char *shortopts, char c, bool arg)
+{
+	const char *p = strchr(shortopts, c);
+
+	return p && (p[1] == ':') == arg;
+}
+
+/*
+ * A one-shot command's getopt tables: an entry per flagged row (its
+ * argument, its letter), the command's own options, --help last; for
+ * discover only its rows.
+ */
+START_TEST(oneshot_getopt_tables_from_the_rows)
+{
+	static const struct cli_own_opt own[] = {
+		{.opt = {"offset", required_argument, NULL, CLI_OPT_FIRST_FREE}},
+		{.opt = {"output", required_argument, NULL, 'o'}},
+		{.opt = {NULL, 0, NULL, 0}},
+	};
+	static struct cli_opts o;
+	size_t i, n;
+
+	for (int disc = 0; disc < 2; disc++) {
+		unsigned int flag = disc ? CONFIG_F_DISCOVERY : CONFIG_F_ONESHOT;
+
+		cli_opts_init(&o, disc, own, "o:");
+		n = 0;
+		for (i = 0; i < config_nkeys; i++) {
+			const struct config_key *k = &config_keys[i];
+			const struct option *e = &o.longopts[n];
+
+			if (!k->option || !(k->flags & flag)) {
+				ck_assert_msg(!k->shortopt ||
+						      !has_short(o.shortopts, k->shortopt, true),
+					      "-%c is not an option of this kind", k->shortopt);
+				continue;
+			}
+			ck_assert_str_eq(e->name, k->option);
+			ck_assert_int_eq(e->has_arg, (k->flags & CONFIG_F_FLAG)
+							     ? no_argument
+							     : required_argument);
+			ck_assert_int_eq(e->val, CLI_OPT_ROW + (int)i);
+			if (k->shortopt)
+				ck_assert_msg(has_short(o.shortopts, k->shortopt,
+							!(k->flags & CONFIG_F_FLAG)),
+					      "'%s' lacks -%c", o.shortopts, k->shortopt);
+			n++;
+		}
+		ck_assert_str_eq(o.longopts[n].name, "offset");
+		ck_assert_str_eq(o.longopts[n + 1].name, "output");
+		ck_assert_str_eq(o.longopts[n + 2].name, "help");
+		ck_assert_int_eq(o.longopts[n + 2].val, 'h');
+		ck_assert_ptr_null(o.longopts[n + 3].name);
+		ck_assert_msg(has_short(o.shortopts, 'o', true) &&
+				      has_short(o.shortopts, 'h', false),
+			      "'%s'", o.shortopts);
+		ck_assert_str_eq(cli_opt_name(&o, 'o'), "output");
+		ck_assert_int_eq(has_short(o.shortopts, 't', true), !disc);
+		ck_assert_int_eq(has_short(o.shortopts, 'l', true), !disc);
+		ck_assert(has_short(o.shortopts, 'P', true));
+	}
+}
+END_TEST
+
+/*
+ * cli_getopt_target: the target options set through the table's setter
+ * and checks, the command's own returned, a bad value a usage error.
+ */
+START_TEST(oneshot_getopt_sets_and_checks)
+{
+	static const struct cli_own_opt own[] = {
+		{.opt = {"offset", required_argument, NULL, CLI_OPT_FIRST_FREE}},
+		{.opt = {NULL, 0, NULL, 0}},
+	};
+	char *argv[] = {"inquiry",
+			"-t",
+			"iqn.2026-01.com.example:x",
+			"--lun",
+			"0x10",
+			"-P",
+			"192.0.2.1:3261",
+			"--timeout",
+			"0.5",
+			"--header-digest",
+			"CRC32C",
+			"--offset",
+			"4096",
+			"--chap-user",
+			"alice",
+			"--max-recv-dsl",
+			"8K",
+			NULL};
+	char *bad[] = {"inquiry", "-l", "16384", NULL};
+	char *disc[] = {"discover", "-t", "iqn.2026-01.com.example:x", NULL};
+	struct cli_opts o;
+	struct cli_target t;
+
+	cli_target_init(&t);
+	ck_assert_uint_eq(t.lun, 0);
+	ck_assert(t.timeout == 30.0);
+	ck_assert_int_eq(t.header_digest, SESS_DIGEST_NONE);
+	cli_opts_init(&o, false, own, NULL);
+	optind = 0;
+	ck_assert_int_eq(cli_getopt_target(17, argv, &o, &t), CLI_OPT_FIRST_FREE);
+	ck_assert_str_eq(optarg, "4096");
+	ck_assert_int_eq(cli_getopt_target(17, argv, &o, &t), -1);
+	ck_assert_str_eq(t.target, "iqn.2026-01.com.example:x");
+	ck_assert_uint_eq(t.lun, 16);
+	ck_assert_str_eq(t.portal, "192.0.2.1:3261");
+	ck_assert(t.timeout == 0.5);
+	ck_assert_int_eq(t.header_digest, SESS_DIGEST_CRC32C);
+	ck_assert_int_eq(t.data_digest, SESS_DIGEST_NONE);
+	ck_assert_str_eq(t.chap_user, "alice");
+	ck_assert_uint_eq(t.max_recv_dsl, 8192);
+
+	optind = 0;
+	ck_assert_int_eq(cli_getopt_target(3, bad, &o, &t), CLI_GETOPT_BAD);
+	/* discover has no -t: getopt's '?' reaches the command. */
+	cli_opts_init(&o, true, NULL, NULL);
+	optind = 0;
+	opterr = 0;
+	ck_assert_int_eq(cli_getopt_target(3, disc, &o, &t), '?');
 }
 END_TEST
 
@@ -613,7 +746,9 @@ Suite *test_suite(void)
 	tcase_add_test(tc, target_names_checked);
 	tcase_add_test(tc, defaults_pass_their_own_check);
 	tcase_add_test(tc, options_in_man_page_with_defaults);
-	tcase_add_test(tc, target_longopts_are_the_table_rows);
+	tcase_add_test(tc, oneshot_flags_match_struct_cli_target);
+	tcase_add_test(tc, oneshot_getopt_tables_from_the_rows);
+	tcase_add_test(tc, oneshot_getopt_sets_and_checks);
 	tcase_add_test(tc, syntax_errors);
 	tcase_add_test(tc, whole_file_rules);
 	tcase_add_test(tc, precedence_global_then_name);
