@@ -198,9 +198,9 @@ int cli_config_build(const struct cli_target *t, bool discovery, struct sess_con
 			cli_config_release(cfg);
 			return rc;
 		}
-		cfg->chap_user = t->chap_user;
-		cfg->chap_secret = secret;
-		cfg->chap_secret_len = len;
+		cfg->chap.user = t->chap_user;
+		cfg->chap.secret = secret;
+		cfg->chap.secret_len = len;
 	}
 	if (t->mutual_user) {
 		msecret = malloc(SECRET_MAX + 1);
@@ -215,22 +215,22 @@ int cli_config_build(const struct cli_target *t, bool discovery, struct sess_con
 			cli_config_release(cfg);
 			return rc;
 		}
-		cfg->mutual_user = t->mutual_user;
-		cfg->mutual_secret = msecret;
-		cfg->mutual_secret_len = len;
+		cfg->chap.mutual_user = t->mutual_user;
+		cfg->chap.mutual_secret = msecret;
+		cfg->chap.mutual_secret_len = len;
 	}
 	return 0;
 }
 
 void cli_config_release(struct sess_config *cfg)
 {
-	if (cfg->chap_secret) {
-		secret_wipe((void *)cfg->chap_secret, SECRET_MAX + 1);
-		free((void *)cfg->chap_secret);
+	if (cfg->chap.secret) {
+		secret_wipe((void *)cfg->chap.secret, SECRET_MAX + 1);
+		free((void *)cfg->chap.secret);
 	}
-	if (cfg->mutual_secret) {
-		secret_wipe((void *)cfg->mutual_secret, SECRET_MAX + 1);
-		free((void *)cfg->mutual_secret);
+	if (cfg->chap.mutual_secret) {
+		secret_wipe((void *)cfg->chap.mutual_secret, SECRET_MAX + 1);
+		free((void *)cfg->chap.mutual_secret);
 	}
 	free((void *)cfg->initiator_name);
 	memset(cfg, 0, sizeof(*cfg));

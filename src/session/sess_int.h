@@ -93,10 +93,8 @@ struct sess_echo {
 
 struct sess {
 	struct ev_loop *loop;
-	struct sess_config cfg; /* strings below are our copies */
+	struct sess_config cfg; /* strings below and cfg.chap are our copies */
 	char *name, *initiator_name, *initiator_alias, *target_name, *bind_ifname;
-	uint8_t *chap_secret, *mutual_secret;
-	char *chap_user, *mutual_user;
 	struct sess_callbacks cb;
 	void *opaque;
 

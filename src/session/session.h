@@ -39,6 +39,8 @@
 
 #include <ev.h>
 
+#include "session/chap.h"
+#include "session/param.h"
 #include "util/list.h"
 
 struct sess;
@@ -126,13 +128,8 @@ struct sess_config {
 	uint8_t isid[6]; /* chosen by the owner, stable per path (RFC 7143 10.12.5) */
 	uint16_t tsih;	 /* 0 for a new session */
 
-	/* CHAP: NULL user means AuthMethod=None. Secrets are copied and wiped on free. */
-	const char *chap_user;
-	const uint8_t *chap_secret;
-	size_t chap_secret_len;
-	const char *mutual_user; /* target's name for mutual CHAP, or NULL */
-	const uint8_t *mutual_secret;
-	size_t mutual_secret_len;
+	/* CHAP (chap.h): NULL user means AuthMethod=None. Copied, secrets wiped on free. */
+	struct chap_creds chap;
 
 	enum sess_digest_pref header_digest;
 	enum sess_digest_pref data_digest;
