@@ -408,7 +408,7 @@ static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death wh
 {
 	struct path *p = opaque;
 	struct path_device *dev = p->dev;
-	const struct sess_negotiated *neg;
+	const struct iscsi_params *neg;
 	int r;
 
 	if (s != p->sess)

@@ -111,7 +111,8 @@ struct sess {
 	struct sockaddr_storage portal; /* current (may be a redirect) */
 	socklen_t portal_len;
 
-	struct sess_negotiated neg;
+	struct iscsi_params neg; /* sess_negotiated() */
+	uint16_t tsih;		 /* the target's, from the final login response */
 
 	/* Sequence numbers (RFC 7143 4.2.2): next CmdSN to assign, target window, ExpStatSN. */
 	uint32_t cmdsn, exp_cmdsn, max_cmdsn, exp_statsn;

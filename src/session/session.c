@@ -198,25 +198,12 @@ static void sess_login_done(struct sess *s)
 	const struct iscsi_params *p = login_params(s->login);
 	struct iscsi_pdu_rx_params rx = {0};
 
-	memset(&s->neg, 0, sizeof(s->neg));
-	s->neg.our_max_recv_dsl = p->our_max_recv_dsl;
-	s->neg.target_max_recv_dsl = p->target_max_recv_dsl;
-	s->neg.first_burst = p->first_burst;
-	s->neg.max_burst = p->max_burst;
+	/* The login's result as is, but for what sess_negotiated() promises. */
+	s->neg = *p;
 	s->neg.max_outstanding_r2t = MIN(MAX(p->max_outstanding_r2t, 1u), (uint32_t)SESS_R2T_MAX);
-	s->neg.immediate_data = p->immediate_data;
-	s->neg.initial_r2t = p->initial_r2t;
-	s->neg.header_digest = p->header_digest;
-	s->neg.data_digest = p->data_digest;
-	s->neg.data_pdu_in_order = p->data_pdu_in_order;
-	s->neg.data_sequence_in_order = p->data_sequence_in_order;
-	s->neg.default_time2wait = p->default_time2wait;
-	s->neg.default_time2retain = p->default_time2retain;
-	s->neg.tsih = login_tsih(s->login);
-	s->neg.tpgt = p->tpgt;
-	snprintf(s->neg.target_alias, sizeof(s->neg.target_alias), "%s", p->target_alias);
 	if (!s->neg.target_max_recv_dsl)
 		s->neg.target_max_recv_dsl = ISCSI_PDU_LOGIN_MAX_DSL;
+	s->tsih = login_tsih(s->login);
 
 	/* RFC 7143 4.2.2.1: the first command carries the login's CmdSN. */
 	s->exp_cmdsn = login_exp_cmdsn(s->login);
@@ -562,7 +549,7 @@ const char *sess_death_message(const struct sess *s)
 	return s->state == SESS_DEAD ? s->death_msg : "";
 }
 
-const struct sess_negotiated *sess_negotiated(const struct sess *s)
+const struct iscsi_params *sess_negotiated(const struct sess *s)
 {
 	return &s->neg;
 }

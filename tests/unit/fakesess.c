@@ -271,7 +271,7 @@ static enum sess_state f_state(const struct sess *s)
 	return s->st;
 }
 
-static const struct sess_negotiated *f_negotiated(const struct sess *s)
+static const struct iscsi_params *f_negotiated(const struct sess *s)
 {
 	return &s->neg;
 }

@@ -55,7 +55,7 @@ struct sess {
 	unsigned int pings;
 	unsigned int logouts;
 	bool closed, freed;
-	struct sess_negotiated neg;
+	struct iscsi_params neg;
 	unsigned int submitted;
 	bool fence; /* a fence session: its name has " fence" (src/path/path.c) */
 };
