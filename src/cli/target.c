@@ -132,11 +132,33 @@ static void pick_isid(uint8_t isid[6])
 	isid[5] = (uint8_t)pid;
 }
 
+/*
+ * *out = a new buffer of SECRET_MAX + 1 bytes holding the secret in file
+ * (cli_config_release() wipes and frees it). 0, or an exit code after
+ * printing why.
+ */
+static int secret_load(const char *file, const uint8_t **out, size_t *len)
+{
+	uint8_t *buf = malloc(SECRET_MAX + 1);
+	int rc;
+
+	if (!buf) {
+		cli_err("out of memory");
+		return CLI_EXIT_LOCAL;
+	}
+	rc = secret_read(file, buf, len);
+	if (rc) {
+		secret_wipe(buf, SECRET_MAX + 1);
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	return 0;
+}
+
 int cli_config_build(const struct cli_target *t, bool discovery, struct sess_config *cfg)
 {
 	char err[256];
-	uint8_t *secret = NULL, *msecret = NULL;
-	size_t len;
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -185,41 +207,19 @@ int cli_config_build(const struct cli_target *t, bool discovery, struct sess_con
 		return CLI_EXIT_LOCAL;
 	}
 
+	rc = 0;
 	if (t->chap_user) {
-		secret = malloc(SECRET_MAX + 1);
-		if (!secret) {
-			cli_config_release(cfg);
-			cli_err("out of memory");
-			return CLI_EXIT_LOCAL;
-		}
-		rc = secret_read(t->chap_secret_file, secret, &len);
-		if (rc) {
-			free(secret);
-			cli_config_release(cfg);
-			return rc;
-		}
 		cfg->chap.user = t->chap_user;
-		cfg->chap.secret = secret;
-		cfg->chap.secret_len = len;
+		rc = secret_load(t->chap_secret_file, &cfg->chap.secret, &cfg->chap.secret_len);
 	}
-	if (t->mutual_user) {
-		msecret = malloc(SECRET_MAX + 1);
-		if (!msecret) {
-			cli_config_release(cfg);
-			cli_err("out of memory");
-			return CLI_EXIT_LOCAL;
-		}
-		rc = secret_read(t->mutual_secret_file, msecret, &len);
-		if (rc) {
-			free(msecret);
-			cli_config_release(cfg);
-			return rc;
-		}
+	if (!rc && t->mutual_user) {
 		cfg->chap.mutual_user = t->mutual_user;
-		cfg->chap.mutual_secret = msecret;
-		cfg->chap.mutual_secret_len = len;
+		rc = secret_load(t->mutual_secret_file, &cfg->chap.mutual_secret,
+				 &cfg->chap.mutual_secret_len);
 	}
-	return 0;
+	if (rc)
+		cli_config_release(cfg);
+	return rc;
 }
 
 void cli_config_release(struct sess_config *cfg)
