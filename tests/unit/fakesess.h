@@ -56,6 +56,7 @@ struct sess {
 	unsigned int logouts;
 	bool closed, freed;
 	struct iscsi_params neg;
+	struct chap_creds chap; /* as sess_new() got them: borrowed from the device */
 	unsigned int submitted;
 	bool fence; /* a fence session: its name has " fence" (src/path/path.c) */
 };
