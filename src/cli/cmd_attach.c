@@ -462,12 +462,7 @@ static int attach_resolve(struct attach_cmd *a, struct sess_config *sc)
 	dev->initiator_name = sc->initiator_name;
 	dev->target_name = a->t.target;
 	dev->lun = a->t.lun;
-	dev->chap_user = sc->chap_user;
-	dev->chap_secret = sc->chap_secret;
-	dev->chap_secret_len = sc->chap_secret_len;
-	dev->mutual_user = sc->mutual_user;
-	dev->mutual_secret = sc->mutual_secret;
-	dev->mutual_secret_len = sc->mutual_secret_len;
+	dev->chap = sc->chap;
 	dev->header_digest = a->t.header_digest;
 	dev->max_recv_dsl = a->t.max_recv_dsl;
 	dev->data_digest = a->t.data_digest;

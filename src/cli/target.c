@@ -288,14 +288,13 @@ int cli_config_build(const struct cli_target *t, bool discovery, struct sess_con
 
 	rc = 0;
 	if (t->chap_user) {
-		cfg->chap_user = t->chap_user;
-		rc = chap_secret_load(t->chap_secret_file, &cfg->chap_secret,
-				      &cfg->chap_secret_len);
+		cfg->chap.user = t->chap_user;
+		rc = chap_secret_load(t->chap_secret_file, &cfg->chap.secret, &cfg->chap.secret_len);
 	}
 	if (!rc && t->mutual_user) {
-		cfg->mutual_user = t->mutual_user;
-		rc = chap_secret_load(t->mutual_secret_file, &cfg->mutual_secret,
-				      &cfg->mutual_secret_len);
+		cfg->chap.mutual_user = t->mutual_user;
+		rc = chap_secret_load(t->mutual_secret_file, &cfg->chap.mutual_secret,
+				      &cfg->chap.mutual_secret_len);
 	}
 	if (rc)
 		cli_config_release(cfg);
@@ -304,8 +303,8 @@ int cli_config_build(const struct cli_target *t, bool discovery, struct sess_con
 
 void cli_config_release(struct sess_config *cfg)
 {
-	chap_secret_drop(cfg->chap_secret);
-	chap_secret_drop(cfg->mutual_secret);
+	chap_secret_drop(cfg->chap.secret);
+	chap_secret_drop(cfg->chap.mutual_secret);
 	free((void *)cfg->initiator_name);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -379,18 +379,6 @@ static int dup_str(char **dst, const char *src)
 	return *dst ? 0 : -ENOMEM;
 }
 
-static int dup_mem(uint8_t **dst, const uint8_t *src, size_t len)
-{
-	*dst = NULL;
-	if (!src || !len)
-		return 0;
-	*dst = malloc(len);
-	if (!*dst)
-		return -ENOMEM;
-	memcpy(*dst, src, len);
-	return 0;
-}
-
 #define DEFAULT(f, v)                                                                              \
 	do {                                                                                       \
 		if (!c->f)                                                                         \
@@ -413,20 +401,13 @@ static int pd_copy_config(struct path_device *dev, const struct path_device_conf
 	r |= dup_str(&dev->initiator_name, cfg->initiator_name);
 	r |= dup_str(&dev->initiator_alias, cfg->initiator_alias);
 	r |= dup_str(&dev->target_name, cfg->target_name);
-	r |= dup_str(&dev->chap_user, cfg->chap_user);
-	r |= dup_str(&dev->mutual_user, cfg->mutual_user);
-	r |= dup_mem(&dev->chap_secret, cfg->chap_secret, cfg->chap_secret_len);
-	r |= dup_mem(&dev->mutual_secret, cfg->mutual_secret, cfg->mutual_secret_len);
+	r |= chap_creds_dup(&c->chap, &cfg->chap);
 	for (unsigned int i = 0; i < cfg->npaths; i++)
 		r |= dup_str(&ifnames[i], cfg->paths[i].bind_ifname);
 	c->name = dev->name;
 	c->initiator_name = dev->initiator_name;
 	c->initiator_alias = dev->initiator_alias;
 	c->target_name = dev->target_name;
-	c->chap_user = dev->chap_user;
-	c->mutual_user = dev->mutual_user;
-	c->chap_secret = dev->chap_secret;
-	c->mutual_secret = dev->mutual_secret;
 	for (unsigned int i = 0; i < cfg->npaths; i++) {
 		c->paths[i].bind_ifname = ifnames[i];
 		c->paths[i].name = NULL;
@@ -626,13 +607,6 @@ void path_device_free(struct path_device *dev)
 	free(dev->initiator_name);
 	free(dev->initiator_alias);
 	free(dev->target_name);
-	free(dev->chap_user);
-	free(dev->mutual_user);
-	if (dev->chap_secret)
-		explicit_bzero(dev->chap_secret, dev->cfg.chap_secret_len);
-	if (dev->mutual_secret)
-		explicit_bzero(dev->mutual_secret, dev->cfg.mutual_secret_len);
-	free(dev->chap_secret);
-	free(dev->mutual_secret);
+	chap_creds_free(&dev->cfg.chap);
 	free(dev);
 }

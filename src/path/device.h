@@ -199,12 +199,7 @@ struct path_device_config {
 	struct path_config paths[PATH_MAX_PATHS];
 	unsigned int npaths;
 
-	const char *chap_user;
-	const uint8_t *chap_secret;
-	size_t chap_secret_len;
-	const char *mutual_user;
-	const uint8_t *mutual_secret;
-	size_t mutual_secret_len;
+	struct chap_creds chap; /* session/chap.h; user NULL: no CHAP */
 	enum sess_digest_pref header_digest;
 	enum sess_digest_pref data_digest;
 

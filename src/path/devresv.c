@@ -547,7 +547,7 @@ static void resv_move_on_state(struct sess *s, enum sess_state st, enum sess_dea
 	struct path_device *dev = opaque;
 	struct path *p = &dev->paths[dev->resv_move_from];
 	struct path *q = &dev->paths[dev->resv_move_to];
-	const struct sess_negotiated *neg;
+	const struct iscsi_params *neg;
 
 	if (st == SESS_DEAD) {
 		/* Only the previous one may be freed here: s is inside its callback. */

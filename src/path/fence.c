@@ -135,7 +135,7 @@ static void fence_on_state(struct sess *s, enum sess_state st, enum sess_death w
 	struct path *p = opaque;
 	struct path_device *dev = p->dev;
 	const struct path *via;
-	const struct sess_negotiated *neg;
+	const struct iscsi_params *neg;
 
 	if (s != p->fence_sess)
 		return;

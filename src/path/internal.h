@@ -174,9 +174,8 @@ const char *pd_state_name(enum dev_state st);
 struct path_device {
 	struct bdev bd;
 	struct ev_loop *loop;
-	struct path_device_config cfg; /* strings below are our copies */
-	char *name, *initiator_name, *initiator_alias, *target_name, *chap_user, *mutual_user;
-	uint8_t *chap_secret, *mutual_secret;
+	struct path_device_config cfg; /* strings below and cfg.chap are our copies */
+	char *name, *initiator_name, *initiator_alias, *target_name;
 	enum dev_state state;
 	bool ready;
 	bool ready_notified;

@@ -408,7 +408,7 @@ static void sess_on_state(struct sess *s, enum sess_state st, enum sess_death wh
 {
 	struct path *p = opaque;
 	struct path_device *dev = p->dev;
-	const struct sess_negotiated *neg;
+	const struct iscsi_params *neg;
 	int r;
 
 	if (s != p->sess)
@@ -484,12 +484,7 @@ void path_sess_config(const struct path *p, const struct path *via, const char *
 	sc->bind_addr_len = via->cfg.bind_addr_len;
 	memcpy(sc->isid, p->isid, 6);
 	sc->tsih = 0; /* always: a login on this ISID reinstates the path's old session */
-	sc->chap_user = dev->cfg.chap_user;
-	sc->chap_secret = dev->cfg.chap_secret;
-	sc->chap_secret_len = dev->cfg.chap_secret_len;
-	sc->mutual_user = dev->cfg.mutual_user;
-	sc->mutual_secret = dev->cfg.mutual_secret;
-	sc->mutual_secret_len = dev->cfg.mutual_secret_len;
+	sc->chap = dev->cfg.chap;
 	sc->header_digest = dev->cfg.header_digest;
 	sc->data_digest = dev->cfg.data_digest;
 	sc->login_timeout_ms = dev->cfg.login_timeout_ms;

@@ -28,7 +28,7 @@ struct path_transport_ops {
 	void (*close)(struct sess *s);
 	void (*free)(struct sess *s);
 	enum sess_state (*state)(const struct sess *s);
-	const struct sess_negotiated *(*negotiated)(const struct sess *s);
+	const struct iscsi_params *(*negotiated)(const struct sess *s);
 	const char *(*death_name)(enum sess_death d);
 };
 

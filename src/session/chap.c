@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -254,5 +255,59 @@ int chap_ctx_verify(const struct chap_ctx *c, const uint8_t *secret, size_t secr
 void chap_ctx_wipe(struct chap_ctx *c)
 {
 	OPENSSL_cleanse(c, sizeof(*c));
+	memset(c, 0, sizeof(*c));
+}
+
+/* A copy of len bytes of p, NULL for a NULL p; malloc(1) keeps an empty secret non-NULL. */
+static void *chap_memdup(const void *p, size_t len, bool *failed)
+{
+	void *d;
+
+	if (!p)
+		return NULL;
+	d = malloc(len ? len : 1);
+	if (!d)
+		*failed = true;
+	else
+		memcpy(d, p, len);
+	return d;
+}
+
+static char *chap_strdup(const char *s, bool *failed)
+{
+	return s ? chap_memdup(s, strlen(s) + 1, failed) : NULL;
+}
+
+int chap_creds_dup(struct chap_creds *dst, const struct chap_creds *src)
+{
+	struct chap_creds c = *src;
+	bool failed = false;
+
+	c.user = chap_strdup(src->user, &failed);
+	c.mutual_user = chap_strdup(src->mutual_user, &failed);
+	c.secret = chap_memdup(src->secret, src->secret_len, &failed);
+	c.mutual_secret = chap_memdup(src->mutual_secret, src->mutual_secret_len, &failed);
+	*dst = c;
+	if (failed) {
+		chap_creds_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void chap_wipe_free(const uint8_t *p, size_t len)
+{
+	if (p) {
+		OPENSSL_cleanse((void *)p, len);
+		free((void *)p);
+	}
+}
+
+void chap_creds_free(struct chap_creds *c)
+{
+	chap_wipe_free(c->secret, c->secret_len);
+	chap_wipe_free(c->mutual_secret, c->mutual_secret_len);
+	free((void *)c->user);
+	free((void *)c->mutual_user);
 	memset(c, 0, sizeof(*c));
 }

@@ -11,7 +11,8 @@
  * Contract
  * - No I/O, no logging of secrets or responses, ever.
  * - Secrets are byte strings with a length (they may contain NUL), borrowed
- *   for the duration of a call; nothing here keeps a pointer to them.
+ *   for the duration of a call; nothing here keeps a pointer to them, but
+ *   for the owned copy chap_creds_dup() makes (see struct chap_creds).
  * - struct chap_ctx holds our challenge for mutual CHAP; chap_ctx_wipe()
  *   cleanses it (OPENSSL_cleanse) and must be called when the login ends.
  * - Functions return 0 / a length, or -errno.
@@ -67,6 +68,39 @@ bool chap_alg_supported(int alg);
  */
 int chap_response(int alg, uint8_t id, const uint8_t *secret, size_t secret_len,
 		  const uint8_t *challenge, size_t challenge_len, uint8_t *out, size_t cap);
+
+/*
+ * The CHAP credentials of a login, one struct wherever they travel
+ * (command line -> device -> path -> session -> login). user NULL:
+ * AuthMethod=None. mutual_secret set (and not empty): mutual CHAP, the
+ * target must answer our challenge with it. Secrets are byte strings with
+ * a length; no part of this is ever logged.
+ *
+ * Ownership is the holder's to say: in a config the pointers are borrowed;
+ * an object that outlives its caller's config (session, device) keeps a
+ * copy from chap_creds_dup() and releases it with chap_creds_free().
+ */
+struct chap_creds {
+	const char *user;
+	const uint8_t *secret;
+	size_t secret_len;
+	const char *mutual_user; /* target's expected CHAP_N (NULL: any) */
+	const uint8_t *mutual_secret;
+	size_t mutual_secret_len;
+};
+
+/*
+ * dst = an owned deep copy of src: the strings and the secrets (a secret
+ * of length 0 stays non-NULL if it was). dst may be src. Returns 0, or
+ * -ENOMEM with dst all zero and nothing allocated.
+ */
+int chap_creds_dup(struct chap_creds *dst, const struct chap_creds *src);
+
+/*
+ * Release a copy from chap_creds_dup(): cleanse the secrets
+ * (OPENSSL_cleanse), free every part, zero c. Safe on an all-zero c.
+ */
+void chap_creds_free(struct chap_creds *c);
 
 /* State of our side of one CHAP exchange (one login). */
 struct chap_ctx {

@@ -181,24 +181,25 @@ int login_init(struct login *l, const struct login_config *cfg)
 
 	if (!cfg->initiator_name || !*cfg->initiator_name)
 		return login_fail(l, -EINVAL, "no initiator name configured");
-	if (cfg->chap_user && (!cfg->chap_secret || !cfg->chap_secret_len))
+	if (cfg->chap.user && (!cfg->chap.secret || !cfg->chap.secret_len))
 		return login_fail(l, -EINVAL, "CHAP user without a secret");
-	if (cfg->mutual_secret && cfg->mutual_secret_len) {
-		if (!cfg->chap_user)
+	if (cfg->chap.mutual_secret && cfg->chap.mutual_secret_len) {
+		if (!cfg->chap.user)
 			return login_fail(l, -EINVAL, "mutual CHAP needs one-way CHAP credentials");
 		/*
 		 * RFC 7143 12.1.3: a secret used to authenticate the initiator
 		 * MUST NOT be used to authenticate the target; with the same
 		 * secret a target could reflect our challenge.
 		 */
-		if (cfg->mutual_secret_len == cfg->chap_secret_len &&
-		    CRYPTO_memcmp(cfg->mutual_secret, cfg->chap_secret, cfg->chap_secret_len) == 0)
+		if (cfg->chap.mutual_secret_len == cfg->chap.secret_len &&
+		    CRYPTO_memcmp(cfg->chap.mutual_secret, cfg->chap.secret,
+				  cfg->chap.secret_len) == 0)
 			return login_fail(l, -EINVAL,
 					  "mutual CHAP secret equals the initiator's CHAP secret");
 		l->mutual = true;
 	}
 
-	if (cfg->chap_user) {
+	if (cfg->chap.user) {
 		for (int i = 0; i < CHAP_ALGS_MAX; i++)
 			if (cfg->chap_algs[i])
 				all_default = false;
@@ -221,7 +222,7 @@ int login_init(struct login *l, const struct login_config *cfg)
 	op.initiator_alias = cfg->initiator_alias;
 	op.target_name = cfg->target_name;
 	op.leading = cfg->tsih == 0;
-	if (!cfg->chap_user)
+	if (!cfg->chap.user)
 		op.auth = ISCSI_AUTH_NONE;
 	else if (cfg->auth_required || l->mutual)
 		op.auth = ISCSI_AUTH_CHAP;

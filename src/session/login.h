@@ -120,16 +120,8 @@ struct login_config {
 	uint32_t cmdsn;	     /* initial CmdSN (leading login) */
 	uint32_t exp_statsn; /* ExpStatSN of the first request (0 on a new connection) */
 
-	/*
-	 * CHAP. chap_user NULL: AuthMethod=None. Secrets are byte strings,
-	 * borrowed until login_destroy(); never logged.
-	 */
-	const char *chap_user;
-	const uint8_t *chap_secret;
-	size_t chap_secret_len;
-	const char *mutual_user; /* target's expected CHAP_N (NULL: any); mutual if mutual_secret */
-	const uint8_t *mutual_secret;
-	size_t mutual_secret_len;
+	/* CHAP (chap.h): chap.user NULL is AuthMethod=None. Borrowed until login_destroy(). */
+	struct chap_creds chap;
 	bool auth_required; /* offer CHAP only (implied by mutual CHAP) */
 	/*
 	 * CHAP_A offer, strongest first, 0-terminated. All zero = 8,6,5 (those

@@ -141,13 +141,13 @@ int login_chap_answer(struct login *l, const struct iscsi_pdu_login_rsp *rsp,
 	dbg(LOG_SUB_LOGIN, "%s: CHAP with %s, id %u, %zu-byte challenge", login_name(l),
 	    chap_alg_name((int)alg), (unsigned int)id, clen);
 
-	rl = chap_ctx_respond(&l->chap, (uint8_t)id, l->cfg.chap_secret, l->cfg.chap_secret_len,
+	rl = chap_ctx_respond(&l->chap, (uint8_t)id, l->cfg.chap.secret, l->cfg.chap.secret_len,
 			      resp, sizeof(resp));
 	if (rl < 0)
 		return login_fail(l, rl, "CHAP response failed: %s", strerror(-rl));
 	iscsi_text_builder_init(&b, l->out, sizeof(l->out));
 	b.len = l->out_len;
-	iscsi_text_add(&b, "CHAP_N", l->cfg.chap_user);
+	iscsi_text_add(&b, "CHAP_N", l->cfg.chap.user);
 	iscsi_text_add_binary_hex(&b, "CHAP_R", resp, (size_t)rl);
 	OPENSSL_cleanse(resp, sizeof(resp));
 	if (l->mutual) {
@@ -179,15 +179,15 @@ int login_chap_verify(struct login *l, const struct iscsi_pdu_login_rsp *rsp,
 		if (!ck->n || !ck->r)
 			return login_fail(l, -EKEYREJECTED,
 					  "target did not authenticate itself (no CHAP_N/CHAP_R)");
-		if (l->cfg.mutual_user && strcmp(ck->n->value, l->cfg.mutual_user))
+		if (l->cfg.chap.mutual_user && strcmp(ck->n->value, l->cfg.chap.mutual_user))
 			return login_fail(l, -EKEYREJECTED,
 					  "target's CHAP_N is not the configured target user");
 		/* A wrong length is a wrong response, not a syntax error. */
 		if (iscsi_text_decode_binary(ck->r->value, ck->r->value_len, resp, sizeof(resp),
 					     &rl) < 0)
 			return login_fail(l, -EKEYREJECTED, "target's CHAP_R is malformed");
-		ret = chap_ctx_verify(&l->chap, l->cfg.mutual_secret, l->cfg.mutual_secret_len,
-				      resp, rl);
+		ret = chap_ctx_verify(&l->chap, l->cfg.chap.mutual_secret,
+				      l->cfg.chap.mutual_secret_len, resp, rl);
 		OPENSSL_cleanse(resp, sizeof(resp));
 		if (ret < 0)
 			return login_fail(l, -EKEYREJECTED,

@@ -93,10 +93,8 @@ struct sess_echo {
 
 struct sess {
 	struct ev_loop *loop;
-	struct sess_config cfg; /* strings below are our copies */
+	struct sess_config cfg; /* strings below and cfg.chap are our copies */
 	char *name, *initiator_name, *initiator_alias, *target_name, *bind_ifname;
-	uint8_t *chap_secret, *mutual_secret;
-	char *chap_user, *mutual_user;
 	struct sess_callbacks cb;
 	void *opaque;
 
@@ -113,7 +111,8 @@ struct sess {
 	struct sockaddr_storage portal; /* current (may be a redirect) */
 	socklen_t portal_len;
 
-	struct sess_negotiated neg;
+	struct iscsi_params neg; /* sess_negotiated() */
+	uint16_t tsih;		 /* the target's, from the final login response */
 
 	/* Sequence numbers (RFC 7143 4.2.2): next CmdSN to assign, target window, ExpStatSN. */
 	uint32_t cmdsn, exp_cmdsn, max_cmdsn, exp_statsn;

@@ -170,12 +170,7 @@ static int sess_login_begin(struct sess *s)
 	lc.itt = 0;
 	lc.cmdsn = s->cmdsn;
 	lc.exp_statsn = 0;
-	lc.chap_user = s->chap_user;
-	lc.chap_secret = s->chap_secret;
-	lc.chap_secret_len = s->cfg.chap_secret_len;
-	lc.mutual_user = s->mutual_user;
-	lc.mutual_secret = s->mutual_secret;
-	lc.mutual_secret_len = s->cfg.mutual_secret_len;
+	lc.chap = s->cfg.chap;
 	lc.op.header_digest = (enum iscsi_digest_pref)s->cfg.header_digest;
 	lc.op.data_digest = (enum iscsi_digest_pref)s->cfg.data_digest;
 	lc.op.max_recv_dsl = s->cfg.max_recv_dsl;
@@ -203,25 +198,12 @@ static void sess_login_done(struct sess *s)
 	const struct iscsi_params *p = login_params(s->login);
 	struct iscsi_pdu_rx_params rx = {0};
 
-	memset(&s->neg, 0, sizeof(s->neg));
-	s->neg.our_max_recv_dsl = p->our_max_recv_dsl;
-	s->neg.target_max_recv_dsl = p->target_max_recv_dsl;
-	s->neg.first_burst = p->first_burst;
-	s->neg.max_burst = p->max_burst;
+	/* The login's result as is, but for what sess_negotiated() promises. */
+	s->neg = *p;
 	s->neg.max_outstanding_r2t = MIN(MAX(p->max_outstanding_r2t, 1u), (uint32_t)SESS_R2T_MAX);
-	s->neg.immediate_data = p->immediate_data;
-	s->neg.initial_r2t = p->initial_r2t;
-	s->neg.header_digest = p->header_digest;
-	s->neg.data_digest = p->data_digest;
-	s->neg.data_pdu_in_order = p->data_pdu_in_order;
-	s->neg.data_sequence_in_order = p->data_sequence_in_order;
-	s->neg.default_time2wait = p->default_time2wait;
-	s->neg.default_time2retain = p->default_time2retain;
-	s->neg.tsih = login_tsih(s->login);
-	s->neg.tpgt = p->tpgt;
-	snprintf(s->neg.target_alias, sizeof(s->neg.target_alias), "%s", p->target_alias);
 	if (!s->neg.target_max_recv_dsl)
 		s->neg.target_max_recv_dsl = ISCSI_PDU_LOGIN_MAX_DSL;
+	s->tsih = login_tsih(s->login);
 
 	/* RFC 7143 4.2.2.1: the first command carries the login's CmdSN. */
 	s->exp_cmdsn = login_exp_cmdsn(s->login);
@@ -426,27 +408,21 @@ static void sess_login_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- Public API ---- */
 
-static char *dup_or_null(const char *p)
+/* Point *field at an owned copy of its string, kept in *own (NULL stays NULL). */
+static int sess_own(char **own, const char **field)
 {
-	return p ? strdup(p) : NULL;
-}
-
-static uint8_t *dup_secret(const uint8_t *p, size_t len)
-{
-	uint8_t *d;
-
-	if (!p)
-		return NULL;
-	d = malloc(len ? len : 1);
-	if (d)
-		memcpy(d, p, len);
-	return d;
+	if (!*field)
+		return 0;
+	*own = strdup(*field);
+	*field = *own;
+	return *own ? 0 : -ENOMEM;
 }
 
 struct sess *sess_new(struct ev_loop *loop, const struct sess_config *cfg,
 		      const struct sess_callbacks *cb, void *opaque)
 {
 	struct sess *s;
+	int r;
 
 	if (!loop || !cfg || !cfg->initiator_name || (!cfg->discovery && !cfg->target_name) ||
 	    cfg->portal_len > sizeof(cfg->portal)) {
@@ -458,6 +434,15 @@ struct sess *sess_new(struct ev_loop *loop, const struct sess_config *cfg,
 		return NULL;
 	s->loop = loop;
 	s->cfg = *cfg;
+	/* The config copy must not point at the caller's strings. */
+	r = chap_creds_dup(&s->cfg.chap, &cfg->chap);
+	if (!s->cfg.name)
+		s->cfg.name = "sess";
+	r |= sess_own(&s->name, &s->cfg.name);
+	r |= sess_own(&s->initiator_name, &s->cfg.initiator_name);
+	r |= sess_own(&s->initiator_alias, &s->cfg.initiator_alias);
+	r |= sess_own(&s->target_name, &s->cfg.target_name);
+	r |= sess_own(&s->bind_ifname, &s->cfg.bind_ifname);
 	if (!s->cfg.max_recv_dsl)
 		s->cfg.max_recv_dsl = ISCSI_PARAM_DEF_MAX_RECV_DSL;
 	if (s->cfg.max_recv_dsl > ISCSI_PDU_DSL_MAX)
@@ -472,25 +457,6 @@ struct sess *sess_new(struct ev_loop *loop, const struct sess_config *cfg,
 		s->cfg.cmd_window_max = 128;
 	if (s->cfg.cmd_window_max > (1u << 14))
 		s->cfg.cmd_window_max = 1u << 14;
-	s->name = strdup(cfg->name ? cfg->name : "sess");
-	s->initiator_name = strdup(cfg->initiator_name);
-	s->initiator_alias = dup_or_null(cfg->initiator_alias);
-	s->target_name = dup_or_null(cfg->target_name);
-	s->bind_ifname = dup_or_null(cfg->bind_ifname);
-	s->chap_user = dup_or_null(cfg->chap_user);
-	s->mutual_user = dup_or_null(cfg->mutual_user);
-	s->chap_secret = dup_secret(cfg->chap_secret, cfg->chap_secret_len);
-	s->mutual_secret = dup_secret(cfg->mutual_secret, cfg->mutual_secret_len);
-	/* The config copy must not point at the caller's strings. */
-	s->cfg.name = s->name;
-	s->cfg.initiator_name = s->initiator_name;
-	s->cfg.initiator_alias = s->initiator_alias;
-	s->cfg.target_name = s->target_name;
-	s->cfg.bind_ifname = s->bind_ifname;
-	s->cfg.chap_user = s->chap_user;
-	s->cfg.mutual_user = s->mutual_user;
-	s->cfg.chap_secret = s->chap_secret;
-	s->cfg.mutual_secret = s->mutual_secret;
 	if (cb)
 		s->cb = *cb;
 	s->opaque = opaque;
@@ -499,11 +465,7 @@ struct sess *sess_new(struct ev_loop *loop, const struct sess_config *cfg,
 	s->cmdsn = cfg->initial_cmdsn ? cfg->initial_cmdsn : 1;
 	list_init(&s->pending);
 	ev_init(&s->login_timer, sess_login_timeout);
-	if (!s->name || !s->initiator_name || (cfg->initiator_alias && !s->initiator_alias) ||
-	    (cfg->target_name && !s->target_name) || (cfg->bind_ifname && !s->bind_ifname) ||
-	    (cfg->chap_user && !s->chap_user) || (cfg->mutual_user && !s->mutual_user) ||
-	    (cfg->chap_secret && !s->chap_secret) || (cfg->mutual_secret && !s->mutual_secret) ||
-	    conn_init(&s->conn, loop, &sess_conn_ops, s, s->cfg.max_recv_dsl) < 0 ||
+	if (r < 0 || conn_init(&s->conn, loop, &sess_conn_ops, s, s->cfg.max_recv_dsl) < 0 ||
 	    sess_tasks_init(s) < 0) {
 		sess_free(s);
 		errno = ENOMEM;
@@ -587,7 +549,7 @@ const char *sess_death_message(const struct sess *s)
 	return s->state == SESS_DEAD ? s->death_msg : "";
 }
 
-const struct sess_negotiated *sess_negotiated(const struct sess *s)
+const struct iscsi_params *sess_negotiated(const struct sess *s)
 {
 	return &s->neg;
 }
@@ -615,14 +577,6 @@ void sess_close(struct sess *s)
 	sess_die(s, SESS_DEATH_CLOSED, "%s", "");
 }
 
-static void wipe_free(void *p, size_t len)
-{
-	if (p) {
-		OPENSSL_cleanse(p, len);
-		free(p);
-	}
-}
-
 void sess_free(struct sess *s)
 {
 	if (!s)
@@ -631,15 +585,12 @@ void sess_free(struct sess *s)
 	ev_timer_stop(s->loop, &s->login_timer);
 	sess_login_end(s);
 	sess_tasks_fini(s);
-	wipe_free(s->chap_secret, s->cfg.chap_secret_len);
-	wipe_free(s->mutual_secret, s->cfg.mutual_secret_len);
+	chap_creds_free(&s->cfg.chap);
 	free(s->name);
 	free(s->initiator_name);
 	free(s->initiator_alias);
 	free(s->target_name);
 	free(s->bind_ifname);
-	free(s->chap_user);
-	free(s->mutual_user);
 	free(s->text_in);
 	free(s);
 }

@@ -39,6 +39,8 @@
 
 #include <ev.h>
 
+#include "session/chap.h"
+#include "session/param.h"
 #include "util/list.h"
 
 struct sess;
@@ -126,13 +128,8 @@ struct sess_config {
 	uint8_t isid[6]; /* chosen by the owner, stable per path (RFC 7143 10.12.5) */
 	uint16_t tsih;	 /* 0 for a new session */
 
-	/* CHAP: NULL user means AuthMethod=None. Secrets are copied and wiped on free. */
-	const char *chap_user;
-	const uint8_t *chap_secret;
-	size_t chap_secret_len;
-	const char *mutual_user; /* target's name for mutual CHAP, or NULL */
-	const uint8_t *mutual_secret;
-	size_t mutual_secret_len;
+	/* CHAP (chap.h): NULL user means AuthMethod=None. Copied, secrets wiped on free. */
+	struct chap_creds chap;
 
 	enum sess_digest_pref header_digest;
 	enum sess_digest_pref data_digest;
@@ -155,26 +152,6 @@ struct sess_config {
 	uint32_t tcp_user_timeout_ms;
 	uint32_t cmd_window_max; /* cap on commands in flight (default 128) */
 	uint32_t initial_cmdsn;	 /* CmdSN of the leading login; 0 means 1 (tests use the wrap) */
-};
-
-/* Values agreed at login, readable once SESS_READY is reached. */
-struct sess_negotiated {
-	uint32_t our_max_recv_dsl;    /* what the target may send us per PDU */
-	uint32_t target_max_recv_dsl; /* what we may send the target per PDU */
-	uint32_t first_burst;
-	uint32_t max_burst;
-	uint32_t max_outstanding_r2t;
-	bool immediate_data;
-	bool initial_r2t;
-	bool header_digest;
-	bool data_digest;
-	bool data_pdu_in_order;
-	bool data_sequence_in_order;
-	uint32_t default_time2wait;
-	uint32_t default_time2retain;
-	uint16_t tsih;
-	uint16_t tpgt;
-	char target_alias[256];
 };
 
 /* A SCSI command. The owner allocates it and keeps it alive until done. */
@@ -279,7 +256,13 @@ int sess_start_fd(struct sess *s, int fd);
 enum sess_state sess_state(const struct sess *s);
 enum sess_death sess_death_reason(const struct sess *s);
 const char *sess_death_message(const struct sess *s); /* "" while alive */
-const struct sess_negotiated *sess_negotiated(const struct sess *s);
+/*
+ * Values agreed at login, readable once SESS_READY is reached: the login's
+ * result (param.h) as is, except max_outstanding_r2t clamped to the 1..16
+ * R2Ts a session tracks, and a target_max_recv_dsl the target left at 0
+ * read as 8192 (the RFC 7143 13.12 default).
+ */
+const struct iscsi_params *sess_negotiated(const struct sess *s);
 const char *sess_name(const struct sess *s);
 
 /*

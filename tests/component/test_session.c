@@ -232,9 +232,9 @@ START_TEST(chap_login)
 	struct env e;
 
 	env_cfg_default(&sc);
-	sc.chap_user = "alice";
-	sc.chap_secret = secret;
-	sc.chap_secret_len = 16;
+	sc.chap.user = "alice";
+	sc.chap.secret = secret;
+	sc.chap.secret_len = 16;
 	env_up(&e, &fc, &sc);
 	ck_assert_uint_eq(e.ft->chap_step, 3);
 	env_down(&e);
@@ -249,9 +249,9 @@ START_TEST(chap_wrong_secret)
 	struct env e;
 
 	env_cfg_default(&sc);
-	sc.chap_user = "alice";
-	sc.chap_secret = secret;
-	sc.chap_secret_len = 17;
+	sc.chap.user = "alice";
+	sc.chap.secret = secret;
+	sc.chap.secret_len = 17;
 	env_start(&e, &fc, &sc);
 	ck_assert(RUN_UNTIL(&e, sess_state(e.s) == SESS_DEAD, 2.0));
 	ck_assert_int_eq(e.death, SESS_DEATH_AUTH);

@@ -158,14 +158,14 @@ int main(int argc, char **argv)
 	cfg.data_digest = crc ? SESS_DIGEST_CRC32C : SESS_DIGEST_NONE;
 	/* SMOKE_CHAP_USER / SMOKE_CHAP_SECRET: one-way CHAP; SMOKE_MUTUAL_*: mutual. */
 	if (getenv("SMOKE_CHAP_USER")) {
-		cfg.chap_user = getenv("SMOKE_CHAP_USER");
-		cfg.chap_secret = (const uint8_t *)getenv("SMOKE_CHAP_SECRET");
-		cfg.chap_secret_len = strlen(getenv("SMOKE_CHAP_SECRET"));
+		cfg.chap.user = getenv("SMOKE_CHAP_USER");
+		cfg.chap.secret = (const uint8_t *)getenv("SMOKE_CHAP_SECRET");
+		cfg.chap.secret_len = strlen(getenv("SMOKE_CHAP_SECRET"));
 	}
 	if (getenv("SMOKE_MUTUAL_USER")) {
-		cfg.mutual_user = getenv("SMOKE_MUTUAL_USER");
-		cfg.mutual_secret = (const uint8_t *)getenv("SMOKE_MUTUAL_SECRET");
-		cfg.mutual_secret_len = strlen(getenv("SMOKE_MUTUAL_SECRET"));
+		cfg.chap.mutual_user = getenv("SMOKE_MUTUAL_USER");
+		cfg.chap.mutual_secret = (const uint8_t *)getenv("SMOKE_MUTUAL_SECRET");
+		cfg.chap.mutual_secret_len = strlen(getenv("SMOKE_MUTUAL_SECRET"));
 	}
 	cfg.first_burst = 65536;
 	cfg.max_burst = 262144;

@@ -60,14 +60,14 @@ static void setup(uint8_t sel, struct login_config *c)
 	c->tsih = (sel & 32) ? 0x77 : 0;
 	c->max_send_data = (sel & 16) ? 24 : 0;
 	if (sel & 3) {
-		c->chap_user = "fuzzer";
-		c->chap_secret = secret;
-		c->chap_secret_len = sizeof(secret) - 1;
+		c->chap.user = "fuzzer";
+		c->chap.secret = secret;
+		c->chap.secret_len = sizeof(secret) - 1;
 	}
 	if ((sel & 3) == 2) {
-		c->mutual_user = "tgt";
-		c->mutual_secret = tsecret;
-		c->mutual_secret_len = sizeof(tsecret) - 1;
+		c->chap.mutual_user = "tgt";
+		c->chap.mutual_secret = tsecret;
+		c->chap.mutual_secret_len = sizeof(tsecret) - 1;
 	}
 	if ((sel & 3) == 3)
 		c->auth_required = true;

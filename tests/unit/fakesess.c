@@ -147,6 +147,7 @@ static struct sess *f_new(struct ev_loop *loop, const struct sess_config *cfg,
 	snprintf(s->name, sizeof(s->name), "%s", cfg->name);
 	memcpy(s->isid, cfg->isid, 6);
 	s->tsih = cfg->tsih;
+	s->chap = cfg->chap;
 	s->fence = strstr(cfg->name, " fence") != NULL;
 	s->st = SESS_IDLE;
 	s->cb = *cb;
@@ -271,7 +272,7 @@ static enum sess_state f_state(const struct sess *s)
 	return s->st;
 }
 
-static const struct sess_negotiated *f_negotiated(const struct sess *s)
+static const struct iscsi_params *f_negotiated(const struct sess *s)
 {
 	return &s->neg;
 }

@@ -55,7 +55,8 @@ struct sess {
 	unsigned int pings;
 	unsigned int logouts;
 	bool closed, freed;
-	struct sess_negotiated neg;
+	struct iscsi_params neg;
+	struct chap_creds chap; /* as sess_new() got them: borrowed from the device */
 	unsigned int submitted;
 	bool fence; /* a fence session: its name has " fence" (src/path/path.c) */
 };

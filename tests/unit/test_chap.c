@@ -345,6 +345,56 @@ START_TEST(own_challenges_fresh_per_login)
 }
 END_TEST
 
+/*
+ * chap_creds_dup() copies every part (so the caller's config may go away),
+ * keeps NUL bytes and an empty but present secret, leaves absent parts
+ * NULL; chap_creds_free() leaves an all-zero struct and takes one twice.
+ */
+START_TEST(creds_deep_copy)
+{
+	char user[] = "alice", muser[] = "tgt";
+	uint8_t secret[] = {'a', 0, 'b', 'c'};
+	uint8_t empty[1] = {0};
+	struct chap_creds src = {.user = user,
+				 .secret = secret,
+				 .secret_len = sizeof(secret),
+				 .mutual_user = muser,
+				 .mutual_secret = empty,
+				 .mutual_secret_len = 0};
+	struct chap_creds c, zero = {0};
+
+	ck_assert_int_eq(chap_creds_dup(&c, &src), 0);
+	memset(user, 'x', sizeof(user) - 1);
+	memset(muser, 'x', sizeof(muser) - 1);
+	memset(secret, 'x', sizeof(secret));
+	ck_assert_str_eq(c.user, "alice");
+	ck_assert_str_eq(c.mutual_user, "tgt");
+	ck_assert_uint_eq(c.secret_len, 4);
+	ck_assert(memcmp(c.secret, "a\0bc", 4) == 0);
+	ck_assert_ptr_nonnull(c.mutual_secret);
+	ck_assert_ptr_ne(c.mutual_secret, empty);
+	ck_assert_uint_eq(c.mutual_secret_len, 0);
+	chap_creds_free(&c);
+	ck_assert(memcmp(&c, &zero, sizeof(c)) == 0);
+	chap_creds_free(&c);
+
+	/* One-way only: the mutual parts stay absent. */
+	src.mutual_user = NULL;
+	src.mutual_secret = NULL;
+	ck_assert_int_eq(chap_creds_dup(&c, &src), 0);
+	ck_assert_ptr_null(c.mutual_user);
+	ck_assert_ptr_null(c.mutual_secret);
+	chap_creds_free(&c);
+
+	/* dst may be src: the copy replaces the borrowed pointers. */
+	src.user = user;
+	ck_assert_int_eq(chap_creds_dup(&src, &src), 0);
+	ck_assert_ptr_ne(src.user, user);
+	ck_assert_ptr_ne(src.secret, secret);
+	chap_creds_free(&src);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("chap");
@@ -362,6 +412,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, reflection_across_logins_refused);
 	tcase_add_test(tc, history_is_bounded);
 	tcase_add_test(tc, own_challenges_fresh_per_login);
+	tcase_add_test(tc, creds_deep_copy);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -251,9 +251,9 @@ static void chap_cfg(void)
 	static const uint8_t secret[] = "my-chap-secret";
 
 	base_cfg();
-	cfg.chap_user = "alice";
-	cfg.chap_secret = secret;
-	cfg.chap_secret_len = sizeof(secret) - 1;
+	cfg.chap.user = "alice";
+	cfg.chap.secret = secret;
+	cfg.chap.secret_len = sizeof(secret) - 1;
 }
 
 /* Security stage up to our CHAP_R; returns the request carrying it. */
@@ -331,9 +331,9 @@ static const uint8_t tsecret[] = "target-secret-99";
 static void mutual_cfg(void)
 {
 	chap_cfg();
-	cfg.mutual_user = "tgt";
-	cfg.mutual_secret = tsecret;
-	cfg.mutual_secret_len = sizeof(tsecret) - 1;
+	cfg.chap.mutual_user = "tgt";
+	cfg.chap.mutual_secret = tsecret;
+	cfg.chap.mutual_secret_len = sizeof(tsecret) - 1;
 }
 
 static int unhex(const char *s, uint8_t *out, size_t cap)
@@ -1104,13 +1104,13 @@ START_TEST(init_errors)
 	ck_assert_str_ne(login_error_message(&L), "");
 
 	chap_cfg();
-	cfg.chap_secret_len = 0;
+	cfg.chap.secret_len = 0;
 	ck_assert_int_eq(login_init(&L, &cfg), -EINVAL);
 
 	/* RFC 7143 12.1.3: never the same secret both ways. */
 	mutual_cfg();
-	cfg.mutual_secret = same;
-	cfg.mutual_secret_len = sizeof(same) - 1;
+	cfg.chap.mutual_secret = same;
+	cfg.chap.mutual_secret_len = sizeof(same) - 1;
 	ck_assert_int_eq(login_init(&L, &cfg), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(login_error_message(&L), "mutual"));
 

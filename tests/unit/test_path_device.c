@@ -227,6 +227,43 @@ START_TEST(one_path_write_read)
 }
 END_TEST
 
+/*
+ * The device keeps its own copy of the CHAP credentials (the caller's
+ * config is borrowed only during path_device_new()) and hands that copy to
+ * every session it creates; valgrind sees the copy freed with the device.
+ */
+START_TEST(chap_creds_copied_to_sessions)
+{
+	char user[] = "alice", muser[] = "tgt";
+	uint8_t secret[] = "0123456789abcdef", msecret[] = "fedcba9876543210";
+
+	cfg.chap = (struct chap_creds){.user = user,
+				       .secret = secret,
+				       .secret_len = 16,
+				       .mutual_user = muser,
+				       .mutual_secret = msecret,
+				       .mutual_secret_len = 16};
+	mk(2, PATH_POLICY_FAILOVER);
+	memset(user, 'x', sizeof(user) - 1);
+	memset(muser, 'x', sizeof(muser) - 1);
+	memset(secret, 'x', sizeof(secret) - 1);
+	memset(msecret, 'x', sizeof(msecret) - 1);
+	ck_assert_uint_eq(fakesess_count, 2);
+	for (unsigned int i = 0; i < fakesess_count; i++) {
+		const struct chap_creds *c = &fakesess_all[i]->chap;
+
+		ck_assert_str_eq(c->user, "alice");
+		ck_assert_str_eq(c->mutual_user, "tgt");
+		ck_assert_uint_eq(c->secret_len, 16);
+		ck_assert_mem_eq(c->secret, "0123456789abcdef", 16);
+		ck_assert_uint_eq(c->mutual_secret_len, 16);
+		ck_assert_mem_eq(c->mutual_secret, "fedcba9876543210", 16);
+	}
+	/* Both paths share the device's one copy. */
+	ck_assert_ptr_eq(fakesess_all[0]->chap.secret, fakesess_all[1]->chap.secret);
+}
+END_TEST
+
 /* Requests are cut at the LUN's limits on block boundaries: 20 KiB with a
  * 4 KiB MAXIMUM TRANSFER LENGTH is 5 commands; UNMAP by MAXIMUM UNMAP LBA
  * COUNT; bad offsets are refused by submit. */
@@ -1973,6 +2010,7 @@ Suite *test_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, one_path_write_read);
+	tcase_add_test(tc, chap_creds_copied_to_sessions);
 	tcase_add_test(tc, split_at_limits);
 	tcase_add_test(tc, unit_attention_retried);
 	tcase_add_test(tc, no_timer_in_the_past);
