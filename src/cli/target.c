@@ -289,7 +289,8 @@ int cli_config_build(const struct cli_target *t, bool discovery, struct sess_con
 	rc = 0;
 	if (t->chap_user) {
 		cfg->chap.user = t->chap_user;
-		rc = chap_secret_load(t->chap_secret_file, &cfg->chap.secret, &cfg->chap.secret_len);
+		rc = chap_secret_load(t->chap_secret_file, &cfg->chap.secret,
+				      &cfg->chap.secret_len);
 	}
 	if (!rc && t->mutual_user) {
 		cfg->chap.mutual_user = t->mutual_user;
