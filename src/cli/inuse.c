@@ -148,13 +148,20 @@ static const struct blk *by_path(const char *root, const char *p, const struct b
 	return i < n ? &b[i] : NULL;
 }
 
+/* Open a /proc table (rel starts with '/') under root for reading. */
+static FILE *open_proc(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s%s", root, rel);
+	return fopen(path, "re");
+}
+
 static int scan_mounts(const char *root, const struct blk *b, size_t n, struct inuse *in)
 {
-	char path[PATH_MAX], line[4096];
-	FILE *f;
+	char line[4096];
+	FILE *f = open_proc(root, "/proc/self/mountinfo");
 
-	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", root);
-	f = fopen(path, "re");
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
@@ -199,11 +206,9 @@ static int scan_mounts(const char *root, const struct blk *b, size_t n, struct i
 
 static int scan_swaps(const char *root, const struct blk *b, size_t n, struct inuse *in)
 {
-	char path[PATH_MAX], line[4096];
-	FILE *f;
+	char line[4096];
+	FILE *f = open_proc(root, "/proc/swaps");
 
-	snprintf(path, sizeof(path), "%s/proc/swaps", root);
-	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno; /* a kernel without swap */
 	while (fgets(line, sizeof(line), f)) {

@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "nbd/tls.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 /*
@@ -83,16 +83,6 @@ const char *nbdsrv_tls_mode_name(enum nbdsrv_tls_mode m)
 	return "?";
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * psktool writes "username:hexkey\n". The identity is everything before
  * the first ':' (psktool refuses ':' in user names); the key is an even
@@ -144,7 +134,7 @@ static int psk_parse(const char *text, size_t len, struct psk_entry *out, unsign
 			return -EINVAL;
 		}
 		for (i = 0; i < hexlen; i++)
-			if (hexval((unsigned char)hex[i]) < 0) {
+			if (hex_value((unsigned char)hex[i]) < 0) {
 				snprintf(err, errlen, "line %u: key is not hexadecimal", lineno);
 				return -EINVAL;
 			}
@@ -166,8 +156,8 @@ static int psk_parse(const char *text, size_t len, struct psk_entry *out, unsign
 			e->identity[idlen] = 0;
 			e->keylen = (unsigned)(hexlen / 2);
 			for (i = 0; i < e->keylen; i++)
-				e->key[i] = (uint8_t)(hexval((unsigned char)hex[2 * i]) << 4 |
-						      hexval((unsigned char)hex[2 * i + 1]));
+				e->key[i] = (uint8_t)(hex_value((unsigned char)hex[2 * i]) << 4 |
+						      hex_value((unsigned char)hex[2 * i + 1]));
 		}
 		n++;
 	}

@@ -348,56 +348,42 @@ static int probe_refused(struct path_probe *pr, int err)
 static void probe_task_done(struct sess_task *t)
 {
 	struct path_probe *pr = t->opaque;
-	struct scsi_sense sense, *sp = NULL;
-	struct scsi_verdict v;
-	size_t got;
+	struct path_step_answer a;
 	int next;
 
 	if (!pr->running)
 		return;
-	if (t->result < 0) {
-		log_info("%s: probe: %s: %s", pr->name, step_names[pr->step], strerror(-t->result));
-		probe_finish(pr, t->result);
+	next = path_step_answer(t, pr->ops, pr->sess, &pr->tries, PROBE_RETRY_MAX, &a);
+	if (next < 0) {
+		log_info("%s: probe: %s: %s", pr->name, step_names[pr->step], strerror(-next));
+		probe_finish(pr, next);
 		return;
 	}
-	v = path_task_verdict(t, &sense, &sp);
-	if (v.cls == SCSI_CLASS_RETRY && ++pr->tries <= PROBE_RETRY_MAX) {
-		int r = pr->ops->submit(pr->sess, &pr->task);
-
-		if (r < 0)
-			probe_finish(pr, r);
-		return;
-	}
-	if (v.cls != SCSI_CLASS_OK) {
-		char why[128] = "no sense";
-
-		if (sp)
-			scsi_sense_format(sp, why, sizeof(why));
+	if (next == 0)
+		return; /* sent again */
+	if (a.v.cls != SCSI_CLASS_OK) {
 		dbg(LOG_SUB_PATH, "%s: probe: %s: %s, %s (%s)", pr->name, step_names[pr->step],
-		    scsi_status_name(t->status), why, scsi_class_name(v.cls));
-		if (v.cls == SCSI_CLASS_PATH) {
+		    scsi_status_name(t->status), a.why, scsi_class_name(a.v.cls));
+		if (a.v.cls == SCSI_CLASS_PATH) {
 			log_info("%s: probe: %s: path error: %s", pr->name, step_names[pr->step],
-				 why);
-			probe_finish(pr, v.err ? v.err : -ENOLINK);
+				 a.why);
+			probe_finish(pr, a.v.err ? a.v.err : -ENOLINK);
 			return;
 		}
 		if ((pr->step == STEP_MODE_SENSE10 || pr->step == STEP_MODE_SENSE6) &&
 		    t->status == SCSI_STATUS_RESERVATION_CONFLICT)
 			pr->res.mode_conflict = true;
-		next = probe_refused(pr, v.err ? v.err : -EIO);
+		next = probe_refused(pr, a.v.err ? a.v.err : -EIO);
 		if (next < 0) {
 			log_warn("%s: probe: %s failed: %s %s", pr->name, step_names[pr->step],
-				 scsi_status_name(t->status), why);
+				 scsi_status_name(t->status), a.why);
 			probe_finish(pr, next);
 			return;
 		}
 		probe_next(pr, next);
 		return;
 	}
-	got = t->xfer_len;
-	if (t->residual_under && t->residual <= got)
-		got -= t->residual;
-	next = probe_parse(pr, got);
+	next = probe_parse(pr, a.got);
 	if (next < 0) {
 		if (pr->running)
 			probe_finish(pr, next);

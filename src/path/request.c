@@ -200,10 +200,28 @@ static void task_not_done(struct path_device *dev, struct path_io *io, struct pa
 	io_resend(dev, io, p, now, strerror(-t->result));
 }
 
+/*
+ * A piece fails for good with a SCSI status: one rate-limited line that
+ * says what happened where and the status and sense (why), counted as an
+ * error of its path.
+ */
+static void task_fail(struct path_device *dev, struct path_io *io, struct path *p, double now,
+		      const struct sess_task *t, int err, const char *what, const char *why)
+{
+	log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: %s at %llu len %u: %s %s",
+		      p ? p->name : dev->name, what, (unsigned long long)io->offset, io->len,
+		      scsi_status_name(t->status), why);
+	if (p)
+		p->errors++;
+	io_finish(io, err);
+}
+
 /* A transient status: the same path again after a growing backoff, a bounded number of times. */
 static void task_retry(struct path_device *dev, struct path_io *io, struct path *p, double now,
 		       const struct sess_task *t, const char *why)
 {
+	char what[48];
+
 	if (io->retries < dev->cfg.retry_max) {
 		double backoff = dev->cfg.retry_backoff_ms / 1000.0 * (1u << MIN(io->retries, 10));
 
@@ -215,12 +233,8 @@ static void task_retry(struct path_device *dev, struct path_io *io, struct path 
 		io_requeue(dev, io, now + backoff, p ? (int)p->idx : -1);
 		return;
 	}
-	log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: giving up at %llu after %u retries: %s %s",
-		      p ? p->name : dev->name, (unsigned long long)io->offset, io->retries,
-		      scsi_status_name(t->status), why);
-	if (p)
-		p->errors++;
-	io_finish(io, -EIO);
+	snprintf(what, sizeof(what), "giving up after %u retries", io->retries);
+	task_fail(dev, io, p, now, t, -EIO, what, why);
 }
 
 /* An error no other path would answer differently: a reservation conflict or a medium error. */
@@ -250,12 +264,7 @@ static void task_hard(struct path_device *dev, struct path_io *io, struct path *
 		io_finish(io, -EIO);
 		return;
 	}
-	log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: I/O error at %llu len %u: %s %s",
-		      p ? p->name : dev->name, (unsigned long long)io->offset, io->len,
-		      scsi_status_name(t->status), why);
-	if (p)
-		p->errors++;
-	io_finish(io, err ? err : -EIO);
+	task_fail(dev, io, p, now, t, err ? err : -EIO, "I/O error", why);
 }
 
 void pd_resv_wait_end(struct path_device *dev, int via)

@@ -157,6 +157,16 @@ static int resv_build(struct path_resv *rv)
 
 static void resv_task_done(struct sess_task *t);
 
+/* A fresh task carrying the current step's command. */
+static int resv_prepare(struct path_resv *rv)
+{
+	memset(&rv->task, 0, sizeof(rv->task));
+	rv->task.lun = rv->lun;
+	rv->task.done = resv_task_done;
+	rv->task.opaque = rv;
+	return resv_build(rv);
+}
+
 static void resv_issue(struct path_resv *rv, int step)
 {
 	int r;
@@ -167,11 +177,7 @@ static void resv_issue(struct path_resv *rv, int step)
 		resv_finish(rv, 0);
 		return;
 	}
-	memset(&rv->task, 0, sizeof(rv->task));
-	rv->task.lun = rv->lun;
-	rv->task.done = resv_task_done;
-	rv->task.opaque = rv;
-	r = resv_build(rv);
+	r = resv_prepare(rv);
 	if (r == 0) {
 		dbg(LOG_SUB_PATH, "%s: reservation: %s", rv->name, step_names[step]);
 		r = rv->ops->submit(rv->sess, &rv->task);
@@ -189,6 +195,13 @@ static int resv_after_take(struct path_resv *rv)
 	return S_READ_KEYS;
 }
 
+/* The step's answer was GOOD but cannot be parsed. */
+static int resv_malformed(const struct path_resv *rv, size_t got)
+{
+	log_warn("%s: %s answer malformed (%zu bytes)", rv->name, step_names[rv->step], got);
+	return -EPROTO;
+}
+
 /* The step's answer was GOOD: parse and choose the next step. */
 static int resv_parse(struct path_resv *rv, size_t got)
 {
@@ -198,11 +211,8 @@ static int resv_parse(struct path_resv *rv, size_t got)
 	case S_CAPS: {
 		struct scsi_pr_caps caps;
 
-		if (scsi_pr_caps_parse(rv->buf, got, &caps) < 0) {
-			log_warn("%s: REPORT CAPABILITIES answer malformed (%zu bytes)", rv->name,
-				 got);
-			return -EPROTO;
-		}
+		if (scsi_pr_caps_parse(rv->buf, got, &caps) < 0)
+			return resv_malformed(rv, got);
 		if (!scsi_pr_caps_has_type(&caps, PATH_RESV_TYPE)) {
 			res->unsupported = true;
 			return S_DONE;
@@ -212,11 +222,8 @@ static int resv_parse(struct path_resv *rv, size_t got)
 	case S_READ_RES: {
 		struct scsi_pr_reservation r;
 
-		if (scsi_pr_read_reservation_parse(rv->buf, got, &r) < 0) {
-			log_warn("%s: READ RESERVATION answer malformed (%zu bytes)", rv->name,
-				 got);
-			return -EPROTO;
-		}
+		if (scsi_pr_read_reservation_parse(rv->buf, got, &r) < 0)
+			return resv_malformed(rv, got);
 		res->held = r.held;
 		res->holder_key = r.held ? r.key : 0;
 		res->holder_type = r.held ? r.type : 0;
@@ -338,56 +345,42 @@ static int resv_refused(struct path_resv *rv, const struct sess_task *t,
 static void resv_task_done(struct sess_task *t)
 {
 	struct path_resv *rv = t->opaque;
-	struct scsi_sense sense, *sp = NULL;
-	struct scsi_verdict v;
-	size_t got;
+	struct path_step_answer a;
 	int next;
 
 	if (!rv->running)
 		return;
-	if (t->result < 0) {
+	next = path_step_answer(t, rv->ops, rv->sess, &rv->tries, RESV_RETRY_MAX, &a);
+	if (next < 0) {
 		log_info("%s: reservation: %s: %s", rv->name, step_names[rv->step],
-			 strerror(-t->result));
-		resv_finish(rv, t->result);
+			 strerror(-next));
+		resv_finish(rv, next);
 		return;
 	}
-	v = path_task_verdict(t, &sense, &sp);
-	if (v.cls == SCSI_CLASS_RETRY && ++rv->tries <= RESV_RETRY_MAX) {
-		int r = rv->ops->submit(rv->sess, &rv->task);
-
-		if (r < 0)
-			resv_finish(rv, r);
-		return;
-	}
-	if (v.cls != SCSI_CLASS_OK) {
-		char why[128] = "no sense";
-
-		if (sp)
-			scsi_sense_format(sp, why, sizeof(why));
-		next = resv_refused(rv, t, sp, v.err ? v.err : -EIO);
+	if (next == 0)
+		return; /* sent again */
+	if (a.v.cls != SCSI_CLASS_OK) {
+		next = resv_refused(rv, t, a.sp, a.v.err ? a.v.err : -EIO);
 		if (next < 0) {
 			rv->res.refused = true;
 			rv->res.refused_status = t->status;
 			snprintf(rv->res.why, sizeof(rv->res.why), "%s: %s %s",
-				 step_names[rv->step], scsi_status_name(t->status), why);
+				 step_names[rv->step], scsi_status_name(t->status), a.why);
 			log_warn("%s: reservation: %s failed: %s %s", rv->name,
-				 step_names[rv->step], scsi_status_name(t->status), why);
+				 step_names[rv->step], scsi_status_name(t->status), a.why);
 			resv_finish(rv, next);
 			return;
 		}
 		dbg(LOG_SUB_PATH, "%s: reservation: %s: %s %s", rv->name, step_names[rv->step],
-		    scsi_status_name(t->status), why);
+		    scsi_status_name(t->status), a.why);
 		resv_issue(rv, next);
 		return;
 	}
-	got = t->xfer_len;
-	if (t->residual_under && t->residual <= got)
-		got -= t->residual;
-	next = resv_parse(rv, got);
+	next = resv_parse(rv, a.got);
 	if (next < 0) {
 		rv->res.malformed = next == -EPROTO;
 		snprintf(rv->res.why, sizeof(rv->res.why), "%s: malformed answer (%zu bytes)",
-			 step_names[rv->step], got);
+			 step_names[rv->step], a.got);
 		resv_finish(rv, next);
 		return;
 	}
@@ -421,11 +414,7 @@ static int resv_start(struct path_resv *rv, const struct path_transport_ops *ops
 		rv->step = S_CAPS;
 	else
 		rv->step = S_READ_RES;
-	memset(&rv->task, 0, sizeof(rv->task));
-	rv->task.lun = lun;
-	rv->task.done = resv_task_done;
-	rv->task.opaque = rv;
-	if (resv_build(rv) < 0) {
+	if (resv_prepare(rv) < 0) {
 		rv->running = false;
 		return -EINVAL;
 	}

@@ -103,7 +103,8 @@ struct path_resv_result {
 	 * text in why) or an answer that does not parse. */
 	bool refused, malformed;
 	uint8_t refused_status;
-	char why[128];
+	/* The step, the status and a whole sense text (path_step_answer). */
+	char why[192];
 	unsigned int npreempted; /* foreign keys removed */
 	uint64_t preempted[PATH_RESV_MAX_PREEMPT];
 };

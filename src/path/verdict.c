@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #include "path/verdict.h"
 
@@ -21,4 +22,24 @@ struct scsi_verdict path_task_verdict(const struct sess_task *t, struct scsi_sen
 		*sp = NULL;
 	}
 	return v;
+}
+
+int path_step_answer(struct sess_task *t, const struct path_transport_ops *ops, struct sess *s,
+		     unsigned int *tries, unsigned int max, struct path_step_answer *a)
+{
+	if (t->result < 0)
+		return t->result;
+	a->v = path_task_verdict(t, &a->sense, &a->sp);
+	if (a->v.cls == SCSI_CLASS_RETRY && ++*tries <= max) {
+		int r = ops->submit(s, t);
+
+		return r < 0 ? r : 0;
+	}
+	snprintf(a->why, sizeof(a->why), "no sense");
+	if (a->v.cls != SCSI_CLASS_OK && a->sp)
+		scsi_sense_format(a->sp, a->why, sizeof(a->why));
+	a->got = t->xfer_len;
+	if (t->residual_under && t->residual <= a->got)
+		a->got -= t->residual;
+	return 1;
 }

@@ -29,13 +29,11 @@ int scsi_build_readcap16(uint8_t *cdb, size_t cdblen, uint32_t alloc_len)
 int scsi_readcap10_parse(const uint8_t *buf, size_t len, struct scsi_capacity *out)
 {
 	uint32_t last;
-
-	if (!buf || !out)
-		return -EINVAL;
 	/* SBC-4 5.20.2 table 62 */
-	if (len < SCSI_READCAP10_LEN)
-		return -EPROTO;
-	memset(out, 0, sizeof(*out));
+	int r = parse_start(buf, len, SCSI_READCAP10_LEN, out, sizeof(*out));
+
+	if (r)
+		return r;
 	last = get_be32(buf);		     /* RETURNED LOGICAL BLOCK ADDRESS */
 	out->block_size = get_be32(buf + 4); /* LOGICAL BLOCK LENGTH IN BYTES */
 	if (out->block_size == 0)
@@ -50,13 +48,11 @@ int scsi_readcap10_parse(const uint8_t *buf, size_t len, struct scsi_capacity *o
 int scsi_readcap16_parse(const uint8_t *buf, size_t len, struct scsi_capacity *out)
 {
 	uint64_t last;
-
-	if (!buf || !out)
-		return -EINVAL;
 	/* SBC-4 5.21.2 table 64: the fields we use end at byte 15. */
-	if (len < 16)
-		return -EPROTO;
-	memset(out, 0, sizeof(*out));
+	int r = parse_start(buf, len, 16, out, sizeof(*out));
+
+	if (r)
+		return r;
 	last = get_be64(buf);		     /* RETURNED LOGICAL BLOCK ADDRESS */
 	out->block_size = get_be32(buf + 8); /* LOGICAL BLOCK LENGTH IN BYTES */
 	if (out->block_size == 0 || last == UINT64_MAX)

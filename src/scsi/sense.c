@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scsi/cdb.h"
 #include "scsi/sense.h"
 #include "util/bytes.h"
 #include "util/compiler.h"
@@ -69,19 +70,15 @@ static int parse_desc(const uint8_t *buf, size_t len, struct scsi_sense *s)
 	}
 	/* Each descriptor: DESCRIPTOR TYPE, ADDITIONAL LENGTH, then that many bytes. */
 	for (off = 8; off < end;) {
-		uint8_t type, alen;
+		size_t need = desc_size(buf, off, end, 2, 1, 1);
+		uint8_t alen;
 
-		if (end - off < 2) {
+		if (!need) {
 			s->truncated = true;
 			break;
 		}
-		type = buf[off];
 		alen = buf[off + 1];
-		if (end - off - 2 < alen) {
-			s->truncated = true;
-			break;
-		}
-		switch (type) {
+		switch (buf[off]) {
 		case 0x00: /* 4.4.2.2 Information, ADDITIONAL LENGTH 0Ah */
 			if (alen >= 0x0a) {
 				s->info_valid = buf[off + 2] & 0x80; /* VALID */
@@ -99,18 +96,17 @@ static int parse_desc(const uint8_t *buf, size_t len, struct scsi_sense *s)
 				s->ili = buf[off + 3] & 0x20;
 			break;
 		}
-		off += 2 + (size_t)alen;
+		off += need;
 	}
 	return 0;
 }
 
 int scsi_sense_parse(const uint8_t *buf, size_t len, struct scsi_sense *out)
 {
-	if (!buf || !out)
-		return -EINVAL;
-	if (len < 1)
-		return -EPROTO;
-	memset(out, 0, sizeof(*out));
+	int r = parse_start(buf, len, 1, out, sizeof(*out));
+
+	if (r)
+		return r;
 	/* RESPONSE CODE, bits 6-0 of byte 0 (4.4.1 table 26). */
 	out->response_code = buf[0] & 0x7f;
 	switch (out->response_code) {

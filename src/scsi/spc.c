@@ -35,12 +35,11 @@ int scsi_build_inquiry(uint8_t *cdb, size_t cdblen, bool evpd, uint8_t page, uin
 
 int scsi_inquiry_parse(const uint8_t *buf, size_t len, struct scsi_inquiry *out)
 {
-	if (!buf || !out)
-		return -EINVAL;
 	/* SPC-5 6.7.2: standard data is at least 36 bytes (through PRODUCT REVISION LEVEL). */
-	if (len < 36)
-		return -EPROTO;
-	memset(out, 0, sizeof(*out));
+	int r = parse_start(buf, len, 36, out, sizeof(*out));
+
+	if (r)
+		return r;
 	out->qualifier = buf[0] >> 5;		   /* PERIPHERAL QUALIFIER */
 	out->device_type = buf[0] & 0x1f;	   /* PERIPHERAL DEVICE TYPE */
 	out->rmb = buf[1] & 0x80;		   /* RMB */
@@ -129,34 +128,40 @@ int scsi_vpd_serial_parse(const uint8_t *buf, size_t len, struct scsi_vpd_serial
 	return 0;
 }
 
-int scsi_build_mode_sense6(uint8_t *cdb, size_t cdblen, bool dbd, uint8_t pc, uint8_t page,
-			   uint8_t subpage, uint8_t alloc_len)
+/*
+ * MODE SENSE(6) (SPC-5 6.14 table 192) and MODE SENSE(10) (6.15 table 196)
+ * are alike up to the ALLOCATION LENGTH, which widens. LLBAA of the (10)
+ * stays 0: we never need long LBA descriptors.
+ */
+static int build_mode_sense(uint8_t *cdb, size_t cdblen, bool ten, bool dbd, uint8_t pc,
+			    uint8_t page, uint8_t subpage, uint16_t alloc_len)
 {
 	if (pc > 3 || page > 0x3f)
 		return -EINVAL;
-	if (cdb_start(cdb, cdblen, 6, SCSI_OP_MODE_SENSE_6))
+	if (cdb_start(cdb, cdblen, ten ? 10 : 6,
+		      ten ? SCSI_OP_MODE_SENSE_10 : SCSI_OP_MODE_SENSE_6))
 		return -EINVAL;
-	/* SPC-5 6.14 table 192 */
 	cdb[1] = dbd ? 0x08 : 0x00;	    /* DBD */
 	cdb[2] = (uint8_t)(pc << 6 | page); /* PC, PAGE CODE */
 	cdb[3] = subpage;		    /* SUBPAGE CODE */
-	cdb[4] = alloc_len;		    /* ALLOCATION LENGTH */
-	return 6;
+	if (!ten) {
+		cdb[4] = (uint8_t)alloc_len; /* ALLOCATION LENGTH */
+		return 6;
+	}
+	put_be16(cdb + 7, alloc_len); /* ALLOCATION LENGTH */
+	return 10;
+}
+
+int scsi_build_mode_sense6(uint8_t *cdb, size_t cdblen, bool dbd, uint8_t pc, uint8_t page,
+			   uint8_t subpage, uint8_t alloc_len)
+{
+	return build_mode_sense(cdb, cdblen, false, dbd, pc, page, subpage, alloc_len);
 }
 
 int scsi_build_mode_sense10(uint8_t *cdb, size_t cdblen, bool dbd, uint8_t pc, uint8_t page,
 			    uint8_t subpage, uint16_t alloc_len)
 {
-	if (pc > 3 || page > 0x3f)
-		return -EINVAL;
-	if (cdb_start(cdb, cdblen, 10, SCSI_OP_MODE_SENSE_10))
-		return -EINVAL;
-	/* SPC-5 6.15 table 196; LLBAA stays 0: we never need long LBA descriptors. */
-	cdb[1] = dbd ? 0x08 : 0x00;	    /* DBD */
-	cdb[2] = (uint8_t)(pc << 6 | page); /* PC, PAGE CODE */
-	cdb[3] = subpage;		    /* SUBPAGE CODE */
-	put_be16(cdb + 7, alloc_len);	    /* ALLOCATION LENGTH */
-	return 10;
+	return build_mode_sense(cdb, cdblen, true, dbd, pc, page, subpage, alloc_len);
 }
 
 /* Walks the mode pages (SPC-5 7.5.7); stops at the first incomplete one. */
@@ -200,12 +205,10 @@ int scsi_mode_sense_parse(const uint8_t *buf, size_t len, bool ten, struct scsi_
 	size_t hdr = ten ? 8 : 4, data_len, start;
 	const uint8_t *pg;
 	size_t pg_len;
+	int r = parse_start(buf, len, hdr, out, sizeof(*out));
 
-	if (!buf || !out)
-		return -EINVAL;
-	if (len < hdr)
-		return -EPROTO;
-	memset(out, 0, sizeof(*out));
+	if (r)
+		return r;
 	if (ten) {
 		/* SPC-5 7.5.5 table 450: MODE DATA LENGTH counts the bytes after itself. */
 		data_len = (size_t)get_be16(buf) + 2;
@@ -262,15 +265,13 @@ int scsi_list8_parse(const uint8_t *buf, size_t len, size_t len_off, unsigned in
 {
 	uint32_t list_len;
 	size_t avail;
+	int r = parse_start(buf, len, 8, out, out_size);
 
-	if (!buf || !out)
-		return -EINVAL;
-	if (len < 8)
-		return -EPROTO;
+	if (r)
+		return r;
 	list_len = get_be32(buf + len_off);
 	if (list_len % 8)
 		return -EPROTO;
-	memset(out, 0, out_size);
 	*total = list_len / 8;
 	avail = MIN((size_t)list_len, len - 8) / 8;
 	return (int)MIN(avail, (size_t)max);

@@ -48,13 +48,11 @@ int scsi_build_rtpg(uint8_t *cdb, size_t cdblen, bool extended, uint32_t alloc_l
 int scsi_rtpg_parse(const uint8_t *buf, size_t len, struct scsi_rtpg *out)
 {
 	size_t end, off;
-
-	if (!buf || !out)
-		return -EINVAL;
 	/* Tables 230/231: RETURN DATA LENGTH counts the bytes after itself. */
-	if (len < 4)
-		return -EPROTO;
-	memset(out, 0, sizeof(*out));
+	int r = parse_start(buf, len, 4, out, sizeof(*out));
+
+	if (r)
+		return r;
 	end = (size_t)get_be32(buf) + 4;
 	if (end < 4) /* wrapped on 32-bit size_t */
 		return -EPROTO;
@@ -77,18 +75,9 @@ int scsi_rtpg_parse(const uint8_t *buf, size_t len, struct scsi_rtpg *out)
 	/* Table 232: 8-byte descriptor, then TARGET PORT COUNT 4-byte port descriptors. */
 	while (off < end) {
 		struct scsi_tpg_desc *g;
-		size_t need;
+		size_t need = desc_size(buf, off, end, 8, 7, 4);
 
-		if (end - off < 8) {
-			out->truncated = true;
-			break;
-		}
-		need = 8 + 4 * (size_t)buf[off + 7];
-		if (end - off < need) {
-			out->truncated = true;
-			break;
-		}
-		if (out->n == SCSI_RTPG_MAX_GROUPS) {
+		if (!need || out->n == SCSI_RTPG_MAX_GROUPS) {
 			out->truncated = true;
 			break;
 		}

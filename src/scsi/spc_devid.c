@@ -10,8 +10,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "scsi/cdb.h"
 #include "scsi/spc.h"
 #include "util/bytes.h"
+#include "util/hex.h"
 
 int scsi_vpd83_parse(const uint8_t *buf, size_t len, struct scsi_vpd83 *out)
 {
@@ -27,18 +29,9 @@ int scsi_vpd83_parse(const uint8_t *buf, size_t len, struct scsi_vpd83 *out)
 	/* 7.7.6.1 table 489: designation descriptors, each 4 header bytes + DESIGNATOR LENGTH. */
 	while (off < n) {
 		struct scsi_designator *d;
-		size_t dlen;
+		size_t need = desc_size(p, off, n, 4, 3, 1);
 
-		if (n - off < 4) {
-			out->truncated = true;
-			break;
-		}
-		dlen = p[off + 3];
-		if (n - off - 4 < dlen) {
-			out->truncated = true;
-			break;
-		}
-		if (out->n == SCSI_VPD83_MAX) {
+		if (!need || out->n == SCSI_VPD83_MAX) {
 			out->truncated = true;
 			break;
 		}
@@ -48,9 +41,9 @@ int scsi_vpd83_parse(const uint8_t *buf, size_t len, struct scsi_vpd83 *out)
 		d->piv = p[off + 1] & 0x80;	     /* PIV */
 		d->assoc = (p[off + 1] >> 4) & 0x03; /* ASSOCIATION */
 		d->type = p[off + 1] & 0x0f;	     /* DESIGNATOR TYPE */
-		d->len = (uint8_t)dlen;		     /* DESIGNATOR LENGTH */
+		d->len = p[off + 3];		     /* DESIGNATOR LENGTH */
 		d->data = p + off + 4;
-		off += 4 + dlen;
+		off += need;
 	}
 	return 0;
 }
@@ -116,13 +109,11 @@ static int put_str(char *out, size_t outlen, size_t *pos, const char *s, size_t 
 
 static int put_hex(char *out, size_t outlen, size_t *pos, const uint8_t *b, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-
 	if (*pos + 2 * n >= outlen)
 		return -ENOSPC;
 	for (size_t i = 0; i < n; i++) {
-		out[(*pos)++] = hex[b[i] >> 4];
-		out[(*pos)++] = hex[b[i] & 15];
+		out[(*pos)++] = hex_digit(b[i] >> 4);
+		out[(*pos)++] = hex_digit(b[i]);
 	}
 	out[*pos] = 0;
 	return 0;

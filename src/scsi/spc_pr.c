@@ -46,13 +46,11 @@ int scsi_pr_read_keys_parse(const uint8_t *buf, size_t len, struct scsi_pr_keys 
 int scsi_pr_read_reservation_parse(const uint8_t *buf, size_t len, struct scsi_pr_reservation *out)
 {
 	uint32_t add_len;
-
-	if (!buf || !out)
-		return -EINVAL;
 	/* 6.16.3 tables 167/168: ADDITIONAL LENGTH is 0 (none) or 0x10. */
-	if (len < 8)
-		return -EPROTO;
-	memset(out, 0, sizeof(*out));
+	int r = parse_start(buf, len, 8, out, sizeof(*out));
+
+	if (r)
+		return r;
 	out->generation = get_be32(buf);
 	add_len = get_be32(buf + 4);
 	if (add_len == 0)
@@ -95,12 +93,24 @@ int scsi_build_pr_out_params(uint8_t *buf, size_t len, const struct scsi_pr_out_
 
 int scsi_pr_caps_parse(const uint8_t *buf, size_t len, struct scsi_pr_caps *out)
 {
-	if (!buf || !out)
-		return -EINVAL;
+	/*
+	 * Table 173, PERSISTENT RESERVATION TYPE MASK, bytes 4-5 read as one
+	 * word: byte 4 WR_EX_AR(7) EX_AC_RO(6) WR_EX_RO(5) EX_AC(3) WR_EX(1),
+	 * byte 5 EX_AC_AR(0); indexed by TYPE code.
+	 */
+	static const uint16_t mask_bits[] = {
+		[SCSI_PR_WRITE_EXCLUSIVE] = 0x0200,    [SCSI_PR_EXCLUSIVE_ACCESS] = 0x0800,
+		[SCSI_PR_WRITE_EXCLUSIVE_RO] = 0x2000, [SCSI_PR_EXCLUSIVE_ACCESS_RO] = 0x4000,
+		[SCSI_PR_WRITE_EXCLUSIVE_AR] = 0x8000, [SCSI_PR_EXCLUSIVE_ACCESS_AR] = 0x0001,
+	};
+	uint16_t mask;
 	/* 6.16.4 table 172: LENGTH (0008h), then two flag bytes and the type mask. */
-	if (len < SCSI_PR_CAPS_LEN || get_be16(buf) < SCSI_PR_CAPS_LEN)
+	int r = parse_start(buf, len, SCSI_PR_CAPS_LEN, out, sizeof(*out));
+
+	if (r)
+		return r;
+	if (get_be16(buf) < SCSI_PR_CAPS_LEN)
 		return -EPROTO;
-	memset(out, 0, sizeof(*out));
 	out->crh = buf[2] & 0x10;		    /* CRH */
 	out->sip_c = buf[2] & 0x08;		    /* SIP_C */
 	out->atp_c = buf[2] & 0x04;		    /* ATP_C */
@@ -110,20 +120,10 @@ int scsi_pr_caps_parse(const uint8_t *buf, size_t len, struct scsi_pr_caps *out)
 	out->ptpl_a = buf[3] & 0x01;		    /* PTPL_A */
 	if (!out->tmv)
 		return 0;
-	/* Table 173: byte 4 WR_EX_AR(7) EX_AC_RO(6) WR_EX_RO(5) EX_AC(3) WR_EX(1),
-	 * byte 5 EX_AC_AR(0); mapped to one bit per TYPE code. */
-	if (buf[4] & 0x02)
-		out->type_mask |= 1u << SCSI_PR_WRITE_EXCLUSIVE;
-	if (buf[4] & 0x08)
-		out->type_mask |= 1u << SCSI_PR_EXCLUSIVE_ACCESS;
-	if (buf[4] & 0x20)
-		out->type_mask |= 1u << SCSI_PR_WRITE_EXCLUSIVE_RO;
-	if (buf[4] & 0x40)
-		out->type_mask |= 1u << SCSI_PR_EXCLUSIVE_ACCESS_RO;
-	if (buf[4] & 0x80)
-		out->type_mask |= 1u << SCSI_PR_WRITE_EXCLUSIVE_AR;
-	if (buf[5] & 0x01)
-		out->type_mask |= 1u << SCSI_PR_EXCLUSIVE_ACCESS_AR;
+	mask = get_be16(buf + 4);
+	for (unsigned int type = 0; type < ARRAY_SIZE(mask_bits); type++)
+		if (mask & mask_bits[type])
+			out->type_mask |= 1u << type;
 	return 0;
 }
 

@@ -625,11 +625,8 @@ void conn_rx_run(struct conn *c, unsigned int reads)
 				c->rx_need = c->rx_frame.ahs_len + c->rx_frame.hdr_digest_len;
 				break;
 			}
-			if (conn_rx_header_done(c) < 0)
-				break;
-			if (c->rx_need == 0)
-				conn_rx_data_done(c);
-			break;
+			/* No AHS and no header digest: the header is complete. */
+			/* fall through */
 		case RX_AHS:
 			if (conn_rx_header_done(c) < 0)
 				break;

@@ -203,17 +203,10 @@ void sess_rx_nop_in(struct sess *s, const struct iscsi_pdu_nop_in *m)
 	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
 	s->st.nop_in++;
 	if (m->itt != ISCSI_PDU_RSVD_TAG) {
-		void (*cb)(void *, int);
-		void *op;
-
 		sess_statsn_update(s, m->statsn);
 		sl = sess_rx_match(s, m->itt, SLOT_PING, ISCSI_PDU_OP_NOP_IN);
-		if (!sl)
-			return;
-		cb = sl->cb;
-		op = sl->cb_opaque;
-		sess_slot_put(s, sl);
-		cb(op, 0);
+		if (sl)
+			sess_slot_answer(s, sl, 0);
 		return;
 	}
 	if (m->ttt != ISCSI_PDU_RSVD_TAG)
@@ -223,8 +216,6 @@ void sess_rx_nop_in(struct sess *s, const struct iscsi_pdu_nop_in *m)
 void sess_rx_tmf_rsp(struct sess *s, const struct iscsi_pdu_tmf_rsp *m)
 {
 	struct sess_slot *sl, *v;
-	void (*cb)(void *, int);
-	void *op;
 	unsigned int i;
 
 	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
@@ -232,8 +223,6 @@ void sess_rx_tmf_rsp(struct sess *s, const struct iscsi_pdu_tmf_rsp *m)
 	sl = sess_rx_match(s, m->itt, SLOT_TMF, ISCSI_PDU_OP_TMF_RSP);
 	if (!sl)
 		return;
-	cb = sl->cb;
-	op = sl->cb_opaque;
 	if (m->response == ISCSI_PDU_TMF_RSP_COMPLETE) {
 		/*
 		 * RFC 7143 4.2.3.x / 11.5.1: the target answers no more for the
@@ -253,9 +242,8 @@ void sess_rx_tmf_rsp(struct sess *s, const struct iscsi_pdu_tmf_rsp *m)
 		}
 	}
 	if (s->state == SESS_DEAD)
-		return;
-	sess_slot_put(s, sl);
-	cb(op, m->response);
+		return; /* sess_tasks_abort_all answered it */
+	sess_slot_answer(s, sl, m->response);
 }
 
 void sess_rx_async(struct sess *s, const struct iscsi_pdu_async_msg *m, const uint8_t *data,
@@ -323,8 +311,6 @@ void sess_rx_reject(struct sess *s, const struct iscsi_pdu_reject *m, const uint
 	struct sess_slot *sl;
 	uint32_t itt;
 	unsigned int op;
-	void (*cb)(void *, int);
-	void *cbo;
 
 	sess_window_update(s, m->exp_cmdsn, m->max_cmdsn);
 	sess_statsn_update(s, m->statsn);
@@ -347,10 +333,7 @@ void sess_rx_reject(struct sess *s, const struct iscsi_pdu_reject *m, const uint
 		break;
 	case SLOT_PING:
 	case SLOT_TMF:
-		cb = sl->cb;
-		cbo = sl->cb_opaque;
-		sess_slot_put(s, sl);
-		cb(cbo, -EIO);
+		sess_slot_answer(s, sl, -EIO);
 		break;
 	case SLOT_TEXT:
 		sess_text_abort(s, sl, -EIO);

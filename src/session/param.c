@@ -22,6 +22,7 @@
 #include "session/param_keys.h"
 #include "util/compiler.h"
 #include "util/escape.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 /* Per-key state flags. */
@@ -68,17 +69,11 @@ int iscsi_param_parse_u32(const char *s, uint32_t *out)
 			return -EINVAL;
 	}
 	for (; *p; p++) {
-		unsigned int d;
+		int d = hex_value((unsigned char)*p);
 
-		if (*p >= '0' && *p <= '9')
-			d = (unsigned int)(*p - '0');
-		else if (base == 16 && *p >= 'a' && *p <= 'f')
-			d = (unsigned int)(*p - 'a' + 10);
-		else if (base == 16 && *p >= 'A' && *p <= 'F')
-			d = (unsigned int)(*p - 'A' + 10);
-		else
+		if (d < 0 || (unsigned int)d >= base)
 			return -EINVAL;
-		v = v * base + d;
+		v = v * base + (unsigned int)d;
 		if (v > UINT32_MAX)
 			return -EINVAL;
 	}

@@ -160,6 +160,8 @@ void sess_window_update(struct sess *s, uint32_t exp, uint32_t max);
 void sess_statsn_update(struct sess *s, uint32_t statsn);
 struct sess_slot *sess_slot_get(struct sess *s, enum sess_slot_kind kind);
 void sess_slot_put(struct sess *s, struct sess_slot *sl);
+/* A ping's or TMF's answer (or -errno): frees the slot first, so cb may send the next one. */
+void sess_slot_answer(struct sess *s, struct sess_slot *sl, int result);
 uint32_t sess_slot_itt(const struct sess *s, const struct sess_slot *sl);
 uint64_t sess_lun_to_wire(uint64_t lun);
 enum sess_itt_match { ITT_LIVE, ITT_LATE, ITT_UNKNOWN };

@@ -124,6 +124,16 @@ void sess_slot_put(struct sess *s, struct sess_slot *sl)
 	sl->task = NULL;
 }
 
+void sess_slot_answer(struct sess *s, struct sess_slot *sl, int result)
+{
+	void (*cb)(void *, int) = sl->cb;
+	void *op = sl->cb_opaque;
+
+	sess_slot_put(s, sl);
+	if (cb)
+		cb(op, result);
+}
+
 enum sess_itt_match sess_itt_lookup(struct sess *s, uint32_t itt, struct sess_slot **out)
 {
 	uint32_t idx = itt & ((1u << SESS_ITT_IDX_BITS) - 1);
@@ -419,8 +429,6 @@ void sess_tasks_abort_all(struct sess *s, bool closing)
 	for (i = 0; i < s->nslots; i++) {
 		struct sess_slot *sl = &s->slot[i];
 		struct sess_task *t = sl->task;
-		void (*cb)(void *, int) = sl->cb;
-		void *op = sl->cb_opaque;
 
 		switch (sl->kind) {
 		case SLOT_TASK:
@@ -435,9 +443,7 @@ void sess_tasks_abort_all(struct sess *s, bool closing)
 			break;
 		case SLOT_PING:
 		case SLOT_TMF:
-			sess_slot_put(s, sl);
-			if (cb)
-				cb(op, -ECONNABORTED);
+			sess_slot_answer(s, sl, -ECONNABORTED);
 			break;
 		case SLOT_TEXT:
 			sess_text_abort(s, sl, -ECONNABORTED);

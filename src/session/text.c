@@ -10,6 +10,7 @@
 
 #include "session/text.h"
 #include "util/compiler.h"
+#include "util/hex.h"
 
 static int text_fail(const char **why, const char *reason)
 {
@@ -259,8 +260,6 @@ int iscsi_text_add_list(struct iscsi_text_builder *b, const char *key, const cha
 	return 0;
 }
 
-static const char hex_digits[] = "0123456789abcdef";
-
 int iscsi_text_add_binary_hex(struct iscsi_text_builder *b, const char *key, const uint8_t *data,
 			      size_t n)
 {
@@ -275,8 +274,8 @@ int iscsi_text_add_binary_hex(struct iscsi_text_builder *b, const char *key, con
 	v[0] = '0';
 	v[1] = 'x';
 	for (size_t i = 0; i < n; i++) {
-		v[2 + 2 * i] = hex_digits[data[i] >> 4];
-		v[3 + 2 * i] = hex_digits[data[i] & 15];
+		v[2 + 2 * i] = hex_digit(data[i] >> 4);
+		v[3 + 2 * i] = hex_digit(data[i]);
 	}
 	builder_commit(b, v, 2 + 2 * n);
 	return 0;
@@ -329,30 +328,12 @@ enum iscsi_text_special iscsi_text_special(const char *value, size_t len)
 	return ISCSI_TEXT_VAL_PLAIN;
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* The value of a base64 digit: its place in the alphabet the encoder uses, or -1. */
 static int b64_val(char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	const char *p = c ? strchr(b64_digits, c) : NULL;
+
+	return p ? (int)(p - b64_digits) : -1;
 }
 
 /* Hex digits (no prefix) to bytes; odd count = implied leading zero nibble. */
@@ -365,7 +346,7 @@ static int decode_hex(const char *s, size_t len, uint8_t *out, size_t cap, size_
 	if (n > cap)
 		return -ENOSPC;
 	if (len & 1) {
-		int d = hex_val(s[0]);
+		int d = hex_value((unsigned char)s[0]);
 
 		if (d < 0)
 			return -EINVAL;
@@ -373,7 +354,7 @@ static int decode_hex(const char *s, size_t len, uint8_t *out, size_t cap, size_
 		i = 1;
 	}
 	for (; i < len; i += 2) {
-		int hi = hex_val(s[i]), lo = hex_val(s[i + 1]);
+		int hi = hex_value((unsigned char)s[i]), lo = hex_value((unsigned char)s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;

@@ -5,8 +5,7 @@
 
 #include "util/compiler.h"
 #include "util/escape.h"
-
-static const char hexdigits[] = "0123456789abcdef";
+#include "util/hex.h"
 
 /* The escape of byte c into u (at most STR_ESC_PER_BYTE chars); returns its length. */
 static size_t esc_one(unsigned char c, unsigned int flags, char u[STR_ESC_PER_BYTE])
@@ -22,8 +21,8 @@ static size_t esc_one(unsigned char c, unsigned int flags, char u[STR_ESC_PER_BY
 	}
 	u[0] = '\\';
 	u[1] = 'x';
-	u[2] = hexdigits[c >> 4];
-	u[3] = hexdigits[c & 15];
+	u[2] = hex_digit(c >> 4);
+	u[3] = hex_digit(c);
 	return 4;
 }
 

@@ -6,6 +6,7 @@ libutil_a_SOURCES = \
 	src/util/crc32c.c src/util/crc32c.h \
 	src/util/escape.c src/util/escape.h \
 	src/util/evdefer.h \
+	src/util/hex.h \
 	src/util/hpoll.c src/util/hpoll.h \
 	src/util/list.h \
 	src/util/log.c src/util/log.h src/util/statecheck.h \
