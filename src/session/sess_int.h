@@ -112,7 +112,6 @@ struct sess {
 	socklen_t portal_len;
 
 	struct iscsi_params neg; /* sess_negotiated() */
-	uint16_t tsih;		 /* the target's, from the final login response */
 
 	/* Sequence numbers (RFC 7143 4.2.2): next CmdSN to assign, target window, ExpStatSN. */
 	uint32_t cmdsn, exp_cmdsn, max_cmdsn, exp_statsn;

@@ -203,7 +203,6 @@ static void sess_login_done(struct sess *s)
 	s->neg.max_outstanding_r2t = MIN(MAX(p->max_outstanding_r2t, 1u), (uint32_t)SESS_R2T_MAX);
 	if (!s->neg.target_max_recv_dsl)
 		s->neg.target_max_recv_dsl = ISCSI_PDU_LOGIN_MAX_DSL;
-	s->tsih = login_tsih(s->login);
 
 	/* RFC 7143 4.2.2.1: the first command carries the login's CmdSN. */
 	s->exp_cmdsn = login_exp_cmdsn(s->login);
