@@ -25,7 +25,9 @@
 #        BENCH_PEERS (which of "iscsi-nbd qemu-nbd iscsi-perf" to run, default all),
 #        BENCH_VARIANTS ('NAME=ARGS;NAME=ARGS': one iscsi-nbd serve per
 #          variant with these extra arguments, e.g.
-#          'base=;nocoal=--coalesce-us 0'; default 'base=', the defaults),
+#          'base=;nocoal=--coalesce-us 0'; default 'base=', the defaults;
+#          NAME@BINARY=ARGS runs another build's iscsi-nbd, to compare
+#          two builds in the same rounds),
 #        BENCH_ISN_ARGS (more arguments for every iscsi-nbd serve),
 #        BENCH_DOCS (yes: write the results into docs/bench/nbd-bench.md,
 #          docs/bench/nbd-bench.png and README.md between their markers;
@@ -56,16 +58,24 @@ done
 # without quotes (no quoting inside one argument).
 var_names=()
 var_args=()
+var_bins=()
 IFS=';' read -r -a var_specs <<<"${BENCH_VARIANTS:-base=}"
 for v in "${var_specs[@]}"; do
 	[ -n "${v//[[:space:]]/}" ] || continue
 	[[ $v == *=* ]] || { echo "$me: BENCH_VARIANTS entry '$v' is not NAME=ARGS" >&2; exit 1; }
 	name=${v%%=*}
 	name=${name//[[:space:]]/}
+	vbin=$bin
+	if [[ $name == *@* ]]; then # NAME@BINARY: this variant runs another build
+		vbin=${name#*@}
+		name=${name%%@*}
+		[ -x "$vbin" ] || { echo "$me: variant '$name': $vbin is not an executable" >&2; exit 1; }
+	fi
 	[[ $name =~ ^[A-Za-z0-9_-]{1,24}$ ]] || { echo "$me: variant name '$name': letters, digits, _ and - only (1-24)" >&2; exit 1; }
 	for o in "${var_names[@]}"; do [ "$o" != "$name" ] || { echo "$me: variant '$name' given twice" >&2; exit 1; }; done
 	var_names+=("$name")
 	var_args+=("${v#*=}")
+	var_bins+=("$vbin")
 done
 [ "${#var_names[@]}" -gt 0 ] || { echo "$me: BENCH_VARIANTS names no variant" >&2; exit 1; }
 
@@ -112,7 +122,7 @@ start_serve() { # index
 	# sessions. No reservation: the servers share the LUN on purpose.
 	mkdir -p "$work/run-$name"
 	# shellcheck disable=SC2086 # the variant's and BENCH_ISN_ARGS' words
-	ISCSI_NBD_RUNDIR=$work/run-$name ip netns exec "$ns" "$bin" serve -t $iqn -l 1 -P 127.0.0.1 \
+	ISCSI_NBD_RUNDIR=$work/run-$name ip netns exec "$ns" "${var_bins[$i]}" serve -t $iqn -l 1 -P 127.0.0.1 \
 		--socket "$work/isn-$name.sock" -f --name "bench-$$-$name" \
 		--initiator-name "iqn.2026-11.org.iscsi-nbd:bench-$name" --reservation none \
 		${var_args[$i]} ${BENCH_ISN_ARGS:-} >"$work/isn-$name.log" 2>&1 &
@@ -121,7 +131,7 @@ start_serve() { # index
 	wait_sock "$work/isn-$name.sock" "$pid" || { cat "$work/isn-$name.log" >&2; exit 1; }
 	# The serve process is $pid itself: ip netns exec execs, it does not fork.
 	peer_list+=("isn $name $work/isn-$name.sock $pid")
-	echo "  iscsi-nbd [$name] PID $pid: serve ${var_args[$i]:-(defaults)} ${BENCH_ISN_ARGS:-}"
+	echo "  iscsi-nbd [$name] PID $pid: ${var_bins[$i]} serve ${var_args[$i]:-(defaults)} ${BENCH_ISN_ARGS:-}"
 }
 
 echo "== starting the servers"
@@ -233,7 +243,11 @@ base=${out%.md}
 mkdir -p "$outdir"
 cp "$results" "$base.tsv"
 var_desc=()
-for i in "${!var_names[@]}"; do var_desc+=("${var_names[$i]}=${var_args[$i]}"); done
+for i in "${!var_names[@]}"; do
+	other=
+	[ "${var_bins[$i]}" = "$bin" ] || other="[${var_bins[$i]}] "
+	var_desc+=("${var_names[$i]}=$other${var_args[$i]}")
+done
 python3 "$top/bench/nbd-report.py" --tsv "$base.tsv" --out "$out" --readme "$base-readme.md" \
 	--plot-data "$base-plot.dat" --plot-jobs "$base-plot.jobs" \
 	--date "$date0" --commit "$rev" --cpu "$cpu_model" --nproc "$(nproc)" \

@@ -143,6 +143,34 @@ def main():
           "shared by fio, the bridge and tgtd:",
           heads, [[j] + [bound(p, j) for p in peers] for j in jobs])
 
+    # Throughput is the CPUs a job keeps busy over the machine's CPU-seconds
+    # per GiB (fio, bridge, tgtd, kernel), so a ratio of throughputs is
+    # exactly the product of two ratios: how much of the machine each job
+    # keeps busy, and how much CPU each spends per GiB moved. The first says
+    # waiting (latency, queues not full), the second says work.
+    def machine_cpu(p, j):
+        return Cell([r[5] / (r[0] / 1024.0) for r in runs.get((p[0], p[1], j), [])
+                     if r[5] is not None and r[0] > 0])
+    table(w, "The whole machine's CPU per GiB moved (CPUs busy over GiB/s; every process and "
+          "the kernel), s/GiB, median [min-max]:",
+          heads, [[j] + [machine_cpu(p, j).md(2) for p in peers] for j in jobs])
+    perf = [p for p in peers if p[0] == "perf"]
+    reads = [j for j in jobs if "read" in j]
+    if perf and reads:
+        def split(p, j):
+            a, b = cell(p[0], p[1], j, 5).med, cell("perf", "-", j, 5).med
+            ca, cb = machine_cpu(p, j).med, machine_cpu(perf[0], j).med
+            if None in (a, b, ca, cb) or not b or not ca:
+                return "-"
+            return f"{a / b * cb / ca:.2f} = {a / b:.2f} x {cb / ca:.2f}"
+        table(w, "Each read job against iscsi-perf, split: the throughput ratio (here from the medians, so "
+              "close to the ratio above, not equal) = the ratio of "
+              "CPUs busy (below 1: the job waits more, latency) x the inverse ratio of the "
+              "machine's CPU per GiB (below 1: the hop costs the machine more work per GiB). "
+              "A row bound by work has its first factor near 1:",
+              ["job"] + [p[2] for p in peers if p[0] != "perf"],
+              [[j] + [split(p, j) for p in peers if p[0] != "perf"] for j in reads])
+
     # Ratios of the medians and the targets, per iscsi-nbd variant.
     ratio_rows = []
     for p in peers:
