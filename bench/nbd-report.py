@@ -152,7 +152,7 @@ def main():
         return Cell([r[5] / (r[0] / 1024.0) for r in runs.get((p[0], p[1], j), [])
                      if r[5] is not None and r[0] > 0])
     table(w, "The whole machine's CPU per GiB moved (CPUs busy over GiB/s; every process and "
-          "the kernel), s/GiB, median [min-max]:",
+          "the kernel, the benchmark's and any other), s/GiB, median [min-max]:",
           heads, [[j] + [machine_cpu(p, j).md(2) for p in peers] for j in jobs])
     perf = [p for p in peers if p[0] == "perf"]
     reads = [j for j in jobs if "read" in j]
@@ -167,7 +167,8 @@ def main():
               "close to the ratio above, not equal) = the ratio of "
               "CPUs busy (below 1: the job waits more, latency) x the inverse ratio of the "
               "machine's CPU per GiB (below 1: the hop costs the machine more work per GiB). "
-              "A row bound by work has its first factor near 1:",
+              "A row bound by work has its first factor near 1. Both factors count every process on the "
+              "machine: on a loaded machine they say little:",
               ["job"] + [p[2] for p in peers if p[0] != "perf"],
               [[j] + [split(p, j) for p in peers if p[0] != "perf"] for j in reads])
 
