@@ -26,12 +26,9 @@ static void srv_uring_tx_done(struct uring_op *op, int res);
 
 int srv_uring_init(struct nbdsrv_conn *c)
 {
-	c->ring = uring_get(c->loop);
-	if (!c->ring)
-		return -1;
-	c->rx_op.done = srv_uring_rx_done;
-	c->tx_op.done = srv_uring_tx_done;
-	return 0;
+	c->ring = uring_get_socket(c->loop, &c->rx_op, srv_uring_rx_done, &c->tx_op,
+				   srv_uring_tx_done);
+	return c->ring ? 0 : -1;
 }
 
 void srv_uring_rx_arm(struct nbdsrv_conn *c)
@@ -134,13 +131,8 @@ static void srv_uring_tx_done(struct uring_op *op, int res)
 void srv_uring_cancel(struct nbdsrv_conn *c, bool rx_only)
 {
 	struct uring_op *const ops[] = {&c->rx_op, &c->tx_op};
-	unsigned int n = rx_only ? 1 : 2;
 
-	if (uring_cancel(c->ring, ops, n) == 0)
-		return;
-	/* Never seen (a socket operation cancels at once); a shut socket ends them for sure. */
-	shutdown(c->fd, SHUT_RDWR);
-	if (uring_cancel(c->ring, ops, n) == 0)
+	if (uring_cancel_socket(c->ring, c->fd, ops, rx_only ? 1 : 2) == 0)
 		return;
 	log_err("%s: io_uring did not give the buffers back: keeping the connection's memory",
 		c->name);

@@ -25,12 +25,9 @@ static void conn_uring_tx_done(struct uring_op *op, int res);
 
 int conn_uring_init(struct conn *c)
 {
-	c->ring = uring_get(c->loop);
-	if (!c->ring)
-		return -1;
-	c->rx_op.done = conn_uring_rx_done;
-	c->tx_op.done = conn_uring_tx_done;
-	return 0;
+	c->ring = uring_get_socket(c->loop, &c->rx_op, conn_uring_rx_done, &c->tx_op,
+				   conn_uring_tx_done);
+	return c->ring ? 0 : -1;
 }
 
 /*
@@ -134,10 +131,7 @@ void conn_uring_cancel(struct conn *c)
 {
 	struct uring_op *const ops[] = {&c->rx_op, &c->tx_op};
 
-	if (uring_cancel(c->ring, ops, ARRAY_SIZE(ops)) == 0)
-		return;
-	shutdown(c->fd, SHUT_RDWR); /* ends a socket operation for sure */
-	if (uring_cancel(c->ring, ops, ARRAY_SIZE(ops)) == 0)
+	if (uring_cancel_socket(c->ring, c->fd, ops, ARRAY_SIZE(ops)) == 0)
 		return;
 	c->ra.buf = malloc(c->ra.size); /* NULL: the next recv fails, and says so */
 }

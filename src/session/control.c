@@ -333,10 +333,8 @@ void sess_rx_reject(struct sess *s, const struct iscsi_pdu_reject *m, const uint
 		break;
 	case SLOT_PING:
 	case SLOT_TMF:
-		sess_slot_answer(s, sl, -EIO);
-		break;
 	case SLOT_TEXT:
-		sess_text_abort(s, sl, -EIO);
+		sess_ctl_fail(s, sl, -EIO);
 		break;
 	case SLOT_LOGOUT:
 		sess_die(s, SESS_DEATH_LOGOUT, "target rejected the logout (reason 0x%02x)",

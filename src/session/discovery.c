@@ -191,13 +191,9 @@ int sess_text_rsp(struct sess *s, struct sess_slot *sl, const struct iscsi_pdu_t
 	if (len)
 		memcpy(s->text_in + s->text_in_len, data, len);
 	s->text_in_len = need;
-	if (m->final) {
-		if (m->cont) {
-			sess_die(s, SESS_DEATH_PROTOCOL, "Text Response with both F and C set");
-			return -1;
-		}
+	/* F with C never gets here: the decoder refuses it (pdu_valid_text_rsp()). */
+	if (m->final)
 		return text_deliver(s, sl) < 0 ? 0 : 0;
-	}
 	/* RFC 7143 11.10.4: continue with an empty request carrying the target's TTT. */
 	if (m->ttt == ISCSI_PDU_RSVD_TAG) {
 		sess_die(s, SESS_DEATH_PROTOCOL,

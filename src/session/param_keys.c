@@ -27,10 +27,21 @@ static const char *const v_task_reporting[] = {"RFC3720", NULL};
 
 /*
  * RFC 7143 section 13, one row per key (the members of struct key_def;
- * a member left out is false / 0 / NULL).
+ * a member left out is false / 0 / NULL). The KEY_ macros give the members
+ * a kind of key shares.
  */
 /* A table reads best one key to two or three lines: */
 /* clang-format off */
+/* A yes/no key: 0 (No) or 1 (Yes). */
+#define KEY_BOOL .type = KT_BOOL, .max = 1, .values = v_bool
+/*
+ * A session-wide operational key: either side sends it, in the login of
+ * the leading connection only ("LO"; we offer it in the operational
+ * stage), and a discovery session ignores it ("Irrelevant when:
+ * SessionType=Discovery").
+ */
+#define KEY_SESSION_WIDE .phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL, \
+	.leading_only = true, .irrelevant_in_discovery = true
 const struct key_def param_keys[K_COUNT] = {
 	/* 13.1 */
 	[K_HEADER_DIGEST] = {.name = "HeaderDigest", .type = KT_LIST, .rule = RULE_LIST,
@@ -41,9 +52,7 @@ const struct key_def param_keys[K_COUNT] = {
 		.values = v_digest},
 	/* 13.2 */
 	[K_MAX_CONNECTIONS] = {.name = "MaxConnections", .type = KT_NUM, .rule = RULE_MIN,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .min = 1, .max = 65535,
-		.def = 1},
+		KEY_SESSION_WIDE, .min = 1, .max = 65535, .def = 1},
 	/* 13.4: a target sends TargetName only in SendTargets answers; tolerated, ignored. */
 	[K_TARGET_NAME] = {.name = "TargetName", .type = KT_STRING, .rule = RULE_DECLARATIVE,
 		.phase = PH_ANY, .sender = S_BOTH, .offer = OFFER_SECURITY},
@@ -64,29 +73,21 @@ const struct key_def param_keys[K_COUNT] = {
 	[K_TPGT] = {.name = "TargetPortalGroupTag", .type = KT_NUM, .rule = RULE_DECLARATIVE,
 		.phase = PH_LOGIN, .sender = S_TARGET, .offer = OFFER_NEVER, .max = 65535},
 	/* 13.10 */
-	[K_INITIAL_R2T] = {.name = "InitialR2T", .type = KT_BOOL, .rule = RULE_OR,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .max = 1, .def = 1,
-		.values = v_bool},
+	[K_INITIAL_R2T] = {.name = "InitialR2T", KEY_BOOL, .rule = RULE_OR,
+		KEY_SESSION_WIDE, .def = 1},
 	/* 13.11 */
-	[K_IMMEDIATE_DATA] = {.name = "ImmediateData", .type = KT_BOOL, .rule = RULE_AND,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .max = 1, .def = 1,
-		.values = v_bool},
+	[K_IMMEDIATE_DATA] = {.name = "ImmediateData", KEY_BOOL, .rule = RULE_AND,
+		KEY_SESSION_WIDE, .def = 1},
 	/* 13.12 */
 	[K_MAX_RECV_DSL] = {.name = "MaxRecvDataSegmentLength", .type = KT_NUM,
 		.rule = RULE_DECLARATIVE, .phase = PH_ANY, .sender = S_BOTH,
 		.offer = OFFER_OPERATIONAL, .min = 512, .max = DSL_MAX, .def = 8192},
 	/* 13.13 */
 	[K_MAX_BURST] = {.name = "MaxBurstLength", .type = KT_NUM, .rule = RULE_MIN,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .min = 512, .max = DSL_MAX,
-		.def = 262144},
+		KEY_SESSION_WIDE, .min = 512, .max = DSL_MAX, .def = 262144},
 	/* 13.14 */
 	[K_FIRST_BURST] = {.name = "FirstBurstLength", .type = KT_NUM, .rule = RULE_MIN,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .min = 512, .max = DSL_MAX,
-		.def = 65536},
+		KEY_SESSION_WIDE, .min = 512, .max = DSL_MAX, .def = 65536},
 	/* 13.15 */
 	[K_TIME2WAIT] = {.name = "DefaultTime2Wait", .type = KT_NUM, .rule = RULE_MAX,
 		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
@@ -97,19 +98,13 @@ const struct key_def param_keys[K_COUNT] = {
 		.leading_only = true, .max = 3600, .def = 20},
 	/* 13.17 */
 	[K_MAX_R2T] = {.name = "MaxOutstandingR2T", .type = KT_NUM, .rule = RULE_MIN,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .min = 1, .max = 65535,
-		.def = 1},
+		KEY_SESSION_WIDE, .min = 1, .max = 65535, .def = 1},
 	/* 13.18 */
-	[K_DATA_PDU_IN_ORDER] = {.name = "DataPDUInOrder", .type = KT_BOOL, .rule = RULE_OR,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .max = 1, .def = 1,
-		.values = v_bool},
+	[K_DATA_PDU_IN_ORDER] = {.name = "DataPDUInOrder", KEY_BOOL, .rule = RULE_OR,
+		KEY_SESSION_WIDE, .def = 1},
 	/* 13.19 */
-	[K_DATA_SEQ_IN_ORDER] = {.name = "DataSequenceInOrder", .type = KT_BOOL, .rule = RULE_OR,
-		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
-		.leading_only = true, .irrelevant_in_discovery = true, .max = 1, .def = 1,
-		.values = v_bool},
+	[K_DATA_SEQ_IN_ORDER] = {.name = "DataSequenceInOrder", KEY_BOOL, .rule = RULE_OR,
+		KEY_SESSION_WIDE, .def = 1},
 	/* 13.20: we implement level 0 only, and MIN keeps it there. */
 	[K_ERL] = {.name = "ErrorRecoveryLevel", .type = KT_NUM, .rule = RULE_MIN,
 		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_OPERATIONAL,
@@ -122,10 +117,10 @@ const struct key_def param_keys[K_COUNT] = {
 	[K_AUTH_METHOD] = {.name = "AuthMethod", .type = KT_LIST, .rule = RULE_LIST,
 		.phase = PH_SECURITY, .sender = S_BOTH, .offer = OFFER_SECURITY, .values = v_auth},
 	/* 13.26 obsoletes the markers: answer No to the booleans, Reject to the intervals. */
-	[K_OF_MARKER] = {.name = "OFMarker", .type = KT_BOOL, .rule = RULE_AND, .phase = PH_LOGIN,
-		.sender = S_BOTH, .offer = OFFER_NEVER, .max = 1, .values = v_bool},
-	[K_IF_MARKER] = {.name = "IFMarker", .type = KT_BOOL, .rule = RULE_AND, .phase = PH_LOGIN,
-		.sender = S_BOTH, .offer = OFFER_NEVER, .max = 1, .values = v_bool},
+	[K_OF_MARKER] = {.name = "OFMarker", KEY_BOOL, .rule = RULE_AND, .phase = PH_LOGIN,
+		.sender = S_BOTH, .offer = OFFER_NEVER},
+	[K_IF_MARKER] = {.name = "IFMarker", KEY_BOOL, .rule = RULE_AND, .phase = PH_LOGIN,
+		.sender = S_BOTH, .offer = OFFER_NEVER},
 	[K_OF_MARK_INT] = {.name = "OFMarkInt", .type = KT_STRING, .rule = RULE_REJECT,
 		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_NEVER},
 	[K_IF_MARK_INT] = {.name = "IFMarkInt", .type = KT_STRING, .rule = RULE_REJECT,
@@ -135,4 +130,6 @@ const struct key_def param_keys[K_COUNT] = {
 		.phase = PH_LOGIN, .sender = S_BOTH, .offer = OFFER_NEVER, .leading_only = true,
 		.irrelevant_in_discovery = true, .values = v_task_reporting},
 };
+#undef KEY_BOOL
+#undef KEY_SESSION_WIDE
 /* clang-format on */

@@ -161,6 +161,11 @@ struct sess_slot *sess_slot_get(struct sess *s, enum sess_slot_kind kind);
 void sess_slot_put(struct sess *s, struct sess_slot *sl);
 /* A ping's or TMF's answer (or -errno): frees the slot first, so cb may send the next one. */
 void sess_slot_answer(struct sess *s, struct sess_slot *sl, int result);
+/*
+ * A ping, TMF or SendTargets that gets no answer: its caller hears err
+ * through the callback of its kind (sess_slot_answer(), sess_text_abort()).
+ */
+void sess_ctl_fail(struct sess *s, struct sess_slot *sl, int err);
 uint32_t sess_slot_itt(const struct sess *s, const struct sess_slot *sl);
 uint64_t sess_lun_to_wire(uint64_t lun);
 enum sess_itt_match { ITT_LIVE, ITT_LATE, ITT_UNKNOWN };

@@ -134,6 +134,14 @@ void sess_slot_answer(struct sess *s, struct sess_slot *sl, int result)
 		cb(op, result);
 }
 
+void sess_ctl_fail(struct sess *s, struct sess_slot *sl, int err)
+{
+	if (sl->kind == SLOT_TEXT)
+		sess_text_abort(s, sl, err);
+	else
+		sess_slot_answer(s, sl, err);
+}
+
 enum sess_itt_match sess_itt_lookup(struct sess *s, uint32_t itt, struct sess_slot **out)
 {
 	uint32_t idx = itt & ((1u << SESS_ITT_IDX_BITS) - 1);
@@ -443,10 +451,8 @@ void sess_tasks_abort_all(struct sess *s, bool closing)
 			break;
 		case SLOT_PING:
 		case SLOT_TMF:
-			sess_slot_answer(s, sl, -ECONNABORTED);
-			break;
 		case SLOT_TEXT:
-			sess_text_abort(s, sl, -ECONNABORTED);
+			sess_ctl_fail(s, sl, -ECONNABORTED);
 			break;
 		case SLOT_LOGOUT:
 			sess_slot_put(s, sl);

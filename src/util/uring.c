@@ -216,6 +216,19 @@ void uring_put(struct uring *r)
 	free(r);
 }
 
+struct uring *uring_get_socket(struct ev_loop *loop, struct uring_op *rx,
+			       void (*rx_done)(struct uring_op *op, int res), struct uring_op *tx,
+			       void (*tx_done)(struct uring_op *op, int res))
+{
+	struct uring *r = uring_get(loop);
+
+	if (!r)
+		return NULL;
+	rx->done = rx_done;
+	tx->done = tx_done;
+	return r;
+}
+
 /* A submission entry for op, or NULL with *err set. */
 static struct io_uring_sqe *uring_sqe_for(struct uring *r, struct uring_op *op, int *err)
 {
@@ -355,4 +368,12 @@ int uring_cancel(struct uring *r, struct uring_op *const *ops, unsigned int n)
 		ev_feed_event(r->loop, &r->cq_w,
 			      EV_READ); /* kept completions: the ring may be empty */
 	return ret;
+}
+
+int uring_cancel_socket(struct uring *r, int fd, struct uring_op *const *ops, unsigned int n)
+{
+	if (uring_cancel(r, ops, n) == 0)
+		return 0;
+	shutdown(fd, SHUT_RDWR);
+	return uring_cancel(r, ops, n);
 }

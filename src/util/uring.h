@@ -57,6 +57,14 @@ struct uring_op {
  */
 struct uring *uring_get(struct ev_loop *loop);
 void uring_put(struct uring *r);
+/*
+ * A connection's socket I/O: the loop's ring (uring_get(), NULL with errno
+ * set) for its receive operation rx and its send operation tx, whose done
+ * callbacks are set here.
+ */
+struct uring *uring_get_socket(struct ev_loop *loop, struct uring_op *rx,
+			       void (*rx_done)(struct uring_op *op, int res), struct uring_op *tx,
+			       void (*tx_done)(struct uring_op *op, int res));
 
 /* Queue a recv() of up to len bytes into buf. 0 or -errno (-EBUSY: op in flight). */
 int uring_recv(struct uring *r, struct uring_op *op, int fd, void *buf, size_t len);
@@ -80,5 +88,12 @@ int uring_sendmsg(struct uring *r, struct uring_op *op, int fd, const struct msg
  */
 #define URING_CANCEL_WAIT_MS 2000
 int uring_cancel(struct uring *r, struct uring_op *const *ops, unsigned int n);
+/*
+ * uring_cancel() of operations on the socket fd. Should the kernel not let
+ * go in time (never seen: a socket operation cancels at once), shutting
+ * the socket down ends them for sure (the connection is over then) and
+ * they are cancelled again. 0, or -ETIMEDOUT as uring_cancel().
+ */
+int uring_cancel_socket(struct uring *r, int fd, struct uring_op *const *ops, unsigned int n);
 
 #endif

@@ -4,7 +4,8 @@
  * contract: after uring_cancel() returns, the kernel no longer writes into
  * the cancelled recv's buffer (bytes sent afterwards stay in the socket)
  * and its done callback never fires, also when its completion was already
- * reaped in the same batch as the callback that cancels it.
+ * reaped in the same batch as the callback that cancels it; a
+ * connection's pair of operations set up and cancelled together.
  */
 #include "config.h"
 
@@ -169,6 +170,41 @@ START_TEST(cancel_lets_go_of_the_buffer)
 }
 END_TEST
 
+/*
+ * A connection's pair: uring_get_socket() hands out the loop's ring with
+ * both done callbacks set; uring_cancel_socket() of a recv in flight is
+ * done at the first cancel, and leaves the socket up.
+ */
+START_TEST(socket_get_and_cancel)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct uring *r = ring_get(loop);
+	struct probe rx = {0}, tx = {0};
+	struct uring *s = uring_get_socket(loop, &rx.op, probe_done, &tx.op, probe_done);
+	struct uring_op *const ops[] = {&rx.op, &tx.op};
+	uint8_t buf[16];
+	int sv[2];
+
+	ck_assert_ptr_eq(s, r);
+	ck_assert(rx.op.done == probe_done && tx.op.done == probe_done);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(uring_recv(s, &rx.op, sv[0], buf, sizeof(buf)), 0);
+	ev_run(loop, EVRUN_NOWAIT);
+	ck_assert_int_eq(uring_cancel_socket(s, sv[0], ops, ARRAY_SIZE(ops)), 0);
+	ck_assert(!rx.op.busy && !tx.op.busy);
+	ck_assert_int_eq(rx.calls, 0);
+	/* Not shut down: the socket still carries bytes both ways. */
+	ck_assert_int_eq(write(sv[1], "up", 2), 2);
+	ck_assert_int_eq(recv(sv[0], buf, sizeof(buf), 0), 2);
+	ck_assert_int_eq(send(sv[0], "up", 2, MSG_NOSIGNAL), 2);
+	close(sv[0]);
+	close(sv[1]);
+	uring_put(s);
+	uring_put(r);
+	ev_loop_destroy(loop);
+}
+END_TEST
+
 START_TEST(cancel_from_a_callback_of_the_same_batch)
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
@@ -224,6 +260,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, one_ring_per_loop);
 	tcase_add_test(tc, recv_and_sendmsg);
 	tcase_add_test(tc, cancel_lets_go_of_the_buffer);
+	tcase_add_test(tc, socket_get_and_cancel);
 	tcase_add_test(tc, cancel_from_a_callback_of_the_same_batch);
 	suite_add_tcase(s, tc);
 	return s;
