@@ -242,6 +242,13 @@ static int pr_out(struct cli_sync *y, const struct pr_args *a, uint8_t sa, uint8
 	return pr_task(y, a, &t, what, NULL);
 }
 
+/* A PERSISTENT RESERVE IN answer of got bytes that its parser refused. */
+static int pr_malformed(const char *what, size_t got)
+{
+	cli_err("%s: malformed answer (%zu bytes)", what, got);
+	return CLI_EXIT_PROTOCOL;
+}
+
 static void print_json(json_object *o)
 {
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
@@ -265,10 +272,8 @@ static int do_keys(struct cli_sync *y, const struct pr_args *a, uint64_t ours)
 
 	if (rc)
 		return rc;
-	if (scsi_pr_read_keys_parse(buf, got, &k) < 0) {
-		cli_err("READ KEYS: malformed answer (%zu bytes)", got);
-		return CLI_EXIT_PROTOCOL;
-	}
+	if (scsi_pr_read_keys_parse(buf, got, &k) < 0)
+		return pr_malformed("READ KEYS", got);
 	if (a->json) {
 		json_object *o = json_object_new_object(), *arr = json_object_new_array();
 
@@ -305,10 +310,8 @@ static int do_reservation(struct cli_sync *y, const struct pr_args *a, uint64_t 
 
 	if (rc)
 		return rc;
-	if (scsi_pr_read_reservation_parse(buf, got, &r) < 0) {
-		cli_err("READ RESERVATION: malformed answer (%zu bytes)", got);
-		return CLI_EXIT_PROTOCOL;
-	}
+	if (scsi_pr_read_reservation_parse(buf, got, &r) < 0)
+		return pr_malformed("READ RESERVATION", got);
 	if (a->json) {
 		json_object *o = json_object_new_object();
 
@@ -346,10 +349,8 @@ static int do_caps(struct cli_sync *y, const struct pr_args *a)
 
 	if (rc)
 		return rc;
-	if (scsi_pr_caps_parse(buf, got, &c) < 0) {
-		cli_err("REPORT CAPABILITIES: malformed answer (%zu bytes)", got);
-		return CLI_EXIT_PROTOCOL;
-	}
+	if (scsi_pr_caps_parse(buf, got, &c) < 0)
+		return pr_malformed("REPORT CAPABILITIES", got);
 	/* The capability bits (SPC-5 6.16.4 table 172), named as in JSON and in the text line. */
 	const struct {
 		const char *key, *label;

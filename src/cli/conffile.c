@@ -24,9 +24,6 @@
 #include "session/iscsi_name.h"
 #include "util/compiler.h"
 
-static const char *const config_sections[] = {"target", "auth",	 "iscsi", "path",
-					      "attach", "serve", "daemon"};
-
 const char *config_dir(void)
 {
 	const char *d = getenv("ISCSI_NBD_CONFDIR");
@@ -60,6 +57,42 @@ static const struct config_key *key_of(const char *section, const char *name)
 	int i = config_key_index(section, name);
 
 	return i < 0 ? NULL : &config_keys[i];
+}
+
+/*
+ * The sections of a file are those of the table's keys (a row without a
+ * name is an option only, it has no place in a file), in table order:
+ * confout.c's file_key writes their headers from the same rows.
+ */
+static bool section_known(const char *section)
+{
+	size_t i;
+
+	for (i = 0; i < config_nkeys; i++)
+		if (config_keys[i].name && strcmp(config_keys[i].section, section) == 0)
+			return true;
+	return false;
+}
+
+/* The sections for a message: "[target], [auth], ...[serve]<last>[daemon]". */
+static void section_list(char *buf, size_t len, const char *last)
+{
+	const char *prev = "", *final = "";
+	size_t i, n = 0;
+
+	for (i = 0; i < config_nkeys; i++)
+		if (config_keys[i].name)
+			final = config_keys[i].section;
+	buf[0] = 0;
+	for (i = 0; i < config_nkeys && n < len; i++) {
+		const char *s = config_keys[i].section, *sep;
+
+		if (!config_keys[i].name || strcmp(s, prev) == 0)
+			continue;
+		prev = s;
+		sep = !n ? "" : strcmp(s, final) == 0 ? last : ", ";
+		n += (size_t)snprintf(buf + n, len - n, "%s[%s]", sep, s);
+	}
 }
 
 /* ---- values ---- */
@@ -378,7 +411,7 @@ static int handler(void *user, const char *section, const char *name, const char
 	struct config *c = p->c;
 	const struct config_key *k;
 	struct config_value *slot;
-	char why[300];
+	char why[300], sections[128];
 	char *canon;
 	size_t i;
 	int rc;
@@ -386,22 +419,17 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (p->rc)
 		return 0;
 	if (!*section) {
-		p->rc = config_err(
-			p->err, p->errlen,
-			"%s:%u: '%s' is outside a section: put it under [target], [auth], "
-			"[iscsi], [path], [attach], [serve] or [daemon]",
-			p->file, p->line, name);
+		section_list(sections, sizeof(sections), " or ");
+		p->rc = config_err(p->err, p->errlen,
+				   "%s:%u: '%s' is outside a section: put it under %s", p->file,
+				   p->line, name, sections);
 		return 0;
 	}
-	for (i = 0; i < ARRAY_SIZE(config_sections); i++)
-		if (strcmp(section, config_sections[i]) == 0)
-			break;
-	if (i == ARRAY_SIZE(config_sections)) {
-		p->rc = config_err(
-			p->err, p->errlen,
-			"%s:%u: unknown section [%s]: the sections are [target], [auth], "
-			"[iscsi], [path], [attach], [serve] and [daemon]",
-			p->file, p->line, section);
+	if (!section_known(section)) {
+		section_list(sections, sizeof(sections), " and ");
+		p->rc = config_err(p->err, p->errlen,
+				   "%s:%u: unknown section [%s]: the sections are %s", p->file,
+				   p->line, section, sections);
 		return 0;
 	}
 	k = key_of(section, name);

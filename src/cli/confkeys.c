@@ -16,6 +16,7 @@
 #include "cli/conffile.h"
 #include "cli/export.h"
 #include "cli/initiator.h"
+#include "nbd/tls.h"
 #include "path/policy.h"
 #include "util/compiler.h"
 
@@ -29,7 +30,6 @@ static const int policy_map[] = {PATH_POLICY_ROUND_ROBIN, PATH_POLICY_FAILOVER,
 static const char *const mode_values[] = {"attach", "serve", NULL};
 static const char *const reservation_values[] = {"exclusive", "required", "none", NULL};
 static const int reservation_map[] = {RESV_EXCLUSIVE, RESV_REQUIRED, RESV_NONE};
-static const char *const tls_values[] = {"off", "on", "require", NULL};
 static const char *const yes_no_values[] = {"no", "yes", NULL};
 static const char *const io_engine_values[] = {"epoll", "uring", NULL};
 
@@ -505,7 +505,7 @@ const struct config_key config_keys[] = {
 	 .name = "tls",
 	 .type = CONFIG_ENUM,
 	 .flags = CONFIG_F_SERVE,
-	 .values = tls_values,
+	 .values = nbdsrv_tls_mode_names,
 	 .def_text = "require on a non-loopback listen address or with credentials, else off",
 	 .option = "tls",
 	 .help = "NBD over TLS (NBD_OPT_STARTTLS): off, on (offered; plaintext clients served too) "

@@ -54,34 +54,25 @@ struct subcmd {
 
 static int cmd_help(int argc, char **argv);
 
+/* A one-shot SCSI command: cmd_scsi runs it (by its name, cmd_scsi.c), its exits are EX_SCSI. */
+#define SCSI_CMD(n, text)                                                                          \
+	{                                                                                          \
+		.name = n, .fn = cmd_scsi, .exits = EX_SCSI, .summary = text                       \
+	}
+
 static const struct subcmd subcmds[] = {
 	{.name = "discover",
 	 .fn = cmd_discover,
 	 .exits = EX_LOGIN,
 	 .summary = "SendTargets discovery on a portal"},
-	{.name = "inquiry",
-	 .fn = cmd_scsi,
-	 .exits = EX_SCSI,
-	 .summary = "INQUIRY: vendor, product, identity, limits, provisioning"},
-	{.name = "readcap",
-	 .fn = cmd_scsi,
-	 .exits = EX_SCSI,
-	 .summary = "READ CAPACITY: size and block sizes"},
-	{.name = "luns", .fn = cmd_scsi, .exits = EX_SCSI, .summary = "REPORT LUNS"},
-	{.name = "tur", .fn = cmd_scsi, .exits = EX_SCSI, .summary = "TEST UNIT READY"},
-	{.name = "read",
-	 .fn = cmd_scsi,
-	 .exits = EX_SCSI,
-	 .summary = "read a byte range of a LUN to a file or stdout"},
-	{.name = "write",
-	 .fn = cmd_scsi,
-	 .exits = EX_SCSI,
-	 .summary = "write a file or stdin to a LUN"},
-	{.name = "unmap",
-	 .fn = cmd_scsi,
-	 .exits = EX_SCSI,
-	 .summary = "UNMAP (discard) a byte range"},
-	{.name = "sync", .fn = cmd_scsi, .exits = EX_SCSI, .summary = "SYNCHRONIZE CACHE"},
+	SCSI_CMD("inquiry", "INQUIRY: vendor, product, identity, limits, provisioning"),
+	SCSI_CMD("readcap", "READ CAPACITY: size and block sizes"),
+	SCSI_CMD("luns", "REPORT LUNS"),
+	SCSI_CMD("tur", "TEST UNIT READY"),
+	SCSI_CMD("read", "read a byte range of a LUN to a file or stdout"),
+	SCSI_CMD("write", "write a file or stdin to a LUN"),
+	SCSI_CMD("unmap", "UNMAP (discard) a byte range"),
+	SCSI_CMD("sync", "SYNCHRONIZE CACHE"),
 	{.name = "attach",
 	 .fn = cmd_attach,
 	 .exits = EX_DAEMON,

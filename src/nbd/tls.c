@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "nbd/tls.h"
+#include "util/compiler.h"
 #include "util/hex.h"
 #include "util/log.h"
 
@@ -59,28 +60,24 @@ struct nbdsrv_tls {
 	bool certs;
 };
 
+const char *const nbdsrv_tls_mode_names[] = {
+	[NBDSRV_TLS_OFF] = "off",
+	[NBDSRV_TLS_ON] = "on",
+	[NBDSRV_TLS_REQUIRE] = "require",
+	NULL,
+};
+
 int nbdsrv_tls_mode_parse(const char *s)
 {
-	if (strcmp(s, "off") == 0)
-		return NBDSRV_TLS_OFF;
-	if (strcmp(s, "on") == 0)
-		return NBDSRV_TLS_ON;
-	if (strcmp(s, "require") == 0)
-		return NBDSRV_TLS_REQUIRE;
+	for (int m = 0; nbdsrv_tls_mode_names[m]; m++)
+		if (strcmp(s, nbdsrv_tls_mode_names[m]) == 0)
+			return m;
 	return -1;
 }
 
 const char *nbdsrv_tls_mode_name(enum nbdsrv_tls_mode m)
 {
-	switch (m) {
-	case NBDSRV_TLS_OFF:
-		return "off";
-	case NBDSRV_TLS_ON:
-		return "on";
-	case NBDSRV_TLS_REQUIRE:
-		return "require";
-	}
-	return "?";
+	return (unsigned)m < ARRAY_SIZE(nbdsrv_tls_mode_names) - 1 ? nbdsrv_tls_mode_names[m] : "?";
 }
 
 /*

@@ -72,6 +72,12 @@ bool nbdsrv_tls_has_certs(const struct nbdsrv_tls *t);
  */
 int nbdsrv_tls_psk_parse(const char *text, size_t len, char *err, size_t errlen);
 
+/*
+ * The modes' names, indexed by enum nbdsrv_tls_mode and NULL-terminated:
+ * also the values of the tls configuration key (cli/confkeys.c).
+ */
+extern const char *const nbdsrv_tls_mode_names[];
+
 /* "off", "on", "require": returns the mode, or -1. */
 int nbdsrv_tls_mode_parse(const char *s);
 const char *nbdsrv_tls_mode_name(enum nbdsrv_tls_mode m);

@@ -542,9 +542,13 @@ START_TEST(syntax_errors)
 {
 	expect_error(MINIMAL "[path]\nround_robin = 1\n", "e.conf:5: unknown key 'round_robin'",
 		     "rr_min_io");
+	/* The sections are listed from the key table, in its order. */
 	expect_error(MINIMAL "[paths]\npolicy = failover\n", "e.conf:5: unknown section [paths]",
-		     "[path]");
-	expect_error("policy = failover\n", "e.conf:1:", "outside a section");
+		     ": the sections are [target], [auth], [iscsi], [path], [attach], [serve] and "
+		     "[daemon]");
+	expect_error("policy = failover\n", "e.conf:1:",
+		     "'policy' is outside a section: put it under [target], [auth], [iscsi], "
+		     "[path], [attach], [serve] or [daemon]");
 	expect_error(MINIMAL "[path]\npolicy = failover\n\npolicy = round-robin\n",
 		     "e.conf:7: [path] policy is already set at line 5", NULL);
 	expect_error(MINIMAL "[auth]\nchap_secret = hunter2\n",

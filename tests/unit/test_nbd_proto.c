@@ -778,6 +778,11 @@ START_TEST(tls_psk_parse)
 	nbdsrv_tls_free(t);
 	ck_assert_int_eq(nbdsrv_tls_mode_parse("require"), NBDSRV_TLS_REQUIRE);
 	ck_assert_int_eq(nbdsrv_tls_mode_parse("yes"), -1);
+	/* One list of names for both ways (and the tls configuration key). */
+	for (int m = NBDSRV_TLS_OFF; m <= NBDSRV_TLS_REQUIRE; m++)
+		ck_assert_int_eq(nbdsrv_tls_mode_parse(nbdsrv_tls_mode_name(m)), m);
+	ck_assert_str_eq(nbdsrv_tls_mode_name(NBDSRV_TLS_ON), "on");
+	ck_assert_str_eq(nbdsrv_tls_mode_name((enum nbdsrv_tls_mode)7), "?");
 }
 END_TEST
 
