@@ -2,7 +2,7 @@
 # A crashed daemon restarted within DEAD_CONN_TIMEOUT takes its device back
 # without failing any I/O. `iscsi-nbd attach` exports tgtd's LUN as
 # /dev/nbd0 with ext4 mounted; while a dd (O_DIRECT, fsync) writes 48 MiB (RESTART_MB)
-# into a file, the daemon is killed with SIGKILL (no cleanup at all: its
+# into a file (its last 8 MiB held back until after the kill), the daemon is killed with SIGKILL (no cleanup at all: its
 # sockets just close and the kernel marks them dead, its iSCSI sessions are
 # left at the target). A second `iscsi-nbd attach --device /dev/nbd0` finds
 # the device still connected and replaces the dead socket with
@@ -49,8 +49,25 @@ head -c "${RESTART_MB:-48}M" /dev/urandom >/scratch/src || fail "source file"
 sum=$(sha256sum </scratch/src)
 dmesg_mark=$(dmesg | wc -l)
 
-log "dd ${RESTART_MB:-48} MiB (O_DIRECT) to $mnt/big"
-dd if=/scratch/src of=$mnt/big bs=1M oflag=direct conv=fsync status=none 2>/scratch/dd.err &
+# dd reads through a FIFO whose last 8 MiB are held back until the
+# daemon has been killed: on a fast machine the whole file could otherwise
+# be written between two looks at dd's progress, and the kill would find
+# nothing left to do. The tail then goes through the restarted daemon.
+total_mb=${RESTART_MB:-48}
+tail_mb=8
+[ "$total_mb" -gt $((tail_mb + 4)) ] || fail "RESTART_MB must be above $((tail_mb + 4))"
+rm -f /scratch/feed /scratch/go
+mkfifo /scratch/feed || fail "mkfifo"
+(
+	head -c $((total_mb - tail_mb))M /scratch/src
+	while [ ! -e /scratch/go ]; do sleep 0.1; done
+	tail -c ${tail_mb}M /scratch/src
+) >/scratch/feed &
+feed_pid=$!
+on_exit "kill $feed_pid 2>/dev/null"
+log "dd $total_mb MiB (O_DIRECT) to $mnt/big, the last $tail_mb MiB after the kill"
+dd if=/scratch/feed of=$mnt/big bs=1M iflag=fullblock oflag=direct conv=fsync status=none \
+	2>/scratch/dd.err &
 dd_pid=$!
 on_exit "kill $dd_pid 2>/dev/null"
 # With O_DIRECT a write() returns once the device completed it: wchar
@@ -75,6 +92,7 @@ if ! kill -0 $dd_pid 2>/dev/null; then
 	wait $dd_pid
 	fail "dd ended (exit $?) while no daemon ran: $(cat /scratch/dd.err)"
 fi
+touch /scratch/go
 
 # Restart the way users do: in the background. The parent prints the
 # device and exits 0 only once the daemon has taken the device back (the
