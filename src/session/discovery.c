@@ -82,8 +82,12 @@ void sess_text_abort(struct sess *s, struct sess_slot *sl, int err)
 		cb(op, err, NULL, 0);
 }
 
-/* Turn the collected pairs into the target list and hand it over. */
-static int text_deliver(struct sess *s, struct sess_slot *sl)
+/*
+ * Turn the collected pairs into the target list and hand it over; an
+ * unreadable list reaches the caller as an error through its callback,
+ * the session stays up.
+ */
+static void text_deliver(struct sess *s, struct sess_slot *sl)
 {
 	struct iscsi_text_pair *pairs = NULL;
 	struct sess_disc_target *tg = NULL;
@@ -164,7 +168,6 @@ out:
 	free(pairs);
 	free(tg);
 	free(addrs);
-	return err;
 }
 
 int sess_text_rsp(struct sess *s, struct sess_slot *sl, const struct iscsi_pdu_text_rsp *m,
@@ -192,8 +195,10 @@ int sess_text_rsp(struct sess *s, struct sess_slot *sl, const struct iscsi_pdu_t
 		memcpy(s->text_in + s->text_in_len, data, len);
 	s->text_in_len = need;
 	/* F with C never gets here: the decoder refuses it (pdu_valid_text_rsp()). */
-	if (m->final)
-		return text_deliver(s, sl) < 0 ? 0 : 0;
+	if (m->final) {
+		text_deliver(s, sl);
+		return 0;
+	}
 	/* RFC 7143 11.10.4: continue with an empty request carrying the target's TTT. */
 	if (m->ttt == ISCSI_PDU_RSVD_TAG) {
 		sess_die(s, SESS_DEATH_PROTOCOL,

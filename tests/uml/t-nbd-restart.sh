@@ -1,8 +1,9 @@
 #!/bin/bash
 # A crashed daemon restarted within DEAD_CONN_TIMEOUT takes its device back
 # without failing any I/O. `iscsi-nbd attach` exports tgtd's LUN as
-# /dev/nbd0 with ext4 mounted; while a dd (O_DIRECT, fsync) writes 48 MiB (RESTART_MB)
-# into a file (its last 8 MiB held back until after the kill), the daemon is killed with SIGKILL (no cleanup at all: its
+# /dev/nbd0 with ext4 mounted; while a dd (O_DIRECT, fsync) writes 48 MiB
+# (RESTART_MB) into a file (its last 8 MiB held back until after the
+# kill), the daemon is killed with SIGKILL (no cleanup at all: its
 # sockets just close and the kernel marks them dead, its iSCSI sessions are
 # left at the target). A second `iscsi-nbd attach --device /dev/nbd0` finds
 # the device still connected and replaces the dead socket with
