@@ -37,12 +37,13 @@ done
 case $rounds in '' | *[!0-9]*) echo "$me: BENCH_ROUNDS must be a number" >&2; exit 1 ;; esac
 [ "$rounds" -ge 3 ] || { echo "$me: BENCH_ROUNDS must be at least 3 (median and range)" >&2; exit 1; }
 
-# Guest memory: the LUNs live in the guest's tmpfs.
+# Guest memory: the LUNs live in the guest's tmpfs, and every attach
+# daemon locks its memory (about 120 MiB resident each in the guest).
 nvar=0
 if [ -n "${BENCH_VARIANTS:-}" ]; then
 	nvar=$(tr ';' '\n' <<<"$BENCH_VARIANTS" | grep -c '[^[:space:]]' || true)
 fi
-mem=$((448 + (2 + nvar) * lun_mb))
+mem=$((448 + (2 + nvar) * lun_mb + 128 * nvar))
 [ $mem -ge 768 ] || mem=768
 nrows=$(wc -w <<<"${BENCH_ROWS:-a b c d e f}")
 if [ -z "${BENCH_ROWS:-}" ]; then docs=${BENCH_DOCS:-yes}; else docs=${BENCH_DOCS:-no}; fi

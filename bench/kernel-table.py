@@ -9,6 +9,7 @@ writes OUT_DIR/kernel-bench.md (the whole report), OUT_DIR/readme-table.md
 (the short table for README.md) and OUT_DIR/kernel-bench-{4k,1m}.dat
 (bench/kernel-plot.gp's input: row, then median/min/max per stack)."""
 
+import glob
 import json
 import os
 import re
@@ -279,8 +280,13 @@ if gns:
              % (int(gns) / 1000, "%.2f" % (int(hns) / 1000) if hns else "?"))
     L.append("")
 traces = []
-for name, row in (("nbd0", "randwrite-4k-qd1"), ("nbd0", "randread-4k-qd32"),
-                  ("nbd0", "read-1m-qd32"), ("iscsid", "randwrite-4k-qd1")):
+# The variants' traces (BENCH_VARIANTS), 4 KiB QD1 only, after nbd0's.
+variant_traces = sorted(
+    (os.path.basename(f)[len("strace-"):-len("-randwrite-4k-qd1.txt")], "randwrite-4k-qd1")
+    for f in glob.glob(os.path.join(gdir, "strace-*-randwrite-4k-qd1.txt")))
+variant_traces = [t for t in variant_traces if t[0] not in ("nbd0", "iscsid")]
+for name, row in [("nbd0", "randwrite-4k-qd1"), ("nbd0", "randread-4k-qd32"),
+                  ("nbd0", "read-1m-qd32"), ("iscsid", "randwrite-4k-qd1")] + variant_traces:
     calls = strace_table(os.path.join(gdir, "strace-%s-%s.txt" % (name, row)))
     fj = os.path.join(gdir, "fio-strace-%s-%s.json" % (name, row))
     if calls is None or not os.path.exists(fj):
@@ -299,7 +305,8 @@ if traces:
         tot = sum(calls.values())
         by = ", ".join("%s %.2f" % (c, n / ios) for c, n in
                        sorted(calls.items(), key=lambda x: -x[1]) if n / ios >= 0.01)
-        L.append("| %s | %s | %d | %.2f | %s |" % ("iscsi-nbd (nbd0)" if name == "nbd0" else name,
+        label = {"nbd0": "iscsi-nbd (nbd0)", "iscsid": "iscsid"}.get(name, "iscsi-nbd (%s)" % name)
+        L.append("| %s | %s | %d | %.2f | %s |" % (label,
                                                    row, ios, tot / ios, by or "none"))
     L.append("")
     qd1 = [t for t in traces if t[0] == "nbd0" and t[1] == "randwrite-4k-qd1"]

@@ -238,6 +238,11 @@ if [ "$PROBE" = 1 ]; then
 		trace nbd0 "${PID_OF[nbd0]}" /dev/nbd0 randread-4k-qd32
 		trace nbd0 "${PID_OF[nbd0]}" /dev/nbd0 read-1m-qd32
 		trace iscsid "$ISCSID_PID" "$KDEV" randwrite-4k-qd1
+		# Each variant (BENCH_VARIANTS) at 4 KiB QD1, where calls per I/O count most.
+		for s in "${STACKS[@]}"; do
+			IFS='|' read -r name dev _ _ <<<"$s"
+			[ "$name" = nbd0 ] || trace "$name" "${PID_OF[$name]}" "$dev" randwrite-4k-qd1
+		done
 	else
 		log "no strace: system calls per I/O not counted"
 	fi
