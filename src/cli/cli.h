@@ -161,6 +161,22 @@ int cli_parse_u64(const char *s, uint64_t *out);
  */
 extern char **cli_main_argv;
 
+/*
+ * The one-shot SCSI commands, each named once: X(NAME, SUMMARY). main.c
+ * makes each a command that cmd_scsi() runs, listed with SUMMARY;
+ * cmd_scsi.c runs it with lun_cmd_NAME() (scsi_cmd.h) and holds its
+ * options and help text.
+ */
+#define CLI_SCSI_CMDS(X)                                                                           \
+	X(inquiry, "INQUIRY: vendor, product, identity, limits, provisioning")                     \
+	X(readcap, "READ CAPACITY: size and block sizes")                                          \
+	X(luns, "REPORT LUNS")                                                                     \
+	X(tur, "TEST UNIT READY")                                                                  \
+	X(read, "read a byte range of a LUN to a file or stdout")                                  \
+	X(write, "write a file or stdin to a LUN")                                                 \
+	X(unmap, "UNMAP (discard) a byte range")                                                   \
+	X(sync, "SYNCHRONIZE CACHE")
+
 /* Subcommands (cmd_*.c). argv[0] is the subcommand name. */
 int cmd_discover(int argc, char **argv);
 int cmd_scsi(int argc, char **argv);

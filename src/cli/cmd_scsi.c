@@ -80,32 +80,49 @@ static const struct cli_own_opt scsi_opts[] = {
 	{.opt = {NULL, 0, NULL, 0}},
 };
 
-/* The one-shot commands: name, what runs it, the options it takes, its help. */
+/* The one-shot commands (CLI_SCSI_CMDS), by index. */
+enum scsi_cmd_id {
+#define SCSI_CMD_ID(n, summary) SCSI_CMD_##n,
+	CLI_SCSI_CMDS(SCSI_CMD_ID)
+#undef SCSI_CMD_ID
+		SCSI_CMD__COUNT
+};
+
+/* What runs each one, the options it takes and its help. */
 static const struct scsi_cmd {
 	const char *name;
 	int (*run)(struct lun_ctx *c, const struct scsi_args *a);
 	unsigned int opts;
 	const char *args;
 	const char *what;
-} scsi_cmds[] = {
-	{"inquiry", lun_cmd_inquiry, 0, "",
-	 "Print vendor, product, revision, serial, the VPD 0x83 identity,\n"
-	 "block limits and provisioning of the LUN."},
-	{"readcap", lun_cmd_readcap, 0, "",
-	 "Print the LUN's size, logical and physical block size, LBPME and LBPRZ."},
-	{"luns", lun_cmd_luns, 0, "", "List the LUNs of the target (REPORT LUNS)."},
-	{"tur", lun_cmd_tur, 0, "", "TEST UNIT READY: exit 0 when the LUN is ready."},
-	{"read", lun_cmd_read, SO_RANGE | SO_OUTPUT | SO_IO_SIZE,
-	 " --offset BYTES --length BYTES [--output FILE|-]",
-	 "Read LENGTH bytes at OFFSET (both multiples of the block size) to FILE\n"
-	 "(default: stdout)."},
-	{"write", lun_cmd_write, SO_RANGE | SO_INPUT | SO_FUA | SO_IO_SIZE,
-	 " --offset BYTES [--input FILE|-] [--length BYTES] [--fua]",
-	 "Write FILE (default: stdin) at OFFSET; the amount must be a multiple of the\n"
-	 "block size. --fua: force unit access (data durable on completion)."},
-	{"unmap", lun_cmd_unmap, SO_RANGE, " --offset BYTES --length BYTES",
-	 "UNMAP (discard) the byte range."},
-	{"sync", lun_cmd_sync, 0, "", "SYNCHRONIZE CACHE of the whole LUN."},
+} scsi_cmds[SCSI_CMD__COUNT] = {
+#define SCSI_CMD_RUN(n, summary) [SCSI_CMD_##n].name = #n, [SCSI_CMD_##n].run = lun_cmd_##n,
+	CLI_SCSI_CMDS(SCSI_CMD_RUN)
+#undef SCSI_CMD_RUN
+	[SCSI_CMD_inquiry].args = "",
+	[SCSI_CMD_inquiry].what = "Print vendor, product, revision, serial, the VPD 0x83 identity,\n"
+				  "block limits and provisioning of the LUN.",
+	[SCSI_CMD_readcap].args = "",
+	[SCSI_CMD_readcap].what =
+		"Print the LUN's size, logical and physical block size, LBPME and LBPRZ.",
+	[SCSI_CMD_luns].args = "",
+	[SCSI_CMD_luns].what = "List the LUNs of the target (REPORT LUNS).",
+	[SCSI_CMD_tur].args = "",
+	[SCSI_CMD_tur].what = "TEST UNIT READY: exit 0 when the LUN is ready.",
+	[SCSI_CMD_read].opts = SO_RANGE | SO_OUTPUT | SO_IO_SIZE,
+	[SCSI_CMD_read].args = " --offset BYTES --length BYTES [--output FILE|-]",
+	[SCSI_CMD_read].what = "Read LENGTH bytes at OFFSET (both multiples of the block size) to FILE\n"
+			       "(default: stdout).",
+	[SCSI_CMD_write].opts = SO_RANGE | SO_INPUT | SO_FUA | SO_IO_SIZE,
+	[SCSI_CMD_write].args = " --offset BYTES [--input FILE|-] [--length BYTES] [--fua]",
+	[SCSI_CMD_write].what =
+		"Write FILE (default: stdin) at OFFSET; the amount must be a multiple of the\n"
+		"block size. --fua: force unit access (data durable on completion).",
+	[SCSI_CMD_unmap].opts = SO_RANGE,
+	[SCSI_CMD_unmap].args = " --offset BYTES --length BYTES",
+	[SCSI_CMD_unmap].what = "UNMAP (discard) the byte range.",
+	[SCSI_CMD_sync].args = "",
+	[SCSI_CMD_sync].what = "SYNCHRONIZE CACHE of the whole LUN.",
 };
 
 static const struct scsi_cmd *scsi_cmd_find(const char *name)
@@ -302,7 +319,7 @@ static int parse_args(int argc, char **argv, struct scsi_args *a)
 	a->cmd = argv[0];
 	a->def = scsi_cmd_find(a->cmd);
 	if (!a->def)
-		return CLI_EXIT_USAGE; /* main.c's table and scsi_cmds[] disagree */
+		return CLI_EXIT_USAGE; /* only main.c's CLI_SCSI_CMDS rows come here */
 	cli_target_init(&a->t);
 	cli_opts_init(&o, false, scsi_opts,
 		      "o:i:"); /* the target options and --help, from the table */

@@ -54,25 +54,15 @@ struct subcmd {
 
 static int cmd_help(int argc, char **argv);
 
-/* A one-shot SCSI command: cmd_scsi runs it (by its name, cmd_scsi.c), its exits are EX_SCSI. */
-#define SCSI_CMD(n, text)                                                                          \
-	{                                                                                          \
-		.name = n, .fn = cmd_scsi, .exits = EX_SCSI, .summary = text                       \
-	}
+/* A one-shot SCSI command (CLI_SCSI_CMDS): cmd_scsi runs it by its name, its exits are EX_SCSI. */
+#define SCSI_CMD(n, text) {.name = #n, .fn = cmd_scsi, .exits = EX_SCSI, .summary = text},
 
 static const struct subcmd subcmds[] = {
 	{.name = "discover",
 	 .fn = cmd_discover,
 	 .exits = EX_LOGIN,
 	 .summary = "SendTargets discovery on a portal"},
-	SCSI_CMD("inquiry", "INQUIRY: vendor, product, identity, limits, provisioning"),
-	SCSI_CMD("readcap", "READ CAPACITY: size and block sizes"),
-	SCSI_CMD("luns", "REPORT LUNS"),
-	SCSI_CMD("tur", "TEST UNIT READY"),
-	SCSI_CMD("read", "read a byte range of a LUN to a file or stdout"),
-	SCSI_CMD("write", "write a file or stdin to a LUN"),
-	SCSI_CMD("unmap", "UNMAP (discard) a byte range"),
-	SCSI_CMD("sync", "SYNCHRONIZE CACHE"),
+	CLI_SCSI_CMDS(SCSI_CMD)
 	{.name = "attach",
 	 .fn = cmd_attach,
 	 .exits = EX_DAEMON,

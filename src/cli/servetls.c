@@ -118,9 +118,10 @@ int serve_tls_setup(struct serve_tls *st, const char *listen_addr, const char *s
 
 	st->loopback = socket_path != NULL || serve_addr_is_loopback(listen_addr);
 	if (st->mode_arg) {
+		/* The option table has let only its names through (nbdsrv_tls_mode_names[]). */
 		m = nbdsrv_tls_mode_parse(st->mode_arg);
 		if (m < 0) {
-			cli_err("bad --tls '%s': give off, on or require", st->mode_arg);
+			cli_err("bad --tls '%s'", st->mode_arg);
 			return CLI_EXIT_USAGE;
 		}
 		st->mode = (enum nbdsrv_tls_mode)m;

@@ -79,9 +79,13 @@ expect_lacks() {
 	done
 }
 
-# Subcommands: exactly main.c's dispatch table (its rows, and its SCSI_CMD rows).
-cmds=$(sed -n 's/^[[:space:]]*\({\.name = \|SCSI_CMD(\)"\([a-z]*\)",.*/\2/p' \
-	"$top_srcdir/src/cli/main.c")
+# Subcommands: exactly main.c's dispatch table (its rows) and the one-shot
+# SCSI commands it adds (cli.h's CLI_SCSI_CMDS rows).
+cmds=$({
+	sed -n 's/^[[:space:]]*{\.name = "\([a-z]*\)",.*/\1/p' "$top_srcdir/src/cli/main.c"
+	sed -n '/^#define CLI_SCSI_CMDS(X)/,/^$/s/^[[:space:]]*X(\([a-z]*\), ".*/\1/p' \
+		"$top_srcdir/src/cli/cli.h"
+})
 [ "$(echo "$cmds" | wc -l)" -ge 16 ] || fail "cannot read the dispatch table of main.c: $cmds"
 expect_reply "$cmds" ""
 expect_reply "detach discover" d
