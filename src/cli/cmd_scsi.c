@@ -89,6 +89,7 @@ enum scsi_cmd_id {
 };
 
 /* What runs each one, the options it takes and its help. */
+#define SCSI_CMD_RUN(n, summary) [SCSI_CMD_##n].name = #n, [SCSI_CMD_##n].run = lun_cmd_##n,
 static const struct scsi_cmd {
 	const char *name;
 	int (*run)(struct lun_ctx *c, const struct scsi_args *a);
@@ -96,9 +97,9 @@ static const struct scsi_cmd {
 	const char *args;
 	const char *what;
 } scsi_cmds[SCSI_CMD__COUNT] = {
-#define SCSI_CMD_RUN(n, summary) [SCSI_CMD_##n].name = #n, [SCSI_CMD_##n].run = lun_cmd_##n,
+	/* The macro's rows are not an expression: clang-format must leave them. */
+	/* clang-format off */
 	CLI_SCSI_CMDS(SCSI_CMD_RUN)
-#undef SCSI_CMD_RUN
 	[SCSI_CMD_inquiry].args = "",
 	[SCSI_CMD_inquiry].what = "Print vendor, product, revision, serial, the VPD 0x83 identity,\n"
 				  "block limits and provisioning of the LUN.",
@@ -123,7 +124,9 @@ static const struct scsi_cmd {
 	[SCSI_CMD_unmap].what = "UNMAP (discard) the byte range.",
 	[SCSI_CMD_sync].args = "",
 	[SCSI_CMD_sync].what = "SYNCHRONIZE CACHE of the whole LUN.",
+	/* clang-format on */
 };
+#undef SCSI_CMD_RUN
 
 static const struct scsi_cmd *scsi_cmd_find(const char *name)
 {

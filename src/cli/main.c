@@ -62,7 +62,10 @@ static const struct subcmd subcmds[] = {
 	 .fn = cmd_discover,
 	 .exits = EX_LOGIN,
 	 .summary = "SendTargets discovery on a portal"},
+	/* The macro's rows are not an expression: clang-format must leave them. */
+	/* clang-format off */
 	CLI_SCSI_CMDS(SCSI_CMD)
+	/* clang-format on */
 	{.name = "attach",
 	 .fn = cmd_attach,
 	 .exits = EX_DAEMON,
