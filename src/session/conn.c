@@ -12,6 +12,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -290,6 +291,19 @@ static void conn_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		conn_flush(c);
 }
 
+bool conn_rx_waiting(struct conn *c)
+{
+	int n = 0;
+
+	if (c->fd < 0 || c->connecting)
+		return false;
+	if (rdahead_avail(&c->ra))
+		return true;
+	if (c->ring && uring_op_completed(c->ring, &c->rx_op))
+		return true;
+	return ioctl(c->fd, FIONREAD, &n) == 0 && n > 0;
+}
+
 int conn_cancel(struct conn *c, struct conn_pdu *p)
 {
 	if (!p->queued)
@@ -517,6 +531,7 @@ static int conn_read_step(struct conn *c)
 			return -1;
 		}
 		c->stats.bytes_in += (uint64_t)r;
+		c->last_rx = ev_now(c->loop);
 		c->rx_got += (uint32_t)rdahead_got(&c->ra, (size_t)r, want);
 	}
 	return 0;

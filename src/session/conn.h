@@ -141,6 +141,7 @@ struct conn {
 	ev_prepare flush_w; /* the deferred write (util/evdefer.h) */
 
 	struct conn_stats stats;
+	ev_tstamp last_rx; /* the loop's time (ev_now) of the last read that brought bytes */
 
 	/* --io-engine uring (conn_uring.c); NULL: libev readiness and read / sendmsg. */
 	struct uring *ring;
@@ -192,6 +193,14 @@ int conn_cancel(struct conn *c, struct conn_pdu *p);
 /* Hold sends: the queue is written after the last uncork, as conn_send does. */
 void conn_cork(struct conn *c);
 void conn_uncork(struct conn *c);
+
+/*
+ * Whether received bytes wait for the loop: in the socket, in the
+ * read-ahead, or in a receive completed but not yet handed over. They are
+ * traffic that has come but is not yet counted (a verdict of silence must
+ * wait for them).
+ */
+bool conn_rx_waiting(struct conn *c);
 
 /* Close the socket, drop the send queue (no sent callbacks). Idempotent. */
 void conn_close(struct conn *c);

@@ -68,6 +68,7 @@ static void conn_uring_rx_done(struct uring_op *op, int res)
 	}
 	if (res > 0) {
 		c->stats.bytes_in += (uint64_t)res;
+		c->last_rx = ev_now(c->loop);
 		if (c->rx_udirect) {
 			c->rx_got += (uint32_t)res;
 		} else {

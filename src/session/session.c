@@ -560,7 +560,13 @@ const char *sess_name(const struct sess *s)
 
 ev_tstamp sess_last_rx(const struct sess *s)
 {
-	return s->last_rx;
+	/* A PDU's header, or any part of a data segment that arrives slowly. */
+	return MAX(s->last_rx, s->conn.last_rx);
+}
+
+bool sess_rx_waiting(struct sess *s)
+{
+	return conn_rx_waiting(&s->conn);
 }
 
 void sess_close(struct sess *s)

@@ -277,6 +277,8 @@ int sess_ping(struct sess *s, void (*cb)(void *opaque, int err), void *opaque);
 
 /* Monotonic time (ev_now) of the last byte received: any traffic counts as life. */
 ev_tstamp sess_last_rx(const struct sess *s);
+/* Received bytes wait unread (conn_rx_waiting()): traffic not yet in sess_last_rx(). */
+bool sess_rx_waiting(struct sess *s);
 
 /*
  * Task management (RFC 7143 11.5). cb gets the TMF response code

@@ -149,9 +149,14 @@ static void uring_submit_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	/*
 	 * A send to a socket with room completes inside the submit: hand it
 	 * over now rather than after a poll that would return at once for it.
+	 * The loop's time is still that of its last poll, which is long past
+	 * if the process was stopped since: what is received now must be
+	 * stamped now (a path's silence is judged on those stamps).
 	 */
-	if (io_uring_cq_ready(&r->ring))
+	if (io_uring_cq_ready(&r->ring)) {
+		ev_now_update(loop);
 		uring_dispatch(r);
+	}
 }
 
 struct uring *uring_get(struct ev_loop *loop)
@@ -301,6 +306,14 @@ int uring_sendmsg(struct uring *r, struct uring_op *op, int fd, const struct msg
 	io_uring_prep_sendmsg(sqe, fd, mh, (unsigned int)flags);
 	uring_queued(r, op, sqe);
 	return 0;
+}
+
+bool uring_op_completed(struct uring *r, struct uring_op *op)
+{
+	uring_harvest(r);
+	if (r->pend_cnt) /* the ring's fd no longer says so: the loop must still come */
+		ev_feed_event(r->loop, &r->cq_w, EV_READ);
+	return op->busy && op->seen;
 }
 
 static int64_t uring_now_ms(void)

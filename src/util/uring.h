@@ -78,6 +78,13 @@ int uring_readv(struct uring *r, struct uring_op *op, int fd, const struct iovec
 int uring_sendmsg(struct uring *r, struct uring_op *op, int fd, const struct msghdr *mh, int flags);
 
 /*
+ * Whether op's completion has come from the kernel and waits to be handed
+ * over (its done callback has not run yet). Reaps the ring to find out;
+ * what it reaps is handed over by the loop as usual.
+ */
+bool uring_op_completed(struct uring *r, struct uring_op *op);
+
+/*
  * Cancel the n given operations (those in flight; the others are skipped)
  * and wait, at most URING_CANCEL_WAIT_MS, until the kernel is done with
  * them: then their buffers are free again and their done callbacks never

@@ -298,6 +298,41 @@ START_TEST(nop_both_ways)
 }
 END_TEST
 
+/*
+ * Bytes from the target that the loop has not read yet are reported as
+ * waiting (sess_rx_waiting(): the path layer's silence verdict waits for
+ * them), and no longer once the loop has read them.
+ */
+START_TEST(rx_waiting_until_read)
+{
+	struct ft_config fc = {0};
+	struct sess_config sc;
+	struct env e;
+	struct sess_stats st;
+	uint64_t nop_in;
+	ev_tstamp rx0;
+	int i;
+
+	env_cfg_default(&sc);
+	env_up(&e, &fc, &sc);
+	env_run_for(&e, 0.05);
+	ck_assert(!sess_rx_waiting(e.s));
+	sess_get_stats(e.s, &st);
+	nop_in = st.nop_in;
+	rx0 = sess_last_rx(e.s);
+	/* A NOP-In that needs no answer, written while the loop does not run. */
+	ft_send_nop_in(e.ft, 0xffffffff, 0);
+	for (i = 0; i < 200 && !sess_rx_waiting(e.s); i++)
+		usleep(1000);
+	ck_assert(sess_rx_waiting(e.s));
+	ck_assert(sess_last_rx(e.s) == rx0); /* not counted before it is read */
+	ck_assert(RUN_UNTIL(&e, (sess_get_stats(e.s, &st), st.nop_in > nop_in), 1.0));
+	ck_assert(!sess_rx_waiting(e.s));
+	ck_assert(sess_last_rx(e.s) > rx0);
+	env_down(&e);
+}
+END_TEST
+
 START_TEST(window_closed_then_opened)
 {
 	struct ft_config fc = {.cmd_window = -1}; /* MaxCmdSN = ExpCmdSN - 1 */
@@ -745,6 +780,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, chap_login);
 	tcase_add_test(tc, chap_wrong_secret);
 	tcase_add_test(tc, nop_both_ways);
+	tcase_add_test(tc, rx_waiting_until_read);
 	tcase_add_test(tc, window_closed_then_opened);
 	tcase_add_test(tc, window_wraps);
 	tcase_add_test(tc, async_events);
