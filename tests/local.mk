@@ -110,8 +110,9 @@ tests_unit_test_cli_SOURCES = tests/unit/test_cli.c src/cli/portal.c src/cli/sec
 
 # Multipath host tests: `iscsi-nbd serve` over two or three veth networks
 # to one tgtd, driven by fio (nbd engine, crc32c verify) or nbdsh, with
-# cable pulls, silent loss, flapping, a tgtd restart, a wrong LUN and the
-# ghost write (tests/mp-lib.sh has their common helpers).
+# cable pulls, silent loss, flapping, a tgtd restart, a wrong LUN, the
+# ghost write and the daemon itself stopped (tests/mp-lib.sh has their
+# common helpers).
 EXTRA_DIST += tests/mp-lib.sh tests/integration/poll-status.py
 MP_TESTS = \
 	tests/integration/mp-cable-pull.sh \
@@ -126,11 +127,13 @@ MP_TESTS = \
 	tests/integration/mp-busy-link.sh \
 	tests/integration/mp-reinstate.sh \
 	tests/integration/mp-slow-target.sh \
+	tests/integration/mp-daemon-stall.sh \
 	tests/integration/poll-cable-pull.sh \
 	tests/integration/poll-tgtd-restart.sh
 # The same scenarios with --io-engine uring (ISN_SERVE_ARGS, tests/mp-lib.sh).
 MP_TESTS += tests/integration/mp-cable-pull-uring.sh \
-	tests/integration/mp-tgtd-restart-uring.sh
+	tests/integration/mp-tgtd-restart-uring.sh \
+	tests/integration/mp-daemon-stall-uring.sh
 TESTS += $(MP_TESTS)
 EXTRA_DIST += $(MP_TESTS)
 

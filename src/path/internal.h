@@ -88,6 +88,11 @@ struct path {
 
 	/* Health (one timer, re-armed from the last activity). */
 	double busy_since;
+	/*
+	 * Bytes waited unread when silence or a command's deadline was to be
+	 * judged (path_rx_unread()): since when, and when to look again.
+	 */
+	double rx_unread_since, verdict_after;
 	bool ping_out;
 	uint32_t ping_epoch;
 	double reconnect_at;

@@ -92,6 +92,36 @@ static void path_send_ping(struct path *p, double now)
 	p->ping_epoch = p->epoch;
 }
 
+/*
+ * How soon a verdict put off for unread bytes looks again: long enough that
+ * the loop reads them first, short enough not to matter.
+ */
+#define PATH_RX_RECHECK_S 0.01
+
+/*
+ * Silence and deadlines are judged on what the loop has read. When bytes
+ * wait unread (the daemon ran late: stopped or starved past the timeout,
+ * after which its timers may run before the socket's callback in the same
+ * loop iteration), the answer may be among them: the verdict waits for the
+ * loop to read them, until `until` at the latest, so that bytes that are
+ * never read cannot put it off for ever.
+ */
+static bool path_rx_unread(struct path *p, double now, double until)
+{
+	const struct path_transport_ops *ops = path_ops_of(p);
+
+	if (now >= until || !ops->rx_waiting || !ops->rx_waiting(p->sess))
+		return false;
+	if (!p->rx_unread_since) {
+		p->rx_unread_since = now;
+		log_notice("%s: a verdict is due but received bytes wait unread (the daemon "
+			   "ran late): reading them first",
+			   p->name);
+	}
+	p->verdict_after = now + PATH_RX_RECHECK_S;
+	return true;
+}
+
 void path_check(struct path *p, double now)
 {
 	struct path_device *dev = p->dev;
@@ -114,12 +144,19 @@ void path_check(struct path *p, double now)
 		double nop_timeout = dev->cfg.nop_timeout_ms / 1000.0;
 
 		path_check_stable(p, now);
+		if (p->rx_unread_since && last_rx >= p->rx_unread_since)
+			p->rx_unread_since = 0; /* they were read */
 		if (path_busy(p)) {
 			/* Any received byte is life: silence counts from the later of the
 			 * last byte and the moment we started waiting for one. */
 			double ref = MAX(last_rx, p->busy_since);
 
 			if (now - ref >= nop_timeout) {
+				/* Bytes read since would have moved ref: silence ends with them. */
+				double since = p->rx_unread_since ? p->rx_unread_since : now;
+
+				if (path_rx_unread(p, now, since + nop_timeout))
+					return;
 				p->errors++;
 				path_fail(p,
 					  "no traffic for %.0f ms while %u commands%s outstanding",
@@ -130,8 +167,12 @@ void path_check(struct path *p, double now)
 			if (!list_empty(&p->outstanding)) {
 				struct path_io *head =
 					list_entry(p->outstanding.next, struct path_io, node);
+				double due = head->sent_at + dev->cfg.cmd_timeout_ms / 1000.0;
 
-				if (now >= head->sent_at + dev->cfg.cmd_timeout_ms / 1000.0) {
+				if (now >= due) {
+					/* Bounded from the deadline: traffic goes on. */
+					if (path_rx_unread(p, now, due + nop_timeout))
+						return;
 					p->errors++;
 					path_fail(p, "command timed out after %u ms",
 						  dev->cfg.cmd_timeout_ms);
@@ -185,7 +226,8 @@ double path_next_due(const struct path *p)
 		double last_rx = path_ops_of(p)->last_rx(p->sess);
 
 		if (path_busy(p)) {
-			TAKE(MAX(last_rx, p->busy_since) + dev->cfg.nop_timeout_ms / 1000.0);
+			TAKE(MAX(MAX(last_rx, p->busy_since) + dev->cfg.nop_timeout_ms / 1000.0,
+				 p->verdict_after));
 			if (!p->ping_out)
 				TAKE(MAX(last_rx, p->busy_since) +
 				     dev->cfg.nop_interval_ms / 1000.0);
@@ -193,7 +235,8 @@ double path_next_due(const struct path *p)
 				struct path_io *head =
 					list_entry(p->outstanding.next, struct path_io, node);
 
-				TAKE(head->sent_at + dev->cfg.cmd_timeout_ms / 1000.0);
+				TAKE(MAX(head->sent_at + dev->cfg.cmd_timeout_ms / 1000.0,
+					 p->verdict_after));
 			}
 		} else {
 			TAKE(last_rx + dev->cfg.nop_interval_ms / 1000.0);

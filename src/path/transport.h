@@ -22,6 +22,7 @@ struct path_transport_ops {
 	int (*submit)(struct sess *s, struct sess_task *t);
 	int (*ping)(struct sess *s, void (*cb)(void *opaque, int err), void *opaque);
 	ev_tstamp (*last_rx)(const struct sess *s);
+	bool (*rx_waiting)(struct sess *s);
 	int (*abort)(struct sess *s, struct sess_task *victim,
 		     void (*cb)(void *opaque, int response), void *opaque);
 	int (*logout)(struct sess *s);

@@ -9,6 +9,7 @@ const struct path_transport_ops path_transport_sess = {
 	.submit = sess_submit,
 	.ping = sess_ping,
 	.last_rx = sess_last_rx,
+	.rx_waiting = sess_rx_waiting,
 	.abort = sess_abort_task,
 	.logout = sess_logout,
 	.close = sess_close,

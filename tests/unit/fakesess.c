@@ -207,6 +207,11 @@ static ev_tstamp f_last_rx(const struct sess *s)
 	return s->last_rx;
 }
 
+static bool f_rx_waiting(struct sess *s)
+{
+	return s->rx_waiting;
+}
+
 static int f_abort(struct sess *s, struct sess_task *victim, void (*cb)(void *, int), void *opaque)
 {
 	return -ENOTSUP;
@@ -283,6 +288,7 @@ const struct path_transport_ops fakesess_ops = {
 	.submit = f_submit,
 	.ping = f_ping,
 	.last_rx = f_last_rx,
+	.rx_waiting = f_rx_waiting,
 	.abort = f_abort,
 	.logout = f_logout,
 	.close = f_close,

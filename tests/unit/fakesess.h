@@ -50,6 +50,7 @@ struct sess {
 	struct list_node tasks; /* submitted, not yet answered */
 	unsigned int ntasks;
 	double last_rx;
+	bool rx_waiting; /* what rx_waiting() answers: bytes wait unread */
 	void (*ping_cb)(void *opaque, int err);
 	void *ping_opaque;
 	unsigned int pings;

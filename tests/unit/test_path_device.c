@@ -898,6 +898,103 @@ START_TEST(nop_unanswered_fails_path)
 }
 END_TEST
 
+/*
+ * The daemon ran late: the NOP's answer has come but waits unread when the
+ * silence is judged. The verdict waits for the loop to read it, looking
+ * again shortly (no spin), and the path stays up once it is read.
+ */
+START_TEST(silence_verdict_waits_for_unread_bytes)
+{
+	struct sess *s;
+
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	s = fakesess_latest(0);
+	advance(1.0);
+	ck_assert_uint_eq(s->pings, 1);
+	s->rx_waiting = true; /* the NOP-In is in the socket, not read yet */
+	advance(3.1);	      /* 3.1 s after the NOP: its timeout has passed */
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	ck_assert(!s->closed);
+	/* Due again shortly, not at once (a timer due now would spin). */
+	ck_assert(path_next_due(P(0)) > fake_now && path_next_due(P(0)) <= fake_now + 0.1);
+	/* The loop reads it: the answer is traffic. */
+	s->rx_waiting = false;
+	fakesess_pong(s);
+	poll_dev();
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	/* A later silence with nothing waiting fails as before. */
+	advance(1.0);
+	ck_assert_uint_eq(s->pings, 2);
+	advance(3.1);
+	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+}
+END_TEST
+
+/*
+ * Bytes that wait unread for good (a loop that never reads them) put the
+ * verdict off by nop_timeout at most.
+ */
+START_TEST(unread_bytes_never_read_fail_after_nop_timeout)
+{
+	struct sess *s;
+
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	s = fakesess_latest(0);
+	advance(1.0);
+	ck_assert_uint_eq(s->pings, 1);
+	s->rx_waiting = true;
+	advance(3.1); /* due: put off */
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	advance(2.8);
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	advance(0.3); /* 3.1 s put off, past nop_timeout (3 s) */
+	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+}
+END_TEST
+
+/*
+ * A command past cmd_timeout whose answer may wait unread: put off, but
+ * by nop_timeout past the deadline at most, even while other traffic
+ * keeps arriving (and keeps bytes waiting).
+ */
+START_TEST(command_deadline_with_unread_bytes_is_bounded)
+{
+	struct treq *r;
+	struct sess *s0, *s1;
+
+	mk(2, PATH_POLICY_FAILOVER);
+	up(0);
+	up(1);
+	s0 = fakesess_latest(0);
+	s1 = fakesess_latest(1);
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	ck_assert_uint_eq(s0->ntasks, 1);
+	s0->rx_waiting = true;
+	for (int i = 0; i < 10; i++) { /* 10.0 s: the deadline */
+		advance(1.0);
+		fakesess_rx(s0);
+		fakesess_rx(s1);
+	}
+	for (int i = 0; i < 2; i++) { /* 2.8 s past it: put off */
+		advance(1.4);
+		fakesess_rx(s0);
+		fakesess_rx(s1);
+		ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	}
+	advance(0.3); /* 3.1 s past the deadline */
+	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+	ck_assert_uint_eq(s1->ntasks, 1);
+	serve_all();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, 0);
+	freereq(r);
+}
+END_TEST
+
 /* A command past cmd_timeout fails the path even while other traffic
  * flows, and is re-issued. */
 START_TEST(command_deadline)
@@ -2030,6 +2127,9 @@ Suite *test_suite(void)
 	tcase_add_test(tc, capacity_change_rescan);
 	tcase_add_test(tc, nop_idle_vs_busy);
 	tcase_add_test(tc, nop_unanswered_fails_path);
+	tcase_add_test(tc, silence_verdict_waits_for_unread_bytes);
+	tcase_add_test(tc, unread_bytes_never_read_fail_after_nop_timeout);
+	tcase_add_test(tc, command_deadline_with_unread_bytes_is_bounded);
 	tcase_add_test(tc, slow_command_nop_answered);
 	tcase_add_test(tc, command_deadline);
 	tcase_add_test(tc, ghost_write_fenced_by_reinstatement);
