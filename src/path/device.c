@@ -77,6 +77,12 @@ void pd_timer_arm(struct path_device *dev, ev_timer *w, double *timer_due, doubl
 	ev_timer_start(dev->loop, w);
 }
 
+void pd_timer_fired(struct path_device *dev, double due)
+{
+	if (due && (!dev->fired_due || due < dev->fired_due))
+		dev->fired_due = due;
+}
+
 void pd_kick(struct path_device *dev)
 {
 	evdefer_kick(dev->loop, &dev->kick);
@@ -93,6 +99,7 @@ static void pd_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
 {
 	struct path_device *dev = container_of(w, struct path_device, timer);
 
+	pd_timer_fired(dev, dev->timer_due);
 	dev->timer_due = 0;
 	path_device_poll(dev);
 }
@@ -342,6 +349,28 @@ void pd_arm_timer(struct path_device *dev)
 		pd_timer_arm(dev, &dev->timer, &dev->timer_due, pd_next_due(dev));
 }
 
+/*
+ * A timer fired long after its due time: the daemon itself was not running
+ * (stopped, starved of CPU, or a callback that blocked). That time is no
+ * silence of a target's, and answers may have come meanwhile: each path's
+ * silence and command deadlines count again from now. A timer that is due
+ * runs before the socket callbacks of its loop iteration, so after a stall
+ * this comes before any verdict.
+ */
+static void pd_check_late(struct path_device *dev, double now)
+{
+	double due = dev->fired_due, late = now - due;
+
+	dev->fired_due = 0;
+	if (!due || late < dev->cfg.nop_timeout_ms / 2000.0)
+		return;
+	log_notice("%s: the daemon ran %.0f ms late (stopped or starved): path silence and "
+		   "command deadlines count from now",
+		   dev->name, late * 1000);
+	for (unsigned int i = 0; i < dev->npaths; i++)
+		dev->paths[i].late_at = now;
+}
+
 void path_device_poll(struct path_device *dev)
 {
 	double now;
@@ -351,6 +380,7 @@ void path_device_poll(struct path_device *dev)
 	dev->in_poll = true;
 	evdefer_cancel(dev->loop, &dev->kick);
 	now = pd_now(dev);
+	pd_check_late(dev, now);
 	for (unsigned int i = 0; i < dev->npaths; i++)
 		path_check(&dev->paths[i], now);
 	pd_resv_ask_expire(dev, now);

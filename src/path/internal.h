@@ -93,6 +93,8 @@ struct path {
 	 * judged (path_rx_unread()): since when, and when to look again.
 	 */
 	double rx_unread_since, verdict_after;
+	/* The loop ran late (pd_check_late()) at this time: silence and deadlines count from it. */
+	double late_at;
 	bool ping_out;
 	uint32_t ping_epoch;
 	double reconnect_at;
@@ -237,6 +239,7 @@ struct path_device {
 	ev_prepare kick; /* deferred path_device_poll (util/evdefer.h) */
 	struct ev_timer timer;
 	double timer_due;
+	double fired_due; /* the earliest due time of the timers that fired for this poll */
 	struct path_linkmon *linkmon;
 };
 
@@ -244,6 +247,8 @@ struct path_device {
 double pd_now(const struct path_device *dev);
 /* Arm w, whose armed due time is *timer_due, for due (pd_now's clock; 0: nothing due). */
 void pd_timer_arm(struct path_device *dev, ev_timer *w, double *timer_due, double due);
+/* A timer due at due has fired: path_device_poll() follows (how late it runs). */
+void pd_timer_fired(struct path_device *dev, double due);
 void pd_kick(struct path_device *dev);
 void pd_regroup(struct path_device *dev);
 void pd_path_ready(struct path_device *dev, struct path *p); /* probe OK: identity check */

@@ -64,6 +64,7 @@ static void path_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
 {
 	struct path *p = container_of(w, struct path, timer);
 
+	pd_timer_fired(p->dev, p->timer_due);
 	p->timer_due = 0;
 	path_device_poll(p->dev);
 }

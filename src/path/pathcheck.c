@@ -122,6 +122,15 @@ static bool path_rx_unread(struct path *p, double now, double until)
 	return true;
 }
 
+/* A command's deadline: cmd_timeout, and nop_timeout at least after a stall of the daemon's. */
+static double path_cmd_due(const struct path *p, const struct path_io *io)
+{
+	const struct path_device *dev = p->dev;
+
+	return MAX(io->sent_at + dev->cfg.cmd_timeout_ms / 1000.0,
+		   p->late_at ? p->late_at + dev->cfg.nop_timeout_ms / 1000.0 : 0);
+}
+
 void path_check(struct path *p, double now)
 {
 	struct path_device *dev = p->dev;
@@ -148,8 +157,9 @@ void path_check(struct path *p, double now)
 			p->rx_unread_since = 0; /* they were read */
 		if (path_busy(p)) {
 			/* Any received byte is life: silence counts from the later of the
-			 * last byte and the moment we started waiting for one. */
-			double ref = MAX(last_rx, p->busy_since);
+			 * last byte, the moment we started waiting for one and the end
+			 * of a stall of the daemon's own. */
+			double ref = MAX(MAX(last_rx, p->busy_since), p->late_at);
 
 			if (now - ref >= nop_timeout) {
 				/* Bytes read since would have moved ref: silence ends with them. */
@@ -167,7 +177,7 @@ void path_check(struct path *p, double now)
 			if (!list_empty(&p->outstanding)) {
 				struct path_io *head =
 					list_entry(p->outstanding.next, struct path_io, node);
-				double due = head->sent_at + dev->cfg.cmd_timeout_ms / 1000.0;
+				double due = path_cmd_due(p, head);
 
 				if (now >= due) {
 					/* Bounded from the deadline: traffic goes on. */
@@ -226,17 +236,16 @@ double path_next_due(const struct path *p)
 		double last_rx = path_ops_of(p)->last_rx(p->sess);
 
 		if (path_busy(p)) {
-			TAKE(MAX(MAX(last_rx, p->busy_since) + dev->cfg.nop_timeout_ms / 1000.0,
-				 p->verdict_after));
+			double ref = MAX(MAX(last_rx, p->busy_since), p->late_at);
+
+			TAKE(MAX(ref + dev->cfg.nop_timeout_ms / 1000.0, p->verdict_after));
 			if (!p->ping_out)
-				TAKE(MAX(last_rx, p->busy_since) +
-				     dev->cfg.nop_interval_ms / 1000.0);
+				TAKE(ref + dev->cfg.nop_interval_ms / 1000.0);
 			if (!list_empty(&p->outstanding)) {
 				struct path_io *head =
 					list_entry(p->outstanding.next, struct path_io, node);
 
-				TAKE(MAX(head->sent_at + dev->cfg.cmd_timeout_ms / 1000.0,
-					 p->verdict_after));
+				TAKE(MAX(path_cmd_due(p, head), p->verdict_after));
 			}
 		} else {
 			TAKE(last_rx + dev->cfg.nop_interval_ms / 1000.0);

@@ -161,6 +161,15 @@ static void advance(double sec)
 	poll_dev();
 }
 
+/* Path i's timer fires late seconds after it was due (the loop's time then). */
+static void fire_timer(int i, double late)
+{
+	ck_assert(dev->paths[i].timer_due > 0);
+	fake_now = dev->paths[i].timer_due + late;
+	ev_timer_stop(loop, &dev->paths[i].timer); /* as libev does with a one-shot timer */
+	ev_invoke(loop, &dev->paths[i].timer, EV_TIMER);
+}
+
 static struct treq *mkreq(enum bdev_op op, uint64_t off, uint32_t len, uint8_t fill)
 {
 	struct treq *t = calloc(1, sizeof(*t));
@@ -928,6 +937,61 @@ START_TEST(silence_verdict_waits_for_unread_bytes)
 	ck_assert_uint_eq(s->pings, 2);
 	advance(3.1);
 	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+}
+END_TEST
+
+/*
+ * The daemon itself stopped (its timer fires 3.1 s after it was due) while
+ * the target, waiting on data the daemon had not sent, sent nothing: no
+ * silence of the target's. Silence and the command's deadline count again
+ * from the stall's end; a target that then stays silent is failed as usual.
+ */
+START_TEST(daemon_stall_is_no_silence)
+{
+	struct treq *r;
+	struct sess *s;
+
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	s = fakesess_latest(0);
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(submit(r), 0);
+	poll_dev();
+	ck_assert_uint_eq(s->ntasks, 1);
+	fire_timer(0, 3.1); /* the daemon was stopped past its timer */
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	advance(2.9); /* a NOP went out; still within nop_timeout of the stall's end */
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	advance(0.2); /* silent for 3.1 s since: failed */
+	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+	ck_assert_int_eq(r->calls, 0); /* waiting for a path, not failed */
+	path_device_free(dev);
+	dev = NULL;
+	ck_assert_int_eq(r->calls, 1);
+	freereq(r);
+}
+END_TEST
+
+/* A timer that fires on time is no stall: silence is judged as before. */
+START_TEST(timer_on_time_is_no_stall)
+{
+	struct sess *s;
+
+	mk(1, PATH_POLICY_FAILOVER);
+	up(0);
+	s = fakesess_latest(0);
+	double t0;
+
+	advance(1.0);
+	ck_assert_uint_eq(s->pings, 1);
+	t0 = fake_now;
+	/* The timer fires each time it is due, 0.1 s late: the NOP's timeout
+	 * (3 s) fails the path on time. */
+	for (int i = 0; i < 20 && P(0)->state == PATH_ACTIVE; i++)
+		fire_timer(0, 0.1);
+	ck_assert_int_eq(P(0)->state, PATH_FAILED);
+	ck_assert_msg(fake_now - t0 >= 3.0 && fake_now - t0 < 3.3, "failed %.2f s after the NOP",
+		      fake_now - t0);
 }
 END_TEST
 
@@ -2128,6 +2192,8 @@ Suite *test_suite(void)
 	tcase_add_test(tc, nop_idle_vs_busy);
 	tcase_add_test(tc, nop_unanswered_fails_path);
 	tcase_add_test(tc, silence_verdict_waits_for_unread_bytes);
+	tcase_add_test(tc, daemon_stall_is_no_silence);
+	tcase_add_test(tc, timer_on_time_is_no_stall);
 	tcase_add_test(tc, unread_bytes_never_read_fail_after_nop_timeout);
 	tcase_add_test(tc, command_deadline_with_unread_bytes_is_bounded);
 	tcase_add_test(tc, slow_command_nop_answered);
