@@ -362,7 +362,7 @@ if traces:
                  "iterations per I/O (the NBD request, then the iSCSI response). In UML each is a "
                  "full system call. Fewer calls alone have not paid here: the io_uring engine, "
                  "also with a wait in the ring that skips the poll and its clock reads, made "
-                 "2.6-2.7 calls per I/O at 4 KiB QD1 against epoll's 10.1 and was not faster "
+                 "2.6-2.7 calls per I/O at 4 KiB QD1 against epoll's 10.1 in the UML runs of 2026-12-04 and was not faster "
                  "(docs/perf-design.md, \"The ring wait\"): at QD1 the daemon still sleeps about "
                  "twice per I/O until fio and tgtd, on the same one CPU, have run."
                  % (100.0 * cgt / tot if tot else 0))

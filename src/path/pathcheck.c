@@ -99,12 +99,12 @@ static void path_send_ping(struct path *p, double now)
 #define PATH_RX_RECHECK_S 0.01
 
 /*
- * Silence and deadlines are judged on what the loop has read. When bytes
- * wait unread (the daemon ran late: stopped or starved past the timeout,
- * after which its timers may run before the socket's callback in the same
- * loop iteration), the answer may be among them: the verdict waits for the
- * loop to read them, until `until` at the latest, so that bytes that are
- * never read cannot put it off for ever.
+ * Silence and deadlines are judged on what the loop has read. A verdict
+ * timer runs before the socket callbacks of its loop iteration, so bytes
+ * that came just before it may wait unread (a long stall of the daemon is
+ * pd_check_late()'s): the answer may be among them, and the verdict waits
+ * for the loop to read them, until `until` at the latest, so that bytes
+ * that are never read cannot put it off for ever.
  */
 static bool path_rx_unread(struct path *p, double now, double until)
 {

@@ -149,14 +149,9 @@ static void uring_submit_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	/*
 	 * A send to a socket with room completes inside the submit: hand it
 	 * over now rather than after a poll that would return at once for it.
-	 * The loop's time is still that of its last poll, which is long past
-	 * if the process was stopped since: what is received now must be
-	 * stamped now (a path's silence is judged on those stamps).
 	 */
-	if (io_uring_cq_ready(&r->ring)) {
-		ev_now_update(loop);
+	if (io_uring_cq_ready(&r->ring))
 		uring_dispatch(r);
-	}
 }
 
 struct uring *uring_get(struct ev_loop *loop)
