@@ -6,7 +6,7 @@
  *
  * It is linked from libcheckmain.a, first in TEST_LIBS: the linker takes
  * it only into a program that has no main() of its own, so the drivers
- * of real targets (tgt_smoke, test_path_tgt) and the test servers keep
+ * of real targets (tgt_smoke, path_tgt) and the test servers keep
  * theirs.
  */
 #include "config.h"

@@ -84,7 +84,7 @@ INTEGRATION_TESTS = \
 INTEGRATION_TESTS += tests/integration/pr-exclusive.sh tests/integration/pr-runtime.sh \
 	tests/integration/pr-takeover.sh tests/integration/pr-unsupported.sh
 # Tests of one layer against tgtd, through a C driver of check_PROGRAMS:
-# the path layer (tests/unit/test_path_tgt), the session engine
+# the path layer (tests/component/path_tgt), the session engine
 # (tests/component/tgt_smoke).
 INTEGRATION_TESTS += tests/integration/path-tgt.sh tests/integration/path-failover.sh \
 	tests/integration/session-tgt.sh

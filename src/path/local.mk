@@ -34,4 +34,4 @@ tests_unit_test_path_resvfence_SOURCES = tests/unit/test_path_resvfence.c $(FAKE
 
 # Needs a real target: the integration tests path-tgt.sh and
 # path-failover.sh (tests/local.mk) run it against tgtd.
-check_PROGRAMS += tests/unit/test_path_tgt
+check_PROGRAMS += tests/component/path_tgt

@@ -14,7 +14,7 @@
 
 requires_tgt
 requires_netns
-prog=${top_builddir:-.}/tests/unit/test_path_tgt
+prog=${top_builddir:-.}/tests/component/path_tgt
 requires_built "$prog"
 ISN_TEST_TIMEOUT=120
 

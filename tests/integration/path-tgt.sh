@@ -2,12 +2,12 @@
 # The path layer over the real session engine against tgtd: one path, then
 # two paths (round-robin) to two portals of one target, each time writing,
 # reading back, flushing, zeroing and discarding through struct bdev
-# (tests/unit/test_path_tgt.c does the I/O and the comparisons).
+# (tests/component/path_tgt.c does the I/O and the comparisons).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/functions.sh"
 
 requires_tgt
 requires_netns
-prog=${top_builddir:-.}/tests/unit/test_path_tgt
+prog=${top_builddir:-.}/tests/component/path_tgt
 requires_built "$prog"
 ISN_TEST_TIMEOUT=120
 

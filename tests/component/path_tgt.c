@@ -3,7 +3,7 @@
  * target (tgtd): not run by make check on its own (it needs a target), run
  * by hand or from a shell test:
  *
- *   test_path_tgt TARGET_IQN LUN HOST[:PORT][@IFNAME] [HOST[:PORT][@IFNAME] ...]
+ *   path_tgt TARGET_IQN LUN HOST[:PORT][@IFNAME] [HOST[:PORT][@IFNAME] ...]
  *
  * With PATH_TGT_SOAK=SECONDS it instead keeps 8 write/read-back loops
  * running for that long, each on its own region, while the caller pulls
