@@ -44,6 +44,24 @@
 /* Byte 1 of TMF and Logout Requests: 1 Function(7) / 1 Reason Code(7). */
 #define BHS_CODE7_MASK 0x7f
 
+/*
+ * Rows that stand the same in many figures, written once here: fields of
+ * the header every opcode shares (RFC 7143 11.2.1), and the sequence
+ * numbers at bytes 24-31 of an initiator PDU (CmdSN, ExpStatSN) and 24-35
+ * of a target PDU (StatSN, ExpCmdSN, MaxCmdSN). A figure whose field
+ * differs there (another member, a condition) writes its own row.
+ */
+#define PDU_ROW_DSL(X) X(DSL, 5, dsl, data_len, 0, 1)
+#define PDU_ROW_LUN(X) X(BE64, 8, lun, lun, 0, 1)
+#define PDU_ROW_ITT(X) X(BE32, 16, itt, itt, 0, 1)
+#define PDU_ROWS_INI_SN(X)                                                                         \
+	X(BE32, 24, cmdsn, cmdsn, 0, 1)                                                            \
+	X(BE32, 28, exp_statsn, exp_statsn, 0, 1)
+#define PDU_ROWS_TGT_SN(X)                                                                         \
+	X(BE32, 24, statsn, statsn, 0, 1)                                                          \
+	X(BE32, 28, exp_cmdsn, exp_cmdsn, 0, 1)                                                    \
+	X(BE32, 32, max_cmdsn, max_cmdsn, 0, 1)
+
 /* NOP-Out, RFC 7143 11.18. */
 struct iscsi_pdu_bhs_nop_out {
 	uint8_t opcode;
@@ -61,12 +79,11 @@ struct iscsi_pdu_bhs_nop_out {
 #define PDU_FIELDS_nop_out(X)                                                                      \
 	X(IMM, 0, opcode, immediate, 0, 1)                                                         \
 	X(FIXED, 1, flags, _, BHS_F_BIT, 1)                                                        \
-	X(DSL, 5, dsl, data_len, 0, 1)                                                             \
-	X(BE64, 8, lun, lun, 0, 1)                                                                 \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
+	PDU_ROW_DSL(X)                                                                             \
+	PDU_ROW_LUN(X)                                                                             \
+	PDU_ROW_ITT(X)                                                                             \
 	X(BE32, 20, ttt, ttt, 0, 1)                                                                \
-	X(BE32, 24, cmdsn, cmdsn, 0, 1)                                                            \
-	X(BE32, 28, exp_statsn, exp_statsn, 0, 1)
+	PDU_ROWS_INI_SN(X)
 
 /* SCSI Command, RFC 7143 11.3. */
 #define SCSI_CMD_R_BIT	   0x40
@@ -92,12 +109,11 @@ struct iscsi_pdu_bhs_scsi_cmd {
 	X(FLAG, 1, flags, write, SCSI_CMD_W_BIT, 1)                                                \
 	X(BITS, 1, flags, attr, SCSI_CMD_ATTR_MASK, 1)                                             \
 	X(AHS, 4, total_ahs_len, ahs_words, 0, 1)                                                  \
-	X(DSL, 5, dsl, data_len, 0, 1)                                                             \
-	X(BE64, 8, lun, lun, 0, 1)                                                                 \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
+	PDU_ROW_DSL(X)                                                                             \
+	PDU_ROW_LUN(X)                                                                             \
+	PDU_ROW_ITT(X)                                                                             \
 	X(BE32, 20, edtl, edtl, 0, 1)                                                              \
-	X(BE32, 24, cmdsn, cmdsn, 0, 1)                                                            \
-	X(BE32, 28, exp_statsn, exp_statsn, 0, 1)                                                  \
+	PDU_ROWS_INI_SN(X)                                                                         \
 	X(CDB, 32, cdb, cdb, 0, 1)
 
 /* Task Management Function Request, RFC 7143 11.5. */
@@ -120,11 +136,10 @@ struct iscsi_pdu_bhs_tmf_req {
 	X(IMM, 0, opcode, immediate, 0, 1)                                                         \
 	X(FIXED, 1, function, _, BHS_F_BIT, 1)                                                     \
 	X(BITS, 1, function, function, BHS_CODE7_MASK, 1)                                          \
-	X(BE64, 8, lun, lun, 0, 1)                                                                 \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
+	PDU_ROW_LUN(X)                                                                             \
+	PDU_ROW_ITT(X)                                                                             \
 	X(BE32, 20, ref_task_tag, ref_itt, 0, 1)                                                   \
-	X(BE32, 24, cmdsn, cmdsn, 0, 1)                                                            \
-	X(BE32, 28, exp_statsn, exp_statsn, 0, 1)                                                  \
+	PDU_ROWS_INI_SN(X)                                                                         \
 	X(BE32, 32, ref_cmdsn, ref_cmdsn, 0, 1)                                                    \
 	X(BE32, 36, exp_datasn, exp_datasn, 0, 1)
 
@@ -159,13 +174,12 @@ struct iscsi_pdu_bhs_login_req {
 	X(BITS, 1, flags, nsg, LOGIN_NSG_MASK, m->transit)                                         \
 	X(U8, 2, version_max, version_max, 0, 1)                                                   \
 	X(U8, 3, version_min, version_min, 0, 1)                                                   \
-	X(DSL, 5, dsl, data_len, 0, 1)                                                             \
+	PDU_ROW_DSL(X)                                                                             \
 	X(ISID, 8, isid, isid, 0, 1)                                                               \
 	X(BE16, 14, tsih, tsih, 0, 1)                                                              \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
+	PDU_ROW_ITT(X)                                                                             \
 	X(BE16, 20, cid, cid, 0, 1)                                                                \
-	X(BE32, 24, cmdsn, cmdsn, 0, 1)                                                            \
-	X(BE32, 28, exp_statsn, exp_statsn, 0, 1)
+	PDU_ROWS_INI_SN(X)
 
 /* Text Request / Response byte 1: F C ......, RFC 7143 11.10.1. */
 #define TEXT_C_BIT 0x40
@@ -188,12 +202,11 @@ struct iscsi_pdu_bhs_text_req {
 	X(IMM, 0, opcode, immediate, 0, 1)                                                         \
 	X(FLAG, 1, flags, final, BHS_F_BIT, 1)                                                     \
 	X(FLAG, 1, flags, cont, TEXT_C_BIT, 1)                                                     \
-	X(DSL, 5, dsl, data_len, 0, 1)                                                             \
-	X(BE64, 8, lun, lun, 0, 1)                                                                 \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
+	PDU_ROW_DSL(X)                                                                             \
+	PDU_ROW_LUN(X)                                                                             \
+	PDU_ROW_ITT(X)                                                                             \
 	X(BE32, 20, ttt, ttt, 0, 1)                                                                \
-	X(BE32, 24, cmdsn, cmdsn, 0, 1)                                                            \
-	X(BE32, 28, exp_statsn, exp_statsn, 0, 1)
+	PDU_ROWS_INI_SN(X)
 
 /* SCSI Data-Out, RFC 7143 11.7. */
 struct iscsi_pdu_bhs_data_out {
@@ -214,9 +227,9 @@ struct iscsi_pdu_bhs_data_out {
 };
 #define PDU_FIELDS_data_out(X)                                                                     \
 	X(FLAG, 1, flags, final, BHS_F_BIT, 1)                                                     \
-	X(DSL, 5, dsl, data_len, 0, 1)                                                             \
-	X(BE64, 8, lun, lun, 0, 1)                                                                 \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
+	PDU_ROW_DSL(X)                                                                             \
+	PDU_ROW_LUN(X)                                                                             \
+	PDU_ROW_ITT(X)                                                                             \
 	X(BE32, 20, ttt, ttt, 0, 1)                                                                \
 	X(BE32, 28, exp_statsn, exp_statsn, 0, 1)                                                  \
 	X(BE32, 36, datasn, datasn, 0, 1)                                                          \
@@ -241,10 +254,9 @@ struct iscsi_pdu_bhs_logout_req {
 	X(IMM, 0, opcode, immediate, 0, 1)                                                         \
 	X(FIXED, 1, reason, _, BHS_F_BIT, 1)                                                       \
 	X(BITS, 1, reason, reason, BHS_CODE7_MASK, 1)                                              \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
+	PDU_ROW_ITT(X)                                                                             \
 	X(BE16, 20, cid, cid, 0, m->reason != ISCSI_PDU_LOGOUT_CLOSE_SESSION)                      \
-	X(BE32, 24, cmdsn, cmdsn, 0, 1)                                                            \
-	X(BE32, 28, exp_statsn, exp_statsn, 0, 1)
+	PDU_ROWS_INI_SN(X)
 
 /* SNACK Request, RFC 7143 11.16. */
 #define SNACK_TYPE_MASK 0x0f
@@ -266,8 +278,8 @@ struct iscsi_pdu_bhs_snack_req {
 #define PDU_FIELDS_snack_req(X)                                                                    \
 	X(FIXED, 1, flags, _, BHS_F_BIT, 1)                                                        \
 	X(BITS, 1, flags, type, SNACK_TYPE_MASK, 1)                                                \
-	X(BE64, 8, lun, lun, 0, 1)                                                                 \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
+	PDU_ROW_LUN(X)                                                                             \
+	PDU_ROW_ITT(X)                                                                             \
 	X(BE32, 20, ttt_snack_tag, ttt_or_snack_tag, 0, 1)                                         \
 	X(BE32, 28, exp_statsn, exp_statsn, 0, 1)                                                  \
 	X(BE32, 40, beg_run, beg_run, 0, 1)                                                        \
@@ -290,13 +302,11 @@ struct iscsi_pdu_bhs_nop_in {
 };
 #define PDU_FIELDS_nop_in(X)                                                                       \
 	X(FIXED, 1, flags, _, BHS_F_BIT, 1)                                                        \
-	X(DSL, 5, dsl, data_len, 0, 1)                                                             \
-	X(BE64, 8, lun, lun, 0, 1)                                                                 \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
+	PDU_ROW_DSL(X)                                                                             \
+	PDU_ROW_LUN(X)                                                                             \
+	PDU_ROW_ITT(X)                                                                             \
 	X(BE32, 20, ttt, ttt, 0, 1)                                                                \
-	X(BE32, 24, statsn, statsn, 0, 1)                                                          \
-	X(BE32, 28, exp_cmdsn, exp_cmdsn, 0, 1)                                                    \
-	X(BE32, 32, max_cmdsn, max_cmdsn, 0, 1)
+	PDU_ROWS_TGT_SN(X)
 
 /* SCSI Response, RFC 7143 11.4. Byte 1: 1 . . o u O U . */
 #define RSP_BIDI_OVERFLOW  0x10
@@ -328,12 +338,10 @@ struct iscsi_pdu_bhs_scsi_rsp {
 	X(FLAG, 1, flags, underflow, RSP_UNDERFLOW, 1)                                             \
 	X(U8, 2, response, response, 0, 1)                                                         \
 	X(U8, 3, status, status, 0, 1)                                                             \
-	X(DSL, 5, dsl, data_len, 0, 1)                                                             \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
+	PDU_ROW_DSL(X)                                                                             \
+	PDU_ROW_ITT(X)                                                                             \
 	X(BE32, 20, snack_tag, snack_tag, 0, 1)                                                    \
-	X(BE32, 24, statsn, statsn, 0, 1)                                                          \
-	X(BE32, 28, exp_cmdsn, exp_cmdsn, 0, 1)                                                    \
-	X(BE32, 32, max_cmdsn, max_cmdsn, 0, 1)                                                    \
+	PDU_ROWS_TGT_SN(X)                                                                         \
 	X(BE32, 36, exp_datasn, exp_datasn, 0, 1)                                                  \
 	X(BE32, 40, bidi_residual, bidi_residual, 0, 1)                                            \
 	X(BE32, 44, residual, residual, 0, 1)
@@ -357,10 +365,8 @@ struct iscsi_pdu_bhs_tmf_rsp {
 #define PDU_FIELDS_tmf_rsp(X)                                                                      \
 	X(FIXED, 1, flags, _, BHS_F_BIT, 1)                                                        \
 	X(U8, 2, response, response, 0, 1)                                                         \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
-	X(BE32, 24, statsn, statsn, 0, 1)                                                          \
-	X(BE32, 28, exp_cmdsn, exp_cmdsn, 0, 1)                                                    \
-	X(BE32, 32, max_cmdsn, max_cmdsn, 0, 1)
+	PDU_ROW_ITT(X)                                                                             \
+	PDU_ROWS_TGT_SN(X)
 
 /* Login Response, RFC 7143 11.13. */
 struct iscsi_pdu_bhs_login_rsp {
@@ -388,13 +394,11 @@ struct iscsi_pdu_bhs_login_rsp {
 	X(BITS, 1, flags, nsg, LOGIN_NSG_MASK, m->transit)                                         \
 	X(U8, 2, version_max, version_max, 0, 1)                                                   \
 	X(U8, 3, version_active, version_active, 0, 1)                                             \
-	X(DSL, 5, dsl, data_len, 0, 1)                                                             \
+	PDU_ROW_DSL(X)                                                                             \
 	X(ISID, 8, isid, isid, 0, 1)                                                               \
 	X(BE16, 14, tsih, tsih, 0, 1)                                                              \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
-	X(BE32, 24, statsn, statsn, 0, 1)                                                          \
-	X(BE32, 28, exp_cmdsn, exp_cmdsn, 0, 1)                                                    \
-	X(BE32, 32, max_cmdsn, max_cmdsn, 0, 1)                                                    \
+	PDU_ROW_ITT(X)                                                                             \
+	PDU_ROWS_TGT_SN(X)                                                                         \
 	X(U8, 36, status_class, status_class, 0, 1)                                                \
 	X(U8, 37, status_detail, status_detail, 0, 1)
 
@@ -416,13 +420,11 @@ struct iscsi_pdu_bhs_text_rsp {
 #define PDU_FIELDS_text_rsp(X)                                                                     \
 	X(FLAG, 1, flags, final, BHS_F_BIT, 1)                                                     \
 	X(FLAG, 1, flags, cont, TEXT_C_BIT, 1)                                                     \
-	X(DSL, 5, dsl, data_len, 0, 1)                                                             \
-	X(BE64, 8, lun, lun, 0, 1)                                                                 \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
+	PDU_ROW_DSL(X)                                                                             \
+	PDU_ROW_LUN(X)                                                                             \
+	PDU_ROW_ITT(X)                                                                             \
 	X(BE32, 20, ttt, ttt, 0, 1)                                                                \
-	X(BE32, 24, statsn, statsn, 0, 1)                                                          \
-	X(BE32, 28, exp_cmdsn, exp_cmdsn, 0, 1)                                                    \
-	X(BE32, 32, max_cmdsn, max_cmdsn, 0, 1)
+	PDU_ROWS_TGT_SN(X)
 
 /* SCSI Data-In, RFC 7143 11.7. Byte 1: F A 0 0 0 O U S. */
 #define DATA_IN_A_BIT 0x40
@@ -453,9 +455,9 @@ struct iscsi_pdu_bhs_data_in {
 	X(FLAG, 1, flags, overflow, DATA_IN_O_BIT, m->status)                                      \
 	X(FLAG, 1, flags, underflow, DATA_IN_U_BIT, m->status)                                     \
 	X(U8, 3, status, scsi_status, 0, m->status)                                                \
-	X(DSL, 5, dsl, data_len, 0, 1)                                                             \
-	X(BE64, 8, lun, lun, 0, 1)                                                                 \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
+	PDU_ROW_DSL(X)                                                                             \
+	PDU_ROW_LUN(X)                                                                             \
+	PDU_ROW_ITT(X)                                                                             \
 	X(BE32, 20, ttt, ttt, 0, 1)                                                                \
 	X(BE32, 24, statsn, statsn, 0, m->status)                                                  \
 	X(BE32, 28, exp_cmdsn, exp_cmdsn, 0, 1)                                                    \
@@ -486,10 +488,8 @@ struct iscsi_pdu_bhs_logout_rsp {
 #define PDU_FIELDS_logout_rsp(X)                                                                   \
 	X(FIXED, 1, flags, _, BHS_F_BIT, 1)                                                        \
 	X(U8, 2, response, response, 0, 1)                                                         \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
-	X(BE32, 24, statsn, statsn, 0, 1)                                                          \
-	X(BE32, 28, exp_cmdsn, exp_cmdsn, 0, 1)                                                    \
-	X(BE32, 32, max_cmdsn, max_cmdsn, 0, 1)                                                    \
+	PDU_ROW_ITT(X)                                                                             \
+	PDU_ROWS_TGT_SN(X)                                                                         \
 	X(BE16, 40, time2wait, time2wait, 0, 1)                                                    \
 	X(BE16, 42, time2retain, time2retain, 0, 1)
 
@@ -512,12 +512,10 @@ struct iscsi_pdu_bhs_r2t {
 };
 #define PDU_FIELDS_r2t(X)                                                                          \
 	X(FIXED, 1, flags, _, BHS_F_BIT, 1)                                                        \
-	X(BE64, 8, lun, lun, 0, 1)                                                                 \
-	X(BE32, 16, itt, itt, 0, 1)                                                                \
+	PDU_ROW_LUN(X)                                                                             \
+	PDU_ROW_ITT(X)                                                                             \
 	X(BE32, 20, ttt, ttt, 0, 1)                                                                \
-	X(BE32, 24, statsn, statsn, 0, 1)                                                          \
-	X(BE32, 28, exp_cmdsn, exp_cmdsn, 0, 1)                                                    \
-	X(BE32, 32, max_cmdsn, max_cmdsn, 0, 1)                                                    \
+	PDU_ROWS_TGT_SN(X)                                                                         \
 	X(BE32, 36, r2tsn, r2tsn, 0, 1)                                                            \
 	X(BE32, 40, buffer_offset, buffer_offset, 0, 1)                                            \
 	X(BE32, 44, ddtl, ddtl, 0, 1)
@@ -544,12 +542,10 @@ struct iscsi_pdu_bhs_async_msg {
 };
 #define PDU_FIELDS_async_msg(X)                                                                    \
 	X(FIXED, 1, flags, _, BHS_F_BIT, 1)                                                        \
-	X(DSL, 5, dsl, data_len, 0, 1)                                                             \
-	X(BE64, 8, lun, lun, 0, 1)                                                                 \
+	PDU_ROW_DSL(X)                                                                             \
+	PDU_ROW_LUN(X)                                                                             \
 	X(CONST32, 16, itt, _, ISCSI_PDU_RSVD_TAG, 1)                                              \
-	X(BE32, 24, statsn, statsn, 0, 1)                                                          \
-	X(BE32, 28, exp_cmdsn, exp_cmdsn, 0, 1)                                                    \
-	X(BE32, 32, max_cmdsn, max_cmdsn, 0, 1)                                                    \
+	PDU_ROWS_TGT_SN(X)                                                                         \
 	X(U8, 36, async_event, event, 0, 1)                                                        \
 	X(U8, 37, async_vcode, vcode, 0, 1)                                                        \
 	X(BE16, 38, param1, param1, 0, 1)                                                          \
@@ -576,11 +572,9 @@ struct iscsi_pdu_bhs_reject {
 #define PDU_FIELDS_reject(X)                                                                       \
 	X(FIXED, 1, flags, _, BHS_F_BIT, 1)                                                        \
 	X(U8, 2, reason, reason, 0, 1)                                                             \
-	X(DSL, 5, dsl, data_len, 0, 1)                                                             \
+	PDU_ROW_DSL(X)                                                                             \
 	X(CONST32, 16, itt, _, ISCSI_PDU_RSVD_TAG, 1)                                              \
-	X(BE32, 24, statsn, statsn, 0, 1)                                                          \
-	X(BE32, 28, exp_cmdsn, exp_cmdsn, 0, 1)                                                    \
-	X(BE32, 32, max_cmdsn, max_cmdsn, 0, 1)                                                    \
+	PDU_ROWS_TGT_SN(X)                                                                         \
 	X(BE32, 36, datasn_r2tsn, datasn, 0, 1)
 
 /*
