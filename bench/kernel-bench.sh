@@ -100,7 +100,9 @@ cmd="make bench-kernel"
 } >"$host"
 python3 "$top/bench/kernel-table.py" "$logs" "$host" "$out"
 nstacks=$((2 + nvar))
-gnuplot -e "dir='$out'; n=$nstacks" "$top/bench/kernel-plot.gp"
+rows4k=$(($(wc -l <"$out/kernel-bench-4k.dat") - 1))
+rows1m=$(($(wc -l <"$out/kernel-bench-1m.dat") - 1))
+gnuplot -e "dir='$out'; n=$nstacks; rows4k=$rows4k; rows1m=$rows1m" "$top/bench/kernel-plot.gp"
 printf '\nPlot: kernel-bench.png beside this file.\n' >>"$out/kernel-bench.md"
 echo "$me: report $out/kernel-bench.md, plot $out/kernel-bench.png"
 
