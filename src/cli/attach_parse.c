@@ -93,8 +93,8 @@ static void attach_defaults(struct attach_cmd *a)
 			abort(); /* a table that lies; config_init() aborts on it too */
 	ec->index = -1;
 	ec->nconns = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (unsigned int)ncpu;
-	ec->start_timeout_ms = 30000;
-	ec->stop_timeout_ms = 20000;
+	ec->start_timeout_ms = EXPORT_START_TIMEOUT_MS;
+	ec->stop_timeout_ms = EXPORT_STOP_TIMEOUT_MS;
 	ec->dev.transport = &path_transport_sess;
 }
 

@@ -17,6 +17,7 @@
 #include "cli/export.h"
 #include "cli/initiator.h"
 #include "nbd/tls.h"
+#include "path/device.h"
 #include "path/policy.h"
 #include "util/compiler.h"
 
@@ -38,6 +39,9 @@ static const char *const io_engine_values[] = {"epoll", "uring", NULL};
 
 #define STR(x)	#x
 #define XSTR(x) STR(x)
+/* A default the layer that applies it defines (an integer literal), as the row's text. */
+#define DEF_S(x)  XSTR(x) "s"
+#define DEF_MS(x) XSTR(x) "ms"
 
 /* Where the value goes: a field of struct export_config, of attach_cmd, of its cli_target. */
 #define FIELD(kind, member)                                                                        \
@@ -260,7 +264,7 @@ const struct config_key config_keys[] = {
 	 .flags = CONFIG_F_OPT_ZERO,
 	 .min = 1,
 	 .max = 1u << 20,
-	 .def = "1",
+	 .def = XSTR(PATH_POLICY_DEFAULT_RR_MIN_IO),
 	 .option = "rr-min-io",
 	 .help = "round-robin: commands sent on a path before moving to the next",
 	 FIELD(U32, dev.policy.rr_min_io),
@@ -283,7 +287,7 @@ const struct config_key config_keys[] = {
 	 .min = SEC(0),
 	 .max = SEC(3600),
 	 .unit = "s",
-	 .def = "15s",
+	 .def = DEF_S(PD_DEFAULT_NO_PATH_RETRY_S),
 	 .option = "no-path-retry",
 	 .help = "how long I/O waits when no path is left before it fails (0: fail at once)",
 	 FIELD(MS, dev.no_path_retry_ms),
@@ -296,7 +300,7 @@ const struct config_key config_keys[] = {
 	 .min = MS(1),
 	 .max = SEC(3600),
 	 .unit = "ms",
-	 .def = "1s",
+	 .def = DEF_S(PD_DEFAULT_NOP_INTERVAL_S),
 	 .option = "nop-interval",
 	 .help = "send a NOP-Out on a path after this much silence",
 	 FIELD(MS, dev.nop_interval_ms),
@@ -309,7 +313,7 @@ const struct config_key config_keys[] = {
 	 .min = MS(1),
 	 .max = SEC(3600),
 	 .unit = "ms",
-	 .def = "1500ms",
+	 .def = DEF_MS(PD_DEFAULT_NOP_TIMEOUT_MS),
 	 .option = "nop-timeout",
 	 .help = "silence that fails a path that has commands outstanding",
 	 FIELD(MS, dev.nop_timeout_ms),
@@ -322,7 +326,7 @@ const struct config_key config_keys[] = {
 	 .min = MS(1),
 	 .max = SEC(3600),
 	 .unit = "ms",
-	 .def = "30s",
+	 .def = DEF_S(PD_DEFAULT_CMD_TIMEOUT_S),
 	 .option = "cmd-timeout",
 	 .help = "deadline of one command on a path; past it the path is failed",
 	 FIELD(MS, dev.cmd_timeout_ms),
@@ -334,7 +338,7 @@ const struct config_key config_keys[] = {
 	 .min = SEC(1),
 	 .max = SEC(86400),
 	 .unit = "s",
-	 .def = "60s",
+	 .def = DEF_S(PD_DEFAULT_IO_TIMEOUT_S),
 	 .option = "io-timeout",
 	 .help = "deadline of one request across all its retries, re-sends and waits for a path; "
 		 "past it the request fails with EIO",
@@ -347,7 +351,7 @@ const struct config_key config_keys[] = {
 	 .type = CONFIG_UINT,
 	 .min = 1,
 	 .max = 1000,
-	 .def = "8",
+	 .def = XSTR(PD_DEFAULT_IO_RETRIES),
 	 .option = "io-retries",
 	 .help = "times a command is sent again after path failures before its request fails with "
 		 "EIO",

@@ -51,6 +51,14 @@ enum export_mode {
 #define EXPORT_POLL_US	       0
 #define EXPORT_POLL_BUDGET_PCT 50
 #define EXPORT_THREADS_MAX     17 /* 16 workers (NBDSRV_WORKERS_MAX) and the main loop */
+/*
+ * attach / serve's bounds of the wait for the first usable path and of the
+ * whole stop (start_timeout_ms, stop_timeout_ms). The stop bound must fit
+ * in the systemd unit's TimeoutStopSec (test_attach_parse checks it), and
+ * iscsi-nbd.8 states it.
+ */
+#define EXPORT_START_TIMEOUT_MS 30000
+#define EXPORT_STOP_TIMEOUT_MS	20000
 
 struct export_config {
 	enum export_mode mode;

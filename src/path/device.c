@@ -450,22 +450,22 @@ static void pd_config_defaults(struct path_device *dev)
 {
 	struct path_device_config *c = &dev->cfg;
 
-	DEFAULT(nop_interval_ms, 1000);
-	DEFAULT(nop_timeout_ms, 1500);
-	DEFAULT(cmd_timeout_ms, 30000);
-	DEFAULT(no_path_retry_ms, 15000);
-	DEFAULT(reconnect_min_ms, 250);
-	DEFAULT(reconnect_max_ms, 10000);
-	DEFAULT(login_timeout_ms, 15000);
-	DEFAULT(stop_timeout_ms, 3000);
-	DEFAULT(max_inflight, 64);
-	DEFAULT(max_io_bytes, 1u << 20);
-	DEFAULT(retry_max, 5);
-	DEFAULT(retry_backoff_ms, 10);
-	DEFAULT(io_timeout_ms, 60000);
-	DEFAULT(io_retries, 8);
-	DEFAULT(backoff_reset_ms, 30000);
-	DEFAULT(reinstate_backoff_ms, 60000);
+	DEFAULT(nop_interval_ms, PD_DEFAULT_NOP_INTERVAL_S * 1000);
+	DEFAULT(nop_timeout_ms, PD_DEFAULT_NOP_TIMEOUT_MS);
+	DEFAULT(cmd_timeout_ms, PD_DEFAULT_CMD_TIMEOUT_S * 1000);
+	DEFAULT(no_path_retry_ms, PD_DEFAULT_NO_PATH_RETRY_S * 1000);
+	DEFAULT(reconnect_min_ms, PD_DEFAULT_RECONNECT_MIN_MS);
+	DEFAULT(reconnect_max_ms, PD_DEFAULT_RECONNECT_MAX_MS);
+	DEFAULT(login_timeout_ms, SESS_DEFAULT_LOGIN_TIMEOUT_MS);
+	DEFAULT(stop_timeout_ms, PD_DEFAULT_STOP_TIMEOUT_MS);
+	DEFAULT(max_inflight, PD_DEFAULT_MAX_INFLIGHT);
+	DEFAULT(max_io_bytes, PD_DEFAULT_MAX_IO_BYTES);
+	DEFAULT(retry_max, PD_DEFAULT_RETRY_MAX);
+	DEFAULT(retry_backoff_ms, PD_DEFAULT_RETRY_BACKOFF_MS);
+	DEFAULT(io_timeout_ms, PD_DEFAULT_IO_TIMEOUT_S * 1000);
+	DEFAULT(io_retries, PD_DEFAULT_IO_RETRIES);
+	DEFAULT(backoff_reset_ms, PD_DEFAULT_BACKOFF_RESET_MS);
+	DEFAULT(reinstate_backoff_ms, PD_DEFAULT_REINSTATE_BACKOFF_MS);
 	if (c->reconnect_max_ms < c->reconnect_min_ms)
 		c->reconnect_max_ms = c->reconnect_min_ms;
 	/* The request deadline is the outer bound: say when it cuts an inner one short. */

@@ -154,6 +154,31 @@
 
 #define PATH_MAX_PATHS 8
 
+/*
+ * The defaults of struct path_device_config, applied by path_device_new()
+ * to a field left 0: the one definition of each. The option table
+ * (src/cli/confkeys.c) states those it has a row for from these same
+ * macros, so they are plain integer literals, written in the unit the
+ * table shows (seconds where it says "30s"); test_config checks the table
+ * against what path_device_new() applies.
+ */
+#define PD_DEFAULT_NOP_INTERVAL_S	1    /* nop_interval */
+#define PD_DEFAULT_NOP_TIMEOUT_MS	1500 /* nop_timeout */
+#define PD_DEFAULT_CMD_TIMEOUT_S	30   /* cmd_timeout */
+#define PD_DEFAULT_NO_PATH_RETRY_S	15   /* no_path_retry */
+#define PD_DEFAULT_IO_TIMEOUT_S		60   /* io_timeout */
+#define PD_DEFAULT_IO_RETRIES		8    /* io_retries */
+#define PD_DEFAULT_RECONNECT_MIN_MS	250
+#define PD_DEFAULT_RECONNECT_MAX_MS	10000
+#define PD_DEFAULT_STOP_TIMEOUT_MS	3000
+#define PD_DEFAULT_MAX_INFLIGHT		64
+#define PD_DEFAULT_MAX_IO_BYTES		(1u << 20)
+#define PD_DEFAULT_RETRY_MAX		5
+#define PD_DEFAULT_RETRY_BACKOFF_MS	10
+#define PD_DEFAULT_BACKOFF_RESET_MS	30000
+#define PD_DEFAULT_REINSTATE_BACKOFF_MS 60000
+/* login_timeout_ms: the session's own, SESS_DEFAULT_LOGIN_TIMEOUT_MS (session.h). */
+
 struct path_device;
 
 /* What on_reservation reports (path_device_config). */
@@ -205,33 +230,33 @@ struct path_device_config {
 
 	struct path_policy_config policy;
 
-	/* 0 means the default given. */
-	uint32_t nop_interval_ms;  /* 1000: NOP-Out after this much idle silence */
-	uint32_t nop_timeout_ms;   /* 1500: silence allowed while busy */
-	uint32_t cmd_timeout_ms;   /* 30000: per-command deadline */
-	uint32_t no_path_retry_ms; /* 15000: how long requests wait for a path */
-	uint32_t reconnect_min_ms; /* 250 */
-	uint32_t reconnect_max_ms; /* 10000 */
-	uint32_t login_timeout_ms; /* 15000 */
-	uint32_t stop_timeout_ms;  /* 3000 */
-	uint32_t max_inflight;	   /* 64 commands per path */
-	uint32_t max_io_bytes;	   /* 1 MiB: split size cap below the LUN's limit */
-	uint32_t retry_max;	   /* 5 retries of a RETRY-class result */
-	uint32_t retry_backoff_ms; /* 10, doubled per retry */
+	/* 0 means the default, PD_DEFAULT_<NAME> (above). */
+	uint32_t nop_interval_ms;  /* NOP-Out after this much idle silence */
+	uint32_t nop_timeout_ms;   /* silence allowed while busy */
+	uint32_t cmd_timeout_ms;   /* per-command deadline */
+	uint32_t no_path_retry_ms; /* how long requests wait for a path */
+	uint32_t reconnect_min_ms;
+	uint32_t reconnect_max_ms;
+	uint32_t login_timeout_ms; /* default: the session's */
+	uint32_t stop_timeout_ms;
+	uint32_t max_inflight;	   /* commands per path */
+	uint32_t max_io_bytes;	   /* split size cap below the LUN's limit */
+	uint32_t retry_max;	   /* retries of a RETRY-class result */
+	uint32_t retry_backoff_ms; /* doubled per retry */
 	uint32_t fence_grace_ms;   /* 0 (see above: the time fence) */
 	uint32_t cmd_window_max;   /* passed to the session; 0 = its default */
 	uint32_t max_recv_dsl;	   /* our MaxRecvDataSegmentLength; 0 = the session's default */
 	/*
 	 * Bounds of one request (see "Bounds" below). io_timeout_ms: from
 	 * submit to done, across every retry, re-send, wait for a path and
-	 * fence hold (60000). io_retries: re-sends after path failures
-	 * (session death, command timeout, path-class sense) (8).
+	 * fence hold. io_retries: re-sends after path failures
+	 * (session death, command timeout, path-class sense).
 	 */
 	uint32_t io_timeout_ms;
 	uint32_t io_retries;
-	/* A path's re-login delay is reset after it carried I/O this long (30000). */
+	/* A path's re-login delay is reset after it carried I/O this long. */
 	uint32_t backoff_reset_ms;
-	/* Re-login delay while someone else keeps reinstating our ISID (60000). */
+	/* Re-login delay while someone else keeps reinstating our ISID. */
 	uint32_t reinstate_backoff_ms;
 
 	/* Transport: NULL means &path_transport_sess (the session engine); tests pass fakes. */

@@ -66,7 +66,7 @@ void path_policy_init(struct path_policy *pol, const struct path_policy_config *
 	memset(pol, 0, sizeof(*pol));
 	pol->cfg = *cfg;
 	if (pol->cfg.rr_min_io == 0 && pol->cfg.rr_min_bytes == 0)
-		pol->cfg.rr_min_io = 1;
+		pol->cfg.rr_min_io = PATH_POLICY_DEFAULT_RR_MIN_IO;
 	pol->current = -1;
 	pol->rr_cur = -1;
 }

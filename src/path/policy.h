@@ -47,9 +47,12 @@ enum path_failback {
 	PATH_FAILBACK_DELAYED,
 };
 
+/* rr_min_io when neither it nor rr_min_bytes is set (confkeys.c states it too). */
+#define PATH_POLICY_DEFAULT_RR_MIN_IO 1
+
 struct path_policy_config {
 	enum path_policy_kind kind;
-	uint32_t rr_min_io;    /* round-robin: commands per turn; 0 with rr_min_bytes 0 means 1 */
+	uint32_t rr_min_io; /* round-robin: commands per turn; 0 with rr_min_bytes 0: the default */
 	uint64_t rr_min_bytes; /* round-robin: bytes per turn, 0 = not by bytes */
 	enum path_failback failback;
 	uint32_t failback_delay_ms; /* PATH_FAILBACK_DELAYED */

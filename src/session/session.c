@@ -451,9 +451,9 @@ struct sess *sess_new(struct ev_loop *loop, const struct sess_config *cfg,
 	if (s->cfg.max_outstanding_r2t > SESS_R2T_MAX)
 		s->cfg.max_outstanding_r2t = SESS_R2T_MAX;
 	if (!s->cfg.login_timeout_ms)
-		s->cfg.login_timeout_ms = 15000;
+		s->cfg.login_timeout_ms = SESS_DEFAULT_LOGIN_TIMEOUT_MS;
 	if (!s->cfg.cmd_window_max)
-		s->cfg.cmd_window_max = 128;
+		s->cfg.cmd_window_max = SESS_DEFAULT_CMD_WINDOW_MAX;
 	if (s->cfg.cmd_window_max > (1u << 14))
 		s->cfg.cmd_window_max = 1u << 14;
 	if (cb)

@@ -110,6 +110,14 @@ enum sess_digest_pref {
 	SESS_DIGEST_PREFER_NONE,   /* offer None,CRC32C */
 };
 
+/*
+ * Defaults of struct sess_config, applied by sess_new() to a field left 0:
+ * the one definition of each. The path layer's default login timeout is
+ * this one too (path/device.c).
+ */
+#define SESS_DEFAULT_LOGIN_TIMEOUT_MS 15000
+#define SESS_DEFAULT_CMD_WINDOW_MAX   128
+
 struct sess_config {
 	const char *name; /* log prefix, e.g. "path1 sess3"; copied */
 
@@ -142,7 +150,7 @@ struct sess_config {
 	bool initial_r2t;	      /* we propose No unless set */
 	bool no_immediate_data;	      /* we propose Yes unless set */
 
-	uint32_t login_timeout_ms; /* default 15000 */
+	uint32_t login_timeout_ms; /* 0: SESS_DEFAULT_LOGIN_TIMEOUT_MS */
 	/*
 	 * TCP_USER_TIMEOUT for the connection, with keepalive probing after
 	 * half of it idle, so the kernel gives up on a dead connection on the
@@ -150,7 +158,7 @@ struct sess_config {
 	 * 0: the system's defaults (minutes).
 	 */
 	uint32_t tcp_user_timeout_ms;
-	uint32_t cmd_window_max; /* cap on commands in flight (default 128) */
+	uint32_t cmd_window_max; /* cap on commands in flight; 0: SESS_DEFAULT_CMD_WINDOW_MAX */
 	uint32_t initial_cmdsn;	 /* CmdSN of the leading login; 0 means 1 (tests use the wrap) */
 };
 

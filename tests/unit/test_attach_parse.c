@@ -5,11 +5,13 @@
  * the files' portals; the file's mode picks serve; a key for the other
  * mode is ignored; the command line and the files share each check
  * (device names, digests, failback); durations reach their fields in
- * their unit; a broken file or value is a usage error.
+ * their unit; a broken file or value is a usage error; and the stop
+ * bound attach gives the export fits in the systemd unit's TimeoutStopSec.
  */
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "../checkmain.h"
 #include "cli/attach.h"
 #include "cli/cli.h"
+#include "cli/export.h"
 #include "path/policy.h"
 
 /* main.c's, which this test does not link. */
@@ -239,6 +242,61 @@ START_TEST(errors_and_shared_checks)
 }
 END_TEST
 
+/* The whole text of top_srcdir/rel (caller frees). */
+static char *read_src(const char *rel)
+{
+	const char *top = getenv("top_srcdir");
+	char path[512], *text;
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", top ? top : ".", rel);
+	f = fopen(path, "r");
+	ck_assert_msg(f, "%s: %s", path, strerror(errno));
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	ck_assert_int_ge(n, 0);
+	rewind(f);
+	text = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(fread(text, 1, (size_t)n, f), (size_t)n);
+	text[n] = 0;
+	fclose(f);
+	return text;
+}
+
+/*
+ * systemd kills the daemon TimeoutStopSec after SIGTERM: the daemon's own
+ * bound of the whole stop (write-back, flush, logout), as attach sets it,
+ * must end before that, or a stop that keeps its promise is cut short. And
+ * the man page states that bound.
+ */
+START_TEST(stop_bound_fits_in_the_unit)
+{
+	char *unit = read_src("systemd/iscsi-nbd@.service.in");
+	char *man = read_src("man/iscsi-nbd.8");
+	char want[64], *p = strstr(unit, "\nTimeoutStopSec=");
+	unsigned int unit_s = 0;
+	char unit_suffix[3] = "";
+
+	ck_assert_int_eq(parse(false, "-t", "iqn.2026-01.com.example:t", "-P", "192.0.2.9", NULL),
+			 0);
+	ck_assert_uint_eq(a.ec.stop_timeout_ms, EXPORT_STOP_TIMEOUT_MS);
+	ck_assert_msg(p, "the unit has no TimeoutStopSec=");
+	ck_assert_msg(sscanf(p, "\nTimeoutStopSec=%u%2[s\n]", &unit_s, unit_suffix) == 2 &&
+			      strcmp(unit_suffix, "s\n") == 0,
+		      "the unit's TimeoutStopSec is not N s");
+	ck_assert_msg(a.ec.stop_timeout_ms < unit_s * 1000u,
+		      "the daemon's stop bound %u ms does not fit in TimeoutStopSec=%us",
+		      a.ec.stop_timeout_ms, unit_s);
+	snprintf(want, sizeof(want), "the whole stop ends within %u s",
+		 EXPORT_STOP_TIMEOUT_MS / 1000);
+	ck_assert_msg(strstr(man, want), "iscsi-nbd.8 lacks '%s'", want);
+	free(unit);
+	free(man);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("attach_parse");
@@ -249,6 +307,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, precedence_defaults_global_name_cli);
 	tcase_add_test(tc, file_mode_portals_and_cli_portal);
 	tcase_add_test(tc, errors_and_shared_checks);
+	tcase_add_test(tc, stop_bound_fits_in_the_unit);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,7 +6,8 @@
  * showing a secret, the generated example being a valid file, and the
  * initiator name generated once, atomically, then kept; and every option
  * of the table in iscsi-nbd.8, a number option with the table's default
- * in its man entry and its --help text.
+ * in its man entry and its --help text; and the table's default of each
+ * number the path layer also defaults being the one it applies.
  */
 #include "config.h"
 
@@ -14,6 +15,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,8 @@
 #include "cli/conffile.h"
 #include "cli/conffile_int.h"
 #include "cli/initiator.h"
+#include "path/device.h"
+#include "path/internal.h"
 
 /* main.c's, which this test does not link. */
 void cli_err(const char *fmt, ...)
@@ -254,6 +259,57 @@ START_TEST(defaults_pass_their_own_check)
 			ck_assert(k->type == CONFIG_ENUM);
 	}
 	config_free(&c);
+}
+END_TEST
+
+/*
+ * The table states the defaults of the path layer's numbers (nop_timeout,
+ * io_retries ...) that path_device_new() applies to a field left 0 (the
+ * library's other callers): each number row that sets a field of struct
+ * path_device_config must, from its default text, store what the layer
+ * applies, or the daemon and the library would disagree unseen. The rows
+ * use the layer's PD_DEFAULT_ macros; this catches a row that does not.
+ */
+START_TEST(path_defaults_are_the_tables)
+{
+	const size_t lo = offsetof(struct attach_cmd, ec.dev);
+	struct path_device_config zero = {.target_name = "iqn.2001-04.com.example:t",
+					  .initiator_name = "iqn.2001-04.com.example:i",
+					  .npaths = 1};
+	struct path_device_config applied;
+	struct attach_cmd *a = calloc(1, sizeof(*a));
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct path_device *dev;
+	unsigned int n = 0;
+	char why[300];
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(loop);
+	dev = path_device_new(loop, &zero);
+	ck_assert_ptr_nonnull(dev);
+	applied = dev->cfg;
+	applied.policy = dev->pol.cfg; /* rr_min_io is the selector's default */
+	for (size_t i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		uint32_t table, layer;
+
+		if ((k->store != CONFIG_STORE_U32 && k->store != CONFIG_STORE_MS) ||
+		    k->field < lo || k->field >= lo + sizeof(applied))
+			continue;
+		ck_assert_msg(k->def, "--%s: no default", k->option);
+		ck_assert_int_eq(opt_set(a, NULL, k, k->def, false, why, sizeof(why)), 0);
+		memcpy(&table, (const char *)a + k->field, sizeof(table));
+		memcpy(&layer, (const char *)&applied + (k->field - lo), sizeof(layer));
+		ck_assert_msg(table == layer,
+			      "[%s] %s = %s stores %u, path_device_new() applies %u", k->section,
+			      k->name, k->def, table, layer);
+		n++;
+	}
+	/* nop_interval nop_timeout cmd_timeout no_path_retry io_timeout io_retries rr_min_io */
+	ck_assert_uint_ge(n, 7);
+	path_device_free(dev);
+	ev_loop_destroy(loop);
+	free(a);
 }
 END_TEST
 
@@ -749,6 +805,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, every_key_good_and_bad);
 	tcase_add_test(tc, target_names_checked);
 	tcase_add_test(tc, defaults_pass_their_own_check);
+	tcase_add_test(tc, path_defaults_are_the_tables);
 	tcase_add_test(tc, options_in_man_page_with_defaults);
 	tcase_add_test(tc, oneshot_flags_match_struct_cli_target);
 	tcase_add_test(tc, oneshot_getopt_tables_from_the_rows);
