@@ -201,16 +201,26 @@ static void task_not_done(struct path_device *dev, struct path_io *io, struct pa
 }
 
 /*
- * A piece fails for good with a SCSI status: one rate-limited line that
- * says what happened where and the status and sense (why), counted as an
- * error of its path.
+ * A piece fails for good with a SCSI status: the request's one line
+ * (RF_LOGGED, shared with deadline.c's pd_req_log_fail), rate-limited,
+ * that names the request, the piece and where it failed, with the status
+ * and sense (why). A request cut at the LUN's limits or striped over paths
+ * often has every piece fail the same way: the first says it for all.
+ * Each piece still counts as an error of its path.
  */
 static void task_fail(struct path_device *dev, struct path_io *io, struct path *p, double now,
 		      const struct sess_task *t, int err, const char *what, const char *why)
 {
-	log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: %s at %llu len %u: %s %s",
-		      p ? p->name : dev->name, what, (unsigned long long)io->offset, io->len,
-		      scsi_status_name(t->status), why);
+	struct bdev_req *req = io->req;
+
+	if (!(req->priv.flags & RF_LOGGED)) {
+		req->priv.flags |= RF_LOGGED;
+		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: %s %llu+%u: %s at %llu len %u: %s %s",
+			      p ? p->name : dev->name, pd_req_op_name(req->op),
+			      (unsigned long long)req->offset, req->len, what,
+			      (unsigned long long)io->offset, io->len, scsi_status_name(t->status),
+			      why);
+	}
 	if (p)
 		p->errors++;
 	io_finish(io, err);
@@ -547,7 +557,7 @@ unsigned int pd_fail_waiting(struct path_device *dev, int err)
 		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, priv.node);
 
 		list_del(&req->priv.node);
-		req->priv.flags = RF_CUT;
+		req->priv.flags = RF_CUT | (req->priv.flags & RF_LOGGED);
 		req_set_err(req, err);
 		req_maybe_done(dev, req);
 	}
