@@ -206,20 +206,24 @@ static void task_not_done(struct path_device *dev, struct path_io *io, struct pa
  * that names the request, the piece and where it failed, with the status
  * and sense (why). A request cut at the LUN's limits or striped over paths
  * often has every piece fail the same way: the first says it for all.
- * Each piece still counts as an error of its path.
+ * A GOOD status that failed (a short transfer) or one that means nothing
+ * (an iSCSI response other than Command Completed, RFC 7143 11.4.2) is
+ * left out: why says it all. Each piece still counts as an error of its
+ * path.
  */
 static void task_fail(struct path_device *dev, struct path_io *io, struct path *p, double now,
 		      const struct sess_task *t, int err, const char *what, const char *why)
 {
 	struct bdev_req *req = io->req;
+	bool status = t->response == 0 && t->status != SCSI_STATUS_GOOD;
 
 	if (!(req->priv.flags & RF_LOGGED)) {
 		req->priv.flags |= RF_LOGGED;
-		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: %s %llu+%u: %s at %llu len %u: %s %s",
-			      p ? p->name : dev->name, pd_req_op_name(req->op),
-			      (unsigned long long)req->offset, req->len, what,
-			      (unsigned long long)io->offset, io->len, scsi_status_name(t->status),
-			      why);
+		log_rl_printf(&dev->io_rl, now, LOG_ERR,
+			      "%s: %s %llu+%u: %s at %llu len %u: %s%s%s", p ? p->name : dev->name,
+			      pd_req_op_name(req->op), (unsigned long long)req->offset, req->len,
+			      what, (unsigned long long)io->offset, io->len,
+			      status ? scsi_status_name(t->status) : "", status ? " " : "", why);
 	}
 	if (p)
 		p->errors++;
@@ -322,12 +326,12 @@ static void pd_task_done(struct sess_task *t)
 			      "%s: deferred error reported: an earlier write may be lost: %s",
 			      p ? p->name : dev->name, why);
 	/* READ / WRITE CDBs name exactly EDTL bytes: an underflow is blocks not
-	 * transferred. (Not for UNMAP: tgtd reports its parameter list unused.) */
+	 * transferred. (Not for UNMAP: tgtd reports its parameter list unused.)
+	 * A hard failure: task_fail's one line says why. */
 	if (v.cls == SCSI_CLASS_OK && (t->dir == SESS_DIR_READ || io->req->op == BDEV_OP_WRITE) &&
 	    t->residual_under && t->residual) {
-		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: short %s at %llu: %u bytes missing",
-			      p ? p->name : dev->name, t->dir == SESS_DIR_READ ? "read" : "write",
-			      (unsigned long long)io->offset, t->residual);
+		snprintf(why, sizeof(why), "short %s: %u bytes missing",
+			 t->dir == SESS_DIR_READ ? "read" : "write", t->residual);
 		v.cls = SCSI_CLASS_HARD;
 		v.err = -EIO;
 	}

@@ -361,6 +361,34 @@ START_TEST(split_request_fails_one_line)
 END_TEST
 
 /*
+ * A short read or write (GOOD with an underflow residual) fails with one
+ * line, and that line says how many bytes were missing; no second line
+ * for the same failure (_i 0 a read, _i 1 a write).
+ */
+START_TEST(short_transfer_one_line)
+{
+	struct treq *r;
+	struct sess *s;
+
+	mk(1);
+	up(0);
+	s = fakesess_latest(0);
+	r = mkreq(_i ? BDEV_OP_WRITE : BDEV_OP_READ, 0, 1024, 0x5a);
+	ck_assert_int_eq(bdev_submit(bd, &r->r), 0);
+	poll_dev();
+	fakesess_answer_one(s, 0x00, 0x00, true, 512);
+	poll_dev();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, -EIO);
+	ck_assert_uint_eq(nlog, 1);
+	ck_assert_uint_eq(log_count(_i ? "short write" : "short read"), 1);
+	ck_assert_uint_eq(log_count("512 bytes missing"), 1);
+	ck_assert_uint_eq(log_count(_i ? "WRITE 0+1024" : "READ 0+1024"), 1);
+	freereq(r);
+}
+END_TEST
+
+/*
  * A request whose first piece fails with a MEDIUM ERROR while another
  * piece is still out on a silent target: that piece ends at the deadline,
  * and the request, already logged with its sense, logs no second line.
@@ -770,6 +798,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, flap_budget);
 	tcase_add_test(tc, failure_lines_rate_limited);
 	tcase_add_loop_test(tc, split_request_fails_one_line, 0, 2);
+	tcase_add_loop_test(tc, short_transfer_one_line, 0, 2);
 	tcase_add_test(tc, hard_failure_then_deadline_one_line);
 	tcase_add_test(tc, backoff_grows_caps_resets);
 	tcase_add_test(tc, probation_healthy_paths_carry_load);
