@@ -163,6 +163,27 @@ static void io_resend(struct path_device *dev, struct path_io *io, const struct 
 }
 
 /*
+ * A piece fails for good: the request's one line (RF_LOGGED, shared with
+ * deadline.c's pd_req_log_fail), rate-limited: the path, the request,
+ * what happened to which of its pieces, and why. A request cut at the
+ * LUN's limits or striped over paths often has every piece fail the same
+ * way: the first says it for all.
+ */
+static void io_log_fail(struct path_device *dev, const struct path_io *io, const struct path *p,
+			double now, const char *what, const char *why)
+{
+	struct bdev_req *req = io->req;
+
+	if (req->priv.flags & RF_LOGGED)
+		return;
+	req->priv.flags |= RF_LOGGED;
+	log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: %s %llu+%u: %s at %llu len %u: %s",
+		      p ? p->name : dev->name, pd_req_op_name(req->op),
+		      (unsigned long long)req->offset, req->len, what,
+		      (unsigned long long)io->offset, io->len, why);
+}
+
+/*
  * The command did not complete at the SCSI level: a Reject (the session
  * lives on: retried after a backoff), or a session that died or dropped
  * it (a path problem: re-sent, and a write that reached the socket may
@@ -177,6 +198,12 @@ static void task_not_done(struct path_device *dev, struct path_io *io, struct pa
 			io->retries++;
 			io_requeue(dev, io, now + dev->cfg.retry_backoff_ms / 1000.0, -1);
 		} else {
+			char what[48];
+
+			/* The session logged each Reject with its reason; this
+			 * is the line of the request that failed. */
+			snprintf(what, sizeof(what), "giving up after %u retries", io->retries);
+			io_log_fail(dev, io, p, now, what, "the target rejected the command");
 			io_finish(io, -EIO);
 		}
 		return;
@@ -201,30 +228,22 @@ static void task_not_done(struct path_device *dev, struct path_io *io, struct pa
 }
 
 /*
- * A piece fails for good with a SCSI status: the request's one line
- * (RF_LOGGED, shared with deadline.c's pd_req_log_fail), rate-limited,
- * that names the request, the piece and where it failed, with the status
- * and sense (why). A request cut at the LUN's limits or striped over paths
- * often has every piece fail the same way: the first says it for all.
- * A GOOD status that failed (a short transfer) or one that means nothing
- * (an iSCSI response other than Command Completed, RFC 7143 11.4.2) is
- * left out: why says it all. Each piece still counts as an error of its
- * path.
+ * A piece fails for good with a SCSI status: io_log_fail with the status
+ * and sense (why), counted as an error of its path. A GOOD status that
+ * failed (a short transfer) or one that means nothing (an iSCSI response
+ * other than Command Completed, RFC 7143 11.4.2) is left out: why says it
+ * all.
  */
 static void task_fail(struct path_device *dev, struct path_io *io, struct path *p, double now,
 		      const struct sess_task *t, int err, const char *what, const char *why)
 {
-	struct bdev_req *req = io->req;
-	bool status = t->response == 0 && t->status != SCSI_STATUS_GOOD;
+	char line[176];
 
-	if (!(req->priv.flags & RF_LOGGED)) {
-		req->priv.flags |= RF_LOGGED;
-		log_rl_printf(&dev->io_rl, now, LOG_ERR,
-			      "%s: %s %llu+%u: %s at %llu len %u: %s%s%s", p ? p->name : dev->name,
-			      pd_req_op_name(req->op), (unsigned long long)req->offset, req->len,
-			      what, (unsigned long long)io->offset, io->len,
-			      status ? scsi_status_name(t->status) : "", status ? " " : "", why);
-	}
+	if (t->response == 0 && t->status != SCSI_STATUS_GOOD)
+		snprintf(line, sizeof(line), "%s %s", scsi_status_name(t->status), why);
+	else
+		snprintf(line, sizeof(line), "%s", why);
+	io_log_fail(dev, io, p, now, what, line);
 	if (p)
 		p->errors++;
 	io_finish(io, err);

@@ -422,6 +422,43 @@ START_TEST(hard_failure_then_deadline_one_line)
 }
 END_TEST
 
+/*
+ * A command the target rejects every time (Reject, the session lives on)
+ * fails its request with EIO after retry_max tries, and the path layer
+ * says so in one line that names the request: the session's lines are
+ * about PDUs, not about the request that failed.
+ */
+START_TEST(rejected_command_one_line)
+{
+	struct treq *r;
+	struct sess *s;
+	unsigned int rejects = 0;
+
+	cfg.retry_max = 3;
+	mk(1);
+	up(0);
+	s = fakesess_latest(0);
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(bdev_submit(bd, &r->r), 0);
+	poll_dev();
+	for (int step = 0; step < 20 && r->calls == 0; step++) {
+		if (s->ntasks) {
+			fakesess_reject_one(s);
+			rejects++;
+		}
+		advance(0.1);
+	}
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, -EIO);
+	ck_assert_uint_eq(rejects, 4); /* sent once, retried 3 times */
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	ck_assert_uint_eq(nlog, 1);
+	ck_assert_uint_eq(log_count("READ 0+512"), 1);
+	ck_assert_uint_eq(log_count("rejected"), 1);
+	freereq(r);
+}
+END_TEST
+
 /* A flapping path that always comes back, with a long deadline: the
  * re-send budget (io_retries) fails the read after that many re-sends,
  * long before the deadline. */
@@ -800,6 +837,7 @@ Suite *test_suite(void)
 	tcase_add_loop_test(tc, split_request_fails_one_line, 0, 2);
 	tcase_add_loop_test(tc, short_transfer_one_line, 0, 2);
 	tcase_add_test(tc, hard_failure_then_deadline_one_line);
+	tcase_add_test(tc, rejected_command_one_line);
 	tcase_add_test(tc, backoff_grows_caps_resets);
 	tcase_add_test(tc, probation_healthy_paths_carry_load);
 	tcase_add_loop_test(tc, no_path_write_fails_at_bound, 0, 2);
