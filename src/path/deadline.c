@@ -59,7 +59,7 @@ bool pd_io_fail_now(struct path_io *io, int err)
 	return doubt;
 }
 
-static const char *req_op_name(enum bdev_op op)
+const char *pd_req_op_name(enum bdev_op op)
 {
 	switch (op) {
 	case BDEV_OP_READ:
@@ -82,7 +82,9 @@ bool pd_req_is_write(const struct bdev_req *req)
 	       req->op == BDEV_OP_WRITE_ZEROES;
 }
 
-/* The one line that says a request failed at a bound, and why. */
+/* The one line that says a request failed at a bound, and why (request.c
+ * has the one for a failure with a SCSI status; RF_LOGGED: whichever comes
+ * first). */
 void pd_req_log_fail(struct path_device *dev, struct bdev_req *req, double now, const char *fmt,
 		     ...)
 {
@@ -96,7 +98,7 @@ void pd_req_log_fail(struct path_device *dev, struct bdev_req *req, double now, 
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: %s %llu+%u failed with EIO after %.1f s: %s",
-		      dev->name, req_op_name(req->op), (unsigned long long)req->offset, req->len,
+		      dev->name, pd_req_op_name(req->op), (unsigned long long)req->offset, req->len,
 		      now - req->priv.accepted, why);
 }
 

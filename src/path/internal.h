@@ -280,7 +280,7 @@ int pd_write_refused(const struct path_device *dev);
 #define RF_QUEUED  1u /* on dev->reqs */
 #define RF_CUT	   2u /* every piece has been cut */
 #define RF_EXPIRED 4u /* past its deadline or out of re-sends: its pieces fail */
-#define RF_LOGGED  8u /* its failure was logged (once per request) */
+#define RF_LOGGED  8u /* its failure was logged: task_fail or pd_req_log_fail, once */
 
 /* request.c */
 int pd_submit(struct bdev *bd, struct bdev_req *req);
@@ -293,6 +293,7 @@ bool pd_write_barrier(const struct path_device *dev);
 /* Complete a piece at a bound, fence or not (raises the write barrier); true: in doubt. */
 bool pd_io_fail_now(struct path_io *io, int err);
 bool pd_req_is_write(const struct bdev_req *req);
+const char *pd_req_op_name(enum bdev_op op); /* "READ" ... for log lines */
 /* request.c: end the wait of dev->resv_ask_ios: re-send through path via, or
  * (via < 0) fail with EIO. */
 void pd_resv_wait_end(struct path_device *dev, int via);

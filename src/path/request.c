@@ -163,6 +163,27 @@ static void io_resend(struct path_device *dev, struct path_io *io, const struct 
 }
 
 /*
+ * A piece fails for good: the request's one line (RF_LOGGED, shared with
+ * deadline.c's pd_req_log_fail), rate-limited: the path, the request,
+ * what happened to which of its pieces, and why. A request cut at the
+ * LUN's limits or striped over paths often has every piece fail the same
+ * way: the first says it for all.
+ */
+static void io_log_fail(struct path_device *dev, const struct path_io *io, const struct path *p,
+			double now, const char *what, const char *why)
+{
+	struct bdev_req *req = io->req;
+
+	if (req->priv.flags & RF_LOGGED)
+		return;
+	req->priv.flags |= RF_LOGGED;
+	log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: %s %llu+%u: %s at %llu len %u: %s",
+		      p ? p->name : dev->name, pd_req_op_name(req->op),
+		      (unsigned long long)req->offset, req->len, what,
+		      (unsigned long long)io->offset, io->len, why);
+}
+
+/*
  * The command did not complete at the SCSI level: a Reject (the session
  * lives on: retried after a backoff), or a session that died or dropped
  * it (a path problem: re-sent, and a write that reached the socket may
@@ -177,6 +198,12 @@ static void task_not_done(struct path_device *dev, struct path_io *io, struct pa
 			io->retries++;
 			io_requeue(dev, io, now + dev->cfg.retry_backoff_ms / 1000.0, -1);
 		} else {
+			char what[48];
+
+			/* The session logged each Reject with its reason; this
+			 * is the line of the request that failed. */
+			snprintf(what, sizeof(what), "giving up after %u retries", io->retries);
+			io_log_fail(dev, io, p, now, what, "the target rejected the command");
 			io_finish(io, -EIO);
 		}
 		return;
@@ -201,16 +228,22 @@ static void task_not_done(struct path_device *dev, struct path_io *io, struct pa
 }
 
 /*
- * A piece fails for good with a SCSI status: one rate-limited line that
- * says what happened where and the status and sense (why), counted as an
- * error of its path.
+ * A piece fails for good with a SCSI status: io_log_fail with the status
+ * and sense (why), counted as an error of its path. A GOOD status that
+ * failed (a short transfer) or one that means nothing (an iSCSI response
+ * other than Command Completed, RFC 7143 11.4.2) is left out: why says it
+ * all.
  */
 static void task_fail(struct path_device *dev, struct path_io *io, struct path *p, double now,
 		      const struct sess_task *t, int err, const char *what, const char *why)
 {
-	log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: %s at %llu len %u: %s %s",
-		      p ? p->name : dev->name, what, (unsigned long long)io->offset, io->len,
-		      scsi_status_name(t->status), why);
+	char line[176];
+
+	if (t->response == 0 && t->status != SCSI_STATUS_GOOD)
+		snprintf(line, sizeof(line), "%s %s", scsi_status_name(t->status), why);
+	else
+		snprintf(line, sizeof(line), "%s", why);
+	io_log_fail(dev, io, p, now, what, line);
 	if (p)
 		p->errors++;
 	io_finish(io, err);
@@ -312,12 +345,12 @@ static void pd_task_done(struct sess_task *t)
 			      "%s: deferred error reported: an earlier write may be lost: %s",
 			      p ? p->name : dev->name, why);
 	/* READ / WRITE CDBs name exactly EDTL bytes: an underflow is blocks not
-	 * transferred. (Not for UNMAP: tgtd reports its parameter list unused.) */
+	 * transferred. (Not for UNMAP: tgtd reports its parameter list unused.)
+	 * A hard failure: task_fail's one line says why. */
 	if (v.cls == SCSI_CLASS_OK && (t->dir == SESS_DIR_READ || io->req->op == BDEV_OP_WRITE) &&
 	    t->residual_under && t->residual) {
-		log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: short %s at %llu: %u bytes missing",
-			      p ? p->name : dev->name, t->dir == SESS_DIR_READ ? "read" : "write",
-			      (unsigned long long)io->offset, t->residual);
+		snprintf(why, sizeof(why), "short %s: %u bytes missing",
+			 t->dir == SESS_DIR_READ ? "read" : "write", t->residual);
 		v.cls = SCSI_CLASS_HARD;
 		v.err = -EIO;
 	}
@@ -547,7 +580,7 @@ unsigned int pd_fail_waiting(struct path_device *dev, int err)
 		struct bdev_req *req = list_entry(dev->reqs.next, struct bdev_req, priv.node);
 
 		list_del(&req->priv.node);
-		req->priv.flags = RF_CUT;
+		req->priv.flags = RF_CUT | (req->priv.flags & RF_LOGGED);
 		req_set_err(req, err);
 		req_maybe_done(dev, req);
 	}

@@ -707,6 +707,18 @@ void fakesess_malformed_one(struct sess *s)
 	}
 }
 
+void fakesess_reject_one(struct sess *s)
+{
+	struct sess_task *t = fakesess_peek(s);
+
+	if (!t || s->st == SESS_DEAD)
+		return;
+	s->last_rx = fake_now;
+	t->result = -EIO;
+	t->sent = true;
+	finish_task(s, t);
+}
+
 /* Answer the oldest task from the LUN, then overwrite what the target reported. */
 void fakesess_answer_one(struct sess *s, uint8_t response, uint8_t status, bool under,
 			 uint32_t residual)

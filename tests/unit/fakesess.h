@@ -121,6 +121,8 @@ struct sess_task *fakesess_peek(struct sess *s);
 void fakesess_fail_one(struct sess *s, uint8_t status, uint8_t key, uint8_t asc, uint8_t ascq);
 /* The oldest task's answer was malformed: -EPROTO, the session dies (see fakesess.c). */
 void fakesess_malformed_one(struct sess *s);
+/* The target rejected the oldest task's PDU (Reject, RFC 7143 11.17): -EIO, the session lives. */
+void fakesess_reject_one(struct sess *s);
 /* Answer the oldest task from the LUN but with this response / status / residual. */
 void fakesess_answer_one(struct sess *s, uint8_t response, uint8_t status, bool under,
 			 uint32_t residual);

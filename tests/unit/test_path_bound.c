@@ -5,8 +5,10 @@
  * barrier that keeps a later write from overtaking a ghost that was failed
  * early, the growing re-login back-off of a path whose commands keep
  * failing, and the back-off when the target keeps ending our sessions by
- * reinstatement from someone else with our ISID. path_device over fake
- * sessions with a fake clock (fakesess.h); each test says what it proves.
+ * reinstatement from someone else with our ISID; and the one log line a
+ * failed request leaves, however many pieces it had (issue 12 item 7).
+ * path_device over fake sessions with a fake clock (fakesess.h); each
+ * test says what it proves.
  */
 #include "config.h"
 
@@ -108,10 +110,10 @@ static void teardown(void)
 	ev_loop_destroy(loop);
 }
 
-static void mk(unsigned int npaths)
+static void mk_pol(unsigned int npaths, enum path_policy_kind kind)
 {
 	cfg.npaths = npaths;
-	cfg.policy.kind = PATH_POLICY_FAILOVER;
+	cfg.policy.kind = kind;
 	for (unsigned int i = 0; i < npaths; i++) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&cfg.paths[i].portal;
 
@@ -123,6 +125,11 @@ static void mk(unsigned int npaths)
 	ck_assert_ptr_nonnull(dev);
 	bd = path_device_bdev(dev);
 	ck_assert_int_eq(path_device_start(dev), 0);
+}
+
+static void mk(unsigned int npaths)
+{
+	mk_pol(npaths, PATH_POLICY_FAILOVER);
 }
 
 static struct path *P(int i)
@@ -296,6 +303,159 @@ START_TEST(failure_lines_rate_limited)
 	ck_assert(strstr(logbuf, "suppressed") < strstr(logbuf, "READ 7680+512"));
 	for (int i = 0; i <= N; i++)
 		freereq(r[i]);
+}
+END_TEST
+
+/* Answer every task on every ready session with a MEDIUM ERROR; how many. */
+static unsigned int fail_all_medium(void)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < dev->npaths; i++) {
+		struct sess *s = fakesess_latest((int)i);
+
+		while (s && s->st == SESS_READY && s->ntasks) {
+			fakesess_fail_one(s, 0x02, 0x03, 0x11, 0x00);
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * One log line per failed request (issue 12 item 7), not one per piece: a
+ * read cut into 4 KiB pieces at the LUN's transfer limit (_i 0) or
+ * striped over two paths by round-robin (_i 1) whose every piece gets a
+ * MEDIUM ERROR fails with EIO and one line, which names the request and
+ * carries the sense.
+ */
+START_TEST(split_request_fails_one_line)
+{
+	struct treq *r;
+	unsigned int failed = 0;
+
+	lun.max_xfer_blocks = 8; /* 4 KiB pieces */
+	mk_pol(_i ? 2 : 1, _i ? PATH_POLICY_ROUND_ROBIN : PATH_POLICY_FAILOVER);
+	up(0);
+	if (_i)
+		up(1);
+	r = mkreq(BDEV_OP_READ, 0, 16 * 1024, 0);
+	ck_assert_int_eq(bdev_submit(bd, &r->r), 0);
+	poll_dev();
+	if (_i) { /* striped: both paths carry pieces of it */
+		ck_assert_uint_gt(fakesess_latest(0)->ntasks, 0);
+		ck_assert_uint_gt(fakesess_latest(1)->ntasks, 0);
+	}
+	for (int step = 0; step < 10 && r->calls == 0; step++) {
+		failed += fail_all_medium();
+		poll_dev();
+	}
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, -EIO);
+	ck_assert_uint_eq(failed, 4);
+	ck_assert_uint_eq(nlog, 1);
+	ck_assert_uint_eq(log_count("READ 0+16384"), 1);
+	ck_assert_uint_eq(log_count("MEDIUM ERROR"), 1);
+	freereq(r);
+}
+END_TEST
+
+/*
+ * A short read or write (GOOD with an underflow residual) fails with one
+ * line, and that line says how many bytes were missing; no second line
+ * for the same failure (_i 0 a read, _i 1 a write).
+ */
+START_TEST(short_transfer_one_line)
+{
+	struct treq *r;
+	struct sess *s;
+
+	mk(1);
+	up(0);
+	s = fakesess_latest(0);
+	r = mkreq(_i ? BDEV_OP_WRITE : BDEV_OP_READ, 0, 1024, 0x5a);
+	ck_assert_int_eq(bdev_submit(bd, &r->r), 0);
+	poll_dev();
+	fakesess_answer_one(s, 0x00, 0x00, true, 512);
+	poll_dev();
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, -EIO);
+	ck_assert_uint_eq(nlog, 1);
+	ck_assert_uint_eq(log_count(_i ? "short write" : "short read"), 1);
+	ck_assert_uint_eq(log_count("512 bytes missing"), 1);
+	ck_assert_uint_eq(log_count(_i ? "WRITE 0+1024" : "READ 0+1024"), 1);
+	freereq(r);
+}
+END_TEST
+
+/*
+ * A request whose first piece fails with a MEDIUM ERROR while another
+ * piece is still out on a silent target: that piece ends at the deadline,
+ * and the request, already logged with its sense, logs no second line.
+ */
+START_TEST(hard_failure_then_deadline_one_line)
+{
+	struct treq *r;
+	struct sess *s;
+
+	cfg.io_timeout_ms = 2000;
+	cfg.io_retries = 1000;
+	cfg.no_path_retry_ms = 600000;
+	lun.max_xfer_blocks = 8; /* 4 KiB pieces */
+	mk(1);
+	up(0);
+	s = fakesess_latest(0);
+	r = mkreq(BDEV_OP_READ, 0, 8192, 0);
+	ck_assert_int_eq(bdev_submit(bd, &r->r), 0);
+	poll_dev();
+	ck_assert_uint_eq(s->ntasks, 2);
+	fakesess_fail_one(s, 0x02, 0x03, 0x11, 0x00);
+	poll_dev();
+	ck_assert_int_eq(r->calls, 0);
+	run_silent_until_done(&r, 1);
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, -EIO);
+	ck_assert_uint_eq(log_count("READ 0+8192"), 1);
+	ck_assert_uint_eq(log_count("MEDIUM ERROR"), 1);
+	ck_assert_uint_eq(log_count("deadline passed"), 0);
+	freereq(r);
+}
+END_TEST
+
+/*
+ * A command the target rejects every time (Reject, the session lives on)
+ * fails its request with EIO after retry_max tries, and the path layer
+ * says so in one line that names the request: the session's lines are
+ * about PDUs, not about the request that failed.
+ */
+START_TEST(rejected_command_one_line)
+{
+	struct treq *r;
+	struct sess *s;
+	unsigned int rejects = 0;
+
+	cfg.retry_max = 3;
+	mk(1);
+	up(0);
+	s = fakesess_latest(0);
+	r = mkreq(BDEV_OP_READ, 0, 512, 0);
+	ck_assert_int_eq(bdev_submit(bd, &r->r), 0);
+	poll_dev();
+	for (int step = 0; step < 20 && r->calls == 0; step++) {
+		if (s->ntasks) {
+			fakesess_reject_one(s);
+			rejects++;
+		}
+		advance(0.1);
+	}
+	ck_assert_int_eq(r->calls, 1);
+	ck_assert_int_eq(r->err, -EIO);
+	ck_assert_uint_eq(rejects, 4); /* sent once, retried 3 times */
+	ck_assert_int_eq(P(0)->state, PATH_ACTIVE);
+	ck_assert_uint_eq(nlog, 1);
+	ck_assert_uint_eq(log_count("READ 0+512"), 1);
+	ck_assert_uint_eq(log_count("rejected"), 1);
+	freereq(r);
 }
 END_TEST
 
@@ -674,6 +834,10 @@ Suite *test_suite(void)
 	tcase_add_loop_test(tc, deadline_never_completing_target, 0, 3);
 	tcase_add_test(tc, flap_budget);
 	tcase_add_test(tc, failure_lines_rate_limited);
+	tcase_add_loop_test(tc, split_request_fails_one_line, 0, 2);
+	tcase_add_loop_test(tc, short_transfer_one_line, 0, 2);
+	tcase_add_test(tc, hard_failure_then_deadline_one_line);
+	tcase_add_test(tc, rejected_command_one_line);
 	tcase_add_test(tc, backoff_grows_caps_resets);
 	tcase_add_test(tc, probation_healthy_paths_carry_load);
 	tcase_add_loop_test(tc, no_path_write_fails_at_bound, 0, 2);
