@@ -42,8 +42,8 @@ void sess_nop_echo(struct sess *s, const struct iscsi_pdu_nop_in *in)
 	for (i = 0; i < SESS_ECHO_MAX && s->echo[i].busy; i++)
 		;
 	if (i == SESS_ECHO_MAX) {
-		log_warn("%s: too many target pings queued, not answering TTT 0x%08x", s->name,
-			 in->ttt);
+		sess_target_warn(s, "%s: too many target pings queued, not answering TTT 0x%08x",
+				 s->name, in->ttt);
 		return;
 	}
 	m.immediate = true;
@@ -288,7 +288,8 @@ void sess_rx_async(struct sess *s, const struct iscsi_pdu_async_msg *m, const ui
 	case ISCSI_PDU_ASYNC_TASK_TERMINATION:
 		/* RFC 7143 11.9.1, 13.23: only with TaskReporting=FastAbort, which we never offer.
 		 */
-		log_warn("%s: task termination event without FastAbort, ignored", s->name);
+		sess_target_warn(s, "%s: task termination event without FastAbort, ignored",
+				 s->name);
 		return;
 	default:
 		ev.type = SESS_EV_VENDOR;
@@ -317,14 +318,14 @@ void sess_rx_reject(struct sess *s, const struct iscsi_pdu_reject *m, const uint
 	s->st.rejects++;
 	/* RFC 7143 11.17.1: the data segment is the rejected PDU's header. */
 	if (len < ISCSI_PDU_BHS_LEN) {
-		log_warn("%s: target rejected a PDU, reason 0x%02x (no header returned)", s->name,
-			 m->reason);
+		sess_target_warn(s, "%s: target rejected a PDU, reason 0x%02x (no header returned)",
+				 s->name, m->reason);
 		return;
 	}
 	op = iscsi_pdu_opcode(data);
 	itt = iscsi_pdu_itt(data);
-	log_warn("%s: target rejected %s ITT 0x%08x, reason 0x%02x", s->name, sess_op_name(op), itt,
-		 m->reason);
+	sess_target_warn(s, "%s: target rejected %s ITT 0x%08x, reason 0x%02x", s->name,
+			 sess_op_name(op), itt, m->reason);
 	if (itt == ISCSI_PDU_RSVD_TAG || sess_itt_lookup(s, itt, &sl) != ITT_LIVE)
 		return;
 	switch (sl->kind) {

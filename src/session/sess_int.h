@@ -14,6 +14,7 @@
 #include "session/pdu.h"
 #include "session/session.h"
 #include "util/compiler.h"
+#include "util/log.h"
 
 /* Tags for everything beyond SCSI commands: pings, TMFs, text, logout. */
 #define SESS_CTL_SLOTS 16
@@ -104,6 +105,12 @@ struct sess {
 
 	struct conn conn;
 	ev_timer login_timer;
+	/*
+	 * Lines a target can provoke without end and at no cost (Rejects,
+	 * stale answers, pings beyond the echo slots, ignored events): a
+	 * hostile one must not be able to flood the journal through them.
+	 */
+	struct log_ratelimit target_rl;
 	struct login *login; /* during SESS_LOGIN only */
 	struct conn_pdu login_pdu;
 	uint8_t login_data[ISCSI_PDU_LOGIN_MAX_DSL];
@@ -141,6 +148,10 @@ struct sess {
 	ev_tstamp last_rx;
 	struct sess_stats st;
 };
+
+/* A warning about what the target sent, through the session's limiter (target_rl). */
+#define sess_target_warn(s, ...)                                                                   \
+	log_rl_printf(&(s)->target_rl, ev_now((s)->loop), LOG_WARNING, __VA_ARGS__)
 
 /* session.c */
 void sess_die(struct sess *s, enum sess_death why, const char *fmt, ...) ISN_PRINTF(3, 4);

@@ -464,6 +464,8 @@ struct sess *sess_new(struct ev_loop *loop, const struct sess_config *cfg,
 	s->cmdsn = cfg->initial_cmdsn ? cfg->initial_cmdsn : 1;
 	list_init(&s->pending);
 	ev_init(&s->login_timer, sess_login_timeout);
+	log_ratelimit_init(&s->target_rl, s->name ? s->name : "sess", LOG_RL_INTERVAL,
+			   LOG_RL_BURST);
 	if (r < 0 || conn_init(&s->conn, loop, &sess_conn_ops, s, s->cfg.max_recv_dsl) < 0 ||
 	    sess_tasks_init(s) < 0) {
 		sess_free(s);
@@ -586,6 +588,7 @@ void sess_free(struct sess *s)
 {
 	if (!s)
 		return;
+	log_ratelimit_flush(&s->target_rl);
 	conn_fini(&s->conn);
 	ev_timer_stop(s->loop, &s->login_timer);
 	sess_login_end(s);

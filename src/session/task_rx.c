@@ -46,8 +46,9 @@ struct sess_slot *sess_rx_match(struct sess *s, uint32_t itt, enum sess_slot_kin
 	case ITT_LATE:
 		s->rx_late = true;
 		s->st.late_tags++;
-		log_warn("%s: dropped %s for late ITT 0x%08x (duplicate or stale answer)", s->name,
-			 sess_op_name(op), itt);
+		sess_target_warn(s,
+				 "%s: dropped %s for late ITT 0x%08x (duplicate or stale answer)",
+				 s->name, sess_op_name(op), itt);
 		return NULL;
 	case ITT_UNKNOWN:
 	default:

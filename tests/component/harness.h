@@ -35,6 +35,7 @@ struct env {
 };
 
 static int err_lines;
+static int warn_lines; /* LOG_WARNING lines */
 /* Nonzero: shrink the socket buffers so that writes of a PDU are partial. */
 static int harness_sockbuf;
 static char last_err[1024];
@@ -45,6 +46,8 @@ static void log_hook(int prio, const char *line, void *opaque)
 		err_lines++;
 		snprintf(last_err, sizeof(last_err), "%s", line);
 	}
+	if (prio == LOG_WARNING)
+		warn_lines++;
 	if (getenv("TEST_VERBOSE"))
 		fprintf(stderr, "log<%d> %s\n", prio, line);
 }
@@ -115,6 +118,7 @@ static void env_start(struct env *e, const struct ft_config *fc, const struct se
 	memset(e, 0, sizeof(*e));
 	env_io_engine();
 	err_lines = 0;
+	warn_lines = 0;
 	last_err[0] = '\0';
 	log_set_hook(log_hook, NULL);
 	e->loop = ev_loop_new(EVFLAG_AUTO);

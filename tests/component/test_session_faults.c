@@ -416,6 +416,48 @@ START_TEST(reject_fails_the_command)
 }
 END_TEST
 
+/*
+ * Rejects need nothing from us to be sent: a target that sends them
+ * without end (for PDUs of no task of ours) must not write a log line
+ * each. The session stays up, counts every one, and logs
+ * a rate-limited few.
+ */
+static uint64_t rejects_of(const struct env *e)
+{
+	struct sess_stats st;
+
+	sess_get_stats(e->s, &st);
+	return st.rejects;
+}
+
+START_TEST(reject_flood_is_rate_limited)
+{
+	struct ft_config fc = {0};
+	struct env e;
+	struct iscsi_pdu_reject rj = {0};
+	uint8_t bhs[48], rejected[48] = {0x01};
+	const unsigned int n = 200;
+
+	env_dig(&e, &fc, false);
+	rj.reason = ISCSI_PDU_REJ_PROTOCOL;
+	rj.data_len = 48;
+	for (unsigned int i = 0; i < n; i++) {
+		/* A tag of no task of ours, or the reserved tag. */
+		put_be32(rejected + 16, i % 2 ? 0x12345678 + i : ISCSI_PDU_RSVD_TAG);
+		rj.statsn = e.ft->statsn++;
+		rj.exp_cmdsn = e.ft->exp_cmdsn;
+		rj.max_cmdsn = ft_max_cmdsn(e.ft);
+		ck_assert_int_eq(iscsi_pdu_enc_reject(bhs, &rj), 0);
+		ft_send_raw(e.ft, bhs, rejected, rj.data_len);
+	}
+	ck_assert(RUN_UNTIL(&e, rejects_of(&e) == n, 2.0));
+	ck_assert_int_eq(sess_state(e.s), SESS_READY);
+	ck_assert_int_le(warn_lines, (int)LOG_RL_BURST);
+	ck_assert_int_gt(warn_lines, 0);
+	env_down(&e);
+}
+END_TEST
+
 /* Owner closes the session from inside a completion: the others still come back once. */
 static struct env *reent_env;
 static void close_in_done(struct sess_task *t)
@@ -567,6 +609,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, silent_target_then_close);
 	tcase_add_test(tc, target_closes);
 	tcase_add_test(tc, reject_fails_the_command);
+	tcase_add_test(tc, reject_flood_is_rate_limited);
 	tcase_add_test(tc, close_from_callback);
 	tcase_add_test(tc, random_faults);
 	suite_add_tcase(s, tc);
