@@ -14,14 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "nbd/handshake.h"
 #include "nbd/listen.h"
+#include "nbd/listen_sock.h"
 #include "nbd/tls.h"
-#include "util/cleanup.h"
 #include "util/compiler.h"
 #include "util/list.h"
 #include "util/log.h"
@@ -61,10 +59,15 @@ struct nbdsrv_listener {
 	struct list_node clients;
 	unsigned nclients; /* open: in the handshake or in transmission */
 	unsigned nhs;	   /* of them, still in the handshake (hs != NULL) */
-	struct log_ratelimit evict_rl;
+	/* What any client can make us log by connecting (refused, evicted, a
+	 * failed handshake): client_log(), so that a flood stays quiet. */
+	struct log_ratelimit client_rl;
 	uint64_t serial;
 	bool stopped;
 };
+
+#define client_log(l, prio, ...)                                                                   \
+	log_rl_printf(&(l)->client_rl, ev_now((l)->loop), prio, __VA_ARGS__)
 
 static void listen_check_drained(struct nbdsrv_listener *l)
 {
@@ -148,8 +151,9 @@ static void client_handover(struct client *cl)
 	l->nhs--;
 	/* The transmission slots are counted apart from the handshakes (listen.h). */
 	if (l->nclients - l->nhs > l->cfg.max_clients) {
-		log_warn("%s: %u clients in transmission already: closing this one", cl->name,
-			 l->nclients - l->nhs - 1);
+		client_log(l, LOG_WARNING,
+			   "%s: %u clients in transmission already: closing this one", cl->name,
+			   l->nclients - l->nhs - 1);
 		client_free(cl);
 		return;
 	}
@@ -252,7 +256,8 @@ static void client_hs_run(struct client *cl)
 			}
 			if (n < 0) {
 				if (n != -EPROTO)
-					log_info("%s: handshake: %s", cl->name, strerror((int)-n));
+					client_log(cl->l, LOG_INFO, "%s: handshake: %s", cl->name,
+						   strerror((int)-n));
 				client_free(cl);
 				return;
 			}
@@ -264,7 +269,8 @@ static void client_hs_run(struct client *cl)
 			return;
 		}
 		if (nbdsrv_hs_failed(hs)) {
-			log_info("%s: handshake ended: %s", cl->name, hs->why ? hs->why : "?");
+			client_log(cl->l, LOG_INFO, "%s: handshake ended: %s", cl->name,
+				   hs->why ? hs->why : "?");
 			client_free(cl);
 			return;
 		}
@@ -290,7 +296,8 @@ static void client_hs_run(struct client *cl)
 		}
 		if (n <= 0) {
 			if (n < 0 && n != -EPROTO && n != -ECONNRESET)
-				log_info("%s: handshake: %s", cl->name, strerror((int)-n));
+				client_log(cl->l, LOG_INFO, "%s: handshake: %s", cl->name,
+					   strerror((int)-n));
 			else
 				dbg(LOG_SUB_NBD, "%s: closed during handshake", cl->name);
 			client_free(cl);
@@ -309,7 +316,7 @@ static void client_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct client *cl = container_of(w, struct client, timer);
 
-	log_info("%s: handshake timed out", cl->name);
+	client_log(cl->l, LOG_INFO, "%s: handshake timed out", cl->name);
 	client_free(cl);
 }
 
@@ -372,10 +379,10 @@ static void listen_evict_oldest(struct nbdsrv_listener *l)
 		struct client *cl = list_entry(pos, struct client, node);
 
 		if (cl->hs) {
-			log_rl_printf(&l->evict_rl, ev_now(l->loop), LOG_WARNING,
-				      "%s: %u handshakes open already: dropping this oldest one "
-				      "for a new client",
-				      cl->name, l->nhs);
+			client_log(l, LOG_WARNING,
+				   "%s: %u handshakes open already: dropping this oldest one for a "
+				   "new client",
+				   cl->name, l->nhs);
 			client_free(cl);
 			return;
 		}
@@ -405,8 +412,9 @@ static void listen_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			l->starved = false;
 		}
 		if (l->nclients - l->nhs >= l->cfg.max_clients) {
-			log_warn("nbdsrv: %u clients in transmission already: refusing another",
-				 l->nclients - l->nhs);
+			client_log(l, LOG_WARNING,
+				   "nbdsrv: %u clients in transmission already: refusing another",
+				   l->nclients - l->nhs);
 			close(fd);
 			continue;
 		}
@@ -437,119 +445,6 @@ static void listen_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		dbg(LOG_SUB_NBD, "%s: connected", cl->name);
 		client_hs_run(cl);
 	}
-}
-
-/* A socket file nobody accepts on is stale; one that answers is in use. */
-static int unix_remove_stale(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	CLEANUP_CLOSE int fd = -1;
-	struct stat st;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return -EADDRINUSE;
-	if (unlink(path) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-static int listen_unix(struct nbdsrv_listener *l, const char *path, mode_t mode)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	CLEANUP_CLOSE int fd = -1;
-	mode_t old;
-	int rc;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	rc = unix_remove_stale(path);
-	if (rc < 0)
-		return rc;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/*
-	 * The socket file is created with the umask applied; narrow it for the
-	 * bind so the file never exists with wider permissions, then set the
-	 * exact mode asked for.
-	 */
-	old = umask(0177);
-	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (rc < 0)
-		return -errno;
-	if (chmod(path, mode) < 0 || listen(fd, 64) < 0) {
-		rc = -errno;
-		unlink(path);
-		return rc;
-	}
-	l->unix_path = strdup(path);
-	if (!l->unix_path) {
-		unlink(path);
-		return -ENOMEM;
-	}
-	l->fd = steal_fd(&fd);
-	return 0;
-}
-
-static int listen_tcp(struct nbdsrv_listener *l, const char *addr)
-{
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-	CLEANUP_FREE char *host = NULL;
-	struct addrinfo *res, *ai;
-	const char *colon, *port;
-	int rc = -EADDRNOTAVAIL;
-
-	if (addr[0] == '[') {
-		const char *end = strchr(addr, ']');
-
-		if (!end || end[1] != ':')
-			return -EINVAL;
-		host = strndup(addr + 1, (size_t)(end - addr - 1));
-		port = end + 2;
-	} else {
-		colon = strrchr(addr, ':');
-		if (!colon)
-			return -EINVAL;
-		host = strndup(addr, (size_t)(colon - addr));
-		port = colon + 1;
-	}
-	if (!host)
-		return -ENOMEM;
-	if (!*port)
-		return -EINVAL;
-	if (getaddrinfo(*host ? host : NULL, port, &hints, &res) != 0)
-		return -EADDRNOTAVAIL;
-	for (ai = res; ai; ai = ai->ai_next) {
-		int one = 1;
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				ai->ai_protocol);
-
-		if (fd < 0) {
-			rc = -errno;
-			continue;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
-			rc = -errno;
-			close(fd);
-			continue;
-		}
-		l->fd = fd;
-		rc = 0;
-		break;
-	}
-	freeaddrinfo(res);
-	return rc;
 }
 
 struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
@@ -586,13 +481,10 @@ struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
 	if (l->cfg.send_timeout == 0)
 		l->cfg.send_timeout = DEFAULT_SEND_TIMEOUT;
 	list_init(&l->clients);
-	log_ratelimit_init(&l->evict_rl, "nbdsrv", LOG_RL_INTERVAL, LOG_RL_BURST);
-	if (strncmp(addr, "unix:", 5) == 0)
-		rc = listen_unix(l, addr + 5, cfg->unix_mode ? cfg->unix_mode : 0600);
-	else if (strchr(addr, '/'))
-		rc = listen_unix(l, addr, cfg->unix_mode ? cfg->unix_mode : 0600);
-	else
-		rc = listen_tcp(l, addr);
+	log_ratelimit_init(&l->client_rl, "nbdsrv", LOG_RL_INTERVAL, LOG_RL_BURST);
+	rc = nbdsrv_listen_socket(addr, cfg->unix_mode ? cfg->unix_mode : 0600, &l->unix_path);
+	if (rc >= 0)
+		l->fd = rc;
 	if (rc < 0) {
 		log_err("nbdsrv: cannot listen on %s: %s", addr, strerror(-rc));
 		free(l);
@@ -686,7 +578,7 @@ void nbdsrv_listen_free(struct nbdsrv_listener *l)
 	if (!l)
 		return;
 	assert(l->nclients == 0);
-	log_ratelimit_flush(&l->evict_rl);
+	log_ratelimit_flush(&l->client_rl);
 	ev_io_stop(l->loop, &l->accept_io);
 	ev_timer_stop(l->loop, &l->drained_timer);
 	ev_timer_stop(l->loop, &l->retry_timer);

@@ -7,7 +7,7 @@ libnbdbridge_a_SOURCES = \
 	src/nbd/server.c src/nbd/server.h src/nbd/server_int.h src/nbd/server_io.c src/nbd/server_state.c src/nbd/server_tls.c \
 	src/nbd/server_uring.c \
 	src/nbd/netlink.c src/nbd/netlink.h \
-	src/nbd/listen.c src/nbd/listen.h \
+	src/nbd/listen.c src/nbd/listen.h src/nbd/listen_sock.c src/nbd/listen_sock.h \
 	src/nbd/tls.c src/nbd/tls.h \
 	src/nbd/geometry.c src/nbd/geometry.h \
 	src/nbd/worker.c src/nbd/worker.h src/nbd/worker_int.h src/nbd/worker_loop.c

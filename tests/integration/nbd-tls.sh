@@ -105,10 +105,15 @@ info "served in $((t1 - t0)) ms while 8 clients stall in the TLS handshake"
 wait "$stall_pid" || fail "stall client: $(cat "$isn_tmp/stall.out")"
 grep -q 'closed by the server: 8' "$isn_tmp/stall.out" ||
 	fail "stalled clients not dropped at the 3 s handshake deadline: $(cat "$isn_tmp/stall.out")"
-log_count_ge "$log" 8 'handshake timed out' || fail "no 'handshake timed out' for the stalled clients"
 timeout 10 nbdinfo --size "$(psk_uri)" >/dev/null || fail "server unusable after the stalls"
-info "8 stalled TLS handshakes dropped at the deadline, nobody else waited"
 stop_server
+# stall.out above shows all 8 dropped. Lines a client can provoke are
+# rate-limited per listener (10 in 5 s) and this server has written many
+# by now: each drop is a 'handshake timed out' line or counted in a
+# 'similar messages suppressed' line, the last of them written at exit.
+grep -Eq 'handshake timed out|similar messages suppressed' "$log" ||
+	fail "the log says nothing of the stalled clients"
+info "8 stalled TLS handshakes dropped at the deadline, nobody else waited"
 
 # A flood of half-open TLS handshakes past the client limit (8): a client
 # already in transmission keeps being served meanwhile, the server's memory

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "membdev.h"
 #include "nbd/listen.h"
 #include "util/bytes.h"
+#include "util/log.h"
 
 static struct ev_loop *loop;
 static struct membdev mem;
@@ -299,6 +301,75 @@ START_TEST(handshake_timeout_and_client_limit)
 }
 END_TEST
 
+static int client_lines; /* log lines at LOG_INFO or above (not debug) */
+
+/* Read until the server closes (EOF or a reset); false after 5 s. */
+static bool closed_by_server(int fd)
+{
+	uint8_t b[256];
+	time_t end = time(NULL) + 5;
+
+	while (time(NULL) <= end) {
+		ssize_t n = read(fd, b, sizeof(b));
+
+		if (n == 0 || (n < 0 && errno != EAGAIN))
+			return true;
+		pump();
+	}
+	return false;
+}
+
+static void count_lines(int prio, const char *line, void *opaque)
+{
+	if (prio <= LOG_INFO)
+		client_lines++;
+}
+
+/*
+ * A client can make the listener log by connecting: refused when every
+ * transmission slot is taken, a handshake that fails or times out. A
+ * flood of such connections must not write a line each.
+ */
+START_TEST(client_flood_is_rate_limited)
+{
+	static const uint8_t opt[] = {
+		0, 0, 0, 1, 'I', 'H', 'A', 'V', 'E', 'O', 'P', 'T', 0, 0, 0, 1, 0, 0, 0, 0,
+	};
+	static const uint8_t junk[8] = "junkjunk";
+	uint8_t greet[18], rep[134];
+	int fd, fd2;
+
+	setup();
+	log_set_hook(count_lines, NULL);
+	lis = listen_at(path, 5, 1);
+	client_lines = 0; /* from here on, only what the clients make it write */
+	/* Handshakes that fail: a wrong client flags word, then its option. */
+	for (int i = 0; i < 40; i++) {
+		fd2 = connect_unix();
+		ck_assert_uint_eq(recv_all(fd2, greet, 18), 18);
+		send_all(fd2, junk, sizeof(junk));
+		ck_assert(closed_by_server(fd2));
+		close(fd2);
+	}
+	/* The one transmission slot taken: connections refused at once. */
+	fd = connect_unix();
+	ck_assert_uint_eq(recv_all(fd, greet, 18), 18);
+	send_all(fd, opt, sizeof(opt));
+	ck_assert_uint_eq(recv_all(fd, rep, 134), 134);
+	for (int i = 0; i < 40; i++) {
+		fd2 = connect_unix();
+		ck_assert(closed_by_server(fd2));
+		close(fd2);
+	}
+	ck_assert_uint_eq(nbdsrv_listen_nclients(lis), 1);
+	ck_assert_int_gt(client_lines, 0);
+	ck_assert_int_le(client_lines, (int)LOG_RL_BURST);
+	log_set_hook(NULL, NULL);
+	close(fd);
+	teardown();
+}
+END_TEST
+
 static void stop_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
 	ev_break(l, EVBREAK_ONE);
@@ -430,6 +501,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, export_name_then_read);
 	tcase_add_test(tc, stale_live_and_foreign_paths);
 	tcase_add_test(tc, handshake_timeout_and_client_limit);
+	tcase_add_test(tc, client_flood_is_rate_limited);
 	tcase_add_test(tc, stop_drains_in_flight);
 	tcase_add_test(tc, tcp_loopback);
 	tcase_add_test(tc, emfile_pauses_accept);
