@@ -604,7 +604,7 @@ bool pd_resv_move(struct path_device *dev)
 		return true;
 	p = &dev->paths[h];
 	if (p->state == PATH_ACTIVE && p->sess)
-		return false; /* it writes (pick_write_path waits while it is busy) */
+		return false; /* it writes (pd_pick_path waits while it is busy) */
 	/* Its own login or a fence login with its ISID runs: wait for that
 	 * rather than spend the writes' retries on RESERVATION CONFLICTs. */
 	if (p->sess || p->fence_sess || p->resv_fencing)

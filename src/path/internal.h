@@ -284,6 +284,9 @@ int pd_write_refused(const struct path_device *dev);
 
 /* request.c */
 int pd_submit(struct bdev *bd, struct bdev_req *req);
+/* pick.c: the path for a piece of bytes (pref: its preferred path, or -1);
+ * NULL: none now (all busy or down, or a write waits for the holder's). */
+struct path *pd_pick_path(struct path_device *dev, bool write, uint32_t bytes, int pref);
 void pd_req_maybe_done(struct path_device *dev, struct bdev_req *req); /* complete if due */
 void pd_req_set_err(struct bdev_req *req, int err);		       /* keep the first */
 /* deadline.c */

@@ -9,6 +9,7 @@ libpath_a_SOURCES = \
 	src/path/linkmon.c src/path/linkmon.h \
 	src/path/path.c src/path/path.h \
 	src/path/pathcheck.c \
+	src/path/pick.c \
 	src/path/policy.c src/path/policy.h \
 	src/path/probe.c src/path/probe.h \
 	src/path/request.c \

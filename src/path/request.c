@@ -493,51 +493,6 @@ static uint32_t next_piece_bytes(const struct path_device *dev, const struct bde
 
 /* ---- dispatch ---- */
 
-static bool path_eligible(const struct path_device *dev, const struct path *p)
-{
-	return p->state == PATH_ACTIVE && p->sess && p->pol.inflight_cmds < dev->cfg.max_inflight;
-}
-
-static struct path *pick_path(struct path_device *dev, uint32_t bytes, int pref)
-{
-	struct path_pol_stats st[PATH_MAX_PATHS];
-	bool elig[PATH_MAX_PATHS];
-	bool any = false;
-	int i;
-
-	if (pref >= 0 && (unsigned int)pref < dev->npaths && path_eligible(dev, &dev->paths[pref]))
-		return &dev->paths[pref];
-	for (unsigned int k = 0; k < dev->npaths; k++) {
-		st[k] = dev->paths[k].pol;
-		elig[k] = path_eligible(dev, &dev->paths[k]);
-		any |= elig[k];
-	}
-	if (!any)
-		return NULL;
-	i = path_policy_select(&dev->pol, st, dev->npaths, elig, bytes);
-	return i < 0 ? NULL : &dev->paths[i];
-}
-
-/* For a write: the reservation holder's path where the target lets only
- * that nexus write (pd_resv_write_path), waiting while it is busy. */
-static struct path *pick_write_path(struct path_device *dev, uint32_t bytes, int pref)
-{
-	int h = pd_resv_write_path(dev);
-
-	if (h >= 0 && (unsigned int)h < dev->npaths) {
-		struct path *hp = &dev->paths[h];
-
-		if (path_eligible(dev, hp))
-			return hp;
-		if (hp->state == PATH_ACTIVE && hp->sess)
-			return NULL;
-		/* The holder's path is down: wait while a live one takes over. */
-		if (pd_resv_move(dev))
-			return NULL;
-	}
-	return pick_path(dev, bytes, pref);
-}
-
 /* Send io on p; on failure the path is failed and io goes back to the retry list. */
 static void io_send(struct path_device *dev, struct path *p, struct path_io *io)
 {
@@ -618,8 +573,7 @@ void pd_dispatch(struct path_device *dev, double now)
 			tmp = dev->retry.next;
 			continue;
 		}
-		p = io->is_write ? pick_write_path(dev, io->len, io->pref_path)
-				 : pick_path(dev, io->len, io->pref_path);
+		p = pd_pick_path(dev, io->is_write, io->len, io->pref_path);
 		if (!p)
 			break;
 		io_send(dev, p, io);
@@ -650,8 +604,7 @@ void pd_dispatch(struct path_device *dev, double now)
 			n = n->next;
 			continue;
 		}
-		p = pd_req_is_write(req) ? pick_write_path(dev, next_piece_bytes(dev, req), -1)
-					 : pick_path(dev, next_piece_bytes(dev, req), -1);
+		p = pd_pick_path(dev, pd_req_is_write(req), next_piece_bytes(dev, req), -1);
 		if (!p)
 			break;
 		io = list_entry(list_pop(&dev->free_ios), struct path_io, node);
