@@ -395,4 +395,4 @@ def label(s):
 for k, v in plot_rows.items():
     with open(os.path.join(out, "kernel-bench-%s.dat" % k), "w") as f:
         f.write("row\t" + "\t".join("%s\t%s-min\t%s-max" % (label(s), s, s) for s in stacks) + "\n")
-        f.write("\n".join(v) + "\n")
+        f.write("".join(r + "\n" for r in v))
