@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -564,6 +565,18 @@ static void export_teardown(struct export *e)
 	e->ring = NULL;
 }
 
+/* --sched batch: this thread, and so every thread it starts later. */
+static int export_sched_batch(void)
+{
+	struct sched_param sp = {0};
+
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) < 0) {
+		cli_err("cannot set the scheduling policy to batch: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int export_run(struct export_config *cfg)
 {
 	struct export *e = calloc(1, sizeof(*e));
@@ -575,6 +588,10 @@ int export_run(struct export_config *cfg)
 		return CLI_EXIT_LOCAL;
 	}
 	e->cfg = cfg;
+	if (cfg->sched == EXPORT_SCHED_BATCH && export_sched_batch() < 0) {
+		free(e);
+		return CLI_EXIT_LOCAL;
+	}
 	e->loop = ev_default_loop(EVFLAG_AUTO);
 	io_engine_set(cfg->io_engine); /* before the paths create their connections */
 	if (cfg->io_engine == IO_ENGINE_URING && export_ring_get(e) < 0) {

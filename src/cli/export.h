@@ -93,6 +93,12 @@ struct export_config {
 	uint32_t poll_us;
 	enum io_engine io_engine; /* how the iSCSI sockets do their I/O (util/uring.h) */
 	/*
+	 * The daemon's CPU scheduling policy, set at the start of export_run
+	 * before any thread exists, so its workers inherit it. BATCH: its
+	 * wakeups do not preempt the task running (SCHED_BATCH, sched(7)).
+	 */
+	enum export_sched { EXPORT_SCHED_NORMAL, EXPORT_SCHED_BATCH } sched;
+	/*
 	 * 1: one loop runs everything. N > 1: N - 1 worker threads
 	 * (nbd/worker.h) serve the NBD sockets, the main loop the paths.
 	 */

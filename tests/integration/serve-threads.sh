@@ -1,7 +1,7 @@
 #!/bin/sh
-# `iscsi-nbd serve --threads 3` (two NBD worker threads, the paths on the
-# main loop) over two networks to a tgtd LUN (tests/mp-lib.sh); every
-# byte is checked:
+# `iscsi-nbd serve --threads 3 --sched batch` (two NBD worker threads,
+# the paths on the main loop, every thread SCHED_BATCH) over two networks
+# to a tgtd LUN (tests/mp-lib.sh); every byte is checked:
 # - nbdcopy: a random 64 MiB file in and back out over 4 connections
 #   (more connections than workers), identical to the file and to tgtd's
 #   backing file;
@@ -17,17 +17,26 @@
 
 mp_requires
 requires_isn detach
-requires nbdcopy cmp
+requires nbdcopy cmp chrt
 py=/usr/bin/python3
 size=$((64 * 1048576))
 
 mp_networks 2
 mp_target 64
-mp_serve --threads 3
+mp_serve --threads 3 --sched batch
 uri=$mp_uri
 log=$mp_log
 status_json() { mp_status_json; }
 grep -q "2 NBD worker thread" "$log" || fail "no worker threads started: $(tail -20 "$log")"
+# --sched batch: the main thread and every worker have SCHED_BATCH.
+nthr=0
+for t in /proc/"$mp_pid"/task/*; do
+	pol=$(chrt -p "${t##*/}") || fail "chrt -p ${t##*/}"
+	case $pol in *SCHED_BATCH*) ;; *) fail "thread ${t##*/} of the daemon: $pol" ;; esac
+	nthr=$((nthr + 1))
+done
+[ "$nthr" -ge 3 ] || fail "expected the main thread and 2 workers, found $nthr threads"
+info "--sched batch: all $nthr threads of the daemon run SCHED_BATCH"
 
 # ---- nbdcopy in and out over 4 connections -------------------------------------
 random_file "$isn_tmp/in" "$size"
