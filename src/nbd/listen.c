@@ -483,14 +483,13 @@ struct nbdsrv_listener *nbdsrv_listen_new(struct ev_loop *loop, struct bdev *bd,
 	list_init(&l->clients);
 	log_ratelimit_init(&l->client_rl, "nbdsrv", LOG_RL_INTERVAL, LOG_RL_BURST);
 	rc = nbdsrv_listen_socket(addr, cfg->unix_mode ? cfg->unix_mode : 0600, &l->unix_path);
-	if (rc >= 0)
-		l->fd = rc;
 	if (rc < 0) {
 		log_err("nbdsrv: cannot listen on %s: %s", addr, strerror(-rc));
 		free(l);
 		errno = -rc;
 		return NULL;
 	}
+	l->fd = rc;
 	ev_io_init(&l->accept_io, listen_on_accept, l->fd, EV_READ);
 	ev_io_start(loop, &l->accept_io);
 	ev_timer_init(&l->drained_timer, listen_on_drained, 0, 0);

@@ -83,7 +83,7 @@ bool pd_req_is_write(const struct bdev_req *req)
 }
 
 /* The one line that says a request failed at a bound, and why (request.c
- * has the one for a failure with a SCSI status; RF_LOGGED: whichever comes
+ * has the one for a failure with a SCSI status; pd_req_log_once: whichever comes
  * first). */
 void pd_req_log_fail(struct path_device *dev, struct bdev_req *req, double now, const char *fmt,
 		     ...)
@@ -91,9 +91,8 @@ void pd_req_log_fail(struct path_device *dev, struct bdev_req *req, double now, 
 	char why[320];
 	va_list ap;
 
-	if (req->priv.flags & RF_LOGGED)
+	if (!pd_req_log_once(req))
 		return;
-	req->priv.flags |= RF_LOGGED;
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);

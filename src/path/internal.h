@@ -282,6 +282,16 @@ int pd_write_refused(const struct path_device *dev);
 #define RF_EXPIRED 4u /* past its deadline or out of re-sends: its pieces fail */
 #define RF_LOGGED  8u /* its failure was logged: task_fail or pd_req_log_fail, once */
 
+/* A failed request's one line: true the first time it is asked for (and
+ * marks the request RF_LOGGED), false after, whoever logs it. */
+static inline bool pd_req_log_once(struct bdev_req *req)
+{
+	if (req->priv.flags & RF_LOGGED)
+		return false;
+	req->priv.flags |= RF_LOGGED;
+	return true;
+}
+
 /* request.c */
 int pd_submit(struct bdev *bd, struct bdev_req *req);
 /* pick.c: the path for a piece of bytes (pref: its preferred path, or -1);

@@ -163,7 +163,7 @@ static void io_resend(struct path_device *dev, struct path_io *io, const struct 
 }
 
 /*
- * A piece fails for good: the request's one line (RF_LOGGED, shared with
+ * A piece fails for good: the request's one line (pd_req_log_once, shared with
  * deadline.c's pd_req_log_fail), rate-limited: the path, the request,
  * what happened to which of its pieces, and why. A request cut at the
  * LUN's limits or striped over paths often has every piece fail the same
@@ -174,9 +174,8 @@ static void io_log_fail(struct path_device *dev, const struct path_io *io, const
 {
 	struct bdev_req *req = io->req;
 
-	if (req->priv.flags & RF_LOGGED)
+	if (!pd_req_log_once(req))
 		return;
-	req->priv.flags |= RF_LOGGED;
 	log_rl_printf(&dev->io_rl, now, LOG_ERR, "%s: %s %llu+%u: %s at %llu len %u: %s",
 		      p ? p->name : dev->name, pd_req_op_name(req->op),
 		      (unsigned long long)req->offset, req->len, what,
